@@ -1,0 +1,61 @@
+# The whole developer interface. `make run` and `make test` are all a fresh machine needs.
+PY      ?= python3
+VENV    := .venv
+BIN     := $(VENV)/bin
+STAMP   := $(VENV)/.installed
+NPMSTAMP := node_modules/.installed
+HOST    ?= 127.0.0.1
+PORT    ?= 8000
+
+.PHONY: run test test-fast lint fmt typecheck bench e2e library-check install browser clean
+
+$(STAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev,vision]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+# Debian's Chromium for the browser tests (never a downloaded browser build).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+$(NPMSTAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $(NPMSTAMP)
+
+run: $(STAMP)
+	$(BIN)/kneehab serve --host $(HOST) --port $(PORT) --demo
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy src/kneehab/domain src/kneehab/library src/kneehab/motion
+	$(BIN)/lint-imports
+
+fmt: $(STAMP)
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+library-check: $(STAMP)
+	$(BIN)/kneehab library check
+
+# Everything: lint, type checks, import contracts, unit/spec/property/integration/api/cli and browser tests.
+test: $(STAMP) browser $(NPMSTAMP) lint
+	$(BIN)/kneehab library check
+	$(BIN)/pytest -q -n 2 --dist loadgroup
+
+test-fast: $(STAMP)
+	$(BIN)/pytest -q -n 2 -m "not e2e and not vision"
+
+e2e: $(STAMP) browser $(NPMSTAMP)
+	$(BIN)/pytest -q -m e2e
+
+bench: $(STAMP)
+	$(BIN)/python -m bench.run
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

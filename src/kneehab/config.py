@@ -1,0 +1,48 @@
+"""Settings, built once by each entrypoint from its environment and passed down (never read at import time)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir("kneehab", appauthor=False))
+
+
+class Settings(BaseModel):
+    """Every setting kneehab reads; each is documented in docs/settings.md."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL. Default: SQLite file kneehab.db in data_dir. "
+        "PostgreSQL: postgresql+psycopg://user@host:5432/db",
+    )
+    data_dir: Path = Field(default_factory=default_data_dir, description="Where the SQLite file lives.")
+    host: str = Field(default="127.0.0.1", description="Web server bind address.")
+    port: int = Field(default=8000, ge=1, le=65535, description="Web server port.")
+    time_scale: float = Field(
+        default=1.0,
+        gt=0,
+        le=1000,
+        description="Test-only: speeds up the session player's timers (1.0 = real time).",
+    )
+    log_level: str = Field(default="INFO", description="Python log level. Logs never carry health data.")
+
+    @property
+    def effective_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'kneehab.db'}"
+
+
+def load_settings(environ: Mapping[str, str], **overrides: object) -> Settings:
+    """Build settings from an explicit environment mapping (plus CLI overrides that are not None)."""
+    env = {k[len("KNEEHAB_") :].lower(): v for k, v in environ.items() if k.startswith("KNEEHAB_")}
+    env.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings.model_validate(env)

@@ -1,0 +1,74 @@
+"""The intake: what a person (or their clinician) tells kneehab before a program is built.
+
+One model serves the CLI's JSON file, the web form and the REST API (RULES C-14 sets the ranges).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from kneehab.domain.types import Condition, Frozen, Knee, Onset, PainScore, Sex
+
+RED_FLAG_IDS: tuple[str, ...] = tuple(f"RF{n:02d}" for n in range(1, 17))
+
+EquipmentId = Literal["strap", "ankle_weights", "ball", "step", "foam_pad", "mat", "chair"]
+AccessId = Literal["stationary_bike", "elliptical", "rower", "pool"]
+
+EQUIPMENT_IDS: tuple[str, ...] = ("strap", "ankle_weights", "ball", "step", "foam_pad", "mat", "chair")
+ACCESS_IDS: tuple[str, ...] = ("stationary_bike", "elliptical", "rower", "pool")
+
+
+class Intake(Frozen):
+    age: int = Field(ge=10, le=110, description="Age in years (10–110; under 16 is out of scope, RF15)")
+    sex: Sex = Sex.UNSPECIFIED
+    knee: Knee
+    condition: Condition = Condition.UNKNOWN
+    mcl_grade: Literal[1, 2, 3] | None = None
+    onset: Onset
+    weeks_since_onset: int = Field(ge=0, le=2600)
+    pain_now: PainScore
+    pain_worst_week: PainScore
+    red_flags: tuple[str, ...] = ()
+    # Details asked only when a red flag is ticked; they raise its tier (RULES C-3, RF05, RF10).
+    cold_foot: bool = False
+    chest_symptoms: bool = False
+    equipment: tuple[EquipmentId, ...] = ()
+    access: tuple[AccessId, ...] = ()
+    goals: tuple[str, ...] = ()
+    # A clinician may raise the ceiling to 4 or 5 for a self-managed person (RULES D-1).
+    pain_ceiling: int | None = Field(default=None, ge=2, le=5)
+
+    @field_validator("red_flags")
+    @classmethod
+    def _known_flags(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [v for v in value if v not in RED_FLAG_IDS]
+        if unknown:
+            raise ValueError(f"unknown red flag {unknown[0]!r}; allowed: RF01 … RF16")
+        return tuple(sorted(set(value)))
+
+    @field_validator("goals")
+    @classmethod
+    def _short_goals(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if len(value) > 5:
+            raise ValueError("at most 5 goals")
+        if any(len(g) > 200 for g in value):
+            raise ValueError("each goal must be at most 200 characters")
+        return tuple(g.strip() for g in value if g.strip())
+
+    @field_validator("equipment", "access")
+    @classmethod
+    def _dedupe(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(sorted(set(value)))
+
+    @model_validator(mode="after")
+    def _grade_needs_mcl(self) -> Intake:
+        if self.mcl_grade is not None and self.condition != Condition.MCL:
+            raise ValueError("mcl_grade: only allowed when condition is 'mcl_sprain' (else use null)")
+        return self
+
+    @property
+    def chronic(self) -> bool:
+        """More than 3 months since onset (RULES E10)."""
+        return self.weeks_since_onset >= 13

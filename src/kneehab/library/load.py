@@ -1,0 +1,154 @@
+"""Load and validate an exercise library folder. The app, the CLI check and the tests all use this one loader.
+
+Layout: `exercises/ID.toml` (one exercise each, id == file name), `avoid.toml`, `equipment.toml`,
+`guidance.toml`. Every problem is reported with its file and field; nothing raises a traceback for bad data.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from kneehab.domain.exercise import (
+    NUMERIC_KEYS,
+    AvoidItem,
+    Column,
+    EquipmentInfo,
+    Exercise,
+    Guidance,
+    Library,
+    Role,
+)
+from kneehab.domain.validation import describe_errors
+from kneehab.errors import LibraryError
+
+DEFAULT_PATH = Path(__file__).parent
+
+
+def _read_toml(path: Path, problems: list[str]) -> dict[str, Any] | None:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except FileNotFoundError:
+        problems.append(f"{path.name}: file is missing")
+    except tomllib.TOMLDecodeError as err:
+        problems.append(f"{path.name}: not valid TOML ({err})")
+    except OSError as err:
+        problems.append(f"{path.name}: cannot be read ({err.strerror})")
+    return None
+
+
+def _validate(model: Any, data: Any, where: str, problems: list[str]) -> Any:
+    try:
+        return model.model_validate(data)
+    except ValidationError as err:
+        problems.extend(f"{where}: {line}" for line in describe_errors(err.errors()))
+        return None
+
+
+def _check_exercise(ex: Exercise, fname: str, lib_ids: set[str], equip: set[str]) -> list[str]:
+    """Cross-field checks the model alone cannot do: references, ladder order, dose within limits."""
+    out: list[str] = []
+    if ex.id != fname:
+        out.append(f"exercises/{fname}.toml: id: '{ex.id}' must equal the file name '{fname}'")
+    where = f"exercises/{fname}.toml"
+    start = ex.dose.to_dose()
+    for key in NUMERIC_KEYS:
+        value = start.get(key)
+        bounds = ex.limits.bounds(key)
+        if value is None:
+            continue
+        if bounds is None:
+            out.append(f"{where}: dose.{key}: is set but limits.{key} is missing")
+        elif not bounds[0] <= float(value) <= bounds[1]:
+            out.append(f"{where}: dose.{key}: {value} is outside limits {list(bounds)}")
+    seen_keys: set[str] = set()
+    for i, rung in enumerate(ex.progression):
+        field = f"{where}: progression[{i}]"
+        if rung.change == "variant":
+            if rung.to not in lib_ids:
+                out.append(f"{field}.to: '{rung.to}' is not an exercise in this library")
+            continue
+        bounds = ex.limits.bounds(rung.change)
+        if bounds is None:
+            out.append(f"{field}.change: '{rung.change}' has no limits.{rung.change}")
+            continue
+        assert rung.until is not None
+        if not bounds[0] <= rung.until <= bounds[1]:
+            out.append(f"{field}.until: {rung.until:g} is outside limits.{rung.change} {list(bounds)}")
+        current = start.get(rung.change)
+        if current is not None and rung.until < float(current) and rung.change not in seen_keys:
+            out.append(f"{field}.until: {rung.until:g} is below the starting dose {current}")
+        seen_keys.add(rung.change)
+    for i, reg in enumerate(ex.regressions):
+        if reg.change == "variant" and reg.to not in lib_ids:
+            out.append(f"{where}: regressions[{i}].to: '{reg.to}' is not an exercise in this library")
+    for i, eq in enumerate(ex.equipment):
+        if eq.id not in equip:
+            out.append(f"{where}: equipment[{i}].id: '{eq.id}' is not in equipment.toml")
+    if ex.role == Role.PROGRAM:
+        covered = {n.column for n in ex.conditions}
+        missing = [c.value for c in Column if c not in covered]
+        if missing:
+            out.append(f"{where}: conditions: no RULES §4.3 note for {', '.join(missing)}")
+    return out
+
+
+def load_library(path: Path | str | None = None) -> Library:
+    """Read and validate a library folder; raise LibraryError listing every problem."""
+    root = Path(path) if path is not None else DEFAULT_PATH
+    problems: list[str] = []
+    if not root.is_dir():
+        raise LibraryError([f"{root}: is not a folder"])
+    ex_dir = root / "exercises"
+    files = sorted(ex_dir.glob("*.toml")) if ex_dir.is_dir() else []
+    if not files:
+        problems.append("exercises/: no exercise files (*.toml) found")
+    exercises: dict[str, Exercise] = {}
+    names: dict[str, str] = {}
+    for f in files:
+        data = _read_toml(f, problems)
+        if data is None:
+            continue
+        ex = _validate(Exercise, data, f"exercises/{f.name}", problems)
+        if ex is None:
+            continue
+        if ex.id in exercises:
+            problems.append(f"exercises/{f.name}: id: duplicate id '{ex.id}' (also in {names[ex.id]})")
+            continue
+        exercises[ex.id] = ex
+        names[ex.id] = f.name
+    avoid_data = _read_toml(root / "avoid.toml", problems) or {}
+    avoid: list[AvoidItem] = []
+    for i, item in enumerate(avoid_data.get("avoid", [])):
+        parsed = _validate(AvoidItem, item, f"avoid.toml: avoid[{i}]", problems)
+        if parsed is not None:
+            avoid.append(parsed)
+    equip_data = _read_toml(root / "equipment.toml", problems) or {}
+    equipment: dict[str, EquipmentInfo] = {}
+    for i, item in enumerate(equip_data.get("equipment", [])):
+        parsed = _validate(EquipmentInfo, item, f"equipment.toml: equipment[{i}]", problems)
+        if parsed is not None:
+            equipment[parsed.id] = parsed
+    guide_data = _read_toml(root / "guidance.toml", problems) or {}
+    guidance: dict[str, Guidance] = {}
+    for i, item in enumerate(guide_data.get("guidance", [])):
+        parsed = _validate(Guidance, item, f"guidance.toml: guidance[{i}]", problems)
+        if parsed is not None:
+            guidance[parsed.id] = parsed
+    ids = set(exercises)
+    for fname, ex in ((Path(names[i]).stem, e) for i, e in exercises.items()):
+        problems.extend(_check_exercise(ex, fname, ids, set(equipment)))
+    if problems:
+        raise LibraryError(problems)
+    return Library(exercises=exercises, avoid=tuple(avoid), equipment=equipment, guidance=guidance)
+
+
+@lru_cache(maxsize=1)
+def default_library() -> Library:
+    """The library shipped with the package, loaded once per process."""
+    return load_library(DEFAULT_PATH)
