@@ -1,0 +1,176 @@
+"""What a person did and felt: session entries, morning check-ins and outcome measures (RULES §2.2, §6).
+
+The same models validate a history file (`kneehab progress --history`), the CLI's `log`/`checkin`, the web
+player and the REST API. Dates "in the future" are checked where `today` is known (C-13), not here.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from pydantic import Field, model_validator
+
+from kneehab.domain.intake import Intake
+from kneehab.domain.types import Frozen, PainScore
+
+Effort = Literal["easy", "moderate", "hard"]
+SideDone = Literal["left", "right", "both"]
+
+# RULES C-14: the words a person may report, and the rule each one triggers.
+SYMPTOMS: tuple[str, ...] = (
+    "swelling",
+    "locking",
+    "giving_way",
+    "catching",
+    "calf_pain",
+    "calf_swelling",
+    "fever",
+    "numbness",
+    "cold_foot",
+)
+Symptom = Literal[
+    "swelling",
+    "locking",
+    "giving_way",
+    "catching",
+    "calf_pain",
+    "calf_swelling",
+    "fever",
+    "numbness",
+    "cold_foot",
+]
+
+
+class SessionEntry(Frozen):
+    """One exercise in one session."""
+
+    exercise_id: str
+    sets_done: int = Field(ge=0, le=10)
+    reps: tuple[int, ...] | None = None  # per set
+    hold_s: tuple[int, ...] | None = None  # per set
+    side: SideDone | None = None
+    load_kg: float | None = Field(default=None, ge=0, le=20)
+    step_cm: int | None = Field(default=None, ge=0, le=60)
+    minutes: int | None = Field(default=None, ge=0, le=300)
+    pain_during_max: PainScore
+    effort: Effort | None = None
+    rir: int | None = Field(default=None, ge=0, le=10)
+    sharp_pain: bool = False  # sharp or catching pain during the exercise (P1)
+    skipped: bool = False
+    skip_reason: str = Field(default="", max_length=500)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SessionEntry:
+        for name in ("reps", "hold_s"):
+            values = getattr(self, name)
+            if values is None:
+                continue
+            if any(v < 0 for v in values):
+                raise ValueError(f"{name}: values cannot be negative")
+            if any(v > (100 if name == "reps" else 600) for v in values):
+                raise ValueError(f"{name}: a value is impossibly large")
+            if len(values) != self.sets_done:
+                raise ValueError(f"{name}: has {len(values)} values but sets_done is {self.sets_done}")
+        return self
+
+    @property
+    def easy(self) -> bool:
+        """RULES P2: completed with reps in reserve ≥ 2, or rated 'easy'."""
+        return (self.rir is not None and self.rir >= 2) or self.effort == "easy"
+
+
+class Session(Frozen):
+    date: date
+    entries: tuple[SessionEntry, ...] = ()
+
+    @model_validator(mode="after")
+    def _one_entry_per_side(self) -> Session:
+        seen: set[tuple[str, str | None]] = set()
+        for e in self.entries:
+            key = (e.exercise_id, e.side)
+            if key in seen:
+                raise ValueError(f"entries: {e.exercise_id} ({e.side or 'no side'}) is logged twice")
+            seen.add(key)
+        return self
+
+
+class CheckIn(Frozen):
+    """The next-morning check-in (RULES §2.2)."""
+
+    date: date
+    morning_pain: PainScore
+    morning_stiffness: PainScore | None = None
+    avg_pain: PainScore | None = None  # "average knee pain today" (NPRS, §5.2)
+    new_symptoms: tuple[Symptom, ...] = ()
+    chest_symptoms: bool = False  # with calf symptoms → emergency (RF05)
+
+
+OutcomeMeasure = Literal["nprs", "psfs", "chair_stand_30s", "walk_40m"]
+
+
+class PsfsActivity(Frozen):
+    activity: str = Field(min_length=1, max_length=120)
+    score: int = Field(ge=0, le=10)
+
+
+class OutcomeRecord(Frozen):
+    """One outcome measurement (RULES D-3, §6). Licensed packs use measure 'pack:<id>' with item responses."""
+
+    date: date
+    measure: str = Field(pattern=r"^(nprs|psfs|chair_stand_30s|walk_40m|pack:[a-z0-9_-]+)$")
+    value: float | None = None  # nprs 0–10; chair stand count; 40 m walk seconds
+    activities: tuple[PsfsActivity, ...] = ()  # PSFS
+    responses: dict[str, int] = Field(default_factory=dict)  # licensed pack item id → response
+
+    @model_validator(mode="after")
+    def _shape(self) -> OutcomeRecord:
+        if self.measure == "psfs":
+            if not 1 <= len(self.activities) <= 5:
+                raise ValueError("psfs: name 1 to 5 activities")
+        elif self.measure.startswith("pack:"):
+            if not self.responses:
+                raise ValueError("responses: a licensed pack needs item responses")
+        elif self.value is None:
+            raise ValueError(f"value: required for {self.measure}")
+        elif self.measure == "nprs" and not (0 <= self.value <= 10 and self.value == int(self.value)):
+            raise ValueError("value: NPRS is a whole number from 0 to 10")
+        elif self.measure == "chair_stand_30s" and not (0 <= self.value <= 60):
+            raise ValueError("value: chair stands in 30 s must be 0–60")
+        elif self.measure == "walk_40m" and not (5 <= self.value <= 600):
+            raise ValueError("value: 40 m walk time must be 5–600 seconds")
+        return self
+
+
+class History(Frozen):
+    """A whole course of care as data: the input of `kneehab progress --history` (issue 3 contract)."""
+
+    intake: Intake
+    start: date
+    today: date
+    pain_ceiling: int | None = Field(default=None, ge=2, le=5)
+    morning_tolerance: int = Field(default=0, ge=0, le=1)  # RULES C-5: a clinician may set 1
+    sessions: tuple[Session, ...] = ()
+    checkins: tuple[CheckIn, ...] = ()
+    outcomes: tuple[OutcomeRecord, ...] = ()
+    reviewed: bool = False
+
+    @model_validator(mode="after")
+    def _dates(self) -> History:
+        if self.today < self.start:
+            raise ValueError(f"today: {self.today} is before start {self.start}")
+        for s in self.sessions:
+            if s.date > self.today:
+                raise ValueError(f"sessions: {s.date} is after today ({self.today}) (RULES C-13)")
+            if s.date < self.start:
+                raise ValueError(f"sessions: {s.date} is before the program start ({self.start})")
+        for c in self.checkins:
+            if c.date > self.today:
+                raise ValueError(f"checkins: {c.date} is after today ({self.today}) (RULES C-13)")
+        dates = [s.date for s in self.sessions]
+        if len(dates) != len(set(dates)):
+            raise ValueError("sessions: two sessions share a date; put all of a day's entries in one")
+        cdates = [c.date for c in self.checkins]
+        if len(cdates) != len(set(cdates)):
+            raise ValueError("checkins: two check-ins share a date")
+        return self
