@@ -64,6 +64,20 @@ class ConditionNote(Frozen):
         return self
 
 
+class Option(Frozen):
+    """A way to do an exercise (e.g. a recumbent bike for stationary cardio), with its own §4.3 notes."""
+
+    id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    name: str
+    needs: str | None = None  # an intake `access` id (stationary_bike, elliptical, rower, pool); None = home
+    conditions: tuple[ConditionNote, ...] = ()
+
+    def notes_for(self, column: Column, phase: Phase) -> list[ConditionNote]:
+        return [
+            n for n in self.conditions if n.column == column and n.phase in (Phase.ANY, phase)
+        ]
+
+
 class Equipment(Frozen):
     id: str
     optional: bool = False
@@ -203,7 +217,7 @@ class Exercise(Frozen):
     mistakes: tuple[str, ...] = ()
     stop_rules: tuple[str, ...] = Field(min_length=1)
     equipment: tuple[Equipment, ...] = ()
-    options: tuple[str, ...] = ()  # e.g. the machines of stationary cardio
+    options: tuple[Option, ...] = ()  # e.g. the machines of stationary cardio
     dose: DoseSpec
     limits: Limits
     progression: tuple[Rung, ...] = ()
