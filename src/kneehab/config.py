@@ -23,7 +23,9 @@ class Settings(BaseModel):
         description="SQLAlchemy URL. Default: SQLite file kneehab.db in data_dir. "
         "PostgreSQL: postgresql+psycopg://user@host:5432/db",
     )
-    data_dir: Path = Field(default_factory=default_data_dir, description="Where the SQLite file lives.")
+    data_dir: Path = Field(
+        default_factory=default_data_dir, description="Where the SQLite file lives."
+    )
     host: str = Field(default="127.0.0.1", description="Web server bind address.")
     port: int = Field(default=8000, ge=1, le=65535, description="Web server port.")
     time_scale: float = Field(
@@ -32,7 +34,9 @@ class Settings(BaseModel):
         le=1000,
         description="Test-only: speeds up the session player's timers (1.0 = real time).",
     )
-    log_level: str = Field(default="INFO", description="Python log level. Logs never carry health data.")
+    log_level: str = Field(
+        default="INFO", description="Python log level. Logs never carry health data."
+    )
 
     @property
     def effective_database_url(self) -> str:

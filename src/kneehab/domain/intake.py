@@ -16,12 +16,22 @@ RED_FLAG_IDS: tuple[str, ...] = tuple(f"RF{n:02d}" for n in range(1, 17))
 EquipmentId = Literal["strap", "ankle_weights", "ball", "step", "foam_pad", "mat", "chair"]
 AccessId = Literal["stationary_bike", "elliptical", "rower", "pool"]
 
-EQUIPMENT_IDS: tuple[str, ...] = ("strap", "ankle_weights", "ball", "step", "foam_pad", "mat", "chair")
+EQUIPMENT_IDS: tuple[str, ...] = (
+    "strap",
+    "ankle_weights",
+    "ball",
+    "step",
+    "foam_pad",
+    "mat",
+    "chair",
+)
 ACCESS_IDS: tuple[str, ...] = ("stationary_bike", "elliptical", "rower", "pool")
 
 
 class Intake(Frozen):
-    age: int = Field(ge=10, le=110, description="Age in years (10–110; under 16 is out of scope, RF15)")
+    age: int = Field(
+        ge=10, le=110, description="Age in years (10–110; under 16 is out of scope, RF15)"
+    )
     sex: Sex = Sex.UNSPECIFIED
     knee: Knee
     condition: Condition = Condition.UNKNOWN
@@ -65,7 +75,9 @@ class Intake(Frozen):
     @model_validator(mode="after")
     def _grade_needs_mcl(self) -> Intake:
         if self.mcl_grade is not None and self.condition != Condition.MCL:
-            raise ValueError("mcl_grade: only allowed when condition is 'mcl_sprain' (else use null)")
+            raise ValueError(
+                "mcl_grade: only allowed when condition is 'mcl_sprain' (else use null)"
+            )
         return self
 
     @property

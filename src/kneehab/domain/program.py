@@ -55,6 +55,15 @@ class LaterOption(Frozen):
     rules: tuple[str, ...] = ()
 
 
+class LeftOut(Frozen):
+    """A program exercise the rules kept out for this person, and why (RULES §4.3, D-6, access)."""
+
+    exercise_id: str
+    name: str
+    why: str
+    rules: tuple[str, ...] = ()
+
+
 class AvoidEntry(Frozen):
     id: str
     name: str
@@ -80,9 +89,12 @@ class Program(Frozen):
     acute: bool
     pain_ceiling: int
     pain_ceiling_rules: tuple[str, ...]
-    progression_held: bool  # D-2: triage `soon` holds progression until a clinician marks it reviewed
+    progression_held: (
+        bool  # D-2: triage `soon` holds progression until a clinician marks it reviewed
+    )
     items: tuple[ProgramItem, ...]
     later_options: tuple[LaterOption, ...] = ()
+    left_out: tuple[LeftOut, ...] = ()
     avoid: tuple[AvoidEntry, ...]
     equipment: tuple[EquipmentNeed, ...]
     ice_heat: str

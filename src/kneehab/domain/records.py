@@ -71,7 +71,9 @@ class SessionEntry(Frozen):
             if any(v > (100 if name == "reps" else 600) for v in values):
                 raise ValueError(f"{name}: a value is impossibly large")
             if len(values) != self.sets_done:
-                raise ValueError(f"{name}: has {len(values)} values but sets_done is {self.sets_done}")
+                raise ValueError(
+                    f"{name}: has {len(values)} values but sets_done is {self.sets_done}"
+                )
         return self
 
     @property
@@ -90,7 +92,9 @@ class Session(Frozen):
         for e in self.entries:
             key = (e.exercise_id, e.side)
             if key in seen:
-                raise ValueError(f"entries: {e.exercise_id} ({e.side or 'no side'}) is logged twice")
+                raise ValueError(
+                    f"entries: {e.exercise_id} ({e.side or 'no side'}) is logged twice"
+                )
             seen.add(key)
         return self
 
@@ -133,7 +137,9 @@ class OutcomeRecord(Frozen):
                 raise ValueError("responses: a licensed pack needs item responses")
         elif self.value is None:
             raise ValueError(f"value: required for {self.measure}")
-        elif self.measure == "nprs" and not (0 <= self.value <= 10 and self.value == int(self.value)):
+        elif self.measure == "nprs" and not (
+            0 <= self.value <= 10 and self.value == int(self.value)
+        ):
             raise ValueError("value: NPRS is a whole number from 0 to 10")
         elif self.measure == "chair_stand_30s" and not (0 <= self.value <= 60):
             raise ValueError("value: chair stands in 30 s must be 0–60")
@@ -169,7 +175,9 @@ class History(Frozen):
                 raise ValueError(f"checkins: {c.date} is after today ({self.today}) (RULES C-13)")
         dates = [s.date for s in self.sessions]
         if len(dates) != len(set(dates)):
-            raise ValueError("sessions: two sessions share a date; put all of a day's entries in one")
+            raise ValueError(
+                "sessions: two sessions share a date; put all of a day's entries in one"
+            )
         cdates = [c.date for c in self.checkins]
         if len(cdates) != len(set(cdates)):
             raise ValueError("checkins: two check-ins share a date")

@@ -10,7 +10,9 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PainScore = Annotated[int, Field(ge=0, le=10, description="NPRS 0 (no pain) to 10 (worst imaginable)")]
+PainScore = Annotated[
+    int, Field(ge=0, le=10, description="NPRS 0 (no pain) to 10 (worst imaginable)")
+]
 RuleId = str
 ExerciseId = str
 
