@@ -139,3 +139,12 @@ def screen_checkin(checkin: CheckIn, intake: Intake) -> Triage:
         reasons = (*triage.reasons, _REASONS["catching"])
         return triage.model_copy(update={"rules": rules, "reasons": reasons})
     return triage
+
+
+def screen_answers(
+    flags: Iterable[str], *, cold_foot: bool = False, chest_symptoms: bool = False
+) -> Triage:
+    """Triage the red-flag answers alone, before the rest of the intake (the web's first-run page)."""
+    found = _Findings()
+    _apply_flags(found, flags, cold_foot=cold_foot, chest_symptoms=chest_symptoms)
+    return found.triage()
