@@ -1,0 +1,93 @@
+"""Rich views for the terminal. They only display what the domain decided."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.panel import Panel
+from rich.table import Table
+
+from kneehab.domain.program import WEEKDAYS, Program, Triage
+from kneehab.domain.types import BLOCK_ORDER, Level
+
+LEVEL_STYLE: dict[Level, str] = {
+    Level.OK: "green",
+    Level.SOON: "yellow",
+    Level.OUT_OF_SCOPE: "magenta",
+    Level.URGENT: "bold red",
+    Level.EMERGENCY: "bold white on red",
+}
+
+BLOCK_TITLE = {
+    "warm_up": "Warm-up stretches",
+    "strength": "Strengthening",
+    "aerobic": "Low-impact aerobic",
+    "cool_down": "Cool-down and yoga",
+}
+
+
+def render_triage(console: Console, triage: Triage) -> None:
+    body = triage.message
+    if triage.reasons:
+        body += "\n\nWhy: " + " ".join(triage.reasons)
+    if triage.rules:
+        body += f"\n(rules: {', '.join(triage.rules)})"
+    title = f"Warning-sign check: {triage.level.value.replace('_', ' ')}"
+    console.print(Panel(body, title=title, border_style=LEVEL_STYLE[triage.level]))
+
+
+def render_plan(console: Console, triage: Triage, program: Program | None) -> None:
+    render_triage(console, triage)
+    if program is None:
+        console.print("No self-managed program: follow the advice above.")
+        return
+    console.print(
+        f"[bold]Your program[/bold] — starts {program.start.isoformat()}, {program.phase_note}"
+    )
+    console.print(
+        f"Pain limit during exercise: [bold]{program.pain_ceiling}/10[/bold] "
+        f"(rules {', '.join(program.pain_ceiling_rules)}). Stop an exercise that goes above it."
+    )
+    for notice in program.notices:
+        console.print(f"• {notice}")
+    for block in BLOCK_ORDER:
+        items = [i for i in program.items if i.block == block]
+        if not items:
+            continue
+        table = Table(title=BLOCK_TITLE[block.value], title_justify="left", expand=True)
+        table.add_column("Exercise", ratio=2)
+        table.add_column("Dose", ratio=2)
+        table.add_column("Days", ratio=2)
+        table.add_column("Why", ratio=5)
+        for item in items:
+            dose = item.dose.describe() + (" each side" if item.per_side else "")
+            why = item.why
+            if item.modification:
+                why += f"\n[bold]Change:[/bold] {item.modification}"
+            if item.options:
+                why += f"\nOptions: {', '.join(item.options)}"
+            days = " ".join(d.capitalize() for d in WEEKDAYS if d in item.days)
+            table.add_row(item.name, dose, days, why)
+        console.print(table)
+    if program.left_out:
+        console.print("[bold]Left out for now[/bold]")
+        for out in program.left_out:
+            console.print(f"• {out.name}: {out.why} ({', '.join(out.rules)})")
+    if program.later_options:
+        names = ", ".join(o.name for o in program.later_options)
+        console.print(f"[bold]Later, when you can do them safely:[/bold] {names}")
+    console.print("[bold]Moves to avoid[/bold]")
+    for a in program.avoid:
+        console.print(f"• {a.name} — {a.why}")
+    console.print("[bold]Equipment[/bold]")
+    for e in program.equipment:
+        have = "you have it" if e.have else f"use: {e.use}"
+        console.print(f"• {e.name} — {have}")
+    if program.ice_heat:
+        console.print(f"[bold]Ice or heat:[/bold] {program.ice_heat}")
+    if program.see_professional:
+        console.print(f"[bold]See a professional if:[/bold] {program.see_professional}")
+    if program.review_on:
+        console.print(
+            f"[bold]Planned review:[/bold] {program.review_on.isoformat()} "
+            f"(rules {', '.join(program.review_rules)})"
+        )
