@@ -1,0 +1,162 @@
+"""Walking an exercise's ladder one rung up or down (RULES D-4, C-8, §3.2).
+
+Up: the first rung whose key has not reached its `until` (a variant rung switches `variant`, and from then
+on the variant exercise's own ladder and limits apply). Down: undo the most recent step, else walk the
+ladder in reverse to the first key above its starting value, else the C-8 floors, else nothing (pause).
+"""
+
+from __future__ import annotations
+
+from kneehab.domain.exercise import NUMERIC_KEYS, Exercise, Library, Rung
+from kneehab.domain.types import Category, Dose, Frozen
+
+INT_KEYS = frozenset({"sets", "reps", "hold_s", "step_cm", "minutes"})
+RESETTABLE = frozenset({"load_kg", "step_cm", "variant"})  # C-8: these steps may also reset reps
+
+# C-8 lowest-rung floors, in the order they are tried: (key, by, not below). §3.2 for aerobic minutes.
+_FLOORS: dict[str, tuple[tuple[str, float, float], ...]] = {
+    "reps": (("reps", 2, 5), ("sets", 1, 1)),
+    "stretch": (("hold_s", 10, 10), ("sets", 1, 1)),
+    "aerobic": (("minutes", 5, 5),),
+}
+
+
+class Step(Frozen):
+    dose: Dose
+    rules: tuple[str, ...]
+    note: str  # plain words for the person, e.g. "Add 2 repetitions to each set, up to 15."
+
+
+def effective_exercise(exercise_id: str, dose: Dose, library: Library) -> Exercise:
+    """The exercise whose ladder and limits apply now: the variant once a variant rung was taken."""
+    if dose.variant and dose.variant in library.exercises:
+        return library.get(dose.variant)
+    return library.get(exercise_id)
+
+
+def within_limits(dose: Dose, exercise: Exercise) -> bool:
+    for key in NUMERIC_KEYS:
+        value = dose.get(key)
+        if value is None:
+            continue
+        bounds = exercise.limits.bounds(key)
+        if bounds is None or not bounds[0] <= float(value) <= bounds[1]:
+            return False
+    return True
+
+
+def _value(dose: Dose, key: str, exercise: Exercise) -> float | None:
+    """A key's current value; an unused key with limits (e.g. no ankle weight yet) is its low bound."""
+    value = dose.get(key)
+    if value is not None:
+        return float(value)
+    bounds = exercise.limits.bounds(key)
+    return None if bounds is None else bounds[0]
+
+
+def _typed(key: str, value: float) -> int | float:
+    return round(value) if key in INT_KEYS else round(value, 2)
+
+
+def _bottom_reps(dose: Dose, exercise: Exercise) -> dict[str, int | float | str | None]:
+    """C-8 double progression: reps go back to the article's lowest reps for the exercise."""
+    if dose.reps is None or exercise.dose.reps is None:
+        return {}
+    return {"reps": exercise.dose.reps}
+
+
+def _rung_up(rung: Rung, dose: Dose, exercise: Exercise, library: Library) -> Dose | None:
+    if rung.change == "variant":
+        if rung.to is None or dose.variant == rung.to or rung.to not in library.exercises:
+            return None
+        target = library.get(rung.to)
+        reset = _bottom_reps(dose, target) if rung.reset_reps else {}
+        new = dose.with_(variant=rung.to, **reset)
+        return new if within_limits(new, target) else None
+    current = _value(dose, rung.change, exercise)
+    if current is None or rung.until is None or rung.by is None or current >= rung.until:
+        return None
+    nxt = _typed(rung.change, min(rung.until, current + rung.by))
+    reset = _bottom_reps(dose, exercise) if rung.reset_reps else {}
+    new = dose.with_(**{rung.change: nxt}, **reset)
+    return new if within_limits(new, exercise) else None
+
+
+def step_up(exercise_id: str, dose: Dose, library: Library) -> Step | None:
+    """One rung up, or None at the top of the ladder."""
+    exercise = effective_exercise(exercise_id, dose, library)
+    for rung in exercise.progression:
+        new = _rung_up(rung, dose, exercise, library)
+        if new is not None:
+            return Step(dose=new, rules=("P2", "C-8", *rung.rules), note=rung.note)
+    return None
+
+
+def _floor_kind(exercise: Exercise, dose: Dose) -> str:
+    if exercise.category == Category.AEROBIC or (dose.minutes is not None and dose.reps is None):
+        return "aerobic"
+    if exercise.category in (Category.STRETCH, Category.YOGA) and dose.reps is None:
+        return "stretch"
+    return "reps"
+
+
+def _lower(dose: Dose, exercise: Exercise, key: str, by: float, floor: float) -> Dose | None:
+    value = dose.get(key)
+    bounds = exercise.limits.bounds(key)
+    if value is None or isinstance(value, str):
+        return None
+    lowest = max(floor, bounds[0]) if bounds is not None else floor
+    if float(value) <= lowest:
+        return None
+    return dose.with_(**{key: _typed(key, max(lowest, float(value) - by))})
+
+
+def _reverse_ladder(dose: Dose, start: Dose, exercise: Exercise) -> Step | None:
+    for rung in reversed(exercise.progression):
+        if rung.change == "variant" or rung.by is None:
+            continue
+        begin = start.get(rung.change)
+        floor = float(begin) if isinstance(begin, int | float) else 0.0
+        new = _lower(dose, exercise, rung.change, rung.by, floor)
+        if new is not None:
+            return Step(dose=new, rules=("P4", "C-8"), note=f"Back one step: {rung.note.lower()}")
+    return None
+
+
+def _floors(dose: Dose, exercise: Exercise) -> Step | None:
+    for key, by, floor in _FLOORS[_floor_kind(exercise, dose)]:
+        new = _lower(dose, exercise, key, by, floor)
+        if new is not None:
+            return Step(dose=new, rules=("P4", "C-8"), note=_FLOOR_NOTES[key])
+    for reg in exercise.regressions:
+        if reg.change == "variant" or reg.by is None:
+            continue
+        new = _lower(dose, exercise, reg.change, reg.by, 0)
+        if new is not None:
+            return Step(dose=new, rules=("P4", "C-8", *reg.rules), note=reg.note)
+    return None
+
+
+_FLOOR_NOTES = {
+    "reps": "Do 2 fewer repetitions in each set (not below 5).",
+    "sets": "Do one set fewer (not below 1).",
+    "hold_s": "Hold the stretch 10 seconds less (not below 10 seconds).",
+    "minutes": "Do 5 minutes less.",
+}
+
+
+def step_down(
+    exercise_id: str, dose: Dose, start: Dose, undo: Dose | None, library: Library
+) -> Step | None:
+    """One rung down; None when nothing can be lowered (then the action is pause, C-8).
+
+    `undo` is the dose before the most recent progression, when the current dose is that step's result.
+    `start` is the dose the program started this exercise at.
+    """
+    exercise = effective_exercise(exercise_id, dose, library)
+    if undo is not None:
+        return Step(
+            dose=undo, rules=("P4", "C-8"), note="Back to the dose before your last step up."
+        )
+    base = start if exercise.id == exercise_id else exercise.dose.to_dose()
+    return _reverse_ladder(dose, base, exercise) or _floors(dose, exercise)
