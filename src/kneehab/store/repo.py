@@ -1,0 +1,500 @@
+"""Every query kneehab runs. Functions take an open Session (the caller owns the transaction) and
+speak in domain models; rows never leave this module except as plain records for display."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, insert, select, text
+from sqlalchemy.orm import Session as DbSession
+
+from kneehab.domain.intake import Intake
+from kneehab.domain.program import Program, Triage
+from kneehab.domain.records import CheckIn, OutcomeRecord, Session, SessionEntry
+from kneehab.domain.types import Dose
+from kneehab.errors import NotFound
+from kneehab.store.tables import (
+    Base,
+    CheckInRow,
+    EntryRow,
+    EscalationRow,
+    IntakeRow,
+    OutcomeRow,
+    PersonRow,
+    PlayerStateRow,
+    ProgramVersionRow,
+)
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    id: int
+    created_at: datetime
+    start: date
+    pain_ceiling: int | None
+    morning_tolerance: int
+    reviewed: bool
+    reviewed_at: datetime | None
+    reviewed_by: str | None
+
+
+@dataclass(frozen=True)
+class IntakeRecord:
+    id: int
+    recorded_at: datetime
+    intake: Intake
+    triage: Triage
+
+
+@dataclass(frozen=True)
+class ProgramVersion:
+    version: int
+    effective: date
+    created_at: datetime
+    kind: str
+    actor: str
+    rules: tuple[str, ...]
+    reason: str
+    exercise_id: str | None
+    from_dose: Dose | None
+    to_dose: Dose | None
+    program: Program
+
+
+@dataclass(frozen=True)
+class EntryRecord:
+    day: date
+    entry: SessionEntry
+    paused_when_logged: bool
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class EscalationRecord:
+    id: int
+    day: date
+    level: str
+    rules: tuple[str, ...]
+    message: str
+    created_at: datetime
+    seen_at: datetime | None
+    acknowledged_at: datetime | None
+    acknowledged_by: str | None
+
+
+# --- persons -------------------------------------------------------------------------------
+
+
+def add_person(s: DbSession, *, start: date, now: datetime, pain_ceiling: int | None = None) -> int:
+    row = PersonRow(created_at=now, start=start, pain_ceiling=pain_ceiling, morning_tolerance=0)
+    s.add(row)
+    s.flush()
+    return row.id
+
+
+def first_person_id(s: DbSession) -> int | None:
+    return s.scalar(select(func.min(PersonRow.id)))
+
+
+def _person_row(s: DbSession, person_id: int) -> PersonRow:
+    row = s.get(PersonRow, person_id)
+    if row is None:
+        raise NotFound(f"person: no person with id {person_id}")
+    return row
+
+
+def get_person(s: DbSession, person_id: int) -> PersonRecord:
+    r = _person_row(s, person_id)
+    return PersonRecord(
+        r.id,
+        r.created_at,
+        r.start,
+        r.pain_ceiling,
+        r.morning_tolerance,
+        r.reviewed,
+        r.reviewed_at,
+        r.reviewed_by,
+    )
+
+
+def set_reviewed(s: DbSession, person_id: int, *, now: datetime, by: str) -> None:
+    row = _person_row(s, person_id)
+    row.reviewed, row.reviewed_at, row.reviewed_by = True, now, by
+
+
+def delete_person(s: DbSession, person_id: int) -> None:
+    _person_row(s, person_id)
+    # Children first, explicitly: SQLite only cascades when foreign keys are on for the connection.
+    for table in (
+        EscalationRow,
+        OutcomeRow,
+        CheckInRow,
+        PlayerStateRow,
+        EntryRow,
+        ProgramVersionRow,
+        IntakeRow,
+    ):
+        s.execute(delete(table).where(table.person_id == person_id))
+    s.execute(delete(PersonRow).where(PersonRow.id == person_id))
+
+
+# --- intakes and programs ------------------------------------------------------------------
+
+
+def add_intake(
+    s: DbSession, person_id: int, intake: Intake, triage: Triage, *, now: datetime
+) -> int:
+    row = IntakeRow(
+        person_id=person_id,
+        recorded_at=now,
+        data=intake.model_dump(mode="json"),
+        triage_level=triage.level.value,
+        triage=triage.model_dump(mode="json"),
+    )
+    s.add(row)
+    s.flush()
+    return row.id
+
+
+def intakes(s: DbSession, person_id: int) -> list[IntakeRecord]:
+    rows = s.scalars(
+        select(IntakeRow).where(IntakeRow.person_id == person_id).order_by(IntakeRow.id)
+    )
+    return [
+        IntakeRecord(
+            r.id,
+            r.recorded_at,
+            Intake.model_validate(r.data),
+            Triage.model_validate(r.triage),
+        )
+        for r in rows
+    ]
+
+
+def latest_intake(s: DbSession, person_id: int) -> IntakeRecord:
+    found = intakes(s, person_id)
+    if not found:
+        raise NotFound(f"person: no intake recorded for person {person_id}")
+    return found[-1]
+
+
+def add_program_version(
+    s: DbSession,
+    person_id: int,
+    *,
+    program: Program,
+    effective: date,
+    now: datetime,
+    kind: str,
+    actor: str,
+    rules: tuple[str, ...] | list[str],
+    reason: str,
+    exercise_id: str | None = None,
+    from_dose: Dose | None = None,
+    to_dose: Dose | None = None,
+) -> int:
+    """Append a version; the number is one more than the person's latest."""
+    latest = s.scalar(
+        select(func.max(ProgramVersionRow.version)).where(ProgramVersionRow.person_id == person_id)
+    )
+    version = (latest or 0) + 1
+    s.add(
+        ProgramVersionRow(
+            person_id=person_id,
+            version=version,
+            effective=effective,
+            created_at=now,
+            kind=kind,
+            actor=actor,
+            rules=list(rules),
+            reason=reason,
+            exercise_id=exercise_id,
+            from_dose=from_dose.as_dict() if from_dose else None,
+            to_dose=to_dose.as_dict() if to_dose else None,
+            program=program.model_dump(mode="json"),
+        )
+    )
+    s.flush()
+    return version
+
+
+def program_versions(s: DbSession, person_id: int) -> list[ProgramVersion]:
+    rows = s.scalars(
+        select(ProgramVersionRow)
+        .where(ProgramVersionRow.person_id == person_id)
+        .order_by(ProgramVersionRow.version)
+    )
+    return [
+        ProgramVersion(
+            r.version,
+            r.effective,
+            r.created_at,
+            r.kind,
+            r.actor,
+            tuple(r.rules),
+            r.reason,
+            r.exercise_id,
+            Dose.model_validate(r.from_dose) if r.from_dose else None,
+            Dose.model_validate(r.to_dose) if r.to_dose else None,
+            Program.model_validate(r.program),
+        )
+        for r in rows
+    ]
+
+
+def latest_program(s: DbSession, person_id: int) -> Program | None:
+    row = s.scalars(
+        select(ProgramVersionRow)
+        .where(ProgramVersionRow.person_id == person_id)
+        .order_by(ProgramVersionRow.version.desc())
+        .limit(1)
+    ).first()
+    return Program.model_validate(row.program) if row else None
+
+
+def program_exercise_ids(s: DbSession, person_id: int) -> set[str]:
+    """Every exercise that has been in any version of the person's program (RULES C-13)."""
+    ids: set[str] = set()
+    for program in s.scalars(
+        select(ProgramVersionRow.program).where(ProgramVersionRow.person_id == person_id)
+    ):
+        ids.update(item["exercise_id"] for item in program["items"])
+    return ids
+
+
+# --- sessions --------------------------------------------------------------------------------
+
+
+def upsert_entry(
+    s: DbSession, person_id: int, day: date, entry: SessionEntry, *, now: datetime, paused: bool
+) -> None:
+    """Insert or replace the entry for (day, exercise, side): re-logging corrects it."""
+    side_key = entry.side or ""
+    row = s.scalars(
+        select(EntryRow).where(
+            EntryRow.person_id == person_id,
+            EntryRow.day == day,
+            EntryRow.exercise_id == entry.exercise_id,
+            EntryRow.side_key == side_key,
+        )
+    ).first()
+    if row is None:
+        row = EntryRow(person_id=person_id, day=day, exercise_id=entry.exercise_id)
+        s.add(row)
+    values = entry.model_dump(mode="json", exclude={"exercise_id"})
+    for key, value in values.items():
+        setattr(row, key, value)
+    row.side_key = side_key
+    row.paused_when_logged = paused
+    row.recorded_at = now
+    s.flush()
+
+
+_ENTRY_FIELDS = tuple(f for f in SessionEntry.model_fields if f != "exercise_id")
+
+
+def _entry(row: EntryRow) -> SessionEntry:
+    data = {f: getattr(row, f) for f in _ENTRY_FIELDS}
+    return SessionEntry.model_validate({"exercise_id": row.exercise_id, **data})
+
+
+def entries(s: DbSession, person_id: int) -> list[EntryRecord]:
+    rows = s.scalars(
+        select(EntryRow).where(EntryRow.person_id == person_id).order_by(EntryRow.day, EntryRow.id)
+    )
+    return [EntryRecord(r.day, _entry(r), r.paused_when_logged, r.recorded_at) for r in rows]
+
+
+def sessions(s: DbSession, person_id: int) -> tuple[Session, ...]:
+    by_day: dict[date, list[SessionEntry]] = {}
+    for rec in entries(s, person_id):
+        by_day.setdefault(rec.day, []).append(rec.entry)
+    return tuple(Session(date=d, entries=tuple(es)) for d, es in sorted(by_day.items()))
+
+
+def set_player_state(
+    s: DbSession, person_id: int, day: date, state: dict[str, Any], *, now: datetime
+) -> None:
+    row = s.get(PlayerStateRow, (person_id, day))
+    if row is None:
+        s.add(PlayerStateRow(person_id=person_id, day=day, state=state, updated_at=now))
+    else:
+        row.state, row.updated_at = state, now
+    s.flush()
+
+
+def get_player_state(s: DbSession, person_id: int, day: date) -> dict[str, Any] | None:
+    row = s.get(PlayerStateRow, (person_id, day))
+    return dict(row.state) if row else None
+
+
+# --- check-ins, outcomes, escalations ----------------------------------------------------------
+
+
+def has_checkin(s: DbSession, person_id: int, day: date) -> bool:
+    found = s.scalar(
+        select(CheckInRow.id).where(CheckInRow.person_id == person_id, CheckInRow.day == day)
+    )
+    return found is not None
+
+
+def add_checkin(s: DbSession, person_id: int, checkin: CheckIn, *, now: datetime) -> None:
+    data = checkin.model_dump(mode="json", exclude={"date"})
+    s.add(CheckInRow(person_id=person_id, day=checkin.date, recorded_at=now, **data))
+    s.flush()
+
+
+def checkins(s: DbSession, person_id: int) -> tuple[CheckIn, ...]:
+    rows = s.scalars(
+        select(CheckInRow).where(CheckInRow.person_id == person_id).order_by(CheckInRow.day)
+    )
+    return tuple(
+        CheckIn(
+            date=r.day,
+            morning_pain=r.morning_pain,
+            morning_stiffness=r.morning_stiffness,
+            avg_pain=r.avg_pain,
+            new_symptoms=tuple(r.new_symptoms),
+            chest_symptoms=r.chest_symptoms,
+        )
+        for r in rows
+    )
+
+
+def add_outcome(s: DbSession, person_id: int, outcome: OutcomeRecord, *, now: datetime) -> int:
+    data = outcome.model_dump(mode="json", exclude={"date"})
+    row = OutcomeRow(person_id=person_id, day=outcome.date, recorded_at=now, **data)
+    s.add(row)
+    s.flush()
+    return row.id
+
+
+def outcomes(s: DbSession, person_id: int) -> tuple[OutcomeRecord, ...]:
+    rows = s.scalars(
+        select(OutcomeRow)
+        .where(OutcomeRow.person_id == person_id)
+        .order_by(OutcomeRow.day, OutcomeRow.id)
+    )
+    return tuple(
+        OutcomeRecord(
+            date=r.day,
+            measure=r.measure,
+            value=r.value,
+            activities=tuple(r.activities),
+            responses=dict(r.responses),
+        )
+        for r in rows
+    )
+
+
+def add_escalation(
+    s: DbSession,
+    person_id: int,
+    *,
+    day: date,
+    level: str,
+    rules: tuple[str, ...] | list[str],
+    message: str,
+    now: datetime,
+) -> int | None:
+    """Record the day's escalation once; returns None when that day already has one."""
+    exists = s.scalar(
+        select(EscalationRow.id).where(
+            EscalationRow.person_id == person_id, EscalationRow.day == day
+        )
+    )
+    if exists is not None:
+        return None
+    row = EscalationRow(
+        person_id=person_id,
+        day=day,
+        level=level,
+        rules=list(rules),
+        message=message,
+        created_at=now,
+    )
+    s.add(row)
+    s.flush()
+    return row.id
+
+
+def escalations(s: DbSession, person_id: int) -> list[EscalationRecord]:
+    rows = s.scalars(
+        select(EscalationRow)
+        .where(EscalationRow.person_id == person_id)
+        .order_by(EscalationRow.day, EscalationRow.id)
+    )
+    return [
+        EscalationRecord(
+            r.id,
+            r.day,
+            r.level,
+            tuple(r.rules),
+            r.message,
+            r.created_at,
+            r.seen_at,
+            r.acknowledged_at,
+            r.acknowledged_by,
+        )
+        for r in rows
+    ]
+
+
+def _escalation_row(s: DbSession, person_id: int, escalation_id: int) -> EscalationRow:
+    row = s.get(EscalationRow, escalation_id)
+    if row is None or row.person_id != person_id:
+        raise NotFound(f"escalation: no escalation with id {escalation_id}")
+    return row
+
+
+def mark_escalation_seen(
+    s: DbSession, person_id: int, escalation_id: int, *, now: datetime
+) -> None:
+    row = _escalation_row(s, person_id, escalation_id)
+    if row.seen_at is None:
+        row.seen_at = now
+
+
+def acknowledge_escalation(
+    s: DbSession, person_id: int, escalation_id: int, *, now: datetime, by: str
+) -> None:
+    row = _escalation_row(s, person_id, escalation_id)
+    if row.acknowledged_at is None:
+        row.acknowledged_at, row.acknowledged_by = now, by
+        row.seen_at = row.seen_at or now
+
+
+# --- whole-database copy (backup and restore) --------------------------------------------------
+
+
+def dump_all(conn: Connection) -> dict[str, list[dict[str, Any]]]:
+    """Every row of every table, parents first, in primary-key order."""
+    return {
+        table.name: [
+            dict(r) for r in conn.execute(select(table).order_by(*table.primary_key)).mappings()
+        ]
+        for table in Base.metadata.sorted_tables
+    }
+
+
+def replace_all(conn: Connection, data: dict[str, list[dict[str, Any]]]) -> None:
+    """Swap the whole content for `data` inside the caller's transaction."""
+    tables = Base.metadata.sorted_tables
+    for table in reversed(tables):
+        conn.execute(delete(table))
+    for table in tables:
+        rows = data.get(table.name) or []
+        if rows:
+            conn.execute(insert(table), rows)
+    if conn.dialect.name == "postgresql":
+        # Inserted ids bypass the sequences; move each one past the highest id now present.
+        for table in tables:
+            if "id" in table.c and table.c.id.primary_key:
+                conn.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
+                        f"COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) FROM {table.name}"
+                    )
+                )

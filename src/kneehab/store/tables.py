@@ -1,0 +1,211 @@
+"""Table definitions: rows only, no behaviour. Domain models stay the source of truth for values.
+
+Validated domain models (intake, triage, program) are kept whole in JSON columns; the values people
+log are columns of their own so clinicians, CSV exports and SQL can read them directly.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+# Stable constraint names so migrations can refer to them on both databases.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Instants are stored in UTC and always come back timezone-aware (SQLite keeps no zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("instants must be timezone-aware")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {
+        datetime: UtcDateTime,
+        date: Date,
+        dict[str, Any]: JSON,
+        list[Any]: JSON,
+    }
+
+
+def _person_fk() -> Mapped[int]:
+    return mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+
+
+class PersonRow(Base):
+    __tablename__ = "persons"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime]
+    start: Mapped[date]  # program start (day 0)
+    pain_ceiling: Mapped[int | None]  # clinician override (RULES D-1)
+    morning_tolerance: Mapped[int] = mapped_column(default=0)  # RULES C-5
+    reviewed: Mapped[bool] = mapped_column(Boolean, default=False)  # D-2 soon-review done
+    reviewed_at: Mapped[datetime | None]
+    reviewed_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class IntakeRow(Base):
+    __tablename__ = "intakes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = _person_fk()
+    recorded_at: Mapped[datetime]
+    data: Mapped[dict[str, Any]]  # Intake, as validated
+    triage_level: Mapped[str] = mapped_column(String(20))
+    triage: Mapped[dict[str, Any]]  # Triage, as validated
+
+
+class ProgramVersionRow(Base):
+    """Every program change is a new row; nothing is overwritten."""
+
+    __tablename__ = "program_versions"
+    __table_args__ = (UniqueConstraint("person_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = _person_fk()
+    version: Mapped[int]
+    effective: Mapped[date]
+    created_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(20))  # plan|progress|regress|pause|stop|clinician
+    actor: Mapped[str] = mapped_column(String(120))  # "planner", "rule P2", "clinician Bob"
+    rules: Mapped[list[Any]]
+    reason: Mapped[str] = mapped_column(Text)
+    exercise_id: Mapped[str | None] = mapped_column(String(80))
+    from_dose: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    to_dose: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    program: Mapped[dict[str, Any]]  # the whole Program after this change
+
+
+class EntryRow(Base):
+    """One exercise (and side) in one day's session."""
+
+    __tablename__ = "session_entries"
+    __table_args__ = (UniqueConstraint("person_id", "day", "exercise_id", "side_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = _person_fk()
+    day: Mapped[date]
+    exercise_id: Mapped[str] = mapped_column(String(80))
+    side_key: Mapped[str] = mapped_column(String(10))  # side or "" (unique keys cannot hold NULL)
+    side: Mapped[str | None] = mapped_column(String(10))
+    sets_done: Mapped[int]
+    reps: Mapped[list[Any] | None] = mapped_column(JSON)
+    hold_s: Mapped[list[Any] | None] = mapped_column(JSON)
+    load_kg: Mapped[float | None] = mapped_column(Float)
+    step_cm: Mapped[int | None]
+    minutes: Mapped[int | None]
+    pain_during_max: Mapped[int]
+    effort: Mapped[str | None] = mapped_column(String(10))
+    rir: Mapped[int | None]
+    sharp_pain: Mapped[bool] = mapped_column(Boolean, default=False)
+    skipped: Mapped[bool] = mapped_column(Boolean, default=False)
+    skip_reason: Mapped[str] = mapped_column(Text, default="")
+    paused_when_logged: Mapped[bool] = mapped_column(Boolean, default=False)  # RULES C-13 flag
+    recorded_at: Mapped[datetime]
+
+
+class PlayerStateRow(Base):
+    """Where a guided session stopped, so it can resume (one per person and day)."""
+
+    __tablename__ = "player_states"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date] = mapped_column(primary_key=True)
+    state: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+
+class CheckInRow(Base):
+    __tablename__ = "checkins"
+    __table_args__ = (UniqueConstraint("person_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = _person_fk()
+    day: Mapped[date]
+    morning_pain: Mapped[int]
+    morning_stiffness: Mapped[int | None]
+    avg_pain: Mapped[int | None]
+    new_symptoms: Mapped[list[Any]]
+    chest_symptoms: Mapped[bool] = mapped_column(Boolean, default=False)
+    recorded_at: Mapped[datetime]
+
+
+class OutcomeRow(Base):
+    __tablename__ = "outcomes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = _person_fk()
+    day: Mapped[date]
+    measure: Mapped[str] = mapped_column(String(60))
+    value: Mapped[float | None] = mapped_column(Float)
+    activities: Mapped[list[Any]]
+    responses: Mapped[dict[str, Any]]
+    recorded_at: Mapped[datetime]
+
+
+class EscalationRow(Base):
+    __tablename__ = "escalations"
+    __table_args__ = (UniqueConstraint("person_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = _person_fk()
+    day: Mapped[date]
+    level: Mapped[str] = mapped_column(String(20))
+    rules: Mapped[list[Any]]
+    message: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    seen_at: Mapped[datetime | None]
+    acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(120))
+
+
+# Parents before children: the order restore inserts and the reverse of the order it deletes.
+TABLES = (
+    PersonRow,
+    IntakeRow,
+    ProgramVersionRow,
+    EntryRow,
+    PlayerStateRow,
+    CheckInRow,
+    OutcomeRow,
+    EscalationRow,
+)

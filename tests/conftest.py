@@ -1,0 +1,105 @@
+"""Shared fixtures.
+
+`db_url` runs a test on SQLite (a fresh file) and on PostgreSQL (a fresh schema per test, so
+parallel xdist workers never see each other's rows). PostgreSQL is skipped only when the server
+cannot be reached, and the terminal summary then says so loudly.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.exc import OperationalError
+
+from kneehab.store.db import Database, open_database
+
+POSTGRES_URL = os.environ.get(
+    "KNEEHAB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+_pg_state: dict[str, str | None] = {}
+
+
+def _postgres_problem() -> str | None:
+    """None when PostgreSQL answers; otherwise why not (checked once per process)."""
+    if "problem" not in _pg_state:
+        engine = create_engine(POSTGRES_URL, connect_args={"connect_timeout": 3})
+        try:
+            with engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+            _pg_state["problem"] = None
+        except OperationalError as err:
+            _pg_state["problem"] = str(err.orig).strip().splitlines()[0]
+        finally:
+            engine.dispose()
+    return _pg_state["problem"]
+
+
+@pytest.fixture
+def pg_schema_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a brand-new schema, dropped afterwards."""
+    problem = _postgres_problem()
+    if problem is not None:
+        pytest.skip(f"PostgreSQL unreachable at {POSTGRES_URL}: {problem}")
+    schema = f"kh_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    sep = "&" if "?" in POSTGRES_URL else "?"
+    try:
+        yield f"{POSTGRES_URL}{sep}options={quote(f'-csearch_path={schema}')}"
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'data' / 'kneehab.db'}"
+    url: str = request.getfixturevalue("pg_schema_url")
+    return url
+
+
+@pytest.fixture
+def db(db_url: str) -> Iterator[Database]:
+    database = open_database(db_url)
+    try:
+        yield database
+    finally:
+        database.close()
+
+
+def _unreachable_reasons(terminalreporter: pytest.TerminalReporter) -> list[str]:
+    # Read from the skip reports, so it also works when xdist workers ran the tests.
+    reasons = []
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        text_ = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+        if "PostgreSQL unreachable" in text_:
+            reasons.append(text_)
+    return reasons
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    reasons = _unreachable_reasons(terminalreporter)
+    if not reasons:
+        return
+    bar = "!" * 78
+    write = terminalreporter.write_line
+    write(bar, red=True, bold=True)
+    write(
+        f"{len(reasons)} PostgreSQL TEST(S) SKIPPED: the server is unreachable", red=True, bold=True
+    )
+    write(f"  {reasons[0].removeprefix('Skipped: ')}", red=True)
+    write(
+        "  This run checked SQLite only. Start PostgreSQL or set KNEEHAB_TEST_POSTGRES_URL.",
+        red=True,
+    )
+    write(bar, red=True, bold=True)
