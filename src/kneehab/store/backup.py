@@ -147,7 +147,7 @@ def restore(db: Database, src: Path) -> None:
         with db.write() as session:
             repo.replace_all(session.connection(), data)
     except SQLAlchemyError as err:
+        cause = type(getattr(err, "orig", None) or err).__name__
         raise StoreError(
-            f"FILE: {src} does not fit this database ({type(getattr(err, 'orig', None) or err).__name__}); "
-            "nothing was changed"
+            f"FILE: {src} does not fit this database ({cause}); nothing was changed"
         ) from err
