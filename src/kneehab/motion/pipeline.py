@@ -1,0 +1,209 @@
+"""The streaming pipeline: one landmark frame in, events out.
+
+    frame → signals (angles) → smoothing → rep counters / hold timer → form rules → cue gate → events
+                                         ↘ quality monitor ↗
+
+The offline analyser and the browser coach feed frames the same way: `push(frame)` per frame, then
+`finish()` once. The pipeline keeps no frames, only the small state each stage needs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kneehab.motion.config import DetectorConfig, FormRule
+from kneehab.motion.events import (
+    Event,
+    FormWarning,
+    QualityWarning,
+    RepCompleted,
+    Side,
+)
+from kneehab.motion.hold import HoldTimer
+from kneehab.motion.landmarks import LandmarkFrame
+from kneehab.motion.quality import QualityMonitor
+from kneehab.motion.reps import RepCounter, RepResult, Snapshot
+from kneehab.motion.signals import SIDES, SignalReader, expand, needed_landmarks
+from kneehab.motion.smoothing import SignalSmoother
+
+
+@dataclass(frozen=True)
+class Status:
+    """What a live view shows after each frame."""
+
+    t_s: float
+    value: float | None
+    reps: int
+    holding: bool
+    held_s: float
+
+
+class Pipeline:
+    def __init__(self, config: DetectorConfig, *, side: Side | None = None) -> None:
+        self.config = config
+        self._mode = side or config.side
+        self._rising = config.reps.rising if config.reps is not None else True
+        self._main = expand(config.signal)
+        self._sided = len(self._main) == 2
+        names: list[str] = list(self._main)
+        self._track = [config.side_signal] if config.side_signal else []
+        self._track += [r.at_peak_of for r in config.form if r.at_peak_of]
+        if config.metrics and "knee_flexion" not in self._track:
+            self._track.append("knee_flexion")
+        extra = [*self._track, *config.metrics, *(r.signal for r in config.form)]
+        for base in extra:
+            names += [n for n in expand(base) if n not in names]
+        sm = config.smoothing
+        self._reader = SignalReader(
+            names, min_visibility=config.quality.min_visibility, margin=config.quality.margin
+        )
+        self._smooth = {
+            n: SignalSmoother(
+                median_s=sm.median_s,
+                min_cutoff_hz=sm.min_cutoff_hz,
+                beta=sm.beta,
+                max_gap_s=sm.max_gap_s,
+            )
+            for n in names
+        }
+        lanes: list[Side | None] = list(SIDES) if self._mode == "each" and self._sided else [None]
+        self._counters = (
+            {lane: RepCounter(config.reps) for lane in lanes} if config.reps is not None else {}
+        )
+        self._hold = HoldTimer(config.hold) if config.hold is not None else None
+        self._quality = QualityMonitor(config, needed_landmarks(names))
+        self._view_now: str | None = None
+        self._last_cue = float("-inf")
+        self.reps: list[RepCompleted] = []
+        self.status = Status(0.0, None, 0, False, 0.0)
+
+    # -- the hot path -------------------------------------------------------------------------
+    def push(self, frame: LandmarkFrame) -> list[Event]:
+        t = frame.t_s
+        raw = self._reader.read(frame)
+        sm: Snapshot = {n: f(t, raw[n]) for n, f in self._smooth.items()}
+        value, side = self._combine(sm)
+        track = {b: self._peak_of(b, sm) for b in self._track}
+        events: list[Event] = []
+        hold = self._hold
+        in_band = hold.in_band(value) if hold is not None else False
+        for lane, counter in self._counters.items():
+            v, s = (sm[f"{self.config.signal}_{lane}"], lane) if lane else (value, side)
+            band = hold.in_band(v) if hold is not None and lane else in_band
+            rep = counter.push(t, v, s, in_band=band, track=track, snapshot=sm)
+            if rep is not None:
+                events += self._on_rep(rep)
+        if hold is not None:
+            events += hold.push(t, value)
+            if hold.holding:
+                events += self._form(t, [r for r in self.config.form if r.at == "hold"], sm, side)
+        moving = any(c.in_rep for c in self._counters.values()) or in_band
+        usable = any(raw[n] is not None for n in self._main)
+        for q in self._quality.push(frame, usable, moving):
+            events += self._gate(q)
+        self._view_now = self._quality.current_view
+        held = hold.held_s if hold is not None and hold.holding else 0.0
+        self.status = Status(t, value, len(self.reps), bool(hold and hold.holding), held)
+        return events
+
+    def finish(self) -> list[Event]:
+        """End of the recording or session: close an open hold (an unfinished rep does not count)."""
+        return self._hold.finish() if self._hold is not None else []
+
+    def quality_summary(self) -> dict[str, object]:
+        return self._quality.summary(len(self.reps))
+
+    # -- stages -----------------------------------------------------------------------------------
+    def _combine(self, sm: Snapshot) -> tuple[float | None, Side | None]:
+        """The rep/hold signal for this frame and the side it came from."""
+        if not self._sided:
+            return sm[self._main[0]], None
+        left, right = sm[self._main[0]], sm[self._main[1]]
+        mode = self._mode
+        if mode in ("left", "right"):
+            return (left, "left") if mode == "left" else (right, "right")
+        if left is None or right is None:
+            return (left, "left") if right is None else (right, "right")
+        if mode == "mean":
+            return (left + right) / 2.0, None
+        pick_left = left >= right if self._rising else left <= right
+        return (left, "left") if pick_left else (right, "right")
+
+    def _peak_of(self, base: str, sm: Snapshot) -> tuple[float, Side | None]:
+        names = expand(base)
+        best: tuple[float, Side | None] = (float("-inf"), None)
+        for n in names:
+            v = sm[n]
+            if v is not None and v > best[0]:
+                best = (v, n.rsplit("_", 1)[1] if len(names) == 2 else None)  # type: ignore[assignment]
+        return best
+
+    def _on_rep(self, rep: RepResult) -> list[Event]:
+        cfg = self.config
+        side = rep.side
+        if cfg.side_signal and cfg.side_signal in rep.peaks:
+            side = rep.peaks[cfg.side_signal][1]
+        shown: Side | None = side
+        if cfg.report_side == "other" and side is not None:
+            shown = "left" if side == "right" else "right"
+        metrics: dict[str, float] = {}
+        at_knee = rep.peaks.get("knee_flexion")
+        if at_knee is not None:
+            snap = at_knee[2]
+            metrics["peak_knee_flexion"] = round(at_knee[0], 1)
+            for m in cfg.metrics:
+                for n in expand(m) if side is None else (f"{m}_{side}",):
+                    v = snap.get(n, snap.get(m))
+                    if v is not None:
+                        metrics[n if side is None else m] = round(v, 1)
+        ev = RepCompleted(
+            t_s=rep.end_s,
+            index=len(self.reps) + 1,
+            side=shown,
+            start_s=round(rep.start_s, 3),
+            duration_s=round(rep.end_s - rep.start_s, 3),
+            range_deg=round(rep.range, 1),
+            peak=round(rep.peak, 1),
+            top_s=round(rep.top_s, 3),
+            metrics=metrics,
+        )
+        self.reps.append(ev)
+        out: list[Event] = [ev]
+        for rule in (r for r in cfg.form if r.at == "peak"):
+            key = rule.at_peak_of or "__rep__"
+            snap = rep.peaks.get(key, rep.peaks.get("__rep__", (0.0, None, {})))[2]
+            out += self._form(rep.end_s, [rule], snap, side)
+        return out
+
+    def _form(self, t: float, rules: list[FormRule], sm: Snapshot, side: Side | None) -> list[Event]:
+        out: list[Event] = []
+        for rule in rules:
+            if self._view_now not in rule.views:
+                continue
+            if rule.side == "rep" and side is not None:
+                names = [f"{rule.signal}_{side}"]
+            else:
+                names = list(expand(rule.signal))
+            vals = [(v, n) for n in names if (v := sm.get(n)) is not None]
+            if not vals:
+                continue
+            worst = max(vals) if rule.above is not None else min(vals)
+            bad = (rule.above is not None and worst[0] > rule.above) or (
+                rule.below is not None and worst[0] < rule.below
+            )
+            if bad:
+                n = worst[1]
+                s: Side | None = n.rsplit("_", 1)[1] if n.endswith(SIDES) else None  # type: ignore[assignment]
+                w = FormWarning(
+                    t_s=t, code=rule.id, message=rule.message, value=round(worst[0], 1),
+                    side=s, rules=rule.rules,
+                )  # fmt: skip
+                out += self._gate(w)
+        return out
+
+    def _gate(self, cue: FormWarning | QualityWarning) -> list[Event]:
+        """One cue at a time: nothing new until the cooldown since the last cue has passed."""
+        if cue.t_s - self._last_cue < self.config.cue_cooldown_s:
+            return []
+        self._last_cue = cue.t_s
+        return [cue]

@@ -1,0 +1,190 @@
+"""Can the camera see the exercise well enough to trust the count? Warnings say what to change.
+
+Checks, each on a time basis: nobody in view, the joints needed are outside the picture, the model is
+unsure of them (low visibility), the camera sees the body from the wrong side for this exercise, more
+than one person is likely (the tracked body jumps between people, or a person detector saw several),
+and no exercise movement at all for a long time (often: the model is following someone else).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter, deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from kneehab.motion.config import DetectorConfig
+from kneehab.motion.events import QualityCode, QualityWarning
+from kneehab.motion.landmarks import Landmark as L
+from kneehab.motion.landmarks import LandmarkFrame
+
+MESSAGES: dict[QualityCode, str] = {
+    "no_person": "I can't see anyone. Step into the picture so your whole body is visible.",
+    "out_of_frame": "Part of you is outside the picture. Move back or tilt the camera so your hips, "
+    "knees and ankles are all in view.",
+    "low_confidence": "I can't see your joints clearly. Add light, clear the background, or wear "
+    "clothes that stand out from it.",
+    "wrong_view": "The camera sees you from the wrong side for this exercise. {fix}",
+    "multiple_people": "More than one person may be in view, so I cannot see you clearly. Make sure "
+    "only you are in the picture.",
+    "no_movement": "I haven't seen this exercise yet. If someone else is in the picture I may be "
+    "watching them: make sure only you are in view.",
+}
+_VIEW_FIX = {
+    "front": "Face the camera (front view).",
+    "side": "Turn side-on to the camera (side view).",
+}
+_BAD_FOR_S = 1.0  # a problem must last this long before it is worth a cue
+_REPEAT_S = 15.0  # a persisting problem is repeated at most this often
+
+
+def estimate_view(frame: LandmarkFrame) -> str | None:
+    """'front', 'side' or 'oblique' from how wide the shoulders and hips look against the trunk."""
+    if frame.points is None:
+        return None
+    p = frame.pixels()
+    sh = math.dist(p[L.LEFT_SHOULDER], p[L.RIGHT_SHOULDER])
+    hp = math.dist(p[L.LEFT_HIP], p[L.RIGHT_HIP])
+    trunk = math.dist((p[L.LEFT_SHOULDER] + p[L.RIGHT_SHOULDER]) / 2, (p[L.LEFT_HIP] + p[L.RIGHT_HIP]) / 2)
+    if trunk < 1.0:
+        return None
+    ratio = max(sh, 1.4 * hp) / trunk
+    return "front" if ratio > 0.5 else "side" if ratio < 0.3 else "oblique"
+
+
+@dataclass
+class QualityState:
+    frames: int = 0
+    detected: int = 0
+    usable: int = 0  # frames where the rep/hold signal could be measured
+    vis_sum: float = 0.0
+    views: Counter[str] = field(default_factory=Counter)
+    issues: Counter[str] = field(default_factory=Counter)
+    people_max: int = 1
+
+
+class QualityMonitor:
+    def __init__(self, config: DetectorConfig, needed: Sequence[int]) -> None:
+        self._cfg = config
+        self._needed = list(needed)
+        self._margin = config.quality.margin
+        self.state = QualityState()
+        self._bad_since: dict[str, float] = {}
+        self._last_said: dict[str, float] = {}
+        self._views: deque[tuple[float, str]] = deque()
+        self._jumps: deque[float] = deque()
+        self._prev: tuple[float, float, float, float] | None = None  # t, x, y, trunk
+        self._crowded: deque[float] = deque()
+        self._last_move: float | None = None
+
+    def push(self, frame: LandmarkFrame, usable: bool, moving: bool) -> list[QualityWarning]:
+        st, t = self.state, frame.t_s
+        st.frames += 1
+        if self._last_move is None or moving:
+            self._last_move = t
+        bad: set[QualityCode] = set()
+        if frame.people is not None and frame.people > 1:
+            st.people_max = max(st.people_max, frame.people)
+            self._crowded.append(t)
+        while self._crowded and self._crowded[0] < t - 10.0:
+            self._crowded.popleft()
+        if len(self._crowded) >= 2:
+            bad.add("multiple_people")
+        if frame.points is None:
+            self._prev = None
+            bad.add("no_person")
+        else:
+            st.detected += 1
+            st.usable += usable
+            rows = frame.points[self._needed]
+            st.vis_sum += float(rows[:, 3].mean())
+            if not usable:
+                lo, hi = -self._margin, 1.0 + self._margin
+                outside = ((rows[:, :2] < lo) | (rows[:, :2] > hi)).any()
+                bad.add("out_of_frame" if outside else "low_confidence")
+            bad |= self._view_and_jumps(frame)
+        if t - self._last_move >= self._cfg.quality.idle_after_s and frame.points is not None:
+            bad.add("no_movement")
+        return self._cues(t, bad)
+
+    def _view_and_jumps(self, frame: LandmarkFrame) -> set[QualityCode]:
+        out: set[QualityCode] = set()
+        t = frame.t_s
+        view = estimate_view(frame)
+        if view is not None:
+            self.state.views[view] += 1
+            self._views.append((t, view))
+        while self._views and self._views[0][0] < t - 3.0:
+            self._views.popleft()
+        seen = Counter(v for _, v in self._views)
+        if len(self._views) >= 5:
+            top, n = seen.most_common(1)[0]
+            if top in ("front", "side") and top not in self._cfg.views and n > len(self._views) / 2:
+                out.add("wrong_view")
+        p = frame.pixels()
+        mid_h = (p[L.LEFT_HIP] + p[L.RIGHT_HIP]) / 2
+        trunk = math.dist((p[L.LEFT_SHOULDER] + p[L.RIGHT_SHOULDER]) / 2, mid_h)
+        if self._prev is not None and trunk > 1.0:
+            pt, px, py, ptr = self._prev
+            jump = math.hypot(mid_h[0] - px, mid_h[1] - py) / max(trunk, ptr)
+            scale = abs(trunk - ptr) / max(trunk, ptr)
+            if t - pt <= 0.2 and (jump > 0.6 or scale > 0.35):
+                self._jumps.append(t)
+        self._prev = (t, float(mid_h[0]), float(mid_h[1]), trunk)
+        while self._jumps and self._jumps[0] < t - 5.0:
+            self._jumps.popleft()
+        if len(self._jumps) >= 2:
+            out.add("multiple_people")
+        return out
+
+    @property
+    def current_view(self) -> str | None:
+        """The view seen most in the last few seconds."""
+        if not self._views:
+            return None
+        return Counter(v for _, v in self._views).most_common(1)[0][0]
+
+    def _cues(self, t: float, bad: set[QualityCode]) -> list[QualityWarning]:
+        out: list[QualityWarning] = []
+        for code in list(self._bad_since):
+            if code not in bad:
+                del self._bad_since[code]
+        for code in sorted(bad):
+            since = self._bad_since.setdefault(code, t)
+            if t - since < _BAD_FOR_S and code not in ("multiple_people", "no_movement"):
+                continue
+            self.state.issues[code] += 1
+            last = self._last_said.get(code)
+            if last is None or t - last >= _REPEAT_S:
+                self._last_said[code] = t
+                out.append(QualityWarning(t_s=t, code=code, message=self.message(code)))
+        return out
+
+    def message(self, code: QualityCode) -> str:
+        fix = _VIEW_FIX[self._cfg.views[0]]
+        return MESSAGES[code].format(fix=fix)
+
+    def summary(self, reps_seen: int) -> dict[str, Any]:
+        st = self.state
+        frames = max(st.frames, 1)
+        view = st.views.most_common(1)[0][0] if st.views else None
+        problems = sorted(c for c in st.issues if c != "no_movement" or reps_seen == 0)
+        reliable = (
+            st.detected / frames >= 0.8
+            and st.usable / max(st.detected, 1) >= 0.7
+            and "multiple_people" not in st.issues
+            and "wrong_view" not in st.issues
+            and not ("no_movement" in st.issues and reps_seen == 0)
+        )
+        return {
+            "frames": st.frames,
+            "detected_fraction": round(st.detected / frames, 3),
+            "usable_fraction": round(st.usable / frames, 3),
+            "mean_visibility": round(st.vis_sum / max(st.detected, 1), 3),
+            "view": view,
+            "expected_views": list(self._cfg.views),
+            "people_max": st.people_max,
+            "problems": problems,
+            "reliable": reliable,
+        }

@@ -1,0 +1,153 @@
+"""Named per-frame signals (joint angles and a few body measures) computed from one landmark frame.
+
+A detector asks for signals by name; only those are computed. A signal is None when a landmark it needs
+is not visible enough or lies outside the picture, so that gaps are filled later instead of guessed here.
+Per-side signals are named `NAME_left` / `NAME_right` (the person's own side, as the pose model labels it).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from kneehab.motion import angles
+from kneehab.motion.angles import Point
+from kneehab.motion.landmarks import Landmark as L
+from kneehab.motion.landmarks import LandmarkFrame
+
+SIDES = ("left", "right")
+_SIDE_IDX = {
+    "left": (L.LEFT_SHOULDER, L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE),
+    "right": (L.RIGHT_SHOULDER, L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE),
+}
+_TRUNK = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
+
+
+@dataclass(frozen=True)
+class SignalDef:
+    needs: tuple[int, ...]
+    fn: Callable[[Sequence[Point], Sequence[float]], float]
+    unit: str = "deg"
+
+
+def _other(side: str) -> str:
+    return "right" if side == "left" else "left"
+
+
+def _side_defs(side: str) -> dict[str, SignalDef]:
+    sh, hip, knee, ank = _SIDE_IDX[side]
+    o_hip = _SIDE_IDX[_other(side)][1]
+    o_sh = _SIDE_IDX[_other(side)][0]
+
+    def plane(p: Sequence[Point], z: Sequence[float]) -> float:
+        # Out-of-picture-plane thigh angle from the model's relative depth (z is on the scale of x).
+        thigh = angles.distance(p[hip], p[knee]) or math.nan
+        return math.degrees(math.atan2(z[hip] - z[knee], thigh))
+
+    def hike(p: Sequence[Point], z: Sequence[float]) -> float:
+        # Hip hitched toward the shoulder: this side's trunk shorter than the other side's, in %.
+        mine, theirs = angles.distance(p[sh], p[hip]), angles.distance(p[o_sh], p[o_hip])
+        return 100.0 * (theirs - mine) / theirs if theirs else math.nan
+
+    return {
+        f"knee_flexion_{side}": SignalDef(
+            (hip, knee, ank), lambda p, z: angles.knee_flexion(p[hip], p[knee], p[ank])
+        ),
+        f"hip_flexion_{side}": SignalDef(
+            (sh, hip, knee), lambda p, z: angles.hip_flexion(p[sh], p[hip], p[knee])
+        ),
+        f"hip_abduction_{side}": SignalDef(
+            (*_TRUNK, ank),
+            lambda p, z: angles.hip_abduction(
+                angles.midpoint(p[L.LEFT_SHOULDER], p[L.RIGHT_SHOULDER]),
+                angles.midpoint(p[L.LEFT_HIP], p[L.RIGHT_HIP]),
+                p[hip],
+                p[ank],
+            ),
+        ),
+        f"thigh_abduction_{side}": SignalDef(
+            (*_TRUNK, knee),
+            lambda p, z: angles.hip_abduction(
+                angles.midpoint(p[L.LEFT_SHOULDER], p[L.RIGHT_SHOULDER]),
+                angles.midpoint(p[L.LEFT_HIP], p[L.RIGHT_HIP]),
+                p[hip],
+                p[knee],
+            ),
+        ),
+        f"fppa_{side}": SignalDef(
+            (hip, knee, ank, o_hip), lambda p, z: angles.fppa(p[hip], p[knee], p[ank], p[o_hip])
+        ),
+        f"leg_plane_{side}": SignalDef((hip, knee), plane),
+        f"hip_hike_{side}": SignalDef(_TRUNK, hike, unit="%"),
+    }
+
+
+def _pelvis_height(p: Sequence[Point], z: Sequence[float]) -> float:
+    """Height of the mid-hip above the image bottom, in leg lengths (thigh + shank, mean of both legs)."""
+    leg = 0.0
+    for _, hip, knee, ank in _SIDE_IDX.values():
+        leg += angles.distance(p[hip], p[knee]) + angles.distance(p[knee], p[ank])
+    leg /= 2.0
+    return -angles.midpoint(p[L.LEFT_HIP], p[L.RIGHT_HIP])[1] / leg if leg else math.nan
+
+
+def _trunk_lean(p: Sequence[Point], z: Sequence[float]) -> float:
+    return angles.trunk_lean(
+        angles.midpoint(p[L.LEFT_SHOULDER], p[L.RIGHT_SHOULDER]),
+        angles.midpoint(p[L.LEFT_HIP], p[L.RIGHT_HIP]),
+    )
+
+
+SIGNALS: dict[str, SignalDef] = {
+    **_side_defs("left"),
+    **_side_defs("right"),
+    "trunk_lean": SignalDef(_TRUNK, _trunk_lean),
+    "pelvis_height": SignalDef(
+        (*_TRUNK[2:], L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE),
+        _pelvis_height,
+        unit="leg",
+    ),
+}
+BASE_NAMES: tuple[str, ...] = tuple(
+    sorted({n.rsplit("_", 1)[0] if n.endswith(SIDES) else n for n in SIGNALS})
+)
+
+
+def expand(name: str) -> tuple[str, ...]:
+    """A base name with sides → its per-side names; a one-sided or global name → itself."""
+    if name in SIGNALS:
+        return (name,)
+    return tuple(f"{name}_{s}" for s in SIDES if f"{name}_{s}" in SIGNALS)
+
+
+def needed_landmarks(names: Sequence[str]) -> tuple[int, ...]:
+    return tuple(sorted({i for n in names for i in SIGNALS[n].needs}))
+
+
+class SignalReader:
+    """Computes a fixed set of signals per frame. Built once per pipeline; `read` is the hot path."""
+
+    def __init__(self, names: Sequence[str], *, min_visibility: float, margin: float) -> None:
+        self.names = tuple(names)
+        self._defs = [(n, SIGNALS[n]) for n in self.names]
+        self._min_vis = min_visibility
+        self._lo, self._hi = -margin, 1.0 + margin
+
+    def read(self, frame: LandmarkFrame) -> dict[str, float | None]:
+        if frame.points is None:
+            return dict.fromkeys(self.names)
+        rows: list[list[float]] = frame.points.tolist()
+        w, h = frame.width, frame.height
+        lo, hi, mv = self._lo, self._hi, self._min_vis
+        ok = [r[3] >= mv and lo <= r[0] <= hi and lo <= r[1] <= hi for r in rows]
+        pix = [(r[0] * w, r[1] * h) for r in rows]
+        z = [r[2] * w for r in rows]
+        out: dict[str, float | None] = {}
+        for name, d in self._defs:
+            if all(ok[i] for i in d.needs):
+                v = d.fn(pix, z)
+                out[name] = v if math.isfinite(v) else None
+            else:
+                out[name] = None
+        return out
