@@ -353,10 +353,11 @@ def decide(
             return None
         reason = (
             f"You did {item.name} while it is {item.status.value}. It has been recorded, and it "
-            "stays paused until your physio reviews it."
+            f"stays {item.status.value} until your physio reviews it."
         )
+        action = Action.STOP if item.status == ItemStatus.STOPPED else Action.PAUSE
         return _decision(
-            item, Action.PAUSE, None, ("C-13",), reason, today=today, flags=("logged_while_paused",)
+            item, action, None, ("C-13",), reason, today=today, flags=("logged_while_paused",)
         )
     if _p5_after_regress(track, morning):
         return _pause_p5(
