@@ -43,7 +43,7 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         err.print(f"error: a KNEEHAB_ setting is not valid: {exc}")
         return 2
     try:
-        app(
+        result = app(
             args=list(sys.argv[1:] if argv is None else argv),
             prog_name="kneehab",
             standalone_mode=False,
@@ -65,7 +65,8 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     except click.ClickException as exc:
         exc.show()
         return 2
-    return 0
+    # With standalone_mode=False click returns the code of a typer.Exit instead of raising it.
+    return result if isinstance(result, int) else 0
 
 
 def run() -> None:
