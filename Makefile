@@ -6,6 +6,7 @@ STAMP   := $(VENV)/.installed
 NPMSTAMP := node_modules/.installed
 HOST    ?= 127.0.0.1
 PORT    ?= 8000
+DB      ?= var/kneehab.db
 
 .PHONY: run test test-fast lint fmt typecheck bench e2e library-check install browser clean
 
@@ -28,7 +29,8 @@ $(NPMSTAMP): package.json package-lock.json
 	touch $(NPMSTAMP)
 
 run: $(STAMP)
-	$(BIN)/kneehab serve --host $(HOST) --port $(PORT) --demo
+	mkdir -p $(dir $(DB))
+	$(BIN)/kneehab serve --host $(HOST) --port $(PORT) --db $(DB) --demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
