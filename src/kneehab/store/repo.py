@@ -254,16 +254,6 @@ def latest_program(s: DbSession, person_id: int) -> Program | None:
     return Program.model_validate(row.program) if row else None
 
 
-def program_exercise_ids(s: DbSession, person_id: int) -> set[str]:
-    """Every exercise that has been in any version of the person's program (RULES C-13)."""
-    ids: set[str] = set()
-    for program in s.scalars(
-        select(ProgramVersionRow.program).where(ProgramVersionRow.person_id == person_id)
-    ):
-        ids.update(item["exercise_id"] for item in program["items"])
-    return ids
-
-
 # --- sessions --------------------------------------------------------------------------------
 
 
