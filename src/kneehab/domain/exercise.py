@@ -182,6 +182,25 @@ class Prop(Frozen):
     radius: float | None = None
 
 
+# Canonical joint names for figure keyframes (and the camera coach's landmarks). Left/right are the person's
+# own. A single `shoulder` and `hip` keep side views readable; `spine` (mid-back) is optional, for poses such
+# as cat-cow where the back curves.
+REQUIRED_JOINTS: tuple[str, ...] = (
+    "head",
+    "neck",
+    "shoulder",
+    "elbow_l",
+    "hand_l",
+    "hip",
+    "knee_l",
+    "ankle_l",
+    "knee_r",
+    "ankle_r",
+)
+OPTIONAL_JOINTS: tuple[str, ...] = ("spine", "elbow_r", "hand_r", "toe_l", "toe_r")
+JOINTS: tuple[str, ...] = REQUIRED_JOINTS + OPTIONAL_JOINTS
+
+
 class Keyframe(Frozen):
     """Named joint positions in a 100×100 box (y grows downward). Left/right are the person's own."""
 

@@ -14,7 +14,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from kneehab.domain.exercise import (
+    JOINTS,
     NUMERIC_KEYS,
+    REQUIRED_JOINTS,
     AvoidItem,
     Column,
     EquipmentInfo,
@@ -23,6 +25,7 @@ from kneehab.domain.exercise import (
     Library,
     Role,
 )
+from kneehab.domain.types import Category
 from kneehab.domain.validation import describe_errors
 from kneehab.errors import LibraryError
 
@@ -50,6 +53,98 @@ def _validate(model: Any, data: Any, where: str, problems: list[str]) -> Any:
         return None
 
 
+# RULES C-8: a regression never lowers reps below 5, a stretch hold below 10 s or sets below 1, so the lowest
+# limit of those keys may not sit below these floors.
+_FLOORS: dict[str, float] = {"reps": 5, "sets": 1}
+_STRETCH_HOLD_FLOOR = 10
+
+
+def _check_floors(ex: Exercise, where: str) -> list[str]:
+    out: list[str] = []
+    floors = dict(_FLOORS)
+    if ex.category == Category.STRETCH:
+        floors["hold_s"] = _STRETCH_HOLD_FLOOR
+    for key, floor in floors.items():
+        bounds = ex.limits.bounds(key)
+        if bounds is not None and bounds[0] < floor:
+            out.append(
+                f"{where}: limits.{key}: low {bounds[0]:g} is below the RULES C-8 floor {floor:g}"
+            )
+    return out
+
+
+def _check_figure(ex: Exercise, where: str) -> list[str]:
+    """Keyframes use only canonical joint names, have the required ones, and agree on their joint set."""
+    out: list[str] = []
+    first: set[str] | None = None
+    for i, frame in enumerate(ex.figure.keyframes):
+        field = f"{where}: figure.keyframes[{i}].points"
+        names = set(frame.points)
+        unknown = sorted(names - set(JOINTS))
+        if unknown:
+            out.append(
+                f"{field}: unknown joint(s) {', '.join(unknown)} (allowed: {', '.join(JOINTS)})"
+            )
+        missing = [j for j in REQUIRED_JOINTS if j not in names]
+        if missing:
+            out.append(f"{field}: missing required joint(s) {', '.join(missing)}")
+        if first is None:
+            first = names
+        elif names != first:
+            diff = sorted(names ^ first)
+            out.append(f"{field}: joints differ from keyframes[0] ({', '.join(diff)})")
+    return out
+
+
+def _check_ladder(ex: Exercise, where: str, lib_ids: set[str]) -> list[str]:
+    """Each rung stays inside its limits and climbs: never below the start or an earlier rung of its key."""
+    out: list[str] = []
+    start = ex.dose.to_dose()
+    seen_keys: set[str] = set()
+    seen_until: dict[str, float] = {}
+    for i, rung in enumerate(ex.progression):
+        field = f"{where}: progression[{i}]"
+        if rung.change == "variant":
+            if rung.to not in lib_ids:
+                out.append(f"{field}.to: '{rung.to}' is not an exercise in this library")
+            continue
+        bounds = ex.limits.bounds(rung.change)
+        if bounds is None:
+            out.append(f"{field}.change: '{rung.change}' has no limits.{rung.change}")
+            continue
+        assert rung.until is not None
+        if not bounds[0] <= rung.until <= bounds[1]:
+            out.append(
+                f"{field}.until: {rung.until:g} is outside limits.{rung.change} {list(bounds)}"
+            )
+        current = start.get(rung.change)
+        if current is not None and rung.until < float(current) and rung.change not in seen_keys:
+            out.append(f"{field}.until: {rung.until:g} is below the starting dose {current}")
+        previous = seen_until.get(rung.change)
+        if previous is not None and rung.until <= previous:
+            out.append(
+                f"{field}.until: {rung.until:g} does not climb above the earlier "
+                f"{rung.change} rung ({previous:g}); a ladder only goes up"
+            )
+        seen_keys.add(rung.change)
+        seen_until[rung.change] = rung.until
+    return out
+
+
+def _check_regressions(ex: Exercise, where: str, lib_ids: set[str]) -> list[str]:
+    out: list[str] = []
+    for i, reg in enumerate(ex.regressions):
+        field = f"{where}: regressions[{i}]"
+        if reg.change == "variant":
+            if reg.to not in lib_ids:
+                out.append(f"{field}.to: '{reg.to}' is not an exercise in this library")
+        elif ex.limits.bounds(reg.change) is None:
+            out.append(f"{field}.change: '{reg.change}' has no limits.{reg.change}")
+        elif reg.by is None or reg.by <= 0:
+            out.append(f"{field}.by: a numeric regression needs a positive 'by'")
+    return out
+
+
 def _check_exercise(ex: Exercise, fname: str, lib_ids: set[str], equip: set[str]) -> list[str]:
     """Cross-field checks the model alone cannot do: references, ladder order, dose within limits."""
     out: list[str] = []
@@ -66,30 +161,13 @@ def _check_exercise(ex: Exercise, fname: str, lib_ids: set[str], equip: set[str]
             out.append(f"{where}: dose.{key}: is set but limits.{key} is missing")
         elif not bounds[0] <= float(value) <= bounds[1]:
             out.append(f"{where}: dose.{key}: {value} is outside limits {list(bounds)}")
-    seen_keys: set[str] = set()
-    for i, rung in enumerate(ex.progression):
-        field = f"{where}: progression[{i}]"
-        if rung.change == "variant":
-            if rung.to not in lib_ids:
-                out.append(f"{field}.to: '{rung.to}' is not an exercise in this library")
-            continue
-        bounds = ex.limits.bounds(rung.change)
-        if bounds is None:
-            out.append(f"{field}.change: '{rung.change}' has no limits.{rung.change}")
-            continue
-        assert rung.until is not None
-        if not bounds[0] <= rung.until <= bounds[1]:
-            out.append(f"{field}.until: {rung.until:g} is outside limits.{rung.change} {list(bounds)}")
-        current = start.get(rung.change)
-        if current is not None and rung.until < float(current) and rung.change not in seen_keys:
-            out.append(f"{field}.until: {rung.until:g} is below the starting dose {current}")
-        seen_keys.add(rung.change)
-    for i, reg in enumerate(ex.regressions):
-        if reg.change == "variant" and reg.to not in lib_ids:
-            out.append(f"{where}: regressions[{i}].to: '{reg.to}' is not an exercise in this library")
+    out.extend(_check_ladder(ex, where, lib_ids))
+    out.extend(_check_regressions(ex, where, lib_ids))
+    out.extend(_check_floors(ex, where))
     for i, eq in enumerate(ex.equipment):
         if eq.id not in equip:
             out.append(f"{where}: equipment[{i}].id: '{eq.id}' is not in equipment.toml")
+    out.extend(_check_figure(ex, where))
     if ex.role == Role.PROGRAM:
         covered = {n.column for n in ex.conditions}
         missing = [c.value for c in Column if c not in covered]
@@ -118,7 +196,9 @@ def load_library(path: Path | str | None = None) -> Library:
         if ex is None:
             continue
         if ex.id in exercises:
-            problems.append(f"exercises/{f.name}: id: duplicate id '{ex.id}' (also in {names[ex.id]})")
+            problems.append(
+                f"exercises/{f.name}: id: duplicate id '{ex.id}' (also in {names[ex.id]})"
+            )
             continue
         exercises[ex.id] = ex
         names[ex.id] = f.name
