@@ -1,9 +1,61 @@
-"""Commands registered on the root app (filled in by the issue that owns them)."""
+"""`kneehab serve`: migrate the database, seed the demo person when asked, print the address, run the web app."""
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated
+
 import typer
+
+from kneehab.cli.context import cli_context
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
+    app.command("serve")(serve)
+
+
+def serve(
+    ctx: typer.Context,
+    host: Annotated[str | None, typer.Option(help="Address to listen on.")] = None,
+    port: Annotated[int | None, typer.Option(help="Port to listen on.", min=1, max=65535)] = None,
+    db: Annotated[
+        Path | None,
+        typer.Option("--db", help="SQLite database file (default: kneehab.db in the data folder)."),
+    ] = None,
+    demo: Annotated[
+        bool,
+        typer.Option("--demo", help="Add a demo person with two weeks of history if none exists."),
+    ] = False,
+) -> None:
+    """Start the kneehab web app (the embedded SQLite database unless KNEEHAB_DATABASE_URL is set)."""
+    import uvicorn
+
+    from kneehab import services
+    from kneehab.demo import seed_demo
+    from kneehab.web.app import create_app
+    from kneehab.web.deps import system_clock
+
+    settings = cli_context(ctx).settings
+    updates: dict[str, object] = {}
+    if host is not None:
+        updates["host"] = host
+    if port is not None:
+        updates["port"] = port
+    if db is not None:
+        updates["database_url"] = f"sqlite:///{db.expanduser().resolve()}"
+    settings = settings.model_copy(update=updates)
+    app = create_app(settings)
+    state = app.state.web
+    if demo and services.current_person_id(state.db) is None:
+        now = system_clock()
+        seed_demo(state.db, today=now.date(), now=now)
+        typer.echo("Added the demo person (two weeks of sessions and check-ins).")
+    typer.echo(f"kneehab is running at http://{settings.host}:{settings.port}  (Ctrl+C stops it)")
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        access_log=False,  # request lines could carry health values; never log them
+        log_level=settings.log_level.lower(),
+    )

@@ -1,0 +1,12 @@
+"""Routers: each module holds a page and its JSON twin under /api/v1, built from one view-model."""
+
+from fastapi import APIRouter
+
+from kneehab.web.routes import program, start
+
+ROUTERS: tuple[APIRouter, ...] = (
+    start.router,
+    start.api,
+    program.router,
+    program.api,
+)

@@ -1,0 +1,40 @@
+"""Helpers shared by the page and API routes: loading the course, the stop page when triage withholds it."""
+
+from __future__ import annotations
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+
+from kneehab import services
+from kneehab.domain.course import Course
+from kneehab.domain.exercise import Exercise
+from kneehab.domain.program import Program
+from kneehab.web.deps import Now, WebState
+from kneehab.web.errors import ProgramWithheld
+from kneehab.web.render import page
+from kneehab.web.viewmodels.start import StopView, stop_view
+
+
+def load_course(state: WebState, person: int, now: Now) -> Course:
+    return services.course(state.db, person, today=now.today, library=state.library)
+
+
+def require_program(course: Course) -> Program:
+    """The current program, or ProgramWithheld carrying the stop page for this triage."""
+    if course.program is None:
+        vm = stop_view(course.triage)
+        assert vm is not None, "replay withholds a program only for a stopping triage"
+        raise ProgramWithheld(vm)
+    return course.program
+
+
+def stop_page(request: Request, vm: StopView) -> HTMLResponse:
+    return page(request, "stop.html", vm, title=vm.heading, nav=False)
+
+
+def figure_svg(exercise: Exercise) -> str:
+    try:
+        from kneehab.library.figures import render_svg  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        return ""
+    return str(render_svg(exercise))
