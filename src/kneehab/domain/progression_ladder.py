@@ -65,13 +65,20 @@ def _bottom_reps(dose: Dose, exercise: Exercise) -> dict[str, int | float | str 
     return {"reps": exercise.dose.reps}
 
 
-def _rung_up(rung: Rung, dose: Dose, exercise: Exercise, library: Library) -> Dose | None:
+def _switch(dose: Dose, base_id: str, to: str) -> Dose:
+    """Switch variant; switching back to the program's own exercise clears `variant`."""
+    return dose.with_(variant=None if to == base_id else to)
+
+
+def _rung_up(
+    rung: Rung, dose: Dose, exercise: Exercise, library: Library, base_id: str
+) -> Dose | None:
     if rung.change == "variant":
         if rung.to is None or dose.variant == rung.to or rung.to not in library.exercises:
             return None
         target = library.get(rung.to)
         reset = _bottom_reps(dose, target) if rung.reset_reps else {}
-        new = dose.with_(variant=rung.to, **reset)
+        new = _switch(dose, base_id, rung.to).with_(**reset)
         return new if within_limits(new, target) else None
     current = _value(dose, rung.change, exercise)
     if current is None or rung.until is None or rung.by is None or current >= rung.until:
@@ -86,7 +93,7 @@ def step_up(exercise_id: str, dose: Dose, library: Library) -> Step | None:
     """One rung up, or None at the top of the ladder."""
     exercise = effective_exercise(exercise_id, dose, library)
     for rung in exercise.progression:
-        new = _rung_up(rung, dose, exercise, library)
+        new = _rung_up(rung, dose, exercise, library, exercise_id)
         if new is not None:
             return Step(dose=new, rules=("P2", "C-8", *rung.rules), note=rung.note)
     return None
@@ -123,17 +130,21 @@ def _reverse_ladder(dose: Dose, start: Dose, exercise: Exercise) -> Step | None:
     return None
 
 
-def _floors(dose: Dose, exercise: Exercise) -> Step | None:
+def _floors(dose: Dose, exercise: Exercise, library: Library, base_id: str) -> Step | None:
+    """C-8 lowest-rung steps, then the library's own easier options (e.g. one leg at a time)."""
     for key, by, floor in _FLOORS[_floor_kind(exercise, dose)]:
         new = _lower(dose, exercise, key, by, floor)
         if new is not None:
             return Step(dose=new, rules=("P4", "C-8"), note=_FLOOR_NOTES[key])
     for reg in exercise.regressions:
-        if reg.change == "variant" or reg.by is None:
-            continue
-        new = _lower(dose, exercise, reg.change, reg.by, 0)
-        if new is not None:
-            return Step(dose=new, rules=("P4", "C-8", *reg.rules), note=reg.note)
+        if reg.change == "variant" and reg.to in library.exercises and reg.to != exercise.id:
+            new = _switch(dose, base_id, reg.to)
+            if within_limits(new, library.get(reg.to)):
+                return Step(dose=new, rules=("P4", "C-8", *reg.rules), note=reg.note)
+        elif reg.by is not None:
+            new_num = _lower(dose, exercise, reg.change, reg.by, 0)
+            if new_num is not None:
+                return Step(dose=new_num, rules=("P4", "C-8", *reg.rules), note=reg.note)
     return None
 
 
@@ -159,4 +170,4 @@ def step_down(
             dose=undo, rules=("P4", "C-8"), note="Back to the dose before your last step up."
         )
     base = start if exercise.id == exercise_id else exercise.dose.to_dose()
-    return _reverse_ladder(dose, base, exercise) or _floors(dose, exercise)
+    return _reverse_ladder(dose, base, exercise) or _floors(dose, exercise, library, exercise_id)
