@@ -6,8 +6,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+import uvicorn
 
+from kneehab import services
 from kneehab.cli.context import cli_context
+from kneehab.web.app import create_app
+from kneehab.web.deps import system_clock
 
 
 def register(app: typer.Typer) -> None:
@@ -29,12 +33,7 @@ def serve(
     ] = False,
 ) -> None:
     """Start the kneehab web app (the embedded SQLite database unless KNEEHAB_DATABASE_URL is set)."""
-    import uvicorn
-
-    from kneehab import services
-    from kneehab.demo import seed_demo
-    from kneehab.web.app import create_app
-    from kneehab.web.deps import system_clock
+    from kneehab.demo import seed_demo  # noqa: PLC0415 (lands with the store work)
 
     settings = cli_context(ctx).settings
     updates: dict[str, object] = {}
