@@ -99,7 +99,8 @@ class Pipeline:
                 events += self._form(t, [r for r in self.config.form if r.at == "hold"], sm, side)
         moving = any(c.in_rep for c in self._counters.values()) or in_band
         usable = any(raw[n] is not None for n in self._main)
-        for q in self._quality.push(frame, usable, moving):
+        rd = self._reader
+        for q in self._quality.push(frame, rd.rows, rd.pixels, usable, moving):
             events += self._gate(q)
         self._view_now = self._quality.current_view
         held = hold.held_s if hold is not None and hold.holding else 0.0

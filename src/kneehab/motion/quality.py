@@ -17,6 +17,7 @@ from typing import Any
 from kneehab.motion.config import DetectorConfig
 from kneehab.motion.events import QualityCode, QualityWarning
 from kneehab.motion.landmarks import Landmark as L
+from kneehab.motion.angles import Point, midpoint
 from kneehab.motion.landmarks import LandmarkFrame
 
 MESSAGES: dict[QualityCode, str] = {
@@ -39,17 +40,13 @@ _BAD_FOR_S = 1.0  # a problem must last this long before it is worth a cue
 _REPEAT_S = 15.0  # a persisting problem is repeated at most this often
 
 
-def estimate_view(frame: LandmarkFrame) -> str | None:
+def estimate_view(pix: Sequence[Point]) -> str | None:
     """'front', 'side' or 'oblique' from how wide the shoulders and hips look against the trunk."""
-    if frame.points is None:
-        return None
-    p = frame.pixels()
-    sh = math.dist(p[L.LEFT_SHOULDER], p[L.RIGHT_SHOULDER])
-    hp = math.dist(p[L.LEFT_HIP], p[L.RIGHT_HIP])
-    trunk = math.dist((p[L.LEFT_SHOULDER] + p[L.RIGHT_SHOULDER]) / 2, (p[L.LEFT_HIP] + p[L.RIGHT_HIP]) / 2)
+    ls, rs, lh, rh = pix[L.LEFT_SHOULDER], pix[L.RIGHT_SHOULDER], pix[L.LEFT_HIP], pix[L.RIGHT_HIP]
+    trunk = math.dist(midpoint(ls, rs), midpoint(lh, rh))
     if trunk < 1.0:
         return None
-    ratio = max(sh, 1.4 * hp) / trunk
+    ratio = max(math.dist(ls, rs), 1.4 * math.dist(lh, rh)) / trunk
     return "front" if ratio > 0.5 else "side" if ratio < 0.3 else "oblique"
 
 
@@ -73,12 +70,16 @@ class QualityMonitor:
         self._bad_since: dict[str, float] = {}
         self._last_said: dict[str, float] = {}
         self._views: deque[tuple[float, str]] = deque()
+        self._view_counts: Counter[str] = Counter()
         self._jumps: deque[float] = deque()
         self._prev: tuple[float, float, float, float] | None = None  # t, x, y, trunk
         self._crowded: deque[float] = deque()
         self._last_move: float | None = None
 
-    def push(self, frame: LandmarkFrame, usable: bool, moving: bool) -> list[QualityWarning]:
+    def push(
+        self, frame: LandmarkFrame, rows: list[list[float]], pix: list[Point], usable: bool, moving: bool
+    ) -> list[QualityWarning]:
+        """`rows` and `pix` are the frame's landmarks as lists (already made by the signal reader)."""
         st, t = self.state, frame.t_s
         st.frames += 1
         if self._last_move is None or moving:
@@ -91,40 +92,39 @@ class QualityMonitor:
             self._crowded.popleft()
         if len(self._crowded) >= 2:
             bad.add("multiple_people")
-        if frame.points is None:
+        if not rows:
             self._prev = None
             bad.add("no_person")
         else:
             st.detected += 1
             st.usable += usable
-            rows = frame.points[self._needed]
-            st.vis_sum += float(rows[:, 3].mean())
+            needed = [rows[i] for i in self._needed]
+            st.vis_sum += sum(r[3] for r in needed) / len(needed)
             if not usable:
                 lo, hi = -self._margin, 1.0 + self._margin
-                outside = ((rows[:, :2] < lo) | (rows[:, :2] > hi)).any()
+                outside = any(not (lo <= r[0] <= hi and lo <= r[1] <= hi) for r in needed)
                 bad.add("out_of_frame" if outside else "low_confidence")
-            bad |= self._view_and_jumps(frame)
-        if t - self._last_move >= self._cfg.quality.idle_after_s and frame.points is not None:
+            bad |= self._view_and_jumps(t, pix)
+        if t - self._last_move >= self._cfg.quality.idle_after_s and rows:
             bad.add("no_movement")
         return self._cues(t, bad)
 
-    def _view_and_jumps(self, frame: LandmarkFrame) -> set[QualityCode]:
+    def _view_and_jumps(self, t: float, p: list[Point]) -> set[QualityCode]:
         out: set[QualityCode] = set()
-        t = frame.t_s
-        view = estimate_view(frame)
+        view = estimate_view(p)
+        seen = self._view_counts
         if view is not None:
             self.state.views[view] += 1
             self._views.append((t, view))
+            seen[view] += 1
         while self._views and self._views[0][0] < t - 3.0:
-            self._views.popleft()
-        seen = Counter(v for _, v in self._views)
-        if len(self._views) >= 5:
-            top, n = seen.most_common(1)[0]
-            if top in ("front", "side") and top not in self._cfg.views and n > len(self._views) / 2:
+            seen[self._views.popleft()[1]] -= 1
+        top = self.current_view
+        if len(self._views) >= 5 and top in ("front", "side") and top not in self._cfg.views:
+            if seen[top] > len(self._views) / 2:
                 out.add("wrong_view")
-        p = frame.pixels()
-        mid_h = (p[L.LEFT_HIP] + p[L.RIGHT_HIP]) / 2
-        trunk = math.dist((p[L.LEFT_SHOULDER] + p[L.RIGHT_SHOULDER]) / 2, mid_h)
+        mid_h = midpoint(p[L.LEFT_HIP], p[L.RIGHT_HIP])
+        trunk = math.dist(midpoint(p[L.LEFT_SHOULDER], p[L.RIGHT_SHOULDER]), mid_h)
         if self._prev is not None and trunk > 1.0:
             pt, px, py, ptr = self._prev
             jump = math.hypot(mid_h[0] - px, mid_h[1] - py) / max(trunk, ptr)
@@ -143,7 +143,7 @@ class QualityMonitor:
         """The view seen most in the last few seconds."""
         if not self._views:
             return None
-        return Counter(v for _, v in self._views).most_common(1)[0][0]
+        return max(self._view_counts.items(), key=lambda kv: kv[1])[0]
 
     def _cues(self, t: float, bad: set[QualityCode]) -> list[QualityWarning]:
         out: list[QualityWarning] = []

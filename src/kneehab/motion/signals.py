@@ -133,16 +133,28 @@ class SignalReader:
         self._defs = [(n, SIGNALS[n]) for n in self.names]
         self._min_vis = min_visibility
         self._lo, self._hi = -margin, 1.0 + margin
+        # Only the landmarks some signal (or the view estimate) needs are converted each frame.
+        self._idx = sorted({*needed_landmarks(self.names), *_TRUNK})
+
+        self.rows: list[list[float]] = []  # the last frame's landmarks as plain lists (for later stages)
+        self.pixels: list[Point] = []
 
     def read(self, frame: LandmarkFrame) -> dict[str, float | None]:
         if frame.points is None:
+            self.rows, self.pixels = [], []
             return dict.fromkeys(self.names)
         rows: list[list[float]] = frame.points.tolist()
         w, h = frame.width, frame.height
         lo, hi, mv = self._lo, self._hi, self._min_vis
-        ok = [r[3] >= mv and lo <= r[0] <= hi and lo <= r[1] <= hi for r in rows]
-        pix = [(r[0] * w, r[1] * h) for r in rows]
-        z = [r[2] * w for r in rows]
+        ok = [False] * len(rows)
+        pix: list[Point] = [(0.0, 0.0)] * len(rows)
+        z = [0.0] * len(rows)
+        for i in self._idx:
+            x, y, zz, vis = rows[i]
+            ok[i] = vis >= mv and lo <= x <= hi and lo <= y <= hi
+            pix[i] = (x * w, y * h)
+            z[i] = zz * w
+        self.rows, self.pixels = rows, pix
         out: dict[str, float | None] = {}
         for name, d in self._defs:
             if all(ok[i] for i in d.needs):
