@@ -131,6 +131,9 @@ class _Replay:
         self.screens: list[tuple[dt.date, Triage]] = []
         self.prescribed: set[dt.date] = set()
         self.held = program.progression_held and not history.reviewed
+        self.locked = (
+            False  # an urgent/emergency red flag locks the program until a clinician clears it
+        )
 
     # -- applying decisions --
 
@@ -193,7 +196,7 @@ class _Replay:
         yesterday = checkin.date - dt.timedelta(days=1)
         done_yesterday = self.entries_on(yesterday)
         for item in self.program.items:
-            if item.status == ItemStatus.STOPPED and screen.level == Level.OK:
+            if item.status == ItemStatus.STOPPED and screen.level == Level.OK and not self.locked:
                 self.apply(pause_after_stop(item, checkin.date))
                 continue
             history = self.perfs[item.exercise_id]
@@ -213,6 +216,7 @@ class _Replay:
     def stop_for(self, checkin: CheckIn, screen: Triage) -> None:
         """P1 at a check-in: a red flag stops everything; other symptoms stop what was just done."""
         severe = screen.level in (Level.URGENT, Level.EMERGENCY)
+        self.locked = self.locked or severe
         last = max((d for d in self.done if d < checkin.date), default=None)
         provoking = set(self.entries_on(last)) if last is not None else set()
         rules = tuple(r for r in screen.rules if r != "P1")

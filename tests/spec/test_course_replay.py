@@ -1,0 +1,274 @@
+"""Whole courses replayed from a history (RULES C-5, C-6, C-7, C-9, C-13, D-1/C-2, D-2).
+
+Each test tells a short story in days since the program start (day 0 = Monday 3 March 2025):
+what the person logged, and what the program must have decided.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from typing import Any
+
+import pytest
+
+from kneehab.domain.course import Course, HistoryMismatch, replay
+from kneehab.domain.escalation import EscalationLevel
+from kneehab.domain.program import ItemStatus
+from kneehab.domain.progression import Action, Decision
+from kneehab.domain.records import History
+from kneehab.library.load import default_library
+
+START = dt.date(2025, 3, 3)
+BASE_INTAKE: dict[str, Any] = {
+    "age": 45,
+    "knee": "left",
+    "condition": "medial_knee_oa",
+    "onset": "gradual",
+    "weeks_since_onset": 8,
+    "pain_now": 3,
+    "pain_worst_week": 5,
+}
+
+
+def day(n: int) -> str:
+    return (START + dt.timedelta(days=n)).isoformat()
+
+
+def bridge(pain: int = 1, effort: str = "easy", **kw: Any) -> dict[str, Any]:
+    return {
+        "exercise_id": "bridge",
+        "sets_done": 3,
+        "pain_during_max": pain,
+        "effort": effort,
+        **kw,
+    }
+
+
+def run(
+    *,
+    today: int,
+    sessions: dict[int, list[dict[str, Any]]] | None = None,
+    checkins: dict[int, dict[str, Any]] | None = None,
+    intake: dict[str, Any] | None = None,
+    **extra: Any,
+) -> Course:
+    """Replay a story. Every day listed in `checkins` gets that check-in; others none."""
+    data = {
+        "intake": {**BASE_INTAKE, **(intake or {})},
+        "start": day(0),
+        "today": day(today),
+        "sessions": [{"date": day(d), "entries": e} for d, e in sorted((sessions or {}).items())],
+        "checkins": [
+            {"date": day(d), "morning_pain": 2, **c} for d, c in sorted((checkins or {}).items())
+        ],
+        **extra,
+    }
+    return replay(History.model_validate(data), default_library())
+
+
+def every_other_day(until: int, **entry: Any) -> dict[int, list[dict[str, Any]]]:
+    return {d: [bridge(**entry)] for d in range(0, until + 1, 2)}
+
+
+def mornings(days: range, **c: Any) -> dict[int, dict[str, Any]]:
+    return {d: dict(c) for d in days}
+
+
+def of(course: Course, exercise_id: str = "bridge") -> list[Decision]:
+    return [d for d in course.decisions if d.exercise_id == exercise_id]
+
+
+def on(course: Course, n: int, exercise_id: str = "bridge") -> Decision:
+    found = [d for d in of(course, exercise_id) if d.date == START + dt.timedelta(days=n)]
+    assert len(found) == 1, found
+    return found[0]
+
+
+def test_improving_course_steps_up_once_a_week_one_variable_at_a_time() -> None:
+    course = run(today=35, sessions=every_other_day(34), checkins=mornings(range(36)))
+    ups = [d for d in of(course) if d.action == Action.PROGRESS]
+    assert ups[0].date == START + dt.timedelta(days=3)  # after 2 easy sessions (days 0 and 2)
+    assert len(ups) >= 4
+    for a, b in itertools.pairwise(ups):
+        assert (b.date - a.date).days >= 7  # C-7
+    for d in ups:
+        changed = set(d.to_dose.changed_keys(d.from_dose))
+        assert len(changed) == 1 or changed - {"reps"} <= {"load_kg", "step_cm", "variant"}
+    assert course.program is not None
+    assert course.program.item("bridge").dose == ups[-1].to_dose  # type: ignore[union-attr]
+    assert course.versions[0].version == 1 and len(course.versions) == 1 + len(ups)
+    assert course.escalation.level in (EscalationLevel.NONE, EscalationLevel.MESSAGE)
+
+
+def test_cadence_day_6_no_day_7_yes() -> None:
+    """C-7: first step up on day 3; the next may come on day 10 (7 days), not day 9."""
+    sessions = {d: [bridge()] for d in (0, 2, 4, 6, 8, 9)}
+    course = run(today=10, sessions=sessions, checkins=mornings(range(11)))
+    assert on(course, 3).action == Action.PROGRESS
+    nine = on(course, 9)
+    assert nine.action == Action.HOLD and "C-7" in nine.rules  # day 9: 6 days later
+    assert on(course, 10).action == Action.PROGRESS  # day 10: 7 days later
+
+
+def test_two_consecutive_sessions_restart_after_a_hard_one() -> None:
+    """C-6: the last two sessions at the current dose must both be easy and complete."""
+    sessions = {0: [bridge()], 2: [bridge(effort="hard")], 4: [bridge()], 6: [bridge()]}
+    course = run(today=7, sessions=sessions, checkins=mornings(range(8)))
+    assert on(course, 3).action == Action.HOLD
+    assert on(course, 5).action == Action.HOLD
+    assert on(course, 7).action == Action.PROGRESS
+
+
+def test_stalling_course_holds_and_escalates_at_day_42() -> None:
+    """Sessions never feel easy → no progression; pain unchanged → E4 from day 42 (≥6 weeks)."""
+    pain = mornings(range(43), avg_pain=3)
+    course = run(today=42, sessions=every_other_day(42, effort="moderate"), checkins=pain)
+    assert {d.action for d in of(course)} == {Action.HOLD}
+    assert course.escalation.level == EscalationLevel.SOON
+    assert "E4" in course.escalation.rules
+    pain.pop(42)
+    before = run(today=41, sessions=every_other_day(41, effort="moderate"), checkins=pain)
+    assert "E4" not in before.escalation.rules
+
+
+def test_flaring_course_regresses_then_pauses_and_escalates() -> None:
+    """Pain 5 (limit 3) → regress; mornings above baseline twice after it → pause (P5) → SOON."""
+    sessions = {0: [bridge()], 2: [bridge(pain=5)]}
+    checkins = {1: {}, 3: {}, 4: {"morning_pain": 4}, 5: {"morning_pain": 4}}
+    course = run(today=5, sessions=sessions, checkins=checkins)
+    assert on(course, 3).action == Action.REGRESS
+    assert on(course, 3).to_dose.reps == 8
+    assert on(course, 5).action == Action.PAUSE and "P5" in on(course, 5).rules
+    assert course.program is not None
+    assert course.program.item("bridge").status == ItemStatus.PAUSED  # type: ignore[union-attr]
+    assert course.escalation.level == EscalationLevel.SOON and "P5" in course.escalation.rules
+    assert "Bridge" in course.escalation.meanwhile
+
+
+def test_red_flag_mid_course_stops_everything_and_nothing_progresses_after() -> None:
+    checkins = mornings(range(21))
+    checkins[10] = {"new_symptoms": ["locking"]}
+    course = run(today=20, sessions=every_other_day(20), checkins=checkins)
+    stops = [d for d in course.decisions if d.date == START + dt.timedelta(days=10)]
+    assert stops and all(d.action == Action.STOP and "RF07" in d.rules for d in stops)
+    assert course.program is not None
+    assert all(i.status == ItemStatus.STOPPED for i in course.program.items)
+    later = [d for d in course.decisions if d.date > START + dt.timedelta(days=10)]
+    assert not [d for d in later if d.action == Action.PROGRESS]
+    assert course.escalation.level == EscalationLevel.URGENT
+    assert {"E1", "RF07"} <= set(course.escalation.rules)
+    assert "stopped" in course.escalation.meanwhile
+
+
+def test_pain_8_stops_that_day_and_a_clear_check_in_pauses_it() -> None:
+    """C-9: stop dated the session day; the next clear check-in turns it into a pause (P5)."""
+    course = run(today=3, sessions={2: [bridge(pain=8)]}, checkins={3: {}})
+    stop, pause = of(course)
+    assert stop.action == Action.STOP and stop.date == START + dt.timedelta(days=2)
+    assert pause.action == Action.PAUSE and {"P1", "P5", "C-9"} <= set(pause.rules)
+
+
+def test_catching_at_check_in_stops_what_was_done_yesterday() -> None:
+    """C-14: `catching` is P1 (stop) without a red flag; other exercises carry on."""
+    sessions = {2: [bridge(), {"exercise_id": "step-up", "sets_done": 2, "pain_during_max": 1}]}
+    course = run(today=4, sessions=sessions, checkins={3: {"new_symptoms": ["catching"]}, 4: {}})
+    assert on(course, 3).action == Action.STOP and "P1" in on(course, 3).rules
+    assert on(course, 3, "step-up").action == Action.STOP
+    assert not [d for d in course.decisions if d.exercise_id == "walking"]
+    assert on(course, 4).action == Action.PAUSE
+
+
+def test_acute_profile_ceiling_2_ends_on_the_exact_day() -> None:
+    """C-2: injury 2 weeks before start → acute while 2 + days/7 < 3, i.e. up to day 6."""
+    intake = {"onset": "injury", "weeks_since_onset": 2, "condition": "unknown"}
+    course = run(
+        today=8,
+        intake=intake,
+        sessions={6: [bridge(pain=3)], 7: [bridge(pain=3)]},
+        checkins=mornings(range(9)),
+    )
+    assert on(course, 7).action == Action.REGRESS and "C-2" in on(course, 7).rules  # day 6
+    assert on(course, 8).action != Action.REGRESS  # day 7: limit back to 3
+    assert course.program is not None and course.program.pain_ceiling == 3
+
+
+def test_baseline_moves_to_the_median_of_three_rest_day_mornings() -> None:
+    """C-5: intake pain 2 until 3 rest-day mornings exist; then their median (4)."""
+    rest = {1: {"morning_pain": 4}, 3: {"morning_pain": 4}, 5: {"morning_pain": 4}}
+    after = {**rest, 7: {"morning_pain": 4}}
+    sessions = {6: [bridge()]}
+    course = run(today=7, intake={"pain_now": 2}, sessions=sessions, checkins=after)
+    assert on(course, 7).action != Action.REGRESS
+    early = run(
+        today=7,
+        intake={"pain_now": 2},
+        sessions=sessions,
+        checkins={1: {"morning_pain": 4}, 3: {"morning_pain": 4}, 7: {"morning_pain": 4}},
+    )
+    assert on(early, 7).action == Action.REGRESS and "C-5" in on(early, 7).rules
+
+
+def test_tolerance_1_set_by_a_clinician() -> None:
+    sessions = {0: [bridge()], 2: [bridge()]}
+    strict = run(today=3, sessions=sessions, checkins={1: {}, 3: {"morning_pain": 4}})
+    loose = run(
+        today=3, sessions=sessions, checkins={1: {}, 3: {"morning_pain": 4}}, morning_tolerance=1
+    )
+    assert on(strict, 3).action == Action.REGRESS
+    assert on(loose, 3).action == Action.PROGRESS
+
+
+def test_triage_soon_holds_progression_until_reviewed() -> None:
+    """D-2 / C-10: RF12 alone → soon: a program at starting doses, progression held."""
+    intake = {"red_flags": ["RF12"]}
+    held = run(today=7, intake=intake, sessions=every_other_day(6), checkins=mornings(range(8)))
+    assert held.triage.level.value == "soon"
+    assert not [d for d in of(held) if d.action == Action.PROGRESS]
+    assert any("D-2" in d.rules for d in of(held))
+    assert held.escalation.level == EscalationLevel.SOON and "D-2" in held.escalation.rules
+    reviewed = run(
+        today=7,
+        intake=intake,
+        sessions=every_other_day(6),
+        checkins=mornings(range(8)),
+        reviewed=True,
+    )
+    assert [d for d in of(reviewed) if d.action == Action.PROGRESS]
+    assert "D-2" not in reviewed.escalation.rules
+
+
+def test_triage_withholding_a_program_gives_no_decisions_and_says_what_to_do() -> None:
+    course = run(today=3, intake={"red_flags": ["RF07"]})
+    assert course.program is None and course.decisions == () and course.versions == ()
+    assert course.escalation.level == EscalationLevel.URGENT
+    assert "RF07" in course.escalation.rules and "today" in course.escalation.message
+
+
+def test_paused_exercise_logged_anyway_is_flagged_not_rejected() -> None:
+    sessions = {0: [bridge()], 2: [bridge(pain=5)], 6: [bridge()]}
+    checkins = {1: {}, 3: {}, 4: {"morning_pain": 4}, 5: {"morning_pain": 4}, 7: {}}
+    course = run(today=7, sessions=sessions, checkins=checkins)
+    flagged = on(course, 7)
+    assert flagged.action == Action.PAUSE and "C-13" in flagged.rules
+    assert flagged.flags == ("logged_while_paused",)
+
+
+def test_logging_the_variant_id_counts_for_the_program_item() -> None:
+    entry = bridge()
+    entry["exercise_id"] = "bridge-ball-squeeze"
+    course = run(today=1, sessions={0: [entry]}, checkins={1: {}})
+    assert on(course, 1).exercise_id == "bridge"
+
+
+@pytest.mark.parametrize(
+    ("exercise_id", "words"),
+    [("no-such-exercise", "not an exercise in the library"), ("plank", "never in this person")],
+)
+def test_entries_outside_the_program_are_rejected(exercise_id: str, words: str) -> None:
+    entry = bridge()
+    entry["exercise_id"] = exercise_id
+    with pytest.raises(HistoryMismatch) as err:
+        run(today=1, sessions={0: [entry]})
+    assert "sessions[0].entries[0].exercise_id" in str(err.value)
+    assert words in str(err.value) and "C-13" in str(err.value)
