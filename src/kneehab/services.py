@@ -576,3 +576,34 @@ def mark_reviewed(db: Database, person_id: int, *, now: datetime, by: str = "cli
 def delete_person(db: Database, person_id: int) -> None:
     with db.write() as s:
         repo.delete_person(s, person_id)
+
+
+# --- re-screening (web: "Stop — it hurts" and the full re-screen, RULES §1.1, P1) ---------------
+
+
+def rescreen(
+    db: Database,
+    person_id: int,
+    *,
+    flags: list[str],
+    cold_foot: bool = False,
+    chest_symptoms: bool = False,
+    now: datetime,
+) -> Triage:
+    """Re-ask the red flags: new yes answers are added to the intake (never removed), so a stopping
+    tier locks the program until a clinician clears it. Returns the triage of the answers given now."""
+    from kneehab.domain.screening import screen_answers  # noqa: PLC0415 (kept local to this use-case)
+
+    answered = screen_answers(flags, cold_foot=cold_foot, chest_symptoms=chest_symptoms)
+    with db.write() as s:
+        current = repo.latest_intake(s, person_id).intake
+        merged = current.model_copy(
+            update={
+                "red_flags": tuple(sorted(set(current.red_flags) | set(flags))),
+                "cold_foot": current.cold_foot or cold_foot,
+                "chest_symptoms": current.chest_symptoms or chest_symptoms,
+            }
+        )
+        if merged != current:
+            repo.add_intake(s, person_id, merged, screen(merged), now=now)
+    return answered
