@@ -585,22 +585,27 @@ def rescreen(
     db: Database,
     person_id: int,
     *,
-    flags: list[str],
+    flags: list[str] | tuple[str, ...] = (),
+    symptoms: list[str] | tuple[str, ...] = (),
     cold_foot: bool = False,
     chest_symptoms: bool = False,
     now: datetime,
 ) -> Triage:
-    """Re-ask the red flags: new yes answers are added to the intake (never removed), so a stopping
-    tier locks the program until a clinician clears it. Returns the triage of the answers given now."""
-    from kneehab.domain.screening import screen_answers  # noqa: PLC0415 (kept local to this use-case)
+    """Re-ask the red flags (answers and/or symptom words, RULES C-14). New yes answers are added to
+    the intake, never removed, so a stopping tier locks the program until a clinician clears it.
+    Returns the triage of what was reported now."""
+    from kneehab.domain.screening import screen_answers, symptom_flags  # noqa: PLC0415
 
-    answered = screen_answers(flags, cold_foot=cold_foot, chest_symptoms=chest_symptoms)
     with db.write() as s:
         current = repo.latest_intake(s, person_id).intake
+        words = set(symptoms)
+        ticked = sorted(set(flags) | set(symptom_flags(words, current)))
+        cold = cold_foot or "cold_foot" in words
+        answered = screen_answers(ticked, cold_foot=cold, chest_symptoms=chest_symptoms)
         merged = current.model_copy(
             update={
-                "red_flags": tuple(sorted(set(current.red_flags) | set(flags))),
-                "cold_foot": current.cold_foot or cold_foot,
+                "red_flags": tuple(sorted(set(current.red_flags) | set(ticked))),
+                "cold_foot": current.cold_foot or cold,
                 "chest_symptoms": current.chest_symptoms or chest_symptoms,
             }
         )
