@@ -1,0 +1,254 @@
+"""Escalation — "see a professional" (RULES §5.2, §5.3, C-10, C-11, C-12), as a table.
+
+Each row: the person's situation on one day of the program (day 0 = start) → the level and the rule
+ids that must (and must not) be listed. Pain numbers are the daily "average knee pain" (NPRS):
+`base` for days −6…0, `now` for the 7 days ending today.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from kneehab.domain.escalation import EscalationLevel, Situation, escalate
+from kneehab.domain.intake import Intake
+from kneehab.domain.planning import plan
+from kneehab.domain.records import CheckIn, OutcomeRecord
+from kneehab.domain.screening import screen, screen_checkin
+from kneehab.library.load import default_library
+
+START = dt.date(2025, 3, 3)
+INTAKE: dict[str, Any] = {
+    "age": 45,
+    "knee": "left",
+    "condition": "medial_knee_oa",
+    "onset": "gradual",
+    "weeks_since_onset": 8,
+    "pain_now": 4,
+    "pain_worst_week": 6,
+}
+INJURY = {"onset": "injury", "weeks_since_onset": 2, "condition": "mcl_sprain", "mcl_grade": 1}
+
+
+@dataclass(frozen=True)
+class Row:
+    scenario: str
+    level: str
+    rules: tuple[str, ...] = ()
+    absent: tuple[str, ...] = ()
+    day: int = 10
+    intake: dict[str, Any] = field(default_factory=dict)
+    base: int | None = 4
+    now: int | None = 3
+    sustained: bool = False  # `now` for the last 21 days, so pain7 was already low 14 days ago
+    symptoms: tuple[str, ...] = ()
+    chest: bool = False
+    p5_days: tuple[int, ...] = ()
+    adherence: tuple[int, int] | None = None  # (done, prescribed) strength days, last 14 days
+    psfs: tuple[int, int] | None = None  # PSFS mean at day 0 and today
+    reviewed: bool = False
+
+    def inputs(self) -> str:
+        parts = [f"day {self.day}"]
+        if self.intake:
+            parts.append(", ".join(f"{k} {v}" for k, v in self.intake.items()))
+        parts.append(f"avg pain before start {self.base}, last 7 days {self.now}")
+        if self.sustained:
+            parts.append("(for 3 weeks)")
+        if self.symptoms:
+            parts.append(f"check-in symptoms: {', '.join(self.symptoms)}")
+        if self.chest:
+            parts.append("with chest symptoms")
+        if self.p5_days:
+            parts.append(f"P5 pauses on days {', '.join(map(str, self.p5_days))}")
+        if self.adherence:
+            parts.append(f"{self.adherence[0]} of {self.adherence[1]} strength days done")
+        if self.psfs:
+            parts.append(f"PSFS {self.psfs[0]} → {self.psfs[1]}")
+        if self.reviewed:
+            parts.append("reviewed by a clinician")
+        return "; ".join(parts)
+
+
+TABLE: list[Row] = [
+    Row("nothing to report", "none"),
+    Row("locking at a check-in (RF07)", "urgent", ("E1", "RF07"), symptoms=("locking",)),
+    Row("cold foot at a check-in (RF10)", "emergency", ("E1", "RF10"), symptoms=("cold_foot",)),
+    Row(
+        "calf pain with chest symptoms (RF05)",
+        "emergency",
+        ("E1", "RF05"),
+        symptoms=("calf_pain",),
+        chest=True,
+    ),
+    Row("giving way at a check-in (RF08)", "soon", ("E1", "RF08"), symptoms=("giving_way",)),
+    Row("recent injury, day 13, no better", "none", absent=("E2",), day=13, intake=INJURY, now=4),
+    Row("recent injury, day 14, no better", "soon", ("E2",), day=14, intake=INJURY, now=4),
+    Row("recent injury, day 14, 1 point better", "none", absent=("E2",), day=14, intake=INJURY),
+    Row("recent injury, day 14, too few ratings", "soon", ("E2",), day=14, intake=INJURY, now=None),
+    Row("worse by 2 points on day 7", "none", absent=("E3",), day=7, now=6),
+    Row("worse by 2 points on day 8", "soon", ("E3",), day=8, now=6),
+    Row("P5 fired twice in 14 days (day 10)", "soon", ("E3",), p5_days=(3, 9)),
+    Row("P5 fired once in 14 days", "none", absent=("E3",), p5_days=(9,)),
+    Row("persistent, day 41, not clearly better", "none", absent=("E4",), day=41),
+    Row("persistent, day 42, not clearly better", "soon", ("E4",), day=42),
+    Row("persistent, day 42, 2 points better", "none", absent=("E4",), day=42, now=2),
+    Row(
+        "kneecap pain, day 55",
+        "none",
+        absent=("E5",),
+        day=55,
+        intake={"condition": "patellofemoral_pain", "weeks_since_onset": 4},
+    ),
+    Row(
+        "kneecap pain, day 56",
+        "soon",
+        ("E5",),
+        day=56,
+        intake={"condition": "patellofemoral_pain", "weeks_since_onset": 4},
+    ),
+    Row(
+        "kneecap pain, day 84",
+        "soon",
+        ("E5",),
+        day=84,
+        intake={"condition": "patellofemoral_pain", "weeks_since_onset": 4},
+    ),
+    Row("day 83, PSFS +1", "soon", absent=("E6",), day=83, psfs=(4, 5)),
+    Row("day 84, PSFS +1 (below MDC 2)", "soon", ("E6",), day=84, psfs=(4, 5)),
+    Row("day 84, PSFS +2", "soon", absent=("E6",), day=84, psfs=(4, 6)),
+    Row(
+        "day 179, not clearly better",
+        "none",
+        absent=("E7",),
+        day=179,
+        intake={"weeks_since_onset": 2},
+    ),
+    Row("day 180, not clearly better", "soon", ("E7",), day=180, intake={"weeks_since_onset": 2}),
+    Row(
+        "knee OA, day 84, still severe despite the program",
+        "soon",
+        ("E8",),
+        day=84,
+        base=7,
+        now=7,
+        adherence=(6, 6),
+    ),
+    Row("knee OA, day 84, pain 6", "soon", absent=("E8",), day=84, base=6, now=6, adherence=(6, 6)),
+    Row("adherence 2 of 6 (33%)", "message", ("E9",), day=20, adherence=(2, 6), now=4),
+    Row("adherence 3 of 6 (50%)", "none", absent=("E9",), day=20, adherence=(3, 6), now=4),
+    Row("adherence not judged before day 14", "none", absent=("E9",), day=13, adherence=(0, 6)),
+    Row("chronic (> 3 months) at intake", "message", ("E10",), intake={"weeks_since_onset": 20}),
+    Row(
+        "chronic, reviewed",
+        "none",
+        absent=("E10",),
+        intake={"weeks_since_onset": 20},
+        reviewed=True,
+    ),
+    Row("2 points better for 2 weeks", "message", ("E11",), day=30, base=5, now=3, sustained=True),
+    Row("2 points better for 1 week only", "none", absent=("E11",), day=30, base=5, now=3),
+    Row(
+        "highest level wins, every rule listed (C-10)",
+        "urgent",
+        ("E1", "E9"),
+        day=20,
+        symptoms=("locking",),
+        adherence=(1, 6),
+        now=4,
+    ),
+    Row(
+        "triage 'soon' at intake, not reviewed (D-2)",
+        "soon",
+        ("D-2", "RF12"),
+        intake={"red_flags": ["RF12"]},
+    ),
+]
+
+
+def _pain(row: Row, today: dt.date) -> dict[dt.date, int]:
+    pain: dict[dt.date, int] = {}
+    if row.base is not None:
+        pain.update({START - dt.timedelta(days=i): row.base for i in range(7)})
+    if row.now is not None:
+        span = 21 if row.sustained else 7
+        pain.update({today - dt.timedelta(days=i): row.now for i in range(span)})
+    return pain
+
+
+def situation(row: Row) -> Situation:
+    intake = Intake.model_validate({**INTAKE, **row.intake})
+    today = START + dt.timedelta(days=row.day)
+    triage = screen(intake)
+    program = plan(intake, triage, default_library(), start=START)
+    screens: tuple[tuple[dt.date, Any], ...] = ()
+    if row.symptoms:
+        checkin = CheckIn(
+            date=today,
+            morning_pain=2,
+            new_symptoms=row.symptoms,  # type: ignore[arg-type]
+            chest_symptoms=row.chest,
+        )
+        screens = ((today, screen_checkin(checkin, intake)),)
+    prescribed: frozenset[dt.date] = frozenset()
+    done: frozenset[dt.date] = frozenset()
+    if row.adherence:
+        window = [today - dt.timedelta(days=13 - 2 * i) for i in range(row.adherence[1])]
+        prescribed, done = frozenset(window), frozenset(window[: row.adherence[0]])
+    outcomes: tuple[OutcomeRecord, ...] = ()
+    if row.psfs:
+        outcomes = tuple(
+            OutcomeRecord(
+                date=d,
+                measure="psfs",
+                activities=({"activity": "stairs", "score": s},),  # type: ignore[arg-type]
+            )
+            for d, s in ((START, row.psfs[0]), (today, row.psfs[1]))
+        )
+    return Situation(
+        intake=intake,
+        start=START,
+        today=today,
+        reviewed=row.reviewed,
+        triage=triage,
+        program=program,
+        pain=_pain(row, today),
+        outcomes=outcomes,
+        checkin_screens=screens,
+        p5_dates=tuple(START + dt.timedelta(days=d) for d in row.p5_days),
+        prescribed=prescribed,
+        done=done,
+    )
+
+
+@pytest.mark.parametrize("row", TABLE, ids=[r.scenario for r in TABLE])
+def test_escalation_table(row: Row) -> None:
+    esc = escalate(situation(row))
+    assert esc.level == EscalationLevel(row.level), (esc.rules, esc.reasons)
+    assert set(row.rules) <= set(esc.rules), esc.rules
+    assert not set(row.absent) & set(esc.rules), esc.rules
+    assert esc.message and esc.meanwhile
+    if esc.level != EscalationLevel.NONE:
+        assert len(esc.reasons) >= 1
+
+
+def test_withheld_program_escalates_at_the_triage_tier() -> None:
+    intake = Intake.model_validate({**INTAKE, "red_flags": ["RF03"]})
+    triage = screen(intake)
+    esc = escalate(
+        Situation(
+            intake=intake,
+            start=START,
+            today=START,
+            reviewed=False,
+            triage=triage,
+            program=None,
+            pain={},
+        )
+    )
+    assert esc.level == EscalationLevel.EMERGENCY
+    assert {"E1", "RF03", "D-2"} <= set(esc.rules)
+    assert "No self-managed program" in esc.meanwhile
