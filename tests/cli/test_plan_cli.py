@@ -35,22 +35,46 @@ def write(tmp_path: Path, data: Any, name: str = "intake.json") -> Path:
 
 
 def test_plan_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["plan", "--intake", str(write(tmp_path, INTAKE)), "--start", "2026-03-02", "--json"], {})
+    code = main(
+        ["plan", "--intake", str(write(tmp_path, INTAKE)), "--start", "2026-03-02", "--json"], {}
+    )
     assert code == 0
     out = json.loads(capsys.readouterr().out)
     assert out["triage"]["level"] == "ok"
     assert set(out["triage"]) >= {"level", "rules", "message"}
     program = out["program"]
     assert set(program) >= {
-        "start", "phase", "pain_ceiling", "schedule", "exercises", "avoid", "equipment", "ice_heat", "review_on",
+        "start",
+        "phase",
+        "pain_ceiling",
+        "schedule",
+        "exercises",
+        "avoid",
+        "equipment",
+        "ice_heat",
+        "review_on",
     }
     assert program["start"] == "2026-03-02" and program["pain_ceiling"] == 3
     ex = {e["id"]: e for e in program["exercises"]}
     for e in ex.values():
-        assert set(e) >= {"id", "block", "sets", "reps", "hold_s", "per_side", "load_kg", "step_cm",
-                          "minutes", "days", "why", "rules"}
+        assert set(e) >= {
+            "id",
+            "block",
+            "sets",
+            "reps",
+            "hold_s",
+            "per_side",
+            "load_kg",
+            "step_cm",
+            "minutes",
+            "days",
+            "why",
+            "rules",
+        }
     assert ex["bridge"]["sets"] == 2 and ex["bridge"]["reps"] == 10 and ex["bridge"]["hold_s"] == 2
-    assert ex["inner-thigh-stretch"]["hold_s"] == 30 and ex["inner-thigh-stretch"]["per_side"] is True
+    assert (
+        ex["inner-thigh-stretch"]["hold_s"] == 30 and ex["inner-thigh-stretch"]["per_side"] is True
+    )
     assert ex["walking"]["block"] == "aerobic"
     assert ex["seated-straight-leg-raise"]["days"] == ["mon", "wed", "fri"]
     equipment = {e["id"]: e for e in program["equipment"]}
@@ -69,7 +93,9 @@ def test_plan_is_deterministic(tmp_path: Path, capsys: pytest.CaptureFixture[str
     assert outs[0] == outs[1]
 
 
-def test_emergency_intake_gets_no_program(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_emergency_intake_gets_no_program(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     path = write(tmp_path, {**INTAKE, "red_flags": ["RF04"]})
     assert main(["plan", "--intake", str(path), "--json"], {}) == 0
     out = json.loads(capsys.readouterr().out)
@@ -78,7 +104,9 @@ def test_emergency_intake_gets_no_program(tmp_path: Path, capsys: pytest.Capture
 
 
 def test_readable_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["plan", "--intake", str(write(tmp_path, INTAKE)), "--start", "2026-03-02"], {}) == 0
+    assert (
+        main(["plan", "--intake", str(write(tmp_path, INTAKE)), "--start", "2026-03-02"], {}) == 0
+    )
     out = capsys.readouterr().out
     assert "Bridge" in out and "Moves to avoid" in out and "Pain limit" in out
 
@@ -106,7 +134,9 @@ def test_bad_intake_names_the_field(
     assert captured.out == ""
 
 
-def test_bad_condition_lists_allowed_values(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_bad_condition_lists_allowed_values(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     main(["plan", "--intake", str(write(tmp_path, {**INTAKE, "condition": "gout"}))], {})
     err = capsys.readouterr().err
     assert "medial_knee_oa" in err and "unknown" in err
@@ -115,12 +145,24 @@ def test_bad_condition_lists_allowed_values(tmp_path: Path, capsys: pytest.Captu
 def test_missing_file_and_bad_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["plan", "--intake", str(tmp_path / "nope.json")], {}) == 2
     assert "does not exist" in capsys.readouterr().err
-    assert main(["plan", "--intake", str(write(tmp_path, INTAKE)), "--start", "03/02/2026"], {}) == 2
+    assert (
+        main(["plan", "--intake", str(write(tmp_path, INTAKE)), "--start", "03/02/2026"], {}) == 2
+    )
     assert "YYYY-MM-DD" in capsys.readouterr().err
 
 
 ANSWERS_OK = ["no"] * 16 + [
-    "58", "female", "left", "medial_knee_oa", "gradual", "20", "4", "6", "mat, ball", "stationary_bike", "walk the dog",
+    "58",
+    "female",
+    "left",
+    "medial_knee_oa",
+    "gradual",
+    "20",
+    "4",
+    "6",
+    "mat, ball",
+    "stationary_bike",
+    "walk the dog",
 ]
 
 

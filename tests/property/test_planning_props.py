@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, timedelta
 from typing import Any
 
@@ -106,7 +107,7 @@ def test_deterministic_and_well_scheduled(intake: Intake, start: date) -> None:
     # Strength work is never on consecutive days (RULES §3.2).
     days = [start + timedelta(days=i) for i in range(7)]
     strength_days = [d for d in days if any(i.block.value == "strength" for i in a.items_on(d))]
-    for d1, d2 in zip(strength_days, strength_days[1:], strict=False):
+    for d1, d2 in itertools.pairwise(strength_days):
         assert (d2 - d1).days >= 2
     if triage.level == Level.SOON:
         assert a.progression_held and a.review_on is not None

@@ -23,31 +23,139 @@ START = date(2026, 3, 2)  # a Monday
 
 # Column → an intake that puts a person in it (and in its phase).
 COLUMNS: dict[str, dict[str, Any]] = {
-    "pes anserine": {"condition": "pes_anserine_bursitis", "onset": "gradual", "weeks_since_onset": 8},
+    "pes anserine": {
+        "condition": "pes_anserine_bursitis",
+        "onset": "gradual",
+        "weeks_since_onset": 8,
+    },
     "medial OA": {"condition": "medial_knee_oa", "onset": "gradual", "weeks_since_onset": 30},
     "PFP": {"condition": "patellofemoral_pain", "onset": "gradual", "weeks_since_onset": 8},
     "MCL I": {"condition": "mcl_sprain", "mcl_grade": 1, "onset": "injury", "weeks_since_onset": 1},
-    "MCL II early": {"condition": "mcl_sprain", "mcl_grade": 2, "onset": "injury", "weeks_since_onset": 1},
-    "MCL II later": {"condition": "mcl_sprain", "mcl_grade": 2, "onset": "injury", "weeks_since_onset": 5},
+    "MCL II early": {
+        "condition": "mcl_sprain",
+        "mcl_grade": 2,
+        "onset": "injury",
+        "weeks_since_onset": 1,
+    },
+    "MCL II later": {
+        "condition": "mcl_sprain",
+        "mcl_grade": 2,
+        "onset": "injury",
+        "weeks_since_onset": 5,
+    },
     "meniscus early": {"condition": "medial_meniscus", "onset": "injury", "weeks_since_onset": 2},
     "meniscus later": {"condition": "medial_meniscus", "onset": "injury", "weeks_since_onset": 8},
-    "meniscus degenerative": {"condition": "medial_meniscus", "onset": "gradual", "weeks_since_onset": 20},
+    "meniscus degenerative": {
+        "condition": "medial_meniscus",
+        "onset": "gradual",
+        "weeks_since_onset": 20,
+    },
 }
 
 # exercise → expected code per column, as RULES §4.3 says it (A = left out; M = included with a change;
 # E/OK = included). "M/A" cells without an early phase in C-4 are read as M.
 MATRIX: dict[str, dict[str, str]] = {
-    "inner-thigh-stretch":      {"pes anserine": "E", "medial OA": "OK", "PFP": "OK", "MCL I": "M", "MCL II early": "A", "MCL II later": "M", "meniscus early": "OK", "meniscus later": "OK", "meniscus degenerative": "OK"},
-    "side-lunge-stretch":       {"pes anserine": "M", "medial OA": "OK", "PFP": "M", "MCL I": "M", "MCL II early": "A", "MCL II later": "M", "meniscus early": "M", "meniscus later": "M", "meniscus degenerative": "M"},
-    "seated-butterfly-stretch": {"pes anserine": "OK", "medial OA": "OK", "PFP": "OK", "MCL I": "M", "MCL II early": "A", "MCL II later": "M", "meniscus early": "A", "meniscus later": "M", "meniscus degenerative": "M"},
+    "inner-thigh-stretch": {
+        "pes anserine": "E",
+        "medial OA": "OK",
+        "PFP": "OK",
+        "MCL I": "M",
+        "MCL II early": "A",
+        "MCL II later": "M",
+        "meniscus early": "OK",
+        "meniscus later": "OK",
+        "meniscus degenerative": "OK",
+    },
+    "side-lunge-stretch": {
+        "pes anserine": "M",
+        "medial OA": "OK",
+        "PFP": "M",
+        "MCL I": "M",
+        "MCL II early": "A",
+        "MCL II later": "M",
+        "meniscus early": "M",
+        "meniscus later": "M",
+        "meniscus degenerative": "M",
+    },
+    "seated-butterfly-stretch": {
+        "pes anserine": "OK",
+        "medial OA": "OK",
+        "PFP": "OK",
+        "MCL I": "M",
+        "MCL II early": "A",
+        "MCL II later": "M",
+        "meniscus early": "A",
+        "meniscus later": "M",
+        "meniscus degenerative": "M",
+    },
     "seated-straight-leg-raise": {c: "E" for c in COLUMNS},
-    "bridge":                   {"pes anserine": "OK", "medial OA": "E", "PFP": "E", "MCL I": "E", "MCL II early": "E", "MCL II later": "E", "meniscus early": "E", "meniscus later": "E", "meniscus degenerative": "E"},
-    "side-lying-leg-raise":     {c: "E" for c in COLUMNS} | {"pes anserine": "E|M"},
-    "step-up":                  {"pes anserine": "OK", "medial OA": "E", "PFP": "E|M", "MCL I": "OK", "MCL II early": "M", "MCL II later": "M", "meniscus early": "M", "meniscus later": "M", "meniscus degenerative": "M"},
-    "double-knee-to-chest":     {"pes anserine": "OK", "medial OA": "OK", "PFP": "M", "MCL I": "OK", "MCL II early": "OK", "MCL II later": "OK", "meniscus early": "M", "meniscus later": "M", "meniscus degenerative": "M"},
-    "walking":                  {"pes anserine": "OK", "medial OA": "E", "PFP": "OK", "MCL I": "OK", "MCL II early": "OK|M", "MCL II later": "OK|M", "meniscus early": "OK", "meniscus later": "OK", "meniscus degenerative": "OK"},
-    "childs-pose":              {"pes anserine": "M", "medial OA": "M", "PFP": "M", "MCL I": "OK", "MCL II early": "M", "MCL II later": "M", "meniscus early": "A", "meniscus later": "M", "meniscus degenerative": "M"},
-    "cat-cow":                  {"pes anserine": "M", "medial OA": "M", "PFP": "M", "MCL I": "OK", "MCL II early": "OK", "MCL II later": "OK", "meniscus early": "OK", "meniscus later": "OK", "meniscus degenerative": "OK"},
+    "bridge": {
+        "pes anserine": "OK",
+        "medial OA": "E",
+        "PFP": "E",
+        "MCL I": "E",
+        "MCL II early": "E",
+        "MCL II later": "E",
+        "meniscus early": "E",
+        "meniscus later": "E",
+        "meniscus degenerative": "E",
+    },
+    "side-lying-leg-raise": {c: "E" for c in COLUMNS} | {"pes anserine": "E|M"},
+    "step-up": {
+        "pes anserine": "OK",
+        "medial OA": "E",
+        "PFP": "E|M",
+        "MCL I": "OK",
+        "MCL II early": "M",
+        "MCL II later": "M",
+        "meniscus early": "M",
+        "meniscus later": "M",
+        "meniscus degenerative": "M",
+    },
+    "double-knee-to-chest": {
+        "pes anserine": "OK",
+        "medial OA": "OK",
+        "PFP": "M",
+        "MCL I": "OK",
+        "MCL II early": "OK",
+        "MCL II later": "OK",
+        "meniscus early": "M",
+        "meniscus later": "M",
+        "meniscus degenerative": "M",
+    },
+    "walking": {
+        "pes anserine": "OK",
+        "medial OA": "E",
+        "PFP": "OK",
+        "MCL I": "OK",
+        "MCL II early": "OK|M",
+        "MCL II later": "OK|M",
+        "meniscus early": "OK",
+        "meniscus later": "OK",
+        "meniscus degenerative": "OK",
+    },
+    "childs-pose": {
+        "pes anserine": "M",
+        "medial OA": "M",
+        "PFP": "M",
+        "MCL I": "OK",
+        "MCL II early": "M",
+        "MCL II later": "M",
+        "meniscus early": "A",
+        "meniscus later": "M",
+        "meniscus degenerative": "M",
+    },
+    "cat-cow": {
+        "pes anserine": "M",
+        "medial OA": "M",
+        "PFP": "M",
+        "MCL I": "OK",
+        "MCL II early": "OK",
+        "MCL II later": "OK",
+        "meniscus early": "OK",
+        "meniscus later": "OK",
+        "meniscus degenerative": "OK",
+    },
     "supine-hamstring-stretch": {c: "OK|E|M" for c in COLUMNS} | {"pes anserine": "E"},
 }
 
@@ -64,7 +172,9 @@ def _program(column: str, **extra: Any) -> Program:
 CASES = [(ex, col, code) for ex, row in MATRIX.items() for col, code in row.items()]
 
 
-@pytest.mark.parametrize(("exercise", "column", "expected"), CASES, ids=[f"{e}|{c}" for e, c, _ in CASES])
+@pytest.mark.parametrize(
+    ("exercise", "column", "expected"), CASES, ids=[f"{e}|{c}" for e, c, _ in CASES]
+)
 def test_matrix_cell(exercise: str, column: str, expected: str) -> None:
     program = _program(column)
     item = program.item(exercise)
@@ -98,7 +208,12 @@ def test_unknown_cause_after_injury_takes_both_early_columns() -> None:
     program = plan(intake, screen(intake), default_library(), start=START)
     assert program is not None
     ids = {i.exercise_id for i in program.items}
-    for left_out in ("inner-thigh-stretch", "side-lunge-stretch", "seated-butterfly-stretch", "childs-pose"):
+    for left_out in (
+        "inner-thigh-stretch",
+        "side-lunge-stretch",
+        "seated-butterfly-stretch",
+        "childs-pose",
+    ):
         assert left_out not in ids
     assert {"seated-straight-leg-raise", "bridge", "walking"} <= ids
 
@@ -126,6 +241,12 @@ def test_condition_avoid_row_is_added() -> None:
     """The matrix's last row adds condition-specific moves to the article's avoid list."""
     ids = {a.id for a in _program("meniscus later").avoid}
     assert "deep-loaded-flexion" in ids
-    assert {"high-impact", "pivoting-sports", "deep-squats-lunges", "knee-collapsing-inward",
-            "repetitive-overuse", "painful-exercise"} <= ids
+    assert {
+        "high-impact",
+        "pivoting-sports",
+        "deep-squats-lunges",
+        "knee-collapsing-inward",
+        "repetitive-overuse",
+        "painful-exercise",
+    } <= ids
     assert "valgus-loading" in {a.id for a in _program("MCL II early").avoid}

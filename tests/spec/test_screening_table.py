@@ -30,39 +30,91 @@ INTAKE_TABLE: list[tuple[str, dict[str, Any], Level, set[str]]] = [
     ("Ottawa criteria after a recent injury", {"red_flags": ["RF01"]}, Level.URGENT, {"RF01"}),
     ("cannot take weight / 4 steps", {"red_flags": ["RF02"]}, Level.URGENT, {"RF02"}),
     ("knee or kneecap out of place", {"red_flags": ["RF03"]}, Level.EMERGENCY, {"RF03"}),
-    ("hot, red, swollen knee (fever not required)", {"red_flags": ["RF04"]}, Level.EMERGENCY, {"RF04"}),
+    (
+        "hot, red, swollen knee (fever not required)",
+        {"red_flags": ["RF04"]},
+        Level.EMERGENCY,
+        {"RF04"},
+    ),
     ("calf pain or leg swelling", {"red_flags": ["RF05"]}, Level.URGENT, {"RF05"}),
-    ("calf symptoms with chest pain or breathlessness", {"red_flags": ["RF05"], "chest_symptoms": True}, Level.EMERGENCY, {"RF05"}),
+    (
+        "calf symptoms with chest pain or breathlessness",
+        {"red_flags": ["RF05"], "chest_symptoms": True},
+        Level.EMERGENCY,
+        {"RF05"},
+    ),
     ("swelled a lot within 2 h of injury", {"red_flags": ["RF06"]}, Level.URGENT, {"RF06"}),
     ("locked knee", {"red_flags": ["RF07"]}, Level.URGENT, {"RF07"}),
     ("gave way / unstable since injury", {"red_flags": ["RF08"]}, Level.SOON, {"RF08"}),
-    ("gave way with rapid swelling", {"red_flags": ["RF08", "RF06"]}, Level.URGENT, {"RF08", "RF06"}),
+    (
+        "gave way with rapid swelling",
+        {"red_flags": ["RF08", "RF06"]},
+        Level.URGENT,
+        {"RF08", "RF06"},
+    ),
     ("gave way with locking", {"red_flags": ["RF08", "RF07"]}, Level.URGENT, {"RF08", "RF07"}),
     ("pop and swelling during a twist", {"red_flags": ["RF09"]}, Level.URGENT, {"RF09"}),
-    ("numbness or pins and needles below the knee", {"red_flags": ["RF10"]}, Level.URGENT, {"RF10"}),
+    (
+        "numbness or pins and needles below the knee",
+        {"red_flags": ["RF10"]},
+        Level.URGENT,
+        {"RF10"},
+    ),
     ("cold, pale or blue foot (told separately)", {"cold_foot": True}, Level.EMERGENCY, {"RF10"}),
-    ("numbness and a cold foot", {"red_flags": ["RF10"], "cold_foot": True}, Level.EMERGENCY, {"RF10"}),
+    (
+        "numbness and a cold foot",
+        {"red_flags": ["RF10"], "cold_foot": True},
+        Level.EMERGENCY,
+        {"RF10"},
+    ),
     ("cannot lift the straight leg since injury", {"red_flags": ["RF11"]}, Level.URGENT, {"RF11"}),
     ("constant night pain alone", {"red_flags": ["RF12"]}, Level.SOON, {"RF12"}),
     ("cancer history alone", {"red_flags": ["RF13"]}, Level.SOON, {"RF13"}),
-    ("night pain with cancer history", {"red_flags": ["RF12", "RF13"]}, Level.URGENT, {"RF12", "RF13"}),
-    ("long morning stiffness / several swollen joints", {"red_flags": ["RF14"]}, Level.SOON, {"RF14"}),
-    ("surgery < 6 months / replacement / metalwork", {"red_flags": ["RF15"]}, Level.OUT_OF_SCOPE, {"RF15"}),
+    (
+        "night pain with cancer history",
+        {"red_flags": ["RF12", "RF13"]},
+        Level.URGENT,
+        {"RF12", "RF13"},
+    ),
+    (
+        "long morning stiffness / several swollen joints",
+        {"red_flags": ["RF14"]},
+        Level.SOON,
+        {"RF14"},
+    ),
+    (
+        "surgery < 6 months / replacement / metalwork",
+        {"red_flags": ["RF15"]},
+        Level.OUT_OF_SCOPE,
+        {"RF15"},
+    ),
     ("pain after a sore throat or infection", {"red_flags": ["RF16"]}, Level.SOON, {"RF16"}),
     ("age 15, box not ticked", {"age": 15}, Level.OUT_OF_SCOPE, {"RF15"}),
     ("age 16 is in scope", {"age": 16}, Level.OK, set()),
-    ("MCL grade 3, box not ticked", {"condition": "mcl_sprain", "mcl_grade": 3}, Level.OUT_OF_SCOPE, {"D-2"}),
+    (
+        "MCL grade 3, box not ticked",
+        {"condition": "mcl_sprain", "mcl_grade": 3},
+        Level.OUT_OF_SCOPE,
+        {"D-2"},
+    ),
     ("MCL grade 2 is in scope", {"condition": "mcl_sprain", "mcl_grade": 2}, Level.OK, set()),
     ("emergency beats urgent", {"red_flags": ["RF03", "RF07"]}, Level.EMERGENCY, {"RF03", "RF07"}),
     ("urgent beats out of scope", {"red_flags": ["RF15", "RF02"]}, Level.URGENT, {"RF15", "RF02"}),
-    ("out of scope beats soon", {"red_flags": ["RF15", "RF14"]}, Level.OUT_OF_SCOPE, {"RF15", "RF14"}),
+    (
+        "out of scope beats soon",
+        {"red_flags": ["RF15", "RF14"]},
+        Level.OUT_OF_SCOPE,
+        {"RF15", "RF14"},
+    ),
 ]
 
 
 @pytest.mark.parametrize(
     ("scenario", "changes", "level", "rules"), INTAKE_TABLE, ids=[r[0] for r in INTAKE_TABLE]
 )
-def test_intake_screening(scenario: str, changes: dict[str, Any], level: Level, rules: set[str]) -> None:
+def test_intake_screening(
+    scenario: str, changes: dict[str, Any], level: Level, rules: set[str]
+) -> None:
     triage = screen(Intake.model_validate({**BASE, **changes}))
     assert triage.level == level, scenario
     assert rules <= set(triage.rules), scenario
@@ -82,7 +134,10 @@ def test_messages_say_what_to_do_and_never_diagnose() -> None:
         t = screen(Intake.model_validate({**BASE, **changes}))
         text = (t.message + " ".join(t.reasons)).lower()
         assert "you have " not in text  # never "you have a fracture/DVT/…"
-    assert "emergency" in screen(Intake.model_validate({**BASE, "red_flags": ["RF03"]})).message.lower()
+    assert (
+        "emergency"
+        in screen(Intake.model_validate({**BASE, "red_flags": ["RF03"]})).message.lower()
+    )
     assert "today" in screen(Intake.model_validate({**BASE, "red_flags": ["RF07"]})).message
 
 
@@ -91,9 +146,23 @@ CHECKIN_TABLE: list[tuple[str, str, list[str], bool, Level, set[str]]] = [
     ("nothing new", "gradual", [], False, Level.OK, set()),
     ("locking", "gradual", ["locking"], False, Level.URGENT, {"RF07"}),
     ("giving way", "injury", ["giving_way"], False, Level.SOON, {"RF08"}),
-    ("giving way and locking", "injury", ["giving_way", "locking"], False, Level.URGENT, {"RF08", "RF07"}),
+    (
+        "giving way and locking",
+        "injury",
+        ["giving_way", "locking"],
+        False,
+        Level.URGENT,
+        {"RF08", "RF07"},
+    ),
     ("swelling after an injury", "injury", ["swelling"], False, Level.URGENT, {"RF06"}),
-    ("swelling, gradual onset → re-screen soon", "gradual", ["swelling"], False, Level.SOON, {"C-14"}),
+    (
+        "swelling, gradual onset → re-screen soon",
+        "gradual",
+        ["swelling"],
+        False,
+        Level.SOON,
+        {"C-14"},
+    ),
     ("swelling with fever", "gradual", ["swelling", "fever"], False, Level.EMERGENCY, {"RF04"}),
     ("calf pain", "gradual", ["calf_pain"], False, Level.URGENT, {"RF05"}),
     ("calf swelling", "gradual", ["calf_swelling"], False, Level.URGENT, {"RF05"}),
