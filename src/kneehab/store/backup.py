@@ -88,39 +88,39 @@ def _copy_to_sqlite(db: Database, tmp: Path) -> None:
         target.dispose()
 
 
-def _check_file(path: Path) -> str:
-    """Return the schema revision of a backup file, or raise StoreError saying what is wrong."""
+def _check_file(path: Path, shown: Path) -> str:
+    """The schema revision of backup file `path` (named `shown` in messages), or StoreError."""
     try:
         with path.open("rb") as fh:
             header = fh.read(len(SQLITE_HEADER))
     except OSError as err:
-        raise StoreError(f"FILE: cannot read {path} ({err.strerror})") from err
+        raise StoreError(f"FILE: cannot read {shown} ({err.strerror})") from err
     if header != SQLITE_HEADER:
-        raise StoreError(f"FILE: {path} is not a kneehab backup (not a SQLite database file)")
+        raise StoreError(f"FILE: {shown} is not a kneehab backup (not a SQLite database file)")
     try:
         with sqlite3.connect(path) as conn:
             result = conn.execute("PRAGMA integrity_check").fetchall()
             if result != [("ok",)]:
-                raise StoreError(f"FILE: {path} is damaged (integrity_check failed); not restored")
+                raise StoreError(f"FILE: {shown} is damaged (integrity_check failed); not restored")
             if conn.execute("PRAGMA foreign_key_check").fetchone() is not None:
                 raise StoreError(
-                    f"FILE: {path} is damaged (rows point at missing rows); not restored"
+                    f"FILE: {shown} is damaged (rows point at missing rows); not restored"
                 )
             has_version = conn.execute(
                 "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
             ).fetchone()
             if not has_version:
-                raise StoreError(f"FILE: {path} is not a kneehab backup (no schema version)")
+                raise StoreError(f"FILE: {shown} is not a kneehab backup (no schema version)")
             row = conn.execute("SELECT version_num FROM alembic_version").fetchone()
         conn.close()
     except sqlite3.DatabaseError as err:
-        raise StoreError(f"FILE: {path} is damaged ({err}); not restored") from err
+        raise StoreError(f"FILE: {shown} is damaged ({err}); not restored") from err
     if row is None:
-        raise StoreError(f"FILE: {path} is not a kneehab backup (empty schema version)")
+        raise StoreError(f"FILE: {shown} is not a kneehab backup (empty schema version)")
     revision = str(row[0])
     if revision not in known_revisions():
         raise StoreError(
-            f"FILE: {path} comes from a newer kneehab (schema {revision}); "
+            f"FILE: {shown} comes from a newer kneehab (schema {revision}); "
             f"this version understands up to {head_revision()}. Upgrade kneehab to restore it"
         )
     return revision
@@ -134,7 +134,7 @@ def restore(db: Database, src: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="kneehab-restore-") as work:
         copy = Path(work) / "backup.db"
         shutil.copyfile(src, copy)
-        revision = _check_file(copy)
+        revision = _check_file(copy, shown=src)
         engine = make_engine(_sqlite_url(copy))
         try:
             if revision != head_revision():
