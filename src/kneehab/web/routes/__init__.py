@@ -2,11 +2,15 @@
 
 from fastapi import APIRouter
 
-from kneehab.web.routes import program, start
+from kneehab.web.routes import program, rescreen, start, today
 
 ROUTERS: tuple[APIRouter, ...] = (
     start.router,
     start.api,
     program.router,
     program.api,
+    today.router,
+    today.api,
+    rescreen.router,
+    rescreen.api,
 )

@@ -34,7 +34,7 @@ def stop_page(request: Request, vm: StopView) -> HTMLResponse:
 
 def figure_svg(exercise: Exercise) -> str:
     try:
-        from kneehab.library.figures import render_svg  # noqa: PLC0415
+        from kneehab.library.figures import render_svg
     except ImportError:
         return ""
     return str(render_svg(exercise))

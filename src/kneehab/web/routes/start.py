@@ -78,7 +78,7 @@ class ScreeningResult(BaseModel):
     next: str | None  # where the intake goes when the program may go ahead
 
 
-def _missing(answered: set[str]) -> list[str]:
+def missing_answers(answered: set[str]) -> list[str]:
     return [
         f"{q.id}: please answer yes or no — “{q.question}”"
         for q in RED_FLAG_QUESTIONS
@@ -106,7 +106,7 @@ async def start_submit(request: Request, state: State) -> Response:
     answers = {q.id: text(form, q.id) for q in RED_FLAG_QUESTIONS}
     answers.update({name: "yes" for name, _ in FOLLOW_UPS.values() if ticked(form, name)})
     answered = {k for k, v in answers.items() if v in ("yes", "no")}
-    problems = _missing(answered)
+    problems = missing_answers(answered)
     if problems:
         raise FormError(
             problems[0],
@@ -187,7 +187,7 @@ def api_questions() -> StartView:
 def api_screen(body: Answers) -> ScreeningResult:
     unknown = sorted(set(body.answers) - {q.id for q in RED_FLAG_QUESTIONS})
     problems = [f"answers.{u}: not a question id; allowed: RF01 … RF16" for u in unknown]
-    problems += _missing(set(body.answers))
+    problems += missing_answers(set(body.answers))
     if problems:
         raise InvalidInput(problems[0], problems=problems)
     flags = sorted(k for k, v in body.answers.items() if v)

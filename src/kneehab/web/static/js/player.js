@@ -41,10 +41,13 @@ class Player {
       progress: $(root, "[data-p=progress]"),
     };
     this.stopExercise = document.querySelector("[data-stop-exercise]");
+    this.stopSets = document.querySelector("[data-stop-sets]");
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
   begin(saved) {
+    this.el.mute.textContent = this.sound.muted ? "Sound off" : "Sound on";
+    this.el.mute.setAttribute("aria-pressed", String(!this.sound.muted));
     if (saved && saved.signature === this.plan.signature) {
       this.results = saved.results || {};
       this.index = Math.min(saved.step || 0, this.steps.length);
@@ -91,6 +94,15 @@ class Player {
 
   get step() { return this.steps[this.index]; }
 
+  // Whole sets finished so far in one exercise (what 'Stop — it hurts' records).
+  setsDone(exerciseIndex) {
+    const sets = new Set();
+    this.steps.forEach((s, i) => {
+      if (s.exerciseIndex === exerciseIndex && this.results[i] && s.kind !== "rest" && s.kind !== "rate") sets.add(s.set);
+    });
+    return sets.size;
+  }
+
   exercise(step = this.step) { return this.plan.exercises[step.exerciseIndex]; }
 
   // ---- rendering -------------------------------------------------------------------------
@@ -104,6 +116,7 @@ class Player {
     const step = this.step;
     const ex = this.exercise();
     if (this.stopExercise) this.stopExercise.value = ex.id;
+    if (this.stopSets) this.stopSets.value = String(this.setsDone(step.exerciseIndex));
     this.el.block.textContent = ex.block_label;
     this.el.name.textContent = ex.name;
     this.el.cue.textContent = ex.cue;

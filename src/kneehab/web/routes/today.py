@@ -1,0 +1,281 @@
+"""Today: the guided session, saving each exercise as it is done, and 'Stop — it hurts'."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field, ValidationError
+
+from kneehab import services
+from kneehab.domain.program import ProgramItem
+from kneehab.domain.records import SessionEntry, Symptom
+from kneehab.domain.types import PainScore
+from kneehab.errors import InvalidInput
+from kneehab.web.deps import Clocked, Person, State
+from kneehab.web.errors import FormError, invalid
+from kneehab.web.render import page
+from kneehab.web.routes.common import figure_svg, load_course, require_program
+from kneehab.web.routes.forms import kept_values, many, read_form, text, ticked
+from kneehab.web.viewmodels.common import banner
+from kneehab.web.viewmodels.start import StopView, stop_view
+from kneehab.web.viewmodels.today import (
+    StopFormView,
+    StopResultView,
+    TodayView,
+    stop_form_view,
+    stop_result,
+    today_view,
+)
+
+router = APIRouter()
+api = APIRouter(prefix="/api/v1/today", tags=["today"])
+
+MAX_STATE_BYTES = 20_000
+
+
+def build(state: State, person: int, clock: Clocked) -> TodayView:
+    course = load_course(state, person, clock)
+    program = require_program(course)
+    done = {
+        r.entry.exercise_id: r.entry
+        for r in services.history(state.db, person).entries
+        if r.day == clock.today
+    }
+    saved = services.load_player_state(state.db, person, day=clock.today)
+    return today_view(
+        program,
+        state.library,
+        today=clock.today,
+        entries=done,
+        saved_state=saved,
+        time_scale=state.settings.time_scale,
+        figure=figure_svg,
+        banner=banner(course.escalation),
+    )
+
+
+def _item(state: State, person: int, clock: Clocked, exercise_id: str) -> ProgramItem:
+    program = require_program(load_course(state, person, clock))
+    item = program.item(exercise_id)
+    if item is None:
+        names = ", ".join(i.exercise_id for i in program.items)
+        raise InvalidInput(f"exercise_id: '{exercise_id}' is not in your program; allowed: {names}")
+    return item
+
+
+@router.get("/today", response_class=HTMLResponse, include_in_schema=False)
+def today_page(request: Request, state: State, person: Person, clock: Clocked) -> HTMLResponse:
+    return page(request, "today.html", build(state, person, clock), title="Today")
+
+
+@api.get("", response_model=TodayView, summary="Today's session (player plan and saved state)")
+def today_api(state: State, person: Person, clock: Clocked) -> TodayView:
+    return build(state, person, clock)
+
+
+class EntrySaved(BaseModel):
+    exercise_id: str
+    recorded: bool
+    paused: bool
+    stop: bool  # P1: stop the session and answer the safety questions again
+    message: str
+    next_url: str | None  # where to go now when the session must stop
+
+
+def _save(state: State, person: int, clock: Clocked, entry: SessionEntry) -> EntrySaved:
+    result = services.save_entry(
+        state.db, person, day=clock.today, entry=entry, now=clock.now, library=state.library
+    )
+    return EntrySaved(
+        exercise_id=result.exercise_id,
+        recorded=True,
+        paused=result.paused,
+        stop=result.stop,
+        message=result.message,
+        next_url="/rescreen" if result.stop else None,
+    )
+
+
+@api.post("/entries", response_model=EntrySaved, summary="Save (or correct) one exercise of today")
+def entry_api(entry: SessionEntry, state: State, person: Person, clock: Clocked) -> EntrySaved:
+    return _save(state, person, clock, entry)
+
+
+def _entry_from_form(item: ProgramItem, form: dict[str, Any]) -> dict[str, Any]:
+    d = item.dose
+    data: dict[str, Any] = {
+        "exercise_id": item.exercise_id,
+        "pain_during_max": form.get("pain_during_max") or None,
+        "effort": form.get("effort") or None,
+    }
+    if d.minutes and not d.reps:
+        minutes = form.get("minutes") or None
+        data.update(sets_done=1 if minutes not in (None, "0") else 0, minutes=minutes)
+    else:
+        sets = form.get("sets_done") or None
+        data["sets_done"] = sets
+        if sets is not None and str(sets).isdigit():
+            n = int(sets)
+            if d.reps:
+                data["reps"] = [d.reps] * n
+            if d.hold_s:
+                data["hold_s"] = [d.hold_s] * n
+    if item.sides:
+        data["side"] = "both" if len(item.sides) > 1 else item.sides[0]
+    data["skipped"] = str(data.get("sets_done")) == "0"
+    return data
+
+
+@router.post("/today/entries", include_in_schema=False)
+async def entry_form(request: Request, state: State, person: Person, clock: Clocked) -> Response:
+    form = await read_form(request)
+    item = _item(state, person, clock, text(form, "exercise_id"))
+    try:
+        entry = SessionEntry.model_validate(_entry_from_form(item, kept_values(form)))
+    except ValidationError as err:
+        bad = invalid(err, prefix=f"{item.name}: ")
+        raise FormError(
+            str(bad),
+            problems=bad.problems,
+            template="today.html",
+            vm=build(state, person, clock),
+            title="Today",
+        ) from None
+    saved = _save(state, person, clock, entry)
+    if saved.next_url:
+        return RedirectResponse(saved.next_url, status_code=303)
+    return RedirectResponse(f"/today#ex-{item.exercise_id}", status_code=303)
+
+
+class PlayerState(BaseModel):
+    state: dict[str, Any] = Field(
+        description="The player's position and counts (opaque to the server)"
+    )
+
+
+@api.post("/state", status_code=204, summary="Save where the session player is")
+async def state_api(request: Request, state: State, person: Person, clock: Clocked) -> Response:
+    raw = await request.body()
+    if len(raw) > MAX_STATE_BYTES:
+        raise InvalidInput(f"state: too large ({len(raw)} bytes); at most {MAX_STATE_BYTES}")
+    try:
+        body = PlayerState.model_validate_json(raw)
+    except ValidationError as err:
+        raise invalid(err) from None
+    services.save_player_state(state.db, person, day=clock.today, state=body.state, now=clock.now)
+    return Response(status_code=204)
+
+
+# ---- Stop — it hurts ------------------------------------------------------------------------
+
+
+def _stop_vm(
+    state: State,
+    person: int,
+    clock: Clocked,
+    exercise_id: str,
+    values: dict[str, Any] | None = None,
+) -> StopFormView:
+    item = _item(state, person, clock, exercise_id)
+    return stop_form_view(item.exercise_id, item.name, values)
+
+
+@router.get("/today/stop", response_class=HTMLResponse, include_in_schema=False)
+def stop_page(
+    request: Request,
+    state: State,
+    person: Person,
+    clock: Clocked,
+    exercise: str = "",
+    sets_done: int = 0,
+) -> HTMLResponse:
+    vm: StopFormView = _stop_vm(state, person, clock, exercise, {"sets_done": sets_done})
+    return page(request, "stop_form.html", vm, title="Stop — it hurts")
+
+
+class StopReport(BaseModel):
+    """'Stop — it hurts' (RULES P1, C-14): the exercise, pain now, sharp pain, new symptoms."""
+
+    exercise_id: str
+    pain_now: PainScore
+    sharp_pain: bool = False
+    symptoms: tuple[Symptom, ...] = ()
+    chest_symptoms: bool = False
+    sets_done: int = Field(default=0, ge=0, le=10)
+
+
+class StopOutcome(BaseModel):
+    result: StopResultView
+    stop: StopView | None  # set when a red flag withholds the program (nothing to click past)
+
+
+def _handle_stop(state: State, person: int, clock: Clocked, report: StopReport) -> StopOutcome:
+    item = _item(state, person, clock, report.exercise_id)
+    sharp = report.sharp_pain or "catching" in report.symptoms
+    entry = SessionEntry(
+        exercise_id=item.exercise_id,
+        sets_done=report.sets_done,
+        pain_during_max=report.pain_now,
+        sharp_pain=sharp,
+        skipped=report.sets_done == 0,
+        skip_reason="stopped: it hurt",
+        side=("both" if len(item.sides) > 1 else item.sides[0]) if item.sides else None,
+    )
+    saved = services.save_entry(
+        state.db, person, day=clock.today, entry=entry, now=clock.now, library=state.library
+    )
+    triage = services.rescreen(
+        state.db,
+        person,
+        symptoms=list(report.symptoms),
+        chest_symptoms=report.chest_symptoms,
+        now=clock.now,
+    )
+    stop = stop_view(triage)
+    ceiling = None
+    if stop is None:
+        program = load_course(state, person, clock).program
+        ceiling = program.pain_ceiling if program is not None else None
+    return StopOutcome(
+        result=stop_result(item.name, report.pain_now, saved.stop, bool(report.symptoms), ceiling),
+        stop=stop,
+    )
+
+
+@router.post("/today/stop", response_class=HTMLResponse, include_in_schema=False)
+async def stop_submit(request: Request, state: State, person: Person, clock: Clocked) -> Response:
+    form = await read_form(request)
+    values = kept_values(form, ("symptoms",))
+    exercise_id = text(form, "exercise_id")
+    try:
+        report = StopReport.model_validate(
+            {
+                "exercise_id": exercise_id,
+                "pain_now": text(form, "pain_now") or None,
+                "sharp_pain": ticked(form, "sharp_pain"),
+                "symptoms": many(form, "symptoms"),
+                "chest_symptoms": ticked(form, "chest_symptoms"),
+                "sets_done": text(form, "sets_done") or 0,
+            }
+        )
+    except ValidationError as err:
+        bad = invalid(err)
+        vm = _stop_vm(state, person, clock, exercise_id, values)
+        raise FormError(
+            str(bad),
+            problems=bad.problems,
+            template="stop_form.html",
+            vm=vm,
+            title="Stop — it hurts",
+        ) from None
+    outcome = _handle_stop(state, person, clock, report)
+    if outcome.stop is not None:
+        return page(request, "stop.html", outcome.stop, title=outcome.stop.heading, nav=False)
+    return page(request, "stop_result.html", outcome.result, title=outcome.result.heading)
+
+
+@api.post("/stop", response_model=StopOutcome, summary="Stop — it hurts: record and re-screen")
+def stop_api(report: StopReport, state: State, person: Person, clock: Clocked) -> StopOutcome:
+    return _handle_stop(state, person, clock, report)
