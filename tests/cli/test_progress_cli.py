@@ -1,0 +1,147 @@
+"""`kneehab progress --history FILE [--json]` through the real entrypoint."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kneehab.cli.main import main
+
+HISTORY: dict[str, Any] = {
+    "intake": {
+        "age": 52,
+        "knee": "left",
+        "condition": "medial_knee_oa",
+        "onset": "gradual",
+        "weeks_since_onset": 10,
+        "pain_now": 3,
+        "pain_worst_week": 5,
+    },
+    "start": "2025-03-03",
+    "today": "2025-03-06",
+    "sessions": [
+        {
+            "date": "2025-03-03",
+            "entries": [
+                {"exercise_id": "bridge", "sets_done": 2, "pain_during_max": 1, "effort": "easy"}
+            ],
+        },
+        {
+            "date": "2025-03-05",
+            "entries": [
+                {"exercise_id": "bridge", "sets_done": 2, "pain_during_max": 1, "effort": "easy"},
+                {"exercise_id": "step-up", "sets_done": 2, "pain_during_max": 5, "rir": 3},
+            ],
+        },
+    ],
+    "checkins": [
+        {"date": "2025-03-04", "morning_pain": 2, "avg_pain": 3},
+        {"date": "2025-03-06", "morning_pain": 2, "avg_pain": 3},
+    ],
+}
+
+
+def write(tmp_path: Path, data: Any) -> Path:
+    path = tmp_path / "history.json"
+    path.write_text(data if isinstance(data, str) else json.dumps(data), encoding="utf-8")
+    return path
+
+
+def test_progress_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["progress", "--history", str(write(tmp_path, HISTORY)), "--json"], environ={})
+    assert code == 0
+    out = json.loads(capsys.readouterr().out)
+    assert set(out) >= {"decisions", "escalation", "prescription", "triage", "versions"}
+    by = {(d["date"], d["exercise_id"]): d for d in out["decisions"]}
+    up = by[("2025-03-06", "bridge")]
+    assert up["action"] == "progress"
+    assert up["from"]["reps"] == 10 and up["to"]["reps"] == 12
+    assert set(up) >= {"exercise_id", "action", "from", "to", "rules", "reason", "date"}
+    assert "P2" in up["rules"] and up["reason"]
+    down = by[("2025-03-06", "step-up")]
+    assert down["action"] == "regress" and "P4" in down["rules"]
+    assert set(out["escalation"]) >= {"level", "rules", "message"}
+    assert out["escalation"]["level"] == "none"
+    items = {i["id"]: i for i in out["prescription"]}
+    assert items["bridge"]["reps"] == 12 and items["bridge"]["status"] == "active"
+    assert [v["version"] for v in out["versions"]] == [1, 2, 3]
+
+
+def test_progress_readable_view(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["progress", "--history", str(write(tmp_path, HISTORY))], environ={}) == 0
+    out = capsys.readouterr().out
+    assert "Decisions" in out and "progress" in out and "regress" in out
+    assert "See a professional? none" in out
+    assert "Bridge" in out
+
+
+def test_withheld_program_exits_0_and_says_what_to_do(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = {**HISTORY, "intake": {**HISTORY["intake"], "red_flags": ["RF03"]}, "sessions": []}
+    assert main(["progress", "--history", str(write(tmp_path, data)), "--json"], environ={}) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["decisions"] == [] and out["prescription"] == []
+    assert out["escalation"]["level"] == "emergency" and "RF03" in out["escalation"]["rules"]
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        ({"today": "2025-02-01"}, "today"),
+        ({"checkins": [{"date": "2025-03-04", "morning_pain": 11}]}, "checkins[0].morning_pain"),
+        ({"checkins": [{"date": "2025-03-09", "morning_pain": 2}]}, "after today"),
+        (
+            {
+                "sessions": [
+                    {
+                        "date": "2025-03-04",
+                        "entries": [
+                            {
+                                "exercise_id": "bridge",
+                                "sets_done": 2,
+                                "pain_during_max": 1,
+                                "reps": [10],
+                            }
+                        ],
+                    }
+                ]
+            },
+            "reps",
+        ),
+        (
+            {
+                "sessions": [
+                    {
+                        "date": "2025-03-04",
+                        "entries": [
+                            {"exercise_id": "moonwalk", "sets_done": 1, "pain_during_max": 1}
+                        ],
+                    }
+                ]
+            },
+            "sessions[0].entries[0].exercise_id",
+        ),
+        ({"pain_ceiling": 9}, "pain_ceiling"),
+    ],
+)
+def test_invalid_history_names_the_field_and_exits_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: dict[str, Any], words: str
+) -> None:
+    code = main(["progress", "--history", str(write(tmp_path, {**HISTORY, **change}))], environ={})
+    assert code == 2
+    captured = capsys.readouterr()
+    assert words in captured.err
+    assert "Traceback" not in captured.err + captured.out
+
+
+def test_not_json_and_missing_file_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["progress", "--history", str(write(tmp_path, "{nope"))], environ={}) == 2
+    assert "not valid JSON" in capsys.readouterr().err
+    assert main(["progress", "--history", str(tmp_path / "none.json")], environ={}) == 2
+    assert "does not exist" in capsys.readouterr().err
