@@ -10,6 +10,7 @@ import uvicorn
 
 from kneehab import services
 from kneehab.cli.context import cli_context
+from kneehab.demo import seed_demo
 from kneehab.web.app import create_app
 from kneehab.web.deps import system_clock
 
@@ -33,8 +34,6 @@ def serve(
     ] = False,
 ) -> None:
     """Start the kneehab web app (the embedded SQLite database unless KNEEHAB_DATABASE_URL is set)."""
-    from kneehab.demo import seed_demo  # noqa: PLC0415 (lands with the store work)
-
     settings = cli_context(ctx).settings
     updates: dict[str, object] = {}
     if host is not None:
@@ -48,7 +47,7 @@ def serve(
     state = app.state.web
     if demo and services.current_person_id(state.db) is None:
         now = system_clock()
-        seed_demo(state.db, today=now.date(), now=now)
+        seed_demo(state.db, today=now.date(), now=now, library=state.library)
         typer.echo("Added the demo person (two weeks of sessions and check-ins).")
     typer.echo(f"kneehab is running at http://{settings.host}:{settings.port}  (Ctrl+C stops it)")
     uvicorn.run(

@@ -9,6 +9,7 @@ from kneehab import services
 from kneehab.domain.course import Course
 from kneehab.domain.exercise import Exercise
 from kneehab.domain.program import Program
+from kneehab.library.figures import render_svg
 from kneehab.web.deps import Now, WebState
 from kneehab.web.errors import ProgramWithheld
 from kneehab.web.render import page
@@ -33,8 +34,5 @@ def stop_page(request: Request, vm: StopView) -> HTMLResponse:
 
 
 def figure_svg(exercise: Exercise) -> str:
-    try:
-        from kneehab.library.figures import render_svg
-    except ImportError:
-        return ""
-    return str(render_svg(exercise))
+    """The exercise's illustration (an accessible SVG with its own title and description)."""
+    return render_svg(exercise)

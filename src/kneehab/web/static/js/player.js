@@ -121,7 +121,17 @@ class Player {
     this.el.name.textContent = ex.name;
     this.el.cue.textContent = ex.cue;
     const fig = document.getElementById(`figure-${ex.id}`);
-    this.el.figure.innerHTML = fig ? fig.innerHTML : "";
+    this.el.figure.replaceChildren();
+    if (fig) {
+      // A copy for the player: ids stay unique on the page (the list keeps the labelled original).
+      const copy = fig.cloneNode(true);
+      copy.querySelectorAll("[id]").forEach((n) => n.removeAttribute("id"));
+      copy.querySelectorAll("[aria-labelledby], [aria-describedby]").forEach((n) => {
+        n.removeAttribute("aria-labelledby");
+        n.removeAttribute("aria-describedby");
+      });
+      this.el.figure.append(...copy.childNodes);
+    }
     const total = this.plan.exercises.length;
     this.el.progress.textContent = `Exercise ${step.exerciseIndex + 1} of ${total}`;
     this.el.work.hidden = step.kind === "rate";
