@@ -1,0 +1,258 @@
+"""`kneehab start/today/log/checkin/status/history/backup/restore` through main(argv, environ)."""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from kneehab.cli.main import main
+from kneehab.store import repo
+from kneehab.store.db import open_database
+
+INTAKE = {
+    "age": 58,
+    "knee": "right",
+    "condition": "medial_knee_oa",
+    "onset": "gradual",
+    "weeks_since_onset": 20,
+    "pain_now": 4,
+    "pain_worst_week": 6,
+    "equipment": ["chair", "mat"],
+}
+DAY0 = "2025-03-03"  # a Monday
+DAY1 = "2025-03-04"
+
+
+@pytest.fixture
+def run(db_url: str, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
+    def _run(*argv: str) -> tuple[int, str, str]:
+        code = main(list(argv), environ={"KNEEHAB_DATABASE_URL": db_url})
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return _run
+
+
+@pytest.fixture
+def enrolled(run, tmp_path: Path):  # type: ignore[no-untyped-def]
+    intake = tmp_path / "intake.json"
+    intake.write_text(json.dumps(INTAKE), encoding="utf-8")
+    code, out, _ = run("start", "--intake", str(intake), "--today", DAY0)
+    assert code == 0, out
+    return run
+
+
+def _rows(db_url: str) -> dict[str, list[dict[str, object]]]:
+    db = open_database(db_url)
+    try:
+        with db.engine.connect() as conn:
+            return repo.dump_all(conn)
+    finally:
+        db.close()
+
+
+def test_start_prints_triage_and_next_steps(enrolled) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = enrolled("today", "--today", DAY0)
+    assert code == 0
+    assert "Today's session — 2025-03-03" in out and "(bridge)" in out
+
+
+def test_start_twice_needs_replace(enrolled, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    intake = tmp_path / "intake.json"
+    code, _, err = enrolled("start", "--intake", str(intake), "--today", DAY0)
+    assert code == 2 and "--replace" in err
+    code, out, _ = enrolled("start", "--intake", str(intake), "--today", DAY1, "--replace")
+    assert code == 0 and "Warning-sign check: ok" in out
+
+
+def test_commands_before_enrolment_say_what_to_do(run) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = run("today", "--today", DAY0)
+    assert code == 2 and "kneehab start --intake" in err
+
+
+def test_log_checkin_status_history_flow(enrolled, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = enrolled(
+        "log",
+        "--today",
+        DAY0,
+        "--exercise",
+        "bridge",
+        "--sets",
+        "2",
+        "--reps",
+        "10,10",
+        "--hold",
+        "2,2",
+        "--pain",
+        "1",
+        "--effort",
+        "easy",
+    )
+    assert code == 0, err
+    assert "2025-03-03 bridge: Recorded." in out
+    code, out, err = enrolled(
+        "checkin", "--today", DAY1, "--morning-pain", "3", "--stiffness", "2", "--avg-pain", "3"
+    )
+    assert code == 0, err
+    assert "Check-in for 2025-03-04 saved" in out
+    assert "bridge: HOLD" in out and "[P3]" in out  # each decision with its rule and reason
+    code, out, _ = enrolled("status", "--today", DAY1)
+    assert code == 0
+    assert "Your doses now" in out and "Morning pain trend" in out and "3/10" in out
+    code, out, _ = enrolled("history", "--csv")
+    assert code == 0
+    lines = out.strip().splitlines()
+    assert lines[0].startswith("date,record,exercise_id")
+    assert lines[1].startswith("2025-03-03,session,bridge") and lines[2].startswith(
+        "2025-03-04,checkin"
+    )
+    code, out, _ = enrolled("history")
+    assert code == 0 and "Check-ins" in out
+    (row,) = _rows(db_url)["checkins"]
+    assert row["morning_pain"] == 3
+
+
+def test_log_from_a_session_file(enrolled, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    session = {
+        "date": DAY0,
+        "entries": [
+            {"exercise_id": "bridge", "sets_done": 2, "reps": [10, 10], "pain_during_max": 1},
+            {
+                "exercise_id": "step-up",
+                "sets_done": 0,
+                "skipped": True,
+                "skip_reason": "no time",
+                "pain_during_max": 0,
+                "side": "both",
+            },
+        ],
+    }
+    file = tmp_path / "session.json"
+    file.write_text(json.dumps(session), encoding="utf-8")
+    code, out, err = enrolled("log", "--file", str(file), "--today", DAY0)
+    assert code == 0, err
+    assert "bridge: Recorded." in out and "step-up: Recorded." in out
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (
+            ["--exercise", "bridge", "--sets", "1", "--reps", "10", "--pain", "11"],
+            "pain_during_max: got 11",
+        ),
+        (
+            ["--exercise", "bridge", "--sets", "1", "--reps=-3", "--pain", "1"],
+            "reps: values cannot be negative",
+        ),
+        (
+            ["--exercise", "bridge", "--sets", "1", "--reps", "ten", "--pain", "1"],
+            "--reps: 'ten' must be whole numbers",
+        ),
+        (
+            ["--exercise", "moon-walk", "--sets", "1", "--pain", "1"],
+            "exercise_id: 'moon-walk' is not an exercise in the library",
+        ),
+        (
+            ["--exercise", "pool-exercise", "--sets", "1", "--minutes", "10", "--pain", "1"],
+            "exercise_id: 'pool-exercise' has never been in your program",
+        ),
+        (
+            [
+                "--exercise",
+                "bridge",
+                "--sets",
+                "1",
+                "--reps",
+                "10",
+                "--pain",
+                "1",
+                "--date",
+                "2025-03-05",
+            ],
+            "date: 2025-03-05 is after today (2025-03-03)",
+        ),
+        (["--exercise", "bridge", "--sets", "1", "--reps", "10"], "pain_during_max: is required"),
+    ],
+)
+def test_bad_log_input_exits_2_names_the_field_and_writes_nothing(  # type: ignore[no-untyped-def]
+    enrolled, db_url: str, argv: list[str], expected: str
+) -> None:
+    before = _rows(db_url)
+    code, _, err = enrolled("log", "--today", DAY0, *argv)
+    assert code == 2
+    assert expected in err
+    assert "Traceback" not in err
+    assert _rows(db_url) == before
+
+
+@pytest.mark.parametrize(
+    ("argv", "expected"),
+    [
+        (["--morning-pain", "11"], "morning_pain: got 11"),
+        (["--morning-pain", "2", "--symptom", "hiccups"], "new_symptoms[0]: got 'hiccups'"),
+        (["--morning-pain", "2", "--date", "2025-03-09"], "date: 2025-03-09 is after today"),
+        (["--morning-pain", "2", "--today", "2025-13-01"], "--today: '2025-13-01' is not a date"),
+    ],
+)
+def test_bad_checkin_exits_2_and_writes_nothing(  # type: ignore[no-untyped-def]
+    enrolled, db_url: str, argv: list[str], expected: str
+) -> None:
+    before = _rows(db_url)
+    args = ["checkin", *argv] if "--today" in argv else ["checkin", "--today", DAY1, *argv]
+    code, _, err = enrolled(*args)
+    assert code == 2 and expected in err
+    assert _rows(db_url) == before
+
+
+def test_interactive_checkin_reads_answers(  # type: ignore[no-untyped-def]
+    enrolled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("2\n1\n2\n\n"))
+    code, out, err = enrolled("checkin", "--today", DAY1)
+    assert code == 0, err
+    assert "Check-in for 2025-03-04 saved" in out
+
+
+def test_backup_and_restore_round_trip_and_refusals(  # type: ignore[no-untyped-def]
+    enrolled, db_url: str, tmp_path: Path
+) -> None:
+    backup = tmp_path / "k.backup"
+    code, out, _ = enrolled("backup", str(backup))
+    assert code == 0 and "Backup written" in out
+    saved = _rows(db_url)
+    assert enrolled("checkin", "--today", DAY1, "--morning-pain", "2")[0] == 0
+
+    corrupt = tmp_path / "corrupt.backup"
+    corrupt.write_bytes(backup.read_bytes()[:2048] + b"\x00garbage" * 500)
+    newer = tmp_path / "newer.backup"
+    newer.write_bytes(backup.read_bytes())
+    with sqlite3.connect(newer) as conn:
+        conn.execute("UPDATE alembic_version SET version_num = 'f00d_next'")
+    conn.close()
+    current = _rows(db_url)
+    for bad, message in ((corrupt, "damaged"), (newer, "newer kneehab")):
+        code, _, err = enrolled("restore", str(bad))
+        assert code == 2 and message in err and str(bad) in err
+        assert _rows(db_url) == current  # never damaged
+
+    code, out, _ = enrolled("restore", str(backup))
+    assert code == 0 and "Restored" in out
+    assert _rows(db_url) == saved
+
+
+def test_db_option_points_at_a_sqlite_file(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    intake = tmp_path / "intake.json"
+    intake.write_text(json.dumps(INTAKE), encoding="utf-8")
+    db_file = tmp_path / "nested" / "mine.db"
+    code = main(
+        ["start", "--intake", str(intake), "--db", str(db_file), "--today", DAY0],
+        environ={"KNEEHAB_DATA_DIR": str(tmp_path / "unused")},
+    )
+    assert code == 0 and db_file.exists()
+    assert not (tmp_path / "unused" / "kneehab.db").exists()
+    capsys.readouterr()
