@@ -44,6 +44,8 @@ class Reps(_Model):
     enter: float
     exit: float
     reference: Literal["absolute", "rest"] = "absolute"
+    # "leg": enter/exit are in leg lengths (thigh + shank), for signals measured in pixels.
+    scale: Literal["none", "leg"] = "none"
     rest_window_s: float = Field(6.0, gt=0, le=120)
     min_duration_s: float = Field(0.5, ge=0, le=30)
     refractory_s: float = Field(0.3, ge=0, le=30)

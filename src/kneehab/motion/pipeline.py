@@ -50,7 +50,11 @@ class Pipeline:
         self._track += [r.at_peak_of for r in config.form if r.at_peak_of]
         if config.metrics and "knee_flexion" not in self._track:
             self._track.append("knee_flexion")
+        self._scaled = config.reps is not None and config.reps.scale == "leg"
+        self._leg: float | None = None  # slow average of leg length, the unit of scaled thresholds
         extra = [*self._track, *config.metrics, *(r.signal for r in config.form)]
+        if self._scaled:
+            extra.append("leg_length")
         for base in extra:
             names += [n for n in expand(base) if n not in names]
         sm = config.smoothing
@@ -85,12 +89,13 @@ class Pipeline:
         value, side = self._combine(sm)
         track = {b: self._peak_of(b, sm) for b in self._track}
         events: list[Event] = []
+        scale = self._scale(t, sm) if self._scaled else 1.0
         hold = self._hold
         in_band = hold.in_band(value) if hold is not None else False
         for lane, counter in self._counters.items():
             v, s = (sm[f"{self.config.signal}_{lane}"], lane) if lane else (value, side)
             band = hold.in_band(v) if hold is not None and lane else in_band
-            rep = counter.push(t, v, s, in_band=band, track=track, snapshot=sm)
+            rep = counter.push(t, v, s, in_band=band, track=track, snapshot=sm, scale=scale)
             if rep is not None:
                 events += self._on_rep(rep)
         if hold is not None:
@@ -129,6 +134,15 @@ class Pipeline:
             return (left + right) / 2.0, None
         pick_left = left >= right if self._rising else left <= right
         return (left, "left") if pick_left else (right, "right")
+
+    def _scale(self, t: float, sm: Snapshot) -> float:
+        """Leg length averaged over ~2 s: steady enough that its jitter does not move thresholds."""
+        leg = sm.get("leg_length")
+        if leg is not None:
+            dt = t - self.status.t_s if self._leg is not None else 0.0
+            a = min(1.0, max(dt, 0.0) / 2.0)
+            self._leg = leg if self._leg is None else self._leg + a * (leg - self._leg)
+        return self._leg if self._leg is not None else float("nan")
 
     def _peak_of(self, base: str, sm: Snapshot) -> tuple[float, Side | None]:
         names = expand(base)

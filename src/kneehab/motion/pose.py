@@ -139,7 +139,10 @@ class PoseModel:
             self._pose = mp.solutions.pose.Pose(
                 static_image_mode=False, model_complexity=1, smooth_landmarks=True
             )
-        self._quiet_calls = 5  # the delegate logs from a worker thread during the first frames
+            # The graph starts its models lazily on a worker thread; one blank frame makes it do so
+            # (and log) now, while stderr is silenced. A blank frame leaves no tracking state behind.
+            self._pose.process(np.zeros((64, 64, 3), dtype=np.uint8))
+        self._quiet_calls = 2
 
     def __call__(self, bgr: Any) -> np.ndarray | None:
         rgb = self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB)

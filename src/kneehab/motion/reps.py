@@ -45,14 +45,15 @@ class RepCounter:
     def in_rep(self) -> bool:
         return self._active is not None
 
-    def thresholds(self) -> tuple[float, float] | None:
+    def thresholds(self, scale: float = 1.0) -> tuple[float, float] | None:
         """(enter, exit) in signal units, or None before a rest level exists."""
+        enter, exit_ = self.spec.enter * scale, self.spec.exit * scale
         if self.spec.reference == "absolute":
-            return self.spec.enter, self.spec.exit
+            return enter, exit_
         rest = self._frozen_rest if self._active is not None else self._rest.value
         if rest is None:
             return None
-        return rest + self.spec.enter, rest + self.spec.exit
+        return rest + enter, rest + exit_
 
     def push(
         self,
@@ -63,6 +64,7 @@ class RepCounter:
         in_band: bool = False,
         track: dict[str, tuple[float, Side | None]] | None = None,
         snapshot: Snapshot | None = None,
+        scale: float = 1.0,
     ) -> RepResult | None:
         dt = 0.0 if self._prev_t is None else t - self._prev_t
         self._prev_t = t
@@ -71,7 +73,7 @@ class RepCounter:
         s = self._sign
         if self._active is None and self.spec.reference == "rest":
             self._rest.push(t, value)
-        th = self.thresholds()
+        th = self.thresholds(scale)
         if th is None:
             return None
         enter, exit_ = th

@@ -83,13 +83,22 @@ def _side_defs(side: str) -> dict[str, SignalDef]:
     }
 
 
-def _pelvis_height(p: Sequence[Point], z: Sequence[float]) -> float:
-    """Height of the mid-hip above the image bottom, in leg lengths (thigh + shank, mean of both legs)."""
+def _leg_px(p: Sequence[Point]) -> float:
     leg = 0.0
     for _, hip, knee, ank in _SIDE_IDX.values():
         leg += angles.distance(p[hip], p[knee]) + angles.distance(p[knee], p[ank])
-    leg /= 2.0
-    return -angles.midpoint(p[L.LEFT_HIP], p[L.RIGHT_HIP])[1] / leg if leg else math.nan
+    return leg / 2.0
+
+
+def _pelvis_height(p: Sequence[Point], z: Sequence[float]) -> float:
+    """Height of the mid-hip in pixels from the top (negated y). Rep thresholds on it are
+    scaled by `leg_length` (see config `Reps.scale`), so a step of 10 cm means the same near or far."""
+    return -angles.midpoint(p[L.LEFT_HIP], p[L.RIGHT_HIP])[1]
+
+
+def _leg_length(p: Sequence[Point], z: Sequence[float]) -> float:
+    """Thigh plus shank, mean of both legs, in pixels like pelvis_height."""
+    return _leg_px(p)
 
 
 def _trunk_lean(p: Sequence[Point], z: Sequence[float]) -> float:
@@ -103,10 +112,11 @@ SIGNALS: dict[str, SignalDef] = {
     **_side_defs("left"),
     **_side_defs("right"),
     "trunk_lean": SignalDef(_TRUNK, _trunk_lean),
-    "pelvis_height": SignalDef(
+    "pelvis_height": SignalDef(_TRUNK[2:], _pelvis_height, unit="px"),
+    "leg_length": SignalDef(
         (*_TRUNK[2:], L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE),
-        _pelvis_height,
-        unit="leg",
+        _leg_length,
+        unit="px",
     ),
 }
 BASE_NAMES: tuple[str, ...] = tuple(
