@@ -32,16 +32,17 @@ from kneehab.errors import LibraryError
 DEFAULT_PATH = Path(__file__).parent
 
 
-def _read_toml(path: Path, problems: list[str]) -> dict[str, Any] | None:
+def _read_toml(path: Path, problems: list[str], where: str = "") -> dict[str, Any] | None:
+    name = where or path.name
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except FileNotFoundError:
-        problems.append(f"{path.name}: file is missing")
+        problems.append(f"{name}: file is missing")
     except tomllib.TOMLDecodeError as err:
-        problems.append(f"{path.name}: not valid TOML ({err})")
+        problems.append(f"{name}: not valid TOML ({err})")
     except OSError as err:
-        problems.append(f"{path.name}: cannot be read ({err.strerror})")
+        problems.append(f"{name}: cannot be read ({err.strerror})")
     return None
 
 
@@ -189,7 +190,7 @@ def load_library(path: Path | str | None = None) -> Library:
     exercises: dict[str, Exercise] = {}
     names: dict[str, str] = {}
     for f in files:
-        data = _read_toml(f, problems)
+        data = _read_toml(f, problems, f"exercises/{f.name}")
         if data is None:
             continue
         ex = _validate(Exercise, data, f"exercises/{f.name}", problems)
