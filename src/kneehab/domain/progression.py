@@ -260,8 +260,7 @@ def _regress(
         )
         return _decision(item, Action.PAUSE, None, (*rule_ids, "C-8"), reason, today=today)
     reason = (
-        f"{why}, so go back one step: {step.note} "
-        f"({item.dose.describe()} → {step.dose.describe()})."
+        f"{why}, so go back one step ({item.dose.describe()} → {step.dose.describe()}): {step.note}"
     )
     return _decision(item, Action.REGRESS, step.dose, (*rule_ids, *step.rules), reason, today=today)
 
@@ -326,8 +325,8 @@ def _progress_or_hold(
         )
         return _decision(item, Action.HOLD, None, ("P2", "D-4"), reason, today=today)
     reason = (
-        f"{ok}, and the last two sessions were done in full and felt easy. Next step: {step.note} "
-        f"({item.dose.describe()} → {step.dose.describe()})."
+        f"{ok}, and the last two sessions were done in full and felt easy. Next step "
+        f"({item.dose.describe()} → {step.dose.describe()}): {step.note}"
     )
     return _decision(item, Action.PROGRESS, step.dose, step.rules, reason, today=today)
 
