@@ -14,7 +14,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import OperationalError
 
 from kneehab.store.db import Database, open_database
@@ -22,6 +22,7 @@ from kneehab.store.db import Database, open_database
 POSTGRES_URL = os.environ.get(
     "KNEEHAB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
+SHOWN_URL = make_url(POSTGRES_URL).render_as_string(hide_password=True)
 _pg_state: dict[str, str | None] = {}
 
 
@@ -45,7 +46,7 @@ def pg_schema_url() -> Iterator[str]:
     """A PostgreSQL URL whose search_path is a brand-new schema, dropped afterwards."""
     problem = _postgres_problem()
     if problem is not None:
-        pytest.skip(f"PostgreSQL unreachable at {POSTGRES_URL}: {problem}")
+        pytest.skip(f"PostgreSQL unreachable at {SHOWN_URL}: {problem}")
     schema = f"kh_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL)
     with admin.begin() as conn:
@@ -87,6 +88,7 @@ def _unreachable_reasons(terminalreporter: pytest.TerminalReporter) -> list[str]
     return reasons
 
 
+@pytest.hookimpl(trylast=True)  # printed last, under everything else
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     reasons = _unreachable_reasons(terminalreporter)
     if not reasons:
