@@ -158,8 +158,10 @@ class Pipeline:
         side = rep.side
         if cfg.side_signal and cfg.side_signal in rep.peaks:
             side = rep.peaks[cfg.side_signal][1]
-        shown: Side | None = side
-        if cfg.report_side == "other" and side is not None:
+        # A side is reported only where the exercise is done one side at a time.
+        sided = self._mode in ("each", "left", "right") or cfg.side_signal is not None
+        shown: Side | None = side if sided else None
+        if cfg.report_side == "other" and shown is not None:
             shown = "left" if side == "right" else "right"
         metrics: dict[str, float] = {}
         at_knee = rep.peaks.get("knee_flexion")
