@@ -75,11 +75,11 @@ LADDER: list[tuple[str, str, dict[str, Any], dict[str, Any] | None, dict[str, An
         {"sets": 3, "reps": 10, "step_cm": 20},
     ),
     (
-        "leg raise 3×15 hold 3: ankle weight +0.5 kg, reps reset",
+        "leg raise 3×15 hold 3: +0.5 kg with reps reset; down undoes the last rung first",
         "seated-straight-leg-raise",
         {"sets": 3, "reps": 15, "hold_s": 3},
         {"sets": 3, "reps": 10, "hold_s": 3, "load_kg": 0.5},
-        {"sets": 3, "reps": 13, "hold_s": 3},
+        {"sets": 3, "reps": 15, "hold_s": 2},
     ),
     (
         "core at its floor 1 × 5: one leg at a time (easier variant)",
