@@ -2,7 +2,7 @@
 
 from fastapi import APIRouter
 
-from kneehab.web.routes import program, rescreen, start, today
+from kneehab.web.routes import checkin, data, program, progress, rescreen, start, today
 
 ROUTERS: tuple[APIRouter, ...] = (
     start.router,
@@ -13,4 +13,10 @@ ROUTERS: tuple[APIRouter, ...] = (
     today.api,
     rescreen.router,
     rescreen.api,
+    checkin.router,
+    checkin.api,
+    progress.router,
+    progress.api,
+    data.router,
+    data.api,
 )

@@ -1,0 +1,139 @@
+"""Morning check-in → what changed and why. Pages and JSON twins."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, ValidationError
+
+from kneehab import services
+from kneehab.domain.records import CheckIn
+from kneehab.web.deps import Clocked, Person, State
+from kneehab.web.errors import FormError, invalid
+from kneehab.web.render import page
+from kneehab.web.routes.common import load_course, require_program
+from kneehab.web.routes.forms import kept_values, many, read_form, text, ticked
+from kneehab.web.viewmodels.checkin import (
+    ChangesView,
+    CheckInFormView,
+    changes_view,
+    checkin_form_view,
+)
+from kneehab.web.viewmodels.common import banner
+from kneehab.web.viewmodels.start import StopView, stop_view
+
+router = APIRouter()
+api = APIRouter(prefix="/api/v1", tags=["check-in"])
+TITLE = "Morning check-in"
+
+
+def form_vm(
+    state: State, person: int, clock: Clocked, values: dict[str, Any] | None = None
+) -> CheckInFormView:
+    require_program(load_course(state, person, clock))
+    done = any(c.date == clock.today for c in services.history(state.db, person).checkins)
+    return checkin_form_view(clock.today, already_done=done, values=values)
+
+
+def changes(state: State, person: int, clock: Clocked, day: date, *, p1: bool) -> ChangesView:
+    course = load_course(state, person, clock)
+    program = require_program(course)
+    return changes_view(
+        day,
+        list(course.decisions),
+        state.library,
+        banner=banner(course.escalation),
+        rescreen_needed=p1,
+        progression_held=program.progression_held,
+    )
+
+
+class CheckInOutcome(BaseModel):
+    stop: StopView | None  # a red flag in the new symptoms: nothing to click past
+    changes: ChangesView | None
+
+
+def _record(state: State, person: int, clock: Clocked, checkin: CheckIn) -> CheckInOutcome:
+    result = services.check_in(
+        state.db, person, checkin, today=clock.today, now=clock.now, library=state.library
+    )
+    if checkin.new_symptoms or checkin.chest_symptoms:
+        services.rescreen(
+            state.db,
+            person,
+            symptoms=list(checkin.new_symptoms),
+            chest_symptoms=checkin.chest_symptoms,
+            now=clock.now,
+        )
+    stop = stop_view(result.triage)
+    if stop is not None:
+        return CheckInOutcome(stop=stop, changes=None)
+    p1 = "P1" in result.triage.rules
+    return CheckInOutcome(stop=None, changes=changes(state, person, clock, checkin.date, p1=p1))
+
+
+@router.get("/checkin", response_class=HTMLResponse, include_in_schema=False)
+def checkin_page(request: Request, state: State, person: Person, clock: Clocked) -> HTMLResponse:
+    return page(request, "checkin.html", form_vm(state, person, clock), title=TITLE)
+
+
+@router.post("/checkin", include_in_schema=False)
+async def checkin_submit(
+    request: Request, state: State, person: Person, clock: Clocked
+) -> Response:
+    form = await read_form(request)
+    values = kept_values(form, ("new_symptoms",))
+    try:
+        checkin = CheckIn.model_validate(
+            {
+                "date": clock.today,
+                "morning_pain": text(form, "morning_pain") or None,
+                "morning_stiffness": text(form, "morning_stiffness") or None,
+                "avg_pain": text(form, "avg_pain") or None,
+                "new_symptoms": many(form, "new_symptoms"),
+                "chest_symptoms": ticked(form, "chest_symptoms"),
+            }
+        )
+    except ValidationError as err:
+        bad = invalid(err)
+        vm = form_vm(state, person, clock, values)
+        raise FormError(
+            str(bad), problems=bad.problems, template="checkin.html", vm=vm, title=TITLE
+        ) from None
+    outcome = _record(state, person, clock, checkin)
+    if outcome.stop is not None:
+        return page(request, "stop.html", outcome.stop, title=outcome.stop.heading, nav=False)
+    assert outcome.changes is not None
+    if outcome.changes.rescreen_needed:
+        return page(request, "changes.html", outcome.changes, title="What changed and why")
+    return RedirectResponse(f"/checkin/changes?day={checkin.date.isoformat()}", status_code=303)
+
+
+@router.get("/checkin/changes", response_class=HTMLResponse, include_in_schema=False)
+def changes_page(
+    request: Request, state: State, person: Person, clock: Clocked, day: date | None = None
+) -> HTMLResponse:
+    vm = changes(state, person, clock, day or clock.today, p1=False)
+    return page(request, "changes.html", vm, title="What changed and why")
+
+
+@api.get("/checkin", response_model=CheckInFormView, summary="The morning check-in form")
+def checkin_api(state: State, person: Person, clock: Clocked) -> CheckInFormView:
+    return form_vm(state, person, clock)
+
+
+@api.post("/checkins", response_model=CheckInOutcome, status_code=201, summary="Check in")
+def checkin_post_api(
+    checkin: CheckIn, state: State, person: Person, clock: Clocked
+) -> CheckInOutcome:
+    return _record(state, person, clock, checkin)
+
+
+@api.get("/changes", response_model=ChangesView, summary="What changed on a day, and why")
+def changes_api(
+    state: State, person: Person, clock: Clocked, day: date | None = Query(default=None)
+) -> ChangesView:
+    return changes(state, person, clock, day or clock.today, p1=False)

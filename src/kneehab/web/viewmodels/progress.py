@@ -1,0 +1,189 @@
+"""Progress: pain trend, adherence calendar, each exercise's dose over time, outcome scores."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from pydantic import BaseModel
+
+from kneehab.domain.exercise import Library
+from kneehab.domain.program import Program
+from kneehab.domain.records import CheckIn, OutcomeRecord
+from kneehab.web.viewmodels.charts import pain_chart
+from kneehab.web.viewmodels.common import Banner, dose_text, short_day
+
+WINDOW_DAYS = 28
+MEASURES: dict[str, tuple[str, str]] = {
+    "nprs": ("Average knee pain (0–10, lower is better)", ""),
+    "psfs": ("Activities you find hard (PSFS, 0–10 average, higher is better)", ""),
+    "chair_stand_30s": ("Chair stands in 30 seconds (higher is better)", " stands"),
+    "walk_40m": ("40 m fast walk (lower is better)", " s"),
+}
+
+
+class PainRow(BaseModel):
+    day: date
+    label: str
+    morning_pain: int | None
+    avg_pain: int | None
+
+
+class CalendarDay(BaseModel):
+    day: date
+    label: str
+    state: str  # done / missed / rest / future
+    mark: str
+    spoken: str
+
+
+class DoseStep(BaseModel):
+    day: date
+    label: str
+    dose: str
+    change: str
+
+
+class DoseHistory(BaseModel):
+    exercise_id: str
+    name: str
+    steps: list[DoseStep]
+
+
+class OutcomeRow(BaseModel):
+    day: date
+    label: str
+    measure: str
+    value: str
+
+
+class ProgressView(BaseModel):
+    banner: Banner | None
+    pain_chart_svg: str
+    pain_rows: list[PainRow]
+    pain_summary: str
+    calendar: list[CalendarDay]
+    adherence: str
+    doses: list[DoseHistory]
+    outcomes: list[OutcomeRow]
+
+
+def _window(today: date) -> list[date]:
+    return [today - timedelta(days=WINDOW_DAYS - 1 - i) for i in range(WINDOW_DAYS)]
+
+
+def _pain(today: date, checkins: list[CheckIn]) -> tuple[str, list[PainRow], str]:
+    days = _window(today)
+    by_day = {c.date: c for c in checkins}
+    rows = [
+        PainRow(
+            day=d,
+            label=short_day(d),
+            morning_pain=by_day[d].morning_pain if d in by_day else None,
+            avg_pain=by_day[d].avg_pain if d in by_day else None,
+        )
+        for d in days
+    ]
+    svg = pain_chart(
+        days,
+        {
+            "Morning knee pain": [r.morning_pain for r in rows],
+            "Average knee pain": [r.avg_pain for r in rows],
+        },
+        title="Knee pain over the last 4 weeks, 0 to 10: table below",
+    )
+    known = [r for r in rows if r.morning_pain is not None]
+    if len(known) >= 2:
+        first, last = known[0], known[-1]
+        summary = (
+            f"Morning pain was {first.morning_pain} on {first.label} and {last.morning_pain} on "
+            f"{last.label}."
+        )
+    else:
+        summary = "Check in each morning to see your pain trend here."
+    return svg, [r for r in rows if r.morning_pain is not None], summary
+
+
+def _calendar(today: date, program: Program, done_days: set[date]) -> tuple[list[CalendarDay], str]:
+    monday = today - timedelta(days=today.weekday() + 21)
+    out = []
+    planned = hit = 0
+    for i in range(28):
+        d = monday + timedelta(days=i)
+        scheduled = d >= program.start and bool(program.items_on(d))
+        if d > today:
+            state, mark, spoken = "future", "", "coming up"
+        elif d in done_days:
+            state, mark, spoken = "done", "✓", "done"
+        elif scheduled and d < today:
+            state, mark, spoken = "missed", "–", "not done"
+        elif scheduled:
+            state, mark, spoken = "missed", "", "planned today"
+        else:
+            state, mark, spoken = "rest", "", "rest day"
+        if scheduled and d <= today:
+            planned += 1
+            hit += d in done_days
+        out.append(CalendarDay(day=d, label=str(d.day), state=state, mark=mark, spoken=spoken))
+    text = (
+        f"{hit} of {planned} planned days done in these 4 weeks."
+        if planned
+        else "No sessions planned yet."
+    )
+    return out, text
+
+
+def _doses(versions: list[tuple[date, str, Program]], library: Library) -> list[DoseHistory]:
+    seen: dict[str, DoseHistory] = {}
+    last: dict[str, str] = {}
+    for day, reason, program in versions:
+        for item in program.items:
+            text = dose_text(item.dose, per_side=item.per_side)
+            if item.status.value != "active":
+                text = f"{text} ({item.status.value})"
+            if last.get(item.exercise_id) == text:
+                continue
+            hist = seen.setdefault(
+                item.exercise_id,
+                DoseHistory(exercise_id=item.exercise_id, name=item.name, steps=[]),
+            )
+            change = "Start" if item.exercise_id not in last else reason
+            hist.steps.append(DoseStep(day=day, label=short_day(day), dose=text, change=change))
+            last[item.exercise_id] = text
+    return list(seen.values())
+
+
+def _outcome(o: OutcomeRecord) -> OutcomeRow:
+    label, unit = MEASURES.get(o.measure, (o.measure, ""))
+    if o.measure == "psfs":
+        mean = sum(a.score for a in o.activities) / len(o.activities)
+        value = f"{mean:.1f} ({', '.join(f'{a.activity}: {a.score}' for a in o.activities)})"
+    elif o.value is not None:
+        value = f"{o.value:g}{unit}"
+    else:
+        value = f"{len(o.responses)} answers"
+    return OutcomeRow(day=o.date, label=short_day(o.date), measure=label, value=value)
+
+
+def progress_view(
+    *,
+    today: date,
+    program: Program,
+    checkins: list[CheckIn],
+    done_days: set[date],
+    versions: list[tuple[date, str, Program]],
+    outcomes: list[OutcomeRecord],
+    library: Library,
+    banner: Banner | None,
+) -> ProgressView:
+    svg, rows, summary = _pain(today, checkins)
+    calendar, adherence = _calendar(today, program, done_days)
+    return ProgressView(
+        banner=banner,
+        pain_chart_svg=svg,
+        pain_rows=rows,
+        pain_summary=summary,
+        calendar=calendar,
+        adherence=adherence,
+        doses=_doses(versions, library),
+        outcomes=[_outcome(o) for o in sorted(outcomes, key=lambda o: o.date)],
+    )
