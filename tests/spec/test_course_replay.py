@@ -272,3 +272,11 @@ def test_entries_outside_the_program_are_rejected(exercise_id: str, words: str) 
         run(today=1, sessions={0: [entry]})
     assert "sessions[0].entries[0].exercise_id" in str(err.value)
     assert words in str(err.value) and "C-13" in str(err.value)
+
+
+def test_paused_exercise_done_anyway_with_pain_8_is_stopped() -> None:
+    sessions = {0: [bridge()], 2: [bridge(pain=5)], 6: [bridge(pain=8)]}
+    checkins = {1: {}, 3: {}, 4: {"morning_pain": 4}, 5: {"morning_pain": 4}}
+    course = run(today=6, sessions=sessions, checkins=checkins)
+    assert on(course, 5).action == Action.PAUSE
+    assert on(course, 6).action == Action.STOP and "P1" in on(course, 6).rules

@@ -237,7 +237,8 @@ class _Replay:
             assert item is not None
             perf = performance(entries, item.dose, on, ceiling)
             self.perfs[ex_id].append(perf)
-            if item.status == ItemStatus.ACTIVE and (stop := stop_now(item, perf)) is not None:
+            # P1 applies to a paused exercise done anyway too (C-13): strong pain always stops.
+            if item.status != ItemStatus.STOPPED and (stop := stop_now(item, perf)) is not None:
                 self.apply(stop)
 
     def note_prescribed(self, on: dt.date) -> None:
