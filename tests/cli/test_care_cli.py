@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import json
 import sqlite3
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from kneehab import services
 from kneehab.cli.main import main
 from kneehab.store import repo
 from kneehab.store.db import open_database
@@ -256,3 +258,22 @@ def test_db_option_points_at_a_sqlite_file(tmp_path: Path, capsys) -> None:  # t
     assert code == 0 and db_file.exists()
     assert not (tmp_path / "unused" / "kneehab.db").exists()
     capsys.readouterr()
+
+
+def test_interactive_log_asks_about_each_scheduled_exercise(  # type: ignore[no-untyped-def]
+    enrolled, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    db = open_database(db_url)
+    try:
+        pid = services.current_person_id(db)
+        assert pid is not None
+        scheduled = [i.exercise_id for i in services.today_items(db, pid, today=date(2025, 3, 3))]
+    finally:
+        db.close()
+    monkeypatch.setattr("sys.stdin", io.StringIO("skipped\nshort on time\n" * len(scheduled)))
+    code, out, err = enrolled("log", "--today", DAY0)
+    assert code == 0, err
+    entries = _rows(db_url)["session_entries"]
+    assert [e["exercise_id"] for e in entries] == scheduled
+    assert out.count("Recorded.") == len(scheduled)
+    assert all(e["skipped"] and e["skip_reason"] == "short on time" for e in entries)
