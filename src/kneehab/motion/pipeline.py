@@ -169,10 +169,13 @@ class Pipeline:
             snap = at_knee[2]
             metrics["peak_knee_flexion"] = round(at_knee[0], 1)
             for m in cfg.metrics:
-                for n in expand(m) if side is None else (f"{m}_{side}",):
-                    v = snap.get(n, snap.get(m))
+                if m == "fppa" and self._view_now != "front":
+                    continue  # FPPA is a frontal-plane measure (RULES §7.1): meaningless side-on
+                names = (f"{m}_{side}",) if sided and side is not None else expand(m)
+                for n in names:
+                    v = snap.get(n)
                     if v is not None:
-                        metrics[n if side is None else m] = round(v, 1)
+                        metrics[m if len(names) == 1 else n] = round(v, 1)
         ev = RepCompleted(
             t_s=rep.end_s,
             index=len(self.reps) + 1,
