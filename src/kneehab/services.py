@@ -24,7 +24,7 @@ from kneehab.domain.planning import plan
 from kneehab.domain.program import ItemStatus, Program, ProgramItem, Triage
 from kneehab.domain.progression import PAIN_STOP, Action, Decision
 from kneehab.domain.records import CheckIn, History, OutcomeRecord, Session, SessionEntry
-from kneehab.domain.screening import screen, screen_checkin
+from kneehab.domain.screening import screen, screen_answers, screen_checkin, symptom_flags
 from kneehab.errors import InvalidInput
 from kneehab.library.load import default_library
 from kneehab.store import repo
@@ -594,8 +594,6 @@ def rescreen(
     """Re-ask the red flags (answers and/or symptom words, RULES C-14). New yes answers are added to
     the intake, never removed, so a stopping tier locks the program until a clinician clears it.
     Returns the triage of what was reported now."""
-    from kneehab.domain.screening import screen_answers, symptom_flags  # noqa: PLC0415
-
     with db.write() as s:
         current = repo.latest_intake(s, person_id).intake
         words = set(symptoms)
