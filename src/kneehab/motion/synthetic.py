@@ -118,7 +118,7 @@ def side_lying_raise_front(lift_deg: float = 35, period: float = 3.0, side: str 
     def at(t: float) -> Joints:
         a = lift_deg * _wave(t, period)
         bottom = "r" if side == "l" else "l"
-        j: Joints = {f"shoulder_{side}": (150.0, 310.0), f"shoulder_{bottom}": (150.0, 390.0),
+        j: Joints = {f"shoulder_{side}": (150.0, 300.0), f"shoulder_{bottom}": (150.0, 400.0),
                      f"hip_{side}": (330.0, 320.0), f"hip_{bottom}": (330.0, 380.0)}  # fmt: skip
         j[f"knee_{side}"], j[f"ankle_{side}"] = _leg(j[f"hip_{side}"], 90 + a, 90 + a)
         j[f"knee_{bottom}"], j[f"ankle_{bottom}"] = _leg(j[f"hip_{bottom}"], 60, 120)
