@@ -40,4 +40,5 @@ def test_a_hold_is_never_longer_than_the_video(hold: float, start: float, tail: 
     frames = sy.sample(sy.hamstring_stretch_side(hold_s=hold, start=start), duration_s=duration, fps=fps)
     report = _run("supine-hamstring-stretch", frames, fps)
     assert sum(h["duration_s"] for h in report["holds"]) <= report["duration_s"]
-    assert all(h["duration_s"] <= h["end_s"] - h["start_s"] + 0.011  # each value rounded to 0.01 for h in report["holds"])
+    # each reported value is rounded to 0.01 s
+    assert all(h["duration_s"] <= h["end_s"] - h["start_s"] + 0.011 for h in report["holds"])
