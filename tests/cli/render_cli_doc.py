@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
-import click
 import typer.main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -21,11 +21,12 @@ For a walk-through see [user-guide.md](user-guide.md).
 """
 
 
-def _walk(cmd: click.Command, path: list[str]) -> list[tuple[list[str], click.Command]]:
+def _walk(cmd: Any, path: list[str]) -> list[tuple[list[str], Any]]:
     out = [(path, cmd)]
-    if isinstance(cmd, click.Group):
-        for name in sorted(cmd.commands):
-            out.extend(_walk(cmd.commands[name], [*path, name]))
+    # Typer's groups are not click.Group subclasses in every version: look for sub-commands instead.
+    commands = getattr(cmd, "commands", None) or {}
+    for name in sorted(commands):
+        out.extend(_walk(commands[name], [*path, name]))
     return out
 
 
@@ -35,7 +36,7 @@ def render() -> str:
     root = typer.main.get_command(app)
     parts = [HEADER]
     for path, cmd in _walk(root, ["kneehab"]):
-        ctx = click.Context(
+        ctx = cmd.context_class(
             cmd, info_name=" ".join(path), terminal_width=100, max_content_width=100
         )
         help_text = cmd.get_help(ctx).rstrip()
