@@ -15,7 +15,7 @@ from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.errors import FormError, invalid
 from kneehab.web.render import page
 from kneehab.web.routes.common import load_course, require_program
-from kneehab.web.routes.forms import kept_values, many, read_form, text, ticked
+from kneehab.web.routes.forms import kept_values, many, present, read_form, text, ticked
 from kneehab.web.viewmodels.checkin import (
     ChangesView,
     CheckInFormView,
@@ -88,14 +88,16 @@ async def checkin_submit(
     values = kept_values(form, ("new_symptoms",))
     try:
         checkin = CheckIn.model_validate(
-            {
-                "date": clock.today,
-                "morning_pain": text(form, "morning_pain") or None,
-                "morning_stiffness": text(form, "morning_stiffness") or None,
-                "avg_pain": text(form, "avg_pain") or None,
-                "new_symptoms": many(form, "new_symptoms"),
-                "chest_symptoms": ticked(form, "chest_symptoms"),
-            }
+            present(
+                {
+                    "date": clock.today,
+                    "morning_pain": text(form, "morning_pain") or None,
+                    "morning_stiffness": text(form, "morning_stiffness") or None,
+                    "avg_pain": text(form, "avg_pain") or None,
+                    "new_symptoms": many(form, "new_symptoms"),
+                    "chest_symptoms": ticked(form, "chest_symptoms"),
+                }
+            )
         )
     except ValidationError as err:
         bad = invalid(err)

@@ -38,3 +38,8 @@ def kept_values(form: FormData, multi: tuple[str, ...] = ()) -> dict[str, Any]:
     for key in form:
         out[key] = many(form, key) if key in multi else text(form, key)
     return out
+
+
+def present(data: dict[str, Any]) -> dict[str, Any]:
+    """Leave out empty answers, so the model reports them as 'is required' (or uses its default)."""
+    return {k: v for k, v in data.items() if v is not None}

@@ -15,7 +15,7 @@ from kneehab.web.deps import Clocked, State
 from kneehab.web.errors import FormError, invalid
 from kneehab.web.render import page
 from kneehab.web.routes.common import stop_page
-from kneehab.web.routes.forms import kept_values, many, read_form, text, ticked
+from kneehab.web.routes.forms import kept_values, many, present, read_form, text, ticked
 from kneehab.web.viewmodels.start import (
     FOLLOW_UPS,
     IntakeView,
@@ -153,7 +153,7 @@ async def intake_submit(request: Request, state: State, clock: Clocked) -> Respo
     form = await read_form(request)
     values = kept_values(form, MULTI)
     try:
-        intake = Intake.model_validate(_intake_from_form(values))
+        intake = Intake.model_validate(present(_intake_from_form(values)))
     except ValidationError as err:
         bad = invalid(err)
         vm: IntakeView = intake_view(

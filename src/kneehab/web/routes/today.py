@@ -17,7 +17,7 @@ from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.errors import FormError, invalid
 from kneehab.web.render import page
 from kneehab.web.routes.common import figure_svg, load_course, require_program
-from kneehab.web.routes.forms import kept_values, many, read_form, text, ticked
+from kneehab.web.routes.forms import kept_values, many, present, read_form, text, ticked
 from kneehab.web.viewmodels.common import banner
 from kneehab.web.viewmodels.start import StopView, stop_view
 from kneehab.web.viewmodels.today import (
@@ -133,7 +133,7 @@ async def entry_form(request: Request, state: State, person: Person, clock: Cloc
     form = await read_form(request)
     item = _item(state, person, clock, text(form, "exercise_id"))
     try:
-        entry = SessionEntry.model_validate(_entry_from_form(item, kept_values(form)))
+        entry = SessionEntry.model_validate(present(_entry_from_form(item, kept_values(form))))
     except ValidationError as err:
         bad = invalid(err, prefix=f"{item.name}: ")
         raise FormError(
@@ -251,14 +251,16 @@ async def stop_submit(request: Request, state: State, person: Person, clock: Clo
     exercise_id = text(form, "exercise_id")
     try:
         report = StopReport.model_validate(
-            {
-                "exercise_id": exercise_id,
-                "pain_now": text(form, "pain_now") or None,
-                "sharp_pain": ticked(form, "sharp_pain"),
-                "symptoms": many(form, "symptoms"),
-                "chest_symptoms": ticked(form, "chest_symptoms"),
-                "sets_done": text(form, "sets_done") or 0,
-            }
+            present(
+                {
+                    "exercise_id": exercise_id,
+                    "pain_now": text(form, "pain_now") or None,
+                    "sharp_pain": ticked(form, "sharp_pain"),
+                    "symptoms": many(form, "symptoms"),
+                    "chest_symptoms": ticked(form, "chest_symptoms"),
+                    "sets_done": text(form, "sets_done") or 0,
+                }
+            )
         )
     except ValidationError as err:
         bad = invalid(err)

@@ -1,0 +1,157 @@
+"""Today's session, Stop — it hurts, check-in → changes, progress, export and delete, over HTTP."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+import httpx
+import pytest
+
+from conftest import NOW, TODAY, enrol, seed_history
+from kneehab.store.db import Database
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def test_entry_and_player_state_are_saved_and_come_back(client: httpx.AsyncClient) -> None:
+    await enrol(client)
+    today = (await client.get("/api/v1/today")).json()
+    first = today["plan"]["exercises"][0]
+    assert next(e["block_label"] for e in today["plan"]["exercises"]) == "Warm-up"
+    body = {
+        "exercise_id": first["id"],
+        "sets_done": 2,
+        "hold_s": [30, 30],
+        "pain_during_max": 2,
+        "effort": "easy",
+        "side": "both",
+    }
+    r = await client.post("/api/v1/today/entries", json=body)
+    assert r.status_code == 200 and r.json() == {
+        "exercise_id": first["id"],
+        "recorded": True,
+        "paused": False,
+        "stop": False,
+        "message": "Recorded.",
+        "next_url": None,
+    }
+    state = {"signature": today["plan"]["signature"], "step": 5, "results": {"0": {"seconds": 30}}}
+    assert (await client.post("/api/v1/today/state", json={"state": state})).status_code == 204
+    again = (await client.get("/api/v1/today")).json()
+    assert again["saved_state"] == state and again["done"] == 1
+    page = await client.get("/today")
+    assert "Done: 2 sets · pain 2/10 · easy" in page.text
+
+
+async def test_bad_entry_is_422_naming_the_field(client: httpx.AsyncClient) -> None:
+    await enrol(client)
+    r = await client.post(
+        "/api/v1/today/entries",
+        json={"exercise_id": "bridge", "sets_done": 2, "pain_during_max": 11},
+    )
+    assert r.status_code == 422
+    assert r.json()["problems"][0].startswith("pain_during_max: got 11")
+    r = await client.post(
+        "/api/v1/today/entries",
+        json={"exercise_id": "moonwalk", "sets_done": 1, "pain_during_max": 1},
+    )
+    assert r.status_code == 422 and "moonwalk" in r.json()["detail"]
+
+
+async def test_form_entry_without_javascript(client: httpx.AsyncClient) -> None:
+    await enrol(client)
+    first = (await client.get("/api/v1/today")).json()["plan"]["exercises"][0]["id"]
+    missing = await client.post("/today/entries", data={"exercise_id": first, "sets_done": "2"})
+    assert missing.status_code == 422 and "pain_during_max: is required" in missing.text
+    ok = await client.post(
+        "/today/entries", data={"exercise_id": first, "sets_done": "2", "pain_during_max": "1"}
+    )
+    assert ok.status_code == 303 and ok.headers["location"] == f"/today#ex-{first}"
+    assert "Done: 2 sets · pain 1/10" in (await client.get("/today")).text
+
+
+async def test_stop_it_hurts_strong_pain_stops_the_session(client: httpx.AsyncClient) -> None:
+    await enrol(client)
+    first = (await client.get("/api/v1/today")).json()["plan"]["exercises"][0]["id"]
+    form = await client.get(f"/today/stop?exercise={first}&sets_done=1")
+    assert form.status_code == 200 and 'name="sets_done" value="1"' in form.text
+    r = await client.post(
+        "/today/stop", data={"exercise_id": first, "pain_now": "8", "sets_done": "1"}
+    )
+    assert r.status_code == 200 and "Stop today&#39;s session" in r.text
+    assert 'href="/rescreen"' in r.text
+    rescreen = await client.post("/rescreen", data={f"RF{n:02d}": "no" for n in range(1, 17)})
+    assert "No warning signs" in rescreen.text
+
+
+async def test_stop_with_locking_locks_the_program(client: httpx.AsyncClient) -> None:
+    await enrol(client)
+    first = (await client.get("/api/v1/today")).json()["plan"]["exercises"][0]["id"]
+    r = await client.post(
+        "/api/v1/today/stop", json={"exercise_id": first, "pain_now": 5, "symptoms": ["locking"]}
+    )
+    assert r.status_code == 200 and r.json()["stop"]["level"] == "urgent"
+    assert "Get a medical check today" in (await client.get("/program")).text
+    assert (await client.get("/api/v1/today")).status_code == 409
+
+
+async def test_checkin_shows_each_change_with_its_reason(
+    client: httpx.AsyncClient, db: Database, library
+) -> None:  # type: ignore[no-untyped-def]
+    seed_history(db, library, TODAY)
+    form = await client.get("/checkin")
+    assert form.status_code == 200 and "Knee pain this morning" in form.text
+    r = await client.post(
+        "/checkin", data={"morning_pain": "3", "morning_stiffness": "2", "avg_pain": "3"}
+    )
+    assert r.status_code == 303
+    assert r.headers["location"] == f"/checkin/changes?day={TODAY.isoformat()}"
+    page = await client.get(r.headers["location"])
+    twin = (await client.get("/api/v1/changes", params={"day": TODAY.isoformat()})).json()
+    ups = [c for c in twin["changes"] if c["action"] == "progress"]
+    assert ups and all("P2" in c["rules"] and c["reason"] for c in ups)
+    assert f"{ups[0]['exercise_name']}: Step up" in page.text
+    assert ups[0]["before"] in page.text and ups[0]["after"] in page.text
+    twice = await client.post("/checkin", data={"morning_pain": "3"})
+    assert twice.status_code == 422
+    assert "already recorded" in twice.text
+
+
+async def test_progress_page_and_twin(client: httpx.AsyncClient, db: Database, library) -> None:  # type: ignore[no-untyped-def]
+    seed_history(db, library, TODAY)
+    page = await client.get("/progress")
+    twin = (await client.get("/api/v1/progress")).json()
+    assert page.status_code == 200 and "<svg" in twin["pain_chart_svg"]
+    assert twin["pain_rows"] and twin["doses"]
+    assert sum(d["state"] == "done" for d in twin["calendar"]) >= 10
+    assert twin["outcomes"] == []
+
+
+async def test_export_and_confirmed_delete(client: httpx.AsyncClient) -> None:
+    await enrol(client)
+    first = (await client.get("/api/v1/today")).json()["plan"]["exercises"][0]["id"]
+    await client.post(
+        "/today/entries", data={"exercise_id": first, "sets_done": "2", "pain_during_max": "1"}
+    )
+    data = (await client.get("/data/export.json")).json()
+    assert (
+        data
+        and "attachment" in (await client.get("/data/export.json")).headers["content-disposition"]
+    )
+    rows = list(csv.reader(io.StringIO((await client.get("/data/export.csv")).text)))
+    assert len(rows) >= 2 and any(first in ",".join(r) for r in rows[1:])
+    refused = await client.post("/data/delete", data={})
+    assert refused.status_code == 422 and "confirm" in refused.text
+    assert (await client.get("/api/v1/program")).status_code == 200
+    api_refused = await client.delete("/api/v1/person")
+    assert api_refused.status_code == 422
+    done = await client.post("/data/delete", data={"confirm": "yes"})
+    assert done.status_code == 200 and "Everything is deleted" in done.text
+    assert (await client.get("/today")).headers["location"] == "/start"
+    assert NOW.date() == TODAY
