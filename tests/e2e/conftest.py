@@ -1,0 +1,130 @@
+"""Browser tests: the real app under uvicorn on a free port with a tmp SQLite file, driven by
+Debian's Chromium through Playwright (never a downloaded browser). Axe-core runs on every page and
+every page is photographed at desktop and phone size into docs/screenshots/."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from kneehab.config import Settings
+from kneehab.library.load import load_library
+from kneehab.store.db import Database, open_database
+from kneehab.web.app import create_app
+
+ROOT = Path(__file__).resolve().parents[2]
+AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = ROOT / "docs" / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+TIME_SCALE = 100.0
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Server:
+    url: str
+    db: Database
+    library: Any
+
+
+@pytest.fixture(scope="session")
+def library():  # type: ignore[no-untyped-def]
+    return load_library()
+
+
+@pytest.fixture
+def server(tmp_path: Path, library) -> Iterator[Server]:  # type: ignore[no-untyped-def]
+    url = f"sqlite:///{tmp_path / 'kneehab.db'}"
+    db = open_database(url)
+    port = _free_port()
+    settings = Settings(database_url=url, time_scale=TIME_SCALE, port=port)
+    app = create_app(settings, db=db, library=library)
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, access_log=False, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the kneehab server did not start")
+        time.sleep(0.05)
+    yield Server(f"http://127.0.0.1:{port}", db, library)
+    srv.should_exit = True
+    thread.join(timeout=10)
+    db.close()
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    from playwright.sync_api import sync_playwright
+
+    exe = shutil.which("chromium")
+    if exe is None:
+        pytest.fail("Debian's chromium is not installed (make browser installs it)")
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=exe, args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def context(browser):  # type: ignore[no-untyped-def]
+    # bypass_csp only so the test can inject axe-core; the app's own pages load nothing inline.
+    ctx = browser.new_context(viewport=DESKTOP, bypass_csp=True)
+    yield ctx
+    ctx.close()
+
+
+@pytest.fixture
+def page(context):  # type: ignore[no-untyped-def]
+    return context.new_page()
+
+
+def check_axe(page) -> None:  # type: ignore[no-untyped-def]
+    """No serious or critical accessibility violations on the page as it is now."""
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document)")
+    bad = [v for v in result["violations"] if v["impact"] in ("serious", "critical")]
+    details = [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes'][:3]]}"
+        for v in bad
+    ]
+    assert not bad, f"{page.url}: " + "; ".join(details)
+
+
+def shoot(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    """Full-page screenshots at desktop and phone size (restores the desktop viewport)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.set_viewport_size(DESKTOP)
+    page.screenshot(path=str(SHOTS / f"{name}-desktop.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=str(SHOTS / f"{name}-phone.png"), full_page=True)
+    page.set_viewport_size(DESKTOP)
+
+
+def visit(page, name: str) -> None:  # type: ignore[no-untyped-def]
+    check_axe(page)
+    shoot(page, name)
