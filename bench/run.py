@@ -58,7 +58,9 @@ def main() -> int:
 
     print(f"clip: {CLIP} ×4 ({n} frames, {info.width}×{info.height} @ {info.fps:.0f} fps)")
     print(f"bare mediapipe inference:       {bare:6.1f} frames/s")
-    print(f"analyze, 1 process (end to end): {results[1]:6.1f} frames/s  ratio {results[1] / bare:.2f}")
+    print(
+        f"analyze, 1 process (end to end): {results[1]:6.1f} frames/s  ratio {results[1] / bare:.2f}"
+    )
     print(f"analyze, 2 workers (end to end): {results[2]:6.1f} frames/s  "
           f"= {results[2] / linfo.fps:.2f}× real time")  # fmt: skip
     print(f"motion core alone (lunge CSV):   {core_us:6.1f} µs/frame")
@@ -74,7 +76,9 @@ def _long_copy(info, images) -> Path:  # type: ignore[no-untyped-def]
 
     cv2, _ = pose.modules()
     out = Path(tempfile.mkstemp(suffix=".mp4")[1])
-    writer = cv2.VideoWriter(str(out), cv2.VideoWriter_fourcc(*"mp4v"), info.fps, (info.width, info.height))
+    writer = cv2.VideoWriter(
+        str(out), cv2.VideoWriter_fourcc(*"mp4v"), info.fps, (info.width, info.height)
+    )
     for img in images * 3:
         writer.write(img)
     writer.release()

@@ -37,7 +37,9 @@ def test_own_jsonl_format_round_trips(tmp_path: Path, capsys: pytest.CaptureFixt
 
     path = tmp_path / "squat.jsonl"
     with path.open("w") as fh:
-        write_jsonl(fh, sy.sample(sy.squat_front(), duration_s=10.5, fps=30), fps=30, width=640, height=480)
+        write_jsonl(
+            fh, sy.sample(sy.squat_front(), duration_s=10.5, fps=30), fps=30, width=640, height=480
+        )
     assert main(["analyze", "--landmarks", str(path), "-e", "squat", "--json"], {}) == 0
     assert json.loads(capsys.readouterr().out)["reps"] == 4
 
@@ -51,7 +53,10 @@ def test_own_jsonl_format_round_trips(tmp_path: Path, capsys: pytest.CaptureFixt
         (["--landmarks", "{bad}", "-e", "bridge"], "column(s) missing"),
         (["--landmarks", "{bad}", "-e", "bridge", "--side", "middle"], "--side"),
         (["-e", "bridge"], "give either a VIDEO or --landmarks"),
-        (["--landmarks", "{bad}", "-e", "bridge", "--annotate", "x.mp4"], "--annotate needs a VIDEO"),
+        (
+            ["--landmarks", "{bad}", "-e", "bridge", "--annotate", "x.mp4"],
+            "--annotate needs a VIDEO",
+        ),
     ],
 )
 def test_user_mistakes_exit_2_without_traceback(

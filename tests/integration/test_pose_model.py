@@ -21,7 +21,17 @@ needs_clip = pytest.mark.skipif(not BRIDGE.is_file(), reason="shared clips not p
 @needs_clip
 def test_bridge_video_end_to_end(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "annotated.mp4"
-    argv = ["analyze", str(BRIDGE), "-e", "bridge", "--json", "--annotate", str(out), "--workers", "1"]
+    argv = [
+        "analyze",
+        str(BRIDGE),
+        "-e",
+        "bridge",
+        "--json",
+        "--annotate",
+        str(out),
+        "--workers",
+        "1",
+    ]
     assert main(argv, {}) == 0
     captured = capsys.readouterr()
     report = json.loads(captured.out)

@@ -34,10 +34,19 @@ def test_noise_below_the_hysteresis_never_adds_reps(sigma: float, seed: int, fps
 
 
 @settings(max_examples=15, deadline=None)
-@given(hold=st.floats(0, 30), start=st.floats(0, 5), tail=st.floats(0, 5), fps=st.sampled_from([15, 30]))
-def test_a_hold_is_never_longer_than_the_video(hold: float, start: float, tail: float, fps: int) -> None:
+@given(
+    hold=st.floats(0, 30),
+    start=st.floats(0, 5),
+    tail=st.floats(0, 5),
+    fps=st.sampled_from([15, 30]),
+)
+def test_a_hold_is_never_longer_than_the_video(
+    hold: float, start: float, tail: float, fps: int
+) -> None:
     duration = start + hold + tail + 0.1
-    frames = sy.sample(sy.hamstring_stretch_side(hold_s=hold, start=start), duration_s=duration, fps=fps)
+    frames = sy.sample(
+        sy.hamstring_stretch_side(hold_s=hold, start=start), duration_s=duration, fps=fps
+    )
     report = _run("supine-hamstring-stretch", frames, fps)
     assert sum(h["duration_s"] for h in report["holds"]) <= report["duration_s"]
     # each reported value is rounded to 0.01 s

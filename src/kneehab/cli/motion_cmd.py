@@ -150,7 +150,9 @@ def _annotate(info: Any, result: Analysis, out: Path, exercise: str, signal: str
 
 
 def _print_summary(console: Console, report: dict[str, Any]) -> None:
-    console.print(f"[bold]{report['exercise']}[/bold] — {report['source']} ({report['duration_s']} s)")
+    console.print(
+        f"[bold]{report['exercise']}[/bold] — {report['source']} ({report['duration_s']} s)"
+    )
     console.print(report["verdict"])
     if report["reps_by_side"]:
         sides = ", ".join(f"{k}: {v}" for k, v in report["reps_by_side"].items())
@@ -178,7 +180,9 @@ def _print_summary(console: Console, report: dict[str, Any]) -> None:
 
 def landmarks(
     video: Annotated[Path, typer.Argument(help="Video file.")],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write (.jsonl or .csv).")],
+    output: Annotated[
+        Path, typer.Option("--output", "-o", help="Where to write (.jsonl or .csv).")
+    ],
     workers: Annotated[int | None, typer.Option(help="Pose worker processes (default 2).")] = None,
 ) -> None:
     """Save the body landmarks of a video, to analyse later without the pose model."""

@@ -75,7 +75,9 @@ def analyze_sequence(
     seq: LandmarkSequence, config: DetectorConfig, *, exercise: str, source: str,
     side: Side | None = None,
 ) -> Analysis:  # fmt: skip
-    return run_pipeline(seq.frames, config, exercise=exercise, source=source, fps=seq.fps, side=side)
+    return run_pipeline(
+        seq.frames, config, exercise=exercise, source=source, fps=seq.fps, side=side
+    )
 
 
 def plan_segments(n_frames: int, fps: float, workers: int) -> list[tuple[int, int, int]]:
@@ -111,11 +113,11 @@ def video_frames(
                 progress(1)
         return info, _checked(frames, path)
     parts: dict[int, list[LandmarkFrame]] = {}
-    ctx = get_context("spawn")  # a clean interpreter per worker: mediapipe does not survive fork well
+    ctx = get_context(
+        "spawn"
+    )  # a clean interpreter per worker: mediapipe does not survive fork well
     with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-        futures = {
-            pool.submit(_segment, str(path), a, k, b): i for i, (a, k, b) in enumerate(plan)
-        }
+        futures = {pool.submit(_segment, str(path), a, k, b): i for i, (a, k, b) in enumerate(plan)}
         for fut, i in futures.items():
             parts[i] = fut.result()
             if progress is not None:

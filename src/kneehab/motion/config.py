@@ -34,7 +34,9 @@ def _signal_name(v: str) -> str:
 
 
 class Smoothing(_Model):
-    median_s: float = Field(0.12, ge=0, le=1)  # short median first: kills one-frame spikes and swaps
+    median_s: float = Field(
+        0.12, ge=0, le=1
+    )  # short median first: kills one-frame spikes and swaps
     min_cutoff_hz: float = Field(1.5, gt=0, le=30)  # one-euro filter: low = smoother when still
     beta: float = Field(0.05, ge=0, le=10)  # one-euro filter: high = less lag when moving fast
     max_gap_s: float = Field(0.4, ge=0, le=5)  # hold the last value through dropouts this short
@@ -64,7 +66,9 @@ class Reps(_Model):
 class Hold(_Model):
     band: tuple[float, float]  # the signal range in which the position counts as held
     min_s: float = Field(1.0, ge=0, le=600)  # held this long before a hold is reported
-    max_gap_s: float = Field(0.5, ge=0, le=10)  # leaving the band this briefly does not end the hold
+    max_gap_s: float = Field(
+        0.5, ge=0, le=10
+    )  # leaving the band this briefly does not end the hold
     tick_s: float = Field(1.0, gt=0, le=60)
 
     @field_validator("band")
@@ -80,12 +84,19 @@ class FormRule(_Model):
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     signal: str
-    side: Literal["rep", "both", "none"] = "rep"  # the rep's working side, the worse side, a global signal
+    side: Literal["rep", "both", "none"] = (
+        "rep"  # the rep's working side, the worse side, a global signal
+    )
     at: Literal["peak", "hold"] = "peak"
-    at_peak_of: str | None = None  # measured where this signal peaks in the rep (default: the rep signal)
+    at_peak_of: str | None = (
+        None  # measured where this signal peaks in the rep (default: the rep signal)
+    )
     above: float | None = None
     below: float | None = None
-    views: tuple[View, ...] = ("front", "side")  # only judged when the camera sees the body this way
+    views: tuple[View, ...] = (
+        "front",
+        "side",
+    )  # only judged when the camera sees the body this way
     message: str
     rules: tuple[str, ...] = ()
 
@@ -105,8 +116,12 @@ class FormRule(_Model):
 
 class Quality(_Model):
     min_visibility: float = Field(0.3, ge=0, le=1)
-    margin: float = Field(0.05, ge=0, le=0.5)  # how far outside the picture a point may be estimated
-    idle_after_s: float = Field(12.0, gt=0, le=600)  # no movement this long → "are you the one I see?"
+    margin: float = Field(
+        0.05, ge=0, le=0.5
+    )  # how far outside the picture a point may be estimated
+    idle_after_s: float = Field(
+        12.0, gt=0, le=600
+    )  # no movement this long → "are you the one I see?"
 
 
 class DetectorConfig(_Model):

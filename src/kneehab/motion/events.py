@@ -59,7 +59,14 @@ class FormWarning(Event):
     rules: tuple[str, ...] = ()
 
 
-QualityCode = Literal["no_person", "out_of_frame", "low_confidence", "wrong_view", "multiple_people"]
+QualityCode = Literal[
+    "no_person",
+    "out_of_frame",
+    "low_confidence",
+    "wrong_view",
+    "multiple_people",
+    "no_movement",
+]
 
 
 @dataclass(frozen=True)

@@ -62,4 +62,6 @@ class HoldTimer:
         self._start, self._announced = None, False
         if start is None or not announced:
             return []
-        return [HoldEnded(t_s=self._last_in, start_s=start, end_s=self._last_in, duration_s=self._held)]
+        return [
+            HoldEnded(t_s=self._last_in, start_s=start, end_s=self._last_in, duration_s=self._held)
+        ]

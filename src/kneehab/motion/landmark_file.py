@@ -89,9 +89,13 @@ def _read_csv(fh: IO[str], name: str) -> LandmarkSequence:
             detected = row[d_i].strip() not in ("", "0", "False", "false")
             pts = None
             if detected:
-                pts = np.array([float(row[i]) for i in lm_i], dtype=np.float64).reshape(N_LANDMARKS, 4)
+                pts = np.array([float(row[i]) for i in lm_i], dtype=np.float64).reshape(
+                    N_LANDMARKS, 4
+                )
         except (ValueError, IndexError):
-            raise InvalidInput(f"{name}: line {line_no}: a value is missing or not a number") from None
+            raise InvalidInput(
+                f"{name}: line {line_no}: a value is missing or not a number"
+            ) from None
         frames.append(_frame(t, width, height, pts, name, line_no))
     return _sequence(fps, width, height, frames, name)
 
@@ -115,14 +119,18 @@ def _read_jsonl(fh: IO[str], name: str) -> LandmarkSequence:
             lm = obj["lm"]
             pts = None if lm is None else np.asarray(lm, dtype=np.float64)
         except (json.JSONDecodeError, KeyError, TypeError, ValueError):
-            raise InvalidInput(f"{name}: line {line_no}: needs 't' and 'lm' (33 × 4 numbers)") from None
+            raise InvalidInput(
+                f"{name}: line {line_no}: needs 't' and 'lm' (33 × 4 numbers)"
+            ) from None
         frames.append(_frame(t, width, height, pts, name, line_no))
     return _sequence(fps, width, height, frames, name)
 
 
 def _check_meta(fps: float, width: int, height: int, name: str) -> None:
     if not (0 < fps <= 1000 and width > 0 and height > 0):
-        raise InvalidInput(f"{name}: fps and image size must be positive (got {fps}, {width}x{height})")
+        raise InvalidInput(
+            f"{name}: fps and image size must be positive (got {fps}, {width}x{height})"
+        )
 
 
 def _frame(t: float, w: int, h: int, pts: Any, name: str, line_no: int) -> LandmarkFrame:
@@ -133,7 +141,9 @@ def _frame(t: float, w: int, h: int, pts: Any, name: str, line_no: int) -> Landm
     return LandmarkFrame(t_s=t, width=w, height=h, points=pts)
 
 
-def _sequence(fps: float, w: int, h: int, frames: list[LandmarkFrame], name: str) -> LandmarkSequence:
+def _sequence(
+    fps: float, w: int, h: int, frames: list[LandmarkFrame], name: str
+) -> LandmarkSequence:
     if not frames:
         raise InvalidInput(f"{name}: holds no frames")
     for prev, cur in zip(frames, frames[1:], strict=False):

@@ -74,7 +74,9 @@ class LandmarkFrame:
     width: int
     height: int
     points: FloatArray | None
-    people: int | None = None  # people seen by a separate person detector, when one ran on this frame
+    people: int | None = (
+        None  # people seen by a separate person detector, when one ran on this frame
+    )
 
     def __post_init__(self) -> None:
         if self.width <= 0 or self.height <= 0:

@@ -70,7 +70,9 @@ class Pipeline:
             )
             for n in names
         }
-        lanes: list[Side | None] = list(SIDES) if self._mode == "each" and self._sided else [None]
+        lanes: list[Side | None] = (
+            ["left", "right"] if self._mode == "each" and self._sided else [None]
+        )
         self._counters = (
             {lane: RepCounter(config.reps) for lane in lanes} if config.reps is not None else {}
         )
@@ -195,7 +197,9 @@ class Pipeline:
             out += self._form(rep.end_s, [rule], snap, side)
         return out
 
-    def _form(self, t: float, rules: list[FormRule], sm: Snapshot, side: Side | None) -> list[Event]:
+    def _form(
+        self, t: float, rules: list[FormRule], sm: Snapshot, side: Side | None
+    ) -> list[Event]:
         out: list[Event] = []
         for rule in rules:
             if self._view_now not in rule.views:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from kneehab.errors import InvalidInput, MissingExtra, NotFound
-from kneehab.motion.landmarks import BONES, N_LANDMARKS, LandmarkFrame
+from kneehab.motion.landmarks import BONES, N_LANDMARKS, FloatArray, LandmarkFrame
 
 INSTALL = "pip install 'kneehab[vision]'"
 PEOPLE_EVERY_S = 2.0  # how often the separate person detector looks for a second person
@@ -144,7 +144,7 @@ class PoseModel:
             self._pose.process(np.zeros((64, 64, 3), dtype=np.uint8))
         self._quiet_calls = 2
 
-    def __call__(self, bgr: Any) -> np.ndarray | None:
+    def __call__(self, bgr: Any) -> FloatArray | None:
         rgb = self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB)
         rgb.flags.writeable = False
         if self._quiet_calls <= 0:
@@ -179,11 +179,13 @@ class PeopleCounter:
         self._hog = self._cv2.HOGDescriptor()
         self._hog.setSVMDetector(self._cv2.HOGDescriptor_getDefaultPeopleDetector())
 
-    def __call__(self, bgr: Any, points: np.ndarray | None) -> int:
+    def __call__(self, bgr: Any, points: FloatArray | None) -> int:
         h, w = bgr.shape[:2]
         scale = 640.0 / max(w, h)
         small = self._cv2.resize(bgr, (round(w * scale), round(h * scale)))
-        boxes, weights = self._hog.detectMultiScale(small, winStride=(8, 8), padding=(8, 8), scale=1.05)
+        boxes, weights = self._hog.detectMultiScale(
+            small, winStride=(8, 8), padding=(8, 8), scale=1.05
+        )
         tracked = 0 if points is None else 1
         others = 0
         for (x, y, bw, bh), wt in zip(boxes, np.ravel(weights), strict=False):
@@ -196,7 +198,7 @@ class PeopleCounter:
         return tracked + others
 
 
-def _inside_body(points: np.ndarray, cx: float, cy: float) -> bool:
+def _inside_body(points: FloatArray, cx: float, cy: float) -> bool:
     seen = points[points[:, 3] > 0.3]
     if len(seen) == 0:
         return False

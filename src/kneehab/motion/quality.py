@@ -14,10 +14,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from kneehab.motion.angles import Point, midpoint
 from kneehab.motion.config import DetectorConfig
 from kneehab.motion.events import QualityCode, QualityWarning
 from kneehab.motion.landmarks import Landmark as L
-from kneehab.motion.angles import Point, midpoint
 from kneehab.motion.landmarks import LandmarkFrame
 
 MESSAGES: dict[QualityCode, str] = {
@@ -77,7 +77,12 @@ class QualityMonitor:
         self._last_move: float | None = None
 
     def push(
-        self, frame: LandmarkFrame, rows: list[list[float]], pix: list[Point], usable: bool, moving: bool
+        self,
+        frame: LandmarkFrame,
+        rows: list[list[float]],
+        pix: list[Point],
+        usable: bool,
+        moving: bool,
     ) -> list[QualityWarning]:
         """`rows` and `pix` are the frame's landmarks as lists (already made by the signal reader)."""
         st, t = self.state, frame.t_s

@@ -27,7 +27,11 @@ def build_report(
     reps = [e for e in events if isinstance(e, RepCompleted)]
     by_side = Counter(r.side for r in reps if r.side is not None)
     holds = [
-        {"start_s": round(h.start_s, 2), "end_s": round(h.end_s, 2), "duration_s": round(h.duration_s, 2)}
+        {
+            "start_s": round(h.start_s, 2),
+            "end_s": round(h.end_s, 2),
+            "duration_s": round(h.duration_s, 2),
+        }
         for h in events
         if isinstance(h, HoldEnded)
     ]

@@ -34,7 +34,9 @@ class RepCounter:
         self._sign = 1.0 if spec.rising else -1.0
         self._rest = RollingExtreme(spec.rest_window_s, minimum=spec.rising)
         self._active: RepResult | None = None
-        self._idle_low: float | None = None  # the value nearest rest since the last rep, for its range
+        self._idle_low: float | None = (
+            None  # the value nearest rest since the last rep, for its range
+        )
         self._low = 0.0
         self._last_rest_t: float | None = None
         self._last_end = float("-inf")

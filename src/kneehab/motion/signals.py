@@ -146,7 +146,9 @@ class SignalReader:
         # Only the landmarks some signal (or the view estimate) needs are converted each frame.
         self._idx = sorted({*needed_landmarks(self.names), *_TRUNK})
 
-        self.rows: list[list[float]] = []  # the last frame's landmarks as plain lists (for later stages)
+        self.rows: list[
+            list[float]
+        ] = []  # the last frame's landmarks as plain lists (for later stages)
         self.pixels: list[Point] = []
 
     def read(self, frame: LandmarkFrame) -> dict[str, float | None]:

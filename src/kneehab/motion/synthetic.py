@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import numpy as np
 
-from kneehab.motion.landmarks import N_LANDMARKS, LandmarkFrame
+from kneehab.motion.landmarks import N_LANDMARKS, FloatArray, LandmarkFrame
 from kneehab.motion.landmarks import Landmark as L
 
 Joints = dict[str, tuple[float, float]]  # shoulder_l/r, hip_l/r, knee_l/r, ankle_l/r in pixels
@@ -22,7 +22,9 @@ W, H = 640, 480
 THIGH, SHANK = 90.0, 90.0
 
 
-def _leg(hip: tuple[float, float], thigh_deg: float, shank_deg: float) -> tuple[tuple[float, float], ...]:
+def _leg(
+    hip: tuple[float, float], thigh_deg: float, shank_deg: float
+) -> tuple[tuple[float, float], ...]:
     """Knee and ankle from segment directions (degrees from straight down, positive toward +x)."""
     a, b = math.radians(thigh_deg), math.radians(shank_deg)
     knee = (hip[0] + THIGH * math.sin(a), hip[1] + THIGH * math.cos(a))
@@ -39,6 +41,7 @@ def _wave(t: float, period: float, start: float = 0.5) -> float:
 
 def squat_front(depth_deg: float = 80, period: float = 2.5, valgus: bool = False) -> Scenario:
     """Front view; in 2D the bending knees move out (or in, with `valgus`) from the hip–ankle line."""
+
     def at(t: float) -> Joints:
         f = depth_deg * _wave(t, period)
         drop = 2 * THIGH * (1 - math.cos(math.radians(f / 2)))
@@ -55,6 +58,7 @@ def squat_front(depth_deg: float = 80, period: float = 2.5, valgus: bool = False
 
 def step_up_front(step: float = 0.2, period: float = 3.0, lead: str = "alternate") -> Scenario:
     """Front view: the lead knee bends with the foot on the step, then the body rises by `step` legs."""
+
     def at(t: float) -> Joints:
         ph = ((t - 0.5) % period) / period if t >= 0.5 else 0.0
         rep = int((t - 0.5) // period) if t >= 0.5 else 0
@@ -74,6 +78,7 @@ def step_up_front(step: float = 0.2, period: float = 3.0, lead: str = "alternate
 
 def bridge_side(period: float = 5.0, top_deg: float = 2.0, hold_frac: float = 0.4) -> Scenario:
     """Side view, lying: the hips lift from ~60° hip flexion to nearly straight and hold there."""
+
     def at(t: float) -> Joints:
         ph = ((t - 1.0) % period) / period if t >= 1.0 else 0.0
         up = min(1.0, max(0.0, (0.5 - abs(ph - 0.5)) / ((1 - hold_frac) / 4))) if ph > 0 else 0.0
@@ -95,8 +100,11 @@ def bridge_side(period: float = 5.0, top_deg: float = 2.0, hold_frac: float = 0.
     return at
 
 
-def seated_leg_raise_side(period: float = 4.0, top_flex: float = 3.0, alternate: bool = True) -> Scenario:
+def seated_leg_raise_side(
+    period: float = 4.0, top_flex: float = 3.0, alternate: bool = True
+) -> Scenario:
     """Side view, sitting: one knee straightens from 90° to `top_flex`, holds ~1 s, lowers."""
+
     def at(t: float) -> Joints:
         ph = ((t - 0.5) % period) / period if t >= 0.5 else 0.0
         rep = int((t - 0.5) // period) if t >= 0.5 else 0
@@ -115,6 +123,7 @@ def seated_leg_raise_side(period: float = 4.0, top_flex: float = 3.0, alternate:
 
 def side_lying_raise_front(lift_deg: float = 35, period: float = 3.0, side: str = "l") -> Scenario:
     """Lying on one side facing the camera: the top leg lifts toward the ceiling (abduction)."""
+
     def at(t: float) -> Joints:
         a = lift_deg * _wave(t, period)
         bottom = "r" if side == "l" else "l"
@@ -129,6 +138,7 @@ def side_lying_raise_front(lift_deg: float = 35, period: float = 3.0, side: str 
 
 def hamstring_stretch_side(hold_s: float = 20, start: float = 2.0) -> Scenario:
     """Side view, lying: one straight leg raised to ~75° hip flexion from `start` for `hold_s`."""
+
     def at(t: float) -> Joints:
         raised = start <= t < start + hold_s
         j: Joints = {"shoulder_l": (150.0, 360.0), "shoulder_r": (152.0, 360.0),
@@ -141,7 +151,7 @@ def hamstring_stretch_side(hold_s: float = 20, start: float = 2.0) -> Scenario:
     return at
 
 
-def figure(j: Joints, *, width: int = W, height: int = H, far_vis: float = 0.99) -> np.ndarray:
+def figure(j: Joints, *, width: int = W, height: int = H, far_vis: float = 0.99) -> FloatArray:
     """33 BlazePose landmarks (normalised) from the eight body joints; the rest follow them."""
     p = np.zeros((N_LANDMARKS, 4))
     p[:, 3] = 0.99
@@ -166,9 +176,9 @@ def figure(j: Joints, *, width: int = W, height: int = H, far_vis: float = 0.99)
     return p
 
 
-def sample(scenario: Scenario, *, duration_s: float, fps: float, **kw: float) -> list[LandmarkFrame]:
+def sample(scenario: Scenario, *, duration_s: float, fps: float) -> list[LandmarkFrame]:
     n = int(round(duration_s * fps))
-    return [LandmarkFrame(i / fps, W, H, figure(scenario(i / fps), **kw)) for i in range(n)]
+    return [LandmarkFrame(i / fps, W, H, figure(scenario(i / fps))) for i in range(n)]
 
 
 # -- what real footage does to the landmarks ---------------------------------------------------

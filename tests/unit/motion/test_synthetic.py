@@ -46,7 +46,9 @@ def test_bridge_reps_and_holds_at_the_top() -> None:
 
 
 def test_seated_leg_raise_per_leg_with_one_second_hold() -> None:
-    report = analyse("seated-straight-leg-raise", sy.sample(sy.seated_leg_raise_side(), duration_s=16.6, fps=30))
+    report = analyse(
+        "seated-straight-leg-raise", sy.sample(sy.seated_leg_raise_side(), duration_s=16.6, fps=30)
+    )
     assert report["reps_by_side"] == {"left": 2, "right": 2}
     assert all(r["top_s"] >= 1.0 for r in report["per_rep"])
     assert "extension_lag" not in codes(report)
@@ -58,7 +60,9 @@ def test_seated_leg_raise_extension_lag_is_flagged() -> None:
 
 
 def test_side_lying_leg_raise_counts_the_top_leg_only() -> None:
-    report = analyse("side-lying-leg-raise", sy.sample(sy.side_lying_raise_front(), duration_s=9.6, fps=30))
+    report = analyse(
+        "side-lying-leg-raise", sy.sample(sy.side_lying_raise_front(), duration_s=9.6, fps=30)
+    )
     assert report["reps_by_side"] == {"left": 3}
     assert report["quality"]["view"] == "front"
 
@@ -77,7 +81,9 @@ def test_frame_rate_does_not_change_the_count(fps: int) -> None:
 
 
 def test_jitter_and_dropouts_do_not_add_or_lose_reps() -> None:
-    frames = sy.dropouts(sy.jitter(sy.sample(sy.squat_front(), duration_s=10.5, fps=30), 2.0), 1.7, 0.2)
+    frames = sy.dropouts(
+        sy.jitter(sy.sample(sy.squat_front(), duration_s=10.5, fps=30), 2.0), 1.7, 0.2
+    )
     assert analyse("squat", frames)["reps"] == 4
 
 
