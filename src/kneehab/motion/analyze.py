@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from itertools import pairwise
 from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
@@ -87,7 +88,7 @@ def plan_segments(n_frames: int, fps: float, workers: int) -> list[tuple[int, in
     n_seg = min(workers * 2, max(2, int(n_frames / (MIN_SEGMENT_S * fps))))
     bounds = [round(i * n_frames / n_seg) for i in range(n_seg + 1)]
     warm = round(WARMUP_S * fps)
-    return [(max(0, a - warm) if a else 0, a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
+    return [(max(0, a - warm) if a else 0, a, b) for a, b in pairwise(bounds)]
 
 
 def _segment(path: str, start: int, keep: int, stop: int) -> list[LandmarkFrame]:

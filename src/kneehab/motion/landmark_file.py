@@ -18,6 +18,7 @@ import math
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import IO, Any
 
@@ -146,7 +147,7 @@ def _sequence(
 ) -> LandmarkSequence:
     if not frames:
         raise InvalidInput(f"{name}: holds no frames")
-    for prev, cur in zip(frames, frames[1:], strict=False):
+    for prev, cur in pairwise(frames):
         if cur.t_s <= prev.t_s:
             raise InvalidInput(f"{name}: times must increase (t={cur.t_s} after t={prev.t_s})")
     return LandmarkSequence(fps=fps, width=w, height=h, frames=tuple(frames))

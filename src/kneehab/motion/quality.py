@@ -17,7 +17,7 @@ from typing import Any
 from kneehab.motion.angles import Point, midpoint
 from kneehab.motion.config import DetectorConfig
 from kneehab.motion.events import QualityCode, QualityWarning
-from kneehab.motion.landmarks import Landmark as L
+from kneehab.motion.landmarks import Landmark as Lm
 from kneehab.motion.landmarks import LandmarkFrame
 
 MESSAGES: dict[QualityCode, str] = {
@@ -42,7 +42,12 @@ _REPEAT_S = 15.0  # a persisting problem is repeated at most this often
 
 def estimate_view(pix: Sequence[Point]) -> str | None:
     """'front', 'side' or 'oblique' from how wide the shoulders and hips look against the trunk."""
-    ls, rs, lh, rh = pix[L.LEFT_SHOULDER], pix[L.RIGHT_SHOULDER], pix[L.LEFT_HIP], pix[L.RIGHT_HIP]
+    ls, rs, lh, rh = (
+        pix[Lm.LEFT_SHOULDER],
+        pix[Lm.RIGHT_SHOULDER],
+        pix[Lm.LEFT_HIP],
+        pix[Lm.RIGHT_HIP],
+    )
     trunk = math.dist(midpoint(ls, rs), midpoint(lh, rh))
     if trunk < 1.0:
         return None
@@ -125,11 +130,11 @@ class QualityMonitor:
         while self._views and self._views[0][0] < t - 3.0:
             seen[self._views.popleft()[1]] -= 1
         top = self.current_view
-        if len(self._views) >= 5 and top in ("front", "side") and top not in self._cfg.views:
-            if seen[top] > len(self._views) / 2:
-                out.add("wrong_view")
-        mid_h = midpoint(p[L.LEFT_HIP], p[L.RIGHT_HIP])
-        trunk = math.dist(midpoint(p[L.LEFT_SHOULDER], p[L.RIGHT_SHOULDER]), mid_h)
+        wrong = top is not None and top in ("front", "side") and top not in self._cfg.views
+        if wrong and top is not None and len(self._views) >= 5 and seen[top] > len(self._views) / 2:
+            out.add("wrong_view")
+        mid_h = midpoint(p[Lm.LEFT_HIP], p[Lm.RIGHT_HIP])
+        trunk = math.dist(midpoint(p[Lm.LEFT_SHOULDER], p[Lm.RIGHT_SHOULDER]), mid_h)
         if self._prev is not None and trunk > 1.0:
             pt, px, py, ptr = self._prev
             jump = math.hypot(mid_h[0] - px, mid_h[1] - py) / max(trunk, ptr)

@@ -13,15 +13,15 @@ from dataclasses import dataclass
 
 from kneehab.motion import angles
 from kneehab.motion.angles import Point
-from kneehab.motion.landmarks import Landmark as L
+from kneehab.motion.landmarks import Landmark as Lm
 from kneehab.motion.landmarks import LandmarkFrame
 
 SIDES = ("left", "right")
 _SIDE_IDX = {
-    "left": (L.LEFT_SHOULDER, L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE),
-    "right": (L.RIGHT_SHOULDER, L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE),
+    "left": (Lm.LEFT_SHOULDER, Lm.LEFT_HIP, Lm.LEFT_KNEE, Lm.LEFT_ANKLE),
+    "right": (Lm.RIGHT_SHOULDER, Lm.RIGHT_HIP, Lm.RIGHT_KNEE, Lm.RIGHT_ANKLE),
 }
-_TRUNK = (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP)
+_TRUNK = (Lm.LEFT_SHOULDER, Lm.RIGHT_SHOULDER, Lm.LEFT_HIP, Lm.RIGHT_HIP)
 
 
 @dataclass(frozen=True)
@@ -60,8 +60,8 @@ def _side_defs(side: str) -> dict[str, SignalDef]:
         f"hip_abduction_{side}": SignalDef(
             (*_TRUNK, ank),
             lambda p, z: angles.hip_abduction(
-                angles.midpoint(p[L.LEFT_SHOULDER], p[L.RIGHT_SHOULDER]),
-                angles.midpoint(p[L.LEFT_HIP], p[L.RIGHT_HIP]),
+                angles.midpoint(p[Lm.LEFT_SHOULDER], p[Lm.RIGHT_SHOULDER]),
+                angles.midpoint(p[Lm.LEFT_HIP], p[Lm.RIGHT_HIP]),
                 p[hip],
                 p[ank],
             ),
@@ -69,8 +69,8 @@ def _side_defs(side: str) -> dict[str, SignalDef]:
         f"thigh_abduction_{side}": SignalDef(
             (*_TRUNK, knee),
             lambda p, z: angles.hip_abduction(
-                angles.midpoint(p[L.LEFT_SHOULDER], p[L.RIGHT_SHOULDER]),
-                angles.midpoint(p[L.LEFT_HIP], p[L.RIGHT_HIP]),
+                angles.midpoint(p[Lm.LEFT_SHOULDER], p[Lm.RIGHT_SHOULDER]),
+                angles.midpoint(p[Lm.LEFT_HIP], p[Lm.RIGHT_HIP]),
                 p[hip],
                 p[knee],
             ),
@@ -93,7 +93,7 @@ def _leg_px(p: Sequence[Point]) -> float:
 def _pelvis_height(p: Sequence[Point], z: Sequence[float]) -> float:
     """Height of the mid-hip in pixels from the top (negated y). Rep thresholds on it are
     scaled by `leg_length` (see config `Reps.scale`), so a step of 10 cm means the same near or far."""
-    return -angles.midpoint(p[L.LEFT_HIP], p[L.RIGHT_HIP])[1]
+    return -angles.midpoint(p[Lm.LEFT_HIP], p[Lm.RIGHT_HIP])[1]
 
 
 def _leg_length(p: Sequence[Point], z: Sequence[float]) -> float:
@@ -103,8 +103,8 @@ def _leg_length(p: Sequence[Point], z: Sequence[float]) -> float:
 
 def _trunk_lean(p: Sequence[Point], z: Sequence[float]) -> float:
     return angles.trunk_lean(
-        angles.midpoint(p[L.LEFT_SHOULDER], p[L.RIGHT_SHOULDER]),
-        angles.midpoint(p[L.LEFT_HIP], p[L.RIGHT_HIP]),
+        angles.midpoint(p[Lm.LEFT_SHOULDER], p[Lm.RIGHT_SHOULDER]),
+        angles.midpoint(p[Lm.LEFT_HIP], p[Lm.RIGHT_HIP]),
     )
 
 
@@ -114,7 +114,7 @@ SIGNALS: dict[str, SignalDef] = {
     "trunk_lean": SignalDef(_TRUNK, _trunk_lean),
     "pelvis_height": SignalDef(_TRUNK[2:], _pelvis_height, unit="px"),
     "leg_length": SignalDef(
-        (*_TRUNK[2:], L.LEFT_KNEE, L.RIGHT_KNEE, L.LEFT_ANKLE, L.RIGHT_ANKLE),
+        (*_TRUNK[2:], Lm.LEFT_KNEE, Lm.RIGHT_KNEE, Lm.LEFT_ANKLE, Lm.RIGHT_ANKLE),
         _leg_length,
         unit="px",
     ),

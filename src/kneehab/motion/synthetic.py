@@ -14,7 +14,7 @@ from dataclasses import replace
 import numpy as np
 
 from kneehab.motion.landmarks import N_LANDMARKS, FloatArray, LandmarkFrame
-from kneehab.motion.landmarks import Landmark as L
+from kneehab.motion.landmarks import Landmark as Lm
 
 Joints = dict[str, tuple[float, float]]  # shoulder_l/r, hip_l/r, knee_l/r, ankle_l/r in pixels
 Scenario = Callable[[float], Joints]
@@ -155,13 +155,13 @@ def figure(j: Joints, *, width: int = W, height: int = H, far_vis: float = 0.99)
     """33 BlazePose landmarks (normalised) from the eight body joints; the rest follow them."""
     p = np.zeros((N_LANDMARKS, 4))
     p[:, 3] = 0.99
-    put = {L.LEFT_SHOULDER: "shoulder_l", L.RIGHT_SHOULDER: "shoulder_r", L.LEFT_HIP: "hip_l",
-           L.RIGHT_HIP: "hip_r", L.LEFT_KNEE: "knee_l", L.RIGHT_KNEE: "knee_r",
-           L.LEFT_ANKLE: "ankle_l", L.RIGHT_ANKLE: "ankle_r"}  # fmt: skip
+    put = {Lm.LEFT_SHOULDER: "shoulder_l", Lm.RIGHT_SHOULDER: "shoulder_r", Lm.LEFT_HIP: "hip_l",
+           Lm.RIGHT_HIP: "hip_r", Lm.LEFT_KNEE: "knee_l", Lm.RIGHT_KNEE: "knee_r",
+           Lm.LEFT_ANKLE: "ankle_l", Lm.RIGHT_ANKLE: "ankle_r"}  # fmt: skip
     for idx, name in put.items():
         p[idx, :2] = j[name]
-    sh = (p[L.LEFT_SHOULDER, :2] + p[L.RIGHT_SHOULDER, :2]) / 2
-    hp = (p[L.LEFT_HIP, :2] + p[L.RIGHT_HIP, :2]) / 2
+    sh = (p[Lm.LEFT_SHOULDER, :2] + p[Lm.RIGHT_SHOULDER, :2]) / 2
+    hp = (p[Lm.LEFT_HIP, :2] + p[Lm.RIGHT_HIP, :2]) / 2
     head = sh + (sh - hp) * 0.35
     p[0:11, :2] = head
     for s_i, h_i, e_i, w_i in ((11, 23, 13, 15), (12, 24, 14, 16)):
@@ -177,7 +177,7 @@ def figure(j: Joints, *, width: int = W, height: int = H, far_vis: float = 0.99)
 
 
 def sample(scenario: Scenario, *, duration_s: float, fps: float) -> list[LandmarkFrame]:
-    n = int(round(duration_s * fps))
+    n = round(duration_s * fps)
     return [LandmarkFrame(i / fps, W, H, figure(scenario(i / fps))) for i in range(n)]
 
 
@@ -212,8 +212,9 @@ def swap_sides(frames: list[LandmarkFrame], every_s: float, for_s: float) -> lis
             p = f.points.copy()
             for a, b in _PAIRS:
                 p[[a, b]] = p[[b, a]]
-            f = replace(f, points=p)
-        out.append(f)
+            out.append(replace(f, points=p))
+        else:
+            out.append(f)
     return out
 
 
@@ -221,11 +222,12 @@ def mirror(frames: list[LandmarkFrame]) -> list[LandmarkFrame]:
     """A mirrored (selfie) video: x flips, labels stay."""
     out = []
     for f in frames:
-        if f.points is not None:
-            p = f.points.copy()
-            p[:, 0] = 1.0 - p[:, 0]
-            f = replace(f, points=p)
-        out.append(f)
+        if f.points is None:
+            out.append(f)
+            continue
+        p = f.points.copy()
+        p[:, 0] = 1.0 - p[:, 0]
+        out.append(replace(f, points=p))
     return out
 
 
