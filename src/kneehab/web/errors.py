@@ -15,6 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from kneehab.domain.validation import describe_errors
 from kneehab.errors import InvalidInput, KneehabError, UserError
@@ -84,6 +85,9 @@ def _respond(
 
 
 async def handle(request: Request, exc: Exception) -> Response:
+    if isinstance(exc, ClientDisconnect):
+        # The page went away mid-request (a closing tab's last save): nothing to answer.
+        return Response(status_code=400)
     if isinstance(exc, NoPerson) and not _wants_json(request):
         return RedirectResponse("/start", status_code=303)
     if isinstance(exc, FormError) and not _wants_json(request):
