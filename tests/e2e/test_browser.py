@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from conftest import Server, visit
 
+from conftest import Server, visit
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
 from kneehab.domain.records import CheckIn, Session, SessionEntry
@@ -63,8 +63,10 @@ def test_intake_to_program(server: Server, page) -> None:  # type: ignore[no-unt
 
 
 def _enrol(server: Server, start: date) -> int:
-    now = datetime.combine(start, datetime.min.time(), tzinfo=timezone.utc)
-    return services.enroll(server.db, DEMO_INTAKE, start=start, now=now, library=server.library).person_id
+    now = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
+    return services.enroll(
+        server.db, DEMO_INTAKE, start=start, now=now, library=server.library
+    ).person_id
 
 
 def _play_until(page, stop_after_exercises: int | None) -> int:  # type: ignore[no-untyped-def]
@@ -130,18 +132,25 @@ def test_guided_session_with_close_and_resume(server: Server, context, page) -> 
     visit(page, "07-session-complete")
     entries = [r for r in services.history(server.db, pid).entries if r.day == today]
     assert len(entries) == total
-    assert all(r.entry.pain_during_max in (1, 2) and r.entry.effort == "easy" for r in entries), [(r.entry.exercise_id, r.entry.pain_during_max, r.entry.effort, r.entry.sets_done) for r in entries]
-    assert all(r.entry.sets_done >= 1 for r in entries), [(r.entry.exercise_id, r.entry.sets_done, r.entry.minutes) for r in entries]
+    assert all(r.entry.pain_during_max in (1, 2) and r.entry.effort == "easy" for r in entries), [
+        (r.entry.exercise_id, r.entry.pain_during_max, r.entry.effort, r.entry.sets_done)
+        for r in entries
+    ]
+    assert all(r.entry.sets_done >= 1 for r in entries), [
+        (r.entry.exercise_id, r.entry.sets_done, r.entry.minutes) for r in entries
+    ]
 
 
 def _seed(server: Server, today: date, days: int = 16) -> int:
     start = today - timedelta(days=days)
 
     def at(d: date, h: int) -> datetime:
-        return datetime(d.year, d.month, d.day, h, tzinfo=timezone.utc)
+        return datetime(d.year, d.month, d.day, h, tzinfo=UTC)
 
     lib = server.library
-    pid = services.enroll(server.db, DEMO_INTAKE, start=start, now=at(start, 9), library=lib).person_id
+    pid = services.enroll(
+        server.db, DEMO_INTAKE, start=start, now=at(start, 9), library=lib
+    ).person_id
     for offset in range(days):
         day = start + timedelta(days=offset)
         if offset > 0:
@@ -152,18 +161,27 @@ def _seed(server: Server, today: date, days: int = 16) -> int:
             d, sets = item.dose, item.dose.sets or 1
             entries.append(
                 SessionEntry(
-                    exercise_id=item.exercise_id, sets_done=sets,
+                    exercise_id=item.exercise_id,
+                    sets_done=sets,
                     reps=(d.reps,) * sets if d.reps else None,
                     hold_s=(d.hold_s,) * sets if d.hold_s else None,
-                    load_kg=d.load_kg, step_cm=d.step_cm, minutes=d.minutes,
+                    load_kg=d.load_kg,
+                    step_cm=d.step_cm,
+                    minutes=d.minutes,
                     side="both" if item.per_side else None,
-                    pain_during_max=1, effort="easy", rir=3,
+                    pain_during_max=1,
+                    effort="easy",
+                    rir=3,
                 )
             )
         if entries:
             services.save_session(
-                server.db, pid, session=Session(date=day, entries=tuple(entries)),
-                now=at(day, 18), today=day, library=lib,
+                server.db,
+                pid,
+                session=Session(date=day, entries=tuple(entries)),
+                now=at(day, 18),
+                today=day,
+                library=lib,
             )
     return pid
 
