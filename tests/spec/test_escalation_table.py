@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from kneehab.domain.escalation import EscalationLevel, Situation, escalate
+from kneehab.domain.escalation import EscalationLevel, Situation, escalate, measures
 from kneehab.domain.intake import Intake
 from kneehab.domain.planning import plan
 from kneehab.domain.records import CheckIn, OutcomeRecord
@@ -252,3 +252,24 @@ def test_withheld_program_escalates_at_the_triage_tier() -> None:
     assert esc.level == EscalationLevel.EMERGENCY
     assert {"E1", "RF03", "D-2"} <= set(esc.rules)
     assert "No self-managed program" in esc.meanwhile
+
+
+def test_worse_by_exactly_2_points_on_weekly_means_counts() -> None:
+    """§5.2 `worse` = pain7 − pain_base ≥ 2, on means such as 1/6 → 13/6 (E3 from day 8)."""
+    today = START + dt.timedelta(days=10)
+    pain = dict(
+        zip((START - dt.timedelta(days=i) for i in range(6)), (0, 0, 0, 0, 0, 1), strict=True)
+    )
+    pain.update(
+        zip((today - dt.timedelta(days=i) for i in range(6)), (2, 2, 2, 2, 2, 3), strict=True)
+    )
+    m = measures(
+        pain,
+        start=START,
+        on=today,
+        pain_now=4,
+        p5_dates=(),
+        prescribed=frozenset(),
+        done=frozenset(),
+    )
+    assert m.worse, (m.pain_base, m.pain7)

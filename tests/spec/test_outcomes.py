@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from statistics import mean
 
 import pytest
 
@@ -113,3 +114,39 @@ def test_pack_rejects_unknown_items_and_out_of_range_answers() -> None:
         score_pack(PACK, {"x1": 2})
     with pytest.raises(ValueError, match=r"responses\.p1: must be 0–4"):
         score_pack(PACK, {"p1": 5})
+
+
+# Boundaries on weekly means (§5.2): the means are fractions such as 49/6, and a change of exactly
+# 2 points (or 1 point) must count, however the arithmetic rounds. (scenario, daily pain before,
+# daily pain in the last 7 days, improved_min, improved_mcid)
+NPRS_MEAN_TABLE = [
+    (
+        "2 points better on weekly means (8.17 → 6.17)",
+        (8, 8, 8, 8, 8, 9),
+        (6, 6, 6, 6, 6, 7),
+        True,
+        True,
+    ),
+    (
+        "1 point better on weekly means (8.17 → 7.17)",
+        (8, 8, 8, 8, 8, 9),
+        (7, 7, 7, 7, 7, 8),
+        True,
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(("scenario", "before", "after", "minimal", "mcid"), NPRS_MEAN_TABLE)
+def test_nprs_change_on_weekly_means_at_the_boundary(
+    scenario: str, before: tuple[int, ...], after: tuple[int, ...], minimal: bool, mcid: bool
+) -> None:
+    assert nprs_improvement(mean(before), mean(after)) == (minimal, mcid), scenario
+
+
+def test_psfs_exactly_2_points_better_over_3_activities_is_meaningful() -> None:
+    before = _psfs(0, ("stairs", 3), ("kneeling", 3), ("walking 1 km", 4))
+    after = _psfs(84, ("stairs", 5), ("kneeling", 5), ("walking 1 km", 6))
+    change = psfs_change(before, after)
+    assert change.improvement == pytest.approx(2.0)
+    assert change.meaningful  # 10/3 → 16/3 is 2 points: at the MDC, not below it (E6)

@@ -11,7 +11,7 @@ from enum import StrEnum
 from statistics import mean
 
 from kneehab.domain.intake import Intake
-from kneehab.domain.outcomes import first_and_last, nprs_improvement, psfs_change
+from kneehab.domain.outcomes import PRECISION, first_and_last, nprs_improvement, psfs_change
 from kneehab.domain.program import ItemStatus, Program, Triage
 from kneehab.domain.records import CheckIn, OutcomeRecord
 from kneehab.domain.types import Condition, Frozen, Level
@@ -137,7 +137,7 @@ def measures(
     improved_min = improved_mcid = worse = False
     if now is not None:
         improved_min, improved_mcid = nprs_improvement(base, now)
-        worse = now - base >= WORSE_POINTS
+        worse = round(now - base, PRECISION) >= WORSE_POINTS
     recent_p5 = {d for d in p5_dates if 0 <= (on - d).days < 14}
     worse = worse or len(recent_p5) >= 2
     return Measures(

@@ -22,6 +22,9 @@ NPRS_MIN_POINTS = 1  # minimal important change: 1 point or 15%
 NPRS_MIN_RELATIVE = 0.15
 PSFS_MDC90_MEAN = 2.0  # §6.1: for the mean of the activities
 PSFS_MDC90_SINGLE = 3.0  # for a single activity
+# Scores are means of whole numbers (e.g. 49/6); changes are compared after rounding away float noise,
+# so a change of exactly 2 points is 2 points (§5.2, §6.1 boundaries).
+PRECISION = 9
 
 
 class Direction(StrEnum):
@@ -41,7 +44,7 @@ class Change(Frozen):
     @property
     def improvement(self) -> float:
         """Positive when the person got better, whichever way the scale runs."""
-        diff = self.after - self.before
+        diff = round(self.after - self.before, PRECISION)
         return diff if self.direction == Direction.HIGHER_BETTER else -diff
 
     @property
@@ -55,8 +58,8 @@ class Change(Frozen):
 
 def nprs_improvement(before: float, after: float) -> tuple[bool, bool]:
     """(improved_min, improved_mcid) for NPRS: ≥1 point or 15%; ≥2 points or 30% (§5.2)."""
-    delta = before - after
-    rel = delta / max(before, 1)
+    delta = round(before - after, PRECISION)
+    rel = round(delta / max(before, 1), PRECISION)
     return (
         delta >= NPRS_MIN_POINTS or rel >= NPRS_MIN_RELATIVE,
         delta >= NPRS_MCID_POINTS or rel >= NPRS_MCID_RELATIVE,
