@@ -146,6 +146,22 @@ def test_flaring_course_regresses_then_pauses_and_escalates() -> None:
     assert "Bridge" in course.escalation.meanwhile
 
 
+def test_daily_exercise_above_baseline_two_mornings_after_a_regress_pauses_p5() -> None:
+    """P5 with a daily stretch: regress on day 1; days 2 and 3 are both above baseline after it,
+    so day 3 pauses (P5) instead of regressing a third time, even though day 2 regressed again."""
+    stretch = {"exercise_id": "supine-hamstring-stretch", "sets_done": 2, "pain_during_max": 1}
+    course = run(
+        today=3,
+        sessions={d: [stretch] for d in range(3)},
+        checkins=mornings(range(1, 4), morning_pain=5),
+    )
+    ex = "supine-hamstring-stretch"
+    assert on(course, 1, ex).action == Action.REGRESS
+    assert on(course, 2, ex).action == Action.REGRESS  # only one morning after the regress yet
+    third = on(course, 3, ex)
+    assert third.action == Action.PAUSE and "P5" in third.rules, third
+
+
 def test_red_flag_mid_course_stops_everything_and_nothing_progresses_after() -> None:
     checkins = mornings(range(21))
     checkins[10] = {"new_symptoms": ["locking"]}

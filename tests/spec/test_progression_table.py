@@ -44,6 +44,7 @@ class Row:
     rising: bool = False  # weekly morning trend rising (this week vs last)
     rising_2w: bool = False  # rising two weeks running
     regressed_days_ago: int | None = None  # last decision was regress, this many days ago
+    regressing_days_ago: int | None = None  # first regress of the current run (default: the last)
     previous_above: bool = False  # yesterday's morning was above baseline too
     status: str = "active"
     dose: dict[str, Any] = field(default_factory=dict)  # changes to the starting dose
@@ -74,6 +75,8 @@ class Row:
             parts.append("rising 2 weeks running")
         if self.regressed_days_ago is not None:
             parts.append(f"regressed {self.regressed_days_ago} days ago")
+        if self.regressing_days_ago is not None:
+            parts.append(f"first regressed {self.regressing_days_ago} days ago")
         if self.previous_above:
             parts.append("yesterday's morning also above baseline")
         if self.status != "active":
@@ -179,6 +182,15 @@ TABLE: list[Row] = [
         regressed_days_ago=1,
     ),
     Row(
+        "above baseline 2 mornings in a row after a regress, regressed again yesterday (P5)",
+        "pause",
+        ("P5",),
+        morning=3,
+        previous_above=True,
+        regressed_days_ago=1,
+        regressing_days_ago=2,
+    ),
+    Row(
         "morning pain/stiffness rising 2 weeks running, not pain-free (P5)",
         "pause",
         ("P5",),
@@ -245,6 +257,11 @@ def run_row(row: Row) -> Any:
         last_action=last_action,
         last_action_date=(
             TODAY - dt.timedelta(days=row.regressed_days_ago)
+            if row.regressed_days_ago is not None
+            else None
+        ),
+        regressing_since=(
+            TODAY - dt.timedelta(days=row.regressing_days_ago or row.regressed_days_ago)
             if row.regressed_days_ago is not None
             else None
         ),

@@ -131,6 +131,7 @@ class Track(Frozen):
     last_progress: dt.date | None = None
     last_action: Action | None = None
     last_action_date: dt.date | None = None
+    regressing_since: dt.date | None = None  # first regress of the current run of regressions (P5)
     steps_up: tuple[tuple[Dose, Dose], ...] = ()  # (from, to) of progressions not yet undone
 
     def undo_for(self, dose: Dose) -> Dose | None:
@@ -142,7 +143,11 @@ class Track(Frozen):
         changes: dict[str, object] = {
             "last_action": decision.action,
             "last_action_date": decision.date,
+            "regressing_since": None,
         }
+        if decision.action == Action.REGRESS:
+            running = self.last_action == Action.REGRESS and self.regressing_since is not None
+            changes["regressing_since"] = self.regressing_since if running else decision.date
         if decision.to_dose != decision.from_dose:
             changes["dose_since"] = decision.date
         if decision.action == Action.PROGRESS:
@@ -226,11 +231,16 @@ def pause_after_stop(item: ProgramItem, today: dt.date) -> Decision:
 
 
 def _p5_after_regress(track: Track, morning: Morning) -> bool:
-    """P5: morning above baseline on 2 consecutive days, both after the regression."""
-    if track.last_action != Action.REGRESS or track.last_action_date is None:
+    """P5: morning above baseline on 2 consecutive days, both after the regression.
+
+    A run of regressions counts from its first one: regressing again on the first of the two
+    mornings does not restart the count.
+    """
+    since = track.regressing_since or track.last_action_date
+    if track.last_action != Action.REGRESS or since is None:
         return False
     yesterday = morning.date - dt.timedelta(days=1)
-    return morning.above and morning.previous_above and yesterday > track.last_action_date
+    return morning.above and morning.previous_above and yesterday > since
 
 
 def _pause_p5(item: ProgramItem, why: str, today: dt.date) -> Decision:
