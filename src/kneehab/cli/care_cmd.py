@@ -127,7 +127,7 @@ def today_command(ctx: typer.Context, db_file: DbOpt = None, today: TodayOpt = N
     for item in items:
         sides = "each side" if item.per_side else ""
         table.add_row(
-            f"{item.name} ({item.exercise_id})", item.dose.describe(), sides, f"{item.rest_s} s"
+            f"{item.name} ({item.exercise_id})", item.dose_text, sides, f"{item.rest_s} s"
         )
     out.print(table)
     if resume:
@@ -151,7 +151,7 @@ def _ask_entries(day: date, db: Database, pid: int) -> list[dict[str, Any]]:
     entries: list[dict[str, Any]] = []
     for item in services.today_items(db, pid, today=day):
         answer = typer.prompt(
-            f"{item.name} ({item.dose.describe()}): done, skipped or not today?", default="done"
+            f"{item.name} ({item.dose_text}): done, skipped or not today?", default="done"
         )
         if answer.startswith("n"):
             continue
@@ -376,7 +376,7 @@ def status_command(ctx: typer.Context, db_file: DbOpt = None, today: TodayOpt = 
                 if d
                 else "starting dose"
             )
-            table.add_row(item.name, item.dose.describe(), item.status.value, why)
+            table.add_row(item.name, item.dose_text, item.status.value, why)
         out.print(table)
     _print_escalation(out, st.escalation)
     for esc in st.open_escalations:

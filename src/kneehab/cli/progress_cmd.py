@@ -95,7 +95,7 @@ def render_course(console: Console, course: Course) -> None:
     for col in ("exercise", "dose", "days", "status"):
         table.add_column(col, overflow="fold")
     for item in course.program.items:
-        table.add_row(item.name, item.dose.describe(), " ".join(item.days), item.status.value)
+        table.add_row(item.name, item.dose_text, " ".join(item.days), item.status.value)
     console.print(table)
 
 

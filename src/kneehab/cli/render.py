@@ -59,7 +59,7 @@ def render_plan(console: Console, triage: Triage, program: Program | None) -> No
         table.add_column("Days", ratio=2)
         table.add_column("Why", ratio=5)
         for item in items:
-            dose = item.dose.describe() + (" each side" if item.per_side else "")
+            dose = item.dose_text
             why = item.why
             if item.modification:
                 why += f"\n[bold]Change:[/bold] {item.modification}"

@@ -45,6 +45,11 @@ class ProgramItem(Frozen):
     rest_s: int = 45
     tempo: str = ""
 
+    @property
+    def dose_text(self) -> str:
+        """The dose in plain words, with 'each side' where it applies."""
+        return self.dose.describe(per_side=self.per_side)
+
 
 class LaterOption(Frozen):
     """Exercises the article names for later, 'when you can tolerate them safely'."""

@@ -122,8 +122,8 @@ class Dose(Frozen):
     def as_dict(self) -> dict[str, int | float | str | None]:
         return {k: self.get(k) for k in DOSE_KEYS}
 
-    def describe(self) -> str:
-        """Plain words, e.g. '2 sets of 10, hold 2 s'."""
+    def describe(self, *, per_side: bool = False) -> str:
+        """Plain words, e.g. '2 sets of 10, hold 2 s' or '2 sets of 10 each side, hold 1 s'."""
         parts: list[str] = []
         if self.sets and self.reps:
             parts.append(f"{self.sets} sets of {self.reps}")
@@ -131,6 +131,8 @@ class Dose(Frozen):
             parts.append(f"{self.sets} × {self.hold_s} s hold")
         elif self.reps:
             parts.append(f"{self.reps} reps")
+        if per_side and parts:
+            parts[0] += " each side"
         if self.reps and self.hold_s:
             parts.append(f"hold {self.hold_s} s")
         if self.minutes:

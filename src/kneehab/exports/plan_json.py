@@ -31,7 +31,7 @@ def item_to_json(item: ProgramItem) -> dict[str, Any]:
         "step_cm": d.step_cm,
         "minutes": d.minutes,
         "variant": d.variant,
-        "dose_text": d.describe(),
+        "dose_text": item.dose_text,
         "days": list(item.days),
         "code": item.code.value,
         "modification": item.modification,
