@@ -173,18 +173,9 @@ def today_items(
 
 
 def _owner(program: Program, exercise_id: str, library: Library) -> ProgramItem | None:
-    """The program item an exercise id belongs to: the item itself or a variant on its ladder."""
-    for item in program.items:
-        todo, seen = [item.exercise_id], set()
-        while todo:
-            current = todo.pop()
-            if current == exercise_id:
-                return item
-            if current in seen or current not in library.exercises:
-                continue
-            seen.add(current)
-            todo.extend(r.to for r in library.get(current).progression if r.to)
-    return None
+    """The program item an exercise id belongs to: the item itself or a variant on its ladders."""
+    owner = course_engine.owners(program, library).get(exercise_id)
+    return program.item(owner) if owner is not None else None
 
 
 def _check_entry(

@@ -179,6 +179,16 @@ def test_paused_exercise_is_accepted_and_flagged(db: Database) -> None:
     assert logged.paused_when_logged and logged.entry == again
 
 
+def test_the_easier_variant_a_program_item_regresses_to_can_be_logged(db: Database) -> None:
+    """C-13: 'single-knee-to-chest' is double knee-to-chest's easier variant (C-8), not a stranger."""
+    pid = services.enroll(db, make_intake(), start=START, now=at(START)).person_id
+    entry = SessionEntry(
+        exercise_id="single-knee-to-chest", sets_done=1, reps=(10,), pain_during_max=1
+    )
+    result = services.save_entry(db, pid, day=START, entry=entry, now=at(START, 18), today=START)
+    assert result.message == "Recorded." and not result.paused
+
+
 def test_player_state_resumes_per_day(db: Database) -> None:
     pid = services.enroll(db, make_intake(), start=START, now=at(START)).person_id
     assert services.load_player_state(db, pid, day=START) is None

@@ -277,6 +277,19 @@ def test_logging_the_variant_id_counts_for_the_program_item() -> None:
     assert on(course, 1).exercise_id == "bridge"
 
 
+def test_logging_the_easier_variant_id_counts_for_the_program_item() -> None:
+    """The article's 'start with one leg at a time' is where double knee-to-chest regresses to
+    (C-8); a person doing it logs its own id, which belongs to the program item."""
+    entry = {
+        "exercise_id": "single-knee-to-chest",
+        "sets_done": 2,
+        "pain_during_max": 1,
+        "effort": "easy",
+    }
+    course = run(today=1, sessions={0: [entry]}, checkins={1: {}})
+    assert on(course, 1, "double-knee-to-chest").action == Action.HOLD
+
+
 @pytest.mark.parametrize(
     ("exercise_id", "words"),
     [("no-such-exercise", "not an exercise in the library"), ("plank", "never in this person")],

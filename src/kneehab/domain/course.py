@@ -65,7 +65,8 @@ def _ceiling(history: History, on: dt.date) -> int:
 
 
 def _ladder_ids(exercise_id: str, library: Library) -> set[str]:
-    """An exercise and every variant its ladder can reach (a person may log the variant's id)."""
+    """An exercise and every variant its ladders can reach, up or down (C-8: a regression may
+    switch to an easier variant); a person may log the variant's id."""
     seen: set[str] = set()
     todo = [exercise_id]
     while todo:
@@ -73,13 +74,15 @@ def _ladder_ids(exercise_id: str, library: Library) -> set[str]:
         if current in seen or current not in library.exercises:
             continue
         seen.add(current)
-        todo.extend(r.to for r in library.get(current).progression if r.to)
+        ex = library.get(current)
+        todo.extend(r.to for r in ex.progression if r.to)
+        todo.extend(r.to for r in ex.regressions if r.to)
     return seen
 
 
-def _owners(program: Program, library: Library) -> dict[str, str]:
-    """Logged exercise id → the program item it belongs to."""
-    owners: dict[str, str] = {}
+def owners(program: Program, library: Library) -> dict[str, str]:
+    """Logged exercise id → the program item it belongs to (an item always owns its own id)."""
+    owners: dict[str, str] = {i.exercise_id: i.exercise_id for i in program.items}
     for item in program.items:
         for ex_id in _ladder_ids(item.exercise_id, library):
             owners.setdefault(ex_id, item.exercise_id)
@@ -106,7 +109,7 @@ class _Replay:
     def __init__(self, history: History, library: Library, triage: Triage, program: Program):
         self.h, self.library, self.triage = history, library, triage
         self.program = program
-        self.owners = _owners(program, library)
+        self.owners = owners(program, library)
         self.tracks = {
             i.exercise_id: Track(
                 exercise_id=i.exercise_id, start_dose=i.dose, dose_since=history.start
