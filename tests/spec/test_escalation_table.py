@@ -273,3 +273,27 @@ def test_worse_by_exactly_2_points_on_weekly_means_counts() -> None:
         done=frozenset(),
     )
     assert m.worse, (m.pain_base, m.pain7)
+
+
+# The plan's review date (issue 2 §3: "review date (E2/E4/E5 timing)") is the first day on which one
+# of these rules can ask for a review: (scenario, intake changes, days after start, rules).
+REVIEW_TABLE: list[tuple[str, dict[str, Any], int, tuple[str, ...]]] = [
+    ("recent injury (2 weeks)", INJURY, 14, ("E2",)),
+    ("recent, gradual onset (3 weeks)", {"onset": "gradual", "weeks_since_onset": 3}, 14, ("E2",)),
+    ("persistent (8 weeks)", {}, 42, ("E4",)),
+    ("chronic (20 weeks): review in the first 2 weeks", {"weeks_since_onset": 20}, 14, ("E10",)),
+    ("triage 'soon' at intake", {"red_flags": ["RF12"]}, 14, ("D-2",)),
+]
+
+
+@pytest.mark.parametrize(
+    ("scenario", "changes", "days", "rules"), REVIEW_TABLE, ids=[r[0] for r in REVIEW_TABLE]
+)
+def test_plan_review_date_is_the_first_escalation_day(
+    scenario: str, changes: dict[str, Any], days: int, rules: tuple[str, ...]
+) -> None:
+    intake = Intake.model_validate({**INTAKE, **changes})
+    program = plan(intake, screen(intake), default_library(), start=START)
+    assert program is not None
+    assert program.review_on == START + dt.timedelta(days=days), scenario
+    assert set(rules) <= set(program.review_rules), program.review_rules

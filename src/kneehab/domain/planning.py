@@ -45,7 +45,6 @@ from kneehab.domain.types import (
     Condition,
     Dose,
     Level,
-    Onset,
 )
 
 # The article's own order, used to lay out each block.
@@ -117,7 +116,7 @@ def _review(intake: Intake, triage: Triage) -> tuple[int | None, tuple[str, ...]
     due: list[tuple[int, str]] = []
     if triage.level == Level.SOON:
         due.append((14, "D-2"))
-    if intake.onset == Onset.INJURY and intake.weeks_since_onset < 6:
+    if intake.weeks_since_onset < 6:  # E2: a recent problem (< 6 weeks), injury or not
         due.append((14, "E2"))
     if intake.chronic:
         due.append((14, "E10"))
