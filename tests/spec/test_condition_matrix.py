@@ -250,3 +250,22 @@ def test_condition_avoid_row_is_added() -> None:
         "painful-exercise",
     } <= ids
     assert "valgus-loading" in {a.id for a in _program("MCL II early").avoid}
+
+
+# Matrix cells that are E or OK with a note (e.g. "E (OKC 90→45°)", "E, ball between knees only"):
+# the note reaches the person with the item, and the item keeps its E / OK code.
+CELL_NOTES = [
+    ("seated-straight-leg-raise", "PFP", "right angle"),
+    ("bridge", "MCL II early", "between the knees only"),
+    ("step-up", "PFP", "low step"),
+    ("side-lying-leg-raise", "pes anserine", "pillow between your knees"),
+    ("supine-hamstring-stretch", "meniscus later", "Do not force the knee fully straight"),
+]
+
+
+@pytest.mark.parametrize(("exercise", "column", "words"), CELL_NOTES)
+def test_emphasise_and_ok_cells_carry_their_note(exercise: str, column: str, words: str) -> None:
+    item = _program(column).item(exercise)
+    assert item is not None
+    assert item.code in (Code.EMPHASISE, Code.OK)
+    assert words in item.why, item.why

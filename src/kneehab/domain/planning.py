@@ -92,6 +92,12 @@ def _verdict(notes: list[ConditionNote]) -> tuple[Code, str]:
     return (Code.EMPHASISE if Code.EMPHASISE in codes else Code.OK), ""
 
 
+def _advice(notes: list[ConditionNote]) -> str:
+    """The notes of E / OK cells (e.g. "E, ball between knees only"): said with the item."""
+    keep = (Code.EMPHASISE, Code.OK)
+    return " ".join(dict.fromkeys(n.note.strip() for n in notes if n.code in keep and n.note))
+
+
 def _notes(ex_or_opt: Exercise | Option, phases: dict[Column, Phase]) -> list[ConditionNote]:
     return [n for col, ph in phases.items() for n in ex_or_opt.notes_for(col, ph)]
 
@@ -141,7 +147,8 @@ class _Builder:
         self.left_out: list[LeftOut] = []
 
     def include(self, ex: Exercise) -> None:
-        code, change = _verdict(_notes(ex, self.phases))
+        notes = _notes(ex, self.phases)
+        code, change = _verdict(notes)
         if code == Code.AVOID:
             self.left_out.append(
                 LeftOut(exercise_id=ex.id, name=ex.name, why=change, rules=("§4.3", "C-4", "D-6"))
@@ -175,12 +182,17 @@ class _Builder:
                 code=code,
                 modification=modification,
                 options=options,
-                why=f"{ex.why} {CODE_SENTENCE[code]}",
+                why=" ".join(t for t in (ex.why, CODE_SENTENCE[code], self.advice(notes)) if t),
                 rules=rules,
                 rest_s=ex.dose.rest_s,
                 tempo=ex.dose.tempo,
             )
         )
+
+    def advice(self, notes: list[ConditionNote]) -> str:
+        """E / OK cell notes, for a stated condition only: `unknown` reads every column (D-6),
+        whose notes speak of conditions the person has not been told they have."""
+        return _advice(notes) if self.intake.condition != Condition.UNKNOWN else ""
 
     def _options(self, ex: Exercise) -> tuple[tuple[str, ...], list[str]]:
         names: list[str] = []
