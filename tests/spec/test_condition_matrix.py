@@ -269,3 +269,11 @@ def test_emphasise_and_ok_cells_carry_their_note(exercise: str, column: str, wor
     assert item is not None
     assert item.code in (Code.EMPHASISE, Code.OK)
     assert words in item.why, item.why
+
+
+def test_bottom_leg_raise_is_offered_later_unless_the_matrix_avoids_it() -> None:
+    """Article: "If tolerated, you can also switch to working the bottom leg." """
+    later = {o.exercise_id for o in _program("medial OA").later_options}
+    assert "side-lying-inner-thigh-raise" in later
+    early_mcl = {o.exercise_id for o in _program("MCL II early").later_options}
+    assert "side-lying-inner-thigh-raise" not in early_mcl

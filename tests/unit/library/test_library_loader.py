@@ -16,8 +16,12 @@ PROGRAM_IDS = {
     "seated-straight-leg-raise", "bridge", "side-lying-leg-raise", "step-up", "double-knee-to-chest",
     "stationary-cardio", "pool-exercise", "walking", "childs-pose", "cat-cow",
 }  # fmt: skip
-VARIANT_IDS = {"bridge-ball-squeeze", "side-lying-inner-thigh-raise", "single-knee-to-chest"}
-LATER_IDS = {"single-leg-balance", "plank", "bicycle-crunch", "lunge", "squat"}
+VARIANT_IDS = {"bridge-ball-squeeze", "single-knee-to-chest"}
+# The bottom-leg raise is offered "if tolerated" beside the lateral leg raise, so it is a later option
+# the program lists (with the condition matrix applied), not a rung reached by a ladder.
+LATER_IDS = {
+    "single-leg-balance", "plank", "bicycle-crunch", "lunge", "squat", "side-lying-inner-thigh-raise",
+}  # fmt: skip
 
 
 def edit(path: Path, old: str, new: str) -> None:
