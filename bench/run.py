@@ -1,5 +1,8 @@
 """`make bench`: pose-pipeline throughput on one shared clip, in one run. Results go in docs/benchmarks.md.
 
+Every measure is the best of 3 (the machine is shared; the best run is the least disturbed one) and the
+load average is printed with it. Nothing here is a test and nothing asserts on time.
+
 1. bare inference: the mediapipe loop alone over frames decoded into memory beforehand;
 2. analyze, one process: decode + pose + person counter + motion pipeline (the overhead ratio vs 1);
 3. analyze, two worker processes over overlapping segments (the real-time factor);
@@ -8,6 +11,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from pathlib import Path
@@ -33,28 +37,38 @@ def main() -> int:
     images = [img for _, img in pose.decode(info)] * 4  # ~12 s of video: long enough to time
     n = len(images)
 
-    with pose.PoseModel() as model:
-        t0 = time.perf_counter()
-        for img in images:
-            model(img)
-        bare = n / (time.perf_counter() - t0)
+    print(f"load average at start: {_load()}")
+    bare = 0.0
+    for _ in range(3):
+        with pose.PoseModel() as model:
+            t0 = time.perf_counter()
+            for img in images:
+                model(img)
+            bare = max(bare, n / (time.perf_counter() - t0))
 
     long_video = _long_copy(info, images)
     linfo = pose.probe(long_video)
-    results = {}
+    results: dict[int, float] = {}
+    cold = 0.0
     for workers in (1, 2):
-        t0 = time.perf_counter()
-        _, frames = video_frames(long_video, workers=workers)
-        run_pipeline(frames, config, exercise="bridge", source="bench", fps=linfo.fps)
-        results[workers] = len(frames) / (time.perf_counter() - t0)
+        for attempt in range(3):
+            t0 = time.perf_counter()
+            _, frames = video_frames(long_video, workers=workers)
+            run_pipeline(frames, config, exercise="bridge", source="bench", fps=linfo.fps)
+            fps = len(frames) / (time.perf_counter() - t0)
+            if workers == 2 and attempt == 0:
+                cold = fps  # includes starting the worker process (import mediapipe, load model)
+            results[workers] = max(results.get(workers, 0.0), fps)
 
     seq = read_landmarks(CLIPS / "landmarks" / "nowva_lunge_side.landmarks.csv")
     lunge = parse_detector(default_library().exercises["lunge"].detector or {})
-    reps = 20
-    t0 = time.perf_counter()
-    for _ in range(reps):
-        run_pipeline(seq.frames, lunge, exercise="lunge", source="bench", fps=seq.fps)
-    core_us = (time.perf_counter() - t0) / (reps * len(seq.frames)) * 1e6
+    best = float("inf")
+    for _ in range(3):
+        t0 = time.perf_counter()
+        for _ in range(10):
+            run_pipeline(seq.frames, lunge, exercise="lunge", source="bench", fps=seq.fps)
+        best = min(best, time.perf_counter() - t0)
+    core_us = best / (10 * len(seq.frames)) * 1e6
 
     print(f"clip: {CLIP} ×4 ({n} frames, {info.width}×{info.height} @ {info.fps:.0f} fps)")
     print(f"bare mediapipe inference:       {bare:6.1f} frames/s")
@@ -62,10 +76,17 @@ def main() -> int:
         f"analyze, 1 process (end to end): {results[1]:6.1f} frames/s  ratio {results[1] / bare:.2f}"
     )
     print(f"analyze, 2 workers (end to end): {results[2]:6.1f} frames/s  "
-          f"= {results[2] / linfo.fps:.2f}× real time")  # fmt: skip
+          f"= {results[2] / linfo.fps:.2f}× real time (first run, starting the worker: "
+          f"{cold:.1f} = {cold / linfo.fps:.2f}×)")  # fmt: skip
     print(f"motion core alone (lunge CSV):   {core_us:6.1f} µs/frame")
+    print(f"load average at end: {_load()}")
     long_video.unlink()
     return 0
+
+
+def _load() -> str:
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} CPUs)"
 
 
 def _long_copy(info, images) -> Path:  # type: ignore[no-untyped-def]

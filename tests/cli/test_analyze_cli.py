@@ -69,3 +69,27 @@ def test_user_mistakes_exit_2_without_traceback(
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(("sex", "cued"), [("male", True), ("female", False), (None, False)])
+def test_sex_picks_the_fppa_norm(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], sex: str | None, cued: bool
+) -> None:
+    from kneehab.motion import synthetic as sy
+    from kneehab.motion.landmark_file import write_jsonl
+
+    path = tmp_path / "step.jsonl"
+    frames = sy.sample(sy.step_up_front(valgus_deg=10.5), duration_s=12.6, fps=30)
+    with path.open("w") as fh:
+        write_jsonl(fh, frames, fps=30, width=640, height=480)
+    argv = ["analyze", "--landmarks", str(path), "-e", "step-up", "--json"]
+    assert main([*argv, *(["--sex", sex] if sex else [])], {}) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["reps"] == 4
+    assert any(w.get("code") == "knee_valgus" for w in report["warnings"]) is cued
+
+
+def test_unknown_sex_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["analyze", "--landmarks", "x.csv", "-e", "step-up", "--sex", "other"], {}) == 2
+    err = capsys.readouterr().err
+    assert "--sex" in err and "Traceback" not in err

@@ -58,3 +58,37 @@ def test_corrupt_video_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFi
     assert main(["analyze", str(bad), "-e", "bridge"], {}) == 2
     err = capsys.readouterr().err
     assert "cannot read this video" in err and "Traceback" not in err
+
+
+@needs_clip
+def test_two_workers_give_the_same_count_as_one(tmp_path: Path) -> None:
+    # The 3 s clip three times over (9 s): long enough for two segments, cut mid-way through the
+    # second bridge, so the rep at the boundary must be counted once, as by a single process.
+    from kneehab.library.load import default_library
+    from kneehab.motion import pose
+    from kneehab.motion.analyze import plan_segments, run_pipeline, video_frames
+    from kneehab.motion.config import parse_detector
+
+    cv2, _ = pose.modules()
+    info = pose.probe(BRIDGE)
+    images = [img for _, img in pose.decode(info)]
+    video = tmp_path / "bridge3.mp4"
+    writer = cv2.VideoWriter(
+        str(video), cv2.VideoWriter_fourcc(*"mp4v"), info.fps, (info.width, info.height)
+    )
+    for img in images * 3:
+        writer.write(img)
+    writer.release()
+    assert len(plan_segments(pose.probe(video).frames, info.fps, 2)) == 2
+
+    config = parse_detector(default_library().exercises["bridge"].detector or {})
+    reports = []
+    for workers in (1, 2):
+        vinfo, frames = video_frames(video, workers=workers)
+        assert len(frames) == vinfo.frames == 3 * len(images)
+        reports.append(
+            run_pipeline(frames, config, exercise="bridge", source="b", fps=vinfo.fps).report
+        )
+    one, two = reports
+    assert one["reps"] == two["reps"] == 3
+    assert len(one["holds"]) == len(two["holds"]) == 3

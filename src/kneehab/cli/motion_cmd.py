@@ -14,7 +14,7 @@ from rich.table import Table
 
 from kneehab.errors import InvalidInput, NotFound
 from kneehab.motion.analyze import Analysis, run_pipeline, video_frames
-from kneehab.motion.config import DetectorConfig, parse_detector
+from kneehab.motion.config import DetectorConfig, Sex, parse_detector
 from kneehab.motion.landmark_file import read_landmarks, write_csv, write_jsonl
 
 SideOpt = Literal["left", "right"]
@@ -44,6 +44,12 @@ def _side(value: str | None) -> SideOpt | None:
     return "left" if value == "left" else "right"
 
 
+def _sex(value: str) -> Sex:
+    if value not in ("female", "male", "unspecified"):
+        raise InvalidInput(f"--sex: got '{value}'; allowed: female, male, unspecified")
+    return "female" if value == "female" else "male" if value == "male" else "unspecified"
+
+
 def _progress(total: int, label: str) -> Progress:
     return Progress(
         TextColumn(label),
@@ -71,6 +77,14 @@ def analyze(
         Path | None, typer.Option("--landmarks", help="Analyse a saved landmark file instead.")
     ] = None,
     side: Annotated[str | None, typer.Option(help="Working side: left or right.")] = None,
+    sex: Annotated[
+        str,
+        typer.Option(
+            help="female, male or unspecified: picks the sex-specific form norms (knee drifting "
+            "in: women ≤12°, men ≤9° FPPA, RULES §7.3). Unspecified uses the women's, more "
+            "permissive, norm."
+        ),
+    ] = "unspecified",
     as_json: Annotated[bool, typer.Option("--json", help="Print the JSON report.")] = False,
     annotate: Annotated[
         Path | None, typer.Option(help="Also write an annotated copy of the video (.mp4).")
@@ -84,15 +98,16 @@ def analyze(
         raise InvalidInput("give either a VIDEO or --landmarks FILE (not both)")
     if annotate is not None and video is None:
         raise InvalidInput("--annotate needs a VIDEO (landmark files carry no pictures)")
-    config, chosen = _detector(exercise), _side(side)
+    config, chosen, who = _detector(exercise), _side(side), _sex(sex)
     if landmarks is not None:
         seq = read_landmarks(landmarks)
         result = run_pipeline(
-            seq.frames, config, exercise=exercise, source=landmarks.name, fps=seq.fps, side=chosen
-        )
+            seq.frames, config, exercise=exercise, source=landmarks.name, fps=seq.fps,
+            side=chosen, sex=who,
+        )  # fmt: skip
     else:
         assert video is not None
-        result = _analyze_video(video, config, exercise, chosen, _workers(workers), annotate)
+        result = _analyze_video(video, config, exercise, chosen, who, _workers(workers), annotate)
     console = Console(highlight=False, soft_wrap=True)
     if as_json:
         console.out(json.dumps(result.report, indent=2))
@@ -105,6 +120,7 @@ def _analyze_video(
     config: DetectorConfig,
     exercise: str,
     side: SideOpt | None,
+    sex: Sex,
     workers: int,
     annotate: Path | None,
 ) -> Analysis:
@@ -115,7 +131,7 @@ def _analyze_video(
         task = bar.add_task("pose", total=info.frames)
         _, frames = video_frames(video, workers=workers, progress=lambda n: bar.advance(task, n))
     result = run_pipeline(
-        frames, config, exercise=exercise, source=video.name, fps=info.fps, side=side,
+        frames, config, exercise=exercise, source=video.name, fps=info.fps, side=side, sex=sex,
         keep=annotate is not None,
     )  # fmt: skip
     if annotate is not None:

@@ -21,6 +21,7 @@ from kneehab.errors import InvalidInput
 from kneehab.motion.signals import BASE_NAMES
 
 View = Literal["front", "side"]
+Sex = Literal["female", "male", "unspecified"]
 
 
 class _Model(BaseModel):
@@ -93,6 +94,9 @@ class FormRule(_Model):
     )
     above: float | None = None
     below: float | None = None
+    # Sex-specific norms for the same bound (RULES §7.3: FPPA women ≤12°, men ≤9°). `above`/`below`
+    # is what applies when the sex is unspecified; the files set it to the more permissive norm.
+    by_sex: dict[Literal["female", "male"], float] = Field(default_factory=dict)
     views: tuple[View, ...] = (
         "front",
         "side",
@@ -112,6 +116,14 @@ class FormRule(_Model):
         if (self.above is None) == (self.below is None):
             raise ValueError("give exactly one of 'above' or 'below'")
         return self
+
+    def for_sex(self, sex: Sex) -> FormRule:
+        """This rule with its bound for `sex` (unchanged when unspecified or no norm is given)."""
+        bound = self.by_sex.get(sex) if sex != "unspecified" else None
+        if bound is None:
+            return self
+        key = "above" if self.above is not None else "below"
+        return self.model_copy(update={key: bound})
 
 
 class Quality(_Model):
@@ -152,6 +164,12 @@ class DetectorConfig(_Model):
     @classmethod
     def _metric_names(cls, v: tuple[str, ...]) -> tuple[str, ...]:
         return tuple(_signal_name(m) for m in v)
+
+    def for_sex(self, sex: Sex) -> DetectorConfig:
+        """The settings for a person of this sex: sex-specific form norms resolved once, up front."""
+        if sex == "unspecified" or not any(r.by_sex for r in self.form):
+            return self
+        return self.model_copy(update={"form": tuple(r.for_sex(sex) for r in self.form)})
 
     @model_validator(mode="after")
     def _something_to_detect(self) -> DetectorConfig:

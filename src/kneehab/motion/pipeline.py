@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kneehab.motion.config import DetectorConfig, FormRule
+from kneehab.motion.config import DetectorConfig, FormRule, Sex
 from kneehab.motion.events import (
     Event,
     FormWarning,
@@ -39,7 +39,11 @@ class Status:
 
 
 class Pipeline:
-    def __init__(self, config: DetectorConfig, *, side: Side | None = None) -> None:
+    def __init__(
+        self, config: DetectorConfig, *, side: Side | None = None, sex: Sex = "unspecified"
+    ) -> None:
+        # Sex-specific form norms (e.g. the FPPA cue, RULES §7.3) are resolved here, once.
+        config = config.for_sex(sex)
         self.config = config
         self._mode = side or config.side
         self._rising = config.reps.rising if config.reps is not None else True
@@ -61,57 +65,89 @@ class Pipeline:
         self._reader = SignalReader(
             names, min_visibility=config.quality.min_visibility, margin=config.quality.margin
         )
-        self._smooth = {
-            n: SignalSmoother(
+        # Signals travel as tuples in `names` order; `_at` maps a name to its place (looked up once).
+        self._names = tuple(names)
+        self._at = {n: i for i, n in enumerate(names)}
+        self._smooth = [
+            SignalSmoother(
                 median_s=sm.median_s,
                 min_cutoff_hz=sm.min_cutoff_hz,
                 beta=sm.beta,
                 max_gap_s=sm.max_gap_s,
             )
-            for n in names
-        }
+            for _ in names
+        ]
+        self._main_at = tuple(self._at[n] for n in self._main)
+        self._leg_at = self._at.get("leg_length")
+        # For each tracked signal: its places and the side each one belongs to.
+        self._track_at = [
+            (b, [(self._at[n], _side_of(n) if len(expand(b)) == 2 else None) for n in expand(b)])
+            for b in self._track
+        ]
         lanes: list[Side | None] = (
             ["left", "right"] if self._mode == "each" and self._sided else [None]
         )
         self._counters = (
             {lane: RepCounter(config.reps) for lane in lanes} if config.reps is not None else {}
         )
+        sig = config.signal
+        self._lanes = [
+            (lane, counter, self._at[f"{sig}_{lane}"] if lane else -1)
+            for lane, counter in self._counters.items()
+        ]
         self._hold = HoldTimer(config.hold) if config.hold is not None else None
+        self._hold_rules = [r for r in config.form if r.at == "hold"]
+        self._peak_rules = [r for r in config.form if r.at == "peak"]
+        self._cooldown = config.cue_cooldown_s
         self._quality = QualityMonitor(config, needed_landmarks(names))
         self._view_now: str | None = None
         self._last_cue = float("-inf")
         self.reps: list[RepCompleted] = []
-        self.status = Status(0.0, None, 0, False, 0.0)
+        self._t = 0.0
+        self._value: float | None = None
+        self._nothing: Snapshot = (None,) * len(names)
+
+    @property
+    def status(self) -> Status:
+        """What a live view shows after the last frame (built on demand, not per frame)."""
+        hold = self._hold
+        holding = hold is not None and hold.holding
+        held = hold.held_s if hold is not None and holding else 0.0
+        return Status(self._t, self._value, len(self.reps), holding, held)
 
     # -- the hot path -------------------------------------------------------------------------
     def push(self, frame: LandmarkFrame) -> list[Event]:
         t = frame.t_s
         raw = self._reader.read(frame)
-        sm: Snapshot = {n: f(t, raw[n]) for n, f in self._smooth.items()}
+        sm: Snapshot = tuple([f(t, r) for f, r in zip(self._smooth, raw, strict=True)])
         value, side = self._combine(sm)
-        track = {b: self._peak_of(b, sm) for b in self._track}
+        track = {b: _peak(sm, places) for b, places in self._track_at}
         events: list[Event] = []
         scale = self._scale(t, sm) if self._scaled else 1.0
         hold = self._hold
         in_band = hold.in_band(value) if hold is not None else False
-        for lane, counter in self._counters.items():
-            v, s = (sm[f"{self.config.signal}_{lane}"], lane) if lane else (value, side)
-            band = hold.in_band(v) if hold is not None and lane else in_band
+        for lane, counter, at in self._lanes:
+            if lane:
+                v: float | None = sm[at]
+                s: Side | None = lane
+                band = hold.in_band(v) if hold is not None else False
+            else:
+                v, s, band = value, side, in_band
             rep = counter.push(t, v, s, in_band=band, track=track, snapshot=sm, scale=scale)
             if rep is not None:
                 events += self._on_rep(rep)
         if hold is not None:
             events += hold.push(t, value)
-            if hold.holding:
-                events += self._form(t, [r for r in self.config.form if r.at == "hold"], sm, side)
-        moving = any(c.in_rep for c in self._counters.values()) or in_band
-        usable = any(raw[n] is not None for n in self._main)
+            if hold.holding and self._hold_rules:
+                events += self._form(t, self._hold_rules, sm, side)
+        moving = in_band or any(c.in_rep for c in self._counters.values())
+        usable = any(raw[i] is not None for i in self._main_at)
         rd = self._reader
-        for q in self._quality.push(frame, rd.rows, rd.pixels, usable, moving):
-            events += self._gate(q)
+        q = self._quality.push(frame, rd.rows, rd.pixels, usable, moving)
+        for w in q:
+            events += self._gate(w)
         self._view_now = self._quality.current_view
-        held = hold.held_s if hold is not None and hold.holding else 0.0
-        self.status = Status(t, value, len(self.reps), bool(hold and hold.holding), held)
+        self._t, self._value = t, value
         return events
 
     def finish(self) -> list[Event]:
@@ -125,8 +161,8 @@ class Pipeline:
     def _combine(self, sm: Snapshot) -> tuple[float | None, Side | None]:
         """The rep/hold signal for this frame and the side it came from."""
         if not self._sided:
-            return sm[self._main[0]], None
-        left, right = sm[self._main[0]], sm[self._main[1]]
+            return sm[self._main_at[0]], None
+        left, right = sm[self._main_at[0]], sm[self._main_at[1]]
         mode = self._mode
         if mode in ("left", "right"):
             return (left, "left") if mode == "left" else (right, "right")
@@ -139,21 +175,16 @@ class Pipeline:
 
     def _scale(self, t: float, sm: Snapshot) -> float:
         """Leg length averaged over ~2 s: steady enough that its jitter does not move thresholds."""
-        leg = sm.get("leg_length")
+        leg = sm[self._leg_at] if self._leg_at is not None else None
         if leg is not None:
-            dt = t - self.status.t_s if self._leg is not None else 0.0
+            dt = t - self._t if self._leg is not None else 0.0
             a = min(1.0, max(dt, 0.0) / 2.0)
             self._leg = leg if self._leg is None else self._leg + a * (leg - self._leg)
         return self._leg if self._leg is not None else float("nan")
 
-    def _peak_of(self, base: str, sm: Snapshot) -> tuple[float, Side | None]:
-        names = expand(base)
-        best: tuple[float, Side | None] = (float("-inf"), None)
-        for n in names:
-            v = sm[n]
-            if v is not None and v > best[0]:
-                best = (v, n.rsplit("_", 1)[1] if len(names) == 2 else None)  # type: ignore[assignment]
-        return best
+    def _get(self, snap: Snapshot, name: str) -> float | None:
+        i = self._at.get(name)
+        return None if i is None else snap[i]
 
     def _on_rep(self, rep: RepResult) -> list[Event]:
         cfg = self.config
@@ -175,7 +206,7 @@ class Pipeline:
                     continue  # FPPA is a frontal-plane measure (RULES §7.1): meaningless side-on
                 names = (f"{m}_{side}",) if sided and side is not None else expand(m)
                 for n in names:
-                    v = snap.get(n)
+                    v = self._get(snap, n)
                     if v is not None:
                         metrics[m if len(names) == 1 else n] = round(v, 1)
         ev = RepCompleted(
@@ -191,9 +222,10 @@ class Pipeline:
         )
         self.reps.append(ev)
         out: list[Event] = [ev]
-        for rule in (r for r in cfg.form if r.at == "peak"):
+        for rule in self._peak_rules:
             key = rule.at_peak_of or "__rep__"
-            snap = rep.peaks.get(key, rep.peaks.get("__rep__", (0.0, None, {})))[2]
+            found = rep.peaks.get(key, rep.peaks.get("__rep__"))
+            snap = found[2] if found is not None else self._nothing
             out += self._form(rep.end_s, [rule], snap, side)
         return out
 
@@ -208,7 +240,7 @@ class Pipeline:
                 names = [f"{rule.signal}_{side}"]
             else:
                 names = list(expand(rule.signal))
-            vals = [(v, n) for n in names if (v := sm.get(n)) is not None]
+            vals = [(v, n) for n in names if (v := self._get(sm, n)) is not None]
             if not vals:
                 continue
             worst = max(vals) if rule.above is not None else min(vals)
@@ -217,7 +249,7 @@ class Pipeline:
             )
             if bad:
                 n = worst[1]
-                s: Side | None = n.rsplit("_", 1)[1] if n.endswith(SIDES) else None  # type: ignore[assignment]
+                s: Side | None = _side_of(n) if n.endswith(SIDES) else None
                 w = FormWarning(
                     t_s=t, code=rule.id, message=rule.message, value=round(worst[0], 1),
                     side=s, rules=rule.rules,
@@ -227,7 +259,21 @@ class Pipeline:
 
     def _gate(self, cue: FormWarning | QualityWarning) -> list[Event]:
         """One cue at a time: nothing new until the cooldown since the last cue has passed."""
-        if cue.t_s - self._last_cue < self.config.cue_cooldown_s:
+        if cue.t_s - self._last_cue < self._cooldown:
             return []
         self._last_cue = cue.t_s
         return [cue]
+
+
+def _side_of(name: str) -> Side:
+    return "left" if name.endswith("_left") else "right"
+
+
+def _peak(sm: Snapshot, places: list[tuple[int, Side | None]]) -> tuple[float, Side | None]:
+    """The largest of a signal's per-side values this frame, and its side."""
+    best: tuple[float, Side | None] = (float("-inf"), None)
+    for i, s in places:
+        v = sm[i]
+        if v is not None and v > best[0]:
+            best = (v, s)
+    return best

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +25,9 @@ from kneehab.errors import InvalidInput, MissingExtra, NotFound
 from kneehab.motion.landmarks import BONES, N_LANDMARKS, FloatArray, LandmarkFrame
 
 INSTALL = "pip install 'kneehab[vision]'"
-PEOPLE_EVERY_S = 2.0  # how often the separate person detector looks for a second person
+PEOPLE_EVERY_S = 4.0  # how often the separate person detector looks for a second person
+PEOPLE_SIZE = 480  # ... on a copy scaled to this longest side (HOG costs ~150 ms a look at 640)
+PREFETCH = 4  # frames decoded ahead on a background thread
 
 
 def _quiet_env() -> None:
@@ -130,6 +134,47 @@ def decode(info: VideoInfo, start: int = 0, stop: int | None = None) -> Iterator
         cap.release()
 
 
+def prefetched(
+    frames: Iterator[tuple[int, Any]], depth: int = PREFETCH
+) -> Iterator[tuple[int, Any]]:
+    """Decode on a background thread while the caller runs the model (OpenCV and mediapipe release
+    the GIL, so decoding uses a spare core when there is one). Stops the thread when abandoned."""
+    q: queue.Queue[tuple[int, Any] | BaseException | None] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: tuple[int, Any] | BaseException | None) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def run() -> None:
+        try:
+            for item in frames:
+                if not put(item):
+                    return
+            put(None)
+        except BaseException as err:  # handed to the consumer, raised there
+            put(err)
+
+    worker = threading.Thread(target=run, name="kneehab-decode", daemon=True)
+    worker.start()
+    try:
+        while True:
+            got = q.get()
+            if got is None:
+                return
+            if isinstance(got, BaseException):
+                raise got
+            yield got
+    finally:
+        stop.set()
+        worker.join(timeout=5)
+
+
 class PoseModel:
     """One tracking BlazePose (a new one per video or segment: it carries state between frames)."""
 
@@ -143,9 +188,14 @@ class PoseModel:
             # (and log) now, while stderr is silenced. A blank frame leaves no tracking state behind.
             self._pose.process(np.zeros((64, 64, 3), dtype=np.uint8))
         self._quiet_calls = 2
+        self._rgb: Any = None  # reused colour-conversion buffer (mediapipe copies what it needs)
 
     def __call__(self, bgr: Any) -> FloatArray | None:
-        rgb = self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB)
+        buf = self._rgb
+        if buf is None or buf.shape != bgr.shape:
+            buf = self._rgb = np.empty_like(bgr)
+        buf.flags.writeable = True
+        rgb = self._cv2.cvtColor(bgr, self._cv2.COLOR_BGR2RGB, dst=buf)
         rgb.flags.writeable = False
         if self._quiet_calls <= 0:
             res = self._pose.process(rgb)
@@ -181,8 +231,9 @@ class PeopleCounter:
 
     def __call__(self, bgr: Any, points: FloatArray | None) -> int:
         h, w = bgr.shape[:2]
-        scale = 640.0 / max(w, h)
-        small = self._cv2.resize(bgr, (round(w * scale), round(h * scale)))
+        scale = PEOPLE_SIZE / max(w, h)
+        size = (round(w * scale), round(h * scale))
+        small = self._cv2.resize(bgr, size, interpolation=self._cv2.INTER_AREA)
         boxes, weights = self._hog.detectMultiScale(
             small, winStride=(8, 8), padding=(8, 8), scale=1.05
         )
@@ -214,7 +265,7 @@ def landmark_frames(
     counter = PeopleCounter() if people else None
     every = max(1, round(PEOPLE_EVERY_S * info.fps))
     with PoseModel() as model:
-        for idx, img in decode(info, start, stop):
+        for idx, img in prefetched(decode(info, start, stop)):
             pts = model(img)
             n = counter(img, pts) if counter is not None and idx % every == 0 else None
             yield LandmarkFrame(idx / info.fps, info.width, info.height, pts, people=n)

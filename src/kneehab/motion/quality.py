@@ -48,11 +48,17 @@ def estimate_view(pix: Sequence[Point]) -> str | None:
         pix[Lm.LEFT_HIP],
         pix[Lm.RIGHT_HIP],
     )
-    trunk = math.dist(midpoint(ls, rs), midpoint(lh, rh))
+    return _view(ls, rs, lh, rh, math.dist(midpoint(ls, rs), midpoint(lh, rh)))
+
+
+def _view(ls: Point, rs: Point, lh: Point, rh: Point, trunk: float) -> str | None:
     if trunk < 1.0:
         return None
     ratio = max(math.dist(ls, rs), 1.4 * math.dist(lh, rh)) / trunk
     return "front" if ratio > 0.5 else "side" if ratio < 0.3 else "oblique"
+
+
+_LS, _RS, _LH, _RH = Lm.LEFT_SHOULDER, Lm.RIGHT_SHOULDER, Lm.LEFT_HIP, Lm.RIGHT_HIP
 
 
 @dataclass
@@ -80,6 +86,8 @@ class QualityMonitor:
         self._prev: tuple[float, float, float, float] | None = None  # t, x, y, trunk
         self._crowded: deque[float] = deque()
         self._last_move: float | None = None
+        self._current: str | None = None  # current_view, updated when the window changes
+        self._idle_after_s = config.quality.idle_after_s
 
     def push(
         self,
@@ -95,12 +103,13 @@ class QualityMonitor:
         if self._last_move is None or moving:
             self._last_move = t
         bad: set[QualityCode] = set()
+        crowded = self._crowded
         if frame.people is not None and frame.people > 1:
             st.people_max = max(st.people_max, frame.people)
-            self._crowded.append(t)
-        while self._crowded and self._crowded[0] < t - 10.0:
-            self._crowded.popleft()
-        if len(self._crowded) >= 2:
+            crowded.append(t)
+        while crowded and crowded[0] < t - 10.0:
+            crowded.popleft()
+        if len(crowded) >= 2:
             bad.add("multiple_people")
         if not rows:
             self._prev = None
@@ -109,51 +118,61 @@ class QualityMonitor:
             st.detected += 1
             st.usable += usable
             needed = [rows[i] for i in self._needed]
-            st.vis_sum += sum(r[3] for r in needed) / len(needed)
+            st.vis_sum += sum([r[3] for r in needed]) / len(needed)
             if not usable:
                 lo, hi = -self._margin, 1.0 + self._margin
                 outside = any(not (lo <= r[0] <= hi and lo <= r[1] <= hi) for r in needed)
                 bad.add("out_of_frame" if outside else "low_confidence")
-            bad |= self._view_and_jumps(t, pix)
-        if t - self._last_move >= self._cfg.quality.idle_after_s and rows:
+            self._view_and_jumps(t, pix, bad)
+        if rows and t - self._last_move >= self._idle_after_s:
             bad.add("no_movement")
-        return self._cues(t, bad)
+        return self._cues(t, bad) if bad or self._bad_since else []
 
-    def _view_and_jumps(self, t: float, p: list[Point]) -> set[QualityCode]:
-        out: set[QualityCode] = set()
-        view = estimate_view(p)
-        seen = self._view_counts
+    def _view_and_jumps(self, t: float, p: list[Point], out: set[QualityCode]) -> None:
+        ls, rs, lh, rh = p[_LS], p[_RS], p[_LH], p[_RH]
+        mid_h = midpoint(lh, rh)
+        trunk = math.dist(midpoint(ls, rs), mid_h)
+        view = _view(ls, rs, lh, rh, trunk)
+        seen, views = self._view_counts, self._views
+        changed = False
         if view is not None:
             self.state.views[view] += 1
-            self._views.append((t, view))
+            views.append((t, view))
             seen[view] += 1
-        while self._views and self._views[0][0] < t - 3.0:
-            seen[self._views.popleft()[1]] -= 1
-        top = self.current_view
-        wrong = top is not None and top in ("front", "side") and top not in self._cfg.views
-        if wrong and top is not None and len(self._views) >= 5 and seen[top] > len(self._views) / 2:
+            changed = True
+        lim = t - 3.0
+        while views and views[0][0] < lim:
+            seen[views.popleft()[1]] -= 1
+            changed = True
+        if changed:
+            self._current = max(seen.items(), key=_count)[0] if views else None
+        top = self._current
+        if (
+            top is not None
+            and top in ("front", "side")
+            and top not in self._cfg.views
+            and len(views) >= 5
+            and seen[top] > len(views) / 2
+        ):
             out.add("wrong_view")
-        mid_h = midpoint(p[Lm.LEFT_HIP], p[Lm.RIGHT_HIP])
-        trunk = math.dist(midpoint(p[Lm.LEFT_SHOULDER], p[Lm.RIGHT_SHOULDER]), mid_h)
         if self._prev is not None and trunk > 1.0:
             pt, px, py, ptr = self._prev
-            jump = math.hypot(mid_h[0] - px, mid_h[1] - py) / max(trunk, ptr)
-            scale = abs(trunk - ptr) / max(trunk, ptr)
+            big = max(trunk, ptr)
+            jump = math.hypot(mid_h[0] - px, mid_h[1] - py) / big
+            scale = abs(trunk - ptr) / big
             if t - pt <= 0.2 and (jump > 0.6 or scale > 0.35):
                 self._jumps.append(t)
         self._prev = (t, float(mid_h[0]), float(mid_h[1]), trunk)
-        while self._jumps and self._jumps[0] < t - 5.0:
-            self._jumps.popleft()
-        if len(self._jumps) >= 2:
+        jumps = self._jumps
+        while jumps and jumps[0] < t - 5.0:
+            jumps.popleft()
+        if len(jumps) >= 2:
             out.add("multiple_people")
-        return out
 
     @property
     def current_view(self) -> str | None:
         """The view seen most in the last few seconds."""
-        if not self._views:
-            return None
-        return max(self._view_counts.items(), key=lambda kv: kv[1])[0]
+        return self._current
 
     def _cues(self, t: float, bad: set[QualityCode]) -> list[QualityWarning]:
         out: list[QualityWarning] = []
@@ -198,3 +217,7 @@ class QualityMonitor:
             "problems": problems,
             "reliable": reliable,
         }
+
+
+def _count(kv: tuple[str, int]) -> int:
+    return kv[1]

@@ -13,7 +13,8 @@ from kneehab.motion.config import Reps
 from kneehab.motion.events import Side
 from kneehab.motion.smoothing import RollingExtreme
 
-Snapshot = dict[str, float | None]
+# Every smoothed signal at one moment, in the pipeline's signal order (immutable, so kept as is).
+Snapshot = tuple[float | None, ...]
 
 
 @dataclass
@@ -121,8 +122,8 @@ class RepCounter:
             return
         cur = rep.peaks.get("__rep__")
         if cur is None or self._sign * (value - cur[0]) > 0:
-            rep.peaks["__rep__"] = (value, side, dict(snapshot))
+            rep.peaks["__rep__"] = (value, side, snapshot)
         for name, (v, sd) in (track or {}).items():
             cur = rep.peaks.get(name)
             if cur is None or v > cur[0]:
-                rep.peaks[name] = (v, sd, dict(snapshot))
+                rep.peaks[name] = (v, sd, snapshot)

@@ -10,11 +10,12 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
 from kneehab.motion import angles
 from kneehab.motion.angles import Point
+from kneehab.motion.landmarks import N_LANDMARKS, LandmarkFrame
 from kneehab.motion.landmarks import Landmark as Lm
-from kneehab.motion.landmarks import LandmarkFrame
 
 SIDES = ("left", "right")
 _SIDE_IDX = {
@@ -22,6 +23,14 @@ _SIDE_IDX = {
     "right": (Lm.RIGHT_SHOULDER, Lm.RIGHT_HIP, Lm.RIGHT_KNEE, Lm.RIGHT_ANKLE),
 }
 _TRUNK = (Lm.LEFT_SHOULDER, Lm.RIGHT_SHOULDER, Lm.LEFT_HIP, Lm.RIGHT_HIP)
+_LS, _RS, _LH, _RH = (int(i) for i in _TRUNK)
+
+
+# How the signal reader computes a signal inline (no call per signal on the hot path):
+# "flex": 180 − the included angle at args[1] (knee and hip flexion); "fppa": signed FPPA of
+# (hip, knee, ankle, other hip); "abd": angle between the trunk line and args[0]→args[1];
+# "fn": call `fn` (the rarer signals).
+Kind = Literal["flex", "fppa", "abd", "fn"]
 
 
 @dataclass(frozen=True)
@@ -29,6 +38,8 @@ class SignalDef:
     needs: tuple[int, ...]
     fn: Callable[[Sequence[Point], Sequence[float]], float]
     unit: str = "deg"
+    kind: Kind = "fn"
+    args: tuple[int, ...] = ()
 
 
 def _other(side: str) -> str:
@@ -52,10 +63,16 @@ def _side_defs(side: str) -> dict[str, SignalDef]:
 
     return {
         f"knee_flexion_{side}": SignalDef(
-            (hip, knee, ank), lambda p, z: angles.knee_flexion(p[hip], p[knee], p[ank])
+            (hip, knee, ank),
+            lambda p, z: angles.knee_flexion(p[hip], p[knee], p[ank]),
+            kind="flex",
+            args=(hip, knee, ank),
         ),
         f"hip_flexion_{side}": SignalDef(
-            (sh, hip, knee), lambda p, z: angles.hip_flexion(p[sh], p[hip], p[knee])
+            (sh, hip, knee),
+            lambda p, z: angles.hip_flexion(p[sh], p[hip], p[knee]),
+            kind="flex",
+            args=(sh, hip, knee),
         ),
         f"hip_abduction_{side}": SignalDef(
             (*_TRUNK, ank),
@@ -65,6 +82,8 @@ def _side_defs(side: str) -> dict[str, SignalDef]:
                 p[hip],
                 p[ank],
             ),
+            kind="abd",
+            args=(hip, ank),
         ),
         f"thigh_abduction_{side}": SignalDef(
             (*_TRUNK, knee),
@@ -74,9 +93,14 @@ def _side_defs(side: str) -> dict[str, SignalDef]:
                 p[hip],
                 p[knee],
             ),
+            kind="abd",
+            args=(hip, knee),
         ),
         f"fppa_{side}": SignalDef(
-            (hip, knee, ank, o_hip), lambda p, z: angles.fppa(p[hip], p[knee], p[ank], p[o_hip])
+            (hip, knee, ank, o_hip),
+            lambda p, z: angles.fppa(p[hip], p[knee], p[ank], p[o_hip]),
+            kind="fppa",
+            args=(hip, knee, ank, o_hip),
         ),
         f"leg_plane_{side}": SignalDef((hip, knee), plane),
         f"hip_hike_{side}": SignalDef(_TRUNK, hike, unit="%"),
@@ -136,42 +160,74 @@ def needed_landmarks(names: Sequence[str]) -> tuple[int, ...]:
 
 
 class SignalReader:
-    """Computes a fixed set of signals per frame. Built once per pipeline; `read` is the hot path."""
+    """Computes a fixed set of signals per frame. Built once per pipeline; `read` is the hot path.
+
+    `read` returns the values as a list in the order of `names` (None: not measurable this frame).
+    The common angles are computed inline with the same float operations as `kneehab.motion.angles`
+    (so the results are bit-identical); for the dozen numbers a frame needs, plain float maths is
+    several times faster than numpy, whose per-call overhead dominates at this size.
+    """
 
     def __init__(self, names: Sequence[str], *, min_visibility: float, margin: float) -> None:
         self.names = tuple(names)
-        self._defs = [(n, SIGNALS[n]) for n in self.names]
+        defs = [SIGNALS[n] for n in self.names]
+        self._plan = [(d.kind, d.args, sum(1 << i for i in d.needs), d.fn) for d in defs]
         self._min_vis = min_visibility
         self._lo, self._hi = -margin, 1.0 + margin
         # Only the landmarks some signal (or the view estimate) needs are converted each frame.
-        self._idx = sorted({*needed_landmarks(self.names), *_TRUNK})
+        self._idx = tuple(sorted({*needed_landmarks(self.names), *_TRUNK}))
+        self._nothing: list[float | None] = [None] * len(self.names)
+        self.rows: list[list[float]] = []  # the last frame's landmarks as plain lists
+        self.pixels: list[Point] = []  # ... and in pixels (only the landmarks in use are filled)
 
-        self.rows: list[
-            list[float]
-        ] = []  # the last frame's landmarks as plain lists (for later stages)
-        self.pixels: list[Point] = []
-
-    def read(self, frame: LandmarkFrame) -> dict[str, float | None]:
+    def read(self, frame: LandmarkFrame) -> list[float | None]:
         if frame.points is None:
             self.rows, self.pixels = [], []
-            return dict.fromkeys(self.names)
+            return self._nothing.copy()
         rows: list[list[float]] = frame.points.tolist()
         w, h = frame.width, frame.height
         lo, hi, mv = self._lo, self._hi, self._min_vis
-        ok = [False] * len(rows)
-        pix: list[Point] = [(0.0, 0.0)] * len(rows)
-        z = [0.0] * len(rows)
+        pix: list[Point] = [(0.0, 0.0)] * N_LANDMARKS
+        z: list[float] = [0.0] * N_LANDMARKS
+        bad = 0  # bit i set: landmark i not usable (unsure or outside the picture)
         for i in self._idx:
             x, y, zz, vis = rows[i]
-            ok[i] = vis >= mv and lo <= x <= hi and lo <= y <= hi
+            if not (vis >= mv and lo <= x <= hi and lo <= y <= hi):
+                bad |= 1 << i
             pix[i] = (x * w, y * h)
             z[i] = zz * w
         self.rows, self.pixels = rows, pix
-        out: dict[str, float | None] = {}
-        for name, d in self._defs:
-            if all(ok[i] for i in d.needs):
-                v = d.fn(pix, z)
-                out[name] = v if math.isfinite(v) else None
+        out: list[float | None] = []
+        acos, hypot, deg, nan, finite = math.acos, math.hypot, math.degrees, math.nan, math.isfinite
+        for kind, a, mask, fn in self._plan:
+            if bad & mask:
+                out.append(None)
+                continue
+            if kind in ("flex", "fppa"):
+                (ax, ay), (bx, by), (cx, cy) = pix[a[0]], pix[a[1]], pix[a[2]]
+                ux, uy, vx, vy = ax - bx, ay - by, cx - bx, cy - by
+                den = hypot(ux, uy) * hypot(vx, vy)
+                if den == 0.0:
+                    v = nan
+                else:
+                    v = 180.0 - deg(acos(max(-1.0, min(1.0, (ux * vx + uy * vy) / den))))
+                    if kind == "fppa":
+                        ox, oy = pix[a[3]]
+                        lx, ly = cx - ax, cy - ay
+                        knee_side = lx * (by - ay) - ly * (bx - ax)
+                        mid_side = lx * (oy - ay) - ly * (ox - ax)
+                        v = v if knee_side * mid_side > 0 else -v
+            elif kind == "abd":
+                (s1x, s1y), (s2x, s2y) = pix[_LS], pix[_RS]
+                (h1x, h1y), (h2x, h2y) = pix[_LH], pix[_RH]
+                (hx, hy), (ex, ey) = pix[a[0]], pix[a[1]]
+                tx = (h1x + h2x) / 2.0 - (s1x + s2x) / 2.0
+                ty = (h1y + h2y) / 2.0 - (s1y + s2y) / 2.0
+                ux, uy = ex - hx, ey - hy
+                # angles.between(trunk, leg), i.e. included(trunk, (0, 0), leg)
+                den = hypot(tx, ty) * hypot(ux, uy)
+                v = nan if den == 0.0 else deg(acos(max(-1.0, min(1.0, (tx * ux + ty * uy) / den))))
             else:
-                out[name] = None
+                v = fn(pix, z)
+            out.append(v if finite(v) else None)
         return out

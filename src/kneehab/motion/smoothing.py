@@ -46,13 +46,34 @@ class OneEuro:
 
 
 class SignalSmoother:
-    """One signal's chain. `__call__(t, raw)` returns the smoothed value, or None after a long gap."""
+    """One signal's chain. `__call__(t, raw)` returns the smoothed value, or None after a long gap.
+
+    The hot path: the one-euro step is inlined (same arithmetic as `OneEuro`, so the same numbers)
+    and the median window keeps times and values in two deques.
+    """
+
+    __slots__ = (
+        "_beta",
+        "_euro",
+        "_last_out",
+        "_last_seen",
+        "_max_gap_s",
+        "_median_s",
+        "_min_cutoff",
+        "_tau_d",
+        "_ts",
+        "_vs",
+    )  # fmt: skip
 
     def __init__(self, *, median_s: float, min_cutoff_hz: float, beta: float, max_gap_s: float):
         self._median_s = median_s
         self._max_gap_s = max_gap_s
-        self._window: deque[tuple[float, float]] = deque()
-        self._euro = OneEuro(min_cutoff_hz, beta)
+        self._ts: deque[float] = deque()
+        self._vs: deque[float] = deque()
+        self._euro = OneEuro(min_cutoff_hz, beta)  # holds the filter state (x, dx, t)
+        self._min_cutoff = min_cutoff_hz
+        self._beta = beta
+        self._tau_d = 1.0 / (2.0 * math.pi * self._euro._d_cutoff)
         self._last_seen: float | None = None
         self._last_out: float | None = None
 
@@ -61,23 +82,39 @@ class SignalSmoother:
             # A short dropout keeps the last value; a long one forgets it so old data is not trusted.
             if self._last_seen is not None and t - self._last_seen <= self._max_gap_s:
                 return self._last_out
-            self._window.clear()
+            self._ts.clear()
+            self._vs.clear()
             self._euro.reset()
             self._last_out = None
             return None
         self._last_seen = t
-        win = self._window
-        win.append((t, raw))
-        while win[0][0] < t - self._median_s:
-            win.popleft()
-        if len(win) == 1:
+        ts, vs = self._ts, self._vs
+        ts.append(t)
+        vs.append(raw)
+        lim = t - self._median_s
+        while ts[0] < lim:
+            ts.popleft()
+            vs.popleft()
+        n = len(vs)
+        if n == 1:
             med = raw
         else:
-            vals = sorted(v for _, v in win)
-            n = len(vals)
+            vals = sorted(vs)
             med = vals[n // 2] if n % 2 else 0.5 * (vals[n // 2 - 1] + vals[n // 2])
-        self._last_out = self._euro(t, med)
-        return self._last_out
+        e = self._euro
+        x = e._x
+        if x is None or t <= e._t:
+            e._x, e._t = med, t
+            self._last_out = med
+            return med
+        dt = t - e._t
+        a_d = 1.0 / (1.0 + self._tau_d / dt)
+        e._dx += a_d * ((med - x) / dt - e._dx)
+        tau = 1.0 / (2.0 * math.pi * (self._min_cutoff + self._beta * abs(e._dx)))
+        x += (1.0 / (1.0 + tau / dt)) * (med - x)
+        e._x, e._t = x, t
+        self._last_out = x
+        return x
 
 
 class RollingExtreme:

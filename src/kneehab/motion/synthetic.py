@@ -56,21 +56,29 @@ def squat_front(depth_deg: float = 80, period: float = 2.5, valgus: bool = False
     return at
 
 
-def step_up_front(step: float = 0.2, period: float = 3.0, lead: str = "alternate") -> Scenario:
-    """Front view: the lead knee bends with the foot on the step, then the body rises by `step` legs."""
+def step_up_front(
+    step: float = 0.2, period: float = 3.0, lead: str = "alternate", valgus_deg: float | None = None
+) -> Scenario:
+    """Front view: the lead knee bends with the foot on the step, then the body rises by `step` legs.
+
+    The bending knee moves out from the hip–ankle line by up to 50°, or with `valgus_deg` in by that
+    much (its FPPA at peak flexion)."""
+    peak = 50.0 if valgus_deg is None else valgus_deg
+    way = 1.0 if valgus_deg is None else -1.0
 
     def at(t: float) -> Joints:
         ph = ((t - 0.5) % period) / period if t >= 0.5 else 0.0
         rep = int((t - 0.5) // period) if t >= 0.5 else 0
         side = ("l" if rep % 2 == 0 else "r") if lead == "alternate" else lead
         rise = step * (THIGH + SHANK) * _wave(ph, 1.0, 0.0) ** 0.5
-        bend = 50.0 * max(0.0, math.sin(math.pi * min(ph / 0.5, 1.0)))
+        bend = peak * max(0.0, math.sin(math.pi * min(ph / 0.5, 1.0)))
         y = 220 - rise
         j: Joints = {"shoulder_l": (350, y - 110), "shoulder_r": (290, y - 110),
                      "hip_l": (340, y), "hip_r": (300, y)}  # fmt: skip
         for s, out in (("l", 1.0), ("r", -1.0)):
             f = bend if s == side else 0.0
-            j[f"knee_{s}"], j[f"ankle_{s}"] = _leg(j[f"hip_{s}"], out * f / 2, -out * f / 2)
+            d = way * out
+            j[f"knee_{s}"], j[f"ankle_{s}"] = _leg(j[f"hip_{s}"], d * f / 2, -d * f / 2)
         return j
 
     return at

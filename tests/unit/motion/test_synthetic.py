@@ -116,3 +116,23 @@ def test_wrong_camera_view_says_what_to_change() -> None:
 def test_nobody_in_view_is_reported() -> None:
     frames = [LandmarkFrame(i / 30, 640, 480, None) for i in range(90)]
     assert "no_person" in codes(analyse("squat", frames))
+
+
+@pytest.mark.parametrize(("sex", "threshold"), [("female", 12), ("male", 9), ("unspecified", 12)])
+def test_fppa_norm_comes_from_the_detector_data_by_sex(sex: str, threshold: float) -> None:
+    # RULES §7.3: women ≤12°, men ≤9°; unspecified takes the women's (more permissive) norm.
+    for ex in ("step-up", "squat", "lunge"):
+        config = parse_detector(default_library().exercises[ex].detector or {})
+        rule = next(r for r in config.for_sex(sex).form if r.id == "knee_valgus")  # type: ignore[arg-type]
+        assert rule.above == threshold
+
+
+@pytest.mark.parametrize(
+    ("sex", "cued"), [("female", False), ("male", True), ("unspecified", False)]
+)
+def test_step_up_valgus_between_the_norms_is_cued_for_men_only(sex: str, cued: bool) -> None:
+    frames = sy.sample(sy.step_up_front(valgus_deg=10.5), duration_s=12.6, fps=30)
+    report = analyse("step-up", frames, sex=sex)
+    assert report["reps_by_side"] == {"left": 2, "right": 2}
+    assert all(9 < r["fppa"] < 12 for r in report["per_rep"])
+    assert ("knee_valgus" in codes(report)) is cued
