@@ -69,13 +69,13 @@ class Option(Frozen):
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     name: str
-    needs: str | None = None  # an intake `access` id (stationary_bike, elliptical, rower, pool); None = home
+    needs: str | None = (
+        None  # an intake `access` id (stationary_bike, elliptical, rower, pool); None = home
+    )
     conditions: tuple[ConditionNote, ...] = ()
 
     def notes_for(self, column: Column, phase: Phase) -> list[ConditionNote]:
-        return [
-            n for n in self.conditions if n.column == column and n.phase in (Phase.ANY, phase)
-        ]
+        return [n for n in self.conditions if n.column == column and n.phase in (Phase.ANY, phase)]
 
 
 class Equipment(Frozen):
@@ -250,9 +250,7 @@ class Exercise(Frozen):
 
     def notes_for(self, column: Column, phase: Phase) -> list[ConditionNote]:
         """The §4.3 notes that apply in this column and phase (an `any` note applies in every phase)."""
-        return [
-            n for n in self.conditions if n.column == column and n.phase in (Phase.ANY, phase)
-        ]
+        return [n for n in self.conditions if n.column == column and n.phase in (Phase.ANY, phase)]
 
 
 class AvoidItem(Frozen):
@@ -293,4 +291,11 @@ class Library(Frozen):
         return self.exercises[exercise_id]
 
 
-NUMERIC_KEYS: tuple[NumericDoseKey, ...] = ("sets", "reps", "hold_s", "load_kg", "step_cm", "minutes")
+NUMERIC_KEYS: tuple[NumericDoseKey, ...] = (
+    "sets",
+    "reps",
+    "hold_s",
+    "load_kg",
+    "step_cm",
+    "minutes",
+)

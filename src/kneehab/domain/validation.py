@@ -31,7 +31,12 @@ def describe_errors(errors: Sequence[Any]) -> list[str]:
         elif kind in ("literal_error", "enum"):
             expected = ctx.get("expected", "")
             text = f"got {err.get('input')!r}; allowed: {expected}"
-        elif kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than") or kind.startswith("int_") or kind.startswith("float_") or kind.startswith("bool_"):
+        elif (
+            kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than")
+            or kind.startswith("int_")
+            or kind.startswith("float_")
+            or kind.startswith("bool_")
+        ):
             text = f"got {err.get('input')!r}; {msg.lower()}"
         else:
             text = msg[0].lower() + msg[1:] if msg else "is not valid"
