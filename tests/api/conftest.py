@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import httpx
 import pytest
@@ -17,6 +17,9 @@ from kneehab.web.app import create_app
 NOW = datetime(2025, 3, 4, 8, 30, tzinfo=timezone(timedelta(hours=1)))
 TODAY: date = NOW.date()
 NO_FLAGS = {f"RF{n:02d}": "no" for n in range(1, 17)}
+# RULES §1.1: the short set asked before each day's session, plus "any new injury?"
+CHECK_IDS = ("RF04", "RF05", "RF06", "RF07", "RF08", "RF10", "RF12", "new_injury")
+CHECK_ALL_NO = {q: "no" for q in CHECK_IDS}
 INTAKE_FORM = {
     "age": "58",
     "knee": "right",
@@ -71,46 +74,7 @@ async def enrol(client: httpx.AsyncClient, **changes: object) -> httpx.Response:
     return await client.post("/start/intake", data={**INTAKE_FORM, **changes})
 
 
-def seed_history(db: Database, library, today: date, days: int = 16) -> int:  # type: ignore[no-untyped-def]
-    """A steady course through the services, back-dated: every scheduled session done in full and
-    easy, a check-in each morning, the last session yesterday and today's check-in still to do."""
-    from kneehab import services
-    from kneehab.demo import DEMO_INTAKE
-    from kneehab.domain.records import CheckIn, Session, SessionEntry
-
-    start = today - timedelta(days=days)
-    at = lambda d, h: datetime(d.year, d.month, d.day, h, tzinfo=UTC)  # noqa: E731
-    pid = services.enroll(db, DEMO_INTAKE, start=start, now=at(start, 9), library=library).person_id
-    for offset in range(days):
-        day = start + timedelta(days=offset)
-        if offset > 0:
-            morning = CheckIn(date=day, morning_pain=3, morning_stiffness=2, avg_pain=3)
-            services.check_in(db, pid, morning, today=day, now=at(day, 8), library=library)
-        entries = []
-        for item in services.today_items(db, pid, today=day, library=library):
-            d, sets = item.dose, item.dose.sets or 1
-            entries.append(
-                SessionEntry(
-                    exercise_id=item.exercise_id,
-                    sets_done=sets,
-                    reps=(d.reps,) * sets if d.reps else None,
-                    hold_s=(d.hold_s,) * sets if d.hold_s else None,
-                    load_kg=d.load_kg,
-                    step_cm=d.step_cm,
-                    minutes=d.minutes,
-                    side="both" if item.per_side else None,
-                    pain_during_max=1,
-                    effort="easy",
-                    rir=3,
-                )
-            )
-        if entries:
-            services.save_session(
-                db,
-                pid,
-                session=Session(date=day, entries=tuple(entries)),
-                now=at(day, 18),
-                today=day,
-                library=library,
-            )
-    return pid
+async def pass_check(client: httpx.AsyncClient) -> None:
+    """Answer today's short safety questions all "no" (the page form), as a person does before a session."""
+    r = await client.post("/today/check", data=CHECK_ALL_NO)
+    assert r.status_code == 303 and r.headers["location"] == "/today", r.text

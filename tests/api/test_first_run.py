@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from markupsafe import escape
 
 from conftest import NO_FLAGS, enrol
 
@@ -72,10 +73,17 @@ async def test_intake_builds_the_program_and_its_json_twin_matches(
     twin = (await client.get("/api/v1/program")).json()
     assert page.status_code == 200
     names = [ex["name"] for s in twin["sections"] for ex in s["exercises"]]
-    assert names and all(n in page.text for n in names)
+    assert names and all(escape(n) in page.text for n in names)
     assert next(s["label"] for s in twin["sections"]) == "Warm-up"
-    assert twin["avoid"] and twin["ice_heat"] and twin["see_professional"]
-    assert "<svg" in page.text and twin["review_notice"] == ""
+    assert [m["url"] for m in twin["more"]] == [
+        "/program/avoid",
+        "/program/equipment",
+        "/program/advice#ice-heat",
+        "/program/advice#see-a-professional",
+    ]
+    # Pictures are files, not inlined: the page only references them.
+    assert "<svg" not in page.text and twin["review_notice"] == ""
+    assert '<img class="figure small" src="/figures/' in page.text
     # A second enrolment is refused: nothing already saved is replaced.
     again = await client.post(
         "/api/v1/enroll",
@@ -146,5 +154,11 @@ async def test_openapi_documents_every_json_twin(client: httpx.AsyncClient) -> N
         "/api/v1/screening",
         "/api/v1/enroll",
         "/api/v1/data",
+        "/api/v1/program/exercises/{exercise_id}",
+        "/api/v1/program/avoid",
+        "/api/v1/program/equipment",
+        "/api/v1/program/advice",
+        "/api/v1/today/check",
+        "/api/v1/outcomes",
     ):
         assert p in paths, p

@@ -8,7 +8,8 @@ import io
 import httpx
 import pytest
 
-from conftest import NOW, TODAY, enrol, seed_history
+from conftest import NOW, TODAY, enrol, pass_check
+from history_seed import seed_history
 from kneehab.store.db import Database
 
 pytestmark = pytest.mark.anyio
@@ -45,6 +46,12 @@ async def test_entry_and_player_state_are_saved_and_come_back(client: httpx.Asyn
     assert (await client.post("/api/v1/today/state", json={"state": state})).status_code == 204
     again = (await client.get("/api/v1/today")).json()
     assert again["saved_state"] == state and again["done"] == 1
+    # RULES §1.1: the page asks today's short safety questions first; the player's state survives them.
+    assert again["check_due"] is True
+    first_visit = await client.get("/today")
+    assert first_visit.status_code == 303 and first_visit.headers["location"] == "/today/check"
+    await pass_check(client)
+    assert (await client.get("/api/v1/today")).json()["saved_state"] == state
     page = await client.get("/today")
     assert "Done: 2 sets · pain 2/10 · easy" in page.text
 
@@ -66,9 +73,15 @@ async def test_bad_entry_is_422_naming_the_field(client: httpx.AsyncClient) -> N
 
 async def test_form_entry_without_javascript(client: httpx.AsyncClient) -> None:
     await enrol(client)
+    await pass_check(client)
     first = (await client.get("/api/v1/today")).json()["plan"]["exercises"][0]["id"]
+    today = await client.get("/today")
+    assert f'href="/today/record/{first}"' in today.text
+    form = await client.get(f"/today/record/{first}")
+    assert form.status_code == 200 and 'name="pain_during_max"' in form.text
     missing = await client.post("/today/entries", data={"exercise_id": first, "sets_done": "2"})
     assert missing.status_code == 422 and "pain_during_max: is required" in missing.text
+    assert 'name="sets_done"' in missing.text and 'value="2"' in missing.text  # answers kept
     ok = await client.post(
         "/today/entries", data={"exercise_id": first, "sets_done": "2", "pain_during_max": "1"}
     )

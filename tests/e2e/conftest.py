@@ -115,13 +115,35 @@ def check_axe(page) -> None:  # type: ignore[no-untyped-def]
     assert not bad, f"{page.url}: " + "; ".join(details)
 
 
+def _whole_page(page, size: dict[str, int], path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The whole page in one picture. The viewport is made as tall as the page first, so sticky parts (the
+    "Stop — it hurts" bar) are drawn in their place with their label, not over the middle of the page."""
+    page.set_viewport_size(size)
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    page.set_viewport_size({"width": size["width"], "height": max(size["height"], height)})
+    page.screenshot(path=str(path))
+
+
 def shoot(page, name: str) -> None:  # type: ignore[no-untyped-def]
     """Full-page screenshots at desktop and phone size (restores the desktop viewport)."""
     SHOTS.mkdir(parents=True, exist_ok=True)
+    _whole_page(page, DESKTOP, SHOTS / f"{name}-desktop.png")
+    _whole_page(page, PHONE, SHOTS / f"{name}-phone.png")
     page.set_viewport_size(DESKTOP)
-    page.screenshot(path=str(SHOTS / f"{name}-desktop.png"), full_page=True)
+
+
+def shoot_phone_view(page, name: str, scroll_to: str = "") -> None:  # type: ignore[no-untyped-def]
+    """What a phone shows (390×844, one screen), for the README, scrolled to `scroll_to` when given;
+    restores the desktop viewport."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
     page.set_viewport_size(PHONE)
-    page.screenshot(path=str(SHOTS / f"{name}-phone.png"), full_page=True)
+    if scroll_to:
+        page.locator(scroll_to).first.evaluate(
+            "e => { e.scrollIntoView(); window.scrollBy(0, -12); }"
+        )
+    else:
+        page.evaluate("() => window.scrollTo(0, 0)")
+    page.screenshot(path=str(SHOTS / f"readme-{name}-phone.png"))
     page.set_viewport_size(DESKTOP)
 
 

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 
-from conftest import Server, visit
+from conftest import PHONE, Server, shoot_phone_view, visit
+from history_seed import seed_history
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
-from kneehab.domain.records import CheckIn, Session, SessionEntry
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 RED_FLAGS = [f"RF{n:02d}" for n in range(1, 17)]
@@ -57,9 +57,34 @@ def test_intake_to_program(server: Server, page) -> None:  # type: ignore[no-unt
     page.get_by_label("A sturdy chair").check()
     page.get_by_role("button", name="Build my program").click()
     page.get_by_role("heading", name="My program", exact=True).wait_for()
-    assert page.get_by_role("heading", name="Moves to avoid for now").is_visible()
-    assert page.locator("article.card svg").count() >= 5
+    assert page.locator("li.ex-card img.figure").count() >= 5
+    assert page.locator("li.ex-card img.figure").first.get_attribute("alt")
     visit(page, "04-program")
+    # One thing per screen: the overview fits in a few phone screens.
+    page.set_viewport_size(PHONE)
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    assert height < 4500, f"the program page is {height} px tall on a phone"
+    shoot_phone_view(page, "program")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    # The week at a glance opens a day on demand.
+    day = page.locator("ul.week details").first
+    day.locator("summary").click()
+    assert day.locator("p").first.is_visible()
+    # Each exercise has its own page; the figure is a loaded image file.
+    page.locator("li.ex-card h3 a").nth(5).click()
+    page.get_by_role("heading", name="Steps", exact=True).wait_for()
+    assert page.evaluate("() => document.querySelector('img.figure').naturalWidth") > 0
+    visit(page, "04b-exercise")
+    page.get_by_role("link", name="Back to my program").first.click()
+    for link, heading, shot in (
+        ("Moves to avoid for now", "Moves to avoid for now", "04c-avoid"),
+        ("Equipment and what to use instead", "Equipment", "04d-equipment"),
+        ("Ice and heat", "Ice, heat and getting help", "04e-advice"),
+    ):
+        page.get_by_role("link", name=link).click()
+        page.get_by_role("heading", name=heading, exact=True).wait_for()
+        visit(page, shot)
+        page.go_back()
 
 
 def _enrol(server: Server, start: date) -> int:
@@ -113,16 +138,40 @@ def test_guided_session_with_close_and_resume(server: Server, context, page) -> 
     today = date.today()
     pid = _enrol(server, today)
     page.goto(server.url + "/today")
+    # RULES §1.1: today's short safety questions come first, on one screen, once a day.
+    page.get_by_role("heading", name="Before today's session").wait_for()
+    visit(page, "05a-before-the-session")
+    for q in ("RF04", "RF05", "RF06", "RF07", "RF08", "RF10", "RF12", "new_injury"):
+        page.locator(f'#q-{q} input[value="no"]').check()
+    page.get_by_role("button", name="Continue to my session").click()
+    page.get_by_role("button", name="Start guided session").wait_for()
+    saved = services.session_check(server.db, pid, day=today)
+    assert saved is not None and saved["cleared"] and not any(saved["answers"].values())
     visit(page, "05-today")
+    page.get_by_role("link", name="Record it").first.click()
+    page.get_by_role("heading", name="Record:").wait_for()
+    visit(page, "05b-record-without-the-player")
+    page.go_back()
     page.get_by_role("button", name="Start guided session").click()
     page.locator("#player").wait_for(state="visible")
+    assert page.evaluate("() => document.querySelector('[data-p=figure] img').naturalWidth") > 0
     visit(page, "06-player")
+    # For the README: the player mid-hold, as a phone shows it.
+    page.locator("[data-p=main]").click()
+    page.wait_for_function(
+        "() => document.querySelector('[data-p=main]').textContent === 'Holding…'"
+    )
+    shoot_phone_view(page, "player", scroll_to="#player")
+    page.wait_for_function(
+        "() => document.querySelector('[data-p=main]').textContent !== 'Holding…'", timeout=15000
+    )
     assert _play_until(page, stop_after_exercises=2) == 2
-    # The person is partway through exercise 3; close the tab and come back.
+    # The person is partway through exercise 3; close the tab and come back (no questions again today).
     before = page.locator("[data-p=name]").inner_text()
     page.close()
     page = context.new_page()
     page.goto(server.url + "/today")
+    assert page.url.endswith("/today")
     assert "2 of" in page.locator("main").inner_text()
     page.get_by_role("button", name="Resume where you left off").click()
     assert page.locator("[data-p=name]").inner_text() == before
@@ -142,48 +191,7 @@ def test_guided_session_with_close_and_resume(server: Server, context, page) -> 
 
 
 def _seed(server: Server, today: date, days: int = 16) -> int:
-    start = today - timedelta(days=days)
-
-    def at(d: date, h: int) -> datetime:
-        return datetime(d.year, d.month, d.day, h, tzinfo=UTC)
-
-    lib = server.library
-    pid = services.enroll(
-        server.db, DEMO_INTAKE, start=start, now=at(start, 9), library=lib
-    ).person_id
-    for offset in range(days):
-        day = start + timedelta(days=offset)
-        if offset > 0:
-            morning = CheckIn(date=day, morning_pain=3, morning_stiffness=2, avg_pain=3)
-            services.check_in(server.db, pid, morning, today=day, now=at(day, 8), library=lib)
-        entries = []
-        for item in services.today_items(server.db, pid, today=day, library=lib):
-            d, sets = item.dose, item.dose.sets or 1
-            entries.append(
-                SessionEntry(
-                    exercise_id=item.exercise_id,
-                    sets_done=sets,
-                    reps=(d.reps,) * sets if d.reps else None,
-                    hold_s=(d.hold_s,) * sets if d.hold_s else None,
-                    load_kg=d.load_kg,
-                    step_cm=d.step_cm,
-                    minutes=d.minutes,
-                    side="both" if item.per_side else None,
-                    pain_during_max=1,
-                    effort="easy",
-                    rir=3,
-                )
-            )
-        if entries:
-            services.save_session(
-                server.db,
-                pid,
-                session=Session(date=day, entries=tuple(entries)),
-                now=at(day, 18),
-                today=day,
-                library=lib,
-            )
-    return pid
+    return seed_history(server.db, server.library, today, days)
 
 
 def test_checkin_shows_progression_with_its_reason(server: Server, page) -> None:  # type: ignore[no-untyped-def]
@@ -200,10 +208,28 @@ def test_checkin_shows_progression_with_its_reason(server: Server, page) -> None
     assert "Pain stayed within your limit" in step_up.inner_text()
     assert "P2" in step_up.inner_text()
     visit(page, "09-what-changed")
+    shoot_phone_view(page, "checkin-changes", scroll_to="article.decision.progress")
     page.get_by_role("link", name="Progress").click()
     page.get_by_role("heading", name="Knee pain", exact=True).wait_for()
     assert page.locator(".chart svg polyline").count() >= 1
     visit(page, "10-progress")
+    page.get_by_role("link", name="Record a test").click()
+    page.get_by_role("heading", name="Tests of how your knee is doing").wait_for()
+    page.get_by_label("Number of stands").fill("70")
+    page.get_by_role("button", name="Save my results").click()
+    page.locator("#problems").wait_for()
+    assert (
+        "chair_stand_30s: chair stands in 30 s must be 0–60"
+        in page.locator("#problems").inner_text()
+    )
+    visit(page, "10b-tests-with-a-mistake")
+    page.get_by_label("Activity 1").fill("Climbing stairs")
+    page.get_by_label("How well, 0 to 10").first.fill("6")
+    page.get_by_label("Number of stands").fill("12")
+    page.get_by_label("Time in seconds").fill("28")
+    page.get_by_role("button", name="Save my results").click()
+    page.get_by_role("heading", name="Chair stands in 30 seconds (higher is better)").wait_for()
+    visit(page, "10c-progress-with-tests")
     page.goto(server.url + "/program")
     visit(page, "11-program-after-weeks")
 

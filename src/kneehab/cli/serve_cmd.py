@@ -6,13 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 
 from kneehab import services
 from kneehab.cli.context import cli_context
 from kneehab.demo import seed_demo
-from kneehab.web.app import create_app
-from kneehab.web.deps import system_clock
 
 
 def register(app: typer.Typer) -> None:
@@ -34,6 +31,12 @@ def serve(
     ] = False,
 ) -> None:
     """Start the kneehab web app (the embedded SQLite database unless KNEEHAB_DATABASE_URL is set)."""
+    # The web stack loads only here, so every other `kneehab` command starts without FastAPI/uvicorn.
+    import uvicorn
+
+    from kneehab.web.app import create_app
+    from kneehab.web.deps import system_clock
+
     settings = cli_context(ctx).settings
     updates: dict[str, object] = {}
     if host is not None:

@@ -12,6 +12,7 @@ from kneehab.library.load import load_library
 from kneehab.store.db import Database, open_database
 from kneehab.web import errors
 from kneehab.web.deps import Clock, WebState, system_clock
+from kneehab.web.figures import Figures
 from kneehab.web.render import STATIC_DIR
 from kneehab.web.routes import ROUTERS
 from kneehab.web.security import SecurityHeaders
@@ -38,11 +39,13 @@ def create_app(
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
+    library = library or load_library()
     app.state.web = WebState(
         settings=settings,
         db=db or open_database(settings.effective_database_url),
-        library=library or load_library(),
+        library=library,
         clock=clock or system_clock,
+        figures=Figures(library),
     )
     errors.install(app)
     app.add_middleware(SecurityHeaders)

@@ -18,6 +18,7 @@ from kneehab.config import Settings
 from kneehab.domain.exercise import Library
 from kneehab.errors import NotFound
 from kneehab.store.db import Database
+from kneehab.web.figures import Figures
 
 Clock = Callable[[], datetime]
 
@@ -33,6 +34,7 @@ class WebState:
     db: Database
     library: Library
     clock: Clock
+    figures: Figures
 
 
 @dataclass(frozen=True)

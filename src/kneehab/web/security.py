@@ -1,4 +1,6 @@
-"""Response headers: nothing is loaded from elsewhere, pages are not framed, health pages are not cached."""
+"""Response headers: nothing is loaded from elsewhere, pages are not framed, health pages are not cached.
+
+Exercise figures (`/figures/…`) hold no personal data and are cached by the browser (see web/figures.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,8 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        is_static = scope["path"].startswith("/static/")
+        # Static files and the content-versioned figures set their own caching; everything else is no-store.
+        is_static = scope["path"].startswith(("/static/", "/figures/"))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

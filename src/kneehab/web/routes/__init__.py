@@ -2,13 +2,26 @@
 
 from fastapi import APIRouter
 
-from kneehab.web.routes import checkin, data, program, progress, rescreen, start, today
+from kneehab.web.routes import (
+    check,
+    checkin,
+    data,
+    figures,
+    outcomes,
+    program,
+    progress,
+    rescreen,
+    start,
+    today,
+)
 
 ROUTERS: tuple[APIRouter, ...] = (
     start.router,
     start.api,
     program.router,
     program.api,
+    check.router,
+    check.api,
     today.router,
     today.api,
     rescreen.router,
@@ -19,4 +32,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     progress.api,
     data.router,
     data.api,
+    outcomes.router,
+    outcomes.api,
+    figures.router,
 )

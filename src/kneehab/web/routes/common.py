@@ -7,9 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from kneehab import services
 from kneehab.domain.course import Course
-from kneehab.domain.exercise import Exercise
 from kneehab.domain.program import Program
-from kneehab.library.figures import render_svg
 from kneehab.web.deps import Now, WebState
 from kneehab.web.errors import ProgramWithheld
 from kneehab.web.render import page
@@ -31,8 +29,3 @@ def require_program(course: Course) -> Program:
 
 def stop_page(request: Request, vm: StopView) -> HTMLResponse:
     return page(request, "stop.html", vm, title=vm.heading, nav=False)
-
-
-def figure_svg(exercise: Exercise) -> str:
-    """The exercise's illustration (an accessible SVG with its own title and description)."""
-    return render_svg(exercise)

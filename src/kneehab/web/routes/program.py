@@ -1,30 +1,61 @@
-"""My program: the page and its JSON twin."""
+"""My program: a short overview, a page per exercise, and short pages for avoid / equipment / advice.
+
+Each page has its JSON twin under /api/v1/program, built from the same view-model.
+"""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from kneehab.domain.course import Course
+from kneehab.domain.program import Program
+from kneehab.errors import NotFound
 from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.render import page
-from kneehab.web.routes.common import figure_svg, load_course, require_program
+from kneehab.web.routes.common import load_course, require_program
 from kneehab.web.viewmodels.common import banner
-from kneehab.web.viewmodels.program import ProgramView, program_view
+from kneehab.web.viewmodels.program import (
+    AdviceView,
+    AvoidView,
+    EquipmentView,
+    ExerciseView,
+    ProgramView,
+    advice_view,
+    avoid_view,
+    equipment_view,
+    exercise_view,
+    program_view,
+)
 
 router = APIRouter()
 api = APIRouter(prefix="/api/v1", tags=["program"])
 
 
-def build(state: State, person: int, clock: Clocked) -> ProgramView:
+def _program(state: State, person: int, clock: Clocked) -> tuple[Course, Program]:
     course = load_course(state, person, clock)
-    program = require_program(course)
+    return course, require_program(course)
+
+
+def build(state: State, person: int, clock: Clocked) -> ProgramView:
+    course, program = _program(state, person, clock)
     return program_view(
         program,
         course.triage,
         state.library,
         today=clock.today,
-        figure=figure_svg,
+        figure=state.figures.url,
         banner=banner(course.escalation),
+    )
+
+
+def build_exercise(state: State, person: int, clock: Clocked, exercise_id: str) -> ExerciseView:
+    course, program = _program(state, person, clock)
+    item = program.item(exercise_id)
+    if item is None:
+        raise NotFound(f"exercise_id: '{exercise_id}' is not in your program")
+    return exercise_view(
+        item, state.library, program, figure=state.figures.url, banner=banner(course.escalation)
     )
 
 
@@ -33,6 +64,60 @@ def program_page(request: Request, state: State, person: Person, clock: Clocked)
     return page(request, "program.html", build(state, person, clock), title="My program")
 
 
-@api.get("/program", response_model=ProgramView, summary="My program (this week, every exercise)")
+@api.get(
+    "/program", response_model=ProgramView, summary="My program (the week, one card per exercise)"
+)
 def program_api(state: State, person: Person, clock: Clocked) -> ProgramView:
     return build(state, person, clock)
+
+
+@router.get(
+    "/program/exercises/{exercise_id}", response_class=HTMLResponse, include_in_schema=False
+)
+def exercise_page(
+    exercise_id: str, request: Request, state: State, person: Person, clock: Clocked
+) -> HTMLResponse:
+    vm = build_exercise(state, person, clock, exercise_id)
+    return page(request, "exercise.html", vm, title=vm.name)
+
+
+@api.get(
+    "/program/exercises/{exercise_id}",
+    response_model=ExerciseView,
+    summary="One exercise: steps, cues, mistakes, dose, why, equipment, progressions",
+)
+def exercise_api(exercise_id: str, state: State, person: Person, clock: Clocked) -> ExerciseView:
+    return build_exercise(state, person, clock, exercise_id)
+
+
+@router.get("/program/avoid", response_class=HTMLResponse, include_in_schema=False)
+def avoid_page(request: Request, state: State, person: Person, clock: Clocked) -> HTMLResponse:
+    vm = avoid_view(_program(state, person, clock)[1])
+    return page(request, "program_avoid.html", vm, title="Moves to avoid for now")
+
+
+@api.get("/program/avoid", response_model=AvoidView, summary="Moves to avoid, left out, for later")
+def avoid_api(state: State, person: Person, clock: Clocked) -> AvoidView:
+    return avoid_view(_program(state, person, clock)[1])
+
+
+@router.get("/program/equipment", response_class=HTMLResponse, include_in_schema=False)
+def equipment_page(request: Request, state: State, person: Person, clock: Clocked) -> HTMLResponse:
+    vm = equipment_view(_program(state, person, clock)[1])
+    return page(request, "program_equipment.html", vm, title="Equipment")
+
+
+@api.get("/program/equipment", response_model=EquipmentView, summary="Equipment and substitutes")
+def equipment_api(state: State, person: Person, clock: Clocked) -> EquipmentView:
+    return equipment_view(_program(state, person, clock)[1])
+
+
+@router.get("/program/advice", response_class=HTMLResponse, include_in_schema=False)
+def advice_page(request: Request, state: State, person: Person, clock: Clocked) -> HTMLResponse:
+    vm = advice_view(_program(state, person, clock)[1])
+    return page(request, "program_advice.html", vm, title="Ice, heat and getting help")
+
+
+@api.get("/program/advice", response_model=AdviceView, summary="Ice and heat; when to get help")
+def advice_api(state: State, person: Person, clock: Clocked) -> AdviceView:
+    return advice_view(_program(state, person, clock)[1])

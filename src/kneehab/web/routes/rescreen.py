@@ -64,6 +64,9 @@ def _run(
         state.db, person, flags=flags, cold_foot=cold, chest_symptoms=chest, now=clock.now
     )
     stop = stop_view(triage)
+    if stop is None:
+        # The full set answered after a yes to today's short questions: the session may go ahead.
+        services.clear_session_check(state.db, person, day=clock.today, now=clock.now)
     return RescreenResult(
         level=triage.level.value, stop=stop, result=None if stop else _clear(triage.level.value)
     )

@@ -12,18 +12,20 @@ from kneehab import services
 from kneehab.domain.program import ProgramItem
 from kneehab.domain.records import SessionEntry, Symptom
 from kneehab.domain.types import PainScore
-from kneehab.errors import InvalidInput
+from kneehab.errors import InvalidInput, NotFound
 from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.errors import FormError, invalid
 from kneehab.web.render import page
-from kneehab.web.routes.common import figure_svg, load_course, require_program
+from kneehab.web.routes.common import load_course, require_program
 from kneehab.web.routes.forms import kept_values, many, present, read_form, text, ticked
 from kneehab.web.viewmodels.common import banner
 from kneehab.web.viewmodels.start import StopView, stop_view
 from kneehab.web.viewmodels.today import (
+    RecordView,
     StopFormView,
     StopResultView,
     TodayView,
+    record_view,
     stop_form_view,
     stop_result,
     today_view,
@@ -44,15 +46,17 @@ def build(state: State, person: int, clock: Clocked) -> TodayView:
         if r.day == clock.today
     }
     saved = services.load_player_state(state.db, person, day=clock.today)
+    check = saved.pop(services.SESSION_CHECK_KEY, None) if saved else None
     return today_view(
         program,
         state.library,
         today=clock.today,
         entries=done,
-        saved_state=saved,
+        saved_state=saved or None,
         time_scale=state.settings.time_scale,
-        figure=figure_svg,
+        figure=state.figures.url,
         banner=banner(course.escalation),
+        check_due=check is None or not check.get("cleared", False),
     )
 
 
@@ -66,13 +70,39 @@ def _item(state: State, person: int, clock: Clocked, exercise_id: str) -> Progra
 
 
 @router.get("/today", response_class=HTMLResponse, include_in_schema=False)
-def today_page(request: Request, state: State, person: Person, clock: Clocked) -> HTMLResponse:
-    return page(request, "today.html", build(state, person, clock), title="Today")
+def today_page(request: Request, state: State, person: Person, clock: Clocked) -> Response:
+    vm = build(state, person, clock)
+    if vm.check_due:
+        # RULES §1.1: the short safety questions first, once a day; after a yes, the full set.
+        answered = services.session_check(state.db, person, day=clock.today) is not None
+        return RedirectResponse("/rescreen" if answered else vm.check_url, status_code=303)
+    return page(request, "today.html", vm, title="Today")
 
 
 @api.get("", response_model=TodayView, summary="Today's session (player plan and saved state)")
 def today_api(state: State, person: Person, clock: Clocked) -> TodayView:
     return build(state, person, clock)
+
+
+def _record_vm(
+    state: State,
+    person: int,
+    clock: Clocked,
+    exercise_id: str,
+    values: dict[str, Any] | None = None,
+) -> RecordView:
+    vm = record_view(build(state, person, clock), exercise_id, values)
+    if vm is None:
+        raise NotFound(f"exercise_id: '{exercise_id}' is not in today's session")
+    return vm
+
+
+@router.get("/today/record/{exercise_id}", response_class=HTMLResponse, include_in_schema=False)
+def record_page(
+    exercise_id: str, request: Request, state: State, person: Person, clock: Clocked
+) -> HTMLResponse:
+    vm = _record_vm(state, person, clock, exercise_id)
+    return page(request, "today_record.html", vm, title=f"Record: {vm.item.card.name}")
 
 
 class EntrySaved(BaseModel):
@@ -132,16 +162,17 @@ def _entry_from_form(item: ProgramItem, form: dict[str, Any]) -> dict[str, Any]:
 async def entry_form(request: Request, state: State, person: Person, clock: Clocked) -> Response:
     form = await read_form(request)
     item = _item(state, person, clock, text(form, "exercise_id"))
+    values = kept_values(form)
     try:
-        entry = SessionEntry.model_validate(present(_entry_from_form(item, kept_values(form))))
+        entry = SessionEntry.model_validate(present(_entry_from_form(item, values)))
     except ValidationError as err:
         bad = invalid(err, prefix=f"{item.name}: ")
         raise FormError(
             str(bad),
             problems=bad.problems,
-            template="today.html",
-            vm=build(state, person, clock),
-            title="Today",
+            template="today_record.html",
+            vm=_record_vm(state, person, clock, item.exercise_id, values),
+            title=f"Record: {item.name}",
         ) from None
     saved = _save(state, person, clock, entry)
     if saved.next_url:
@@ -164,7 +195,9 @@ async def state_api(request: Request, state: State, person: Person, clock: Clock
         body = PlayerState.model_validate_json(raw)
     except ValidationError as err:
         raise invalid(err) from None
-    services.save_player_state(state.db, person, day=clock.today, state=body.state, now=clock.now)
+    services.save_player_position(
+        state.db, person, day=clock.today, state=body.state, now=clock.now
+    )
     return Response(status_code=204)
 
 

@@ -1,4 +1,5 @@
-"""My program: this week by day, each exercise with its picture, steps, dose and reasons, what to avoid."""
+"""My program, one thing per screen: a short overview (pain limit, the week at a glance, one card per exercise),
+a page per exercise, and short pages for the moves to avoid, the equipment, and ice/heat and when to get help."""
 
 from __future__ import annotations
 
@@ -7,57 +8,113 @@ from datetime import date, timedelta
 
 from pydantic import BaseModel
 
-from kneehab.domain.exercise import Exercise, Library
+from kneehab.domain.exercise import Code, Exercise, Library
 from kneehab.domain.program import WEEKDAYS, ItemStatus, Program, ProgramItem, Triage
 from kneehab.domain.types import BLOCK_ORDER, Level
-from kneehab.web.viewmodels.common import BLOCK_LABELS, Banner, day_label, dose_text
+from kneehab.web.viewmodels.common import BLOCK_LABELS, Banner, day_label, dose_text, short_day
 
-FigureFn = Callable[[Exercise], str]
+FigureFn = Callable[[Exercise], str]  # the figure's (cacheable) URL
 
 STATUS_LABELS: dict[ItemStatus, str] = {
     ItemStatus.ACTIVE: "",
     ItemStatus.PAUSED: "Paused until a clinician reviews it",
     ItemStatus.STOPPED: "Stopped today — answer the safety questions again before continuing",
 }
+CONDITION_CHANGES: dict[Code, str] = {
+    Code.EMPHASISE: "This exercise is especially useful for your kind of knee pain.",
+    Code.OK: "No change is needed for your kind of knee pain.",
+    Code.MODIFY: "",  # the item's own modification text says what to do differently
+    Code.AVOID: "",
+}
+_DAY_NAMES = {"mon": "Mon", "tue": "Tue", "wed": "Wed", "thu": "Thu", "fri": "Fri"}
+_DAY_NAMES |= {"sat": "Sat", "sun": "Sun"}
+
+
+def exercise_url(exercise_id: str) -> str:
+    return f"/program/exercises/{exercise_id}"
+
+
+def first_sentence(text: str) -> str:
+    """The first sentence of a reason (cards show one line; the exercise page shows all of it)."""
+    text = text.strip()
+    for end in (". ", "! ", "? "):
+        cut = text.find(end)
+        if cut != -1:
+            text = text[: cut + 1]
+            break
+    return text
+
+
+def figure_alt(ex: Exercise) -> str:
+    caption = ex.figure.caption.strip().rstrip(".")
+    return (
+        f"{ex.name}, drawn step by step: {caption}."
+        if caption
+        else f"{ex.name}, drawn step by step."
+    )
 
 
 class EquipmentLine(BaseModel):
     name: str
     use: str
     have: bool
+    substitute: str = ""
 
 
 class ExerciseCard(BaseModel):
+    """What a list shows about one exercise: enough to recognise it, with a link to the rest."""
+
     id: str
     name: str
     block: str
     block_label: str
-    summary: str
-    figure_svg: str
-    figure_caption: str
-    start_position: str
-    steps: list[str]
-    cues: list[str]
-    key_cue: str
-    mistakes: list[str]
-    stop_rules: list[str]
+    figure_url: str
+    figure_alt: str
     dose: str
-    tempo: str
-    why: str
+    why_line: str
+    key_cue: str
     modification: str
-    options: list[str]
-    equipment: list[EquipmentLine]
     status: str
     status_label: str
     days: str
-    rules: list[str]
+    url: str
+
+
+def exercise_card(
+    item: ProgramItem, library: Library, program: Program, figure: FigureFn
+) -> ExerciseCard:
+    ex = library.get(item.exercise_id)
+    return ExerciseCard(
+        id=item.exercise_id,
+        name=item.name,
+        block=item.block.value,
+        block_label=BLOCK_LABELS[item.block],
+        figure_url=figure(ex),
+        figure_alt=figure_alt(ex),
+        dose=dose_text(item.dose, per_side=item.per_side),
+        why_line=first_sentence(item.why),
+        key_cue=ex.cues[0] if ex.cues else ex.summary,
+        modification=item.modification,
+        status=item.status.value,
+        status_label=STATUS_LABELS[item.status],
+        days=", ".join(_DAY_NAMES[d] for d in WEEKDAYS if d in item.days),
+        url=exercise_url(item.exercise_id),
+    )
+
+
+class DayBlock(BaseModel):
+    label: str
+    exercises: list[str]
 
 
 class Day(BaseModel):
     date: date
     label: str
+    short: str  # "Tue 4 Mar"
     today: bool
-    exercises: list[str]
+    count: int
+    summary: str  # "Warm-up, Strength, Cool-down · 9 exercises" or "Rest day"
+    blocks: list[DayBlock]
 
 
 class Section(BaseModel):
@@ -66,10 +123,10 @@ class Section(BaseModel):
     exercises: list[ExerciseCard]
 
 
-class Titled(BaseModel):
-    name: str
-    why: str
-    examples: list[str] = []
+class Link(BaseModel):
+    label: str
+    url: str
+    hint: str
 
 
 class ProgramView(BaseModel):
@@ -82,69 +139,7 @@ class ProgramView(BaseModel):
     pain_limit: str
     week: list[Day]
     sections: list[Section]
-    equipment: list[EquipmentLine]
-    avoid: list[Titled]
-    later: list[Titled]
-    left_out: list[Titled]
-    ice_heat: str
-    see_professional: str
-    start_small: str
-
-
-_DAY_NAMES = {
-    "mon": "Mon",
-    "tue": "Tue",
-    "wed": "Wed",
-    "thu": "Thu",
-    "fri": "Fri",
-    "sat": "Sat",
-    "sun": "Sun",
-}
-
-
-def _equipment(ex: Exercise, library: Library, program: Program) -> list[EquipmentLine]:
-    needs = {e.id: e for e in program.equipment}
-    out = []
-    for eq in ex.equipment:
-        need = needs.get(eq.id)
-        info = library.equipment.get(eq.id)
-        name = info.name if info else eq.id
-        use = need.use if need else name
-        what = f"{use} — {eq.use}" if eq.use else use
-        out.append(EquipmentLine(name=name, use=what, have=bool(need and need.have)))
-    return out
-
-
-def exercise_card(
-    item: ProgramItem, library: Library, program: Program, figure: FigureFn
-) -> ExerciseCard:
-    ex = library.get(item.exercise_id)
-    days = ", ".join(_DAY_NAMES[d] for d in WEEKDAYS if d in item.days)
-    return ExerciseCard(
-        id=item.exercise_id,
-        name=item.name,
-        block=item.block.value,
-        block_label=BLOCK_LABELS[item.block],
-        summary=ex.summary,
-        figure_svg=figure(ex),
-        figure_caption=ex.figure.caption,
-        start_position=ex.start_position,
-        steps=list(ex.steps),
-        cues=list(ex.cues),
-        key_cue=ex.cues[0] if ex.cues else ex.summary,
-        mistakes=list(ex.mistakes),
-        stop_rules=list(ex.stop_rules),
-        dose=dose_text(item.dose, per_side=item.per_side),
-        tempo=item.tempo,
-        why=item.why,
-        modification=item.modification,
-        options=list(item.options),
-        equipment=_equipment(ex, library, program),
-        status=item.status.value,
-        status_label=STATUS_LABELS[item.status],
-        days=days,
-        rules=list(item.rules),
-    )
+    more: list[Link]  # the avoid list, equipment, ice/heat and when to see a professional
 
 
 def _week(program: Program, today: date) -> list[Day]:
@@ -152,9 +147,55 @@ def _week(program: Program, today: date) -> list[Day]:
     out = []
     for offset in range(7):
         day = monday + timedelta(days=offset)
-        names = [] if day < program.start else [i.name for i in program.items_on(day)]
-        out.append(Day(date=day, label=day_label(day), today=day == today, exercises=names))
+        items = [] if day < program.start else program.items_on(day)
+        blocks = [
+            DayBlock(label=BLOCK_LABELS[b], exercises=[i.name for i in items if i.block == b])
+            for b in BLOCK_ORDER
+            if any(i.block == b for i in items)
+        ]
+        n = len(items)
+        summary = (
+            f"{', '.join(b.label for b in blocks)} · {n} exercise{'s' if n != 1 else ''}"
+            if n
+            else "Rest day"
+        )
+        out.append(
+            Day(
+                date=day,
+                label=day_label(day),
+                short=short_day(day),
+                today=day == today,
+                count=n,
+                summary=summary,
+                blocks=blocks,
+            )
+        )
     return out
+
+
+def _more(program: Program) -> list[Link]:
+    return [
+        Link(
+            label="Moves to avoid for now",
+            url="/program/avoid",
+            hint=f"{len(program.avoid)} kinds of movement, and why",
+        ),
+        Link(
+            label="Equipment and what to use instead",
+            url="/program/equipment",
+            hint="Household things that work just as well",
+        ),
+        Link(
+            label="Ice and heat",
+            url="/program/advice#ice-heat",
+            hint="What eases the knee; how to start small",
+        ),
+        Link(
+            label="When to see a professional",
+            url="/program/advice#see-a-professional",
+            hint="Signs that need a clinician",
+        ),
+    ]
 
 
 def program_view(
@@ -187,11 +228,179 @@ def program_view(
         ),
         week=_week(program, today),
         sections=sections,
-        equipment=[EquipmentLine(name=e.name, use=e.use, have=e.have) for e in program.equipment],
-        avoid=[Titled(name=a.name, why=a.why, examples=list(a.examples)) for a in program.avoid],
-        later=[Titled(name=o.name, why=o.why) for o in program.later_options],
-        left_out=[Titled(name=o.name, why=o.why) for o in program.left_out],
+        more=_more(program),
+    )
+
+
+# ---- one exercise --------------------------------------------------------------------------
+
+
+class ExerciseView(BaseModel):
+    """Everything about one exercise of the person's program."""
+
+    banner: Banner | None
+    id: str
+    name: str
+    block_label: str
+    status_label: str
+    figure_url: str
+    figure_alt: str
+    figure_caption: str
+    summary: str
+    dose: str
+    days: str
+    tempo: str
+    start_position: str
+    steps: list[str]
+    cues: list[str]
+    mistakes: list[str]
+    stop_rules: list[str]
+    why: str
+    rules: list[str]
+    condition_change: str  # what differs for the person's condition (RULES §4.3)
+    options: list[str]
+    equipment: list[EquipmentLine]
+    progressions: list[str]  # the steps still ahead, easiest first
+    back_url: str = "/program"
+
+
+def _equipment(ex: Exercise, library: Library, program: Program) -> list[EquipmentLine]:
+    needs = {e.id: e for e in program.equipment}
+    out = []
+    for eq in ex.equipment:
+        need = needs.get(eq.id)
+        info = library.equipment.get(eq.id)
+        name = info.name if info else eq.id
+        use = need.use if need else name
+        what = f"{use} — {eq.use}" if eq.use else use
+        out.append(
+            EquipmentLine(
+                name=name,
+                use=what,
+                have=bool(need and need.have),
+                substitute=info.substitute if info else "",
+            )
+        )
+    return out
+
+
+def _ahead(ex: Exercise, item: ProgramItem, library: Library) -> list[str]:
+    """Progression rungs not yet reached at the current dose (a variant rung names its exercise)."""
+    out = []
+    for rung in ex.progression:
+        if rung.change == "variant":
+            target = library.exercises.get(rung.to or "")
+            out.append(f"{rung.note} ({target.name})" if target else rung.note)
+            continue
+        now = item.dose.get(rung.change)
+        if rung.until is None or now is None or float(now) < rung.until:
+            out.append(rung.note)
+    return out
+
+
+def exercise_view(
+    item: ProgramItem,
+    library: Library,
+    program: Program,
+    *,
+    figure: FigureFn,
+    banner: Banner | None = None,
+) -> ExerciseView:
+    ex = library.get(item.exercise_id)
+    card = exercise_card(item, library, program, figure)
+    change = item.modification or CONDITION_CHANGES[item.code]
+    return ExerciseView(
+        banner=banner,
+        id=item.exercise_id,
+        name=item.name,
+        block_label=card.block_label,
+        status_label=card.status_label,
+        figure_url=card.figure_url,
+        figure_alt=card.figure_alt,
+        figure_caption=ex.figure.caption,
+        summary=ex.summary,
+        dose=card.dose,
+        days=card.days,
+        tempo=item.tempo,
+        start_position=ex.start_position,
+        steps=list(ex.steps),
+        cues=list(ex.cues),
+        mistakes=list(ex.mistakes),
+        stop_rules=list(ex.stop_rules),
+        why=item.why,
+        rules=list(item.rules),
+        condition_change=change,
+        options=list(item.options),
+        equipment=_equipment(ex, library, program),
+        progressions=_ahead(ex, item, library),
+    )
+
+
+# ---- the short pages reached from My program -----------------------------------------------
+
+
+class Titled(BaseModel):
+    name: str
+    why: str
+    examples: list[str] = []
+    rules: list[str] = []
+
+
+class AvoidView(BaseModel):
+    avoid: list[Titled]
+    left_out: list[Titled]
+    later: list[Titled]
+    back_url: str = "/program"
+
+
+def avoid_view(program: Program) -> AvoidView:
+    return AvoidView(
+        avoid=[
+            Titled(name=a.name, why=a.why, examples=list(a.examples), rules=list(a.rules))
+            for a in program.avoid
+        ],
+        left_out=[Titled(name=o.name, why=o.why, rules=list(o.rules)) for o in program.left_out],
+        later=[Titled(name=o.name, why=o.why, rules=list(o.rules)) for o in program.later_options],
+    )
+
+
+class NeededItem(BaseModel):
+    name: str
+    have: bool
+    use: str  # what to use: the item itself, or the household substitute (RULES D-5, C-15)
+    needed_by: list[str]  # exercise names
+
+
+class EquipmentView(BaseModel):
+    items: list[NeededItem]
+    back_url: str = "/program"
+
+
+def equipment_view(program: Program) -> EquipmentView:
+    names = {i.exercise_id: i.name for i in program.items}
+    return EquipmentView(
+        items=[
+            NeededItem(
+                name=e.name,
+                have=e.have,
+                use=e.use,
+                needed_by=[names.get(x, x) for x in e.needed_by],
+            )
+            for e in program.equipment
+        ]
+    )
+
+
+class AdviceView(BaseModel):
+    ice_heat: str
+    start_small: str
+    see_professional: str
+    back_url: str = "/program"
+
+
+def advice_view(program: Program) -> AdviceView:
+    return AdviceView(
         ice_heat=program.ice_heat,
-        see_professional=program.see_professional,
         start_small=program.start_small,
+        see_professional=program.see_professional,
     )

@@ -11,6 +11,7 @@ from kneehab.domain.program import Program
 from kneehab.domain.records import CheckIn, OutcomeRecord
 from kneehab.web.viewmodels.charts import pain_chart
 from kneehab.web.viewmodels.common import Banner, dose_text, short_day
+from kneehab.web.viewmodels.outcomes import OutcomeSummary, outcome_summaries
 
 WINDOW_DAYS = 28
 MEASURES: dict[str, tuple[str, str]] = {
@@ -65,6 +66,8 @@ class ProgressView(BaseModel):
     adherence: str
     doses: list[DoseHistory]
     outcomes: list[OutcomeRow]
+    outcome_changes: list[OutcomeSummary]  # each measure, first → latest, against its MDC / MCID
+    outcomes_url: str = "/outcomes"
 
 
 def _window(today: date) -> list[date]:
@@ -186,4 +189,5 @@ def progress_view(
         adherence=adherence,
         doses=_doses(versions, library),
         outcomes=[_outcome(o) for o in sorted(outcomes, key=lambda o: o.date)],
+        outcome_changes=outcome_summaries(outcomes, until=today),
     )

@@ -36,6 +36,8 @@ class StartView(BaseModel):
     intro: str
     questions: list[Question]
     action: str = "/start"
+    heading: str = "Safety questions"
+    button: str = "Continue"
 
 
 def start_view(answers: dict[str, str] | None = None) -> StartView:

@@ -37,6 +37,7 @@ class PlayerExercise(BaseModel):
     minutes: int | None
     rest_s: int
     sides: list[str]
+    figure_url: str
 
 
 class PlayerPlan(BaseModel):
@@ -80,9 +81,11 @@ class TodayView(BaseModel):
     time_scale: float
     pain_scale: list[PainOption]
     efforts: list[Choice]
+    check_due: bool  # RULES §1.1: today's short safety questions come before the session
+    check_url: str = "/today/check"
 
 
-def player_exercise(item: ProgramItem, cue: str) -> PlayerExercise:
+def player_exercise(item: ProgramItem, cue: str, figure_url: str) -> PlayerExercise:
     d = item.dose
     return PlayerExercise(
         id=item.exercise_id,
@@ -95,6 +98,7 @@ def player_exercise(item: ProgramItem, cue: str) -> PlayerExercise:
         minutes=d.minutes,
         rest_s=item.rest_s,
         sides=list(item.sides),
+        figure_url=figure_url,
     )
 
 
@@ -123,6 +127,7 @@ def today_view(
     time_scale: float,
     figure: FigureFn,
     banner: Banner | None,
+    check_due: bool = False,
 ) -> TodayView:
     items = ordered(program.items_on(today))
     sections: list[TodaySection] = []
@@ -143,7 +148,7 @@ def today_view(
                     sets=item.dose.sets or 1,
                 )
             )
-            player.append(player_exercise(item, card.key_cue))
+            player.append(player_exercise(item, card.key_cue, card.figure_url))
         sections.append(TodaySection(label=BLOCK_LABELS[block], items=rows))
     signature = f"{today.isoformat()}:" + ",".join(
         f"{p.id}/{p.sets}/{p.reps}/{p.hold_s}/{p.minutes}" for p in player
@@ -170,6 +175,34 @@ def today_view(
         time_scale=time_scale,
         pain_scale=pain_scale(),
         efforts=EFFORT_CHOICES,
+        check_due=check_due and bool(items),
+    )
+
+
+class RecordView(BaseModel):
+    """Without JavaScript: one exercise's record form on its own screen."""
+
+    day_label: str
+    item: TodayItem
+    pain_scale: list[PainOption]
+    efforts: list[Choice]
+    values: dict[str, Any]
+    action: str = "/today/entries"
+    back_url: str = "/today"
+
+
+def record_view(
+    vm: TodayView, exercise_id: str, values: dict[str, Any] | None = None
+) -> RecordView | None:
+    item = next((i for s in vm.sections for i in s.items if i.card.id == exercise_id), None)
+    if item is None:
+        return None
+    return RecordView(
+        day_label=vm.day_label,
+        item=item,
+        pain_scale=vm.pain_scale,
+        efforts=vm.efforts,
+        values=values or {},
     )
 
 

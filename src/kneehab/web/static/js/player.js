@@ -120,17 +120,14 @@ class Player {
     this.el.block.textContent = ex.block_label;
     this.el.name.textContent = ex.name;
     this.el.cue.textContent = ex.cue;
-    const fig = document.getElementById(`figure-${ex.id}`);
     this.el.figure.replaceChildren();
-    if (fig) {
-      // A copy for the player: ids stay unique on the page (the list keeps the labelled original).
-      const copy = fig.cloneNode(true);
-      copy.querySelectorAll("[id]").forEach((n) => n.removeAttribute("id"));
-      copy.querySelectorAll("[aria-labelledby], [aria-describedby]").forEach((n) => {
-        n.removeAttribute("aria-labelledby");
-        n.removeAttribute("aria-describedby");
-      });
-      this.el.figure.append(...copy.childNodes);
+    if (ex.figure_url) {
+      // The same cached file as the list's picture; decorative here (the name and cue are beside it).
+      const img = document.createElement("img");
+      img.className = "figure";
+      img.src = ex.figure_url;
+      img.alt = "";
+      this.el.figure.append(img);
     }
     const total = this.plan.exercises.length;
     this.el.progress.textContent = `Exercise ${step.exerciseIndex + 1} of ${total}`;

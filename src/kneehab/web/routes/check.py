@@ -1,0 +1,122 @@
+"""Before each day's session: the short red-flag set (RULES §1.1), once a day, before the player starts.
+
+Any yes goes the way "Stop — it hurts" goes: `services.rescreen`, then the stop page when the program is
+withheld, otherwise the full safety questions before any exercise today.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from kneehab import services
+from kneehab.errors import InvalidInput
+from kneehab.web.deps import Clocked, Person, State
+from kneehab.web.errors import FormError
+from kneehab.web.render import page
+from kneehab.web.routes.common import load_course, require_program
+from kneehab.web.routes.forms import read_form, text, ticked
+from kneehab.web.viewmodels.check import CHECK_IDS, NEW_INJURY, check_view, missing, not_yet
+from kneehab.web.viewmodels.start import FOLLOW_UPS, StartView, StopView, stop_view
+from kneehab.web.viewmodels.today import StopResultView
+
+router = APIRouter()
+api = APIRouter(prefix="/api/v1/today", tags=["today"])
+TITLE = "Before today's session"
+
+
+class CheckAnswers(BaseModel):
+    """RF04, RF05, RF06, RF07, RF08, RF10, RF12 and new_injury → true (yes) / false (no); all required."""
+
+    answers: dict[str, bool] = Field(description="question id → true (yes) / false (no)")
+    cold_foot: bool = False
+    chest_symptoms: bool = False
+
+
+class CheckResult(BaseModel):
+    level: str
+    saved: bool
+    stop: StopView | None  # the program is withheld: nothing to click past
+    result: StopResultView | None  # a yes that needs the full re-screen first
+    next_url: str
+
+
+def _save(
+    state: State, person: int, clock: Clocked, answers: dict[str, bool], cold: bool, chest: bool
+) -> CheckResult:
+    require_program(load_course(state, person, clock))
+    flags = {k: v for k, v in answers.items() if k != NEW_INJURY}
+    triage = services.save_session_check(
+        state.db,
+        person,
+        day=clock.today,
+        answers=flags,
+        new_injury=answers[NEW_INJURY],
+        cold_foot=cold,
+        chest_symptoms=chest,
+        now=clock.now,
+    )
+    stop = stop_view(triage)
+    if stop is not None:
+        return CheckResult(
+            level=triage.level.value, saved=True, stop=stop, result=None, next_url=""
+        )
+    if any(answers.values()) or cold or chest:
+        return CheckResult(
+            level=triage.level.value, saved=True, stop=None, result=not_yet(), next_url="/rescreen"
+        )
+    return CheckResult(
+        level=triage.level.value, saved=True, stop=None, result=None, next_url="/today"
+    )
+
+
+@router.get("/today/check", response_class=HTMLResponse, include_in_schema=False)
+def check_page(request: Request, state: State, person: Person, clock: Clocked) -> Response:
+    require_program(load_course(state, person, clock))
+    if services.session_check(state.db, person, day=clock.today) is not None:
+        return RedirectResponse("/today", status_code=303)  # once a day
+    return page(request, "start.html", check_view(), title=TITLE)
+
+
+@router.post("/today/check", response_class=HTMLResponse, include_in_schema=False)
+async def check_submit(request: Request, state: State, person: Person, clock: Clocked) -> Response:
+    form = await read_form(request)
+    given = {qid: text(form, qid) for qid in CHECK_IDS}
+    given.update({name: "yes" for name, _ in FOLLOW_UPS.values() if ticked(form, name)})
+    answered = {k for k, v in given.items() if v in ("yes", "no")}
+    problems = missing(answered)
+    if problems:
+        raise FormError(
+            problems[0], problems=problems, template="start.html", vm=check_view(given), title=TITLE
+        )
+    answers = {qid: given[qid] == "yes" for qid in CHECK_IDS}
+    out = _save(
+        state, person, clock, answers, ticked(form, "cold_foot"), ticked(form, "chest_symptoms")
+    )
+    if out.stop is not None:
+        return page(request, "stop.html", out.stop, title=out.stop.heading, nav=False)
+    if out.result is not None:
+        return page(request, "stop_result.html", out.result, title=out.result.heading)
+    return RedirectResponse(out.next_url, status_code=303)
+
+
+@api.get("/check", response_model=StartView, summary="Today's short safety questions (RULES §1.1)")
+def check_api(state: State, person: Person, clock: Clocked) -> StartView:
+    require_program(load_course(state, person, clock))
+    return check_view()
+
+
+@api.post("/check", response_model=CheckResult, summary="Answer today's short safety questions")
+def check_answer_api(
+    body: CheckAnswers, state: State, person: Person, clock: Clocked
+) -> CheckResult:
+    unknown = sorted(set(body.answers) - set(CHECK_IDS))
+    problems = [
+        f"answers.{u}: not a question of this check; allowed: {', '.join(CHECK_IDS)}"
+        for u in unknown
+    ]
+    problems += missing(set(body.answers))
+    if problems:
+        raise InvalidInput(problems[0], problems=problems)
+    return _save(state, person, clock, body.answers, body.cold_foot, body.chest_symptoms)

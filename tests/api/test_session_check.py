@@ -1,0 +1,104 @@
+"""RULES §1.1: before each day's session the short red-flag set (RF04, RF05, RF06, RF07, RF08, RF10, RF12
+and "any new injury?") is asked again, once a day, before the player starts; any yes re-screens."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+
+from conftest import CHECK_ALL_NO, CHECK_IDS, TODAY, enrol
+from kneehab import services
+from kneehab.store.db import Database
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def test_questions_come_once_a_day_before_the_session(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    await enrol(client)
+    first = await client.get("/today")
+    assert first.status_code == 303 and first.headers["location"] == "/today/check"
+    page = await client.get("/today/check")
+    assert page.status_code == 200 and "Before today&#39;s session" in page.text
+    assert all(f'name="{q}"' in page.text for q in CHECK_IDS)
+    assert 'name="RF01"' not in page.text and 'name="RF03"' not in page.text
+    questions = (await client.get("/api/v1/today/check")).json()["questions"]
+    assert [q["id"] for q in questions] == [
+        "RF04", "RF05", "RF10", "RF06", "RF07", "RF08", "RF12", "new_injury",
+    ]  # fmt: skip
+    r = await client.post("/today/check", data=CHECK_ALL_NO)
+    assert r.status_code == 303 and r.headers["location"] == "/today"
+    assert (await client.get("/today")).status_code == 200
+    # Answered for today: the questions are not asked again, and the answers are saved.
+    assert (await client.get("/today/check")).headers["location"] == "/today"
+    pid = services.current_person_id(db)
+    assert pid is not None
+    saved = services.session_check(db, pid, day=TODAY)
+    assert saved is not None and saved["cleared"] and saved["new_injury"] is False
+    assert saved["answers"] == {q: False for q in CHECK_IDS if q != "new_injury"}
+
+
+async def test_unanswered_question_is_named_and_nothing_saved(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    await enrol(client)
+    r = await client.post("/today/check", data={**CHECK_ALL_NO, "new_injury": ""})
+    assert r.status_code == 422 and "new_injury: please answer yes or no" in r.text
+    api = await client.post("/api/v1/today/check", json={"answers": {"RF04": False}})
+    assert api.status_code == 422 and api.json()["problems"][0].startswith("RF05:")
+    pid = services.current_person_id(db)
+    assert pid is not None and services.session_check(db, pid, day=TODAY) is None
+
+
+async def test_locked_knee_stops_like_stop_it_hurts(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    await enrol(client)
+    answers = {q: q == "RF07" for q in CHECK_IDS}
+    r = await client.post("/api/v1/today/check", json={"answers": answers})
+    body = r.json()
+    assert r.status_code == 200 and body["saved"] and body["stop"]["level"] == "urgent"
+    # The same path as "Stop — it hurts" (services.rescreen): the program says to get checked today.
+    assert "Get a medical check today" in r.json()["stop"]["heading"]
+    assert "Get a medical check today" in (await client.get("/program")).text
+    pid = services.current_person_id(db)
+    assert pid is not None
+    saved = services.session_check(db, pid, day=TODAY)
+    assert saved is not None and saved["answers"]["RF07"] is True and not saved["cleared"]
+
+
+async def test_new_injury_needs_the_full_questions_before_the_session(
+    client: httpx.AsyncClient,
+) -> None:
+    await enrol(client)
+    r = await client.post("/today/check", data={**CHECK_ALL_NO, "new_injury": "yes"})
+    assert r.status_code == 200 and "Not today&#39;s session yet" in r.text
+    assert 'href="/rescreen"' in r.text
+    # No session until the full set is answered ...
+    blocked = await client.get("/today")
+    assert blocked.status_code == 303 and blocked.headers["location"] == "/rescreen"
+    assert (await client.get("/api/v1/today")).json()["check_due"] is True
+    # ... and then the session may go ahead.
+    full = await client.post("/rescreen", data={f"RF{n:02d}": "no" for n in range(1, 17)})
+    assert "No warning signs" in full.text
+    assert (await client.get("/today")).status_code == 200
+
+
+async def test_player_cannot_overwrite_the_saved_answers(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    await enrol(client)
+    await client.post("/api/v1/today/check", json={"answers": {q: False for q in CHECK_IDS}})
+    forged = {"step": 1, "session_check": {"cleared": False}}
+    assert (await client.post("/api/v1/today/state", json={"state": forged})).status_code == 204
+    pid = services.current_person_id(db)
+    assert pid is not None
+    saved = services.session_check(db, pid, day=TODAY)
+    assert saved is not None and saved["cleared"] is True
+    assert (await client.get("/api/v1/today")).json()["saved_state"] == {"step": 1}

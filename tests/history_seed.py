@@ -1,0 +1,60 @@
+"""One helper for back-dated history, shared by the API tests (tests/api) and the browser tests (tests/e2e).
+
+Both conftest directories sit below tests/, which pytest puts on sys.path for tests/conftest.py, so this
+module is imported as `history_seed`.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from kneehab import services
+from kneehab.demo import DEMO_INTAKE
+from kneehab.domain.exercise import Library
+from kneehab.domain.records import CheckIn, Session, SessionEntry
+from kneehab.store.db import Database
+
+
+def _at(day: date, hour: int) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
+
+
+def seed_history(db: Database, library: Library, today: date, days: int = 16) -> int:
+    """A steady course through the services, back-dated: every scheduled session done in full and
+    easy, a check-in each morning, the last session yesterday and today's check-in still to do."""
+    start = today - timedelta(days=days)
+    enrolled = services.enroll(db, DEMO_INTAKE, start=start, now=_at(start, 9), library=library)
+    pid = enrolled.person_id
+    for offset in range(days):
+        day = start + timedelta(days=offset)
+        if offset > 0:
+            morning = CheckIn(date=day, morning_pain=3, morning_stiffness=2, avg_pain=3)
+            services.check_in(db, pid, morning, today=day, now=_at(day, 8), library=library)
+        entries = []
+        for item in services.today_items(db, pid, today=day, library=library):
+            d, sets = item.dose, item.dose.sets or 1
+            entries.append(
+                SessionEntry(
+                    exercise_id=item.exercise_id,
+                    sets_done=sets,
+                    reps=(d.reps,) * sets if d.reps else None,
+                    hold_s=(d.hold_s,) * sets if d.hold_s else None,
+                    load_kg=d.load_kg,
+                    step_cm=d.step_cm,
+                    minutes=d.minutes,
+                    side="both" if item.per_side else None,
+                    pain_during_max=1,
+                    effort="easy",
+                    rir=3,
+                )
+            )
+        if entries:
+            services.save_session(
+                db,
+                pid,
+                session=Session(date=day, entries=tuple(entries)),
+                now=_at(day, 18),
+                today=day,
+                library=library,
+            )
+    return pid
