@@ -601,3 +601,91 @@ def rescreen(
         if merged != current:
             repo.add_intake(s, person_id, merged, screen(merged), now=now)
     return answered
+
+
+# --- the short re-screen before each day's session (RULES §1.1; web: /today/check) --------------
+# The answers are kept with that day's player state (one row per person and day) under this key; the
+# player's own saves go through `save_player_position`, which keeps them.
+
+SESSION_CHECK_KEY = "session_check"
+
+
+def session_check(db: Database, person_id: int, *, day: date) -> dict[str, Any] | None:
+    """Today's pre-session answers, or None when they have not been given yet."""
+    state = load_player_state(db, person_id, day=day)
+    found = state.get(SESSION_CHECK_KEY) if state else None
+    return dict(found) if isinstance(found, dict) else None
+
+
+def save_session_check(
+    db: Database,
+    person_id: int,
+    *,
+    day: date,
+    answers: dict[str, bool],
+    new_injury: bool,
+    cold_foot: bool = False,
+    chest_symptoms: bool = False,
+    now: datetime,
+) -> Triage:
+    """Save the day's short red-flag answers; any yes goes through `rescreen` (added to the intake).
+    `cleared` stays false after a yes until the full re-screen has been answered (`clear_session_check`)."""
+    flags = sorted(k for k, v in answers.items() if v)
+    triage = rescreen(
+        db, person_id, flags=flags, cold_foot=cold_foot, chest_symptoms=chest_symptoms, now=now
+    )
+    record = {
+        "answers": dict(sorted(answers.items())),
+        "new_injury": new_injury,
+        "cold_foot": cold_foot,
+        "chest_symptoms": chest_symptoms,
+        "level": triage.level.value,
+        "rules": list(triage.rules),
+        "answered_at": now.isoformat(),
+        "cleared": not (flags or new_injury or cold_foot or chest_symptoms),
+    }
+    with db.write() as s:
+        state = repo.get_player_state(s, person_id, day) or {}
+        state[SESSION_CHECK_KEY] = record
+        repo.set_player_state(s, person_id, day, state, now=now)
+    return triage
+
+
+def clear_session_check(db: Database, person_id: int, *, day: date, now: datetime) -> None:
+    """The full re-screen was answered after a yes today and found no stopping sign."""
+    with db.write() as s:
+        state = repo.get_player_state(s, person_id, day)
+        if state and isinstance(state.get(SESSION_CHECK_KEY), dict):
+            check = {**state[SESSION_CHECK_KEY], "cleared": True, "cleared_at": now.isoformat()}
+            repo.set_player_state(s, person_id, day, {**state, SESSION_CHECK_KEY: check}, now=now)
+
+
+def save_player_position(
+    db: Database, person_id: int, *, day: date, state: dict[str, Any], now: datetime
+) -> None:
+    """Save the player's state for the day, keeping that day's safety answers (the client cannot
+    change or drop them)."""
+    with db.write() as s:
+        repo.get_person(s, person_id)
+        kept = (repo.get_player_state(s, person_id, day) or {}).get(SESSION_CHECK_KEY)
+        new = {k: v for k, v in state.items() if k != SESSION_CHECK_KEY}
+        if kept is not None:
+            new[SESSION_CHECK_KEY] = kept
+        repo.set_player_state(s, person_id, day, new, now=now)
+
+
+def record_outcomes(
+    db: Database,
+    person_id: int,
+    outcomes: list[OutcomeRecord] | tuple[OutcomeRecord, ...],
+    *,
+    today: date,
+    now: datetime,
+) -> list[int]:
+    """Several outcome measures of one sitting, all saved or none (RULES D-3, §6)."""
+    late = [o for o in outcomes if o.date > today]
+    if late:
+        raise InvalidInput(f"date: {late[0].date} is after today ({today})")
+    with db.write() as s:
+        repo.get_person(s, person_id)
+        return [repo.add_outcome(s, person_id, o, now=now) for o in outcomes]
