@@ -13,18 +13,27 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy.orm import Session as DbSession
 
 from kneehab.domain import course as course_engine
 from kneehab.domain.course import Course
-from kneehab.domain.escalation import Escalation, EscalationLevel
+from kneehab.domain.escalation import STOPPING, Escalation, EscalationLevel
 from kneehab.domain.exercise import Library
 from kneehab.domain.intake import Intake
 from kneehab.domain.planning import plan
 from kneehab.domain.program import ItemStatus, Program, ProgramItem, Triage
 from kneehab.domain.progression import PAIN_STOP, Action, Decision
-from kneehab.domain.records import CheckIn, History, OutcomeRecord, Session, SessionEntry
-from kneehab.domain.screening import screen, screen_answers, screen_checkin, symptom_flags
+from kneehab.domain.records import (
+    CheckIn,
+    History,
+    OutcomeRecord,
+    Rescreen,
+    Session,
+    SessionEntry,
+)
+from kneehab.domain.screening import screen, screen_checkin, screen_rescreen, symptom_flags
+from kneehab.domain.types import Level
 from kneehab.errors import InvalidInput
 from kneehab.library.load import default_library
 from kneehab.store import repo
@@ -148,6 +157,7 @@ def _history(s: DbSession, person_id: int, today: date) -> History:
         sessions=tuple(x for x in repo.sessions(s, person_id) if x.date <= today),
         checkins=tuple(c for c in repo.checkins(s, person_id) if c.date <= today),
         outcomes=tuple(o for o in repo.outcomes(s, person_id) if o.date <= today),
+        rescreens=tuple(r for r in repo.rescreens(s, person_id) if r.date <= today),
         reviewed=person.reviewed,
     )
 
@@ -494,6 +504,14 @@ def export_person(db: Database, person_id: int) -> dict[str, Any]:
             ],
             "checkins": [c.model_dump(mode="json") for c in repo.checkins(s, person_id)],
             "outcomes": [o.model_dump(mode="json") for o in repo.outcomes(s, person_id)],
+            "rescreens": [
+                {
+                    **r.rescreen.model_dump(mode="json"),
+                    "triage": r.triage.model_dump(mode="json"),
+                    "recorded_at": _iso(r.recorded_at),
+                }
+                for r in repo.rescreen_records(s, person_id)
+            ],
             "escalations": [
                 {
                     "id": e.id,
@@ -580,26 +598,49 @@ def rescreen(
     symptoms: list[str] | tuple[str, ...] = (),
     cold_foot: bool = False,
     chest_symptoms: bool = False,
+    new_injury: bool = False,
     now: datetime,
+    today: date | None = None,
+    library: Library | None = None,
 ) -> Triage:
-    """Re-ask the red flags (answers and/or symptom words, RULES C-14). New yes answers are added to
-    the intake, never removed, so a stopping tier locks the program until a clinician clears it.
-    Returns the triage of what was reported now."""
+    """Re-ask the red flags (answers and/or symptom words, RULES C-14) and keep the answers as a
+    re-screen dated `today` (default: the date of `now`). The intake stays as it was given; the
+    answers act from `today` on (RULES §1.1, D-2, C-10): a stopping tier stops every exercise from
+    that day and locks the program until a clinician clears it (the stop versions and the day's
+    escalation are written in the same transaction); `soon` holds progression from that day until
+    a clinician has reviewed the program. Returns the triage of what was reported now."""
+    day = today or now.date()
     with db.write() as s:
-        current = repo.latest_intake(s, person_id).intake
+        person = repo.get_person(s, person_id)
         words = set(symptoms)
-        ticked = sorted(set(flags) | set(symptom_flags(words, current)))
-        cold = cold_foot or "cold_foot" in words
-        answered = screen_answers(ticked, cold_foot=cold, chest_symptoms=chest_symptoms)
-        merged = current.model_copy(
-            update={
-                "red_flags": tuple(sorted(set(current.red_flags) | set(ticked))),
-                "cold_foot": current.cold_foot or cold,
-                "chest_symptoms": current.chest_symptoms or chest_symptoms,
-            }
-        )
-        if merged != current:
-            repo.add_intake(s, person_id, merged, screen(merged), now=now)
+        ticked = set(flags) | set(symptom_flags(words, repo.latest_intake(s, person_id).intake))
+        try:
+            record = Rescreen(
+                date=day,
+                red_flags=tuple(sorted(ticked)),
+                cold_foot=cold_foot or "cold_foot" in words,
+                chest_symptoms=chest_symptoms,
+                new_injury=new_injury,
+            )
+        except ValidationError as err:
+            raise InvalidInput(f"flags: {err.errors()[0]['msg']}") from err
+        answered = screen_rescreen(record)
+        repo.add_rescreen(s, person_id, record, answered, now=now)
+        if answered.level != Level.OK and day >= person.start:
+            result = _course(s, person_id, day, _lib(library))
+            if answered.level in STOPPING:
+                _persist_decisions(s, person_id, result, now)
+            esc = result.escalation
+            if esc.level != EscalationLevel.NONE:
+                repo.add_escalation(
+                    s,
+                    person_id,
+                    day=esc.date,
+                    level=esc.level.value,
+                    rules=esc.rules,
+                    message=esc.message,
+                    now=now,
+                )
     return answered
 
 

@@ -88,10 +88,30 @@ def test_withheld_program_exits_0_and_says_what_to_do(
     assert out["escalation"]["level"] == "emergency" and "RF03" in out["escalation"]["rules"]
 
 
+def test_rescreens_in_a_history_act_from_their_date(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`rescreens` (optional): red flags asked again mid-course. RF07 later on 6 March stops
+    everything from then on; that morning's step up is kept and the intake's triage is unchanged."""
+    data = {**HISTORY, "rescreens": [{"date": "2025-03-06", "red_flags": ["RF07"]}]}
+    assert main(["progress", "--history", str(write(tmp_path, data)), "--json"], environ={}) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["triage"]["level"] == "ok"
+    assert out["escalation"]["level"] == "urgent" and "E1" in out["escalation"]["rules"]
+    assert {i["status"] for i in out["prescription"]} == {"stopped"}
+    stops = [d for d in out["decisions"] if d["action"] == "stop" and "E1" in d["rules"]]
+    assert stops and {d["date"] for d in stops} == {"2025-03-06"}
+    assert all("RF07" in d["rules"] for d in stops)
+    # That morning's check-in came first: its step up (and version) stays.
+    assert [d for d in out["decisions"] if d["action"] == "progress"]
+
+
 @pytest.mark.parametrize(
     ("change", "words"),
     [
         ({"today": "2025-02-01"}, "today"),
+        ({"rescreens": [{"date": "2025-03-09", "red_flags": ["RF07"]}]}, "after today"),
+        ({"rescreens": [{"date": "2025-03-04", "red_flags": ["RF77"]}]}, "rescreens[0].red_flags"),
         ({"checkins": [{"date": "2025-03-04", "morning_pain": 11}]}, "checkins[0].morning_pain"),
         ({"checkins": [{"date": "2025-03-09", "morning_pain": 2}]}, "after today"),
         (

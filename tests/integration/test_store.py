@@ -31,6 +31,7 @@ TABLES = {
     "checkins",
     "outcomes",
     "escalations",
+    "rescreens",
 }
 
 

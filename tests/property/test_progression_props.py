@@ -1,6 +1,7 @@
 """Invariants of the progression engine over random courses (Hypothesis).
 
-Whatever a person logs: a red flag always stops progression; doses never leave the library's limits;
+Whatever a person logs: a red flag always stops progression (at a check-in or a re-screen, which
+never rewrites what was decided before it); doses never leave the library's limits;
 a step up is exactly the ladder's next rung (never a skipped rung, one variable at a time — except
 the C-8 reps reset); at most one step up per exercise per 7 days (C-7).
 """
@@ -16,12 +17,12 @@ from hypothesis import strategies as st
 
 from kneehab.domain.course import replay
 from kneehab.domain.exercise import Library
-from kneehab.domain.intake import Intake
+from kneehab.domain.intake import RED_FLAG_IDS, Intake
 from kneehab.domain.planning import plan
 from kneehab.domain.progression import Action, Decision
 from kneehab.domain.progression_ladder import effective_exercise, step_up, within_limits
 from kneehab.domain.records import History
-from kneehab.domain.screening import screen, screen_checkin
+from kneehab.domain.screening import screen, screen_checkin, screen_rescreen
 from kneehab.domain.types import Dose, Level
 from kneehab.library.load import default_library
 
@@ -155,6 +156,42 @@ def test_a_red_flag_always_stops_progression(history: History) -> None:
     assert all(i.status.value == "stopped" for i in course.program.items)
     assert course.escalation.level.value in ("urgent", "emergency")
     assert "E1" in course.escalation.rules
+
+
+@st.composite
+def rescreened(draw: st.DrawFn) -> History:
+    """A random course with one re-screen of the red flags on a random day (RULES §1.1)."""
+    history = draw(histories())
+    span = (history.today - history.start).days
+    when = history.start + dt.timedelta(days=draw(st.integers(0, span)))
+    flags = draw(st.lists(st.sampled_from(RED_FLAG_IDS), max_size=2, unique=True))
+    data = history.model_dump(mode="json")
+    data["rescreens"] = [{"date": when.isoformat(), "red_flags": flags}]
+    return History.model_validate(data)
+
+
+@SETTINGS
+@given(rescreened())
+def test_a_rescreen_never_rewrites_the_past_and_a_red_flag_stops_progression(
+    history: History,
+) -> None:
+    lib = default_library()
+    course = replay(history, lib)
+    (again,) = history.rescreens
+    without = replay(history.model_copy(update={"rescreens": ()}), lib)
+    assert [d for d in course.decisions if d.date < again.date] == [
+        d for d in without.decisions if d.date < again.date
+    ]
+    assert course.triage == without.triage  # the intake is triaged as it was given
+    level = screen_rescreen(again).level
+    if level in (Level.URGENT, Level.EMERGENCY, Level.OUT_OF_SCOPE, Level.SOON):
+        assert not [
+            d for d in course.decisions if d.action == Action.PROGRESS and d.date > again.date
+        ]
+    if level in (Level.URGENT, Level.EMERGENCY):
+        assert course.program is not None
+        assert all(i.status.value == "stopped" for i in course.program.items)
+        assert course.escalation.level.value == level.value and "E1" in course.escalation.rules
 
 
 def _climb(exercise_id: str, dose: Dose, lib: Library) -> list[Dose]:

@@ -22,6 +22,11 @@ This page is generated from the spec tests (`tests/spec/test_progression_table.p
 it is out of date. Every row below is a test that runs against the real engine: the *decision* and
 *what the person is told* columns are the product's own output. Rule ids refer to
 `RULES.md` (D-, C-, P-, E- rows). kneehab never diagnoses; warning signs always win.
+
+A course is replayed from its history (`kneehab progress --history FILE`: intake, start, today,
+sessions, check-ins, outcomes, `rescreens` — the red-flag questions asked again mid-course, each
+`{"date", "red_flags": ["RF07", …], "cold_foot", "chest_symptoms", "new_injury"}` — and `reviewed`).
+The intake keeps the answers it was given; a re-screen acts from its own date on.
 """
 
 PROGRESSION = """\
@@ -38,6 +43,10 @@ Decisions are made at the morning check-in after a session (C-6), one exercise a
 - **P1 — stop.** Pain 8 or more, sharp/catching pain, or any new symptom: stop the exercise that day
   (C-9) and ask the warning-sign questions again. If a red flag is found the whole program stops
   (E1); if the next check-in is clear the exercise becomes *paused* (P5).
+- **Re-screens (§1.1).** Red flags answered again mid-course act from the day they are given;
+  what was decided before stays as it was. An urgent or emergency answer stops every exercise that
+  day and locks the program until a clinician clears it; a `soon` answer holds progression from
+  that day until a clinician has reviewed the program (D-2).
 - **P2 — progress one rung** when pain stayed within the limit, the morning was back to baseline, the
   weekly morning trend is not rising, and the last **2 sessions at this dose** were done in full and
   felt easy (RIR ≥ 2). A dose change restarts the count (C-6). At most **one step per exercise in any
@@ -67,7 +76,7 @@ Adherence (C-12) = strength days done / prescribed in the last 14 days, judged f
 
 | rule | when | level |
 |---|---|---|
-| E1 | a warning sign at a check-in | its §1 tier (urgent / emergency / soon) |
+| E1 | a warning sign at a check-in or a re-screen | its §1 tier: urgent / emergency on that day and every later day (the program stays locked until a clinician clears it); soon on that day only |
 | E2 | recent problem (< 6 weeks), day ≥ 14, not improved | soon |
 | E3 | worse, after day 7 | soon |
 | E4 | persistent (≥ 6 weeks), day ≥ 42, not clearly improved | soon |
@@ -78,7 +87,7 @@ Adherence (C-12) = strength days done / prescribed in the last 14 days, judged f
 | E9 | adherence below 50 % | message |
 | E10 | pain for more than 3 months at intake, not yet reviewed | message |
 | E11 | clearly improved for 2 weeks | message |
-| D-2 | triage `soon` at intake, not yet reviewed | soon |
+| D-2 | triage `soon` at intake or at a re-screen, not yet reviewed | soon |
 | P5 | an exercise is paused | soon |
 
 Worked examples:

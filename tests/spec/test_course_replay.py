@@ -309,3 +309,133 @@ def test_paused_exercise_done_anyway_with_pain_8_is_stopped() -> None:
     course = run(today=6, sessions=sessions, checkins=checkins)
     assert on(course, 5).action == Action.PAUSE
     assert on(course, 6).action == Action.STOP and "P1" in on(course, 6).rules
+
+
+# --- re-screens during the course (RULES §1.1, D-2, C-10, C-13) -------------------------------
+# The web's "Stop — it hurts" and its short pre-session questions ask the red flags again; each answer
+# set is a dated `rescreens` record. It acts from its own date on; the intake stays as it was.
+
+
+def _as_of(course: Course, n: int) -> tuple[list[Decision], list[Any]]:
+    cut = START + dt.timedelta(days=n)
+    return (
+        [d for d in course.decisions if d.date < cut],
+        [v for v in course.versions if v.date < cut],
+    )
+
+
+def test_urgent_rescreen_on_day_10_stops_from_day_10_and_keeps_the_past() -> None:
+    story: dict[str, Any] = {"sessions": every_other_day(20), "checkins": mornings(range(21))}
+    plain = run(today=20, **story)
+    course = run(today=20, rescreens=[{"date": day(10), "red_flags": ["RF07"]}], **story)
+    assert course.triage.level.value == "ok"  # the intake's triage is not rewritten
+    assert _as_of(course, 10) == _as_of(plain, 10)  # earlier decisions and versions untouched
+    assert [d for d in of(course) if d.action == Action.PROGRESS]  # the day-3 step up is kept
+    stops = [d for d in course.decisions if d.date == START + dt.timedelta(days=10)]
+    assert course.program is not None
+    assert {d.exercise_id for d in stops if d.action == Action.STOP} == {
+        i.exercise_id for i in course.program.items
+    }
+    assert all({"E1", "RF07"} <= set(d.rules) for d in stops if d.action == Action.STOP)
+    assert all(i.status == ItemStatus.STOPPED for i in course.program.items)
+    later = [d for d in course.decisions if d.date > START + dt.timedelta(days=10)]
+    assert all(d.action == Action.STOP and "C-13" in d.rules for d in later)  # logged anyway
+    assert course.escalation.level == EscalationLevel.URGENT  # day 20: still locked (C-10)
+    assert {"E1", "RF07"} <= set(course.escalation.rules)
+    assert "clinician" in course.escalation.message
+    assert course.locked_by is not None and course.locked_by.level.value == "urgent"
+    assert plain.locked_by is None
+
+
+def test_emergency_rescreen_locks_at_emergency_every_later_day() -> None:
+    rescreen = {"date": day(4), "red_flags": ["RF10"], "cold_foot": True}
+    course = run(today=12, checkins=mornings(range(13)), rescreens=[rescreen])
+    assert course.escalation.level == EscalationLevel.EMERGENCY
+    assert {"E1", "RF10"} <= set(course.escalation.rules)
+    assert "stopped" in course.escalation.meanwhile
+
+
+def test_soon_rescreen_on_day_10_holds_progression_from_day_10_only() -> None:
+    """RF14 (soon) on day 10: steps before day 10 stay; none after until reviewed (D-2)."""
+    story: dict[str, Any] = {"sessions": every_other_day(24), "checkins": mornings(range(25))}
+    plain = run(today=24, **story)
+    course = run(today=24, rescreens=[{"date": day(10), "red_flags": ["RF14"]}], **story)
+    assert course.triage.level.value == "ok"
+    cut = START + dt.timedelta(days=10)
+    ups = [d for d in of(course) if d.action == Action.PROGRESS]
+    assert ups == [d for d in of(plain) if d.action == Action.PROGRESS and d.date <= cut]
+    assert ups, "the steps before the re-screen are kept"
+    assert [d for d in of(plain) if d.action == Action.PROGRESS and d.date > cut]
+    held = [d for d in of(course) if d.date > cut and "D-2" in d.rules]
+    assert held and all(d.action == Action.HOLD for d in held)
+    assert course.program is not None and course.program.progression_held
+    assert course.program.item("bridge").dose == ups[-1].to_dose  # type: ignore[union-attr]
+    assert course.escalation.level == EscalationLevel.SOON  # the review is still due
+    assert "D-2" in course.escalation.rules and "RF14" in course.escalation.rules
+    assert "E1" not in course.escalation.rules  # E1 for a soon flag fires on its day only
+    reviewed = run(
+        today=24, rescreens=[{"date": day(10), "red_flags": ["RF14"]}], reviewed=True, **story
+    )
+    assert [d for d in of(reviewed) if d.action == Action.PROGRESS and d.date > cut]
+    assert "D-2" not in reviewed.escalation.rules
+
+
+@pytest.mark.parametrize(
+    ("today", "level", "present", "absent"),
+    [
+        (9, "none", (), ("E1", "D-2")),
+        (10, "soon", ("E1", "RF14", "D-2"), ()),
+        (11, "soon", ("D-2", "RF14"), ("E1",)),
+    ],
+)
+def test_soon_rescreen_fires_e1_on_its_day_only(
+    today: int, level: str, present: tuple[str, ...], absent: tuple[str, ...]
+) -> None:
+    course = run(
+        today=today,
+        checkins=mornings(range(today + 1)),
+        rescreens=[{"date": day(10), "red_flags": ["RF14"]}] if today >= 10 else [],
+    )
+    assert course.escalation.level == EscalationLevel(level)
+    assert set(present) <= set(course.escalation.rules)
+    assert not set(absent) & set(course.escalation.rules)
+
+
+@pytest.mark.parametrize(("today", "e1"), [(10, True), (11, False), (15, False)])
+def test_soon_red_flag_at_a_check_in_fires_e1_that_day_only(today: int, e1: bool) -> None:
+    """C-10: giving way (RF08, soon) at the day-10 check-in is E1 on day 10, not for the rest of
+    the course. What P1 stopped that day is paused from the next clear check-in (P5, soon)."""
+    checkins = mornings(range(today + 1))
+    checkins[10] = {"new_symptoms": ["giving_way"]}
+    course = run(today=today, checkins=checkins)
+    assert course.escalation.level == EscalationLevel.SOON, course.escalation.rules
+    assert ("E1" in course.escalation.rules) is e1
+    assert ("RF08" in course.escalation.rules) is e1
+    assert ("P5" in course.escalation.rules) is not e1
+
+
+def test_clear_rescreen_changes_nothing() -> None:
+    story: dict[str, Any] = {"sessions": every_other_day(12), "checkins": mornings(range(13))}
+    plain = run(today=12, **story)
+    clear = run(today=12, rescreens=[{"date": day(6)}], **story)
+    assert clear.decisions == plain.decisions and clear.escalation == plain.escalation
+
+
+def test_a_rescreen_before_the_start_acts_from_day_0() -> None:
+    course = run(today=2, rescreens=[{"date": day(-2), "red_flags": ["RF02"]}])
+    assert course.program is not None
+    assert all(i.status == ItemStatus.STOPPED for i in course.program.items)
+    assert course.escalation.level == EscalationLevel.URGENT
+
+
+@pytest.mark.parametrize(
+    ("rescreen", "words"),
+    [
+        ({"date": day(5), "red_flags": ["RF07"]}, "after today"),
+        ({"date": day(1), "red_flags": ["RF99"]}, "RF99"),
+    ],
+)
+def test_bad_rescreens_are_rejected(rescreen: dict[str, Any], words: str) -> None:
+    with pytest.raises(ValueError, match="rescreens") as err:
+        run(today=3, rescreens=[rescreen])
+    assert words in str(err.value)

@@ -16,8 +16,8 @@ import pytest
 from kneehab.domain.escalation import EscalationLevel, Situation, escalate, measures
 from kneehab.domain.intake import Intake
 from kneehab.domain.planning import plan
-from kneehab.domain.records import CheckIn, OutcomeRecord
-from kneehab.domain.screening import screen, screen_checkin
+from kneehab.domain.records import CheckIn, OutcomeRecord, Rescreen
+from kneehab.domain.screening import screen, screen_checkin, screen_rescreen
 from kneehab.library.load import default_library
 
 START = dt.date(2025, 3, 3)
@@ -45,7 +45,11 @@ class Row:
     now: int | None = 3
     sustained: bool = False  # `now` for the last 21 days, so pain7 was already low 14 days ago
     symptoms: tuple[str, ...] = ()
+    symptoms_day: int | None = None  # the check-in day of `symptoms` (default: today)
     chest: bool = False
+    rescreen_day: int | None = None  # a re-screen of the red flags on this day (RULES §1.1)
+    rescreen_flags: tuple[str, ...] = ()
+    rescreen_cold_foot: bool = False
     p5_days: tuple[int, ...] = ()
     adherence: tuple[int, int] | None = None  # (done, prescribed) strength days, last 14 days
     psfs: tuple[int, int] | None = None  # PSFS mean at day 0 and today
@@ -59,9 +63,14 @@ class Row:
         if self.sustained:
             parts.append("(for 3 weeks)")
         if self.symptoms:
-            parts.append(f"check-in symptoms: {', '.join(self.symptoms)}")
+            when = "" if self.symptoms_day is None else f" on day {self.symptoms_day}"
+            parts.append(f"check-in symptoms{when}: {', '.join(self.symptoms)}")
         if self.chest:
             parts.append("with chest symptoms")
+        if self.rescreen_day is not None:
+            said = ", ".join(self.rescreen_flags) or "no"
+            foot = " with a cold foot" if self.rescreen_cold_foot else ""
+            parts.append(f"re-screen on day {self.rescreen_day}: {said}{foot}")
         if self.p5_days:
             parts.append(f"P5 pauses on days {', '.join(map(str, self.p5_days))}")
         if self.adherence:
@@ -85,6 +94,66 @@ TABLE: list[Row] = [
         chest=True,
     ),
     Row("giving way at a check-in (RF08)", "soon", ("E1", "RF08"), symptoms=("giving_way",)),
+    Row(
+        "locking at the day-3 check-in, day 10: still locked (C-10)",
+        "urgent",
+        ("E1", "RF07"),
+        symptoms=("locking",),
+        symptoms_day=3,
+    ),
+    Row(
+        "giving way at the day-9 check-in, day 10: E1 was for day 9 only (C-10)",
+        "none",
+        absent=("E1", "RF08"),
+        symptoms=("giving_way",),
+        symptoms_day=9,
+    ),
+    Row(
+        "re-screen day 10: locking (RF07)",
+        "urgent",
+        ("E1", "RF07"),
+        rescreen_day=10,
+        rescreen_flags=("RF07",),
+    ),
+    Row(
+        "re-screen day 3: locking (RF07); day 10: still locked (C-10)",
+        "urgent",
+        ("E1", "RF07"),
+        rescreen_day=3,
+        rescreen_flags=("RF07",),
+    ),
+    Row(
+        "re-screen day 5: numbness with a cold foot (RF10); day 10: still emergency",
+        "emergency",
+        ("E1", "RF10"),
+        rescreen_day=5,
+        rescreen_flags=("RF10",),
+        rescreen_cold_foot=True,
+    ),
+    Row(
+        "re-screen day 10: morning stiffness > 30 min (RF14, soon)",
+        "soon",
+        ("E1", "RF14", "D-2"),
+        rescreen_day=10,
+        rescreen_flags=("RF14",),
+    ),
+    Row(
+        "re-screen day 9: RF14 (soon); day 10: review still due, E1 was for day 9 only",
+        "soon",
+        ("D-2", "RF14"),
+        absent=("E1",),
+        rescreen_day=9,
+        rescreen_flags=("RF14",),
+    ),
+    Row(
+        "re-screen day 9: RF14 (soon); day 10, reviewed by a clinician",
+        "none",
+        absent=("E1", "D-2", "RF14"),
+        rescreen_day=9,
+        rescreen_flags=("RF14",),
+        reviewed=True,
+    ),
+    Row("re-screen day 10: all clear", "none", absent=("E1",), rescreen_day=10),
     Row("recent injury, day 13, no better", "none", absent=("E2",), day=13, intake=INJURY, now=4),
     Row("recent injury, day 14, no better", "soon", ("E2",), day=14, intake=INJURY, now=4),
     Row("recent injury, day 14, 1 point better", "none", absent=("E2",), day=14, intake=INJURY),
@@ -186,13 +255,22 @@ def situation(row: Row) -> Situation:
     program = plan(intake, triage, default_library(), start=START)
     screens: tuple[tuple[dt.date, Any], ...] = ()
     if row.symptoms:
+        when = today if row.symptoms_day is None else START + dt.timedelta(days=row.symptoms_day)
         checkin = CheckIn(
-            date=today,
+            date=when,
             morning_pain=2,
             new_symptoms=row.symptoms,  # type: ignore[arg-type]
             chest_symptoms=row.chest,
         )
-        screens = ((today, screen_checkin(checkin, intake)),)
+        screens = ((when, screen_checkin(checkin, intake)),)
+    rescreens: tuple[tuple[dt.date, Any], ...] = ()
+    if row.rescreen_day is not None:
+        again = Rescreen(
+            date=START + dt.timedelta(days=row.rescreen_day),
+            red_flags=row.rescreen_flags,
+            cold_foot=row.rescreen_cold_foot,
+        )
+        rescreens = ((again.date, screen_rescreen(again)),)
     prescribed: frozenset[dt.date] = frozenset()
     done: frozenset[dt.date] = frozenset()
     if row.adherence:
@@ -218,6 +296,7 @@ def situation(row: Row) -> Situation:
         pain=_pain(row, today),
         outcomes=outcomes,
         checkin_screens=screens,
+        rescreens=rescreens,
         p5_dates=tuple(START + dt.timedelta(days=d) for d in row.p5_days),
         prescribed=prescribed,
         done=done,

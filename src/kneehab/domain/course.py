@@ -1,6 +1,9 @@
 """A whole course of care rebuilt from its history: triage, plan, then each check-in's decisions.
 
-RULES C-6: decisions are made at each check-in, the morning after a session.
+RULES C-6: decisions are made at each check-in, the morning after a session. The intake is triaged
+once, as it was given; red flags answered again later (`History.rescreens`, §1.1) act from their own
+date: a stopping tier stops every exercise from that day and locks the program, a `soon` tier holds
+progression from that day until a clinician has reviewed it (D-2). Earlier decisions stay as they were.
 """
 
 from __future__ import annotations
@@ -28,11 +31,12 @@ from kneehab.domain.progression import (
     decide,
     pause_after_stop,
     performance,
+    stop_for_red_flags,
     stop_for_symptoms,
     stop_now,
 )
-from kneehab.domain.records import CheckIn, History, SessionEntry
-from kneehab.domain.screening import screen, screen_checkin
+from kneehab.domain.records import CheckIn, History, Rescreen, SessionEntry
+from kneehab.domain.screening import screen, screen_checkin, screen_rescreen
 from kneehab.domain.types import Block, Frozen, Level
 
 
@@ -52,6 +56,9 @@ class Course(Frozen):
     decisions: tuple[Decision, ...]  # chronological
     escalation: Escalation  # as of history.today
     versions: tuple[ProgramVersion, ...]
+    # The check-in or re-screen triage (urgent, emergency or out of scope) that stopped the whole
+    # program; it stays locked until a clinician clears it (no clearing event exists yet).
+    locked_by: Triage | None = None
 
 
 class HistoryMismatch(ValueError):
@@ -132,11 +139,19 @@ class _Replay:
         self.done = session_days(history.sessions)
         self.above: dict[dt.date, bool] = {}
         self.screens: list[tuple[dt.date, Triage]] = []
+        self.rescreens: list[tuple[dt.date, Triage]] = []  # re-screens that found something
+        # Each re-screen acts on its own date; one answered before the start acts on day 0.
+        self.rescreens_on: dict[dt.date, list[Rescreen]] = {}
+        for r in sorted(history.rescreens, key=lambda r: r.date):
+            self.rescreens_on.setdefault(max(r.date, history.start), []).append(r)
         self.prescribed: set[dt.date] = set()
         self.held = program.progression_held and not history.reviewed
-        self.locked = (
-            False  # an urgent/emergency red flag locks the program until a clinician clears it
-        )
+        # An urgent/emergency red flag locks the program until a clinician clears it.
+        self.locked_by: Triage | None = None
+
+    @property
+    def locked(self) -> bool:
+        return self.locked_by is not None
 
     # -- applying decisions --
 
@@ -219,7 +234,8 @@ class _Replay:
     def stop_for(self, checkin: CheckIn, screen: Triage) -> None:
         """P1 at a check-in: a red flag stops everything; other symptoms stop what was just done."""
         severe = screen.level in (Level.URGENT, Level.EMERGENCY)
-        self.locked = self.locked or severe
+        if severe and self.locked_by is None:
+            self.locked_by = screen
         last = max((d for d in self.done if d < checkin.date), default=None)
         provoking = set(self.entries_on(last)) if last is not None else set()
         rules = tuple(r for r in screen.rules if r != "P1")
@@ -232,6 +248,22 @@ class _Replay:
                 self.apply(
                     stop_for_symptoms(item, checkin.new_symptoms, rules, advice, checkin.date)
                 )
+
+    def rescreen(self, rescreen: Rescreen, on: dt.date) -> None:
+        """Red flags answered again (§1.1), applied on `on` at their §1 tier (E1, D-2, C-10)."""
+        triage = screen_rescreen(rescreen)
+        if triage.level == Level.OK:
+            return
+        self.rescreens.append((rescreen.date, triage))
+        if triage.level == Level.SOON:
+            self.held = self.held or not self.h.reviewed  # D-2, from this day on
+            return
+        if self.locked_by is None:
+            self.locked_by = triage
+        rules = tuple(r for r in triage.rules if r != "P1")
+        for item in self.program.items:
+            if item.status != ItemStatus.STOPPED:
+                self.apply(stop_for_red_flags(item, rules, triage.message, on))
 
     def session(self, on: dt.date) -> None:
         ceiling = _ceiling(self.h, on)
@@ -254,7 +286,9 @@ class _Replay:
         day = self.h.start
         while day <= self.h.today:
             if day in by_date:
-                self.check_in(by_date[day])
+                self.check_in(by_date[day])  # the morning first
+            for rescreen in self.rescreens_on.get(day, ()):
+                self.rescreen(rescreen, day)  # then answers given before or during the session
             self.note_prescribed(day)
             self.session(day)
             day += dt.timedelta(days=1)
@@ -271,6 +305,7 @@ def _situation(history: History, triage: Triage, run: _Replay | None) -> Situati
         pain=daily_pain(history.checkins, history.outcomes),
         outcomes=history.outcomes,
         checkin_screens=tuple(run.screens) if run else (),
+        rescreens=tuple(run.rescreens) if run else (),
         p5_dates=tuple(d.date for d in run.decisions if "P5" in d.rules) if run else (),
         prescribed=frozenset(run.prescribed) if run else frozenset(),
         done=session_days(history.sessions),
@@ -310,4 +345,5 @@ def replay(history: History, library: Library) -> Course:
         decisions=tuple(run.decisions),
         escalation=escalate(_situation(history, triage, run)),
         versions=tuple(run.versions),
+        locked_by=run.locked_by,
     )

@@ -172,6 +172,19 @@ TIER: dict[Level, EscalationLevel] = {
 
 REVIEW = "Book a review with a physical therapist or doctor within the next 1–2 weeks."
 
+# Tiers that stop the whole program (D-2) and lock it until a clinician clears it (C-10: E1 then
+# fires on every later day, not only the day the answer was given).
+STOPPING: frozenset[Level] = frozenset({Level.EMERGENCY, Level.URGENT, Level.OUT_OF_SCOPE})
+LOCKED = (
+    "This warning stays until a clinician clears you: kneehab cannot record that clearance yet, "
+    "so your program stays stopped."
+)
+
+
+def locked(s: Situation) -> bool:
+    """A check-in or re-screen answer at a stopping tier has locked the program (C-10)."""
+    return any(tri.level in STOPPING for _, tri in (*s.checkin_screens, *s.rescreens))
+
 
 class Situation(Frozen):
     """Everything escalation needs, gathered by `course.replay` (or a service) as of `today`."""
@@ -184,7 +197,8 @@ class Situation(Frozen):
     program: Program | None
     pain: dict[dt.date, int]
     outcomes: tuple[OutcomeRecord, ...] = ()
-    checkin_screens: tuple[tuple[dt.date, Triage], ...] = ()  # re-screens that found something
+    checkin_screens: tuple[tuple[dt.date, Triage], ...] = ()  # check-in symptoms that found some
+    rescreens: tuple[tuple[dt.date, Triage], ...] = ()  # red flags asked again mid-course (§1.1)
     p5_dates: tuple[dt.date, ...] = ()
     prescribed: frozenset[dt.date] = frozenset()
     done: frozenset[dt.date] = frozenset()
@@ -202,20 +216,32 @@ class Situation(Frozen):
 
 
 def _e1(s: Situation) -> list[Hit]:
+    """E1 at its §1 tier (C-10): a stopping tier on every day from the answer on (the program stays
+    locked); a `soon` tier only on the day it was reported."""
     hits: list[Hit] = []
-    for when, tri in s.checkin_screens:
+    seen: set[tuple[dt.date, tuple[str, ...]]] = set()
+    again = "In your answers to the warning-sign questions on"
+    sources = [
+        *((when, tri, "At your check-in on") for when, tri in s.checkin_screens),
+        *((when, tri, again) for when, tri in s.rescreens),
+    ]
+    for when, tri, where in sources:
         level = TIER[tri.level]
-        if level == EscalationLevel.NONE:
+        lasting = tri.level in STOPPING
+        if level == EscalationLevel.NONE or (not lasting and when != s.today):
             continue
         flags = tuple(r for r in tri.rules if r.startswith("RF") or r == "C-14")
+        if (when, flags) in seen:  # the web re-asks a check-in's symptoms: one hit, not two
+            continue
+        seen.add((when, flags))
         said = " ".join(tri.reasons)
         hits.append(
             Hit(
                 rule="E1",
                 level=level,
-                todo=tri.message,
+                todo=f"{tri.message} {LOCKED}" if lasting else tri.message,
                 extra_rules=flags,
-                reason=f"At your check-in on {when.isoformat()}: {said}".strip(),
+                reason=f"{where} {when.isoformat()}: {said}".strip(),
             )
         )
     return hits
@@ -387,6 +413,19 @@ def _program_hits(s: Situation) -> list[Hit]:
                 extra_rules=s.triage.rules,
             )
         )
+    for when, tri in s.rescreens if not s.reviewed else ():
+        if tri.level != Level.SOON:
+            continue
+        hits.append(
+            Hit(
+                rule="D-2",
+                level=EscalationLevel.SOON,
+                todo=f"{REVIEW} Your exercises stay at their current doses until then.",
+                reason=f"Your answers to the warning-sign questions on {when.isoformat()} asked "
+                "for a review by a clinician.",
+                extra_rules=tri.rules,
+            )
+        )
     if s.program is None:
         return hits
     paused = [i.name for i in s.program.items if i.status == ItemStatus.PAUSED]
@@ -400,7 +439,7 @@ def _program_hits(s: Situation) -> list[Hit]:
                 reason=f"Paused because it provoked your knee: {', '.join(paused)}.",
             )
         )
-    if stopped:
+    if stopped and not locked(s):  # a locked program: E1 already says why and what to do
         hits.append(
             Hit(
                 rule="P1",

@@ -221,6 +221,18 @@ def stop_for_symptoms(
     return _decision(item, Action.STOP, None, ("P1", *rules), reason, today=today)
 
 
+def stop_for_red_flags(
+    item: ProgramItem, rules: Sequence[str], advice: str, today: dt.date
+) -> Decision:
+    """E1: a re-screen answer that needs a clinician first (urgent, emergency or out of scope)
+    stops every exercise from that day on; the program stays locked until a clinician clears it."""
+    reason = (
+        f"Stop {item.name}: your answers to the warning-sign questions need a clinician before "
+        f"you exercise again. {advice}"
+    ).strip()
+    return _decision(item, Action.STOP, None, ("E1", *rules), reason, today=today)
+
+
 def pause_after_stop(item: ProgramItem, today: dt.date) -> Decision:
     """C-9: once the re-screen is clear, a stopped exercise is treated as P5 (paused)."""
     reason = (

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from kneehab.domain.intake import Intake
+from kneehab.domain.intake import RED_FLAG_IDS, Intake
 from kneehab.domain.types import Frozen, PainScore
 
 Effort = Literal["easy", "moderate", "hard"]
@@ -110,6 +110,26 @@ class CheckIn(Frozen):
     chest_symptoms: bool = False  # with calf symptoms → emergency (RF05)
 
 
+class Rescreen(Frozen):
+    """The red-flag questions asked again during the course (RULES §1.1): the short set before a
+    session, or the full set after "Stop — it hurts" or P1. Dated: it acts from `date` on, and the
+    intake keeps the answers it was given (RULES D-2, C-10)."""
+
+    date: date
+    red_flags: tuple[str, ...] = ()  # RF ids answered yes (symptom words already turned into ids)
+    cold_foot: bool = False  # RF10 detail: a cold, pale or blue foot → emergency (C-3)
+    chest_symptoms: bool = False  # RF05 detail: with chest pain or breathlessness → emergency
+    new_injury: bool = False  # "any new injury?" (short set); kept, no tier of its own
+
+    @field_validator("red_flags")
+    @classmethod
+    def _known_flags(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [v for v in value if v not in RED_FLAG_IDS]
+        if unknown:
+            raise ValueError(f"unknown red flag {unknown[0]!r}; allowed: RF01 … RF16")
+        return tuple(sorted(set(value)))
+
+
 OutcomeMeasure = Literal["nprs", "psfs", "chair_stand_30s", "walk_40m"]
 
 
@@ -159,6 +179,7 @@ class History(Frozen):
     sessions: tuple[Session, ...] = ()
     checkins: tuple[CheckIn, ...] = ()
     outcomes: tuple[OutcomeRecord, ...] = ()
+    rescreens: tuple[Rescreen, ...] = ()  # red flags asked again mid-course, each from its date on
     reviewed: bool = False
 
     @model_validator(mode="after")
@@ -173,6 +194,9 @@ class History(Frozen):
         for c in self.checkins:
             if c.date > self.today:
                 raise ValueError(f"checkins: {c.date} is after today ({self.today}) (RULES C-13)")
+        for r in self.rescreens:
+            if r.date > self.today:
+                raise ValueError(f"rescreens: {r.date} is after today ({self.today}) (RULES C-13)")
         dates = [s.date for s in self.sessions]
         if len(dates) != len(set(dates)):
             raise ValueError(

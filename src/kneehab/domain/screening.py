@@ -10,7 +10,7 @@ from collections.abc import Iterable
 
 from kneehab.domain.intake import Intake
 from kneehab.domain.program import Triage
-from kneehab.domain.records import CheckIn
+from kneehab.domain.records import CheckIn, Rescreen
 from kneehab.domain.red_flags import QUESTIONS_BY_ID
 from kneehab.domain.types import LEVEL_ORDER, Condition, Level, Onset
 
@@ -148,3 +148,10 @@ def screen_answers(
     found = _Findings()
     _apply_flags(found, flags, cold_foot=cold_foot, chest_symptoms=chest_symptoms)
     return found.triage()
+
+
+def screen_rescreen(rescreen: Rescreen) -> Triage:
+    """Triage a mid-course re-screen (RULES §1.1): its answers alone, at their §1 tiers."""
+    return screen_answers(
+        rescreen.red_flags, cold_foot=rescreen.cold_foot, chest_symptoms=rescreen.chest_symptoms
+    )

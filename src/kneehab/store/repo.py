@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from kneehab.domain.intake import Intake
 from kneehab.domain.program import Program, Triage
-from kneehab.domain.records import CheckIn, OutcomeRecord, Session, SessionEntry
+from kneehab.domain.records import CheckIn, OutcomeRecord, Rescreen, Session, SessionEntry
 from kneehab.domain.types import Dose
 from kneehab.errors import NotFound
 from kneehab.store.tables import (
@@ -25,6 +25,7 @@ from kneehab.store.tables import (
     PersonRow,
     PlayerStateRow,
     ProgramVersionRow,
+    RescreenRow,
 )
 
 
@@ -68,6 +69,13 @@ class EntryRecord:
     day: date
     entry: SessionEntry
     paused_when_logged: bool
+    recorded_at: datetime
+
+
+@dataclass(frozen=True)
+class RescreenRecord:
+    rescreen: Rescreen
+    triage: Triage  # what the person was told when they answered
     recorded_at: datetime
 
 
@@ -130,6 +138,7 @@ def delete_person(s: DbSession, person_id: int) -> None:
     for table in (
         EscalationRow,
         OutcomeRow,
+        RescreenRow,
         CheckInRow,
         PlayerStateRow,
         EntryRow,
@@ -351,6 +360,50 @@ def checkins(s: DbSession, person_id: int) -> tuple[CheckIn, ...]:
         )
         for r in rows
     )
+
+
+def add_rescreen(
+    s: DbSession, person_id: int, rescreen: Rescreen, triage: Triage, *, now: datetime
+) -> int:
+    data = rescreen.model_dump(mode="json", exclude={"date"})
+    row = RescreenRow(
+        person_id=person_id,
+        day=rescreen.date,
+        recorded_at=now,
+        triage_level=triage.level.value,
+        triage=triage.model_dump(mode="json"),
+        **data,
+    )
+    s.add(row)
+    s.flush()
+    return row.id
+
+
+def rescreen_records(s: DbSession, person_id: int) -> list[RescreenRecord]:
+    rows = s.scalars(
+        select(RescreenRow)
+        .where(RescreenRow.person_id == person_id)
+        .order_by(RescreenRow.day, RescreenRow.id)
+    )
+    return [
+        RescreenRecord(
+            Rescreen(
+                date=r.day,
+                red_flags=tuple(r.red_flags),
+                cold_foot=r.cold_foot,
+                chest_symptoms=r.chest_symptoms,
+                new_injury=r.new_injury,
+            ),
+            Triage.model_validate(r.triage),
+            r.recorded_at,
+        )
+        for r in rows
+    ]
+
+
+def rescreens(s: DbSession, person_id: int) -> tuple[Rescreen, ...]:
+    """The person's re-screens, oldest first (RULES §1.1)."""
+    return tuple(r.rescreen for r in rescreen_records(s, person_id))
 
 
 def add_outcome(s: DbSession, person_id: int, outcome: OutcomeRecord, *, now: datetime) -> int:

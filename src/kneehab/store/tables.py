@@ -169,6 +169,23 @@ class CheckInRow(Base):
     recorded_at: Mapped[datetime]
 
 
+class RescreenRow(Base):
+    """Red flags asked again mid-course (RULES §1.1): acts from `day` on; the intake is not changed."""
+
+    __tablename__ = "rescreens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = _person_fk()
+    day: Mapped[date]
+    red_flags: Mapped[list[Any]]  # RF ids answered yes
+    cold_foot: Mapped[bool] = mapped_column(Boolean, default=False)
+    chest_symptoms: Mapped[bool] = mapped_column(Boolean, default=False)
+    new_injury: Mapped[bool] = mapped_column(Boolean, default=False)
+    triage_level: Mapped[str] = mapped_column(String(20))
+    triage: Mapped[dict[str, Any]]  # Triage of these answers, as the person was told it
+    recorded_at: Mapped[datetime]
+
+
 class OutcomeRow(Base):
     __tablename__ = "outcomes"
 
@@ -206,6 +223,7 @@ TABLES = (
     EntryRow,
     PlayerStateRow,
     CheckInRow,
+    RescreenRow,
     OutcomeRow,
     EscalationRow,
 )
