@@ -669,11 +669,19 @@ def save_session_check(
     chest_symptoms: bool = False,
     now: datetime,
 ) -> Triage:
-    """Save the day's short red-flag answers; any yes goes through `rescreen` (added to the intake).
-    `cleared` stays false after a yes until the full re-screen has been answered (`clear_session_check`)."""
+    """Save the day's short red-flag answers; any yes goes through `rescreen` (kept as a re-screen
+    dated `day`). `cleared` stays false after a yes until the full re-screen has been answered
+    (`clear_session_check`)."""
     flags = sorted(k for k, v in answers.items() if v)
     triage = rescreen(
-        db, person_id, flags=flags, cold_foot=cold_foot, chest_symptoms=chest_symptoms, now=now
+        db,
+        person_id,
+        flags=flags,
+        cold_foot=cold_foot,
+        chest_symptoms=chest_symptoms,
+        new_injury=new_injury,
+        now=now,
+        today=day,
     )
     record = {
         "answers": dict(sorted(answers.items())),

@@ -19,11 +19,14 @@ def load_course(state: WebState, person: int, now: Now) -> Course:
 
 
 def require_program(course: Course) -> Program:
-    """The current program, or ProgramWithheld carrying the stop page for this triage."""
-    if course.program is None:
-        vm = stop_view(course.triage)
-        assert vm is not None, "replay withholds a program only for a stopping triage"
+    """The current program, or ProgramWithheld carrying the stop page: for the intake's triage when it
+    withheld the program (D-2), or for the re-screen / check-in that locked it mid-course (E1)."""
+    blocking = course.locked_by or (course.triage if course.program is None else None)
+    if blocking is not None:
+        vm = stop_view(blocking)
+        assert vm is not None, "only a stopping triage withholds or locks the program"
         raise ProgramWithheld(vm)
+    assert course.program is not None
     return course.program
 
 
