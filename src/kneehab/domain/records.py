@@ -7,7 +7,7 @@ player and the REST API. Dates "in the future" are checked where `today` is know
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
@@ -17,18 +17,7 @@ from kneehab.domain.types import Frozen, PainScore
 Effort = Literal["easy", "moderate", "hard"]
 SideDone = Literal["left", "right", "both"]
 
-# RULES C-14: the words a person may report, and the rule each one triggers.
-SYMPTOMS: tuple[str, ...] = (
-    "swelling",
-    "locking",
-    "giving_way",
-    "catching",
-    "calf_pain",
-    "calf_swelling",
-    "fever",
-    "numbness",
-    "cold_foot",
-)
+# RULES C-14: the words a person may report (screening.symptom_flags maps each to its rule).
 Symptom = Literal[
     "swelling",
     "locking",
@@ -40,6 +29,7 @@ Symptom = Literal[
     "numbness",
     "cold_foot",
 ]
+SYMPTOMS: tuple[str, ...] = get_args(Symptom)
 
 
 class SessionEntry(Frozen):
