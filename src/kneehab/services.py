@@ -324,6 +324,21 @@ def _persist_decisions(
     return tuple(written)
 
 
+def _persist_escalation(s: DbSession, person_id: int, esc: Escalation, now: datetime) -> int | None:
+    """Record the day's escalation when there is one (and the day has none yet); its id or None."""
+    if esc.level == EscalationLevel.NONE:
+        return None
+    return repo.add_escalation(
+        s,
+        person_id,
+        day=esc.date,
+        level=esc.level.value,
+        rules=esc.rules,
+        message=esc.message,
+        now=now,
+    )
+
+
 def check_in(
     db: Database,
     person_id: int,
@@ -344,20 +359,10 @@ def check_in(
         repo.add_checkin(s, person_id, checkin, now=now)
         result = _course(s, person_id, checkin.date, lib)
         versions = _persist_decisions(s, person_id, result, now)
-        esc = result.escalation
-        esc_id = None
-        if esc.level != EscalationLevel.NONE:
-            esc_id = repo.add_escalation(
-                s,
-                person_id,
-                day=esc.date,
-                level=esc.level.value,
-                rules=esc.rules,
-                message=esc.message,
-                now=now,
-            )
+        esc_id = _persist_escalation(s, person_id, result.escalation, now)
     todays = tuple(d for d in result.decisions if d.date == checkin.date)
-    return CheckInResult(todays, esc, screen_checkin(checkin, intake), versions, esc_id)
+    triage = screen_checkin(checkin, intake)
+    return CheckInResult(todays, result.escalation, triage, versions, esc_id)
 
 
 # --- outcomes, status, history ---------------------------------------------------------------
@@ -630,17 +635,7 @@ def rescreen(
             result = _course(s, person_id, day, _lib(library))
             if answered.level in STOPPING:
                 _persist_decisions(s, person_id, result, now)
-            esc = result.escalation
-            if esc.level != EscalationLevel.NONE:
-                repo.add_escalation(
-                    s,
-                    person_id,
-                    day=esc.date,
-                    level=esc.level.value,
-                    rules=esc.rules,
-                    message=esc.message,
-                    now=now,
-                )
+            _persist_escalation(s, person_id, result.escalation, now)
     return answered
 
 
