@@ -25,6 +25,11 @@ async def test_entry_and_player_state_are_saved_and_come_back(client: httpx.Asyn
     today = (await client.get("/api/v1/today")).json()
     first = today["plan"]["exercises"][0]
     assert next(e["block_label"] for e in today["plan"]["exercises"]) == "Warm-up"
+    # RULES §1.1: the page asks today's short safety questions first.
+    assert today["check_due"] is True
+    first_visit = await client.get("/today")
+    assert first_visit.status_code == 303 and first_visit.headers["location"] == "/today/check"
+    await pass_check(client)
     body = {
         "exercise_id": first["id"],
         "sets_done": 2,
@@ -45,19 +50,15 @@ async def test_entry_and_player_state_are_saved_and_come_back(client: httpx.Asyn
     state = {"signature": today["plan"]["signature"], "step": 5, "results": {"0": {"seconds": 30}}}
     assert (await client.post("/api/v1/today/state", json={"state": state})).status_code == 204
     again = (await client.get("/api/v1/today")).json()
-    assert again["saved_state"] == state and again["done"] == 1
-    # RULES §1.1: the page asks today's short safety questions first; the player's state survives them.
-    assert again["check_due"] is True
-    first_visit = await client.get("/today")
-    assert first_visit.status_code == 303 and first_visit.headers["location"] == "/today/check"
-    await pass_check(client)
-    assert (await client.get("/api/v1/today")).json()["saved_state"] == state
+    # The player's saves keep today's answers: no questions again.
+    assert again["saved_state"] == state and again["done"] == 1 and again["check_due"] is False
     page = await client.get("/today")
     assert "Done: 2 sets · pain 2/10 · easy" in page.text
 
 
 async def test_bad_entry_is_422_naming_the_field(client: httpx.AsyncClient) -> None:
     await enrol(client)
+    await pass_check(client)
     r = await client.post(
         "/api/v1/today/entries",
         json={"exercise_id": "bridge", "sets_done": 2, "pain_during_max": 11},
@@ -148,6 +149,7 @@ async def test_progress_page_and_twin(client: httpx.AsyncClient, db: Database, l
 
 async def test_export_and_confirmed_delete(client: httpx.AsyncClient) -> None:
     await enrol(client)
+    await pass_check(client)
     first = (await client.get("/api/v1/today")).json()["plan"]["exercises"][0]["id"]
     await client.post(
         "/today/entries", data={"exercise_id": first, "sets_done": "2", "pain_during_max": "1"}

@@ -102,3 +102,43 @@ async def test_player_cannot_overwrite_the_saved_answers(
     saved = services.session_check(db, pid, day=TODAY)
     assert saved is not None and saved["cleared"] is True
     assert (await client.get("/api/v1/today")).json()["saved_state"] == {"step": 1}
+
+
+async def test_session_writes_need_todays_check_first(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    """The API enforces what the /today page enforces: no exercise or player state is saved before
+    today's check is answered, or after a yes until the full questions are answered (409, nothing saved)."""
+    await enrol(client)
+    first = (await client.get("/api/v1/today")).json()["plan"]["exercises"][0]["id"]
+    entry = {"exercise_id": first, "sets_done": 1, "pain_during_max": 1, "side": "both"}
+    r = await client.post("/api/v1/today/entries", json=entry)
+    assert r.status_code == 409 and "/api/v1/today/check" in r.json()["detail"]
+    r = await client.post("/api/v1/today/state", json={"state": {"step": 1}})
+    assert r.status_code == 409 and "/api/v1/today/check" in r.json()["problems"][0]
+    # The pages without JavaScript go to the check instead.
+    form = await client.post(
+        "/today/entries", data={"exercise_id": first, "sets_done": "1", "pain_during_max": "1"}
+    )
+    assert form.status_code == 303 and form.headers["location"] == "/today/check"
+    record = await client.get(f"/today/record/{first}")
+    assert record.status_code == 303 and record.headers["location"] == "/today/check"
+    # A yes (a new injury): the full safety questions come first, and the 409 says where.
+    yes = {q: q == "new_injury" for q in CHECK_IDS}
+    assert (await client.post("/api/v1/today/check", json={"answers": yes})).status_code == 200
+    r = await client.post("/api/v1/today/entries", json=entry)
+    assert r.status_code == 409 and "/api/v1/rescreen" in r.json()["detail"]
+    pid = services.current_person_id(db)
+    assert pid is not None and services.history(db, pid).entries == ()
+    assert services.load_player_state(db, pid, day=TODAY) is not None  # only the check itself
+    full = {"answers": {f"RF{n:02d}": False for n in range(1, 17)}}
+    assert (await client.post("/api/v1/rescreen", json=full)).json()["level"] == "ok"
+    assert (await client.post("/api/v1/today/entries", json=entry)).status_code == 200
+    assert (
+        await client.post("/api/v1/today/state", json={"state": {"step": 2}})
+    ).status_code == 204
+    # "Stop — it hurts" is never refused; the schema says which endpoints need the check.
+    paths = (await client.get("/api/v1/openapi.json")).json()["paths"]
+    for p in ("/api/v1/today/entries", "/api/v1/today/state"):
+        assert "/api/v1/today/check" in paths[p]["post"]["description"]
+        assert "409" in paths[p]["post"]["responses"]

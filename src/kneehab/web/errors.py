@@ -49,6 +49,19 @@ class ProgramWithheld(UserError):
         self.problems = [vm.what_now, *vm.reasons]
 
 
+class SessionCheckDue(UserError):
+    """RULES §1.1: nothing of today's session is saved before today's safety check is answered (and, after a
+    yes, the full safety questions). Pages go to `page_url`; the API answers 409 naming `api_url`."""
+
+    status_code = 409
+
+    def __init__(self, message: str, *, page_url: str, api_url: str) -> None:
+        super().__init__(message)
+        self.page_url = page_url
+        self.api_url = api_url
+        self.problems = [message]
+
+
 def invalid(err: ValidationError, *, prefix: str = "") -> InvalidInput:
     """One InvalidInput from a pydantic error, each problem naming its field."""
     problems = [f"{prefix}{line}" for line in describe_errors(err.errors())]
@@ -94,6 +107,8 @@ async def handle(request: Request, exc: Exception) -> Response:
         return page(
             request, exc.template, exc.vm, title=exc.title, status=422, problems=exc.problems
         )
+    if isinstance(exc, SessionCheckDue) and not _wants_json(request):
+        return RedirectResponse(exc.page_url, status_code=303)
     if isinstance(exc, ProgramWithheld) and not _wants_json(request):
         return page(request, "stop.html", exc.vm, title=exc.vm.heading, nav=False)
     if isinstance(exc, UserError):

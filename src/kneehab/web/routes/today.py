@@ -16,7 +16,13 @@ from kneehab.errors import InvalidInput, NotFound
 from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.errors import FormError, invalid
 from kneehab.web.render import page
-from kneehab.web.routes.common import load_course, require_program
+from kneehab.web.routes.common import (
+    CHECK_API,
+    RESCREEN_API,
+    load_course,
+    require_program,
+    require_session_check,
+)
 from kneehab.web.routes.forms import kept_values, many, present, read_form, text, ticked
 from kneehab.web.viewmodels.common import banner
 from kneehab.web.viewmodels.start import StopView, stop_view
@@ -35,6 +41,18 @@ router = APIRouter()
 api = APIRouter(prefix="/api/v1/today", tags=["today"])
 
 MAX_STATE_BYTES = 20_000
+# RULES §1.1 on the session's write endpoints (not on "Stop — it hurts": a pain report is always taken).
+CHECK_FIRST = (
+    "Needs today's safety check first (RULES §1.1): until it is answered with "
+    f"`POST {CHECK_API}` (and, after a yes, the full questions with `POST {RESCREEN_API}`), this "
+    "answers 409 with a message naming that endpoint and saves nothing."
+)
+CHECK_DUE_409: dict[int | str, dict[str, object]] = {
+    409: {
+        "description": "Today's safety check is not answered or not cleared yet, or the program "
+        "is withheld: `{detail, problems}`; nothing was saved."
+    }
+}
 
 
 def build(state: State, person: int, clock: Clocked) -> TodayView:
@@ -101,6 +119,7 @@ def _record_vm(
 def record_page(
     exercise_id: str, request: Request, state: State, person: Person, clock: Clocked
 ) -> HTMLResponse:
+    require_session_check(state, person, clock)
     vm = _record_vm(state, person, clock, exercise_id)
     return page(request, "today_record.html", vm, title=f"Record: {vm.item.card.name}")
 
@@ -128,8 +147,15 @@ def _save(state: State, person: int, clock: Clocked, entry: SessionEntry) -> Ent
     )
 
 
-@api.post("/entries", response_model=EntrySaved, summary="Save (or correct) one exercise of today")
+@api.post(
+    "/entries",
+    response_model=EntrySaved,
+    summary="Save (or correct) one exercise of today",
+    description=CHECK_FIRST,
+    responses=CHECK_DUE_409,
+)
 def entry_api(entry: SessionEntry, state: State, person: Person, clock: Clocked) -> EntrySaved:
+    require_session_check(state, person, clock)
     return _save(state, person, clock, entry)
 
 
@@ -160,6 +186,7 @@ def _entry_from_form(item: ProgramItem, form: dict[str, Any]) -> dict[str, Any]:
 
 @router.post("/today/entries", include_in_schema=False)
 async def entry_form(request: Request, state: State, person: Person, clock: Clocked) -> Response:
+    require_session_check(state, person, clock)
     form = await read_form(request)
     item = _item(state, person, clock, text(form, "exercise_id"))
     values = kept_values(form)
@@ -186,8 +213,15 @@ class PlayerState(BaseModel):
     )
 
 
-@api.post("/state", status_code=204, summary="Save where the session player is")
+@api.post(
+    "/state",
+    status_code=204,
+    summary="Save where the session player is",
+    description=CHECK_FIRST,
+    responses=CHECK_DUE_409,
+)
 async def state_api(request: Request, state: State, person: Person, clock: Clocked) -> Response:
+    require_session_check(state, person, clock)
     raw = await request.body()
     if len(raw) > MAX_STATE_BYTES:
         raise InvalidInput(f"state: too large ({len(raw)} bytes); at most {MAX_STATE_BYTES}")
@@ -311,6 +345,12 @@ async def stop_submit(request: Request, state: State, person: Person, clock: Clo
     return page(request, "stop_result.html", outcome.result, title=outcome.result.heading)
 
 
-@api.post("/stop", response_model=StopOutcome, summary="Stop — it hurts: record and re-screen")
+@api.post(
+    "/stop",
+    response_model=StopOutcome,
+    summary="Stop — it hurts: record and re-screen",
+    description="Always taken, even before today's safety check: a report of pain or new "
+    "symptoms is never refused (it re-screens by itself).",
+)
 def stop_api(report: StopReport, state: State, person: Person, clock: Clocked) -> StopOutcome:
     return _handle_stop(state, person, clock, report)
