@@ -379,32 +379,23 @@ def record_outcome(
 
 
 def status(db: Database, person_id: int, *, today: date, library: Library | None = None) -> Status:
-    lib = _lib(library)
     with db.read() as s:
-        person = repo.get_person(s, person_id)
+        past = _history(s, person_id, today)
         triage = repo.latest_intake(s, person_id).triage
-        current = _course(s, person_id, today, lib)
         open_ = tuple(e for e in repo.escalations(s, person_id) if e.acknowledged_at is None)
-        pain = tuple(
-            PainPoint(c.date, c.morning_pain, c.avg_pain)
-            for c in repo.checkins(s, person_id)
-            if c.date <= today
-        )
-        versions = len(repo.program_versions(s, person_id))
-    latest: dict[str, Decision] = {}
-    for d in current.decisions:
-        latest[d.exercise_id] = d
+        versions = repo.count_program_versions(s, person_id)
+    current = course_engine.replay(past, _lib(library))
     return Status(
         person_id=person_id,
         today=today,
-        start=person.start,
+        start=past.start,
         triage=triage,
-        reviewed=person.reviewed,
+        reviewed=past.reviewed,
         program=current.program,
-        latest=latest,
+        latest={d.exercise_id: d for d in current.decisions},  # the last one of each wins
         escalation=current.escalation,
         open_escalations=open_,
-        pain=pain,
+        pain=tuple(PainPoint(c.date, c.morning_pain, c.avg_pain) for c in past.checkins),
         versions=versions,
     )
 

@@ -253,6 +253,11 @@ def program_versions(s: DbSession, person_id: int) -> list[ProgramVersion]:
     ]
 
 
+def count_program_versions(s: DbSession, person_id: int) -> int:
+    found = s.scalar(select(func.count()).where(ProgramVersionRow.person_id == person_id))
+    return int(found or 0)
+
+
 def latest_program(s: DbSession, person_id: int) -> Program | None:
     row = s.scalars(
         select(ProgramVersionRow)
