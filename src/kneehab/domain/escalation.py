@@ -14,7 +14,7 @@ from kneehab.domain.intake import Intake
 from kneehab.domain.outcomes import PRECISION, first_and_last, nprs_improvement, psfs_change
 from kneehab.domain.program import ItemStatus, Program, Triage
 from kneehab.domain.records import CheckIn, OutcomeRecord
-from kneehab.domain.types import Condition, Frozen, Level
+from kneehab.domain.types import NO_PROGRAM_LEVELS, Condition, Frozen, Level
 
 
 class EscalationLevel(StrEnum):
@@ -173,8 +173,8 @@ TIER: dict[Level, EscalationLevel] = {
 REVIEW = "Book a review with a physical therapist or doctor within the next 1–2 weeks."
 
 # Tiers that stop the whole program (D-2) and lock it until a clinician clears it (C-10: E1 then
-# fires on every later day, not only the day the answer was given).
-STOPPING: frozenset[Level] = frozenset({Level.EMERGENCY, Level.URGENT, Level.OUT_OF_SCOPE})
+# fires on every later day, not only the day the answer was given): the tiers that withhold one.
+STOPPING: frozenset[Level] = NO_PROGRAM_LEVELS
 LOCKED = (
     "This warning stays until a clinician clears you: kneehab cannot record that clearance yet, "
     "so your program stays stopped."
