@@ -8,11 +8,15 @@ D-5 (household substitutes) and §4.3 (condition matrix).
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import Field, model_validator
 
 from kneehab.domain.types import Block, Category, Dose, DoseKey, Frozen, NumericDoseKey
+
+NUMERIC_KEYS: tuple[NumericDoseKey, ...] = get_args(NumericDoseKey)
+# RULES C-8: a load, step or variant rung may also put reps back to the bottom of the range.
+RESETTABLE: frozenset[str] = frozenset({"load_kg", "step_cm", "variant"})
 
 
 class Role(StrEnum):
@@ -126,7 +130,7 @@ class Limits(Frozen):
 
     @model_validator(mode="after")
     def _ordered(self) -> Limits:
-        for key in ("sets", "reps", "hold_s", "load_kg", "step_cm", "minutes"):
+        for key in NUMERIC_KEYS:
             b = self.bounds(key)
             if b is not None and b[0] > b[1]:
                 raise ValueError(f"{key}: low {b[0]} is above high {b[1]}")
@@ -158,7 +162,7 @@ class Rung(Frozen):
                 raise ValueError("a numeric rung needs a positive 'by'")
             if self.until is None:
                 raise ValueError("a numeric rung needs 'until' (its ceiling)")
-        if self.reset_reps and self.change not in ("load_kg", "step_cm", "variant"):
+        if self.reset_reps and self.change not in RESETTABLE:
             raise ValueError("only a load_kg, step_cm or variant rung may reset reps (RULES C-8)")
         return self
 
@@ -289,13 +293,3 @@ class Library(Frozen):
 
     def get(self, exercise_id: str) -> Exercise:
         return self.exercises[exercise_id]
-
-
-NUMERIC_KEYS: tuple[NumericDoseKey, ...] = (
-    "sets",
-    "reps",
-    "hold_s",
-    "load_kg",
-    "step_cm",
-    "minutes",
-)

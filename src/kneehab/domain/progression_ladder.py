@@ -11,7 +11,6 @@ from kneehab.domain.exercise import NUMERIC_KEYS, Exercise, Library, Rung
 from kneehab.domain.types import Category, Dose, Frozen
 
 INT_KEYS = frozenset({"sets", "reps", "hold_s", "step_cm", "minutes"})
-RESETTABLE = frozenset({"load_kg", "step_cm", "variant"})  # C-8: these steps may also reset reps
 
 # C-8 lowest-rung floors, in the order they are tried: (key, by, not below). §3.2 for aerobic minutes.
 _FLOORS: dict[str, tuple[tuple[str, float, float], ...]] = {

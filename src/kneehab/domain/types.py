@@ -6,7 +6,7 @@ Everything here is immutable and validated on construction, so code that receive
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -17,9 +17,9 @@ RuleId = str
 ExerciseId = str
 
 # The keys a dose may use (RULES C-8). Order matters for display and for "one variable per step".
-DOSE_KEYS: tuple[str, ...] = ("sets", "reps", "hold_s", "load_kg", "step_cm", "minutes", "variant")
 NumericDoseKey = Literal["sets", "reps", "hold_s", "load_kg", "step_cm", "minutes"]
 DoseKey = Literal["sets", "reps", "hold_s", "load_kg", "step_cm", "minutes", "variant"]
+DOSE_KEYS: tuple[str, ...] = get_args(DoseKey)
 
 
 class Frozen(BaseModel):
