@@ -12,10 +12,16 @@ from kneehab.domain.types import Category, Dose, Frozen
 
 INT_KEYS = frozenset({"sets", "reps", "hold_s", "step_cm", "minutes"})
 
+# C-8: a regression never lowers reps below 5, sets below 1 or a stretch hold below 10 s (the library
+# check holds every exercise's lowest limits to these too).
+REPS_FLOOR = 5
+SETS_FLOOR = 1
+STRETCH_HOLD_FLOOR = 10
+
 # C-8 lowest-rung floors, in the order they are tried: (key, by, not below). §3.2 for aerobic minutes.
 _FLOORS: dict[str, tuple[tuple[str, float, float], ...]] = {
-    "reps": (("reps", 2, 5), ("sets", 1, 1)),
-    "stretch": (("hold_s", 10, 10), ("sets", 1, 1)),
+    "reps": (("reps", 2, REPS_FLOOR), ("sets", 1, SETS_FLOOR)),
+    "stretch": (("hold_s", 10, STRETCH_HOLD_FLOOR), ("sets", 1, SETS_FLOOR)),
     "aerobic": (("minutes", 5, 5),),
 }
 
@@ -148,9 +154,9 @@ def _floors(dose: Dose, exercise: Exercise, library: Library, base_id: str) -> S
 
 
 _FLOOR_NOTES = {
-    "reps": "Do 2 fewer repetitions in each set (not below 5).",
-    "sets": "Do one set fewer (not below 1).",
-    "hold_s": "Hold the stretch 10 seconds less (not below 10 seconds).",
+    "reps": f"Do 2 fewer repetitions in each set (not below {REPS_FLOOR}).",
+    "sets": f"Do one set fewer (not below {SETS_FLOOR}).",
+    "hold_s": f"Hold the stretch 10 seconds less (not below {STRETCH_HOLD_FLOOR} seconds).",
     "minutes": "Do 5 minutes less.",
 }
 

@@ -25,6 +25,7 @@ from kneehab.domain.exercise import (
     Library,
     Role,
 )
+from kneehab.domain.progression_ladder import REPS_FLOOR, SETS_FLOOR, STRETCH_HOLD_FLOOR
 from kneehab.domain.types import Category
 from kneehab.domain.validation import describe_errors
 from kneehab.errors import LibraryError
@@ -54,17 +55,12 @@ def _validate(model: Any, data: Any, where: str, problems: list[str]) -> Any:
         return None
 
 
-# RULES C-8: a regression never lowers reps below 5, a stretch hold below 10 s or sets below 1, so the lowest
-# limit of those keys may not sit below these floors.
-_FLOORS: dict[str, float] = {"reps": 5, "sets": 1}
-_STRETCH_HOLD_FLOOR = 10
-
-
 def _check_floors(ex: Exercise, where: str) -> list[str]:
+    """RULES C-8: a regression never goes below the ladder's floors, so no lowest limit may either."""
     out: list[str] = []
-    floors = dict(_FLOORS)
+    floors: dict[str, float] = {"reps": REPS_FLOOR, "sets": SETS_FLOOR}
     if ex.category == Category.STRETCH:
-        floors["hold_s"] = _STRETCH_HOLD_FLOOR
+        floors["hold_s"] = STRETCH_HOLD_FLOOR
     for key, floor in floors.items():
         bounds = ex.limits.bounds(key)
         if bounds is not None and bounds[0] < floor:
