@@ -142,9 +142,26 @@ async def test_progress_page_and_twin(client: httpx.AsyncClient, db: Database, l
     page = await client.get("/progress")
     twin = (await client.get("/api/v1/progress")).json()
     assert page.status_code == 200 and "<svg" in twin["pain_chart_svg"]
-    assert twin["pain_rows"] and twin["doses"]
+    assert twin["pain_rows"] and twin["exercises"]
     assert sum(d["state"] == "done" for d in twin["calendar"]) >= 10
     assert twin["outcomes"] == []
+    # The summary comes first; each exercise's dose history is on its own page, linked from a row.
+    text = page.text
+    assert text.index("Knee pain") < text.index("Sessions done") < text.index("Tests and")
+    assert text.index("Tests and") < text.index("Your exercises over time")
+    bridge = next(e for e in twin["exercises"] if e["exercise_id"] == "bridge")
+    assert bridge["url"] == "/progress/exercises/bridge" and f'href="{bridge["url"]}"' in text
+    assert bridge["changes"] >= 1 and bridge["now"] in text
+    history = (await client.get("/api/v1/progress/exercises/bridge")).json()
+    assert history["steps"][0]["dose"] == bridge["now"]  # the latest first
+    assert (
+        history["steps"][-1]["change"] == "Start" and len(history["steps"]) == bridge["changes"] + 1
+    )
+    own = await client.get(bridge["url"])
+    assert own.status_code == 200 and all(s["dose"] in own.text for s in history["steps"])
+    assert 'href="/progress"' in own.text and 'href="/program/exercises/bridge"' in own.text
+    missing = await client.get("/api/v1/progress/exercises/moonwalk")
+    assert missing.status_code == 404 and "allowed: " in missing.json()["detail"]
 
 
 async def test_export_and_confirmed_delete(client: httpx.AsyncClient) -> None:

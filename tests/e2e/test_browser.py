@@ -213,6 +213,17 @@ def test_checkin_shows_progression_with_its_reason(server: Server, page) -> None
     page.get_by_role("heading", name="Knee pain", exact=True).wait_for()
     assert page.locator(".chart svg polyline").count() >= 1
     visit(page, "10-progress")
+    # The summary first; each exercise's dose history is a tap away on its own page.
+    page.set_viewport_size(PHONE)
+    height = page.evaluate("() => document.documentElement.scrollHeight")
+    assert height < 4000, f"the progress page is {height} px tall on a phone"
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.locator("details.dose-details summary").click()
+    page.locator(".dose-list a").first.click()
+    page.get_by_role("link", name="Back to progress").wait_for()
+    assert page.locator("ul.dose-steps li").count() >= 2
+    visit(page, "10a-dose-history")
+    page.go_back()
     page.get_by_role("link", name="Record a test").click()
     page.get_by_role("heading", name="Tests of how your knee is doing").wait_for()
     page.get_by_label("Number of stands").fill("70")

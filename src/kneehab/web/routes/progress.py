@@ -2,29 +2,43 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from kneehab import services
+from kneehab.domain.program import Program
+from kneehab.errors import NotFound
 from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.render import page
 from kneehab.web.routes.common import load_course, require_program
 from kneehab.web.viewmodels.common import banner
-from kneehab.web.viewmodels.progress import ProgressView, progress_view
+from kneehab.web.viewmodels.progress import (
+    DoseHistoryView,
+    ProgressView,
+    dose_histories,
+    dose_history_view,
+    progress_view,
+)
 
 router = APIRouter()
 api = APIRouter(prefix="/api/v1", tags=["progress"])
+
+
+def _versions(state: State, person: int, clock: Clocked) -> list[tuple[date, str, Program]]:
+    return [
+        (v.effective, v.reason, v.program)
+        for v in services.program_versions(state.db, person)
+        if v.effective <= clock.today
+    ]
 
 
 def build(state: State, person: int, clock: Clocked) -> ProgressView:
     course = load_course(state, person, clock)
     program = require_program(course)
     hist = services.history(state.db, person)
-    versions = [
-        (v.effective, v.reason, v.program)
-        for v in services.program_versions(state.db, person)
-        if v.effective <= clock.today
-    ]
+    versions = _versions(state, person, clock)
     return progress_view(
         today=clock.today,
         program=program,
@@ -45,3 +59,36 @@ def progress_page(request: Request, state: State, person: Person, clock: Clocked
 @api.get("/progress", response_model=ProgressView, summary="Pain trend, sessions, doses, outcomes")
 def progress_api(state: State, person: Person, clock: Clocked) -> ProgressView:
     return build(state, person, clock)
+
+
+def build_dose_history(
+    state: State, person: int, clock: Clocked, exercise_id: str
+) -> DoseHistoryView:
+    require_program(load_course(state, person, clock))
+    histories = dose_histories(_versions(state, person, clock))
+    found = next((h for h in histories if h.exercise_id == exercise_id), None)
+    if found is None:
+        allowed = ", ".join(h.exercise_id for h in histories)
+        raise NotFound(f"exercise_id: '{exercise_id}' has no dose history; allowed: {allowed}")
+    return dose_history_view(found)
+
+
+@router.get(
+    "/progress/exercises/{exercise_id}", response_class=HTMLResponse, include_in_schema=False
+)
+def dose_history_page(
+    exercise_id: str, request: Request, state: State, person: Person, clock: Clocked
+) -> HTMLResponse:
+    vm = build_dose_history(state, person, clock, exercise_id)
+    return page(request, "progress_exercise.html", vm, title=f"{vm.name}: dose over time")
+
+
+@api.get(
+    "/progress/exercises/{exercise_id}",
+    response_model=DoseHistoryView,
+    summary="One exercise's dose over time, the latest first",
+)
+def dose_history_api(
+    exercise_id: str, state: State, person: Person, clock: Clocked
+) -> DoseHistoryView:
+    return build_dose_history(state, person, clock, exercise_id)

@@ -50,6 +50,27 @@ class DoseHistory(BaseModel):
     steps: list[DoseStep]
 
 
+class DoseSummary(BaseModel):
+    """One line per exercise on the progress page; the whole history is on its own page."""
+
+    exercise_id: str
+    name: str
+    now: str  # the latest dose
+    changes: int  # how many times the dose changed since the start
+    changed: str  # the same in words
+    url: str
+
+
+class DoseHistoryView(BaseModel):
+    """One exercise's dose over time (`/progress/exercises/{id}`)."""
+
+    exercise_id: str
+    name: str
+    steps: list[DoseStep]
+    exercise_url: str
+    back_url: str = "/progress"
+
+
 class OutcomeRow(BaseModel):
     day: date
     label: str
@@ -64,7 +85,8 @@ class ProgressView(BaseModel):
     pain_summary: str
     calendar: list[CalendarDay]
     adherence: str
-    doses: list[DoseHistory]
+    exercises: list[DoseSummary]  # each exercise's dose now; the history is at its url
+    exercises_label: str  # what the collapsed list says
     outcomes: list[OutcomeRow]
     outcome_changes: list[OutcomeSummary]  # each measure, first → latest, against its MDC / MCID
     outcomes_url: str = "/outcomes"
@@ -135,7 +157,8 @@ def _calendar(today: date, program: Program, done_days: set[date]) -> tuple[list
     return out, text
 
 
-def _doses(versions: list[tuple[date, str, Program]], library: Library) -> list[DoseHistory]:
+def dose_histories(versions: list[tuple[date, str, Program]]) -> list[DoseHistory]:
+    """Each exercise's dose at every program version where it changed, oldest first."""
     seen: dict[str, DoseHistory] = {}
     last: dict[str, str] = {}
     for day, reason, program in versions:
@@ -153,6 +176,30 @@ def _doses(versions: list[tuple[date, str, Program]], library: Library) -> list[
             hist.steps.append(DoseStep(day=day, label=short_day(day), dose=text, change=change))
             last[item.exercise_id] = text
     return list(seen.values())
+
+
+def _times(n: int) -> str:
+    return "Not changed yet" if n == 0 else "Changed once" if n == 1 else f"Changed {n} times"
+
+
+def _summary(h: DoseHistory) -> DoseSummary:
+    return DoseSummary(
+        exercise_id=h.exercise_id,
+        name=h.name,
+        now=h.steps[-1].dose,
+        changes=len(h.steps) - 1,
+        changed=_times(len(h.steps) - 1),
+        url=f"/progress/exercises/{h.exercise_id}",
+    )
+
+
+def dose_history_view(h: DoseHistory) -> DoseHistoryView:
+    return DoseHistoryView(
+        exercise_id=h.exercise_id,
+        name=h.name,
+        steps=list(reversed(h.steps)),  # the latest first
+        exercise_url=f"/program/exercises/{h.exercise_id}",
+    )
 
 
 def _outcome(o: OutcomeRecord) -> OutcomeRow:
@@ -180,6 +227,7 @@ def progress_view(
 ) -> ProgressView:
     svg, rows, summary = _pain(today, checkins)
     calendar, adherence = _calendar(today, program, done_days)
+    summaries = [_summary(h) for h in dose_histories(versions)]
     return ProgressView(
         banner=banner,
         pain_chart_svg=svg,
@@ -187,7 +235,11 @@ def progress_view(
         pain_summary=summary,
         calendar=calendar,
         adherence=adherence,
-        doses=_doses(versions, library),
+        exercises=summaries,
+        exercises_label=(
+            f"Show your {len(summaries)} exercise{'s' if len(summaries) != 1 else ''} "
+            "and their dose now"
+        ),
         outcomes=[_outcome(o) for o in sorted(outcomes, key=lambda o: o.date)],
         outcome_changes=outcome_summaries(outcomes, until=today),
     )
