@@ -5,13 +5,24 @@ One model serves the CLI's JSON file, the web form and the REST API (RULES C-14 
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import AfterValidator, Field, field_validator, model_validator
 
 from kneehab.domain.types import Condition, Frozen, Knee, Onset, PainScore, Sex
 
 RED_FLAG_IDS: tuple[str, ...] = tuple(f"RF{n:02d}" for n in range(1, 17))
+
+
+def _known_red_flags(value: tuple[str, ...]) -> tuple[str, ...]:
+    unknown = [v for v in value if v not in RED_FLAG_IDS]
+    if unknown:
+        raise ValueError(f"unknown red flag {unknown[0]!r}; allowed: RF01 … RF16")
+    return tuple(sorted(set(value)))
+
+
+# Red-flag ids answered yes, checked and put in order: the intake's and every re-screen's.
+RedFlagIds = Annotated[tuple[str, ...], AfterValidator(_known_red_flags)]
 
 EquipmentId = Literal["strap", "ankle_weights", "ball", "step", "foam_pad", "mat", "chair"]
 AccessId = Literal["stationary_bike", "elliptical", "rower", "pool"]
@@ -40,7 +51,7 @@ class Intake(Frozen):
     weeks_since_onset: int = Field(ge=0, le=2600)
     pain_now: PainScore
     pain_worst_week: PainScore
-    red_flags: tuple[str, ...] = ()
+    red_flags: RedFlagIds = ()
     # Details asked only when a red flag is ticked; they raise its tier (RULES C-3, RF05, RF10).
     cold_foot: bool = False
     chest_symptoms: bool = False
@@ -49,14 +60,6 @@ class Intake(Frozen):
     goals: tuple[str, ...] = ()
     # A clinician may raise the ceiling to 4 or 5 for a self-managed person (RULES D-1).
     pain_ceiling: int | None = Field(default=None, ge=2, le=5)
-
-    @field_validator("red_flags")
-    @classmethod
-    def _known_flags(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [v for v in value if v not in RED_FLAG_IDS]
-        if unknown:
-            raise ValueError(f"unknown red flag {unknown[0]!r}; allowed: RF01 … RF16")
-        return tuple(sorted(set(value)))
 
     @field_validator("goals")
     @classmethod

@@ -9,9 +9,9 @@ from __future__ import annotations
 from datetime import date
 from typing import Literal, get_args
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, model_validator
 
-from kneehab.domain.intake import RED_FLAG_IDS, Intake
+from kneehab.domain.intake import Intake, RedFlagIds
 from kneehab.domain.types import Frozen, PainScore
 
 Effort = Literal["easy", "moderate", "hard"]
@@ -106,18 +106,10 @@ class Rescreen(Frozen):
     intake keeps the answers it was given (RULES D-2, C-10)."""
 
     date: date
-    red_flags: tuple[str, ...] = ()  # RF ids answered yes (symptom words already turned into ids)
+    red_flags: RedFlagIds = ()  # RF ids answered yes (symptom words already turned into ids)
     cold_foot: bool = False  # RF10 detail: a cold, pale or blue foot → emergency (C-3)
     chest_symptoms: bool = False  # RF05 detail: with chest pain or breathlessness → emergency
     new_injury: bool = False  # "any new injury?" (short set); kept, no tier of its own
-
-    @field_validator("red_flags")
-    @classmethod
-    def _known_flags(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        unknown = [v for v in value if v not in RED_FLAG_IDS]
-        if unknown:
-            raise ValueError(f"unknown red flag {unknown[0]!r}; allowed: RF01 … RF16")
-        return tuple(sorted(set(value)))
 
 
 OutcomeMeasure = Literal["nprs", "psfs", "chair_stand_30s", "walk_40m"]
