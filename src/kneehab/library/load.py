@@ -55,6 +55,17 @@ def _validate(model: Any, data: Any, where: str, problems: list[str]) -> Any:
         return None
 
 
+def _read_tables(root: Path, name: str, model: Any, problems: list[str]) -> list[Any]:
+    """The `[[name]]` tables of `name.toml`, each validated; a bad one is a problem naming its index."""
+    data = _read_toml(root / f"{name}.toml", problems) or {}
+    found = []
+    for i, item in enumerate(data.get(name, [])):
+        parsed = _validate(model, item, f"{name}.toml: {name}[{i}]", problems)
+        if parsed is not None:
+            found.append(parsed)
+    return found
+
+
 def _check_floors(ex: Exercise, where: str) -> list[str]:
     """RULES C-8: a regression never goes below the ladder's floors, so no lowest limit may either."""
     out: list[str] = []
@@ -199,24 +210,13 @@ def load_library(path: Path | str | None = None) -> Library:
             continue
         exercises[ex.id] = ex
         names[ex.id] = f.name
-    avoid_data = _read_toml(root / "avoid.toml", problems) or {}
-    avoid: list[AvoidItem] = []
-    for i, item in enumerate(avoid_data.get("avoid", [])):
-        parsed = _validate(AvoidItem, item, f"avoid.toml: avoid[{i}]", problems)
-        if parsed is not None:
-            avoid.append(parsed)
-    equip_data = _read_toml(root / "equipment.toml", problems) or {}
-    equipment: dict[str, EquipmentInfo] = {}
-    for i, item in enumerate(equip_data.get("equipment", [])):
-        parsed = _validate(EquipmentInfo, item, f"equipment.toml: equipment[{i}]", problems)
-        if parsed is not None:
-            equipment[parsed.id] = parsed
-    guide_data = _read_toml(root / "guidance.toml", problems) or {}
-    guidance: dict[str, Guidance] = {}
-    for i, item in enumerate(guide_data.get("guidance", [])):
-        parsed = _validate(Guidance, item, f"guidance.toml: guidance[{i}]", problems)
-        if parsed is not None:
-            guidance[parsed.id] = parsed
+    avoid: list[AvoidItem] = _read_tables(root, "avoid", AvoidItem, problems)
+    equipment: dict[str, EquipmentInfo] = {
+        e.id: e for e in _read_tables(root, "equipment", EquipmentInfo, problems)
+    }
+    guidance: dict[str, Guidance] = {
+        g.id: g for g in _read_tables(root, "guidance", Guidance, problems)
+    }
     ids = set(exercises)
     for fname, ex in ((Path(names[i]).stem, e) for i, e in exercises.items()):
         problems.extend(_check_exercise(ex, fname, ids, set(equipment)))
