@@ -104,22 +104,26 @@ def pain_base(pain: Mapping[dt.date, int], start: dt.date, pain_now: int) -> tup
     return value, f"your average pain in the week before you started ({value:.1f}/10)"
 
 
+def _share_done(
+    prescribed: frozenset[dt.date], done: frozenset[dt.date], first: dt.date, last: dt.date
+) -> float | None:
+    """Done days / prescribed days from `first` to `last` (None when nothing was prescribed). A
+    session moved to another day still counts, but never more days than were prescribed."""
+    asked = sum(1 for d in prescribed if first <= d <= last)
+    if not asked:
+        return None
+    did = sum(1 for d in done if first <= d <= last)
+    return min(did, asked) / asked
+
+
 def adherence(
     prescribed: frozenset[dt.date], done: frozenset[dt.date], *, start: dt.date, on: dt.date
 ) -> float | None:
-    """C-12: done days / prescribed strength days in the 14 days ending `on`.
-
-    Evaluated once the program is ≥ 14 days old. A session moved to another day still counts, but
-    never more days than were prescribed.
-    """
+    """C-12: done days / prescribed strength days in the 14 days ending `on`, evaluated once the
+    program is ≥ 14 days old."""
     if (on - start).days < ADHERENCE_WINDOW:
         return None
-    first = on - dt.timedelta(days=ADHERENCE_WINDOW - 1)
-    asked = [d for d in prescribed if first <= d <= on]
-    if not asked:
-        return None
-    did = sum(1 for d in done if first <= d <= on)
-    return min(did, len(asked)) / len(asked)
+    return _share_done(prescribed, done, on - dt.timedelta(days=ADHERENCE_WINDOW - 1), on)
 
 
 def measures(
@@ -328,15 +332,8 @@ def _e6(s: Situation, m: Measures) -> list[Hit]:
     ]
 
 
-def _whole_adherence(s: Situation) -> float | None:
-    asked = [d for d in s.prescribed if s.start <= d <= s.today]
-    if not asked:
-        return None
-    return min(sum(1 for d in s.done if s.start <= d <= s.today), len(asked)) / len(asked)
-
-
 def _e8(s: Situation, m: Measures) -> list[Hit]:
-    whole = _whole_adherence(s)
+    whole = _share_done(s.prescribed, s.done, s.start, s.today)  # adherence over the whole course
     if (
         s.intake.condition != Condition.MEDIAL_OA
         or m.day < DAY_E8
