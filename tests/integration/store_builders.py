@@ -1,4 +1,5 @@
-"""Builders for integration tests: small, readable domain objects (no planner needed)."""
+"""Builders for integration tests: small, readable domain objects (no planner needed), a person
+stored with them, and an entry that does a program item's dose in full."""
 
 from __future__ import annotations
 
@@ -7,7 +8,10 @@ from datetime import UTC, date, datetime
 from kneehab.domain.exercise import Code
 from kneehab.domain.intake import Intake
 from kneehab.domain.program import Program, ProgramItem, Triage
+from kneehab.domain.records import SessionEntry
 from kneehab.domain.types import Block, Category, Dose, Level
+from kneehab.store import repo
+from kneehab.store.db import Database
 
 START = date(2025, 3, 3)  # a Monday
 NOW = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
@@ -59,3 +63,38 @@ def make_program(start: date = START, *, bridge: Dose | None = None) -> Program:
 
 
 OK_TRIAGE = Triage(level=Level.OK, rules=(), message="Safe to start the home program.")
+
+
+def add_enrolled(db: Database) -> int:
+    """A person with the builders' intake and one-item program (version 1), straight into the store."""
+    with db.write() as s:
+        pid = repo.add_person(s, start=START, now=NOW)
+        repo.add_intake(s, pid, make_intake(), OK_TRIAGE, now=NOW)
+        repo.add_program_version(
+            s,
+            pid,
+            program=make_program(),
+            effective=START,
+            now=NOW,
+            kind="plan",
+            actor="planner",
+            rules=("D-4",),
+            reason="Starting program.",
+        )
+    return pid
+
+
+def entry_as_prescribed(item: ProgramItem, *, pain: int = 1) -> SessionEntry:
+    """The item's dose done in full and rated easy."""
+    d = item.dose
+    sets = d.sets or 1
+    return SessionEntry(
+        exercise_id=item.exercise_id,
+        sets_done=sets,
+        reps=(d.reps,) * sets if d.reps else None,
+        hold_s=(d.hold_s,) * sets if d.hold_s else None,
+        minutes=d.minutes,
+        pain_during_max=pain,
+        effort="easy",
+        rir=3,
+    )

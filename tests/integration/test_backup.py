@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
-from store_builders import NOW, OK_TRIAGE, START, make_intake, make_program
+from store_builders import NOW, START, add_enrolled
 
 from kneehab.domain.records import CheckIn, SessionEntry
 from kneehab.errors import StoreError
@@ -19,20 +19,8 @@ from kneehab.store.db import Database, head_revision, open_database
 
 
 def _person(db: Database, *, pain: int = 3) -> int:
+    pid = add_enrolled(db)
     with db.write() as s:
-        pid = repo.add_person(s, start=START, now=NOW)
-        repo.add_intake(s, pid, make_intake(), OK_TRIAGE, now=NOW)
-        repo.add_program_version(
-            s,
-            pid,
-            program=make_program(),
-            effective=START,
-            now=NOW,
-            kind="plan",
-            actor="planner",
-            rules=("D-4",),
-            reason="Starting program.",
-        )
         repo.add_checkin(s, pid, CheckIn(date=START, morning_pain=pain), now=NOW)
     return pid
 

@@ -15,13 +15,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
-from store_builders import make_intake
+from store_builders import entry_as_prescribed, make_intake
 
 from kneehab import services
 from kneehab.domain.escalation import EscalationLevel
 from kneehab.domain.program import ItemStatus
 from kneehab.domain.progression import Action
-from kneehab.domain.records import CheckIn, Rescreen, Session, SessionEntry
+from kneehab.domain.records import CheckIn, Rescreen, Session
 from kneehab.errors import InvalidInput
 from kneehab.store import repo
 from kneehab.store.backup import backup, restore
@@ -43,21 +43,6 @@ def at(day: date, hour: int = 9) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=UTC)
 
 
-def _entry(item) -> SessionEntry:  # type: ignore[no-untyped-def]
-    d = item.dose
-    sets = d.sets or 1
-    return SessionEntry(
-        exercise_id=item.exercise_id,
-        sets_done=sets,
-        reps=(d.reps,) * sets if d.reps else None,
-        hold_s=(d.hold_s,) * sets if d.hold_s else None,
-        minutes=d.minutes,
-        pain_during_max=1,
-        effort="easy",
-        rir=3,
-    )
-
-
 def _morning(db: Database, pid: int, day: date) -> None:
     services.check_in(
         db, pid, CheckIn(date=day, morning_pain=3, avg_pain=3), today=day, now=at(day, 8)
@@ -67,7 +52,7 @@ def _morning(db: Database, pid: int, day: date) -> None:
 def _session(db: Database, pid: int, day: date) -> None:
     items = services.today_items(db, pid, today=day)
     if items:
-        session = Session(date=day, entries=tuple(_entry(i) for i in items))
+        session = Session(date=day, entries=tuple(entry_as_prescribed(i) for i in items))
         services.save_session(db, pid, session=session, now=at(day, 18), today=day)
 
 

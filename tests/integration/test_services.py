@@ -8,7 +8,7 @@ import json
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
-from store_builders import make_intake
+from store_builders import entry_as_prescribed, make_intake
 
 from kneehab import services
 from kneehab.demo import DEMO_DAYS, seed_demo
@@ -27,21 +27,6 @@ def at(day: date, hour: int = 9) -> datetime:
 def _rows(db: Database) -> dict[str, list[dict[str, object]]]:
     with db.engine.connect() as conn:
         return repo.dump_all(conn)
-
-
-def _entry(item, *, pain: int = 1) -> SessionEntry:  # type: ignore[no-untyped-def]
-    d = item.dose
-    sets = d.sets or 1
-    return SessionEntry(
-        exercise_id=item.exercise_id,
-        sets_done=sets,
-        reps=(d.reps,) * sets if d.reps else None,
-        hold_s=(d.hold_s,) * sets if d.hold_s else None,
-        minutes=d.minutes,
-        pain_during_max=pain,
-        effort="easy",
-        rir=3,
-    )
 
 
 def test_enrol_keeps_person_intake_triage_and_first_version(db: Database) -> None:
@@ -86,7 +71,7 @@ def test_log_and_check_in_persist_new_versions_that_survive_a_restart(db_url: st
             services.save_session(
                 db,
                 pid,
-                session=Session(date=day, entries=tuple(_entry(i) for i in items)),
+                session=Session(date=day, entries=tuple(entry_as_prescribed(i) for i in items)),
                 now=at(day, 18),
                 today=day,
             )

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import inspect, text
-from store_builders import NOW, OK_TRIAGE, START, make_intake, make_program
+from store_builders import NOW, START, add_enrolled, make_intake, make_program
 
 from kneehab.domain.records import CheckIn, OutcomeRecord, SessionEntry
 from kneehab.domain.types import Dose
@@ -70,27 +70,9 @@ def test_sqlite_connections_use_wal_and_foreign_keys(tmp_path) -> None:
         db.close()
 
 
-def _enrolled(db: Database) -> int:
-    with db.write() as s:
-        pid = repo.add_person(s, start=START, now=NOW)
-        repo.add_intake(s, pid, make_intake(), OK_TRIAGE, now=NOW)
-        repo.add_program_version(
-            s,
-            pid,
-            program=make_program(),
-            effective=START,
-            now=NOW,
-            kind="plan",
-            actor="planner",
-            rules=("D-4",),
-            reason="Starting program.",
-        )
-    return pid
-
-
 def test_everything_round_trips_and_survives_a_new_engine(db_url: str) -> None:
     db = open_database(db_url)
-    pid = _enrolled(db)
+    pid = add_enrolled(db)
     entry = SessionEntry(
         exercise_id="bridge", sets_done=2, reps=(10, 9), pain_during_max=2, effort="easy"
     )
@@ -153,7 +135,7 @@ def test_everything_round_trips_and_survives_a_new_engine(db_url: str) -> None:
 
 
 def test_relogging_an_entry_replaces_it(db: Database) -> None:
-    pid = _enrolled(db)
+    pid = add_enrolled(db)
     first = SessionEntry(exercise_id="bridge", sets_done=1, reps=(10,), pain_during_max=2)
     fixed = SessionEntry(exercise_id="bridge", sets_done=2, reps=(10, 10), pain_during_max=1)
     with db.write() as s:
@@ -166,7 +148,7 @@ def test_relogging_an_entry_replaces_it(db: Database) -> None:
 
 
 def test_a_failed_unit_of_work_writes_nothing(db: Database) -> None:
-    pid = _enrolled(db)
+    pid = add_enrolled(db)
     with pytest.raises(RuntimeError), db.write() as s:
         repo.add_checkin(s, pid, CheckIn(date=START, morning_pain=2), now=NOW)
         repo.set_reviewed(s, pid, now=NOW, by="Bob")
@@ -182,8 +164,8 @@ def test_naive_datetimes_are_refused(db: Database) -> None:
 
 
 def test_delete_person_removes_every_row(db: Database) -> None:
-    pid = _enrolled(db)
-    other = _enrolled(db)
+    pid = add_enrolled(db)
+    other = add_enrolled(db)
     with db.write() as s:
         repo.add_checkin(s, pid, CheckIn(date=START, morning_pain=2), now=NOW)
         repo.delete_person(s, pid)
@@ -199,7 +181,7 @@ def test_delete_person_removes_every_row(db: Database) -> None:
 
 
 def test_acknowledging_an_escalation_of_another_person_is_not_found(db: Database) -> None:
-    pid, other = _enrolled(db), _enrolled(db)
+    pid, other = add_enrolled(db), add_enrolled(db)
     at = datetime(2025, 3, 4, 8, 0, tzinfo=UTC)
     with db.write() as s:
         esc = repo.add_escalation(
