@@ -24,8 +24,9 @@ from kneehab.cli.context import cli_context
 from kneehab.cli.files import read_json, read_model, validate
 from kneehab.cli.plan_cmd import parse_day
 from kneehab.cli.render import render_plan, render_triage
-from kneehab.domain.escalation import EscalationLevel
+from kneehab.domain.escalation import Escalation, EscalationLevel
 from kneehab.domain.intake import Intake
+from kneehab.domain.progression import Action
 from kneehab.domain.records import SYMPTOMS, CheckIn, Session, SessionEntry
 from kneehab.errors import InvalidInput, NotFound, StoreError
 from kneehab.store.backup import backup as backup_db
@@ -312,7 +313,7 @@ def checkin_command(
     out = _console()
     if result.triage.rules:
         render_triage(out, result.triage)
-    changed = [d for d in result.decisions if d.action.value != "hold"]
+    changed = [d for d in result.decisions if d.action != Action.HOLD]
     out.print(f"Check-in for {day.isoformat()} saved. {len(changed)} change(s) to your program.")
     for d in result.decisions:
         dose = (
@@ -328,7 +329,7 @@ def checkin_command(
     _print_escalation(out, result.escalation)
 
 
-def _print_escalation(out: Console, esc: Any) -> None:
+def _print_escalation(out: Console, esc: Escalation) -> None:
     if esc.level == EscalationLevel.NONE:
         return
     out.print(

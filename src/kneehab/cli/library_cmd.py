@@ -42,14 +42,10 @@ def _console() -> Console:
     return Console(highlight=False, soft_wrap=True, width=120)
 
 
-def _load(path: Path | None) -> Library:
-    return load_library(path)
-
-
 @app.command("list")
 def list_command(library: LibraryPath = None) -> None:
     """List every exercise: id, name, category, block, role."""
-    lib = _load(library)
+    lib = load_library(library)
     table = Table("id", "name", "category", "block", "role", box=None, pad_edge=False)
     for ex_id in sorted(lib.exercises):
         ex = lib.exercises[ex_id]
@@ -136,7 +132,7 @@ def show_command(
     library: LibraryPath = None,
 ) -> None:
     """Show one exercise: steps, cues, dose, progressions, condition notes, equipment, stop rules."""
-    lib = _load(library)
+    lib = load_library(library)
     ex = lib.exercises.get(exercise_id)
     if ex is None:
         close = difflib.get_close_matches(exercise_id, sorted(lib.exercises), n=3)
@@ -168,7 +164,7 @@ def figures_command(
     library: LibraryPath = None,
 ) -> None:
     """Write one SVG illustration per exercise (ID.svg) into OUTDIR."""
-    lib = _load(library)
+    lib = load_library(library)
     try:
         written = write_figures(lib, outdir)
     except OSError as err:
