@@ -67,11 +67,29 @@ def enroll_form() -> Callable[..., dict[str, object]]:
     return make
 
 
+SAFETY_STEPS = 4  # the red flags a few at a time, then the intake in four steps
+FIRST_RUN_STEPS = 8
+
+
+async def answer_steps(
+    client: httpx.AsyncClient, flags: dict[str, str], intake: dict[str, object]
+) -> httpx.Response:
+    """Post every first-run step in turn (each step reads only its own fields); the first response that
+    is not "on to the next step" is returned."""
+    r: httpx.Response | None = None
+    for n in range(1, FIRST_RUN_STEPS + 1):
+        r = await client.post(f"/start/{n}", data=flags if n <= SAFETY_STEPS else intake)
+        if n < FIRST_RUN_STEPS and not (
+            r.status_code == 303 and r.headers["location"] == f"/start/{n + 1}"
+        ):
+            return r
+    assert r is not None
+    return r
+
+
 async def enrol(client: httpx.AsyncClient, **changes: object) -> httpx.Response:
-    """Go through first run in the browser way: red flags (all no), then the intake form."""
-    r = await client.post("/start", data=NO_FLAGS)
-    assert r.status_code == 200 and "About your knee" in r.text
-    return await client.post("/start/intake", data={**INTAKE_FORM, **changes})
+    """Go through first run in the browser way: the red flags (all no), then the intake, step by step."""
+    return await answer_steps(client, NO_FLAGS, {**INTAKE_FORM, **changes})
 
 
 async def pass_check(client: httpx.AsyncClient) -> None:

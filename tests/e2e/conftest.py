@@ -147,6 +147,14 @@ def shoot_phone_view(page, name: str, scroll_to: str = "") -> None:  # type: ign
     page.set_viewport_size(DESKTOP)
 
 
+def phone_height(page) -> int:  # type: ignore[no-untyped-def]
+    """How tall the page is on a 390×844 phone (restores the desktop viewport)."""
+    page.set_viewport_size(PHONE)
+    height = int(page.evaluate("() => document.documentElement.scrollHeight"))
+    page.set_viewport_size(DESKTOP)
+    return height
+
+
 def visit(page, name: str) -> None:  # type: ignore[no-untyped-def]
     check_axe(page)
     shoot(page, name)

@@ -6,19 +6,27 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from conftest import PHONE, Server, shoot_phone_view, visit
+from conftest import PHONE, Server, phone_height, shoot_phone_view, visit
 from history_seed import seed_history
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
-RED_FLAGS = [f"RF{n:02d}" for n in range(1, 17)]
+STEP_MAX_PX = 1600  # one short screen-and-a-bit per first-run step on a phone
 
 
-def answer_red_flags(page, yes: tuple[str, ...] = ()) -> None:  # type: ignore[no-untyped-def]
-    for rf in RED_FLAGS:
-        page.locator(f'#q-{rf} input[value="{"yes" if rf in yes else "no"}"]').check()
+def answer_step(page, yes: tuple[str, ...] = ()) -> None:  # type: ignore[no-untyped-def]
+    """Answer this step's safety questions (no, unless listed) and continue."""
+    for q in page.locator("fieldset.question").all():
+        rf = (q.get_attribute("id") or "")[2:]
+        q.locator(f'input[value="{"yes" if rf in yes else "no"}"]').check()
     page.get_by_role("button", name="Continue").click()
+
+
+def short_step(page, n: int) -> None:  # type: ignore[no-untyped-def]
+    page.locator(".step-count", has_text=f"Step {n} of 8").wait_for()
+    height = phone_height(page)
+    assert height < STEP_MAX_PX, f"step {n} is {height} px tall on a phone"
 
 
 def pick(page, legend: str, value: str) -> None:  # type: ignore[no-untyped-def]
@@ -29,9 +37,10 @@ def pick(page, legend: str, value: str) -> None:  # type: ignore[no-untyped-def]
 
 def test_emergency_answer_stops_the_flow(server: Server, page) -> None:  # type: ignore[no-untyped-def]
     page.goto(server.url + "/")
-    assert page.url.endswith("/start")
+    assert page.url.endswith("/start/1")
+    short_step(page, 1)
     visit(page, "01-safety-questions")
-    answer_red_flags(page, yes=("RF03",))
+    answer_step(page, yes=("RF03",))
     page.get_by_role("heading", name="Call emergency services now").wait_for()
     assert page.get_by_role("link", name="Today").count() == 0
     assert page.get_by_role("button").count() == 0
@@ -41,9 +50,19 @@ def test_emergency_answer_stops_the_flow(server: Server, page) -> None:  # type:
 
 def test_intake_to_program(server: Server, page) -> None:  # type: ignore[no-untyped-def]
     page.goto(server.url + "/start")
-    answer_red_flags(page)
-    page.get_by_role("heading", name="About your knee").wait_for()
-    page.get_by_role("button", name="Build my program").click()
+    for n in range(1, 5):  # the safety questions, a few at a time
+        short_step(page, n)
+        if n == 2:
+            visit(page, "01b-safety-questions-step-2")
+        answer_step(page)
+    # Going back keeps the answers.
+    short_step(page, 5)
+    page.get_by_role("link", name="Back").click()
+    short_step(page, 4)
+    assert page.locator('#q-RF14 input[value="no"]').is_checked()
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("heading", name="About you and your knee").wait_for()
+    page.get_by_role("button", name="Continue").click()
     page.locator("#problems").wait_for()
     assert "age: is required" in page.locator("#problems").inner_text()
     visit(page, "03-intake-with-a-mistake")
@@ -51,10 +70,19 @@ def test_intake_to_program(server: Server, page) -> None:  # type: ignore[no-unt
     pick(page, "Which knee hurts?", "right")
     pick(page, "How did it start?", "gradual")
     page.get_by_label("How many weeks ago did it start?").fill("12")
+    page.get_by_role("button", name="Continue").click()
+    short_step(page, 6)
+    pick(page, "Has a clinician told you what it is?", "medial_knee_oa")
+    visit(page, "03b-intake-what-it-is")
+    page.get_by_role("button", name="Continue").click()
+    short_step(page, 7)
     pick(page, "How much does your knee hurt right now?", "4")
     pick(page, "The worst it has been in the last week?", "6")
-    pick(page, "Has a clinician told you what it is?", "medial_knee_oa")
+    visit(page, "03c-intake-pain")
+    page.get_by_role("button", name="Continue").click()
+    short_step(page, 8)
     page.get_by_label("A sturdy chair").check()
+    visit(page, "03d-intake-equipment")
     page.get_by_role("button", name="Build my program").click()
     page.get_by_role("heading", name="My program", exact=True).wait_for()
     assert page.locator("li.ex-card img.figure").count() >= 5

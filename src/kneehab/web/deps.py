@@ -7,7 +7,7 @@ There is one local person for now. `current_person` is the single place that dec
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated
 
@@ -18,6 +18,7 @@ from kneehab.config import Settings
 from kneehab.domain.exercise import Library
 from kneehab.errors import NotFound
 from kneehab.store.db import Database
+from kneehab.web.drafts import Drafts
 from kneehab.web.figures import Figures
 
 Clock = Callable[[], datetime]
@@ -35,6 +36,7 @@ class WebState:
     library: Library
     clock: Clock
     figures: Figures
+    drafts: Drafts = field(default_factory=Drafts)  # first-run answers between steps
 
 
 @dataclass(frozen=True)

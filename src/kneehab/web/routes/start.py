@@ -1,6 +1,11 @@
-"""First run: red-flag questions → (stop here, or) intake → program. Pages and their JSON twins."""
+"""First run: the red-flag questions a few at a time (stop at once on a warning sign) → the intake in
+four short steps → the program. Each step is a plain form (POST, then a redirect to the next step); the
+answers wait in the server's memory (`web/drafts.py`) until enrolment. The JSON twins take everything at once.
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -10,18 +15,28 @@ from kneehab import services
 from kneehab.domain.intake import Intake
 from kneehab.domain.red_flags import RED_FLAG_QUESTIONS
 from kneehab.domain.screening import screen_answers
-from kneehab.errors import InvalidInput, StoreError
+from kneehab.domain.validation import describe_errors
+from kneehab.errors import InvalidInput, NotFound, StoreError
 from kneehab.web.deps import Clocked, State
-from kneehab.web.errors import FormError, invalid
+from kneehab.web.drafts import Draft
 from kneehab.web.render import page
 from kneehab.web.routes.common import stop_page
-from kneehab.web.routes.forms import kept_values, many, present, read_form, text, ticked
+from kneehab.web.routes.forms import many, present, read_form, text, ticked
+from kneehab.web.viewmodels.first_run import (
+    MULTI_FIELDS,
+    SAFETY,
+    SAFETY_IDS,
+    STEPS,
+    TOTAL,
+    Step,
+    intake_step_view,
+    question_groups,
+    safety_step_view,
+    step_url,
+)
 from kneehab.web.viewmodels.start import (
-    FOLLOW_UPS,
-    IntakeView,
     StartView,
     StopView,
-    intake_view,
     start_view,
     stop_view,
 )
@@ -29,9 +44,7 @@ from kneehab.web.viewmodels.start import (
 router = APIRouter()
 api = APIRouter(prefix="/api/v1", tags=["first run"])
 
-START_TITLE = "Safety questions"
-INTAKE_TITLE = "About your knee"
-MULTI = ("flag", "equipment", "access")
+DRAFT_COOKIE = "kneehab_first_run"
 
 
 class AlreadyEnrolled(StoreError):
@@ -49,14 +62,14 @@ def _refuse_if_enrolled(state: State) -> None:
 @router.get("/", include_in_schema=False)
 def home(state: State) -> RedirectResponse:
     person = services.current_person_id(state.db)
-    return RedirectResponse("/today" if person is not None else "/start", status_code=303)
+    return RedirectResponse("/today" if person is not None else step_url(1), status_code=303)
 
 
-@router.get("/start", response_class=HTMLResponse, include_in_schema=False)
-def start_page(request: Request, state: State) -> Response:
+@router.get("/start", include_in_schema=False)
+def start_page(state: State) -> RedirectResponse:
     if services.current_person_id(state.db) is not None:
         return RedirectResponse("/program", status_code=303)
-    return page(request, "start.html", start_view(), title=START_TITLE, nav=False)
+    return RedirectResponse(step_url(1), status_code=303)
 
 
 class Answers(BaseModel):
@@ -69,6 +82,14 @@ class Answers(BaseModel):
     chest_symptoms: bool = False
 
 
+def missing_answers(answered: set[str], ids: tuple[str, ...] | None = None) -> list[str]:
+    return [
+        f"{q.id}: please answer yes or no — “{q.question}”"
+        for q in RED_FLAG_QUESTIONS
+        if q.id not in answered and (ids is None or q.id in ids)
+    ]
+
+
 class ScreeningResult(BaseModel):
     level: str
     rules: list[str]
@@ -76,14 +97,6 @@ class ScreeningResult(BaseModel):
     reasons: list[str]
     stop: StopView | None  # set when the answers withhold the program: nothing to click past
     next: str | None  # where the intake goes when the program may go ahead
-
-
-def missing_answers(answered: set[str]) -> list[str]:
-    return [
-        f"{q.id}: please answer yes or no — “{q.question}”"
-        for q in RED_FLAG_QUESTIONS
-        if q.id not in answered
-    ]
 
 
 def _screen(flags: list[str], cold_foot: bool, chest: bool) -> ScreeningResult:
@@ -99,80 +112,152 @@ def _screen(flags: list[str], cold_foot: bool, chest: bool) -> ScreeningResult:
     )
 
 
-@router.post("/start", response_class=HTMLResponse, include_in_schema=False)
-async def start_submit(request: Request, state: State) -> Response:
-    _refuse_if_enrolled(state)
-    form = await read_form(request)
-    answers = {q.id: text(form, q.id) for q in RED_FLAG_QUESTIONS}
-    answers.update({name: "yes" for name, _ in FOLLOW_UPS.values() if ticked(form, name)})
-    answered = {k for k, v in answers.items() if v in ("yes", "no")}
-    problems = missing_answers(answered)
-    if problems:
-        raise FormError(
-            problems[0],
-            problems=problems,
-            template="start.html",
-            vm=start_view(answers),
-            title=START_TITLE,
+# ---- the steps -------------------------------------------------------------------------------
+
+
+def _step(number: int) -> Step:
+    if not 1 <= number <= TOTAL:
+        raise NotFound(f"step: {number} is not a step of first run; allowed: 1 … {TOTAL}")
+    return STEPS[number - 1]
+
+
+def _flags(answers: dict[str, Any]) -> list[str]:
+    return sorted(q for q in SAFETY_IDS if answers.get(q) == "yes")
+
+
+def _intake_data(answers: dict[str, Any]) -> dict[str, Any]:
+    condition = answers.get("condition") or "unknown"
+    grade = answers.get("mcl_grade") if condition == "mcl_sprain" else None
+    goals = str(answers.get("goals") or "").splitlines()
+    return present(
+        {
+            "age": answers.get("age") or None,
+            "sex": answers.get("sex") or "unspecified",
+            "knee": answers.get("knee") or None,
+            "condition": condition,
+            "mcl_grade": grade or None,
+            "onset": answers.get("onset") or None,
+            "weeks_since_onset": answers.get("weeks_since_onset") or None,
+            "pain_now": answers.get("pain_now") or None,
+            "pain_worst_week": answers.get("pain_worst_week") or None,
+            "red_flags": _flags(answers),
+            "cold_foot": answers.get("cold_foot") == "yes",
+            "chest_symptoms": answers.get("chest_symptoms") == "yes",
+            "equipment": answers.get("equipment") or [],
+            "access": answers.get("access") or [],
+            "goals": [g for g in goals if g.strip()],
+        }
+    )
+
+
+def _problems(step: Step, answers: dict[str, Any]) -> list[str]:
+    """What is missing or wrong in this step's answers. The intake model is the only judge (its limits are
+    not restated here): the whole draft is checked and only this step's fields are reported."""
+    if step.kind == SAFETY:
+        return missing_answers(
+            {q for q in step.fields if answers.get(q) in ("yes", "no")}, step.fields
         )
-    flags = sorted(k for k in answered if answers[k] == "yes")
-    cold, chest = ticked(form, "cold_foot"), ticked(form, "chest_symptoms")
-    result = _screen(flags, cold, chest)
-    if result.stop is not None:
-        return stop_page(request, result.stop)
-    vm = intake_view(flags, cold_foot=cold, chest_symptoms=chest, values={})
-    return page(request, "intake.html", vm, title=INTAKE_TITLE, nav=False)
-
-
-def _intake_from_form(form: dict[str, object]) -> dict[str, object]:
-    condition = form.get("condition") or "unknown"
-    grade = form.get("mcl_grade") if condition == "mcl_sprain" else None
-    goals = str(form.get("goals") or "").splitlines()
-    return {
-        "age": form.get("age") or None,
-        "sex": form.get("sex") or "unspecified",
-        "knee": form.get("knee") or None,
-        "condition": condition,
-        "mcl_grade": grade or None,
-        "onset": form.get("onset") or None,
-        "weeks_since_onset": form.get("weeks_since_onset") or None,
-        "pain_now": form.get("pain_now") or None,
-        "pain_worst_week": form.get("pain_worst_week") or None,
-        "red_flags": form.get("flag") or [],
-        "cold_foot": form.get("cold_foot") == "yes",
-        "chest_symptoms": form.get("chest_symptoms") == "yes",
-        "equipment": form.get("equipment") or [],
-        "access": form.get("access") or [],
-        "goals": [g for g in goals if g.strip()],
-    }
-
-
-@router.post("/start/intake", response_class=HTMLResponse, include_in_schema=False)
-async def intake_submit(request: Request, state: State, clock: Clocked) -> Response:
-    _refuse_if_enrolled(state)
-    form = await read_form(request)
-    values = kept_values(form, MULTI)
     try:
-        intake = Intake.model_validate(present(_intake_from_form(values)))
+        Intake.model_validate(_intake_data(answers))
     except ValidationError as err:
-        bad = invalid(err)
-        vm: IntakeView = intake_view(
-            many(form, "flag"),
-            cold_foot=ticked(form, "cold_foot"),
-            chest_symptoms=ticked(form, "chest_symptoms"),
-            values=values,
+        mine = [e for e in err.errors() if e.get("loc") and e["loc"][0] in step.fields]
+        return describe_errors(mine)
+    return []
+
+
+def _given(step: Step, form: Any) -> dict[str, Any]:
+    """This step's answers from its form (a follow-up left unticked is a no)."""
+    if step.kind == SAFETY:
+        given: dict[str, Any] = {q: text(form, q) for q in step.fields}
+        given.update({name: "yes" if ticked(form, name) else "" for name in step.follow_ups})
+        return given
+    return {f: many(form, f) if f in MULTI_FIELDS else text(form, f) for f in step.fields}
+
+
+def _show(
+    request: Request, step: Step, answers: dict[str, Any], problems: list[str] | None = None
+) -> Response:
+    title = f"{step.title} (step {step.number} of {TOTAL})"
+    status = 422 if problems else 200
+    if step.kind == SAFETY:
+        vm: BaseModel = safety_step_view(step, answers)
+        return page(
+            request, "start.html", vm, title=title, nav=False, status=status, problems=problems
         )
-        raise FormError(
-            str(bad), problems=bad.problems, template="intake.html", vm=vm, title=INTAKE_TITLE
-        ) from None
+    vm = intake_step_view(step, answers)
+    return page(
+        request, "intake.html", vm, title=title, nav=False, status=status, problems=problems
+    )
+
+
+def _keep(response: Response, key: str) -> Response:
+    response.set_cookie(
+        DRAFT_COOKIE, key, httponly=True, samesite="strict", path="/start", max_age=24 * 3600
+    )
+    return response
+
+
+def _forget(response: Response) -> Response:
+    response.delete_cookie(DRAFT_COOKIE, path="/start", httponly=True, samesite="strict")
+    return response
+
+
+@router.get("/start/{number}", response_class=HTMLResponse, include_in_schema=False)
+def step_page(number: int, request: Request, state: State, clock: Clocked) -> Response:
+    step = _step(number)
+    if services.current_person_id(state.db) is not None:
+        return RedirectResponse("/program", status_code=303)
+    draft = state.drafts.get(request.cookies.get(DRAFT_COOKIE), now=clock.now) or Draft()
+    if number > draft.done + 1:  # the steps before come first
+        return RedirectResponse(step_url(draft.done + 1), status_code=303)
+    return _show(request, step, draft.answers)
+
+
+@router.post("/start/{number}", response_class=HTMLResponse, include_in_schema=False)
+async def step_submit(number: int, request: Request, state: State, clock: Clocked) -> Response:
+    step = _step(number)
+    _refuse_if_enrolled(state)
+    key = request.cookies.get(DRAFT_COOKIE)
+    draft = state.drafts.get(key, now=clock.now)
+    if key is None or draft is None:
+        key, draft = state.drafts.new_key(), Draft()
+    if number > draft.done + 1:  # answers were lost (a restart, a day's wait): start from there
+        return _keep(RedirectResponse(step_url(draft.done + 1), status_code=303), key)
+    draft.answers.update(_given(step, await read_form(request)))
+    problems = _problems(step, draft.answers)
+    if problems:
+        state.drafts.put(key, draft, now=clock.now)  # what was typed is kept, and shown again
+        return _keep(_show(request, step, draft.answers, problems), key)
+    if step.kind == SAFETY:
+        a = draft.answers
+        result = _screen(_flags(a), a.get("cold_foot") == "yes", a.get("chest_symptoms") == "yes")
+        if result.stop is not None:  # RULES D-2: stop here, with nothing to click past
+            state.drafts.drop(key)
+            return _forget(stop_page(request, result.stop))
+    draft.done = max(draft.done, number)
+    if number < TOTAL:
+        state.drafts.put(key, draft, now=clock.now)
+        return _keep(RedirectResponse(step_url(number + 1), status_code=303), key)
+    return _enrol(request, state, clock, key, draft)
+
+
+def _enrol(request: Request, state: State, clock: Clocked, key: str, draft: Draft) -> Response:
+    for earlier in STEPS:  # every step is checked again before anything is saved
+        problems = _problems(earlier, draft.answers)
+        if problems:
+            draft.done = earlier.number - 1
+            state.drafts.put(key, draft, now=clock.now)
+            return _keep(_show(request, earlier, draft.answers, problems), key)
+    intake = Intake.model_validate(_intake_data(draft.answers))
     enrolled = services.enroll(
         state.db, intake, start=clock.today, now=clock.now, library=state.library
     )
+    state.drafts.drop(key)
     if enrolled.program is None:
         stop = stop_view(enrolled.triage)
         assert stop is not None
-        return stop_page(request, stop)
-    return RedirectResponse("/program", status_code=303)
+        return _forget(stop_page(request, stop))
+    return _forget(RedirectResponse("/program", status_code=303))
 
 
 # ---- JSON twins ----------------------------------------------------------------------------
@@ -180,7 +265,7 @@ async def intake_submit(request: Request, state: State, clock: Clocked) -> Respo
 
 @api.get("/screening", response_model=StartView, summary="The red-flag questions (first run)")
 def api_questions() -> StartView:
-    return start_view()
+    return start_view().model_copy(update={"groups": question_groups()})
 
 
 @api.post("/screening", response_model=ScreeningResult, summary="Triage the red-flag answers")

@@ -26,38 +26,77 @@ class FollowUp(BaseModel):
 class Question(BaseModel):
     id: str
     question: str
+    number: int | None = None  # its place in the whole set, when shown a few at a time
     answer: str | None = None  # "yes" / "no" when re-shown after a mistake
     follow_up: FollowUp | None = None
 
 
+class StepInfo(BaseModel):
+    """Where a first-run step sits: "Step 2 of 8", and the way back."""
+
+    number: int
+    total: int
+    label: str
+    back_url: str | None
+
+
+class QuestionGroup(BaseModel):
+    """The questions one first-run step asks (the web shows a few at a time; the API takes them all)."""
+
+    title: str
+    questions: list[str]
+    url: str
+
+
 class StartView(BaseModel):
-    """The red-flag questions (RULES §1.2), all of them, in plain words."""
+    """The red-flag questions (RULES §1.2) in plain words: all of them, or one step's group."""
 
     intro: str
     questions: list[Question]
-    action: str = "/start"
+    action: str = "/start/1"
     heading: str = "Safety questions"
     button: str = "Continue"
+    step: StepInfo | None = None  # set on a first-run step
+    groups: list[QuestionGroup] = Field(default_factory=list)  # how first run splits them
 
 
-def start_view(answers: dict[str, str] | None = None) -> StartView:
+INTRO = (
+    "Before any exercise, a few safety questions. Some knee problems need a doctor, not "
+    "exercise. Answer each one yes or no. If you are not sure, answer yes."
+)
+STEP_INTRO = (
+    "Some knee problems need a doctor, not exercise. Answer yes or no; if you are not sure, "
+    "answer yes."
+)
+
+
+def start_view(
+    answers: dict[str, str] | None = None,
+    *,
+    ids: tuple[str, ...] | None = None,
+    intro: str = INTRO,
+    heading: str = "Safety questions",
+) -> StartView:
+    """The questions `ids` (default: all) with the answers already given."""
     answers = answers or {}
     questions = []
-    for q in RED_FLAG_QUESTIONS:
+    for number, q in enumerate(RED_FLAG_QUESTIONS, start=1):
+        if ids is not None and q.id not in ids:
+            continue
         follow = None
         if q.id in FOLLOW_UPS:
             name, text = FOLLOW_UPS[q.id]
             follow = FollowUp(name=name, question=text, checked=answers.get(name) == "yes")
         questions.append(
-            Question(id=q.id, question=q.question, answer=answers.get(q.id), follow_up=follow)
+            Question(
+                id=q.id,
+                question=q.question,
+                answer=answers.get(q.id),
+                follow_up=follow,
+                number=number,
+            )
         )
-    return StartView(
-        intro=(
-            "Before any exercise, a few safety questions. Some knee problems need a doctor, not "
-            "exercise. Answer each one yes or no. If you are not sure, answer yes."
-        ),
-        questions=questions,
-    )
+    return StartView(intro=intro, heading=heading, questions=questions)
 
 
 class StopView(BaseModel):
@@ -145,11 +184,11 @@ ACCESS_LABELS: dict[str, str] = {
 
 
 class IntakeView(BaseModel):
-    """The intake questions; answers already given are kept when a mistake is shown."""
+    """One part of the intake; answers already given are shown again (after a mistake, or going back)."""
 
-    flags: list[str]
-    cold_foot: bool
-    chest_symptoms: bool
+    part: str  # about / knee / pain / home: which questions this step asks
+    heading: str
+    intro: str
     values: dict[str, str | list[str]]
     sexes: list[Choice]
     knees: list[Choice]
@@ -159,17 +198,29 @@ class IntakeView(BaseModel):
     equipment: list[Choice]
     access: list[Choice]
     pain_scale: list[PainOption]
-    action: str = "/start/intake"
+    action: str
+    button: str
+    step: StepInfo
 
 
 def intake_view(
-    flags: list[str], *, cold_foot: bool, chest_symptoms: bool, values: dict[str, str | list[str]]
+    *,
+    part: str,
+    heading: str,
+    intro: str,
+    values: dict[str, str | list[str]],
+    action: str,
+    button: str,
+    step: StepInfo,
 ) -> IntakeView:
     return IntakeView(
-        flags=flags,
-        cold_foot=cold_foot,
-        chest_symptoms=chest_symptoms,
+        part=part,
+        heading=heading,
+        intro=intro,
         values=values,
+        action=action,
+        button=button,
+        step=step,
         sexes=[
             Choice(value="female", label="Female"),
             Choice(value="male", label="Male"),

@@ -1,0 +1,133 @@
+"""First run as short steps: the red-flag questions a few at a time (the signs that need help now first),
+then the intake in four parts. Each step is one short screen on a phone; the JSON API still takes the whole
+set at once (`/api/v1/screening`, `/api/v1/enroll`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from kneehab.domain.red_flags import RED_FLAG_QUESTIONS
+from kneehab.web.viewmodels.start import (
+    FOLLOW_UPS,
+    STEP_INTRO,
+    IntakeView,
+    QuestionGroup,
+    StartView,
+    StepInfo,
+    intake_view,
+    start_view,
+)
+
+SAFETY = "safety"
+INTAKE = "intake"
+ANSWER_EACH = "Answer each one yes or no. If you are not sure, answer yes."
+
+# The order of RULES §1.2 as the questionnaire asks it: the emergency signs (and the two details that can
+# make an answer an emergency) come first, so a person who needs help now is told so after one screen.
+SAFETY_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Warning signs", ("RF03", "RF04", "RF05", "RF10")),
+    ("Walking, injuries and swelling", ("RF02", "RF01", "RF06", "RF07")),
+    ("Twists, giving way and pain at night", ("RF09", "RF11", "RF08", "RF12")),
+    ("Your health in general", ("RF13", "RF14", "RF16", "RF15")),
+)
+INTAKE_PARTS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
+    (
+        "about",
+        "About you and your knee",
+        "Thank you. Now a few questions to build your program. It starts gently.",
+        ("age", "sex", "knee", "onset", "weeks_since_onset"),
+    ),
+    ("what", "What it is", "", ("condition", "mcl_grade")),
+    (
+        "pain",
+        "Your knee pain",
+        "0 means no pain; 10 is the worst pain you can imagine.",
+        ("pain_now", "pain_worst_week"),
+    ),
+    (
+        "home",
+        "What you can use",
+        "",
+        ("equipment", "access", "goals"),
+    ),
+)
+MULTI_FIELDS = ("equipment", "access")
+
+
+@dataclass(frozen=True)
+class Step:
+    number: int
+    kind: str  # SAFETY or INTAKE
+    title: str
+    part: str  # the intake part ("" for safety questions)
+    intro: str
+    fields: tuple[str, ...]  # question ids, or intake field names
+
+    @property
+    def follow_ups(self) -> tuple[str, ...]:
+        """The detail check-boxes asked with this step's questions (RF05, RF10)."""
+        return tuple(FOLLOW_UPS[q][0] for q in self.fields if q in FOLLOW_UPS)
+
+
+def _steps() -> tuple[Step, ...]:
+    steps = [
+        Step(i + 1, SAFETY, title, "", STEP_INTRO if i == 0 else ANSWER_EACH, ids)
+        for i, (title, ids) in enumerate(SAFETY_GROUPS)
+    ]
+    first = len(steps) + 1
+    steps += [
+        Step(first + i, INTAKE, title, part, intro, fields)
+        for i, (part, title, intro, fields) in enumerate(INTAKE_PARTS)
+    ]
+    return tuple(steps)
+
+
+STEPS: tuple[Step, ...] = _steps()
+TOTAL = len(STEPS)
+SAFETY_IDS: tuple[str, ...] = tuple(q.id for q in RED_FLAG_QUESTIONS)
+assert sorted(q for _, ids in SAFETY_GROUPS for q in ids) == sorted(SAFETY_IDS)
+
+
+def step_url(number: int) -> str:
+    return f"/start/{number}"
+
+
+def step_info(step: Step) -> StepInfo:
+    return StepInfo(
+        number=step.number,
+        total=TOTAL,
+        label=f"Step {step.number} of {TOTAL}",
+        back_url=step_url(step.number - 1) if step.number > 1 else None,
+    )
+
+
+def question_groups() -> list[QuestionGroup]:
+    return [
+        QuestionGroup(title=s.title, questions=list(s.fields), url=step_url(s.number))
+        for s in STEPS
+        if s.kind == SAFETY
+    ]
+
+
+def safety_step_view(step: Step, answers: dict[str, Any]) -> StartView:
+    vm = start_view(
+        {k: v for k, v in answers.items() if isinstance(v, str)},
+        ids=step.fields,
+        intro=step.intro,
+        heading=step.title,
+    )
+    return vm.model_copy(update={"action": step_url(step.number), "step": step_info(step)})
+
+
+def intake_step_view(step: Step, answers: dict[str, Any]) -> IntakeView:
+    last = step.number == TOTAL
+    return intake_view(
+        part=step.part,
+        heading=step.title,
+        intro=step.intro,
+        values={k: v for k, v in answers.items() if k in step.fields},
+        action=step_url(step.number),
+        button="Build my program" if last else "Continue",
+        step=step_info(step),
+    )
