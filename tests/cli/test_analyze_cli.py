@@ -93,3 +93,26 @@ def test_unknown_sex_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFixt
     assert main(["analyze", "--landmarks", "x.csv", "-e", "step-up", "--sex", "other"], {}) == 2
     err = capsys.readouterr().err
     assert "--sex" in err and "Traceback" not in err
+
+
+@pytest.mark.vision
+def test_video_with_nobody_in_it_exits_2_with_a_clear_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip("mediapipe")
+    cv2 = pytest.importorskip("cv2")
+    import numpy as np
+
+    video = tmp_path / "empty_room.mp4"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (320, 240))
+    assert writer.isOpened()
+    frame = np.full((240, 320, 3), 180, dtype=np.uint8)
+    frame[150:, :] = (90, 110, 130)  # a floor, so it is not a single flat colour
+    for _ in range(60):  # 2 s
+        writer.write(frame)
+    writer.release()
+    assert main(["analyze", str(video), "-e", "squat", "--workers", "1"], {}) == 2
+    err = capsys.readouterr().err
+    assert "no person was visible in any frame" in err
+    assert "Film the whole body" in err
+    assert "Traceback" not in err

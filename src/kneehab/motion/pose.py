@@ -17,17 +17,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from kneehab.errors import InvalidInput, MissingExtra, NotFound
 from kneehab.motion.landmarks import BONES, N_LANDMARKS, FloatArray, LandmarkFrame
+from kneehab.motion.landmarks import Landmark as Lm
 
 INSTALL = "pip install 'kneehab[vision]'"
-PEOPLE_EVERY_S = 4.0  # how often the separate person detector looks for a second person
-PEOPLE_SIZE = 480  # ... on a copy scaled to this longest side (HOG costs ~150 ms a look at 640)
+PEOPLE_EVERY_S = 0.5  # how often the separate person detector looks for a second person
+PEOPLE_SIZE = 480  # ... on a copy scaled to this longest side (~40-70 ms a look here)
 PREFETCH = 4  # frames decoded ahead on a background thread
+
+
+T = TypeVar("T")
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1, normalised to the image
 
 
 def _quiet_env() -> None:
@@ -134,15 +139,13 @@ def decode(info: VideoInfo, start: int = 0, stop: int | None = None) -> Iterator
         cap.release()
 
 
-def prefetched(
-    frames: Iterator[tuple[int, Any]], depth: int = PREFETCH
-) -> Iterator[tuple[int, Any]]:
+def prefetched(frames: Iterator[T], depth: int = PREFETCH) -> Iterator[T]:
     """Decode on a background thread while the caller runs the model (OpenCV and mediapipe release
     the GIL, so decoding uses a spare core when there is one). Stops the thread when abandoned."""
-    q: queue.Queue[tuple[int, Any] | BaseException | None] = queue.Queue(maxsize=depth)
+    q: queue.Queue[T | BaseException | None] = queue.Queue(maxsize=depth)
     stop = threading.Event()
 
-    def put(item: tuple[int, Any] | BaseException | None) -> bool:
+    def put(item: T | BaseException | None) -> bool:
         while not stop.is_set():
             try:
                 q.put(item, timeout=0.1)
@@ -222,52 +225,119 @@ class PoseModel:
 
 class PeopleCounter:
     """OpenCV's built-in HOG person detector (no model download): counts people the pose model is
-    not tracking, so a second person in view can be reported instead of trusted."""
+    not tracking, so a second person in view can be reported instead of trusted.
+
+    A HOG box is the tracked person when its centre lies in the tracked landmarks' box (grown by
+    `_BODY_MARGIN`) or `_SAME_OVERLAP` of it lies there; HOG boxes are loose, and on a lunging or
+    squatting body they often sit half outside the landmarks. Another box counts only when it is
+    at least `_MIN_RELATIVE_HEIGHT` of the tracked person's body length (nose to ankles along the
+    body, so it does not shrink in a squat): someone that much smaller is far behind, and HOG's
+    false positives on furniture and curtains are mostly small. One look is never enough: the
+    quality monitor wants several sightings over a few seconds (kneehab.motion.quality).
+    """
 
     def __init__(self) -> None:
         self._cv2, _ = modules()
         self._hog = self._cv2.HOGDescriptor()
         self._hog.setSVMDetector(self._cv2.HOGDescriptor_getDefaultPeopleDetector())
 
-    def __call__(self, bgr: Any, points: FloatArray | None) -> int:
+    def boxes(self, bgr: Any) -> list[Box]:
+        """The HOG person boxes (the costly part: it runs on the decoding thread)."""
         h, w = bgr.shape[:2]
         scale = PEOPLE_SIZE / max(w, h)
         size = (round(w * scale), round(h * scale))
         small = self._cv2.resize(bgr, size, interpolation=self._cv2.INTER_AREA)
-        boxes, weights = self._hog.detectMultiScale(
+        found, weights = self._hog.detectMultiScale(
             small, winStride=(8, 8), padding=(8, 8), scale=1.05
         )
-        tracked = 0 if points is None else 1
-        others = 0
-        for (x, y, bw, bh), wt in zip(boxes, np.ravel(weights), strict=False):
-            if float(wt) < 0.15:
-                continue
-            cx, cy = (x + bw / 2) / small.shape[1], (y + bh / 2) / small.shape[0]
-            if points is not None and _inside_body(points, cx, cy):
-                continue
-            others += 1
-        return tracked + others
+        sw, sh = small.shape[1], small.shape[0]
+        return [
+            (x / sw, y / sh, (x + bw) / sw, (y + bh) / sh)
+            for (x, y, bw, bh), wt in zip(found, np.ravel(weights), strict=False)
+            if float(wt) >= _MIN_WEIGHT
+        ]
+
+    def __call__(self, bgr: Any, points: FloatArray | None) -> int:
+        h, w = bgr.shape[:2]
+        return count_people(self.boxes(bgr), points, w, h)
 
 
-def _inside_body(points: FloatArray, cx: float, cy: float) -> bool:
+_MIN_WEIGHT = 0.15  # HOG SVM score below which a box is ignored
+_BODY_MARGIN = 0.1  # the tracked landmarks' box grows by this fraction of its size on each side
+_SAME_OVERLAP = 0.3  # ... and a HOG box with this much of its area inside it is the tracked person
+_MIN_RELATIVE_HEIGHT = 0.5  # another person's box must be this tall, in tracked body lengths
+
+
+def count_people(
+    boxes: list[tuple[float, float, float, float]],
+    points: FloatArray | None,
+    width: int,
+    height: int,
+) -> int:
+    """People in view: the tracked one (if any) plus the HOG boxes (x0, y0, x1, y1, normalised to
+    the image) that are someone else, by the rules in `PeopleCounter`."""
+    if points is None:
+        return len(boxes)
     seen = points[points[:, 3] > 0.3]
     if len(seen) == 0:
-        return False
-    x0, y0 = seen[:, 0].min(), seen[:, 1].min()
-    x1, y1 = seen[:, 0].max(), seen[:, 1].max()
-    return bool(x0 <= cx <= x1 and y0 <= cy <= y1)
+        return 1 + len(boxes)
+    bx0, by0 = float(seen[:, 0].min()), float(seen[:, 1].min())
+    bx1, by1 = float(seen[:, 0].max()), float(seen[:, 1].max())
+    mx, my = (bx1 - bx0) * _BODY_MARGIN, (by1 - by0) * _BODY_MARGIN
+    bx0, by0, bx1, by1 = bx0 - mx, by0 - my, bx1 + mx, by1 + my
+    body = _body_length(points, width, height)
+    others = 0
+    for x0, y0, x1, y1 in boxes:
+        cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+        if bx0 <= cx <= bx1 and by0 <= cy <= by1:
+            continue
+        ix = max(0.0, min(x1, bx1) - max(x0, bx0))
+        iy = max(0.0, min(y1, by1) - max(y0, by0))
+        if ix * iy >= _SAME_OVERLAP * (x1 - x0) * (y1 - y0):
+            continue
+        if y1 - y0 < _MIN_RELATIVE_HEIGHT * body:
+            continue
+        others += 1
+    return 1 + others
+
+
+def _body_length(points: FloatArray, width: int, height: int) -> float:
+    """Nose → mid-shoulder → mid-hip → knee → ankle (legs averaged), in image heights."""
+    p = points[:, :2] * np.array([width, height], dtype=np.float64)
+    sh = (p[Lm.LEFT_SHOULDER] + p[Lm.RIGHT_SHOULDER]) / 2
+    hip = (p[Lm.LEFT_HIP] + p[Lm.RIGHT_HIP]) / 2
+    legs = sum(
+        float(np.hypot(*(p[a] - p[b])))
+        for a, b in (
+            (Lm.LEFT_HIP, Lm.LEFT_KNEE),
+            (Lm.LEFT_KNEE, Lm.LEFT_ANKLE),
+            (Lm.RIGHT_HIP, Lm.RIGHT_KNEE),
+            (Lm.RIGHT_KNEE, Lm.RIGHT_ANKLE),
+        )
+    )
+    length = float(np.hypot(*(p[Lm.NOSE] - sh))) + float(np.hypot(*(sh - hip))) + legs / 2
+    return length / height
 
 
 def landmark_frames(
     info: VideoInfo, start: int = 0, stop: int | None = None, *, people: bool = True
 ) -> Iterator[LandmarkFrame]:
-    """Run the pose model (and, every few seconds, the person counter) over frames [start, stop)."""
+    """Run the pose model (and, every `PEOPLE_EVERY_S`, the person counter) over frames [start, stop).
+
+    The person detector's boxes are found on the decoding thread, overlapping the pose model; only
+    the cheap comparison with the tracked landmarks happens here."""
     counter = PeopleCounter() if people else None
     every = max(1, round(PEOPLE_EVERY_S * info.fps))
+
+    def with_boxes() -> Iterator[tuple[int, Any, list[Box] | None]]:
+        for idx, img in decode(info, start, stop):
+            look = counter is not None and idx % every == 0
+            yield idx, img, counter.boxes(img) if counter is not None and look else None
+
     with PoseModel() as model:
-        for idx, img in prefetched(decode(info, start, stop)):
+        for idx, img, boxes in prefetched(with_boxes()):
             pts = model(img)
-            n = counter(img, pts) if counter is not None and idx % every == 0 else None
+            n = None if boxes is None else count_people(boxes, pts, info.width, info.height)
             yield LandmarkFrame(idx / info.fps, info.width, info.height, pts, people=n)
 
 

@@ -38,6 +38,12 @@ _VIEW_FIX = {
 }
 _BAD_FOR_S = 1.0  # a problem must last this long before it is worth a cue
 _REPEAT_S = 15.0  # a persisting problem is repeated at most this often
+# A person detector's "someone else is here" (LandmarkFrame.people > 1) is believed only when it was
+# seen this many times within the window, first and last sighting this far apart: one-off false
+# positives (a curtain, a coat) and someone walking through the background are not a second person.
+_CROWD_WINDOW_S = 10.0
+_CROWD_SIGHTINGS = 3
+_CROWD_SPAN_S = 2.0
 
 
 def estimate_view(pix: Sequence[Point]) -> str | None:
@@ -69,7 +75,7 @@ class QualityState:
     vis_sum: float = 0.0
     views: Counter[str] = field(default_factory=Counter)
     issues: Counter[str] = field(default_factory=Counter)
-    people_max: int = 1
+    people_max: int = 1  # most people counted while "more than one person" was believed
 
 
 class QualityMonitor:
@@ -104,13 +110,15 @@ class QualityMonitor:
             self._last_move = t
         bad: set[QualityCode] = set()
         crowded = self._crowded
-        if frame.people is not None and frame.people > 1:
-            st.people_max = max(st.people_max, frame.people)
+        people = frame.people
+        if people is not None and people > 1:
             crowded.append(t)
-        while crowded and crowded[0] < t - 10.0:
+        while crowded and crowded[0] < t - _CROWD_WINDOW_S:
             crowded.popleft()
-        if len(crowded) >= 2:
+        if len(crowded) >= _CROWD_SIGHTINGS and crowded[-1] - crowded[0] >= _CROWD_SPAN_S:
             bad.add("multiple_people")
+            if people is not None:  # only believed sightings count here
+                st.people_max = max(st.people_max, people)
         if not rows:
             self._prev = None
             bad.add("no_person")

@@ -159,6 +159,53 @@ def hamstring_stretch_side(hold_s: float = 20, start: float = 2.0) -> Scenario:
     return at
 
 
+Intervals = tuple[tuple[float, float], ...]
+
+
+def _in_stretch(t: float, intervals: Intervals, ramp_s: float) -> float:
+    """0 (out) → 1 (in the stretch): halfway at each interval's ends, a linear ramp of `ramp_s`."""
+    best = 0.0
+    for a, b in intervals:
+        best = max(best, min(1.0, max(0.0, min(t - a, b - t) / ramp_s + 0.5)))
+    return best
+
+
+def butterfly_front(
+    intervals: Intervals = ((2.0, 22.0),), drop_deg: float = 80.0, ramp_s: float = 0.4
+) -> Scenario:
+    """Front view, sitting: the knees start up (thighs ~165° from straight down, out of any hold band)
+    and drop out to the sides by `drop_deg` during each (start, end) interval."""
+
+    def at(t: float) -> Joints:
+        a = 165.0 - drop_deg * _in_stretch(t, intervals, ramp_s)
+        j: Joints = {"shoulder_l": (350.0, 190.0), "shoulder_r": (290.0, 190.0),
+                     "hip_l": (340.0, 300.0), "hip_r": (300.0, 300.0)}  # fmt: skip
+        for s, out in (("l", 1.0), ("r", -1.0)):
+            j[f"knee_{s}"] = _leg(j[f"hip_{s}"], out * a, 0.0)[0]
+            j[f"ankle_{s}"] = (320.0 + out * 12.0, 330.0)  # soles together in front of the pelvis
+        return j
+
+    return at
+
+
+def inner_thigh_stretch_front(
+    intervals: Intervals = ((2.0, 22.0),), fall_deg: float = 50.0, side: str = "r",
+    ramp_s: float = 0.4,
+) -> Scenario:  # fmt: skip
+    """Lying on the back, seen from the feet: the straight `side` leg falls out to the side, from
+    in line with the body (5°) to `fall_deg`, during each (start, end) interval; the other leg stays."""
+
+    def at(t: float) -> Joints:
+        j: Joints = {"shoulder_l": (350.0, 110.0), "shoulder_r": (290.0, 110.0),
+                     "hip_l": (340.0, 220.0), "hip_r": (300.0, 220.0)}  # fmt: skip
+        for s, out in (("l", 1.0), ("r", -1.0)):
+            a = 5.0 + (fall_deg - 5.0) * _in_stretch(t, intervals, ramp_s) if s == side else 5.0
+            j[f"knee_{s}"], j[f"ankle_{s}"] = _leg(j[f"hip_{s}"], out * a, out * a)
+        return j
+
+    return at
+
+
 def figure(j: Joints, *, width: int = W, height: int = H, far_vis: float = 0.99) -> FloatArray:
     """33 BlazePose landmarks (normalised) from the eight body joints; the rest follow them."""
     p = np.zeros((N_LANDMARKS, 4))
@@ -247,3 +294,17 @@ def second_person(frames: list[LandmarkFrame], every_s: float = 0.7) -> list[Lan
     return [
         replace(f, points=other.copy()) if (f.t_s % every_s) < every_s / 3 else f for f in frames
     ]
+
+
+def side_on(frames: list[LandmarkFrame], squash: float = 0.15) -> list[LandmarkFrame]:
+    """The person turned side-on to the camera: everything squashed sideways toward the mid-hip."""
+    out = []
+    for f in frames:
+        if f.points is None:
+            out.append(f)
+            continue
+        p = f.points.copy()
+        cx = (p[Lm.LEFT_HIP, 0] + p[Lm.RIGHT_HIP, 0]) / 2
+        p[:, 0] = cx + (p[:, 0] - cx) * squash
+        out.append(replace(f, points=p))
+    return out
