@@ -3,6 +3,8 @@ walk, and each measure's change judged against its MDC / MCID for the Progress p
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -121,120 +123,75 @@ def _verdict(meaningful: bool, improvement: float, what: str) -> str:
     return f"Within {what}: not yet a change we can trust."
 
 
-def _psfs(found: list[OutcomeRecord]) -> OutcomeSummary:
-    last = found[-1]
-    latest = om.psfs_score(last.activities)
-    summary = OutcomeSummary(
-        measure="psfs",
-        label="Activities you find hard (PSFS, 0–10, higher is better)",
-        latest=f"{_num(round(latest, 1))} out of 10 (average of {len(last.activities)})",
-        latest_day=short_day(last.date),
-        change="",
-        verdict="Record it again in 2 weeks to see the change.",
-        meaningful=None,
-        threshold="2 points for the average, 3 for one activity (MDC90)",
-        activities=[],
-        rules=["D-3", "§6.1"],
-    )
-    if len(found) < 2:
-        return summary
-    first = found[0]
-    c = om.psfs_change(first, last)
+# Each measure is one spec: how to say its latest result, what to say before there is a second one, its
+# threshold, and how to compare the first result with the latest. `_summary` is the one shape they share.
+
+Compare = Callable[[OutcomeRecord, OutcomeRecord], dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class MeasureSpec:
+    label: str
+    latest: Callable[[OutcomeRecord], str]
+    waiting: str  # the verdict while there is only one result
+    threshold: str
+    rules: tuple[str, ...]
+    compare: Compare  # first, latest → the fields that change, verdict and meaningful fill
+
+
+def _value(record: OutcomeRecord) -> float:
+    assert record.value is not None
+    return record.value
+
+
+def _against(
+    change: Callable[[OutcomeRecord, OutcomeRecord], om.Change],
+    span: Callable[[float, float], str],
+    delta: Callable[[float], str],
+    what: str,
+) -> Compare:
+    """A measure judged against one threshold (MDC / our default): "before → after (±delta) since …"."""
+
+    def compare(first: OutcomeRecord, last: OutcomeRecord) -> dict[str, Any]:
+        c = change(first, last)
+        return {
+            "change": f"{span(c.before, c.after)} ({delta(c.improvement)}) "
+            f"since {short_day(first.date)}",
+            "verdict": _verdict(c.meaningful, c.improvement, what),
+            "meaningful": c.meaningful,
+        }
+
+    return compare
+
+
+def _by_value(
+    change: Callable[[float, float], om.Change],
+) -> Callable[[OutcomeRecord, OutcomeRecord], om.Change]:
+    return lambda first, last: change(_value(first), _value(last))
+
+
+def _psfs_compare(first: OutcomeRecord, last: OutcomeRecord) -> dict[str, Any]:
+    overall = _against(
+        om.psfs_change,
+        lambda b, a: f"{_num(round(b, 1))} → {_num(round(a, 1))}",
+        _signed,
+        "the 2-point measurement error",
+    )(first, last)
     per = om.psfs_activity_changes(first, last)
-    return summary.model_copy(
-        update={
-            "change": f"{_num(round(c.before, 1))} → {_num(round(c.after, 1))} "
-            f"({_signed(c.improvement)}) since {short_day(first.date)}",
-            "verdict": _verdict(c.meaningful, c.improvement, "the 2-point measurement error"),
-            "meaningful": c.meaningful,
-            "activities": [
-                ActivityChange(
-                    activity=name,
-                    before=int(ch.before),
-                    after=int(ch.after),
-                    verdict=_verdict(ch.meaningful, ch.improvement, "3 points"),
-                )
-                for name, ch in per.items()
-            ],
-        }
-    )
+    overall["activities"] = [
+        ActivityChange(
+            activity=name,
+            before=int(ch.before),
+            after=int(ch.after),
+            verdict=_verdict(ch.meaningful, ch.improvement, "3 points"),
+        )
+        for name, ch in per.items()
+    ]
+    return overall
 
 
-def _chair(found: list[OutcomeRecord]) -> OutcomeSummary:
-    last = found[-1]
-    assert last.value is not None
-    summary = OutcomeSummary(
-        measure="chair_stand_30s",
-        label="Chair stands in 30 seconds (higher is better)",
-        latest=f"{_num(last.value)} stands",
-        latest_day=short_day(last.date),
-        change="",
-        verdict="Do the test again in a few weeks to see the change.",
-        meaningful=None,
-        threshold="2 stands (our default)",
-        activities=[],
-        rules=["D-3", "§6.3"],
-    )
-    if len(found) < 2 or found[0].value is None:
-        return summary
-    c = om.chair_stand_change(found[0].value, last.value)
-    return summary.model_copy(
-        update={
-            "change": f"{_num(c.before)} → {_num(c.after)} ({_signed(c.improvement)} stands) "
-            f"since {short_day(found[0].date)}",
-            "verdict": _verdict(c.meaningful, c.improvement, "2 stands"),
-            "meaningful": c.meaningful,
-        }
-    )
-
-
-def _walk(found: list[OutcomeRecord]) -> OutcomeSummary:
-    last = found[-1]
-    assert last.value is not None
-    speed = om.walk_40m_speed(last.value)
-    summary = OutcomeSummary(
-        measure="walk_40m",
-        label="40 m fast walk (faster is better)",
-        latest=f"{_num(last.value)} s ({speed:.2f} m/s)",
-        latest_day=short_day(last.date),
-        change="",
-        verdict="Do the test again in a few weeks to see the change.",
-        meaningful=None,
-        threshold="0.2 m/s faster (our default)",
-        activities=[],
-        rules=["D-3", "§6.3"],
-    )
-    if len(found) < 2 or found[0].value is None:
-        return summary
-    c = om.walk_40m_change(found[0].value, last.value)
-    return summary.model_copy(
-        update={
-            "change": f"{c.before:.2f} → {c.after:.2f} m/s ({_signed(round(c.improvement, 2))} "
-            f"m/s) since {short_day(found[0].date)}",
-            "verdict": _verdict(c.meaningful, c.improvement, "0.2 m/s"),
-            "meaningful": c.meaningful,
-        }
-    )
-
-
-def _nprs(found: list[OutcomeRecord]) -> OutcomeSummary:
-    last = found[-1]
-    assert last.value is not None
-    summary = OutcomeSummary(
-        measure="nprs",
-        label="Average knee pain (0–10, lower is better)",
-        latest=f"{_num(last.value)} out of 10",
-        latest_day=short_day(last.date),
-        change="",
-        verdict="",
-        meaningful=None,
-        threshold="2 points or 30% less (much better); 1 point or 15% (a little better)",
-        activities=[],
-        rules=["D-3", "§5.1"],
-    )
-    if len(found) < 2 or found[0].value is None:
-        return summary
-    before, after = found[0].value, last.value
+def _nprs_compare(first: OutcomeRecord, last: OutcomeRecord) -> dict[str, Any]:
+    before, after = _value(first), _value(last)
     little, much = om.nprs_improvement(before, after)
     verdict = (
         "Much better: at least 2 points or 30% less pain."
@@ -243,25 +200,93 @@ def _nprs(found: list[OutcomeRecord]) -> OutcomeSummary:
         if little
         else "No clear improvement yet."
     )
-    return summary.model_copy(
-        update={
-            "change": f"{_num(before)} → {_num(after)} since {short_day(found[0].date)}",
-            "verdict": verdict,
-            "meaningful": much,
-        }
+    return {
+        "change": f"{_num(before)} → {_num(after)} since {short_day(first.date)}",
+        "verdict": verdict,
+        "meaningful": much,
+    }
+
+
+def _psfs_latest(r: OutcomeRecord) -> str:
+    return (
+        f"{_num(round(om.psfs_score(r.activities), 1))} out of 10 (average of {len(r.activities)})"
     )
 
 
-_SUMMARIES = {"psfs": _psfs, "chair_stand_30s": _chair, "walk_40m": _walk, "nprs": _nprs}
+AGAIN = "Do the test again in a few weeks to see the change."
+MEASURES: dict[str, MeasureSpec] = {
+    "psfs": MeasureSpec(
+        label="Activities you find hard (PSFS, 0–10, higher is better)",
+        latest=_psfs_latest,
+        waiting="Record it again in 2 weeks to see the change.",
+        threshold="2 points for the average, 3 for one activity (MDC90)",
+        rules=("D-3", "§6.1"),
+        compare=_psfs_compare,
+    ),
+    "chair_stand_30s": MeasureSpec(
+        label="Chair stands in 30 seconds (higher is better)",
+        latest=lambda r: f"{_num(_value(r))} stands",
+        waiting=AGAIN,
+        threshold="2 stands (our default)",
+        rules=("D-3", "§6.3"),
+        compare=_against(
+            _by_value(om.chair_stand_change),
+            lambda b, a: f"{_num(b)} → {_num(a)}",
+            lambda x: _signed(x, " stands"),
+            "2 stands",
+        ),
+    ),
+    "walk_40m": MeasureSpec(
+        label="40 m fast walk (faster is better)",
+        latest=lambda r: f"{_num(_value(r))} s ({om.walk_40m_speed(_value(r)):.2f} m/s)",
+        waiting=AGAIN,
+        threshold="0.2 m/s faster (our default)",
+        rules=("D-3", "§6.3"),
+        compare=_against(
+            _by_value(om.walk_40m_change),
+            lambda b, a: f"{b:.2f} → {a:.2f} m/s",
+            lambda x: _signed(round(x, 2), " m/s"),
+            "0.2 m/s",
+        ),
+    ),
+    "nprs": MeasureSpec(
+        label="Average knee pain (0–10, lower is better)",
+        latest=lambda r: f"{_num(_value(r))} out of 10",
+        waiting="",
+        threshold="2 points or 30% less (much better); 1 point or 15% (a little better)",
+        rules=("D-3", "§5.1"),
+        compare=_nprs_compare,
+    ),
+}
+
+
+def _summary(measure: str, spec: MeasureSpec, found: list[OutcomeRecord]) -> OutcomeSummary:
+    """The latest result; with an earlier one too, its change and what the change means."""
+    first, last = found[0], found[-1]
+    summary = OutcomeSummary(
+        measure=measure,
+        label=spec.label,
+        latest=spec.latest(last),
+        latest_day=short_day(last.date),
+        change="",
+        verdict=spec.waiting,
+        meaningful=None,
+        threshold=spec.threshold,
+        activities=[],
+        rules=list(spec.rules),
+    )
+    if len(found) < 2 or (first.value is None and not first.activities):
+        return summary
+    return summary.model_copy(update=spec.compare(first, last))
 
 
 def outcome_summaries(records: list[OutcomeRecord], *, until: date) -> list[OutcomeSummary]:
     """One summary per shipped measure with at least one result, first → latest (RULES D-3)."""
     out = []
-    for measure, build in _SUMMARIES.items():
+    for measure, spec in MEASURES.items():
         found = sorted(
             (r for r in records if r.measure == measure and r.date <= until), key=lambda r: r.date
         )
         if found:
-            out.append(build(found))
+            out.append(_summary(measure, spec, found))
     return out
