@@ -1,26 +1,25 @@
-"""Day-to-day care: start, today, log, checkin, status, history, backup, restore.
-
-Every command takes `--db PATH` (a SQLite file; default from settings) and `--today YYYY-MM-DD`
-(for back-dating and tests; default the real date). Bad input raises InvalidInput, which main()
-turns into a message naming the field and exit code 2, with nothing written.
-"""
+"""Day-to-day care: start (enrol), today (the session), log (record it) and checkin (the morning check)."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy.exc import OperationalError
 
 from kneehab import services
-from kneehab.cli.context import cli_context
+from kneehab.cli.care_options import (
+    DbOpt,
+    TodayOpt,
+    console,
+    database,
+    enrolled_person,
+    today_from,
+    utc_now,
+)
 from kneehab.cli.files import read_json, read_model, validate
 from kneehab.cli.plan_cmd import parse_day
 from kneehab.cli.render import render_plan, render_triage
@@ -28,53 +27,8 @@ from kneehab.domain.escalation import Escalation, EscalationLevel
 from kneehab.domain.intake import Intake
 from kneehab.domain.progression import Action
 from kneehab.domain.records import SYMPTOMS, CheckIn, Session, SessionEntry
-from kneehab.errors import InvalidInput, NotFound, StoreError
-from kneehab.store.backup import backup as backup_db
-from kneehab.store.backup import restore as restore_db
-from kneehab.store.db import Database, open_database
-
-DbOpt = Annotated[
-    Path | None, typer.Option("--db", help="SQLite database file (default: from settings).")
-]
-TodayOpt = Annotated[
-    str | None, typer.Option("--today", help="Act as if today were YYYY-MM-DD (default: today).")
-]
-
-
-def _console() -> Console:
-    return Console(highlight=False, soft_wrap=False, width=100, file=sys.stdout)
-
-
-@contextmanager
-def _database(ctx: typer.Context, db_file: Path | None) -> Iterator[Database]:
-    url = f"sqlite:///{db_file.expanduser().resolve()}" if db_file else None
-    url = url or cli_context(ctx).settings.effective_database_url
-    try:
-        db = open_database(url)
-    except OperationalError as err:
-        # The driver's first line says what failed; the URL (and any password) is not repeated.
-        reason = str(err.orig).strip().splitlines()[0] if err.orig else "cannot connect"
-        raise StoreError(f"database: cannot open it ({reason})") from None
-    try:
-        yield db
-    finally:
-        db.close()
-
-
-def _today(value: str | None) -> date:
-    return parse_day(value, "--today") or date.today()
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
-
-
-def _person(db: Database) -> int:
-    pid = services.current_person_id(db)
-    if pid is None:
-        raise NotFound("no one is enrolled yet; run `kneehab start --intake FILE` first")
-    return pid
-
+from kneehab.errors import InvalidInput
+from kneehab.store.db import Database
 
 # --- start / today ---------------------------------------------------------------------------
 
@@ -93,16 +47,16 @@ def start_command(
 ) -> None:
     """Enrol: screen the intake, build the first program and keep both."""
     intake = read_model(intake_file, Intake, "intake")
-    day = parse_day(start) or _today(today)
-    with _database(ctx, db_file) as db:
+    day = parse_day(start) or today_from(today)
+    with database(ctx, db_file) as db:
         existing = services.current_person_id(db)
         if existing is not None and not replace:
             raise InvalidInput(
                 "--replace: someone is already enrolled in this database; add --replace to "
                 "delete their records and start again"
             )
-        result = services.enroll(db, intake, start=day, now=_now(), replace=existing)
-    out = _console()
+        result = services.enroll(db, intake, start=day, now=utc_now(), replace=existing)
+    out = console()
     render_plan(out, result.triage, result.program)
     if result.program is not None:
         out.print(
@@ -113,12 +67,12 @@ def start_command(
 
 def today_command(ctx: typer.Context, db_file: DbOpt = None, today: TodayOpt = None) -> None:
     """Show today's session with the current doses."""
-    day = _today(today)
-    with _database(ctx, db_file) as db:
-        pid = _person(db)
+    day = today_from(today)
+    with database(ctx, db_file) as db:
+        pid = enrolled_person(db)
         items = services.today_items(db, pid, today=day)
         resume = services.load_player_state(db, pid, day=day)
-    out = _console()
+    out = console()
     if not items:
         out.print(f"{day.isoformat()}: no exercises scheduled today. Rest, or go for an easy walk.")
         return
@@ -218,10 +172,10 @@ def log_command(
     today: TodayOpt = None,
 ) -> None:
     """Record a session: from a JSON file, from flags (one exercise), or by answering questions."""
-    now_day = _today(today)
+    now_day = today_from(today)
     day = parse_day(day_opt, "--date") or now_day
-    with _database(ctx, db_file) as db:
-        pid = _person(db)
+    with database(ctx, db_file) as db:
+        pid = enrolled_person(db)
         if file is not None:
             data = read_json(file, "session")
             if isinstance(data, dict):
@@ -250,8 +204,8 @@ def log_command(
                 raws = _ask_entries(day, db, pid)
             entries = tuple(validate(SessionEntry, r, "entry") for r in raws)
             session = Session(date=day, entries=entries)
-        results = services.save_session(db, pid, session=session, now=_now(), today=now_day)
-    out = _console()
+        results = services.save_session(db, pid, session=session, now=utc_now(), today=now_day)
+    out = console()
     if not results:
         out.print("Nothing to record.")
     for r in results:
@@ -286,7 +240,7 @@ def checkin_command(
     today: TodayOpt = None,
 ) -> None:
     """The morning check-in: prints the decisions it leads to, with reasons, and any escalation."""
-    now_day = _today(today)
+    now_day = today_from(today)
     day = parse_day(day_opt, "--date") or now_day
     data: dict[str, Any] = {"date": day.isoformat(), "chest_symptoms": chest}
     if morning_pain is None:
@@ -305,12 +259,12 @@ def checkin_command(
             new_symptoms=symptom or [],
         )
     checkin = validate(CheckIn, data, "check-in")
-    with _database(ctx, db_file) as db:
-        pid = _person(db)
-        result = services.check_in(db, pid, checkin, today=now_day, now=_now())
+    with database(ctx, db_file) as db:
+        pid = enrolled_person(db)
+        result = services.check_in(db, pid, checkin, today=now_day, now=utc_now())
         if result.escalation_id is not None:
-            services.mark_escalations_seen(db, pid, [result.escalation_id], now=_now())
-    out = _console()
+            services.mark_escalations_seen(db, pid, [result.escalation_id], now=utc_now())
+    out = console()
     if result.triage.rules:
         render_triage(out, result.triage)
     changed = [d for d in result.decisions if d.action != Action.HOLD]
@@ -326,10 +280,10 @@ def checkin_command(
             f"[{', '.join(d.rules)}]",
             markup=False,
         )
-    _print_escalation(out, result.escalation)
+    print_escalation(out, result.escalation)
 
 
-def _print_escalation(out: Console, esc: Escalation) -> None:
+def print_escalation(out: Console, esc: Escalation) -> None:
     if esc.level == EscalationLevel.NONE:
         return
     out.print(
@@ -340,139 +294,9 @@ def _print_escalation(out: Console, esc: Escalation) -> None:
         out.print(f"Meanwhile: {esc.meanwhile}", markup=False)
 
 
-# --- status / history ------------------------------------------------------------------------
-
-BARS = "▁▂▃▄▅▆▇█"
-
-
-def _pain_chart(points: tuple[services.PainPoint, ...], width: int = 28) -> list[str]:
-    """One line per day: date, a bar as long as the morning pain, the number."""
-    return [
-        f"{p.day.isoformat()} {'█' * p.morning_pain:<10} {p.morning_pain}/10"
-        + (f"  (day average {p.avg_pain})" if p.avg_pain is not None else "")
-        for p in points[-width:]
-    ]
-
-
-def status_command(ctx: typer.Context, db_file: DbOpt = None, today: TodayOpt = None) -> None:
-    """Doses now, each exercise's latest decision and why, escalations, and the pain trend."""
-    day = _today(today)
-    with _database(ctx, db_file) as db:
-        st = services.status(db, _person(db), today=day)
-    out = _console()
-    out.print(
-        f"Status on {day.isoformat()} — day {(day - st.start).days} of your program, "
-        f"{st.versions} program version(s)."
-    )
-    if st.program is None:
-        render_triage(out, st.triage)
-    else:
-        table = Table(title="Your doses now", title_justify="left", expand=True)
-        for col in ("Exercise", "Dose", "Status", "Latest decision and why"):
-            table.add_column(col)
-        for item in st.program.items:
-            d = st.latest.get(item.exercise_id)
-            why = (
-                f"{d.action.value} {d.date.isoformat()}: {d.reason} [{', '.join(d.rules)}]"
-                if d
-                else "starting dose"
-            )
-            table.add_row(item.name, item.dose_text, item.status.value, why)
-        out.print(table)
-    _print_escalation(out, st.escalation)
-    for esc in st.open_escalations:
-        out.print(
-            f"Open escalation #{esc.id} from {esc.day.isoformat()}: {esc.level} "
-            f"[{', '.join(esc.rules)}]",
-            markup=False,
-        )
-    if st.pain:
-        spark = "".join(BARS[min(p.morning_pain, 10) * (len(BARS) - 1) // 10] for p in st.pain)
-        out.print(f"\nMorning pain trend: {spark}", markup=False)
-        for line in _pain_chart(st.pain):
-            out.print(line, markup=False)
-
-
-def history_command(
-    ctx: typer.Context,
-    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
-    db_file: DbOpt = None,
-    today: TodayOpt = None,
-) -> None:
-    """Every logged exercise and check-in, oldest first."""
-    _today(today)
-    with _database(ctx, db_file) as db:
-        pid = _person(db)
-        if as_csv:
-            sys.stdout.write(services.export_csv(db, pid))
-            return
-        view = services.history(db, pid)
-    out = _console()
-    table = Table(title="Sessions", title_justify="left", expand=True)
-    for col in ("Date", "Exercise", "Done", "Pain", "Effort", "Note"):
-        table.add_column(col)
-    for rec in view.entries:
-        e = rec.entry
-        done = (
-            "skipped"
-            if e.skipped
-            else f"{e.sets_done} sets" + (f" × {','.join(map(str, e.reps))}" if e.reps else "")
-        )
-        note = e.skip_reason + (" (logged while paused)" if rec.paused_when_logged else "")
-        table.add_row(
-            rec.day.isoformat(), e.exercise_id, done, str(e.pain_during_max), e.effort or "", note
-        )
-    out.print(table)
-    checks = Table(title="Check-ins", title_justify="left", expand=True)
-    for col in ("Date", "Morning pain", "Stiffness", "Average pain", "New symptoms"):
-        checks.add_column(col)
-    for c in view.checkins:
-        checks.add_row(
-            c.date.isoformat(),
-            str(c.morning_pain),
-            str(c.morning_stiffness or ""),
-            str(c.avg_pain if c.avg_pain is not None else ""),
-            ", ".join(c.new_symptoms),
-        )
-    out.print(checks)
-
-
-# --- backup / restore ------------------------------------------------------------------------
-
-
-def backup_command(
-    ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="Where to write the backup file.")],
-    db_file: DbOpt = None,
-    today: TodayOpt = None,
-) -> None:
-    """Write a consistent snapshot of the database (safe while kneehab is in use)."""
-    _today(today)
-    with _database(ctx, db_file) as db:
-        written = backup_db(db, file)
-    _console().print(f"Backup written to {written}", markup=False)
-
-
-def restore_command(
-    ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A backup file made by `kneehab backup`.")],
-    db_file: DbOpt = None,
-    today: TodayOpt = None,
-) -> None:
-    """Replace the database's content with a backup (checked first; a bad file changes nothing)."""
-    _today(today)
-    with _database(ctx, db_file) as db:
-        restore_db(db, file)
-    _console().print(f"Restored from {file}", markup=False)
-
-
 def register(app: typer.Typer) -> None:
     """Add this module's commands to the root app."""
     app.command("start")(start_command)
     app.command("today")(today_command)
     app.command("log")(log_command)
     app.command("checkin")(checkin_command)
-    app.command("status")(status_command)
-    app.command("history")(history_command)
-    app.command("backup")(backup_command)
-    app.command("restore")(restore_command)

@@ -13,7 +13,16 @@ import click
 import typer
 from rich.console import Console
 
-from kneehab.cli import care_cmd, library_cmd, motion_cmd, plan_cmd, progress_cmd, serve_cmd
+from kneehab.cli import (
+    backup_cmd,
+    care_cmd,
+    library_cmd,
+    motion_cmd,
+    plan_cmd,
+    progress_cmd,
+    report_cmd,
+    serve_cmd,
+)
 from kneehab.cli.context import CliContext
 from kneehab.config import load_settings
 from kneehab.errors import InvalidInput, UserError
@@ -29,6 +38,8 @@ app = typer.Typer(
 app.add_typer(library_cmd.app, name="library")
 plan_cmd.register(app)
 care_cmd.register(app)
+report_cmd.register(app)
+backup_cmd.register(app)
 progress_cmd.register(app)
 motion_cmd.register(app)
 serve_cmd.register(app)

@@ -1,0 +1,67 @@
+"""The `--db` and `--today` options the care, report and backup commands share, and what they resolve to.
+
+Every such command takes `--db PATH` (a SQLite file; default from settings) and `--today YYYY-MM-DD`
+(for back-dating and tests; default the real date). Bad input raises InvalidInput, which main()
+turns into a message naming the field and exit code 2, with nothing written.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from sqlalchemy.exc import OperationalError
+
+from kneehab import services
+from kneehab.cli.context import cli_context
+from kneehab.cli.plan_cmd import parse_day
+from kneehab.errors import NotFound, StoreError
+from kneehab.store.db import Database, open_database
+
+DbOpt = Annotated[
+    Path | None, typer.Option("--db", help="SQLite database file (default: from settings).")
+]
+TodayOpt = Annotated[
+    str | None, typer.Option("--today", help="Act as if today were YYYY-MM-DD (default: today).")
+]
+
+
+def console() -> Console:
+    return Console(highlight=False, soft_wrap=False, width=100, file=sys.stdout)
+
+
+@contextmanager
+def database(ctx: typer.Context, db_file: Path | None) -> Iterator[Database]:
+    url = f"sqlite:///{db_file.expanduser().resolve()}" if db_file else None
+    url = url or cli_context(ctx).settings.effective_database_url
+    try:
+        db = open_database(url)
+    except OperationalError as err:
+        # The driver's first line says what failed; the URL (and any password) is not repeated.
+        reason = str(err.orig).strip().splitlines()[0] if err.orig else "cannot connect"
+        raise StoreError(f"database: cannot open it ({reason})") from None
+    try:
+        yield db
+    finally:
+        db.close()
+
+
+def today_from(value: str | None) -> date:
+    return parse_day(value, "--today") or date.today()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+def enrolled_person(db: Database) -> int:
+    pid = services.current_person_id(db)
+    if pid is None:
+        raise NotFound("no one is enrolled yet; run `kneehab start --intake FILE` first")
+    return pid

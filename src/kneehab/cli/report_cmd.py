@@ -1,0 +1,114 @@
+"""Looking back: status (doses now, latest decisions, escalations, pain trend) and history (every record)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from kneehab import services
+from kneehab.cli.care_cmd import print_escalation
+from kneehab.cli.care_options import DbOpt, TodayOpt, console, database, enrolled_person, today_from
+from kneehab.cli.render import render_triage
+
+BARS = "▁▂▃▄▅▆▇█"
+
+
+def _pain_chart(points: tuple[services.PainPoint, ...], width: int = 28) -> list[str]:
+    """One line per day: date, a bar as long as the morning pain, the number."""
+    return [
+        f"{p.day.isoformat()} {'█' * p.morning_pain:<10} {p.morning_pain}/10"
+        + (f"  (day average {p.avg_pain})" if p.avg_pain is not None else "")
+        for p in points[-width:]
+    ]
+
+
+def status_command(ctx: typer.Context, db_file: DbOpt = None, today: TodayOpt = None) -> None:
+    """Doses now, each exercise's latest decision and why, escalations, and the pain trend."""
+    day = today_from(today)
+    with database(ctx, db_file) as db:
+        st = services.status(db, enrolled_person(db), today=day)
+    out = console()
+    out.print(
+        f"Status on {day.isoformat()} — day {(day - st.start).days} of your program, "
+        f"{st.versions} program version(s)."
+    )
+    if st.program is None:
+        render_triage(out, st.triage)
+    else:
+        table = Table(title="Your doses now", title_justify="left", expand=True)
+        for col in ("Exercise", "Dose", "Status", "Latest decision and why"):
+            table.add_column(col)
+        for item in st.program.items:
+            d = st.latest.get(item.exercise_id)
+            why = (
+                f"{d.action.value} {d.date.isoformat()}: {d.reason} [{', '.join(d.rules)}]"
+                if d
+                else "starting dose"
+            )
+            table.add_row(item.name, item.dose_text, item.status.value, why)
+        out.print(table)
+    print_escalation(out, st.escalation)
+    for esc in st.open_escalations:
+        out.print(
+            f"Open escalation #{esc.id} from {esc.day.isoformat()}: {esc.level} "
+            f"[{', '.join(esc.rules)}]",
+            markup=False,
+        )
+    if st.pain:
+        spark = "".join(BARS[min(p.morning_pain, 10) * (len(BARS) - 1) // 10] for p in st.pain)
+        out.print(f"\nMorning pain trend: {spark}", markup=False)
+        for line in _pain_chart(st.pain):
+            out.print(line, markup=False)
+
+
+def history_command(
+    ctx: typer.Context,
+    as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+    db_file: DbOpt = None,
+    today: TodayOpt = None,
+) -> None:
+    """Every logged exercise and check-in, oldest first."""
+    today_from(today)
+    with database(ctx, db_file) as db:
+        pid = enrolled_person(db)
+        if as_csv:
+            sys.stdout.write(services.export_csv(db, pid))
+            return
+        view = services.history(db, pid)
+    out = console()
+    table = Table(title="Sessions", title_justify="left", expand=True)
+    for col in ("Date", "Exercise", "Done", "Pain", "Effort", "Note"):
+        table.add_column(col)
+    for rec in view.entries:
+        e = rec.entry
+        done = (
+            "skipped"
+            if e.skipped
+            else f"{e.sets_done} sets" + (f" × {','.join(map(str, e.reps))}" if e.reps else "")
+        )
+        note = e.skip_reason + (" (logged while paused)" if rec.paused_when_logged else "")
+        table.add_row(
+            rec.day.isoformat(), e.exercise_id, done, str(e.pain_during_max), e.effort or "", note
+        )
+    out.print(table)
+    checks = Table(title="Check-ins", title_justify="left", expand=True)
+    for col in ("Date", "Morning pain", "Stiffness", "Average pain", "New symptoms"):
+        checks.add_column(col)
+    for c in view.checkins:
+        checks.add_row(
+            c.date.isoformat(),
+            str(c.morning_pain),
+            str(c.morning_stiffness or ""),
+            str(c.avg_pain if c.avg_pain is not None else ""),
+            ", ".join(c.new_symptoms),
+        )
+    out.print(checks)
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root app."""
+    app.command("status")(status_command)
+    app.command("history")(history_command)
