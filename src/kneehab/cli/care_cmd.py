@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from kneehab import services
@@ -22,8 +21,7 @@ from kneehab.cli.care_options import (
 )
 from kneehab.cli.files import read_json, read_model, validate
 from kneehab.cli.plan_cmd import parse_day
-from kneehab.cli.render import render_plan, render_triage
-from kneehab.domain.escalation import Escalation, EscalationLevel
+from kneehab.cli.render import print_escalation, render_plan, render_triage
 from kneehab.domain.intake import Intake
 from kneehab.domain.progression import Action
 from kneehab.domain.records import SYMPTOMS, CheckIn, Session, SessionEntry
@@ -281,17 +279,6 @@ def checkin_command(
             markup=False,
         )
     print_escalation(out, result.escalation)
-
-
-def print_escalation(out: Console, esc: Escalation) -> None:
-    if esc.level == EscalationLevel.NONE:
-        return
-    out.print(
-        f"\nSee a professional — {esc.level.value.upper()} [{', '.join(esc.rules)}]", markup=False
-    )
-    out.print(esc.message, markup=False)
-    if esc.meanwhile:
-        out.print(f"Meanwhile: {esc.meanwhile}", markup=False)
 
 
 def register(app: typer.Typer) -> None:

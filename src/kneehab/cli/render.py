@@ -6,6 +6,7 @@ from rich.console import Console
 from rich.panel import Panel
 from rich.table import Table
 
+from kneehab.domain.escalation import Escalation, EscalationLevel
 from kneehab.domain.program import WEEKDAYS, Program, Triage
 from kneehab.domain.types import BLOCK_ORDER, Level
 
@@ -91,3 +92,14 @@ def render_plan(console: Console, triage: Triage, program: Program | None) -> No
             f"[bold]Planned review:[/bold] {program.review_on.isoformat()} "
             f"(rules {', '.join(program.review_rules)})"
         )
+
+
+def print_escalation(out: Console, esc: Escalation) -> None:
+    if esc.level == EscalationLevel.NONE:
+        return
+    out.print(
+        f"\nSee a professional — {esc.level.value.upper()} [{', '.join(esc.rules)}]", markup=False
+    )
+    out.print(esc.message, markup=False)
+    if esc.meanwhile:
+        out.print(f"Meanwhile: {esc.meanwhile}", markup=False)

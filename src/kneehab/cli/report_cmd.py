@@ -9,9 +9,8 @@ import typer
 from rich.table import Table
 
 from kneehab import services
-from kneehab.cli.care_cmd import print_escalation
 from kneehab.cli.care_options import DbOpt, TodayOpt, console, database, enrolled_person, today_from
-from kneehab.cli.render import render_triage
+from kneehab.cli.render import print_escalation, render_triage
 
 BARS = "▁▂▃▄▅▆▇█"
 
