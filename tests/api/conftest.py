@@ -96,3 +96,21 @@ async def pass_check(client: httpx.AsyncClient) -> None:
     """Answer today's short safety questions all "no" (the page form), as a person does before a session."""
     r = await client.post("/today/check", data=CHECK_ALL_NO)
     assert r.status_code == 303 and r.headers["location"] == "/today", r.text
+
+
+RESCREEN_STEPS = 4  # the full red-flag set again mid-course, as first run's four safety steps
+
+
+async def rescreen(
+    client: httpx.AsyncClient, flags: dict[str, str] | None = None
+) -> httpx.Response:
+    """Answer the full safety questions again, step by step (all no unless given); the first response
+    that is not "on to the next step" is returned."""
+    data = {**NO_FLAGS, **(flags or {})}
+    r: httpx.Response | None = None
+    for n in range(1, RESCREEN_STEPS + 1):
+        r = await client.post(f"/rescreen/{n}", data=data)
+        if not (r.status_code == 303 and r.headers["location"] == f"/rescreen/{n + 1}"):
+            return r
+    assert r is not None
+    return r

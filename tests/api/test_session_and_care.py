@@ -8,7 +8,7 @@ import io
 import httpx
 import pytest
 
-from conftest import NOW, TODAY, enrol, pass_check
+from conftest import NOW, TODAY, enrol, pass_check, rescreen
 from history_seed import seed_history
 from kneehab.store.db import Database
 
@@ -100,8 +100,8 @@ async def test_stop_it_hurts_strong_pain_stops_the_session(client: httpx.AsyncCl
     )
     assert r.status_code == 200 and "Stop today&#39;s session" in r.text
     assert 'href="/rescreen"' in r.text
-    rescreen = await client.post("/rescreen", data={f"RF{n:02d}": "no" for n in range(1, 17)})
-    assert "No warning signs" in rescreen.text
+    again = await rescreen(client)
+    assert "No warning signs" in again.text
 
 
 async def test_stop_with_locking_locks_the_program(client: httpx.AsyncClient) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from conftest import CHECK_ALL_NO, CHECK_IDS, TODAY, enrol
+from conftest import CHECK_ALL_NO, CHECK_IDS, TODAY, enrol, rescreen
 from kneehab import services
 from kneehab.store.db import Database
 
@@ -85,7 +85,7 @@ async def test_new_injury_needs_the_full_questions_before_the_session(
     assert blocked.status_code == 303 and blocked.headers["location"] == "/rescreen"
     assert (await client.get("/api/v1/today")).json()["check_due"] is True
     # ... and then the session may go ahead.
-    full = await client.post("/rescreen", data={f"RF{n:02d}": "no" for n in range(1, 17)})
+    full = await rescreen(client)
     assert "No warning signs" in full.text
     assert (await client.get("/today")).status_code == 200
 

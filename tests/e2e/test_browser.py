@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from conftest import PHONE, Server, phone_height, shoot_phone_view, visit
+from conftest import PHONE, Server, check_axe, phone_height, shoot_phone_view, visit
 from history_seed import seed_history
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
@@ -23,10 +23,10 @@ def answer_step(page, yes: tuple[str, ...] = ()) -> None:  # type: ignore[no-unt
     page.get_by_role("button", name="Continue").click()
 
 
-def short_step(page, n: int) -> None:  # type: ignore[no-untyped-def]
-    page.locator(".step-count", has_text=f"Step {n} of 8").wait_for()
+def short_step(page, n: int, total: int = 8) -> None:  # type: ignore[no-untyped-def]
+    page.locator(".step-count", has_text=f"Step {n} of {total}").wait_for()
     height = phone_height(page)
-    assert height < STEP_MAX_PX, f"step {n} is {height} px tall on a phone"
+    assert height < STEP_MAX_PX, f"step {n} of {total} is {height} px tall on a phone"
 
 
 def pick(page, legend: str, value: str) -> None:  # type: ignore[no-untyped-def]
@@ -216,6 +216,49 @@ def test_guided_session_with_close_and_resume(server: Server, context, page) -> 
     assert all(r.entry.sets_done >= 1 for r in entries), [
         (r.entry.exercise_id, r.entry.sets_done, r.entry.minutes) for r in entries
     ]
+
+
+def test_rescreen_in_steps_after_a_yes(server: Server, page) -> None:  # type: ignore[no-untyped-def]
+    """A yes in today's check: the full safety questions again, as first run's four short steps (each one
+    axe-checked, under the phone limit, with its way back), then today's session may go ahead."""
+    today = date.today()
+    pid = _enrol(server, today)
+    page.goto(server.url + "/today/check")
+    for q in ("RF04", "RF05", "RF06", "RF07", "RF08", "RF10", "RF12"):
+        page.locator(f'#q-{q} input[value="no"]').check()
+    page.locator('#q-new_injury input[value="yes"]').check()
+    page.get_by_role("button", name="Continue to my session").click()
+    page.locator('main a[href="/rescreen"]').first.click()
+    for n in range(1, 5):
+        short_step(page, n, total=4)
+        assert page.get_by_role("link", name="Back").count() == 1
+        if n in (1, 3):
+            visit(page, f"05{'c' if n == 1 else 'd'}-rescreen-step-{n}")
+        if n == 3:  # going back keeps the answers
+            page.get_by_role("link", name="Back").click()
+            short_step(page, 2, total=4)
+            assert page.locator('#q-RF07 input[value="no"]').is_checked()
+            page.get_by_role("button", name="Continue").click()
+            short_step(page, 3, total=4)
+        answer_step(page)
+    page.get_by_role("heading", name="No warning signs").wait_for()
+    visit(page, "05e-rescreen-cleared")
+    saved = services.session_check(server.db, pid, day=today)
+    assert saved is not None and saved["cleared"]
+    page.get_by_role("link", name="Back to today").click()
+    page.get_by_role("button", name="Start guided session").wait_for()
+
+
+def test_rescreen_stops_at_once_on_an_emergency(server: Server, page) -> None:  # type: ignore[no-untyped-def]
+    _enrol(server, date.today())
+    page.goto(server.url + "/rescreen")
+    short_step(page, 1, total=4)
+    answer_step(page, yes=("RF03",))
+    page.get_by_role("heading", name="Call emergency services now").wait_for()
+    assert page.get_by_role("button").count() == 0
+    check_axe(page)
+    page.goto(server.url + "/program")
+    page.get_by_role("heading", name="Call emergency services now").wait_for()
 
 
 def _seed(server: Server, today: date, days: int = 16) -> int:

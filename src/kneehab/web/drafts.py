@@ -1,9 +1,11 @@
-"""First-run answers between steps, kept in the server's memory until the person is enrolled.
+"""Step-by-step answers between steps (first run, and the mid-course re-screen), kept in the server's
+memory until the last step.
 
 Nobody is enrolled yet while the safety questions and the intake are answered step by step, so there is no
 person to save them for; each browser holds only a random key (an HttpOnly cookie scoped to /start). The
 answers never reach the database or a log, are dropped when first run ends (enrolled, or stopped on a warning
-sign) and expire after a day. A restart forgets them: the person starts the questions again.
+sign) and expire after a day. A restart forgets them: the person starts the questions again. The re-screen
+keeps its answers the same way under its own cookie, scoped to /rescreen, until it is saved as a whole.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+
+from starlette.responses import Response
 
 TTL = timedelta(hours=24)
 MAX_DRAFTS = 100  # one local person; a cap keeps memory bounded whatever a client does
@@ -52,3 +56,16 @@ class Drafts:
         with self._lock:
             if key:
                 self._items.pop(key, None)
+
+
+def keep_key(response: Response, cookie: str, key: str, *, path: str) -> Response:
+    """Hand the browser its draft key: HttpOnly, SameSite=Strict, only for the steps' own path."""
+    response.set_cookie(
+        cookie, key, httponly=True, samesite="strict", path=path, max_age=int(TTL.total_seconds())
+    )
+    return response
+
+
+def forget_key(response: Response, cookie: str, *, path: str) -> Response:
+    response.delete_cookie(cookie, path=path, httponly=True, samesite="strict")
+    return response

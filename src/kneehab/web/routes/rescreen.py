@@ -1,25 +1,37 @@
-"""The full red-flag re-screen (RULES §1.1): after a stop, weekly, or whenever the person wants."""
+"""The full red-flag re-screen (RULES §1.1): after "Stop — it hurts", a yes in today's check, weekly, or
+whenever the person wants. The page asks it as the first run's safety steps (four at a time, the signs that
+need help now first, stopping at once on a stopping answer); the JSON twin still takes all 16 at once."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from kneehab import services
-from kneehab.domain.red_flags import RED_FLAG_QUESTIONS
-from kneehab.errors import InvalidInput
+from kneehab.errors import InvalidInput, NotFound
 from kneehab.web.deps import Clocked, Person, State
-from kneehab.web.errors import FormError
+from kneehab.web.drafts import Draft, forget_key, keep_key
 from kneehab.web.render import page
-from kneehab.web.routes.forms import read_form, text, ticked
-from kneehab.web.routes.start import Answers, missing_answers
-from kneehab.web.viewmodels.start import FOLLOW_UPS, StopView, start_view, stop_view
+from kneehab.web.routes.common import stop_page
+from kneehab.web.routes.forms import read_form
+from kneehab.web.routes.start import (
+    Answers,
+    missing_answers,
+    safety_given,
+    safety_missing,
+    triage_so_far,
+    yes_flags,
+)
+from kneehab.web.viewmodels.first_run import Step
+from kneehab.web.viewmodels.rescreen import STEPS, TITLE, TOTAL, rescreen_step_view, step_url
+from kneehab.web.viewmodels.start import StopView, stop_view
 from kneehab.web.viewmodels.today import StopResultView
 
 router = APIRouter()
 api = APIRouter(prefix="/api/v1", tags=["re-screen"])
-TITLE = "Safety questions again"
 
 
 def _clear(level: str) -> StopResultView:
@@ -72,32 +84,94 @@ def _run(
     )
 
 
-@router.get("/rescreen", response_class=HTMLResponse, include_in_schema=False)
-def rescreen_page(request: Request, person: Person) -> HTMLResponse:
-    vm = start_view().model_copy(update={"action": "/rescreen"})
-    return page(request, "start.html", vm, title=TITLE)
+# ---- the steps (the first run's safety steps; plain forms, no JavaScript needed) ---------------
+
+COOKIE = "kneehab_rescreen"
+PATH = "/rescreen"
 
 
-@router.post("/rescreen", response_class=HTMLResponse, include_in_schema=False)
-async def rescreen_submit(
-    request: Request, state: State, person: Person, clock: Clocked
+def _step(number: int) -> Step:
+    if not 1 <= number <= TOTAL:
+        raise NotFound(f"step: {number} is not a step of the re-screen; allowed: 1 … {TOTAL}")
+    return STEPS[number - 1]
+
+
+def _draft(state: State, request: Request, person: int, clock: Clocked) -> Draft | None:
+    """This browser's answers so far, when they are this person's."""
+    draft = state.drafts.get(request.cookies.get(COOKIE), now=clock.now)
+    return draft if draft is not None and draft.answers.get("person") == person else None
+
+
+def _show(
+    request: Request, step: Step, answers: dict[str, Any], problems: list[str] | None = None
+) -> HTMLResponse:
+    return page(
+        request,
+        "start.html",
+        rescreen_step_view(step, answers),
+        title=f"{TITLE}: {step.title} (step {step.number} of {TOTAL})",
+        nav=False,
+        status=422 if problems else 200,
+        problems=problems,
+    )
+
+
+@router.get("/rescreen", include_in_schema=False)
+def rescreen_page(person: Person) -> RedirectResponse:
+    return RedirectResponse(step_url(1), status_code=303)
+
+
+@router.get("/rescreen/{number}", response_class=HTMLResponse, include_in_schema=False)
+def rescreen_step(
+    number: int, request: Request, state: State, person: Person, clock: Clocked
 ) -> Response:
-    form = await read_form(request)
-    answers = {q.id: text(form, q.id) for q in RED_FLAG_QUESTIONS}
-    answers.update({name: "yes" for name, _ in FOLLOW_UPS.values() if ticked(form, name)})
-    answered = {k for k, v in answers.items() if v in ("yes", "no")}
-    problems = missing_answers(answered)
+    step = _step(number)
+    draft = _draft(state, request, person, clock) or Draft()
+    if number > draft.done + 1:  # the steps before come first
+        return RedirectResponse(step_url(draft.done + 1), status_code=303)
+    return _show(request, step, draft.answers)
+
+
+@router.post("/rescreen/{number}", response_class=HTMLResponse, include_in_schema=False)
+async def rescreen_submit(
+    number: int, request: Request, state: State, person: Person, clock: Clocked
+) -> Response:
+    step = _step(number)
+    key, draft = request.cookies.get(COOKIE), _draft(state, request, person, clock)
+    if key is None or draft is None:
+        key, draft = state.drafts.new_key(), Draft(answers={"person": person})
+    if number > draft.done + 1:  # answers were lost (a restart, a day's wait): start from there
+        return keep_key(
+            RedirectResponse(step_url(draft.done + 1), status_code=303), COOKIE, key, path=PATH
+        )
+    draft.answers.update(safety_given(step, await read_form(request)))
+    problems = safety_missing(step, draft.answers)
     if problems:
-        vm = start_view(answers).model_copy(update={"action": "/rescreen"})
-        raise FormError(problems[0], problems=problems, template="start.html", vm=vm, title=TITLE)
-    flags = sorted(k for k in answered if answers[k] == "yes")
+        state.drafts.put(key, draft, now=clock.now)  # what was given is kept, and shown again
+        return keep_key(_show(request, step, draft.answers, problems), COOKIE, key, path=PATH)
+    a = draft.answers
+    if number < TOTAL and triage_so_far(a).stop is None:
+        draft.done = max(draft.done, number)
+        state.drafts.put(key, draft, now=clock.now)
+        return keep_key(
+            RedirectResponse(step_url(number + 1), status_code=303), COOKIE, key, path=PATH
+        )
+    # The last step, or a stopping answer (RULES D-2: stop here, exactly as first run does). The answers
+    # given are saved as the dated re-screen; a question not reached counts as no.
+    state.drafts.drop(key)
     out = _run(
-        state, person, clock, flags, ticked(form, "cold_foot"), ticked(form, "chest_symptoms")
+        state,
+        person,
+        clock,
+        yes_flags(a),
+        a.get("cold_foot") == "yes",
+        a.get("chest_symptoms") == "yes",
     )
     if out.stop is not None:
-        return page(request, "stop.html", out.stop, title=out.stop.heading, nav=False)
+        return forget_key(stop_page(request, out.stop), COOKIE, path=PATH)
     assert out.result is not None
-    return page(request, "stop_result.html", out.result, title=out.result.heading)
+    result = page(request, "stop_result.html", out.result, title=out.result.heading)
+    return forget_key(result, COOKIE, path=PATH)
 
 
 @api.post("/rescreen", response_model=RescreenResult, summary="Answer the red flags again")

@@ -18,7 +18,7 @@ from kneehab.domain.screening import screen_answers
 from kneehab.domain.validation import describe_errors
 from kneehab.errors import InvalidInput, NotFound, StoreError
 from kneehab.web.deps import Clocked, State
-from kneehab.web.drafts import Draft
+from kneehab.web.drafts import Draft, forget_key, keep_key
 from kneehab.web.render import page
 from kneehab.web.routes.common import stop_page
 from kneehab.web.routes.forms import many, present, read_form, text, ticked
@@ -121,8 +121,29 @@ def _step(number: int) -> Step:
     return STEPS[number - 1]
 
 
-def _flags(answers: dict[str, Any]) -> list[str]:
+def yes_flags(answers: dict[str, Any]) -> list[str]:
+    """The red flags answered yes in a step-by-step draft."""
     return sorted(q for q in SAFETY_IDS if answers.get(q) == "yes")
+
+
+def triage_so_far(answers: dict[str, Any]) -> ScreeningResult:
+    """The safety answers given so far, triaged (a question not reached yet counts as no). Every question
+    that can make the answers an emergency is on the first step, so a later step adds at most urgent:
+    stopping at the first step with a stopping answer never under-calls the level."""
+    cold, chest = answers.get("cold_foot") == "yes", answers.get("chest_symptoms") == "yes"
+    return _screen(yes_flags(answers), cold, chest)
+
+
+def safety_given(step: Step, form: Any) -> dict[str, Any]:
+    """A safety step's answers from its form (a detail left unticked is a no)."""
+    given: dict[str, Any] = {q: text(form, q) for q in step.fields}
+    given.update({name: "yes" if ticked(form, name) else "" for name in step.follow_ups})
+    return given
+
+
+def safety_missing(step: Step, answers: dict[str, Any]) -> list[str]:
+    """This safety step's questions not yet answered yes or no."""
+    return missing_answers({q for q in step.fields if answers.get(q) in ("yes", "no")}, step.fields)
 
 
 def _intake_data(answers: dict[str, Any]) -> dict[str, Any]:
@@ -140,7 +161,7 @@ def _intake_data(answers: dict[str, Any]) -> dict[str, Any]:
             "weeks_since_onset": answers.get("weeks_since_onset") or None,
             "pain_now": answers.get("pain_now") or None,
             "pain_worst_week": answers.get("pain_worst_week") or None,
-            "red_flags": _flags(answers),
+            "red_flags": yes_flags(answers),
             "cold_foot": answers.get("cold_foot") == "yes",
             "chest_symptoms": answers.get("chest_symptoms") == "yes",
             "equipment": answers.get("equipment") or [],
@@ -154,9 +175,7 @@ def _problems(step: Step, answers: dict[str, Any]) -> list[str]:
     """What is missing or wrong in this step's answers. The intake model is the only judge (its limits are
     not restated here): the whole draft is checked and only this step's fields are reported."""
     if step.kind == SAFETY:
-        return missing_answers(
-            {q for q in step.fields if answers.get(q) in ("yes", "no")}, step.fields
-        )
+        return safety_missing(step, answers)
     try:
         Intake.model_validate(_intake_data(answers))
     except ValidationError as err:
@@ -168,9 +187,7 @@ def _problems(step: Step, answers: dict[str, Any]) -> list[str]:
 def _given(step: Step, form: Any) -> dict[str, Any]:
     """This step's answers from its form (a follow-up left unticked is a no)."""
     if step.kind == SAFETY:
-        given: dict[str, Any] = {q: text(form, q) for q in step.fields}
-        given.update({name: "yes" if ticked(form, name) else "" for name in step.follow_ups})
-        return given
+        return safety_given(step, form)
     return {f: many(form, f) if f in MULTI_FIELDS else text(form, f) for f in step.fields}
 
 
@@ -191,15 +208,11 @@ def _show(
 
 
 def _keep(response: Response, key: str) -> Response:
-    response.set_cookie(
-        DRAFT_COOKIE, key, httponly=True, samesite="strict", path="/start", max_age=24 * 3600
-    )
-    return response
+    return keep_key(response, DRAFT_COOKIE, key, path="/start")
 
 
 def _forget(response: Response) -> Response:
-    response.delete_cookie(DRAFT_COOKIE, path="/start", httponly=True, samesite="strict")
-    return response
+    return forget_key(response, DRAFT_COOKIE, path="/start")
 
 
 @router.get("/start/{number}", response_class=HTMLResponse, include_in_schema=False)
@@ -229,8 +242,7 @@ async def step_submit(number: int, request: Request, state: State, clock: Clocke
         state.drafts.put(key, draft, now=clock.now)  # what was typed is kept, and shown again
         return _keep(_show(request, step, draft.answers, problems), key)
     if step.kind == SAFETY:
-        a = draft.answers
-        result = _screen(_flags(a), a.get("cold_foot") == "yes", a.get("chest_symptoms") == "yes")
+        result = triage_so_far(draft.answers)
         if result.stop is not None:  # RULES D-2: stop here, with nothing to click past
             state.drafts.drop(key)
             return _forget(stop_page(request, result.stop))

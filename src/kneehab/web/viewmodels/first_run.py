@@ -4,6 +4,7 @@ set at once (`/api/v1/screening`, `/api/v1/enroll`)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,6 +86,7 @@ def _steps() -> tuple[Step, ...]:
 
 STEPS: tuple[Step, ...] = _steps()
 TOTAL = len(STEPS)
+SAFETY_STEPS: tuple[Step, ...] = tuple(s for s in STEPS if s.kind == SAFETY)  # numbered 1 … 4
 SAFETY_IDS: tuple[str, ...] = tuple(q.id for q in RED_FLAG_QUESTIONS)
 assert sorted(q for _, ids in SAFETY_GROUPS for q in ids) == sorted(SAFETY_IDS)
 
@@ -93,12 +95,19 @@ def step_url(number: int) -> str:
     return f"/start/{number}"
 
 
-def step_info(step: Step) -> StepInfo:
+def step_info(
+    step: Step,
+    *,
+    total: int = TOTAL,
+    url: Callable[[int], str] = step_url,
+    before_first: str | None = None,
+) -> StepInfo:
+    """ "Step n of N" and the way back: the step before, or `before_first` from the first step."""
     return StepInfo(
         number=step.number,
-        total=TOTAL,
-        label=f"Step {step.number} of {TOTAL}",
-        back_url=step_url(step.number - 1) if step.number > 1 else None,
+        total=total,
+        label=f"Step {step.number} of {total}",
+        back_url=url(step.number - 1) if step.number > 1 else before_first,
     )
 
 
@@ -110,14 +119,25 @@ def question_groups() -> list[QuestionGroup]:
     ]
 
 
-def safety_step_view(step: Step, answers: dict[str, Any]) -> StartView:
+def safety_step_view(
+    step: Step,
+    answers: dict[str, Any],
+    *,
+    action: str | None = None,
+    info: StepInfo | None = None,
+    intro: str | None = None,
+) -> StartView:
+    """One step's questions with the answers already given (first run by default; the re-screen passes
+    its own address, step count and opening words)."""
     vm = start_view(
         {k: v for k, v in answers.items() if isinstance(v, str)},
         ids=step.fields,
-        intro=step.intro,
+        intro=intro or step.intro,
         heading=step.title,
     )
-    return vm.model_copy(update={"action": step_url(step.number), "step": step_info(step)})
+    return vm.model_copy(
+        update={"action": action or step_url(step.number), "step": info or step_info(step)}
+    )
 
 
 def intake_step_view(step: Step, answers: dict[str, Any]) -> IntakeView:
