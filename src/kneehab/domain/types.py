@@ -126,7 +126,7 @@ class Dose(Frozen):
         """Plain words, e.g. '2 sets of 10, hold 2 s' or '2 sets of 10 each side, hold 1 s'."""
         parts: list[str] = []
         if self.sets and self.reps:
-            parts.append(f"{self.sets} sets of {self.reps}")
+            parts.append(f"{self.sets} {'set' if self.sets == 1 else 'sets'} of {self.reps}")
         elif self.sets and self.hold_s:
             parts.append(f"{self.sets} × {self.hold_s} s hold")
         elif self.reps:
