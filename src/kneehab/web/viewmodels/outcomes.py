@@ -107,12 +107,12 @@ class OutcomeSummary(BaseModel):
     rules: list[str]
 
 
-def _num(x: float) -> str:
-    return f"{x:.1f}".rstrip("0").rstrip(".") if x != int(x) else str(int(x))
+def _num(x: float, places: int = 1) -> str:
+    return f"{x:.{places}f}".rstrip("0").rstrip(".") if x != int(x) else str(int(x))
 
 
-def _signed(x: float, unit: str = "") -> str:
-    return f"{'+' if x > 0 else ''}{_num(round(x, 2))}{unit}"
+def _signed(x: float, unit: str = "", places: int = 1) -> str:
+    return f"{'+' if x > 0 else ''}{_num(round(x, places), places)}{unit}"
 
 
 def _verdict(meaningful: bool, improvement: float, what: str) -> str:
@@ -245,7 +245,7 @@ MEASURES: dict[str, MeasureSpec] = {
         compare=_against(
             _by_value(om.walk_40m_change),
             lambda b, a: f"{b:.2f} → {a:.2f} m/s",
-            lambda x: _signed(round(x, 2), " m/s"),
+            lambda x: _signed(x, " m/s", places=2),  # speed changes are hundredths of m/s
             "0.2 m/s",
         ),
     ),
