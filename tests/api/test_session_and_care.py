@@ -187,3 +187,14 @@ async def test_export_and_confirmed_delete(client: httpx.AsyncClient) -> None:
     assert done.status_code == 200 and "Everything is deleted" in done.text
     assert (await client.get("/today")).headers["location"] == "/start"
     assert NOW.date() == TODAY
+
+
+async def test_checkin_scales_name_their_own_zero(client: httpx.AsyncClient) -> None:
+    """Pain and stiffness share the 0–10 scale, but 0 means "no pain" for one, "no stiffness" for the other."""
+    await enrol(client)
+    form = (await client.get("/api/v1/checkin")).json()
+    assert form["pain_scale"][0]["word"] == "No pain"
+    assert form["stiffness_scale"][0]["word"] == "No stiffness"
+    assert [o["value"] for o in form["stiffness_scale"]] == list(range(11))
+    page = (await client.get("/checkin")).text
+    assert page.count("No stiffness") == 1 and page.count("No pain") == 2

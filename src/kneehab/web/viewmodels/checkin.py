@@ -26,6 +26,7 @@ class CheckInFormView(BaseModel):
     already_done: bool
     changes_url: str
     pain_scale: list[PainOption]
+    stiffness_scale: list[PainOption]
     symptoms: list[Choice]
     values: dict[str, Any]
 
@@ -39,6 +40,7 @@ def checkin_form_view(
         already_done=already_done,
         changes_url=f"/checkin/changes?day={today.isoformat()}",
         pain_scale=pain_scale(),
+        stiffness_scale=pain_scale(zero_word="No stiffness"),
         symptoms=symptom_choices(),
         values=values or {},
     )

@@ -39,11 +39,14 @@ _ANCHORS: dict[int, tuple[str, str]] = {
 }
 
 
-def pain_scale() -> list[PainOption]:
-    """NPRS 0–10 with our own word and face anchors (RULES §6.1: free, own anchors)."""
+def pain_scale(zero_word: str = "No pain") -> list[PainOption]:
+    """NPRS 0–10 with our own word and face anchors (RULES §6.1: free, own anchors). The same scale
+    rates stiffness, whose 0 is "No stiffness"."""
     out = []
     for value in range(11):
         word, face = _ANCHORS.get(value, ("", ""))
+        if value == 0:
+            word = zero_word
         spoken = f"out of 10: {word.lower()}" if word else "out of 10"
         out.append(PainOption(value=value, word=word, face=face, spoken=spoken))
     return out
