@@ -26,6 +26,9 @@ RedFlagIds = Annotated[tuple[str, ...], AfterValidator(_known_red_flags)]
 
 EquipmentId = Literal["strap", "ankle_weights", "ball", "step", "foam_pad", "mat", "chair"]
 AccessId = Literal["stationary_bike", "elliptical", "rower", "pool"]
+# RULES D-11, E10: three-way answers; `not_sure` counts as the safer answer.
+YesNoNotSure = Literal["yes", "no", "not_sure"]
+OLDER_AGE = 65  # RULES §0.2 OLDER: 1 starting set (C-8); D-11 defaults when unanswered
 
 EQUIPMENT_IDS: tuple[str, ...] = (
     "strap",
@@ -45,7 +48,8 @@ class Intake(Frozen):
     )
     sex: Sex = Sex.UNSPECIFIED
     knee: Knee
-    condition: Condition = Condition.UNKNOWN
+    # Required (C-14): `unknown` is an answer the person gives, never a default for a missing field.
+    condition: Condition
     mcl_grade: Literal[1, 2, 3] | None = None
     onset: Onset
     weeks_since_onset: int = Field(ge=0, le=2600)
@@ -60,6 +64,13 @@ class Intake(Frozen):
     goals: tuple[str, ...] = ()
     # A clinician may raise the ceiling to 4 or 5 for a self-managed person (RULES D-1).
     pain_ceiling: int | None = Field(default=None, ge=2, le=5)
+    # RULES D-11 (v2): None = not asked (older files); the defaults are applied by the properties.
+    floor_transfer: YesNoNotSure | None = None
+    falls_or_unsteady: YesNoNotSure | None = None
+    # RULES E10 (v2): "Has a doctor or physical therapist examined your knee for this problem?"
+    assessed: YesNoNotSure | None = None
+    # RULES D-5 (v2): the bottom stair's measured height, asked when there is no step.
+    stair_height_cm: int | None = Field(default=None, ge=10, le=30)
 
     @field_validator("goals")
     @classmethod
@@ -87,3 +98,22 @@ class Intake(Frozen):
     def chronic(self) -> bool:
         """More than 3 months since onset (RULES E10)."""
         return self.weeks_since_onset >= 13
+
+    @property
+    def no_floor(self) -> bool:
+        """RULES D-11: lying work on a bed, no kneeling, unless the person can get down and up."""
+        if self.floor_transfer is None:
+            return self.age >= OLDER_AGE
+        return self.floor_transfer != "yes"
+
+    @property
+    def fall_risk(self) -> bool:
+        """RULES D-11: supported standing work, lower step cap (D-4)."""
+        if self.falls_or_unsteady is None:
+            return self.age >= OLDER_AGE
+        return self.falls_or_unsteady != "no"
+
+    @property
+    def was_assessed(self) -> bool:
+        """RULES E10: only a clear `yes` counts; missing reads as `not_sure` (C-14)."""
+        return self.assessed == "yes"

@@ -7,9 +7,9 @@ player and the REST API. Dates "in the future" are checked where `today` is know
 from __future__ import annotations
 
 from datetime import date
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from kneehab.domain.intake import Intake, RedFlagIds
 from kneehab.domain.types import Frozen, PainScore
@@ -28,6 +28,7 @@ Symptom = Literal[
     "fever",
     "numbness",
     "cold_foot",
+    "new_injury",  # v2 (C-14): a new knee injury since the last check-in
 ]
 SYMPTOMS: tuple[str, ...] = get_args(Symptom)
 
@@ -112,6 +113,53 @@ class Rescreen(Frozen):
     new_injury: bool = False  # "any new injury?" (short set); kept, no tier of its own
 
 
+class SwapChoice(Frozen):
+    """RULES D-10 (v2): the person chose a swap: `in` enters at its start dose, `out` goes to the swaps."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+    date: date
+    swap_in: str = Field(alias="in")
+    swap_out: str = Field(alias="out")
+
+
+class OfferAnswer(Frozen):
+    """RULES D-12 (v2): the answer to "Ready to try: X"."""
+
+    date: date
+    exercise_id: str
+    answer: Literal["accept", "not_now"]
+
+
+ClinicianActionKind = Literal[
+    "review",
+    "assessment",
+    "acknowledge",
+    "set_ceiling",
+    "set_tolerance",
+    "set_session_cap",
+    "set_dose",
+    "resume",
+    "pause",
+    "pause_progression",
+    "resume_progression",
+    "add",
+    "remove",
+    "set_condition",
+    "set_phase",
+]
+
+
+class ClinicianAction(Frozen):
+    """RULES D-7/D-8 (v2): one dated clinician action with its required reason."""
+
+    date: date
+    action: ClinicianActionKind
+    exercise_id: str | None = None
+    value: int | str | dict[str, Any] | None = None
+    reason: str = Field(min_length=1, max_length=1000)
+
+
 OutcomeMeasure = Literal["nprs", "psfs", "chair_stand_30s", "walk_40m"]
 
 
@@ -157,12 +205,16 @@ class History(Frozen):
     start: date
     today: date
     pain_ceiling: int | None = Field(default=None, ge=2, le=5)
-    morning_tolerance: int = Field(default=0, ge=0, le=1)  # RULES C-5: a clinician may set 1
+    morning_tolerance: int = Field(default=1, ge=0, le=1)  # RULES C-5 (v2): 1; a clinician may set 0
     sessions: tuple[Session, ...] = ()
     checkins: tuple[CheckIn, ...] = ()
     outcomes: tuple[OutcomeRecord, ...] = ()
     rescreens: tuple[Rescreen, ...] = ()  # red flags asked again mid-course, each from its date on
     reviewed: bool = False
+    # v2 dated events (EXAMPLES contract): the person's swaps, offer answers, clinician actions.
+    swaps: tuple[SwapChoice, ...] = ()
+    offers: tuple[OfferAnswer, ...] = ()
+    clinician: tuple[ClinicianAction, ...] = ()
 
     @model_validator(mode="after")
     def _dates(self) -> History:
