@@ -148,6 +148,8 @@ class Rung(Frozen):
     by: float | None = None
     until: float | None = None
     to: str | None = None
+    # RULES C-8 (v2) aerobic minutes: the step is floor(share × current), at least `by`.
+    share: float | None = Field(default=None, gt=0, lt=1)
     reset_reps: bool = False
     note: str
     rules: tuple[str, ...] = ()
@@ -173,6 +175,8 @@ class Regression(Frozen):
     change: DoseKey
     by: float | None = None
     to: str | None = None
+    # RULES C-8 (v2) aerobic minutes: the step is floor(share × current), at least `by`.
+    share: float | None = Field(default=None, gt=0, lt=1)
     note: str
     rules: tuple[str, ...] = ()
 
