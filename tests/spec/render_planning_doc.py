@@ -33,10 +33,14 @@ For progression and escalation see [clinical-rules.md](clinical-rules.md).
 
 ## 1. Warning signs at intake (RULES §1.2, D-2, C-3)
 
-The highest level wins: emergency > urgent > out of scope > soon > ok. `emergency`, `urgent` and `out_of_scope`
-give no self-managed program; `soon` gives the program at starting doses with a review within 1–2 weeks and no
-step-ups until a clinician has reviewed it. Facts count without a tick: under 16 is RF15, MCL grade 3 is out of
-scope.
+The highest level wins: emergency > urgent > out of scope > soon > ok, and every rule that fired is cited.
+`emergency`, `urgent` and `out_of_scope` give no self-managed program; `soon` gives the program at starting doses
+with a review within 1–2 weeks and no step-ups until a clinician has reviewed it. Facts count without a tick
+(rule book v2, C-3): under 16 is RF15; MCL grade 3 is out of scope; 55 or over with an injury this week (0 weeks
+since onset) is RF01, urgent; 16–17 is RF18 (out of scope after an injury less than 6 weeks ago, else soon);
+pain at rest 8 or more is RF19, out of scope, and 7 is RF19, soon; chest symptoms are RF17, an emergency with or
+without leg symptoms; numbness within a week of an injury, or a cold, pale or blue foot, makes RF10 an emergency.
+The person's words for each rule are in the worked examples (`tests/spec/test_intake_triage_v2.py`, EX-27).
 
 | scenario | answers (besides a 50-year-old with gradual medial knee OA) | level | rules cited |
 |---|---|---|---|
@@ -91,7 +95,7 @@ def render() -> str:
         )
     out.append(CHECKIN)
     for scenario, onset, words, chest, level, rules in CHECKIN_TABLE:
-        sym = ", ".join(words) + (" + chest pain/breathless" if chest else "") or "none"
+        sym = " + ".join([*words, *(["chest pain/breathless"] if chest else [])]) or "none"
         out.append(
             f"| {scenario} | {onset} | {sym} | {level.value} | {', '.join(sorted(rules)) or '—'} |\n"
         )

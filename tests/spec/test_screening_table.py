@@ -1,10 +1,12 @@
-"""Red-flag screening, as a table a physical therapist can check (RULES §1.2, D-2, C-3, C-14).
+"""Red-flag screening, as a table a physical therapist can check (RULES §1.2, D-2, C-3, C-14; rule book v2).
 
-Each row: what the person answered → the triage level and the rule ids that must be cited.
+Each row: what the person answered → the triage level and the rule ids that must be cited. The v2 derived rules
+(age and injury, pain at rest, chest symptoms) have their worked examples in test_intake_triage_v2.py (EX-27).
 """
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -22,7 +24,10 @@ BASE: dict[str, Any] = {
     "weeks_since_onset": 10,
     "pain_now": 4,
     "pain_worst_week": 6,
+    "red_flags": [],
 }
+# RULES D-13: no rule id inside a sentence a person reads (the pattern of EXAMPLES.md EX-36).
+RULE_ID_IN_TEXT = re.compile(r"\b(RF\d{2}|P\d{1,2}|E\d{1,2}|[CD]-\d{1,2})\b|RULES|§")
 
 # (scenario, intake changes, expected level, rules that must be cited)
 INTAKE_TABLE: list[tuple[str, dict[str, Any], Level, set[str]]] = [
@@ -41,7 +46,13 @@ INTAKE_TABLE: list[tuple[str, dict[str, Any], Level, set[str]]] = [
         "calf symptoms with chest pain or breathlessness",
         {"red_flags": ["RF05"], "chest_symptoms": True},
         Level.EMERGENCY,
-        {"RF05"},
+        {"RF05", "RF17"},
+    ),
+    (
+        "chest pain, sudden breathlessness or coughing blood, no leg symptoms (v2)",
+        {"chest_symptoms": True},
+        Level.EMERGENCY,
+        {"RF17"},
     ),
     ("swelled a lot within 2 h of injury", {"red_flags": ["RF06"]}, Level.URGENT, {"RF06"}),
     ("locked knee", {"red_flags": ["RF07"]}, Level.URGENT, {"RF07"}),
@@ -60,7 +71,13 @@ INTAKE_TABLE: list[tuple[str, dict[str, Any], Level, set[str]]] = [
         Level.URGENT,
         {"RF10"},
     ),
-    ("cold, pale or blue foot (told separately)", {"cold_foot": True}, Level.EMERGENCY, {"RF10"}),
+    (
+        "numbness below the knee within 7 days of an injury (v2)",
+        {"red_flags": ["RF10"], "onset": "injury", "weeks_since_onset": 0},
+        Level.EMERGENCY,
+        {"RF10"},
+    ),
+    ("cold, pale or blue foot (asked on its own)", {"cold_foot": True}, Level.EMERGENCY, {"RF10"}),
     (
         "numbness and a cold foot",
         {"red_flags": ["RF10"], "cold_foot": True},
@@ -90,7 +107,29 @@ INTAKE_TABLE: list[tuple[str, dict[str, Any], Level, set[str]]] = [
     ),
     ("pain after a sore throat or infection", {"red_flags": ["RF16"]}, Level.SOON, {"RF16"}),
     ("age 15, box not ticked", {"age": 15}, Level.OUT_OF_SCOPE, {"RF15"}),
-    ("age 16 is in scope", {"age": 16}, Level.OK, set()),
+    ("age 16, gradual onset: in scope with a review (v2)", {"age": 16}, Level.SOON, {"RF18"}),
+    (
+        "age 17, injured 3 weeks ago: examined first (v2)",
+        {"age": 17, "onset": "injury", "weeks_since_onset": 3},
+        Level.OUT_OF_SCOPE,
+        {"RF18"},
+    ),
+    ("age 18 is an adult", {"age": 18}, Level.OK, set()),
+    (
+        "55 or over, injured this week, box not ticked (v2)",
+        {"age": 55, "onset": "injury", "weeks_since_onset": 0},
+        Level.URGENT,
+        {"RF01"},
+    ),
+    (
+        "55 or over, injured 1 week ago",
+        {"age": 55, "onset": "injury", "weeks_since_onset": 1},
+        Level.OK,
+        set(),
+    ),
+    ("pain at rest 8 (v2)", {"pain_now": 8, "pain_worst_week": 8}, Level.OUT_OF_SCOPE, {"RF19"}),
+    ("pain at rest 7 (v2)", {"pain_now": 7, "pain_worst_week": 8}, Level.SOON, {"RF19"}),
+    ("pain at rest 6", {"pain_now": 6, "pain_worst_week": 8}, Level.OK, set()),
     (
         "MCL grade 3, box not ticked",
         {"condition": "mcl_sprain", "mcl_grade": 3},
@@ -134,6 +173,8 @@ def test_messages_say_what_to_do_and_never_diagnose() -> None:
         t = screen(Intake.model_validate({**BASE, **changes}))
         text = (t.message + " ".join(t.reasons)).lower()
         assert "you have " not in text  # never "you have a fracture/DVT/…"
+        for sentence in (t.message, *t.reasons):  # ids go in `rules` only (D-13)
+            assert not RULE_ID_IN_TEXT.search(sentence), sentence
     assert (
         "emergency"
         in screen(Intake.model_validate({**BASE, "red_flags": ["RF03"]})).message.lower()
@@ -166,7 +207,15 @@ CHECKIN_TABLE: list[tuple[str, str, list[str], bool, Level, set[str]]] = [
     ("swelling with fever", "gradual", ["swelling", "fever"], False, Level.EMERGENCY, {"RF04"}),
     ("calf pain", "gradual", ["calf_pain"], False, Level.URGENT, {"RF05"}),
     ("calf swelling", "gradual", ["calf_swelling"], False, Level.URGENT, {"RF05"}),
-    ("calf pain and breathless", "gradual", ["calf_pain"], True, Level.EMERGENCY, {"RF05"}),
+    (
+        "calf pain and breathless",
+        "gradual",
+        ["calf_pain"],
+        True,
+        Level.EMERGENCY,
+        {"RF05", "RF17"},
+    ),
+    ("chest symptoms alone (v2)", "gradual", [], True, Level.EMERGENCY, {"RF17"}),
     ("numbness", "gradual", ["numbness"], False, Level.URGENT, {"RF10"}),
     ("cold foot", "gradual", ["cold_foot"], False, Level.EMERGENCY, {"RF10"}),
     ("catching → P1 stop, not a red flag", "gradual", ["catching"], False, Level.OK, {"P1"}),

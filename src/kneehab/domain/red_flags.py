@@ -1,6 +1,9 @@
 """The red-flag questions of RULES §1.2 in patient wording, with the tier each one carries.
 
 The CLI questionnaire and the web intake ask exactly these, in this order; `screening.screen` interprets them.
+Two answers are kept as their own intake fields rather than ticked ids (RULES C-14): `chest_symptoms` (RF17, asked
+of everyone) and `cold_foot` (the cold, pale or blue foot of RF10, asked on its own). Nothing a person reads here
+contains a rule id (RULES D-13): the ids travel beside the text.
 """
 
 from __future__ import annotations
@@ -163,3 +166,40 @@ RED_FLAG_QUESTIONS: tuple[RedFlagQuestion, ...] = (
 )
 
 QUESTIONS_BY_ID: dict[str, RedFlagQuestion] = {q.id: q for q in RED_FLAG_QUESTIONS}
+
+
+class FieldQuestion(Frozen):
+    """A yes/no warning-sign question whose answer is an intake field of its own, not a ticked id."""
+
+    field: str  # the intake / re-screen / check-in field the answer goes to
+    rule: str  # the rule a yes fires
+    question: str
+    tier: Level
+    reason: str
+    short: bool
+
+
+CHEST_QUESTION = FieldQuestion(
+    field="chest_symptoms",
+    rule="RF17",
+    question=(
+        "Do you have new chest pain or pressure, sudden breathlessness, or are you coughing up blood?"
+    ),
+    tier=Level.EMERGENCY,
+    reason=(
+        "New chest pain or pressure, sudden breathlessness or coughing up blood can be a blood clot "
+        "in the lungs."
+    ),
+    short=True,
+)
+COLD_FOOT_QUESTION = FieldQuestion(
+    field="cold_foot",
+    rule="RF10",
+    question="Is the foot below your sore knee cold, pale or blue?",
+    tier=Level.EMERGENCY,
+    reason="A cold, pale or blue foot needs emergency care.",
+    short=True,
+)
+# RULES C-14: asked of everyone, at intake and in every re-screen; a yes is an emergency on its own.
+FIELD_QUESTIONS: tuple[FieldQuestion, ...] = (CHEST_QUESTION, COLD_FOOT_QUESTION)
+FIELD_QUESTIONS_BY_FIELD: dict[str, FieldQuestion] = {q.field: q for q in FIELD_QUESTIONS}
