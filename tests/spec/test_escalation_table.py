@@ -53,7 +53,8 @@ class Row:
     p5_days: tuple[int, ...] = ()
     adherence: tuple[int, int] | None = None  # (done, prescribed) strength days, last 14 days
     psfs: tuple[int, int] | None = None  # PSFS mean at day 0 and today
-    reviewed: bool = False
+    reviewed: bool = False  # a clinician review dated the program start
+    review_day: int | None = None  # a clinician review recorded on this day (D-7)
 
     def inputs(self) -> str:
         parts = [f"day {self.day}"]
@@ -78,7 +79,9 @@ class Row:
         if self.psfs:
             parts.append(f"PSFS {self.psfs[0]} → {self.psfs[1]}")
         if self.reviewed:
-            parts.append("reviewed by a clinician")
+            parts.append("reviewed by a clinician at the start")
+        if self.review_day is not None:
+            parts.append(f"reviewed by a clinician on day {self.review_day}")
         return "; ".join(parts)
 
 
@@ -102,11 +105,19 @@ TABLE: list[Row] = [
         symptoms_day=3,
     ),
     Row(
-        "giving way at the day-9 check-in, day 10: E1 was for day 9 only (C-10)",
+        "giving way at the day-9 check-in, day 10: the RF08 hold waits for a clinician (C-10 v2)",
+        "soon",
+        ("E1", "RF08"),
+        symptoms=("giving_way",),
+        symptoms_day=9,
+    ),
+    Row(
+        "giving way at the day-9 check-in, reviewed by a clinician on day 10 (D-7)",
         "none",
         absent=("E1", "RF08"),
         symptoms=("giving_way",),
         symptoms_day=9,
+        review_day=10,
     ),
     Row(
         "re-screen day 10: locking (RF07)",
@@ -151,6 +162,14 @@ TABLE: list[Row] = [
         absent=("E1", "D-2", "RF14"),
         rescreen_day=9,
         rescreen_flags=("RF14",),
+        review_day=10,
+    ),
+    Row(
+        "re-screen day 9: RF14 (soon); reviewed only at the start: still due (D-7)",
+        "soon",
+        ("D-2", "RF14"),
+        rescreen_day=9,
+        rescreen_flags=("RF14",),
         reviewed=True,
     ),
     Row("re-screen day 10: all clear", "none", absent=("E1",), rescreen_day=10),
@@ -158,6 +177,15 @@ TABLE: list[Row] = [
     Row("recent injury, day 14, no better", "soon", ("E2",), day=14, intake=INJURY, now=4),
     Row("recent injury, day 14, 1 point better", "none", absent=("E2",), day=14, intake=INJURY),
     Row("recent injury, day 14, too few ratings", "soon", ("E2",), day=14, intake=INJURY, now=None),
+    Row("gradual onset 8 weeks ago, day 14, no better (v2)", "soon", ("E2",), day=14, now=4),
+    Row(
+        "chronic (20 weeks, examined), day 14, no better: no E2 (v2)",
+        "none",
+        absent=("E2", "E10"),
+        day=14,
+        now=4,
+        intake={"weeks_since_onset": 20, "assessed": "yes"},
+    ),
     Row("worse by 2 points on day 7", "none", absent=("E3",), day=7, now=6),
     Row("worse by 2 points on day 8", "soon", ("E3",), day=8, now=6),
     Row("P5 fired twice in 14 days (day 10)", "soon", ("E3",), p5_days=(3, 9)),
@@ -166,8 +194,9 @@ TABLE: list[Row] = [
     Row("persistent, day 42, not clearly better", "soon", ("E4",), day=42),
     Row("persistent, day 42, 2 points better", "none", absent=("E4",), day=42, now=2),
     Row(
-        "kneecap pain, day 55",
-        "none",
+        "kneecap pain, day 55: E5 not yet (E4 from day 42 for every onset, v2)",
+        "soon",
+        ("E4",),
         absent=("E5",),
         day=55,
         intake={"condition": "patellofemoral_pain", "weeks_since_onset": 4},
@@ -190,8 +219,9 @@ TABLE: list[Row] = [
     Row("day 84, PSFS +1 (below MDC 2)", "soon", ("E6",), day=84, psfs=(4, 5)),
     Row("day 84, PSFS +2", "soon", absent=("E6",), day=84, psfs=(4, 6)),
     Row(
-        "day 179, not clearly better",
-        "none",
+        "day 179, not clearly better: E7 not yet (E4 for every onset, v2)",
+        "soon",
+        ("E4",),
         absent=("E7",),
         day=179,
         intake={"weeks_since_onset": 2},
@@ -207,10 +237,27 @@ TABLE: list[Row] = [
         adherence=(6, 6),
     ),
     Row("knee OA, day 84, pain 6", "soon", absent=("E8",), day=84, base=6, now=6, adherence=(6, 6)),
-    Row("adherence 2 of 6 (33%)", "message", ("E9",), day=20, adherence=(2, 6), now=4),
-    Row("adherence 3 of 6 (50%)", "none", absent=("E9",), day=20, adherence=(3, 6), now=4),
+    Row("adherence 2 of 6 (33%)", "message", ("E9",), day=20, adherence=(2, 6)),
+    Row("adherence 3 of 6 (50%)", "none", absent=("E9",), day=20, adherence=(3, 6)),
     Row("adherence not judged before day 14", "none", absent=("E9",), day=13, adherence=(0, 6)),
-    Row("chronic (> 3 months) at intake", "message", ("E10",), intake={"weeks_since_onset": 20}),
+    Row(
+        "chronic (> 3 months), not examined yet (v2: soon)",
+        "soon",
+        ("E10",),
+        intake={"weeks_since_onset": 20, "assessed": "no"},
+    ),
+    Row(
+        "chronic, examination not answered (older file: as not sure)",
+        "soon",
+        ("E10",),
+        intake={"weeks_since_onset": 20},
+    ),
+    Row(
+        "chronic, examined by a clinician before (v2)",
+        "none",
+        absent=("E10",),
+        intake={"weeks_since_onset": 20, "assessed": "yes"},
+    ),
     Row(
         "chronic, reviewed",
         "none",
@@ -300,6 +347,7 @@ def situation(row: Row) -> Situation:
         p5_dates=tuple(START + dt.timedelta(days=d) for d in row.p5_days),
         prescribed=prescribed,
         done=done,
+        reviews=() if row.review_day is None else (START + dt.timedelta(days=row.review_day),),
     )
 
 
