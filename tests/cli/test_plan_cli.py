@@ -121,6 +121,12 @@ def test_readable_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> No
         ({**INTAKE, "age": 9}, "age"),
         ({**INTAKE, "equipment": ["treadmill"]}, "equipment"),
         ("{not json", "not valid JSON"),
+        # RULES C-14: `unknown` and an empty list are answers, never defaults for a missing field.
+        ({k: v for k, v in INTAKE.items() if k != "condition"}, "condition: is required"),
+        ({k: v for k, v in INTAKE.items() if k != "red_flags"}, "red_flags: is required"),
+        ({**INTAKE, "floor_transfer": "maybe"}, "floor_transfer"),
+        ({**INTAKE, "assessed": True}, "assessed"),
+        ({**INTAKE, "stair_height_cm": 40}, "stair_height_cm"),
     ],
 )
 def test_bad_intake_names_the_field(
@@ -151,16 +157,23 @@ def test_missing_file_and_bad_date(tmp_path: Path, capsys: pytest.CaptureFixture
     assert "YYYY-MM-DD" in capsys.readouterr().err
 
 
-ANSWERS_OK = ["no"] * 16 + [
+# The warning-sign questions (16, plus the chest and the cold-foot questions asked of everyone), then the knee.
+SAFETY_NO = ["no"] * 18
+ANSWERS_OK = [
+    *SAFETY_NO,
     "58",
     "female",
     "left",
     "medial_knee_oa",
     "gradual",
     "20",
+    "yes",  # examined by a doctor or physical therapist
     "4",
     "6",
+    "yes",  # can get down to the floor and up again
+    "no",  # no falls, not unsteady
     "mat, ball",
+    "",  # no step: the bottom stair's height, left blank
     "stationary_bike",
     "walk the dog",
 ]
@@ -174,13 +187,16 @@ def test_questionnaire_from_stdin(
     assert main(["intake", "-o", str(out_file)], {}) == 0
     data = json.loads(out_file.read_text())
     assert data["age"] == 58 and data["equipment"] == ["ball", "mat"] and data["red_flags"] == []
+    assert data["chest_symptoms"] is False and data["cold_foot"] is False
+    assert data["assessed"] == "yes" and data["floor_transfer"] == "yes"
+    assert data["falls_or_unsteady"] == "no" and data["stair_height_cm"] is None
     assert main(["plan", "--intake", str(out_file), "--json"], {}) == 0
 
 
 def test_questionnaire_reasks_after_a_bad_answer(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    answers = ["no"] * 16 + ["two hundred", "58", *ANSWERS_OK[17:]]
+    answers = [*SAFETY_NO, "two hundred", "58", *ANSWERS_OK[len(SAFETY_NO) + 1 :]]
     monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(answers) + "\n"))
     assert main(["intake"], {}) == 0
     captured = capsys.readouterr()
@@ -204,3 +220,83 @@ def test_questionnaire_runs_out_of_answers(
     monkeypatch.setattr("sys.stdin", io.StringIO("no\nno\n"))
     assert main(["intake"], {}) == 2
     assert "answers ended" in capsys.readouterr().err
+
+
+def _run_intake(
+    answers: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str, str]:
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(answers) + "\n"))
+    code = main(["intake"], {})
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_questionnaire_asks_chest_symptoms_of_everyone(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No calf or leg symptoms (the third question), then yes to the chest question: an emergency on its own.
+    code, out, err = _run_intake(["no", "no", "no", "yes", *["no"] * 30], capsys, monkeypatch)
+    assert code == 3 and out == ""
+    assert "new chest pain or pressure, sudden breathlessness" in err
+    assert "Call emergency services" in err and "why: RF17" in err
+    assert "How old" not in err
+
+
+def test_questionnaire_asks_the_cold_foot_on_its_own(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No numbness (the fifth question), then yes to a cold, pale or blue foot.
+    code, _, err = _run_intake(["no"] * 5 + ["yes", *["no"] * 30], capsys, monkeypatch)
+    assert code == 3 and "cold, pale or blue" in err and "why: RF10" in err
+
+
+def test_questionnaire_numbness_within_a_week_of_an_injury_stops(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    safety = ["no"] * 4 + ["yes"] + ["no"] * 13  # numbness below the knee: yes
+    knee = ["30", "male", "right", "mcl_sprain", "", "injury", "0"]
+    code, out, err = _run_intake([*safety, *knee, *["no"] * 20], capsys, monkeypatch)
+    assert code == 3 and out == "" and "why: RF10" in err
+    assert "within a week of an injury" in " ".join(err.split())
+
+
+def test_questionnaire_asks_the_v2_questions_in_plain_words(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answers = list(ANSWERS_OK)
+    answers[ANSWERS_OK.index("yes")] = "not sure"  # examined?
+    answers[-6:-3] = ["no", "yes", "chair"]  # floor, falls, equipment (no step)
+    answers[-3] = "17"  # the bottom stair
+    code, out, err = _run_intake(answers, capsys, monkeypatch)
+    assert code == 0, err
+    for question in (
+        "Can you get down to the floor and up again safely on your own?",
+        "Have you fallen in the past year, or do you feel unsteady when standing or walking?",
+        "Has a doctor or physical therapist examined your knee for this problem?",
+        "how high is the bottom step",
+    ):
+        assert question in err
+    data = json.loads(out)
+    assert data["assessed"] == "not_sure" and data["floor_transfer"] == "no"
+    assert data["falls_or_unsteady"] == "yes" and data["stair_height_cm"] == 17
+
+
+def test_questionnaire_asks_the_stair_only_without_a_step(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    answers = list(ANSWERS_OK)
+    answers[-4:-2] = ["mat, step"]  # a step at home: no stair question
+    code, out, err = _run_intake(answers, capsys, monkeypatch)
+    assert code == 0, err
+    assert "bottom step" not in err and json.loads(out)["stair_height_cm"] is None
+
+
+def test_plan_with_a_derived_rule_names_it_apart_from_the_words(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """RULES C-3 v2 and D-13: pain at rest 9 withholds the program; the ids are in `rules` only."""
+    path = write(tmp_path, {**INTAKE, "pain_now": 9, "pain_worst_week": 9})
+    assert main(["plan", "--intake", str(path), "--json"], {}) == 0
+    triage = json.loads(capsys.readouterr().out)["triage"]
+    assert triage["level"] == "out_of_scope" and "RF19" in triage["rules"]
+    assert "RF19" not in triage["message"] and "7 or less" in triage["message"]

@@ -22,7 +22,7 @@ from kneehab.cli.care_options import (
 from kneehab.cli.files import read_json, read_model, validate
 from kneehab.cli.plan_cmd import parse_day
 from kneehab.cli.render import print_escalation, render_plan, render_triage
-from kneehab.domain.intake import Intake
+from kneehab.domain.intake import SubmittedIntake
 from kneehab.domain.progression import Action
 from kneehab.domain.records import SYMPTOMS, CheckIn, Session, SessionEntry
 from kneehab.errors import InvalidInput
@@ -44,7 +44,7 @@ def start_command(
     today: TodayOpt = None,
 ) -> None:
     """Enrol: screen the intake, build the first program and keep both."""
-    intake = read_model(intake_file, Intake, "intake")
+    intake = read_model(intake_file, SubmittedIntake, "intake")
     day = parse_day(start) or today_from(today)
     with database(ctx, db_file) as db:
         existing = services.current_person_id(db)

@@ -14,7 +14,7 @@ from rich.console import Console
 from kneehab.cli.files import read_model, validate
 from kneehab.cli.questionnaire import Asker, EmergencyStop, run_questionnaire
 from kneehab.cli.render import render_plan
-from kneehab.domain.intake import Intake
+from kneehab.domain.intake import SubmittedIntake
 from kneehab.domain.planning import plan
 from kneehab.domain.screening import MESSAGES, screen
 from kneehab.domain.types import Level
@@ -46,9 +46,10 @@ def intake_command(
         console = Console(stderr=True, highlight=False)
         console.print(f"\n[bold red]STOP — {stop.reason}[/bold red]", markup=True)
         console.print(MESSAGES[Level.EMERGENCY], markup=False)
-        console.print(f"(rule {stop.rule}) Nothing was saved.", markup=False)
+        console.print("Nothing was saved.", markup=False)
+        console.print(f"why: {stop.rule}", markup=False)  # rule ids apart from the sentences (D-13)
         raise typer.Exit(3) from None
-    intake = validate(Intake, answers, "intake")
+    intake = validate(SubmittedIntake, answers, "intake")
     text = json.dumps(intake.model_dump(mode="json"), indent=2) + "\n"
     if output is None:
         sys.stdout.write(text)
@@ -68,7 +69,8 @@ def plan_command(
     as_json: Annotated[bool, typer.Option("--json", help="Print the program as JSON.")] = False,
 ) -> None:
     """Screen an intake for warning signs and build the personal program."""
-    intake = read_model(intake_file, Intake, "intake")
+    # `condition` and `red_flags` are required answers (RULES C-14): a file without them is exit 2.
+    intake = read_model(intake_file, SubmittedIntake, "intake")
     start_day = parse_day(start) or date.today()
     triage = screen(intake)
     program = plan(intake, triage, default_library(), start=start_day)

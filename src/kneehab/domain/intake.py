@@ -55,8 +55,11 @@ class Intake(Frozen):
     weeks_since_onset: int = Field(ge=0, le=2600)
     pain_now: PainScore
     pain_worst_week: PainScore
+    # Ids answered yes. Required on every intake that comes from outside (`SubmittedIntake`, C-14); the default
+    # serves intakes built in code.
     red_flags: RedFlagIds = ()
-    # Details asked only when a red flag is ticked; they raise its tier (RULES C-3, RF05, RF10).
+    # Asked of everyone, each on its own (RULES C-14 v2): a cold, pale or blue foot (RF10 → emergency) and
+    # chest symptoms (RF17 → emergency, with or without leg symptoms).
     cold_foot: bool = False
     chest_symptoms: bool = False
     equipment: tuple[EquipmentId, ...] = ()
@@ -117,3 +120,12 @@ class Intake(Frozen):
     def was_assessed(self) -> bool:
         """RULES E10: only a clear `yes` counts; missing reads as `not_sure` (C-14)."""
         return self.assessed == "yes"
+
+
+class SubmittedIntake(Intake):
+    """An intake as it arrives from outside — a file for `kneehab plan` / `kneehab start`, the enrol API, the web
+    first run: the screening must have been done (RULES C-14). `red_flags` is required here: an empty list means
+    every warning-sign question was asked and answered no; a missing list means the screening was not done, which
+    is an invalid intake (exit 2 / 422), never "no warning signs". `condition` is required on every intake."""
+
+    red_flags: RedFlagIds
