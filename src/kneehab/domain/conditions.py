@@ -6,6 +6,7 @@ day, and the condition-specific additions to the avoid list (the matrix's last r
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from kneehab.domain.exercise import Column, Phase
@@ -64,8 +65,8 @@ CONDITION_AVOID: dict[Column, tuple[ConditionAvoid, ...]] = {
 # RULES §4.3 phase/timing rules, said to the person.
 CONDITION_NOTES: dict[Condition, str] = {
     Condition.MEDIAL_OA: (
-        "Knee pain may rise a little when you start exercising; that is expected and regular "
-        "exercise helps in the long run (RULES §4.1, NICE). Aim for at least 3 sessions a week."
+        "Knee pain may rise a little when you start exercising; that is expected, and regular "
+        "exercise helps in the long run. Aim for at least 3 sessions a week."
     ),
     Condition.PFP: "Give the hip and knee program a 6-week trial before judging how it works.",
     Condition.MENISCUS: (
@@ -75,7 +76,8 @@ CONDITION_NOTES: dict[Condition, str] = {
     Condition.PES_ANSERINE: "Ease off the activities that bring the pain on while you build strength.",
     Condition.UNKNOWN: (
         "Because the cause of your pain is not known, this is the safest common program: it leaves "
-        "out anything the rules say to avoid for any of the common causes (RULES D-6)."
+        "out anything to avoid for any of the common causes, and each exercise has one simple "
+        "instruction."
     ),
 }
 
@@ -121,31 +123,80 @@ def phase_for(intake: Intake, column: Column, *, start: date, on: date) -> Phase
     return Phase.LATER
 
 
-def is_acute(intake: Intake, *, start: date, on: date) -> bool:
-    """RULES C-2 acute profile (pain ceiling 2/10 while it holds)."""
+NEW_INJURY_ACUTE_DAYS = 21  # C-2 (v2): a `new_injury` restarts the acute profile for 21 days
+
+
+def is_acute(intake: Intake, *, start: date, on: date, injuries: Sequence[date] = ()) -> bool:
+    """RULES C-2 (v2) acute profile on `on`, recomputed every day: an injury under 3 weeks ago, MCL
+    grade II (or unknown grade) under 4 weeks, a meniscus injury under 6 weeks, or a `new_injury`
+    reported fewer than 21 days before."""
     weeks = weeks_since_onset(intake, start=start, on=on)
     injury = intake.onset == Onset.INJURY
     return (
         (injury and weeks < 3)
         or (_mcl_grade_2(intake) and weeks < 4)
         or (intake.condition == Condition.MENISCUS and injury and weeks < 6)
+        or any(0 <= (on - d).days < NEW_INJURY_ACUTE_DAYS for d in injuries)
     )
 
 
-DEFAULT_CEILING = 3
-ACUTE_CEILING = 2
+DEFAULT_CEILING = 3  # D-1 F, standard profile
+ACUTE_CEILING = 2  # D-1 F, acute profile
+CEILING_MAX = 7  # D-1: the ceiling never goes above 7 (P1 stops at 8)
+CEILING_FLAG = 5  # D-1: a ceiling above 5 is flagged for a clinician until acknowledged
 
 
 def pain_ceiling(
-    intake: Intake, *, start: date, on: date, override: int | None = None
+    intake: Intake,
+    *,
+    start: date,
+    on: date,
+    override: int | None = None,
+    baseline: int | None = None,
+    injuries: Sequence[date] = (),
 ) -> tuple[int, tuple[str, ...]]:
-    """RULES D-1/C-2: the most pain allowed during exercise on a day, and the rules that set it.
+    """RULES D-1 (v2): ceiling(s) = min(7, max(F, B(s))), and the rules that set it.
 
-    The acute profile's 2/10 always wins: a clinician's higher ceiling applies once it has passed.
+    F is 3, or 2 in the acute profile (C-2); a clinician value 2–5 (`override`, or the intake's
+    `pain_ceiling` from day 0) replaces F in either profile (D-8). `baseline` is B(s) (C-5); without
+    one, the intake's pain_now (the baseline before any check-in).
     """
-    if is_acute(intake, start=start, on=on):
-        return ACUTE_CEILING, ("D-1", "C-2")
-    chosen = override if override is not None else intake.pain_ceiling
-    if chosen is not None:
-        return chosen, ("D-1",)
-    return DEFAULT_CEILING, ("D-1",)
+    clinician = override if override is not None else intake.pain_ceiling
+    acute = is_acute(intake, start=start, on=on, injuries=injuries)
+    floor = clinician if clinician is not None else (ACUTE_CEILING if acute else DEFAULT_CEILING)
+    usual = intake.pain_now if baseline is None else baseline
+    rules = ["D-1", "C-5"]
+    if acute and clinician is None:
+        rules.append("C-2")
+    if clinician is not None:
+        rules.append("D-8")
+    return min(CEILING_MAX, max(floor, usual)), tuple(rules)
+
+
+STEP_CAP_DEFAULT = 25  # D-4: 25 cm for everyone else
+STEP_CAP_LOW = 15  # D-4: patellofemoral pain, MCL II early, meniscus early, fall-risk profile
+STEP_CAP_MENISCUS_LATER = 20
+# D-4: no ankle-weight rung on the bottom-leg raise for these columns.
+NO_ANKLE_WEIGHT_COLUMNS = frozenset({Column.PES_ANSERINE, Column.MCL_GRADE_1, Column.MCL_GRADE_2_3})
+
+
+def step_cap_cm(intake: Intake, phases: dict[Column, Phase]) -> int:
+    """RULES D-4 (v2): the highest step height for this person in these phases; `unknown` reads
+    every column, so it takes the lowest cap."""
+    caps = [STEP_CAP_DEFAULT]
+    if intake.fall_risk:
+        caps.append(STEP_CAP_LOW)
+    for column, phase in phases.items():
+        early = phase == Phase.EARLY and column in (Column.MCL_GRADE_2_3, Column.MENISCUS)
+        if column == Column.PFP or early:
+            caps.append(STEP_CAP_LOW)
+        elif column == Column.MENISCUS:
+            caps.append(STEP_CAP_MENISCUS_LATER)
+    return min(caps)
+
+
+def skipped_rungs(exercise_id: str, phases: dict[Column, Phase]) -> frozenset[str]:
+    """RULES D-4: dose keys whose rungs do not apply to this person for this exercise."""
+    if exercise_id == "side-lying-inner-thigh-raise" and NO_ANKLE_WEIGHT_COLUMNS & set(phases):
+        return frozenset({"load_kg"})
+    return frozenset()

@@ -1,79 +1,133 @@
-"""A whole course of care rebuilt from its history: triage, plan, then each check-in's decisions.
+"""A whole course of care rebuilt from its history, day by day (RULES v2: §0.3, C-6, §2.3).
 
-RULES C-6: decisions are made at each check-in, the morning after a session. The intake is triaged
-once, as it was given; red flags answered again later (`History.rescreens`, §1.1) act from their own
-date: a stopping tier stops every exercise from that day and locks the program, a `soon` tier holds
-progression from that day until a clinician has reviewed it (D-2). Earlier decisions stay as they were.
+Each day: the morning check-in (its words and any re-screen of that day first, then the baseline,
+the week's judgement and the phase, then one decision per exercise, then the day's one load change),
+then the session (P1 stops). The intake is triaged once, as it was given; later answers act from their
+own date and earlier decisions stay as they were (ADR 0003).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from kneehab.domain.baseline import (
-    above_baseline,
+    Baseline,
     baseline_pain,
-    rising_two_weeks,
+    is_big_rise,
+    is_rise,
     session_days,
-    weekly_rising,
+    week_means,
+    week_rising,
+    week_start,
 )
-from kneehab.domain.conditions import is_acute, pain_ceiling
+from kneehab.domain.checkin_words import CourseSoFar, Reading, read
+from kneehab.domain.conditions import (
+    CEILING_FLAG,
+    columns_for,
+    is_acute,
+    pain_ceiling,
+    phase_for,
+    skipped_rungs,
+    step_cap_cm,
+)
 from kneehab.domain.escalation import Escalation, Situation, daily_pain, escalate
-from kneehab.domain.exercise import Library
+from kneehab.domain.exercise import Column, Library, Phase
 from kneehab.domain.planning import plan
-from kneehab.domain.program import ItemStatus, Program, Triage
+from kneehab.domain.program import ItemStatus, Program, ProgramItem, Triage
 from kneehab.domain.progression import (
+    PAIN_STOP,
+    RESTRICTIVENESS,
     Action,
     Decision,
-    Morning,
     Performance,
-    Track,
-    decide,
-    pause_after_stop,
+    day_text,
+    decision,
+    dose_words,
     performance,
-    stop_for_red_flags,
-    stop_for_symptoms,
     stop_now,
 )
-from kneehab.domain.records import CheckIn, History, Rescreen, SessionEntry
-from kneehab.domain.screening import screen, screen_checkin, screen_rescreen
-from kneehab.domain.types import Block, Frozen, Level
+from kneehab.domain.progression_ladder import AEROBIC_FLOOR, step_down, step_up
+from kneehab.domain.records import CheckIn, ClinicianAction, History, Rescreen, SessionEntry
+from kneehab.domain.screening import screen, screen_rescreen
+from kneehab.domain.types import (
+    LEVEL_ORDER,
+    Block,
+    Category,
+    Dose,
+    Frozen,
+    Level,
+    Onset,
+)
+
+FLARE_HOLD_DAYS = 3  # P9: check-ins f, f+1, f+2; the earliest step is f+3
+CADENCE_DAYS = 7  # C-7
+P2_GAP = 4  # P2: ≤ 4 days between the two performances …
+P2_GAP_WEEKLY = 8  # … ≤ 8 for an item scheduled once a week
+ATTRIBUTION_DAYS = 7  # P8: increases dated d−7 … d−1
+RESUME_MORNINGS = 3  # P10
+REPAUSE_DAYS = 28  # P10 / E12
+E13_WINDOW = 14  # E13: a second floor hold within 14 days
+STANDING = frozenset({"step-up", "side-lunge-stretch", "single-leg-balance", "squat", "lunge"})
+AEROBIC_GENTLEST = {  # P12: the gentlest option the person can use
+    "walking": "walk 5 minutes at a time on flat ground",
+    "stationary-cardio": "do 5 minutes of seated leg and arm movements at home",
+    "pool-exercise": "do 5 minutes of gentle aqua jogging",
+}
+# C-18 version kinds; `hold` makes no version.
+KIND: dict[Action, str] = {
+    Action.PROGRESS: "progress",
+    Action.REGRESS: "regress",
+    Action.PAUSE: "pause",
+    Action.STOP: "stop",
+    Action.RESUME: "resume",
+}
 
 
 class ProgramVersion(Frozen):
-    """One program change: version 1 is the plan; later ones follow a dose or status decision."""
+    """One dated program change (C-18): version 1 is the plan; each later one has a kind."""
 
     version: int
     date: dt.date
+    kind: str  # plan, progress, regress, pause, stop, resume, phase, unlock, swap, clinician
+    exercise_id: str | None = None
+    replaces: str | None = None
     rules: tuple[str, ...]
     reason: str
     program: Program
 
+    def as_json(self) -> dict[str, object]:
+        return {
+            "version": self.version,
+            "date": self.date.isoformat(),
+            "kind": self.kind,
+            "exercise_id": self.exercise_id,
+            "replaces": self.replaces,
+            "rules": list(self.rules),
+            "reason": self.reason,
+        }
+
 
 class Course(Frozen):
     triage: Triage
-    program: Program | None  # the current prescription; None when triage withholds it (D-2)
+    program: Program | None  # the prescription as of `today`; None when triage withholds it (D-2)
     decisions: tuple[Decision, ...]  # chronological
     escalation: Escalation  # as of history.today
     versions: tuple[ProgramVersion, ...]
-    # The check-in or re-screen triage (urgent, emergency or out of scope) that stopped the whole
-    # program; it stays locked until a clinician clears it (no clearing event exists yet).
+    # The check-in or re-screen answer that stopped the whole program (E1); it stays locked until a
+    # clinician records an assessment (D-7).
     locked_by: Triage | None = None
+    baseline_pain: int | None = None  # B(today), C-5
+    progression_held: bool = False
 
 
 class HistoryMismatch(ValueError):
-    """A history that does not fit its program (C-13); the message names the field and the rule."""
-
-
-def _ceiling(history: History, on: dt.date) -> int:
-    return pain_ceiling(history.intake, start=history.start, on=on, override=history.pain_ceiling)[
-        0
-    ]
+    """A history that does not fit its program (C-13); the message names the field."""
 
 
 def _ladder_ids(exercise_id: str, library: Library) -> set[str]:
-    """An exercise and every variant its ladders can reach, up or down (C-8: a regression may
-    switch to an easier variant); a person may log the variant's id."""
+    """An exercise and every variant its ladders can reach (a person may log the variant's id)."""
     seen: set[str] = set()
     todo = [exercise_id]
     while todo:
@@ -89,25 +143,55 @@ def _ladder_ids(exercise_id: str, library: Library) -> set[str]:
 
 def owners(program: Program, library: Library) -> dict[str, str]:
     """Logged exercise id → the program item it belongs to (an item always owns its own id)."""
-    owners: dict[str, str] = {i.exercise_id: i.exercise_id for i in program.items}
+    out: dict[str, str] = {i.exercise_id: i.exercise_id for i in program.items}
     for item in program.items:
         for ex_id in _ladder_ids(item.exercise_id, library):
-            owners.setdefault(ex_id, item.exercise_id)
-    return owners
+            out.setdefault(ex_id, item.exercise_id)
+    return out
 
 
-def _check_entries(history: History, owners: dict[str, str], library: Library) -> None:
+def _check_entries(history: History, known: dict[str, str], library: Library) -> None:
     for i, session in enumerate(history.sessions):
         for j, entry in enumerate(session.entries):
             where = f"sessions[{i}].entries[{j}].exercise_id"
             if entry.exercise_id not in library.exercises:
                 raise HistoryMismatch(
-                    f"{where}: '{entry.exercise_id}' is not an exercise in the library (RULES C-13)"
+                    f"{where}: '{entry.exercise_id}' is not an exercise in the library"
                 )
-            if entry.exercise_id not in owners:
+            if entry.exercise_id not in known:
                 raise HistoryMismatch(
-                    f"{where}: '{entry.exercise_id}' was never in this person's program (RULES C-13)"
+                    f"{where}: '{entry.exercise_id}' is neither in your program nor on your swap "
+                    "or offered list"
                 )
+
+
+@dataclass
+class _Ex:
+    """What the engine remembers about one exercise between check-ins."""
+
+    item_index: int  # session order
+    start_dose: Dose
+    latest_change: dt.date | None = None  # §0.1 change (C-7, P11); None = program start
+    raises: list[tuple[dt.date, Dose, Dose]] = field(default_factory=list)  # not yet undone
+    increases: list[tuple[dt.date, Dose]] = field(default_factory=list)  # for P8 T2
+    undone: set[dt.date] = field(default_factory=set)  # dates of increases undone
+    doses: list[tuple[dt.date, Dose]] = field(default_factory=list)  # dose from each date
+    last_regress: dt.date | None = None
+    regressed_dose: Dose | None = None
+    paused_on: dt.date | None = None
+    pause_kind: str | None = None  # auto | clinician | p13 | catching | repause
+    last_resume: dt.date | None = None
+    stopped_on: dt.date | None = None
+    stopped_by_catching_repeat: bool = False
+    progression_paused: bool = False  # D-7: a clinician paused automatic progression
+    perfs: dict[dt.date, Performance] = field(default_factory=dict)
+    judged: set[dt.date] = field(default_factory=set)
+    used: set[dt.date] = field(default_factory=set)  # P8: performances used for a regression
+    floor_holds: list[dt.date] = field(default_factory=list)  # P12 holds at 5 min
+
+    def dose_on(self, day: dt.date, current: Dose) -> Dose:
+        before = [d for when, d in self.doses if when <= day]
+        return before[-1] if before else current
 
 
 class _Replay:
@@ -116,182 +200,1082 @@ class _Replay:
     def __init__(self, history: History, library: Library, triage: Triage, program: Program):
         self.h, self.library, self.triage = history, library, triage
         self.program = program
-        self.owners = owners(program, library)
-        self.tracks = {
-            i.exercise_id: Track(
-                exercise_id=i.exercise_id, start_dose=i.dose, dose_since=history.start
+        self.known = owners(program, library)
+        for swap in getattr(program, "swaps", ()):
+            self.known.setdefault(swap.exercise_id, swap.exercise_id)
+        self.ex: dict[str, _Ex] = {
+            item.exercise_id: _Ex(
+                item_index=i, start_dose=item.dose, doses=[(history.start, item.dose)]
             )
-            for i in program.items
+            for i, item in enumerate(program.items)
         }
-        self.perfs: dict[str, list[Performance]] = {i.exercise_id: [] for i in program.items}
         self.decisions: list[Decision] = []
         self.versions = [
             ProgramVersion(
                 version=1,
                 date=history.start,
-                rules=("D-2", "D-4", "C-8"),
+                kind="plan",
+                rules=("D-2", "D-4", "D-10", "C-8"),
                 reason="The starting program.",
                 program=program,
             )
         ]
         self.sessions = {s.date: s for s in history.sessions}
         self.checkins = sorted(history.checkins, key=lambda c: c.date)
+        self.checkin_dates = {c.date for c in self.checkins}
         self.done = session_days(history.sessions)
-        self.above: dict[dt.date, bool] = {}
-        self.screens: list[tuple[dt.date, Triage]] = []
-        self.rescreens: list[tuple[dt.date, Triage]] = []  # re-screens that found something
-        # Each re-screen acts on its own date; one answered before the start acts on day 0.
         self.rescreens_on: dict[dt.date, list[Rescreen]] = {}
         for r in sorted(history.rescreens, key=lambda r: r.date):
             self.rescreens_on.setdefault(max(r.date, history.start), []).append(r)
+        self.clinician_on: dict[dt.date, list[ClinicianAction]] = {}
+        for c in sorted(history.clinician, key=lambda c: c.date):
+            self.clinician_on.setdefault(max(c.date, history.start), []).append(c)
+        self.rise: dict[dt.date, bool] = {}
+        self.baselines: dict[dt.date, Baseline] = {}
+        self.flares: list[dt.date] = []
+        self.screens: list[tuple[dt.date, Triage]] = []  # check-in words that found something
+        self.rescreen_hits: list[tuple[dt.date, Triage]] = []
         self.prescribed: set[dt.date] = set()
-        self.held = program.progression_held and not history.reviewed
-        # An urgent/emergency red flag locks the program until a clinician clears it.
+        # Progression holds (§0.1) that wait for a clinician.
+        self.triage_hold = triage.level == Level.SOON and not history.reviewed  # D-2
+        self.rescreen_hold = False  # a re-screen answered `soon`
+        self.rf08_hold = False  # RF08 / P13
+        self.swelling_hold = False  # C-14 repeated swelling
         self.locked_by: Triage | None = None
+        self.rising: dict[dt.date, bool] = {}  # Monday → judged rising (C-5)
+        self.judged_weeks: set[dt.date] = set()
+        self.rising_weeks: list[dt.date] = []
+        self.p5_dates: list[dt.date] = []
+        self.e13_dates: list[dt.date] = []
+        self.reviews: list[dt.date] = []
+        self.acknowledged: list[tuple[dt.date, str]] = []
+        self.ceiling_override: int | None = history.pain_ceiling
+        self.tolerance = history.morning_tolerance
+        self.phase_override: Phase | None = None
+        intake = history.intake
+        self.injuries: list[dt.date] = (
+            [history.start]
+            if intake.onset == Onset.INJURY and intake.weeks_since_onset == 0
+            else []
+        )
+        self.gave_way: list[dt.date] = [history.start] if "RF08" in intake.red_flags else []
+        self.caught: list[dt.date] = []
+        self.caught_or_locked: list[dt.date] = []
+        self.swollen: list[dt.date] = []
+        self.rf08_hold = "RF08" in intake.red_flags and not history.reviewed
+        self.phase: str = program.phase
+
+    # -- state --
 
     @property
     def locked(self) -> bool:
         return self.locked_by is not None
 
-    # -- applying decisions --
+    def flare_hold_until(self, day: dt.date) -> dt.date | None:
+        """P9: the last check-in date of the hold covering `day`, if any."""
+        ends = [f + dt.timedelta(days=FLARE_HOLD_DAYS - 1) for f in self.flares if f <= day]
+        end = max(ends, default=None)
+        return end if end is not None and day <= end else None
 
-    def apply(self, decision: Decision) -> None:
-        self.decisions.append(decision)
-        self.tracks[decision.exercise_id] = self.tracks[decision.exercise_id].after(decision)
-        item = self.program.item(decision.exercise_id)
-        assert item is not None
-        status = {Action.PAUSE: ItemStatus.PAUSED, Action.STOP: ItemStatus.STOPPED}.get(
-            decision.action, item.status
+    def rising_week_hold(self, day: dt.date) -> bool:
+        last = week_start(day) - dt.timedelta(days=7)
+        return self.rising.get(last, False)
+
+    def clinician_hold(self) -> bool:
+        return self.triage_hold or self.rescreen_hold or self.rf08_hold or self.swelling_hold
+
+    def held(self, day: dt.date) -> bool:
+        """§0.1 progression hold on `day`."""
+        return (
+            self.locked
+            or self.clinician_hold()
+            or self.flare_hold_until(day) is not None
+            or self.rising_week_hold(day)
         )
-        new = item.model_copy(update={"dose": decision.to_dose, "status": status})
-        if new == item:
-            return
-        items = tuple(new if i.exercise_id == item.exercise_id else i for i in self.program.items)
-        self.program = self.program.model_copy(update={"items": items})
+
+    def baseline(self, day: dt.date) -> Baseline:
+        if day not in self.baselines:
+            self.baselines[day] = baseline_pain(self.h.intake.pain_now, self.checkins, day)
+        return self.baselines[day]
+
+    def ceiling(self, day: dt.date) -> tuple[int, tuple[str, ...]]:
+        return pain_ceiling(
+            self.h.intake,
+            start=self.h.start,
+            on=day,
+            override=self.ceiling_override,
+            baseline=self.baseline(day).value,
+            injuries=self.injuries,
+        )
+
+    def phases(self, day: dt.date) -> dict[Column, Phase]:
+        intake = self.h.intake
+        if self.phase_override is not None:
+            return {c: self.phase_override for c in columns_for(intake)}
+        return {c: phase_for(intake, c, start=self.h.start, on=day) for c in columns_for(intake)}
+
+    def item(self, ex_id: str) -> ProgramItem:
+        found = self.program.item(ex_id)
+        assert found is not None
+        return found
+
+    # -- changing the program --
+
+    def version(
+        self,
+        day: dt.date,
+        kind: str,
+        rules: Sequence[str],
+        reason: str,
+        exercise_id: str | None = None,
+    ) -> None:
         self.versions.append(
             ProgramVersion(
                 version=len(self.versions) + 1,
-                date=decision.date,
-                rules=decision.rules,
-                reason=f"{item.name}: {decision.reason}",
+                date=day,
+                kind=kind,
+                exercise_id=exercise_id,
+                rules=tuple(dict.fromkeys(rules)),
+                reason=reason,
                 program=self.program,
             )
         )
 
-    # -- one day --
+    def set_item(self, ex_id: str, dose: Dose, status: ItemStatus) -> bool:
+        item = self.item(ex_id)
+        new = item.model_copy(update={"dose": dose, "status": status})
+        if new == item:
+            return False
+        items = tuple(new if i.exercise_id == ex_id else i for i in self.program.items)
+        self.program = self.program.model_copy(update={"items": items})
+        return True
 
-    def morning(self, checkin: CheckIn) -> Morning:
-        on = checkin.date
-        base = baseline_pain(self.h.intake.pain_now, self.checkins, self.done, on)
-        tol = self.h.morning_tolerance
-        above = above_baseline(checkin.morning_pain, base, tol)
-        self.above[on] = above
-        return Morning(
-            date=on,
-            pain=checkin.morning_pain,
-            baseline=base,
-            above=above,
-            previous_above=self.above.get(on - dt.timedelta(days=1), False),
-            weekly_rising=weekly_rising(self.checkins, on, tol),
-            rising_two_weeks=rising_two_weeks(self.checkins, on, tol),
+    def apply(self, d: Decision) -> None:
+        self.decisions.append(d)
+        ex = self.ex[d.exercise_id]
+        item = self.item(d.exercise_id)
+        status = {
+            Action.PAUSE: ItemStatus.PAUSED,
+            Action.STOP: ItemStatus.STOPPED,
+            Action.RESUME: ItemStatus.ACTIVE,
+        }.get(d.action, item.status)
+        if d.flags:  # a logged-while-paused note changes nothing (C-13)
+            return
+        changed = d.action in (
+            Action.PROGRESS,
+            Action.REGRESS,
+            Action.PAUSE,
+            Action.STOP,
+            Action.RESUME,
+        )
+        if changed:
+            ex.latest_change = d.date
+        if d.to_dose != d.from_dose:
+            ex.doses.append((d.date, d.to_dose))
+        if d.action == Action.PROGRESS:
+            ex.raises.append((d.date, d.from_dose, d.to_dose))
+            ex.increases.append((d.date, d.to_dose))
+        elif d.action == Action.RESUME:
+            ex.increases.append((d.date, d.to_dose))
+            ex.last_resume = d.date
+            ex.paused_on = ex.pause_kind = None
+            ex.stopped_on = None
+        elif d.action == Action.REGRESS:
+            ex.last_regress, ex.regressed_dose = d.date, d.to_dose
+        elif d.action == Action.STOP:
+            ex.stopped_on = d.date
+        if self.set_item(d.exercise_id, d.to_dose, status) or changed:
+            self.version(d.date, KIND[d.action], d.rules, f"{item.name}: {d.reason}", d.exercise_id)
+
+    def lower(self, ex_id: str, dose: Dose) -> tuple[Dose, tuple[str, ...], str] | None:
+        """One C-8 step below `dose`: undo the latest progression not yet undone, else the ladder."""
+        ex = self.ex[ex_id]
+        undo = ex.raises[-1][1] if ex.raises and ex.raises[-1][2] == dose else None
+        step = step_down(ex_id, dose, ex.start_dose, undo, self.library)
+        if step is None:
+            return None
+        return step.dose, step.rules, step.note
+
+    def undo_latest(self, ex_id: str, to: Dose) -> None:
+        ex = self.ex[ex_id]
+        if ex.raises and ex.raises[-1][1] == to:
+            ex.undone.add(ex.raises.pop()[0])
+
+    # -- the words of the morning --
+
+    def so_far(self) -> CourseSoFar:
+        return CourseSoFar(
+            age=self.h.intake.age,
+            injuries=tuple(self.injuries),
+            gave_way=tuple(self.gave_way),
+            caught_or_locked=tuple(self.caught_or_locked),
+            caught=tuple(self.caught),
+            swollen=tuple(self.swollen),
         )
 
-    def entries_on(self, on: dt.date) -> dict[str, list[SessionEntry]]:
-        session = self.sessions.get(on)
-        out: dict[str, list[SessionEntry]] = {}
-        for entry in session.entries if session else ():
-            out.setdefault(self.owners[entry.exercise_id], []).append(entry)
-        return out
+    def read_day(
+        self, day: dt.date, checkin: CheckIn | None, rescreens: Sequence[Rescreen]
+    ) -> tuple[Reading, Triage]:
+        words = list(checkin.new_symptoms) if checkin else []
+        if any(r.new_injury for r in rescreens) and "new_injury" not in words:
+            words.append("new_injury")  # C-14: the re-screen's answer acts as the word
+        flags = sorted({f for r in rescreens for f in r.red_flags})
+        reading = read(
+            day,
+            words,
+            chest_symptoms=bool(checkin and checkin.chest_symptoms)
+            or any(r.chest_symptoms for r in rescreens),
+            red_flags=flags,
+            cold_foot=any(r.cold_foot for r in rescreens),
+            so_far=self.so_far(),
+        )
+        merged = reading.triage
+        for r in rescreens:
+            base = screen_rescreen(r)
+            if base.level == Level.SOON:
+                self.rescreen_hold = True  # D-2: a re-screen `soon` holds until reviewed
+            if base.level != Level.OK:
+                self.rescreen_hits.append((r.date, base))
+            merged = _merge(merged, base)
+        # Remember what happened, for the next days' words.
+        if "giving_way" in words or "RF08" in flags:
+            self.gave_way.append(day)
+        if "catching" in words:
+            self.caught.append(day)
+        if "catching" in words or reading.locking:
+            self.caught_or_locked.append(day)
+        if reading.swelling:
+            self.swollen.append(day)
+        if reading.new_injury:
+            self.injuries.append(day)
+        if reading.flare:
+            self.flares.append(day)
+        if reading.giving_way:
+            self.rf08_hold = True
+        if reading.swelling_repeat:
+            self.swelling_hold = True
+        if checkin is not None and (reading.triage.rules or reading.triage.level != Level.OK):
+            self.screens.append((day, reading.triage))
+        return reading, merged
 
-    def check_in(self, checkin: CheckIn) -> None:
-        screen = screen_checkin(checkin, self.h.intake)
-        if screen.rules or screen.level != Level.OK:
-            self.screens.append((checkin.date, screen))
-        morning = self.morning(checkin)
-        if checkin.new_symptoms:
-            self.stop_for(checkin, screen)
-            return
-        yesterday = checkin.date - dt.timedelta(days=1)
-        done_yesterday = self.entries_on(yesterday)
-        for item in self.program.items:
-            if item.status == ItemStatus.STOPPED and screen.level == Level.OK and not self.locked:
-                self.apply(pause_after_stop(item, checkin.date))
-                continue
-            history = self.perfs[item.exercise_id]
-            perf = history[-1] if item.exercise_id in done_yesterday and history else None
-            decision = decide(
-                item,
-                self.tracks[item.exercise_id],
-                morning,
-                perf,
-                history,
-                held=self.held,
-                library=self.library,
-            )
-            if decision is not None:
-                self.apply(decision)
-
-    def stop_for(self, checkin: CheckIn, screen: Triage) -> None:
-        """P1 at a check-in: a red flag stops everything; other symptoms stop what was just done."""
-        severe = screen.level in (Level.URGENT, Level.EMERGENCY)
-        if severe and self.locked_by is None:
-            self.locked_by = screen
-        last = max((d for d in self.done if d < checkin.date), default=None)
-        provoking = set(self.entries_on(last)) if last is not None else set()
-        rules = tuple(r for r in screen.rules if r != "P1")
-        advice = screen.message if severe else "The warning-sign questions are asked again."
-        for item in self.program.items:
-            if item.status == ItemStatus.STOPPED:
-                continue
-            provoked = not provoking or item.exercise_id in provoking
-            if severe or (provoked and item.status == ItemStatus.ACTIVE):
-                self.apply(
-                    stop_for_symptoms(item, checkin.new_symptoms, rules, advice, checkin.date)
-                )
-
-    def rescreen(self, rescreen: Rescreen, on: dt.date) -> None:
-        """Red flags answered again (§1.1), applied on `on` at their §1 tier (E1, D-2, C-10)."""
-        triage = screen_rescreen(rescreen)
-        if triage.level == Level.OK:
-            return
-        self.rescreens.append((rescreen.date, triage))
-        if triage.level == Level.SOON:
-            self.held = self.held or not self.h.reviewed  # D-2, from this day on
-            return
+    def lock(self, day: dt.date, why: Triage) -> None:
+        """E1: an urgent or emergency answer stops every exercise and locks the program."""
         if self.locked_by is None:
-            self.locked_by = triage
-        rules = tuple(r for r in triage.rules if r != "P1")
+            self.locked_by = why
+        rules = tuple(r for r in why.rules if r != "P1")
         for item in self.program.items:
-            if item.status != ItemStatus.STOPPED:
-                self.apply(stop_for_red_flags(item, rules, triage.message, on))
+            if item.status == ItemStatus.STOPPED and self.ex[item.exercise_id].stopped_on == day:
+                continue
+            reason = (
+                f"Stop {item.name}: {why.message} Your program stays stopped until a clinician "
+                "records that it is safe to restart."
+            )
+            self.apply(decision(item, Action.STOP, ("E1", *rules), reason, today=day))
 
-    def session(self, on: dt.date) -> None:
-        ceiling = _ceiling(self.h, on)
-        for ex_id, entries in self.entries_on(on).items():
-            item = self.program.item(ex_id)
-            assert item is not None
-            perf = performance(entries, item.dose, on, ceiling)
-            self.perfs[ex_id].append(perf)
-            # P1 applies to a paused exercise done anyway too (C-13): strong pain always stops.
-            if item.status != ItemStatus.STOPPED and (stop := stop_now(item, perf)) is not None:
+    # -- one day --
+
+    def day(self, day: dt.date) -> None:
+        for action in self.clinician_on.get(day, ()):
+            self.clinician(action)
+        checkin = self.by_date.get(day)
+        rescreens = self.rescreens_on.get(day, [])
+        if checkin is not None or rescreens:
+            self.morning(day, checkin, rescreens)
+        self.note_prescribed(day)
+        self.session(day)
+
+    def morning(self, day: dt.date, checkin: CheckIn | None, rescreens: Sequence[Rescreen]) -> None:
+        reading, merged = self.read_day(day, checkin, rescreens)
+        if merged.level in (Level.URGENT, Level.EMERGENCY):
+            self.lock(day, merged)
+            return
+        if self.locked or checkin is None:
+            return
+        base = self.baseline(day)
+        rise = is_rise(checkin.morning_pain, base, self.tolerance)
+        big = rise and is_big_rise(checkin.morning_pain, base)
+        self.rise[day] = rise
+        if rise:
+            self.flares.append(day)
+        undo_weeks = self.judge_week(day)
+        self.recompute_phase(day)
+        _Decider(self, day, checkin, reading, rise=rise, big=big, undo_weeks=undo_weeks).run()
+
+    def judge_week(self, day: dt.date) -> tuple[dt.date, dt.date] | None:
+        """C-5: at the first check-in of a week, judge the week before; two rising weeks in a row
+        return to the doses of the first week's start (P5 b)."""
+        last = week_start(day) - dt.timedelta(days=7)
+        if last in self.judged_weeks or last < week_start(self.h.start) - dt.timedelta(days=7):
+            return None
+        self.judged_weeks.add(last)
+        rising = week_rising(self.checkins, last)
+        self.rising[last] = rising
+        if not rising:
+            return None
+        self.rising_weeks.append(last)
+        before = last - dt.timedelta(days=7)
+        if self.rising.get(before, False):
+            return before, last
+        return None
+
+    def recompute_phase(self, day: dt.date) -> None:
+        """C-4 (v2): the phase is recomputed at every check-in; its change is a `phase` version."""
+        phases = self.phases(day)
+        phase = "early" if any(p == Phase.EARLY for p in phases.values()) else "later"
+        if phase == self.phase:
+            return
+        self.phase = phase
+        updates: dict[str, object] = {"phase": phase}
+        note = (
+            "Standard phase: the full program for your knee, within today's pain limit."
+            if phase == "later"
+            else self.program.phase_note
+        )
+        updates["phase_note"] = note
+        self.program = self.program.model_copy(update=updates)
+        self.version(
+            day,
+            "phase",
+            ("C-4", "C-2", "D-4"),
+            "The early phase has ended: the later notes, options and step height apply, and the "
+            "exercises left out early can be chosen as swaps.",
+        )
+
+    def session(self, day: dt.date) -> None:
+        session = self.sessions.get(day)
+        if session is None:
+            return
+        ceiling = self.ceiling(day)[0]
+        grouped: dict[str, list[SessionEntry]] = {}
+        for entry in session.entries:
+            grouped.setdefault(self.known[entry.exercise_id], []).append(entry)
+        for ex_id, entries in grouped.items():
+            if ex_id not in self.ex:
+                continue  # a swap not in the session: recorded, no decision (C-13)
+            item = self.item(ex_id)
+            perf = performance(entries, item.dose, day, ceiling)
+            if perf is None:
+                continue
+            self.ex[ex_id].perfs[day] = perf
+            if item.status == ItemStatus.STOPPED or self.locked:
+                continue
+            stop = stop_now(item, perf)
+            if stop is not None:
+                self.flares.append(day)
+                if item.category == Category.AEROBIC:
+                    self.e13_dates.append(day)
                 self.apply(stop)
 
-    def note_prescribed(self, on: dt.date) -> None:
+    def note_prescribed(self, day: dt.date) -> None:
         """C-12: a strength day counts as prescribed unless the whole program was paused."""
-        if any(i.block == Block.STRENGTH for i in self.program.items_on(on)):
-            self.prescribed.add(on)
+        if any(i.block == Block.STRENGTH for i in self.program.items_on(day)):
+            self.prescribed.add(day)
+
+    # -- clinician actions (D-7, D-8) --
+
+    def clinician(self, action: ClinicianAction) -> None:
+        day = action.date
+        if action.action in ("review", "assessment"):
+            self.reviews.append(day)
+            self.triage_hold = self.rescreen_hold = self.rf08_hold = self.swelling_hold = False
+            for item in self.program.items:
+                ex = self.ex[item.exercise_id]
+                waiting = item.status == ItemStatus.PAUSED and ex.pause_kind in (
+                    "p13",
+                    "catching",
+                    "repause",
+                )
+                unlock = action.action == "assessment" and item.status == ItemStatus.STOPPED
+                if waiting or unlock:
+                    self.clinician_resume(item, item.dose, action)
+            if action.action == "assessment":
+                self.locked_by = None
+        elif action.action == "acknowledge":
+            self.acknowledged.append((day, str(action.value)))
+        elif action.action == "set_ceiling" and isinstance(action.value, int):
+            self.ceiling_override = action.value
+        elif action.action == "set_tolerance" and isinstance(action.value, int):
+            self.tolerance = action.value
+        elif action.action == "set_phase" and action.value in ("early", "later"):
+            self.phase_override = Phase(str(action.value))
+        elif action.exercise_id in self.ex:
+            self.clinician_exercise(action)
+
+    def clinician_exercise(self, action: ClinicianAction) -> None:
+        assert action.exercise_id is not None
+        item = self.item(action.exercise_id)
+        ex = self.ex[action.exercise_id]
+        day = action.date
+        if action.action == "set_dose" and isinstance(action.value, dict):
+            dose = Dose.model_validate(action.value)
+            raises = any(
+                isinstance(a, int | float) and isinstance(b, int | float) and b > a
+                for a, b in ((item.dose.get(k), dose.get(k)) for k in dose.changed_keys(item.dose))
+            )
+            self.clinician_change(item, dose, item.status, action)
+            if raises:
+                ex.raises.append((day, item.dose, dose))
+                ex.increases.append((day, dose))
+        elif action.action == "resume":
+            dose = (
+                Dose.model_validate(action.value) if isinstance(action.value, dict) else item.dose
+            )
+            self.clinician_resume(item, dose, action)
+        elif action.action == "pause":
+            self.clinician_change(item, item.dose, ItemStatus.PAUSED, action)
+            ex.paused_on, ex.pause_kind = day, "clinician"
+        elif action.action == "pause_progression":
+            ex.progression_paused = True
+        elif action.action == "resume_progression":
+            ex.progression_paused = False
+
+    def clinician_resume(self, item: ProgramItem, dose: Dose, action: ClinicianAction) -> None:
+        ex = self.ex[item.exercise_id]
+        ex.paused_on = ex.pause_kind = None
+        ex.stopped_on = None
+        ex.last_resume = action.date
+        self.clinician_change(item, dose, ItemStatus.ACTIVE, action)
+
+    def clinician_change(
+        self, item: ProgramItem, dose: Dose, status: ItemStatus, action: ClinicianAction
+    ) -> None:
+        ex = self.ex[item.exercise_id]
+        ex.latest_change = action.date
+        if dose != item.dose:
+            ex.doses.append((action.date, dose))
+        self.set_item(item.exercise_id, dose, status)
+        self.version(
+            action.date,
+            "clinician",
+            ("D-7", "D-8"),
+            f"{item.name}: changed by your physio: {action.reason}",
+            item.exercise_id,
+        )
 
     def run(self) -> None:
-        by_date = {c.date: c for c in self.checkins}
+        self.by_date = {c.date: c for c in self.checkins}
         day = self.h.start
         while day <= self.h.today:
-            if day in by_date:
-                self.check_in(by_date[day])  # the morning first
-            for rescreen in self.rescreens_on.get(day, ()):
-                self.rescreen(rescreen, day)  # then answers given before or during the session
-            self.note_prescribed(day)
-            self.session(day)
+            self.day(day)
             day += dt.timedelta(days=1)
+
+
+def _merge(a: Triage, b: Triage) -> Triage:
+    if b.level == Level.OK and not b.rules:
+        return a
+    top = b if LEVEL_ORDER[b.level] > LEVEL_ORDER[a.level] else a
+    return Triage(
+        level=top.level,
+        rules=tuple(dict.fromkeys((*a.rules, *b.rules))),
+        message=top.message,
+        reasons=tuple(dict.fromkeys((*a.reasons, *b.reasons))),
+    )
+
+
+class _Decider:
+    """One check-in's decisions (C-6): one per exercise, the most restrictive winning (§0.3), then
+    the day's one load change (P11)."""
+
+    def __init__(
+        self,
+        run: _Replay,
+        day: dt.date,
+        checkin: CheckIn,
+        reading: Reading,
+        *,
+        rise: bool,
+        big: bool,
+        undo_weeks: tuple[dt.date, dt.date] | None,
+    ) -> None:
+        self.r, self.day, self.checkin, self.reading = run, day, checkin, reading
+        self.rise, self.big, self.undo_weeks = rise, big, undo_weeks
+        self.out: dict[str, Decision] = {}
+        self.candidates: list[tuple[int, Decision]] = []  # (class, decision) for P11
+        self.base = run.baseline(day)
+
+    # -- helpers --
+
+    def put(self, d: Decision) -> None:
+        old = self.out.get(d.exercise_id)
+        if old is None or RESTRICTIVENESS[d.action] > RESTRICTIVENESS[old.action]:
+            if old is not None:
+                d = d.model_copy(update={"rules": tuple(dict.fromkeys((*d.rules, *old.rules)))})
+            self.out[d.exercise_id] = d
+        else:
+            self.out[d.exercise_id] = old.model_copy(
+                update={"rules": tuple(dict.fromkeys((*old.rules, *d.rules)))}
+            )
+
+    def hold_end(self) -> dt.date | None:
+        return self.r.flare_hold_until(self.day)
+
+    def resume_date(self) -> str:
+        end = self.hold_end()
+        return day_text((end or self.day) + dt.timedelta(days=1))
+
+    # -- the run --
+
+    def run(self) -> None:
+        r = self.r
+        self.stopped_items()
+        self.catching()
+        self.giving_way()
+        attributed = self.attribution() if (self.rise or self.reading.swelling) else set()
+        week_targets = self.week_undo()
+        for item in r.program.items:
+            ex = r.ex[item.exercise_id]
+            if item.status != ItemStatus.ACTIVE:
+                self.paused(item)
+                continue
+            judged = self.judge(item.exercise_id)
+            decided = self.out.get(item.exercise_id)
+            if decided is not None and decided.action in (Action.STOP, Action.PAUSE):
+                continue
+            if item.exercise_id in week_targets:
+                self.regress(
+                    item, week_targets[item.exercise_id], ("P5", "C-5"), self.week_reason(item)
+                )
+                continue
+            if self.p5(item):
+                continue
+            above = [p for p in judged if p.above_ceiling and p.pain < PAIN_STOP]
+            if above:
+                late = any(p.date != self.day - dt.timedelta(days=1) for p in above)
+                worst = max(above, key=lambda p: p.pain)
+                why = (
+                    f"Pain during {item.name} reached {worst.pain}/10 on {day_text(worst.date)}, "
+                    f"above your limit that day ({worst.ceiling}/10)"
+                )
+                rules = ("P4", "D-1", "C-2", *(("C-6",) if late else ()))
+                if item.exercise_id in attributed:
+                    rules = (*rules, "P8")
+                ex.used.update(p.date for p in above)
+                self.step_back(item, why, rules)
+                continue
+            if item.exercise_id in attributed:
+                self.step_back(item, self.rise_why(), ("P4", "P8", *self.swelling_rules()))
+                continue
+            yesterday = next((p for p in judged if p.date == self.day - dt.timedelta(days=1)), None)
+            if yesterday is not None:
+                self.progress_or_hold(item, yesterday)
+        self.load_change()
+        for ex_id in sorted(self.out, key=lambda i: r.ex[i].item_index):
+            r.apply(self.out[ex_id])
+
+    def swelling_rules(self) -> tuple[str, ...]:
+        return ("C-14",) if self.reading.swelling else ()
+
+    # -- C-9: stopped items at the next check-in --
+
+    def stopped_items(self) -> None:
+        r = self.r
+        for item in r.program.items:
+            ex = r.ex[item.exercise_id]
+            if (
+                item.status != ItemStatus.STOPPED
+                or ex.stopped_on is None
+                or ex.stopped_on >= self.day
+            ):
+                continue
+            if item.category == Category.AEROBIC:
+                dose = item.dose.with_(minutes=AEROBIC_FLOOR)
+                reason = (
+                    f"No warning signs this morning, so {item.name} continues at "
+                    f"{AEROBIC_FLOOR} minutes: {AEROBIC_GENTLEST.get(item.exercise_id, 'go gently')}."
+                )
+                self.put(
+                    decision(item, Action.RESUME, ("C-9", "P12"), reason, today=self.day, to=dose)
+                )
+                continue
+            lower = r.lower(item.exercise_id, item.dose)
+            dose = lower[0] if lower else item.dose
+            if lower is not None:
+                r.undo_latest(item.exercise_id, dose)
+            kind = "catching" if ex.stopped_by_catching_repeat else self.pause_kind(ex)
+            self.put(
+                decision(
+                    item,
+                    Action.PAUSE,
+                    ("P1", "C-9", *(("C-14",) if kind == "catching" else ())),
+                    f"No warning signs this morning, so {item.name} moves from stopped to paused "
+                    f"one step easier ({dose_words(item, dose)}). {self.pause_ending(item, dose, kind)}",
+                    today=self.day,
+                    to=dose,
+                )
+            )
+            ex.paused_on, ex.pause_kind = self.day, kind
+
+    def pause_kind(self, ex: _Ex) -> str:
+        """P10: a second pause within 28 days of the last resume waits for a clinician."""
+        if ex.last_resume is not None and (self.day - ex.last_resume).days <= REPAUSE_DAYS:
+            return "repause"
+        return "auto"
+
+    def pause_ending(self, item: ProgramItem, dose: Dose, kind: str) -> str:
+        """C-17 (2): a pause says how it ends."""
+        if kind == "auto":
+            earliest = day_text(
+                max(self.day, self.hold_end() or self.day) + dt.timedelta(days=RESUME_MORNINGS)
+            )
+            return (
+                f"It restarts by itself at {dose_words(item, dose)} after 3 mornings at your usual "
+                f"level (earliest {earliest}). Keep doing your other exercises."
+            )
+        return (
+            "It stays paused until your physio has reviewed it; book a review within 1–2 weeks. "
+            "Keep doing your other exercises."
+        )
+
+    # -- C-14 words --
+
+    def catching(self) -> None:
+        """C-14 `catching`: P1 for the exercises of the last session."""
+        if not self.reading.catching:
+            return
+        r = self.r
+        last = max((d for d in r.done if d < self.day), default=None)
+        if last is None:
+            return
+        for item in r.program.items:
+            ex = r.ex[item.exercise_id]
+            if last not in ex.perfs or item.status == ItemStatus.STOPPED:
+                continue
+            ex.stopped_by_catching_repeat = self.reading.catching_repeat
+            reason = (
+                f"Stop {item.name}: your knee caught after your last session. The warning-sign "
+                "questions are asked again at your next check-in."
+            )
+            rules = ("P1", "C-14", *(("C-9",) if not self.reading.catching_repeat else ()))
+            self.put(decision(item, Action.STOP, rules, reason, today=self.day))
+
+    def giving_way(self) -> None:
+        """P13 (v2): standing knee-loading exercises pause until a clinician review."""
+        if not self.reading.giving_way:
+            return
+        for item in self.r.program.items:
+            if item.exercise_id not in STANDING or item.status == ItemStatus.STOPPED:
+                continue
+            ex = self.r.ex[item.exercise_id]
+            if item.status == ItemStatus.PAUSED:
+                ex.pause_kind = "p13"
+                continue
+            reason = (
+                f"{item.name} is paused: your knee gave way, so no exercises that stand on the "
+                "leg until a physio has checked it. Book a review this week. It stays paused "
+                "until your physio has reviewed it."
+            )
+            self.put(decision(item, Action.PAUSE, ("P13", "RF08"), reason, today=self.day))
+            ex.paused_on, ex.pause_kind = self.day, "p13"
+
+    # -- judging performances (C-6) --
+
+    def judge(self, ex_id: str) -> list[Performance]:
+        ex = self.r.ex[ex_id]
+        out: list[Performance] = []
+        for when in sorted(ex.perfs):
+            if when >= self.day or when in ex.judged:
+                continue
+            missed = (when + dt.timedelta(days=1)) not in self.r.checkin_dates
+            if when == self.day - dt.timedelta(days=1) or missed:
+                ex.judged.add(when)
+                out.append(ex.perfs[when])
+        return out
+
+    # -- P8 attribution --
+
+    def attribution(self) -> set[str]:
+        r = self.r
+        window = {self.day - dt.timedelta(days=1), self.day - dt.timedelta(days=2)}
+        s: dict[str, list[Performance]] = {}
+        for item in r.program.items:
+            if item.status != ItemStatus.ACTIVE:
+                continue
+            ex = r.ex[item.exercise_id]
+            perfs = [p for w, p in ex.perfs.items() if w in window and w not in ex.used]
+            if perfs:
+                s[item.exercise_id] = perfs
+        t1 = {x for x, ps in s.items() if any(p.above_ceiling for p in ps)}
+        t2 = self.latest_increase(s)
+        t3 = {x for x in s if r.item(x).block == Block.STRENGTH}
+        if self.big:
+            chosen = t1 | t2 | t3
+        elif t1:
+            chosen = t1
+        elif t2:
+            chosen = t2
+        elif r.rise.get(self.day - dt.timedelta(days=1), False):
+            chosen = t3
+        else:
+            chosen = set()
+        for x in chosen:
+            r.ex[x].used.update(p.date for p in s[x])
+        self.attributed = chosen
+        return chosen
+
+    def latest_increase(self, s: dict[str, list[Performance]]) -> set[str]:
+        best: tuple[dt.date, int, str] | None = None
+        first = self.day - dt.timedelta(days=ATTRIBUTION_DAYS)
+        for x, perfs in s.items():
+            ex = self.r.ex[x]
+            for when, dose in ex.increases:
+                if not first <= when < self.day or when in ex.undone:
+                    continue
+                if any(p.date >= when and p.dose == dose for p in perfs):
+                    key = (when, ex.item_index, x)
+                    if best is None or key > best:
+                        best = key
+        return {best[2]} if best else set()
+
+    def rise_why(self) -> str:
+        if self.reading.swelling and not self.rise:
+            return "You reported swelling this morning, and this exercise is the likeliest cause"
+        return (
+            f"Your knee was sorer this morning ({self.checkin.morning_pain}/10; usual "
+            f"{self.base.value}/10) after this exercise"
+        )
+
+    # -- regressions --
+
+    def step_back(self, item: ProgramItem, why: str, rules: Sequence[str]) -> None:
+        lower = self.r.lower(item.exercise_id, item.dose)
+        if item.category == Category.AEROBIC and lower is None:
+            self.floor_hold(item, why, rules)
+            return
+        if lower is None:
+            ex = self.r.ex[item.exercise_id]
+            kind = self.pause_kind(ex)
+            reason = (
+                f"{why}. {item.name} is at its easiest dose, so it is paused. "
+                f"{self.pause_ending(item, item.dose, kind)}"
+            )
+            self.put(decision(item, Action.PAUSE, (*rules, "C-8"), reason, today=self.day))
+            ex.paused_on, ex.pause_kind = self.day, kind
+            return
+        dose, step_rules, note = lower
+        self.regress(item, dose, (*rules, *step_rules), f"{why}, so go back one step: {note}")
+
+    def regress(self, item: ProgramItem, dose: Dose, rules: Sequence[str], why: str) -> None:
+        self.r.undo_latest(item.exercise_id, dose)
+        end = self.resume_date()
+        reason = (
+            f"{why} ({dose_words(item, item.dose)} → {dose_words(item, dose)}). Nothing steps up "
+            f"before {end}."
+        )
+        self.put(decision(item, Action.REGRESS, rules, reason, today=self.day, to=dose))
+
+    def floor_hold(self, item: ProgramItem, why: str, rules: Sequence[str]) -> None:
+        """P12: an aerobic item at 5 minutes holds there; a second hold in 14 days is E13."""
+        ex = self.r.ex[item.exercise_id]
+        ex.floor_holds.append(self.day)
+        recent = [d for d in ex.floor_holds if (self.day - d).days < E13_WINDOW]
+        if len(recent) >= 2:
+            self.r.e13_dates.append(self.day)
+        gentle = AEROBIC_GENTLEST.get(item.exercise_id, "keep it short and gentle")
+        reason = (
+            f"{why}. {item.name} is already at {AEROBIC_FLOOR} minutes, its shortest, so it stays "
+            f"there: {gentle}."
+        )
+        self.put(decision(item, Action.HOLD, (*rules, "P12"), reason, today=self.day))
+
+    def week_undo(self) -> dict[str, Dose]:
+        """P5 (b): after two rising weeks, every exercise with an increase in those weeks goes back
+        to its dose at the start of the first of them."""
+        if self.undo_weeks is None:
+            return {}
+        first, last = self.undo_weeks
+        end = last + dt.timedelta(days=7)
+        self.r.p5_dates.append(self.day)
+        out: dict[str, Dose] = {}
+        for item in self.r.program.items:
+            ex = self.r.ex[item.exercise_id]
+            if item.status != ItemStatus.ACTIVE:
+                continue
+            if any(first <= when < end and when not in ex.undone for when, _ in ex.increases):
+                target = ex.dose_on(first - dt.timedelta(days=1), item.dose)
+                if target != item.dose:
+                    out[item.exercise_id] = target
+                    for when, _ in ex.increases:
+                        if first <= when < end:
+                            ex.undone.add(when)
+                    ex.raises = [x for x in ex.raises if not first <= x[0] < end]
+        return out
+
+    def week_reason(self, item: ProgramItem) -> str:
+        first, last = self.undo_weeks or (self.day, self.day)
+        a, _ = week_means(self.r.checkins, first)
+        b, _ = week_means(self.r.checkins, last)
+        return (
+            f"Your morning pain or stiffness rose two weeks running (week of {day_text(first)}: "
+            f"{a if a is not None else '—'}/10, then {b if b is not None else '—'}/10), so "
+            f"{item.name} goes back to where it was before those weeks"
+        )
+
+    # -- P5 (a) --
+
+    def p5(self, item: ProgramItem) -> bool:
+        """P5 (v2 a): after a regression, the regressed dose provoked a rise morning twice."""
+        r = self.r
+        ex = r.ex[item.exercise_id]
+        if (
+            item.category == Category.AEROBIC
+            or ex.last_regress is None
+            or ex.regressed_dose is None
+        ):
+            return False
+        since = max(ex.last_regress, ex.last_resume or ex.last_regress)
+        perfs = [p for w, p in sorted(ex.perfs.items()) if since <= w < self.day]
+        last_two = perfs[-2:]
+        if len(last_two) < 2 or not all(_at_or_below(p.dose, ex.regressed_dose) for p in last_two):
+            return False
+        mornings: list[dt.date] = []
+        for p in last_two:
+            rises = [
+                p.date + dt.timedelta(days=k)
+                for k in (1, 2)
+                if r.rise.get(p.date + dt.timedelta(days=k), False)
+                and p.date + dt.timedelta(days=k) <= self.day
+                and p.date + dt.timedelta(days=k) not in mornings
+            ]
+            if not rises:
+                return False
+            mornings.append(rises[0])
+        kind = self.pause_kind(ex)
+        name = item.name
+        reason = (
+            f"{name} is paused: your knee was above its usual level the mornings after your last "
+            f"two {name.lower()} sessions, even at the easier dose. "
+            f"{self.pause_ending(item, item.dose, kind)}"
+        )
+        rules = ["P5"]
+        if self.hold_end() is not None:
+            rules.append("P9")
+        self.put(decision(item, Action.PAUSE, rules, reason, today=self.day))
+        ex.paused_on, ex.pause_kind = self.day, kind
+        r.p5_dates.append(self.day)
+        return True
+
+    # -- paused items: P10 --
+
+    def paused(self, item: ProgramItem) -> None:
+        r = self.r
+        ex = r.ex[item.exercise_id]
+        if item.status != ItemStatus.PAUSED or ex.paused_on is None or item.exercise_id in self.out:
+            return
+        yesterday = self.day - dt.timedelta(days=1)
+        logged = ex.perfs.get(yesterday)
+        if logged is not None:
+            ex.judged.add(yesterday)
+        mornings = [self.day - dt.timedelta(days=k) for k in range(RESUME_MORNINGS)]
+        good = all(
+            m in r.checkin_dates and m >= ex.paused_on and not r.rise.get(m, True) for m in mornings
+        )
+        if ex.pause_kind == "auto" and good and not r.held(self.day):
+            reason = (
+                f"Your knee was at its usual level on 3 mornings in a row, so {item.name.lower()} "
+                f"restarts at {dose_words(item, item.dose)}."
+            )
+            self.candidates.append(
+                (1, decision(item, Action.RESUME, ("P10", "P11"), reason, today=self.day))
+            )
+        elif logged is not None:
+            reason = (
+                f"You did {item.name} while it is paused. It has been recorded; it stays paused."
+            )
+            self.put(
+                decision(
+                    item,
+                    Action.PAUSE,
+                    ("C-13",),
+                    reason,
+                    today=self.day,
+                    flags=("logged_while_paused",),
+                )
+            )
+
+    # -- P2 / P3 / P9 --
+
+    def progress_or_hold(self, item: ProgramItem, latest: Performance) -> None:
+        r = self.r
+        ex = r.ex[item.exercise_id]
+        since = ex.latest_change or r.h.start
+        at_dose = [
+            p
+            for w, p in sorted(ex.perfs.items())
+            if w < self.day and (ex.latest_change is None or w >= since) and p.dose == item.dose
+        ]
+        hold = self.first_unmet(item, ex, at_dose[-2:])
+        if hold is not None:
+            rules, why = hold
+            rules = (*rules, *self.hold_rules(ex))
+            self.put(decision(item, Action.HOLD, rules, why, today=self.day))
+            return
+        phases = r.phases(self.day)
+        caps = {"step_cm": float(step_cap_cm(r.h.intake, phases))}
+        step = step_up(
+            item.exercise_id,
+            item.dose,
+            r.library,
+            caps=caps,
+            skip=skipped_rungs(item.exercise_id, phases),
+        )
+        if step is None:
+            reason = (
+                f"{item.name} is at the top of its steps for your knee: keep "
+                f"{dose_words(item, item.dose)} and ask your physio about what comes next."
+            )
+            self.put(decision(item, Action.HOLD, ("P3", "D-4"), reason, today=self.day))
+            return
+        reason = (
+            f"The last two {item.name.lower()} sessions were done in full, within your pain limit, "
+            f"and your knee was at its usual level this morning. Next step "
+            f"({dose_words(item, item.dose)} → {dose_words(item, step.dose)}): {step.note}"
+        )
+        self.candidates.append(
+            (
+                3,
+                decision(
+                    item,
+                    Action.PROGRESS,
+                    ("P2", "P11", *step.rules),
+                    reason,
+                    today=self.day,
+                    to=step.dose,
+                ),
+            )
+        )
+
+    def first_unmet(
+        self, item: ProgramItem, ex: _Ex, last_two: list[Performance]
+    ) -> tuple[tuple[str, ...], str] | None:
+        """P3 (v2): the first unmet P2 condition, in P2's order, with the rule that blocked it."""
+        r = self.r
+        name = item.name
+        weekly = len(item.days) == 1
+        gap = P2_GAP_WEEKLY if weekly else P2_GAP
+        if self.hold_end() is not None:
+            return ("P9",), self.flare_words()
+        if len(last_two) < 2 or (last_two[1].date - last_two[0].date).days > gap:
+            return ("P3",), (
+                f"Keep {dose_words(item, item.dose)}: to step up, {name.lower()} needs two "
+                f"sessions at this dose within {gap} days."
+            )
+        if any((p.date + dt.timedelta(days=1)) not in r.checkin_dates for p in last_two):
+            return ("P3", "C-6"), (
+                f"Keep {dose_words(item, item.dose)}: to step up, each of the last two sessions "
+                "needs a morning check-in the day after."
+            )
+        if not all(p.completed for p in last_two):
+            return ("P3",), (
+                f"Keep {dose_words(item, item.dose)}: to step up, {name.lower()} needs two "
+                "sessions in a row with every set done in full."
+            )
+        if any(p.above_ceiling for p in last_two):
+            return ("P3", "D-1"), (
+                f"Keep {dose_words(item, item.dose)}: to step up, the pain during it needs to stay "
+                "within your limit in two sessions in a row."
+            )
+        if not all(p.qualifying for p in last_two):
+            if not all(p.rated for p in last_two):
+                return ("P3", "C-16"), (
+                    f"Keep {dose_words(item, item.dose)}. Please rate how hard {name.lower()} felt "
+                    "(easy, moderate or hard) so kneehab can tell when to step up."
+                )
+            return ("P3", "C-16"), (
+                f"Keep {dose_words(item, item.dose)}: it still felt hard. It steps up after two "
+                "sessions in a row that feel easy or moderate."
+            )
+        if r.rising_week_hold(self.day):
+            return ("P3", "C-5"), (
+                f"Keep {dose_words(item, item.dose)}: your mornings rose last week, so nothing "
+                "steps up until a week is not rising."
+            )
+        if r.triage_hold or r.rescreen_hold:
+            return ("P3", "D-2"), (
+                f"Keep {dose_words(item, item.dose)}: nothing steps up until a clinician has "
+                "reviewed your program."
+            )
+        if r.rf08_hold:
+            return ("RF08", "P13"), (
+                f"Keep {dose_words(item, item.dose)}: your knee gave way, so nothing steps up "
+                "until a physio has reviewed it."
+            )
+        if r.swelling_hold:
+            return ("P3", "C-14"), (
+                f"Keep {dose_words(item, item.dose)}: your knee swelled twice within a week, so "
+                "nothing steps up until a physio has reviewed it."
+            )
+        if ex.progression_paused:
+            return ("P3", "D-7"), (
+                f"Keep {dose_words(item, item.dose)}: your physio is setting this dose."
+            )
+        if ex.latest_change is not None and (self.day - ex.latest_change).days < CADENCE_DAYS:
+            nxt = ex.latest_change + dt.timedelta(days=CADENCE_DAYS)
+            return ("P3", "C-7"), (
+                f"Keep {dose_words(item, item.dose)}: it changed on {day_text(ex.latest_change)}, "
+                f"and one step a week is the most, so the next step can come from {day_text(nxt)}."
+            )
+        return None
+
+    def hold_rules(self, ex: _Ex) -> tuple[str, ...]:
+        """Every progression hold in force today (§0.1), so a hold lists all that apply."""
+        r = self.r
+        found: list[str] = []
+        if self.hold_end() is not None:
+            found.append("P9")
+        if r.rising_week_hold(self.day):
+            found.append("C-5")
+        if r.triage_hold or r.rescreen_hold:
+            found.append("D-2")
+        if r.rf08_hold:
+            found.extend(("RF08", "P13"))
+        if r.swelling_hold:
+            found.append("C-14")
+        if ex.progression_paused:
+            found.append("D-7")
+        return tuple(found)
+
+    def flare_words(self) -> str:
+        end = self.resume_date()
+        if self.rise and not getattr(self, "attributed", set()):
+            return (
+                f"Your knee was sorer this morning ({self.checkin.morning_pain}/10; usual "
+                f"{self.base.value}/10). Nothing in your last session stands out, so doses stay "
+                f"the same and nothing steps up until {end}. If something else (a long walk, "
+                "gardening, stairs) brought it on, ease off that."
+            )
+        return f"Your knee had a flare, so doses stay the same and nothing steps up until {end}."
+
+    # -- P11 --
+
+    def load_change(self) -> None:
+        if not self.candidates:
+            return
+        r = self.r
+
+        def order(c: tuple[int, Decision]) -> tuple[int, dt.date, int]:
+            ex = r.ex[c[1].exercise_id]
+            return (c[0], ex.latest_change or r.h.start, ex.item_index)
+
+        ranked = sorted(self.candidates, key=order)
+        winner = ranked[0][1]
+        self.put(winner)
+        name = r.item(winner.exercise_id).name
+        for _, other in ranked[1:]:
+            item = r.item(other.exercise_id)
+            reason = (
+                f"Ready to step up, but only one change a day: today it is {name.lower()}. "
+                f"{item.name} keeps {dose_words(item, item.dose)} and can step up at your next "
+                "check-in."
+            )
+            self.put(decision(item, Action.HOLD, ("P11",), reason, today=self.day))
+
+
+def _at_or_below(dose: Dose, ref: Dose) -> bool:
+    for key in ("sets", "reps", "hold_s", "load_kg", "step_cm", "minutes"):
+        a, b = dose.get(key), ref.get(key)
+        if isinstance(a, int | float) and isinstance(b, int | float) and a > b:
+            return False
+    return True
 
 
 def _situation(history: History, triage: Triage, run: _Replay | None) -> Situation:
@@ -305,8 +1289,8 @@ def _situation(history: History, triage: Triage, run: _Replay | None) -> Situati
         pain=daily_pain(history.checkins, history.outcomes),
         outcomes=history.outcomes,
         checkin_screens=tuple(run.screens) if run else (),
-        rescreens=tuple(run.rescreens) if run else (),
-        p5_dates=tuple(d.date for d in run.decisions if "P5" in d.rules) if run else (),
+        rescreens=tuple(run.rescreen_hits) if run else (),
+        p5_dates=tuple(run.p5_dates) if run else (),
         prescribed=frozenset(run.prescribed) if run else frozenset(),
         done=session_days(history.sessions),
     )
@@ -325,19 +1309,25 @@ def replay(history: History, library: Library) -> Course:
             escalation=escalate(_situation(history, triage, None)),
         )
     run = _Replay(history, library, triage, program)
-    _check_entries(history, run.owners, library)
+    _check_entries(history, run.known, library)
     run.run()
-    ceiling, ceiling_rules = pain_ceiling(
-        history.intake, start=history.start, on=history.today, override=history.pain_ceiling
-    )
-    current = run.program.model_copy(
-        update={
-            "pain_ceiling": ceiling,
-            "pain_ceiling_rules": ceiling_rules,
-            "acute": is_acute(history.intake, start=history.start, on=history.today),
-            "progression_held": run.held,
-        }
-    )
+    today = history.today
+    ceiling, ceiling_rules = run.ceiling(today)
+    base = run.baseline(today)
+    updates: dict[str, object] = {
+        "pain_ceiling": ceiling,
+        "pain_ceiling_rules": ceiling_rules,
+        "acute": is_acute(history.intake, start=history.start, on=today, injuries=run.injuries),
+        "progression_held": run.held(today),
+    }
+    fields = type(run.program).model_fields
+    extra = {
+        "baseline_pain": base.value,
+        "pain_ceiling_flag": ceiling > CEILING_FLAG
+        and not any(v == "ceiling" for _, v in run.acknowledged),
+    }
+    updates.update({k: v for k, v in extra.items() if k in fields})
+    current = run.program.model_copy(update=updates)
     run.program = current
     return Course(
         triage=triage,
@@ -346,4 +1336,6 @@ def replay(history: History, library: Library) -> Course:
         escalation=escalate(_situation(history, triage, run)),
         versions=tuple(run.versions),
         locked_by=run.locked_by,
+        baseline_pain=base.value,
+        progression_held=run.held(today),
     )

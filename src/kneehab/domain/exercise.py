@@ -55,7 +55,23 @@ class Phase(StrEnum):
     LATER = "later"
 
 
-class ConditionNote(Frozen):
+class TextOverride(Frozen):
+    """RULES D-13 (3): replacement text for a start position and/or the steps, where a change contradicts them.
+
+    `steps` replaces the whole list of steps (the base steps with the contradicting ones changed or removed).
+    `remainder` is what the note still needs to say beside the replaced text (default: nothing more).
+    """
+
+    start_position: str | None = None
+    steps: tuple[str, ...] | None = Field(default=None, min_length=1)
+    remainder: str = ""
+
+    @property
+    def overrides(self) -> bool:
+        return self.start_position is not None or self.steps is not None
+
+
+class ConditionNote(TextOverride):
     column: Column
     phase: Phase = Phase.ANY
     code: Code
@@ -68,6 +84,61 @@ class ConditionNote(Frozen):
         return self
 
 
+class UnknownNote(TextOverride):
+    """RULES D-6 (v2): the one instruction shown when the cause is `unknown` — the most conservative change
+    of the exercise's columns — with its replacement text where it changes a start position or a step."""
+
+    note: str = Field(min_length=1)
+
+
+class VersionOverride(TextOverride):
+    """Replacement text for one condition column (or `unknown`) that applies only within a D-11 version."""
+
+    column: Column | Literal["unknown"]
+    phase: Phase = Phase.ANY
+
+
+Profile = Literal["no_floor", "fall_risk"]
+
+
+class Version(Frozen):
+    """RULES D-11: the exercise as done in the no-floor or the fall-risk profile (a bed, a chair, a counter).
+
+    Its texts replace the base ones (most specific first: version, then condition cell, then base, D-13);
+    `excluded` = not offered in that profile at all (the lunge for fall risk), with `why`.
+    """
+
+    profile: Profile
+    name: str = ""
+    summary: str = ""
+    note: str = ""  # said with the item, beside the steps (e.g. "Stand next to a counter")
+    start_position: str | None = None
+    steps: tuple[str, ...] | None = Field(default=None, min_length=1)
+    cues: tuple[str, ...] | None = None
+    mistakes: tuple[str, ...] | None = None
+    equipment: tuple[Equipment, ...] | None = None
+    excluded: bool = False
+    why: str = ""  # why it is left out (excluded) in this profile
+    overrides: tuple[VersionOverride, ...] = ()
+    figure: Figure | None = None
+
+    @model_validator(mode="after")
+    def _excluded_says_why(self) -> Version:
+        if self.excluded and not self.why.strip():
+            raise ValueError("an excluded version must say why")
+        if not self.excluded and not self.name.strip():
+            raise ValueError("a version needs the name the person sees")
+        return self
+
+    def override_for(
+        self, column: Column | Literal["unknown"], phase: Phase
+    ) -> VersionOverride | None:
+        return next(
+            (o for o in self.overrides if o.column == column and o.phase in (Phase.ANY, phase)),
+            None,
+        )
+
+
 class Option(Frozen):
     """A way to do an exercise (e.g. a recumbent bike for stationary cardio), with its own §4.3 notes."""
 
@@ -76,6 +147,9 @@ class Option(Frozen):
     needs: str | None = (
         None  # an intake `access` id (stationary_bike, elliptical, rower, pool); None = home
     )
+    # How to do this option when it is an exercise of its own (the article's seated home movements).
+    start_position: str = ""
+    steps: tuple[str, ...] = ()
     conditions: tuple[ConditionNote, ...] = ()
 
     def notes_for(self, column: Column, phase: Phase) -> list[ConditionNote]:
@@ -253,8 +327,21 @@ class Exercise(Frozen):
     article: ArticleRef
     rules: tuple[str, ...] = ()
     figure: Figure
+    # RULES D-6 (v2): the one instruction for `unknown` (required for every exercise; checked by the loader).
+    unknown: UnknownNote | None = None
+    # RULES D-11: the no-floor / fall-risk versions.
+    versions: tuple[Version, ...] = ()
     # Camera-coach settings, validated by kneehab.motion (the domain does not interpret them).
     detector: dict[str, Any] | None = None
+
+    def version_for(self, *, no_floor: bool, fall_risk: bool) -> Version | None:
+        """The D-11 version this person does (no-floor first, then fall-risk), or None for the base text."""
+        for profile, on in (("no_floor", no_floor), ("fall_risk", fall_risk)):
+            if on:
+                found = next((v for v in self.versions if v.profile == profile), None)
+                if found is not None:
+                    return found
+        return None
 
     def notes_for(self, column: Column, phase: Phase) -> list[ConditionNote]:
         """The §4.3 notes that apply in this column and phase (an `any` note applies in every phase)."""
@@ -268,6 +355,7 @@ class AvoidItem(Frozen):
     examples: tuple[str, ...] = ()
     article_quote: str
     rules: tuple[str, ...] = ()
+    profile: Literal["fall_risk"] | None = None  # RULES D-11: shown only in that profile
 
 
 class EquipmentInfo(Frozen):

@@ -7,6 +7,9 @@ ladder in reverse to the first key above its starting value, else the C-8 floors
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
+
 from kneehab.domain.exercise import NUMERIC_KEYS, Exercise, Library, Rung
 from kneehab.domain.types import Category, Dose, Frozen
 
@@ -17,12 +20,13 @@ INT_KEYS = frozenset({"sets", "reps", "hold_s", "step_cm", "minutes"})
 REPS_FLOOR = 5
 SETS_FLOOR = 1
 STRETCH_HOLD_FLOOR = 10
+AEROBIC_FLOOR = 5  # C-8 / P12: aerobic items never go below 5 minutes and are never paused
 
 # C-8 lowest-rung floors, in the order they are tried: (key, by, not below). §3.2 for aerobic minutes.
 _FLOORS: dict[str, tuple[tuple[str, float, float], ...]] = {
     "reps": (("reps", 2, REPS_FLOOR), ("sets", 1, SETS_FLOOR)),
     "stretch": (("hold_s", 10, STRETCH_HOLD_FLOOR), ("sets", 1, SETS_FLOOR)),
-    "aerobic": (("minutes", 5, 5),),
+    "aerobic": (),  # aerobic minutes step down by C-8's share rule (_aerobic_down)
 }
 
 
@@ -75,8 +79,19 @@ def _switch(dose: Dose, base_id: str, to: str) -> Dose:
     return dose.with_(variant=None if to == base_id else to)
 
 
+def _amount(by: float, share: float | None, current: float) -> float:
+    """C-8 (v2): aerobic minutes move by floor(share × current), at least `by`."""
+    return by if share is None else max(by, math.floor(share * current))
+
+
 def _rung_up(
-    rung: Rung, dose: Dose, exercise: Exercise, library: Library, base_id: str
+    rung: Rung,
+    dose: Dose,
+    exercise: Exercise,
+    library: Library,
+    base_id: str,
+    caps: Mapping[str, float],
+    skip: frozenset[str],
 ) -> Dose | None:
     if rung.change == "variant":
         if rung.to is None or dose.variant == rung.to or rung.to not in library.exercises:
@@ -85,20 +100,36 @@ def _rung_up(
         reset = _bottom_reps(dose, target) if rung.reset_reps else {}
         new = _switch(dose, base_id, rung.to).with_(**reset)
         return new if within_limits(new, target) else None
-    current = _value(dose, rung.change, exercise)
-    if current is None or rung.until is None or rung.by is None or current >= rung.until:
+    if rung.change in skip:
         return None
-    nxt = _typed(rung.change, min(rung.until, current + rung.by))
+    current = _value(dose, rung.change, exercise)
+    if current is None or rung.until is None or rung.by is None:
+        return None
+    top = min(rung.until, caps.get(rung.change, rung.until))
+    if current >= top:
+        return None  # D-4: a rung past a condition cap is skipped; the next key applies
+    nxt = _typed(rung.change, min(top, current + _amount(rung.by, rung.share, current)))
     reset = _bottom_reps(dose, exercise) if rung.reset_reps else {}
     new = dose.with_(**{rung.change: nxt}, **reset)
     return new if within_limits(new, exercise) else None
 
 
-def step_up(exercise_id: str, dose: Dose, library: Library) -> Step | None:
-    """One rung up, or None at the top of the ladder."""
+def step_up(
+    exercise_id: str,
+    dose: Dose,
+    library: Library,
+    *,
+    caps: Mapping[str, float] | None = None,
+    skip: frozenset[str] = frozenset(),
+) -> Step | None:
+    """One rung up, or None at the top of the ladder.
+
+    `caps` lowers a key's ceiling (D-4 step-height caps); `skip` names keys whose rungs do not
+    apply to this person (D-4: no ankle-weight rung on the bottom-leg raise for some conditions).
+    """
     exercise = effective_exercise(exercise_id, dose, library)
     for rung in exercise.progression:
-        new = _rung_up(rung, dose, exercise, library, exercise_id)
+        new = _rung_up(rung, dose, exercise, library, exercise_id, caps or {}, skip)
         if new is not None:
             return Step(dose=new, rules=("P2", "C-8", *rung.rules), note=rung.note)
     return None
@@ -174,5 +205,18 @@ def step_down(
         return Step(
             dose=undo, rules=("P4", "C-8"), note="Back to the dose before your last step up."
         )
+    if _floor_kind(exercise, dose) == "aerobic":
+        return _aerobic_down(dose, exercise)
     base = start if exercise.id == exercise_id else exercise.dose.to_dose()
     return _reverse_ladder(dose, base, exercise) or _floors(dose, exercise, library, exercise_id)
+
+
+def _aerobic_down(dose: Dose, exercise: Exercise) -> Step | None:
+    """C-8 (v2): minus max(2, floor(20 %)), never below 5 minutes; None at 5 (then P12 holds)."""
+    reg = next((r for r in exercise.regressions if r.change == "minutes" and r.by), None)
+    if dose.minutes is None or dose.minutes <= AEROBIC_FLOOR:
+        return None
+    by, share = (reg.by or 2, reg.share) if reg is not None else (2.0, 0.2)
+    new = max(AEROBIC_FLOOR, dose.minutes - int(_amount(by, share, dose.minutes)))
+    note = reg.note if reg is not None else "Do a little less."
+    return Step(dose=dose.with_(minutes=new), rules=("P4", "C-8"), note=note)

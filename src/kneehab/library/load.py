@@ -6,6 +6,7 @@ Layout: `exercises/ID.toml` (one exercise each, id == file name), `avoid.toml`, 
 
 from __future__ import annotations
 
+import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -21,9 +22,11 @@ from kneehab.domain.exercise import (
     Column,
     EquipmentInfo,
     Exercise,
+    Figure,
     Guidance,
     Library,
     Role,
+    TextOverride,
 )
 from kneehab.domain.progression_ladder import REPS_FLOOR, SETS_FLOOR, STRETCH_HOLD_FLOOR
 from kneehab.domain.types import Category
@@ -81,12 +84,84 @@ def _check_floors(ex: Exercise, where: str) -> list[str]:
     return out
 
 
+# RULES D-13 (EX-36): no text a person reads may carry a rule id, the word "RULES" or "§".
+RULE_ID_IN_TEXT = re.compile(r"\b(RF\d{2}|P\d{1,2}|E\d{1,2}|[CD]-\d{1,2})\b|RULES|§")
+
+
+def person_texts(ex: Exercise) -> list[tuple[str, str]]:
+    """Every (field, text) of an exercise file that a person can read."""
+    out: list[tuple[str, str]] = [
+        ("name", ex.name),
+        ("summary", ex.summary),
+        ("why", ex.why),
+        ("start_position", ex.start_position),
+    ]
+    out += [(f"steps[{i}]", t) for i, t in enumerate(ex.steps)]
+    out += [(f"cues[{i}]", t) for i, t in enumerate(ex.cues)]
+    out += [(f"mistakes[{i}]", t) for i, t in enumerate(ex.mistakes)]
+    out += [(f"stop_rules[{i}]", t) for i, t in enumerate(ex.stop_rules)]
+    out += [(f"works[{i}]", t) for i, t in enumerate(ex.works)]
+    out += [(f"equipment[{i}].use", e.use) for i, e in enumerate(ex.equipment)]
+    out += [(f"progression[{i}].note", r.note) for i, r in enumerate(ex.progression)]
+    out += [(f"regressions[{i}].note", r.note) for i, r in enumerate(ex.regressions)]
+    out += [("figure.caption", ex.figure.caption)]
+
+    def override(prefix: str, o: TextOverride) -> list[tuple[str, str]]:
+        got = [(f"{prefix}.remainder", o.remainder)]
+        if o.start_position is not None:
+            got.append((f"{prefix}.start_position", o.start_position))
+        got += [(f"{prefix}.steps[{i}]", t) for i, t in enumerate(o.steps or ())]
+        return got
+
+    for i, n in enumerate(ex.conditions):
+        out += [(f"conditions[{i}].note", n.note), *override(f"conditions[{i}]", n)]
+    for i, opt in enumerate(ex.options):
+        out += [
+            (f"options[{i}].name", opt.name),
+            (f"options[{i}].start_position", opt.start_position),
+        ]
+        out += [(f"options[{i}].steps[{j}]", t) for j, t in enumerate(opt.steps)]
+        out += [
+            (f"options[{i}].conditions[{j}].note", n.note) for j, n in enumerate(opt.conditions)
+        ]
+    if ex.unknown is not None:
+        out += [("unknown.note", ex.unknown.note), *override("unknown", ex.unknown)]
+    for i, v in enumerate(ex.versions):
+        w = f"versions[{i}]"
+        out += [(f"{w}.name", v.name), (f"{w}.summary", v.summary), (f"{w}.note", v.note)]
+        out += [(f"{w}.why", v.why), (f"{w}.start_position", v.start_position or "")]
+        for key in ("steps", "cues", "mistakes"):
+            out += [(f"{w}.{key}[{j}]", t) for j, t in enumerate(getattr(v, key) or ())]
+        out += [(f"{w}.equipment[{j}].use", e.use) for j, e in enumerate(v.equipment or ())]
+        for j, o in enumerate(v.overrides):
+            out += override(f"{w}.overrides[{j}]", o)
+        if v.figure is not None:
+            out.append((f"{w}.figure.caption", v.figure.caption))
+    return out
+
+
+def _check_texts(ex: Exercise, where: str) -> list[str]:
+    return [
+        f"{where}: {field}: contains a rule id or 'RULES'/'§' (ids belong in `rules`, RULES D-13)"
+        for field, text in person_texts(ex)
+        if RULE_ID_IN_TEXT.search(text)
+    ]
+
+
 def _check_figure(ex: Exercise, where: str) -> list[str]:
+    out = _check_keyframes(ex.figure, f"{where}: figure")
+    for i, v in enumerate(ex.versions):
+        if v.figure is not None:
+            out += _check_keyframes(v.figure, f"{where}: versions[{i}].figure")
+    return out
+
+
+def _check_keyframes(figure: Figure, where: str) -> list[str]:
     """Keyframes use only canonical joint names, have the required ones, and agree on their joint set."""
     out: list[str] = []
     first: set[str] | None = None
-    for i, frame in enumerate(ex.figure.keyframes):
-        field = f"{where}: figure.keyframes[{i}].points"
+    for i, frame in enumerate(figure.keyframes):
+        field = f"{where}.keyframes[{i}].points"
         names = set(frame.points)
         unknown = sorted(names - set(JOINTS))
         if unknown:
@@ -176,6 +251,21 @@ def _check_exercise(ex: Exercise, fname: str, lib_ids: set[str], equip: set[str]
         if eq.id not in equip:
             out.append(f"{where}: equipment[{i}].id: '{eq.id}' is not in equipment.toml")
     out.extend(_check_figure(ex, where))
+    if ex.unknown is None:
+        out.append(
+            f"{where}: unknown: missing (every exercise needs its `unknown` note, RULES D-6)"
+        )
+    for i, v in enumerate(ex.versions):
+        for j, e in enumerate(v.equipment or ()):
+            if e.id not in equip:
+                out.append(
+                    f"{where}: versions[{i}].equipment[{j}].id: '{e.id}' is not in equipment.toml"
+                )
+    profiles = [v.profile for v in ex.versions]
+    for p in set(profiles):
+        if profiles.count(p) > 1:
+            out.append(f"{where}: versions: more than one '{p}' version")
+    out.extend(_check_texts(ex, where))
     if ex.role == Role.PROGRAM:
         covered = {n.column for n in ex.conditions}
         missing = [c.value for c in Column if c not in covered]
@@ -217,6 +307,23 @@ def load_library(path: Path | str | None = None) -> Library:
     guidance: dict[str, Guidance] = {
         g.id: g for g in _read_tables(root, "guidance", Guidance, problems)
     }
+    shared: list[tuple[str, str]] = []
+    for a in avoid:
+        shared += [(f"avoid.toml: {a.id}.name", a.name), (f"avoid.toml: {a.id}.why", a.why)]
+        shared += [(f"avoid.toml: {a.id}.examples", t) for t in a.examples]
+    for e in equipment.values():
+        shared += [(f"equipment.toml: {e.id}.name", e.name)]
+        shared += [(f"equipment.toml: {e.id}.substitute", e.substitute)]
+    for g in guidance.values():
+        shared += [
+            (f"guidance.toml: {g.id}.title", g.title),
+            (f"guidance.toml: {g.id}.text", g.text),
+        ]
+    problems.extend(
+        f"{where}: contains a rule id or 'RULES'/'§' (ids belong in `rules`, RULES D-13)"
+        for where, text in shared
+        if RULE_ID_IN_TEXT.search(text)
+    )
     ids = set(exercises)
     for fname, ex in ((Path(names[i]).stem, e) for i, e in exercises.items()):
         problems.extend(_check_exercise(ex, fname, ids, set(equipment)))
