@@ -44,6 +44,12 @@ class ProgramItem(Frozen):
     status: ItemStatus = ItemStatus.ACTIVE
     rest_s: int = 45
     tempo: str = ""
+    # RULES D-13 (v2): the text the person sees, with the D-11 version and condition overrides applied.
+    start_position: str = ""
+    steps: tuple[str, ...] = ()
+    version: str = (
+        ""  # the D-11 version in use ("no_floor" / "fall_risk"), "" for the base exercise
+    )
 
     @property
     def dose_text(self) -> str:
@@ -52,12 +58,34 @@ class ProgramItem(Frozen):
 
 
 class LaterOption(Frozen):
-    """Exercises the article names for later, 'when you can tolerate them safely'."""
+    """Exercises the article names for later, 'when you can tolerate them safely' (RULES D-12)."""
 
     exercise_id: str
     name: str
     why: str
     rules: tuple[str, ...] = ()
+    state: Literal["not_yet", "offered", "in_program"] = "not_yet"
+    in_place_of: str | None = None  # the parent it would replace when the session is full (D-12)
+    offered_from: date | None = None
+
+
+class SwapItem(Frozen):
+    """RULES D-10: a candidate beyond the session cap, ready to enter at its start dose in place of
+    one of `can_replace` (strength block for strength block, stretch/yoga for stretch/yoga)."""
+
+    item: ProgramItem
+    can_replace: tuple[str, ...] = ()
+
+    @property
+    def exercise_id(self) -> str:
+        return self.item.exercise_id
+
+
+class Profile(Frozen):
+    """RULES D-11 profile after the defaults (age ≥ 65 when unanswered)."""
+
+    no_floor: bool = False
+    fall_risk: bool = False
 
 
 class LeftOut(Frozen):
@@ -85,6 +113,10 @@ class EquipmentNeed(Frozen):
     have: bool
     use: str
     needed_by: tuple[str, ...] = ()
+    height_cm: int | None = None  # C-15 (v2): the step height needed now (step entry only)
+    surface: Literal["floor", "bed"] | None = (
+        None  # C-15 (v2): where lying work is done (mat entry)
+    )
 
 
 class Program(Frozen):
@@ -108,6 +140,20 @@ class Program(Frozen):
     review_on: date | None
     review_rules: tuple[str, ...] = ()
     notices: tuple[str, ...] = ()
+    # v2 (RULES D-10, D-11, D-13, D-14, C-5, D-1): plan-time values; the engine updates the dynamic ones.
+    notice_rules: tuple[
+        str, ...
+    ] = ()  # the rule ids behind `notices` (never inside the text, D-13)
+    phase_rules: tuple[str, ...] = ()  # the rule ids behind `phase_note`
+    profile: Profile = Profile()
+    session_cap: int = 6
+    swaps: tuple[SwapItem, ...] = ()
+    avoid_note: str = ""
+    stretch_again: str = ""
+    yoga: str = ""
+    trouble_tolerating: str | None = None
+    baseline_pain: int | None = None
+    pain_ceiling_flag: bool = False
 
     def item(self, exercise_id: str) -> ProgramItem | None:
         return next((i for i in self.items if i.exercise_id == exercise_id), None)
