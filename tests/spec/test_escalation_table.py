@@ -13,7 +13,13 @@ from typing import Any
 
 import pytest
 
-from kneehab.domain.escalation import EscalationLevel, Situation, escalate, measures
+from kneehab.domain.escalation import (
+    RULE_ID_PATTERN,
+    EscalationLevel,
+    Situation,
+    escalate,
+    measures,
+)
 from kneehab.domain.intake import Intake
 from kneehab.domain.planning import plan
 from kneehab.domain.records import CheckIn, OutcomeRecord, Rescreen
@@ -424,3 +430,38 @@ def test_plan_review_date_is_the_first_escalation_day(
     assert program is not None
     assert program.review_on == START + dt.timedelta(days=days), scenario
     assert set(rules) <= set(program.review_rules), program.review_rules
+
+
+@pytest.mark.parametrize("row", TABLE, ids=[r.scenario for r in TABLE])
+def test_table_texts_carry_no_rule_ids(row: Row) -> None:
+    """D-13: ids travel in `rules` only — never inside the message, meanwhile or reasons."""
+    esc = escalate(situation(row))
+    for text in (esc.message, esc.meanwhile, *esc.reasons):
+        assert not RULE_ID_PATTERN.search(text), text
+        assert "no review needed" not in text.lower(), text  # C-17 (5)
+
+
+WITHHELD = {
+    "emergency (RF03)": {"red_flags": ["RF03"]},
+    "urgent (RF12 with RF13)": {"red_flags": ["RF12", "RF13"]},
+    "MCL grade 3 (out of scope)": {**INJURY, "mcl_grade": 3},
+}
+
+
+@pytest.mark.parametrize("changes", WITHHELD.values(), ids=WITHHELD.keys())
+def test_withheld_program_texts_carry_no_rule_ids(changes: dict[str, Any]) -> None:
+    """D-13 also for a withheld program, whatever the triage text carried."""
+    intake = Intake.model_validate({**INTAKE, **changes})
+    esc = escalate(
+        Situation(
+            intake=intake,
+            start=START,
+            today=START,
+            reviewed=False,
+            triage=screen(intake),
+            program=None,
+            pain={},
+        )
+    )
+    for text in (esc.message, esc.meanwhile, *esc.reasons):
+        assert not RULE_ID_PATTERN.search(text), text

@@ -517,10 +517,11 @@ def _review_holds(s: Situation) -> list[Hit]:
             continue
         hits.append(
             Hit(
-                rule=rule,
+                rule="E1",
                 level=EscalationLevel.SOON,
                 todo=f"{REVIEW} Nothing steps up until a clinician has reviewed your program.",
                 reason=f"Your knee has swollen again (last reported on {plain_date(when)}).",
+                extra_rules=(rule,),
             )
         )
     return hits
