@@ -547,26 +547,31 @@ def step_use_text(
             for h in range(height_cm + STEP_RUNG_CM, cap_cm + 1, STEP_RUNG_CM)
             if abs(stair_height_cm - h) <= STEP_MATCH_CM
         ]
+        mine = f"your bottom stair ({stair_height_cm} cm)"
         if later:
-            when = f"it fits when your step height reaches {later[0]} cm"
+            fits = f"fits when your step height reaches {later[0]} cm"
+            stair = (
+                f"{mine} {fits}"
+                if fall_risk
+                else f"{mine.capitalize()} is too high for now; it {fits}."
+            )
         elif stair_height_cm > height_cm:
-            when = "it is higher than your step-ups go, so don't use it for them"
+            stair = f"{mine} is higher than your step-ups go, so don't use it for them"
         else:
-            when = "it is lower than your step height, so don't use it for step-ups"
-        stair = (
-            f"your bottom stair ({stair_height_cm} cm) {when}"
-            if fall_risk
-            else f"Your bottom stair ({stair_height_cm} cm) is too high for now; {when}."
-            if later
-            else f"Your bottom stair ({stair_height_cm} cm): {when}."
-        )
+            stair = f"{mine} is lower than your step height, so don't use it for step-ups"
+        if not fall_risk and not later:
+            stair = stair[0].upper() + stair[1:] + "."
     if fall_risk:
         text = f"a firm step {span} beside a rail or counter you can hold"
         if stair_fits:
-            return f"{text}; your bottom stair ({stair_height_cm} cm) fits, holding its rail. No foam pad or blanket."
-        if stair:
             return (
-                f"{text}; {stair}. No foam pad or blanket. Until then skip step-ups "
+                f"{text}; your bottom stair ({stair_height_cm} cm) fits, holding its rail. "
+                "No foam pad or blanket."
+            )
+        if stair:
+            until = "Until then skip" if "fits when" in stair else "Until you have one, skip"
+            return (
+                f"{text}; {stair}. No foam pad or blanket. {until} step-ups "
                 "(this does not count against you)."
             )
         return (
