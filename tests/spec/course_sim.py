@@ -149,7 +149,11 @@ def short(dose: Any) -> str:
     """A dose in EXAMPLES' shorthand: '2×10', '2×30 s', '1×10 @10', '12 min'."""
     if dose.minutes:
         return f"{dose.minutes} min"
-    head = f"{dose.sets}×{dose.hold_s} s" if dose.hold_s and not dose.reps else f"{dose.sets}×{dose.reps}"
+    head = (
+        f"{dose.sets}×{dose.hold_s} s"
+        if dose.hold_s and not dose.reps
+        else f"{dose.sets}×{dose.reps}"
+    )
     if dose.step_cm:
         head += f" @{dose.step_cm}"
     if dose.load_kg:

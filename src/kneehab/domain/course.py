@@ -184,6 +184,7 @@ class _Ex:
     stopped_on: dt.date | None = None
     stopped_by_catching_repeat: bool = False
     progression_paused: bool = False  # D-7: a clinician paused automatic progression
+    pause_reason: str = ""  # D-7: the clinician's reason for their own pause
     perfs: dict[dt.date, Performance] = field(default_factory=dict)
     judged: set[dt.date] = field(default_factory=set)
     used: set[dt.date] = field(default_factory=set)  # P8: performances used for a regression
@@ -241,6 +242,9 @@ class _Replay:
         self.rescreen_hold = False  # a re-screen answered `soon`
         self.rf08_hold = False  # RF08 / P13
         self.swelling_hold = False  # C-14 repeated swelling
+        self.clinician_holds: list[tuple[dt.date, str]] = []
+        # P13 at plan time: standing exercises left out until a clinician review (intake RF08).
+        self.left_out_waiting: tuple[str, ...] = ()
         self.locked_by: Triage | None = None
         self.rising: dict[dt.date, bool] = {}  # Monday → judged rising (C-5)
         self.judged_weeks: set[dt.date] = set()
@@ -454,6 +458,7 @@ class _Replay:
             self.rf08_hold = True
         if reading.swelling_repeat:
             self.swelling_hold = True
+            self.clinician_holds.append((day, "C-14"))
         if checkin is not None and (reading.triage.rules or reading.triage.level != Level.OK):
             self.screens.append((day, reading.triage))
         return reading, merged
@@ -623,7 +628,7 @@ class _Replay:
             self.clinician_resume(item, dose, action)
         elif action.action == "pause":
             self.clinician_change(item, item.dose, ItemStatus.PAUSED, action)
-            ex.paused_on, ex.pause_kind = day, "clinician"
+            ex.paused_on, ex.pause_kind, ex.pause_reason = day, "clinician", action.reason
         elif action.action == "pause_progression":
             ex.progression_paused = True
         elif action.action == "resume_progression":
@@ -1279,7 +1284,7 @@ def _at_or_below(dose: Dose, ref: Dose) -> bool:
 
 
 def _situation(history: History, triage: Triage, run: _Replay | None) -> Situation:
-    return Situation(
+    base = Situation(
         intake=history.intake,
         start=history.start,
         today=history.today,
@@ -1288,11 +1293,55 @@ def _situation(history: History, triage: Triage, run: _Replay | None) -> Situati
         program=run.program if run else None,
         pain=daily_pain(history.checkins, history.outcomes),
         outcomes=history.outcomes,
-        checkin_screens=tuple(run.screens) if run else (),
-        rescreens=tuple(run.rescreen_hits) if run else (),
-        p5_dates=tuple(run.p5_dates) if run else (),
-        prescribed=frozenset(run.prescribed) if run else frozenset(),
+        acknowledgements=tuple(
+            (c.date, str(c.value)) for c in history.clinician if c.action == "acknowledge"
+        ),
+        reviews=tuple(c.date for c in history.clinician if c.action in ("review", "assessment")),
+        assessments=tuple(c.date for c in history.clinician if c.action == "assessment"),
         done=session_days(history.sessions),
+    )
+    if run is None:
+        return base
+    items = run.program.items
+    ex = run.ex
+    return base.model_copy(
+        update={
+            "checkin_screens": tuple(run.screens),
+            "rescreens": tuple(run.rescreen_hits),
+            "p5_dates": tuple(run.p5_dates),
+            "prescribed": frozenset(run.prescribed),
+            "baseline_today": run.baseline(history.today).value,
+            "baselines": {d: b.value for d, b in run.baselines.items()},
+            "rising_weeks": tuple(run.rising_weeks),
+            "review_on": run.program.review_on,
+            "waiting_for_clinician": tuple(
+                i.exercise_id
+                for i in items
+                if i.status == ItemStatus.PAUSED
+                and ex[i.exercise_id].pause_kind in ("p13", "catching", "repause")
+            )
+            + run.left_out_waiting,
+            "clinician_paused": {
+                i.exercise_id: ex[i.exercise_id].pause_reason
+                for i in items
+                if i.status == ItemStatus.PAUSED and ex[i.exercise_id].pause_kind == "clinician"
+            },
+            "paused_since": {
+                i.exercise_id: since
+                for i in items
+                if i.status != ItemStatus.ACTIVE
+                and (since := ex[i.exercise_id].paused_on or ex[i.exercise_id].stopped_on)
+            },
+            "aerobic_floor_holds": tuple(
+                sorted((d, x) for x, e in ex.items() for d in e.floor_holds)
+            ),
+            "p1_stops": tuple(
+                (d.date, d.exercise_id)
+                for d in run.decisions
+                if d.action == Action.STOP and "P1" in d.rules and "E1" not in d.rules
+            ),
+            "clinician_holds": tuple(run.clinician_holds),
+        }
     )
 
 
