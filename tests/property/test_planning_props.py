@@ -102,7 +102,10 @@ def test_deterministic_and_well_scheduled(intake: Intake, start: date) -> None:
     assert a == b
     if a is None:
         return
-    assert a.pain_ceiling <= 5
+    # v2 (D-1): min(7, max(F, usual pain)); never below the person's usual pain, never above 7.
+    assert min(intake.pain_now, 7) <= a.pain_ceiling <= 7
+    assert a.pain_ceiling_flag == (a.pain_ceiling > 5)
+    assert len([i for i in a.items if i.block.value != "aerobic"]) <= a.session_cap == 6
     assert {e.id for e in a.avoid} >= {"high-impact", "painful-exercise"}
     # Strength work is never on consecutive days (RULES §3.2).
     days = [start + timedelta(days=i) for i in range(7)]

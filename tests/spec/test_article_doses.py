@@ -107,10 +107,11 @@ def test_structured_dose_agrees_with_the_sentence(ex_id: str) -> None:
 
 
 def check_rule_defaults(ex: Exercise) -> None:
-    """No number in the article: the dose is RULES §3.2 / D-4 (aerobic 10 min +5 to 30; holds +10 s to 60)."""
+    """No number in the article: the dose is RULES §3.2 / D-4 (aerobic 10 min, steps of a fifth to 30; holds +10 s to 60)."""
     if ex.category == Category.AEROBIC:
         assert ex.dose.minutes == 10
-        assert [(r.change, r.by, r.until) for r in ex.progression] == [("minutes", 5, 30)]
+        # v2 (C-8): + floor(20 %), at least 1, to 30 (the engine owner's ladder; issue 8).
+        assert [(r.change, r.by, r.until) for r in ex.progression] == [("minutes", 1, 30)]
     elif ex.dose.hold_s is not None:
         assert ex.dose.sets == 2 and 10 <= ex.dose.hold_s <= 30
         assert ex.progression[0].change == "hold_s" and ex.progression[0].until == 60
@@ -146,10 +147,11 @@ def test_every_avoid_bullet_is_in_the_data(article: str) -> None:
     raw = ARTICLE.read_text(encoding="utf-8")
     section = raw.split("Exercises to consider avoiding include:")[1].split("If you")[0]
     bullets = [squash(line.split("•", 1)[1]) for line in section.splitlines() if "•" in line]
-    quotes = [squash(a.article_quote) for a in default_library().avoid]
+    # v2 (D-11): profile-only entries (fall risk) quote the walking paragraph, not the avoid list.
+    quotes = [squash(a.article_quote) for a in default_library().avoid if a.profile is None]
     assert len(bullets) == 6
     assert sorted(quotes) == sorted(bullets)
-    ids = {a.id for a in default_library().avoid}
+    ids = {a.id for a in default_library().avoid if a.profile is None}
     assert ids == {
         "high-impact", "pivoting-sports", "deep-squats-lunges", "knee-collapsing-inward",
         "repetitive-overuse", "painful-exercise",
@@ -216,4 +218,12 @@ def test_stationary_cardio_and_pool_options_match_the_article() -> None:
         "elliptical": "elliptical", "rower": "rower", "seated_home": None,
     }  # fmt: skip
     pool = {o.id: o.needs for o in lib.get("pool-exercise").options}
-    assert pool == {"laps": "pool", "aqua_jogging": "pool", "water_aerobics": "pool"}
+    # v2 (issue 8): the article's "knee specific strengthening exercises into your water workout".
+    assert pool == {
+        "laps": "pool", "aqua_jogging": "pool", "water_aerobics": "pool", "water_strength": "pool",
+    }  # fmt: skip
+    assert lib.get("pool-exercise").options[-1].steps, "the water strengthening is described"
+    seated = next(o for o in lib.get("stationary-cardio").options if o.id == "seated_home")
+    assert seated.start_position and len(seated.steps) >= 3, (
+        "the seated home movements are described"
+    )

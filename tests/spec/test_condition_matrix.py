@@ -15,7 +15,7 @@ import pytest
 from kneehab.domain.exercise import Code
 from kneehab.domain.intake import Intake
 from kneehab.domain.planning import plan
-from kneehab.domain.program import Program
+from kneehab.domain.program import Program, ProgramItem
 from kneehab.domain.screening import screen
 from kneehab.library.load import default_library
 
@@ -172,12 +172,20 @@ def _program(column: str, **extra: Any) -> Program:
 CASES = [(ex, col, code) for ex, row in MATRIX.items() for col, code in row.items()]
 
 
+def _candidate(program: Program, exercise: str) -> ProgramItem | None:
+    """RULES D-10 (v2): an allowed exercise is either in the session or offered as a swap."""
+    item = program.item(exercise)
+    if item is not None:
+        return item
+    return next((s.item for s in program.swaps if s.exercise_id == exercise), None)
+
+
 @pytest.mark.parametrize(
     ("exercise", "column", "expected"), CASES, ids=[f"{e}|{c}" for e, c, _ in CASES]
 )
 def test_matrix_cell(exercise: str, column: str, expected: str) -> None:
     program = _program(column)
-    item = program.item(exercise)
+    item = _candidate(program, exercise)
     allowed = set(expected.split("|"))
     if allowed == {"A"}:
         assert item is None, f"{exercise} must be left out for {column}"
@@ -187,7 +195,10 @@ def test_matrix_cell(exercise: str, column: str, expected: str) -> None:
     assert item is not None, f"{exercise} must be in the program for {column}"
     got = {Code.EMPHASISE: "E", Code.OK: "OK", Code.MODIFY: "M"}[item.code]
     if "M" in allowed and got == "M":
-        assert item.modification, "a modified exercise must say what to change"
+        # v2 (D-13): the change is said in the note, or written into the steps the person reads.
+        base = default_library().get(exercise)
+        rewritten = item.start_position != base.start_position or item.steps != base.steps
+        assert item.modification or rewritten, "a modified exercise must say what to change"
     assert got in allowed, f"{exercise} for {column}: expected {expected}, got {got}"
 
 
@@ -207,7 +218,7 @@ def test_unknown_cause_after_injury_takes_both_early_columns() -> None:
     )
     program = plan(intake, screen(intake), default_library(), start=START)
     assert program is not None
-    ids = {i.exercise_id for i in program.items}
+    ids = {i.exercise_id for i in program.items} | {s.exercise_id for s in program.swaps}
     for left_out in (
         "inner-thigh-stretch",
         "side-lunge-stretch",
@@ -265,7 +276,7 @@ CELL_NOTES = [
 
 @pytest.mark.parametrize(("exercise", "column", "words"), CELL_NOTES)
 def test_emphasise_and_ok_cells_carry_their_note(exercise: str, column: str, words: str) -> None:
-    item = _program(column).item(exercise)
+    item = _candidate(_program(column), exercise)
     assert item is not None
     assert item.code in (Code.EMPHASISE, Code.OK)
     assert words in item.why, item.why

@@ -4,7 +4,7 @@
 |---|---|
 | strap | a towel or a belt |
 | ball | a rolled towel or a pillow |
-| step | the bottom stair |
+| step | a firm step or step-stool at the prescribed height (the bottom stair only when it matches, D-5 v2) |
 | foam pad | a folded blanket |
 | mat | a folded blanket |
 | chair | a sturdy chair |
@@ -34,10 +34,11 @@ BASE: dict[str, Any] = {
 }
 
 # D-5, in the rule book's own words (the data may say more, never less).
+# v2: the ball is not in any starting session (D-10 keeps child's pose a swap for this person); its
+# substitute is checked in the library below. The step substitute must match the height (D-5).
 SUBSTITUTE_WORDS: dict[str, tuple[str, ...]] = {
     "strap": ("towel", "belt"),
-    "ball": ("rolled towel", "pillow"),
-    "step": ("bottom stair",),
+    "step": ("step-stool",),
     "mat": ("folded blanket",),
     "chair": ("sturdy chair",),
 }
@@ -62,7 +63,15 @@ def test_missing_equipment_gets_its_household_substitute(eq_id: str) -> None:
 def test_equipment_the_person_has_is_used_as_is(eq_id: str) -> None:
     need = _needs([eq_id])[eq_id]
     assert need.have is True
-    assert need.use == default_library().equipment[eq_id].name
+    if eq_id == "step":  # v2 (D-5): the person's own step, set to the prescribed height
+        assert need.use == "your step, set to 10 cm (8–12 cm)" and need.height_cm == 10
+    else:
+        assert need.use == default_library().equipment[eq_id].name
+
+
+def test_ball_substitute_is_a_rolled_towel_or_pillow() -> None:
+    substitute = default_library().equipment["ball"].substitute
+    assert "rolled towel" in substitute and "pillow" in substitute
 
 
 def test_foam_pad_substitute_is_a_folded_blanket() -> None:
