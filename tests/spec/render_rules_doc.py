@@ -18,7 +18,7 @@ INTRO = """\
 # kneehab clinical rules — progression and escalation
 
 This page is generated from the spec tests (`tests/spec/test_progression_table.py`,
-`tests/spec/test_escalation_table.py`) by `python tests/spec/render_rules_doc.py`; a test fails when
+`tests/spec/test_escalation_table.py`, `tests/spec/test_escalation_examples.py`) by `python tests/spec/render_rules_doc.py`; a test fails when
 it is out of date. Every row below is a test that runs against the real engine: the *decision* and
 *what the person is told* columns are the product's own output. Rule ids refer to
 `RULES.md` (D-, C-, P-, E- rows). kneehab never diagnoses; warning signs always win.
@@ -65,32 +65,56 @@ Worked examples — the Bridge, starting at 2 sets of 10 with a 2 s hold:
 """
 
 ESCALATION = """\
-## 2. See a professional (RULES §5)
+## 2. See a professional (RULES §5, v2)
 
 Measured each day (C-11): `pain_base` = mean daily average pain of days −6…0 (≥ 4 ratings, else the
-intake pain); `pain7` = mean of the last 7 days (needs ≥ 4). Improved = 1 point or 15 % better;
-clearly improved (MCID) = 2 points or 30 %; worse = 2 points higher, or P5 twice in 14 days.
-Adherence (C-12) = strength days done / prescribed in the last 14 days, judged from day 14.
+intake pain); `pain7` = mean of the last 7 days (needs ≥ 4; too few ratings count as *not improved*,
+and the message says so). Improved = 1 point or 15 % better; clearly improved (MCID) = 2 points or
+30 %. *Worse* (v2) = average pain 2 points higher, or exercises paused after provoking the knee on 2
+dates within 14 days, or two consecutive rising calendar weeks (C-5), or a usual morning pain (C-5
+baseline) of 8 or more. Adherence (C-12) = strength days done / prescribed in the last 14 days,
+judged from day 14. Non-chronic = intake `weeks_since_onset` < 13; chronic ≥ 13.
 "Day N" counts from the start (day 0); a rule due on day N fires on or after day N, never before
-(C-10). The level shown is the highest of every rule that fired; all of them are listed.
+(C-10). The level shown is the highest of every rule that fired; all of them are listed, apart from
+the text (D-13: no rule id inside a sentence). A rule triggered by an event (a check-in word, a
+re-screen answer, an E13 trigger, a P1 stop) fires on that date; a rule triggered by a state (a lock,
+a hold that waits for a clinician, E2–E8, E10, E12) fires on every date the state holds.
+
+Clinician events (D-7): a **review** ends every state that waits for a clinician (the D-2 and
+re-screen holds, the giving-way hold, the repeated-swelling hold) and E10; an **assessment** is a
+review that also lifts an urgent or emergency lock; an **acknowledgement** hides a rule for the same
+trigger (the same unbroken run of its state, or the same event) — the next rule that falls due still
+fires, and a lock is never hidden by an acknowledgement.
 
 | rule | when | level |
 |---|---|---|
-| E1 | a warning sign at a check-in or a re-screen | its §1 tier: urgent / emergency on that day and every later day (the program stays locked until a clinician clears it); soon on that day only |
-| E2 | recent problem (< 6 weeks), day ≥ 14, not improved | soon |
+| E1 | a warning sign at a check-in or a re-screen | its §1 tier: urgent / emergency from that day until a clinician records an assessment (the program stays stopped); giving way (soon) every day until a clinician review; any other soon answer on its day only |
+| E2 | non-chronic onset, day ≥ 14, not improved | soon |
 | E3 | worse, after day 7 | soon |
-| E4 | persistent (≥ 6 weeks), day ≥ 42, not clearly improved | soon |
+| E4 | any onset, day ≥ 42, not clearly improved | soon |
 | E5 | kneecap (patellofemoral) pain, day ≥ 56, not clearly improved | soon |
 | E6 | day ≥ 84, PSFS change below 2 points | soon |
 | E7 | day ≥ 180, not clearly improved | soon |
 | E8 | knee OA, day ≥ 84, average pain still ≥ 7 with ≥ 50 % adherence | soon |
 | E9 | adherence below 50 % | message |
-| E10 | pain for more than 3 months at intake, not yet reviewed | message |
+| E10 | chronic, and no doctor or physical therapist has examined the knee (`assessed` no / not sure / missing), from day 0 until acknowledged or reviewed | soon |
 | E11 | clearly improved for 2 weeks | message |
+| E12 | ≥ 50 % of the non-aerobic session items paused or stopped, or any item paused waiting for a clinician (not a clinician's own pause) | soon, with the trouble-tolerating advice |
+| E13 | an aerobic item's second hold at its 5-minute floor within 14 days, or a stop of an aerobic item | soon |
+| P1 | an exercise stopped that day after strong or sharp pain, outside a lock | message |
 | D-2 | triage `soon` at intake or at a re-screen, not yet reviewed | soon |
-| P5 | an exercise is paused | soon |
+
+A pause on its own is not an escalation (v2): it restarts by itself (P10), and E12 covers a program
+that is largely paused or an item that waits for a clinician.
 
 Worked examples:
+"""
+
+EXAMPLES_INTRO = """\
+### Worked examples from the rule book (EXAMPLES.md)
+
+Each table is a spec test (`tests/spec/test_escalation_examples.py`): the person's situation on one
+date → the product's own escalation.
 """
 
 
@@ -136,10 +160,43 @@ def escalation_rows() -> list[str]:
     return lines
 
 
+def example_rows() -> list[str]:
+    import test_escalation_examples as t
+
+    from kneehab.domain.escalation import escalate
+
+    lines = [EXAMPLES_INTRO]
+    for title, cases in t.TABLES.items():
+        lines += [
+            f"#### {title}",
+            "",
+            "| scenario | situation | level | rules | what the person is told |",
+            "|---|---|---|---|---|",
+        ]
+        for case in cases:
+            e = escalate(t.situation(case))
+            told = " ".join((*e.reasons, e.message))
+            lines.append(
+                f"| {_cell(case.scenario)} | {_cell(case.inputs())} | **{e.level.value}** | "
+                f"{', '.join(e.rules) or '—'} | {_cell(told)} |"
+            )
+        lines.append("")
+    return lines
+
+
 def render() -> str:
     if str(HERE) not in sys.path:
         sys.path.insert(0, str(HERE))
-    parts = [INTRO, PROGRESSION, *progression_rows(), "", ESCALATION, *escalation_rows(), ""]
+    parts = [
+        INTRO,
+        PROGRESSION,
+        *progression_rows(),
+        "",
+        ESCALATION,
+        *escalation_rows(),
+        "",
+        *example_rows(),
+    ]
     return "\n".join(parts)
 
 

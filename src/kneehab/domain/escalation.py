@@ -262,6 +262,7 @@ TROUBLE_TOLERATING = (
     "If you are having trouble tolerating exercise, focus on other home options first (ice or "
     "heat, easing off what aggravates it, gentle walking) and consider a round of physical therapy."
 )
+P1_TODO = "Answer the warning-sign questions at your next morning check-in."
 E10_TODO = "Book a review with a physical therapist or doctor as soon as you can."
 E13_TODO = (
     "Even short walks are bothering your knee: book a review; keep moving within comfort meanwhile."
@@ -468,8 +469,8 @@ def _e1(s: Situation) -> list[Hit]:
             todo = f"{_plain(tri.message)} {LOCKED}"
         elif "RF08" in flags:
             todo = (
-                f"{REVIEW_THIS_WEEK} Nothing steps up, and standing exercises that load the knee "
-                "stay paused, until a clinician has reviewed your program."
+                f"{REVIEW_THIS_WEEK} Until then, standing exercises that load the knee stay paused; "
+                "if your knee gives way while walking, stop and call your clinic."
             )
         else:
             todo = f"{REVIEW} {ASKED_AGAIN}" if when == s.today else REVIEW
@@ -483,6 +484,12 @@ def _e1(s: Situation) -> list[Hit]:
             )
         )
     return hits
+
+
+def _rescreen_hold(tri: Triage) -> bool:
+    """§0.1: a re-screen whose answers give `soon` holds progression until reviewed — except a
+    `new_injury` answer alone, which acts as the C-14 word instead (a flare, not a review hold)."""
+    return tri.level == Level.SOON and not set(tri.rules) <= {"C-14"}
 
 
 def _review_holds(s: Situation) -> list[Hit]:
@@ -500,7 +507,7 @@ def _review_holds(s: Situation) -> list[Hit]:
             )
         )
     for when, tri in s.rescreens:
-        if tri.level != Level.SOON or when > s.today or s.reviewed_since(when):
+        if not _rescreen_hold(tri) or when > s.today or s.reviewed_since(when):
             continue
         hits.append(
             Hit(
@@ -533,7 +540,7 @@ def _waiting_for_review(s: Situation) -> bool:
         return True
     since = [
         *(w for w, tri in s.checkin_screens if tri.level == Level.SOON and "RF08" in tri.rules),
-        *(w for w, tri in s.rescreens if tri.level == Level.SOON),
+        *(w for w, tri in s.rescreens if _rescreen_hold(tri)),
         *(w for w, _ in s.clinician_holds),
     ]
     return any(w <= s.today and not s.reviewed_since(w) for w in since)
@@ -687,10 +694,9 @@ def _e4_e5_e7(s: Situation, m: Measures) -> list[Hit]:
             Hit(
                 rule="E4",
                 level=EscalationLevel.SOON,
-                todo=f"You have done the program for {m.day} days and {_not_clearly(m)}. "
-                "Book a review with a physical therapist to reassess your plan.",
-                reason="After 6 weeks of exercise without a clear improvement, a physical "
-                "therapist should reassess the plan.",
+                todo="After 6 weeks without a clear improvement, book a review with a physical "
+                "therapist to reassess your plan.",
+                reason=f"{_not_clearly(m)[0].upper()}{_not_clearly(m)[1:]}.",
             )
         )
     if _state_hit(s, "E5", mcid_after(DAY_E5, only_pfp=True)):
@@ -811,7 +817,13 @@ def _messages(s: Situation, m: Measures) -> list[Hit]:
                 reason=f"You did {m.adherence14:.0%} of your planned strength days in the last 2 weeks.",
             )
         )
-    if _sustained_mcid(s) and not s.acknowledged_since("E11", s.today - dt.timedelta(days=14)):
+    if (
+        _sustained_mcid(s)
+        and not locked(
+            s
+        )  # C-17: "ready for the next phase" is not true while the program is stopped
+        and not s.acknowledged_since("E11", s.today - dt.timedelta(days=14))
+    ):
         hits.append(
             Hit(
                 rule="E11",
@@ -898,6 +910,7 @@ def _e13_and_stops(s: Situation) -> list[Hit]:
     stops_today = [x for when, x in s.p1_stops if when == s.today]
     aerobic_stops = [x for x in stops_today if _is_aerobic(s, x)]
     other_stops = [x for x in stops_today if not _is_aerobic(s, x)]
+    is_locked = locked(s)  # a lock: E1 already says what to do about the stops
     for x in aerobic_stops:
         name = _names(s, [x])[0]
         reasons.append(
@@ -905,23 +918,23 @@ def _e13_and_stops(s: Situation) -> list[Hit]:
             "once your next check-in is clear."
         )
     if reasons and not s.acknowledged_since("E13", s.today):
+        asked = (P1_TODO,) if aerobic_stops and not is_locked else ()
         hits.append(
             Hit(
                 rule="E13",
                 level=EscalationLevel.SOON,
-                todo=E13_TODO,
+                todo=" ".join((E13_TODO, *asked)),
                 reason=" ".join(reasons),
-                extra_rules=("P1",) if aerobic_stops else (),
+                extra_rules=("P1",) if asked else (),
             )
         )
-    if (other_stops or aerobic_stops) and not locked(s):  # a lock: E1 already says what to do
-        names = _listing(_names(s, [*other_stops, *aerobic_stops]))
+    if other_stops and not is_locked:
         hits.append(
             Hit(
                 rule="P1",
                 level=EscalationLevel.MESSAGE,
-                todo="Answer the warning-sign questions at your next morning check-in.",
-                reason=f"Stopped today after strong or sharp pain: {names}.",
+                todo=P1_TODO,
+                reason=f"Stopped today after strong or sharp pain: {_listing(_names(s, other_stops))}.",
             )
         )
     return hits
@@ -952,9 +965,9 @@ def _meanwhile(s: Situation, level: EscalationLevel) -> str:
     waiting = [x for x in s.waiting_for_clinician if x not in s.clinician_paused]
     if waiting:
         verb = "stays" if len(waiting) == 1 else "stay"
+        book = "" if level != EscalationLevel.NONE else "; book a review within 1–2 weeks"
         parts.append(
-            f"{_listing(_names(s, waiting))} {verb} paused until your physio has reviewed it; "
-            "book a review within 1–2 weeks."
+            f"{_listing(_names(s, waiting))} {verb} paused until your physio has reviewed it{book}."
         )
     for x, why in s.clinician_paused.items():
         parts.append(f"{_names(s, [x])[0]}: paused by your physio: {_plain(why).rstrip('.')}.")
@@ -1004,6 +1017,21 @@ def _review_state(s: Situation) -> str:
     return f"Your next review is due on {plain_date(due)}. Keep going and check in each morning."
 
 
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
+# A request to book a review within 1–2 weeks says nothing new beside a more urgent one.
+_MORE_URGENT_REVIEW = (REVIEW_THIS_WEEK, E10_TODO)
+
+
+def _message(hits: Sequence[Hit]) -> str:
+    """The hits' texts in order (highest level first), each sentence once."""
+    sentences = list(
+        dict.fromkeys(x for h in hits for x in _SENTENCE_END.split(h.todo) if x.strip())
+    )
+    if any(x in _MORE_URGENT_REVIEW for x in sentences):
+        sentences = [x for x in sentences if x != REVIEW]
+    return " ".join(sentences)
+
+
 def escalate(s: Situation) -> Escalation:
     """RULES §5.3 as of `s.today`: every rule that fires today, the highest level wins (C-10)."""
     if s.program is None:
@@ -1033,12 +1061,11 @@ def escalate(s: Situation) -> Escalation:
     hits.sort(key=lambda h: -ESCALATION_ORDER[h.level])
     level = hits[0].level
     rules = tuple(dict.fromkeys(r for h in hits for r in (h.rule, *h.extra_rules)))
-    todo = " ".join(dict.fromkeys(h.todo for h in hits))
     return Escalation(
         date=s.today,
         level=level,
         rules=rules,
-        message=todo,
+        message=_message(hits),
         meanwhile=_meanwhile(s, level),
         reasons=tuple(dict.fromkeys(h.reason for h in hits)),
     )
