@@ -678,7 +678,18 @@ EX20: list[Case] = [
         absent=("E13", "P1"),
         floor_holds=((D(3, 21), "walking"), (D(3, 24), "walking")),
         stops=((D(3, 27), "walking"),),
+        says=("No new warning today. Book the review advised on 3/27 if you haven't yet.",),
+    ),
+    Case(
+        "3/28, E13 acknowledged by a clinician on 3/27: nothing open",
+        OA52,
+        D(3, 28),
+        "none",
+        floor_holds=((D(3, 21), "walking"), (D(3, 24), "walking")),
+        stops=((D(3, 27), "walking"),),
+        acks=((D(3, 27), "E13"),),
         says=("No new warning today.",),
+        never=("advised",),
     ),
     Case(
         "E13 acknowledged on its day",

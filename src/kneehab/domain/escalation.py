@@ -1005,8 +1005,34 @@ def _meanwhile(s: Situation, level: EscalationLevel) -> str:
     return " ".join(parts)
 
 
+def _open_advice(s: Situation) -> dt.date | None:
+    """The latest earlier day on which an event rule asked for a review (E13; a `soon` answer at a
+    check-in or re-screen) that no clinician has acknowledged or reviewed since: it stays open (C-10,
+    D-9) although it fires on its own date only."""
+    events: list[tuple[dt.date, str]] = [
+        (d, "E13")
+        for d, x in s.aerobic_floor_holds
+        if any(y == x and d0 < d and (d - d0).days <= E13_WINDOW for d0, y in s.aerobic_floor_holds)
+    ]
+    events += [(d, "E13") for d, x in s.p1_stops if _is_aerobic(s, x)]
+    events += [
+        (d, "E1")
+        for d, tri in (*s.checkin_screens, *s.rescreens)
+        if tri.level == Level.SOON and "RF08" not in tri.rules
+    ]
+    open_ = [
+        d
+        for d, rule in events
+        if d < s.today and not s.acknowledged_since(rule, d) and not s.reviewed_since(d)
+    ]
+    return max(open_, default=None)
+
+
 def _review_state(s: Situation) -> str:
     """C-17 (5): with nothing fired, the review state instead of "no review needed"."""
+    advised = _open_advice(s)
+    if advised is not None:
+        return f"Book the review advised on {plain_date(advised)} if you haven't yet."
     due = s.review_on
     if due is None or (s.today >= due and s.reviewed_since(due)):
         return "Keep going and check in each morning."
