@@ -78,12 +78,14 @@ def simulate(
     session_days: Callable[[dt.date], bool] | None = None,
     checkin_days: Callable[[dt.date], bool] | None = None,
     words: Mapping[str, list[str]] | None = None,
+    last_session: bool = False,
     **history: Any,
 ) -> Course:
     """Replay a course in which the person follows the program up to `until` (m/d).
 
     `morning`, `stiffness` and `avg_pain` give each check-in's numbers; `entry(item, date)` returns
-    the entry for one scheduled item (None = not done); `words` maps 'm/d' → check-in words.
+    the entry for one scheduled item (None = not done); `words` maps 'm/d' → check-in words;
+    `last_session` also logs the last day's session (its P1 stops and their escalation).
     """
     last = md(until)
     pick = entry or (lambda item, day: done_in_full(item))
@@ -95,6 +97,11 @@ def simulate(
         return f(day) if callable(f) else f
 
     def course(today: dt.date) -> Course:
+        dated = {
+            key: [e for e in events if dt.date.fromisoformat(e["date"]) <= today]
+            for key, events in history.items()
+            if isinstance(events, list)
+        }
         data = {
             "intake": person,
             "start": START.isoformat(),
@@ -102,6 +109,7 @@ def simulate(
             "sessions": sessions,
             "checkins": checkins,
             **history,
+            **dated,
         }
         return replay(History.model_validate(data), default_library())
 
@@ -117,7 +125,7 @@ def simulate(
                     "new_symptoms": said.get(day, []),
                 }
             )
-        if day == last:
+        if day == last and not last_session:
             break
         if session_days is None or session_days(day):
             now = course(day)

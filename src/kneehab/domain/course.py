@@ -819,9 +819,12 @@ class _Decider:
     def pause_ending(self, item: ProgramItem, dose: Dose, kind: str) -> str:
         """C-17 (2): a pause says how it ends."""
         if kind == "auto":
-            earliest = day_text(
-                max(self.day, self.hold_end() or self.day) + dt.timedelta(days=RESUME_MORNINGS)
+            # P10: three good mornings on or after the pause date, after any flare hold.
+            first = self.day + dt.timedelta(
+                days=RESUME_MORNINGS if self.rise else RESUME_MORNINGS - 1
             )
+            end = self.hold_end()
+            earliest = day_text(max(first, end + dt.timedelta(days=1)) if end else first)
             return (
                 f"It restarts by itself at {dose_words(item, dose)} after 3 mornings at your usual "
                 f"level (earliest {earliest}). Keep doing your other exercises."
