@@ -19,14 +19,13 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import StrEnum
 from statistics import mean
-from typing import Any
 
 from pydantic import Field
 
 from kneehab.domain.intake import Intake
 from kneehab.domain.outcomes import PRECISION, first_and_last, nprs_improvement, psfs_change
 from kneehab.domain.program import ItemStatus, Program, Triage
-from kneehab.domain.records import CheckIn, ClinicianAction, OutcomeRecord
+from kneehab.domain.records import CheckIn, OutcomeRecord
 from kneehab.domain.types import NO_PROGRAM_LEVELS, Category, Condition, Frozen, Level
 
 
@@ -313,7 +312,7 @@ class Situation(Frozen):
     # is judged at the first check-in of the next week). Two consecutive Mondays, the later being
     # the week just before today's week, make `worse` (E3).
     rising_weeks: tuple[dt.date, ...] = ()
-    # D-7 clinician events dated on or before today (see `clinician_fields`):
+    # D-7 clinician events from the history's `clinician` actions (later dates are ignored):
     # (date, value) of every `acknowledge` action; value = a rule id ("E2", "E12", …) or "ceiling".
     acknowledgements: tuple[tuple[dt.date, str], ...] = ()
     # dates of every `review` AND every `assessment` action (an assessment is also a review).
@@ -372,19 +371,6 @@ class Situation(Frozen):
     def acknowledged_since(self, rule: str, since: dt.date) -> bool:
         """D-7: the rule was acknowledged on or after `since` (the start of its current trigger)."""
         return any(r == rule and since <= d <= self.today for d, r in self.acknowledgements)
-
-
-def clinician_fields(actions: Iterable[ClinicianAction], today: dt.date) -> dict[str, Any]:
-    """The D-7 fields of `Situation` from a history's clinician actions dated up to `today`:
-    `Situation(..., **clinician_fields(history.clinician, history.today))`."""
-    upto = [a for a in actions if a.date <= today]
-    return {
-        "acknowledgements": tuple(
-            (a.date, str(a.value)) for a in upto if a.action == "acknowledge" and a.value
-        ),
-        "reviews": tuple(a.date for a in upto if a.action in ("review", "assessment")),
-        "assessments": tuple(a.date for a in upto if a.action == "assessment"),
-    }
 
 
 def locked(s: Situation) -> bool:
