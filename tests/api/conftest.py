@@ -17,9 +17,13 @@ from kneehab.web.app import create_app
 NOW = datetime(2025, 3, 4, 8, 30, tzinfo=timezone(timedelta(hours=1)))
 TODAY: date = NOW.date()
 NO_FLAGS = {f"RF{n:02d}": "no" for n in range(1, 17)}
-# RULES §1.1: the short set asked before each day's session, plus "any new injury?"
+# RULES C-14 v2: the chest question and the cold, pale or blue foot are questions of their own on every page
+# that asks the safety questions (the JSON twins take them as booleans).
+FIELDS_NO = {"chest_symptoms": "no", "cold_foot": "no"}
+SAFETY_NO = {**NO_FLAGS, **FIELDS_NO}
+# RULES §1.1: the short set asked before each day's session, plus "any new injury?" (the JSON twin's ids)
 CHECK_IDS = ("RF04", "RF05", "RF06", "RF07", "RF08", "RF10", "RF12", "new_injury")
-CHECK_ALL_NO = {q: "no" for q in CHECK_IDS}
+CHECK_ALL_NO = {**{q: "no" for q in CHECK_IDS}, **FIELDS_NO}
 INTAKE_FORM = {
     "age": "58",
     "knee": "right",
@@ -29,6 +33,9 @@ INTAKE_FORM = {
     "pain_worst_week": "6",
     "condition": "medial_knee_oa",
     "sex": "female",
+    "assessed": "yes",
+    "floor_transfer": "yes",
+    "falls_or_unsteady": "no",
     "equipment": ["chair"],
 }
 
@@ -67,8 +74,8 @@ def enroll_form() -> Callable[..., dict[str, object]]:
     return make
 
 
-SAFETY_STEPS = 4  # the red flags a few at a time, then the intake in four steps
-FIRST_RUN_STEPS = 8
+SAFETY_STEPS = 5  # the safety questions a few at a time, then the intake in five steps
+FIRST_RUN_STEPS = 10
 
 
 async def answer_steps(
@@ -78,7 +85,8 @@ async def answer_steps(
     is not "on to the next step" is returned."""
     r: httpx.Response | None = None
     for n in range(1, FIRST_RUN_STEPS + 1):
-        r = await client.post(f"/start/{n}", data=flags if n <= SAFETY_STEPS else intake)
+        data = {**FIELDS_NO, **flags} if n <= SAFETY_STEPS else intake
+        r = await client.post(f"/start/{n}", data=data)
         if n < FIRST_RUN_STEPS and not (
             r.status_code == 303 and r.headers["location"] == f"/start/{n + 1}"
         ):
@@ -98,7 +106,7 @@ async def pass_check(client: httpx.AsyncClient) -> None:
     assert r.status_code == 303 and r.headers["location"] == "/today", r.text
 
 
-RESCREEN_STEPS = 4  # the full red-flag set again mid-course, as first run's four safety steps
+RESCREEN_STEPS = 5  # the full red-flag set again mid-course, as first run's five safety steps
 
 
 async def rescreen(
@@ -106,7 +114,7 @@ async def rescreen(
 ) -> httpx.Response:
     """Answer the full safety questions again, step by step (all no unless given); the first response
     that is not "on to the next step" is returned."""
-    data = {**NO_FLAGS, **(flags or {})}
+    data = {**SAFETY_NO, **(flags or {})}
     r: httpx.Response | None = None
     for n in range(1, RESCREEN_STEPS + 1):
         r = await client.post(f"/rescreen/{n}", data=data)

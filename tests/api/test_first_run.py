@@ -6,7 +6,15 @@ import httpx
 import pytest
 from markupsafe import escape
 
-from conftest import FIRST_RUN_STEPS, INTAKE_FORM, NO_FLAGS, answer_steps, enrol
+from conftest import (
+    FIRST_RUN_STEPS,
+    INTAKE_FORM,
+    NO_FLAGS,
+    SAFETY_NO,
+    SAFETY_STEPS,
+    answer_steps,
+    enrol,
+)
 
 pytestmark = pytest.mark.anyio
 
@@ -26,12 +34,13 @@ async def test_nobody_enrolled_goes_to_start_and_api_says_404(client: httpx.Asyn
 
 async def test_emergency_answer_stops_with_nothing_to_click_past(client: httpx.AsyncClient) -> None:
     first = await client.get("/start", follow_redirects=True)
-    assert first.url.path == "/start/1" and "Step 1 of 8" in first.text
+    assert first.url.path == "/start/1" and "Step 1 of 10" in first.text
     # The signs that need help now come first: an emergency stops after one short screen.
-    assert [f'name="{q}"' in first.text for q in ("RF03", "RF04", "RF05", "RF10", "RF02")] == [
-        True, True, True, True, False,
+    asked = ("RF03", "RF04", "chest_symptoms", "cold_foot", "RF05", "RF10", "RF02")
+    assert [f'name="{q}"' in first.text for q in asked] == [
+        True, True, True, True, False, False, False,
     ]  # fmt: skip
-    r = await client.post("/start/1", data={**NO_FLAGS, "RF03": "yes"})
+    r = await client.post("/start/1", data={**SAFETY_NO, "RF03": "yes"})
     assert r.status_code == 200
     assert "Call emergency services now" in r.text
     assert 'href="/program"' not in r.text and 'href="/today"' not in r.text
@@ -42,10 +51,47 @@ async def test_emergency_answer_stops_with_nothing_to_click_past(client: httpx.A
 
 
 async def test_urgent_answer_stops_at_its_step(client: httpx.AsyncClient) -> None:
-    assert (await client.post("/start/1", data=NO_FLAGS)).headers["location"] == "/start/2"
+    assert (await client.post("/start/1", data=SAFETY_NO)).headers["location"] == "/start/2"
     r = await client.post("/start/2", data={**NO_FLAGS, "RF02": "yes"})
     assert r.status_code == 200 and "Get a medical check today" in r.text
-    assert "Step 3 of 8" not in r.text
+    assert "Step 3 of 10" not in r.text
+
+
+async def test_chest_symptoms_are_asked_of_everyone_and_stop_at_once(
+    client: httpx.AsyncClient,
+) -> None:
+    """RULES RF17 (v2): no calf or leg symptoms needed; "Call emergency services now." on step 1."""
+    first = await client.get("/start/1")
+    assert "new chest pain or pressure, sudden breathlessness" in first.text
+    r = await client.post("/start/1", data={**SAFETY_NO, "chest_symptoms": "yes"})
+    assert r.status_code == 200 and "Call emergency services now" in r.text
+    assert "Step 2 of 10" not in r.text and (await client.get("/api/v1/program")).status_code == 404
+
+
+async def test_the_cold_foot_is_a_question_of_its_own(client: httpx.AsyncClient) -> None:
+    missing = await client.post(
+        "/start/1", data={k: v for k, v in SAFETY_NO.items() if k != "cold_foot"}
+    )
+    assert missing.status_code == 422 and "cold_foot: please answer yes or no" in missing.text
+    r = await client.post("/start/1", data={**SAFETY_NO, "cold_foot": "yes"})
+    assert r.status_code == 200 and "Call emergency services now" in r.text
+
+
+async def test_numbness_after_an_injury_this_week_is_an_emergency(
+    client: httpx.AsyncClient,
+) -> None:
+    """RULES RF10 (v2): numbness within 7 days of an injury; the injury is asked beside it."""
+    await client.post("/start/1", data=SAFETY_NO)
+    step2 = await client.get("/start/2")
+    assert 'name="injured_this_week"' in step2.text
+    r = await client.post("/start/2", data={**NO_FLAGS, "RF10": "yes", "injured_this_week": "yes"})
+    assert r.status_code == 200 and "Call emergency services now" in r.text
+
+
+async def test_numbness_without_a_recent_injury_is_urgent(client: httpx.AsyncClient) -> None:
+    await client.post("/start/1", data=SAFETY_NO)
+    r = await client.post("/start/2", data={**NO_FLAGS, "RF10": "yes"})
+    assert r.status_code == 200 and "Get a medical check today" in r.text
 
 
 async def test_cold_foot_detail_raises_numbness_to_emergency(client: httpx.AsyncClient) -> None:
@@ -59,14 +105,20 @@ async def test_cold_foot_detail_raises_numbness_to_emergency(client: httpx.Async
     assert r.status_code == 200
     body = r.json()
     assert body["level"] == "emergency" and body["stop"]["heading"] == "Call emergency services now"
+    chest = await client.post(
+        "/api/v1/screening",
+        json={"answers": {k: False for k in NO_FLAGS}, "chest_symptoms": True},
+    )
+    assert chest.json()["level"] == "emergency" and chest.json()["rules"] == ["RF17"]
+    assert "RF17" not in chest.json()["message"] + " ".join(chest.json()["reasons"])
 
 
 async def test_unanswered_question_is_named_and_answers_are_kept(client: httpx.AsyncClient) -> None:
-    for n in (1, 2):
-        await client.post(f"/start/{n}", data=NO_FLAGS)
+    for n in (1, 2, 3):
+        await client.post(f"/start/{n}", data=SAFETY_NO)
     answers = {k: v for k, v in NO_FLAGS.items() if k != "RF08"}
     answers["RF12"] = "yes"
-    r = await client.post("/start/3", data=answers)
+    r = await client.post("/start/4", data=answers)
     assert r.status_code == 422
     assert "RF08: please answer yes or no" in r.text and "RF07" not in r.text
     assert 'name="RF12" value="yes" checked' in r.text
@@ -74,38 +126,38 @@ async def test_unanswered_question_is_named_and_answers_are_kept(client: httpx.A
 
 async def test_steps_go_in_order_and_going_back_keeps_answers(client: httpx.AsyncClient) -> None:
     # A later step waits until the ones before are answered.
-    skipped = await client.get("/start/6")
+    skipped = await client.get("/start/7")
     assert skipped.status_code == 303 and skipped.headers["location"] == "/start/1"
-    for n in range(1, 5):
-        r = await client.post(f"/start/{n}", data={**NO_FLAGS, "RF14": "yes"})
+    for n in range(1, SAFETY_STEPS + 1):
+        r = await client.post(f"/start/{n}", data={**SAFETY_NO, "RF14": "yes"})
         assert r.status_code == 303 and r.headers["location"] == f"/start/{n + 1}"
     # The answers are kept on the server, never in the page or the address; the browser holds a key.
     cookie = r.headers["set-cookie"]
     assert "kneehab_first_run=" in cookie and "HttpOnly" in cookie and "Path=/start" in cookie
-    about = await client.get("/start/5")
+    about = await client.get("/start/6")
     assert (
-        "Step 5 of 8" in about.text and 'href="/start/4"' in about.text and "← Back" in about.text
+        "Step 6 of 10" in about.text and 'href="/start/5"' in about.text and "← Back" in about.text
     )
-    await client.post("/start/5", data=INTAKE_FORM)
-    back = await client.get("/start/4")
+    await client.post("/start/6", data=INTAKE_FORM)
+    back = await client.get("/start/5")
     assert (
         'name="RF14" value="yes" checked' in back.text
         and 'name="RF13" value="no" checked' in back.text
     )
-    again = await client.get("/start/5")
+    again = await client.get("/start/6")
     assert 'value="58"' in again.text and 'name="sex" value="female" checked' in again.text
-    assert (await client.get("/start/9")).status_code == 404
+    assert (await client.get("/start/11")).status_code == 404
 
 
 async def test_intake_mistake_names_the_field_and_keeps_answers(client: httpx.AsyncClient) -> None:
     r = await enrol(client, age="200")
     assert r.status_code == 422
     assert "age: got &#39;200&#39;; input should be less than or equal to 110" in r.text
-    assert 'name="age"' in r.text and 'value="200"' in r.text and "Step 5 of 8" in r.text
+    assert 'name="age"' in r.text and 'value="200"' in r.text and "Step 6 of 10" in r.text
     # Only this step's questions are judged: the knee step is still to come.
     assert "knee:" not in r.text
     assert (await client.get("/api/v1/program")).status_code == 404
-    missing = await client.post("/start/5", data={"sex": "male"})
+    missing = await client.post("/start/6", data={"sex": "male"})
     assert missing.status_code == 422 and "age: is required" in missing.text
     assert 'name="sex" value="male" checked' in missing.text
 
@@ -136,10 +188,12 @@ async def test_intake_builds_the_program_and_its_json_twin_matches(
         json={
             "age": 40,
             "knee": "left",
+            "condition": "unknown",
             "onset": "gradual",
             "weeks_since_onset": 3,
             "pain_now": 2,
             "pain_worst_week": 3,
+            "red_flags": [],
         },
     )
     assert again.status_code == 409
@@ -159,9 +213,9 @@ async def test_screening_twin_lists_the_steps(client: httpx.AsyncClient) -> None
     twin = (await client.get("/api/v1/screening")).json()
     groups = twin["groups"]
     assert [q for g in groups for q in g["questions"]] == [q["id"] for q in twin["questions"]]
-    assert len(twin["questions"]) == 16 and groups[0]["url"] == "/start/1"
-    assert groups[0]["questions"] == ["RF03", "RF04", "RF05", "RF10"]
-    assert FIRST_RUN_STEPS == 8
+    assert len(twin["questions"]) == 18 and groups[0]["url"] == "/start/1"
+    assert groups[0]["questions"] == ["RF03", "RF04", "chest_symptoms", "cold_foot"]
+    assert FIRST_RUN_STEPS == 10
 
 
 async def test_out_of_scope_fact_withholds_program_everywhere(client: httpx.AsyncClient) -> None:
@@ -179,6 +233,46 @@ async def test_api_enroll_validates_and_names_fields(client: httpx.AsyncClient) 
     assert any(p.startswith("age:") for p in problems)
     assert any(p.startswith("knee:") and "allowed" in p for p in problems)
     assert any(p.startswith("onset: is required") for p in problems)
+    # RULES C-14: `condition` and `red_flags` are answers, never filled in for a missing field.
+    assert any(p.startswith("condition: is required") for p in problems)
+    assert any(p.startswith("red_flags: is required") for p in problems)
+
+
+async def test_the_intake_steps_ask_the_v2_questions(client: httpx.AsyncClient) -> None:
+    """RULES D-11, E10, D-5, C-14: examined? floor? falls? the bottom stair without a step; no answer is
+    filled in for the person (no condition chosen in advance)."""
+    await answer_steps(client, NO_FLAGS, {})  # stops at the first intake step, which is empty
+    await client.post("/start/6", data=INTAKE_FORM)
+    what = await client.get("/start/7")
+    assert "Has a doctor or physical therapist examined your knee for this problem?" in what.text
+    assert 'name="condition" value="unknown" checked' not in what.text
+    r = await client.post("/start/7", data={"mcl_grade": ""})
+    assert r.status_code == 422
+    assert (
+        "condition: is required" in r.text
+        and "assessed: please choose yes, no or not sure" in r.text
+    )
+    await client.post("/start/7", data={"condition": "unknown", "assessed": "not_sure"})
+    await client.post("/start/8", data={"pain_now": "4", "pain_worst_week": "6"})
+    moving = await client.get("/start/9")
+    assert "Can you get down to the floor and up again safely on your own?" in moving.text
+    assert (
+        "Have you fallen in the past year, or do you feel unsteady when standing or walking?"
+        in moving.text
+    )
+    r = await client.post("/start/9", data={"floor_transfer": "no"})
+    assert r.status_code == 422 and "falls_or_unsteady: please choose" in r.text
+    await client.post("/start/9", data={"floor_transfer": "no", "falls_or_unsteady": "not_sure"})
+    home = await client.get("/start/10")
+    assert 'name="stair_height_cm"' in home.text
+    bad = await client.post("/start/10", data={"equipment": ["chair"], "stair_height_cm": "45"})
+    assert bad.status_code == 422 and "stair_height_cm" in bad.text
+    r = await client.post("/start/10", data={"equipment": ["chair"], "stair_height_cm": "18"})
+    assert r.status_code == 303 and r.headers["location"] == "/program"
+    intake = (await client.get("/api/v1/export")).json()["intakes"][0]["intake"]
+    assert intake["assessed"] == "not_sure" and intake["floor_transfer"] == "no"
+    assert intake["falls_or_unsteady"] == "not_sure" and intake["stair_height_cm"] == 18
+    assert intake["condition"] == "unknown" and intake["red_flags"] == []
 
 
 async def test_unknown_pages_are_404_in_the_right_format(client: httpx.AsyncClient) -> None:
@@ -210,17 +304,23 @@ async def test_openapi_documents_every_json_twin(client: httpx.AsyncClient) -> N
 
 
 async def test_every_question_that_can_be_an_emergency_comes_first() -> None:
-    """Stopping at the first step with a warning sign never under-calls it: every question (and follow-up
-    detail) that can make the answers an emergency is on step 1, so a later step can add at most urgent."""
-    from kneehab.domain.red_flags import QUESTIONS_BY_ID
+    """Stopping at a step with a warning sign never under-calls it: step 1 holds only the questions that are
+    an emergency on any yes (the chest question and the cold foot among them), so it stops only on an
+    emergency; step 2 holds the two whose yes is an emergency with a detail (calf symptoms with chest
+    symptoms, numbness with a cold foot or an injury this week, asked beside it). After step 2 every question
+    that can make the answers an emergency has been asked, so a later step can add at most urgent."""
+    from kneehab.domain.red_flags import FIELD_QUESTIONS_BY_FIELD, QUESTIONS_BY_ID
     from kneehab.domain.types import Level
     from kneehab.web.viewmodels.first_run import SAFETY, STEPS
     from kneehab.web.viewmodels.start import FOLLOW_UPS
 
-    first, *rest = [s for s in STEPS if s.kind == SAFETY]
-    assert set(FOLLOW_UPS) <= set(first.fields)
-    assert all(QUESTIONS_BY_ID[q].tier != Level.EMERGENCY for s in rest for q in s.fields)
-    assert {q for q in first.fields if QUESTIONS_BY_ID[q].tier == Level.EMERGENCY} == {
-        "RF03",
-        "RF04",
-    }
+    def tier(q: str) -> Level:
+        return (FIELD_QUESTIONS_BY_FIELD.get(q) or QUESTIONS_BY_ID[q]).tier
+
+    first, second, *rest = [s for s in STEPS if s.kind == SAFETY]
+    assert all(tier(q) == Level.EMERGENCY for q in first.fields)
+    assert set(first.fields) == {"RF03", "RF04", "chest_symptoms", "cold_foot"}
+    assert {"RF05", "RF10"} <= set(second.fields) and set(FOLLOW_UPS) <= set(second.fields)
+    assert all(tier(q) != Level.EMERGENCY for q in second.fields)
+    assert all(tier(q) != Level.EMERGENCY for s in rest for q in s.fields)
+    assert not {"RF05", "RF10"} & {q for s in rest for q in s.fields}

@@ -30,7 +30,8 @@ async def test_questions_come_once_a_day_before_the_session(
     assert 'name="RF01"' not in page.text and 'name="RF03"' not in page.text
     questions = (await client.get("/api/v1/today/check")).json()["questions"]
     assert [q["id"] for q in questions] == [
-        "RF04", "RF05", "RF10", "RF06", "RF07", "RF08", "RF12", "new_injury",
+        "RF04", "chest_symptoms", "cold_foot", "RF05", "RF10", "RF06", "RF07", "RF08", "RF12",
+        "new_injury",
     ]  # fmt: skip
     r = await client.post("/today/check", data=CHECK_ALL_NO)
     assert r.status_code == 303 and r.headers["location"] == "/today"

@@ -23,7 +23,12 @@ def answer_step(page, yes: tuple[str, ...] = ()) -> None:  # type: ignore[no-unt
     page.get_by_role("button", name="Continue").click()
 
 
-def short_step(page, n: int, total: int = 8) -> None:  # type: ignore[no-untyped-def]
+FIRST_RUN_STEPS = 10  # the safety questions in 5 steps, then the intake in 5
+SAFETY_STEPS = 5  # first run's safety steps, which the re-screen reuses
+RESCREEN_STEPS = SAFETY_STEPS
+
+
+def short_step(page, n: int, total: int = FIRST_RUN_STEPS) -> None:  # type: ignore[no-untyped-def]
     page.locator(".step-count", has_text=f"Step {n} of {total}").wait_for()
     height = phone_height(page)
     assert height < STEP_MAX_PX, f"step {n} of {total} is {height} px tall on a phone"
@@ -50,15 +55,15 @@ def test_emergency_answer_stops_the_flow(server: Server, page) -> None:  # type:
 
 def test_intake_to_program(server: Server, page) -> None:  # type: ignore[no-untyped-def]
     page.goto(server.url + "/start")
-    for n in range(1, 5):  # the safety questions, a few at a time
+    for n in range(1, SAFETY_STEPS + 1):  # the safety questions, a few at a time
         short_step(page, n)
         if n == 2:
             visit(page, "01b-safety-questions-step-2")
         answer_step(page)
     # Going back keeps the answers.
-    short_step(page, 5)
+    short_step(page, 6)
     page.get_by_role("link", name="Back").click()
-    short_step(page, 4)
+    short_step(page, 5)
     assert page.locator('#q-RF14 input[value="no"]').is_checked()
     page.get_by_role("button", name="Continue").click()
     page.get_by_role("heading", name="About you and your knee").wait_for()
@@ -71,16 +76,22 @@ def test_intake_to_program(server: Server, page) -> None:  # type: ignore[no-unt
     pick(page, "How did it start?", "gradual")
     page.get_by_label("How many weeks ago did it start?").fill("12")
     page.get_by_role("button", name="Continue").click()
-    short_step(page, 6)
+    short_step(page, 7)
     pick(page, "Has a clinician told you what it is?", "medial_knee_oa")
+    pick(page, "Has a doctor or physical therapist examined your knee", "yes")
     visit(page, "03b-intake-what-it-is")
     page.get_by_role("button", name="Continue").click()
-    short_step(page, 7)
+    short_step(page, 8)
     pick(page, "How much does your knee hurt right now?", "4")
     pick(page, "The worst it has been in the last week?", "6")
     visit(page, "03c-intake-pain")
     page.get_by_role("button", name="Continue").click()
-    short_step(page, 8)
+    short_step(page, 9)
+    pick(page, "Can you get down to the floor and up again", "yes")
+    pick(page, "Have you fallen in the past year", "no")
+    visit(page, "03e-intake-moving-safely")
+    page.get_by_role("button", name="Continue").click()
+    short_step(page, 10)
     page.get_by_label("A sturdy chair").check()
     visit(page, "03d-intake-equipment")
     page.get_by_role("button", name="Build my program").click()
@@ -169,7 +180,10 @@ def test_guided_session_with_close_and_resume(server: Server, context, page) -> 
     # RULES §1.1: today's short safety questions come first, on one screen, once a day.
     page.get_by_role("heading", name="Before today's session").wait_for()
     visit(page, "05a-before-the-session")
-    for q in ("RF04", "RF05", "RF06", "RF07", "RF08", "RF10", "RF12", "new_injury"):
+    for q in (
+        "RF04", "chest_symptoms", "cold_foot", "RF05", "RF10", "RF06", "RF07", "RF08", "RF12",
+        "new_injury",
+    ):  # fmt: skip
         page.locator(f'#q-{q} input[value="no"]').check()
     page.get_by_role("button", name="Continue to my session").click()
     page.get_by_role("button", name="Start guided session").wait_for()
@@ -219,27 +233,37 @@ def test_guided_session_with_close_and_resume(server: Server, context, page) -> 
 
 
 def test_rescreen_in_steps_after_a_yes(server: Server, page) -> None:  # type: ignore[no-untyped-def]
-    """A yes in today's check: the full safety questions again, as first run's four short steps (each one
+    """A yes in today's check: the full safety questions again, as first run's five short steps (each one
     axe-checked, under the phone limit, with its way back), then today's session may go ahead."""
     today = date.today()
     pid = _enrol(server, today)
     page.goto(server.url + "/today/check")
-    for q in ("RF04", "RF05", "RF06", "RF07", "RF08", "RF10", "RF12"):
+    for q in (
+        "RF04",
+        "chest_symptoms",
+        "cold_foot",
+        "RF05",
+        "RF10",
+        "RF06",
+        "RF07",
+        "RF08",
+        "RF12",
+    ):
         page.locator(f'#q-{q} input[value="no"]').check()
     page.locator('#q-new_injury input[value="yes"]').check()
     page.get_by_role("button", name="Continue to my session").click()
     page.locator('main a[href="/rescreen"]').first.click()
-    for n in range(1, 5):
-        short_step(page, n, total=4)
+    for n in range(1, RESCREEN_STEPS + 1):
+        short_step(page, n, total=RESCREEN_STEPS)
         assert page.get_by_role("link", name="Back").count() == 1
         if n in (1, 3):
             visit(page, f"05{'c' if n == 1 else 'd'}-rescreen-step-{n}")
         if n == 3:  # going back keeps the answers
             page.get_by_role("link", name="Back").click()
-            short_step(page, 2, total=4)
-            assert page.locator('#q-RF07 input[value="no"]').is_checked()
+            short_step(page, 2, total=RESCREEN_STEPS)
+            assert page.locator('#q-RF05 input[value="no"]').is_checked()
             page.get_by_role("button", name="Continue").click()
-            short_step(page, 3, total=4)
+            short_step(page, 3, total=RESCREEN_STEPS)
         answer_step(page)
     page.get_by_role("heading", name="No warning signs").wait_for()
     visit(page, "05e-rescreen-cleared")
@@ -252,7 +276,7 @@ def test_rescreen_in_steps_after_a_yes(server: Server, page) -> None:  # type: i
 def test_rescreen_stops_at_once_on_an_emergency(server: Server, page) -> None:  # type: ignore[no-untyped-def]
     _enrol(server, date.today())
     page.goto(server.url + "/rescreen")
-    short_step(page, 1, total=4)
+    short_step(page, 1, total=RESCREEN_STEPS)
     answer_step(page, yes=("RF03",))
     page.get_by_role("heading", name="Call emergency services now").wait_for()
     assert page.get_by_role("button").count() == 0

@@ -16,9 +16,16 @@ from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.errors import FormError
 from kneehab.web.render import page
 from kneehab.web.routes.common import load_course, require_program
-from kneehab.web.routes.forms import read_form, text, ticked
-from kneehab.web.viewmodels.check import CHECK_IDS, NEW_INJURY, check_view, missing, not_yet
-from kneehab.web.viewmodels.start import FOLLOW_UPS, StartView, StopView, stop_view
+from kneehab.web.routes.forms import read_form, text
+from kneehab.web.viewmodels.check import (
+    CHECK_IDS,
+    FORM_IDS,
+    NEW_INJURY,
+    check_view,
+    missing,
+    not_yet,
+)
+from kneehab.web.viewmodels.start import StartView, StopView, stop_view
 from kneehab.web.viewmodels.today import StopResultView
 
 router = APIRouter()
@@ -30,8 +37,11 @@ class CheckAnswers(BaseModel):
     """RF04, RF05, RF06, RF07, RF08, RF10, RF12 and new_injury → true (yes) / false (no); all required."""
 
     answers: dict[str, bool] = Field(description="question id → true (yes) / false (no)")
-    cold_foot: bool = False
-    chest_symptoms: bool = False
+    cold_foot: bool = Field(default=False, description="a cold, pale or blue foot (RF10)")
+    chest_symptoms: bool = Field(
+        default=False,
+        description="new chest pain or pressure, sudden breathlessness or coughing up blood (RF17)",
+    )
 
 
 class CheckResult(BaseModel):
@@ -82,18 +92,16 @@ def check_page(request: Request, state: State, person: Person, clock: Clocked) -
 @router.post("/today/check", response_class=HTMLResponse, include_in_schema=False)
 async def check_submit(request: Request, state: State, person: Person, clock: Clocked) -> Response:
     form = await read_form(request)
-    given = {qid: text(form, qid) for qid in CHECK_IDS}
-    given.update({name: "yes" for name, _ in FOLLOW_UPS.values() if ticked(form, name)})
+    given = {qid: text(form, qid) for qid in FORM_IDS}
     answered = {k for k, v in given.items() if v in ("yes", "no")}
-    problems = missing(answered)
+    problems = missing(answered, FORM_IDS)
     if problems:
         raise FormError(
             problems[0], problems=problems, template="start.html", vm=check_view(given), title=TITLE
         )
     answers = {qid: given[qid] == "yes" for qid in CHECK_IDS}
-    out = _save(
-        state, person, clock, answers, ticked(form, "cold_foot"), ticked(form, "chest_symptoms")
-    )
+    cold, chest = given["cold_foot"] == "yes", given["chest_symptoms"] == "yes"
+    out = _save(state, person, clock, answers, cold, chest)
     if out.stop is not None:
         return page(request, "stop.html", out.stop, title=out.stop.heading, nav=False)
     if out.result is not None:

@@ -1,5 +1,5 @@
 """The full red-flag re-screen (RULES §1.1): after "Stop — it hurts", a yes in today's check, weekly, or
-whenever the person wants. The page asks it as the first run's safety steps (four at a time, the signs that
+whenever the person wants. The page asks it as the first run's safety steps (a few at a time, the signs that
 need help now first, stopping at once on a stopping answer); the JSON twin still takes all 16 at once."""
 
 from __future__ import annotations
@@ -43,8 +43,8 @@ def _clear(level: str) -> StopResultView:
                 "your current doses; your exercises will not step up until a clinician has "
                 "reviewed your program."
             ),
-            reasons=["One of your answers is a warning sign that is not urgent (RULES §1.2)."],
-            rules=["D-2"],
+            reasons=["One of your answers is a warning sign that is not urgent."],
+            rules=["§1.2", "D-2"],
             css="notice",
             next_label="Back to today",
             next_url="/today",

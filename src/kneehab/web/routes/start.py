@@ -1,5 +1,5 @@
-"""First run: the red-flag questions a few at a time (stop at once on a warning sign) → the intake in
-four short steps → the program. Each step is a plain form (POST, then a redirect to the next step); the
+"""First run: the safety questions a few at a time (stop at once on a warning sign) → the intake in
+five short steps → the program. Each step is a plain form (POST, then a redirect to the next step); the
 answers wait in the server's memory (`web/drafts.py`) until enrolment. The JSON twins take everything at once.
 """
 
@@ -12,7 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from kneehab import services
-from kneehab.domain.intake import Intake
+from kneehab.domain.intake import SubmittedIntake
 from kneehab.domain.red_flags import RED_FLAG_QUESTIONS
 from kneehab.domain.screening import screen_answers
 from kneehab.domain.validation import describe_errors
@@ -23,6 +23,7 @@ from kneehab.web.render import page
 from kneehab.web.routes.common import stop_page
 from kneehab.web.routes.forms import many, present, read_form, text, ticked
 from kneehab.web.viewmodels.first_run import (
+    CHOSEN_FIELDS,
     MULTI_FIELDS,
     SAFETY,
     SAFETY_IDS,
@@ -35,8 +36,10 @@ from kneehab.web.viewmodels.first_run import (
     step_url,
 )
 from kneehab.web.viewmodels.start import (
+    INJURED_THIS_WEEK,
     StartView,
     StopView,
+    question_text,
     start_view,
     stop_view,
 )
@@ -73,20 +76,27 @@ def start_page(state: State) -> RedirectResponse:
 
 
 class Answers(BaseModel):
-    """Red-flag answers: every question id (RF01…RF16) → true/false, plus the two follow-up details."""
+    """Red-flag answers: every question id (RF01…RF16) → true/false, plus the two questions kept as fields
+    (asked of everyone, RULES C-14 v2: false when left out, as the intake contract says)."""
 
     answers: dict[str, bool] = Field(
         description="RF01…RF16 → true (yes) / false (no); all required"
     )
-    cold_foot: bool = False
-    chest_symptoms: bool = False
+    cold_foot: bool = Field(default=False, description="a cold, pale or blue foot (RF10)")
+    chest_symptoms: bool = Field(
+        default=False,
+        description="new chest pain or pressure, sudden breathlessness or coughing up blood (RF17)",
+    )
 
 
 def missing_answers(answered: set[str], ids: tuple[str, ...] | None = None) -> list[str]:
+    """The questions not answered yes or no: `ids` (a page's questions, the two field questions among them),
+    or every red-flag id (the JSON twins, which take the field questions as booleans)."""
+    wanted = ids if ids is not None else tuple(q.id for q in RED_FLAG_QUESTIONS)
     return [
-        f"{q.id}: please answer yes or no — “{q.question}”"
-        for q in RED_FLAG_QUESTIONS
-        if q.id not in answered and (ids is None or q.id in ids)
+        f"{qid}: please answer yes or no — “{question_text(qid)}”"
+        for qid in wanted
+        if qid not in answered
     ]
 
 
@@ -99,8 +109,12 @@ class ScreeningResult(BaseModel):
     next: str | None  # where the intake goes when the program may go ahead
 
 
-def _screen(flags: list[str], cold_foot: bool, chest: bool) -> ScreeningResult:
-    triage = screen_answers(flags, cold_foot=cold_foot, chest_symptoms=chest)
+def _screen(
+    flags: list[str], cold_foot: bool, chest: bool, recent_injury: bool = False
+) -> ScreeningResult:
+    triage = screen_answers(
+        flags, cold_foot=cold_foot, chest_symptoms=chest, recent_injury=recent_injury
+    )
     stop = stop_view(triage)
     return ScreeningResult(
         level=triage.level.value,
@@ -127,11 +141,13 @@ def yes_flags(answers: dict[str, Any]) -> list[str]:
 
 
 def triage_so_far(answers: dict[str, Any]) -> ScreeningResult:
-    """The safety answers given so far, triaged (a question not reached yet counts as no). Every question
-    that can make the answers an emergency is on the first step, so a later step adds at most urgent:
-    stopping at the first step with a stopping answer never under-calls the level."""
+    """The safety answers given so far, triaged (a question not reached yet counts as no). A stopping answer
+    on step 1 is an emergency already; by the end of step 2 every question (and detail) that can make the
+    answers an emergency has been asked, so a later step adds at most urgent: stopping at the first step with a
+    stopping answer never under-calls the level."""
     cold, chest = answers.get("cold_foot") == "yes", answers.get("chest_symptoms") == "yes"
-    return _screen(yes_flags(answers), cold, chest)
+    recent = answers.get(INJURED_THIS_WEEK) == "yes"
+    return _screen(yes_flags(answers), cold, chest, recent)
 
 
 def safety_given(step: Step, form: Any) -> dict[str, Any]:
@@ -147,9 +163,13 @@ def safety_missing(step: Step, answers: dict[str, Any]) -> list[str]:
 
 
 def _intake_data(answers: dict[str, Any]) -> dict[str, Any]:
-    condition = answers.get("condition") or "unknown"
+    # RULES C-14: `condition` is an answer (`unknown` among the choices), never filled in for the person.
+    condition = answers.get("condition") or None
     grade = answers.get("mcl_grade") if condition == "mcl_sprain" else None
     goals = str(answers.get("goals") or "").splitlines()
+    equipment = answers.get("equipment") or []
+    # RULES D-5: the bottom stair is asked only when there is no step.
+    stair = None if "step" in equipment else answers.get("stair_height_cm") or None
     return present(
         {
             "age": answers.get("age") or None,
@@ -157,6 +177,10 @@ def _intake_data(answers: dict[str, Any]) -> dict[str, Any]:
             "knee": answers.get("knee") or None,
             "condition": condition,
             "mcl_grade": grade or None,
+            "assessed": answers.get("assessed") or None,
+            "floor_transfer": answers.get("floor_transfer") or None,
+            "falls_or_unsteady": answers.get("falls_or_unsteady") or None,
+            "stair_height_cm": stair,
             "onset": answers.get("onset") or None,
             "weeks_since_onset": answers.get("weeks_since_onset") or None,
             "pain_now": answers.get("pain_now") or None,
@@ -164,7 +188,7 @@ def _intake_data(answers: dict[str, Any]) -> dict[str, Any]:
             "red_flags": yes_flags(answers),
             "cold_foot": answers.get("cold_foot") == "yes",
             "chest_symptoms": answers.get("chest_symptoms") == "yes",
-            "equipment": answers.get("equipment") or [],
+            "equipment": equipment,
             "access": answers.get("access") or [],
             "goals": [g for g in goals if g.strip()],
         }
@@ -176,12 +200,17 @@ def _problems(step: Step, answers: dict[str, Any]) -> list[str]:
     not restated here): the whole draft is checked and only this step's fields are reported."""
     if step.kind == SAFETY:
         return safety_missing(step, answers)
+    unanswered = [
+        f"{name}: please choose yes, no or not sure"
+        for name in CHOSEN_FIELDS
+        if name in step.fields and not answers.get(name)
+    ]
     try:
-        Intake.model_validate(_intake_data(answers))
+        SubmittedIntake.model_validate(_intake_data(answers))
     except ValidationError as err:
         mine = [e for e in err.errors() if e.get("loc") and e["loc"][0] in step.fields]
-        return describe_errors(mine)
-    return []
+        return describe_errors(mine) + unanswered
+    return unanswered
 
 
 def _given(step: Step, form: Any) -> dict[str, Any]:
@@ -260,7 +289,7 @@ def _enrol(request: Request, state: State, clock: Clocked, key: str, draft: Draf
             draft.done = earlier.number - 1
             state.drafts.put(key, draft, now=clock.now)
             return _keep(_show(request, earlier, draft.answers, problems), key)
-    intake = Intake.model_validate(_intake_data(draft.answers))
+    intake = SubmittedIntake.model_validate(_intake_data(draft.answers))
     enrolled = services.enroll(
         state.db, intake, start=clock.today, now=clock.now, library=state.library
     )
@@ -302,7 +331,8 @@ class EnrollmentView(BaseModel):
 
 
 @api.post("/enroll", response_model=EnrollmentView, status_code=201, summary="Enrol from an intake")
-def api_enroll(intake: Intake, state: State, clock: Clocked) -> EnrollmentView:
+def api_enroll(intake: SubmittedIntake, state: State, clock: Clocked) -> EnrollmentView:
+    """`condition` and `red_flags` are required (RULES C-14): without either the answer is 422 naming it."""
     _refuse_if_enrolled(state)
     enrolled = services.enroll(
         state.db, intake, start=clock.today, now=clock.now, library=state.library

@@ -2,32 +2,30 @@
 
 from __future__ import annotations
 
-from kneehab.domain.red_flags import RED_FLAG_QUESTIONS
-from kneehab.web.viewmodels.start import FOLLOW_UPS, FollowUp, Question, StartView
+from kneehab.domain.red_flags import FIELD_QUESTIONS_BY_FIELD, RED_FLAG_QUESTIONS
+from kneehab.web.viewmodels.start import QUESTION_ORDER, Question, StartView, question_text
 from kneehab.web.viewmodels.today import StopResultView
 
 NEW_INJURY = "new_injury"
 NEW_INJURY_QUESTION = (
     "Since your last session, have you hurt this knee in a new way — a fall, a twist or a knock?"
 )
-# RULES §1.1: RF04, RF05, RF06, RF07, RF08, RF10, RF12, plus "any new injury?"
+# RULES §1.1 (v2): RF04, RF05, RF06, RF07, RF08, RF10, RF12, the chest question (RF17) and the cold, pale or
+# blue foot (each a question of its own), plus "any new injury?". The JSON twin takes the red-flag ids and
+# "new_injury" in `answers` and the two field questions as booleans; the page asks all of them yes or no.
 SHORT_IDS: tuple[str, ...] = tuple(q.id for q in RED_FLAG_QUESTIONS if q.short)
 CHECK_IDS: tuple[str, ...] = (*SHORT_IDS, NEW_INJURY)
+SHORT_FIELDS: tuple[str, ...] = tuple(f for f, q in FIELD_QUESTIONS_BY_FIELD.items() if q.short)
+_SHORT_ORDER: tuple[str, ...] = tuple(q for q in QUESTION_ORDER if q in {*SHORT_IDS, *SHORT_FIELDS})
+FORM_IDS: tuple[str, ...] = (*_SHORT_ORDER, NEW_INJURY)
 
 
 def check_view(answers: dict[str, str] | None = None) -> StartView:
     answers = answers or {}
-    questions = []
-    for q in RED_FLAG_QUESTIONS:
-        if not q.short:
-            continue
-        follow = None
-        if q.id in FOLLOW_UPS:
-            name, text = FOLLOW_UPS[q.id]
-            follow = FollowUp(name=name, question=text, checked=answers.get(name) == "yes")
-        questions.append(
-            Question(id=q.id, question=q.question, answer=answers.get(q.id), follow_up=follow)
-        )
+    questions = [
+        Question(id=qid, question=question_text(qid), answer=answers.get(qid))
+        for qid in _SHORT_ORDER
+    ]
     questions.append(
         Question(id=NEW_INJURY, question=NEW_INJURY_QUESTION, answer=answers.get(NEW_INJURY))
     )
@@ -43,11 +41,11 @@ def check_view(answers: dict[str, str] | None = None) -> StartView:
     )
 
 
-def missing(answered: set[str]) -> list[str]:
-    texts = {q.id: q.question for q in RED_FLAG_QUESTIONS} | {NEW_INJURY: NEW_INJURY_QUESTION}
+def missing(answered: set[str], ids: tuple[str, ...] = CHECK_IDS) -> list[str]:
+    """The questions not answered: `CHECK_IDS` for the JSON twin, `FORM_IDS` for the page."""
     return [
-        f"{qid}: please answer yes or no — “{texts[qid]}”"
-        for qid in CHECK_IDS
+        f"{qid}: please answer yes or no — “{NEW_INJURY_QUESTION if qid == NEW_INJURY else question_text(qid)}”"
+        for qid in ids
         if qid not in answered
     ]
 

@@ -1,6 +1,8 @@
-"""First run as short steps: the red-flag questions a few at a time (the signs that need help now first),
-then the intake in four parts. Each step is one short screen on a phone; the JSON API still takes the whole
-set at once (`/api/v1/screening`, `/api/v1/enroll`)."""
+"""First run as short steps: the safety questions a few at a time (the signs that need help now first), then
+the intake in five parts. Each step is one short screen on a phone; the JSON API still takes the whole set at
+once (`/api/v1/screening`, `/api/v1/enroll`). Rule book v2: the chest question and the cold, pale or blue foot
+are asked of everyone (C-14), and the intake asks about getting down to the floor, falls, whether the knee was
+examined and, with no step at home, the bottom stair's height (D-11, E10, D-5)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,9 @@ from typing import Any
 
 from kneehab.domain.red_flags import RED_FLAG_QUESTIONS
 from kneehab.web.viewmodels.start import (
+    FIELD_IDS,
     FOLLOW_UPS,
+    QUESTION_ORDER,
     STEP_INTRO,
     IntakeView,
     QuestionGroup,
@@ -24,12 +28,15 @@ SAFETY = "safety"
 INTAKE = "intake"
 ANSWER_EACH = "Answer each one yes or no. If you are not sure, answer yes."
 
-# The order of RULES §1.2 as the questionnaire asks it: the emergency signs (and the two details that can
-# make an answer an emergency) come first, so a person who needs help now is told so after one screen.
+# The order of `QUESTION_ORDER`: the questions that are an emergency on any yes (including the chest question
+# and the cold, pale or blue foot) come first, then the two whose yes can be an emergency with a detail known by
+# then (calf symptoms with chest symptoms; numbness with a cold foot or an injury this week, asked beside it).
+# So a step that stops the flow has always asked every question that could make the answers an emergency.
 SAFETY_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Warning signs", ("RF03", "RF04", "RF05", "RF10")),
-    ("Walking, injuries and swelling", ("RF02", "RF01", "RF06", "RF07")),
-    ("Twists, giving way and pain at night", ("RF09", "RF11", "RF08", "RF12")),
+    ("Warning signs", ("RF03", "RF04", "chest_symptoms", "cold_foot")),
+    ("Your leg and foot", ("RF05", "RF10", "RF02")),
+    ("Injuries and swelling", ("RF01", "RF06", "RF07", "RF09")),
+    ("Giving way and pain at night", ("RF11", "RF08", "RF12")),
     ("Your health in general", ("RF13", "RF14", "RF16", "RF15")),
 )
 INTAKE_PARTS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
@@ -39,7 +46,7 @@ INTAKE_PARTS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
         "Thank you. Now a few questions to build your program. It starts gently.",
         ("age", "sex", "knee", "onset", "weeks_since_onset"),
     ),
-    ("what", "What it is", "", ("condition", "mcl_grade")),
+    ("what", "What it is", "", ("condition", "mcl_grade", "assessed")),
     (
         "pain",
         "Your knee pain",
@@ -47,12 +54,21 @@ INTAKE_PARTS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
         ("pain_now", "pain_worst_week"),
     ),
     (
+        "moving",
+        "Moving safely",
+        "So that every exercise is one you can get into and out of safely.",
+        ("floor_transfer", "falls_or_unsteady"),
+    ),
+    (
         "home",
         "What you can use",
         "",
-        ("equipment", "access", "goals"),
+        ("equipment", "stair_height_cm", "access", "goals"),
     ),
 )
+# RULES D-11, E10: asked of everyone on the web; a blank is a question still to answer (the defaults are for
+# older files that never asked).
+CHOSEN_FIELDS: tuple[str, ...] = ("assessed", "floor_transfer", "falls_or_unsteady")
 MULTI_FIELDS = ("equipment", "access")
 
 
@@ -67,7 +83,7 @@ class Step:
 
     @property
     def follow_ups(self) -> tuple[str, ...]:
-        """The detail check-boxes asked with this step's questions (RF05, RF10)."""
+        """The detail check-boxes asked with this step's questions (RF10: an injury this week)."""
         return tuple(FOLLOW_UPS[q][0] for q in self.fields if q in FOLLOW_UPS)
 
 
@@ -86,9 +102,10 @@ def _steps() -> tuple[Step, ...]:
 
 STEPS: tuple[Step, ...] = _steps()
 TOTAL = len(STEPS)
-SAFETY_STEPS: tuple[Step, ...] = tuple(s for s in STEPS if s.kind == SAFETY)  # numbered 1 … 4
-SAFETY_IDS: tuple[str, ...] = tuple(q.id for q in RED_FLAG_QUESTIONS)
-assert sorted(q for _, ids in SAFETY_GROUPS for q in ids) == sorted(SAFETY_IDS)
+SAFETY_STEPS: tuple[Step, ...] = tuple(s for s in STEPS if s.kind == SAFETY)  # numbered 1 … 5
+SAFETY_IDS: tuple[str, ...] = tuple(q.id for q in RED_FLAG_QUESTIONS)  # the ids a yes ticks
+assert tuple(q for _, ids in SAFETY_GROUPS for q in ids) == QUESTION_ORDER
+assert set(QUESTION_ORDER) == {*SAFETY_IDS, *FIELD_IDS}
 
 
 def step_url(number: int) -> str:
@@ -126,14 +143,16 @@ def safety_step_view(
     action: str | None = None,
     info: StepInfo | None = None,
     intro: str | None = None,
+    follow_ups: bool = True,
 ) -> StartView:
     """One step's questions with the answers already given (first run by default; the re-screen passes
-    its own address, step count and opening words)."""
+    its own address, step count and opening words, and no first-run details)."""
     vm = start_view(
         {k: v for k, v in answers.items() if isinstance(v, str)},
         ids=step.fields,
         intro=intro or step.intro,
         heading=step.title,
+        follow_ups=follow_ups,
     )
     return vm.model_copy(
         update={"action": action or step_url(step.number), "step": info or step_info(step)}

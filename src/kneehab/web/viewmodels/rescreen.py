@@ -1,5 +1,7 @@
-"""The full red-flag re-screen (RULES §1.1) as the first run's safety steps: the same four groups in the
-same order (every question that can make the answers an emergency on step 1), at /rescreen/1 … 4."""
+"""The full red-flag re-screen (RULES §1.1) as the first run's safety steps: the same groups in the same order
+(the questions that are an emergency on any yes on step 1, the chest question among them), at /rescreen/1 … 5.
+The first run's "injured in the last 7 days?" detail is not asked here: in a course, the injury dates are known
+(the intake's onset and each new-injury report)."""
 
 from __future__ import annotations
 
@@ -26,4 +28,5 @@ def rescreen_step_view(step: Step, answers: dict[str, Any]) -> StartView:
         action=step_url(step.number),
         info=step_info(step, total=TOTAL, url=step_url, before_first=BEFORE),
         intro=INTRO if step.number == 1 else None,
+        follow_ups=False,
     )

@@ -6,14 +6,49 @@ from pydantic import BaseModel, Field
 
 from kneehab.domain.intake import ACCESS_IDS, EQUIPMENT_IDS
 from kneehab.domain.program import Triage
-from kneehab.domain.red_flags import RED_FLAG_QUESTIONS
+from kneehab.domain.red_flags import FIELD_QUESTIONS_BY_FIELD, QUESTIONS_BY_ID
 from kneehab.domain.types import NO_PROGRAM_LEVELS, Condition, Level
 from kneehab.web.viewmodels.common import Choice, PainOption, pain_scale
 
-# Details asked with a question, because they raise its tier (RULES §1.2 RF05, RF10; C-3).
+# Every safety question in the order the web asks it (RULES §1.2, C-14 v2). The chest question and the cold,
+# pale or blue foot are questions of their own, asked of everyone; with the questions that are an emergency on
+# any yes they come first, so a person who needs help now is told so after one short screen.
+QUESTION_ORDER: tuple[str, ...] = (
+    "RF03",
+    "RF04",
+    "chest_symptoms",
+    "cold_foot",
+    "RF05",
+    "RF10",
+    "RF02",
+    "RF01",
+    "RF06",
+    "RF07",
+    "RF09",
+    "RF11",
+    "RF08",
+    "RF12",
+    "RF13",
+    "RF14",
+    "RF16",
+    "RF15",
+)
+FIELD_IDS: tuple[str, ...] = tuple(FIELD_QUESTIONS_BY_FIELD)
+assert sorted(QUESTION_ORDER) == sorted([*QUESTIONS_BY_ID, *FIELD_IDS])
+
+
+def question_text(qid: str) -> str:
+    """The words of a safety question: a red-flag id or one of the two questions kept as fields."""
+    if qid in FIELD_QUESTIONS_BY_FIELD:
+        return FIELD_QUESTIONS_BY_FIELD[qid].question
+    return QUESTIONS_BY_ID[qid].question
+
+
+# A detail asked with a question at first run, because it raises its tier: numbness within 7 days of an injury
+# is an emergency (RULES RF10 v2), and the onset is asked only later.
+INJURED_THIS_WEEK = "injured_this_week"
 FOLLOW_UPS: dict[str, tuple[str, str]] = {
-    "RF05": ("chest_symptoms", "If yes: do you also have chest pain or trouble breathing?"),
-    "RF10": ("cold_foot", "If yes, or on its own: is your foot cold, pale or blue?"),
+    "RF10": (INJURED_THIS_WEEK, "If yes: did you hurt this knee in the last 7 days?"),
 }
 
 
@@ -76,22 +111,24 @@ def start_view(
     ids: tuple[str, ...] | None = None,
     intro: str = INTRO,
     heading: str = "Safety questions",
+    follow_ups: bool = True,
 ) -> StartView:
-    """The questions `ids` (default: all) with the answers already given."""
+    """The questions `ids` (default: all, in `QUESTION_ORDER`) with the answers already given; `follow_ups`
+    adds the first run's detail check-boxes."""
     answers = answers or {}
     questions = []
-    for number, q in enumerate(RED_FLAG_QUESTIONS, start=1):
-        if ids is not None and q.id not in ids:
+    for number, qid in enumerate(QUESTION_ORDER, start=1):
+        if ids is not None and qid not in ids:
             continue
         follow = None
-        if q.id in FOLLOW_UPS:
-            name, text = FOLLOW_UPS[q.id]
+        if follow_ups and qid in FOLLOW_UPS:
+            name, text = FOLLOW_UPS[qid]
             follow = FollowUp(name=name, question=text, checked=answers.get(name) == "yes")
         questions.append(
             Question(
-                id=q.id,
-                question=q.question,
-                answer=answers.get(q.id),
+                id=qid,
+                question=question_text(qid),
+                answer=answers.get(qid),
                 follow_up=follow,
                 number=number,
             )
@@ -186,7 +223,7 @@ ACCESS_LABELS: dict[str, str] = {
 class IntakeView(BaseModel):
     """One part of the intake; answers already given are shown again (after a mistake, or going back)."""
 
-    part: str  # about / knee / pain / home: which questions this step asks
+    part: str  # about / what / pain / moving / home: which questions this step asks
     heading: str
     intro: str
     values: dict[str, str | list[str]]
@@ -195,6 +232,7 @@ class IntakeView(BaseModel):
     conditions: list[Choice]
     mcl_grades: list[Choice]
     onsets: list[Choice]
+    yes_no_not_sure: list[Choice]
     equipment: list[Choice]
     access: list[Choice]
     pain_scale: list[PainOption]
@@ -241,6 +279,11 @@ def intake_view(
         onsets=[
             Choice(value="injury", label="After an injury (a twist, fall or knock)"),
             Choice(value="gradual", label="Slowly, without an injury"),
+        ],
+        yes_no_not_sure=[
+            Choice(value="yes", label="Yes"),
+            Choice(value="no", label="No"),
+            Choice(value="not_sure", label="Not sure"),
         ],
         equipment=[Choice(value=e, label=EQUIPMENT_LABELS[e]) for e in EQUIPMENT_IDS],
         access=[Choice(value=a, label=ACCESS_LABELS[a]) for a in ACCESS_IDS],
