@@ -34,7 +34,7 @@ from kneehab.domain.conditions import (
 )
 from kneehab.domain.escalation import Escalation, Situation, daily_pain, escalate
 from kneehab.domain.exercise import Column, Library, Phase
-from kneehab.domain.planning import plan
+from kneehab.domain.planning import ice_heat_text, plan, trouble_tolerating_text
 from kneehab.domain.program import ItemStatus, Program, ProgramItem, Triage
 from kneehab.domain.progression import (
     PAIN_STOP,
@@ -69,6 +69,7 @@ ATTRIBUTION_DAYS = 7  # P8: increases dated d−7 … d−1
 RESUME_MORNINGS = 3  # P10
 REPAUSE_DAYS = 28  # P10 / E12
 E13_WINDOW = 14  # E13: a second floor hold within 14 days
+COLD_ONLY_DAYS = 2  # D-14: the day of an injury or a swelling report and the 2 days after
 STANDING = frozenset({"step-up", "side-lunge-stretch", "single-leg-balance", "squat", "lunge"})
 AEROBIC_GENTLEST = {  # P12: the gentlest option the person can use
     "walking": "walk 5 minutes at a time on flat ground",
@@ -244,7 +245,11 @@ class _Replay:
         self.swelling_hold = False  # C-14 repeated swelling
         self.clinician_holds: list[tuple[dt.date, str]] = []
         # P13 at plan time: standing exercises left out until a clinician review (intake RF08).
-        self.left_out_waiting: tuple[str, ...] = ()
+        self.left_out_waiting: tuple[str, ...] = tuple(
+            o.exercise_id
+            for o in program.left_out
+            if "P13" in o.rules and "RF08" in history.intake.red_flags and not history.reviewed
+        )
         self.locked_by: Triage | None = None
         self.rising: dict[dt.date, bool] = {}  # Monday → judged rising (C-5)
         self.judged_weeks: set[dt.date] = set()
@@ -593,6 +598,7 @@ class _Replay:
                 unlock = action.action == "assessment" and item.status == ItemStatus.STOPPED
                 if waiting or unlock:
                     self.clinician_resume(item, item.dose, action)
+            self.left_out_waiting = ()
             if action.action == "assessment":
                 self.locked_by = None
         elif action.action == "acknowledge":
@@ -1372,20 +1378,35 @@ def replay(history: History, library: Library) -> Course:
         "acute": is_acute(history.intake, start=history.start, on=today, injuries=run.injuries),
         "progression_held": run.held(today),
     }
-    fields = type(run.program).model_fields
-    extra = {
-        "baseline_pain": base.value,
-        "pain_ceiling_flag": ceiling > CEILING_FLAG
-        and not any(v == "ceiling" for _, v in run.acknowledged),
-    }
-    updates.update({k: v for k, v in extra.items() if k in fields})
-    current = run.program.model_copy(update=updates)
+    swelling = [d for d in run.swollen if 0 <= (today - d).days <= COLD_ONLY_DAYS]
+    injured = [d for d in run.injuries if 0 <= (today - d).days <= COLD_ONLY_DAYS]
+    updates.update(
+        {
+            "baseline_pain": base.value,
+            "pain_ceiling_flag": ceiling > CEILING_FLAG
+            and not any(v == "ceiling" for _, v in run.acknowledged),
+            # D-14: cold, not heat, on an injury date or a swelling report and the 2 days after.
+            "ice_heat": ice_heat_text(
+                library, cold_only=bool(swelling or injured), swelling=bool(swelling)
+            ),
+        }
+    )
+    run.program = run.program.model_copy(update=updates)
+    escalation = escalate(_situation(history, triage, run))
+    troubled = (
+        any(i.status != ItemStatus.ACTIVE for i in run.program.items)
+        or any(today in e.floor_holds for e in run.ex.values())
+        or "E12" in escalation.rules
+    )
+    current = run.program.model_copy(
+        update={"trouble_tolerating": trouble_tolerating_text(library) if troubled else None}
+    )
     run.program = current
     return Course(
         triage=triage,
         program=current,
         decisions=tuple(run.decisions),
-        escalation=escalate(_situation(history, triage, run)),
+        escalation=escalation,
         versions=tuple(run.versions),
         locked_by=run.locked_by,
         baseline_pain=base.value,
