@@ -110,8 +110,12 @@ def test_figures_writes_an_svg_per_exercise(
     code, out, _ = run(capsys, "figures", str(tmp_path / "figs"))
     assert code == 0
     files = sorted(p.name for p in (tmp_path / "figs").glob("*.svg"))
-    assert files == sorted(f"{i}.svg" for i in default_library().exercises)
+    lib = default_library()
+    versions = [f"{e.id}.{v.profile}.svg" for e in lib.exercises.values() for v in e.versions]
+    versions = [v for v in versions if v != "lunge.fall_risk.svg"]  # excluded in that profile
+    assert files == sorted([f"{i}.svg" for i in lib.exercises] + versions)  # v2: D-11 versions
     ET.parse(tmp_path / "figs" / "bridge.svg")
+    ET.parse(tmp_path / "figs" / "childs-pose.no_floor.svg")
     assert f"wrote {len(files)} figures" in out
 
 

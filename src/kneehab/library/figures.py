@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
-from kneehab.domain.exercise import Exercise, Figure, Keyframe, Library, Prop
+from kneehab.domain.exercise import Exercise, Figure, Keyframe, Library, Prop, Version
 
 PANEL = 200  # px per 100-unit keyframe box
 SCALE = PANEL / 100
@@ -237,17 +237,61 @@ def render_figure(figure: Figure, *, ident: str, title: str) -> str:
     return "\n".join(out) + "\n"
 
 
-def render_svg(exercise: Exercise) -> str:
-    """The illustration of one exercise."""
-    return render_figure(exercise.figure, ident=exercise.id, title=f"{exercise.name}: illustration")
+def render_svg(exercise: Exercise, profile: str = "") -> str:
+    """The illustration of one exercise; with `profile` ("no_floor" / "fall_risk"), of its D-11 version."""
+    version = next((v for v in exercise.versions if v.profile == profile), None)
+    if version is None or version.excluded:
+        return render_figure(
+            exercise.figure, ident=exercise.id, title=f"{exercise.name}: illustration"
+        )
+    return render_figure(
+        version_figure(exercise, version),
+        ident=f"{exercise.id}-{version.profile.replace('_', '-')}",
+        title=f"{version.name}: illustration",
+    )
+
+
+def _on_a_bed(prop: Prop) -> Prop:
+    """The floor line becomes the top of a firm bed (RULES D-11: lying work on a bed)."""
+    if prop.kind == "line" and prop.label == "floor":
+        (x0, y0), (x1, _) = prop.points[0], prop.points[-1]
+        return Prop(kind="rect", points=((x0, y0), (x1, y0 + 8)), label="bed")
+    return prop
+
+
+def version_figure(exercise: Exercise, version: Version) -> Figure:
+    """A version's own keyframes; a bed version without its own is the base figure on a bed; a version
+    that keeps the base position (a counter or rail nearby) uses the base figure."""
+    if version.figure is not None:
+        return version.figure
+    base = exercise.figure
+    bed = version.profile == "no_floor" and any(
+        p.label == "floor" for f in base.keyframes for p in f.props
+    )
+    if not bed:
+        return base
+    frames = tuple(
+        Keyframe(label=f.label, points=f.points, props=tuple(_on_a_bed(p) for p in f.props))
+        for f in base.keyframes
+    )
+    caption = f"On a firm bed: {base.caption[0].lower()}{base.caption[1:]}" if base.caption else ""
+    return base.model_copy(update={"keyframes": frames, "caption": caption})
 
 
 def write_figures(library: Library, outdir: Path) -> list[Path]:
-    """Write ID.svg for every exercise into `outdir` (created if needed); return the paths in id order."""
+    """Write ID.svg for every exercise, and ID.PROFILE.svg for each of its D-11 versions, into `outdir`
+    (created if needed); return the paths in id order."""
     outdir.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
     for ex_id in sorted(library.exercises):
+        ex = library.exercises[ex_id]
         path = outdir / f"{ex_id}.svg"
-        path.write_text(render_svg(library.exercises[ex_id]), encoding="utf-8")
+        path.write_text(render_svg(ex), encoding="utf-8")
         written.append(path)
+        for version in ex.versions:
+            if version.excluded:
+                continue
+            vpath = outdir / f"{ex_id}.{version.profile}.svg"
+            vpath.write_text(render_svg(ex, version.profile), encoding="utf-8")
+            written.append(vpath)
     return written
