@@ -16,6 +16,7 @@ from kneehab.cli.questionnaire import Asker, EmergencyStop, run_questionnaire
 from kneehab.cli.render import render_plan
 from kneehab.domain.intake import SubmittedIntake
 from kneehab.domain.planning import plan
+from kneehab.domain.program import Program
 from kneehab.domain.screening import MESSAGES, screen
 from kneehab.domain.types import Level
 from kneehab.errors import InvalidInput
@@ -77,7 +78,41 @@ def plan_command(
     if as_json:
         sys.stdout.write(json.dumps(plan_to_json(triage, program), indent=2) + "\n")
         return
-    render_plan(Console(highlight=False, soft_wrap=False), triage, program)
+    console = Console(highlight=False, soft_wrap=False)
+    render_plan(console, triage, program)
+    if program is not None:
+        render_plan_v2(console, program)
+
+
+def render_plan_v2(console: Console, program: Program) -> None:
+    """The v2 parts of the readable plan (D-10 swaps, D-11 profile, D-14 guidance); ids kept apart (D-13)."""
+    if program.profile.no_floor or program.profile.fall_risk:
+        parts = []
+        if program.profile.no_floor:
+            parts.append("lying exercises on a firm bed, chair versions instead of kneeling")
+        if program.profile.fall_risk:
+            parts.append("standing exercises next to a counter or rail")
+        console.print(f"[bold]Done your way:[/bold] {'; '.join(parts)}.", markup=True)
+    if program.swaps:
+        console.print(
+            f"[bold]Swaps[/bold] (your sessions hold {program.session_cap} exercises at most; "
+            "choose one of these instead of an exercise of the same kind):"
+        )
+        names = {i.exercise_id: i.name for i in program.items}
+        for swap in program.swaps:
+            instead = ", ".join(names.get(i, i) for i in swap.can_replace)
+            console.print(f"• {swap.item.name} — {swap.item.dose_text}; instead of: {instead}")
+    for title, text in (
+        ("Stretch again after your session", program.stretch_again),
+        ("Yoga", program.yoga),
+        ("Start small", program.start_small),
+        ("The moves to avoid", program.avoid_note),
+        ("If exercise is hard to tolerate", program.trouble_tolerating or ""),
+    ):
+        if text:
+            console.print(f"[bold]{title}:[/bold] {text}")
+    if program.notice_rules:
+        console.print(f"why: {' · '.join(program.notice_rules)}", markup=False)
 
 
 def register(app: typer.Typer) -> None:
