@@ -17,6 +17,7 @@ DOC = HERE.parent.parent / "docs" / "screening-and-planning.md"
 from test_condition_matrix import BASE as MATRIX_BASE  # noqa: E402
 from test_condition_matrix import COLUMNS, MATRIX, START  # noqa: E402
 from test_screening_table import CHECKIN_TABLE, INTAKE_TABLE  # noqa: E402
+from test_session_selection import ROWS as SESSION_ROWS  # noqa: E402
 
 from kneehab.domain.intake import Intake  # noqa: E402
 from kneehab.domain.planning import plan  # noqa: E402
@@ -57,7 +58,8 @@ MATRIX_INTRO = """
 ## 3. What goes into the starting program (RULES §4.3, C-4, D-6)
 
 `A` = left out (the program says why), `M` = included with a change the program states, `E` = emphasised,
-`OK` = included as tolerated; `x|y` = either is acceptable. A person whose cause is unknown gets the safest common
+`OK` = included as tolerated; `x|y` = either is acceptable. An included exercise is in the session or, beyond the
+6-exercise session cap, offered as a swap (D-10, section 5). A person whose cause is unknown gets the safest common
 program: nothing marked `A` for any condition in its phase (D-6); after an injury in weeks 0–4 both early columns
 apply (C-4). Each column is a person with (age 45, pain 3/10):
 
@@ -84,7 +86,33 @@ def _example() -> str:
         lines.append(
             f"| {item.block.value} | {item.name} | {dose} | {' '.join(item.days)} | {', '.join(item.rules)} |"
         )
+    swaps = ", ".join(s.item.name for s in program.swaps) or "none"
+    lines.append(f"\nSwaps (D-10): {swaps}.")
     return "\n".join(lines) + "\n"
+
+
+SESSION_INTRO = """
+## 5. Session size and selection (RULES D-10, EXAMPLES EX-33)
+
+At most 6 non-aerobic exercises a session. Slot 1: double knee to chest when allowed; slot 2: the first of the
+article's four stretches by code (E, then OK, then M), then the article's order; the other slots: E before the
+rest, strength block before stretch/yoga, OK before M, then the article's order. Every other allowed exercise is a
+swap (strength for strength, stretch/yoga for stretch/yoga); an exercise an `A` cell, giving way (P13) or the
+no-floor/fall-risk profile (D-11) keeps out is never a swap. `(M)` = included with a change. All rows: can get
+down to the floor, not unsteady.
+
+| person | session (in order) | swaps | left out | cardio options |
+|---|---|---|---|---|
+"""
+
+
+def _session_rows() -> str:
+    out = [SESSION_INTRO]
+    for who, _facts, session, swaps, left_out, cardio, _pool in SESSION_ROWS:
+        out.append(
+            f"| {who} | {session} | {swaps or '—'} | {left_out or '—'} | {', '.join(cardio)} |\n"
+        )
+    return "".join(out)
 
 
 def render() -> str:
@@ -108,6 +136,7 @@ def render() -> str:
     for ex, row in MATRIX.items():
         out.append(f"| {ex} | " + " | ".join(row[c].replace("|", "/") for c in cols) + " |\n")
     out.append(_example())
+    out.append(_session_rows())
     return "".join(out)
 
 
