@@ -1,0 +1,256 @@
+"""Worked examples EX-25, EX-39 and EX-43 of EXAMPLES.md (rule book v2): condition caps on the step-up
+ladder (D-4), clinician actions and the rules that follow them (D-7, D-8), and several rules meeting
+on one exercise at one check-in (§0.3).
+
+Dates are m/d in 2025; day 0 is Monday 3 March.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from course_sim import START, decisions_on, done_in_full, intake, md, short, simulate
+
+from kneehab.domain.conditions import (
+    columns_for,
+    phase_for,
+    skipped_rungs,
+    step_cap_cm,
+)
+from kneehab.domain.exercise import Phase
+from kneehab.domain.intake import Intake
+from kneehab.domain.progression import Action
+from kneehab.domain.progression_ladder import step_up
+from kneehab.domain.types import Dose
+from kneehab.library.load import default_library
+
+# -- EX-25: condition caps on the step-up ladder ---------------------------------------------------
+
+PEOPLE = {
+    "patellofemoral pain": {
+        "condition": "patellofemoral_pain",
+        "onset": "gradual",
+        "weeks_since_onset": 10,
+    },
+    "meniscus injured 1 week ago": {
+        "condition": "medial_meniscus",
+        "onset": "injury",
+        "weeks_since_onset": 1,
+    },
+    "MCL grade II injured 1 week ago": {
+        "condition": "mcl_sprain",
+        "mcl_grade": 2,
+        "onset": "injury",
+        "weeks_since_onset": 1,
+    },
+    "OA, fall-risk profile": {
+        "condition": "medial_knee_oa",
+        "onset": "gradual",
+        "weeks_since_onset": 52,
+        "falls_or_unsteady": "yes",
+    },
+    "unknown, gradual": {"condition": "unknown", "onset": "gradual", "weeks_since_onset": 10},
+    "OA, no fall risk": {
+        "condition": "medial_knee_oa",
+        "onset": "gradual",
+        "weeks_since_onset": 52,
+    },
+}
+EX25 = [
+    # person, check-in date, current dose (sets, reps, step, kg), next rung
+    ("patellofemoral pain", "3/10", (3, 10, 15, None), "3×10 @15 +1 kg"),
+    ("meniscus injured 1 week ago", "4/6", (3, 10, 15, None), "3×10 @15 +1 kg"),
+    ("meniscus injured 1 week ago", "4/7", (3, 10, 15, 1.0), "3×10 @20 +1 kg"),
+    ("MCL grade II injured 1 week ago", "3/10", (3, 10, 15, None), "3×10 @15 +1 kg"),
+    ("MCL grade II injured 1 week ago", "3/31", (3, 10, 15, None), "3×10 @20"),
+    ("OA, fall-risk profile", "3/10", (3, 10, 15, None), "3×10 @15 +1 kg"),
+    ("unknown, gradual", "3/10", (3, 10, 15, None), "3×10 @15 +1 kg"),
+    ("OA, no fall risk", "3/10", (3, 10, 25, None), "3×10 @25 +1 kg"),
+]
+
+
+def _person(name: str) -> Intake:
+    return Intake.model_validate(intake(age=45, pain_now=2, **PEOPLE[name]))
+
+
+@pytest.mark.parametrize(
+    ("person", "when", "dose", "nxt"), EX25, ids=[f"{r[0]} {r[1]}" for r in EX25]
+)
+def test_ex25_step_caps(
+    person: str, when: str, dose: tuple[int, int, int, float | None], nxt: str
+) -> None:
+    who = _person(person)
+    phases = {c: phase_for(who, c, start=START, on=md(when)) for c in columns_for(who)}
+    sets, reps, step, kg = dose
+    step_ = step_up(
+        "step-up",
+        Dose(sets=sets, reps=reps, step_cm=step, load_kg=kg),
+        default_library(),
+        caps={"step_cm": step_cap_cm(who, phases)},
+        skip=skipped_rungs("step-up", phases),
+    )
+    assert step_ is not None
+    assert short(step_.dose) == nxt
+
+
+def test_ex25_no_ankle_weight_rung_for_pes_anserine_bottom_leg_raise() -> None:
+    who = Intake.model_validate(
+        intake(
+            age=45,
+            pain_now=2,
+            condition="pes_anserine_bursitis",
+            onset="gradual",
+            weeks_since_onset=10,
+        )
+    )
+    phases = {c: Phase.LATER for c in columns_for(who)}
+    assert skipped_rungs("side-lying-inner-thigh-raise", phases) == {"load_kg"}
+    top = step_up(
+        "side-lying-inner-thigh-raise",
+        Dose(sets=3, reps=15),
+        default_library(),
+        skip=skipped_rungs("side-lying-inner-thigh-raise", phases),
+    )
+    assert top is None  # the engine then holds with rule D-4
+
+
+def test_ex25_early_phase_course_never_steps_above_15_cm() -> None:
+    person = intake(
+        age=30,
+        condition="mcl_sprain",
+        mcl_grade=2,
+        onset="injury",
+        weeks_since_onset=1,
+        pain_now=2,
+        equipment=["strap", "mat", "step"],
+    )
+    course = simulate(person, until="3/23", morning=2, entry=lambda i, d: done_in_full(i, rir=4))
+    steps = [d for d in course.decisions if d.exercise_id == "step-up" and d.date <= md("3/23")]
+    assert all((d.to_dose.step_cm or 0) <= 15 for d in steps)
+
+
+# -- EX-39: clinician actions and the rules that follow -------------------------------------------
+
+OA_45 = intake(
+    age=45, condition="medial_knee_oa", onset="gradual", weeks_since_onset=52, pain_now=4
+)
+
+
+def test_ex39_clinician_ceiling_never_below_the_baseline() -> None:
+    action = [{"date": "2025-03-10", "action": "set_ceiling", "value": 2, "reason": "flare-prone"}]
+    course = simulate(OA_45, until="3/12", morning=4, clinician=action)
+    assert course.program.pain_ceiling == 4  # max(2, B 4)
+    assert "D-8" in course.program.pain_ceiling_rules
+
+
+def test_ex39_tolerance_0_makes_one_point_a_rise() -> None:
+    action = [{"date": "2025-03-03", "action": "set_tolerance", "value": 0, "reason": "strict"}]
+
+    def morning(day: dt.date) -> int:
+        return 4 if day == md("3/10") else 3
+
+    strict = simulate(OA_45, until="3/10", morning=morning, clinician=action)
+    loose = simulate(OA_45, until="3/10", morning=morning)
+    assert decisions_on(strict, "3/10") and all(
+        "P9" in d.rules for d in decisions_on(strict, "3/10").values() if d.action == Action.HOLD
+    )
+    assert not [d for d in decisions_on(loose, "3/10").values() if "P9" in d.rules]
+
+
+def test_ex39_set_dose_is_a_change_but_not_a_load_change() -> None:
+    person = {**OA_45, "equipment": ["step", "strap", "mat"]}
+    action = [
+        {
+            "date": "2025-03-12",
+            "action": "set_dose",
+            "exercise_id": "step-up",
+            "value": {"sets": 3, "reps": 10, "step_cm": 15},
+            "reason": "ready for a higher step",
+        }
+    ]
+    course = simulate(
+        person, until="3/20", morning=3, clinician=action, entry=lambda i, d: done_in_full(i, rir=4)
+    )
+    assert [v.kind for v in course.versions if v.date == md("3/12") and v.exercise_id == "step-up"][
+        0
+    ] == "clinician"
+    ups = [
+        d
+        for d in course.decisions
+        if d.exercise_id == "step-up" and d.action == Action.PROGRESS and d.date > md("3/12")
+    ]
+    assert all(d.date >= md("3/19") for d in ups)  # C-7: 7 days after the clinician's change
+    assert [d for d in decisions_on(course, "3/13").values() if d.action == Action.PROGRESS]
+
+
+def test_ex39_set_phase_later_ends_the_early_phase() -> None:
+    person = intake(
+        age=24,
+        sex="male",
+        condition="mcl_sprain",
+        mcl_grade=2,
+        onset="injury",
+        weeks_since_onset=2,
+        pain_now=4,
+        equipment=["strap", "mat"],
+        access=["stationary_bike"],
+    )
+    action = [
+        {
+            "date": "2025-03-10",
+            "action": "set_phase",
+            "value": "later",
+            "reason": "examined: stable",
+        }
+    ]
+    course = simulate(person, until="3/11", morning=4, clinician=action)
+    assert course.program.phase == "later"
+    assert [v.date for v in course.versions if v.kind == "phase"] == [md("3/10")]
+
+
+def test_ex39_clinician_pause_waits_and_never_fires_e12() -> None:
+    action = [
+        {"date": "2025-03-05", "action": "pause", "exercise_id": "bridge", "reason": "back pain"}
+    ]
+    course = simulate(OA_45, until="3/20", morning=3, clinician=action)
+    assert course.program.item("bridge").status.value == "paused"
+    assert "E12" not in course.escalation.rules
+
+
+# -- EX-43: several rules on one exercise at one check-in -----------------------------------------
+
+
+def test_ex43_locking_beats_a_due_resume() -> None:
+    """Leg raise is due to resume (P10) on the morning `locking` is reported: every exercise stops."""
+
+    def entry(item: Any, day: dt.date) -> dict[str, Any]:
+        hurt = 8 if item.exercise_id == "seated-straight-leg-raise" and day == md("3/5") else 1
+        return done_in_full(item, pain=hurt, effort="hard")
+
+    due = simulate(OA_45, until="3/8", morning=3, entry=entry)
+    assert decisions_on(due, "3/8")["seated-straight-leg-raise"].action == Action.RESUME
+    course = simulate(OA_45, until="3/8", morning=3, entry=entry, words={"3/8": ["locking"]})
+    on8 = decisions_on(course, "3/8")
+    assert on8["seated-straight-leg-raise"].action == Action.STOP
+    assert {"E1", "RF07"} <= set(on8["seated-straight-leg-raise"].rules)
+    assert not [d for d in course.decisions if d.action == Action.RESUME]
+
+
+def test_ex43_giving_way_beats_a_clinician_dose() -> None:
+    person = {**OA_45, "equipment": ["step", "strap", "mat"]}
+    action = [
+        {
+            "date": "2025-03-12",
+            "action": "set_dose",
+            "exercise_id": "step-up",
+            "value": {"sets": 3, "reps": 10, "step_cm": 15},
+            "reason": "ready for a higher step",
+        }
+    ]
+    course = simulate(
+        person, until="3/14", morning=3, clinician=action, words={"3/14": ["giving_way"]}
+    )
+    step = decisions_on(course, "3/14")["step-up"]
+    assert step.action == Action.PAUSE and "P13" in step.rules
