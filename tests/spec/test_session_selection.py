@@ -279,3 +279,32 @@ def test_later_options_at_plan_time() -> None:
     assert later["side-lying-inner-thigh-raise"].in_place_of == "side-lying-leg-raise"
     risky = _program({"age": 70, "condition": "medial_knee_oa", "falls_or_unsteady": "yes"})
     assert "lunge" not in {o.exercise_id for o in risky.later_options}
+
+
+# EX-24, version 1 (plan, 3/3): the MCL grade II program in its early phase, item by item.
+# exercise | code | words the person reads with it (modification or why)
+EX24_V1: list[tuple[str, str, tuple[str, ...]]] = [
+    ("supine-hamstring-stretch", "ok", ()),
+    ("seated-straight-leg-raise", "emphasise", ("brace",)),
+    ("bridge", "emphasise", ("between the knees only",)),
+    ("side-lying-leg-raise", "emphasise", ("injured leg on top",)),
+    ("step-up", "modify", ("stand fully on the leg without pain",)),
+    ("double-knee-to-chest", "ok", ()),
+    ("stationary-cardio", "modify", ("elliptical trainer: Start only from about week 2 to 3",)),
+    ("pool-exercise", "modify", ("No breaststroke kick", "flutter kick")),
+    ("walking", "ok", ("brace or crutches",)),
+]
+
+
+@pytest.mark.parametrize(("exercise", "code", "words"), EX24_V1, ids=[r[0] for r in EX24_V1])
+def test_ex24_version_1_plan(exercise: str, code: str, words: tuple[str, ...]) -> None:
+    program = _program(ROWS[2][1])
+    assert program.phase == "early" and program.acute is True
+    assert [i.exercise_id for i in program.items] == [r[0] for r in EX24_V1]
+    item = program.item(exercise)
+    assert item is not None and item.code.value == code
+    for word in words:
+        assert word in f"{item.modification} {item.why}", (exercise, word)
+    assert {s.exercise_id for s in program.swaps} == {"childs-pose", "cat-cow"}
+    cardio = program.item("stationary-cardio")
+    assert cardio is not None and "rowing machine" not in cardio.options

@@ -133,6 +133,20 @@ def test_ex36b_unknown_shows_one_instruction(exercise: str, note: str) -> None:
     assert default_library().get(exercise).unknown is not None
 
 
+def test_unknown_in_the_no_floor_profile_keeps_its_one_instruction() -> None:
+    """D-6 with D-11: the bed version says where; the unknown note still says what to change, and the
+    replacement text of the version applies (the strap above the knee, on a bed)."""
+    program = _program(condition="unknown", floor_transfer="no", falls_or_unsteady="no")
+    item = _any(program, "inner-thigh-stretch")
+    assert item.name == "Inner thigh stretch on a bed (with a strap)"
+    assert item.modification.endswith(UNKNOWN_NOTES["inner-thigh-stretch"])
+    assert "firm bed" in item.start_position and "just above the knee" in item.start_position
+    fold = _any(program, "childs-pose")
+    assert fold.name == "Chair forward fold" and "kneel" not in fold.modification.replace(
+        "no kneeling", ""
+    )
+
+
 def test_every_exercise_file_has_its_unknown_note() -> None:
     """D-6 (v2): program, variant and later exercises alike."""
     missing = [e.id for e in default_library().exercises.values() if e.unknown is None]

@@ -267,11 +267,15 @@ def item_text(
     words: list[str] = []
     if version is not None and version.note:
         words.append(version.note)
-    if version_cells:
+    if unknown and ex.unknown is not None:
+        # D-6: the one instruction stays, unless the version silences it (a note that does not apply to
+        # the version, e.g. "pad your knees" for a seated version: an override without replacement text).
+        silenced = any(not v.overrides for v in version_cells)
         words.extend(v.remainder for v in version_cells if v.remainder)
-    elif unknown:
-        if ex.unknown is not None:
+        if not silenced:
             words.append(ex.unknown.note)
+    elif version_cells:
+        words.extend(v.remainder for v in version_cells if v.remainder)
     else:
         for cell in cells:
             assert isinstance(cell, ConditionNote)
