@@ -136,7 +136,9 @@ def test_ex36b_unknown_shows_one_instruction(exercise: str, note: str) -> None:
 def test_unknown_in_the_no_floor_profile_keeps_its_one_instruction() -> None:
     """D-6 with D-11: the bed version says where; the unknown note still says what to change, and the
     replacement text of the version applies (the strap above the knee, on a bed)."""
-    program = _program(condition="unknown", floor_transfer="no", falls_or_unsteady="no")
+    program = _program(
+        condition="unknown", onset="gradual", weeks_since_onset=20, floor_transfer="no"
+    )
     item = _any(program, "inner-thigh-stretch")
     assert item.name == "Inner thigh stretch on a bed (with a strap)"
     assert item.modification.endswith(UNKNOWN_NOTES["inner-thigh-stretch"])
