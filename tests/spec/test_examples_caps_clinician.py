@@ -19,10 +19,12 @@ from kneehab.domain.conditions import (
     skipped_rungs,
     step_cap_cm,
 )
+from kneehab.domain.course import HistoryMismatch, replay
 from kneehab.domain.exercise import Phase
 from kneehab.domain.intake import Intake
 from kneehab.domain.progression import Action
 from kneehab.domain.progression_ladder import step_up
+from kneehab.domain.records import History
 from kneehab.domain.types import Dose
 from kneehab.library.load import default_library
 
@@ -254,3 +256,136 @@ def test_ex43_giving_way_beats_a_clinician_dose() -> None:
     )
     step = decisions_on(course, "3/14")["step-up"]
     assert step.action == Action.PAUSE and "P13" in step.rules
+
+
+# -- EX-24: the phase is recomputed daily; left-out items come back as swaps --------------------------
+
+MCL2_ALL = intake(
+    age=24,
+    sex="male",
+    condition="mcl_sprain",
+    mcl_grade=2,
+    onset="injury",
+    weeks_since_onset=2,
+    pain_now=4,
+    equipment=["strap", "mat"],
+    access=["stationary_bike", "pool", "rower", "elliptical"],
+)
+
+
+def test_ex24_phase_version_readmits_left_out_items_to_the_swaps() -> None:
+    before = simulate(MCL2_ALL, until="3/16", morning=4)
+    after = simulate(MCL2_ALL, until="3/17", morning=4)
+    assert before.program.phase == "early" and before.program.acute
+    early_out = {o.exercise_id for o in before.program.left_out}
+    assert {"inner-thigh-stretch", "side-lunge-stretch", "seated-butterfly-stretch"} <= early_out
+    assert "rowing machine" not in " ".join(before.program.item("stationary-cardio").options)
+    phase = [v for v in after.versions if v.kind == "phase"]
+    assert [v.date for v in phase] == [md("3/17")]
+    assert {"C-4", "C-2", "D-4"} <= set(phase[0].rules)
+    program = after.program
+    assert program.phase == "later" and program.acute is False
+    assert program.phase_note.startswith("Standard phase")
+    swaps = {s.exercise_id: s for s in program.swaps}
+    assert {"inner-thigh-stretch", "side-lunge-stretch", "seated-butterfly-stretch"} <= set(swaps)
+    assert "just above the knee" in " ".join(
+        (
+            swaps["inner-thigh-stretch"].item.start_position,
+            *swaps["inner-thigh-stretch"].item.steps,
+            swaps["inner-thigh-stretch"].item.modification,
+        )
+    )
+    assert [i.exercise_id for i in program.items] == [i.exercise_id for i in before.program.items]
+    assert any("rowing" in o for o in program.item("stationary-cardio").options)
+
+
+# -- EX-42: swaps and logging -----------------------------------------------------------------------
+
+OA_70 = intake(
+    age=70, condition="medial_knee_oa", onset="gradual", weeks_since_onset=104, pain_now=3
+)
+SWAP = [{"date": "2025-03-10", "in": "supine-hamstring-stretch", "out": "inner-thigh-stretch"}]
+
+
+def test_ex42_swap_is_a_dated_version_and_an_increase_not_a_load_change() -> None:
+    course = simulate(OA_70, until="3/11", morning=3, swaps=SWAP)
+    swap = [v for v in course.versions if v.kind == "swap"]
+    assert len(swap) == 1 and swap[0].date == md("3/10")
+    assert (swap[0].exercise_id, swap[0].replaces) == (
+        "supine-hamstring-stretch",
+        "inner-thigh-stretch",
+    )
+    assert "D-10" in swap[0].rules
+    program = course.program
+    assert short(program.item("supine-hamstring-stretch").dose) == "2×30 s"
+    assert program.item("inner-thigh-stretch") is None
+    kept = {s.exercise_id: s for s in program.swaps}["inner-thigh-stretch"]
+    assert short(kept.item.dose) == "2×40 s"  # its 3/5 progression kept
+    assert [d for d in decisions_on(course, "3/11").values() if d.action == Action.PROGRESS]
+
+
+def test_ex42_a_swap_entered_is_the_latest_increase_for_p8() -> None:
+    course = simulate(
+        OA_70, until="3/11", morning=lambda d: 5 if d == md("3/11") else 3, swaps=SWAP
+    )
+    down = decisions_on(course, "3/11")["supine-hamstring-stretch"]
+    assert down.action in (Action.REGRESS, Action.PAUSE) and "P8" in down.rules
+
+
+@pytest.mark.parametrize(
+    ("choice", "words"),
+    [
+        ({"date": "2025-03-10", "in": "lunge", "out": "step-up"}, "not on your list of swaps"),
+        (
+            {"date": "2025-03-10", "in": "supine-hamstring-stretch", "out": "bridge"},
+            "can replace only",
+        ),
+    ],
+)
+def test_ex42_a_swap_that_is_not_offered_is_refused(choice: dict[str, str], words: str) -> None:
+    with pytest.raises(HistoryMismatch, match=words):
+        simulate(OA_70, until="3/11", morning=3, swaps=[choice])
+
+
+def test_ex42_no_swap_while_locked() -> None:
+    with pytest.raises(HistoryMismatch, match="stopped"):
+        simulate(OA_70, until="3/11", morning=3, words={"3/9": ["locking"]}, swaps=SWAP)
+
+
+def test_ex42_logging_a_swap_not_in_the_session_makes_no_decision() -> None:
+    extra = {
+        "date": "2025-03-12",
+        "entries": [
+            {
+                "exercise_id": "childs-pose",
+                "sets_done": 1,
+                "hold_s": [30],
+                "pain_during_max": 1,
+                "effort": "easy",
+            }
+        ],
+    }
+    data = {
+        "intake": OA_70,
+        "start": "2025-03-03",
+        "today": "2025-03-13",
+        "checkins": [{"date": f"2025-03-{d:02d}", "morning_pain": 3} for d in range(4, 14)],
+        "sessions": [extra],
+    }
+    again = replay(History.model_validate(data), default_library())
+    assert "childs-pose" not in {d.exercise_id for d in again.decisions}
+    bad = {
+        **data,
+        "sessions": [
+            {
+                "date": "2025-03-12",
+                "entries": [
+                    {"exercise_id": "lunge", "sets_done": 1, "reps": [5], "pain_during_max": 1}
+                ],
+            }
+        ],
+    }
+    with pytest.raises(
+        HistoryMismatch, match="neither in your program nor on your swap or offered list"
+    ):
+        replay(History.model_validate(bad), default_library())

@@ -34,7 +34,13 @@ from kneehab.domain.conditions import (
 )
 from kneehab.domain.escalation import Escalation, Situation, daily_pain, escalate
 from kneehab.domain.exercise import Column, Library, Phase
-from kneehab.domain.planning import ice_heat_text, plan, trouble_tolerating_text
+from kneehab.domain.planning import (
+    ice_heat_text,
+    plan,
+    program_item_for,
+    swap_for,
+    trouble_tolerating_text,
+)
 from kneehab.domain.program import ItemStatus, Program, ProgramItem, Triage
 from kneehab.domain.progression import (
     PAIN_STOP,
@@ -49,7 +55,14 @@ from kneehab.domain.progression import (
     stop_now,
 )
 from kneehab.domain.progression_ladder import AEROBIC_FLOOR, step_down, step_up
-from kneehab.domain.records import CheckIn, ClinicianAction, History, Rescreen, SessionEntry
+from kneehab.domain.records import (
+    CheckIn,
+    ClinicianAction,
+    History,
+    Rescreen,
+    SessionEntry,
+    SwapChoice,
+)
 from kneehab.domain.screening import screen, screen_rescreen
 from kneehab.domain.types import (
     LEVEL_ORDER,
@@ -232,6 +245,9 @@ class _Replay:
         self.clinician_on: dict[dt.date, list[ClinicianAction]] = {}
         for c in sorted(history.clinician, key=lambda c: c.date):
             self.clinician_on.setdefault(max(c.date, history.start), []).append(c)
+        self.swaps_on: dict[dt.date, list[SwapChoice]] = {}
+        for choice in history.swaps:
+            self.swaps_on.setdefault(choice.date, []).append(choice)
         self.rise: dict[dt.date, bool] = {}
         self.baselines: dict[dt.date, Baseline] = {}
         self.flares: list[dt.date] = []
@@ -337,6 +353,7 @@ class _Replay:
         rules: Sequence[str],
         reason: str,
         exercise_id: str | None = None,
+        replaces: str | None = None,
     ) -> None:
         self.versions.append(
             ProgramVersion(
@@ -344,6 +361,7 @@ class _Replay:
                 date=day,
                 kind=kind,
                 exercise_id=exercise_id,
+                replaces=replaces,
                 rules=tuple(dict.fromkeys(rules)),
                 reason=reason,
                 program=self.program,
@@ -491,8 +509,58 @@ class _Replay:
         rescreens = self.rescreens_on.get(day, [])
         if checkin is not None or rescreens:
             self.morning(day, checkin, rescreens)
+        for choice in self.swaps_on.get(day, ()):
+            self.swap(choice)
         self.note_prescribed(day)
         self.session(day)
+
+    # -- D-10 swaps --
+
+    def swap(self, choice: SwapChoice) -> None:
+        """D-10 (v2): the person swaps a session item for one of their swaps: it enters at its start
+        dose (a returning item at its kept dose) as a dated `swap` version — an increase, not a load
+        change; the item it replaces moves to the swaps with its dose kept."""
+        where = f"swaps ({choice.date.isoformat()})"
+        offered = {s.exercise_id: s for s in self.program.swaps}
+        if self.locked:
+            raise HistoryMismatch(f"{where}: no swap while your program is stopped")
+        if choice.swap_in not in offered:
+            raise HistoryMismatch(
+                f"{where}: '{choice.swap_in}' is not on your list of swaps; choose one of "
+                f"{', '.join(sorted(offered)) or 'none'}"
+            )
+        chosen = offered[choice.swap_in]
+        out = self.program.item(choice.swap_out)
+        if out is None or choice.swap_out not in chosen.can_replace:
+            raise HistoryMismatch(
+                f"{where}: '{choice.swap_in}' can replace only "
+                f"{', '.join(chosen.can_replace) or 'nothing in your session'}"
+            )
+        entering = chosen.item.model_copy(update={"days": out.days, "status": ItemStatus.ACTIVE})
+        items = [entering if i.exercise_id == out.exercise_id else i for i in self.program.items]
+        leaving = swap_for(out, items)
+        rest = [s for s in self.program.swaps if s.exercise_id != choice.swap_in] + [leaving]
+        swaps = tuple(swap_for(s.item, items) for s in rest)
+        self.program = self.program.model_copy(update={"items": tuple(items), "swaps": swaps})
+        day = choice.date
+        ex = self.ex.get(entering.exercise_id)
+        if ex is None:
+            ex = _Ex(item_index=0, start_dose=entering.dose, doses=[(day, entering.dose)])
+            self.ex[entering.exercise_id] = ex
+        ex.latest_change = day
+        ex.increases.append((day, entering.dose))
+        for i, item in enumerate(self.program.items):
+            self.ex[item.exercise_id].item_index = i
+        self.known.setdefault(entering.exercise_id, entering.exercise_id)
+        self.version(
+            day,
+            "swap",
+            ("D-10",),
+            f"You chose {entering.name} ({dose_words(entering, entering.dose)}) in place of "
+            f"{out.name}, which stays on your list of swaps at {dose_words(out, out.dose)}.",
+            entering.exercise_id,
+            replaces=out.exercise_id,
+        )
 
     def morning(self, day: dt.date, checkin: CheckIn | None, rescreens: Sequence[Rescreen]) -> None:
         reading, merged = self.read_day(day, checkin, rescreens)
@@ -529,26 +597,58 @@ class _Replay:
         return None
 
     def recompute_phase(self, day: dt.date) -> None:
-        """C-4 (v2): the phase is recomputed at every check-in; its change is a `phase` version."""
+        """C-4 (v2): the phase is recomputed at every check-in. On the first day the early phase has
+        ended, a `phase` version switches every item's texts and options to the later cells and
+        re-admits what only an early `A` cell kept out, to the swaps (the session is not re-ranked)."""
         phases = self.phases(day)
         phase = "early" if any(p == Phase.EARLY for p in phases.values()) else "later"
         if phase == self.phase:
             return
         self.phase = phase
-        updates: dict[str, object] = {"phase": phase}
+        intake, start = self.h.intake, self.h.start
+        items: list[ProgramItem] = []
+        for item in self.program.items:
+            fresh = program_item_for(
+                intake, self.triage, self.library, item.exercise_id, start=start, on=day
+            )
+            keep = {"dose": item.dose, "status": item.status, "days": item.days}
+            items.append(item if fresh is None else fresh.model_copy(update=keep))
+        swaps = list(self.program.swaps)
+        left_out = []
+        back: list[str] = []
+        for gone in self.program.left_out:
+            entry = None
+            if "C-4" in gone.rules and phase == "later":
+                entry = program_item_for(
+                    intake, self.triage, self.library, gone.exercise_id, start=start, on=day
+                )
+            if entry is None:
+                left_out.append(gone)
+                continue
+            swaps.append(swap_for(entry, items))
+            back.append(entry.name)
+            self.known.setdefault(entry.exercise_id, entry.exercise_id)
         note = (
             "Standard phase: the full program for your knee, within today's pain limit."
             if phase == "later"
             else self.program.phase_note
         )
-        updates["phase_note"] = note
-        self.program = self.program.model_copy(update=updates)
+        self.program = self.program.model_copy(
+            update={
+                "phase": phase,
+                "phase_note": note,
+                "items": tuple(items),
+                "swaps": tuple(swap_for(s.item, items) for s in swaps),
+                "left_out": tuple(left_out),
+            }
+        )
+        more = f" You can now choose {', '.join(back)} as swaps." if back else ""
         self.version(
             day,
             "phase",
             ("C-4", "C-2", "D-4"),
-            "The early phase has ended: the later notes, options and step height apply, and the "
-            "exercises left out early can be chosen as swaps.",
+            "The early phase has ended: the notes, options and step height for the next phase "
+            f"apply from today.{more}",
         )
 
     def session(self, day: dt.date) -> None:
@@ -560,9 +660,10 @@ class _Replay:
         for entry in session.entries:
             grouped.setdefault(self.known[entry.exercise_id], []).append(entry)
         for ex_id, entries in grouped.items():
-            if ex_id not in self.ex:
+            found = self.program.item(ex_id)
+            if found is None or ex_id not in self.ex:
                 continue  # a swap not in the session: recorded, no decision (C-13)
-            item = self.item(ex_id)
+            item = found
             perf = performance(entries, item.dose, day, ceiling)
             if perf is None:
                 continue
