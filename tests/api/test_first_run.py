@@ -239,35 +239,41 @@ async def test_api_enroll_validates_and_names_fields(client: httpx.AsyncClient) 
 
 
 async def test_the_intake_steps_ask_the_v2_questions(client: httpx.AsyncClient) -> None:
-    """RULES D-11, E10, D-5, C-14: examined? floor? falls? the bottom stair without a step; no answer is
-    filled in for the person (no condition chosen in advance)."""
+    """RULES D-11, E10, D-5, C-14: examined? floor? falls? the bottom stair (kept only without a step); no
+    answer is filled in for the person (no condition chosen in advance)."""
     await answer_steps(client, NO_FLAGS, {})  # stops at the first intake step, which is empty
     await client.post("/start/6", data=INTAKE_FORM)
     what = await client.get("/start/7")
-    assert "Has a doctor or physical therapist examined your knee for this problem?" in what.text
     assert 'name="condition" value="unknown" checked' not in what.text
     r = await client.post("/start/7", data={"mcl_grade": ""})
-    assert r.status_code == 422
-    assert (
-        "condition: is required" in r.text
-        and "assessed: please choose yes, no or not sure" in r.text
+    assert r.status_code == 422 and "condition: is required" in r.text
+    await client.post("/start/7", data={"condition": "unknown"})
+    pain = await client.get("/start/8")
+    assert "Has a doctor or physical therapist examined your knee for this problem?" in pain.text
+    r = await client.post("/start/8", data={"pain_now": "4", "pain_worst_week": "6"})
+    assert r.status_code == 422 and "assessed: please choose yes, no or not sure" in r.text
+    await client.post(
+        "/start/8", data={"pain_now": "4", "pain_worst_week": "6", "assessed": "not_sure"}
     )
-    await client.post("/start/7", data={"condition": "unknown", "assessed": "not_sure"})
-    await client.post("/start/8", data={"pain_now": "4", "pain_worst_week": "6"})
     moving = await client.get("/start/9")
     assert "Can you get down to the floor and up again safely on your own?" in moving.text
     assert (
         "Have you fallen in the past year, or do you feel unsteady when standing or walking?"
         in moving.text
     )
+    assert 'name="stair_height_cm"' in moving.text
     r = await client.post("/start/9", data={"floor_transfer": "no"})
     assert r.status_code == 422 and "falls_or_unsteady: please choose" in r.text
-    await client.post("/start/9", data={"floor_transfer": "no", "falls_or_unsteady": "not_sure"})
-    home = await client.get("/start/10")
-    assert 'name="stair_height_cm"' in home.text
-    bad = await client.post("/start/10", data={"equipment": ["chair"], "stair_height_cm": "45"})
+    bad = await client.post(
+        "/start/9",
+        data={"floor_transfer": "no", "falls_or_unsteady": "not_sure", "stair_height_cm": "45"},
+    )
     assert bad.status_code == 422 and "stair_height_cm" in bad.text
-    r = await client.post("/start/10", data={"equipment": ["chair"], "stair_height_cm": "18"})
+    await client.post(
+        "/start/9",
+        data={"floor_transfer": "no", "falls_or_unsteady": "not_sure", "stair_height_cm": "18"},
+    )
+    r = await client.post("/start/10", data={"equipment": ["chair"]})
     assert r.status_code == 303 and r.headers["location"] == "/program"
     intake = (await client.get("/api/v1/export")).json()["intakes"][0]["intake"]
     assert intake["assessed"] == "not_sure" and intake["floor_transfer"] == "no"

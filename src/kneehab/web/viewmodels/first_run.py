@@ -46,25 +46,20 @@ INTAKE_PARTS: tuple[tuple[str, str, str, tuple[str, ...]], ...] = (
         "Thank you. Now a few questions to build your program. It starts gently.",
         ("age", "sex", "knee", "onset", "weeks_since_onset"),
     ),
-    ("what", "What it is", "", ("condition", "mcl_grade", "assessed")),
+    ("what", "What it is", "", ("condition", "mcl_grade")),
     (
         "pain",
         "Your knee pain",
         "0 means no pain; 10 is the worst pain you can imagine.",
-        ("pain_now", "pain_worst_week"),
+        ("pain_now", "pain_worst_week", "assessed"),
     ),
     (
         "moving",
-        "Moving safely",
+        "Moving safely at home",
         "So that every exercise is one you can get into and out of safely.",
-        ("floor_transfer", "falls_or_unsteady"),
+        ("floor_transfer", "falls_or_unsteady", "stair_height_cm"),
     ),
-    (
-        "home",
-        "What you can use",
-        "",
-        ("equipment", "stair_height_cm", "access", "goals"),
-    ),
+    ("home", "What you can use", "", ("equipment", "access", "goals")),
 )
 # RULES D-11, E10: asked of everyone on the web; a blank is a question still to answer (the defaults are for
 # older files that never asked).
