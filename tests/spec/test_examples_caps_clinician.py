@@ -175,9 +175,7 @@ def test_ex39_set_dose_is_a_change_but_not_a_load_change() -> None:
     course = simulate(
         person, until="3/20", morning=3, clinician=action, entry=lambda i, d: done_in_full(i, rir=4)
     )
-    assert [v.kind for v in course.versions if v.date == md("3/12") and v.exercise_id == "step-up"][
-        0
-    ] == "clinician"
+    assert next(v.kind for v in course.versions if v.date == md("3/12") and v.exercise_id == "step-up") == "clinician"
     ups = [
         d
         for d in course.decisions

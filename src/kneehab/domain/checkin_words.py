@@ -97,8 +97,36 @@ def read(
     new_injury = "new_injury" in w
     injuries = (*so_far.injuries, day) if new_injury else so_far.injuries
     recent_injury = _within(day, injuries, RECENT_INJURY_DAYS)
-    rf04_today = "RF04" in flags
+    _circulation(
+        hit, w, flags, chest=chest_symptoms, cold_foot=cold_foot, recent_injury=recent_injury
+    )
+    _swelling_fever(hit, w, flags, day=day, injuries=injuries)
+    giving_way, catching_repeat, locking = _mechanical(hit, w, flags, day=day, so_far=so_far)
+    if new_injury:
+        _new_injury(hit, so_far)
+    swelling = "swelling" in w
+    catching = "catching" in w
+    swelling_repeat = swelling and _within(day, so_far.swollen, SWELLING_REPEAT_DAYS)
+    triage = hit.triage()
+    has_words = bool(w) or chest_symptoms or bool(flags) or cold_foot
+    return Reading(
+        triage=triage,
+        flare=has_words,
+        giving_way=giving_way,
+        catching=catching,
+        catching_repeat=catching_repeat,
+        swelling=swelling,
+        swelling_repeat=swelling_repeat and triage.level == Level.SOON,
+        new_injury=new_injury,
+        locking=locking,
+    )
 
+
+def _circulation(
+    hit: _Hits, w: set[str], flags: set[str], *, chest: bool, cold_foot: bool, recent_injury: bool
+) -> None:
+    """RF17, RF05, RF10: chest, calf, numbness and a cold foot."""
+    chest_symptoms = chest
     if chest_symptoms:
         hit(
             Level.EMERGENCY,
@@ -130,8 +158,13 @@ def read(
         after = " within a week of an injury" if recent_injury else ""
         hit(level, "RF10", message, f"You reported numbness or tingling below the knee{after}.")
 
-    swelling = "swelling" in w
-    if swelling:
+
+def _swelling_fever(
+    hit: _Hits, w: set[str], flags: set[str], *, day: dt.date, injuries: Sequence[dt.date]
+) -> None:
+    """RF04, RF06 and C-14 for swelling and fever (RF06 only within 48 h of a new injury)."""
+    rf04_today = "RF04" in flags
+    if "swelling" in w:
         if "fever" in w or rf04_today:
             hit(
                 Level.EMERGENCY,
@@ -180,6 +213,12 @@ def read(
             "You said your knee is hot, red and swollen.",
         )
 
+
+def _mechanical(
+    hit: _Hits, w: set[str], flags: set[str], *, day: dt.date, so_far: CourseSoFar
+) -> tuple[bool, bool, bool]:
+    """RF07 locking, RF08 giving way (soon, or urgent when repeated or with catching or locking)
+    and C-14 catching. Returns (giving way at `soon`, catching repeated, locking)."""
     locking = "locking" in w or "RF07" in flags
     if locking:
         hit(
@@ -231,34 +270,24 @@ def read(
                 "reviewed them.",
                 "Your knee caught twice within two weeks.",
             )
-    if new_injury:
-        if so_far.age >= OTTAWA_AGE:
-            hit(
-                Level.URGENT,
-                "RF01",
-                "After a knee injury at 55 or over, an X-ray is usually advised to rule out a "
-                "break: get a medical assessment today (urgent care or your doctor).",
-                "You reported a new knee injury.",
-            )
-        else:
-            hit(
-                Level.SOON,
-                "C-14",
-                f"{REVIEW_SOON} For the next 3 weeks your pain limit is lower; use cold, not heat, "
-                "for the first 72 hours.",
-                "You reported a new knee injury.",
-            )
-    swelling_repeat = swelling and _within(day, so_far.swollen, SWELLING_REPEAT_DAYS)
-    triage = hit.triage()
-    has_words = bool(w) or chest_symptoms or bool(flags) or cold_foot
-    return Reading(
-        triage=triage,
-        flare=has_words,
-        giving_way=giving_way and not giving_way_urgent,
-        catching=catching,
-        catching_repeat=catching_repeat,
-        swelling=swelling,
-        swelling_repeat=swelling_repeat and triage.level == Level.SOON,
-        new_injury=new_injury,
-        locking=locking,
-    )
+    return giving_way and not giving_way_urgent, catching_repeat, locking
+
+
+def _new_injury(hit: _Hits, so_far: CourseSoFar) -> None:
+    """C-14 `new_injury`: RF01 at 55 or over; otherwise `soon` and the acute profile."""
+    if so_far.age >= OTTAWA_AGE:
+        hit(
+            Level.URGENT,
+            "RF01",
+            "After a knee injury at 55 or over, an X-ray is usually advised to rule out a "
+            "break: get a medical assessment today (urgent care or your doctor).",
+            "You reported a new knee injury.",
+        )
+    else:
+        hit(
+            Level.SOON,
+            "C-14",
+            f"{REVIEW_SOON} For the next 3 weeks your pain limit is lower; use cold, not heat, "
+            "for the first 72 hours.",
+            "You reported a new knee injury.",
+        )
