@@ -1,7 +1,9 @@
-"""Whole courses replayed from a history (RULES C-5, C-6, C-7, C-9, C-13, D-1/C-2, D-2).
+"""Whole courses replayed from a history (RULES v2: C-5, C-6, C-7, C-9, C-13, C-16, D-1/C-2, D-2,
+P5, P8, P9, P10, P13).
 
 Each test tells a short story in days since the program start (day 0 = Monday 3 March 2025):
-what the person logged, and what the program must have decided.
+what the person logged, and what the program must have decided. Where rule book v2 changed a v1
+expectation, the test says so ("v2: …") with the rule that changed it.
 """
 
 from __future__ import annotations
@@ -86,7 +88,9 @@ def on(course: Course, n: int, exercise_id: str = "bridge") -> Decision:
 
 
 def test_improving_course_steps_up_once_a_week_one_variable_at_a_time() -> None:
-    course = run(today=35, sessions=every_other_day(34), checkins=mornings(range(36)))
+    """Daily pain ratings falling from 3 to 1: no escalation. Without ratings see the next test."""
+    falling = {d: {"avg_pain": 3 if d < 7 else 1} for d in range(36)}
+    course = run(today=35, sessions=every_other_day(34), checkins=falling)
     ups = [d for d in of(course) if d.action == Action.PROGRESS]
     assert ups[0].date == START + dt.timedelta(days=3)  # after 2 easy sessions (days 0 and 2)
     assert len(ups) >= 4
@@ -99,6 +103,15 @@ def test_improving_course_steps_up_once_a_week_one_variable_at_a_time() -> None:
     assert course.program.item("bridge").dose == ups[-1].to_dose  # type: ignore[union-attr]
     assert course.versions[0].version == 1 and len(course.versions) == 1 + len(ups)
     assert course.escalation.level in (EscalationLevel.NONE, EscalationLevel.MESSAGE)
+
+
+def test_no_daily_pain_ratings_is_not_improved_e2_for_a_gradual_onset() -> None:
+    """v2 (E2 for every non-chronic onset, C-11): 8 weeks of gradual pain and no daily ratings →
+    from day 14 E2 `soon` (too few ratings count as not improved). v1 expected no escalation."""
+    course = run(today=35, sessions=every_other_day(34), checkins=mornings(range(36)))
+    assert course.escalation.level == EscalationLevel.SOON
+    assert "E2" in course.escalation.rules
+    assert not course.progression_held  # an escalation holds nothing by itself (C-10)
 
 
 def test_cadence_day_6_no_day_7_yes() -> None:
@@ -121,45 +134,83 @@ def test_two_consecutive_sessions_restart_after_a_hard_one() -> None:
 
 
 def test_stalling_course_holds_and_escalates_at_day_42() -> None:
-    """Sessions never feel easy → no progression; pain unchanged → E4 from day 42 (≥6 weeks)."""
+    """Sessions always feel hard → no progression (C-16); pain unchanged → E4 from day 42.
+
+    v2 (C-16): `moderate` effort now qualifies for P2, so the stalled story rates every session
+    `hard` (v1 used `moderate`)."""
     pain = mornings(range(43), avg_pain=3)
-    course = run(today=42, sessions=every_other_day(42, effort="moderate"), checkins=pain)
+    course = run(today=42, sessions=every_other_day(42, effort="hard"), checkins=pain)
     assert {d.action for d in of(course)} == {Action.HOLD}
+    assert all("C-16" in d.rules for d in of(course) if d.date > START + dt.timedelta(days=1))
     assert course.escalation.level == EscalationLevel.SOON
     assert "E4" in course.escalation.rules
     pain.pop(42)
-    before = run(today=41, sessions=every_other_day(41, effort="moderate"), checkins=pain)
+    before = run(today=41, sessions=every_other_day(41, effort="hard"), checkins=pain)
     assert "E4" not in before.escalation.rules
 
 
-def test_flaring_course_regresses_then_pauses_and_escalates() -> None:
-    """Pain 5 (limit 3) → regress; mornings above baseline twice after it → pause (P5) → SOON."""
+def test_moderate_effort_now_steps_up() -> None:
+    """v2 (C-16): the v1 stalled course (every session `moderate`) steps up on day 3."""
+    course = run(
+        today=4, sessions=every_other_day(4, effort="moderate"), checkins=mornings(range(5))
+    )
+    assert on(course, 3).action == Action.PROGRESS
+
+
+def test_flaring_course_regresses_then_pauses_without_escalating() -> None:
+    """Pain 5 (limit 3) on day 2 → regress at day 3 (P4). The easier dose is done on days 4 and 6
+    and each is followed by a sore morning (days 5 and 7: 4 vs usual 2) → pause at day 7 (P5).
+
+    v2 (P5 a): two rise mornings with no performance of the regressed dose between them no longer
+    pause (v1 paused at day 5); the pause needs two performances at the regressed dose each
+    followed by a rise morning. v2 (C-10, E12): a P5 pause of 1 of 6 items is not `soon` by
+    itself (v1: `soon` with P5); it restarts by itself (P10)."""
+    sessions = {0: [bridge()], 2: [bridge(pain=5)], 4: [bridge()], 6: [bridge()]}
+    checkins = {**mornings(range(1, 8)), 5: {"morning_pain": 4}, 7: {"morning_pain": 4}}
+    course = run(today=7, sessions=sessions, checkins=checkins)
+    assert on(course, 3).action == Action.REGRESS
+    assert on(course, 3).to_dose.reps == 8
+    fifth = on(course, 5)  # first reaction: unattributed rise → hold (P9)
+    assert fifth.action == Action.HOLD and "P9" in fifth.rules
+    seventh = on(course, 7)
+    assert seventh.action == Action.PAUSE and "P5" in seventh.rules
+    assert "restarts by itself" in seventh.reason
+    assert course.program is not None
+    assert course.program.item("bridge").status == ItemStatus.PAUSED  # type: ignore[union-attr]
+    assert course.escalation.level == EscalationLevel.NONE
+    assert "P5" not in course.escalation.rules
+
+
+def test_two_sore_mornings_without_a_session_between_do_not_pause() -> None:
+    """v2 (P5 a): v1 paused at day 5 after two above-baseline mornings following a regression;
+    v2 needs the regressed dose to be done (and provoke) twice, so nothing is paused."""
     sessions = {0: [bridge()], 2: [bridge(pain=5)]}
     checkins = {1: {}, 3: {}, 4: {"morning_pain": 4}, 5: {"morning_pain": 4}}
     course = run(today=5, sessions=sessions, checkins=checkins)
     assert on(course, 3).action == Action.REGRESS
-    assert on(course, 3).to_dose.reps == 8
-    assert on(course, 5).action == Action.PAUSE and "P5" in on(course, 5).rules
-    assert course.program is not None
-    assert course.program.item("bridge").status == ItemStatus.PAUSED  # type: ignore[union-attr]
-    assert course.escalation.level == EscalationLevel.SOON and "P5" in course.escalation.rules
-    assert "Bridge" in course.escalation.meanwhile
+    assert not [d for d in of(course) if d.action == Action.PAUSE]
+    assert course.escalation.level == EscalationLevel.NONE
 
 
-def test_daily_exercise_above_baseline_two_mornings_after_a_regress_pauses_p5() -> None:
-    """P5 with a daily stretch: regress on day 1; days 2 and 3 are both above baseline after it,
-    so day 3 pauses (P5) instead of regressing a third time, even though day 2 regressed again."""
-    stretch = {"exercise_id": "supine-hamstring-stretch", "sets_done": 2, "pain_during_max": 1}
+def test_daily_stretch_with_sore_mornings_nothing_traced_holds() -> None:
+    """A daily stretch done at pain 1 and every morning 5 (usual 3, intake): each morning is a rise,
+    but nothing in the sessions stands out (P8: no pain above the limit, no recent increase, and
+    the strength block was not performed), so the stretch holds (P9) — never regressed or paused.
+
+    v2 (P8, P5 a): v1 regressed the stretch on days 1 and 2 and paused it on day 3 (P5).
+    (v1 used the hamstring stretch, a swap for this person in v2 (D-10); the inner-thigh stretch
+    is the session's stretch.)"""
+    stretch = {"exercise_id": "inner-thigh-stretch", "sets_done": 2, "pain_during_max": 1}
     course = run(
         today=3,
         sessions={d: [stretch] for d in range(3)},
         checkins=mornings(range(1, 4), morning_pain=5),
     )
-    ex = "supine-hamstring-stretch"
-    assert on(course, 1, ex).action == Action.REGRESS
-    assert on(course, 2, ex).action == Action.REGRESS  # only one morning after the regress yet
-    third = on(course, 3, ex)
-    assert third.action == Action.PAUSE and "P5" in third.rules, third
+    ex = "inner-thigh-stretch"
+    for n in (1, 2, 3):
+        d = on(course, n, ex)
+        assert d.action == Action.HOLD and "P9" in d.rules, d
+    assert "Nothing in your last session stands out" in on(course, 1, ex).reason
 
 
 def test_red_flag_mid_course_stops_everything_and_nothing_progresses_after() -> None:
@@ -177,12 +228,19 @@ def test_red_flag_mid_course_stops_everything_and_nothing_progresses_after() -> 
     assert "stopped" in course.escalation.meanwhile
 
 
-def test_pain_8_stops_that_day_and_a_clear_check_in_pauses_it() -> None:
-    """C-9: stop dated the session day; the next clear check-in turns it into a pause (P5)."""
+def test_pain_8_stops_that_day_and_a_clear_check_in_pauses_it_one_step_lower() -> None:
+    """C-9 (v2): stop dated the session day; the next clear check-in turns it into a pause one C-8
+    step below the stopped dose, which restarts by itself (P10).
+
+    v2 (C-9): v1 paused at the stopped dose with rules P1, P5, C-9; v2 pauses at 2×8 (one step
+    below 2×10) with rules P1, C-9 and no P5."""
     course = run(today=3, sessions={2: [bridge(pain=8)]}, checkins={3: {}})
     stop, pause = of(course)
     assert stop.action == Action.STOP and stop.date == START + dt.timedelta(days=2)
-    assert pause.action == Action.PAUSE and {"P1", "P5", "C-9"} <= set(pause.rules)
+    assert pause.action == Action.PAUSE and {"P1", "C-9"} <= set(pause.rules)
+    assert "P5" not in pause.rules
+    assert pause.to_dose.reps == 8 and pause.from_dose.reps == 10
+    assert "restarts by itself" in pause.reason
 
 
 def test_catching_at_check_in_stops_what_was_done_yesterday() -> None:
@@ -209,30 +267,51 @@ def test_acute_profile_ceiling_2_ends_on_the_exact_day() -> None:
     assert course.program is not None and course.program.pain_ceiling == 3
 
 
-def test_baseline_moves_to_the_median_of_three_rest_day_mornings() -> None:
-    """C-5: intake pain 2 until 3 rest-day mornings exist; then their median (4)."""
+def test_baseline_moves_to_the_low_median_of_three_mornings() -> None:
+    """C-5 (v2): intake pain 2 until 3 morning check-ins exist in the 14 days before; then the low
+    median of the last ≤ 7 (every morning counts, session day before or not).
+
+    Mornings of 4 on days 1, 3, 5: at day 7 B = 4, so a morning of 4 is not a rise (the bridge is
+    held only by the P9 hold of the day-5 rise, when B was still the intake's 2). With check-ins on
+    days 1 and 3 only, B(day 7) = 2 and 4 is a rise, but nothing stands out in the day-6 session
+    (P8), so the bridge holds (P9).
+
+    v2 (C-5, P8): v1 counted only mornings after rest days and regressed the bridge with C-5 in
+    the second story; v2 holds it (an untraced rise regresses nothing)."""
     rest = {1: {"morning_pain": 4}, 3: {"morning_pain": 4}, 5: {"morning_pain": 4}}
     after = {**rest, 7: {"morning_pain": 4}}
     sessions = {6: [bridge()]}
     course = run(today=7, intake={"pain_now": 2}, sessions=sessions, checkins=after)
-    assert on(course, 7).action != Action.REGRESS
+    assert course.baseline_pain == 4
+    seventh = on(course, 7)
+    assert seventh.action == Action.HOLD and "P9" in seventh.rules
+    assert "sorer this morning" not in seventh.reason  # day 7 itself is not a rise
     early = run(
         today=7,
         intake={"pain_now": 2},
         sessions=sessions,
         checkins={1: {"morning_pain": 4}, 3: {"morning_pain": 4}, 7: {"morning_pain": 4}},
     )
-    assert on(early, 7).action == Action.REGRESS and "C-5" in on(early, 7).rules
+    assert early.baseline_pain == 2
+    held = on(early, 7)
+    assert held.action == Action.HOLD and "P9" in held.rules
+    assert "sorer this morning (4/10; usual 2/10)" in held.reason
 
 
-def test_tolerance_1_set_by_a_clinician() -> None:
+def test_tolerance_1_by_default_0_when_a_clinician_sets_it() -> None:
+    """C-5 (v2): tolerance 1 by default (v1: 0). Morning 4 against the intake's 3: within 3 + 1, so
+    the bridge steps up; with a clinician tolerance of 0 it is a rise, untraced (P8), so the
+    bridge holds (P9).
+
+    v2 (C-5, P8): v1's default (tolerance 0) regressed the bridge; v2's default progresses it, and
+    tolerance 0 holds it instead of regressing it."""
     sessions = {0: [bridge()], 2: [bridge()]}
-    strict = run(today=3, sessions=sessions, checkins={1: {}, 3: {"morning_pain": 4}})
-    loose = run(
-        today=3, sessions=sessions, checkins={1: {}, 3: {"morning_pain": 4}}, morning_tolerance=1
+    default = run(today=3, sessions=sessions, checkins={1: {}, 3: {"morning_pain": 4}})
+    strict = run(
+        today=3, sessions=sessions, checkins={1: {}, 3: {"morning_pain": 4}}, morning_tolerance=0
     )
-    assert on(strict, 3).action == Action.REGRESS
-    assert on(loose, 3).action == Action.PROGRESS
+    assert on(default, 3).action == Action.PROGRESS
+    assert on(strict, 3).action == Action.HOLD and "P9" in on(strict, 3).rules
 
 
 def test_triage_soon_holds_progression_until_reviewed() -> None:
@@ -261,13 +340,22 @@ def test_triage_withholding_a_program_gives_no_decisions_and_says_what_to_do() -
     assert "RF07" in course.escalation.rules and "today" in course.escalation.message
 
 
+# A bridge stopped by pain 8 on day 2 and paused one step lower at the clear day-3 check-in (C-9).
+PAUSED_STORY: dict[str, Any] = {"checkins": {1: {}, 3: {}, 4: {}}}
+
+
 def test_paused_exercise_logged_anyway_is_flagged_not_rejected() -> None:
-    sessions = {0: [bridge()], 2: [bridge(pain=5)], 6: [bridge()]}
-    checkins = {1: {}, 3: {}, 4: {"morning_pain": 4}, 5: {"morning_pain": 4}, 7: {}}
-    course = run(today=7, sessions=sessions, checkins=checkins)
-    flagged = on(course, 7)
+    """C-13: a paused exercise logged anyway gets a `pause` decision flagged `logged_while_paused`.
+
+    v2: the pause comes from the C-9 path (P1 stop → pause one step lower); v1's P5 pause after
+    two sore mornings without a session no longer happens (P5 a)."""
+    sessions = {0: [bridge()], 2: [bridge(pain=8)], 3: [bridge()]}
+    course = run(today=4, sessions=sessions, **PAUSED_STORY)
+    assert on(course, 3).action == Action.PAUSE
+    flagged = on(course, 4)
     assert flagged.action == Action.PAUSE and "C-13" in flagged.rules
     assert flagged.flags == ("logged_while_paused",)
+    assert flagged.to_dose == flagged.from_dose
 
 
 def test_logging_the_variant_id_counts_for_the_program_item() -> None:
@@ -292,7 +380,11 @@ def test_logging_the_easier_variant_id_counts_for_the_program_item() -> None:
 
 @pytest.mark.parametrize(
     ("exercise_id", "words"),
-    [("no-such-exercise", "not an exercise in the library"), ("plank", "never in this person")],
+    [
+        ("no-such-exercise", "not an exercise in the library"),
+        # v2 (C-13, D-13): "…never in this person's program (RULES C-13)" → the v2 words, no id.
+        ("plank", "is neither in your program nor on your swap or offered list"),
+    ],
 )
 def test_entries_outside_the_program_are_rejected(exercise_id: str, words: str) -> None:
     entry = bridge()
@@ -300,15 +392,17 @@ def test_entries_outside_the_program_are_rejected(exercise_id: str, words: str) 
     with pytest.raises(HistoryMismatch) as err:
         run(today=1, sessions={0: [entry]})
     assert "sessions[0].entries[0].exercise_id" in str(err.value)
-    assert words in str(err.value) and "C-13" in str(err.value)
+    assert words in str(err.value)
+    assert "RULES" not in str(err.value) and "C-13" not in str(err.value)  # D-13
 
 
 def test_paused_exercise_done_anyway_with_pain_8_is_stopped() -> None:
-    sessions = {0: [bridge()], 2: [bridge(pain=5)], 6: [bridge(pain=8)]}
-    checkins = {1: {}, 3: {}, 4: {"morning_pain": 4}, 5: {"morning_pain": 4}}
-    course = run(today=6, sessions=sessions, checkins=checkins)
-    assert on(course, 5).action == Action.PAUSE
-    assert on(course, 6).action == Action.STOP and "P1" in on(course, 6).rules
+    """C-13 / EX-42: P1 still applies to the pain of a paused exercise logged anyway."""
+    sessions = {0: [bridge()], 2: [bridge(pain=8)], 3: [bridge(pain=8)]}
+    course = run(today=3, sessions=sessions, checkins={1: {}, 3: {}})
+    stops = [d for d in of(course) if d.action == Action.STOP]
+    assert [d.date for d in stops] == [START + dt.timedelta(days=n) for n in (2, 3)]
+    assert all("P1" in d.rules for d in stops)
 
 
 # --- re-screens during the course (RULES §1.1, D-2, C-10, C-13) -------------------------------
@@ -356,7 +450,11 @@ def test_emergency_rescreen_locks_at_emergency_every_later_day() -> None:
 
 
 def test_soon_rescreen_on_day_10_holds_progression_from_day_10_only() -> None:
-    """RF14 (soon) on day 10: steps before day 10 stay; none after until reviewed (D-2)."""
+    """RF14 (soon) on day 10: steps before day 10 stay; none after until reviewed (D-2).
+
+    v2 (D-7, EXAMPLES history contract): `reviewed: true` is a review dated the start, so it no
+    longer lifts a later re-screen's hold (v1: it did); a dated `clinician` review does, from
+    its date."""
     story: dict[str, Any] = {"sessions": every_other_day(24), "checkins": mornings(range(25))}
     plain = run(today=24, **story)
     course = run(today=24, rescreens=[{"date": day(10), "red_flags": ["RF14"]}], **story)
@@ -373,11 +471,34 @@ def test_soon_rescreen_on_day_10_holds_progression_from_day_10_only() -> None:
     assert course.escalation.level == EscalationLevel.SOON  # the review is still due
     assert "D-2" in course.escalation.rules and "RF14" in course.escalation.rules
     assert "E1" not in course.escalation.rules  # E1 for a soon flag fires on its day only
-    reviewed = run(
+    at_start = run(
         today=24, rescreens=[{"date": day(10), "red_flags": ["RF14"]}], reviewed=True, **story
     )
-    assert [d for d in of(reviewed) if d.action == Action.PROGRESS and d.date > cut]
+    assert not [d for d in of(at_start) if d.action == Action.PROGRESS and d.date > cut]
+    assert "D-2" in at_start.escalation.rules
+    review = {"date": day(14), "action": "review", "reason": "checked the knee"}
+    reviewed = run(
+        today=24,
+        rescreens=[{"date": day(10), "red_flags": ["RF14"]}],
+        clinician=[review],
+        **story,
+    )
+    ups_after = [d for d in of(reviewed) if d.action == Action.PROGRESS and d.date > cut]
+    assert ups_after and all(d.date >= START + dt.timedelta(days=14) for d in ups_after)
     assert "D-2" not in reviewed.escalation.rules
+    assert not reviewed.progression_held
+
+
+def test_a_soon_rescreen_answer_is_not_a_flare() -> None:
+    """§0.1: a flare is a rise morning, a P1 stop or a C-14 word (a re-screen's `new_injury` acts as
+    the word). RF14 answered at a re-screen holds progression until a review (D-2) but is not a
+    flare: the holds that follow name the review, not a flare (P9), and say nothing about one
+    (C-17: messages true on the day)."""
+    story: dict[str, Any] = {"sessions": every_other_day(16), "checkins": mornings(range(17))}
+    course = run(today=16, rescreens=[{"date": day(10), "red_flags": ["RF14"]}], **story)
+    after = [d for d in of(course) if d.date >= START + dt.timedelta(days=10)]
+    assert after and all(d.action == Action.HOLD and "D-2" in d.rules for d in after)
+    assert not [d for d in after if "P9" in d.rules or "flare" in d.reason], after
 
 
 @pytest.mark.parametrize(
@@ -401,17 +522,36 @@ def test_soon_rescreen_fires_e1_on_its_day_only(
     assert not set(absent) & set(course.escalation.rules)
 
 
-@pytest.mark.parametrize(("today", "e1"), [(10, True), (11, False), (15, False)])
-def test_soon_red_flag_at_a_check_in_fires_e1_that_day_only(today: int, e1: bool) -> None:
-    """C-10: giving way (RF08, soon) at the day-10 check-in is E1 on day 10, not for the rest of
-    the course. What P1 stopped that day is paused from the next clear check-in (P5, soon)."""
+@pytest.mark.parametrize("today", [10, 11, 15])
+def test_giving_way_at_a_check_in_stays_soon_every_day_until_a_review(today: int) -> None:
+    """C-10 (v2), RF08, P13: giving way at the day-10 check-in holds progression and pauses the
+    standing knee-loading work (step-up) until a clinician review — a state, so RF08 fires on every
+    date it holds, with E12 for the item that waits for a clinician.
+
+    v2 (C-10, RF08, P13, E12): v1 fired E1/RF08 on day 10 only and then `soon` for a P5 pause."""
     checkins = mornings(range(today + 1))
     checkins[10] = {"new_symptoms": ["giving_way"]}
     course = run(today=today, checkins=checkins)
     assert course.escalation.level == EscalationLevel.SOON, course.escalation.rules
-    assert ("E1" in course.escalation.rules) is e1
-    assert ("RF08" in course.escalation.rules) is e1
-    assert ("P5" in course.escalation.rules) is not e1
+    assert {"RF08", "E12"} <= set(course.escalation.rules)
+    assert "P5" not in course.escalation.rules
+    assert course.progression_held
+    step = on(course, 10, "step-up")
+    assert step.action == Action.PAUSE and {"P13", "RF08"} <= set(step.rules)
+    assert course.program is not None
+    assert course.program.item("step-up").status == ItemStatus.PAUSED  # type: ignore[union-attr]
+
+
+def test_a_clinician_review_ends_the_giving_way_hold() -> None:
+    """D-7: a review on day 12 ends the RF08 hold; the step-up is active again at its paused dose."""
+    checkins = mornings(range(16))
+    checkins[10] = {"new_symptoms": ["giving_way"]}
+    review = {"date": day(12), "action": "review", "reason": "stable on examination"}
+    course = run(today=15, checkins=checkins, clinician=[review])
+    assert "RF08" not in course.escalation.rules and "E12" not in course.escalation.rules
+    assert not course.progression_held
+    assert course.program is not None
+    assert course.program.item("step-up").status == ItemStatus.ACTIVE  # type: ignore[union-attr]
 
 
 def test_clear_rescreen_changes_nothing() -> None:
