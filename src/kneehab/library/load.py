@@ -105,6 +105,10 @@ def person_texts(ex: Exercise) -> list[tuple[str, str]]:
     out += [(f"progression[{i}].note", r.note) for i, r in enumerate(ex.progression)]
     out += [(f"regressions[{i}].note", r.note) for i, r in enumerate(ex.regressions)]
     out += [("figure.caption", ex.figure.caption)]
+    detector = ex.detector or {}
+    for i, form in enumerate(detector.get("form", []) if isinstance(detector, dict) else []):
+        if isinstance(form, dict) and isinstance(form.get("message"), str):
+            out.append((f"detector.form[{i}].message", form["message"]))
 
     def override(prefix: str, o: TextOverride) -> list[tuple[str, str]]:
         got = [(f"{prefix}.remainder", o.remainder)]
