@@ -175,3 +175,40 @@ def test_every_keyframe_uses_canonical_joints() -> None:
     for ex in default_library().exercises.values():
         for frame in ex.figure.keyframes:
             assert set(REQUIRED_JOINTS) <= set(frame.points) <= set(JOINTS), ex.id
+
+
+def test_every_file_needs_its_unknown_note(lib_copy: Path) -> None:
+    """RULES D-6 (v2): program, variant and later files alike."""
+    f = lib_copy / "exercises" / "cat-cow.toml"
+    edit(f, '[unknown]\nnote = "Pad your knees well."\n', "")
+    found = problems(lib_copy)
+    assert any(p.startswith("exercises/cat-cow.toml: unknown: missing") for p in found), found
+
+
+def test_a_rule_id_inside_a_text_is_a_problem(lib_copy: Path) -> None:
+    """RULES D-13: ids travel in `rules`; a step, a version's text or a guidance text may not carry one."""
+    edit(
+        lib_copy / "exercises" / "bridge.toml",
+        'summary = "Lying on your back, squeeze your buttocks and lift your hips."',
+        'summary = "Lying on your back, squeeze your buttocks and lift your hips (RULES D-4)."',
+    )
+    edit(
+        lib_copy / "exercises" / "cat-cow.toml",
+        'name = "Seated cat-cow"',
+        'name = "Seated cat-cow (§4.3)"',
+    )
+    edit(
+        lib_copy / "guidance.toml",
+        "use cold, not heat. Wrap",
+        "use cold, not heat (D-14). Wrap",
+    )
+    found = problems(lib_copy)
+    assert any(p.startswith("exercises/bridge.toml: summary: contains a rule id") for p in found)
+    assert any(p.startswith("exercises/cat-cow.toml: versions[0].name: contains") for p in found)
+    assert any(p.startswith("guidance.toml: ice-heat-cold-only.text: contains") for p in found)
+
+
+def test_a_version_needs_a_name_or_an_exclusion_reason(lib_copy: Path) -> None:
+    edit(lib_copy / "exercises" / "cat-cow.toml", 'name = "Seated cat-cow"\n', "")
+    found = problems(lib_copy)
+    assert any("exercises/cat-cow.toml" in p and "versions" in p for p in found), found
