@@ -199,8 +199,8 @@ def test_a_rule_id_inside_a_text_is_a_problem(lib_copy: Path) -> None:
     )
     edit(
         lib_copy / "guidance.toml",
-        "use cold, not heat. Wrap",
-        "use cold, not heat (D-14). Wrap",
+        "For the first 72 hours after an injury, use cold",
+        "For the first 72 hours after an injury (D-14), use cold",
     )
     found = problems(lib_copy)
     assert any(p.startswith("exercises/bridge.toml: summary: contains a rule id") for p in found)
