@@ -742,7 +742,7 @@ def plan(intake: Intake, triage: Triage, library: Library, *, start: date) -> Pr
     return Program(
         start=start,
         phase="early" if early else "later",
-        phase_note=_phase_note(b.phases, early),
+        phase_note=_phase_note(b.phases, early, unknown=b.unknown),
         phase_rules=("C-4",),
         acute=is_acute(intake, start=start, on=start),
         pain_ceiling=ceiling,
@@ -772,7 +772,7 @@ def plan(intake: Intake, triage: Triage, library: Library, *, start: date) -> Pr
     )
 
 
-def _phase_note(phases: dict[Column, Phase], early: bool) -> str:
+def _phase_note(phases: dict[Column, Phase], early: bool, *, unknown: bool = False) -> str:
     if not early:
         return "Standard phase: the full program for your knee, within your pain limit."
     cols = [c for c, p in phases.items() if p == Phase.EARLY]
@@ -780,7 +780,12 @@ def _phase_note(phases: dict[Column, Phase], early: bool) -> str:
         Column.MCL_GRADE_2_3: "the first 4 weeks after an MCL sprain",
         Column.MENISCUS: "the first weeks after a meniscus injury",
     }
-    which = " and ".join(names.get(c, c.value) for c in cols)
+    # D-6: no diagnosis is implied when the cause is not known.
+    which = (
+        "the first 4 weeks after a knee injury"
+        if unknown
+        else " and ".join(names.get(c, c.value) for c in cols)
+    )
     return (
         f"Early phase ({which}): exercises that load the inner knee or bend it deeply "
         "are left out for now."
