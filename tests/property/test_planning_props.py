@@ -36,6 +36,10 @@ def intakes(draw: st.DrawFn) -> Intake:
         "equipment": draw(st.lists(st.sampled_from(EQUIPMENT_IDS), unique=True)),
         "access": draw(st.lists(st.sampled_from(ACCESS_IDS), unique=True)),
         "pain_ceiling": draw(st.sampled_from([None, 2, 3, 4, 5])),
+        # v2 (D-11, D-5): the profile questions, sometimes unanswered (older files).
+        "floor_transfer": draw(st.sampled_from([None, "yes", "no", "not_sure"])),
+        "falls_or_unsteady": draw(st.sampled_from([None, "yes", "no", "not_sure"])),
+        "stair_height_cm": draw(st.sampled_from([None, 10, 15, 17, 18, 22, 30])),
     }
     return Intake.model_validate(data)
 
@@ -114,3 +118,38 @@ def test_deterministic_and_well_scheduled(intake: Intake, start: date) -> None:
         assert (d2 - d1).days >= 2
     if triage.level == Level.SOON:
         assert a.progression_held and a.review_on is not None
+
+
+def _texts(value: Any, key: str = "") -> list[str]:
+    if isinstance(value, dict):
+        return [t for k, v in value.items() for t in _texts(v, k)]
+    if isinstance(value, list):
+        return [] if key.endswith("rules") else [t for v in value for t in _texts(v, key)]
+    return [value] if isinstance(value, str) and key != "id" else []
+
+
+@FAST
+@given(intakes(), starts)
+def test_v2_composition_and_words(intake: Intake, start: date) -> None:
+    """D-10: at most 6 non-aerobic items, swaps never left out; D-11: no kneeling version in the no-floor
+    profile, no lunge for fall risk; D-13: no person-facing text carries a rule id."""
+    from kneehab.domain.planning import RULE_ID_PATTERN
+    from kneehab.exports.plan_json import plan_to_json
+
+    triage = screen(intake)
+    program = plan(intake, triage, default_library(), start=start)
+    if program is None:
+        return
+    session = [i for i in program.items if i.block.value != "aerobic"]
+    assert len(session) <= program.session_cap
+    out_ids = {o.exercise_id for o in program.left_out}
+    assert not out_ids & {s.exercise_id for s in program.swaps}
+    assert not out_ids & {i.exercise_id for i in program.items}
+    assert program.profile.no_floor == intake.no_floor
+    if intake.no_floor:
+        for item in [*program.items, *(s.item for s in program.swaps)]:
+            assert "kneel" not in " ".join((item.start_position, *item.steps)).lower()
+    if intake.fall_risk:
+        assert "lunge" not in {o.exercise_id for o in program.later_options}
+    texts = _texts(plan_to_json(triage, program)["program"])
+    assert [t for t in texts if RULE_ID_PATTERN.search(t)] == []
