@@ -24,6 +24,7 @@ INTAKE = {
     "pain_now": 4,
     "pain_worst_week": 6,
     "equipment": ["chair", "mat"],
+    "red_flags": [],
 }
 DAY0 = "2025-03-03"  # a Monday
 DAY1 = "2025-03-04"
