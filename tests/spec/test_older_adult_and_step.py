@@ -236,3 +236,27 @@ def test_ex26_step_entry(who: str, answers: dict[str, Any], expected: dict[str, 
     step = _step(answers)
     got = {"have": step.have, "height_cm": step.height_cm, "surface": step.surface, "use": step.use}
     assert got == expected
+
+
+def test_d5_the_step_up_says_what_it_needs_when_nothing_matches() -> None:
+    """D-5: "needs a firm step N cm high (N−2 to N+2 cm)" with the step-up, unless the person's step or
+    bottom stair matches the prescribed height."""
+
+    def step_up(answers: dict[str, Any]) -> str:
+        data = {
+            "age": 40, "knee": "right", "condition": "medial_knee_oa", "onset": "gradual",
+            "weeks_since_onset": 30, "pain_now": 3, "pain_worst_week": 3, "red_flags": [],
+            "floor_transfer": "yes", "falls_or_unsteady": "no", **answers,
+        }  # fmt: skip
+        intake = Intake.model_validate(data)
+        program = plan(intake, screen(intake), default_library(), start=START)
+        assert program is not None
+        item = program.item("step-up")
+        assert item is not None
+        return item.modification
+
+    needs = "Needs a firm step 10 cm high (8 to 12 cm)"
+    assert needs in step_up({"equipment": []})
+    assert needs in step_up({"equipment": [], "stair_height_cm": 18})
+    assert needs not in step_up({"equipment": [], "stair_height_cm": 11})
+    assert needs not in step_up({"equipment": ["step"]})

@@ -337,6 +337,9 @@ class _Builder:
             code = Code.MODIFY
         if self.giving_way and ex.id == "walking":
             extra = [*extra, P13_WALKING]
+        step_cm = ex.dose.step_cm
+        if step_cm is not None and (note := step_needs_text(self.intake, step_cm)):
+            extra = [*extra, note]
         modification = " ".join(t for t in (text.modification, *extra) if t)
         rules = [*ex.rules, "§4.3", "D-4", "C-8"]
         if version is not None:
@@ -527,6 +530,17 @@ def program_item_for(
 
 STEP_RUNG_CM = 5  # D-4 ladder: 10 → 15 → 20 → 25 cm
 STEP_MATCH_CM = 2  # D-5: ± 2 cm
+
+
+def step_needs_text(intake: Intake, height_cm: int) -> str:
+    """RULES D-5: said with the step-up when nothing the person has matches the prescribed height."""
+    if "step" in intake.equipment:
+        return ""
+    stair = intake.stair_height_cm
+    if stair is not None and abs(stair - height_cm) <= STEP_MATCH_CM:
+        return ""
+    low, high = height_cm - STEP_MATCH_CM, height_cm + STEP_MATCH_CM
+    return f"Needs a firm step {height_cm} cm high ({low} to {high} cm); see your equipment list."
 
 
 def step_use_text(
