@@ -46,7 +46,7 @@ async def test_steps_a_few_at_a_time_in_first_run_order(client: httpx.AsyncClien
 
 
 async def test_all_no_clears_todays_session(client: httpx.AsyncClient) -> None:
-    await enrol(client)
+    await enrol(client, age="45")  # under 55: a new injury is not RF01 (C-14 v2)
     await client.post("/today/check", data={**CHECK_ALL_NO, "new_injury": "yes"})
     assert (await client.get("/today")).headers["location"] == "/rescreen"
     for n in range(1, RESCREEN_STEPS):

@@ -11,6 +11,9 @@ from kneehab import services
 from kneehab.store.db import Database
 
 pytestmark = pytest.mark.anyio
+# A new injury at 55 or over is RF01, urgent, at once (RULES C-14 v2); these tests are about a new injury that
+# sends the person to the full questions, so the person is younger.
+UNDER_55 = "45"
 
 
 @pytest.fixture
@@ -77,7 +80,7 @@ async def test_locked_knee_stops_like_stop_it_hurts(
 async def test_new_injury_needs_the_full_questions_before_the_session(
     client: httpx.AsyncClient,
 ) -> None:
-    await enrol(client)
+    await enrol(client, age=UNDER_55)
     r = await client.post("/today/check", data={**CHECK_ALL_NO, "new_injury": "yes"})
     assert r.status_code == 200 and "Not today&#39;s session yet" in r.text
     assert 'href="/rescreen"' in r.text
@@ -110,7 +113,7 @@ async def test_session_writes_need_todays_check_first(
 ) -> None:
     """The API enforces what the /today page enforces: no exercise or player state is saved before
     today's check is answered, or after a yes until the full questions are answered (409, nothing saved)."""
-    await enrol(client)
+    await enrol(client, age=UNDER_55)
     first = (await client.get("/api/v1/today")).json()["plan"]["exercises"][0]["id"]
     entry = {"exercise_id": first, "sets_done": 1, "pain_during_max": 1, "side": "both"}
     r = await client.post("/api/v1/today/entries", json=entry)
