@@ -362,7 +362,11 @@ class _Builder:
             code=code,
             modification=modification,
             options=options,
-            why=" ".join(t for t in (ex.why, CODE_SENTENCE[code], self.advice(notes)) if t),
+            why=" ".join(
+                t
+                for t in (ex.why, CODE_SENTENCE[code], self.advice(_unsilenced(notes, version)))
+                if t
+            ),
             rules=tuple(dict.fromkeys(rules)),
             rest_s=ex.dose.rest_s,
             tempo=ex.dose.tempo,
@@ -426,6 +430,17 @@ class _Builder:
             in_place_of=parent if full and parent in in_session else None,
             offered_from=None,
         )
+
+
+def _unsilenced(notes: list[ConditionNote], version: Version | None) -> list[ConditionNote]:
+    """The notes a D-11 version does not silence (an override without replacement text, e.g. "stay on
+    your toes" for the counter plank)."""
+    if version is None:
+        return notes
+    quiet = {(o.column, o.phase) for o in version.overrides if not o.overrides and not o.remainder}
+    return [
+        n for n in notes if (n.column, n.phase) not in quiet and (n.column, Phase.ANY) not in quiet
+    ]
 
 
 def _offsets(category: Category, index: int, count: int) -> tuple[int, ...]:
