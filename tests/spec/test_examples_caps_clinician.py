@@ -175,7 +175,10 @@ def test_ex39_set_dose_is_a_change_but_not_a_load_change() -> None:
     course = simulate(
         person, until="3/20", morning=3, clinician=action, entry=lambda i, d: done_in_full(i, rir=4)
     )
-    assert next(v.kind for v in course.versions if v.date == md("3/12") and v.exercise_id == "step-up") == "clinician"
+    assert (
+        next(v.kind for v in course.versions if v.date == md("3/12") and v.exercise_id == "step-up")
+        == "clinician"
+    )
     ups = [
         d
         for d in course.decisions
@@ -387,3 +390,122 @@ def test_ex42_logging_a_swap_not_in_the_session_makes_no_decision() -> None:
         HistoryMismatch, match="neither in your program nor on your swap or offered list"
     ):
         replay(History.model_validate(bad), default_library())
+
+
+# -- EX-35: later options, their criteria and the offer ---------------------------------------------
+
+OA_58 = intake(
+    age=58, condition="medial_knee_oa", onset="gradual", weeks_since_onset=52, pain_now=2
+)
+KNEE_TO_CHEST_2X15 = [
+    {
+        "date": "2025-03-12",
+        "action": "set_dose",
+        "exercise_id": "double-knee-to-chest",
+        "value": {"sets": 2, "reps": 15},
+        "reason": "ready for more core work",
+    },
+    {
+        "date": "2025-03-12",
+        "action": "pause_progression",
+        "exercise_id": "double-knee-to-chest",
+        "reason": "keep 2 × 15 for now",
+    },
+]
+
+
+def _ex35(until: str, **extra: Any) -> Any:
+    clinician = [*KNEE_TO_CHEST_2X15, *extra.pop("clinician", [])]
+    return simulate(OA_58, until=until, morning=2, clinician=clinician, **extra)
+
+
+def _options(course: Any) -> dict[str, Any]:
+    return {o.exercise_id: o for o in course.program.later_options}
+
+
+def test_ex35_plank_offered_in_place_of_knee_to_chest() -> None:
+    course = _ex35("3/24")
+    plank = _options(course)["plank"]
+    assert plank.state == "offered" and plank.offered_from is not None
+    assert plank.offered_from <= md("3/24")
+    assert plank.in_place_of == "double-knee-to-chest"
+    for standing in ("single-leg-balance", "squat"):
+        assert _options(course)[standing].state == "not_yet"  # step-up is at 2×10 @10
+
+
+def test_ex35_nothing_is_offered_before_day_14() -> None:
+    course = _ex35("3/16")
+    assert all(o.state == "not_yet" for o in course.program.later_options)
+
+
+def test_ex35_accepting_unlocks_at_the_next_checkin() -> None:
+    offers = [{"date": "2025-03-24", "exercise_id": "plank", "answer": "accept"}]
+    course = _ex35("3/25", offers=offers)
+    unlock = [v for v in course.versions if v.kind == "unlock"]
+    assert len(unlock) == 1 and unlock[0].date == md("3/25")
+    assert {"D-12", "P11"} <= set(unlock[0].rules)
+    assert (unlock[0].exercise_id, unlock[0].replaces) == ("plank", "double-knee-to-chest")
+    plank = course.program.item("plank")
+    assert plank is not None and plank.days == ("mon", "wed", "fri")
+    assert course.program.item("double-knee-to-chest") is None
+    kept = {s.exercise_id: s for s in course.program.swaps}["double-knee-to-chest"]
+    assert short(kept.item.dose) == "2×15"
+    assert _options(course)["plank"].state == "in_program"
+    assert not [d for d in decisions_on(course, "3/25").values() if d.action == Action.PROGRESS]
+
+
+def test_ex35_a_paused_option_gives_its_place_back() -> None:
+    offers = [{"date": "2025-03-24", "exercise_id": "plank", "answer": "accept"}]
+    pause = [
+        {"date": "2025-04-01", "action": "pause", "exercise_id": "plank", "reason": "sore wrists"}
+    ]
+    course = _ex35("4/2", offers=offers, clinician=pause)
+    back = course.program.item("double-knee-to-chest")
+    assert back is not None and short(back.dose) == "2×15"
+    assert course.program.item("plank") is None
+    assert "swap" in [v.kind for v in course.versions if v.date == md("4/1")]
+    assert _options(course)["plank"].offered_from == md("4/15")
+
+
+def test_ex35_not_now_is_offered_again_after_14_days() -> None:
+    offers = [{"date": "2025-03-24", "exercise_id": "plank", "answer": "not_now"}]
+    assert _options(_ex35("4/6", offers=offers))["plank"].state == "not_yet"
+    again = _options(_ex35("4/7", offers=offers))["plank"]
+    assert again.state == "offered" and again.offered_from == md("4/7")
+
+
+def test_ex35_no_standing_option_within_28_days_of_giving_way() -> None:
+    person = intake(
+        age=35,
+        condition="medial_meniscus",
+        onset="injury",
+        weeks_since_onset=8,
+        pain_now=2,
+        equipment=["step"],
+    )
+    review = [{"date": "2025-03-14", "action": "review", "reason": "examined"}]
+    dose = [
+        {
+            "date": "2025-03-14",
+            "action": "set_dose",
+            "exercise_id": "step-up",
+            "value": {"sets": 3, "reps": 10, "step_cm": 15},
+            "reason": "ready",
+        },
+        {
+            "date": "2025-03-14",
+            "action": "pause_progression",
+            "exercise_id": "step-up",
+            "reason": "hold",
+        },
+    ]
+    words = {"3/12": ["giving_way"]}
+    # Average pain improving (no E2): an open escalation would also keep options back.
+    before = simulate(
+        person, until="4/9", morning=2, avg_pain=1, words=words, clinician=[*review, *dose]
+    )
+    assert _options(before)["single-leg-balance"].state == "not_yet"
+    after = simulate(
+        person, until="4/10", morning=2, avg_pain=1, words=words, clinician=[*review, *dose]
+    )
+    assert _options(after)["single-leg-balance"].state == "offered"

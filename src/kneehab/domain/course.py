@@ -32,16 +32,33 @@ from kneehab.domain.conditions import (
     skipped_rungs,
     step_cap_cm,
 )
-from kneehab.domain.escalation import Escalation, Situation, daily_pain, escalate
+from kneehab.domain.escalation import (
+    Escalation,
+    EscalationLevel,
+    Situation,
+    daily_pain,
+    escalate,
+)
 from kneehab.domain.exercise import Column, Library, Phase
+from kneehab.domain.later_options import (
+    NO_FLARE_DAYS,
+    NO_GIVEWAY_DAYS,
+    PARENT,
+    REOFFER_DAYS,
+    STANDING_OPTIONS,
+    UNLOCK_DAY,
+    Parents,
+    criteria_met,
+)
 from kneehab.domain.planning import (
+    ARTICLE_ORDER,
     ice_heat_text,
     plan,
     program_item_for,
     swap_for,
     trouble_tolerating_text,
 )
-from kneehab.domain.program import ItemStatus, Program, ProgramItem, Triage
+from kneehab.domain.program import ItemStatus, LaterOption, Program, ProgramItem, Triage
 from kneehab.domain.progression import (
     PAIN_STOP,
     RESTRICTIVENESS,
@@ -59,12 +76,14 @@ from kneehab.domain.records import (
     CheckIn,
     ClinicianAction,
     History,
+    OfferAnswer,
     Rescreen,
     SessionEntry,
     SwapChoice,
 )
 from kneehab.domain.screening import screen, screen_rescreen
 from kneehab.domain.types import (
+    BLOCK_ORDER,
     LEVEL_ORDER,
     Block,
     Category,
@@ -164,18 +183,13 @@ def owners(program: Program, library: Library) -> dict[str, str]:
     return out
 
 
-def _check_entries(history: History, known: dict[str, str], library: Library) -> None:
+def _check_entries(history: History, library: Library) -> None:
     for i, session in enumerate(history.sessions):
         for j, entry in enumerate(session.entries):
-            where = f"sessions[{i}].entries[{j}].exercise_id"
             if entry.exercise_id not in library.exercises:
                 raise HistoryMismatch(
-                    f"{where}: '{entry.exercise_id}' is not an exercise in the library"
-                )
-            if entry.exercise_id not in known:
-                raise HistoryMismatch(
-                    f"{where}: '{entry.exercise_id}' is neither in your program nor on your swap "
-                    "or offered list"
+                    f"sessions[{i}].entries[{j}].exercise_id: '{entry.exercise_id}' is not an "
+                    "exercise in the library"
                 )
 
 
@@ -235,19 +249,13 @@ class _Replay:
                 program=program,
             )
         ]
-        self.sessions = {s.date: s for s in history.sessions}
-        self.checkins = sorted(history.checkins, key=lambda c: c.date)
-        self.checkin_dates = {c.date for c in self.checkins}
-        self.done = session_days(history.sessions)
-        self.rescreens_on: dict[dt.date, list[Rescreen]] = {}
-        for r in sorted(history.rescreens, key=lambda r: r.date):
-            self.rescreens_on.setdefault(max(r.date, history.start), []).append(r)
-        self.clinician_on: dict[dt.date, list[ClinicianAction]] = {}
-        for c in sorted(history.clinician, key=lambda c: c.date):
-            self.clinician_on.setdefault(max(c.date, history.start), []).append(c)
-        self.swaps_on: dict[dt.date, list[SwapChoice]] = {}
-        for choice in history.swaps:
-            self.swaps_on.setdefault(choice.date, []).append(choice)
+        self.index_events(history)
+        self.offered_from: dict[str, dt.date] = {}
+        self.reoffer_after: dict[str, dt.date] = {}  # not now, or paused: offer again after this
+        self.replaced: dict[str, str] = {}  # option → the parent it took the place of
+        self.in_program_since: dict[str, dt.date] = {
+            i.exercise_id: history.start for i in program.items
+        }
         self.rise: dict[dt.date, bool] = {}
         self.baselines: dict[dt.date, Baseline] = {}
         self.flares: list[dt.date] = []
@@ -289,6 +297,28 @@ class _Replay:
         self.swollen: list[dt.date] = []
         self.rf08_hold = "RF08" in intake.red_flags and not history.reviewed
         self.phase: str = program.phase
+
+    def index_events(self, history: History) -> None:
+        """The history's dated records by date (each acts on its own date; before the start, on
+        day 0)."""
+        self.sessions = {s.date: s for s in history.sessions}
+        self.session_index = {s.date: i for i, s in enumerate(history.sessions)}
+        self.checkins = sorted(history.checkins, key=lambda c: c.date)
+        self.checkin_dates = {c.date for c in self.checkins}
+        self.done = session_days(history.sessions)
+        self.rescreens_on: dict[dt.date, list[Rescreen]] = {}
+        for r in sorted(history.rescreens, key=lambda r: r.date):
+            self.rescreens_on.setdefault(max(r.date, history.start), []).append(r)
+        self.clinician_on: dict[dt.date, list[ClinicianAction]] = {}
+        for c in sorted(history.clinician, key=lambda c: c.date):
+            self.clinician_on.setdefault(max(c.date, history.start), []).append(c)
+        # D-12: the person's answers to "Ready to try".
+        self.answers: dict[str, list[OfferAnswer]] = {}
+        for answer in sorted(history.offers, key=lambda a: a.date):
+            self.answers.setdefault(answer.exercise_id, []).append(answer)
+        self.swaps_on: dict[dt.date, list[SwapChoice]] = {}
+        for choice in history.swaps:
+            self.swaps_on.setdefault(choice.date, []).append(choice)
 
     # -- state --
 
@@ -413,6 +443,8 @@ class _Replay:
             ex.stopped_on = d.date
         if self.set_item(d.exercise_id, d.to_dose, status) or changed:
             self.version(d.date, KIND[d.action], d.rules, f"{item.name}: {d.reason}", d.exercise_id)
+        if d.action == Action.PAUSE and d.exercise_id in self.replaced:
+            self.parent_returns(d.exercise_id, d.date)
 
     def lower(self, ex_id: str, dose: Dose) -> tuple[Dose, tuple[str, ...], str] | None:
         """One C-8 step below `dose`: undo the latest progression not yet undone, else the ladder."""
@@ -552,6 +584,7 @@ class _Replay:
         for i, item in enumerate(self.program.items):
             self.ex[item.exercise_id].item_index = i
         self.known.setdefault(entering.exercise_id, entering.exercise_id)
+        self.in_program_since[entering.exercise_id] = day
         self.version(
             day,
             "swap",
@@ -657,8 +690,18 @@ class _Replay:
             return
         ceiling = self.ceiling(day)[0]
         grouped: dict[str, list[SessionEntry]] = {}
-        for entry in session.entries:
-            grouped.setdefault(self.known[entry.exercise_id], []).append(entry)
+        offered = {o for o in self.offered_from}
+        for j, entry in enumerate(session.entries):
+            owner = self.known.get(entry.exercise_id)
+            if owner is None and entry.exercise_id in offered:
+                owner = entry.exercise_id  # C-13: on the offered list, not in the session
+            if owner is None:
+                i = self.session_index[day]
+                raise HistoryMismatch(
+                    f"sessions[{i}].entries[{j}].exercise_id: '{entry.exercise_id}' is neither in "
+                    "your program nor on your swap or offered list"
+                )
+            grouped.setdefault(owner, []).append(entry)
         for ex_id, entries in grouped.items():
             found = self.program.item(ex_id)
             if found is None or ex_id not in self.ex:
@@ -681,6 +724,148 @@ class _Replay:
         """C-12: a strength day counts as prescribed unless the whole program was paused."""
         if any(i.block == Block.STRENGTH for i in self.program.items_on(day)):
             self.prescribed.add(day)
+
+    # -- D-12 later options --
+
+    def escalation_on(self, day: dt.date) -> Escalation:
+        return escalate(_situation(self.h.model_copy(update={"today": day}), self.triage, self))
+
+    def option_ready(self, option: str, day: dt.date) -> bool:
+        """D-12 gates and criteria for one option on one check-in date."""
+        start = self.h.start
+        if (day - start).days < UNLOCK_DAY or self.held(day):
+            return False
+        if any(0 <= (day - f).days <= NO_FLARE_DAYS for f in self.flares):
+            return False
+        again = self.reoffer_after.get(option)
+        if again is not None and (
+            day < again + dt.timedelta(days=REOFFER_DAYS)
+            or any(0 <= (day - f).days < REOFFER_DAYS for f in self.flares)
+        ):
+            return False
+        if option in STANDING_OPTIONS and any(
+            0 <= (day - g).days <= NO_GIVEWAY_DAYS for g in self.gave_way
+        ):
+            return False
+        if (
+            program_item_for(self.h.intake, self.triage, self.library, option, start=start, on=day)
+            is None
+        ):
+            return False
+        session = {i.exercise_id for i in self.program.items}
+        parents = Parents(
+            {x: [p for _, p in sorted(e.perfs.items())] for x, e in self.ex.items()},
+            self.in_program_since,
+            {i.exercise_id: i.dose for i in self.program.items},
+            step_cap_cm=step_cap_cm(self.h.intake, self.phases(day)),
+            today=day,
+        )
+        if not criteria_met(option, parents, in_session=session):
+            return False
+        return self.escalation_on(day).level in (EscalationLevel.NONE, EscalationLevel.MESSAGE)
+
+    def review_options(self, day: dt.date) -> list[str]:
+        """Each check-in: which options are offered, and which accepted ones are due to unlock."""
+        due: list[str] = []
+        in_session = {i.exercise_id for i in self.program.items}
+        for option in self.program.later_options:
+            x = option.exercise_id
+            if x in in_session:
+                continue
+            accepted = [a for a in self.answers.get(x, ()) if a.answer == "accept" and a.date < day]
+            offered = self.offered_from.get(x)
+            if accepted and offered is not None and accepted[-1].date >= offered:
+                if not self.held(day):
+                    due.append(x)
+                continue
+            declined = [
+                a for a in self.answers.get(x, ()) if a.answer == "not_now" and a.date < day
+            ]
+            if declined and offered is not None and declined[-1].date >= offered:
+                self.reoffer_after[x] = declined[-1].date
+                del self.offered_from[x]
+            if self.option_ready(x, day):
+                self.offered_from.setdefault(x, day)
+            else:
+                self.offered_from.pop(x, None)
+        return due
+
+    def unlock(self, option: str, day: dt.date) -> None:
+        """D-12: the accepted option enters at its start dose as the check-in's load change, into a
+        free slot, else in place of its parent (which moves to the swaps with its dose kept)."""
+        intake, start = self.h.intake, self.h.start
+        entering = program_item_for(intake, self.triage, self.library, option, start=start, on=day)
+        assert entering is not None
+        cap = self.program.session_cap
+        strength = [i for i in self.program.items if i.category != Category.AEROBIC]
+        parent = self.program.item(PARENT.get(option, ""))
+        items = list(self.program.items)
+        swaps = list(self.program.swaps)
+        if len(strength) < cap or parent is None:
+            items.append(entering)
+            replaced = None
+        else:
+            entering = entering.model_copy(update={"days": parent.days})
+            items = [entering if i.exercise_id == parent.exercise_id else i for i in items]
+            swaps.append(swap_for(parent, items))
+            replaced = parent.exercise_id
+            self.replaced[option] = parent.exercise_id
+        items.sort(key=lambda i: (BLOCK_ORDER.index(i.block), _article(i.exercise_id)))
+        self.program = self.program.model_copy(
+            update={"items": tuple(items), "swaps": tuple(swap_for(s.item, items) for s in swaps)}
+        )
+        ex = _Ex(item_index=0, start_dose=entering.dose, doses=[(day, entering.dose)])
+        ex.latest_change = day
+        ex.increases.append((day, entering.dose))
+        self.ex[option] = ex
+        for i, item in enumerate(self.program.items):
+            self.ex[item.exercise_id].item_index = i
+        self.known.setdefault(option, option)
+        self.in_program_since[option] = day
+        self.offered_from.pop(option, None)
+        instead = (
+            f" in place of {parent.name}, which stays on your list of swaps at "
+            f"{dose_words(parent, parent.dose)}"
+            if replaced is not None and parent is not None
+            else ""
+        )
+        self.version(
+            day,
+            "unlock",
+            ("D-12", "P11"),
+            f"You said yes to trying {entering.name}: it starts today at "
+            f"{dose_words(entering, entering.dose)}{instead}.",
+            option,
+            replaces=replaced,
+        )
+
+    def parent_returns(self, option: str, day: dt.date) -> None:
+        """D-12: when a later option is paused, the item it replaced comes back that day at its
+        kept dose (a `swap` version) and the option is offered again after 14 days without a flare."""
+        parent_id = self.replaced.pop(option)
+        back = next((s for s in self.program.swaps if s.exercise_id == parent_id), None)
+        gone = self.program.item(option)
+        if back is None or gone is None:
+            return
+        entering = back.item.model_copy(update={"days": gone.days, "status": ItemStatus.ACTIVE})
+        items = [entering if i.exercise_id == option else i for i in self.program.items]
+        swaps = [s for s in self.program.swaps if s.exercise_id != parent_id]
+        self.program = self.program.model_copy(
+            update={"items": tuple(items), "swaps": tuple(swap_for(s.item, items) for s in swaps)}
+        )
+        for i, item in enumerate(self.program.items):
+            self.ex[item.exercise_id].item_index = i
+        self.reoffer_after[option] = day
+        self.version(
+            day,
+            "swap",
+            ("D-12", "D-10"),
+            f"{gone.name} is paused, so {entering.name} comes back at "
+            f"{dose_words(entering, entering.dose)}. {gone.name} is offered again after 14 days "
+            "without a flare.",
+            parent_id,
+            replaces=option,
+        )
 
     # -- clinician actions (D-7, D-8) --
 
@@ -736,6 +921,8 @@ class _Replay:
         elif action.action == "pause":
             self.clinician_change(item, item.dose, ItemStatus.PAUSED, action)
             ex.paused_on, ex.pause_kind, ex.pause_reason = day, "clinician", action.reason
+            if item.exercise_id in self.replaced:
+                self.parent_returns(item.exercise_id, day)
         elif action.action == "pause_progression":
             ex.progression_paused = True
         elif action.action == "resume_progression":
@@ -803,6 +990,7 @@ class _Decider:
         self.rise, self.big, self.undo_weeks = rise, big, undo_weeks
         self.out: dict[str, Decision] = {}
         self.candidates: list[tuple[int, Decision]] = []  # (class, decision) for P11
+        self.unlock_today: str | None = None  # D-12: the accepted option that unlocks today
         self.base = run.baseline(day)
 
     # -- helpers --
@@ -873,6 +1061,8 @@ class _Decider:
         self.load_change()
         for ex_id in sorted(self.out, key=lambda i: r.ex[i].item_index):
             r.apply(self.out[ex_id])
+        if self.unlock_today is not None:
+            r.unlock(self.unlock_today, self.day)
 
     def swelling_rules(self) -> tuple[str, ...]:
         return ("C-14",) if self.reading.swelling else ()
@@ -1363,26 +1553,40 @@ class _Decider:
     # -- P11 --
 
     def load_change(self) -> None:
-        if not self.candidates:
-            return
+        """P11 (v2): one load change per check-in — P10 resumes first, then accepted D-12 unlocks,
+        then P2 progressions; within a class, the oldest latest change, then session order."""
         r = self.r
+        unlocks = r.review_options(self.day) if not r.locked else []
+        if not self.candidates and not unlocks:
+            return
 
         def order(c: tuple[int, Decision]) -> tuple[int, dt.date, int]:
             ex = r.ex[c[1].exercise_id]
             return (c[0], ex.latest_change or r.h.start, ex.item_index)
 
         ranked = sorted(self.candidates, key=order)
-        winner = ranked[0][1]
-        self.put(winner)
-        name = r.item(winner.exercise_id).name
-        for _, other in ranked[1:]:
+        resumes = [c for c in ranked if c[0] == 1]
+        if unlocks and not resumes:
+            winner_name = r.library.get(unlocks[0]).name
+            self.unlock_today = unlocks[0]
+            losers = ranked
+        else:
+            winner = ranked[0][1]
+            self.put(winner)
+            winner_name = r.item(winner.exercise_id).name
+            losers = ranked[1:]
+        for _, other in losers:
             item = r.item(other.exercise_id)
             reason = (
-                f"Ready to step up, but only one change a day: today it is {name.lower()}. "
-                f"{item.name} keeps {dose_words(item, item.dose)} and can step up at your next "
-                "check-in."
+                f"Ready to step up, but only one change a day: today it is "
+                f"{winner_name.lower()}. {item.name} keeps {dose_words(item, item.dose)} and can "
+                "step up at your next check-in."
             )
             self.put(decision(item, Action.HOLD, ("P11",), reason, today=self.day))
+
+
+def _article(exercise_id: str) -> int:
+    return ARTICLE_ORDER.index(exercise_id) if exercise_id in ARTICLE_ORDER else len(ARTICLE_ORDER)
 
 
 def _at_or_below(dose: Dose, ref: Dose) -> bool:
@@ -1455,6 +1659,36 @@ def _situation(history: History, triage: Triage, run: _Replay | None) -> Situati
     )
 
 
+def _later_states(run: _Replay, today: dt.date) -> tuple[LaterOption, ...]:
+    """D-12 (v2) as of today: each option `not_yet`, `offered` (from a date) or `in_program`, and
+    the parent it would replace when the session is full."""
+    program = run.program
+    in_session = {i.exercise_id for i in program.items}
+    full = sum(1 for i in program.items if i.category != Category.AEROBIC) >= program.session_cap
+    out: list[LaterOption] = []
+    for option in program.later_options:
+        x = option.exercise_id
+        parent = PARENT.get(x)
+        again = run.reoffer_after.get(x)
+        if x in in_session:
+            state, since = "in_program", None
+        elif x in run.offered_from:
+            state, since = "offered", run.offered_from[x]
+        else:
+            state = "not_yet"
+            since = again + dt.timedelta(days=REOFFER_DAYS) if again else None
+        out.append(
+            option.model_copy(
+                update={
+                    "state": state,
+                    "offered_from": since,
+                    "in_place_of": parent if full and parent in in_session else None,
+                }
+            )
+        )
+    return tuple(out)
+
+
 def replay(history: History, library: Library) -> Course:
     """Rebuild the course from intake and start: screen, plan, then every day up to `today`."""
     triage = screen(history.intake)
@@ -1468,7 +1702,7 @@ def replay(history: History, library: Library) -> Course:
             escalation=escalate(_situation(history, triage, None)),
         )
     run = _Replay(history, library, triage, program)
-    _check_entries(history, run.known, library)
+    _check_entries(history, library)
     run.run()
     today = history.today
     ceiling, ceiling_rules = run.ceiling(today)
@@ -1492,6 +1726,7 @@ def replay(history: History, library: Library) -> Course:
             ),
         }
     )
+    updates["later_options"] = _later_states(run, today)
     run.program = run.program.model_copy(update=updates)
     escalation = escalate(_situation(history, triage, run))
     troubled = (
