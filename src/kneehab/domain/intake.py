@@ -60,20 +60,40 @@ class Intake(Frozen):
     red_flags: RedFlagIds = ()
     # Asked of everyone, each on its own (RULES C-14 v2): a cold, pale or blue foot (RF10 → emergency) and
     # chest symptoms (RF17 → emergency, with or without leg symptoms).
-    cold_foot: bool = False
-    chest_symptoms: bool = False
+    cold_foot: bool = Field(default=False, description="A cold, pale or blue foot (RF10)")
+    chest_symptoms: bool = Field(
+        default=False,
+        description="New chest pain or pressure, sudden breathlessness or coughing up blood (RF17)",
+    )
     equipment: tuple[EquipmentId, ...] = ()
     access: tuple[AccessId, ...] = ()
     goals: tuple[str, ...] = ()
     # A clinician may raise the ceiling to 4 or 5 for a self-managed person (RULES D-1).
     pain_ceiling: int | None = Field(default=None, ge=2, le=5)
     # RULES D-11 (v2): None = not asked (older files); the defaults are applied by the properties.
-    floor_transfer: YesNoNotSure | None = None
-    falls_or_unsteady: YesNoNotSure | None = None
+    floor_transfer: YesNoNotSure | None = Field(
+        default=None,
+        description="Can you get down to the floor and up again safely on your own? "
+        "(missing: no at 65 or over, else yes)",
+    )
+    falls_or_unsteady: YesNoNotSure | None = Field(
+        default=None,
+        description="Have you fallen in the past year, or do you feel unsteady when standing or "
+        "walking? (missing: yes at 65 or over, else no)",
+    )
     # RULES E10 (v2): "Has a doctor or physical therapist examined your knee for this problem?"
-    assessed: YesNoNotSure | None = None
+    assessed: YesNoNotSure | None = Field(
+        default=None,
+        description="Has a doctor or physical therapist examined your knee for this problem? "
+        "(missing: not_sure)",
+    )
     # RULES D-5 (v2): the bottom stair's measured height, asked when there is no step.
-    stair_height_cm: int | None = Field(default=None, ge=10, le=30)
+    stair_height_cm: int | None = Field(
+        default=None,
+        ge=10,
+        le=30,
+        description="The bottom stair's height in cm, asked when there is no step (10–30)",
+    )
 
     @field_validator("goals")
     @classmethod
@@ -128,4 +148,6 @@ class SubmittedIntake(Intake):
     every warning-sign question was asked and answered no; a missing list means the screening was not done, which
     is an invalid intake (exit 2 / 422), never "no warning signs". `condition` is required on every intake."""
 
-    red_flags: RedFlagIds
+    red_flags: RedFlagIds = Field(
+        description="The ids RF01–RF16 answered yes; [] = every question asked and answered no"
+    )
