@@ -618,12 +618,17 @@ def step_use_text(
     return " ".join(t for t in (f"{text}.", stair, pad) if t)
 
 
-def _item_equipment(library: Library, item: ProgramItem) -> tuple[Equipment, ...]:
+def version_of(library: Library, item: ProgramItem) -> Version | None:
+    """The D-11 version an item is done in (for its cues, mistakes, equipment and figure), or None."""
     ex = library.get(item.exercise_id)
-    version = next((v for v in ex.versions if v.profile == item.version), None)
+    return next((v for v in ex.versions if v.profile == item.version), None)
+
+
+def _item_equipment(library: Library, item: ProgramItem) -> tuple[Equipment, ...]:
+    version = version_of(library, item)
     if version is not None and version.equipment is not None:
         return version.equipment
-    return ex.equipment
+    return library.get(item.exercise_id).equipment
 
 
 def equipment_for(
