@@ -509,3 +509,63 @@ def test_ex35_no_standing_option_within_28_days_of_giving_way() -> None:
         person, until="4/10", morning=2, avg_pain=1, words=words, clinician=[*review, *dose]
     )
     assert _options(after)["single-leg-balance"].state == "offered"
+
+
+# -- EX-28: lifting RF18 and RF19 -----------------------------------------------------------------
+
+EX28 = [
+    # intake, clinician events, today, level, program start
+    (
+        "55 with OA, pain_now 9: RF19; assessment 3/6",
+        intake(
+            age=55, condition="medial_knee_oa", onset="gradual", weeks_since_onset=52, pain_now=9
+        ),
+        [
+            {
+                "date": "2025-03-06",
+                "action": "assessment",
+                "reason": "examined: OA flare, no serious cause",
+            }
+        ],
+        "ok",
+        "3/6",
+    ),
+    (
+        "16, injured 1 week ago: RF18; assessment + MCL grade 1 on 3/5",
+        intake(age=16, condition="unknown", onset="injury", weeks_since_onset=1, pain_now=3),
+        [
+            {"date": "2025-03-05", "action": "assessment", "reason": "examined: MCL grade I"},
+            {
+                "date": "2025-03-05",
+                "action": "set_condition",
+                "value": {"condition": "mcl_sprain", "mcl_grade": 1},
+                "reason": "examined",
+            },
+        ],
+        "ok",
+        "3/5",
+    ),
+    (
+        "15: RF15 stays out of scope",
+        intake(age=15, condition="unknown", onset="gradual", weeks_since_onset=10, pain_now=3),
+        [{"date": "2025-03-05", "action": "assessment", "reason": "examined"}],
+        "out_of_scope",
+        None,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "person", "events", "level", "start"), EX28, ids=[r[0] for r in EX28]
+)
+def test_ex28_a_recorded_assessment_lifts_rf18_and_rf19(
+    case: str, person: dict[str, Any], events: list[dict[str, Any]], level: str, start: str | None
+) -> None:
+    data = {"intake": person, "start": "2025-03-03", "today": "2025-03-10", "clinician": events}
+    course = replay(History.model_validate(data), default_library())
+    assert course.triage.level.value == level
+    if start is None:
+        assert course.program is None
+    else:
+        assert course.program is not None and course.program.start == md(start)
+        assert course.versions[0].date == md(start)

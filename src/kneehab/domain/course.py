@@ -40,6 +40,7 @@ from kneehab.domain.escalation import (
     escalate,
 )
 from kneehab.domain.exercise import Column, Library, Phase
+from kneehab.domain.intake import Intake
 from kneehab.domain.later_options import (
     NO_FLARE_DAYS,
     NO_GIVEWAY_DAYS,
@@ -1659,6 +1660,29 @@ def _situation(history: History, triage: Triage, run: _Replay | None) -> Situati
     )
 
 
+def _assessed_later(history: History) -> History | None:
+    """D-2, D-7 (v2): a clinician's recorded assessment lifts RF18 and RF19; the program then
+    starts on the assessment's date, for the condition the clinician states (never a diagnosis).
+    None when there is no assessment yet."""
+    assessment = next(
+        (c for c in history.clinician if c.action == "assessment" and c.date <= history.today),
+        None,
+    )
+    if assessment is None:
+        return None
+    intake = history.intake
+    for c in history.clinician:
+        if c.action == "set_condition" and c.date <= assessment.date and isinstance(c.value, dict):
+            intake = Intake.model_validate({**intake.model_dump(), **c.value})
+    return history.model_copy(
+        update={
+            "intake": intake,
+            "start": assessment.date,
+            "clinician": tuple(c for c in history.clinician if c.date > assessment.date),
+        }
+    )
+
+
 def _later_states(run: _Replay, today: dt.date) -> tuple[LaterOption, ...]:
     """D-12 (v2) as of today: each option `not_yet`, `offered` (from a date) or `in_program`, and
     the parent it would replace when the session is full."""
@@ -1689,11 +1713,16 @@ def _later_states(run: _Replay, today: dt.date) -> tuple[LaterOption, ...]:
     return tuple(out)
 
 
-def replay(history: History, library: Library) -> Course:
-    """Rebuild the course from intake and start: screen, plan, then every day up to `today`."""
-    triage = screen(history.intake)
+def replay(history: History, library: Library, *, assessed: bool = False) -> Course:
+    """Rebuild the course from intake and start: screen, plan, then every day up to `today`.
+
+    `assessed`: a clinician's recorded assessment has lifted RF18 and RF19 (D-7)."""
+    triage = screen(history.intake, clinician_assessed=assessed)
     program = plan(history.intake, triage, library, start=history.start)
     if program is None:
+        lifted = None if assessed else _assessed_later(history)
+        if lifted is not None:
+            return replay(lifted, library, assessed=True)
         return Course(
             triage=triage,
             program=None,
