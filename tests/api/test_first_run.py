@@ -86,6 +86,11 @@ async def test_numbness_after_an_injury_this_week_is_an_emergency(
     assert 'name="injured_this_week"' in step2.text
     r = await client.post("/start/2", data={**NO_FLAGS, "RF10": "yes", "injured_this_week": "yes"})
     assert r.status_code == 200 and "Call emergency services now" in r.text
+    twin = await client.post(
+        "/api/v1/screening",
+        json={"answers": {**{k: False for k in NO_FLAGS}, "RF10": True}, "injured_this_week": True},
+    )
+    assert twin.json()["level"] == "emergency" and twin.json()["rules"] == ["RF10"]
 
 
 async def test_numbness_without_a_recent_injury_is_urgent(client: httpx.AsyncClient) -> None:

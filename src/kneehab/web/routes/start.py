@@ -309,15 +309,24 @@ def api_questions() -> StartView:
     return start_view().model_copy(update={"groups": question_groups()})
 
 
+class FirstRunAnswers(Answers):
+    """The first run's answers: as a re-screen's, plus the detail asked beside numbness."""
+
+    injured_this_week: bool = Field(
+        default=False,
+        description="hurt this knee in the last 7 days (with RF10: an emergency, RULES RF10 v2)",
+    )
+
+
 @api.post("/screening", response_model=ScreeningResult, summary="Triage the red-flag answers")
-def api_screen(body: Answers) -> ScreeningResult:
+def api_screen(body: FirstRunAnswers) -> ScreeningResult:
     unknown = sorted(set(body.answers) - {q.id for q in RED_FLAG_QUESTIONS})
     problems = [f"answers.{u}: not a question id; allowed: RF01 … RF16" for u in unknown]
     problems += missing_answers(set(body.answers))
     if problems:
         raise InvalidInput(problems[0], problems=problems)
     flags = sorted(k for k, v in body.answers.items() if v)
-    return _screen(flags, body.cold_foot, body.chest_symptoms)
+    return _screen(flags, body.cold_foot, body.chest_symptoms, body.injured_this_week)
 
 
 class EnrollmentView(BaseModel):
