@@ -307,3 +307,15 @@ def test_rescreen_chest_symptoms(
     if rules == {"RF17"}:
         assert triage.message.startswith("Call emergency services now.")
     assert_readable(triage)
+
+
+def test_no_rule_id_in_any_question_or_reason() -> None:
+    """D-13: the questions and their reasons are read by the person; ids travel beside them."""
+    from kneehab.domain.red_flags import FIELD_QUESTIONS, RED_FLAG_QUESTIONS
+    from kneehab.domain.screening import _REASONS, MESSAGES, TOLD
+
+    texts = [q.question for q in (*RED_FLAG_QUESTIONS, *FIELD_QUESTIONS)]
+    texts += [q.reason for q in (*RED_FLAG_QUESTIONS, *FIELD_QUESTIONS)]
+    texts += [*MESSAGES.values(), *TOLD.values(), *_REASONS.values()]
+    for text in texts:
+        assert not RULE_ID_IN_TEXT.search(text), text
