@@ -18,7 +18,8 @@ INTRO = """\
 # kneehab clinical rules — progression and escalation
 
 This page is generated from the spec tests (`tests/spec/test_progression_table.py`,
-`tests/spec/test_escalation_table.py`, `tests/spec/test_escalation_examples.py`) by `python tests/spec/render_rules_doc.py`; a test fails when
+`tests/spec/test_examples_*.py`, `tests/spec/test_escalation_table.py`,
+`tests/spec/test_escalation_examples.py`) by `python tests/spec/render_rules_doc.py`; a test fails when
 it is out of date. Every row below is a test that runs against the real engine: the *decision* and
 *what the person is told* columns are the product's own output. Rule ids refer to
 `RULES.md` (D-, C-, P-, E- rows). kneehab never diagnoses; warning signs always win.
@@ -30,38 +31,48 @@ The intake keeps the answers it was given; a re-screen acts from its own date on
 """
 
 PROGRESSION = """\
-## 1. After each session: progress, hold, regress, pause or stop (RULES §2.3)
+## 1. After each session: progress, hold, regress, pause, resume or stop (RULES §2.3, v2)
 
-Decisions are made at the morning check-in after a session (C-6), one exercise at a time.
+Decisions are made at the morning check-in after a session (C-6): first the check-in's words and any
+re-screen of that day, then the baseline, the week's judgement and the phase, then one decision per
+exercise (the most restrictive wins: stop > pause > regress > hold > resume > progress, §0.3), then
+the day's one load change.
 
-- **Pain limit (D-1, C-2).** 3/10 by default; a clinician may set 4 or 5. In the acute profile
-  (injury < 3 weeks, MCL grade II < 4 weeks, meniscus after injury < 6 weeks, counted as intake
-  weeks + days since start ÷ 7) the limit is 2/10, recomputed every day.
-- **Baseline (C-5).** Pain at intake until there are 3 mornings that do not follow a session day;
-  then the middle value of the last 3 of them. "Above baseline" means morning pain > baseline +
-  tolerance (0, or 1 if a clinician sets it).
-- **P1 — stop.** Pain 8 or more, sharp/catching pain, or any new symptom: stop the exercise that day
-  (C-9) and ask the warning-sign questions again. If a red flag is found the whole program stops
-  (E1); if the next check-in is clear the exercise becomes *paused* (P5).
-- **Re-screens (§1.1).** Red flags answered again mid-course act from the day they are given;
-  what was decided before stays as it was. An urgent or emergency answer stops every exercise that
-  day and locks the program until a clinician clears it; a `soon` answer holds progression from
-  that day until a clinician has reviewed the program (D-2).
-- **P2 — progress one rung** when pain stayed within the limit, the morning was back to baseline, the
-  weekly morning trend is not rising, and the last **2 sessions at this dose** were done in full and
-  felt easy (RIR ≥ 2). A dose change restarts the count (C-6). At most **one step per exercise in any
-  7 days** (C-7). One variable per step; a load, step-height or variant step may also reset reps to
-  the bottom of the range (C-8). Triage `soon` holds progression until a clinician reviews (D-2).
-- **P3 — hold** when pain and morning are fine but P2 is not met.
-- **P4 — regress one rung** when pain went above the limit (up to 7) or the morning was above
-  baseline: undo the most recent step; else lower the first ladder key above its start; else the C-8
-  floors (reps −2 not below 5, stretch hold −10 s not below 10 s, sets −1 not below 1, aerobic −5 min);
-  else the library's easier variant. When nothing can be lowered the exercise is **paused**.
-- **P5 — pause** an exercise whose morning was above baseline 2 days running after a regression, or
-  when morning pain/stiffness rose 2 weeks running (pain-free exercises continue). Paused exercises
-  logged anyway are recorded and flagged (C-13).
+- **Usual pain, the baseline (C-5).** The low median (the ⌈n/2⌉-th smallest) of the most recent 7
+  morning check-ins of the 14 days before; with fewer than 3, the intake's pain now. Every morning
+  counts. A **rise morning** is morning pain > baseline + 1 (a clinician may set 0); a **big rise** is
+  baseline + 3 or more.
+- **Pain limit (D-1, C-2).** min(7, max(F, baseline)) for each date: F = 3, or 2 in the acute profile
+  (injury < 3 weeks, MCL grade II < 4 weeks, meniscus injury < 6 weeks, a new injury < 21 days ago),
+  recomputed every day; a clinician value 2–5 replaces F, never the baseline floor. Pain already
+  present at rest is not caused by the exercise. A limit above 5 is flagged for a clinician.
+- **P1 — stop.** Pain 8 or more, or sharp or catching pain: stop that exercise that day. At the next
+  check-in, with no warning sign, it is paused one step lower (C-9); walking and other aerobic work
+  continues at 5 minutes.
+- **P2 — progress one rung** when the last two performances at this dose (the later yesterday, at
+  most 4 days apart, 8 for a weekly item) were done in full, within the limit, with an effort of easy
+  or moderate (or 2+ reps in reserve, C-16), the morning is not a rise, last week was not rising, no
+  hold applies, 7 days have passed since the exercise last changed (C-7), and it is the day's one load
+  change (P11: resumes first, then accepted later options, then progressions; the longest unchanged
+  first). Steps stay under the condition's step-height cap (D-4: 15 cm for kneecap pain, early MCL
+  grade II and early meniscus, and the fall-risk profile; 20 cm for meniscus later; 25 cm otherwise).
+- **P3 — hold**, naming the first condition of P2 that is not met.
+- **P4 / P8 — regress one step** only what a sore morning can be traced to: an exercise whose pain
+  went above the limit; else the most recent increase of the last 7 days; else, on the second rise
+  morning in a row, the session's strength work; else nothing ("nothing in your last session stands
+  out"). A big rise brings all three down. A regression first undoes the latest step up (C-8).
+- **P9 — flare hold.** After a rise morning, a P1 stop or any check-in word, nothing steps up,
+  resumes or unlocks for 72 hours (that check-in and the next two).
+- **P5 — pause** an exercise that provoked a rise morning after each of its last two sessions at the
+  easier dose; after two rising calendar weeks, every increase of those weeks is undone.
+- **P10 — resume** by itself at the paused dose after 3 good mornings; a pause after giving way (P13),
+  repeated catching, or a second pause within 28 days waits for a clinician.
+- **P12 — aerobic work is never paused**: it steps by about a fifth (10, 12, 14, 16, 19, 22, 26, 30
+  minutes; down by at least 2, never below 5) and holds at 5 minutes.
+- **P13 — giving way** pauses the standing exercises that load the knee and holds progression until
+  a clinician review.
 
-Worked examples — the Bridge, starting at 2 sets of 10 with a 2 s hold:
+Worked examples — the Bridge and the Step-up (RULES §2.3 decision table):
 """
 
 ESCALATION = """\
@@ -184,6 +195,133 @@ def example_rows() -> list[str]:
     return lines
 
 
+ENGINE_INTRO = """\
+### Worked examples from the rule book (EXAMPLES.md): whole courses through the engine
+
+Each table is a spec test (`tests/spec/test_examples_load.py`, `test_examples_flare.py`,
+`test_examples_words.py`, `test_examples_caps_clinician.py`): a person follows the program day by day
+(`tests/spec/course_sim.py`), and the rows show the engine's own decisions and words.
+"""
+
+
+def _load_change_rows(title: str, course: object, table: list[tuple]) -> list[str]:
+    from course_sim import decisions_on, load_change_on, short
+
+    lines = [
+        f"#### {title}",
+        "",
+        "| check-in | load change | held by P11 | what the person is told |",
+        "|---|---|---|---|",
+    ]
+    for row in table:
+        when = row[0]
+        made = load_change_on(course, when)  # type: ignore[arg-type]
+        held = sorted(
+            x
+            for x, d in decisions_on(course, when).items()  # type: ignore[arg-type]
+            if d.action.value == "hold" and "P11" in d.rules
+        )
+        change = (
+            f"{made.exercise_id} {short(made.from_dose)} → {short(made.to_dose)}" if made else "—"
+        )
+        lines.append(
+            f"| {when} | {_cell(change)} | {', '.join(held) or '—'} | "
+            f"{_cell(made.reason) if made else '—'} |"
+        )
+    return [*lines, ""]
+
+
+def _decision_rows(title: str, course: object, dates: list[str]) -> list[str]:
+    from course_sim import decisions_on, short
+
+    lines = [
+        f"#### {title}",
+        "",
+        "| check-in | exercise | decision | rules | what the person is told |",
+        "|---|---|---|---|---|",
+    ]
+    for when in dates:
+        for x, d in sorted(decisions_on(course, when).items()):  # type: ignore[arg-type]
+            change = short(d.from_dose)
+            if d.to_dose != d.from_dose:
+                change += f" → {short(d.to_dose)}"
+            lines.append(
+                f"| {when} | {x} | **{d.action.value}** ({_cell(change)}) | "
+                f"{', '.join(d.rules)} | {_cell(d.reason)} |"
+            )
+    return [*lines, ""]
+
+
+def engine_example_rows() -> list[str]:
+    import test_examples_flare as fl
+    import test_examples_load as ld
+    import test_examples_words as wd
+    from course_sim import simulate
+
+    from kneehab.domain.checkin_words import CourseSoFar, read
+
+    ex02 = simulate(
+        ld.OA_70, until="3/13", morning=5, stiffness=4, avg_pain=5, entry=ld.moderate(4)
+    )
+    ex03 = simulate(
+        ld.MCL2_24, until="3/17", morning=4, stiffness=3, avg_pain=4, entry=ld.moderate(3)
+    )
+    ex09 = simulate(
+        fl.PFP_28,
+        until="3/8",
+        morning=fl.mornings({"3/8": 4}, 2),
+        stiffness=3,
+        entry=fl._ex09_entry,
+    )
+    ex10 = simulate(
+        fl.OA_58, until="3/13", morning=fl.mornings({"3/11": 5, "3/12": 5}, 3), entry=fl._ex10_entry
+    )
+    ex17 = simulate(
+        fl.PFP_28,
+        until="3/16",
+        morning=fl.mornings({"3/8": 4, "3/11": 4, "3/13": 4}, 2),
+        entry=fl._ex17_entry,
+    )
+    ex21 = simulate(wd.MENISCUS_32, until="3/12", morning=2, words={"3/12": ["giving_way"]})
+    lines = [ENGINE_INTRO]
+    lines += _load_change_rows(
+        "EX-02 — 70-year-old with knee OA, usual pain 5: limit 5, one load change a day",
+        ex02,
+        ld.EX02,
+    )
+    lines += _load_change_rows("EX-03 — MCL grade II in week 2, usual pain 4", ex03, ld.EX03)
+    lines += _decision_rows("EX-09 — only the exercise that hurt steps back", ex09, ["3/8"])
+    lines += _decision_rows(
+        "EX-10 — the most recent increase, one per sore morning", ex10, ["3/11", "3/12"]
+    )
+    lines += _decision_rows(
+        "EX-17 / EX-18 — a pause that ends by itself",
+        ex17,
+        ["3/11", "3/13", "3/16"],
+    )
+    lines += _decision_rows("EX-21 — the knee gave way", ex21, ["3/12"])
+    lines += [
+        "#### EX-23 — check-in words",
+        "",
+        "| words | level | rules | what the person is told |",
+        "|---|---|---|---|",
+    ]
+    for row, words, chest, facts, flags, *_ in wd.EX23:
+        reading = read(
+            wd.D,
+            words,
+            chest_symptoms=chest,
+            red_flags=flags,
+            so_far=CourseSoFar(**{"age": 40, **facts}),
+        )
+        t = reading.triage
+        lines.append(
+            f"| {_cell(row)} | **{t.level.value}** | {', '.join(t.rules) or '—'} | "
+            f"{_cell(t.message) or '—'} |"
+        )
+    return [*lines, ""]
+
+
 def render() -> str:
     if str(HERE) not in sys.path:
         sys.path.insert(0, str(HERE))
@@ -192,6 +330,7 @@ def render() -> str:
         PROGRESSION,
         *progression_rows(),
         "",
+        *engine_example_rows(),
         ESCALATION,
         *escalation_rows(),
         "",
