@@ -23,18 +23,22 @@ from kneehab.domain.exercise import Library
 from kneehab.domain.intake import Intake
 from kneehab.domain.planning import plan
 from kneehab.domain.program import ItemStatus, Program, ProgramItem, Triage
-from kneehab.domain.progression import PAIN_STOP, Action, Decision
+from kneehab.domain.progression import PAIN_STOP, Decision
 from kneehab.domain.records import (
     CheckIn,
+    ClinicianAction,
     History,
+    OfferAnswer,
     OutcomeRecord,
     Rescreen,
     Session,
     SessionEntry,
+    SwapChoice,
 )
 from kneehab.domain.screening import screen, screen_checkin, screen_rescreen, symptom_flags
 from kneehab.domain.types import Level
 from kneehab.errors import InvalidInput
+from kneehab.exports.plan_json import item_to_json, program_to_json, triage_to_json
 from kneehab.library.load import default_library
 from kneehab.store import repo
 from kneehab.store.db import Database
@@ -48,13 +52,21 @@ class Enrollment:
     program: Program | None
 
 
+# The rule book this kneehab applies (RULES v2). People stored under an earlier one are moved to it
+# by `upgrade_rules()` with a dated `rules-v2` program version (ADR 0004).
+RULES_VERSION = 2
+RULES_V2_KIND = "rules-v2"
+
+
 @dataclass(frozen=True)
 class EntryResult:
     exercise_id: str
     day: date
-    paused: bool  # RULES C-13: accepted and flagged
+    paused: bool  # RULES C-13: accepted and flagged `logged_while_paused`
     stop: bool  # P1: pain at or above the stop level, or sharp pain
-    message: str
+    message: str  # plain words, no rule id (D-13)
+    not_in_session: bool = False  # C-13: a swap or an offered option, outside the session
+    rules: tuple[str, ...] = ()  # the rules behind the message, shown apart (D-13)
 
 
 @dataclass(frozen=True)
@@ -86,6 +98,7 @@ class Status:
     open_escalations: tuple[EscalationRecord, ...]  # recorded and not yet acknowledged
     pain: tuple[PainPoint, ...]
     versions: int
+    rules_updates: tuple[ProgramVersion, ...] = ()  # the dated `rules-v2` events (ADR 0004)
 
 
 @dataclass(frozen=True)
@@ -117,7 +130,7 @@ def enroll(
     with db.write() as s:
         if replace is not None:
             repo.delete_person(s, replace)
-        pid = repo.add_person(s, start=start, now=now)
+        pid = repo.add_person(s, start=start, now=now, rules_version=RULES_VERSION)
         repo.add_intake(s, pid, intake, triage, now=now)
         if program is not None:
             repo.add_program_version(
@@ -128,7 +141,9 @@ def enroll(
                 now=now,
                 kind="plan",
                 actor="planner",
-                rules=("D-2", "D-4", *program.pain_ceiling_rules),
+                rules=tuple(
+                    dict.fromkeys(("D-2", "D-4", "D-10", "C-8", *program.pain_ceiling_rules))
+                ),
                 reason=f"Starting program built from the intake (triage: {triage.level.value}).",
             )
     return Enrollment(pid, triage, program)
@@ -148,6 +163,7 @@ def _history(s: DbSession, person_id: int, today: date) -> History:
     person = repo.get_person(s, person_id)
     if today < person.start:
         raise InvalidInput(f"today: {today} is before the program start ({person.start})")
+    swaps, offers, clinician = repo.events(s, person_id)
     return History(
         intake=repo.latest_intake(s, person_id).intake,
         start=person.start,
@@ -159,11 +175,17 @@ def _history(s: DbSession, person_id: int, today: date) -> History:
         outcomes=tuple(o for o in repo.outcomes(s, person_id) if o.date <= today),
         rescreens=tuple(r for r in repo.rescreens(s, person_id) if r.date <= today),
         reviewed=person.reviewed,
+        swaps=tuple(x for x in swaps if x.date <= today),
+        offers=tuple(x for x in offers if x.date <= today),
+        clinician=tuple(x for x in clinician if x.date <= today),
     )
 
 
 def _course(s: DbSession, person_id: int, today: date, library: Library) -> Course:
-    return course_engine.replay(_history(s, person_id, today), library)
+    try:
+        return course_engine.replay(_history(s, person_id, today), library)
+    except course_engine.HistoryMismatch as exc:  # C-13: a record that does not fit the program
+        raise InvalidInput(str(exc)) from None
 
 
 def course(db: Database, person_id: int, *, today: date, library: Library | None = None) -> Course:
@@ -191,33 +213,50 @@ def _owner(program: Program, exercise_id: str, library: Library) -> ProgramItem 
 def _check_entry(
     entry: SessionEntry, day: date, program: Program | None, library: Library
 ) -> EntryResult:
-    """RULES C-13: what is rejected (InvalidInput naming the field) and what is accepted and flagged."""
-    if entry.exercise_id not in library.exercises:
+    """RULES C-13 (v2): what is rejected (InvalidInput naming the field) and what is accepted and
+    flagged (`logged_while_paused`; `not_in_session` for a swap or an offered option)."""
+    ex_id = entry.exercise_id
+    if ex_id not in library.exercises:
+        raise InvalidInput(f"exercise_id: '{ex_id}' is not an exercise in the library")
+    item = _owner(program, ex_id, library) if program is not None else None
+    outside = program is not None and item is None and ex_id in _swap_or_offered(program)
+    if item is None and not outside:
         raise InvalidInput(
-            f"exercise_id: '{entry.exercise_id}' is not an exercise in the library (C-13)"
+            f"exercise_id: '{ex_id}' is neither in your program nor on your swap or offered list"
         )
-    item = _owner(program, entry.exercise_id, library) if program is not None else None
-    if item is None:
-        raise InvalidInput(
-            f"exercise_id: '{entry.exercise_id}' has never been in your program, so it cannot "
-            "be logged (C-13)"
-        )
-    paused = item.status != ItemStatus.ACTIVE
+    name = item.name if item is not None else library.get(ex_id).name
+    paused = item is not None and item.status != ItemStatus.ACTIVE
     stop = not entry.skipped and (entry.pain_during_max >= PAIN_STOP or entry.sharp_pain)
+    rules: tuple[str, ...] = ()
     if stop:
         message = (
-            f"Stop {item.name} for today: pain {entry.pain_during_max}/10"
+            f"Stop {name} for today: pain {entry.pain_during_max}/10"
             f"{' with sharp or catching pain' if entry.sharp_pain else ''}. Answer the "
-            "warning-sign questions at your next check-in (P1)."
+            "warning-sign questions again before you exercise."
         )
-    elif paused:
+        rules = ("P1", "§1.1")
+    elif paused and item is not None:
         message = (
-            f"Recorded. {item.name} is {item.status.value} in your program, so this is flagged "
-            "for your physio (C-13)."
+            f"Recorded. {name} is {item.status.value} in your program, so this is noted for "
+            "your physio and does not change your program."
         )
+        rules = ("C-13",)
+    elif outside:
+        message = (
+            f"Recorded. {name} is not in your session (it is one you may choose instead), so "
+            "this is noted for your physio and does not change your program."
+        )
+        rules = ("C-13", "D-10")
     else:
         message = "Recorded."
-    return EntryResult(entry.exercise_id, day, paused, stop, message)
+    return EntryResult(ex_id, day, paused, stop, message, not_in_session=outside, rules=rules)
+
+
+def _swap_or_offered(program: Program) -> set[str]:
+    """C-13 (v2): the swaps (D-10) and the later options offered now or in the program (D-12)."""
+    ids = {sw.item.exercise_id for sw in program.swaps}
+    ids |= {o.exercise_id for o in program.later_options if o.state in ("offered", "in_program")}
+    return ids
 
 
 def save_entry(
@@ -253,6 +292,7 @@ def save_session(
     """Save every entry of a session, or none of them if any is rejected."""
     lib, today_, day = _lib(library), today or now.date(), session.date
     with db.write() as s:
+        _ensure_rules(s, person_id, today_, now, lib)
         start = repo.get_person(s, person_id).start
         if day > today_:
             raise InvalidInput(
@@ -285,39 +325,44 @@ def load_player_state(db: Database, person_id: int, *, day: date) -> dict[str, A
 # --- check-ins -------------------------------------------------------------------------------
 
 
-def _snapshot_for(course_: Course, day: date) -> Program | None:
-    """The program as it stood after the changes of `day` (the latest version dated ≤ day)."""
-    dated = [v.program for v in course_.versions if v.date <= day]
-    return dated[-1] if dated else course_.program
+def _decision_for(
+    course_: Course, day: date, exercise_id: str | None, kind: str
+) -> Decision | None:
+    for d in course_.decisions:
+        if d.date == day and d.exercise_id == exercise_id and d.action.value == kind:
+            return d
+    return None
 
 
 def _persist_decisions(
     s: DbSession, person_id: int, course_: Course, now: datetime
 ) -> tuple[int, ...]:
-    """Append a version for each program-changing decision not yet recorded (none is rewritten)."""
-    known = {(v.effective, v.exercise_id, v.kind) for v in repo.program_versions(s, person_id)}
+    """Append each program version of the replay (C-18: progress, regress, pause, stop, resume,
+    phase, unlock, swap, clinician) not yet recorded; none is rewritten, and nothing dated before
+    the person's move to rule book v2 is added (ADR 0004)."""
+    stored = repo.program_versions(s, person_id)
+    known = {(v.effective, v.exercise_id, v.kind) for v in stored}
+    floor = max((v.effective for v in stored if v.kind == RULES_V2_KIND), default=None)
     written: list[int] = []
-    for d in course_.decisions:
-        key = (d.date, d.exercise_id, d.action.value)
-        if d.action == Action.HOLD or key in known:
+    for v in course_.versions:
+        key = (v.date, v.exercise_id, v.kind)
+        if v.kind == "plan" or key in known or (floor is not None and v.date < floor):
             continue
-        program = _snapshot_for(course_, d.date)
-        if program is None:
-            continue
+        d = _decision_for(course_, v.date, v.exercise_id, v.kind)
         written.append(
             repo.add_program_version(
                 s,
                 person_id,
-                program=program,
-                effective=d.date,
+                program=v.program,
+                effective=v.date,
                 now=now,
-                kind=d.action.value,
-                actor=f"rule {d.rules[0]}" if d.rules else "rules",
-                rules=d.rules,
-                reason=d.reason,
-                exercise_id=d.exercise_id,
-                from_dose=d.from_dose,
-                to_dose=d.to_dose,
+                kind=v.kind,
+                actor=f"rule {v.rules[0]}" if v.rules else "rules",
+                rules=v.rules,
+                reason=v.reason,
+                exercise_id=v.exercise_id,
+                from_dose=d.from_dose if d else None,
+                to_dose=d.to_dose if d else None,
             )
         )
         known.add(key)
@@ -355,6 +400,7 @@ def check_in(
     with db.write() as s:
         if repo.has_checkin(s, person_id, checkin.date):
             raise InvalidInput(f"date: a check-in for {checkin.date} is already recorded")
+        _ensure_rules(s, person_id, today, now, lib)
         intake = repo.latest_intake(s, person_id).intake
         repo.add_checkin(s, person_id, checkin, now=now)
         result = _course(s, person_id, checkin.date, lib)
@@ -363,6 +409,197 @@ def check_in(
     todays = tuple(d for d in result.decisions if d.date == checkin.date)
     triage = screen_checkin(checkin, intake)
     return CheckInResult(todays, result.escalation, triage, versions, esc_id)
+
+
+# --- the contract of a course: `kneehab progress --json` and the API say the same -----------------
+
+
+def course_json(course_: Course, today: date) -> dict[str, Any]:
+    """EXAMPLES' Progress JSON: today, triage, decisions, escalation, prescription (= the
+    program's exercises), pain_ceiling, progression_held, versions (kind, exercise_id, replaces),
+    baseline_pain and the full program as of `today`, serialised as `kneehab plan --json` does."""
+    program = course_.program
+    return {
+        "today": today.isoformat(),
+        "triage": triage_to_json(course_.triage),
+        "decisions": [d.as_json() for d in course_.decisions],
+        "escalation": course_.escalation.as_json(),
+        "prescription": [item_to_json(i) for i in program.items] if program else [],
+        "pain_ceiling": program.pain_ceiling if program else None,
+        "progression_held": course_.progression_held if program else None,
+        "versions": [v.as_json() for v in course_.versions],
+        "baseline_pain": course_.baseline_pain,
+        "program": program_to_json(program) if program else None,
+    }
+
+
+def history_of(db: Database, person_id: int, *, today: date) -> History:
+    """The person's records as a history file (`kneehab progress --history` replays it)."""
+    with db.read() as s:
+        return _history(s, person_id, today)
+
+
+# --- moving stored courses to rule book v2 (ADR 0004) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class RulesUpgrade:
+    person_id: int
+    day: date
+    version: int | None  # the `rules-v2` program version written, None when there is no program
+    reason: str
+    rules: tuple[str, ...]
+
+
+def _status_words(item: ProgramItem) -> str:
+    return {ItemStatus.PAUSED: "paused", ItemStatus.STOPPED: "stopped"}.get(
+        item.status, "in your session"
+    )
+
+
+def _pain_limit_words(old: Program | None, new: Program, baseline: int | None) -> str:
+    was = f" (it was {old.pain_ceiling})" if old and old.pain_ceiling != new.pain_ceiling else ""
+    if baseline is not None and baseline >= new.pain_ceiling and new.pain_ceiling > 3:
+        why = f", because your usual morning pain is {baseline}"
+    elif new.acute:
+        why = ", the lower limit for the first weeks after an injury"
+    else:
+        why = ""
+    if old is not None and old.pain_ceiling == new.pain_ceiling:
+        return f"Your pain limit stays at {new.pain_ceiling} out of 10{why}."
+    return f"Your pain limit is now {new.pain_ceiling} out of 10{was}{why}."
+
+
+def rules_v2_changes(
+    old: Program | None, new: Program, *, baseline: int | None, tolerance_was: int
+) -> tuple[str, tuple[str, ...]]:
+    """What moving to rule book v2 changes for one person, in plain words (no rule id inside a
+    sentence, D-13), and the rule ids apart."""
+    lines = ["kneehab now follows its updated exercise rules."]
+    rules: list[str] = ["C-18", "D-1"]
+    lines.append(_pain_limit_words(old, new, baseline))
+    if baseline is not None:
+        lines.append(
+            f"Your usual morning pain is now worked out from your recent morning check-ins: "
+            f"it is {baseline} out of 10 today."
+        )
+        rules.append("C-5")
+    if tolerance_was == 0:
+        lines.append(
+            "A morning counts as worse than usual when your pain is more than 1 point above "
+            "your usual pain."
+        )
+    base = len(lines)
+    before = {i.exercise_id: i for i in old.items} if old else {}
+    for item in new.items:
+        was = before.get(item.exercise_id)
+        if was is None:
+            lines.append(f"{item.name} is now in your program: {item.dose_text}.")
+            continue
+        if was.status != item.status:
+            if item.status == ItemStatus.ACTIVE:
+                lines.append(
+                    f"{item.name} is back in your session at {item.dose_text}: a paused "
+                    "exercise now comes back by itself after three good mornings."
+                )
+                rules.append("P10")
+            else:
+                lines.append(f"{item.name} is {_status_words(item)} for now.")
+        elif was.dose != item.dose:
+            lines.append(f"{item.name} is now {item.dose_text} (it was {was.dose_text}).")
+    swap_ids = {sw.item.exercise_id for sw in new.swaps}
+    gone = [i for i in (old.items if old else ()) if new.item(i.exercise_id) is None]
+    to_swaps = [i.name for i in gone if i.exercise_id in swap_ids]
+    left = [i.name for i in gone if i.exercise_id not in swap_ids]
+    if to_swaps:
+        lines.append(
+            f"Your session now holds at most {new.session_cap} exercises besides the aerobic ones. "
+            f"{_names(to_swaps)} {'is' if len(to_swaps) == 1 else 'are'} now among the exercises "
+            "you can choose instead of one in your session."
+        )
+        rules.append("D-10")
+    if left:
+        lines.append(f"{_names(left)} {'is' if len(left) == 1 else 'are'} left out for now.")
+    if new.progression_held and not (old and old.progression_held):
+        lines.append("Your exercises will not step up for now.")
+    elif old is not None and old.progression_held and not new.progression_held:
+        lines.append("Your exercises can step up again when they are ready.")
+    if len(lines) == base:
+        lines.append("Nothing else in your program changes.")
+    return " ".join(lines), tuple(dict.fromkeys(rules))
+
+
+def _names(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
+def _upgrade_person(
+    s: DbSession, person_id: int, day: date, now: datetime, library: Library
+) -> RulesUpgrade | None:
+    """Move one person stored under rule book v1 to v2 from `day` (ADR 0004). Nothing stored is
+    rewritten: the v1 rows stay as the person saw them; one `rules-v2` version dated `day`
+    explains what changes."""
+    person = repo.get_person(s, person_id)
+    if person.rules_version >= RULES_VERSION:
+        return None
+    day = max(day, person.start)
+    tolerance_was = person.morning_tolerance
+    if tolerance_was == 0:  # v1 stored 0 for everyone (its default, not a clinician's choice)
+        repo.set_morning_tolerance(s, person_id, 1)
+    old = repo.latest_program(s, person_id)
+    result = _course(s, person_id, day, library)
+    repo.set_rules_version(s, person_id, RULES_VERSION)
+    new = result.program
+    if new is None:
+        if old is None:
+            return RulesUpgrade(person_id, day, None, "", ())
+        stopped = tuple(i.model_copy(update={"status": ItemStatus.STOPPED}) for i in old.items)
+        reason = (
+            "kneehab now follows its updated exercise rules, and they give you no exercises "
+            f"for now. {result.triage.message}"
+        )
+        rules: tuple[str, ...] = ("C-18", "D-2", *result.triage.rules)
+        snapshot = old.model_copy(update={"items": stopped})
+    else:
+        reason, rules = rules_v2_changes(
+            old, new, baseline=result.baseline_pain, tolerance_was=tolerance_was
+        )
+        snapshot = new
+    version = repo.add_program_version(
+        s,
+        person_id,
+        program=snapshot,
+        effective=day,
+        now=now,
+        kind=RULES_V2_KIND,
+        actor="rule book v2",
+        rules=tuple(dict.fromkeys(rules)),
+        reason=reason,
+    )
+    return RulesUpgrade(person_id, day, version, reason, tuple(dict.fromkeys(rules)))
+
+
+def upgrade_rules(
+    db: Database, *, today: date, now: datetime, library: Library | None = None
+) -> list[RulesUpgrade]:
+    """Move every person stored under an earlier rule book to v2 from `today`, one transaction per
+    person; people already on v2 are left alone, so running it again changes nothing."""
+    lib = _lib(library)
+    with db.read() as s:
+        ids = repo.person_ids(s)
+    done: list[RulesUpgrade] = []
+    for pid in ids:
+        with db.write() as s:
+            found = _upgrade_person(s, pid, today, now, lib)
+        if found is not None:
+            done.append(found)
+    return done
+
+
+def _ensure_rules(s: DbSession, person_id: int, day: date, now: datetime, library: Library) -> None:
+    """A write for a person still on rule book v1 moves them to v2 first (same transaction)."""
+    if repo.get_person(s, person_id).rules_version < RULES_VERSION:
+        _upgrade_person(s, person_id, day, now, library)
 
 
 # --- outcomes, status, history ---------------------------------------------------------------
@@ -383,20 +620,23 @@ def status(db: Database, person_id: int, *, today: date, library: Library | None
         past = _history(s, person_id, today)
         triage = repo.latest_intake(s, person_id).triage
         open_ = tuple(e for e in repo.escalations(s, person_id) if e.acknowledged_at is None)
-        versions = repo.count_program_versions(s, person_id)
+        stored = repo.program_versions(s, person_id)
+    versions = len(stored)
+    updates = tuple(v for v in stored if v.kind == RULES_V2_KIND and v.effective <= today)
     current = course_engine.replay(past, _lib(library))
     return Status(
         person_id=person_id,
         today=today,
         start=past.start,
         triage=triage,
-        reviewed=past.reviewed,
+        reviewed=past.reviewed or any(c.action in ("review", "assessment") for c in past.clinician),
         program=current.program,
         latest={d.exercise_id: d for d in current.decisions},  # the last one of each wins
         escalation=current.escalation,
         open_escalations=open_,
         pain=tuple(PainPoint(c.date, c.morning_pain, c.avg_pain) for c in past.checkins),
         versions=versions,
+        rules_updates=updates,
     )
 
 
@@ -508,6 +748,7 @@ def export_person(db: Database, person_id: int) -> dict[str, Any]:
                 }
                 for r in repo.rescreen_records(s, person_id)
             ],
+            "course_events": _events_json(s, person_id),
             "escalations": [
                 {
                     "id": e.id,
@@ -524,6 +765,16 @@ def export_person(db: Database, person_id: int) -> dict[str, Any]:
             ],
         }
     return data
+
+
+def _events_json(s: DbSession, person_id: int) -> dict[str, list[dict[str, Any]]]:
+    """The v2 dated events in the history-file shape (EXAMPLES contract)."""
+    swaps, offers, clinician = repo.events(s, person_id)
+    return {
+        "swaps": [x.model_dump(mode="json", by_alias=True) for x in swaps],
+        "offers": [x.model_dump(mode="json") for x in offers],
+        "clinician": [x.model_dump(mode="json") for x in clinician],
+    }
 
 
 def _cell(value: object) -> str:
@@ -572,10 +823,95 @@ def acknowledge_escalation(
         repo.acknowledge_escalation(s, person_id, escalation_id, now=now, by=by)
 
 
-def mark_reviewed(db: Database, person_id: int, *, now: datetime, by: str = "clinician") -> None:
-    """D-2: the clinician has done the `soon` review, so progression may start."""
+def _record_event(
+    db: Database,
+    person_id: int,
+    event: repo.CourseEvent,
+    *,
+    today: date,
+    now: datetime,
+    by: str | None = None,
+    library: Library | None = None,
+) -> tuple[int, ...]:
+    """Keep one dated v2 event (a swap, an offer answer, a clinician action) and append the program
+    versions it leads to, in one transaction; an event the program cannot take (a swap that is not
+    on the list, one while locked…) is refused naming the field and nothing is kept."""
+    lib = _lib(library)
+    if event.date > today:
+        raise InvalidInput(f"date: {event.date} is after today ({today})")
     with db.write() as s:
-        repo.set_reviewed(s, person_id, now=now, by=by)
+        _ensure_rules(s, person_id, today, now, lib)
+        if event.date < repo.get_person(s, person_id).start:
+            raise InvalidInput(f"date: {event.date} is before the program start")
+        repo.add_event(s, person_id, event, now=now, by=by)
+        result = _course(s, person_id, today, lib)
+        return _persist_decisions(s, person_id, result, now)
+
+
+def choose_swap(
+    db: Database,
+    person_id: int,
+    *,
+    swap_in: str,
+    swap_out: str,
+    day: date,
+    now: datetime,
+    library: Library | None = None,
+) -> tuple[int, ...]:
+    """RULES D-10: the person swaps a session exercise for one of their swaps, from `day`."""
+    choice = SwapChoice.model_validate({"date": day, "in": swap_in, "out": swap_out})
+    return _record_event(db, person_id, choice, today=day, now=now, library=library)
+
+
+def answer_offer(
+    db: Database,
+    person_id: int,
+    *,
+    exercise_id: str,
+    answer: str,
+    day: date,
+    now: datetime,
+    library: Library | None = None,
+) -> tuple[int, ...]:
+    """RULES D-12: the answer to "Ready to try: X" (`accept` or `not_now`)."""
+    try:
+        record = OfferAnswer.model_validate(
+            {"date": day, "exercise_id": exercise_id, "answer": answer}
+        )
+    except ValidationError as err:
+        raise InvalidInput(f"answer: {err.errors()[0]['msg']}") from None
+    return _record_event(db, person_id, record, today=day, now=now, library=library)
+
+
+def clinician_action(
+    db: Database,
+    person_id: int,
+    action: ClinicianAction,
+    *,
+    today: date,
+    now: datetime,
+    by: str,
+    library: Library | None = None,
+) -> tuple[int, ...]:
+    """RULES D-7: one dated clinician action (review, assessment, set_ceiling, resume …) with its
+    reason; it acts from its date on and earlier decisions stay as they were."""
+    return _record_event(db, person_id, action, today=today, now=now, by=by, library=library)
+
+
+def mark_reviewed(
+    db: Database,
+    person_id: int,
+    *,
+    now: datetime,
+    by: str = "clinician",
+    today: date | None = None,
+    reason: str = "Program reviewed by a clinician.",
+) -> None:
+    """D-2, D-7: a clinician review dated `today` (default: the date of `now`). It ends the states
+    that wait for a clinician from that day on; decisions before it stay as they were."""
+    day = today or now.date()
+    review = ClinicianAction(date=day, action="review", reason=reason)
+    _record_event(db, person_id, review, today=day, now=now, by=by)
 
 
 def delete_person(db: Database, person_id: int) -> None:
@@ -607,6 +943,7 @@ def rescreen(
     a clinician has reviewed the program. Returns the triage of what was reported now."""
     day = today or now.date()
     with db.write() as s:
+        _ensure_rules(s, person_id, day, now, _lib(library))
         person = repo.get_person(s, person_id)
         words = set(symptoms)
         ticked = set(flags) | set(symptom_flags(words, repo.latest_intake(s, person_id).intake))

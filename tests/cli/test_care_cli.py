@@ -102,7 +102,8 @@ def test_log_checkin_status_history_flow(enrolled, db_url: str) -> None:  # type
     )
     assert code == 0, err
     assert "Check-in for 2025-03-04 saved" in out
-    assert "bridge: HOLD" in out and "[P3]" in out  # each decision with its rule and reason
+    # Each decision in plain words with its reason; the rule ids apart on a last line (D-13).
+    assert "bridge: STAY THE SAME" in out and "\n  why: P3" in out and "[P3]" not in out
     code, out, _ = enrolled("status", "--today", DAY1)
     assert code == 0
     assert "Your doses now" in out and "Morning pain trend" in out and "3/10" in out
@@ -162,7 +163,8 @@ def test_log_from_a_session_file(enrolled, tmp_path: Path) -> None:  # type: ign
         ),
         (
             ["--exercise", "pool-exercise", "--sets", "1", "--minutes", "10", "--pain", "1"],
-            "exercise_id: 'pool-exercise' has never been in your program",
+            "exercise_id: 'pool-exercise' is neither in your program nor on your swap or "
+            "offered list",
         ),
         (
             [

@@ -68,13 +68,37 @@ def test_progress_json_contract(tmp_path: Path, capsys: pytest.CaptureFixture[st
     items = {i["id"]: i for i in out["prescription"]}
     assert items["bridge"]["reps"] == 12 and items["bridge"]["status"] == "active"
     assert [v["version"] for v in out["versions"]] == [1, 2, 3]
+    # v2 contract (EXAMPLES: Progress JSON): versions carry kind, exercise_id and replaces; the
+    # baseline and the whole program as of today, as `kneehab plan --json` serialises it.
+    assert [(v["kind"], v["exercise_id"]) for v in out["versions"]] == [
+        ("plan", None),
+        ("progress", "bridge"),
+        ("regress", "step-up"),
+    ]
+    assert all(
+        set(v) == {"version", "date", "kind", "exercise_id", "replaces", "rules", "reason"}
+        for v in out["versions"]
+    )
+    assert out["today"] == "2025-03-06" and out["baseline_pain"] == 3
+    assert out["program"]["exercises"] == out["prescription"]
+    assert out["program"]["pain_ceiling"] == out["pain_ceiling"]
+    assert out["program"]["progression_held"] == out["progression_held"]
+    assert set(out["program"]) >= {
+        "swaps",
+        "later_options",
+        "session_cap",
+        "profile",
+        "baseline_pain",
+    }
 
 
 def test_progress_readable_view(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["progress", "--history", str(write(tmp_path, HISTORY))], environ={}) == 0
     out = capsys.readouterr().out
-    assert "Decisions" in out and "progress" in out and "regress" in out
+    assert "Decisions" in out and "step up" in out and "step down" in out
     assert "See a professional? none" in out
+    # Rule ids apart from the sentences (D-13): a column of their own and "why:" lines.
+    assert "why: P2" in out and "Program changes" in out
     assert "Bridge" in out
 
 
@@ -91,8 +115,9 @@ def test_withheld_program_exits_0_and_says_what_to_do(
 def test_rescreens_in_a_history_act_from_their_date(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """`rescreens` (optional): red flags asked again mid-course. RF07 later on 6 March stops
-    everything from then on; that morning's step up is kept and the intake's triage is unchanged."""
+    """`rescreens` (optional): red flags asked again mid-course. RF07 on 6 March stops everything
+    from then on and the intake's triage is unchanged. v2: a re-screen dated d is read with the
+    check-in of d, before its decisions, so that morning makes no step up; earlier days are kept."""
     data = {**HISTORY, "rescreens": [{"date": "2025-03-06", "red_flags": ["RF07"]}]}
     assert main(["progress", "--history", str(write(tmp_path, data)), "--json"], environ={}) == 0
     out = json.loads(capsys.readouterr().out)
@@ -102,8 +127,8 @@ def test_rescreens_in_a_history_act_from_their_date(
     stops = [d for d in out["decisions"] if d["action"] == "stop" and "E1" in d["rules"]]
     assert stops and {d["date"] for d in stops} == {"2025-03-06"}
     assert all("RF07" in d["rules"] for d in stops)
-    # That morning's check-in came first: its step up (and version) stays.
-    assert [d for d in out["decisions"] if d["action"] == "progress"]
+    assert not [d for d in out["decisions"] if d["action"] == "progress"]
+    assert {v["kind"] for v in out["versions"]} == {"plan", "stop"}
 
 
 @pytest.mark.parametrize(

@@ -43,7 +43,7 @@ def test_withheld_program_is_kept_with_its_triage(db: Database) -> None:
     assert result.program is None and result.triage.level.value == "urgent"
     assert services.program_versions(db, result.person_id) == []
     assert services.today_items(db, result.person_id, today=START) == []
-    with pytest.raises(InvalidInput, match="exercise_id: 'bridge' has never been in your program"):
+    with pytest.raises(InvalidInput, match="exercise_id: 'bridge' is neither in your program nor on your swap or offered list"):
         services.save_entry(
             db,
             result.person_id,
@@ -108,7 +108,7 @@ def test_log_and_check_in_persist_new_versions_that_survive_a_restart(db_url: st
             {"exercise_id": "moon-walk"},
             "exercise_id: 'moon-walk' is not an exercise in the library",
         ),
-        ({"exercise_id": "pool-exercise"}, "exercise_id: 'pool-exercise' has never been in your"),
+        ({"exercise_id": "pool-exercise"}, "exercise_id: 'pool-exercise' is neither in your program nor on your swap or offered"),
         ({"day": START + timedelta(days=3)}, "date: .* is after today"),
         ({"day": START - timedelta(days=1)}, "date: .* is before the program start"),
     ],
@@ -159,7 +159,8 @@ def test_paused_exercise_is_accepted_and_flagged(db: Database) -> None:
         exercise_id="bridge", sets_done=1, reps=(8,), hold_s=(2,), pain_during_max=2
     )
     result = services.save_entry(db, pid, day=nxt, entry=again, now=at(nxt, 18), today=nxt)
-    assert result.paused and "flagged" in result.message
+    assert result.paused and "noted for your physio" in result.message
+    assert result.rules == ("C-13",) and "C-13" not in result.message  # ids apart (D-13)
     (_, logged) = services.history(db, pid).entries
     assert logged.paused_when_logged and logged.entry == again
 

@@ -21,7 +21,13 @@ from kneehab.cli.care_options import (
 )
 from kneehab.cli.files import read_json, read_model, validate
 from kneehab.cli.plan_cmd import parse_day
-from kneehab.cli.render import print_escalation, render_plan, render_triage
+from kneehab.cli.render import (
+    ACTION_WORDS,
+    print_escalation,
+    render_plan,
+    render_triage,
+    why_line,
+)
 from kneehab.domain.intake import SubmittedIntake
 from kneehab.domain.progression import Action
 from kneehab.domain.records import SYMPTOMS, CheckIn, Session, SessionEntry
@@ -207,7 +213,9 @@ def log_command(
     if not results:
         out.print("Nothing to record.")
     for r in results:
-        out.print(f"{r.day.isoformat()} {r.exercise_id}: {r.message}")
+        out.print(f"{r.day.isoformat()} {r.exercise_id}: {r.message}", markup=False)
+        if r.rules:
+            out.print(f"  {why_line(r.rules)}", markup=False)
 
 
 # --- checkin ---------------------------------------------------------------------------------
@@ -273,11 +281,10 @@ def checkin_command(
             if d.from_dose == d.to_dose
             else (f" ({d.from_dose.describe()} → {d.to_dose.describe()})")
         )
-        out.print(
-            f"• {d.exercise_id}: {d.action.value.upper()}{dose} — {d.reason} "
-            f"[{', '.join(d.rules)}]",
-            markup=False,
-        )
+        action = ACTION_WORDS.get(d.action.value, d.action.value)
+        out.print(f"• {d.exercise_id}: {action.upper()}{dose} — {d.reason}", markup=False)
+        if d.rules:
+            out.print(f"  {why_line(d.rules)}", markup=False)
     print_escalation(out, result.escalation)
 
 

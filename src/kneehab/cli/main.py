@@ -21,6 +21,7 @@ from kneehab.cli import (
     plan_cmd,
     progress_cmd,
     report_cmd,
+    rules_cmd,
     serve_cmd,
 )
 from kneehab.cli.context import CliContext
@@ -42,6 +43,7 @@ report_cmd.register(app)
 backup_cmd.register(app)
 progress_cmd.register(app)
 motion_cmd.register(app)
+rules_cmd.register(app)
 serve_cmd.register(app)
 
 

@@ -16,13 +16,13 @@ from rich.panel import Panel
 from rich.table import Table
 
 from kneehab.cli.files import read_model
-from kneehab.cli.render import render_triage
+from kneehab.cli.render import ACTION_WORDS, render_triage, why_line
 from kneehab.domain.course import Course, HistoryMismatch, replay
 from kneehab.domain.escalation import EscalationLevel
 from kneehab.domain.records import History
 from kneehab.errors import InvalidInput
-from kneehab.exports.plan_json import item_to_json, triage_to_json
 from kneehab.library.load import default_library
+from kneehab.services import course_json
 
 ESCALATION_STYLE: dict[EscalationLevel, str] = {
     EscalationLevel.NONE: "green",
@@ -34,33 +34,15 @@ ESCALATION_STYLE: dict[EscalationLevel, str] = {
 
 
 def course_to_json(course: Course, history: History) -> dict[str, Any]:
-    """The `progress --json` contract: decisions, escalation, prescription (+ triage, versions)."""
-    program = course.program
-    return {
-        "today": history.today.isoformat(),
-        "triage": triage_to_json(course.triage),
-        "decisions": [d.as_json() for d in course.decisions],
-        "escalation": course.escalation.as_json(),
-        "prescription": [item_to_json(i) for i in program.items] if program else [],
-        "pain_ceiling": program.pain_ceiling if program else None,
-        "progression_held": program.progression_held if program else None,
-        "versions": [
-            {
-                "version": v.version,
-                "date": v.date.isoformat(),
-                "rules": list(v.rules),
-                "reason": v.reason,
-            }
-            for v in course.versions
-        ],
-    }
+    """The `progress --json` contract (EXAMPLES: Progress JSON), the same function the API uses."""
+    return course_json(course, history.today)
 
 
 def render_course(console: Console, course: Course) -> None:
     render_triage(console, course.triage)
     if course.decisions:
         table = Table(title="Decisions", show_lines=False)
-        for col in ("date", "exercise", "action", "from → to", "rules", "why"):
+        for col in ("date", "exercise", "action", "from → to", "why", "rules"):
             table.add_column(col, overflow="fold")
         for d in course.decisions:
             change = d.from_dose.describe()
@@ -69,10 +51,10 @@ def render_course(console: Console, course: Course) -> None:
             table.add_row(
                 d.date.isoformat(),
                 d.exercise_id,
-                d.action.value,
+                ACTION_WORDS.get(d.action.value, d.action.value),
                 change,
-                ", ".join(d.rules),
                 d.reason,
+                " · ".join(d.rules),
             )
         console.print(table)
     esc = course.escalation
@@ -81,7 +63,7 @@ def render_course(console: Console, course: Course) -> None:
         body += "\n\nWhy: " + " ".join(esc.reasons)
     body += f"\n\nMeanwhile: {esc.meanwhile}"
     if esc.rules:
-        body += f"\n(rules: {', '.join(esc.rules)})"
+        body += f"\n{why_line(esc.rules)}"
     console.print(
         Panel(
             body,
@@ -97,6 +79,12 @@ def render_course(console: Console, course: Course) -> None:
     for item in course.program.items:
         table.add_row(item.name, item.dose_text, " ".join(item.days), item.status.value)
     console.print(table)
+    changes = [v for v in course.versions if v.kind != "plan"]
+    if changes:
+        console.print("[bold]Program changes[/bold]")
+        for v in changes:
+            console.print(f"{v.date.isoformat()} {v.kind}: {v.reason}", markup=False)
+            console.print(f"  {why_line(v.rules)}", markup=False)
 
 
 def progress_command(

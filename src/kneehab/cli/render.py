@@ -26,12 +26,33 @@ BLOCK_TITLE = {
 }
 
 
+# Decision actions and version kinds in plain words (C-18); the value itself stays in the JSON.
+ACTION_WORDS: dict[str, str] = {
+    "progress": "step up",
+    "hold": "stay the same",
+    "regress": "step down",
+    "pause": "paused",
+    "stop": "stopped",
+    "resume": "back in your session",
+    "phase": "next phase",
+    "unlock": "new exercise added",
+    "swap": "swapped",
+    "clinician": "changed by your clinician",
+    "rules-v2": "updated rules",
+}
+
+
+def why_line(rules: tuple[str, ...] | list[str]) -> str:
+    """RULES D-13: rule ids never inside a sentence; shown apart as a last line."""
+    return "why: " + " · ".join(rules) if rules else ""
+
+
 def render_triage(console: Console, triage: Triage) -> None:
     body = triage.message
     if triage.reasons:
         body += "\n\nWhy: " + " ".join(triage.reasons)
     if triage.rules:
-        body += f"\n(rules: {', '.join(triage.rules)})"
+        body += f"\n{why_line(triage.rules)}"
     title = f"Warning-sign check: {triage.level.value.replace('_', ' ')}"
     console.print(Panel(body, title=title, border_style=LEVEL_STYLE[triage.level]))
 
@@ -45,9 +66,11 @@ def render_plan(console: Console, triage: Triage, program: Program | None) -> No
         f"[bold]Your program[/bold] — starts {program.start.isoformat()}, {program.phase_note}"
     )
     console.print(
-        f"Pain limit during exercise: [bold]{program.pain_ceiling}/10[/bold] "
-        f"(rules {', '.join(program.pain_ceiling_rules)}). Stop an exercise that goes above it."
+        f"Pain limit during exercise: [bold]{program.pain_ceiling}/10[/bold]. "
+        "Stop an exercise that goes above it."
     )
+    if program.pain_ceiling_rules:
+        console.print(f"  {why_line(program.pain_ceiling_rules)}", markup=False)
     for notice in program.notices:
         console.print(f"• {notice}")
     for block in BLOCK_ORDER:
@@ -72,7 +95,9 @@ def render_plan(console: Console, triage: Triage, program: Program | None) -> No
     if program.left_out:
         console.print("[bold]Left out for now[/bold]")
         for out in program.left_out:
-            console.print(f"• {out.name}: {out.why} ({', '.join(out.rules)})")
+            console.print(f"• {out.name}: {out.why}", markup=False)
+            if out.rules:
+                console.print(f"  {why_line(out.rules)}", markup=False)
     if program.later_options:
         names = ", ".join(o.name for o in program.later_options)
         console.print(f"[bold]Later, when you can do them safely:[/bold] {names}")
@@ -88,18 +113,17 @@ def render_plan(console: Console, triage: Triage, program: Program | None) -> No
     if program.see_professional:
         console.print(f"[bold]See a professional if:[/bold] {program.see_professional}")
     if program.review_on:
-        console.print(
-            f"[bold]Planned review:[/bold] {program.review_on.isoformat()} "
-            f"(rules {', '.join(program.review_rules)})"
-        )
+        console.print(f"[bold]Planned review:[/bold] {program.review_on.isoformat()}")
+        if program.review_rules:
+            console.print(f"  {why_line(program.review_rules)}", markup=False)
 
 
 def print_escalation(out: Console, esc: Escalation) -> None:
     if esc.level == EscalationLevel.NONE:
         return
-    out.print(
-        f"\nSee a professional — {esc.level.value.upper()} [{', '.join(esc.rules)}]", markup=False
-    )
+    out.print(f"\nSee a professional — {esc.level.value.upper()}", markup=False)
     out.print(esc.message, markup=False)
     if esc.meanwhile:
         out.print(f"Meanwhile: {esc.meanwhile}", markup=False)
+    if esc.rules:
+        out.print(why_line(esc.rules), markup=False)

@@ -10,7 +10,7 @@ from rich.table import Table
 
 from kneehab import services
 from kneehab.cli.care_options import DbOpt, TodayOpt, console, database, enrolled_person, today_from
-from kneehab.cli.render import print_escalation, render_triage
+from kneehab.cli.render import ACTION_WORDS, print_escalation, render_triage, why_line
 
 BARS = "▁▂▃▄▅▆▇█"
 
@@ -43,7 +43,8 @@ def status_command(ctx: typer.Context, db_file: DbOpt = None, today: TodayOpt = 
         for item in st.program.items:
             d = st.latest.get(item.exercise_id)
             why = (
-                f"{d.action.value} {d.date.isoformat()}: {d.reason} [{', '.join(d.rules)}]"
+                f"{ACTION_WORDS.get(d.action.value, d.action.value)} {d.date.isoformat()}: "
+                f"{d.reason}\n{why_line(d.rules)}"
                 if d
                 else "starting dose"
             )
@@ -52,10 +53,12 @@ def status_command(ctx: typer.Context, db_file: DbOpt = None, today: TodayOpt = 
     print_escalation(out, st.escalation)
     for esc in st.open_escalations:
         out.print(
-            f"Open escalation #{esc.id} from {esc.day.isoformat()}: {esc.level} "
-            f"[{', '.join(esc.rules)}]",
-            markup=False,
+            f"Open escalation #{esc.id} from {esc.day.isoformat()}: {esc.level}", markup=False
         )
+        out.print(f"  {why_line(esc.rules)}", markup=False)
+    for upd in st.rules_updates:
+        out.print(f"\nUpdated rules from {upd.effective.isoformat()}: {upd.reason}", markup=False)
+        out.print(f"  {why_line(upd.rules)}", markup=False)
     if st.pain:
         spark = "".join(BARS[min(p.morning_pain, 10) * (len(BARS) - 1) // 10] for p in st.pain)
         out.print(f"\nMorning pain trend: {spark}", markup=False)

@@ -48,8 +48,12 @@ def serve(
     settings = settings.model_copy(update=updates)
     app = create_app(settings)
     state = app.state.web
+    now = system_clock()
+    # ADR 0004: stored courses move to the current rule book from today, with a dated event each.
+    moved = services.upgrade_rules(state.db, today=now.date(), now=now, library=state.library)
+    if moved:
+        typer.echo(f"Applied the updated exercise rules to {len(moved)} enrolled person(s).")
     if demo and services.current_person_id(state.db) is None:
-        now = system_clock()
         seed_demo(state.db, today=now.date(), now=now, library=state.library)
         typer.echo("Added the demo person (two weeks of sessions and check-ins).")
     typer.echo(f"kneehab is running at http://{settings.host}:{settings.port}  (Ctrl+C stops it)")

@@ -12,12 +12,22 @@ from sqlalchemy.orm import Session as DbSession
 
 from kneehab.domain.intake import Intake
 from kneehab.domain.program import Program, Triage
-from kneehab.domain.records import CheckIn, OutcomeRecord, Rescreen, Session, SessionEntry
+from kneehab.domain.records import (
+    CheckIn,
+    ClinicianAction,
+    OfferAnswer,
+    OutcomeRecord,
+    Rescreen,
+    Session,
+    SessionEntry,
+    SwapChoice,
+)
 from kneehab.domain.types import Dose
 from kneehab.errors import NotFound
 from kneehab.store.tables import (
     Base,
     CheckInRow,
+    CourseEventRow,
     EntryRow,
     EscalationRow,
     IntakeRow,
@@ -39,6 +49,7 @@ class PersonRecord:
     reviewed: bool
     reviewed_at: datetime | None
     reviewed_by: str | None
+    rules_version: int = 1  # the rule book the course runs under (ADR 0004)
 
 
 @dataclass(frozen=True)
@@ -95,8 +106,22 @@ class EscalationRecord:
 # --- persons -------------------------------------------------------------------------------
 
 
-def add_person(s: DbSession, *, start: date, now: datetime, pain_ceiling: int | None = None) -> int:
-    row = PersonRow(created_at=now, start=start, pain_ceiling=pain_ceiling, morning_tolerance=0)
+def add_person(
+    s: DbSession,
+    *,
+    start: date,
+    now: datetime,
+    pain_ceiling: int | None = None,
+    morning_tolerance: int = 1,
+    rules_version: int = 1,
+) -> int:
+    row = PersonRow(
+        created_at=now,
+        start=start,
+        pain_ceiling=pain_ceiling,
+        morning_tolerance=morning_tolerance,
+        rules_version=rules_version,
+    )
     s.add(row)
     s.flush()
     return row.id
@@ -124,7 +149,20 @@ def get_person(s: DbSession, person_id: int) -> PersonRecord:
         r.reviewed,
         r.reviewed_at,
         r.reviewed_by,
+        r.rules_version,
     )
+
+
+def person_ids(s: DbSession) -> list[int]:
+    return list(s.scalars(select(PersonRow.id).order_by(PersonRow.id)))
+
+
+def set_morning_tolerance(s: DbSession, person_id: int, tolerance: int) -> None:
+    _person_row(s, person_id).morning_tolerance = tolerance
+
+
+def set_rules_version(s: DbSession, person_id: int, version: int) -> None:
+    _person_row(s, person_id).rules_version = version
 
 
 def set_reviewed(s: DbSession, person_id: int, *, now: datetime, by: str) -> None:
@@ -137,6 +175,7 @@ def delete_person(s: DbSession, person_id: int) -> None:
     # Children first, explicitly: SQLite only cascades when foreign keys are on for the connection.
     for table in (
         EscalationRow,
+        CourseEventRow,
         OutcomeRow,
         RescreenRow,
         CheckInRow,
@@ -512,6 +551,55 @@ def acknowledge_escalation(
     if row.acknowledged_at is None:
         row.acknowledged_at, row.acknowledged_by = now, by
         row.seen_at = row.seen_at or now
+
+
+# --- v2 dated events: swaps (D-10), offer answers (D-12), clinician actions (D-7) -------------------
+
+CourseEvent = SwapChoice | OfferAnswer | ClinicianAction
+_EVENT_KIND: dict[type, str] = {
+    SwapChoice: "swap",
+    OfferAnswer: "offer",
+    ClinicianAction: "clinician",
+}
+
+
+def add_event(
+    s: DbSession, person_id: int, event: CourseEvent, *, now: datetime, by: str | None = None
+) -> int:
+    row = CourseEventRow(
+        person_id=person_id,
+        day=event.date,
+        kind=_EVENT_KIND[type(event)],
+        data=event.model_dump(mode="json", by_alias=True, exclude={"date"}),
+        recorded_by=by,
+        recorded_at=now,
+    )
+    s.add(row)
+    s.flush()
+    return row.id
+
+
+def events(
+    s: DbSession, person_id: int
+) -> tuple[tuple[SwapChoice, ...], tuple[OfferAnswer, ...], tuple[ClinicianAction, ...]]:
+    """The person's swaps, offer answers and clinician actions, each oldest first."""
+    rows = s.scalars(
+        select(CourseEventRow)
+        .where(CourseEventRow.person_id == person_id)
+        .order_by(CourseEventRow.day, CourseEventRow.id)
+    )
+    swaps: list[SwapChoice] = []
+    offers: list[OfferAnswer] = []
+    clinician: list[ClinicianAction] = []
+    for r in rows:
+        data = {"date": r.day, **r.data}
+        if r.kind == "swap":
+            swaps.append(SwapChoice.model_validate(data))
+        elif r.kind == "offer":
+            offers.append(OfferAnswer.model_validate(data))
+        else:
+            clinician.append(ClinicianAction.model_validate(data))
+    return tuple(swaps), tuple(offers), tuple(clinician)
 
 
 # --- whole-database copy (backup and restore) --------------------------------------------------

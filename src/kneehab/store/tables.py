@@ -75,10 +75,13 @@ class PersonRow(Base):
     created_at: Mapped[datetime]
     start: Mapped[date]  # program start (day 0)
     pain_ceiling: Mapped[int | None]  # clinician override (RULES D-1)
-    morning_tolerance: Mapped[int] = mapped_column(default=0)  # RULES C-5
+    morning_tolerance: Mapped[int] = mapped_column(default=1)  # RULES C-5 (v2 default 1)
     reviewed: Mapped[bool] = mapped_column(Boolean, default=False)  # D-2 soon-review done
     reviewed_at: Mapped[datetime | None]
     reviewed_by: Mapped[str | None] = mapped_column(String(120))
+    # The rule book the course runs under (ADR 0004): 1 for people stored before v2 until
+    # `services.upgrade_rules()` records their dated `rules-v2` version.
+    rules_version: Mapped[int] = mapped_column(default=1, server_default="1")
 
 
 class IntakeRow(Base):
@@ -103,7 +106,8 @@ class ProgramVersionRow(Base):
     version: Mapped[int]
     effective: Mapped[date]
     created_at: Mapped[datetime]
-    kind: Mapped[str] = mapped_column(String(20))  # plan|progress|regress|pause|stop|clinician
+    # plan|progress|regress|pause|stop|resume|phase|unlock|swap|clinician (C-18) | rules-v2 (ADR 0004)
+    kind: Mapped[str] = mapped_column(String(20))
     actor: Mapped[str] = mapped_column(String(120))  # "planner", "rule P2", "clinician Bob"
     rules: Mapped[list[Any]]
     reason: Mapped[str] = mapped_column(Text)
@@ -199,6 +203,21 @@ class OutcomeRow(Base):
     recorded_at: Mapped[datetime]
 
 
+class CourseEventRow(Base):
+    """A v2 dated event of the course (EXAMPLES, history file): `swap` (D-10), `offer` (D-12) or
+    `clinician` (D-7), its fields as validated JSON; it acts from `day` on."""
+
+    __tablename__ = "course_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = _person_fk()
+    day: Mapped[date]
+    kind: Mapped[str] = mapped_column(String(20))  # swap | offer | clinician
+    data: Mapped[dict[str, Any]]
+    recorded_by: Mapped[str | None] = mapped_column(String(120))
+    recorded_at: Mapped[datetime]
+
+
 class EscalationRow(Base):
     __tablename__ = "escalations"
     __table_args__ = (UniqueConstraint("person_id", "day"),)
@@ -225,5 +244,6 @@ TABLES = (
     CheckInRow,
     RescreenRow,
     OutcomeRow,
+    CourseEventRow,
     EscalationRow,
 )

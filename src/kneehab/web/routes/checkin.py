@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 
 from kneehab import services
+from kneehab.domain.progression import Action
 from kneehab.domain.records import CheckIn
 from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.errors import FormError, invalid
@@ -19,8 +20,10 @@ from kneehab.web.routes.forms import kept_values, many, present, read_form, text
 from kneehab.web.viewmodels.checkin import (
     ChangesView,
     CheckInFormView,
+    RulesNote,
     changes_view,
     checkin_form_view,
+    recorded_change,
 )
 from kneehab.web.viewmodels.common import banner
 from kneehab.web.viewmodels.start import StopView, stop_view
@@ -41,6 +44,24 @@ def form_vm(
 def changes(state: State, person: int, clock: Clocked, day: date, *, p1: bool) -> ChangesView:
     course = load_course(state, person, clock)
     program = require_program(course)
+    stored = services.program_versions(state.db, person)
+    updates = [v for v in stored if v.kind == services.RULES_V2_KIND]
+    floor = max((v.effective for v in updates), default=None)
+    recorded = None
+    if floor is not None and day < floor:  # ADR 0004: what was shown then stays as recorded
+        recorded = [
+            recorded_change(
+                v.exercise_id, v.kind, v.from_dose, v.to_dose, v.reason, v.rules, state.library
+            )
+            for v in stored
+            if v.effective == day and v.exercise_id is not None
+        ]
+    note = next(
+        (RulesNote(text=v.reason, rules=list(v.rules)) for v in updates if v.effective == day),
+        None,
+    )
+    holds = [d for d in course.decisions if d.date == day and d.action == Action.HOLD]
+    held_rules = tuple(dict.fromkeys(r for d in holds for r in d.rules)) or ("D-2",)
     return changes_view(
         day,
         list(course.decisions),
@@ -48,6 +69,9 @@ def changes(state: State, person: int, clock: Clocked, day: date, *, p1: bool) -
         banner=banner(course.escalation),
         rescreen_needed=p1,
         progression_held=program.progression_held,
+        held_rules=held_rules,
+        recorded=recorded,
+        rules_update=note,
     )
 
 

@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse
 from kneehab.domain.course import Course
 from kneehab.domain.program import Program
 from kneehab.errors import NotFound
+from kneehab.exports.plan_json import plan_to_json
 from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.render import page
 from kneehab.web.routes.common import load_course, require_program
@@ -39,7 +40,7 @@ def _program(state: State, person: int, clock: Clocked) -> tuple[Course, Program
 
 def build(state: State, person: int, clock: Clocked) -> ProgramView:
     course, program = _program(state, person, clock)
-    return program_view(
+    vm = program_view(
         program,
         course.triage,
         state.library,
@@ -47,6 +48,7 @@ def build(state: State, person: int, clock: Clocked) -> ProgramView:
         figure=state.figures.url,
         banner=banner(course.escalation),
     )
+    return vm.model_copy(update=plan_to_json(course.triage, program))
 
 
 def build_exercise(state: State, person: int, clock: Clocked, exercise_id: str) -> ExerciseView:

@@ -28,7 +28,13 @@ api = APIRouter(prefix="/api/v1", tags=["progress"])
 
 def _versions(state: State, person: int, clock: Clocked) -> list[tuple[date, str, Program]]:
     return [
-        (v.effective, v.reason, v.program)
+        (
+            v.effective,
+            "The updated rules changed this dose."
+            if v.kind == services.RULES_V2_KIND
+            else v.reason,
+            v.program,
+        )
         for v in services.program_versions(state.db, person)
         if v.effective <= clock.today
     ]
@@ -39,7 +45,7 @@ def build(state: State, person: int, clock: Clocked) -> ProgressView:
     program = require_program(course)
     hist = services.history(state.db, person)
     versions = _versions(state, person, clock)
-    return progress_view(
+    vm = progress_view(
         today=clock.today,
         program=program,
         checkins=[c for c in hist.checkins if c.date <= clock.today],
@@ -49,6 +55,20 @@ def build(state: State, person: int, clock: Clocked) -> ProgressView:
         library=state.library,
         banner=banner(course.escalation),
     )
+    recorded = [
+        {
+            "version": v.version,
+            "date": v.effective.isoformat(),
+            "kind": v.kind,
+            "exercise_id": v.exercise_id,
+            "rules": list(v.rules),
+            "reason": v.reason,
+        }
+        for v in services.program_versions(state.db, person)
+        if v.effective <= clock.today
+    ]
+    contract = services.course_json(course, clock.today)
+    return vm.model_copy(update={**contract, "recorded_versions": recorded})
 
 
 @router.get("/progress", response_class=HTMLResponse, include_in_schema=False)

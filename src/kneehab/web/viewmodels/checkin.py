@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from kneehab.domain.exercise import Library
 from kneehab.domain.progression import Action, Decision
+from kneehab.domain.types import Dose
 from kneehab.web.viewmodels.common import (
     Banner,
     Choice,
@@ -52,6 +53,16 @@ ACTION_LABELS: dict[Action, str] = {
     Action.REGRESS: "Step down",
     Action.PAUSE: "Paused",
     Action.STOP: "Stopped",
+    Action.RESUME: "Back in your session",
+}
+# C-18 version kinds that are not decisions, as the person reads them.
+KIND_LABELS: dict[str, str] = {
+    **{a.value: label for a, label in ACTION_LABELS.items()},
+    "phase": "Next phase",
+    "unlock": "New exercise added",
+    "swap": "Swapped",
+    "clinician": "Changed by your clinician",
+    "rules-v2": "Updated rules",
 }
 
 
@@ -66,6 +77,13 @@ class Change(BaseModel):
     rules: list[str]
 
 
+class RulesNote(BaseModel):
+    """A dated `rules-v2` program event (ADR 0004): what the updated rules changed, in plain words."""
+
+    text: str
+    rules: list[str]
+
+
 class ChangesView(BaseModel):
     day: date
     day_label: str
@@ -75,6 +93,9 @@ class ChangesView(BaseModel):
     banner: Banner | None
     rescreen_needed: bool
     held_note: str
+    held_rules: list[str] = []  # shown apart from the sentence (D-13)
+    rules_update: RulesNote | None = None
+    recorded: bool = False  # True: the day is before the rules update; what was recorded then
 
 
 def _change(d: Decision, library: Library) -> Change:
@@ -92,6 +113,32 @@ def _change(d: Decision, library: Library) -> Change:
     )
 
 
+def recorded_change(
+    exercise_id: str,
+    kind: str,
+    from_dose: Dose | None,
+    to_dose: Dose | None,
+    reason: str,
+    rules: tuple[str, ...],
+    library: Library,
+) -> Change:
+    """A stored program version (what the person was shown that day) as a change row."""
+    ex = library.exercises.get(exercise_id)
+    per_side = bool(ex and ex.dose.per_side)
+    before = dose_text(from_dose, per_side=per_side) if from_dose else ""
+    after = dose_text(to_dose, per_side=per_side) if to_dose else before
+    return Change(
+        exercise_id=exercise_id,
+        exercise_name=ex.name if ex else exercise_id,
+        action=kind,
+        action_label=KIND_LABELS.get(kind, kind.capitalize()),
+        before=before,
+        after=after,
+        reason=reason,
+        rules=list(rules),
+    )
+
+
 def changes_view(
     day: date,
     decisions: list[Decision],
@@ -100,13 +147,23 @@ def changes_view(
     banner: Banner | None,
     rescreen_needed: bool,
     progression_held: bool,
+    held_rules: tuple[str, ...] = ("D-2",),
+    recorded: list[Change] | None = None,
+    rules_update: RulesNote | None = None,
 ) -> ChangesView:
-    mine = [_change(d, library) for d in decisions if d.date == day]
+    """The day's decisions; for a day before the person's rules update, the changes recorded then
+    (`recorded`), never what the updated rules would have decided (ADR 0004)."""
+    if recorded is not None:
+        mine = recorded
+    else:
+        mine = [_change(d, library) for d in decisions if d.date == day]
     changed = [c for c in mine if c.action != Action.HOLD.value]
     held = [c for c in mine if c.action == Action.HOLD.value]
     if changed:
         n = len(changed)
         summary = f"{n} exercise{'s' if n > 1 else ''} changed after this check-in."
+    elif rules_update is not None:
+        summary = "Your program follows the updated rules from today."
     elif held:
         summary = "No changes today: your exercises stay at the same dose."
     else:
@@ -120,8 +177,11 @@ def changes_view(
         banner=banner,
         rescreen_needed=rescreen_needed,
         held_note=(
-            "Your exercises will not step up until a clinician has reviewed your program (D-2)."
+            "Your exercises will not step up for now. Your check-ins say when that changes."
             if progression_held
             else ""
         ),
+        held_rules=list(held_rules) if progression_held else [],
+        rules_update=rules_update,
+        recorded=recorded is not None,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -140,6 +141,10 @@ class ProgramView(BaseModel):
     week: list[Day]
     sections: list[Section]
     more: list[Link]  # the avoid list, equipment, ice/heat and when to see a professional
+    # The contract, as `kneehab plan --json` prints it (EXAMPLES: Plan JSON), for the program as
+    # of today: the same serialiser, so the CLI, the API and exports say the same things.
+    triage: dict[str, Any] = {}
+    program: dict[str, Any] | None = None
 
 
 def _week(program: Program, today: date) -> list[Day]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from typing import Any
 
 from pydantic import BaseModel
 
@@ -90,6 +91,21 @@ class ProgressView(BaseModel):
     outcomes: list[OutcomeRow]
     outcome_changes: list[OutcomeSummary]  # each measure, first → latest, against its MDC / MCID
     outcomes_url: str = "/outcomes"
+    # The Progress JSON contract (EXAMPLES), built by the same function as `kneehab progress --json`
+    # from the person's records as of today: the rules applied to the whole course.
+    today: date | None = None
+    triage: dict[str, Any] = {}
+    decisions: list[dict[str, Any]] = []
+    escalation: dict[str, Any] = {}
+    prescription: list[dict[str, Any]] = []
+    pain_ceiling: int | None = None
+    progression_held: bool | None = None
+    versions: list[dict[str, Any]] = []
+    baseline_pain: int | None = None
+    program: dict[str, Any] | None = None
+    # What was recorded and shown at the time (the stored program versions, ADR 0002/0004), incl.
+    # the dated `rules-v2` event; decisions before that event stay as they were recorded.
+    recorded_versions: list[dict[str, Any]] = []
 
 
 def _window(today: date) -> list[date]:
