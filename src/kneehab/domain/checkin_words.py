@@ -108,7 +108,9 @@ def read(
     catching = "catching" in w
     swelling_repeat = swelling and _within(day, so_far.swollen, SWELLING_REPEAT_DAYS)
     triage = hit.triage()
-    has_words = bool(w) or chest_symptoms or bool(flags) or cold_foot
+    # §0.1: a C-14 word is a flare; a re-screen's giving-way answer acts as the word, its other
+    # answers (e.g. RF14) hold progression for a review but are not a flare.
+    has_words = bool(w) or chest_symptoms or cold_foot or "RF08" in flags
     return Reading(
         triage=triage,
         flare=has_words,

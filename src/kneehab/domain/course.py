@@ -1258,15 +1258,17 @@ class _Decider:
             ex.paused_on, ex.pause_kind = self.day, kind
             return
         dose, step_rules, note = lower
-        self.regress(item, dose, (*rules, *step_rules), f"{why}, so go back one step: {note}")
+        self.regress(item, dose, (*rules, *step_rules), why, note)
 
-    def regress(self, item: ProgramItem, dose: Dose, rules: Sequence[str], why: str) -> None:
+    def regress(
+        self, item: ProgramItem, dose: Dose, rules: Sequence[str], why: str, note: str = ""
+    ) -> None:
         self.r.undo_latest(item.exercise_id, dose)
         end = self.resume_date()
         reason = (
-            f"{why} ({dose_words(item, item.dose)} → {dose_words(item, dose)}). Nothing steps up "
-            f"before {end}."
-        )
+            f"{why}, so {item.name} goes back one step: {dose_words(item, item.dose)} → "
+            f"{dose_words(item, dose)}. {note} Nothing steps up before {end}."
+        ).replace("  ", " ")
         self.put(decision(item, Action.REGRESS, rules, reason, today=self.day, to=dose))
 
     def floor_hold(self, item: ProgramItem, why: str, rules: Sequence[str]) -> None:
@@ -1432,9 +1434,9 @@ class _Decider:
             self.put(decision(item, Action.HOLD, ("P3", "D-4"), reason, today=self.day))
             return
         reason = (
-            f"The last two {item.name.lower()} sessions were done in full, within your pain limit, "
-            f"and your knee was at its usual level this morning. Next step "
-            f"({dose_words(item, item.dose)} → {dose_words(item, step.dose)}): {step.note}"
+            f"{item.name}: your last two sessions were done in full, within your pain limit, and "
+            f"your knee was at its usual level this morning. Next step: "
+            f"{dose_words(item, item.dose)} → {dose_words(item, step.dose)}. {step.note}"
         )
         self.candidates.append(
             (
@@ -1459,7 +1461,7 @@ class _Decider:
         weekly = len(item.days) == 1
         gap = P2_GAP_WEEKLY if weekly else P2_GAP
         if self.hold_end() is not None:
-            return ("P9",), self.flare_words()
+            return ("P9",), self.flare_words(item)
         if len(last_two) < 2 or (last_two[1].date - last_two[0].date).days > gap:
             return ("P3",), (
                 f"Keep {dose_words(item, item.dose)}: to step up, {name.lower()} needs two "
@@ -1540,16 +1542,25 @@ class _Decider:
             found.append("D-7")
         return tuple(found)
 
-    def flare_words(self) -> str:
+    def flare_words(self, item: ProgramItem) -> str:
+        """C-17 (7), (8): the exercise, the numbers, and when anything can step up again."""
         end = self.resume_date()
+        keep = f"{item.name} stays at {dose_words(item, item.dose)}"
+        sorer = (
+            f"Your knee was sorer this morning ({self.checkin.morning_pain}/10; usual "
+            f"{self.base.value}/10)"
+        )
         if self.rise and not getattr(self, "attributed", set()):
             return (
-                f"Your knee was sorer this morning ({self.checkin.morning_pain}/10; usual "
-                f"{self.base.value}/10). Nothing in your last session stands out, so doses stay "
-                f"the same and nothing steps up until {end}. If something else (a long walk, "
-                "gardening, stairs) brought it on, ease off that."
+                f"{sorer}. Nothing in your last session stands out, so doses stay the same and "
+                f"nothing steps up until {end}. If something else (a long walk, gardening, stairs) "
+                "brought it on, ease off that."
             )
-        return f"Your knee had a flare, so doses stay the same and nothing steps up until {end}."
+        if self.rise:
+            return f"{sorer}, so {keep} and nothing steps up until {end}."
+        if self.reading.flare:
+            return f"Because of what you reported this morning, {keep} and nothing steps up until {end}."
+        return f"Your knee had a flare in the last few days, so {keep} and nothing steps up until {end}."
 
     # -- P11 --
 
