@@ -499,10 +499,11 @@ def rules_v2_changes(
         if was.status != item.status:
             if item.status == ItemStatus.ACTIVE:
                 lines.append(
-                    f"{item.name} is back in your session at {item.dose_text}: a paused "
-                    "exercise now comes back by itself after three good mornings."
+                    f"{item.name} is back in your session at {item.dose_text}: an exercise is "
+                    "now paused only when its lower dose keeps hurting, and a pause ends by "
+                    "itself after three good mornings."
                 )
-                rules.append("P10")
+                rules.extend(("P5", "P10"))
             else:
                 lines.append(f"{item.name} is {_status_words(item)} for now.")
         elif was.dose != item.dose:
