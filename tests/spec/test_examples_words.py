@@ -353,3 +353,61 @@ def test_ex23_pain_8_in_the_session_is_a_stop_not_a_word() -> None:
 
     course = simulate(person, until="3/5", morning=2, entry=entry, last_session=True)
     assert decisions_on(course, "3/5")["bridge"].action == Action.STOP
+
+
+# -- EX-41: when the red-flag questions are asked again ----------------------------------------------
+
+OA_40 = intake(
+    age=40, condition="medial_knee_oa", onset="gradual", weeks_since_onset=52, pain_now=2
+)
+WEEKLY = [{"date": f"2025-03-{d:02d}", "red_flags": []} for d in (3, 9, 15, 21)]
+
+
+def _hurt_on(day: str) -> Any:
+    def entry(item: Any, when: dt.date) -> dict[str, Any]:
+        return done_in_full(item, pain=8 if item.exercise_id == "bridge" and when == md(day) else 1)
+
+    return entry
+
+
+EX41 = [
+    # event, course, the day the full set is due, rule it cites
+    ("a P1 stop on d−1", {"entry": _hurt_on("3/12")}, "3/13", "P1"),
+    ("a big rise at d", {"morning": lambda d: 6 if d == md("3/12") else 2}, "3/13", "P8"),
+    ("new_injury at d", {"words": {"3/12": ["new_injury"]}}, "3/13", "C-14"),
+    ("swelling at d", {"words": {"3/12": ["swelling"]}}, "3/13", "C-14"),
+]
+
+
+@pytest.mark.parametrize(("event", "story", "due", "rule"), EX41, ids=[r[0] for r in EX41])
+def test_ex41_full_set_the_day_after(
+    event: str, story: dict[str, Any], due: str, rule: str
+) -> None:
+    story = {"morning": 2, **story}
+    course = simulate(OA_40, until=due, rescreens=WEEKLY, **story)
+    assert course.full_rescreen_due and rule in course.full_rescreen_rules
+    day_before = simulate(
+        OA_40, until=(md(due) - dt.timedelta(days=2)).strftime("%-m/%-d"), rescreens=WEEKLY, **story
+    )
+    assert not day_before.full_rescreen_due
+
+
+def test_ex41_the_full_set_every_7_days() -> None:
+    assert simulate(OA_40, until="3/10", morning=2).full_rescreen_due  # none since the start
+    weekly = [{"date": "2025-03-07", "red_flags": []}]
+    assert not simulate(OA_40, until="3/10", morning=2, rescreens=weekly).full_rescreen_due
+    assert simulate(OA_40, until="3/14", morning=2, rescreens=weekly).full_rescreen_due
+
+
+def test_ex41_e2_first_firing_asks_the_full_set_next_day() -> None:
+    person = intake(
+        age=58, condition="pes_anserine_bursitis", onset="gradual", weeks_since_onset=8, pain_now=4
+    )
+    course = simulate(
+        person,
+        until="3/18",
+        morning=4,
+        avg_pain=4,
+        rescreens=WEEKLY + [{"date": "2025-03-17", "red_flags": []}],
+    )
+    assert course.full_rescreen_due and "E2" in course.full_rescreen_rules

@@ -154,6 +154,10 @@ class Course(Frozen):
     locked_by: Triage | None = None
     baseline_pain: int | None = None  # B(today), C-5
     progression_held: bool = False
+    # §1.1 (v2): the full red-flag set is due today (the short set is asked before every session),
+    # with the rules that made it due.
+    full_rescreen_due: bool = False
+    full_rescreen_rules: tuple[str, ...] = ()
 
 
 class HistoryMismatch(ValueError):
@@ -260,6 +264,9 @@ class _Replay:
         self.rise: dict[dt.date, bool] = {}
         self.baselines: dict[dt.date, Baseline] = {}
         self.flares: list[dt.date] = []
+        self.full_set_after: dict[
+            dt.date, list[str]
+        ] = {}  # §1.1: date → why the full set is due next
         self.screens: list[tuple[dt.date, Triage]] = []  # check-in words that found something
         self.rescreen_hits: list[tuple[dt.date, Triage]] = []
         self.prescribed: set[dt.date] = set()
@@ -609,6 +616,10 @@ class _Replay:
         self.rise[day] = rise
         if rise:
             self.flares.append(day)
+        if big:
+            self.full_set_after.setdefault(day, []).extend(("P8", "§1.1"))
+        if reading.new_injury or reading.swelling:
+            self.full_set_after.setdefault(day, []).extend(("C-14", "§1.1"))
         undo_weeks = self.judge_week(day)
         self.recompute_phase(day)
         _Decider(self, day, checkin, reading, rise=rise, big=big, undo_weeks=undo_weeks).run()
@@ -717,6 +728,7 @@ class _Replay:
             stop = stop_now(item, perf)
             if stop is not None:
                 self.flares.append(day)
+                self.full_set_after.setdefault(day, []).extend(("P1", "§1.1"))
                 if item.category == Category.AEROBIC:
                     self.e13_dates.append(day)
                 self.apply(stop)
@@ -1694,6 +1706,34 @@ def _assessed_later(history: History) -> History | None:
     )
 
 
+FULL_SET_EVERY_DAYS = 7  # §1.1: the full set weekly
+
+
+def _full_rescreen(run: _Replay, history: History) -> dict[str, object]:
+    """§1.1 (v2): the full red-flag set is due the day after a P1 stop, a big rise, a new injury or
+    a swelling report, the day after E2 or E3 first fires, and every 7 days."""
+    today = history.today
+    yesterday = today - dt.timedelta(days=1)
+    rules = list(run.full_set_after.get(yesterday, ()))
+    if not run.locked:
+        before = run.escalation_on(yesterday) if yesterday >= history.start else None
+        earlier = (
+            run.escalation_on(yesterday - dt.timedelta(days=1))
+            if yesterday - dt.timedelta(days=1) >= history.start
+            else None
+        )
+        for rule in ("E2", "E3"):
+            if before and rule in before.rules and not (earlier and rule in earlier.rules):
+                rules += [rule, "§1.1"]
+    last = max((r.date for r in history.rescreens if r.date <= today), default=history.start)
+    if (today - last).days >= FULL_SET_EVERY_DAYS:
+        rules.append("§1.1")
+    return {
+        "full_rescreen_due": bool(rules) and not run.locked,
+        "full_rescreen_rules": tuple(dict.fromkeys(rules)),
+    }
+
+
 def _later_states(run: _Replay, today: dt.date) -> tuple[LaterOption, ...]:
     """D-12 (v2) as of today: each option `not_yet`, `offered` (from a date) or `in_program`, and
     the parent it would replace when the session is full."""
@@ -1787,4 +1827,5 @@ def replay(history: History, library: Library, *, assessed: bool = False) -> Cou
         locked_by=run.locked_by,
         baseline_pain=base.value,
         progression_held=run.held(today),
+        **_full_rescreen(run, history),
     )
