@@ -408,6 +408,6 @@ def test_ex41_e2_first_firing_asks_the_full_set_next_day() -> None:
         until="3/18",
         morning=4,
         avg_pain=4,
-        rescreens=WEEKLY + [{"date": "2025-03-17", "red_flags": []}],
+        rescreens=[*WEEKLY, {"date": "2025-03-17", "red_flags": []}],
     )
     assert course.full_rescreen_due and "E2" in course.full_rescreen_rules
