@@ -8,6 +8,7 @@ Dates are m/d in 2025; day 0 is Monday 3 March.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
 
 import pytest
@@ -569,3 +570,101 @@ def test_ex28_a_recorded_assessment_lifts_rf18_and_rf19(
     else:
         assert course.program is not None and course.program.start == md(start)
         assert course.versions[0].date == md(start)
+
+
+# -- D-13: no rule id inside anything the engine says -------------------------------------------------
+
+RULE_ID = re.compile(r"\b(RF\d{2}|P\d{1,2}|E\d{1,2}|[CD]-\d{1,2})\b|RULES|§")
+
+
+def _said(course: Any) -> list[str]:
+    texts = [d.reason for d in course.decisions]
+    texts += [v.reason for v in course.versions]
+    e = course.escalation
+    texts += [e.message, e.meanwhile, *e.reasons]
+    if course.program is not None:
+        p = course.program
+        texts += [p.phase_note, p.ice_heat, p.trouble_tolerating or "", *p.notices]
+        texts += [o.why for o in p.later_options]
+    return texts
+
+
+STORIES = [
+    (
+        "EX-09 flare",
+        lambda: simulate(
+            intake(
+                age=28,
+                condition="patellofemoral_pain",
+                onset="gradual",
+                weeks_since_onset=20,
+                pain_now=2,
+            ),
+            until="3/12",
+            morning=lambda d: 4 if d == md("3/8") else 2,
+            entry=lambda i, d: done_in_full(
+                i, pain=5 if i.exercise_id == "step-up" and d == md("3/7") else 1
+            ),
+        ),
+    ),
+    (
+        "EX-21 giving way then catching",
+        lambda: simulate(
+            intake(
+                age=32, condition="medial_meniscus", onset="injury", weeks_since_onset=1, pain_now=2
+            ),
+            until="3/19",
+            morning=2,
+            words={"3/12": ["giving_way"], "3/19": ["catching"]},
+        ),
+    ),
+    (
+        "EX-22 swelling",
+        lambda: simulate(
+            intake(
+                age=30,
+                condition="mcl_sprain",
+                mcl_grade=2,
+                onset="injury",
+                weeks_since_onset=3,
+                pain_now=2,
+            ),
+            until="3/10",
+            morning=2,
+            words={"3/8": ["swelling"]},
+        ),
+    ),
+    (
+        "EX-20 walking at its floor and stopped",
+        lambda: simulate(
+            OA_45,
+            until="3/28",
+            morning=2,
+            last_session=False,
+            entry=lambda i, d: done_in_full(
+                i,
+                pain=8
+                if i.exercise_id == "walking" and d == md("3/27")
+                else 5
+                if i.exercise_id == "walking"
+                else 1,
+                effort="hard",
+            ),
+        ),
+    ),
+    (
+        "EX-35 offers",
+        lambda: _ex35(
+            "3/25", offers=[{"date": "2025-03-24", "exercise_id": "plank", "answer": "accept"}]
+        ),
+    ),
+    ("EX-24 phase change", lambda: simulate(MCL2_ALL, until="3/17", morning=4)),
+    ("EX-42 swap", lambda: simulate(OA_70, until="3/11", morning=3, swaps=SWAP)),
+]
+
+
+@pytest.mark.parametrize("story", [s[1] for s in STORIES], ids=[s[0] for s in STORIES])
+def test_d13_no_rule_id_inside_a_sentence(story: Any) -> None:
+    course = story()
+    found = [t for t in _said(course) if RULE_ID.search(t)]
+    assert not found, found
