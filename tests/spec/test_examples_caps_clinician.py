@@ -668,3 +668,63 @@ def test_d13_no_rule_id_inside_a_sentence(story: Any) -> None:
     course = story()
     found = [t for t in _said(course) if RULE_ID.search(t)]
     assert not found, found
+
+
+def test_d7_clinician_adds_removes_and_sets_the_session_cap() -> None:
+    events = [
+        {
+            "date": "2025-03-05",
+            "action": "add",
+            "exercise_id": "supine-hamstring-stretch",
+            "reason": "tight hamstrings",
+        },
+        {
+            "date": "2025-03-06",
+            "action": "remove",
+            "exercise_id": "step-up",
+            "reason": "no step at home yet",
+        },
+        {"date": "2025-03-07", "action": "set_session_cap", "value": 4, "reason": "short sessions"},
+    ]
+    course = simulate(OA_45, until="3/8", morning=3, clinician=events)
+    program = course.program
+    assert program.item("supine-hamstring-stretch") is not None
+    assert "supine-hamstring-stretch" not in {s.exercise_id for s in program.swaps}
+    assert program.item("step-up") is None
+    assert program.session_cap == 4
+    kinds = [(v.date, v.kind, v.exercise_id) for v in course.versions if v.kind == "clinician"]
+    assert kinds == [
+        (md("3/5"), "clinician", "supine-hamstring-stretch"),
+        (md("3/6"), "clinician", "step-up"),
+        (md("3/7"), "clinician", None),
+    ]
+    assert "tight hamstrings" in course.versions[1].reason
+
+
+def test_d7_clinician_action_on_an_exercise_not_in_the_program_is_refused() -> None:
+    events = [{"date": "2025-03-05", "action": "pause", "exercise_id": "lunge", "reason": "x"}]
+    with pytest.raises(HistoryMismatch, match="not in the program"):
+        simulate(OA_45, until="3/6", morning=3, clinician=events)
+
+
+def test_d7_set_condition_changes_the_words_not_the_doses() -> None:
+    person = intake(age=45, condition="unknown", onset="gradual", weeks_since_onset=20, pain_now=3)
+    events = [
+        {
+            "date": "2025-03-05",
+            "action": "set_condition",
+            "value": {"condition": "medial_knee_oa"},
+            "reason": "examined: OA",
+        }
+    ]
+    before = simulate(person, until="3/4", morning=3)
+    after = simulate(person, until="3/6", morning=3, clinician=events)
+    bridge_before, bridge_after = before.program.item("bridge"), after.program.item("bridge")
+    assert bridge_before is not None and bridge_after is not None
+    assert bridge_after.dose == bridge_before.dose or "P2" in " ".join(
+        r for d in after.decisions if d.exercise_id == "bridge" for r in d.rules
+    )
+    assert (
+        bridge_after.modification != bridge_before.modification
+        or bridge_after.why != bridge_before.why
+    )
