@@ -133,7 +133,7 @@ def _texts(value: Any, key: str = "") -> list[str]:
 def test_v2_composition_and_words(intake: Intake, start: date) -> None:
     """D-10: at most 6 non-aerobic items, swaps never left out; D-11: no kneeling version in the no-floor
     profile, no lunge for fall risk; D-13: no person-facing text carries a rule id."""
-    from kneehab.domain.planning import RULE_ID_PATTERN
+    from kneehab.domain.types import RULE_ID_PATTERN
     from kneehab.exports.plan_json import plan_to_json
 
     triage = screen(intake)

@@ -8,7 +8,6 @@ Dates are m/d in 2025; day 0 is Monday 3 March.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 import pytest
@@ -26,7 +25,7 @@ from kneehab.domain.intake import Intake
 from kneehab.domain.progression import Action
 from kneehab.domain.progression_ladder import step_up
 from kneehab.domain.records import History
-from kneehab.domain.types import Dose
+from kneehab.domain.types import RULE_ID_PATTERN, Dose
 from kneehab.library.load import default_library
 
 # -- EX-25: condition caps on the step-up ladder ---------------------------------------------------
@@ -574,7 +573,7 @@ def test_ex28_a_recorded_assessment_lifts_rf18_and_rf19(
 
 # -- D-13: no rule id inside anything the engine says -------------------------------------------------
 
-RULE_ID = re.compile(r"\b(RF\d{2}|P\d{1,2}|E\d{1,2}|[CD]-\d{1,2})\b|RULES|§")
+RULE_ID = RULE_ID_PATTERN
 
 
 def _said(course: Any) -> list[str]:

@@ -17,7 +17,6 @@ import pytest
 
 from kneehab.domain.intake import Intake
 from kneehab.domain.planning import (
-    RULE_ID_PATTERN,
     ice_heat_text,
     plan,
     step_use_text,
@@ -26,6 +25,7 @@ from kneehab.domain.planning import (
 )
 from kneehab.domain.program import Program, ProgramItem
 from kneehab.domain.screening import screen
+from kneehab.domain.types import RULE_ID_PATTERN
 from kneehab.exports.plan_json import plan_to_json
 from kneehab.library.load import RULE_ID_IN_TEXT, default_library, person_texts
 

@@ -26,7 +26,14 @@ from kneehab.domain.intake import Intake
 from kneehab.domain.outcomes import PRECISION, first_and_last, nprs_improvement, psfs_change
 from kneehab.domain.program import ItemStatus, Program, Triage
 from kneehab.domain.records import CheckIn, OutcomeRecord
-from kneehab.domain.types import NO_PROGRAM_LEVELS, Category, Condition, Frozen, Level
+from kneehab.domain.types import (
+    NO_PROGRAM_LEVELS,
+    RULE_ID_PATTERN,
+    Category,
+    Condition,
+    Frozen,
+    Level,
+)
 
 
 class EscalationLevel(StrEnum):
@@ -80,7 +87,6 @@ E13_WINDOW = 14  # E13: an aerobic item's second P12 floor hold within 14 days
 AEROBIC_IDS: frozenset[str] = frozenset({"walking", "stationary-cardio", "pool-exercise"})  # §0.1
 
 # D-13: no text a person reads may match this (EXAMPLES EX-36).
-RULE_ID_PATTERN = re.compile(r"\b(RF\d{2}|P\d{1,2}|E\d{1,2}|[CD]-\d{1,2})\b|RULES|§")
 
 
 def plain_date(d: dt.date) -> str:

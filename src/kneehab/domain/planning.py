@@ -14,7 +14,6 @@ enter on a date: a swap re-admitted at a phase change, an unlocked later option)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -118,7 +117,6 @@ CODE_SENTENCE: dict[Code, str] = {
     Code.MODIFY: "Included for your knee, with a change.",
 }
 # RULES D-13: the pattern no text a person reads may match (EX-36).
-RULE_ID_PATTERN = re.compile(r"\b(RF\d{2}|P\d{1,2}|E\d{1,2}|[CD]-\d{1,2})\b|RULES|§")
 
 # The rule ids behind each condition's timing note (CONDITION_NOTES).
 CONDITION_NOTE_RULES: dict[Condition, tuple[str, ...]] = {

@@ -205,7 +205,8 @@ class History(Frozen):
     start: date
     today: date
     pain_ceiling: int | None = Field(default=None, ge=2, le=5)
-    morning_tolerance: int = Field(default=1, ge=0, le=1)  # RULES C-5 (v2): 1; a clinician may set 0
+    # RULES C-5 (v2): tolerance 1 by default; a clinician may set 0.
+    morning_tolerance: int = Field(default=1, ge=0, le=1)
     sessions: tuple[Session, ...] = ()
     checkins: tuple[CheckIn, ...] = ()
     outcomes: tuple[OutcomeRecord, ...] = ()

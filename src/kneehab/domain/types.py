@@ -5,6 +5,7 @@ Everything here is immutable and validated on construction, so code that receive
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import Annotated, Literal, get_args
 
@@ -14,6 +15,8 @@ PainScore = Annotated[
     int, Field(ge=0, le=10, description="NPRS 0 (no pain) to 10 (worst imaginable)")
 ]
 RuleId = str
+# RULES D-13 / EXAMPLES EX-36: no text a person reads may match this; rule ids travel in `rules`.
+RULE_ID_PATTERN = re.compile(r"\b(RF\d{2}|P\d{1,2}|E\d{1,2}|[CD]-\d{1,2})\b|RULES|§")
 ExerciseId = str
 
 # The keys a dose may use (RULES C-8). Order matters for display and for "one variable per step".

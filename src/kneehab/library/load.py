@@ -6,7 +6,6 @@ Layout: `exercises/ID.toml` (one exercise each, id == file name), `avoid.toml`, 
 
 from __future__ import annotations
 
-import re
 import tomllib
 from functools import lru_cache
 from pathlib import Path
@@ -29,7 +28,7 @@ from kneehab.domain.exercise import (
     TextOverride,
 )
 from kneehab.domain.progression_ladder import REPS_FLOOR, SETS_FLOOR, STRETCH_HOLD_FLOOR
-from kneehab.domain.types import Category
+from kneehab.domain.types import RULE_ID_PATTERN, Category
 from kneehab.domain.validation import describe_errors
 from kneehab.errors import LibraryError
 
@@ -85,7 +84,7 @@ def _check_floors(ex: Exercise, where: str) -> list[str]:
 
 
 # RULES D-13 (EX-36): no text a person reads may carry a rule id, the word "RULES" or "§".
-RULE_ID_IN_TEXT = re.compile(r"\b(RF\d{2}|P\d{1,2}|E\d{1,2}|[CD]-\d{1,2})\b|RULES|§")
+RULE_ID_IN_TEXT = RULE_ID_PATTERN  # D-13, declared once in the domain
 
 
 def person_texts(ex: Exercise) -> list[tuple[str, str]]:
