@@ -43,8 +43,10 @@ async def test_entry_and_player_state_are_saved_and_come_back(client: httpx.Asyn
         "exercise_id": first["id"],
         "recorded": True,
         "paused": False,
+        "not_in_session": False,
         "stop": False,
         "message": "Recorded.",
+        "rules": [],
         "next_url": None,
     }
     state = {"signature": today["plan"]["signature"], "step": 5, "results": {"0": {"seconds": 30}}}

@@ -102,6 +102,39 @@ def test_progress_readable_view(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert "Bridge" in out
 
 
+RESUME: dict[str, Any] = {
+    **HISTORY,
+    "intake": {**HISTORY["intake"], "red_flags": []},
+    "today": "2025-03-12",
+    "sessions": [
+        {
+            "date": "2025-03-03",
+            "entries": [{"exercise_id": "bridge", "sets_done": 1, "pain_during_max": 8}],
+        }
+    ],
+    "checkins": [{"date": f"2025-03-{d:02d}", "morning_pain": 2} for d in range(4, 13)],
+}
+
+
+def test_a_resume_in_plain_words_with_the_rule_ids_apart(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """EX-19: a P1 stop, a pause one step lower, then back after three usual mornings (C-18
+    `resume`, a version of its own)."""
+    path = write(tmp_path, RESUME)
+    assert main(["progress", "--history", str(path), "--json"], environ={}) == 0
+    out = json.loads(capsys.readouterr().out)
+    resumes = [d for d in out["decisions"] if d["action"] == "resume"]
+    assert [(d["date"], d["exercise_id"]) for d in resumes] == [("2025-03-06", "bridge")]
+    assert ("2025-03-06", "resume", "bridge") in {
+        (v["date"], v["kind"], v["exercise_id"]) for v in out["versions"]
+    }
+    assert main(["progress", "--history", str(path)], environ={}) == 0
+    text = capsys.readouterr().out
+    assert "2025-03-06 back in your session: Bridge:" in text
+    assert "why: P10 · P11" in text
+
+
 def test_withheld_program_exits_0_and_says_what_to_do(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

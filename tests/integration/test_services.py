@@ -43,7 +43,10 @@ def test_withheld_program_is_kept_with_its_triage(db: Database) -> None:
     assert result.program is None and result.triage.level.value == "urgent"
     assert services.program_versions(db, result.person_id) == []
     assert services.today_items(db, result.person_id, today=START) == []
-    with pytest.raises(InvalidInput, match="exercise_id: 'bridge' is neither in your program nor on your swap or offered list"):
+    with pytest.raises(
+        InvalidInput,
+        match="exercise_id: 'bridge' is neither in your program nor on your swap or offered list",
+    ):
         services.save_entry(
             db,
             result.person_id,
@@ -108,7 +111,10 @@ def test_log_and_check_in_persist_new_versions_that_survive_a_restart(db_url: st
             {"exercise_id": "moon-walk"},
             "exercise_id: 'moon-walk' is not an exercise in the library",
         ),
-        ({"exercise_id": "pool-exercise"}, "exercise_id: 'pool-exercise' is neither in your program nor on your swap or offered"),
+        (
+            {"exercise_id": "pool-exercise"},
+            "exercise_id: 'pool-exercise' is neither in your program nor on your swap or offered",
+        ),
         ({"day": START + timedelta(days=3)}, "date: .* is after today"),
         ({"day": START - timedelta(days=1)}, "date: .* is before the program start"),
     ],

@@ -83,7 +83,8 @@ def render_course(console: Console, course: Course) -> None:
     if changes:
         console.print("[bold]Program changes[/bold]")
         for v in changes:
-            console.print(f"{v.date.isoformat()} {v.kind}: {v.reason}", markup=False)
+            kind = ACTION_WORDS.get(v.kind, v.kind)
+            console.print(f"{v.date.isoformat()} {kind}: {v.reason}", markup=False)
             console.print(f"  {why_line(v.rules)}", markup=False)
 
 

@@ -5,9 +5,13 @@ Each page has its JSON twin under /api/v1/program, built from the same view-mode
 
 from __future__ import annotations
 
+from typing import Literal
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
+from pydantic import BaseModel, ConfigDict, Field
 
+from kneehab import services
 from kneehab.domain.course import Course
 from kneehab.domain.program import Program
 from kneehab.errors import NotFound
@@ -70,6 +74,63 @@ def program_page(request: Request, state: State, person: Person, clock: Clocked)
     "/program", response_model=ProgramView, summary="My program (the week, one card per exercise)"
 )
 def program_api(state: State, person: Person, clock: Clocked) -> ProgramView:
+    return build(state, person, clock)
+
+
+class SwapRequest(BaseModel):
+    """RULES D-10: the exercise to bring in (one of `program.swaps`) and the one it replaces."""
+
+    model_config = ConfigDict(populate_by_name=True, extra="forbid")
+
+    swap_in: str = Field(alias="in")
+    swap_out: str = Field(alias="out")
+
+
+class OfferRequest(BaseModel):
+    """RULES D-12: the answer to "Ready to try: X"."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    exercise_id: str
+    answer: Literal["accept", "not_now"]
+
+
+@api.post(
+    "/program/swaps",
+    response_model=ProgramView,
+    summary="Swap a session exercise for one of your swaps, from today (D-10)",
+    responses={422: {"description": "not on your list of swaps, or it cannot replace that one"}},
+)
+def swap_api(body: SwapRequest, state: State, person: Person, clock: Clocked) -> ProgramView:
+    _program(state, person, clock)
+    services.choose_swap(
+        state.db,
+        person,
+        swap_in=body.swap_in,
+        swap_out=body.swap_out,
+        day=clock.today,
+        now=clock.now,
+        library=state.library,
+    )
+    return build(state, person, clock)
+
+
+@api.post(
+    "/program/offers",
+    response_model=ProgramView,
+    summary='Answer "Ready to try" for a later option (D-12)',
+)
+def offer_api(body: OfferRequest, state: State, person: Person, clock: Clocked) -> ProgramView:
+    _program(state, person, clock)
+    services.answer_offer(
+        state.db,
+        person,
+        exercise_id=body.exercise_id,
+        answer=body.answer,
+        day=clock.today,
+        now=clock.now,
+        library=state.library,
+    )
     return build(state, person, clock)
 
 

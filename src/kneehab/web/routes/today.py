@@ -127,9 +127,11 @@ def record_page(
 class EntrySaved(BaseModel):
     exercise_id: str
     recorded: bool
-    paused: bool
+    paused: bool  # C-13 flag `logged_while_paused`
+    not_in_session: bool = False  # C-13 flag: a swap or an offered option, outside the session
     stop: bool  # P1: stop the session and answer the safety questions again
-    message: str
+    message: str  # plain words; the rule ids are in `rules` (D-13)
+    rules: list[str] = []
     next_url: str | None  # where to go now when the session must stop
 
 
@@ -141,8 +143,10 @@ def _save(state: State, person: int, clock: Clocked, entry: SessionEntry) -> Ent
         exercise_id=result.exercise_id,
         recorded=True,
         paused=result.paused,
+        not_in_session=result.not_in_session,
         stop=result.stop,
         message=result.message,
+        rules=list(result.rules),
         next_url="/rescreen" if result.stop else None,
     )
 
