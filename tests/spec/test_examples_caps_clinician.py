@@ -727,3 +727,21 @@ def test_d7_set_condition_changes_the_words_not_the_doses() -> None:
         bridge_after.modification != bridge_before.modification
         or bridge_after.why != bridge_before.why
     )
+
+
+def test_c15_equipment_follows_the_step_height_of_the_day() -> None:
+    """C-15 / D-5: the step entry names today's prescribed height, not the starting one."""
+    person = {**OA_45, "stair_height_cm": 15}
+    action = [
+        {
+            "date": "2025-03-05",
+            "action": "set_dose",
+            "exercise_id": "step-up",
+            "value": {"sets": 2, "reps": 10, "step_cm": 15},
+            "reason": "ready for a higher step",
+        }
+    ]
+    course = simulate(person, until="3/6", morning=3, clinician=action)
+    step = {e.id: e for e in course.program.equipment}["step"]
+    assert step.height_cm == 15
+    assert "bottom stair" in step.use.lower()

@@ -53,6 +53,7 @@ from kneehab.domain.later_options import (
 )
 from kneehab.domain.planning import (
     ARTICLE_ORDER,
+    equipment_for,
     ice_heat_text,
     plan,
     program_item_for,
@@ -1890,6 +1891,13 @@ def replay(history: History, library: Library, *, assessed: bool = False) -> Cou
         }
     )
     updates["later_options"] = _later_states(run, today)
+    # C-15 / D-5: equipment for today's items (a swap, an unlock or a higher step changes it).
+    updates["equipment"] = equipment_for(
+        run.h.intake,
+        library,
+        run.program.items,
+        step_cap=step_cap_cm(run.h.intake, run.phases(today)),
+    )
     run.program = run.program.model_copy(update=updates)
     escalation = escalate(_situation(history, triage, run))
     troubled = (
