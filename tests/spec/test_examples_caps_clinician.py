@@ -745,3 +745,18 @@ def test_c15_equipment_follows_the_step_height_of_the_day() -> None:
     step = {e.id: e for e in course.program.equipment}["step"]
     assert step.height_cm == 15
     assert "bottom stair" in step.use.lower()
+
+
+def test_d5_the_step_up_names_the_height_needed_today() -> None:
+    action = [
+        {
+            "date": "2025-03-05",
+            "action": "set_dose",
+            "exercise_id": "step-up",
+            "value": {"sets": 2, "reps": 10, "step_cm": 15},
+            "reason": "ready for a higher step",
+        }
+    ]
+    course = simulate(OA_45, until="3/6", morning=3, clinician=action)
+    words = course.program.item("step-up").modification
+    assert "15 cm high (13 to 17 cm)" in words and "10 cm high" not in words

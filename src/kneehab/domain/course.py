@@ -57,6 +57,7 @@ from kneehab.domain.planning import (
     ice_heat_text,
     plan,
     program_item_for,
+    step_needs_text,
     swap_for,
     trouble_tolerating_text,
 )
@@ -1790,6 +1791,24 @@ def _assessed_later(history: History) -> History | None:
     )
 
 
+def _step_words(run: _Replay) -> tuple[ProgramItem, ...]:
+    """D-5: the 'needs a firm step N cm high' sentence follows the height prescribed today."""
+    items: list[ProgramItem] = []
+    for item in run.program.items:
+        start = run.ex[item.exercise_id].start_dose.step_cm
+        now = item.dose.step_cm
+        if start is None or now is None or start == now:
+            items.append(item)
+            continue
+        old = step_needs_text(run.h.intake, start)
+        new = step_needs_text(run.h.intake, now)
+        text = item.modification.replace(old, new) if old else item.modification
+        if not old and new:
+            text = f"{text} {new}".strip()
+        items.append(item.model_copy(update={"modification": " ".join(text.split())}))
+    return tuple(items)
+
+
 FULL_SET_EVERY_DAYS = 7  # §1.1: the full set weekly
 
 
@@ -1891,6 +1910,7 @@ def replay(history: History, library: Library, *, assessed: bool = False) -> Cou
         }
     )
     updates["later_options"] = _later_states(run, today)
+    run.program = run.program.model_copy(update={"items": _step_words(run)})
     # C-15 / D-5: equipment for today's items (a swap, an unlock or a higher step changes it).
     updates["equipment"] = equipment_for(
         run.h.intake,
