@@ -296,8 +296,7 @@ def save_session(
         start = repo.get_person(s, person_id).start
         if day > today_:
             raise InvalidInput(
-                f"date: {day} is after today ({today_}); a session cannot be logged in advance "
-                "(C-13)"
+                f"date: {day} is after today ({today_}); a session cannot be logged in advance"
             )
         if day < start:
             raise InvalidInput(f"date: {day} is before the program start ({start})")
@@ -396,7 +395,7 @@ def check_in(
     """Record the morning check-in, then the decisions and escalation it leads to (one transaction)."""
     lib = _lib(library)
     if checkin.date > today:
-        raise InvalidInput(f"date: {checkin.date} is after today ({today}) (C-13)")
+        raise InvalidInput(f"date: {checkin.date} is after today ({today})")
     with db.write() as s:
         if repo.has_checkin(s, person_id, checkin.date):
             raise InvalidInput(f"date: a check-in for {checkin.date} is already recorded")

@@ -50,7 +50,7 @@ async def test_exercise_page_and_twin(client: httpx.AsyncClient) -> None:
     for heading in ("Steps", "Common mistakes", "Why it is in your program", "Steps ahead"):
         assert f"<h2>{heading}</h2>" in page.text
     assert f'src="{twin["figure_url"]}" alt="Bridge, drawn step by step' in page.text
-    assert "Rules: " in page.text
+    assert '<span class="tag rules" aria-label="Rules">why: ' in page.text  # ids apart (D-13)
 
 
 async def test_exercise_page_shows_equipment_and_its_substitute(client: httpx.AsyncClient) -> None:

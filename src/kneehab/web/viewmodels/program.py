@@ -203,6 +203,14 @@ def _more(program: Program) -> list[Link]:
     ]
 
 
+def _limit_reason(program: Program) -> str:
+    """D-1 (v2): a limit above the standard one is there because of the person's usual pain."""
+    base = program.baseline_pain
+    if base is not None and base >= program.pain_ceiling > 3:
+        return f" Your limit is {program.pain_ceiling} because your usual morning pain is {base}."
+    return ""
+
+
 def program_view(
     program: Program,
     triage: Triage,
@@ -229,7 +237,7 @@ def program_view(
         phase_note=program.phase_note,
         pain_limit=(
             f"Keep knee pain during exercise at {program.pain_ceiling} out of 10 or less. "
-            "If it goes higher, stop that exercise."
+            "If it goes higher, stop that exercise." + _limit_reason(program)
         ),
         week=_week(program, today),
         sections=sections,
