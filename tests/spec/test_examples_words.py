@@ -411,3 +411,62 @@ def test_ex41_e2_first_firing_asks_the_full_set_next_day() -> None:
         rescreens=[*WEEKLY, {"date": "2025-03-17", "red_flags": []}],
     )
     assert course.full_rescreen_due and "E2" in course.full_rescreen_rules
+
+
+# -- EX-37 (dynamic rows) and EX-38: words that are true on the day -----------------------------------
+
+MCL1_0 = intake(
+    age=30, condition="mcl_sprain", mcl_grade=1, onset="injury", weeks_since_onset=0, pain_now=3
+)
+
+
+@pytest.mark.parametrize(("until", "cold_only"), [("3/3", True), ("3/5", True), ("3/6", False)])
+def test_ex37_cold_only_for_72_hours_after_an_injury(until: str, cold_only: bool) -> None:
+    text = simulate(MCL1_0, until=until, morning=3).program.ice_heat
+    assert ("72 hours" in text) is cold_only
+    if not cold_only:
+        for words in ("10–15", "20", "cloth", "numb", "warm, not hot"):
+            assert words in text
+
+
+def test_ex37_trouble_tolerating_on_a_day_with_a_pause() -> None:
+    person = intake(
+        age=40, condition="medial_knee_oa", onset="gradual", weeks_since_onset=20, pain_now=2
+    )
+    calm = simulate(person, until="3/10", morning=2)
+    assert calm.program.trouble_tolerating is None
+    paused = simulate(person, until="3/12", morning=2, words={"3/11": ["catching"]})
+    assert paused.program.trouble_tolerating
+    assert "physical therapy" in paused.program.trouble_tolerating
+
+
+def test_ex38_a_floor_pause_says_it_restarts_by_itself() -> None:
+    person = intake(
+        age=40, condition="medial_knee_oa", onset="gradual", weeks_since_onset=20, pain_now=2
+    )
+
+    def entry(item: Any, day: dt.date) -> dict[str, Any]:
+        hurt = 6 if item.exercise_id == "inner-thigh-stretch" else 1
+        return done_in_full(item, pain=hurt, effort="hard")
+
+    course = simulate(person, until="3/12", morning=2, entry=entry)
+    pause = next(
+        d
+        for d in course.decisions
+        if d.exercise_id == "inner-thigh-stretch" and d.action == Action.PAUSE
+    )
+    assert "easiest dose" in pause.reason and "restarts by itself" in pause.reason
+    assert "C-8" in pause.rules
+
+
+def test_ex38_the_baseline_is_described_as_the_person_reads_it() -> None:
+    person = intake(
+        age=40, condition="medial_knee_oa", onset="gradual", weeks_since_onset=20, pain_now=1
+    )
+    early = simulate(person, until="3/5", morning=2)
+    assert early.baseline_source == "your pain at intake (1/10) until you have 3 morning check-ins"
+    later = simulate(person, until="3/12", morning=2)
+    assert (
+        later.baseline_source
+        == "your usual morning level (2/10, from your last 7 morning check-ins)"
+    )

@@ -155,6 +155,7 @@ class Course(Frozen):
     # clinician records an assessment (D-7).
     locked_by: Triage | None = None
     baseline_pain: int | None = None  # B(today), C-5
+    baseline_source: str = ""  # C-17 (6): where that number comes from, in plain words
     progression_held: bool = False
     # §1.1 (v2): the full red-flag set is due today (the short set is asked before every session),
     # with the rules that made it due.
@@ -1937,6 +1938,7 @@ def replay(history: History, library: Library, *, assessed: bool = False) -> Cou
         versions=tuple(run.versions),
         locked_by=run.locked_by,
         baseline_pain=base.value,
+        baseline_source=base.source,
         progression_held=run.held(today),
         **_full_rescreen(run, history),
     )
