@@ -280,3 +280,85 @@ def test_interactive_log_asks_about_each_scheduled_exercise(  # type: ignore[no-
     assert [e["exercise_id"] for e in entries] == scheduled
     assert out.count("Recorded.") == len(scheduled)
     assert all(e["skipped"] and e["skip_reason"] == "short on time" for e in entries)
+
+
+def _as_if_stored_before_v2(db_url: str) -> int:
+    """Mark the enrolled person as a course stored under rule book v1 (ADR 0004), with a v1-style
+    last program (pain limit 3) and mornings at 5."""
+    from datetime import UTC, datetime, timedelta
+
+    from kneehab.domain.records import CheckIn
+
+    db = open_database(db_url)
+    try:
+        with db.write() as s:
+            pid = repo.first_person_id(s)
+            assert pid is not None
+            repo.set_rules_version(s, pid, 1)
+            repo.set_morning_tolerance(s, pid, 0)
+            latest = repo.latest_program(s, pid)
+            assert latest is not None
+            start = date.fromisoformat(DAY0)
+            for offset in range(1, 8):
+                day = start + timedelta(days=offset)
+                repo.add_checkin(
+                    s, pid, CheckIn(date=day, morning_pain=5), now=datetime(2025, 3, 3, tzinfo=UTC)
+                )
+            repo.add_program_version(
+                s,
+                pid,
+                program=latest.model_copy(update={"pain_ceiling": 3}),
+                effective=start + timedelta(days=2),
+                now=datetime(2025, 3, 5, tzinfo=UTC),
+                kind="regress",
+                actor="rule P4",
+                rules=("P4",),
+                reason="v1 row",
+                exercise_id="bridge",
+            )
+        return pid
+    finally:
+        db.close()
+
+
+def test_upgrade_rules_prints_each_persons_changes_once(enrolled, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    _as_if_stored_before_v2(db_url)
+    code, out, err = enrolled("upgrade-rules", "--today", "2025-03-11")
+    assert code == 0, err
+    flat = " ".join(out.split())  # the console wraps long lines
+    assert "from 2025-03-11: kneehab now follows its updated exercise rules." in flat
+    assert (
+        "Your pain limit is now 5 out of 10 (it was 3), because your usual morning pain is 5."
+        in flat
+    )
+    assert "\n  why: C-18 · D-1 · C-5" in out
+    code, out, err = enrolled("status", "--today", "2025-03-11")
+    assert code == 0, err
+    assert "Updated rules from 2025-03-11:" in out
+    code, out, _ = enrolled("upgrade-rules", "--today", "2025-03-12")
+    assert code == 0 and "Everyone is already on the current rules. Nothing changed." in out
+
+
+def test_serve_moves_stored_courses_to_the_current_rules_at_start_up(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    db_file = tmp_path / "kneehab.db"
+    url = f"sqlite:///{db_file}"
+    intake = tmp_path / "intake.json"
+    intake.write_text(json.dumps(INTAKE), encoding="utf-8")
+    assert main(["start", "--intake", str(intake), "--today", DAY0, "--db", str(db_file)]) == 0
+    pid = _as_if_stored_before_v2(url)
+    served: list[object] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(app))
+    assert main(["serve", "--db", str(db_file)], environ={}) == 0
+    assert served, "the app was served after the upgrade"
+    assert "Applied the updated exercise rules to 1 enrolled person(s)." in capsys.readouterr().out
+    db = open_database(url)
+    try:
+        with db.read() as s:
+            assert repo.get_person(s, pid).rules_version == services.RULES_VERSION
+            assert [v.kind for v in repo.program_versions(s, pid)][-1] == "rules-v2"
+    finally:
+        db.close()
