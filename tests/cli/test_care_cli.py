@@ -362,3 +362,21 @@ def test_serve_moves_stored_courses_to_the_current_rules_at_start_up(
             assert [v.kind for v in repo.program_versions(s, pid)][-1] == "rules-v2"
     finally:
         db.close()
+
+
+def test_history_json_is_a_history_file_that_progress_replays(
+    enrolled, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:  # type: ignore[no-untyped-def]
+    """The database's course as the history-file contract (with the v2 dated events): replaying it
+    with `kneehab progress --json` gives what the database's own replay gives."""
+    assert enrolled("checkin", "--today", DAY1, "--morning-pain", "3")[0] == 0
+    code, out, err = enrolled("history", "--json", "--today", DAY1)
+    assert code == 0, err
+    data = json.loads(out)
+    assert data["today"] == DAY1 and data["start"] == DAY0
+    assert {"swaps", "offers", "clinician", "rescreens", "checkins"} <= set(data)
+    path = tmp_path / "course.json"
+    path.write_text(out, encoding="utf-8")
+    assert main(["progress", "--history", str(path), "--json"], environ={}) == 0
+    replayed = json.loads(capsys.readouterr().out)
+    assert replayed["today"] == DAY1 and replayed["program"]["start"] == DAY0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from typing import Annotated
 
@@ -69,15 +70,26 @@ def status_command(ctx: typer.Context, db_file: DbOpt = None, today: TodayOpt = 
 def history_command(
     ctx: typer.Context,
     as_csv: Annotated[bool, typer.Option("--csv", help="Print CSV instead of a table.")] = False,
+    as_json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="Print the course as a history file (`kneehab progress --history`)."
+        ),
+    ] = False,
     db_file: DbOpt = None,
     today: TodayOpt = None,
 ) -> None:
     """Every logged exercise and check-in, oldest first."""
-    today_from(today)
+    day = today_from(today)
     with database(ctx, db_file) as db:
         pid = enrolled_person(db)
         if as_csv:
             sys.stdout.write(services.export_csv(db, pid))
+            return
+        if as_json:
+            history = services.history_of(db, pid, today=day)
+            sys.stdout.write(json.dumps(history.model_dump(mode="json", by_alias=True), indent=2))
+            sys.stdout.write("\n")
             return
         view = services.history(db, pid)
     out = console()
