@@ -79,13 +79,15 @@ def simulate(
     checkin_days: Callable[[dt.date], bool] | None = None,
     words: Mapping[str, list[str]] | None = None,
     last_session: bool = False,
+    keep: list[History] | None = None,
     **history: Any,
 ) -> Course:
     """Replay a course in which the person follows the program up to `until` (m/d).
 
     `morning`, `stiffness` and `avg_pain` give each check-in's numbers; `entry(item, date)` returns
     the entry for one scheduled item (None = not done); `words` maps 'm/d' → check-in words;
-    `last_session` also logs the last day's session (its P1 stops and their escalation).
+    `last_session` also logs the last day's session (its P1 stops and their escalation); `keep`
+    receives the final history (for readers of the history itself, such as the caseload).
     """
     last = md(until)
     pick = entry or (lambda item, day: done_in_full(item))
@@ -97,6 +99,9 @@ def simulate(
         return f(day) if callable(f) else f
 
     def course(today: dt.date) -> Course:
+        return replay(history_on(today), default_library())
+
+    def history_on(today: dt.date) -> History:
         dated = {
             key: [e for e in events if dt.date.fromisoformat(e["date"]) <= today]
             for key, events in history.items()
@@ -111,7 +116,7 @@ def simulate(
             **history,
             **dated,
         }
-        return replay(History.model_validate(data), default_library())
+        return History.model_validate(data)
 
     day = START
     while day <= last:
@@ -134,7 +139,10 @@ def simulate(
                 if entries:
                     sessions.append({"date": day.isoformat(), "entries": entries})
         day += dt.timedelta(days=1)
-    return course(last)
+    final = history_on(last)
+    if keep is not None:
+        keep.append(final)
+    return replay(final, default_library())
 
 
 def decisions_on(course: Course, when: str) -> dict[str, Decision]:

@@ -413,8 +413,11 @@ def test_worse_by_exactly_2_points_on_weekly_means_counts() -> None:
 REVIEW_TABLE: list[tuple[str, dict[str, Any], int, tuple[str, ...]]] = [
     ("recent injury (2 weeks)", INJURY, 14, ("E2",)),
     ("recent, gradual onset (3 weeks)", {"onset": "gradual", "weeks_since_onset": 3}, 14, ("E2",)),
-    ("persistent (8 weeks)", {}, 42, ("E4",)),
-    ("chronic (20 weeks): review in the first 2 weeks", {"weeks_since_onset": 20}, 14, ("E10",)),
+    # v2: E2 covers every non-chronic onset (< 13 weeks), so 8 weeks is reviewed at day 14 (was E4, 42).
+    ("persistent (8 weeks)", {}, 14, ("E2",)),
+    # v2: E10 only when chronic and not yet examined, from day 0 (was day 14 for every chronic knee).
+    ("chronic (20 weeks), not examined", {"weeks_since_onset": 20}, 0, ("E10",)),
+    ("chronic (20 weeks), examined", {"weeks_since_onset": 20, "assessed": "yes"}, 42, ("E4",)),
     ("triage 'soon' at intake", {"red_flags": ["RF12"]}, 14, ("D-2",)),
 ]
 

@@ -12,6 +12,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from pydantic import Field
+
 from kneehab.domain.baseline import (
     Baseline,
     baseline_pain,
@@ -156,6 +158,9 @@ class Course(Frozen):
     locked_by: Triage | None = None
     baseline_pain: int | None = None  # B(today), C-5
     baseline_source: str = ""  # C-17 (6): where that number comes from, in plain words
+    # Exercise id → the date it began to wait for a clinician (P13, repeated catching, a second
+    # pause within 28 days; a standing exercise left out at the start after giving way): D-9, E12.
+    waiting_since: dict[str, dt.date] = Field(default_factory=dict)
     progression_held: bool = False
     # §1.1 (v2): the full red-flag set is due today (the short set is asked before every session),
     # with the rules that made it due.
@@ -1792,6 +1797,15 @@ def _assessed_later(history: History) -> History | None:
     )
 
 
+def _waiting_since(run: _Replay) -> dict[str, dt.date]:
+    out = {x: run.h.start for x in run.left_out_waiting}
+    for item in run.program.items:
+        ex = run.ex[item.exercise_id]
+        if item.status == ItemStatus.PAUSED and ex.pause_kind in ("p13", "catching", "repause"):
+            out[item.exercise_id] = ex.paused_on or run.h.start
+    return out
+
+
 def _step_words(run: _Replay) -> tuple[ProgramItem, ...]:
     """D-5: the 'needs a firm step N cm high' sentence follows the height prescribed today."""
     items: list[ProgramItem] = []
@@ -1939,6 +1953,7 @@ def replay(history: History, library: Library, *, assessed: bool = False) -> Cou
         locked_by=run.locked_by,
         baseline_pain=base.value,
         baseline_source=base.source,
+        waiting_since=_waiting_since(run),
         progression_held=run.held(today),
         **_full_rescreen(run, history),
     )

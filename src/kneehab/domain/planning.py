@@ -183,20 +183,18 @@ def _days(offsets: tuple[int, ...], start: date) -> tuple[str, ...]:
 
 
 def _review(intake: Intake, triage: Triage) -> tuple[int | None, tuple[str, ...]]:
-    """Days from start to the first planned review, with the rules that set it."""
-    due: list[tuple[int, str]] = []
+    """Days from start to the first planned review, with the rules that set it (v2: E2 for every
+    non-chronic onset at day 14, E10 only when chronic and not yet assessed — from day 0 —, E4 for
+    every onset at day 42, E5 for kneecap pain at day 56; D-2 `soon` within 2 weeks)."""
+    due: list[tuple[int, str]] = [(42, "E4")]
     if triage.level == Level.SOON:
         due.append((14, "D-2"))
-    if intake.weeks_since_onset < 6:  # E2: a recent problem (< 6 weeks), injury or not
+    if not intake.chronic:
         due.append((14, "E2"))
-    if intake.chronic:
-        due.append((14, "E10"))
-    if intake.weeks_since_onset >= 6:
-        due.append((42, "E4"))
+    elif not intake.was_assessed:
+        due.append((0, "E10"))
     if intake.condition == Condition.PFP:
         due.append((56, "E5"))
-    if not due:
-        return None, ()
     first = min(d for d, _ in due)
     return first, tuple(dict.fromkeys(rule for d, rule in due if d == first))
 
