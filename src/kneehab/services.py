@@ -880,6 +880,14 @@ def answer_offer(
         )
     except ValidationError as err:
         raise InvalidInput(f"answer: {err.errors()[0]['msg']}") from None
+    current = course(db, person_id, today=day, library=library).program
+    later = current.later_options if current is not None else ()
+    offered = [o.exercise_id for o in later if o.state == "offered"]
+    if exercise_id not in offered:
+        raise InvalidInput(
+            f"exercise_id: '{exercise_id}' is not offered to you now "
+            f"(offered: {', '.join(offered) or 'none'})"
+        )
     return _record_event(db, person_id, record, today=day, now=now, library=library)
 
 

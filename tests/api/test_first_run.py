@@ -179,6 +179,7 @@ async def test_intake_builds_the_program_and_its_json_twin_matches(
     assert names and all(escape(n) in page.text for n in names)
     assert next(s["label"] for s in twin["sections"]) == "Warm-up"
     assert [m["url"] for m in twin["more"]] == [
+        "/program/swaps",  # D-10: the session holds 6; the other candidates are swaps
         "/program/avoid",
         "/program/equipment",
         "/program/advice#ice-heat",

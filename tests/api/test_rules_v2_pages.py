@@ -188,3 +188,27 @@ async def test_a_course_stored_before_v2_shows_what_was_recorded_then_and_the_ru
     progress = (await client.get("/api/v1/progress")).json()
     assert [v["kind"] for v in progress["recorded_versions"]] == ["plan", "pause", "rules-v2"]
     assert progress["pain_ceiling"] == 5
+
+
+async def test_the_swaps_page_works_without_javascript(client: httpx.AsyncClient) -> None:
+    await enrol(client)
+    view = (await client.get("/api/v1/program")).json()
+    assert any(link["url"] == "/program/swaps" for link in view["more"])
+    swaps = (await client.get("/api/v1/program/swaps")).json()
+    first = swaps["swaps"][0]
+    out = first["replaces"][0]
+    page = await client.get("/program/swaps")
+    assert page.status_code == 200
+    assert f"Do it instead of {out['name']}" in page.text
+    assert '<span class="tag rules" aria-label="Rules">why: ' in page.text
+    done = await client.post("/program/swaps", data={"in": first["id"], "out": out["id"]})
+    assert done.status_code == 303 and done.headers["location"] == "/program"
+    program = (await client.get("/api/v1/program")).json()["program"]
+    assert first["id"] in [i["id"] for i in program["exercises"]]
+    refused = await client.post(
+        "/api/v1/program/offers", json={"exercise_id": "plank", "answer": "accept"}
+    )
+    assert refused.status_code == 422  # D-12: only what is offered now can be answered
+    assert (
+        refused.json()["detail"] == "exercise_id: 'plank' is not offered to you now (offered: none)"
+    )

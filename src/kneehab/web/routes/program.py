@@ -8,17 +8,18 @@ from __future__ import annotations
 from typing import Literal
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from kneehab import services
 from kneehab.domain.course import Course
 from kneehab.domain.program import Program
-from kneehab.errors import NotFound
+from kneehab.errors import InvalidInput, NotFound
 from kneehab.exports.plan_json import plan_to_json
 from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.render import page
 from kneehab.web.routes.common import load_course, require_program
+from kneehab.web.routes.forms import read_form, text
 from kneehab.web.viewmodels.common import banner
 from kneehab.web.viewmodels.program import (
     AdviceView,
@@ -26,11 +27,13 @@ from kneehab.web.viewmodels.program import (
     EquipmentView,
     ExerciseView,
     ProgramView,
+    SwapsView,
     advice_view,
     avoid_view,
     equipment_view,
     exercise_view,
     program_view,
+    swaps_view,
 )
 
 router = APIRouter()
@@ -132,6 +135,41 @@ def offer_api(body: OfferRequest, state: State, person: Person, clock: Clocked) 
         library=state.library,
     )
     return build(state, person, clock)
+
+
+@router.get("/program/swaps", response_class=HTMLResponse, include_in_schema=False)
+def swaps_page(request: Request, state: State, person: Person, clock: Clocked) -> HTMLResponse:
+    vm = swaps_view(_program(state, person, clock)[1])
+    return page(request, "program_swaps.html", vm, title="Exercises you can swap in")
+
+
+@api.get(
+    "/program/swaps",
+    response_model=SwapsView,
+    summary="The swaps (D-10) and the later options offered now (D-12)",
+)
+def swaps_get_api(state: State, person: Person, clock: Clocked) -> SwapsView:
+    return swaps_view(_program(state, person, clock)[1])
+
+
+@router.post("/program/swaps", include_in_schema=False)
+async def swap_form(request: Request, state: State, person: Person, clock: Clocked) -> Response:
+    form = await read_form(request)
+    body = SwapRequest.model_validate({"in": text(form, "in"), "out": text(form, "out")})
+    swap_api(body, state, person, clock)
+    return RedirectResponse("/program", status_code=303)
+
+
+@router.post("/program/offers", include_in_schema=False)
+async def offer_form(request: Request, state: State, person: Person, clock: Clocked) -> Response:
+    form = await read_form(request)
+    answer = text(form, "answer")
+    if answer not in ("accept", "not_now"):
+        raise InvalidInput(f"answer: '{answer}' is not allowed (allowed: accept, not_now)")
+    offer_api(
+        OfferRequest(exercise_id=text(form, "exercise_id"), answer=answer), state, person, clock
+    )
+    return RedirectResponse("/program", status_code=303)
 
 
 @router.get(

@@ -179,7 +179,25 @@ def _week(program: Program, today: date) -> list[Day]:
 
 
 def _more(program: Program) -> list[Link]:
-    return [
+    swaps = len(program.swaps)
+    offered = [o for o in program.later_options if o.state == "offered"]
+    choose = (
+        [
+            Link(
+                label="Ready to try" if offered else "Exercises you can swap in",
+                url="/program/swaps",
+                hint=(
+                    f"{len(offered)} new exercise{'s' if len(offered) != 1 else ''} offered; "
+                    if offered
+                    else ""
+                )
+                + f"{swaps} you can do instead of one in your session",
+            )
+        ]
+        if swaps or offered
+        else []
+    )
+    fixed = [
         Link(
             label="Moves to avoid for now",
             url="/program/avoid",
@@ -201,6 +219,7 @@ def _more(program: Program) -> list[Link]:
             hint="Signs that need a clinician",
         ),
     ]
+    return [*choose, *fixed]
 
 
 def _limit_reason(program: Program) -> str:
@@ -357,6 +376,76 @@ class Titled(BaseModel):
     why: str
     examples: list[str] = []
     rules: list[str] = []
+
+
+class Named(BaseModel):
+    id: str
+    name: str
+
+
+class SwapOption(BaseModel):
+    """RULES D-10: an exercise the person may choose instead of one in the session."""
+
+    id: str
+    name: str
+    dose: str
+    why: str
+    rules: list[str]
+    replaces: list[Named]
+
+
+class Offer(BaseModel):
+    """RULES D-12: "Ready to try: X", offered and never added by itself."""
+
+    id: str
+    name: str
+    why: str
+    rules: list[str]
+    in_place_of: Named | None
+
+
+class SwapsView(BaseModel):
+    intro: str
+    swaps: list[SwapOption]
+    offers: list[Offer]
+    back_url: str = "/program"
+
+
+def swaps_view(program: Program) -> SwapsView:
+    names = {i.exercise_id: i.name for i in program.items}
+
+    def named(ex_id: str) -> Named:
+        return Named(id=ex_id, name=names.get(ex_id, ex_id))
+
+    return SwapsView(
+        intro=(
+            "Your session keeps a small number of exercises. You can choose one of these instead "
+            "of an exercise of the same kind: it starts at its own starting dose from today, and "
+            "the one it replaces waits here with its dose kept."
+        ),
+        swaps=[
+            SwapOption(
+                id=sw.item.exercise_id,
+                name=sw.item.name,
+                dose=sw.item.dose_text,
+                why=sw.item.why,
+                rules=list(sw.item.rules),
+                replaces=[named(x) for x in sw.can_replace if x in names],
+            )
+            for sw in program.swaps
+        ],
+        offers=[
+            Offer(
+                id=o.exercise_id,
+                name=o.name,
+                why=o.why,
+                rules=list(o.rules),
+                in_place_of=named(o.in_place_of) if o.in_place_of else None,
+            )
+            for o in program.later_options
+            if o.state == "offered"
+        ],
+    )
 
 
 class AvoidView(BaseModel):
