@@ -13,6 +13,8 @@ import itertools
 from typing import Any
 
 import pytest
+from course_sim import decisions_on, done_in_full, md, simulate
+from course_sim import intake as sim_intake
 
 from kneehab.domain.course import Course, HistoryMismatch, replay
 from kneehab.domain.escalation import EscalationLevel
@@ -579,3 +581,29 @@ def test_bad_rescreens_are_rejected(rescreen: dict[str, Any], words: str) -> Non
     with pytest.raises(ValueError, match="rescreens") as err:
         run(today=3, rescreens=[rescreen])
     assert words in str(err.value)
+
+
+def test_an_aerobic_item_continuing_at_5_minutes_after_a_stop_is_not_an_increase() -> None:
+    """§0.1, C-9, P8: walking stopped (pain 8) on Thursday 3/13 continues at 5 min from 3/14 (a
+    `resume` with C-9, P12 — lower than the stopped 10 min, so not an increase). The walk of Sunday
+    3/16 at 5 min is easy; on 3/17 the morning is sore (4, usual 2). Nothing else changed in the
+    week before (every other entry felt hard), so the rise is untraced: nothing regresses and
+    walking holds for the flare (P9) — it is not attributed to walking (P8 T2) nor counted as a
+    5-minute floor hold (P12), which would feed E13."""
+    walker = sim_intake(
+        age=58, condition="medial_knee_oa", onset="gradual", weeks_since_onset=52, pain_now=2
+    )
+
+    def entry(item: Any, when: dt.date) -> dict[str, Any]:
+        if item.exercise_id == "walking" and when == md("3/13"):
+            return done_in_full(item, pain=8, effort="hard")
+        return done_in_full(item, effort="hard")
+
+    course = simulate(
+        walker, until="3/17", morning=lambda d: 4 if d == md("3/17") else 2, entry=entry
+    )
+    back = decisions_on(course, "3/14")["walking"]
+    assert back.action == Action.RESUME and back.to_dose.minutes == 5
+    walk = decisions_on(course, "3/17")["walking"]
+    assert walk.action == Action.HOLD and "P9" in walk.rules
+    assert not {"P8", "P12"} & set(walk.rules), walk

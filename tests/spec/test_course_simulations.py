@@ -374,6 +374,21 @@ def test_f_mcl_grade_2_acute_and_early_to_day_20_then_standard(mcl_course: Cours
     assert mcl_course.program is not None and mcl_course.program.phase == "later"
 
 
+def test_f_the_phase_of_a_day_without_a_check_in_is_that_days_phase() -> None:
+    """C-4 (v2), C-18, EXAMPLES contract (`program.phase`: early / later on that date): he skips
+    the check-in of 3/24, the first date after the early phase. The program as of 3/24 is still
+    the later phase (its acute profile and pain limit already are), and the `phase` version is
+    dated 3/24, the first date the early phase has ended."""
+    course = simulate(
+        MCL2_30, until="3/24", morning=2, avg_pain=2, checkin_days=lambda d: d != md("3/24")
+    )
+    assert course.program is not None
+    assert course.program.acute is False and course.program.pain_ceiling == 3
+    assert course.program.phase == "later"
+    assert "inner-thigh-stretch" in {s.exercise_id for s in course.program.swaps}
+    assert [v.date for v in course.versions if v.kind == "phase"] == [md("3/24")]
+
+
 def test_f_step_up_never_above_15_cm_while_early(mcl_course: Course) -> None:
     """Through week 8 the step-up climbs; no step-up dose of the early phase is above 15 cm, and none
     of the whole course above 25 cm."""
