@@ -380,3 +380,32 @@ def test_history_json_is_a_history_file_that_progress_replays(
     assert main(["progress", "--history", str(path), "--json"], environ={}) == 0
     replayed = json.loads(capsys.readouterr().out)
     assert replayed["today"] == DAY1 and replayed["program"]["start"] == DAY0
+
+
+def test_swap_offer_and_logging_outside_the_session(enrolled, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    db = open_database(db_url)
+    try:
+        pid = services.current_person_id(db)
+        assert pid is not None
+        program = services.course(db, pid, today=date.fromisoformat(DAY1)).program
+    finally:
+        db.close()
+    assert program is not None and program.swaps
+    swap = program.swaps[0]
+    out_id = swap.can_replace[0]
+    # C-13 v2: a swap logged outside the session is recorded, flagged, and changes nothing.
+    code, out, err = enrolled(
+        "log", "--today", DAY1, "--exercise", swap.item.exercise_id, "--sets", "1", "--pain", "1"
+    )
+    assert code == 0, err
+    assert "is not in your session" in " ".join(out.split()) and "\n  why: C-13 · D-10" in out
+    # D-10: the swap itself, from today, as a dated version in plain words.
+    code, out, err = enrolled(
+        "swap", swap.item.exercise_id, "--instead-of", out_id, "--today", DAY1
+    )
+    assert code == 0, err
+    assert "why: " in out and "D-10" in out
+    code, _, err = enrolled("swap", "lunge", "--instead-of", out_id, "--today", DAY1)
+    assert code == 2 and "swaps" in err
+    code, _, err = enrolled("offer", "plank", "accept", "--today", DAY1)
+    assert code == 2 and "exercise_id: 'plank' is not offered to you now" in err

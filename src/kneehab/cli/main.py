@@ -16,6 +16,7 @@ from rich.console import Console
 from kneehab.cli import (
     backup_cmd,
     care_cmd,
+    choices_cmd,
     library_cmd,
     motion_cmd,
     plan_cmd,
@@ -39,6 +40,7 @@ app = typer.Typer(
 app.add_typer(library_cmd.app, name="library")
 plan_cmd.register(app)
 care_cmd.register(app)
+choices_cmd.register(app)
 report_cmd.register(app)
 backup_cmd.register(app)
 progress_cmd.register(app)

@@ -1,0 +1,73 @@
+"""The person's own choices: `kneehab swap` (RULES D-10) and `kneehab offer` (D-12).
+
+Each is a dated event kept in the database; the program changes from that day as a dated version.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kneehab import services
+from kneehab.cli.care_options import (
+    DbOpt,
+    TodayOpt,
+    console,
+    database,
+    enrolled_person,
+    today_from,
+    utc_now,
+)
+from kneehab.cli.render import why_line
+
+
+def swap_command(
+    ctx: typer.Context,
+    swap_in: Annotated[
+        str, typer.Argument(help="The exercise id to bring in (one of your swaps).")
+    ],
+    instead_of: Annotated[
+        str, typer.Option("--instead-of", help="The exercise id in your session it replaces.")
+    ],
+    db_file: DbOpt = None,
+    today: TodayOpt = None,
+) -> None:
+    """Do one of your swaps instead of an exercise in your session, from today."""
+    day = today_from(today)
+    with database(ctx, db_file) as db:
+        pid = enrolled_person(db)
+        services.choose_swap(db, pid, swap_in=swap_in, swap_out=instead_of, day=day, now=utc_now())
+        versions = [v for v in services.program_versions(db, pid) if v.effective == day]
+    out = console()
+    for v in versions:
+        if v.kind == "swap":
+            out.print(v.reason, markup=False)
+            out.print(f"  {why_line(v.rules)}", markup=False)
+
+
+def offer_command(
+    ctx: typer.Context,
+    exercise_id: Annotated[str, typer.Argument(help="The exercise you were offered.")],
+    answer: Annotated[str, typer.Argument(help="accept or not_now.")],
+    db_file: DbOpt = None,
+    today: TodayOpt = None,
+) -> None:
+    """Answer "Ready to try": accept adds it at the next check-in; not_now asks again later."""
+    day = today_from(today)
+    with database(ctx, db_file) as db:
+        pid = enrolled_person(db)
+        services.answer_offer(
+            db, pid, exercise_id=exercise_id, answer=answer, day=day, now=utc_now()
+        )
+    console().print(
+        "Saved. It is added at your next check-in."
+        if answer == "accept"
+        else "Saved. You will be asked again later."
+    )
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root app."""
+    app.command("swap")(swap_command)
+    app.command("offer")(offer_command)
