@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from typing import Any
 
 import pytest
@@ -581,6 +582,29 @@ def test_bad_rescreens_are_rejected(rescreen: dict[str, Any], words: str) -> Non
     with pytest.raises(ValueError, match="rescreens") as err:
         run(today=3, rescreens=[rescreen])
     assert words in str(err.value)
+
+
+RULE_ID = re.compile(r"\b(RF\d{2}|P\d{1,2}|E\d{1,2}|[CD]-\d{1,2})\b|RULES|§")  # EX-36
+
+
+@pytest.mark.parametrize(
+    "late",
+    [
+        {"sessions": {5: [bridge()]}},
+        {"checkins": {5: {}}},
+        {"rescreens": [{"date": day(5), "red_flags": []}]},
+    ],
+    ids=["session", "check-in", "re-screen"],
+)
+def test_a_record_dated_after_today_is_rejected_in_plain_words(late: dict[str, Any]) -> None:
+    """C-13: a record dated after `today` is rejected, naming the field. D-13 (v2): the message
+    carries no rule id (v1 ended it with "(RULES C-13)")."""
+    with pytest.raises(ValueError, match="after today") as err:
+        run(today=3, **late)
+    found = re.search(r"Value error, (.*?) \[type=", str(err.value))
+    message = found.group(1) if found else str(err.value)
+    assert "after today" in message
+    assert not RULE_ID.search(message), message
 
 
 def test_an_aerobic_item_continuing_at_5_minutes_after_a_stop_is_not_an_increase() -> None:
