@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from conftest import NOW, TODAY, Clock, enrol, pass_check
+from history_seed import seed_history
 from kneehab import services
 from kneehab.domain.intake import Intake
 from kneehab.domain.program import ItemStatus
@@ -212,3 +213,40 @@ async def test_the_swaps_page_works_without_javascript(client: httpx.AsyncClient
     assert (
         refused.json()["detail"] == "exercise_id: 'plank' is not offered to you now (offered: none)"
     )
+
+
+PERSON_PAGES = (
+    "/program",
+    "/program/exercises/bridge",
+    "/program/avoid",
+    "/program/equipment",
+    "/program/advice",
+    "/program/swaps",
+    "/progress",
+    "/progress/exercises/bridge",
+    "/checkin",
+    "/outcomes",
+    "/data",
+    "/today",  # after today's check (which redirects to the session once answered)
+)
+
+
+async def test_no_rule_id_inside_any_sentence_a_person_reads(
+    db: Database,
+    library,  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient,
+) -> None:
+    """D-13 / EX-36: on every page of a 16-day course, rule ids appear only in the small
+    "why:" tags, never in the text around them."""
+    seed_history(db, library, TODAY, days=16)
+    await pass_check(client)
+    yesterday = (TODAY - timedelta(days=1)).isoformat()
+    for url in (*PERSON_PAGES, f"/checkin/changes?day={yesterday}"):
+        r = await client.get(url)
+        assert r.status_code == 200, url
+        body = r.text.split("<main", 1)[-1]
+        body = re.sub(r'<span class="tag rules"[^>]*>.*?</span>', "", body, flags=re.S)
+        body = re.sub(r"<script.*?</script>", "", body, flags=re.S)
+        text = re.sub(r"<[^>]+>", " ", body)
+        found = [text[max(0, m.start() - 50) : m.end()] for m in RULE_ID.finditer(text)]
+        assert not found, (url, found)
