@@ -631,7 +631,13 @@ def status(db: Database, person_id: int, *, today: date, library: Library | None
         triage=triage,
         reviewed=past.reviewed or any(c.action in ("review", "assessment") for c in past.clinician),
         program=current.program,
-        latest={d.exercise_id: d for d in current.decisions},  # the last one of each wins
+        # The last one of each wins; for a course moved to v2, only decisions from that day on
+        # (earlier ones are the recorded versions, ADR 0004).
+        latest={
+            d.exercise_id: d
+            for d in current.decisions
+            if not updates or d.date >= max(u.effective for u in updates)
+        },
         escalation=current.escalation,
         open_escalations=open_,
         pain=tuple(PainPoint(c.date, c.morning_pain, c.avg_pain) for c in past.checkins),

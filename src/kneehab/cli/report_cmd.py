@@ -47,6 +47,8 @@ def status_command(ctx: typer.Context, db_file: DbOpt = None, today: TodayOpt = 
                 f"{ACTION_WORDS.get(d.action.value, d.action.value)} {d.date.isoformat()}: "
                 f"{d.reason}\n{why_line(d.rules)}"
                 if d
+                else "no change since the updated rules"
+                if st.rules_updates
                 else "starting dose"
             )
             table.add_row(item.name, item.dose_text, item.status.value, why)
