@@ -393,6 +393,11 @@ def test_swap_offer_and_logging_outside_the_session(enrolled, db_url: str) -> No
     assert program is not None and program.swaps
     swap = program.swaps[0]
     out_id = swap.can_replace[0]
+    code, out, err = enrolled("today", "--today", DAY1)
+    assert code == 0, err
+    assert swap.item.exercise_id in out and "kneehab swap ID --instead-of ID" in " ".join(
+        out.split()
+    )
     # C-13 v2: a swap logged outside the session is recorded, flagged, and changes nothing.
     code, out, err = enrolled(
         "log", "--today", DAY1, "--exercise", swap.item.exercise_id, "--sets", "1", "--pain", "1"

@@ -74,9 +74,24 @@ def today_command(ctx: typer.Context, db_file: DbOpt = None, today: TodayOpt = N
     day = today_from(today)
     with database(ctx, db_file) as db:
         pid = enrolled_person(db)
-        items = services.today_items(db, pid, today=day)
+        program = services.course(db, pid, today=day).program
+        items = program.items_on(day) if program is not None else []
         resume = services.load_player_state(db, pid, day=day)
     out = console()
+    if program is not None:
+        offered = [o for o in program.later_options if o.state == "offered"]
+        for o in offered:
+            out.print(
+                f"Ready to try: {o.name}. {o.why} (kneehab offer {o.exercise_id} accept)",
+                markup=False,
+            )
+        if program.swaps:
+            names = ", ".join(f"{sw.item.name} ({sw.item.exercise_id})" for sw in program.swaps)
+            out.print(
+                f"You can do one of these instead of an exercise of the same kind: {names}. "
+                "(kneehab swap ID --instead-of ID)",
+                markup=False,
+            )
     if not items:
         out.print(f"{day.isoformat()}: no exercises scheduled today. Rest, or go for an easy walk.")
         return
