@@ -177,7 +177,7 @@ def changes_view(
         banner=banner,
         rescreen_needed=rescreen_needed,
         held_note=(
-            "Your exercises will not step up for now. Your check-ins say when that changes."
+            "Your exercises will not step up for now; each one below says why."
             if progression_held
             else ""
         ),
