@@ -93,7 +93,7 @@ class ProgressView(BaseModel):
     outcomes_url: str = "/outcomes"
     # The Progress JSON contract (EXAMPLES), built by the same function as `kneehab progress --json`
     # from the person's records as of today: the rules applied to the whole course.
-    today: date | None = None
+    today: str | None = None  # ISO date, as in the contract
     triage: dict[str, Any] = {}
     decisions: list[dict[str, Any]] = []
     escalation: dict[str, Any] = {}
