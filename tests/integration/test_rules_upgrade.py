@@ -213,3 +213,19 @@ def test_migration_0003_adds_the_rules_version_and_the_events(db_url: str) -> No
         assert "rules_version" not in {c["name"] for c in inspect(engine).get_columns("persons")}
     finally:
         engine.dispose()
+
+
+def test_backup_and_restore_keep_the_rules_version_and_the_events(db: Database, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kneehab.store.backup import backup, restore
+
+    pid, _ = _v1_course(db)
+    services.upgrade_rules(db, today=UPGRADE, now=at(UPGRADE, 7))
+    services.mark_reviewed(db, pid, now=at(UPGRADE, 12), by="Dr Bob", today=UPGRADE)
+    rows = _rows(db)
+    assert rows["course_events"] and rows["persons"][0]["rules_version"] == 2
+    path = tmp_path / "copy.db"
+    backup(db, path)
+    services.delete_person(db, pid)
+    assert _rows(db)["course_events"] == []
+    restore(db, path)
+    assert _rows(db) == rows
