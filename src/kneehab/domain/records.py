@@ -223,15 +223,21 @@ class History(Frozen):
             raise ValueError(f"today: {self.today} is before start {self.start}")
         for s in self.sessions:
             if s.date > self.today:
-                raise ValueError(f"sessions: {s.date} is after today ({self.today}) (RULES C-13)")
+                raise ValueError(
+                    f"sessions: {s.date} is after today ({self.today}); a history cannot hold a future date"
+                )
             if s.date < self.start:
                 raise ValueError(f"sessions: {s.date} is before the program start ({self.start})")
         for c in self.checkins:
             if c.date > self.today:
-                raise ValueError(f"checkins: {c.date} is after today ({self.today}) (RULES C-13)")
+                raise ValueError(
+                    f"checkins: {c.date} is after today ({self.today}); a history cannot hold a future date"
+                )
         for r in self.rescreens:
             if r.date > self.today:
-                raise ValueError(f"rescreens: {r.date} is after today ({self.today}) (RULES C-13)")
+                raise ValueError(
+                    f"rescreens: {r.date} is after today ({self.today}); a history cannot hold a future date"
+                )
         dates = [s.date for s in self.sessions]
         if len(dates) != len(set(dates)):
             raise ValueError(
