@@ -302,7 +302,7 @@ def test_checkin_shows_progression_with_its_reason(server: Server, page) -> None
     page.get_by_role("heading", name="What changed and why").wait_for()
     step_up = page.locator("article.decision.progress").first
     assert "Step up" in step_up.inner_text()
-    assert "Pain stayed within your limit" in step_up.inner_text()
+    assert "within your pain limit" in step_up.inner_text()
     assert "P2" in step_up.inner_text()
     visit(page, "09-what-changed")
     shoot_phone_view(page, "checkin-changes", scroll_to="article.decision.progress")
