@@ -30,12 +30,12 @@ import itertools
 from collections import Counter
 from typing import Any
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from kneehab.domain.baseline import baseline_pain, is_rise
 from kneehab.domain.conditions import columns_for, phase_for, skipped_rungs, step_cap_cm
-from kneehab.domain.course import Course, replay
+from kneehab.domain.course import Course, HistoryMismatch, replay
 from kneehab.domain.exercise import Library
 from kneehab.domain.intake import RED_FLAG_IDS, Intake
 from kneehab.domain.planning import plan
@@ -170,17 +170,47 @@ def histories(draw: st.DrawFn, max_days: int = 24) -> History:
                 "reason": "started higher",
             }
         )
-    return History.model_validate(
-        {
-            "intake": intake.model_dump(mode="json"),
-            "start": START.isoformat(),
-            "today": (START + dt.timedelta(days=days)).isoformat(),
-            "sessions": sessions,
-            "checkins": checkins,
-            "morning_tolerance": draw(st.sampled_from([1, 1, 1, 0])),
-            "clinician": clinician,
-        }
-    )
+
+    # Now and then other dated events: a swap the person chooses (D-10) and a clinician action
+    # (D-7, D-8) — a review, a pain-limit value, a tolerance, or pausing / resuming an exercise.
+    def when() -> str:
+        return (START + dt.timedelta(days=draw(st.integers(1, days)))).isoformat()
+
+    swaps = []
+    if program.swaps and draw(st.integers(0, 2)) == 0:
+        choice = draw(st.sampled_from(program.swaps))
+        if choice.can_replace:
+            out = draw(st.sampled_from(choice.can_replace))
+            swaps.append({"date": when(), "in": choice.exercise_id, "out": out})
+    non_aerobic = [i.exercise_id for i in program.items if i.exercise_id not in AEROBIC]
+    for _ in range(draw(st.integers(0, 2))):
+        kind = draw(st.sampled_from(["review", "set_ceiling", "set_tolerance", "pause", "resume"]))
+        event: dict[str, Any] = {"date": when(), "action": kind, "reason": "physio's decision"}
+        if kind == "set_ceiling":
+            event["value"] = draw(st.integers(2, 5))
+        elif kind == "set_tolerance":
+            event["value"] = draw(st.integers(0, 1))
+        elif kind in ("pause", "resume") and non_aerobic:
+            event["exercise_id"] = draw(st.sampled_from(non_aerobic))
+        clinician.append(event)
+    clinician.sort(key=lambda e: e["date"])
+    data = {
+        "intake": intake.model_dump(mode="json"),
+        "start": START.isoformat(),
+        "today": (START + dt.timedelta(days=days)).isoformat(),
+        "sessions": sessions,
+        "checkins": checkins,
+        "morning_tolerance": draw(st.sampled_from([1, 1, 1, 0])),
+        "clinician": clinician,
+        "swaps": swaps,
+    }
+    history = History.model_validate(data)
+    if swaps:
+        try:
+            replay(history, LIB)
+        except HistoryMismatch:  # D-10: no swap while the program is locked — leave it out
+            history = History.model_validate({**data, "swaps": []})
+    return history
 
 
 def cut(history: History, on: dt.date) -> History:
@@ -214,13 +244,20 @@ def _changes_one_key(decision: Decision) -> bool:
     )
 
 
-SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# No shrinking: a failing course is reported as drawn, so a failure stays well under a minute (each
+# example replays whole courses); deadline off for the same reason.
+QUICK: dict[str, Any] = {
+    "deadline": None,
+    "suppress_health_check": [HealthCheck.too_slow],
+    "phases": (Phase.explicit, Phase.reuse, Phase.generate),
+}
+SETTINGS = settings(max_examples=40, **QUICK)
 
 
 # -- v2 properties named in issue 8 ----------------------------------------------------------------
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=20, **QUICK)
 @given(histories(max_days=16))
 def test_the_pain_ceiling_of_every_date_is_between_the_baseline_and_7(history: History) -> None:
     """D-1 (v2): min(7, B(d)) ≤ ceiling(d) ≤ 7 on every date, B(d) the C-5 baseline of that date."""
@@ -325,7 +362,7 @@ def step_courses(draw: st.DrawFn) -> History:
     )
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, **QUICK)
 @given(step_courses())
 def test_a_step_up_climbing_to_its_cap_never_passes_it(history: History) -> None:
     """D-4: at the cap the height rung is skipped and the carried load (or nothing) comes next; a
@@ -389,12 +426,19 @@ def test_nothing_progresses_or_resumes_in_a_flare_hold_or_while_locked(history: 
     """P9: check-ins f, f+1, f+2 after a flare dated f (a rise morning, a check-in word); after a P1
     stop in the session of f, the check-ins f+1 and f+2 (EX-13); E1: nothing after the lock. (An aerobic item's C-9 continuation at 5 min is not a P10 resume.)"""
     course = replay(history, LIB)
-    intake, tol = history.intake, history.morning_tolerance
+    intake = history.intake
+
+    def tol(on: dt.date) -> int:  # a clinician's tolerance acts from its date (D-7)
+        set_on = [c for c in history.clinician if c.action == "set_tolerance" and c.date <= on]
+        return int(set_on[-1].value) if set_on else history.morning_tolerance  # type: ignore[arg-type]
+
     flares = {
         c.date
         for c in history.checkins
         if c.new_symptoms
-        or is_rise(c.morning_pain, baseline_pain(intake.pain_now, history.checkins, c.date), tol)
+        or is_rise(
+            c.morning_pain, baseline_pain(intake.pain_now, history.checkins, c.date), tol(c.date)
+        )
     }
     held = {f + dt.timedelta(days=k) for f in flares for k in range(3)}
     # A P1 stop is dated its session, after that day's check-in: it holds the next two (EX-13).
@@ -468,10 +512,15 @@ def rescreened(draw: st.DrawFn) -> History:
     flags = draw(st.lists(st.sampled_from(RED_FLAG_IDS), max_size=2, unique=True))
     data = history.model_dump(mode="json")
     data["rescreens"] = [{"date": when.isoformat(), "red_flags": flags}]
-    return History.model_validate(data)
+    again = History.model_validate(data)
+    try:
+        replay(again, LIB)
+    except HistoryMismatch:  # D-10: a swap after a locking answer is refused — leave it out
+        again = History.model_validate({**data, "swaps": []})
+    return again
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=30, **QUICK)
 @given(rescreened())
 def test_a_rescreen_never_rewrites_the_past_and_a_red_flag_stops_progression(
     history: History,
@@ -484,9 +533,19 @@ def test_a_rescreen_never_rewrites_the_past_and_a_red_flag_stops_progression(
     ]
     assert course.triage == without.triage  # the intake is triaged as it was given
     level = screen_rescreen(again).level
+    # D-7: a clinician review dated on or after the re-screen ends a `soon` hold (not a lock).
+    reviewed = min(
+        (c.date for c in history.clinician if c.action == "review" and c.date >= again.date),
+        default=None,
+    )
     if level in (Level.URGENT, Level.EMERGENCY, Level.OUT_OF_SCOPE, Level.SOON):
+        ends = reviewed if level == Level.SOON else None
         assert not [
-            d for d in course.decisions if d.action == Action.PROGRESS and d.date > again.date
+            d
+            for d in course.decisions
+            if d.action == Action.PROGRESS
+            and d.date > again.date
+            and (ends is None or d.date < ends)
         ]
     if level in (Level.URGENT, Level.EMERGENCY) and course.program is not None:
         assert all(i.status.value == "stopped" for i in course.program.items)

@@ -22,6 +22,7 @@ from kneehab.domain.escalation import EscalationLevel
 from kneehab.domain.program import ItemStatus
 from kneehab.domain.progression import Action, Decision
 from kneehab.domain.records import History
+from kneehab.domain.types import RULE_ID_PATTERN
 from kneehab.library.load import default_library
 
 START = dt.date(2025, 3, 3)
@@ -584,7 +585,7 @@ def test_bad_rescreens_are_rejected(rescreen: dict[str, Any], words: str) -> Non
     assert words in str(err.value)
 
 
-RULE_ID = re.compile(r"\b(RF\d{2}|P\d{1,2}|E\d{1,2}|[CD]-\d{1,2})\b|RULES|§")  # EX-36
+RULE_ID = RULE_ID_PATTERN  # EX-36
 
 
 @pytest.mark.parametrize(
@@ -631,3 +632,37 @@ def test_an_aerobic_item_continuing_at_5_minutes_after_a_stop_is_not_an_increase
     walk = decisions_on(course, "3/17")["walking"]
     assert walk.action == Action.HOLD and "P9" in walk.rules
     assert not {"P8", "P12"} & set(walk.rules), walk
+
+
+@pytest.mark.parametrize("action", ["resume", "pause"])
+def test_a_locked_program_stays_stopped_until_an_assessment(action: str) -> None:
+    """§0.3 (2), D-7: `locking` on day 2 locks the program (RF07 urgent): every exercise stops.
+    Only a clinician's recorded assessment lifts the lock; a clinician resuming or pausing one
+    exercise on day 4 leaves it stopped while the program stays locked."""
+    event = {"date": day(4), "action": action, "exercise_id": "bridge", "reason": "physio"}
+    checkins = {**mornings(range(1, 7)), 2: {"new_symptoms": ["locking"]}}
+    course = run(today=6, checkins=checkins, clinician=[event])
+    assert course.locked_by is not None
+    assert course.escalation.level == EscalationLevel.URGENT
+    assert course.program is not None
+    assert {i.exercise_id: i.status for i in course.program.items}["bridge"] == ItemStatus.STOPPED
+    assessed = run(
+        today=6,
+        checkins=checkins,
+        clinician=[{"date": day(4), "action": "assessment", "reason": "examined: no locking"}],
+    )
+    assert assessed.locked_by is None
+
+
+def test_an_out_of_scope_rescreen_answer_holds_progression() -> None:
+    """§0.3 (2), D-2, §0.1: a re-screen on day 10 answering RF15 (a knee replacement, metalwork or
+    surgery in the last 6 months) is `out_of_scope` — the self-managed program is no longer for this
+    person. Whatever else it does, nothing steps up from that day (a `soon` answer already holds
+    progression until a review; an out-of-scope answer is higher). v1's property said the same."""
+    story: dict[str, Any] = {"sessions": every_other_day(20), "checkins": mornings(range(21))}
+    course = run(today=20, rescreens=[{"date": day(10), "red_flags": ["RF15"]}], **story)
+    cut = START + dt.timedelta(days=10)
+    assert not [d for d in course.decisions if d.action == Action.PROGRESS and d.date >= cut]
+    assert course.progression_held
+    assert course.escalation.level != EscalationLevel.NONE
+    assert "RF15" in course.escalation.rules
