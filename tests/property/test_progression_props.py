@@ -337,7 +337,9 @@ def step_courses(draw: st.DrawFn) -> History:
             "intake": intake.model_dump(mode="json"),
             "start": START.isoformat(),
             "today": dates[-1].isoformat(),
-            "checkins": [{"date": d.isoformat(), "morning_pain": 2} for d in dates[1:]],
+            "checkins": [
+                {"date": d.isoformat(), "morning_pain": 2, "avg_pain": 1} for d in dates[1:]
+            ],
             "sessions": [
                 {
                     "date": d.isoformat(),
@@ -358,6 +360,12 @@ def step_courses(draw: st.DrawFn) -> History:
                     "reason": "started higher",
                 }
             ],
+            # D-12: the person says yes to every later option, now and then, from day 14
+            "offers": [
+                {"date": d.isoformat(), "exercise_id": o.exercise_id, "answer": "accept"}
+                for d in dates[14::3]
+                for o in program.later_options
+            ],
         }
     )
 
@@ -367,8 +375,13 @@ def step_courses(draw: st.DrawFn) -> History:
 def test_a_step_up_climbing_to_its_cap_never_passes_it(history: History) -> None:
     """D-4: at the cap the height rung is skipped and the carried load (or nothing) comes next; a
     cap that lifts with the phase (meniscus 15 → 20, MCL II 15 → 25) makes the height rung
-    available again."""
+    available again. P11: an accepted later option's unlock (D-12) is that check-in's one load
+    change."""
     course = replay(history, LIB)
+    unlocks = [v.date for v in course.versions if v.kind == "unlock"]
+    changes = load_changes(course)
+    assert all(changes[d] == 0 for d in unlocks), (unlocks, changes)  # P11: one a check-in
+    assert len(unlocks) == len(set(unlocks))
     ups = [
         d for d in course.decisions if d.exercise_id == "step-up" and d.action == Action.PROGRESS
     ]
