@@ -89,20 +89,19 @@ def intakes(draw: st.DrawFn) -> Intake:
     return Intake.model_validate(data)
 
 
+def changed(intake: Intake, **fields: Any) -> Intake:
+    """The intake with some answers changed, validated again."""
+    return Intake.model_validate({**intake.model_dump(mode="json"), **fields})
+
+
 @st.composite
 def histories(draw: st.DrawFn, max_days: int = 24) -> History:
     """A random valid course; every intake drawn gets a program (triage may still say `soon`)."""
     intake = draw(intakes())
     program = plan(intake, screen(intake), LIB, start=START)
     if program is None:  # withheld by triage: a gradual OA course instead
-        intake = intake.model_copy(
-            update={
-                "condition": "medial_knee_oa",
-                "onset": "gradual",
-                "mcl_grade": None,
-                "pain_now": 3,
-                "age": 40,
-            }
+        intake = changed(
+            intake, condition="medial_knee_oa", onset="gradual", mcl_grade=None, pain_now=3, age=40
         )
         program = plan(intake, screen(intake), LIB, start=START)
     assert program is not None
@@ -310,19 +309,14 @@ def test_no_step_up_above_its_condition_cap(history: History) -> None:
 def step_courses(draw: st.DrawFn) -> History:
     """A person who does everything in full (pain 1, easy) for 3–5 weeks, with the step-up set by a
     clinician on day 0 one rung below or at this person's step cap (D-8), so the cap is met."""
-    intake = draw(intakes()).model_copy(update={"pain_now": 2, "pain_worst_week": 2})
+    intake = changed(draw(intakes()), pain_now=2, pain_worst_week=2)
     if intake.condition.value == "mcl_sprain" and intake.mcl_grade is None:
-        intake = intake.model_copy(update={"mcl_grade": 2})
+        intake = changed(intake, mcl_grade=2)
     program = plan(intake, screen(intake), LIB, start=START)
     step = program.item("step-up") if program is not None else None
     if program is None or step is None:
-        intake = intake.model_copy(
-            update={
-                "condition": "patellofemoral_pain",
-                "onset": "gradual",
-                "mcl_grade": None,
-                "age": 40,
-            }
+        intake = changed(
+            intake, condition="patellofemoral_pain", onset="gradual", mcl_grade=None, age=40
         )
         program = plan(intake, screen(intake), LIB, start=START)
         assert program is not None
