@@ -98,12 +98,14 @@ def changed(intake: Intake, **fields: Any) -> Intake:
 def histories(draw: st.DrawFn, max_days: int = 24) -> History:
     """A random valid course; every intake drawn gets a program (triage may still say `soon`)."""
     intake = draw(intakes())
-    program = plan(intake, screen(intake), LIB, start=START)
+    # Any weekday: a mid-week start gives a short first calendar week (C-5) and shifts the schedule.
+    start = START + dt.timedelta(days=draw(st.integers(0, 6)))
+    program = plan(intake, screen(intake), LIB, start=start)
     if program is None:  # withheld by triage: a gradual OA course instead
         intake = changed(
             intake, condition="medial_knee_oa", onset="gradual", mcl_grade=None, pain_now=3, age=40
         )
-        program = plan(intake, screen(intake), LIB, start=START)
+        program = plan(intake, screen(intake), LIB, start=start)
     assert program is not None
     days = draw(st.integers(7, max_days))
     usual = draw(st.integers(0, 6))  # most mornings sit at the person's usual pain …
@@ -112,7 +114,7 @@ def histories(draw: st.DrawFn, max_days: int = 24) -> History:
     odd = 15 if calm else 3  # … 1 in `odd` mornings is any value 0–10
     sessions, checkins = [], []
     for n in range(days + 1):
-        date = START + dt.timedelta(days=n)
+        date = start + dt.timedelta(days=n)
         if n > 0 and draw(st.integers(0, 9)) > 0:  # most mornings
             rare = 60 if calm else 30
             words = [draw(st.sampled_from(WORDS))] if draw(st.integers(1, rare)) == 1 else []
@@ -157,12 +159,12 @@ def histories(draw: st.DrawFn, max_days: int = 24) -> History:
     if step is not None and draw(st.integers(0, 2)) == 0:
         # Now and then a clinician sets the step-up near the top of this person's ladder (D-8), so
         # the caps (D-4) are reached within a short course.
-        cap = step_cap_cm(intake, phases(intake, START))
+        cap = step_cap_cm(intake, phases(intake, start, start))
         height = draw(st.sampled_from([cap - 5, cap]))
         dose = step.dose.with_(sets=3, step_cm=height)
         clinician.append(
             {
-                "date": START.isoformat(),
+                "date": start.isoformat(),
                 "action": "set_dose",
                 "exercise_id": "step-up",
                 "value": dose.as_dict(),
@@ -173,7 +175,7 @@ def histories(draw: st.DrawFn, max_days: int = 24) -> History:
     # Now and then other dated events: a swap the person chooses (D-10) and a clinician action
     # (D-7, D-8) — a review, a pain-limit value, a tolerance, or pausing / resuming an exercise.
     def when() -> str:
-        return (START + dt.timedelta(days=draw(st.integers(1, days)))).isoformat()
+        return (start + dt.timedelta(days=draw(st.integers(1, days)))).isoformat()
 
     swaps = []
     if program.swaps and draw(st.integers(0, 2)) == 0:
@@ -195,8 +197,8 @@ def histories(draw: st.DrawFn, max_days: int = 24) -> History:
     clinician.sort(key=lambda e: e["date"])
     data = {
         "intake": intake.model_dump(mode="json"),
-        "start": START.isoformat(),
-        "today": (START + dt.timedelta(days=days)).isoformat(),
+        "start": start.isoformat(),
+        "today": (start + dt.timedelta(days=days)).isoformat(),
         "sessions": sessions,
         "checkins": checkins,
         "morning_tolerance": draw(st.sampled_from([1, 1, 1, 0])),
@@ -224,8 +226,8 @@ def cut(history: History, on: dt.date) -> History:
     )
 
 
-def phases(intake: Intake, on: dt.date) -> dict[Any, Any]:
-    return {c: phase_for(intake, c, start=START, on=on) for c in columns_for(intake)}
+def phases(intake: Intake, on: dt.date, start: dt.date = START) -> dict[Any, Any]:
+    return {c: phase_for(intake, c, start=start, on=on) for c in columns_for(intake)}
 
 
 def load_changes(course: Course) -> Counter[dt.date]:
@@ -295,13 +297,13 @@ def test_no_step_up_above_its_condition_cap(history: History) -> None:
     for d in course.decisions:
         if d.to_dose.step_cm is not None:
             assert d.to_dose.step_cm <= step_cap_cm(
-                history.intake, phases(history.intake, d.date)
+                history.intake, phases(history.intake, d.date, history.start)
             ), d
     if course.program is not None:
         step = course.program.item("step-up")
         if step is not None and step.dose.step_cm is not None:
             assert step.dose.step_cm <= step_cap_cm(
-                history.intake, phases(history.intake, history.today)
+                history.intake, phases(history.intake, history.today, history.start)
             )
 
 
@@ -380,7 +382,7 @@ def test_a_step_up_climbing_to_its_cap_never_passes_it(history: History) -> None
         d for d in course.decisions if d.exercise_id == "step-up" and d.action == Action.PROGRESS
     ]
     for d in ups:
-        cap = step_cap_cm(history.intake, phases(history.intake, d.date))
+        cap = step_cap_cm(history.intake, phases(history.intake, d.date, history.start))
         assert (d.to_dose.step_cm or 0) <= cap, (d, cap)
         if (d.from_dose.step_cm or 0) >= cap:
             assert d.to_dose.step_cm == d.from_dose.step_cm, d
@@ -414,7 +416,7 @@ def test_a_progression_is_the_next_rung_within_the_caps_and_changes_one_key(
     for d in course.decisions:
         if d.action == Action.PROGRESS:
             assert _changes_one_key(d), d
-            ph = phases(history.intake, d.date)
+            ph = phases(history.intake, d.date, history.start)
             step = step_up(
                 d.exercise_id,
                 d.from_dose,
