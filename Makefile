@@ -3,20 +3,34 @@ PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.installed
+APPSTAMP := $(VENV)/.installed-app
 NPMSTAMP := node_modules/.installed
 HOST    ?= 127.0.0.1
 PORT    ?= 8000
 DB      ?= var/kneehab.db
 
-.PHONY: run test test-fast lint fmt typecheck bench e2e library-check install browser clean
+.PHONY: run test test-fast lint fmt typecheck bench e2e library-check install vision browser clean
+
+# `make run` installs the app alone (FastAPI, SQLAlchemy, Swagger UI's files for /docs …): the web app never
+# imports the camera coach, whose [vision] extra (MediaPipe and OpenCV, several hundred MB) only
+# `kneehab analyze VIDEO` needs. `make vision` adds it; the tests install everything, since they run the
+# camera coach on the shared clips.
+$(APPSTAMP): pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e .
+	touch $(APPSTAMP)
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev,vision]'
-	touch $(STAMP)
+	touch $(STAMP) $(APPSTAMP)
 
 install: $(STAMP)
+
+vision: $(APPSTAMP)
+	$(BIN)/pip install --quiet -e '.[vision]'
 
 # Debian's Chromium for the browser tests (never a downloaded browser build).
 browser:
@@ -28,7 +42,7 @@ $(NPMSTAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NPMSTAMP)
 
-run: $(STAMP)
+run: $(APPSTAMP)
 	mkdir -p $(dir $(DB))
 	$(BIN)/kneehab serve --host $(HOST) --port $(PORT) --db $(DB) --demo
 

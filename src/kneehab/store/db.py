@@ -51,6 +51,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     # FULL: a committed transaction is on disk before COMMIT returns (acknowledged = kept).
     cur.execute("PRAGMA synchronous=FULL")
+    # Deleted content is overwritten with zeros, in the file and in the write-ahead log (personal
+    # health data must not stay readable after "delete everything"; see Database.forget_deleted).
+    cur.execute("PRAGMA secure_delete=ON")
     cur.close()
 
 
@@ -154,6 +157,25 @@ class Database:
     def read(self) -> Iterator[Session]:
         with session_scope(self.engine, write=False) as session:
             yield session
+
+    def forget_deleted(self) -> None:
+        """After deleting a person: leave none of the deleted rows readable in SQLite's files.
+
+        The deleted pages are zeroed (`secure_delete`, set on every connection) and rebuilt away
+        (`VACUUM`); then the write-ahead log, which still holds the old pages, is copied into the
+        database file and truncated to zero bytes (`wal_checkpoint(TRUNCATE)`). A checkpoint waits
+        for readers on `busy_timeout`; one that cannot finish is retried once. PostgreSQL: nothing
+        to do here (its own VACUUM reclaims the space; backups are the operator's)."""
+        if not self.is_sqlite:
+            return
+        with self.engine.connect() as conn:
+            raw = conn.connection.dbapi_connection
+            assert raw is not None
+            raw.execute("VACUUM")
+            for _ in range(2):
+                busy, _log, _moved = raw.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+                if not busy:
+                    break
 
     def close(self) -> None:
         self.engine.dispose()

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
+from starlette.requests import ClientDisconnect
 
 from kneehab import __version__
 from kneehab.config import Settings
 from kneehab.domain.exercise import Library
 from kneehab.library.load import load_library
 from kneehab.store.db import Database, open_database
-from kneehab.web import errors
+from kneehab.web import api_docs, errors
 from kneehab.web.deps import Clock, WebState, system_clock
 from kneehab.web.figures import Figures
 from kneehab.web.render import STATIC_DIR
@@ -19,8 +21,16 @@ from kneehab.web.security import SecurityHeaders
 
 API_DESCRIPTION = """\
 Every page of kneehab has a JSON twin under `/api/v1` that returns the same view-model the page shows.
-Errors are `{"detail": "...", "problems": ["field: what is wrong (allowed: ...)"]}` with a 4xx status.
-kneehab never diagnoses; red flags always win."""
+Errors are `{"detail": "...", "problems": [...]}` with a 4xx status: 404 when nobody is enrolled yet or an
+id is not known, 409 while the program is withheld or today's safety check is due, 422 for a mistake in the
+input (each problem names its field). kneehab never diagnoses; red flags always win."""
+
+
+async def _client_gone(request: Request, exc: Exception) -> Response:
+    """The browser went away mid-request (a closing tab's last player-state save): nothing to answer
+    and nothing to log. Registered for this class alone, so it is handled like an HTTP error and never
+    reaches the server-error path, which logs a traceback."""
+    return Response(status_code=400)
 
 
 def create_app(
@@ -35,7 +45,7 @@ def create_app(
         title="kneehab",
         version=__version__,
         description=API_DESCRIPTION,
-        docs_url=None,  # Swagger UI loads from a CDN; the schema itself is served below
+        docs_url=None,  # FastAPI's page loads Swagger UI from a CDN: ours is in api_docs.py
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
     )
@@ -48,6 +58,8 @@ def create_app(
         figures=Figures(library),
     )
     errors.install(app)
+    app.add_exception_handler(ClientDisconnect, _client_gone)
+    api_docs.install(app, ROUTERS)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for router in ROUTERS:

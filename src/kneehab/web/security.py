@@ -21,7 +21,7 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         # Static files and the content-versioned figures set their own caching; everything else is no-store.
-        is_static = scope["path"].startswith(("/static/", "/figures/"))
+        is_static = scope["path"].startswith(("/static/", "/figures/", "/docs/assets/"))
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":

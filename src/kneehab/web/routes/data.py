@@ -2,14 +2,27 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
-from typing import Any
+from datetime import date
+from typing import Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from kneehab import services
+from kneehab.domain.intake import Intake
+from kneehab.domain.program import Program, Triage
+from kneehab.domain.records import (
+    CheckIn,
+    ClinicianAction,
+    OfferAnswer,
+    OutcomeRecord,
+    Rescreen,
+    SessionEntry,
+    SwapChoice,
+)
 from kneehab.errors import InvalidInput
 from kneehab.web.deps import Person, State
 from kneehab.web.errors import FormError
@@ -22,18 +35,147 @@ TITLE = "My data"
 CONFIRM = "confirm: tick the box to confirm; deleting cannot be undone"
 
 
+class ApiLinks(BaseModel):
+    """The same actions for a program: the API's own paths."""
+
+    export_json: str = "/api/v1/export"
+    export_csv: str = "/api/v1/export.csv"
+    delete: str = "DELETE /api/v1/person?confirm=true"
+
+
 class DataView(BaseModel):
-    stored: str
+    stored: str  # where the data is, in words that are true for this browser
+    deletes_from: str  # what "delete everything" deletes it from
+    copies: str  # where copies may remain after deleting
+    # the page's links (a browser downloads or posts a form here)
     json_url: str = "/data/export.json"
     csv_url: str = "/data/export.csv"
     delete_url: str = "/data/delete"
+    api: ApiLinks = Field(default_factory=ApiLinks)
 
 
-def data_view(state: State) -> DataView:
-    kind = "a file on this computer" if state.db.is_sqlite else "this kneehab server's database"
+def _same_machine(request: Request) -> bool:
+    """True when the browser runs on the machine that runs kneehab (a loopback address)."""
+    host = request.client.host if request.client else ""
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
+
+
+def data_view(state: State, request: Request) -> DataView:
+    """ "This computer" only when it is one: the browser may be a phone on the same network."""
+    local = _same_machine(request)
+    if state.db.is_sqlite:
+        where = (
+            "one file on this computer" if local else "one file on the computer that runs kneehab"
+        )
+        deletes_from = "this computer" if local else "the computer that runs kneehab"
+    else:
+        where = "the database of the kneehab server you are using"
+        deletes_from = "the kneehab server's database"
     return DataView(
-        stored=f"Your answers, program, sessions and check-ins are kept in {kind}, nowhere else."
+        stored=f"Your answers, program, sessions and check-ins are kept in {where}, nowhere else.",
+        deletes_from=deletes_from,
+        copies=(
+            "Copies you made are not deleted: files you downloaded here, and backups made with "
+            "'kneehab backup' or by the computer's own backup. Delete those separately."
+        ),
     )
+
+
+# --- the export's shape (GET /api/v1/export): what services.export_person() writes --------------
+
+
+class _Loose(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+class ExportPerson(_Loose):
+    id: int
+    created_at: str | None
+    start: date
+    pain_ceiling: int | None
+    morning_tolerance: int | None
+    reviewed: bool
+    reviewed_at: str | None
+    reviewed_by: str | None
+
+
+class ExportIntake(_Loose):
+    recorded_at: str | None
+    intake: Intake
+    triage: Triage
+
+
+class ExportProgramVersion(_Loose):
+    version: int
+    effective: date
+    created_at: str | None
+    kind: str = Field(
+        description="plan, progress, regress, pause, stop, resume, phase, unlock, swap, clinician, rules-v2"
+    )
+    actor: str | None
+    rules: list[str]
+    reason: str | None
+    exercise_id: str | None
+    from_dose: dict[str, Any] | None = Field(alias="from")
+    to_dose: dict[str, Any] | None = Field(alias="to")
+    program: Program
+
+
+class ExportEntry(SessionEntry):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    date: date
+    paused_when_logged: bool
+    recorded_at: str | None
+
+
+class ExportRescreen(Rescreen):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    triage: Triage
+    recorded_at: str | None
+
+
+class ExportEvents(_Loose):
+    swaps: list[SwapChoice]
+    offers: list[OfferAnswer]
+    clinician: list[ClinicianAction]
+
+
+class ExportEscalation(_Loose):
+    id: int
+    date: date
+    level: str
+    rules: list[str]
+    message: str
+    created_at: str | None
+    seen_at: str | None
+    acknowledged_at: str | None
+    acknowledged_by: str | None
+
+
+class ExportView(_Loose):
+    """Everything kneehab keeps about the person (docs/data-and-privacy.md), oldest first."""
+
+    format: Literal["kneehab-person-export"]
+    format_version: int
+    person: ExportPerson
+    intakes: list[ExportIntake]
+    program_versions: list[ExportProgramVersion]
+    session_entries: list[ExportEntry]
+    checkins: list[CheckIn]
+    outcomes: list[OutcomeRecord]
+    rescreens: list[ExportRescreen]
+    course_events: ExportEvents
+    escalations: list[ExportEscalation]
+
+
+def delete_everything(state: State, person: int) -> None:
+    """Delete the person, then fold SQLite's write-ahead log into the file and empty it, so the
+    deleted answers are not left readable in `kneehab.db-wal` (store/db.py)."""
+    services.delete_person(state.db, person)
+    state.db.forget_deleted()
 
 
 def _download(body: str, name: str, media: str) -> Response:
@@ -46,7 +188,7 @@ def _download(body: str, name: str, media: str) -> Response:
 
 @router.get("/data", response_class=HTMLResponse, include_in_schema=False)
 def data_page(request: Request, state: State, person: Person) -> HTMLResponse:
-    return page(request, "data.html", data_view(state), title=TITLE)
+    return page(request, "data.html", data_view(state, request), title=TITLE)
 
 
 @router.get("/data/export.json", include_in_schema=False)
@@ -65,18 +207,23 @@ async def delete_submit(request: Request, state: State, person: Person) -> HTMLR
     form = await read_form(request)
     if not ticked(form, "confirm"):
         raise FormError(
-            CONFIRM, problems=[CONFIRM], template="data.html", vm=data_view(state), title=TITLE
+            CONFIRM,
+            problems=[CONFIRM],
+            template="data.html",
+            vm=data_view(state, request),
+            title=TITLE,
         )
-    services.delete_person(state.db, person)
-    return page(request, "deleted.html", None, title="Everything is deleted", nav=False)
+    vm = data_view(state, request)
+    delete_everything(state, person)
+    return page(request, "deleted.html", vm, title="Everything is deleted", nav=False)
 
 
 @api.get("/data", response_model=DataView, summary="Where my data is and how to get it")
-def data_api(state: State, person: Person) -> DataView:
-    return data_view(state)
+def data_api(request: Request, state: State, person: Person) -> DataView:
+    return data_view(state, request)
 
 
-@api.get("/export", summary="Everything kneehab keeps about me (JSON)")
+@api.get("/export", summary="Everything kneehab keeps about me (JSON)", response_model=None)
 def export_api(state: State, person: Person) -> JSONResponse:
     data: dict[str, Any] = services.export_person(state.db, person)
     return JSONResponse(data)
@@ -91,5 +238,5 @@ def export_csv_api(state: State, person: Person) -> Response:
 def delete_api(state: State, person: Person, confirm: bool = Query(default=False)) -> Response:
     if not confirm:
         raise InvalidInput(CONFIRM.replace("tick the box", "pass confirm=true"))
-    services.delete_person(state.db, person)
+    delete_everything(state, person)
     return Response(status_code=204)

@@ -1,0 +1,219 @@
+"""The API's own documentation: Swagger UI at `/docs`, served from an installed package, and the OpenAPI
+document completed with what FastAPI cannot see by itself.
+
+Swagger UI's files come from the `fastapi-offline` wheel (a dependency in pyproject.toml), so nothing is
+loaded from another site: the Content-Security-Policy of `'self'` holds on this page too. The page starts
+Swagger UI from `/static/js/api-docs.js`, never an inline script.
+
+FastAPI documents the 200 and the 422 of a validated body. The other answers a path can give come from the
+one error handler (web/errors.py) and are added here from the route itself, so the document cannot forget a
+route: 404 when nobody is enrolled yet (every route that needs "the current person") or the id in the path is
+not known, 409 when the program is withheld or locked, or today's safety check is still due, and 422 for any
+route that takes input.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import fastapi_offline
+from fastapi import APIRouter, FastAPI
+from fastapi.dependencies.models import Dependant
+from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse
+from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
+from pydantic import BaseModel, Field
+
+from kneehab.web.deps import current_person
+from kneehab.web.routes.data import ExportView
+from kneehab.web.routes.today import PlayerState
+
+SWAGGER_DIR = Path(fastapi_offline.__file__).parent / "static"
+DOCS_URL = "/docs"
+ASSETS_URL = "/docs/assets"
+API_PREFIX = "/api/v1"
+
+DOCS_PAGE = """<!doctype html>
+<html lang="en">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>kneehab API · OpenAPI</title>
+  <link rel="stylesheet" href="{assets}/swagger-ui.css">
+  <link rel="icon" href="/static/icon.svg" type="image/svg+xml">
+</head>
+<body>
+  <main id="swagger-ui" data-openapi-url="{openapi}">
+    <noscript><p>The API reference needs JavaScript. The schema itself is at
+      <a href="{openapi}">{openapi}</a>.</p></noscript>
+  </main>
+  <script src="{assets}/swagger-ui-bundle.js"></script>
+  <script src="/static/js/api-docs.js"></script>
+</body>
+</html>
+"""
+
+
+class ErrorItem(BaseModel):
+    field: str = Field(
+        description="The machine name of the field (empty when the problem is not one field's)"
+    )
+    problem: str = Field(description="The problem as in `problems`")
+    message: str = Field(description="The same in plain words, for a person")
+
+
+class ErrorBody(BaseModel):
+    """Every 4xx answer of the API (web/errors.py)."""
+
+    detail: str = Field(description="The first problem, in words")
+    problems: list[str] = Field(description="Each problem: `field: what is wrong (allowed: ...)`")
+    errors: list[ErrorItem] = Field(
+        default_factory=list, description="Each problem with its field and plain words"
+    )
+
+
+NOT_ENROLLED = "Nobody is enrolled yet: answer the safety questions first (`POST /api/v1/screening`, then `POST /api/v1/enroll`)"
+UNKNOWN_ID = "The id in the path is not one of yours (the message names it and what is allowed)"
+CONFLICT = (
+    "The program is withheld or locked by a warning sign (the body says what to do instead), or "
+    "today's safety check must be answered first (the body names `/api/v1/today/check` or `/api/v1/rescreen`)"
+)
+INVALID = (
+    "A mistake in the input: each problem names its field and what is allowed; nothing is saved"
+)
+
+# The routes that load the program (routes/common.py `require_program` or `require_session_check`) and so
+# answer 409 while it is withheld or locked. Checked against the real answers by tests/api/test_integrator.py.
+CONFLICT_PATHS: frozenset[tuple[str, str]] = frozenset(
+    {
+        ("GET", "/api/v1/program"),
+        ("GET", "/api/v1/program/swaps"),
+        ("POST", "/api/v1/program/swaps"),
+        ("POST", "/api/v1/program/offers"),
+        ("GET", "/api/v1/program/exercises/{exercise_id}"),
+        ("GET", "/api/v1/program/avoid"),
+        ("GET", "/api/v1/program/equipment"),
+        ("GET", "/api/v1/program/advice"),
+        ("GET", "/api/v1/today/check"),
+        ("POST", "/api/v1/today/check"),
+        ("GET", "/api/v1/today"),
+        ("POST", "/api/v1/today/entries"),
+        ("POST", "/api/v1/today/state"),
+        ("POST", "/api/v1/today/stop"),
+        ("GET", "/api/v1/checkin"),
+        ("GET", "/api/v1/changes"),
+        ("POST", "/api/v1/checkins"),
+        ("GET", "/api/v1/progress"),
+        ("GET", "/api/v1/progress/exercises/{exercise_id}"),
+        ("GET", "/api/v1/outcomes"),
+        ("POST", "/api/v1/outcomes"),
+    }
+)
+# Routes that read their JSON body by hand (a size limit before parsing): the body's model for the document.
+BODY_MODELS: dict[tuple[str, str], type[BaseModel]] = {("POST", "/api/v1/today/state"): PlayerState}
+# Routes that answer a JSONResponse built by hand: the model their 200 follows (checked by the tests).
+RESPONSE_MODELS: dict[tuple[str, str], type[BaseModel]] = {("GET", "/api/v1/export"): ExportView}
+
+
+def _calls(dep: Dependant) -> set[Any]:
+    out = {dep.call} if dep.call is not None else set()
+    for sub in dep.dependencies:
+        out |= _calls(sub)
+    return out
+
+
+def _takes_input(route: APIRoute, key: tuple[str, str]) -> bool:
+    dep = route.dependant
+    return (
+        bool(dep.body_params or dep.query_params or dep.path_params or key in BODY_MODELS)
+        or route.methods & {"POST", "PUT", "PATCH", "DELETE"} != set()
+    )
+
+
+def error_responses(route: APIRoute, method: str) -> dict[str, str]:
+    """The 4xx answers this route can give (status → description)."""
+    key = (method, route.path)
+    out: dict[str, str] = {}
+    if current_person in _calls(route.dependant):
+        out["404"] = NOT_ENROLLED
+    if route.dependant.path_params:
+        out["404"] = f"{out['404']}; or: {UNKNOWN_ID}" if "404" in out else UNKNOWN_ID
+    if key in CONFLICT_PATHS:
+        out["409"] = CONFLICT
+    if key == ("POST", "/api/v1/enroll"):
+        out["409"] = "Someone is already enrolled: nothing already saved is replaced"
+    if _takes_input(route, key):
+        out["422"] = INVALID
+    return out
+
+
+def _schema_of(model: type[BaseModel], components: dict[str, Any]) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+    for name, sub in schema.pop("$defs", {}).items():
+        components.setdefault(name, sub)
+    components.setdefault(model.__name__, schema)
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def _api_routes(routers: Sequence[APIRouter]) -> Iterator[APIRoute]:
+    # From the routers themselves (their paths carry their prefix): app.routes nests included routers
+    # differently from one FastAPI version to the next.
+    for router in routers:
+        for route in router.routes:
+            if isinstance(route, APIRoute) and route.include_in_schema:
+                yield route
+
+
+def build_openapi(app: FastAPI, routers: Sequence[APIRouter]) -> dict[str, Any]:
+    if app.openapi_schema:
+        return app.openapi_schema
+    doc = get_openapi(
+        title=app.title,
+        version=app.version,
+        description=app.description,
+        routes=app.routes,
+    )
+    components: dict[str, Any] = doc.setdefault("components", {}).setdefault("schemas", {})
+    error_ref = _schema_of(ErrorBody, components)
+    for route in _api_routes(routers):
+        for method in route.methods:
+            op = doc["paths"].get(route.path, {}).get(method.lower())
+            if op is None:
+                continue
+            key = (method, route.path)
+            responses = op.setdefault("responses", {})
+            for status, description in error_responses(route, method).items():
+                responses[status] = {
+                    "description": description,
+                    "content": {"application/json": {"schema": error_ref}},
+                }
+            if key in BODY_MODELS:
+                op["requestBody"] = {
+                    "required": True,
+                    "content": {
+                        "application/json": {"schema": _schema_of(BODY_MODELS[key], components)}
+                    },
+                }
+            if key in RESPONSE_MODELS:
+                ok = next(s for s in ("200", "201") if s in responses)
+                responses[ok]["content"] = {
+                    "application/json": {"schema": _schema_of(RESPONSE_MODELS[key], components)}
+                }
+    app.openapi_schema = doc
+    return doc
+
+
+def install(app: FastAPI, routers: Sequence[APIRouter]) -> None:
+    """`/docs` (Swagger UI from the installed package) and the completed OpenAPI document."""
+    assert app.openapi_url is not None
+    html = DOCS_PAGE.format(assets=ASSETS_URL, openapi=app.openapi_url)
+
+    @app.get(DOCS_URL, include_in_schema=False, response_class=HTMLResponse)
+    def api_docs() -> HTMLResponse:
+        return HTMLResponse(html)
+
+    app.mount(ASSETS_URL, StaticFiles(directory=str(SWAGGER_DIR)), name="api-docs-assets")
+    app.openapi = lambda: build_openapi(app, routers)  # type: ignore[method-assign]
