@@ -43,7 +43,7 @@ from kneehab.domain.progression import Action, Decision
 from kneehab.domain.progression_ladder import effective_exercise, step_up, within_limits
 from kneehab.domain.records import History
 from kneehab.domain.screening import screen, screen_rescreen
-from kneehab.domain.types import Dose, Level
+from kneehab.domain.types import RULE_ID_PATTERN, Dose, Level
 from kneehab.library.load import default_library
 
 START = dt.date(2025, 3, 3)
@@ -465,6 +465,23 @@ def test_nothing_progresses_or_resumes_in_a_flare_hold_or_while_locked(history: 
         if d.action == Action.PROGRESS or (d.action == Action.RESUME and "P10" in d.rules):
             assert d.date not in held, d
             assert locked is None or d.date < locked, d
+
+
+@SETTINGS
+@given(histories())
+def test_what_the_person_reads_has_no_rule_ids_and_every_pause_says_how_it_ends(
+    history: History,
+) -> None:
+    """D-13: no decision, version or escalation text carries a rule id (EX-36 pattern); the ids
+    travel in `rules`. C-17 (2): a pause says how it ends — by itself (P10) or with the physio."""
+    course = replay(history, LIB)
+    texts = [d.reason for d in course.decisions] + [v.reason for v in course.versions]
+    texts += [course.escalation.message, course.escalation.meanwhile, *course.escalation.reasons]
+    assert not [x for x in texts if x and RULE_ID_PATTERN.search(x)]
+    endings = ("restarts by itself", "until your physio", "stays paused", "by your physio")
+    for d in course.decisions:
+        if d.action == Action.PAUSE:
+            assert any(w in d.reason for w in endings), d.reason
 
 
 @SETTINGS
