@@ -3,6 +3,10 @@
 `db_url` runs a test on SQLite (a fresh file) and on PostgreSQL (a fresh schema per test, so
 parallel xdist workers never see each other's rows). PostgreSQL is skipped only when the server
 cannot be reached, and the terminal summary then says so loudly.
+
+The same goes for `../shared` (beside the repository, never copied into it): the article the library quotes
+and the recorded exercise clips. Tests that need them skip without them, and the summary names, once, what
+is missing and how many tests that skipped.
 """
 
 from __future__ import annotations
@@ -24,6 +28,16 @@ POSTGRES_URL = os.environ.get(
 )
 SHOWN_URL = make_url(POSTGRES_URL).render_as_string(hide_password=True)
 _pg_state: dict[str, str | None] = {}
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+# What the tests read from ../shared, and the words their skip reasons use for it.
+SHARED_NEEDS: dict[str, tuple[Path, tuple[str, ...]]] = {
+    "the article": (SHARED / "seed" / "inner-knee-pain-article.txt", ("article not found",)),
+    "the exercise clips": (
+        SHARED / "data" / "exercise_clips",
+        ("shared clips not present", "clips not present"),
+    ),
+}
 
 
 def _postgres_problem() -> str | None:
@@ -88,8 +102,43 @@ def _unreachable_reasons(terminalreporter: pytest.TerminalReporter) -> list[str]
     return reasons
 
 
+def _skip_texts(terminalreporter: pytest.TerminalReporter) -> list[str]:
+    out = []
+    for report in terminalreporter.stats.get("skipped", []):
+        longrepr = getattr(report, "longrepr", None)
+        out.append(str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr))
+    return out
+
+
+def _shared_missing(terminalreporter: pytest.TerminalReporter) -> None:
+    """One loud warning for every test that skipped because ../shared lacks something."""
+    texts = _skip_texts(terminalreporter)
+    counts = {
+        what: sum(1 for t in texts if any(w in t for w in words))
+        for what, (_path, words) in SHARED_NEEDS.items()
+    }
+    skipped = sum(counts.values())
+    if not skipped:
+        return
+    bar = "!" * 78
+    write = terminalreporter.write_line
+    write(bar, red=True, bold=True)
+    write(f"{skipped} TEST(S) SKIPPED: ../shared is missing what they read", red=True, bold=True)
+    for what, (path, _words) in SHARED_NEEDS.items():
+        if counts[what]:
+            state = "present" if path.exists() else "MISSING"
+            write(f"  {what}: {path} ({state}; {counts[what]} test(s) skipped)", red=True)
+    write(
+        "  These runs did not check the library against the article or the camera coach against "
+        "real video. Put the project's shared/ folder beside the repository.",
+        red=True,
+    )
+    write(bar, red=True, bold=True)
+
+
 @pytest.hookimpl(trylast=True)  # printed last, under everything else
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    _shared_missing(terminalreporter)
     reasons = _unreachable_reasons(terminalreporter)
     if not reasons:
         return
