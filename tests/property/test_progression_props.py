@@ -33,7 +33,7 @@ from typing import Any
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
-from kneehab.domain.baseline import baseline_pain, is_rise
+from kneehab.domain.baseline import baseline_pain, is_rise, week_rising, week_start
 from kneehab.domain.conditions import columns_for, phase_for, skipped_rungs, step_cap_cm
 from kneehab.domain.course import Course, HistoryMismatch, replay
 from kneehab.domain.exercise import Library
@@ -431,9 +431,11 @@ def test_a_progression_is_the_next_rung_within_the_caps_and_changes_one_key(
 
 @SETTINGS
 @given(histories())
-def test_nothing_progresses_or_resumes_in_a_flare_hold_or_while_locked(history: History) -> None:
+def test_nothing_progresses_or_resumes_in_a_hold_or_while_locked(history: History) -> None:
     """P9: check-ins f, f+1, f+2 after a flare dated f (a rise morning, a check-in word); after a P1
-    stop in the session of f, the check-ins f+1 and f+2 (EX-13); E1: nothing after the lock. (An aerobic item's C-9 continuation at 5 min is not a P10 resume.)"""
+    stop in the session of f, the check-ins f+1 and f+2 (EX-13); C-5: the week after a rising
+    calendar week; E1: nothing after the lock. (An aerobic item's C-9 continuation at 5 min is
+    not a P10 resume.)"""
     course = replay(history, LIB)
     intake = history.intake
 
@@ -456,6 +458,12 @@ def test_nothing_progresses_or_resumes_in_a_flare_hold_or_while_locked(history: 
         for d in course.decisions
         if d.action == Action.STOP and "P1" in d.rules and "E1" not in d.rules
         for k in (1, 2)
+    }
+    # C-5: while the last judged calendar week is rising, nothing progresses or resumes either.
+    held |= {
+        c.date
+        for c in history.checkins
+        if week_rising(history.checkins, week_start(c.date) - dt.timedelta(days=7))
     }
     locked = min(
         (d.date for d in course.decisions if d.action == Action.STOP and "E1" in d.rules),
