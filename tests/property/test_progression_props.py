@@ -52,6 +52,7 @@ RESET_PARTNERS = {"load_kg", "step_cm", "variant"}
 # Pain during an entry: mostly within a ceiling, sometimes above it (P4), rarely 8 or more (P1).
 CALM = [0] * 10 + [1] * 20 + [2] * 10 + [3] * 5 + [4, 6, 8]
 PAINS = [0] * 8 + [1] * 16 + [2] * 14 + [3] * 10 + [4, 4, 5, 5, 6, 7, 7, 8, 9]
+ANSWERS = ["accept", "accept", "not_now"]
 WORDS = ["swelling", "giving_way", "catching", "new_injury", "fever", "locking", "numbness"]
 LIB = default_library()
 
@@ -195,6 +196,11 @@ def histories(draw: st.DrawFn, max_days: int = 24) -> History:
             event["exercise_id"] = draw(st.sampled_from(non_aerobic))
         clinician.append(event)
     clinician.sort(key=lambda e: e["date"])
+    offers = [
+        {"date": when(), "exercise_id": o.exercise_id, "answer": draw(st.sampled_from(ANSWERS))}
+        for o in program.later_options
+        if draw(st.integers(0, 2)) == 0
+    ]
     data = {
         "intake": intake.model_dump(mode="json"),
         "start": start.isoformat(),
@@ -204,6 +210,7 @@ def histories(draw: st.DrawFn, max_days: int = 24) -> History:
         "morning_tolerance": draw(st.sampled_from([1, 1, 1, 0])),
         "clinician": clinician,
         "swaps": swaps,
+        "offers": sorted(offers, key=lambda o: o["date"]),
     }
     history = History.model_validate(data)
     if swaps:
@@ -473,6 +480,9 @@ def test_nothing_progresses_or_resumes_in_a_hold_or_while_locked(history: Histor
         if d.action == Action.PROGRESS or (d.action == Action.RESUME and "P10" in d.rules):
             assert d.date not in held, d
             assert locked is None or d.date < locked, d
+    for v in course.versions:
+        if v.kind == "unlock":  # D-12: nor does a later option unlock
+            assert v.date not in held and (locked is None or v.date < locked), v.as_json()
 
 
 @SETTINGS
