@@ -96,14 +96,14 @@ def test_log_checkin_status_history_flow(enrolled, db_url: str) -> None:  # type
         "easy",
     )
     assert code == 0, err
-    assert "2025-03-03 bridge: Recorded." in out
+    assert "2025-03-03 Bridge: Recorded." in out
     code, out, err = enrolled(
         "checkin", "--today", DAY1, "--morning-pain", "3", "--stiffness", "2", "--avg-pain", "3"
     )
     assert code == 0, err
     assert "Check-in for 2025-03-04 saved" in out
     # Each decision in plain words with its reason; the rule ids apart on a last line (D-13).
-    assert "bridge: STAY THE SAME" in out and "\n  why: P3" in out and "[P3]" not in out
+    assert "Bridge: STAY THE SAME" in out and "\n  why: P3" in out and "[P3]" not in out
     code, out, _ = enrolled("status", "--today", DAY1)
     assert code == 0
     assert "Your doses now" in out and "Morning pain trend" in out and "3/10" in out
@@ -139,7 +139,7 @@ def test_log_from_a_session_file(enrolled, tmp_path: Path) -> None:  # type: ign
     file.write_text(json.dumps(session), encoding="utf-8")
     code, out, err = enrolled("log", "--file", str(file), "--today", DAY0)
     assert code == 0, err
-    assert "bridge: Recorded." in out and "step-up: Recorded." in out
+    assert "Bridge: Recorded." in out and "Step-up: Recorded." in out
 
 
 @pytest.mark.parametrize(

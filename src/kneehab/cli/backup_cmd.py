@@ -1,40 +1,123 @@
-"""Copies of the database: backup (a consistent snapshot) and restore (checked first)."""
+"""Copies of the database: backup (a consistent snapshot) and restore (checked first).
+
+`backup FILE` replaces FILE only when it is itself a kneehab backup (or with --force): a mistyped name never
+overwrites an intake or any other file. `restore FILE` takes a backup file, or the JSON export downloaded from
+the web app (`/api/v1/export`, My data → JSON); it creates the database when there is none yet.
+"""
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from kneehab import services
 from kneehab.cli.care_options import DbOpt, TodayOpt, console, database, today_from
+from kneehab.errors import InvalidInput
+from kneehab.store.backup import SQLITE_HEADER
 from kneehab.store.backup import backup as backup_db
 from kneehab.store.backup import restore as restore_db
+from kneehab.store.person_import import is_export, restore_export
+
+
+def _is_kneehab_backup(path: Path) -> bool:
+    """A SQLite file with kneehab's schema version table (what `kneehab backup` writes)."""
+    try:
+        with path.open("rb") as fh:
+            if fh.read(len(SQLITE_HEADER)) != SQLITE_HEADER:
+                return False
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            found = conn.execute(
+                "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+            ).fetchone()
+        finally:
+            conn.close()
+    except (OSError, sqlite3.Error):
+        return False
+    return found is not None
+
+
+def _check_target(file: Path, force: bool) -> None:
+    path = file.expanduser()
+    if path.is_dir():
+        raise InvalidInput(f"FILE: {file} is a folder; give a file name for the backup")
+    if path.exists() and not force and not _is_kneehab_backup(path):
+        raise InvalidInput(
+            f"FILE: {file} already exists and is not a kneehab backup, so it was not replaced. "
+            "Choose another name (for example kneehab-backup.db), or add --force to replace it."
+        )
 
 
 def backup_command(
     ctx: typer.Context,
     file: Annotated[Path, typer.Argument(help="Where to write the backup file.")],
+    force: Annotated[
+        bool,
+        typer.Option("--force", help="Replace FILE even when it is not a kneehab backup."),
+    ] = False,
     db_file: DbOpt = None,
     today: TodayOpt = None,
 ) -> None:
-    """Write a consistent snapshot of the database (safe while kneehab is in use)."""
+    """Write a consistent snapshot of the database (safe while kneehab is in use).
+
+    An existing FILE is replaced only when it is an earlier kneehab backup, or with --force.
+    """
     today_from(today)
+    _check_target(file, force)
     with database(ctx, db_file) as db:
         written = backup_db(db, file)
     console().print(f"Backup written to {written}", markup=False)
 
 
+def _export_data(file: Path) -> object | None:
+    """The parsed JSON export in FILE, or None when FILE is not a JSON export (a backup, say)."""
+    try:
+        with file.expanduser().open("rb") as fh:
+            start = fh.read(64).lstrip()
+    except OSError:
+        return None
+    if not start.startswith(b"{"):
+        return None
+    try:
+        data = json.loads(file.expanduser().read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise InvalidInput(
+            f"FILE: {file} is neither a kneehab backup nor a valid JSON export ({err})"
+        ) from None
+    if not is_export(data):
+        raise InvalidInput(
+            f'FILE: {file} is a JSON file but not a kneehab export (its "format" is not '
+            '"kneehab-person-export"). Restore a file made by `kneehab backup`, or the JSON '
+            "downloaded from My data in the web app."
+        )
+    return data
+
+
 def restore_command(
     ctx: typer.Context,
-    file: Annotated[Path, typer.Argument(help="A backup file made by `kneehab backup`.")],
+    file: Annotated[
+        Path,
+        typer.Argument(
+            help="A backup file made by `kneehab backup`, or the JSON export from the web app "
+            "(My data → JSON, or /api/v1/export)."
+        ),
+    ],
     db_file: DbOpt = None,
     today: TodayOpt = None,
 ) -> None:
-    """Replace the database's content with a backup (checked first; a bad file changes nothing)."""
+    """Replace the database's content with a backup or a JSON export (checked first; a bad file
+    changes nothing). Creates the database when there is none yet."""
     today_from(today)
-    with database(ctx, db_file) as db:
-        restore_db(db, file)
+    data = _export_data(file)
+    with database(ctx, db_file, create=True) as db:
+        if data is None:
+            restore_db(db, file)
+        else:
+            restore_export(db, data, rules_version=services.RULES_VERSION)
     console().print(f"Restored from {file}", markup=False)
 
 

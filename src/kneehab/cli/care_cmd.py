@@ -23,6 +23,7 @@ from kneehab.cli.files import read_json, read_model, validate
 from kneehab.cli.plan_cmd import parse_day
 from kneehab.cli.render import (
     ACTION_WORDS,
+    exercise_name,
     print_escalation,
     render_plan,
     render_triage,
@@ -52,7 +53,7 @@ def start_command(
     """Enrol: screen the intake, build the first program and keep both."""
     intake = read_model(intake_file, SubmittedIntake, "intake")
     day = parse_day(start) or today_from(today)
-    with database(ctx, db_file) as db:
+    with database(ctx, db_file, create=True) as db:
         existing = services.current_person_id(db)
         if existing is not None and not replace:
             raise InvalidInput(
@@ -228,7 +229,7 @@ def log_command(
     if not results:
         out.print("Nothing to record.")
     for r in results:
-        out.print(f"{r.day.isoformat()} {r.exercise_id}: {r.message}", markup=False)
+        out.print(f"{r.day.isoformat()} {exercise_name(r.exercise_id)}: {r.message}", markup=False)
         if r.rules:
             out.print(f"  {why_line(r.rules)}", markup=False)
 
@@ -297,7 +298,8 @@ def checkin_command(
             else (f" ({d.from_dose.describe()} → {d.to_dose.describe()})")
         )
         action = ACTION_WORDS.get(d.action.value, d.action.value)
-        out.print(f"• {d.exercise_id}: {action.upper()}{dose} — {d.reason}", markup=False)
+        name = exercise_name(d.exercise_id)
+        out.print(f"• {name}: {action.upper()}{dose} — {d.reason}", markup=False)
         if d.rules:
             out.print(f"  {why_line(d.rules)}", markup=False)
     print_escalation(out, result.escalation)

@@ -1,7 +1,8 @@
 """The `--db` and `--today` options the care, report and backup commands share, and what they resolve to.
 
 Every such command takes `--db PATH` (a SQLite file; default from settings) and `--today YYYY-MM-DD`
-(for back-dating and tests; default the real date). Bad input raises InvalidInput, which main()
+(for back-dating and tests; default the real date). Only `start` and `restore` create a database that is not
+there yet; every other command says so (exit 2) instead of creating an empty one from a mistyped path. Bad input raises InvalidInput, which main()
 turns into a message naming the field and exit code 2, with nothing written.
 """
 
@@ -22,7 +23,7 @@ from kneehab import services
 from kneehab.cli.context import cli_context
 from kneehab.cli.plan_cmd import parse_day
 from kneehab.errors import NotFound, StoreError
-from kneehab.store.db import Database, open_database
+from kneehab.store.db import Database, open_database, sqlite_path
 
 DbOpt = Annotated[
     Path | None, typer.Option("--db", help="SQLite database file (default: from settings).")
@@ -36,10 +37,33 @@ def console() -> Console:
     return Console(highlight=False, soft_wrap=False, width=100, file=sys.stdout)
 
 
+def _missing(url: str, db_file: Path | None) -> str | None:
+    """Why a SQLite file that does not exist cannot be opened (None when it exists or is not SQLite)."""
+    path = sqlite_path(url)
+    if path is None or path.exists():
+        return None
+    if db_file is not None:
+        return (
+            f"--db: there is no kneehab database at {path}. Check the path; to make a new one "
+            f"there, use `kneehab start --intake FILE --db {db_file}` or `kneehab restore FILE --db {db_file}`."
+        )
+    return (
+        f"database: there is no kneehab database yet at {path}. Start with "
+        "`kneehab start --intake FILE` (or `kneehab restore FILE`), or choose another database "
+        "with --db PATH or KNEEHAB_DATABASE_URL."
+    )
+
+
 @contextmanager
-def database(ctx: typer.Context, db_file: Path | None) -> Iterator[Database]:
+def database(
+    ctx: typer.Context, db_file: Path | None, *, create: bool = False
+) -> Iterator[Database]:
+    """Open the database; a SQLite file that does not exist is a mistake unless `create` (start, restore)."""
     url = f"sqlite:///{db_file.expanduser().resolve()}" if db_file else None
     url = url or cli_context(ctx).settings.effective_database_url
+    problem = None if create else _missing(url, db_file)
+    if problem is not None:
+        raise StoreError(problem)
     try:
         db = open_database(url)
     except OperationalError as err:

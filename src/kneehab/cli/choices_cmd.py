@@ -20,6 +20,17 @@ from kneehab.cli.care_options import (
     utc_now,
 )
 from kneehab.cli.render import why_line
+from kneehab.errors import InvalidInput
+
+ANSWERS = {"accept": "accept", "yes": "accept", "not_now": "not_now", "not now": "not_now"}
+
+
+def _answer(value: str) -> str:
+    found = ANSWERS.get(" ".join(value.lower().replace("-", " ").split()))
+    found = found or ANSWERS.get(value.lower().replace("-", "_"))
+    if found is None:
+        raise InvalidInput(f"ANSWER: '{value}' is not allowed; use accept or not_now")
+    return found
 
 
 def swap_command(
@@ -54,6 +65,7 @@ def offer_command(
     today: TodayOpt = None,
 ) -> None:
     """Answer "Ready to try": accept adds it at the next check-in; not_now asks again later."""
+    answer = _answer(answer)
     day = today_from(today)
     with database(ctx, db_file) as db:
         pid = enrolled_person(db)

@@ -8,7 +8,9 @@ from rich.table import Table
 
 from kneehab.domain.escalation import Escalation, EscalationLevel
 from kneehab.domain.program import WEEKDAYS, Program, Triage
+from kneehab.domain.records import SessionEntry
 from kneehab.domain.types import BLOCK_ORDER, Level
+from kneehab.library.load import default_library
 
 LEVEL_STYLE: dict[Level, str] = {
     Level.OK: "green",
@@ -45,6 +47,47 @@ ACTION_WORDS: dict[str, str] = {
 def why_line(rules: tuple[str, ...] | list[str]) -> str:
     """RULES D-13: rule ids never inside a sentence; shown apart as a last line."""
     return "why: " + " · ".join(rules) if rules else ""
+
+
+def exercise_name(exercise_id: str) -> str:
+    """The exercise's name from the library (the id itself only when the library does not know it)."""
+    found = default_library().exercises.get(exercise_id)
+    return found.name if found is not None else exercise_id
+
+
+def _plural(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
+def _per_set(values: tuple[int, ...], unit: str) -> str:
+    """`10 reps` when every set was the same, else `10, 8 reps`."""
+    if len(set(values)) == 1:
+        return f"{values[0]} {unit}"
+    return f"{', '.join(map(str, values))} {unit}"
+
+
+def done_words(entry: SessionEntry) -> str:
+    """What was done, in words: `2 sets × 10 reps`, `3 sets × 30 s hold`, `15 minutes`, `skipped`."""
+    if entry.skipped:
+        return "skipped"
+    parts: list[str] = []
+    if entry.sets_done:
+        per_set = []
+        if entry.reps:
+            per_set.append(_per_set(entry.reps, "reps" if max(entry.reps) != 1 else "rep"))
+        if entry.hold_s:
+            per_set.append(_per_set(entry.hold_s, "s hold"))
+        sets = _plural(entry.sets_done, "set")
+        parts.append(f"{sets} × {', '.join(per_set)}" if per_set else sets)
+    if entry.minutes:
+        parts.append(_plural(entry.minutes, "minute"))
+    if entry.load_kg:
+        parts.append(f"{entry.load_kg:g} kg")
+    if entry.step_cm:
+        parts.append(f"{entry.step_cm} cm step")
+    if entry.side and entry.side != "both":
+        parts.append(f"{entry.side} side")
+    return ", ".join(parts) if parts else "nothing done"
 
 
 def render_triage(console: Console, triage: Triage) -> None:

@@ -11,7 +11,14 @@ from rich.table import Table
 
 from kneehab import services
 from kneehab.cli.care_options import DbOpt, TodayOpt, console, database, enrolled_person, today_from
-from kneehab.cli.render import ACTION_WORDS, print_escalation, render_triage, why_line
+from kneehab.cli.render import (
+    ACTION_WORDS,
+    done_words,
+    exercise_name,
+    print_escalation,
+    render_triage,
+    why_line,
+)
 
 BARS = "▁▂▃▄▅▆▇█"
 
@@ -96,18 +103,23 @@ def history_command(
         view = services.history(db, pid)
     out = console()
     table = Table(title="Sessions", title_justify="left", expand=True)
-    for col in ("Date", "Exercise", "Done", "Pain", "Effort", "Note"):
+    for col in ("Date", "Exercise", "Done", "Worst pain", "Effort", "Note"):
         table.add_column(col)
     for rec in view.entries:
         e = rec.entry
-        done = (
-            "skipped"
-            if e.skipped
-            else f"{e.sets_done} sets" + (f" × {','.join(map(str, e.reps))}" if e.reps else "")
-        )
-        note = e.skip_reason + (" (logged while paused)" if rec.paused_when_logged else "")
+        notes = [e.skip_reason] if e.skip_reason else []
+        if e.sharp_pain:
+            notes.append("sharp or catching pain")
+        if rec.paused_when_logged:
+            notes.append("logged while paused")
+        pain = "" if e.skipped else f"{e.pain_during_max}/10"
         table.add_row(
-            rec.day.isoformat(), e.exercise_id, done, str(e.pain_during_max), e.effort or "", note
+            rec.day.isoformat(),
+            exercise_name(e.exercise_id),
+            done_words(e),
+            pain,
+            e.effort or "",
+            "; ".join(notes),
         )
     out.print(table)
     checks = Table(title="Check-ins", title_justify="left", expand=True)
@@ -116,10 +128,10 @@ def history_command(
     for c in view.checkins:
         checks.add_row(
             c.date.isoformat(),
-            str(c.morning_pain),
-            str(c.morning_stiffness or ""),
-            str(c.avg_pain if c.avg_pain is not None else ""),
-            ", ".join(c.new_symptoms),
+            f"{c.morning_pain}/10",
+            f"{c.morning_stiffness}/10" if c.morning_stiffness is not None else "",
+            f"{c.avg_pain}/10" if c.avg_pain is not None else "",
+            ", ".join(s.replace("_", " ") for s in c.new_symptoms),
         )
     out.print(checks)
 

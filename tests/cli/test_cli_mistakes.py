@@ -1,0 +1,291 @@
+"""Issue 9 §5: the command line never shows a traceback.
+
+Every command and sub-command (found by walking the real command tree, so a new command is covered the day it
+is added) is run with no arguments, with an option it does not have and with a value it cannot take; the
+commands that ask questions are also interrupted (Ctrl+C) and given no answers (end of input). A mistake exits
+2 with a message that names the problem, Ctrl+C exits 130, and no output ever holds a Python traceback. A few of
+them run through the installed `kneehab` script too, where the traceback was seen (typer's own copy of click).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+import typer.main
+
+from kneehab.cli.main import app, main
+
+INTAKE = {
+    "age": 58,
+    "knee": "right",
+    "condition": "medial_knee_oa",
+    "onset": "gradual",
+    "weeks_since_onset": 20,
+    "pain_now": 4,
+    "pain_worst_week": 6,
+    "equipment": ["chair", "mat"],
+    "red_flags": [],
+}
+DAY0 = "2025-03-03"
+
+
+def _walk(cmd: Any, path: tuple[str, ...]) -> list[tuple[tuple[str, ...], bool]]:
+    """Every command path, with whether it is a group (has sub-commands)."""
+    commands = getattr(cmd, "commands", None) or {}
+    found = [(path, bool(commands))]
+    for name in sorted(commands):
+        found.extend(_walk(commands[name], (*path, name)))
+    return found
+
+
+TREE = _walk(typer.main.get_command(app), ())
+ALL_PATHS = [p for p, _ in TREE]
+LEAVES = [p for p, group in TREE if not group]
+# Commands that do their job with no arguments at all (everything else needs something and says what).
+BARE_OK = {("library", "list"), ("library", "check"), ("serve",)}
+PROMPTING = [("intake",), ("log", "--today", DAY0), ("checkin", "--today", DAY0)]
+
+
+def _ids(path: tuple[str, ...]) -> str:
+    return " ".join(path) or "kneehab"
+
+
+class Interrupted(io.StringIO):
+    """A terminal where the person presses Ctrl+C at the first question."""
+
+    def readline(self, *args: Any) -> str:
+        raise KeyboardInterrupt
+
+    def read(self, *args: Any) -> str:
+        raise KeyboardInterrupt
+
+    def __next__(self) -> str:
+        raise KeyboardInterrupt
+
+    def isatty(self) -> bool:
+        return False
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> dict[str, str]:
+    """A data folder with no database in it yet (a newcomer's machine)."""
+    return {"KNEEHAB_DATA_DIR": str(tmp_path / "data")}
+
+
+@pytest.fixture
+def cli(home: dict[str, str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)  # `serve` returns at once
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))  # no answers typed: end of input
+
+    def run(*argv: str, stdin: io.StringIO | None = None) -> tuple[int, str, str]:
+        if stdin is not None:
+            monkeypatch.setattr("sys.stdin", stdin)
+        code = main(list(argv), environ=home)
+        out, err = capsys.readouterr()
+        assert "Traceback" not in out + err, out + err
+        return code, out, err
+
+    return run
+
+
+@pytest.fixture
+def intake_file(tmp_path: Path) -> Path:
+    path = tmp_path / "me.json"
+    path.write_text(json.dumps(INTAKE), encoding="utf-8")
+    return path
+
+
+def test_the_tree_is_walked() -> None:
+    assert {("plan",), ("log",), ("library",), ("library", "show"), ("serve",)} <= set(ALL_PATHS)
+
+
+@pytest.mark.parametrize("path", ALL_PATHS, ids=_ids)
+def test_every_command_with_no_arguments(cli, path: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = cli(*path)
+    if path in BARE_OK:
+        assert code == 0, err
+    else:
+        assert code == 2
+        assert err.strip(), "a mistake must say what is wrong"
+
+
+@pytest.mark.parametrize("path", ALL_PATHS, ids=_ids)
+def test_every_command_with_an_option_it_does_not_have(cli, path: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = cli(*path, "--bogus")
+    assert code == 2 and out == ""
+    assert "No such option: --bogus" in err and "--help" in err
+
+
+def test_an_unknown_command(cli) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = cli("nosuchcmd")
+    assert code == 2 and "No such command 'nosuchcmd'" in err
+    code, _, err = cli("library", "nosuchcmd")
+    assert code == 2 and "No such command 'nosuchcmd'" in err
+
+
+def _wrong_values(tmp: Path, intake: Path) -> dict[tuple[str, ...], tuple[list[str], str]]:
+    """For each command: arguments with one wrong value, and what the message must name."""
+    a_file = tmp / "a-file.txt"
+    a_file.write_text("not a folder", encoding="utf-8")
+    return {
+        ("intake",): (["-o", str(tmp)], "--output"),
+        ("plan",): (["--intake", str(intake), "--start", "03/02/2026"], "--start"),
+        ("start",): (["--intake", str(intake), "--start", "tomorrow"], "--start"),
+        ("today",): (["--today", "2025-13-01"], "--today"),
+        ("log",): (["--sets", "one"], "--sets: 'one' must be a whole number"),
+        ("checkin",): (["--morning-pain", "bad"], "--morning-pain: 'bad' must be a whole number"),
+        ("swap",): (["bridge", "--instead-of", "clamshell", "--today", "soon"], "--today"),
+        ("offer",): (["plank", "maybe"], "ANSWER: 'maybe' is not allowed; use accept or not_now"),
+        ("status",): (["--today", "yesterday"], "--today"),
+        ("history",): (["--today", "x"], "--today"),
+        ("backup",): ([str(tmp / "k.backup"), "--today", "x"], "--today"),
+        ("restore",): ([str(tmp / "k.backup"), "--today", "x"], "--today"),
+        ("progress",): (["--history", str(tmp / "missing.json")], "does not exist"),
+        ("analyze",): (
+            ["--landmarks", "x.csv", "--exercise", "bridge", "--workers", "none"],
+            "--workers: 'none' must be a whole number",
+        ),
+        ("landmarks",): (
+            ["v.mp4", "-o", "x.csv", "--workers", "many"],
+            "--workers: 'many' must be a whole number",
+        ),
+        ("upgrade-rules",): (["--today", "x"], "--today"),
+        ("serve",): (["--port", "abc"], "--port: 'abc' must be a whole number"),
+        ("library", "list"): (["--library", str(tmp / "nope")], "nope"),
+        ("library", "show"): (["no-such-exercise"], "no exercise with id 'no-such-exercise'"),
+        ("library", "check"): ([str(tmp / "nope")], "nope"),
+        ("library", "figures"): ([str(a_file)], "cannot write figures"),
+    }
+
+
+def test_every_command_has_a_wrong_value_case(tmp_path: Path, intake_file: Path) -> None:
+    assert set(_wrong_values(tmp_path, intake_file)) == set(LEAVES)
+
+
+@pytest.mark.parametrize("path", LEAVES, ids=_ids)
+def test_every_command_with_a_wrong_value(  # type: ignore[no-untyped-def]
+    cli, path: tuple[str, ...], tmp_path: Path, intake_file: Path
+) -> None:
+    argv, named = _wrong_values(tmp_path, intake_file)[path]
+    stdin = None
+    if path == ("intake",):  # every answer given, then the output is a folder
+        from test_plan_cli import ANSWERS_OK
+
+        stdin = io.StringIO("\n".join(ANSWERS_OK) + "\n")
+    code, _, err = cli(*path, *argv, stdin=stdin)
+    assert code == 2
+    assert named in " ".join(err.split()), err
+
+
+@pytest.fixture
+def enrolled(cli, intake_file: Path):  # type: ignore[no-untyped-def]
+    code, _, err = cli("start", "--intake", str(intake_file), "--today", DAY0)
+    assert code == 0, err
+    return cli
+
+
+@pytest.mark.parametrize("path", PROMPTING, ids=_ids)
+def test_ctrl_c_at_a_question_exits_130(enrolled, path: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = enrolled(*path, stdin=Interrupted())
+    assert code == 130
+    assert "Stopped (Ctrl+C)" in err
+
+
+@pytest.mark.parametrize("path", PROMPTING, ids=_ids)
+def test_end_of_input_at_a_question_exits_2(enrolled, path: tuple[str, ...]) -> None:  # type: ignore[no-untyped-def]
+    code, _, err = enrolled(*path, stdin=io.StringIO(""))
+    assert code == 2
+    assert "ended" in err and "nothing was saved" in err.replace("(", "").lower()
+
+
+def test_ctrl_c_in_the_middle_of_logging_saves_nothing(enrolled) -> None:  # type: ignore[no-untyped-def]
+    class AfterOneAnswer(Interrupted):
+        answered = False
+
+        def readline(self, *args: Any) -> str:
+            if not self.answered:
+                self.answered = True
+                return "done\n"
+            raise KeyboardInterrupt
+
+    code, _, _ = enrolled("log", "--today", DAY0, stdin=AfterOneAnswer())
+    assert code == 130
+    code, out, _ = enrolled("history", "--today", DAY0)
+    assert code == 0 and "Bridge" not in out
+
+
+# --- the installed script, where the tracebacks were seen ------------------------------------------
+
+SCRIPT = Path(sys.executable).with_name("kneehab")
+
+
+def _script(*argv: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(SCRIPT), *argv],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env, "COLUMNS": "100"},
+        stdin=subprocess.DEVNULL,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason="the kneehab script is not installed in this venv")
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["plan"],
+        ["nosuchcmd"],
+        ["--bogus"],
+        ["serve", "--port", "abc"],
+        ["log", "--sets", "one"],
+        ["library"],
+        ["log"],
+    ],
+    ids=" ".join,
+)
+def test_the_installed_script_shows_no_traceback(argv: list[str], home: dict[str, str]) -> None:
+    done = _script(*argv, env=home)
+    assert done.returncode == 2, done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert done.stderr.strip()
+
+
+@pytest.mark.skipif(not SCRIPT.exists(), reason="the kneehab script is not installed in this venv")
+def test_a_real_ctrl_c_at_the_questionnaire(home: dict[str, str]) -> None:
+    proc = subprocess.Popen(
+        [str(SCRIPT), "intake"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, **home},
+    )
+    assert proc.stderr is not None and proc.stdout is not None
+    seen = b""
+    deadline = time.monotonic() + 30
+    while b"[yes/no]: " not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([proc.stderr], [], [], 1)
+        if ready:
+            seen += os.read(proc.stderr.fileno(), 4096)
+    assert b"[yes/no]: " in seen, seen
+    proc.send_signal(signal.SIGINT)
+    rest, _ = proc.stderr.read(), proc.wait(timeout=30)
+    err = (seen + rest).decode()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "Stopped (Ctrl+C)" in err
+    proc.stdin.close() if proc.stdin else None
+    proc.stdout.close()
+    proc.stderr.close()
