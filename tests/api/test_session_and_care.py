@@ -95,13 +95,27 @@ async def test_form_entry_without_javascript(client: httpx.AsyncClient) -> None:
 async def test_stop_it_hurts_strong_pain_stops_the_session(client: httpx.AsyncClient) -> None:
     await enrol(client)
     first = (await client.get("/api/v1/today")).json()["plan"]["exercises"][0]["id"]
-    form = await client.get(f"/today/stop?exercise={first}&sets_done=1")
+    form = await client.get(f"/today/stop?exercise={first}&sets_done=1&hold_s=30")
     assert form.status_code == 200 and 'name="sets_done" value="1"' in form.text
+    assert f'value="{first}" checked' in form.text  # the player's exercise, chosen in advance
     r = await client.post(
-        "/today/stop", data={"exercise_id": first, "pain_now": "8", "sets_done": "1"}
+        "/today/stop",
+        data={
+            "exercise_id": first,
+            "pain_now": "8",
+            "sets_done": "1",
+            "hold_s": "30",
+            "done_for": first,
+        },
     )
-    assert r.status_code == 200 and "Stop today&#39;s session" in r.text
-    assert 'href="/rescreen"' in r.text
+    # RULES P1: stop for today; the warning-sign questions at the next morning check-in, as the banner
+    # says — one message, one way on (back to Today, which says the same).
+    assert r.status_code == 200 and "Stop exercising for today" in r.text
+    assert "next morning check-in" in r.text or "Tomorrow morning" in r.text
+    assert 'href="/rescreen"' not in r.text and 'href="/today"' in r.text
+    today = await client.get("/today")
+    assert today.status_code == 200 and "Today&#39;s session is stopped" in today.text
+    assert "data-player-start" not in today.text and "/today/record/" not in today.text
     again = await rescreen(client)
     assert "No warning signs" in again.text
 

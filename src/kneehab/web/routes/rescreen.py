@@ -28,13 +28,23 @@ from kneehab.web.routes.start import (
 from kneehab.web.viewmodels.first_run import Step
 from kneehab.web.viewmodels.rescreen import STEPS, TITLE, TOTAL, rescreen_step_view, step_url
 from kneehab.web.viewmodels.start import StopView, stop_view
-from kneehab.web.viewmodels.today import StopResultView
+from kneehab.web.viewmodels.today import StopResultView, stops_the_day
 
 router = APIRouter()
 api = APIRouter(prefix="/api/v1", tags=["re-screen"])
 
 
-def _clear(level: str) -> StopResultView:
+def _stopped_today(state: State, person: int, clock: Clocked) -> bool:
+    """'Stop — it hurts' stopped today's session: a clear re-screen does not restart it (it clears the
+    questions, not the stop; tomorrow's check-in decides what follows)."""
+    return any(
+        stops_the_day(r.entry)
+        for r in services.history(state.db, person).entries
+        if r.day == clock.today
+    )
+
+
+def _clear(level: str, stopped: bool = False) -> StopResultView:
     if level == "soon":
         return StopResultView(
             heading="Book a review with a clinician",
@@ -52,8 +62,10 @@ def _clear(level: str) -> StopResultView:
     return StopResultView(
         heading="No warning signs",
         message=(
-            "Rest for the rest of today. Start your next session as planned if the knee has "
-            "settled, and stop if it hurts more than your limit."
+            "Today's session stays stopped: rest the knee for the rest of today. Tomorrow "
+            "morning's check-in asks again before your next session."
+            if stopped
+            else "You may do today's session. Stop if your knee pain goes above your limit."
         ),
         reasons=["None of your answers is a warning sign."],
         rules=["§1.1", "P1"],
@@ -80,7 +92,9 @@ def _run(
         # The full set answered after a yes to today's short questions: the session may go ahead.
         services.clear_session_check(state.db, person, day=clock.today, now=clock.now)
     return RescreenResult(
-        level=triage.level.value, stop=stop, result=None if stop else _clear(triage.level.value)
+        level=triage.level.value,
+        stop=stop,
+        result=None if stop else _clear(triage.level.value, _stopped_today(state, person, clock)),
     )
 
 

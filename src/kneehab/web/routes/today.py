@@ -27,6 +27,9 @@ from kneehab.web.routes.forms import kept_values, many, present, read_form, text
 from kneehab.web.viewmodels.common import banner
 from kneehab.web.viewmodels.start import StopView, stop_view
 from kneehab.web.viewmodels.today import (
+    DONE_FIELDS,
+    STOP_REASON,
+    SYMPTOMS_MARK,
     RecordView,
     StopFormView,
     StopResultView,
@@ -90,7 +93,7 @@ def _item(state: State, person: int, clock: Clocked, exercise_id: str) -> Progra
 @router.get("/today", response_class=HTMLResponse, include_in_schema=False)
 def today_page(request: Request, state: State, person: Person, clock: Clocked) -> Response:
     vm = build(state, person, clock)
-    if vm.check_due:
+    if vm.check_due and vm.stopped is None:  # stopped for today: nothing to check before
         # RULES §1.1: the short safety questions first, once a day; after a yes, the full set.
         answered = services.session_check(state.db, person, day=clock.today) is not None
         return RedirectResponse("/rescreen" if answered else vm.check_url, status_code=303)
@@ -118,8 +121,10 @@ def _record_vm(
 @router.get("/today/record/{exercise_id}", response_class=HTMLResponse, include_in_schema=False)
 def record_page(
     exercise_id: str, request: Request, state: State, person: Person, clock: Clocked
-) -> HTMLResponse:
+) -> Response:
     require_session_check(state, person, clock)
+    if build(state, person, clock).stopped is not None:  # stopped for today: Today says so
+        return RedirectResponse("/today", status_code=303)
     vm = _record_vm(state, person, clock, exercise_id)
     return page(request, "today_record.html", vm, title=f"Record: {vm.item.card.name}")
 
@@ -242,32 +247,52 @@ async def state_api(request: Request, state: State, person: Person, clock: Clock
 # ---- Stop — it hurts ------------------------------------------------------------------------
 
 
+def _stop_items(state: State, person: int, clock: Clocked) -> list[ProgramItem]:
+    """The exercises the stop form offers: today's, and any already stopped today; on a day without a
+    session, the whole program (a person may still hurt doing one)."""
+    program = require_program(load_course(state, person, clock))
+    today = program.items_on(clock.today)
+    stopped = [
+        program.item(r.entry.exercise_id)
+        for r in services.history(state.db, person).entries
+        if r.day == clock.today and r.entry.skip_reason.startswith(STOP_REASON)
+    ]
+    items = today + [i for i in stopped if i is not None and i not in today]
+    return items or list(program.items)
+
+
 def _stop_vm(
     state: State,
     person: int,
     clock: Clocked,
     exercise_id: str,
     values: dict[str, Any] | None = None,
+    done: dict[str, str] | None = None,
 ) -> StopFormView:
-    item = _item(state, person, clock, exercise_id)
-    return stop_form_view(item.exercise_id, item.name, values)
+    return stop_form_view(_stop_items(state, person, clock), exercise_id, values, done)
 
 
 @router.get("/today/stop", response_class=HTMLResponse, include_in_schema=False)
-def stop_page(
-    request: Request,
-    state: State,
-    person: Person,
-    clock: Clocked,
-    exercise: str = "",
-    sets_done: int = 0,
-) -> HTMLResponse:
-    vm: StopFormView = _stop_vm(state, person, clock, exercise, {"sets_done": sets_done})
+def stop_page(request: Request, state: State, person: Person, clock: Clocked) -> HTMLResponse:
+    """Refresh, bookmark or a link from anywhere: the form, never an error. `exercise` (the player's)
+    is chosen in advance when it is one of today's; what was done of it comes along unseen."""
+    q = request.query_params
+    done = {k: q.get(k, "") for k in DONE_FIELDS}
+    done["done_for"] = q.get("exercise", "")
+    vm = _stop_vm(state, person, clock, q.get("exercise", ""), done=done)
     return page(request, "stop_form.html", vm, title="Stop — it hurts")
 
 
+def _counts(raw: str) -> list[int] | None:
+    values = [v for v in raw.replace(" ", "").split(",") if v]
+    if not values or not all(v.isdigit() for v in values):
+        return None
+    return [int(v) for v in values]
+
+
 class StopReport(BaseModel):
-    """'Stop — it hurts' (RULES P1, C-14): the exercise, pain now, sharp pain, new symptoms."""
+    """'Stop — it hurts' (RULES P1, C-14): the exercise, pain now, sharp pain, new symptoms, and what
+    was done of it (`sets_done` sets begun, with the `reps` or `hold_s` of each, or `minutes`)."""
 
     exercise_id: str
     pain_now: PainScore
@@ -275,6 +300,9 @@ class StopReport(BaseModel):
     symptoms: tuple[Symptom, ...] = ()
     chest_symptoms: bool = False
     sets_done: int = Field(default=0, ge=0, le=10)
+    reps: tuple[int, ...] | None = None
+    hold_s: tuple[int, ...] | None = None
+    minutes: int | None = Field(default=None, ge=0, le=300)
 
 
 class StopOutcome(BaseModel):
@@ -282,18 +310,36 @@ class StopOutcome(BaseModel):
     stop: StopView | None  # set when a red flag withholds the program (nothing to click past)
 
 
+def _stop_entry(item: ProgramItem, report: StopReport, sharp: bool) -> SessionEntry:
+    """What was done, as done: the sets begun with their counts (a stop after 2 of 10 reps is one set of
+    2), never 'skipped' — the pain was felt doing it, so P1 and D-1 judge it (a skipped entry is not a
+    performance)."""
+    sets = report.sets_done
+    reps = report.reps if report.reps is not None and len(report.reps) == sets else None
+    hold = report.hold_s if report.hold_s is not None and len(report.hold_s) == sets else None
+    if sets and reps is None and hold is None and not report.minutes:
+        sets = 0  # counts that do not add up are not guessed
+    symptoms = [s for s in report.symptoms if s != "catching"]
+    if report.chest_symptoms:
+        symptoms.append("chest")
+    return SessionEntry(
+        exercise_id=item.exercise_id,
+        sets_done=sets,
+        reps=reps if sets else None,
+        hold_s=hold if sets else None,
+        minutes=report.minutes or None,
+        pain_during_max=report.pain_now,
+        sharp_pain=sharp,
+        skipped=False,
+        skip_reason=STOP_REASON + (SYMPTOMS_MARK + ", ".join(symptoms) if symptoms else ""),
+        side=("both" if len(item.sides) > 1 else item.sides[0]) if item.sides else None,
+    )
+
+
 def _handle_stop(state: State, person: int, clock: Clocked, report: StopReport) -> StopOutcome:
     item = _item(state, person, clock, report.exercise_id)
     sharp = report.sharp_pain or "catching" in report.symptoms
-    entry = SessionEntry(
-        exercise_id=item.exercise_id,
-        sets_done=report.sets_done,
-        pain_during_max=report.pain_now,
-        sharp_pain=sharp,
-        skipped=report.sets_done == 0,
-        skip_reason="stopped: it hurt",
-        side=("both" if len(item.sides) > 1 else item.sides[0]) if item.sides else None,
-    )
+    entry = _stop_entry(item, report, sharp)
     saved = services.save_entry(
         state.db, person, day=clock.today, entry=entry, now=clock.now, library=state.library
     )
@@ -309,8 +355,9 @@ def _handle_stop(state: State, person: int, clock: Clocked, report: StopReport) 
     if stop is None:
         program = load_course(state, person, clock).program
         ceiling = program.pain_ceiling if program is not None else None
+    new = bool([s for s in report.symptoms if s != "catching"]) or report.chest_symptoms
     return StopOutcome(
-        result=stop_result(item.name, report.pain_now, saved.stop, bool(report.symptoms), ceiling),
+        result=stop_result(item.name, report.pain_now, saved.stop, new, ceiling, sharp=sharp),
         stop=stop,
     )
 
@@ -320,22 +367,37 @@ async def stop_submit(request: Request, state: State, person: Person, clock: Clo
     form = await read_form(request)
     values = kept_values(form, ("symptoms",))
     exercise_id = text(form, "exercise_id")
+    done = {k: text(form, k) for k in (*DONE_FIELDS, "done_for")}
+    if not exercise_id:
+        problem = "exercise_id: choose the exercise that hurt"
+        raise FormError(
+            problem,
+            problems=[problem],
+            template="stop_form.html",
+            vm=_stop_vm(state, person, clock, "", values, done),
+            title="Stop — it hurts",
+        )
+    counted = exercise_id != "" and exercise_id == done["done_for"]
     try:
         report = StopReport.model_validate(
             present(
                 {
-                    "exercise_id": exercise_id,
+                    "exercise_id": exercise_id or None,
                     "pain_now": text(form, "pain_now") or None,
                     "sharp_pain": ticked(form, "sharp_pain"),
                     "symptoms": many(form, "symptoms"),
                     "chest_symptoms": ticked(form, "chest_symptoms"),
-                    "sets_done": text(form, "sets_done") or 0,
+                    # The player's counts belong to the exercise it was showing, not another one.
+                    "sets_done": (done["sets_done"] or 0) if counted else 0,
+                    "reps": _counts(done["reps"]) if counted else None,
+                    "hold_s": _counts(done["hold_s"]) if counted else None,
+                    "minutes": (done["minutes"] or None) if counted else None,
                 }
             )
         )
     except ValidationError as err:
         bad = invalid(err)
-        vm = _stop_vm(state, person, clock, exercise_id, values)
+        vm = _stop_vm(state, person, clock, exercise_id, values, done)
         raise FormError(
             str(bad),
             problems=bad.problems,

@@ -9,6 +9,7 @@ from pydantic import BaseModel
 
 from kneehab.domain.exercise import Library
 from kneehab.domain.program import Program, ProgramItem
+from kneehab.domain.progression import PAIN_STOP
 from kneehab.domain.records import SessionEntry
 from kneehab.domain.types import BLOCK_ORDER
 from kneehab.web.viewmodels.common import (
@@ -38,6 +39,7 @@ class PlayerExercise(BaseModel):
     rest_s: int
     sides: list[str]
     figure_url: str
+    left_today: bool = False  # "Stop — it hurts" left it for today (D-1): the player passes it by
 
 
 class PlayerPlan(BaseModel):
@@ -52,6 +54,34 @@ class Logged(BaseModel):
     summary: str
     pain_during_max: int
     skipped: bool
+    stopped: bool = False  # "Stop — it hurts" was pressed during it today
+
+
+# The words every entry saved by "Stop — it hurts" starts its `skip_reason` with (new symptoms follow).
+STOP_REASON = "stopped: it hurt"
+SYMPTOMS_MARK = "; new symptoms: "
+
+
+def is_stop(entry: SessionEntry) -> bool:
+    return entry.skip_reason.startswith(STOP_REASON)
+
+
+def stops_the_day(entry: SessionEntry) -> bool:
+    """A stop that ends today's session (RULES P1: pain 8 or more, sharp or catching pain; or a new
+    symptom reported with it); any other stop leaves only that exercise for today (D-1)."""
+    return is_stop(entry) and (
+        entry.pain_during_max >= PAIN_STOP or entry.sharp_pain or SYMPTOMS_MARK in entry.skip_reason
+    )
+
+
+class DayStopped(BaseModel):
+    """Today's session was stopped by "Stop — it hurts": what Today says until tomorrow."""
+
+    heading: str
+    message: str
+    next_step: str
+    exercise_id: str
+    rules: list[str]
 
 
 class TodayItem(BaseModel):
@@ -83,6 +113,8 @@ class TodayView(BaseModel):
     efforts: list[Choice]
     check_due: bool  # RULES §1.1: today's short safety questions come before the session
     check_url: str = "/today/check"
+    stopped: DayStopped | None = None  # no session, no "Start" or "Resume", until tomorrow
+    stop_exercise: str = ""  # the exercise the stop form names first when the player is not running
 
 
 def player_exercise(item: ProgramItem, cue: str, figure_url: str) -> PlayerExercise:
@@ -102,9 +134,25 @@ def player_exercise(item: ProgramItem, cue: str, figure_url: str) -> PlayerExerc
     )
 
 
+def _done_words(entry: SessionEntry) -> str:
+    """What was done before a stop, in plain words ("1 set of 10 and 2 reps", "12 s of the hold")."""
+    if entry.minutes:
+        return f"{entry.minutes} min"
+    counts = entry.reps or entry.hold_s
+    unit = "reps" if entry.reps else "s"
+    if not counts or not any(counts):
+        return "before the first set was done"
+    return "after " + " + ".join(f"{c} {unit}" for c in counts)
+
+
 def logged(entry: SessionEntry) -> Logged:
+    if is_stop(entry):
+        text = f"Stopped {_done_words(entry)} · pain {entry.pain_during_max}/10"
+        return Logged(
+            summary=text, pain_during_max=entry.pain_during_max, skipped=False, stopped=True
+        )
     if entry.skipped and entry.sets_done == 0:
-        text = f"Not done · pain {entry.pain_during_max}/10"
+        text = "Not done"
     else:
         sets = "1 set" if entry.sets_done == 1 else f"{entry.sets_done} sets"
         effort = f" · {entry.effort}" if entry.effort else ""
@@ -130,6 +178,7 @@ def today_view(
     check_due: bool = False,
 ) -> TodayView:
     items = ordered(program.items_on(today))
+    day_stop = next((e for e in entries.values() if stops_the_day(e)), None)
     sections: list[TodaySection] = []
     player: list[PlayerExercise] = []
     for block in BLOCK_ORDER:
@@ -148,7 +197,9 @@ def today_view(
                     sets=item.dose.sets or 1,
                 )
             )
-            player.append(player_exercise(item, card.key_cue, card.figure_url))
+            mine_now = player_exercise(item, card.key_cue, card.figure_url)
+            mine_now.left_today = entry is not None and is_stop(entry)
+            player.append(mine_now)
         sections.append(TodaySection(label=BLOCK_LABELS[block], items=rows))
     signature = f"{today.isoformat()}:" + ",".join(
         f"{p.id}/{p.sets}/{p.reps}/{p.hold_s}/{p.minutes}" for p in player
@@ -176,6 +227,28 @@ def today_view(
         pain_scale=pain_scale(),
         efforts=EFFORT_CHOICES,
         check_due=check_due and bool(items),
+        stopped=day_stopped(day_stop, program) if day_stop is not None else None,
+        stop_exercise=day_stop.exercise_id if day_stop is not None else "",
+    )
+
+
+def day_stopped(entry: SessionEntry, program: Program) -> DayStopped:
+    item = program.item(entry.exercise_id)
+    name = item.name if item is not None else entry.exercise_id
+    return DayStopped(
+        heading="Today's session is stopped",
+        message=(
+            f"You stopped {name} with pain {entry.pain_during_max} out of 10"
+            + (" and sharp or catching pain" if entry.sharp_pain else "")
+            + (" and a new symptom" if SYMPTOMS_MARK in entry.skip_reason else "")
+            + ". Rest the knee for the rest of today; ice or heat may ease it."
+        ),
+        next_step=(
+            "Tomorrow morning's check-in asks the warning-sign questions again, and it decides "
+            "what follows for this exercise."
+        ),
+        exercise_id=entry.exercise_id,
+        rules=["P1", "§1.1"],
     )
 
 
@@ -206,33 +279,53 @@ def record_view(
     )
 
 
-class StopFormView(BaseModel):
-    """'Stop — it hurts': which exercise, how much it hurts now, any new symptoms (RULES P1, C-14)."""
+class StopChoice(BaseModel):
+    value: str
+    label: str
 
-    exercise_id: str
-    exercise_name: str
+
+class StopFormView(BaseModel):
+    """'Stop — it hurts': which exercise (the one in the player when there is one), how much it hurts
+    now, sharp pain, any new symptoms (RULES P1, C-14); what was done of it travels along unseen."""
+
+    exercise_id: str  # the one chosen in advance ("" when nothing is known: the person chooses)
+    exercises: list[StopChoice]
     pain_scale: list[PainOption]
     symptoms: list[Choice]
     values: dict[str, Any]
+    done: dict[str, str]  # the player's counts of the exercise it was showing
+
+
+DONE_FIELDS = ("sets_done", "reps", "hold_s", "minutes")
 
 
 def stop_form_view(
-    exercise_id: str, name: str, values: dict[str, Any] | None = None
+    items: list[ProgramItem],
+    chosen: str,
+    values: dict[str, Any] | None = None,
+    done: dict[str, str] | None = None,
 ) -> StopFormView:
+    ids = {i.exercise_id for i in items}
+    values = dict(values or {})
+    if chosen in ids:
+        values.setdefault("exercise_id", chosen)
     return StopFormView(
-        exercise_id=exercise_id,
-        exercise_name=name,
+        exercise_id=chosen if chosen in ids else "",
+        exercises=[StopChoice(value=i.exercise_id, label=i.name) for i in items],
         pain_scale=pain_scale(),
-        symptoms=[c for c in symptom_choices()],
-        values=values or {},
+        # Sharp or catching pain has its own question just above.
+        symptoms=[c for c in symptom_choices() if c.value != "catching"],
+        values=values,
+        done={k: v for k, v in (done or {}).items() if k in (*DONE_FIELDS, "done_for") and v},
     )
 
 
 class StopResultView(BaseModel):
-    """After 'Stop — it hurts': what to do next and why."""
+    """After 'Stop — it hurts': what to do next and why. It says one thing, and Today says the same."""
 
     heading: str
     message: str
+    next_step: str = ""
     reasons: list[str]
     rules: list[str]
     css: str
@@ -241,39 +334,71 @@ class StopResultView(BaseModel):
 
 
 def stop_result(
-    name: str, pain: int, p1_stop: bool, symptoms: bool, ceiling: int | None
+    name: str,
+    pain: int,
+    p1_stop: bool,
+    symptoms: bool,
+    ceiling: int | None,
+    sharp: bool = False,
 ) -> StopResultView:
-    """RULES P1: pain ≥ 8, sharp/catching pain or any new symptom stops the session and re-screens;
-    pain above the ceiling (D-1) ends that exercise for today."""
+    """RULES P1: pain ≥ 8, sharp/catching pain (or a new symptom) stops today's session; the warning-sign
+    questions come at the next morning check-in (what the P1 banner says). Otherwise (D-1) that
+    exercise is left for today, and the words say whether the pain was above the limit or within it."""
     if p1_stop or symptoms:
+        what = []
+        if sharp:
+            what.append("sharp or catching pain")
+        if symptoms:
+            what.append("a new symptom")
         return StopResultView(
-            heading="Stop today's session",
+            heading="Stop exercising for today",
             message=(
                 f"You stopped {name} with pain {pain} out of 10"
-                + (" and new symptoms" if symptoms else "")
-                + ". Stop exercising for today. Rest the knee; ice or heat may ease it."
+                + ("".join(f" and {w}" for w in what))
+                + ". Stop exercising for today and rest the knee; ice or heat may ease it."
+            ),
+            next_step=(
+                "Tomorrow morning's check-in asks the warning-sign questions again, before your "
+                "next session."
             ),
             reasons=[
-                "Strong, sharp or catching pain, or a new symptom, means the knee needs a rest and "
-                "the safety questions must be answered again before the next session."
+                "Pain of 8 or more, sharp or catching pain, or a new symptom means the knee needs a "
+                "rest today.",
+                "Get help today if the knee swells a lot, locks, gives way, or gets hot and red; call "
+                "emergency services for chest pain, sudden breathlessness or a cold, pale or blue "
+                "foot.",
             ],
-            rules=["P1", "§1.1"],
+            rules=["P1", "§1.1", *(["C-14"] if symptoms else [])],
             css="alert",
-            next_label="Answer the safety questions now",
-            next_url="/rescreen",
+            next_label="Back to Today",
+            next_url="/today",
         )
-    limit = f"above your limit of {ceiling}" if ceiling is not None and pain > ceiling else "noted"
+    if ceiling is not None and pain > ceiling:
+        message = (
+            f"Pain {pain} out of 10 is above your limit of {ceiling}. Leave {name} for the rest "
+            "of today. Go on with the next exercise only if it does not hurt."
+        )
+        reasons = [
+            f"Exercise should keep your knee pain at {ceiling} out of 10 or less. Tomorrow's "
+            "check-in makes this exercise easier if it keeps hurting."
+        ]
+        rules = ["D-1", "P4"]
+    else:
+        within = f" is within your limit of {ceiling}" if ceiling is not None else " is noted"
+        message = (
+            f"Pain {pain} out of 10{within}, and you stopped: leave {name} for the rest of today. "
+            "Go on with the next exercise only if it does not hurt."
+        )
+        reasons = [
+            "Stopping when something does not feel right is always allowed. Your program does "
+            "not change for it; if it keeps hurting, tell kneehab at your morning check-in."
+        ]
+        rules = ["D-1"]
     return StopResultView(
-        heading=f"{name} stopped for today",
-        message=(
-            f"Pain {pain} out of 10 is {limit}. Leave {name} for the rest of today. You can go on "
-            "with the next exercise only if it does not hurt."
-        ),
-        reasons=[
-            "Exercise should stay within your pain limit. Tomorrow's check-in will make this "
-            "exercise easier if it keeps hurting."
-        ],
-        rules=["D-1", "P4"],
+        heading=f"{name}: left for today",
+        message=message,
+        reasons=reasons,
+        rules=rules,
         css="notice",
         next_label="Back to today's session",
         next_url="/today",

@@ -41,7 +41,9 @@ class Player {
       progress: $(root, "[data-p=progress]"),
     };
     this.stopExercise = document.querySelector("[data-stop-exercise]");
-    this.stopSets = document.querySelector("[data-stop-sets]");
+    this.stopFields = {};
+    document.querySelectorAll("[data-stop]").forEach((n) => { this.stopFields[n.dataset.stop] = n; });
+    this.savedAt = 0;
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
@@ -57,7 +59,6 @@ class Player {
     this.bind();
     this.keepAwake();
     this.show();
-    this.el.main.focus();
   }
 
   bind() {
@@ -68,6 +69,9 @@ class Player {
     this.el.skip.addEventListener("click", () => this.skip());
     this.el.mute.addEventListener("click", () => this.toggleMute());
     this.el.rate.addEventListener("submit", (ev) => { ev.preventDefault(); this.submitRating(); });
+    // "Stop — it hurts" takes the exercise on screen and what was done of it, up to this moment.
+    const stopForm = document.querySelector("form.stop-bar");
+    if (stopForm) stopForm.addEventListener("submit", () => this.fillStop());
     document.addEventListener("keydown", (ev) => {
       if (ev.key !== " " || this.root.hidden) return;
       const t = ev.target;
@@ -94,13 +98,58 @@ class Player {
 
   get step() { return this.steps[this.index]; }
 
-  // Whole sets finished so far in one exercise (what 'Stop — it hurts' records).
-  setsDone(exerciseIndex) {
-    const sets = new Set();
+  // What was done of the exercise on screen, as done: each set begun with its count (a stop after 2 of
+  // 10 reps is one set of 2 reps, a stop 12 s into a hold one hold of 12 s), in a session entry's shape.
+  doneSoFar() {
+    const step = this.step;
+    if (!step) return null;
+    const own = [];
+    const results = {};
     this.steps.forEach((s, i) => {
-      if (s.exerciseIndex === exerciseIndex && this.results[i] && s.kind !== "rest" && s.kind !== "rate") sets.add(s.set);
+      if (s.exerciseIndex !== step.exerciseIndex) return;
+      const r = this.results[i];
+      if (r && (r.reps || r.seconds)) results[own.length] = r;
+      if (i === this.index && !r && this.timer && (s.kind === "hold" || s.kind === "timed")) {
+        const held = Math.floor((this.timer.elapsed(performance.now()) * this.timeScale) / 1000);
+        if (held > 0) results[own.length] = { seconds: held };
+      }
+      own.push(s);
     });
-    return sets.size;
+    return summarise(this.exercise(), own, results);
+  }
+
+  fillStop() {
+    if (this.root.hidden || this.index >= this.steps.length) return;
+    const done = this.doneSoFar();
+    if (this.stopExercise) this.stopExercise.value = this.exercise().id;
+    const f = this.stopFields;
+    if (f.sets_done) f.sets_done.value = String(done.sets_done);
+    if (f.reps) f.reps.value = (done.reps || []).join(",");
+    if (f.hold_s) f.hold_s.value = (done.hold_s || []).join(",");
+    if (f.minutes) f.minutes.value = done.minutes ? String(done.minutes) : "";
+  }
+
+  // A step the player passes by: any step of an exercise left for today by "Stop — it hurts", and the
+  // rating of an exercise whose every set was skipped (skipped means not rated, and nothing is saved).
+  passes(i) {
+    const s = this.steps[i];
+    if (!s) return false;
+    if (this.plan.exercises[s.exerciseIndex].left_today) return true;
+    if (s.kind !== "rate") return false;
+    return !this.steps.some((o, j) => o.exerciseIndex === s.exerciseIndex && j < i
+      && o.kind !== "rest" && this.results[j] && (this.results[j].reps || this.results[j].seconds));
+  }
+
+  setMain(label, keyHint = false) {
+    // The space bar is offered only where there is a keyboard: the hint hides on a touch screen or a
+    // phone-sized window (CSS: .kbd-hint).
+    this.el.main.replaceChildren(document.createTextNode(label));
+    if (keyHint) {
+      const hint = document.createElement("span");
+      hint.className = "kbd-hint";
+      hint.textContent = " (space bar)";
+      this.el.main.append(hint);
+    }
   }
 
   exercise(step = this.step) { return this.plan.exercises[step.exerciseIndex]; }
@@ -112,11 +161,11 @@ class Player {
     this.paused = false;
     this.el.pause.textContent = "Pause";
     this.el.pause.setAttribute("aria-pressed", "false");
+    while (this.index < this.steps.length && this.passes(this.index)) this.index += 1;
     if (this.index >= this.steps.length) { this.finish(); return; }
     const step = this.step;
     const ex = this.exercise();
-    if (this.stopExercise) this.stopExercise.value = ex.id;
-    if (this.stopSets) this.stopSets.value = String(this.setsDone(step.exerciseIndex));
+    this.fillStop();
     this.el.block.textContent = ex.block_label;
     this.el.name.textContent = ex.name;
     this.el.cue.textContent = ex.cue;
@@ -140,10 +189,21 @@ class Player {
       ? "How did that feel?"
       : `Set ${step.set} of ${step.sets}${side}`;
     this.root.dataset.kind = step.kind;
-    if (step.kind === "rate") return this.showRate(ex);
-    if (step.kind === "rest") return this.showRest(step);
-    if (step.kind === "reps") return this.showReps(step, ex);
-    return this.showHold(step, ex);
+    if (step.kind === "rate") this.showRate(ex);
+    else if (step.kind === "rest") this.showRest(step);
+    else if (step.kind === "reps") this.showReps(step, ex);
+    else this.showHold(step, ex);
+    this.focusStep();
+  }
+
+  // The whole step in view (the player's top at the top of the screen) and the keyboard on its main
+  // control: the Start / Count button, or the first pain choice when rating.
+  focusStep() {
+    this.root.scrollIntoView({ block: "start" });
+    const target = this.step && this.step.kind === "rate"
+      ? this.el.rate.querySelector("input")
+      : this.el.main;
+    if (target) target.focus({ preventScroll: true });
   }
 
   announce(text) {
@@ -156,7 +216,7 @@ class Player {
     this.results[this.index] = r;
     this.el.big.textContent = `${r.reps} / ${step.reps}`;
     this.el.unit.textContent = step.hold_s ? `reps · hold ${step.hold_s} s at the top` : "reps";
-    this.el.main.textContent = "Count a rep (space bar)";
+    this.setMain("Count a rep", true);
     this.el.pace.textContent = "Pace me with a beat";
     const side = step.side ? `, ${step.side} leg` : "";
     this.announce(`${ex.name}. Set ${step.set} of ${step.sets}${side}. ${step.reps} reps.`);
@@ -166,7 +226,7 @@ class Player {
     this.timer = new Countdown(step.seconds, this.timeScale);
     this.el.big.textContent = String(step.seconds);
     this.el.unit.textContent = step.kind === "timed" ? "seconds to go" : "seconds hold";
-    this.el.main.textContent = step.kind === "timed" ? "Start" : "Start hold";
+    this.setMain(step.kind === "timed" ? "Start" : "Start hold", true);
     const side = step.side ? `, ${step.side} leg` : "";
     this.announce(`${ex.name}. Set ${step.set} of ${step.sets}${side}. Get into position, then start.`);
   }
@@ -175,7 +235,7 @@ class Player {
     this.timer = new Countdown(step.seconds, this.timeScale);
     this.el.big.textContent = String(step.seconds);
     this.el.unit.textContent = "seconds rest";
-    this.el.main.textContent = "Skip the rest";
+    this.setMain("Skip the rest", true);
     this.el.where.textContent = `Rest · next: set ${step.set + 1} of ${step.sets}`;
     this.announce(`Rest. Next, set ${step.set + 1} of ${step.sets}.`);
     this.runTimer(() => { this.sound.beep(660); this.advance(); });
@@ -186,8 +246,6 @@ class Player {
     this.el.rateError.textContent = "";
     this.el.rate.querySelector("[data-p=rate-name]").textContent = ex.name;
     this.announce(`${ex.name} done. How much did it hurt, and how hard was it?`);
-    const first = this.el.rate.querySelector("input");
-    if (first) first.focus();
   }
 
   finish() {
@@ -237,7 +295,7 @@ class Player {
     if (step.kind === "rest") { this.stopTimer(); return this.advance(); }
     if (step.kind === "hold" || step.kind === "timed") {
       if (this.timer.running || this.tick !== null) return;
-      this.el.main.textContent = "Holding…";
+      this.setMain("Holding…");
       this.sound.beep(660);
       this.announce(step.kind === "timed" ? "Go." : "Hold.");
       return this.runTimer(() => {
@@ -260,7 +318,24 @@ class Player {
     if (r.reps >= step.reps) {
       this.announce("Set done.");
       this.advance();
+      return;
     }
+    this.fillStop();
+    this.saveSoon();
+  }
+
+  // Every count is kept: saved at most once a second while counting (and at once when the tab hides),
+  // so a resume comes back to the same count.
+  saveSoon() {
+    const now = performance.now();
+    if (now - this.savedAt < 1000) {
+      if (!this.pendingSave) {
+        this.pendingSave = window.setTimeout(() => { this.pendingSave = null; this.saveSoon(); }, 1000);
+      }
+      return;
+    }
+    this.savedAt = now;
+    this.saveState();
   }
 
   togglePace() {
@@ -283,6 +358,7 @@ class Player {
           r.reps = base + pos.done;
           this.el.big.textContent = `${r.reps} / ${step.reps}`;
           this.el.say.textContent = `${r.reps}`;
+          if (r.reps < step.reps) { this.fillStop(); this.saveSoon(); }
         }
         if (pos.done < remaining.reps) this.sound.beep(pos.phase === "down" ? 520 : 740, 0.06);
         last = pos;
@@ -314,7 +390,7 @@ class Player {
   back() {
     if (this.index === 0) return;
     let i = this.index - 1;
-    while (i > 0 && this.steps[i].kind === "rest") i -= 1;
+    while (i > 0 && (this.steps[i].kind === "rest" || this.passes(i))) i -= 1;
     delete this.results[i];
     this.index = i;
     this.saveState();
