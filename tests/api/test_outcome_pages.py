@@ -82,12 +82,16 @@ async def test_record_by_form_then_change_shows_on_progress(
 @pytest.mark.parametrize(
     ("data", "field"),
     [
-        ({"chair_stand_30s": "70"}, "chair_stand_30s: chair stands in 30 s must be 0–60"),
-        ({"walk_40m": "2"}, "walk_40m: 40 m walk time must be 5–600 seconds"),
-        ({"walk_40m": "fast"}, "walk_40m: got &#39;fast&#39;"),
-        ({"psfs_activity_2": "Stairs", "psfs_score_2": "11"}, "psfs_score_2: got &#39;11&#39;"),
-        ({"psfs_score_1": "5"}, "psfs_activity_1: is required"),
-        ({"chair_stand_30s": ""}, "fill in at least one test"),
+        # Issue 9 §2: in plain words, next to the field, linked from the box at the top.
+        ({"chair_stand_30s": "70"}, "Chair stands in 30 s must be 0–60."),
+        ({"walk_40m": "2"}, "40 m walk time must be 5–600 seconds."),
+        ({"walk_40m": "fast"}, "Enter the time for the 40 m walk in seconds as a number"),
+        (
+            {"psfs_activity_2": "Stairs", "psfs_score_2": "11"},
+            "Enter how well you can do activity 2, from 0 to 10.",
+        ),
+        ({"psfs_score_1": "5"}, "Enter the name of activity 1, or clear its score."),
+        ({"chair_stand_30s": ""}, "Fill in at least one test"),
     ],
 )
 async def test_bad_form_values_are_422_naming_the_field_and_nothing_is_saved(

@@ -86,7 +86,7 @@ async def test_missing_answer_is_named_and_answers_are_kept(client: httpx.AsyncC
     answers = {k: v for k, v in NO_FLAGS.items() if k != "RF08"} | {"RF12": "yes"}
     r = await client.post("/rescreen/4", data=answers)
     assert r.status_code == 422 and "Step 4 of 5" in r.text
-    assert "RF08: please answer yes or no" in r.text and "RF07" not in r.text
+    assert 'href="#RF08">Question 13: answer yes or no' in r.text and "RF07" not in r.text
     assert 'name="RF12" value="yes" checked' in r.text
 
 

@@ -8,8 +8,11 @@ may hold health information.
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Iterable
 from typing import Any
 
+from annotated_types import Ge, Le
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
@@ -17,11 +20,13 @@ from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
 
+from kneehab.domain.intake import SubmittedIntake
+from kneehab.domain.records import CheckIn
 from kneehab.domain.validation import describe_errors
 from kneehab.errors import InvalidInput, KneehabError, UserError
 from kneehab.web.deps import NoPerson
-from kneehab.web.render import page
-from kneehab.web.viewmodels.start import StopView
+from kneehab.web.render import NAV, page, templates
+from kneehab.web.viewmodels.start import QUESTION_ORDER, StopView
 
 log = logging.getLogger("kneehab.web")
 
@@ -68,6 +73,236 @@ def invalid(err: ValidationError, *, prefix: str = "") -> InvalidInput:
     return InvalidInput(problems[0] if problems else "the input is not valid", problems=problems)
 
 
+# ---- mistakes in plain words (issue 9 §2) ----------------------------------------------------------
+# The machine lines (`field: what is wrong`) stay as they are for integrators (`problems`); each also gets a
+# sentence a person reads next to the field and, with a link to it, in the box at the top (the GOV.UK
+# error-summary pattern). The models stay the only judges: the limits in a sentence are read from them.
+
+# field → (what to ask for, "choose" for answers picked from a list / "enter" for typed ones)
+FIELD_WORDS: dict[str, tuple[str, str]] = {
+    "age": ("your age in years", "enter"),
+    "sex": ("your sex, or “Prefer not to say”", "choose"),
+    "knee": ("which knee hurts", "choose"),
+    "onset": ("how it started", "choose"),
+    "weeks_since_onset": ("how many weeks ago it started", "enter"),
+    "condition": ("what a clinician told you it is, or “I don't know”", "choose"),
+    "mcl_grade": ("the grade of the MCL sprain, or “Not told”", "choose"),
+    "pain_now": ("how much your knee hurts right now", "choose"),
+    "pain_worst_week": ("the worst your knee has hurt in the last week", "choose"),
+    "assessed": ("whether a doctor or physical therapist has examined your knee", "choose"),
+    "floor_transfer": ("whether you can get down to the floor and up again", "choose"),
+    "falls_or_unsteady": ("whether you have fallen or feel unsteady", "choose"),
+    "stair_height_cm": ("the height of your bottom stair in cm, or leave it empty", "enter"),
+    "equipment": ("what you have at home from the list", "choose"),
+    "access": ("what you can use for aerobic exercise from the list", "choose"),
+    "goals": ("what you would like to do again", "enter"),
+    "date": ("which morning this check-in is for", "choose"),
+    "morning_pain": ("your knee pain this morning", "choose"),
+    "morning_stiffness": ("your knee stiffness this morning", "choose"),
+    "avg_pain": ("your average knee pain over the last day", "choose"),
+    "new_symptoms": ("anything new from the list", "choose"),
+    "chair_stand_30s": ("the number of chair stands", "enter"),
+    "walk_40m": ("the time for the 40 m walk in seconds", "enter"),
+    "psfs": (
+        "at least one test: an activity with its score, chair stands or the 40 m walk",
+        "enter",
+    ),
+    "confirm": ("the box to confirm", "tick"),
+}
+_PSFS_FIELD = re.compile(r"^psfs_(activity|score)_(\d+)$")
+_NUMBER = r"(-?\d+(?:\.\d+)?)"
+
+
+class FieldProblem(BaseModel):
+    """One mistake: the machine field name and line (unchanged for integrators) and the plain words."""
+
+    field: str
+    problem: str
+    message: str  # next to the field
+    summary: str  # in the box at the top, a link to the field (understandable on its own)
+
+    @property
+    def anchor(self) -> str:
+        """The id of the control the summary links to (the field's input, or its first choice)."""
+        if self.field == "psfs":  # "fill in at least one test": the first activity
+            return "psfs_activity_1"
+        return re.sub(r"[^A-Za-z0-9_-]", "_", self.field) or "main"
+
+
+def _bounds(field: str) -> tuple[float | None, float | None]:
+    """A field's limits as the models declare them (the models stay the only judges)."""
+    for model in (SubmittedIntake, CheckIn):
+        info = model.model_fields.get(field)
+        if info is None:
+            continue
+        low = next((m.ge for m in info.metadata if isinstance(m, Ge)), None)
+        high = next((m.le for m in info.metadata if isinstance(m, Le)), None)
+        if low is None and high is None:
+            for arg in getattr(info.annotation, "__metadata__", ()):  # Annotated aliases
+                for m in getattr(arg, "metadata", ()):
+                    low = m.ge if isinstance(m, Ge) else low
+                    high = m.le if isinstance(m, Le) else high
+        return (low, high)  # type: ignore[return-value]
+    if field.startswith("psfs_score_"):
+        return (0, 10)
+    return (None, None)
+
+
+def _num(x: float | None) -> str:
+    return "" if x is None else (str(int(x)) if float(x) == int(x) else str(x))
+
+
+_PSFS_API = re.compile(r"^psfs\[(\d+)\]\.(activity|score)$")
+
+
+def _words(field: str) -> tuple[str, str]:
+    m = _PSFS_FIELD.match(field)
+    api = _PSFS_API.match(field)
+    if api:
+        m = re.match(r"(\d+) (\w+)", f"{int(api.group(1)) + 1} {api.group(2)}")
+        what, n = (m.group(2), m.group(1)) if m else ("score", "1")
+    elif m:
+        what, n = m.groups()
+    if m or api:
+        if what == "activity":
+            return (f"the name of activity {n}", "enter")
+        return (f"how well you can do activity {n}, from 0 to 10", "enter")
+    if field in FIELD_WORDS:
+        return FIELD_WORDS[field]
+    return (field.replace("_", " ").replace(".", " "), "enter") if field else ("", "enter")
+
+
+def _sentence(text: str) -> str:
+    text = text.strip()
+    if not text:
+        return text
+    text = text[0].upper() + text[1:]
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def _plain(field: str, what: str) -> tuple[str, str]:
+    """(message next to the field, summary at the top) for one machine line `field: what`."""
+    if field in QUESTION_ORDER or field == "new_injury":
+        number = QUESTION_ORDER.index(field) + 1 if field in QUESTION_ORDER else None
+        if "yes or no" in what:
+            where = f"question {number}" if number else "the question about a new injury"
+            return ("Answer yes or no.", f"Answer {where}: yes or no.")
+    if field == "date" and "already recorded" in what:
+        msg = "A check-in for that morning is already recorded."
+        return (msg, msg)
+    if field == "date" and "before your program started" in what:
+        msg = "That morning is before your program started: choose a later one."
+        return (msg, msg)
+    if field == "date" and "cannot be checked in now" in what:
+        msg = "Choose this morning or yesterday morning."
+        return (msg, msg)
+    if "please choose yes, no or not sure" in what:
+        label, _ = _words(field)
+        return (
+            "Choose yes, no or not sure.",
+            _sentence(f"Choose yes, no or not sure for {label}") if label else "",
+        )
+    label, verb = _words(field)
+    low, high = _bounds(field)
+    span = (
+        f"from {_num(low)} to {_num(high)}"
+        if low is not None and high is not None
+        else f"of {_num(low)} or more"
+        if low is not None
+        else f"of {_num(high)} or less"
+        if high is not None
+        else ""
+    )
+    if field == "psfs" and "fill in at least one" in what:
+        msg = (
+            "Fill in at least one test: an activity with its score, chair stands or the 40 m walk."
+        )
+        return (msg, msg)
+    if field == "confirm":
+        msg = "Tick the box to confirm. Deleting cannot be undone."
+        return (msg, msg)
+    if what == "is required" and label:
+        if field not in FIELD_WORDS and not _PSFS_FIELD.match(field):
+            return (_sentence(f"{label} is required"), _sentence(f"{label} is required"))
+        if _PSFS_FIELD.match(field) and field.startswith("psfs_score"):
+            msg = _sentence(f"Enter {label}, or clear the activity's name")
+        elif _PSFS_FIELD.match(field):
+            msg = _sentence(f"Enter {label}, or clear its score")
+        else:
+            msg = _sentence(f"{verb.capitalize()} {label}")
+        return (msg, msg)
+    bound = re.search(r"(greater|less) than (or equal to )?" + _NUMBER, what)
+    if bound and label:
+        thing = label.split(",")[0]
+        if not span:
+            more = bound.group(1) == "greater"
+            span = f"{bound.group(3)} or {'more' if more else 'less'}"
+        msg = _sentence(f"Enter {thing}, {span}")
+        return (msg, msg)
+    if re.search(r"valid (integer|number)|please enter a number|fractional part", what) and label:
+        thing = label.split(",")[0]
+        whole = "valid integer" in what or "fractional part" in what
+        kind = "a whole number" if whole else "a number"
+        msg = _sentence(
+            f"Enter {thing} as {kind}{' ' + span if span else ''}, like {_num(low or 0) if whole else '12.5'}"
+        )
+        if whole and low is not None and high is not None:
+            msg = _sentence(f"Enter {thing} as {kind} {span}")
+        return (msg, msg)
+    if "allowed:" in what and label:
+        msg = _sentence(f"Choose {label} from the options shown")
+        return (msg, msg)
+    if "json" in what.lower():
+        msg = "The request body is not valid JSON: check its quotes, commas and brackets."
+        return (msg, msg)
+    text = re.sub(r"^got .*?; ", "", what)
+    text = text.removeprefix("value error, ")
+    msg = _sentence(text) if text else "Please check this answer."
+    return (msg, msg)
+
+
+def field_problem(field: str, problem: str, message: str, summary: str = "") -> FieldProblem:
+    """A problem whose plain words are written by the route itself (a contradiction between answers)."""
+    return FieldProblem(field=field, problem=problem, message=message, summary=summary or message)
+
+
+def plain_problems(problems: Iterable[str | FieldProblem]) -> list[FieldProblem]:
+    """Each machine line (`field: what is wrong`) with its plain words; FieldProblems pass through."""
+    out: list[FieldProblem] = []
+    for p in problems or ():
+        if isinstance(p, FieldProblem):
+            out.append(p)
+            continue
+        field, sep, what = str(p).partition(": ")
+        if not sep or " " in field:
+            field, what = "", str(p)
+        message, summary = _plain(field, what)
+        out.append(
+            FieldProblem(field=field, problem=str(p), message=message, summary=summary or message)
+        )
+    return out
+
+
+def problem_lines(problems: Iterable[str | FieldProblem]) -> list[str]:
+    """The machine lines, for `problems` in JSON."""
+    return [p.problem if isinstance(p, FieldProblem) else str(p) for p in problems]
+
+
+def _by_field(problems: Iterable[str | FieldProblem]) -> dict[str, FieldProblem]:
+    out: dict[str, FieldProblem] = {}
+    for p in plain_problems(problems):
+        out.setdefault(p.field, p)
+    return out
+
+
+# Templates read the same plain words: `problems|field_errors` (a list) and `problems|errors_by_field`.
+templates.env.filters["field_errors"] = plain_problems
+templates.env.filters["errors_by_field"] = _by_field
+
+# A stopped outcome keeps the way to My data (export, delete and start again): issue 9 §3.
+STOPPED_NAV: tuple[tuple[str, str], ...] = tuple((h, label) for h, label in NAV if h == "/data")
+
+
 def _wants_json(request: Request) -> bool:
     return request.url.path.startswith("/api/")
 
@@ -83,16 +318,25 @@ def _http_message(status: int) -> str:
 def _respond(
     request: Request, status: int, message: str, problems: list[str], **extra: Any
 ) -> Response:
+    plain = plain_problems(problems)
     if _wants_json(request):
-        return JSONResponse({"detail": message, "problems": problems}, status_code=status)
+        body = {
+            "detail": message,
+            "problems": problems,
+            "errors": [
+                {"field": p.field, "problem": p.problem, "message": p.message} for p in plain
+            ],
+        }
+        return JSONResponse(body, status_code=status)
+    messages = [p.message for p in plain]
     return page(
         request,
         "error.html",
         None,
         title="Something needs fixing" if status < 500 else "Something went wrong",
         status=status,
-        message=message,
-        problems=problems if problems != [message] else [],
+        message=plain_problems([message])[0].message if status < 500 else message,
+        problems=messages if problems != [message] else [],
         **extra,
     )
 
@@ -104,13 +348,20 @@ async def handle(request: Request, exc: Exception) -> Response:
     if isinstance(exc, NoPerson) and not _wants_json(request):
         return RedirectResponse("/start", status_code=303)
     if isinstance(exc, FormError) and not _wants_json(request):
+        plain = plain_problems(exc.problems)
         return page(
-            request, exc.template, exc.vm, title=exc.title, status=422, problems=exc.problems
+            request,
+            exc.template,
+            exc.vm,
+            title=exc.title,
+            status=422,
+            problems=[p.message for p in plain],  # the older box, in plain words
+            errors=plain,
         )
     if isinstance(exc, SessionCheckDue) and not _wants_json(request):
         return RedirectResponse(exc.page_url, status_code=303)
     if isinstance(exc, ProgramWithheld) and not _wants_json(request):
-        return page(request, "stop.html", exc.vm, title=exc.vm.heading, nav=False)
+        return stopped_page(request, exc.vm)
     if isinstance(exc, UserError):
         problems = list(getattr(exc, "problems", [str(exc)]))
         return _respond(request, exc.status_code, str(exc), problems)
@@ -129,12 +380,32 @@ async def handle(request: Request, exc: Exception) -> Response:
     return _respond(request, 500, message, [message])
 
 
+def stopped_page(request: Request, vm: StopView, *, change_url: str = "") -> Response:
+    """The stop page (RULES D-2: nothing to click past), with the way to My data kept, and to change a
+    mistaken answer: `change_url` (first run's step) or, once enrolled, deleting and starting again."""
+    context = {
+        "vm": vm,
+        "title": vm.heading,
+        "nav": STOPPED_NAV if not change_url else (),  # first run has no data yet: nothing to show
+        "path": request.url.path,
+        "change_url": change_url,
+    }
+    return templates.TemplateResponse(request, "stopped.html", context, status_code=200)
+
+
 def _strip_body(errors: Any) -> list[dict[str, Any]]:
     """FastAPI prefixes locations with 'body'/'query'; people know fields by their own names."""
     out = []
-    for err in errors:
+    for given in errors:
+        err = dict(given)
         loc = tuple(err.get("loc", ()))
-        if loc and loc[0] in ("body", "query", "path", "form"):
+        if err.get("type") == "json_invalid":  # the position in the text, not a field: the body
+            loc = ("body",)
+            err = {
+                **err,
+                "msg": f"not valid JSON ({err.get('ctx', {}).get('error', 'JSON decode error')})",
+            }
+        elif loc and loc[0] in ("body", "query", "path", "form"):
             loc = loc[1:]
         out.append({**err, "loc": loc})
     return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -12,6 +12,7 @@ from pydantic import BaseModel, ValidationError
 from kneehab import services
 from kneehab.domain.progression import Action
 from kneehab.domain.records import CheckIn
+from kneehab.errors import InvalidInput
 from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.errors import FormError, invalid
 from kneehab.web.render import page
@@ -33,12 +34,45 @@ api = APIRouter(prefix="/api/v1", tags=["check-in"])
 TITLE = "Morning check-in"
 
 
+def start_of(state: State, person: int, clock: Clocked) -> date:
+    return services.history_of(state.db, person, today=clock.today).start
+
+
+def open_days(state: State, person: int, clock: Clocked) -> list[date]:
+    """The mornings that may be checked in now (issue 9 §3): today, and yesterday when the course had
+    started by then; each only while it has no check-in."""
+    done = {c.date for c in services.history(state.db, person).checkins}
+    start = start_of(state, person, clock)
+    yesterday = clock.today - timedelta(days=1)
+    wanted = [clock.today] + ([yesterday] if start <= yesterday else [])
+    return [d for d in wanted if d not in done]
+
+
 def form_vm(
-    state: State, person: int, clock: Clocked, values: dict[str, Any] | None = None
+    state: State,
+    person: int,
+    clock: Clocked,
+    values: dict[str, Any] | None = None,
+    day: date | None = None,
 ) -> CheckInFormView:
     require_program(load_course(state, person, clock))
-    done = any(c.date == clock.today for c in services.history(state.db, person).checkins)
-    return checkin_form_view(clock.today, already_done=done, values=values)
+    days = open_days(state, person, clock)
+    done = clock.today not in days
+    if day is not None and day not in days:
+        day = None
+    return checkin_form_view(clock.today, already_done=done, values=values, open_days=days, day=day)
+
+
+def _check_date(state: State, person: int, clock: Clocked, day: date) -> None:
+    """A check-in is for a morning of the course: not after today (the service says so), not before the
+    program started. A morning before today also needs the program (a withheld or locked one: 409)."""
+    start = start_of(state, person, clock)
+    if day < start:
+        raise InvalidInput(
+            f"date: {day.isoformat()} is before your program started ({start.isoformat()})"
+        )
+    if day < clock.today:
+        require_program(load_course(state, person, clock))
 
 
 def changes(state: State, person: int, clock: Clocked, day: date, *, p1: bool) -> ChangesView:
@@ -81,6 +115,7 @@ class CheckInOutcome(BaseModel):
 
 
 def _record(state: State, person: int, clock: Clocked, checkin: CheckIn) -> CheckInOutcome:
+    _check_date(state, person, clock, checkin.date)
     result = services.check_in(
         state.db, person, checkin, today=clock.today, now=clock.now, library=state.library
     )
@@ -100,8 +135,15 @@ def _record(state: State, person: int, clock: Clocked, checkin: CheckIn) -> Chec
 
 
 @router.get("/checkin", response_class=HTMLResponse, include_in_schema=False)
-def checkin_page(request: Request, state: State, person: Person, clock: Clocked) -> HTMLResponse:
-    return page(request, "checkin.html", form_vm(state, person, clock), title=TITLE)
+def checkin_page(
+    request: Request, state: State, person: Person, clock: Clocked, day: date | None = None
+) -> HTMLResponse:
+    return page(request, "checkin.html", form_vm(state, person, clock, day=day), title=TITLE)
+
+
+def _form_day(form: Any, today: date) -> date | str:
+    """The morning chosen on the form (today when none is given)."""
+    return text(form, "date") or today
 
 
 @router.post("/checkin", include_in_schema=False)
@@ -110,11 +152,32 @@ async def checkin_submit(
 ) -> Response:
     form = await read_form(request)
     values = kept_values(form, ("new_symptoms",))
+    require_program(load_course(state, person, clock))
+    days = open_days(state, person, clock)
+    chosen = _form_day(form, clock.today)
+    try:
+        if isinstance(chosen, str):
+            chosen = date.fromisoformat(chosen)
+        if chosen not in days:
+            if chosen in (clock.today, clock.today - timedelta(days=1)) and chosen >= start_of(
+                state, person, clock
+            ):
+                raise InvalidInput(f"date: a check-in for {chosen.isoformat()} is already recorded")
+            raise InvalidInput(
+                f"date: {chosen.isoformat()} cannot be checked in now; "
+                f"allowed: {', '.join(d.isoformat() for d in days) or 'none'}"
+            )
+    except (ValueError, InvalidInput) as err:
+        bad = err if isinstance(err, InvalidInput) else InvalidInput(f"date: {err}")
+        vm = form_vm(state, person, clock, values)
+        raise FormError(
+            str(bad), problems=bad.problems, template="checkin.html", vm=vm, title=TITLE
+        ) from None
     try:
         checkin = CheckIn.model_validate(
             present(
                 {
-                    "date": clock.today,
+                    "date": chosen,
                     "morning_pain": text(form, "morning_pain") or None,
                     "morning_stiffness": text(form, "morning_stiffness") or None,
                     "avg_pain": text(form, "avg_pain") or None,
@@ -125,7 +188,7 @@ async def checkin_submit(
         )
     except ValidationError as err:
         bad = invalid(err)
-        vm = form_vm(state, person, clock, values)
+        vm = form_vm(state, person, clock, values, day=chosen)
         raise FormError(
             str(bad), problems=bad.problems, template="checkin.html", vm=vm, title=TITLE
         ) from None

@@ -83,7 +83,8 @@ def _form_vm(
     state: State, person: int, clock: Clocked, values: dict[str, object] | None = None
 ) -> OutcomeFormView:
     records = list(services.history(state.db, person).outcomes)
-    return outcome_form_view(clock.today, records, values)
+    goals = services.history_of(state.db, person, today=clock.today).intake.goals
+    return outcome_form_view(clock.today, records, values, goals)
 
 
 @router.get("/outcomes", response_class=HTMLResponse, include_in_schema=False)

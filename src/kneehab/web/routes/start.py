@@ -19,8 +19,8 @@ from kneehab.domain.validation import describe_errors
 from kneehab.errors import InvalidInput, NotFound, StoreError
 from kneehab.web.deps import Clocked, State
 from kneehab.web.drafts import Draft, forget_key, keep_key
+from kneehab.web.errors import FieldProblem, field_problem, plain_problems, stopped_page
 from kneehab.web.render import page
-from kneehab.web.routes.common import stop_page
 from kneehab.web.routes.forms import many, present, read_form, text, ticked
 from kneehab.web.viewmodels.first_run import (
     CHOSEN_FIELDS,
@@ -37,6 +37,7 @@ from kneehab.web.viewmodels.first_run import (
 )
 from kneehab.web.viewmodels.start import (
     INJURED_THIS_WEEK,
+    QUESTION_ORDER,
     StartView,
     StopView,
     question_text,
@@ -195,11 +196,55 @@ def _intake_data(answers: dict[str, Any]) -> dict[str, Any]:
     )
 
 
-def _problems(step: Step, answers: dict[str, Any]) -> list[str]:
-    """What is missing or wrong in this step's answers. The intake model is the only judge (its limits are
-    not restated here): the whole draft is checked and only this step's fields are reported."""
+UNDER_16 = "RF15"  # "Are you under 16, have you had knee surgery in the last 6 months, …?"
+
+
+def _number(value: Any) -> int | None:
+    try:
+        return int(str(value))
+    except ValueError:
+        return None
+
+
+def contradictions(step: Step, answers: dict[str, Any]) -> list[FieldProblem]:
+    """Answers that cannot both be true, caught at the step where the second one is given (issue 9 §3): an
+    age under 16 after "No" to the under-16 question (which would otherwise enrol a person only to lock them
+    out), and a worst pain this week lower than the pain right now (today is part of the week)."""
+    out: list[FieldProblem] = []
+    age = _number(answers.get("age")) if "age" in step.fields else None
+    if age is not None and 10 <= age < 16 and answers.get(UNDER_16) == "no":
+        number = QUESTION_ORDER.index(UNDER_16) + 1
+        out.append(
+            field_problem(
+                "age",
+                f"age: {age} contradicts {UNDER_16} answered no (under 16)",
+                f"You gave your age as {age}, but answered No to question {number}, “Are you under "
+                "16, …?”. Please check your age. If you are under 16, go back one step and change "
+                "that answer.",
+                f"Check your age: {age} does not match your answer to question {number} (under 16).",
+            )
+        )
+    if "pain_worst_week" in step.fields:
+        now, worst = _number(answers.get("pain_now")), _number(answers.get("pain_worst_week"))
+        if now is not None and worst is not None and worst < now:
+            out.append(
+                field_problem(
+                    "pain_worst_week",
+                    f"pain_worst_week: {worst} is lower than pain_now {now}; the week includes today",
+                    f"You chose {worst} for the worst this week, but {now} for right now. Today is "
+                    f"part of the week, so the worst is at least {now}. Please check both answers.",
+                    f"Check the worst pain this week: {worst} is lower than your pain now ({now}).",
+                )
+            )
+    return out
+
+
+def _problems(step: Step, answers: dict[str, Any]) -> list[FieldProblem]:
+    """What is missing or wrong in this step's answers, each in plain words beside its field. The intake model
+    is the only judge of each value (its limits are not restated here): the whole draft is checked and only
+    this step's fields are reported; then answers that contradict each other."""
     if step.kind == SAFETY:
-        return safety_missing(step, answers)
+        return plain_problems(safety_missing(step, answers))
     unanswered = [
         f"{name}: please choose yes, no or not sure"
         for name in CHOSEN_FIELDS
@@ -209,8 +254,12 @@ def _problems(step: Step, answers: dict[str, Any]) -> list[str]:
         SubmittedIntake.model_validate(_intake_data(answers))
     except ValidationError as err:
         mine = [e for e in err.errors() if e.get("loc") and e["loc"][0] in step.fields]
-        return describe_errors(mine) + unanswered
-    return unanswered
+        order = {f: i for i, f in enumerate(step.fields)}
+        found = plain_problems(describe_errors(mine) + unanswered)
+        return sorted(found, key=lambda p: order.get(p.field, len(order)))
+    found = plain_problems(unanswered) + contradictions(step, answers)
+    order = {f: i for i, f in enumerate(step.fields)}
+    return sorted(found, key=lambda p: order.get(p.field, len(order)))
 
 
 def _given(step: Step, form: Any) -> dict[str, Any]:
@@ -221,18 +270,29 @@ def _given(step: Step, form: Any) -> dict[str, Any]:
 
 
 def _show(
-    request: Request, step: Step, answers: dict[str, Any], problems: list[str] | None = None
+    request: Request,
+    step: Step,
+    answers: dict[str, Any],
+    problems: list[FieldProblem] | None = None,
 ) -> Response:
     title = f"{step.title} (step {step.number} of {TOTAL})"
     status = 422 if problems else 200
+    errors = problems or []
     if step.kind == SAFETY:
         vm: BaseModel = safety_step_view(step, answers)
-        return page(
-            request, "start.html", vm, title=title, nav=False, status=status, problems=problems
-        )
-    vm = intake_step_view(step, answers)
+        template = "start.html"
+    else:
+        vm = intake_step_view(step, answers)
+        template = "intake.html"
     return page(
-        request, "intake.html", vm, title=title, nav=False, status=status, problems=problems
+        request,
+        template,
+        vm,
+        title=f"Error: {title}" if errors else title,
+        nav=False,
+        status=status,
+        problems=[p.message for p in errors],
+        errors=errors,
     )
 
 
@@ -273,8 +333,11 @@ async def step_submit(number: int, request: Request, state: State, clock: Clocke
     if step.kind == SAFETY:
         result = triage_so_far(draft.answers)
         if result.stop is not None:  # RULES D-2: stop here, with nothing to click past
-            state.drafts.drop(key)
-            return _forget(stop_page(request, result.stop))
+            # … but a mistaken answer can be changed (issue 9 §3): the answers wait (memory only, a day)
+            # and this step is the next one to answer.
+            draft.done = number - 1
+            state.drafts.put(key, draft, now=clock.now)
+            return _keep(stopped_page(request, result.stop, change_url=step_url(number)), key)
     draft.done = max(draft.done, number)
     if number < TOTAL:
         state.drafts.put(key, draft, now=clock.now)
@@ -297,7 +360,7 @@ def _enrol(request: Request, state: State, clock: Clocked, key: str, draft: Draf
     if enrolled.program is None:
         stop = stop_view(enrolled.triage)
         assert stop is not None
-        return _forget(stop_page(request, stop))
+        return _forget(stopped_page(request, stop))
     return _forget(RedirectResponse("/program", status_code=303))
 
 

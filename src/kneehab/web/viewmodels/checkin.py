@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from pydantic import BaseModel
@@ -30,20 +30,47 @@ class CheckInFormView(BaseModel):
     stiffness_scale: list[PainOption]
     symptoms: list[Choice]
     values: dict[str, Any]
+    # Issue 9 §3: a missed morning can be added the next day, dated (the rules replay with it). `days` are the
+    # mornings this form can record now (today and/or yesterday); `yesterday_url` opens yesterday's when
+    # today's is done and yesterday's is still missing.
+    days: list[Choice] = []
+    yesterday_url: str = ""
+
+
+def morning_label(day: date, today: date) -> str:
+    when = "This morning" if day == today else "Yesterday morning"
+    return f"{when}, {day_label(day)}"
 
 
 def checkin_form_view(
-    today: date, *, already_done: bool, values: dict[str, Any] | None = None
+    today: date,
+    *,
+    already_done: bool,
+    values: dict[str, Any] | None = None,
+    open_days: list[date] | None = None,
+    day: date | None = None,
 ) -> CheckInFormView:
+    """The form for `day` (today by default); `open_days` are the mornings still without a check-in that
+    may be recorded now (today, and yesterday once the course had started by then)."""
+    open_days = open_days if open_days is not None else ([] if already_done else [today])
+    shown = day or today
+    yesterday = today - timedelta(days=1)
+    done = already_done and shown == today
     return CheckInFormView(
-        day=today,
-        day_label=day_label(today),
-        already_done=already_done,
-        changes_url=f"/checkin/changes?day={today.isoformat()}",
+        day=shown,
+        day_label=day_label(shown),
+        already_done=done,
+        changes_url=f"/checkin/changes?day={shown.isoformat()}",
         pain_scale=pain_scale(),
         stiffness_scale=pain_scale(zero_word="No stiffness"),
         symptoms=symptom_choices(),
         values=values or {},
+        days=[Choice(value=d.isoformat(), label=morning_label(d, today)) for d in open_days]
+        if not done
+        else [],
+        yesterday_url=f"/checkin?day={yesterday.isoformat()}"
+        if done and yesterday in open_days
+        else "",
     )
 
 

@@ -35,15 +35,33 @@ class OutcomeFormView(BaseModel):
     walk_40m: str
     last_recorded: str  # e.g. "Last recorded: Mon 3 Mar" (empty when never)
     action: str = "/outcomes"
+    # Where the activity names come from (issue 9 §3): "" / "last" (the last PSFS) / "goals" (the intake)
+    activities_from: str = ""
+    activities_note: str = ""
 
 
 def outcome_form_view(
-    day: date, records: list[OutcomeRecord], values: dict[str, Any] | None = None
+    day: date,
+    records: list[OutcomeRecord],
+    values: dict[str, Any] | None = None,
+    goals: tuple[str, ...] | list[str] = (),
 ) -> OutcomeFormView:
-    """The form; activity names come from the last PSFS (the same activities are rated again)."""
+    """The form; activity names come from the last PSFS (the same activities are rated again) or, before
+    the first one, from the goals the person gave at the start."""
     values = values or {}
     psfs = sorted((r for r in records if r.measure == "psfs"), key=lambda r: r.date)
     last_names = [a.activity for a in psfs[-1].activities] if psfs else []
+    source, note = (
+        ("last", "The activities you rated last time are filled in.") if psfs else ("", "")
+    )
+    if not last_names:
+        last_names = [g.strip()[:120] for g in goals if g.strip()][:PSFS_ROWS]
+        if last_names:
+            source = "goals"
+            note = (
+                "The goals you gave at the start are filled in as activities. Change or clear any of "
+                "them."
+            )
     rows = []
     for n in range(1, PSFS_ROWS + 1):
         default = last_names[n - 1] if n <= len(last_names) else ""
@@ -75,6 +93,8 @@ def outcome_form_view(
         chair_stand_30s=str(values.get("chair_stand_30s", "")),
         walk_40m=str(values.get("walk_40m", "")),
         last_recorded=f"Last recorded: {short_day(latest)}." if latest else "",
+        activities_from=source,
+        activities_note=note,
     )
 
 
