@@ -74,6 +74,7 @@ from kneehab.domain.screening import screen_rescreen
 from kneehab.domain.types import (
     BLOCK_ORDER,
     LEVEL_ORDER,
+    NO_PROGRAM_LEVELS,
     Block,
     Category,
     Dose,
@@ -569,7 +570,9 @@ class CourseState:
 
     def morning(self, day: dt.date, checkin: CheckIn | None, rescreens: Sequence[Rescreen]) -> None:
         reading, merged = self.read_day(day, checkin, rescreens)
-        if merged.level in (Level.URGENT, Level.EMERGENCY):
+        # §0.3 (2), D-2: emergency and urgent stop everything; an out-of-scope answer (e.g. RF15,
+        # a new knee replacement) withholds the self-managed program the same way, until assessed.
+        if merged.level in NO_PROGRAM_LEVELS:
             self.lock(day, merged)
             return
         if self.locked or checkin is None:
