@@ -105,21 +105,27 @@ class Banner(BaseModel):
     meanwhile: str
     reasons: list[str]
     rules: list[str]
-    css: str  # 'alert' for urgent/emergency, 'notice' otherwise
+    css: str  # 'alert' for urgent/emergency, 'notice' otherwise: never the green of good news
 
 
 _BANNER_TITLES: dict[EscalationLevel, tuple[str, str]] = {
     EscalationLevel.EMERGENCY: ("Get emergency help now", "alert"),
     EscalationLevel.URGENT: ("Get a medical check today", "alert"),
     EscalationLevel.SOON: ("Book a review with a clinician", "notice"),
-    EscalationLevel.MESSAGE: ("A note about your progress", "good"),
+    EscalationLevel.MESSAGE: ("A note from your program", "notice"),
 }
+# A stop after pain (P1) is a message-level note, and reads as what it is.
+_STOPPED_TITLE = "You stopped an exercise after pain today"
 
 
 def banner(escalation: Escalation | None) -> Banner | None:
+    """An escalation note. None of them is green: green says "all is well", and a note that asks the
+    person to rest, answer questions or see someone is not that."""
     if escalation is None or escalation.level == EscalationLevel.NONE:
         return None
     title, css = _BANNER_TITLES[escalation.level]
+    if escalation.level == EscalationLevel.MESSAGE and "P1" in escalation.rules:
+        title = _STOPPED_TITLE
     return Banner(
         level=escalation.level.value,
         title=title,

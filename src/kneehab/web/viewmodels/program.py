@@ -134,10 +134,12 @@ class ProgramView(BaseModel):
     banner: Banner | None  # an escalation that needs action (RULES §5)
     start: date
     review_notice: str  # D-2 `soon`: book a review within 1–2 weeks (empty when not needed)
+    review_title: str = ""  # dated: "Book a review by …", or "Your review was due by …" once past
     review_on: date | None
     notices: list[str]
     phase_note: str
     pain_limit: str
+    week_title: str  # "This week", or "Your first week" when the program started this week
     week: list[Day]
     sections: list[Section]
     more: list[Link]  # the avoid list, equipment, ice/heat and when to see a professional
@@ -147,11 +149,18 @@ class ProgramView(BaseModel):
     program: dict[str, Any] | None = None
 
 
-def _week(program: Program, today: date) -> list[Day]:
+def _week_start(program: Program, today: date) -> date:
+    """Monday of this week, or the program's first day when it started after that Monday: days before
+    the start were never part of the program, so they are not shown as its rest days."""
     monday = today - timedelta(days=today.weekday())
+    return max(monday, program.start)
+
+
+def _week(program: Program, today: date) -> list[Day]:
+    first = _week_start(program, today)
     out = []
     for offset in range(7):
-        day = monday + timedelta(days=offset)
+        day = first + timedelta(days=offset)
         items = [] if day < program.start else program.items_on(day)
         blocks = [
             DayBlock(label=BLOCK_LABELS[b], exercises=[i.name for i in items if i.block == b])
@@ -230,6 +239,30 @@ def _limit_reason(program: Program) -> str:
     return ""
 
 
+REVIEW_WITHIN = timedelta(days=14)  # D-2 `soon`: a review within 1–2 weeks of the start
+
+
+def _review_notice(program: Program, triage: Triage, today: date) -> tuple[str, str]:
+    """D-2 `soon`, said in words true on the day it is read: "within 1–2 weeks" on the first day, a date
+    after it, and once that date has passed, that the review was due then (never "within your first
+    2 weeks" on day 16)."""
+    if triage.level != Level.SOON:
+        return "", ""
+    due = program.start + REVIEW_WITHIN
+    steady = (
+        "You can go on gently at your starting doses; your exercises will not step up until a "
+        "physical therapist or doctor has reviewed your program."
+    )
+    if today <= program.start:
+        return triage.message, f"Book a review by {day_label(due)}"
+    if today <= due:
+        return steady, f"Book a review by {day_label(due)}"
+    return (
+        f"If you have not had it yet, book it now. {steady}",
+        f"Your review was due by {day_label(due)}",
+    )
+
+
 def program_view(
     program: Program,
     triage: Triage,
@@ -245,12 +278,13 @@ def program_view(
         if items:
             cards = [exercise_card(i, library, program, figure) for i in items]
             sections.append(Section(block=block.value, label=BLOCK_LABELS[block], exercises=cards))
-    review = triage.message if triage.level == Level.SOON else ""
+    review, review_title = _review_notice(program, triage, today)
     notices = [n for n in program.notices if not (review and n.startswith("Book a review"))]
     return ProgramView(
         banner=banner,
         start=program.start,
         review_notice=review,
+        review_title=review_title,
         review_on=program.review_on,
         notices=notices,
         phase_note=program.phase_note,
@@ -258,6 +292,9 @@ def program_view(
             f"Keep knee pain during exercise at {program.pain_ceiling} out of 10 or less. "
             "If it goes higher, stop that exercise." + _limit_reason(program)
         ),
+        week_title="Your first week"
+        if _week_start(program, today) == program.start
+        else "This week",
         week=_week(program, today),
         sections=sections,
         more=_more(program),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -11,7 +12,7 @@ from kneehab.domain.exercise import Library
 from kneehab.domain.program import Program
 from kneehab.domain.records import CheckIn, OutcomeRecord
 from kneehab.web.viewmodels.charts import pain_chart
-from kneehab.web.viewmodels.common import Banner, dose_text, short_day
+from kneehab.web.viewmodels.common import Banner, day_label, dose_text, short_day
 from kneehab.web.viewmodels.outcomes import OutcomeSummary, outcome_summaries
 
 WINDOW_DAYS = 28
@@ -32,10 +33,10 @@ class PainRow(BaseModel):
 
 class CalendarDay(BaseModel):
     day: date
-    label: str
-    state: str  # done / missed / rest / future
+    label: str  # the day of the month, with the month's name on the first square and on each 1st
+    state: str  # done / missed / rest / before (the program had not started) / future
     mark: str
-    spoken: str
+    spoken: str  # "Friday 20 November: done"
 
 
 class DoseStep(BaseModel):
@@ -85,6 +86,7 @@ class ProgressView(BaseModel):
     pain_rows: list[PainRow]
     pain_summary: str
     calendar: list[CalendarDay]
+    calendar_label: str  # "The 4 weeks from Monday 9 November to Sunday 6 December"
     adherence: str
     exercises: list[DoseSummary]  # each exercise's dose now; the history is at its url
     exercises_label: str  # what the collapsed list says
@@ -144,7 +146,11 @@ def _pain(today: date, checkins: list[CheckIn]) -> tuple[str, list[PainRow], str
     return svg, [r for r in rows if r.morning_pain is not None], summary
 
 
-def _calendar(today: date, program: Program, done_days: set[date]) -> tuple[list[CalendarDay], str]:
+def _calendar(
+    today: date, program: Program, done_days: set[date]
+) -> tuple[list[CalendarDay], str, str]:
+    """The last 4 weeks, Monday to Sunday. Each month is named where it starts (and on the first square),
+    so "1" after "30" is never a puzzle; days before the program started are not "rest days"."""
     monday = today - timedelta(days=today.weekday() + 21)
     out = []
     planned = hit = 0
@@ -155,6 +161,8 @@ def _calendar(today: date, program: Program, done_days: set[date]) -> tuple[list
             state, mark, spoken = "future", "", "coming up"
         elif d in done_days:
             state, mark, spoken = "done", "✓", "done"
+        elif d < program.start:
+            state, mark, spoken = "before", "", "before your program started"
         elif scheduled and d < today:
             state, mark, spoken = "missed", "–", "not done"
         elif scheduled:
@@ -164,13 +172,39 @@ def _calendar(today: date, program: Program, done_days: set[date]) -> tuple[list
         if scheduled and d <= today:
             planned += 1
             hit += d in done_days
-        out.append(CalendarDay(day=d, label=str(d.day), state=state, mark=mark, spoken=spoken))
+        label = f"{d.day} {d:%b}" if i == 0 or d.day == 1 else str(d.day)
+        out.append(
+            CalendarDay(
+                day=d, label=label, state=state, mark=mark, spoken=f"{day_label(d)}: {spoken}"
+            )
+        )
     text = (
         f"{hit} of {planned} planned days done in these 4 weeks."
         if planned
         else "No sessions planned yet."
     )
-    return out, text
+    last = monday + timedelta(days=27)
+    where = f"The 4 weeks from {day_label(monday)} to {day_label(last)}"
+    return out, text, where
+
+
+# A source reference written into a sentence ("… 3 for one activity (MDC90)") is moved to the small
+# "why" tag, as rule ids are (RULES D-13).
+_SOURCE_IN_TEXT = re.compile(r"\s*\((MDC\d*|MCID)\)")
+
+
+def _sources_apart(summary: OutcomeSummary) -> OutcomeSummary:
+    found: list[str] = []
+    update: dict[str, Any] = {}
+    for name in ("threshold", "verdict", "change"):
+        text = getattr(summary, name, None)
+        if isinstance(text, str) and _SOURCE_IN_TEXT.search(text):
+            found += _SOURCE_IN_TEXT.findall(text)
+            update[name] = _SOURCE_IN_TEXT.sub("", text)
+    if not found:
+        return summary
+    update["rules"] = list(dict.fromkeys([*summary.rules, *found]))
+    return summary.model_copy(update=update)
 
 
 def dose_histories(versions: list[tuple[date, str, Program]]) -> list[DoseHistory]:
@@ -242,7 +276,7 @@ def progress_view(
     banner: Banner | None,
 ) -> ProgressView:
     svg, rows, summary = _pain(today, checkins)
-    calendar, adherence = _calendar(today, program, done_days)
+    calendar, adherence, calendar_label = _calendar(today, program, done_days)
     summaries = [_summary(h) for h in dose_histories(versions)]
     return ProgressView(
         banner=banner,
@@ -250,6 +284,7 @@ def progress_view(
         pain_rows=rows,
         pain_summary=summary,
         calendar=calendar,
+        calendar_label=calendar_label,
         adherence=adherence,
         exercises=summaries,
         exercises_label=(
@@ -257,5 +292,5 @@ def progress_view(
             "and their dose now"
         ),
         outcomes=[_outcome(o) for o in sorted(outcomes, key=lambda o: o.date)],
-        outcome_changes=outcome_summaries(outcomes, until=today),
+        outcome_changes=[_sources_apart(s) for s in outcome_summaries(outcomes, until=today)],
     )
