@@ -156,7 +156,7 @@ def test_progress_names_the_months_and_keeps_sources_apart(server: Server, page)
     tags = " ".join(page.locator(".tag.rules").all_inner_texts())
     assert "MDC90" in tags  # the source is still there, apart, for a clinician
     check_axe(page)
-    shoot(page, "issue9-after-progress")
+    shoot(page, "issue9-after-progress-history")
 
 
 def test_my_data_says_where_copies_remain_and_deletes_from_disk(server: Server, page) -> None:  # type: ignore[no-untyped-def]
@@ -168,7 +168,7 @@ def test_my_data_says_where_copies_remain_and_deletes_from_disk(server: Server, 
     assert "this computer" in text  # the browser runs on the machine that runs kneehab (127.0.0.1)
     assert "backup" in text
     check_axe(page)
-    shoot(page, "issue9-after-data")
+    shoot(page, "issue9-after-data-history")
     page.get_by_label("Yes, delete everything kneehab keeps about me").check()
     page.get_by_role("button", name="Delete everything").click()
     page.get_by_role("heading", name="Everything is deleted").wait_for()
@@ -192,4 +192,4 @@ def test_docs_is_the_api_reference_without_another_site(server: Server, context)
     assert elsewhere == []
     page.locator(".opblock-summary-path", has_text="/api/v1/today/state").first.click()
     page.get_by_text("PlayerState").first.wait_for()
-    shoot(page, "issue9-after-docs")
+    shoot(page, "issue9-after-docs-player-state")
