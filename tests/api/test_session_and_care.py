@@ -214,3 +214,33 @@ async def test_checkin_scales_name_their_own_zero(client: httpx.AsyncClient) -> 
     assert [o["value"] for o in form["stiffness_scale"]] == list(range(11))
     page = (await client.get("/checkin")).text
     assert page.count("No stiffness") == 1 and page.count("No pain") == 2
+
+
+async def test_stop_saves_what_was_done_and_asks_which_exercise(client: httpx.AsyncClient) -> None:
+    """Issue 9: a bare GET /today/stop is the form (never "exercise_id: '' is not in your program"); a stop
+    after 2 of 10 reps is one set of 2 reps, not skipped; the API takes the counts too (bounded)."""
+    await enrol(client)
+    bare = await client.get("/today/stop")
+    assert bare.status_code == 200 and "is not in your program" not in bare.text
+    assert "Which exercise hurt?" in bare.text and " checked" not in bare.text.split("pain_now")[0]
+    r = await client.post(
+        "/api/v1/today/stop",
+        json={"exercise_id": "bridge", "pain_now": 3, "sets_done": 1, "reps": [2]},
+    )
+    assert r.status_code == 200 and "within your limit" in r.json()["result"]["message"]
+    assert "should stay within" not in str(r.json()["result"]["reasons"])
+    today = (await client.get("/api/v1/today")).json()
+    assert today["stopped"] is None
+    assert next(e for e in today["plan"]["exercises"] if e["id"] == "bridge")["left_today"]
+    bad = await client.post(
+        "/api/v1/today/stop",
+        json={"exercise_id": "bridge", "pain_now": 3, "sets_done": 1, "reps": [1000]},
+    )
+    assert bad.status_code == 422
+    await client.post(
+        "/api/v1/today/stop", json={"exercise_id": "bridge", "pain_now": 9, "sets_done": 0}
+    )
+    after = (await client.get("/api/v1/today")).json()
+    assert after["stopped"] is not None and after["stopped"]["exercise_id"] == "bridge"
+    # Pain 9 before the first set was done still counts for the rules (P1): it was not "skipped".
+    assert after["banner"] is not None and "P1" in after["banner"]["rules"]

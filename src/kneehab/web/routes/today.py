@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -300,8 +300,8 @@ class StopReport(BaseModel):
     symptoms: tuple[Symptom, ...] = ()
     chest_symptoms: bool = False
     sets_done: int = Field(default=0, ge=0, le=10)
-    reps: tuple[int, ...] | None = None
-    hold_s: tuple[int, ...] | None = None
+    reps: tuple[Annotated[int, Field(ge=0, le=100)], ...] | None = None
+    hold_s: tuple[Annotated[int, Field(ge=0, le=600)], ...] | None = None
     minutes: int | None = Field(default=None, ge=0, le=300)
 
 
@@ -317,16 +317,14 @@ def _stop_entry(item: ProgramItem, report: StopReport, sharp: bool) -> SessionEn
     sets = report.sets_done
     reps = report.reps if report.reps is not None and len(report.reps) == sets else None
     hold = report.hold_s if report.hold_s is not None and len(report.hold_s) == sets else None
-    if sets and reps is None and hold is None and not report.minutes:
-        sets = 0  # counts that do not add up are not guessed
     symptoms = [s for s in report.symptoms if s != "catching"]
     if report.chest_symptoms:
         symptoms.append("chest")
     return SessionEntry(
         exercise_id=item.exercise_id,
         sets_done=sets,
-        reps=reps if sets else None,
-        hold_s=hold if sets else None,
+        reps=reps,  # per-set counts that do not match `sets_done` are not guessed at
+        hold_s=hold,
         minutes=report.minutes or None,
         pain_during_max=report.pain_now,
         sharp_pain=sharp,
