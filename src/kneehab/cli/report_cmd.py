@@ -103,8 +103,12 @@ def history_command(
         view = services.history(db, pid)
     out = console()
     table = Table(title="Sessions", title_justify="left", expand=True)
-    for col in ("Date", "Exercise", "Done", "Worst pain", "Effort", "Note"):
-        table.add_column(col)
+    table.add_column("Date", no_wrap=True)
+    table.add_column("Exercise", ratio=3)
+    table.add_column("Done", no_wrap=True)
+    table.add_column("Worst pain", no_wrap=True)
+    table.add_column("Effort")
+    table.add_column("Note", ratio=2)
     for rec in view.entries:
         e = rec.entry
         notes = [e.skip_reason] if e.skip_reason else []
@@ -121,7 +125,13 @@ def history_command(
             e.effort or "",
             "; ".join(notes),
         )
-    out.print(table)
+    if view.entries:
+        out.print(table)
+    else:
+        out.print("No sessions logged yet (`kneehab log` records one).")
+    if not view.checkins:
+        out.print("No morning check-ins yet (`kneehab checkin`).")
+        return
     checks = Table(title="Check-ins", title_justify="left", expand=True)
     for col in ("Date", "Morning pain", "Stiffness", "Average pain", "New symptoms"):
         checks.add_column(col)
