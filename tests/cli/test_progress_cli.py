@@ -19,6 +19,7 @@ HISTORY: dict[str, Any] = {
         "weeks_since_onset": 10,
         "pain_now": 3,
         "pain_worst_week": 5,
+        "red_flags": [],
     },
     "start": "2025-03-03",
     "today": "2025-03-06",
@@ -104,7 +105,7 @@ def test_progress_readable_view(tmp_path: Path, capsys: pytest.CaptureFixture[st
 
 RESUME: dict[str, Any] = {
     **HISTORY,
-    "intake": {**HISTORY["intake"], "red_flags": []},
+    "intake": dict(HISTORY["intake"]),
     "today": "2025-03-12",
     "sessions": [
         {
@@ -204,6 +205,8 @@ def test_rescreens_in_a_history_act_from_their_date(
             "sessions[0].entries[0].exercise_id",
         ),
         ({"pain_ceiling": 9}, "pain_ceiling"),
+        # C-14: a history whose intake never recorded the screening is invalid, never "no flags".
+        ({"intake": {k: v for k, v in HISTORY["intake"].items() if k != "red_flags"}}, "red_flags"),
     ],
 )
 def test_invalid_history_names_the_field_and_exits_2(

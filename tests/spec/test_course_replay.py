@@ -34,6 +34,7 @@ BASE_INTAKE: dict[str, Any] = {
     "weeks_since_onset": 8,
     "pain_now": 3,
     "pain_worst_week": 5,
+    "red_flags": [],  # the warning-sign questions were asked and answered no (C-14)
 }
 
 

@@ -217,6 +217,20 @@ class History(Frozen):
     offers: tuple[OfferAnswer, ...] = ()
     clinician: tuple[ClinicianAction, ...] = ()
 
+    @model_validator(mode="before")
+    @classmethod
+    def _screened(cls, data: Any) -> Any:
+        """C-14: a history file's intake must say which warning signs were answered yes — an
+        empty list means every question was asked and answered no; a missing one is invalid."""
+        if isinstance(data, dict):
+            intake = data.get("intake")
+            if isinstance(intake, dict) and "red_flags" not in intake:
+                raise ValueError(
+                    "intake.red_flags: is required — list the warning signs answered yes "
+                    "(RF01…RF16), or [] when every question was asked and answered no"
+                )
+        return data
+
     @model_validator(mode="after")
     def _dates(self) -> History:
         if self.today < self.start:
