@@ -388,3 +388,23 @@ async def test_safety_steps_still_need_every_answer(client: httpx.AsyncClient) -
         r = await client.post(f"/start/{n}", data={**FIELDS_NO, **NO_FLAGS})
         assert r.status_code == 303
     assert CHECK_IDS  # the short set is unchanged
+
+
+async def test_offered_activities_left_unrated_are_not_a_mistake(client: httpx.AsyncClient) -> None:
+    """Goals filled in for the person and not rated today are skipped; only chair stands are saved."""
+    await enrol(client, goals="Walk the dog\nClimb the stairs")
+    r = await client.post(
+        "/outcomes",
+        data={
+            "psfs_activity_1": "Walk the dog",
+            "psfs_activity_2": "Climb the stairs",
+            "chair_stand_30s": "11",
+        },
+    )
+    assert r.status_code == 303
+    saved = (await client.get("/api/v1/export")).json()["outcomes"]
+    assert [o["measure"] for o in saved] == ["chair_stand_30s"]
+    # A name the person typed without a score is still asked about.
+    r = await client.post("/outcomes", data={"psfs_activity_3": "Kneel", "walk_40m": "30"})
+    assert r.status_code == 422
+    assert "Enter how well you can do activity 3, from 0 to 10, or clear the activity" in r.text

@@ -101,8 +101,11 @@ async def outcomes_submit(
     values = kept_values(form)
     psfs: list[PsfsActivity] = []
     problems: list[str] = []
+    offered = [r.activity for r in _form_vm(state, person, clock).psfs_rows]
     for n in range(1, PSFS_ROWS + 1):
         activity, score = text(form, f"psfs_activity_{n}"), text(form, f"psfs_score_{n}")
+        if not score and activity == offered[n - 1]:
+            continue  # an activity filled in for the person (last time's, or a goal), not rated now
         if not activity and not score:
             continue
         row: dict[str, object] = {"activity": activity} if activity else {}

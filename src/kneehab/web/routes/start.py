@@ -256,6 +256,8 @@ def _problems(step: Step, answers: dict[str, Any]) -> list[FieldProblem]:
         mine = [e for e in err.errors() if e.get("loc") and e["loc"][0] in step.fields]
         order = {f: i for i, f in enumerate(step.fields)}
         found = plain_problems(describe_errors(mine) + unanswered)
+        seen = {p.field for p in found}
+        found += [c for c in contradictions(step, answers) if c.field not in seen]
         return sorted(found, key=lambda p: order.get(p.field, len(order)))
     found = plain_problems(unanswered) + contradictions(step, answers)
     order = {f: i for i, f in enumerate(step.fields)}

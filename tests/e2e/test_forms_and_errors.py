@@ -1,0 +1,217 @@
+"""Issue 9 §2 and §3 in Chromium: each mistake in plain words next to its field and linked from the box at the
+top (the GOV.UK error-summary pattern); contradictions caught at their step; a stop with a way to My data and
+to change a mistaken answer; optional fields marked; yesterday's check-in the next day; the intake's goals on the
+outcomes form. axe-core runs on every changed page, with and without its mistakes."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from conftest import Server, check_axe, shoot
+from kneehab import services
+from kneehab.demo import DEMO_INTAKE
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
+SAFETY_STEPS = 5
+
+
+def _answer_step(page, yes: tuple[str, ...] = ()) -> None:  # type: ignore[no-untyped-def]
+    for q in page.locator("fieldset.question").all():
+        rf = (q.get_attribute("id") or "")[2:]
+        q.locator(f'input[value="{"yes" if rf in yes else "no"}"]').check()
+    page.get_by_role("button", name="Continue").click()
+
+
+def _pick(page, legend: str, value: str) -> None:  # type: ignore[no-untyped-def]
+    group = page.locator("fieldset", has=page.locator("legend", has_text=legend)).first
+    group.locator(f'label.choice:has(input[value="{value}"])').click()
+
+
+def _described(page, selector: str) -> str:  # type: ignore[no-untyped-def]
+    """The text a screen reader reads as the control's description (its aria-describedby targets)."""
+    return str(
+        page.locator(selector).first.evaluate(
+            """e => (e.getAttribute('aria-describedby') || '').split(' ').filter(Boolean)
+                 .map(id => document.getElementById(id).textContent.replace(/\\s+/g, ' ').trim())
+                 .join(' | ')"""
+        )
+    )
+
+
+def _summary_links(page) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    links = page.locator(".error-summary a").all()
+    return [(a.get_attribute("href") or "", a.inner_text()) for a in links]
+
+
+def _enrol(server: Server, start: date, **changes: object) -> int:
+    now = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
+    intake = DEMO_INTAKE.model_copy(update=changes)
+    return services.enroll(
+        server.db, intake, start=start, now=now, library=server.library
+    ).person_id
+
+
+def test_safety_step_mistakes_are_linked_and_next_to_each_question(server: Server, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server.url + "/start/1")
+    page.get_by_role("button", name="Continue").click()
+    summary = page.locator(".error-summary")
+    summary.wait_for()
+    assert summary.locator("h2").inner_text() == "There is a problem"
+    # Short links, not the four questions again.
+    assert _summary_links(page) == [
+        ("#RF03", "Question 1: answer yes or no."),
+        ("#RF04", "Question 2: answer yes or no."),
+        ("#chest_symptoms", "Question 3: answer yes or no."),
+        ("#cold_foot", "Question 4: answer yes or no."),
+    ]
+    assert _described(page, "#q-cold_foot") == "Error: Answer yes or no."
+    # The mistake sits inside its question's box, and the link takes the person there.
+    err = page.locator("#cold_foot-error").bounding_box()
+    box = page.locator("#q-cold_foot").bounding_box()
+    assert err and box and box["y"] <= err["y"] <= box["y"] + box["height"]
+    page.locator('.error-summary a[href="#cold_foot"]').click()
+    assert page.evaluate("() => location.hash") == "#cold_foot"
+    assert page.evaluate("() => document.activeElement.id") == "cold_foot"
+    check_axe(page)
+    shoot(page, "issue9-after-safety-step-mistake")
+
+
+def test_intake_mistake_in_plain_words_beside_the_age(server: Server, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server.url + "/start")
+    for _ in range(SAFETY_STEPS):
+        _answer_step(page)
+    page.get_by_label("Your age in years").fill("6")
+    page.get_by_role("button", name="Continue").click()
+    page.locator(".error-summary").wait_for()
+    links = dict(_summary_links(page))
+    assert links["#age"] == "Enter your age in years, from 10 to 110."
+    assert links["#knee"] == "Choose which knee hurts."
+    assert links["#weeks_since_onset"] == "Enter how many weeks ago it started."
+    text = page.locator("main").inner_text()
+    assert "got '6'" not in text and "is required" not in text and "age:" not in text
+    assert _described(page, "#age") == "Error: Enter your age in years, from 10 to 110."
+    assert page.locator("#age").get_attribute("aria-invalid") == "true"
+    assert "Error: Enter how many weeks ago it started." in _described(page, "#weeks_since_onset")
+    assert _described(page, "#f-knee") == "Error: Choose which knee hurts."
+    # Next to the field: the message is just above the age box.
+    msg, box = page.locator("#age-error").bounding_box(), page.locator("#age").bounding_box()
+    assert msg and box and 0 <= box["y"] - (msg["y"] + msg["height"]) < 40
+    check_axe(page)
+    shoot(page, "issue9-after-intake-mistake")
+
+
+def test_age_under_16_after_no_is_caught_at_its_step_and_can_be_corrected(
+    server: Server, page
+) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server.url + "/start")
+    for _ in range(SAFETY_STEPS):
+        _answer_step(page)
+    page.get_by_label("Your age in years").fill("12")
+    _pick(page, "Which knee hurts?", "left")
+    _pick(page, "How did it start?", "gradual")
+    page.get_by_label("How many weeks ago did it start?").fill("3")
+    page.get_by_role("button", name="Continue").click()
+    error = page.locator("#age-error")
+    error.wait_for()
+    assert "answered No to question 18, “Are you under 16" in error.inner_text()
+    assert services.current_person_id(server.db) is None  # nobody enrolled and locked out
+    check_axe(page)
+    # Back one step, where the question is: answering yes stops there, with a way to change it.
+    page.get_by_role("link", name="← Back").click()
+    _answer_step(page, yes=("RF15",))
+    page.get_by_role("heading", name="Please see a clinician for your program").wait_for()
+    check_axe(page)
+    shoot(page, "issue9-after-stop-change-answer")
+    page.get_by_role("link", name="Change my answers").click()
+    assert page.url.endswith("/start/5")
+    assert page.locator('#q-RF15 input[value="yes"]').is_checked()
+    _answer_step(page)  # it was a mistake after all: on to the intake, nothing lost
+    assert page.url.endswith("/start/6")
+
+
+def test_worst_pain_lower_than_now_is_questioned(server: Server, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server.url + "/start")
+    for _ in range(SAFETY_STEPS):
+        _answer_step(page)
+    page.get_by_label("Your age in years").fill("60")
+    _pick(page, "Which knee hurts?", "left")
+    _pick(page, "How did it start?", "gradual")
+    page.get_by_label("How many weeks ago did it start?").fill("3")
+    page.get_by_role("button", name="Continue").click()
+    _pick(page, "Has a clinician told you what it is?", "unknown")
+    page.get_by_role("button", name="Continue").click()
+    _pick(page, "How much does your knee hurt right now?", "6")
+    _pick(page, "The worst it has been in the last week?", "2")
+    _pick(page, "Has a doctor or physical therapist examined your knee", "no")
+    page.get_by_role("button", name="Continue").click()
+    page.locator("#pain_worst_week-error").wait_for()
+    assert "Today is part of the week" in _described(page, "#f-pain_worst_week")
+    check_axe(page)
+    _pick(page, "The worst it has been in the last week?", "7")
+    page.get_by_role("button", name="Continue").click()
+    assert page.url.endswith("/start/9")
+
+
+def test_a_withheld_program_keeps_my_data(server: Server, page) -> None:  # type: ignore[no-untyped-def]
+    _enrol(server, date.today(), age=14)
+    page.goto(server.url + "/program")
+    page.get_by_role("heading", name="Please see a clinician for your program").wait_for()
+    nav = page.get_by_role("navigation", name="Main")
+    assert nav.get_by_role("link").all_inner_texts() == ["My data"]
+    check_axe(page)
+    shoot(page, "issue9-after-withheld-my-data")
+    nav.get_by_role("link", name="My data").click()
+    page.get_by_role("heading", name="My data").wait_for()
+    check_axe(page)
+
+
+def test_checkin_marks_optional_and_takes_yesterday(server: Server, page) -> None:  # type: ignore[no-untyped-def]
+    today = date.today()
+    yesterday = today - timedelta(days=1)
+    _enrol(server, today - timedelta(days=3))
+    page.goto(server.url + "/checkin")
+    optional = page.locator("legend .optional").all_inner_texts()
+    assert optional == ["(optional)"] * 3  # stiffness, average pain, anything new
+    assert page.locator("#f-morning_pain legend .optional").count() == 0
+    page.get_by_role("button", name="Save check-in").click()  # nothing chosen
+    page.locator(".error-summary").wait_for()
+    assert _summary_links(page) == [("#morning_pain", "Choose your knee pain this morning.")]
+    assert _described(page, "#f-morning_pain") == "Error: Choose your knee pain this morning."
+    check_axe(page)
+    shoot(page, "issue9-after-checkin-mistake")
+    _pick(page, "Which morning is this check-in for?", yesterday.isoformat())
+    _pick(page, "Knee pain this morning", "3")
+    page.get_by_role("button", name="Save check-in").click()
+    page.wait_for_url(f"**/checkin/changes?day={yesterday.isoformat()}")
+    assert f"{yesterday:%A} {yesterday.day} {yesterday:%B %Y}" in page.locator("main").inner_text()
+    person = services.current_person_id(server.db)
+    assert person is not None
+    assert [c.date for c in services.history(server.db, person).checkins] == [yesterday]
+    page.goto(server.url + "/checkin")
+    assert page.get_by_text("Which morning is this check-in for?").count() == 0
+    check_axe(page)
+
+
+def test_outcomes_offer_the_intake_goals_and_show_mistakes_beside_them(
+    server: Server, page
+) -> None:  # type: ignore[no-untyped-def]
+    _enrol(server, date.today(), goals=("Walk the dog", "Climb the stairs"))
+    page.goto(server.url + "/outcomes")
+    assert page.locator("#psfs_activity_1").input_value() == "Walk the dog"
+    assert page.locator("#psfs_activity_2").input_value() == "Climb the stairs"
+    assert page.locator("legend .optional").count() == 3
+    page.locator("#psfs_score_1").fill("11")
+    page.get_by_role("button", name="Save my results").click()
+    page.locator(".error-summary").wait_for()
+    assert _summary_links(page) == [
+        ("#psfs_score_1", "Enter how well you can do activity 1, from 0 to 10.")
+    ]
+    assert (
+        _described(page, "#psfs_score_1")
+        == "Error: Enter how well you can do activity 1, from 0 to 10."
+    )
+    assert page.locator("#psfs_activity_1").input_value() == "Walk the dog"  # kept
+    check_axe(page)
+    shoot(page, "issue9-after-outcomes-mistake")
