@@ -354,7 +354,7 @@ def test_serve_moves_stored_courses_to_the_current_rules_at_start_up(
     monkeypatch.setattr(uvicorn, "run", lambda app, **kw: served.append(app))
     assert main(["serve", "--db", str(db_file)], environ={}) == 0
     assert served, "the app was served after the upgrade"
-    assert "Applied the updated exercise rules to 1 enrolled person(s)." in capsys.readouterr().out
+    assert "Applied the updated exercise rules to 1 enrolled person." in capsys.readouterr().out
     db = open_database(url)
     try:
         with db.read() as s:

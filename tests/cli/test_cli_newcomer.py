@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import re
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -364,3 +365,64 @@ def test_the_cold_foot_is_asked_on_its_own_in_the_webs_words(
     assert err.index(COLD_FOOT_QUESTION.question) > numbness
     assert "why: RF10" in err
     assert "How old" not in err
+
+
+# --- rule ids apart from the words (D-13), no "(s)", no "day 0" -----------------------------------------
+
+INLINE = re.compile(r"RULES|Rules:|§|\b(RF\d{2}|P\d{1,2}|E\d{1,2}|[CD]-\d{1,2})\b|\(s\)|\bday 0\b")
+
+
+def _sentences(text: str) -> list[str]:
+    """Every line, and every table cell on its own; the `why: …` lines are where ids belong."""
+    parts: list[str] = []
+    for line in text.splitlines():
+        for raw in re.split(r"[│┃]", line):
+            cell = raw.strip()
+            if cell and not cell.startswith("why:") and not set(cell) <= set("─━┏┓┗┛┡┩└┘┳┻╇┴┬+|-"):
+                parts.append(cell)
+    return parts
+
+
+def test_no_rule_id_inside_a_sentence_at_the_terminal(enrolled, intake_file: Path) -> None:  # type: ignore[no-untyped-def]
+    outputs = [
+        enrolled("plan", "--intake", str(intake_file), "--start", DAY0),
+        enrolled("library", "show", "bridge"),
+        enrolled("library", "show", "inner-thigh-stretch"),
+        enrolled("today", "--today", DAY0),
+        enrolled(
+            "log",
+            "--today",
+            DAY0,
+            "--exercise",
+            "bridge",
+            "--sets",
+            "2",
+            "--reps",
+            "10,10",
+            "--hold",
+            "2,2",
+            "--pain",
+            "1",
+            "--effort",
+            "easy",
+        ),
+        enrolled("checkin", "--today", "2025-03-04", "--morning-pain", "3", "--avg-pain", "3"),
+        enrolled("status", "--today", DAY0),
+        enrolled("status", "--today", "2025-03-04"),
+        enrolled("history", "--today", "2025-03-04"),
+    ]
+    whys = 0
+    for code, out, err in outputs:
+        assert code == 0, err
+        whys += out.count("why: ")
+        for sentence in _sentences(out):
+            assert not INLINE.search(sentence), sentence
+    assert whys >= 3  # the ids are still there for a clinician, on their own lines
+
+
+def test_counts_and_days_in_words(enrolled) -> None:  # type: ignore[no-untyped-def]
+    code, out, _ = enrolled("status", "--today", DAY0)
+    assert code == 0 and "your program started today; it has not changed since" in out
+    code, out, _ = enrolled("checkin", "--today", "2025-03-04", "--morning-pain", "3")
+    assert code == 0 and ("No changes to your program." in out or " to your program." in out)
+    assert "change(s)" not in out

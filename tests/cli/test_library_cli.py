@@ -48,6 +48,7 @@ def test_show_gives_everything_a_person_needs(capsys: pytest.CaptureFixture[str]
         "Add 0.5 kg of ankle weight and go back to 10 repetitions.",
         "If it is too hard:",
         "MCL sprain, grade 2-3: emphasise: Wear your hinged brace",
+        "For each condition:",
         "sturdy chair: to sit on; instead you can use any sturdy chair",
         "Stop rules:",
         "Source: article, Leg Exercises — 5. Seated Straight Leg Raise",

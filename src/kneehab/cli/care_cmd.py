@@ -23,6 +23,7 @@ from kneehab.cli.files import read_json, read_model, validate
 from kneehab.cli.plan_cmd import parse_day
 from kneehab.cli.render import (
     ACTION_WORDS,
+    count_words,
     exercise_name,
     print_escalation,
     render_plan,
@@ -290,7 +291,8 @@ def checkin_command(
     if result.triage.rules:
         render_triage(out, result.triage)
     changed = [d for d in result.decisions if d.action != Action.HOLD]
-    out.print(f"Check-in for {day.isoformat()} saved. {len(changed)} change(s) to your program.")
+    changes = count_words(len(changed), "change")
+    out.print(f"Check-in for {day.isoformat()} saved. {changes.capitalize()} to your program.")
     for d in result.decisions:
         dose = (
             ""

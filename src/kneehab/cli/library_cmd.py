@@ -14,6 +14,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from kneehab.cli.render import why_line
 from kneehab.domain.exercise import Column, ConditionNote, Exercise, Library, Phase
 from kneehab.errors import InvalidInput, NotFound
 from kneehab.library.figures import write_figures
@@ -75,7 +76,7 @@ def _rung_line(ex: Exercise, i: int) -> str:
     else:
         what = f"{rung.change} +{rung.by:g} until {rung.until:g}"
     reset = ", reps back to the start" if rung.reset_reps else ""
-    return f"{i + 1}. {rung.note} [{what}{reset}; {', '.join(rung.rules)}]"
+    return f"{i + 1}. {rung.note} [{what}{reset}]"
 
 
 def show_lines(ex: Exercise, lib: Library) -> list[str]:
@@ -97,6 +98,9 @@ def show_lines(ex: Exercise, lib: Library) -> list[str]:
     if ex.progression:
         lines += ["Progression (one step at a time, at most once a week):"]
         lines += [f"  {_rung_line(ex, i)}" for i in range(len(ex.progression))]
+        rung_rules = dict.fromkeys(r for rung in ex.progression for r in rung.rules)
+        if rung_rules:
+            lines += [f"  {why_line(list(rung_rules))}"]
     if ex.regressions:
         lines += ["If it is too hard:"]
         lines += [f"  - {r.note}" for r in ex.regressions]
@@ -107,7 +111,7 @@ def show_lines(ex: Exercise, lib: Library) -> list[str]:
             lines += [f"  - {opt.name}{needs}"]
             lines += [f"      {COLUMN_NAMES[n.column]}: {_note_line(n)}" for n in opt.conditions]
     if ex.conditions:
-        lines += ["Condition notes (RULES §4.3):"]
+        lines += ["For each condition:"]
         lines += [f"  - {COLUMN_NAMES[n.column]}: {_note_line(n)}" for n in ex.conditions]
     if ex.equipment:
         lines += ["Equipment:"]
@@ -121,8 +125,8 @@ def show_lines(ex: Exercise, lib: Library) -> list[str]:
     lines += ["", f"Source: article, {ex.article.section}"]
     if ex.article.quote:
         lines += [f'  "{ex.article.quote}"']
-    if ex.rules:
-        lines += [f"Rules: {', '.join(ex.rules)}"]
+    if ex.rules:  # rule ids never inside a sentence: apart, on the last line (D-13)
+        lines += [why_line(ex.rules)]
     return lines
 
 

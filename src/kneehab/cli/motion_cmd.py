@@ -81,7 +81,7 @@ def analyze(
         str,
         typer.Option(
             help="female, male or unspecified: picks the sex-specific form norms (knee drifting "
-            "in: women ≤12°, men ≤9° FPPA, RULES §7.3). Unspecified uses the women's, more "
+            "in: women ≤12°, men ≤9° FPPA). Unspecified uses the women's, more "
             "permissive, norm."
         ),
     ] = "unspecified",

@@ -55,6 +55,13 @@ def exercise_name(exercise_id: str) -> str:
     return found.name if found is not None else exercise_id
 
 
+def count_words(n: int, one: str, many: str | None = None) -> str:
+    """`1 change`, `3 changes`, `no changes` — never `change(s)`."""
+    if n == 0:
+        return f"no {many or one + 's'}"
+    return _plural(n, one, many)
+
+
 def _plural(n: int, one: str, many: str | None = None) -> str:
     return f"{n} {one if n == 1 else (many or one + 's')}"
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import date
 from typing import Annotated
 
 import typer
@@ -32,16 +33,30 @@ def _pain_chart(points: tuple[services.PainPoint, ...], width: int = 28) -> list
     ]
 
 
+def _since(start: date, day: date) -> str:
+    """When the program started, in words ("today", not "day 0")."""
+    days = (day - start).days
+    if days == 0:
+        return "your program started today"
+    if days == 1:
+        return f"your program started yesterday ({start.isoformat()})"
+    return f"your program started {start.isoformat()} ({days} days ago)"
+
+
+def _changed(versions: int) -> str:
+    changes = max(versions - 1, 0)  # the first version is the starting program
+    if changes == 0:
+        return "it has not changed since"
+    return "it has changed once since" if changes == 1 else f"it has changed {changes} times since"
+
+
 def status_command(ctx: typer.Context, db_file: DbOpt = None, today: TodayOpt = None) -> None:
     """Doses now, each exercise's latest decision and why, escalations, and the pain trend."""
     day = today_from(today)
     with database(ctx, db_file) as db:
         st = services.status(db, enrolled_person(db), today=day)
     out = console()
-    out.print(
-        f"Status on {day.isoformat()} — day {(day - st.start).days} of your program, "
-        f"{st.versions} program version(s)."
-    )
+    out.print(f"Status on {day.isoformat()} — {_since(st.start, day)}; {_changed(st.versions)}.")
     if st.program is None:
         render_triage(out, st.triage)
     else:

@@ -52,7 +52,8 @@ def serve(
     # ADR 0004: stored courses move to the current rule book from today, with a dated event each.
     moved = services.upgrade_rules(state.db, today=now.date(), now=now, library=state.library)
     if moved:
-        typer.echo(f"Applied the updated exercise rules to {len(moved)} enrolled person(s).")
+        people = "1 enrolled person" if len(moved) == 1 else f"{len(moved)} enrolled people"
+        typer.echo(f"Applied the updated exercise rules to {people}.")
     if demo and services.current_person_id(state.db) is None:
         seed_demo(state.db, today=now.date(), now=now, library=state.library)
         typer.echo("Added the demo person (two weeks of sessions and check-ins).")
