@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from test_browser import _enrol, pick
 
-from conftest import PHONE, SHOTS, Server, check_axe
+from conftest import PHONE, SHOTS, Server, _whole_page, check_axe
 from kneehab import services
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
@@ -357,8 +357,8 @@ def test_strong_pain_stops_the_day_and_every_page_agrees(server: Server, page) -
     assert chosen.count() == 1  # the one in the player
     ex_id = chosen.get_attribute("value") or ""
     page.set_viewport_size(PHONE)
-    page.screenshot(path=str(SHOTS / "issue9-after-stop-form-phone.png"), full_page=True)
     no_small_text(page, "main", "the stop form")
+    _whole_page(page, PHONE, SHOTS / "issue9-after-stop-form-phone.png")
     page.set_viewport_size(LAPTOP)
     pick(page, "How much does your knee hurt now?", "8")
     page.get_by_role("button", name="Stop and tell kneehab").click()
@@ -372,7 +372,9 @@ def test_strong_pain_stops_the_day_and_every_page_agrees(server: Server, page) -
     check_axe(page)
     for size, tag in ((PHONE, "phone"), (LAPTOP, "desktop")):
         page.set_viewport_size(size)
-        page.screenshot(path=str(SHOTS / f"issue9-after-stop-result-{tag}.png"), full_page=True)
+        if size == PHONE:
+            no_small_text(page, "main", "the stop result")
+        _whole_page(page, size, SHOTS / f"issue9-after-stop-result-{tag}.png")
     page.set_viewport_size(LAPTOP)
     # Saved as done: one set begun, 2 reps — not "1 set done", not skipped (so P1 judges it).
     entry = entries_today(server, pid)[ex_id]
@@ -391,7 +393,9 @@ def test_strong_pain_stops_the_day_and_every_page_agrees(server: Server, page) -
     stopped_today()
     for size, tag in ((PHONE, "phone"), (LAPTOP, "desktop")):
         page.set_viewport_size(size)
-        page.screenshot(path=str(SHOTS / f"issue9-after-today-stopped-{tag}.png"), full_page=True)
+        if size == PHONE:
+            no_small_text(page, "main", "Today, stopped for the day")
+        _whole_page(page, size, SHOTS / f"issue9-after-today-stopped-{tag}.png")
     page.set_viewport_size(LAPTOP)
     check_axe(page)
     page.goto(server.url + "/today/record/bridge")  # the list's record page agrees too
