@@ -408,3 +408,12 @@ async def test_offered_activities_left_unrated_are_not_a_mistake(client: httpx.A
     r = await client.post("/outcomes", data={"psfs_activity_3": "Kneel", "walk_40m": "30"})
     assert r.status_code == 422
     assert "Enter how well you can do activity 3, from 0 to 10, or clear the activity" in r.text
+
+
+async def test_a_checkin_that_locks_the_program_keeps_my_data(client: httpx.AsyncClient) -> None:
+    await enrol(client)
+    r = await client.post("/checkin", data={"morning_pain": "2", "new_symptoms": "cold_foot"})
+    assert r.status_code == 200 and "Call emergency services now" in r.text
+    assert 'href="/data">My data</a>' in r.text and 'href="/program"' not in r.text
+    later = await client.get("/today", follow_redirects=True)
+    assert "Call emergency services now" in later.text and 'href="/data">My data</a>' in later.text

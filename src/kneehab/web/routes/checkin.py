@@ -14,7 +14,7 @@ from kneehab.domain.progression import Action
 from kneehab.domain.records import CheckIn
 from kneehab.errors import InvalidInput
 from kneehab.web.deps import Clocked, Person, State
-from kneehab.web.errors import FormError, invalid
+from kneehab.web.errors import FormError, invalid, stopped_page
 from kneehab.web.render import page
 from kneehab.web.routes.common import load_course, require_program
 from kneehab.web.routes.forms import kept_values, many, present, read_form, text, ticked
@@ -193,8 +193,8 @@ async def checkin_submit(
             str(bad), problems=bad.problems, template="checkin.html", vm=vm, title=TITLE
         ) from None
     outcome = _record(state, person, clock, checkin)
-    if outcome.stop is not None:
-        return page(request, "stop.html", outcome.stop, title=outcome.stop.heading, nav=False)
+    if outcome.stop is not None:  # locked from today; My data stays in reach (issue 9 §3)
+        return stopped_page(request, outcome.stop)
     assert outcome.changes is not None
     if outcome.changes.rescreen_needed:
         return page(request, "changes.html", outcome.changes, title="What changed and why")
