@@ -51,8 +51,12 @@ def test_missing_shared_gives_one_loud_warning(tmp_path: Path) -> None:
 
 
 def test_every_test_that_reads_shared_skips_in_words_the_warning_knows() -> None:
-    import conftest
+    import importlib.util
 
+    spec = importlib.util.spec_from_file_location("root_conftest", ROOT / "tests" / "conftest.py")
+    assert spec and spec.loader
+    conftest = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conftest)
     words = [w for _path, ws in conftest.SHARED_NEEDS.values() for w in ws]
     for path in (ROOT / "tests").rglob("*.py"):
         source = path.read_text(encoding="utf-8")

@@ -243,9 +243,9 @@ REVIEW_WITHIN = timedelta(days=14)  # D-2 `soon`: a review within 1–2 weeks of
 
 
 def _review_notice(program: Program, triage: Triage, today: date) -> tuple[str, str]:
-    """D-2 `soon`, said in words true on the day it is read: "within 1–2 weeks" on the first day, a date
-    after it, and once that date has passed, that the review was due then (never "within your first
-    2 weeks" on day 16)."""
+    """D-2 `soon`, said in words true on the day it is read: "within 1–2 weeks" (and the date) on the
+    first day, the date after it, and once that date has passed, that the review was due then (never
+    "within 1–2 weeks" on day 16)."""
     if triage.level != Level.SOON:
         return "", ""
     due = program.start + REVIEW_WITHIN
@@ -254,7 +254,7 @@ def _review_notice(program: Program, triage: Triage, today: date) -> tuple[str, 
         "physical therapist or doctor has reviewed your program."
     )
     if today <= program.start:
-        return triage.message, f"Book a review by {day_label(due)}"
+        return f"{triage.message} Book it by {day_label(due)}.", "Book a review within 1–2 weeks"
     if today <= due:
         return steady, f"Book a review by {day_label(due)}"
     return (
