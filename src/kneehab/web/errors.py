@@ -249,7 +249,7 @@ def _plain(field: str, what: str) -> tuple[str, str]:
         if whole and low is not None and high is not None:
             msg = _sentence(f"Enter {thing} as {kind} {span}")
         return (msg, msg)
-    if "allowed:" in what and label:
+    if "allowed:" in what and field in FIELD_WORDS:
         msg = _sentence(f"Choose {label} from the options shown")
         return (msg, msg)
     if "json" in what.lower():
