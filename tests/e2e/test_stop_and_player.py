@@ -182,6 +182,10 @@ def test_the_whole_step_fits_one_screen(server: Server, browser, size) -> None: 
         if phone:  # the key point of each card is shown whole (a safety cue), at 16 px or more
             not_truncated(page, ".ex-card p.why")
             no_small_text(page, "main", "Today's list")
+            page.get_by_role("link", name="Record it").first.click()  # without the player
+            page.get_by_role("heading", name="Record:").wait_for()
+            no_small_text(page, "main", "the record form")
+            page.go_back()
         page.get_by_role("button", name="Start guided session").click()
         page.locator("#player").wait_for(state="visible")
         page.wait_for_function("() => document.querySelector('[data-p=figure] img').complete")
