@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import Server, check_axe, shoot
+from conftest import DESKTOP, PHONE, Server, check_axe, shoot
 from history_seed import seed_history
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
@@ -149,6 +149,16 @@ def test_progress_names_the_months_and_keeps_sources_apart(server: Server, page)
             assert label == f"1 {d:%b}", label
         if d < start:
             assert s.endswith("before your program started"), s
+    page.set_viewport_size(PHONE)  # a named month fits its square on a phone: every square alike
+    heights = squares.evaluate_all(
+        "els => els.map(e => Math.round(e.getBoundingClientRect().height))"
+    )
+    assert len(set(heights)) == 1, heights
+    overflow = squares.evaluate_all(
+        "els => els.filter(e => e.firstElementChild.scrollWidth > e.clientWidth).length"
+    )
+    assert overflow == 0
+    page.set_viewport_size(DESKTOP)
     label = page.locator("ul.calendar").get_attribute("aria-label") or ""
     assert any(m in label for m in MONTHS)
     text = _sentences(page)
