@@ -7,7 +7,10 @@ APPSTAMP := $(VENV)/.installed-app
 NPMSTAMP := node_modules/.installed
 HOST    ?= 127.0.0.1
 PORT    ?= 8000
-DB      ?= var/kneehab.db
+# Empty: the same database as every other `kneehab` command (docs/settings.md: kneehab.db in the user data
+# folder, or KNEEHAB_DATABASE_URL), so `.venv/bin/kneehab status` sees what the web app saved. `make run DB=path`
+# uses another SQLite file.
+DB      ?=
 
 .PHONY: run test test-fast lint fmt typecheck bench e2e library-check install vision browser clean
 
@@ -43,8 +46,7 @@ $(NPMSTAMP): package.json package-lock.json
 	touch $(NPMSTAMP)
 
 run: $(APPSTAMP)
-	mkdir -p $(dir $(DB))
-	$(BIN)/kneehab serve --host $(HOST) --port $(PORT) --db $(DB) --demo
+	$(BIN)/kneehab serve --host $(HOST) --port $(PORT) $(if $(DB),--db $(DB)) --demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

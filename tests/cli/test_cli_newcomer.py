@@ -15,6 +15,8 @@ import asyncio
 import io
 import json
 import re
+import shutil
+import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -426,3 +428,41 @@ def test_counts_and_days_in_words(enrolled) -> None:  # type: ignore[no-untyped-
     code, out, _ = enrolled("checkin", "--today", "2025-03-04", "--morning-pain", "3")
     assert code == 0 and ("No changes to your program." in out or " to your program." in out)
     assert "change(s)" not in out
+
+
+# --- `make run` and the CLI share one database by default (issue 9 §7) -----------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _make_run(*extra: str) -> str:
+    done = subprocess.run(
+        ["make", "-s", "-n", "-o", ".venv/.installed-app", "-o", ".venv/.installed", "run", *extra],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    (serve,) = [line for line in done.stdout.splitlines() if "kneehab serve" in line]
+    return serve
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_run_uses_the_clis_default_database() -> None:
+    assert "--db" not in _make_run()  # settings decide, as for `.venv/bin/kneehab status`
+    assert "--db var/other.db" in _make_run("DB=var/other.db")
+
+
+def test_serve_and_the_other_commands_open_the_same_default_database(  # type: ignore[no-untyped-def]
+    run, tmp_path: Path, intake_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
+    code, out, err = run("serve", "--demo")
+    assert code == 0, err
+    default = tmp_path / "data" / "kneehab.db"
+    assert f"Using the SQLite file {default}" in " ".join(out.split())
+    code, out, err = run("status")
+    assert code == 0 and "Your doses now" in out, err  # the demo person the web app shows

@@ -10,6 +10,7 @@ import typer
 from kneehab import services
 from kneehab.cli.context import cli_context
 from kneehab.demo import seed_demo
+from kneehab.store.db import sqlite_path
 
 
 def register(app: typer.Typer) -> None:
@@ -57,6 +58,11 @@ def serve(
     if demo and services.current_person_id(state.db) is None:
         seed_demo(state.db, today=now.date(), now=now, library=state.library)
         typer.echo("Added the demo person (two weeks of sessions and check-ins).")
+    path = sqlite_path(settings.effective_database_url)
+    where = (
+        f"the SQLite file {path}" if path is not None else "the database in KNEEHAB_DATABASE_URL"
+    )
+    typer.echo(f"Using {where} (the `kneehab` commands use the same one by default).")
     typer.echo(f"kneehab is running at http://{settings.host}:{settings.port}  (Ctrl+C stops it)")
     uvicorn.run(
         app,
