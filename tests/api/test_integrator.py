@@ -14,7 +14,7 @@ import pytest
 from conftest import NOW, Clock
 from kneehab.config import Settings
 from kneehab.store.db import Database
-from kneehab.web.api_docs import ErrorBody
+from kneehab.web.api_docs import ErrorBody, ErrorItem
 from kneehab.web.app import create_app
 from kneehab.web.routes.data import ExportView
 
@@ -111,7 +111,14 @@ async def test_openapi_types_the_player_state_request_and_the_export(
     assert export["application/json"]["schema"] == {"$ref": "#/components/schemas/ExportView"}
     error = doc["paths"]["/api/v1/program"]["get"]["responses"]["404"]["content"]
     assert error["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorBody"}
-    ErrorBody.model_validate((await client.get("/api/v1/program")).json())
+    for body in (
+        (await client.get("/api/v1/program")).json(),  # 404: nobody enrolled
+        (await client.post("/api/v1/enroll", json={"age": 5})).json(),  # 422
+    ):
+        ErrorBody.model_validate(body)
+        assert set(body) <= set(ErrorBody.model_fields), body  # the schema names every field
+        for item in body.get("errors", []):
+            assert set(item) <= set(ErrorItem.model_fields), item
     # The document's schema is the export's real shape (a demo-like course: every list filled).
     assert (await client.post("/api/v1/enroll", json=INTAKE)).status_code == 201
     body = (await client.get("/api/v1/export")).json()

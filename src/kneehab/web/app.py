@@ -21,9 +21,10 @@ from kneehab.web.security import SecurityHeaders
 
 API_DESCRIPTION = """\
 Every page of kneehab has a JSON twin under `/api/v1` that returns the same view-model the page shows.
-Errors are `{"detail": "...", "problems": [...]}` with a 4xx status: 404 when nobody is enrolled yet or an
-id is not known, 409 while the program is withheld or today's safety check is due, 422 for a mistake in the
-input (each problem names its field). kneehab never diagnoses; red flags always win."""
+Errors are `{"detail": "...", "problems": [...], "errors": [{"field", "problem", "message"}]}` (`ErrorBody`)
+with a 4xx status: 404 when nobody is enrolled yet or an id is not known, 409 while the program is
+withheld or today's safety check is due, 422 for a mistake in the input (each problem names its field).
+kneehab never diagnoses; red flags always win."""
 
 
 async def _client_gone(request: Request, exc: Exception) -> Response:
