@@ -156,6 +156,7 @@ async def test_checkin_mistake_is_next_to_the_field(client: httpx.AsyncClient) -
     assert r.status_code == 422
     assert _links(r.text) == [("morning_pain", "Choose your knee pain this morning.")]
     assert 'aria-describedby="morning_pain-error"' in r.text
+    assert "<title>Error: Morning check-in · kneehab</title>" in r.text
 
 
 # ---- §3: contradictions are caught at their step ---------------------------------------------------------

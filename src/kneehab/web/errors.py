@@ -353,7 +353,7 @@ async def handle(request: Request, exc: Exception) -> Response:
             request,
             exc.template,
             exc.vm,
-            title=exc.title,
+            title=f"Error: {exc.title}",  # a screen reader hears it first (GOV.UK pattern)
             status=422,
             problems=[p.message for p in plain],  # the older box, in plain words
             errors=plain,
