@@ -215,3 +215,35 @@ def test_outcomes_offer_the_intake_goals_and_show_mistakes_beside_them(
     assert page.locator("#psfs_activity_1").input_value() == "Walk the dog"  # kept
     check_axe(page)
     shoot(page, "issue9-after-outcomes-mistake")
+
+
+def test_every_intake_step_with_its_mistakes_passes_axe(server: Server, page) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server.url + "/start")
+    for _ in range(SAFETY_STEPS):
+        _answer_step(page)
+    page.get_by_label("Your age in years").fill("60")
+    _pick(page, "Which knee hurts?", "left")
+    _pick(page, "How did it start?", "gradual")
+    page.get_by_label("How many weeks ago did it start?").fill("3")
+    page.get_by_role("button", name="Continue").click()
+    answers = [
+        ("Has a clinician told you what it is?", "unknown"),
+        ("How much does your knee hurt right now?", "3"),
+        ("The worst it has been in the last week?", "5"),
+        ("Has a doctor or physical therapist examined your knee", "no"),
+        ("Can you get down to the floor and up again", "yes"),
+        ("Have you fallen in the past year", "no"),
+    ]
+    for step in (7, 8, 9):
+        page.get_by_role("button", name="Continue").click()  # nothing chosen yet
+        page.locator(".error-summary").wait_for()
+        assert page.locator(".field-error").count() >= 1, step
+        for link in page.locator(".error-summary a").all():  # every link has its target
+            target = (link.get_attribute("href") or "#")[1:]
+            assert page.locator(f"[id='{target}']").count() == 1, (step, target)
+        check_axe(page)
+        for legend, value in answers:
+            if page.locator("legend", has_text=legend).count():
+                _pick(page, legend, value)
+        page.get_by_role("button", name="Continue").click()
+        assert page.url.endswith(f"/start/{step + 1}")
