@@ -226,6 +226,8 @@ class CourseState:
         self.rise: dict[dt.date, bool] = {}
         self.baselines: dict[dt.date, Baseline] = {}
         self.flares: list[dt.date] = []
+        self._escalation: Escalation | None = None
+        self._escalation_key: tuple[dt.date, int, int] | None = None
         self.full_set_after: dict[
             dt.date, list[str]
         ] = {}  # §1.1: date → why the full set is due next
@@ -705,7 +707,15 @@ class CourseState:
     # -- D-12 later options --
 
     def escalation_on(self, day: dt.date) -> Escalation:
-        return escalate(situation(self.h.model_copy(update={"today": day}), self.triage, self))
+        """The escalation as of `day`, from the state so far (cached for the day: D-12 asks it for
+        each option)."""
+        key = (day, len(self.decisions), len(self.versions))
+        if self._escalation_key != key or self._escalation is None:
+            self._escalation_key = key
+            self._escalation = escalate(
+                situation(self.h.model_copy(update={"today": day}), self.triage, self)
+            )
+        return self._escalation
 
     def option_ready(self, option: str, day: dt.date) -> bool:
         """D-12 gates and criteria for one option on one check-in date."""

@@ -19,8 +19,9 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from enum import StrEnum
 from statistics import mean
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, PrivateAttr
 
 from kneehab.domain.intake import Intake
 from kneehab.domain.outcomes import PRECISION, first_and_last, nprs_improvement, psfs_change
@@ -353,7 +354,24 @@ class Situation(Frozen):
     # re-screen holds and the RF08 hold; a review dated on or after the hold's date ends it.
     clinician_holds: tuple[tuple[dt.date, str], ...] = ()
 
+    # A memo of `measures_on`, never shared between copies (see `model_copy`).
+    _measures: dict[dt.date, Measures] = PrivateAttr(default_factory=dict)
+
+    def model_copy(
+        self, *, update: Mapping[str, Any] | None = None, deep: bool = False
+    ) -> Situation:
+        copied = super().model_copy(update=update, deep=deep)
+        copied._measures = {}
+        return copied
+
     def measures_on(self, on: dt.date) -> Measures:
+        """§5.2 measures of one date (memoised: the acknowledgement rules look back day by day)."""
+        found = self._measures.get(on)
+        if found is None:
+            found = self._measures[on] = self._measure(on)
+        return found
+
+    def _measure(self, on: dt.date) -> Measures:
         return measures(
             self.pain,
             start=self.start,
