@@ -203,3 +203,16 @@ def test_docs_is_the_api_reference_without_another_site(server: Server, context)
     page.locator(".opblock-summary-path", has_text="/api/v1/today/state").first.click()
     page.get_by_text("PlayerState").first.wait_for()
     shoot(page, "issue9-after-docs-player-state")
+
+
+def test_the_demo_on_day_16_asks_for_no_review_within_the_first_weeks(server: Server, page) -> None:  # type: ignore[no-untyped-def]
+    """`make run`'s demo person is on day 16: nothing may ask for a review "within your first 2 weeks"."""
+    from kneehab.demo import DEMO_DAYS, seed_demo
+
+    assert DEMO_DAYS == 16
+    seed_demo(server.db, today=date.today(), now=datetime.now(UTC), library=server.library)
+    for path in ("/program", "/progress", "/today", "/data"):
+        page.goto(server.url + path)
+        text = _sentences(page)
+        assert "first 2 weeks" not in text and "within 1–2 weeks" not in text, path
+        assert not NOT_IN_A_SENTENCE.search(text), (path, NOT_IN_A_SENTENCE.search(text))
