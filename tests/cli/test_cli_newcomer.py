@@ -466,3 +466,35 @@ def test_serve_and_the_other_commands_open_the_same_default_database(  # type: i
     assert f"Using the SQLite file {default}" in " ".join(out.split())
     code, out, err = run("status")
     assert code == 0 and "Your doses now" in out, err  # the demo person the web app shows
+
+
+# --- the interactive log and check-in ask again instead of failing at the end --------------------------
+
+
+def test_interactive_log_asks_again_with_what_is_allowed(  # type: ignore[no-untyped-def]
+    enrolled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first exercise is the inner-thigh stretch (2 × 30 s holds): wrong answers first, each asked again.
+    answers = ["yes", "three", "2", "10", "30,30", "11", "1", "so-so", "ok"] + ["not today"] * 10
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(answers) + "\n"))
+    code, out, err = enrolled("log", "--today", DAY0)
+    assert code == 0, err
+    flat = " ".join((out + err).split())
+    assert "Sorry: please type a whole number from 0 to 10" in flat
+    assert "Sorry: type one number per set (2), e.g. 30,30" in flat
+    assert "Sorry: 11 is outside 0–10" in flat
+    assert "Sorry: 'so-so' is not one of the choices" in flat
+    assert "Inner thigh stretch (with a strap): Recorded." in flat
+    code, out, _ = enrolled("history", "--today", DAY0)
+    assert "2 sets × 30 s hold" in " ".join(out.split())
+
+
+def test_interactive_checkin_understands_symptom_words(  # type: ignore[no-untyped-def]
+    enrolled, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("sys.stdin", io.StringIO("2\n12\n1\n2\nSwollen, giving way\n"))
+    code, out, err = enrolled("checkin", "--today", "2025-03-04")
+    assert code == 0, err
+    assert "Sorry: 12 is outside 0–10" in err
+    code, out, _ = enrolled("history", "--today", "2025-03-04")
+    assert "swelling, giving way" in out

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import typer
 from rich.table import Table
@@ -21,6 +22,7 @@ from kneehab.cli.care_options import (
 )
 from kneehab.cli.files import read_json, read_model, validate
 from kneehab.cli.plan_cmd import parse_day
+from kneehab.cli.questionnaire import Option, choice, many, whole
 from kneehab.cli.render import (
     ACTION_WORDS,
     count_words,
@@ -122,16 +124,65 @@ def _ints(value: str | None, flag: str) -> list[int] | None:
         raise InvalidInput(f"{flag}: '{value}' must be whole numbers separated by commas") from None
 
 
+T = TypeVar("T")
+
+DONE_OPTIONS = [
+    Option("done", "Done", ("d", "yes", "y", "did it", "i did it")),
+    Option("skipped", "Skipped", ("s", "skip", "no", "didn't", "did not", "not done")),
+    Option("not_today", "Not today (leave it out)", ("n", "not today", "later", "leave it out")),
+]
+EFFORT_OPTIONS = [
+    Option("easy", "Easy", ("e", "light", "too easy")),
+    Option("moderate", "Moderate", ("m", "medium", "ok", "okay", "fine")),
+    Option("hard", "Hard", ("h", "very hard", "difficult", "tough")),
+]
+SYMPTOM_WORDS = {
+    "swollen": "swelling", "locked": "locking", "gave way": "giving_way",
+    "giving way": "giving_way", "buckling": "giving_way", "caught": "catching",
+    "calf": "calf_pain", "sore calf": "calf_pain", "swollen calf": "calf_swelling",
+    "temperature": "fever", "pins and needles": "numbness", "numb": "numbness",
+    "cold foot": "cold_foot", "blue foot": "cold_foot", "pale foot": "cold_foot",
+    "injury": "new_injury", "new injury": "new_injury",
+}  # fmt: skip
+
+
+def _ask(question: str, parse: Callable[[str], T], default: object = None) -> T:
+    """Ask until the answer parses; each wrong answer is told what is allowed (at the end of the input,
+    click stops with Abort, which main() reports as exit 2)."""
+    while True:
+        shown = None if default is None else str(default)  # str: typer checks no type itself
+        raw = typer.prompt(question, default=shown, show_default=bool(shown))
+        try:
+            return parse(str(raw).strip())
+        except ValueError as err:
+            typer.echo(f"  Sorry: {err}", err=True)
+
+
+def _per_set(sets: int, what: str) -> Callable[[str], list[int]]:
+    def parse(raw: str) -> list[int]:
+        try:
+            values = [int(v) for v in raw.replace(" ", ",").split(",") if v]
+        except ValueError:
+            raise ValueError(f"type whole numbers separated by commas, e.g. {what}") from None
+        if len(values) != sets:
+            raise ValueError(f"type one number per set ({sets}), e.g. {what}")
+        return values
+
+    return parse
+
+
 def _ask_entries(day: date, db: Database, pid: int) -> list[dict[str, Any]]:
     """Interactive logging: one short round of questions per scheduled exercise."""
     entries: list[dict[str, Any]] = []
     for item in services.today_items(db, pid, today=day):
-        answer = typer.prompt(
-            f"{item.name} ({item.dose_text}): done, skipped or not today?", default="done"
+        answer = _ask(
+            f"{item.name} ({item.dose_text}): done, skipped or not today?",
+            choice(DONE_OPTIONS),
+            default="done",
         )
-        if answer.startswith("n"):
+        if answer == "not_today":
             continue
-        if answer.startswith("s"):
+        if answer == "skipped":
             reason = typer.prompt("Why skipped?", default="")
             entries.append(
                 {
@@ -143,26 +194,21 @@ def _ask_entries(day: date, db: Database, pid: int) -> list[dict[str, Any]]:
                 }
             )
             continue
-        sets = typer.prompt("Sets done", default=item.dose.sets or 1, type=int)
-        entry: dict[str, Any] = {"exercise_id": item.exercise_id, "sets_done": sets}
-        if item.dose.reps:
-            entry["reps"] = _ints(
-                typer.prompt(
-                    "Reps per set (e.g. 10,10)", default=",".join([str(item.dose.reps)] * sets)
-                ),
-                "reps",
-            )
-        if item.dose.hold_s:
-            entry["hold_s"] = _ints(
-                typer.prompt(
-                    "Hold seconds per set", default=",".join([str(item.dose.hold_s)] * sets)
-                ),
-                "hold_s",
-            )
+        entry: dict[str, Any] = {"exercise_id": item.exercise_id, "sets_done": 0}
+        if item.dose.sets:
+            entry["sets_done"] = sets = _ask("Sets done (0-10)", whole(0, 10), item.dose.sets)
+            if item.dose.reps and sets:
+                example = ",".join([str(item.dose.reps)] * sets)
+                entry["reps"] = _ask("Reps in each set", _per_set(sets, example), example)
+            if item.dose.hold_s and sets:
+                example = ",".join([str(item.dose.hold_s)] * sets)
+                entry["hold_s"] = _ask("Seconds held in each set", _per_set(sets, example), example)
         if item.dose.minutes:
-            entry["minutes"] = typer.prompt("Minutes", default=item.dose.minutes, type=int)
-        entry["pain_during_max"] = typer.prompt("Worst knee pain during it (0-10)", type=int)
-        entry["effort"] = typer.prompt("Effort: easy, moderate or hard", default="moderate")
+            entry["minutes"] = _ask("Minutes (0-300)", whole(0, 300), item.dose.minutes)
+        entry["pain_during_max"] = _ask("Worst knee pain during it (0-10)", whole(0, 10))
+        entry["effort"] = _ask(
+            "Effort: easy, moderate or hard", choice(EFFORT_OPTIONS), default="moderate"
+        )
         entries.append(entry)
     return entries
 
@@ -267,13 +313,15 @@ def checkin_command(
     day = parse_day(day_opt, "--date") or now_day
     data: dict[str, Any] = {"date": day.isoformat(), "chest_symptoms": chest}
     if morning_pain is None:
-        data["morning_pain"] = typer.prompt("Knee pain this morning (0-10)", type=int)
-        data["morning_stiffness"] = typer.prompt("Stiffness this morning (0-10)", type=int)
-        data["avg_pain"] = typer.prompt("Average knee pain yesterday (0-10)", type=int)
-        words = typer.prompt(
-            f"New symptoms? ({', '.join(SYMPTOMS)}; blank for none)", default="", show_default=False
+        data["morning_pain"] = _ask("Knee pain this morning (0-10)", whole(0, 10))
+        data["morning_stiffness"] = _ask("Stiffness this morning (0-10)", whole(0, 10))
+        data["avg_pain"] = _ask("Average knee pain yesterday (0-10)", whole(0, 10))
+        data["new_symptoms"] = _ask(
+            "Any new symptoms? (comma-separated: "
+            f"{', '.join(s.replace('_', ' ') for s in SYMPTOMS)}; blank for none)",
+            many(SYMPTOMS, SYMPTOM_WORDS),
+            default="",
         )
-        data["new_symptoms"] = [w for w in words.replace(",", " ").split() if w]
     else:
         data.update(
             morning_pain=morning_pain,
