@@ -256,3 +256,18 @@ async def test_delete_everything_leaves_no_answer_readable_on_disk(
             assert not wal.exists() or wal.stat().st_size == 0  # checkpointed and truncated
     finally:
         db.close()
+
+
+async def test_the_export_of_a_whole_course_follows_its_documented_shape(
+    client: httpx.AsyncClient, db: Database, library: Any
+) -> None:
+    """Every list filled: 16 days of sessions and check-ins, outcomes, escalations, a re-screen."""
+    from conftest import TODAY
+    from kneehab import services
+    from kneehab.demo import seed_demo
+
+    enrolled = seed_demo(db, today=TODAY, now=NOW, library=library)
+    services.rescreen(db, enrolled.person_id, flags=["RF05"], now=NOW, today=TODAY, library=library)
+    body = (await client.get("/api/v1/export")).json()
+    assert all(body[k] for k in ("program_versions", "session_entries", "checkins", "rescreens"))
+    ExportView.model_validate(body)
