@@ -107,6 +107,8 @@ async def test_openapi_types_the_player_state_request_and_the_export(
     ]
     assert state["schema"] == {"$ref": "#/components/schemas/PlayerState"}
     assert doc["components"]["schemas"]["PlayerState"]["required"] == ["state"]
+    csv = doc["paths"]["/api/v1/export.csv"]["get"]["responses"]["200"]["content"]
+    assert csv == {"text/csv": {"schema": {"type": "string"}}}
     export = doc["paths"]["/api/v1/export"]["get"]["responses"]["200"]["content"]
     assert export["application/json"]["schema"] == {"$ref": "#/components/schemas/ExportView"}
     error = doc["paths"]["/api/v1/program"]["get"]["responses"]["404"]["content"]

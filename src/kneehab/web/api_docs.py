@@ -116,6 +116,8 @@ CONFLICT_PATHS: frozenset[tuple[str, str]] = frozenset(
 BODY_MODELS: dict[tuple[str, str], type[BaseModel]] = {("POST", "/api/v1/today/state"): PlayerState}
 # Routes that answer a JSONResponse built by hand: the model their 200 follows (checked by the tests).
 RESPONSE_MODELS: dict[tuple[str, str], type[BaseModel]] = {("GET", "/api/v1/export"): ExportView}
+# Routes that answer a file that is not JSON: its media type.
+FILE_RESPONSES: dict[tuple[str, str], str] = {("GET", "/api/v1/export.csv"): "text/csv"}
 
 
 def _calls(dep: Dependant) -> set[Any]:
@@ -197,6 +199,8 @@ def build_openapi(app: FastAPI, routers: Sequence[APIRouter]) -> dict[str, Any]:
                         "application/json": {"schema": _schema_of(BODY_MODELS[key], components)}
                     },
                 }
+            if key in FILE_RESPONSES:
+                responses["200"]["content"] = {FILE_RESPONSES[key]: {"schema": {"type": "string"}}}
             if key in RESPONSE_MODELS:
                 ok = next(s for s in ("200", "201") if s in responses)
                 responses[ok]["content"] = {
