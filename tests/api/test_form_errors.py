@@ -211,7 +211,7 @@ async def test_withheld_program_keeps_my_data_and_a_way_to_start_again(
         assert "Please see a clinician for your program" in r.text, path
         assert '<nav class="site-nav"' in r.text and 'href="/data"' in r.text, path
         assert 'href="/program"' not in r.text  # nothing to click past (RULES D-2)
-        assert "delete everything and answer the questions again" in r.text
+        assert '<form method="post" action="/start/again">' in r.text  # nothing recorded yet
     assert (await client.get("/data")).status_code == 200
     assert (await client.get("/data/export.json")).status_code == 200
 
@@ -416,5 +416,42 @@ async def test_a_checkin_that_locks_the_program_keeps_my_data(client: httpx.Asyn
     r = await client.post("/checkin", data={"morning_pain": "2", "new_symptoms": "cold_foot"})
     assert r.status_code == 200 and "Call emergency services now" in r.text
     assert 'href="/data">My data</a>' in r.text and 'href="/program"' not in r.text
+    assert "delete everything and answer the questions again" in r.text
+    assert "/start/again" not in r.text  # a check-in was recorded: not reopened
     later = await client.get("/today", follow_redirects=True)
     assert "Call emergency services now" in later.text and 'href="/data">My data</a>' in later.text
+
+
+async def test_an_intake_that_stopped_can_be_reopened_and_corrected(
+    client: httpx.AsyncClient,
+) -> None:
+    """A mistaken tap at the last steps (pain at rest 9 instead of 4) stopped the program at enrolment:
+    'Change my answers' reopens the answers (nothing else was recorded), and the corrected ones enrol."""
+    r = await enrol(client, pain_now="9", pain_worst_week="9")
+    assert r.status_code == 200 and "Change my answers" in r.text
+    page = await client.get("/program")
+    assert '<form method="post" action="/start/again">' in page.text
+    again = await client.post("/start/again")
+    assert again.status_code == 303 and again.headers["location"] == "/start/6"
+    assert (await client.get("/api/v1/program")).status_code == 404  # the stored intake is gone
+    about = await client.get("/start/6")
+    assert 'value="58"' in about.text and 'name="knee" value="right" checked' in about.text
+    pain = await client.get("/start/8")
+    assert 'name="pain_now" value="9" checked' in pain.text
+    safety = await client.get("/start/5")
+    assert 'name="RF15" value="no" checked' in safety.text
+    for n in (6, 7):
+        assert (await client.post(f"/start/{n}", data=INTAKE_FORM)).status_code == 303
+    r = await client.post("/start/8", data={**INTAKE_FORM, "pain_now": "4", "pain_worst_week": "6"})
+    assert r.headers["location"] == "/start/9"
+    for n in (9, 10):
+        r = await client.post(f"/start/{n}", data=INTAKE_FORM)
+    assert r.status_code == 303 and r.headers["location"] == "/program"
+    assert (await client.get("/api/v1/program")).status_code == 200
+
+
+async def test_a_course_with_records_is_not_reopened(client: httpx.AsyncClient) -> None:
+    await enrol(client)
+    r = await client.post("/start/again")
+    assert r.status_code == 409 and "My data" in r.text
+    assert (await client.get("/api/v1/program")).status_code == 200  # nothing deleted

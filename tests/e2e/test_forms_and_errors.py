@@ -165,6 +165,14 @@ def test_a_withheld_program_keeps_my_data(server: Server, page) -> None:  # type
     nav.get_by_role("link", name="My data").click()
     page.get_by_role("heading", name="My data").wait_for()
     check_axe(page)
+    # Nothing was recorded after the intake: its answers can be reopened and the age corrected.
+    page.go_back()
+    page.get_by_role("button", name="Change my answers").click()
+    page.wait_for_url("**/start/6")
+    assert page.get_by_label("Your age in years").input_value() == "14"
+    page.get_by_label("Your age in years").fill("41")
+    page.get_by_role("button", name="Continue").click()
+    page.wait_for_url("**/start/7")
 
 
 def test_checkin_marks_optional_and_takes_yesterday(server: Server, page) -> None:  # type: ignore[no-untyped-def]

@@ -361,7 +361,7 @@ async def handle(request: Request, exc: Exception) -> Response:
     if isinstance(exc, SessionCheckDue) and not _wants_json(request):
         return RedirectResponse(exc.page_url, status_code=303)
     if isinstance(exc, ProgramWithheld) and not _wants_json(request):
-        return stopped_page(request, exc.vm)
+        return stopped_page(request, exc.vm, can_change=intake_can_change(request))
     if isinstance(exc, UserError):
         problems = list(getattr(exc, "problems", [str(exc)]))
         return _respond(request, exc.status_code, str(exc), problems)
@@ -380,15 +380,39 @@ async def handle(request: Request, exc: Exception) -> Response:
     return _respond(request, 500, message, [message])
 
 
-def stopped_page(request: Request, vm: StopView, *, change_url: str = "") -> Response:
-    """The stop page (RULES D-2: nothing to click past), with the way to My data kept, and to change a
-    mistaken answer: `change_url` (first run's step) or, once enrolled, deleting and starting again."""
+CHANGE_INTAKE_URL = "/start/again"
+
+
+def intake_can_change(request: Request) -> bool:
+    """The intake's own answers withheld the program and nothing has been recorded since (no session, check-in,
+    test or later lock): the person may reopen those answers to correct a mistake (issue 9 §3)."""
+    from kneehab import services  # the handler module stays light to import
+
+    state = request.app.state.web
+    person = services.current_person_id(state.db)
+    if person is None:
+        return False
+    today = state.clock().date()
+    course = services.course(state.db, person, today=today, library=state.library)
+    if course.program is not None or course.locked_by is not None:
+        return False
+    done = services.history(state.db, person)
+    return not (done.entries or done.checkins or done.outcomes)
+
+
+def stopped_page(
+    request: Request, vm: StopView, *, change_url: str = "", can_change: bool = False
+) -> Response:
+    """The stop page (RULES D-2: nothing to click past to the exercises), with the way to My data kept, and to
+    change a mistaken answer: `change_url` (first run's step), `can_change` (an intake that stopped before
+    anything else was recorded: its answers reopened), else deleting and starting again."""
     context = {
         "vm": vm,
         "title": vm.heading,
         "nav": STOPPED_NAV if not change_url else (),  # first run has no data yet: nothing to show
         "path": request.url.path,
         "change_url": change_url,
+        "change_intake_url": CHANGE_INTAKE_URL if can_change else "",
     }
     return templates.TemplateResponse(request, "stopped.html", context, status_code=200)
 

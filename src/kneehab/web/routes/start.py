@@ -19,7 +19,13 @@ from kneehab.domain.validation import describe_errors
 from kneehab.errors import InvalidInput, NotFound, StoreError
 from kneehab.web.deps import Clocked, State
 from kneehab.web.drafts import Draft, forget_key, keep_key
-from kneehab.web.errors import FieldProblem, field_problem, plain_problems, stopped_page
+from kneehab.web.errors import (
+    FieldProblem,
+    field_problem,
+    intake_can_change,
+    plain_problems,
+    stopped_page,
+)
 from kneehab.web.render import page
 from kneehab.web.routes.forms import many, present, read_form, text, ticked
 from kneehab.web.viewmodels.first_run import (
@@ -74,6 +80,58 @@ def start_page(state: State) -> RedirectResponse:
     if services.current_person_id(state.db) is not None:
         return RedirectResponse("/program", status_code=303)
     return RedirectResponse(step_url(1), status_code=303)
+
+
+def draft_from_intake(intake: Any) -> dict[str, Any]:
+    """An enrolled intake's answers as first run's form answers (the reverse of `_intake_data`)."""
+    flags = set(intake.red_flags)
+    answers: dict[str, Any] = {q: "yes" if q in flags else "no" for q in SAFETY_IDS}
+    answers["cold_foot"] = "yes" if intake.cold_foot else "no"
+    answers["chest_symptoms"] = "yes" if intake.chest_symptoms else "no"
+    data = intake.model_dump(mode="json")
+    for name in (
+        "age",
+        "sex",
+        "knee",
+        "condition",
+        "onset",
+        "weeks_since_onset",
+        "pain_now",
+        "pain_worst_week",
+        "assessed",
+        "floor_transfer",
+        "falls_or_unsteady",
+        "stair_height_cm",
+        "mcl_grade",
+    ):
+        value = data.get(name)
+        answers[name] = "" if value is None else str(value)
+    answers["equipment"] = list(data.get("equipment") or [])
+    answers["access"] = list(data.get("access") or [])
+    answers["goals"] = "\n".join(data.get("goals") or [])
+    return answers
+
+
+@router.post("/start/again", include_in_schema=False)
+def start_again(request: Request, state: State, clock: Clocked) -> Response:
+    """Issue 9 §3: an intake whose own answers withheld the program, with nothing recorded since, is reopened
+    for correction: its answers go back into first run (memory only) and the stored intake is deleted; the
+    person goes through the steps again from the intake's first step."""
+    person = services.current_person_id(state.db)
+    if person is None:
+        return RedirectResponse(step_url(1), status_code=303)
+    if not intake_can_change(request):
+        raise StoreError(
+            "start again: these answers cannot be reopened here (a program was started or something "
+            "was recorded since); to start again, delete your data on the My data page"
+        )
+    intake = services.history_of(state.db, person, today=clock.today).intake
+    answers = draft_from_intake(intake)
+    services.delete_person(state.db, person)
+    key = state.drafts.new_key()
+    state.drafts.put(key, Draft(answers, TOTAL - 1), now=clock.now)
+    first_intake = next(s.number for s in STEPS if s.kind != SAFETY)
+    return _keep(RedirectResponse(step_url(first_intake), status_code=303), key)
 
 
 class Answers(BaseModel):
@@ -362,7 +420,7 @@ def _enrol(request: Request, state: State, clock: Clocked, key: str, draft: Draf
     if enrolled.program is None:
         stop = stop_view(enrolled.triage)
         assert stop is not None
-        return _forget(stopped_page(request, stop))
+        return _forget(stopped_page(request, stop, can_change=intake_can_change(request)))
     return _forget(RedirectResponse("/program", status_code=303))
 
 
