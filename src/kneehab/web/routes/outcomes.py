@@ -128,7 +128,7 @@ async def outcomes_submit(
     try:
         if problems:
             raise InvalidInput(problems[0], problems=problems)
-        saved = _save(state, person, clock, OutcomesIn(psfs=psfs, **numbers))  # type: ignore[arg-type]
+        saved = _save(state, person, clock, OutcomesIn(psfs=psfs, **numbers))
     except InvalidInput as err:
         vm = _form_vm(state, person, clock, values)
         bad = list(getattr(err, "problems", [str(err)]))
