@@ -289,3 +289,21 @@ def test_a_real_ctrl_c_at_the_questionnaire(home: dict[str, str]) -> None:
     proc.stdin.close() if proc.stdin else None
     proc.stdout.close()
     proc.stderr.close()
+
+
+def test_a_bug_is_one_plain_line_and_the_details_on_request(  # type: ignore[no-untyped-def]
+    enrolled, home: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from kneehab import services
+
+    def broken(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("something inside kneehab")
+
+    monkeypatch.setattr(services, "status", broken)
+    monkeypatch.delenv("KNEEHAB_DEBUG", raising=False)
+    code, _, err = enrolled("status", "--today", DAY0)
+    assert code == 1
+    flat = " ".join(err.split())
+    assert "a bug, not something you did (RuntimeError)" in flat and "KNEEHAB_DEBUG=1" in flat
+    with pytest.raises(RuntimeError, match="something inside kneehab"):
+        main(["status", "--today", DAY0], environ={**home, "KNEEHAB_DEBUG": "1"})

@@ -1,6 +1,6 @@
 """The `kneehab` command. `main(argv, environ)` is the one entrypoint; errors become exit codes here only.
 
-Exit codes: 0 ok · 1 internal error (a bug) · 2 a user mistake (bad input, unknown id, bad file, a missing
+Exit codes: 0 ok · 1 internal error (a bug: one plain line; KNEEHAB_DEBUG=1 shows the traceback) · 2 a user mistake (bad input, unknown id, bad file, a missing
 argument, an unknown option or command, input that ended early) · 3 the questionnaire stopped on an emergency
 answer · 130 stopped with Ctrl+C. None of them shows a Python traceback for a mistake.
 
@@ -184,6 +184,16 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
         return _input_ended(err)
     except KeyboardInterrupt:
         return _stopped(err)
+    except Exception as exc:  # a bug: one plain line, the details only on request
+        if env.get("KNEEHAB_DEBUG") or os.environ.get("KNEEHAB_DEBUG"):
+            raise
+        err.print(
+            "error: kneehab stopped because of a problem in kneehab itself — a bug, not something "
+            f"you did ({type(exc).__name__}). What was saved before it is kept. Please report it "
+            "with the command you ran; run it again with KNEEHAB_DEBUG=1 to see the details.",
+            markup=False,
+        )
+        return 1
     # With standalone_mode=False typer returns the code of a typer.Exit (and 130 for Ctrl+C).
     if result == STOPPED:
         return _stopped(err)
