@@ -498,3 +498,14 @@ def test_interactive_checkin_understands_symptom_words(  # type: ignore[no-untyp
     assert "Sorry: 12 is outside 0–10" in err
     code, out, _ = enrolled("history", "--today", "2025-03-04")
     assert "swelling, giving way" in out
+
+
+def test_restoring_the_csv_download_says_what_restore_takes(enrolled, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    csv_file = tmp_path / "kneehab-sessions.csv"
+    csv_file.write_text("date,record,exercise_id\n", encoding="utf-8")
+    code, _, err = enrolled("restore", str(csv_file))
+    flat = " ".join(err.split())
+    assert code == 2 and "neither a kneehab backup nor a JSON export" in flat
+    assert "`kneehab backup`" in flat and "My data" in flat
+    code, _, err = enrolled("restore", str(tmp_path / "missing.backup"))
+    assert code == 2 and "does not exist" in err

@@ -97,6 +97,24 @@ def _export_data(file: Path) -> object | None:
     return data
 
 
+def _check_backup_header(file: Path) -> None:
+    """A file that is neither a SQLite backup nor a JSON export (the CSV download, a video …)."""
+    path = file.expanduser()
+    if not path.is_file():
+        raise InvalidInput(f"FILE: {file} does not exist or is not a file")
+    try:
+        with path.open("rb") as fh:
+            header = fh.read(len(SQLITE_HEADER))
+    except OSError as err:
+        raise InvalidInput(f"FILE: cannot read {file} ({err.strerror})") from None
+    if header != SQLITE_HEADER:
+        raise InvalidInput(
+            f"FILE: {file} is neither a kneehab backup nor a JSON export. Restore a file made by "
+            "`kneehab backup`, or the JSON downloaded from My data in the web app (the CSV "
+            "download is for spreadsheets and cannot be restored)."
+        )
+
+
 def restore_command(
     ctx: typer.Context,
     file: Annotated[
@@ -115,6 +133,7 @@ def restore_command(
     data = _export_data(file)
     with database(ctx, db_file, create=True) as db:
         if data is None:
+            _check_backup_header(file)
             restore_db(db, file)
         else:
             restore_export(db, data, rules_version=services.RULES_VERSION)
