@@ -929,8 +929,11 @@ def mark_reviewed(
 
 
 def delete_person(db: Database, person_id: int) -> None:
+    """Delete everything about a person, and leave none of it readable on disk (the web, the API
+    and the CLI all come here)."""
     with db.write() as s:
         repo.delete_person(s, person_id)
+    db.forget_deleted()
 
 
 # --- re-screening (web: "Stop — it hurts" and the full re-screen, RULES §1.1, P1) ---------------

@@ -29,7 +29,7 @@ INTRO = """\
 
 Generated from the spec tests (`tests/spec/test_screening_table.py`, `tests/spec/test_condition_matrix.py`) by
 `python tests/spec/render_planning_doc.py`; a test fails when it is out of date. Each row is a test that runs
-against the real engine and the real exercise library. Rule ids refer to `RULES.md`. kneehab never diagnoses.
+against the real engine and the real exercise library. Rule ids refer to the clinical rule book; docs/clinical-rules.md explains them. kneehab never diagnoses.
 For progression and escalation see [clinical-rules.md](clinical-rules.md).
 
 ## 1. Warning signs at intake (RULES §1.2, D-2, C-3)

@@ -22,7 +22,7 @@ This page is generated from the spec tests (`tests/spec/test_progression_table.p
 `tests/spec/test_escalation_examples.py`) by `python tests/spec/render_rules_doc.py`; a test fails when
 it is out of date. Every row below is a test that runs against the real engine: the *decision* and
 *what the person is told* columns are the product's own output. Rule ids refer to
-`RULES.md` (D-, C-, P-, E- rows). kneehab never diagnoses; warning signs always win.
+the clinical rule book (its D-, C-, P-, E- rows), summarised here. kneehab never diagnoses; warning signs always win.
 
 A course is replayed from its history (`kneehab progress --history FILE`: intake, start, today,
 sessions, check-ins, outcomes, `rescreens` — the red-flag questions asked again mid-course, each

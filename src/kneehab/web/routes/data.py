@@ -172,10 +172,9 @@ class ExportView(_Loose):
 
 
 def delete_everything(state: State, person: int) -> None:
-    """Delete the person, then fold SQLite's write-ahead log into the file and empty it, so the
-    deleted answers are not left readable in `kneehab.db-wal` (store/db.py)."""
+    """Delete the person; the service also folds SQLite's write-ahead log into the file and empties
+    it, so the deleted answers are not left readable in `kneehab.db-wal` (store/db.py)."""
     services.delete_person(state.db, person)
-    state.db.forget_deleted()
 
 
 def _download(body: str, name: str, media: str) -> Response:
