@@ -147,7 +147,7 @@ def test_log_from_a_session_file(enrolled, tmp_path: Path) -> None:  # type: ign
     [
         (
             ["--exercise", "bridge", "--sets", "1", "--reps", "10", "--pain", "11"],
-            "pain_during_max: got 11",
+            "--pain: got 11; allowed: 10 or less",
         ),
         (
             ["--exercise", "bridge", "--sets", "1", "--reps=-3", "--pain", "1"],
@@ -181,7 +181,10 @@ def test_log_from_a_session_file(enrolled, tmp_path: Path) -> None:  # type: ign
             ],
             "date: 2025-03-05 is after today (2025-03-03)",
         ),
-        (["--exercise", "bridge", "--sets", "1", "--reps", "10"], "pain_during_max: is required"),
+        (
+            ["--exercise", "bridge", "--sets", "1", "--reps", "10"],
+            "--pain: is required (your worst knee pain during it",
+        ),
     ],
 )
 def test_bad_log_input_exits_2_names_the_field_and_writes_nothing(  # type: ignore[no-untyped-def]
@@ -198,8 +201,8 @@ def test_bad_log_input_exits_2_names_the_field_and_writes_nothing(  # type: igno
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
-        (["--morning-pain", "11"], "morning_pain: got 11"),
-        (["--morning-pain", "2", "--symptom", "hiccups"], "new_symptoms[0]: got 'hiccups'"),
+        (["--morning-pain", "11"], "--morning-pain: got 11; allowed: 10 or less"),
+        (["--morning-pain", "2", "--symptom", "hiccups"], "--symptom: got 'hiccups'"),
         (["--morning-pain", "2", "--date", "2025-03-09"], "date: 2025-03-09 is after today"),
         (["--morning-pain", "2", "--today", "2025-13-01"], "--today: '2025-13-01' is not a date"),
     ],

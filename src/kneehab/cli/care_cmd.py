@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
@@ -146,6 +147,41 @@ SYMPTOM_WORDS = {
 }  # fmt: skip
 
 
+LOG_FLAGS = {
+    "exercise_id": "--exercise", "sets_done": "--sets", "reps": "--reps", "hold_s": "--hold",
+    "side": "--side", "load_kg": "--load", "step_cm": "--step", "minutes": "--minutes",
+    "pain_during_max": "--pain", "effort": "--effort", "rir": "--rir", "skip_reason": "--reason",
+}  # fmt: skip
+CHECKIN_FLAGS = {
+    "morning_pain": "--morning-pain", "morning_stiffness": "--stiffness",
+    "avg_pain": "--avg-pain", "new_symptoms": "--symptom", "date": "--date",
+}  # fmt: skip
+PLAIN = (
+    (r"\(top level\): ", ""),
+    (r"input should be less than or equal to (\d+)", r"allowed: \1 or less"),
+    (r"input should be greater than or equal to (\d+)", r"allowed: \1 or more"),
+    (r"has 1 values", "has 1 value"),
+)
+
+
+def _in_flags(err: InvalidInput, flags: dict[str, str], hints: dict[str, str]) -> InvalidInput:
+    """A model's field names as the options the person typed (`pain_during_max` → `--pain`)."""
+
+    def words(text: str) -> str:
+        text = re.sub(r"^(entry|check-in) is not valid: ", "", text)
+        for pattern, plain in PLAIN:
+            text = re.sub(pattern, plain, text)
+        for field, flag in flags.items():
+            text = re.sub(rf"(?<![-\w]){field}(\[\d+\])?(?!\w)", flag, text)
+        for flag, hint in hints.items():
+            if text.startswith(f"{flag}: is required"):
+                text += f" ({hint})"
+        return text
+
+    problems = [words(p) for p in err.problems]
+    return InvalidInput(problems[0], problems=problems)
+
+
 def _ask(question: str, parse: Callable[[str], T], default: object = None) -> T:
     """Ask until the answer parses; each wrong answer is told what is allowed (at the end of the input,
     click stops with Abort, which main() reports as exit 2)."""
@@ -269,7 +305,13 @@ def log_command(
                 raws = [{k: v for k, v in raw.items() if v is not None}]
             else:
                 raws = _ask_entries(day, db, pid)
-            entries = tuple(validate(SessionEntry, r, "entry") for r in raws)
+            try:
+                entries = tuple(validate(SessionEntry, r, "entry") for r in raws)
+            except InvalidInput as err:
+                if exercise is None:
+                    raise
+                hints = {"--pain": "your worst knee pain during it, 0-10, e.g. --pain 2"}
+                raise _in_flags(err, LOG_FLAGS, hints) from None
             session = Session(date=day, entries=entries)
         results = services.save_session(db, pid, session=session, now=utc_now(), today=now_day)
     out = console()
@@ -329,7 +371,10 @@ def checkin_command(
             avg_pain=avg_pain,
             new_symptoms=symptom or [],
         )
-    checkin = validate(CheckIn, data, "check-in")
+    try:
+        checkin = validate(CheckIn, data, "check-in")
+    except InvalidInput as err:
+        raise _in_flags(err, CHECKIN_FLAGS, {}) from None
     with database(ctx, db_file) as db:
         pid = enrolled_person(db)
         result = services.check_in(db, pid, checkin, today=now_day, now=utc_now())
