@@ -16,7 +16,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from kneehab.cli.files import read_model
-from kneehab.cli.render import ACTION_WORDS, render_triage, why_line
+from kneehab.cli.render import ACTION_WORDS, exercise_name, render_triage, why_line
 from kneehab.domain.course import Course, HistoryMismatch, replay
 from kneehab.domain.escalation import EscalationLevel
 from kneehab.domain.records import History
@@ -42,7 +42,7 @@ def render_course(console: Console, course: Course) -> None:
     render_triage(console, course.triage)
     if course.decisions:
         table = Table(title="Decisions", show_lines=False)
-        for col in ("date", "exercise", "action", "from → to", "why", "rules"):
+        for col in ("date", "exercise", "action", "from → to", "reason", "why"):
             table.add_column(col, overflow="fold")
         for d in course.decisions:
             change = d.from_dose.describe()
@@ -50,7 +50,7 @@ def render_course(console: Console, course: Course) -> None:
                 change += f" → {d.to_dose.describe()}"
             table.add_row(
                 d.date.isoformat(),
-                d.exercise_id,
+                exercise_name(d.exercise_id),
                 ACTION_WORDS.get(d.action.value, d.action.value),
                 change,
                 d.reason,
