@@ -307,3 +307,11 @@ def test_a_bug_is_one_plain_line_and_the_details_on_request(  # type: ignore[no-
     assert "a bug, not something you did (RuntimeError)" in flat and "KNEEHAB_DEBUG=1" in flat
     with pytest.raises(RuntimeError, match="something inside kneehab"):
         main(["status", "--today", DAY0], environ={**home, "KNEEHAB_DEBUG": "1"})
+
+
+def test_a_bad_setting_names_the_variable(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["today"], environ={"KNEEHAB_PORT": "abc", "KNEEHAB_TIME_SCALE": "0"})
+    err = capsys.readouterr().err
+    assert code == 2 and "Traceback" not in err
+    assert "KNEEHAB_PORT: got 'abc'; input should be a valid integer" in err
+    assert "KNEEHAB_TIME_SCALE: got '0'" in err and "docs/settings.md" in err

@@ -18,6 +18,7 @@ from collections.abc import Mapping, Sequence
 from types import ModuleType
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from kneehab.cli import (
@@ -34,6 +35,7 @@ from kneehab.cli import (
 )
 from kneehab.cli.context import CliContext
 from kneehab.config import load_settings
+from kneehab.domain.validation import describe_errors
 from kneehab.errors import InvalidInput, UserError
 
 app = typer.Typer(
@@ -149,8 +151,10 @@ def main(argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = 
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         settings = load_settings(env)
-    except Exception as exc:  # bad KNEEHAB_* variable: a user mistake
-        err.print(f"error: a KNEEHAB_ setting is not valid: {exc}")
+    except ValidationError as exc:  # bad KNEEHAB_* variable: a user mistake
+        for problem in describe_errors(exc.errors()):
+            name, _, why = problem.partition(": ")
+            err.print(f"error: KNEEHAB_{name.upper()}: {why} (see docs/settings.md)", markup=False)
         return 2
     args = list(sys.argv[1:] if argv is None else argv)
     try:
