@@ -164,7 +164,18 @@ def _web_exports(db_file: Path) -> tuple[dict[str, Any], bytes]:
     """The demo person's export as an integrator (/api/v1/export) and a person (My data → JSON) get it."""
     db = open_database(f"sqlite:///{db_file}")
     try:
-        seed_demo(db, today=NOW.date(), now=NOW)
+        pid = seed_demo(db, today=NOW.date(), now=NOW).person_id
+        program = services.course(db, pid, today=NOW.date()).program
+        assert program is not None and program.swaps  # a dated swap event is exported too
+        swap = program.swaps[0]
+        services.choose_swap(
+            db,
+            pid,
+            swap_in=swap.item.exercise_id,
+            swap_out=swap.can_replace[0],
+            day=NOW.date(),
+            now=NOW,
+        )
         app = create_app(Settings(), db=db, clock=lambda: NOW)
 
         async def download() -> tuple[httpx.Response, httpx.Response]:
@@ -192,6 +203,7 @@ def _export_of(db_file: Path) -> dict[str, Any]:
 def test_the_web_export_restores(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     exported, download = _web_exports(tmp_path / "web.db")
     assert exported["session_entries"] and exported["checkins"]
+    assert exported["course_events"]["swaps"] and len(exported["program_versions"]) > 1
     for name, content in (("api.json", json.dumps(exported)), ("download.json", download)):
         file = tmp_path / name
         if isinstance(content, bytes):

@@ -245,8 +245,9 @@ def rows_from_export(data: Any, *, rules_version: int) -> dict[str, list[dict[st
     )
     for key, kind, model in kinds:
         for i, raw in enumerate(_list(events, key)):
-            event = _model(model, raw, f"course_events.{key}[{i}]")
-            day = event.date  # type: ignore[attr-defined]
+            where = f"course_events.{key}[{i}]"
+            event = _model(model, raw, where)
+            day = _day(_obj(raw, where).get("date"), f"{where}.date")
             rows[CourseEventRow.__tablename__].append(
                 {
                     "person_id": pid,
