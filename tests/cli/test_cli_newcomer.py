@@ -521,3 +521,26 @@ def test_restoring_the_csv_download_says_what_restore_takes(enrolled, tmp_path: 
     assert "`kneehab backup`" in flat and "My data" in flat
     code, _, err = enrolled("restore", str(tmp_path / "missing.backup"))
     assert code == 2 and "does not exist" in err
+
+
+def test_the_web_export_restores_on_either_database(  # type: ignore[no-untyped-def]
+    db_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    exported, _ = _web_exports(tmp_path / "web.db")
+    file = tmp_path / "export.json"
+    file.write_text(json.dumps(exported), encoding="utf-8")
+    env = {"KNEEHAB_DATABASE_URL": db_url}
+    assert main(["restore", str(file)], environ=env) == 0, capsys.readouterr().err
+    db = open_database(db_url)
+    try:
+        assert services.export_person(db, exported["person"]["id"]) == exported
+    finally:
+        db.close()
+    # New records after the restore get fresh ids (PostgreSQL's sequences moved past the restored ones).
+    code = main(
+        ["checkin", "--morning-pain", "2", "--today", "2025-03-21"],
+        environ=env,
+    )  # fmt: skip
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    assert "Check-in for" in captured.out
