@@ -537,10 +537,7 @@ def test_the_web_export_restores_on_either_database(  # type: ignore[no-untyped-
     finally:
         db.close()
     # New records after the restore get fresh ids (PostgreSQL's sequences moved past the restored ones).
-    code = main(
-        ["checkin", "--morning-pain", "2", "--today", "2025-03-21"],
-        environ=env,
-    )  # fmt: skip
+    code = main(["checkin", "--morning-pain", "2", "--today", "2025-03-21"], environ=env)
     captured = capsys.readouterr()
     assert code == 0, captured.err
     assert "Check-in for" in captured.out
