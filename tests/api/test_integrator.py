@@ -11,7 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import NOW, Clock
+from conftest import NOW, TODAY, Clock
 from kneehab.config import Settings
 from kneehab.store.db import Database
 from kneehab.web.api_docs import ErrorBody, ErrorItem
@@ -264,7 +264,6 @@ async def test_the_export_of_a_whole_course_follows_its_documented_shape(
     client: httpx.AsyncClient, db: Database, library: Any
 ) -> None:
     """Every list filled: 16 days of sessions and check-ins, outcomes, escalations, a re-screen."""
-    from conftest import TODAY
     from kneehab import services
     from kneehab.demo import seed_demo
 
