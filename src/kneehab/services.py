@@ -1007,11 +1007,13 @@ def save_session_check(
     new_injury: bool,
     cold_foot: bool = False,
     chest_symptoms: bool = False,
+    full_set_due: bool = False,
     now: datetime,
 ) -> Triage:
     """Save the day's short red-flag answers; any yes goes through `rescreen` (kept as a re-screen
-    dated `day`). `cleared` stays false after a yes until the full re-screen has been answered
-    (`clear_session_check`)."""
+    dated `day`). `cleared` stays false after a yes — or when the full set is due today (RULES
+    §1.1: the day after a stop, a big rise, a new injury or swelling, and weekly) — until the full
+    re-screen has been answered (`clear_session_check`)."""
     flags = sorted(k for k, v in answers.items() if v)
     triage = rescreen(
         db,
@@ -1031,7 +1033,8 @@ def save_session_check(
         "level": triage.level.value,
         "rules": list(triage.rules),
         "answered_at": now.isoformat(),
-        "cleared": not (flags or new_injury or cold_foot or chest_symptoms),
+        "cleared": not (flags or new_injury or cold_foot or chest_symptoms or full_set_due),
+        "full_set_due": full_set_due,
     }
     with db.write() as s:
         state = repo.get_player_state(s, person_id, day) or {}

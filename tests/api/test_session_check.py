@@ -3,10 +3,12 @@ and "any new injury?") is asked again, once a day, before the player starts; any
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
 import pytest
 
-from conftest import CHECK_ALL_NO, CHECK_IDS, TODAY, enrol, rescreen
+from conftest import CHECK_ALL_NO, CHECK_IDS, NOW, TODAY, Clock, enrol, rescreen
 from kneehab import services
 from kneehab.store.db import Database
 
@@ -146,3 +148,35 @@ async def test_session_writes_need_todays_check_first(
     for p in ("/api/v1/today/entries", "/api/v1/today/state"):
         assert "/api/v1/today/check" in paths[p]["post"]["description"]
         assert "409" in paths[p]["post"]["responses"]
+
+
+async def test_the_day_after_a_strong_pain_stop_the_full_questions_come_first(
+    client: httpx.AsyncClient, db: Database, clock: Clock
+) -> None:
+    """RULES §1.1 (v2, EX-41): a stop at pain 8 or more makes the full set of safety questions due
+    at the next morning. All 'no' to the short check is then not enough: the session waits (409)
+    until the full set is answered, as the stop result told the person."""
+    await enrol(client, age=UNDER_55)
+    await client.post("/api/v1/today/check", json={"answers": {q: False for q in CHECK_IDS}})
+    first = (await client.get("/api/v1/today")).json()["plan"]["exercises"][0]["id"]
+    hurt = {"exercise_id": first, "sets_done": 1, "pain_during_max": 9, "side": "both"}
+    assert (await client.post("/api/v1/today/entries", json=hurt)).status_code == 200
+    clock.now = NOW + timedelta(days=1)
+    morning = {"date": (TODAY + timedelta(days=1)).isoformat(), "morning_pain": 2}
+    assert (await client.post("/api/v1/checkins", json=morning)).status_code in (200, 201)
+    r = await client.post("/api/v1/today/check", json={"answers": {q: False for q in CHECK_IDS}})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["next_url"] == "/rescreen" and body["result"]["heading"] == (
+        "The full safety questions today"
+    )
+    assert "P1" in body["result"]["rules"]
+    entry = {"exercise_id": first, "sets_done": 1, "pain_during_max": 1, "side": "both"}
+    r = await client.post("/api/v1/today/entries", json=entry)
+    assert r.status_code == 409 and "/api/v1/rescreen" in r.json()["detail"]
+    full = {"answers": {f"RF{n:02d}": False for n in range(1, 17)}}
+    assert (await client.post("/api/v1/rescreen", json=full)).json()["level"] == "ok"
+    second = (await client.get("/api/v1/today")).json()["plan"]["exercises"]
+    other = next(e["id"] for e in second if e["id"] != first)
+    entry = {"exercise_id": other, "sets_done": 1, "pain_during_max": 1, "side": "both"}
+    assert (await client.post("/api/v1/today/entries", json=entry)).status_code == 200

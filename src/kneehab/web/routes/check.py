@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from kneehab import services
+from kneehab.domain.course import Course
 from kneehab.errors import InvalidInput
 from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.errors import FormError
@@ -22,6 +23,7 @@ from kneehab.web.viewmodels.check import (
     FORM_IDS,
     NEW_INJURY,
     check_view,
+    full_set_today,
     missing,
     not_yet,
 )
@@ -52,10 +54,17 @@ class CheckResult(BaseModel):
     next_url: str
 
 
+def _event_full_set(course: Course) -> bool:
+    """RULES §1.1: the full set is due today after a stop, a much sorer morning, a new injury or
+    swelling, or E2/E3 first firing. (The weekly full set is not yet asked by the web.)"""
+    return course.full_rescreen_due and any(r != "§1.1" for r in course.full_rescreen_rules)
+
+
 def _save(
     state: State, person: int, clock: Clocked, answers: dict[str, bool], cold: bool, chest: bool
 ) -> CheckResult:
-    require_program(load_course(state, person, clock))
+    course = load_course(state, person, clock)
+    require_program(course)
     flags = {k: v for k, v in answers.items() if k != NEW_INJURY}
     triage = services.save_session_check(
         state.db,
@@ -65,6 +74,7 @@ def _save(
         new_injury=answers[NEW_INJURY],
         cold_foot=cold,
         chest_symptoms=chest,
+        full_set_due=_event_full_set(course),
         now=clock.now,
     )
     stop = stop_view(triage)
@@ -75,6 +85,14 @@ def _save(
     if any(answers.values()) or cold or chest:
         return CheckResult(
             level=triage.level.value, saved=True, stop=None, result=not_yet(), next_url="/rescreen"
+        )
+    if _event_full_set(course):
+        return CheckResult(
+            level=triage.level.value,
+            saved=True,
+            stop=None,
+            result=full_set_today(course.full_rescreen_rules),
+            next_url="/rescreen",
         )
     return CheckResult(
         level=triage.level.value, saved=True, stop=None, result=None, next_url="/today"

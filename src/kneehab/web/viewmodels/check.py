@@ -68,3 +68,23 @@ def not_yet() -> StopResultView:
         next_label="Answer the safety questions now",
         next_url="/rescreen",
     )
+
+
+def full_set_today(rules: tuple[str, ...] | list[str]) -> StopResultView:
+    """RULES §1.1: the day after a stop, a much sorer morning, a new injury or swelling, and once a
+    week, the full set of safety questions comes before the session."""
+    return StopResultView(
+        heading="The full safety questions today",
+        message=(
+            "Thank you. Today is a day for the full set of safety questions before you exercise: "
+            "it takes about two minutes."
+        ),
+        reasons=[
+            "After a stop, a much sorer morning, a new injury or swelling — and once a week — every "
+            "warning sign is checked again before the next session."
+        ],
+        rules=list(dict.fromkeys((*rules, "§1.1"))),
+        css="notice",
+        next_label="Answer the safety questions now",
+        next_url="/rescreen",
+    )
