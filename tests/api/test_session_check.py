@@ -180,3 +180,20 @@ async def test_the_day_after_a_strong_pain_stop_the_full_questions_come_first(
     other = next(e["id"] for e in second if e["id"] != first)
     entry = {"exercise_id": other, "sets_done": 1, "pain_during_max": 1, "side": "both"}
     assert (await client.post("/api/v1/today/entries", json=entry)).status_code == 200
+
+
+async def test_after_a_day_stop_my_program_agrees_with_today(client: httpx.AsyncClient) -> None:
+    """Issue 9 §1: once 'Stop — it hurts' ended today's session, My program no longer offers to
+    start it, and the stopped exercise says when the questions come (every page agrees)."""
+    await enrol(client, age=UNDER_55)
+    await client.post("/api/v1/today/check", json={"answers": {q: False for q in CHECK_IDS}})
+    before = await client.get("/program")
+    assert "Start today&#39;s session" in before.text or "Start today's session" in before.text
+    first = (await client.get("/api/v1/today")).json()["plan"]["exercises"][0]["id"]
+    stop = {"exercise_id": first, "pain_now": 9}
+    assert (await client.post("/api/v1/today/stop", json=stop)).status_code == 200
+    after = await client.get("/program")
+    text = after.text.replace("&#39;", "'")
+    assert "Start today's session" not in text
+    assert "Today's session is stopped" in text
+    assert "the safety questions come at your next morning check-in" in text

@@ -35,6 +35,7 @@ from kneehab.web.viewmodels.program import (
     program_view,
     swaps_view,
 )
+from kneehab.web.viewmodels.today import stops_the_day
 
 router = APIRouter()
 api = APIRouter(prefix="/api/v1", tags=["program"])
@@ -47,6 +48,10 @@ def _program(state: State, person: int, clock: Clocked) -> tuple[Course, Program
 
 def build(state: State, person: int, clock: Clocked) -> ProgramView:
     course, program = _program(state, person, clock)
+    stopped = any(
+        r.day == clock.today and stops_the_day(r.entry)
+        for r in services.history(state.db, person).entries
+    )
     vm = program_view(
         program,
         course.triage,
@@ -54,6 +59,7 @@ def build(state: State, person: int, clock: Clocked) -> ProgramView:
         today=clock.today,
         figure=state.figures.url,
         banner=banner(course.escalation),
+        day_stopped=stopped,
     )
     return vm.model_copy(update=plan_to_json(course.triage, program))
 

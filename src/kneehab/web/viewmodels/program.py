@@ -19,7 +19,7 @@ FigureFn = Callable[[Exercise], str]  # the figure's (cacheable) URL
 STATUS_LABELS: dict[ItemStatus, str] = {
     ItemStatus.ACTIVE: "",
     ItemStatus.PAUSED: "Paused until a clinician reviews it",
-    ItemStatus.STOPPED: "Stopped today — answer the safety questions again before continuing",
+    ItemStatus.STOPPED: "Stopped after pain — the safety questions come at your next morning check-in",
 }
 CONDITION_CHANGES: dict[Code, str] = {
     Code.EMPHASISE: "This exercise is especially useful for your kind of knee pain.",
@@ -140,6 +140,10 @@ class ProgramView(BaseModel):
     phase_note: str
     pain_limit: str
     week_title: str  # "This week", or "Your first week" when the program started this week
+    # The main button: the session, unless "Stop — it hurts" ended today's session (every page
+    # agrees with the stop until the next morning).
+    start_label: str = "Start today's session"
+    day_stopped: bool = False
     week: list[Day]
     sections: list[Section]
     more: list[Link]  # the avoid list, equipment, ice/heat and when to see a professional
@@ -271,6 +275,7 @@ def program_view(
     today: date,
     figure: FigureFn,
     banner: Banner | None = None,
+    day_stopped: bool = False,
 ) -> ProgramView:
     sections = []
     for block in BLOCK_ORDER:
@@ -282,6 +287,10 @@ def program_view(
     notices = [n for n in program.notices if not (review and n.startswith("Book a review"))]
     return ProgramView(
         banner=banner,
+        day_stopped=day_stopped,
+        start_label="Today's session is stopped: see Today"
+        if day_stopped
+        else "Start today's session",
         start=program.start,
         review_notice=review,
         review_title=review_title,
