@@ -244,3 +244,15 @@ async def test_stop_saves_what_was_done_and_asks_which_exercise(client: httpx.As
     assert after["stopped"] is not None and after["stopped"]["exercise_id"] == "bridge"
     # Pain 9 before the first set was done still counts for the rules (P1): it was not "skipped".
     assert after["banner"] is not None and "P1" in after["banner"]["rules"]
+
+
+async def test_the_checkin_asks_about_a_new_injury(client: httpx.AsyncClient) -> None:
+    """C-14 (v2): the check-in's words include `new_injury` on the web as in the CLI and the API;
+    under 55 it is a `soon` flare (a review, cold not heat, a lower limit for 3 weeks)."""
+    await enrol(client, age="45")
+    page = (await client.get("/checkin")).text
+    assert 'value="new_injury"' in page and "A new injury to this knee" in page
+    r = await client.post("/checkin", data={"morning_pain": "3", "new_symptoms": "new_injury"})
+    assert r.status_code in (200, 303)
+    esc = (await client.get("/api/v1/progress")).json()["escalation"]
+    assert esc["level"] == "soon" and "C-14" in esc["rules"]

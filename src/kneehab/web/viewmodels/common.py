@@ -75,6 +75,7 @@ SYMPTOM_LABELS: dict[str, str] = {
     "fever": "Fever, chills or feeling unwell",
     "numbness": "Numbness, pins and needles or weakness below the knee",
     "cold_foot": "A cold, pale or blue foot",
+    "new_injury": "A new injury to this knee (a twist, a fall or a knock)",  # v2, C-14
 }
 
 
