@@ -521,6 +521,22 @@ class CourseState:
         self.note_prescribed(day)
         self.session(day)
 
+    def entered(self, entering: ProgramItem, day: dt.date, *, keep_state: bool = False) -> None:
+        """An exercise has just entered the session (a swap, an unlock, a clinician's addition): it
+        is a change and an increase of that exercise (§0.1), dated `day`. `keep_state` keeps what
+        the engine remembers of an exercise coming back (a swap returning)."""
+        ex_id = entering.exercise_id
+        ex = self.ex.get(ex_id) if keep_state else None
+        if ex is None:
+            ex = ExerciseState(item_index=0, start_dose=entering.dose, doses=[(day, entering.dose)])
+            self.ex[ex_id] = ex
+        ex.latest_change = day
+        ex.increases.append((day, entering.dose))
+        for i, item in enumerate(self.program.items):
+            self.ex[item.exercise_id].item_index = i
+        self.known.setdefault(ex_id, ex_id)
+        self.in_program_since[ex_id] = day
+
     # -- D-10 swaps --
 
     def swap(self, choice: SwapChoice) -> None:
@@ -550,16 +566,7 @@ class CourseState:
         swaps = tuple(swap_for(s.item, items) for s in rest)
         self.program = self.program.model_copy(update={"items": tuple(items), "swaps": swaps})
         day = choice.date
-        ex = self.ex.get(entering.exercise_id)
-        if ex is None:
-            ex = ExerciseState(item_index=0, start_dose=entering.dose, doses=[(day, entering.dose)])
-            self.ex[entering.exercise_id] = ex
-        ex.latest_change = day
-        ex.increases.append((day, entering.dose))
-        for i, item in enumerate(self.program.items):
-            self.ex[item.exercise_id].item_index = i
-        self.known.setdefault(entering.exercise_id, entering.exercise_id)
-        self.in_program_since[entering.exercise_id] = day
+        self.entered(entering, day, keep_state=True)
         self.version(
             day,
             "swap",
@@ -801,14 +808,7 @@ class CourseState:
         self.program = self.program.model_copy(
             update={"items": tuple(items), "swaps": tuple(swap_for(s.item, items) for s in swaps)}
         )
-        ex = ExerciseState(item_index=0, start_dose=entering.dose, doses=[(day, entering.dose)])
-        ex.latest_change = day
-        ex.increases.append((day, entering.dose))
-        self.ex[option] = ex
-        for i, item in enumerate(self.program.items):
-            self.ex[item.exercise_id].item_index = i
-        self.known.setdefault(option, option)
-        self.in_program_since[option] = day
+        self.entered(entering, day)
         self.offered_from.pop(option, None)
         instead = (
             f" in place of {parent.name}, which stays on your list of swaps at "
@@ -932,14 +932,7 @@ class CourseState:
         )
         swaps = tuple(swap_for(s.item, items) for s in self.program.swaps if s.exercise_id != ex_id)
         self.program = self.program.model_copy(update={"items": tuple(items), "swaps": swaps})
-        ex = ExerciseState(item_index=0, start_dose=entering.dose, doses=[(day, entering.dose)])
-        ex.latest_change = day
-        ex.increases.append((day, entering.dose))
-        self.ex[ex_id] = ex
-        for i, item in enumerate(self.program.items):
-            self.ex[item.exercise_id].item_index = i
-        self.known.setdefault(ex_id, ex_id)
-        self.in_program_since[ex_id] = day
+        self.entered(entering, day)
         self.version(
             day,
             "clinician",
