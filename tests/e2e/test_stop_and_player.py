@@ -4,6 +4,7 @@ and a laptop (the whole step on one screen, measured by bounding boxes; text siz
 
 from __future__ import annotations
 
+import json
 from datetime import date
 
 import pytest
@@ -279,7 +280,15 @@ def test_skipped_is_not_rated_and_a_count_survives_a_resume(server: Server, cont
     for _ in range(6):
         page.locator("[data-p=main]").click()
     assert page.locator("[data-p=big]").inner_text().startswith("6 /")
-    page.wait_for_timeout(1500)  # counts are saved at most once a second
+    # Counts are saved at most once a second: wait until the server holds the 6 (a fixed wait was
+    # too short on a loaded machine), then kill the tab.
+    for _ in range(150):
+        saved = services.load_player_state(server.db, pid, day=date.today()) or {}
+        if '"reps": 6' in json.dumps(saved):
+            break
+        page.wait_for_timeout(100)
+    else:
+        raise AssertionError(f"the count of 6 was never saved: {saved}")
     page.evaluate("() => { navigator.sendBeacon = () => true; }")  # the goodbye never arrives
     page.close()
     page = context.new_page()
