@@ -174,6 +174,7 @@ async def test_the_day_after_a_strong_pain_stop_the_full_questions_come_first(
     entry = {"exercise_id": first, "sets_done": 1, "pain_during_max": 1, "side": "both"}
     r = await client.post("/api/v1/today/entries", json=entry)
     assert r.status_code == 409 and "/api/v1/rescreen" in r.json()["detail"]
+    assert "today is a day for the full safety questions" in r.json()["detail"]
     full = {"answers": {f"RF{n:02d}": False for n in range(1, 17)}}
     assert (await client.post("/api/v1/rescreen", json=full)).json()["level"] == "ok"
     second = (await client.get("/api/v1/today")).json()["plan"]["exercises"]

@@ -47,13 +47,23 @@ def require_session_check(state: WebState, person: int, now: Now) -> Program:
             api_url=CHECK_API,
         )
     if not check.get("cleared", False):
+        why = (
+            "today is a day for the full safety questions"
+            if check.get("full_set_due") and not _any_yes(check)
+            else "a yes in today's safety check needs the full safety questions first"
+        )
         raise SessionCheckDue(
-            "a yes in today's safety check needs the full safety questions first "
-            f"(POST {RESCREEN_API}; RULES §1.1), then save the session",
+            f"{why} (POST {RESCREEN_API}; RULES §1.1), then save the session",
             page_url="/rescreen",
             api_url=RESCREEN_API,
         )
     return program
+
+
+def _any_yes(check: dict[str, object]) -> bool:
+    answers = check.get("answers")
+    said = any(answers.values()) if isinstance(answers, dict) else False
+    return said or any(bool(check.get(k)) for k in ("new_injury", "cold_foot", "chest_symptoms"))
 
 
 def stop_page(request: Request, vm: StopView) -> HTMLResponse:
