@@ -25,10 +25,10 @@ from kneehab.domain.course_state import (
     P2_GAP_WEEKLY,
     REPAUSE_DAYS,
     RESUME_MORNINGS,
-    STANDING,
     CourseState,
     ExerciseState,
 )
+from kneehab.domain.planning import STANDING_KNEE_LOADING
 from kneehab.domain.program import ItemStatus, ProgramItem
 from kneehab.domain.progression import (
     PAIN_STOP,
@@ -238,7 +238,7 @@ class CheckinDecisions:
         if not self.reading.giving_way:
             return
         for item in self.r.program.items:
-            if item.exercise_id not in STANDING or item.status == ItemStatus.STOPPED:
+            if item.exercise_id not in STANDING_KNEE_LOADING or item.status == ItemStatus.STOPPED:
                 continue
             ex = self.r.ex[item.exercise_id]
             if item.status == ItemStatus.PAUSED:
@@ -493,7 +493,7 @@ class CheckinDecisions:
         hold = self.first_unmet(item, ex, at_dose[-2:])
         if hold is not None:
             rules, why = hold
-            rules = (*rules, *self.hold_rules(ex))
+            rules = (*rules, *self.hold_rules(item, ex))
             self.put(decision(item, Action.HOLD, rules, why, today=self.day))
             return
         phases = r.phases(self.day)
@@ -539,8 +539,9 @@ class CheckinDecisions:
         name = item.name
         weekly = len(item.days) == 1
         gap = P2_GAP_WEEKLY if weekly else P2_GAP
+        holds = self.holds(item, ex)
         if self.hold_end() is not None:
-            return ("P9",), self.flare_words(item)
+            return holds[0]  # the flare hold (P9) comes first
         if len(last_two) < 2 or (last_two[1].date - last_two[0].date).days > gap:
             return ("P3",), (
                 f"Keep {dose_words(item, item.dose)}: to step up, {name.lower()} needs two "
@@ -571,30 +572,8 @@ class CheckinDecisions:
                 f"Keep {dose_words(item, item.dose)}: it still felt hard. It steps up after two "
                 "sessions in a row that feel easy or moderate."
             )
-        if r.rising_week_hold(self.day):
-            return ("P3", "C-5"), (
-                f"Keep {dose_words(item, item.dose)}: your mornings rose last week, so nothing "
-                "steps up until a week is not rising."
-            )
-        if r.triage_hold or r.rescreen_hold:
-            return ("P3", "D-2"), (
-                f"Keep {dose_words(item, item.dose)}: nothing steps up until a clinician has "
-                "reviewed your program."
-            )
-        if r.rf08_hold:
-            return ("RF08", "P13"), (
-                f"Keep {dose_words(item, item.dose)}: your knee gave way, so nothing steps up "
-                "until a physio has reviewed it."
-            )
-        if r.swelling_hold:
-            return ("P3", "C-14"), (
-                f"Keep {dose_words(item, item.dose)}: your knee swelled twice within a week, so "
-                "nothing steps up until a physio has reviewed it."
-            )
-        if ex.progression_paused:
-            return ("P3", "D-7"), (
-                f"Keep {dose_words(item, item.dose)}: your physio is setting this dose."
-            )
+        if holds:
+            return holds[0]
         if ex.latest_change is not None and (self.day - ex.latest_change).days < CADENCE_DAYS:
             nxt = ex.latest_change + dt.timedelta(days=CADENCE_DAYS)
             return ("P3", "C-7"), (
@@ -603,23 +582,52 @@ class CheckinDecisions:
             )
         return None
 
-    def hold_rules(self, ex: ExerciseState) -> tuple[str, ...]:
-        """Every progression hold in force today (§0.1), so a hold lists all that apply."""
+    def holds(self, item: ProgramItem, ex: ExerciseState) -> list[tuple[tuple[str, ...], str]]:
+        """Every progression hold in force today (§0.1), in P2's order, each with its rule ids and
+        the words of a hold it causes."""
         r = self.r
-        found: list[str] = []
+        keep = f"Keep {dose_words(item, item.dose)}"
+        found: list[tuple[tuple[str, ...], str]] = []
         if self.hold_end() is not None:
-            found.append("P9")
+            found.append((("P9",), self.flare_words(item)))
         if r.rising_week_hold(self.day):
-            found.append("C-5")
+            found.append(
+                (
+                    ("P3", "C-5"),
+                    f"{keep}: your mornings rose last week, so nothing steps up until a week is "
+                    "not rising.",
+                )
+            )
         if r.triage_hold or r.rescreen_hold:
-            found.append("D-2")
+            found.append(
+                (
+                    ("P3", "D-2"),
+                    f"{keep}: nothing steps up until a clinician has reviewed your program.",
+                )
+            )
         if r.rf08_hold:
-            found.extend(("RF08", "P13"))
+            found.append(
+                (
+                    ("RF08", "P13"),
+                    f"{keep}: your knee gave way, so nothing steps up until a physio has "
+                    "reviewed it.",
+                )
+            )
         if r.swelling_hold:
-            found.append("C-14")
+            found.append(
+                (
+                    ("P3", "C-14"),
+                    f"{keep}: your knee swelled twice within a week, so nothing steps up until "
+                    "a physio has reviewed it.",
+                )
+            )
         if ex.progression_paused:
-            found.append("D-7")
-        return tuple(found)
+            found.append((("P3", "D-7"), f"{keep}: your physio is setting this dose."))
+        return found
+
+    def hold_rules(self, item: ProgramItem, ex: ExerciseState) -> tuple[str, ...]:
+        """The ids of every hold in force today, so a hold lists all that apply."""
+        return tuple(x for rules, _ in self.holds(item, ex) for x in rules if x != "P3")
 
     def flare_words(self, item: ProgramItem) -> str:
         """C-17 (7), (8): the exercise, the numbers, and when anything can step up again."""

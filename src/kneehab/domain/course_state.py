@@ -92,7 +92,6 @@ RESUME_MORNINGS = 3  # P10
 REPAUSE_DAYS = 28  # P10 / E12
 E13_WINDOW = 14  # E13: a second floor hold within 14 days
 COLD_ONLY_DAYS = 2  # D-14: the day of an injury or a swelling report and the 2 days after
-STANDING = frozenset({"step-up", "side-lunge-stretch", "single-leg-balance", "squat", "lunge"})
 AEROBIC_GENTLEST = {  # P12: the gentlest option the person can use
     "walking": "walk 5 minutes at a time on flat ground",
     "stationary-cardio": "do 5 minutes of seated leg and arm movements at home",

@@ -268,9 +268,9 @@ TROUBLE_TOLERATING = (
     "If you are having trouble tolerating exercise, focus on other home options first (ice or "
     "heat, easing off what aggravates it, gentle walking) and consider a round of physical therapy."
 )
-P1_TODO = "Answer the warning-sign questions at your next morning check-in."
-E10_TODO = "Book a review with a physical therapist or doctor as soon as you can."
-E13_TODO = (
+P1_ADVICE = "Answer the warning-sign questions at your next morning check-in."
+E10_ADVICE = "Book a review with a physical therapist or doctor as soon as you can."
+E13_ADVICE = (
     "Even short walks are bothering your knee: book a review; keep moving within comfort meanwhile."
 )
 
@@ -797,7 +797,7 @@ def _e10(s: Situation, m: Measures) -> list[Hit]:
         or s.acknowledged_since("E10", s.start)
     ):
         return []
-    todo = E10_TODO + (" You can start the program meanwhile." if m.day == 0 else "")
+    todo = E10_ADVICE + (" You can start the program meanwhile." if m.day == 0 else "")
     return [
         Hit(
             rule="E10",
@@ -928,12 +928,12 @@ def _e13_and_stops(s: Situation) -> list[Hit]:
             "once your next check-in is clear."
         )
     if reasons and not s.acknowledged_since("E13", s.today):
-        asked = (P1_TODO,) if aerobic_stops and not is_locked else ()
+        asked = (P1_ADVICE,) if aerobic_stops and not is_locked else ()
         hits.append(
             Hit(
                 rule="E13",
                 level=EscalationLevel.SOON,
-                todo=" ".join((E13_TODO, *asked)),
+                todo=" ".join((E13_ADVICE, *asked)),
                 reason=" ".join(reasons),
                 extra_rules=("P1",) if asked else (),
             )
@@ -943,7 +943,7 @@ def _e13_and_stops(s: Situation) -> list[Hit]:
             Hit(
                 rule="P1",
                 level=EscalationLevel.MESSAGE,
-                todo=P1_TODO,
+                todo=P1_ADVICE,
                 reason=f"Stopped today after strong or sharp pain: {_listing(_names(s, other_stops))}.",
             )
         )
@@ -1055,7 +1055,7 @@ def _review_state(s: Situation) -> str:
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z])")
 # A request to book a review within 1–2 weeks says nothing new beside a more urgent one.
-_MORE_URGENT_REVIEW = (REVIEW_THIS_WEEK, E10_TODO)
+_MORE_URGENT_REVIEW = (REVIEW_THIS_WEEK, E10_ADVICE)
 
 
 def _message(hits: Sequence[Hit]) -> str:

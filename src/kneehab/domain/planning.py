@@ -44,6 +44,7 @@ from kneehab.domain.exercise import (
     VersionOverride,
 )
 from kneehab.domain.intake import Intake
+from kneehab.domain.later_options import PARENT
 from kneehab.domain.program import (
     WEEKDAYS,
     AvoidEntry,
@@ -90,15 +91,9 @@ SESSION_CAP = 6
 CORE_SLOT = "double-knee-to-chest"
 ARTICLE_STRETCHES: tuple[str, ...] = ARTICLE_ORDER[:4]
 
-# RULES D-12: the item a later option enters in place of when the session is full.
-LATER_PARENT: dict[str, str] = {
-    "single-leg-balance": "step-up",
-    "squat": "step-up",
-    "lunge": "step-up",
-    "side-lying-inner-thigh-raise": "side-lying-leg-raise",
-    "plank": "double-knee-to-chest",
-    "bicycle-crunch": "double-knee-to-chest",
-}
+# RULES D-12: the item a later option enters in place of when the session is full (declared once,
+# with the later options' criteria).
+LATER_PARENT = PARENT
 
 # RULES §0.1: standing knee-loading exercises (P13 pauses them after giving way).
 STANDING_KNEE_LOADING: frozenset[str] = frozenset(
