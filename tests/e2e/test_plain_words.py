@@ -14,6 +14,7 @@ from history_seed import seed_history
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
 from kneehab.domain.records import SessionEntry
+from kneehab.web.viewmodels.check import SHORT_IDS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
@@ -97,9 +98,11 @@ def test_a_stop_after_pain_is_not_a_green_good_news_banner(server: Server, page)
         sharp_pain=True,
         side="both" if item.per_side else None,
     )
-    services.save_entry(
-        server.db, pid, day=today, entry=entry, now=datetime.now(UTC), library=server.library
-    )
+    now = datetime.now(UTC)
+    # Today's short safety questions all no first, as before any session (RULES §1.1).
+    no = {q: False for q in SHORT_IDS}
+    services.save_session_check(server.db, pid, day=today, answers=no, new_injury=False, now=now)
+    services.save_entry(server.db, pid, day=today, entry=entry, now=now, library=server.library)
     for path in ("/program", "/progress"):
         page.goto(server.url + path)
         banner = page.locator("section[aria-labelledby='escalation-title']")
