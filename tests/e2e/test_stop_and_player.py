@@ -5,7 +5,7 @@ and a laptop (the whole step on one screen, measured by bounding boxes; text siz
 from __future__ import annotations
 
 import json
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from test_browser import _enrol, pick
@@ -22,9 +22,19 @@ CHECK_QUESTIONS = (
 
 
 def answer_check(page, yes: tuple[str, ...] = ()) -> None:  # type: ignore[no-untyped-def]
+    """Today's short safety questions (no, unless listed). All no on a day the full set is due (weekly,
+    or the day after a stop: RULES §1.1), the page asks for the full questions: they are answered all
+    no too, and the person is back on Today."""
     for q in CHECK_QUESTIONS:
         page.locator(f'#q-{q} input[value="{"yes" if q in yes else "no"}"]').check()
     page.get_by_role("button", name="Continue to my session").click()
+    page.wait_for_load_state()
+    full_set = page.locator('main a.button[href="/rescreen"]')
+    if not yes and full_set.count():
+        full_set.click()
+        answer_rescreen(page)
+        page.get_by_role("heading", name="No warning signs").wait_for()
+        page.get_by_role("link", name="Back to today").click()
 
 
 def answer_rescreen(page) -> None:  # type: ignore[no-untyped-def]
@@ -453,5 +463,28 @@ def test_a_yes_today_awaits_the_full_questions_then_the_session_is_cleared(
     page.get_by_role("heading", name="No warning signs").wait_for()
     text = page.locator("main").inner_text()
     assert "You may do today's session" in text and "Rest for the rest of today" not in text
+    page.get_by_role("link", name="Back to today").click()
+    page.get_by_role("button", name="Start guided session").wait_for()
+
+
+def test_the_weekly_full_set_comes_before_the_session(server: Server, page) -> None:  # type: ignore[no-untyped-def]
+    """RULES §1.1 "ask the full set weekly": not answered today → (all no, a week after the last full
+    set) → awaiting re-screen, in words saying it is the weekly check → cleared → running."""
+    _enrol(server, date.today() - timedelta(days=8))
+    page.goto(server.url + "/today")
+    for q in CHECK_QUESTIONS:
+        page.locator(f'#q-{q} input[value="no"]').check()
+    page.get_by_role("button", name="Continue to my session").click()
+    page.get_by_role("heading", name="This week's full safety check").wait_for()
+    text = page.locator("main").inner_text()
+    assert "Once a week" in text and "today is the day" in text, text
+    check_axe(page)
+    _whole_page(page, PHONE, SHOTS / "issue9-after-weekly-full-set-phone.png")
+    page.set_viewport_size(LAPTOP)
+    page.goto(server.url + "/today")
+    assert "/rescreen" in page.url  # awaiting: no session before the full questions
+    answer_rescreen(page)
+    page.get_by_role("heading", name="No warning signs").wait_for()
+    assert "You may do today's session" in page.locator("main").inner_text()
     page.get_by_role("link", name="Back to today").click()
     page.get_by_role("button", name="Start guided session").wait_for()

@@ -1,7 +1,8 @@
 """Before each day's session: the short red-flag set (RULES §1.1), once a day, before the player starts.
 
 Any yes goes the way "Stop — it hurts" goes: `services.rescreen`, then the stop page when the program is
-withheld, otherwise the full safety questions before any exercise today.
+withheld, otherwise the full safety questions before any exercise today. On a day the full set is due anyway
+(weekly, or the day after a stop, a much sorer morning, a new injury or swelling), all "no" leads there too.
 """
 
 from __future__ import annotations
@@ -54,10 +55,11 @@ class CheckResult(BaseModel):
     next_url: str
 
 
-def _event_full_set(course: Course) -> bool:
-    """RULES §1.1: the full set is due today after a stop, a much sorer morning, a new injury or
-    swelling, or E2/E3 first firing. (The weekly full set is not yet asked by the web.)"""
-    return course.full_rescreen_due and any(r != "§1.1" for r in course.full_rescreen_rules)
+def _full_set_due(course: Course) -> bool:
+    """RULES §1.1: the full set is due today — once a week, and the day after a stop, a much sorer
+    morning, a new injury or swelling, or E2/E3 first firing (`course.full_rescreen_rules` says
+    which; "§1.1" alone is the weekly one)."""
+    return course.full_rescreen_due
 
 
 def _save(
@@ -74,7 +76,7 @@ def _save(
         new_injury=answers[NEW_INJURY],
         cold_foot=cold,
         chest_symptoms=chest,
-        full_set_due=_event_full_set(course),
+        full_set_due=_full_set_due(course),
         now=clock.now,
     )
     stop = stop_view(triage)
@@ -86,7 +88,7 @@ def _save(
         return CheckResult(
             level=triage.level.value, saved=True, stop=None, result=not_yet(), next_url="/rescreen"
         )
-    if _event_full_set(course):
+    if _full_set_due(course):
         return CheckResult(
             level=triage.level.value,
             saved=True,

@@ -70,9 +70,35 @@ def not_yet() -> StopResultView:
     )
 
 
+WEEKLY = (
+    "§1.1"  # the rule id of the weekly full set (the events that also make it due carry their own)
+)
+
+
+def weekly_only(rules: tuple[str, ...] | list[str]) -> bool:
+    """The full set is due today only because a week has passed (no stop, sorer morning or injury)."""
+    return all(r == WEEKLY for r in rules)
+
+
 def full_set_today(rules: tuple[str, ...] | list[str]) -> StopResultView:
-    """RULES §1.1: the day after a stop, a much sorer morning, a new injury or swelling, and once a
-    week, the full set of safety questions comes before the session."""
+    """RULES §1.1: once a week, and the day after a stop, a much sorer morning, a new injury or
+    swelling, the full set of safety questions comes before the session. The words say which."""
+    if weekly_only(rules):
+        return StopResultView(
+            heading="This week's full safety check",
+            message=(
+                "Thank you. Once a week, kneehab asks the full set of safety questions before "
+                "your session, and today is the day. It takes about two minutes."
+            ),
+            reasons=[
+                "Every warning sign is checked again once a week, even when your knee is doing "
+                "well, so nothing new is missed."
+            ],
+            rules=[WEEKLY],
+            css="notice",
+            next_label="Answer the weekly safety check now",
+            next_url="/rescreen",
+        )
     return StopResultView(
         heading="The full safety questions today",
         message=(
@@ -80,10 +106,10 @@ def full_set_today(rules: tuple[str, ...] | list[str]) -> StopResultView:
             "it takes about two minutes."
         ),
         reasons=[
-            "After a stop, a much sorer morning, a new injury or swelling — and once a week — every "
-            "warning sign is checked again before the next session."
+            "After a stop, a much sorer morning, a new injury or swelling, every warning sign is "
+            "checked again before the next session."
         ],
-        rules=list(dict.fromkeys((*rules, "§1.1"))),
+        rules=list(dict.fromkeys((*rules, WEEKLY))),
         css="notice",
         next_label="Answer the safety questions now",
         next_url="/rescreen",
