@@ -5,13 +5,15 @@ and a laptop (the whole step on one screen, measured by bounding boxes; text siz
 from __future__ import annotations
 
 import json
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from test_browser import _enrol, pick
 
 from conftest import PHONE, SHOTS, Server, _whole_page, check_axe
 from kneehab import services
+from kneehab.demo import DEMO_INTAKE
+from kneehab.store.db import open_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 LAPTOP = {"width": 1280, "height": 800}
@@ -488,3 +490,79 @@ def test_the_weekly_full_set_comes_before_the_session(server: Server, page) -> N
     assert "You may do today's session" in page.locator("main").inner_text()
     page.get_by_role("link", name="Back to today").click()
     page.get_by_role("button", name="Start guided session").wait_for()
+
+
+# ---- "Stop — it hurts" in the middle of a hold and of a timed (minutes) step ------------------------
+
+
+def _start_with_a_timed_step_today(library, tmp_path) -> date:  # type: ignore[no-untyped-def]
+    """A start date in the last week whose session today has an aerobic step timed in minutes (the
+    aerobic rotation depends on the day), found on a scratch database."""
+    today = date.today()
+    for back in range(7):
+        start = today - timedelta(days=back)
+        db = open_database(f"sqlite:///{tmp_path / f'probe-{back}.db'}")
+        try:
+            now = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
+            pid = services.enroll(db, DEMO_INTAKE, start=start, now=now, library=library).person_id
+            items = services.today_items(db, pid, today=today, library=library)
+        finally:
+            db.close()
+        if any(i.dose.minutes and not i.dose.reps for i in items):
+            return start
+    raise AssertionError("no start date in the last week gives a timed step today")
+
+
+@pytest.mark.parametrize(
+    ("step", "run_ms", "done"),
+    [
+        # 120 ms of the page's clock × the tests' time scale of 100 = 12 s of a 30 s hold
+        ("hold", 120, {"sets_done": 1, "hold_s": (12,), "minutes": None}),
+        # 1.8 s × 100 = 3 minutes of a 10-minute walk or ride
+        ("timed", 1800, {"sets_done": 1, "hold_s": None, "minutes": 3}),
+    ],
+    ids=["mid-hold", "mid-timed-step"],
+)
+def test_stop_mid_hold_or_mid_timed_step_keeps_what_was_done(
+    server: Server, page, tmp_path, step: str, run_ms: int, done: dict[str, object]
+) -> None:  # type: ignore[no-untyped-def]
+    """running, mid-step → (Stop — it hurts, pain 8) → the form names that exercise, the entry keeps
+    the seconds or minutes done so far (not 'skipped', not the whole dose) → stopped for the day."""
+    page.clock.install()  # the page's clock, so "mid-step" is an exact moment
+    start = (
+        date.today() if step == "hold" else _start_with_a_timed_step_today(server.library, tmp_path)
+    )
+    pid = _enrol(server, start)
+    page.goto(server.url + "/today")
+    answer_check(page)
+    page.get_by_role("button", name="Start guided session").click()
+    skip_to(page, step)
+    name = page.locator("[data-p=name]").inner_text()
+    # From here the page's time stands still except for exactly `run_ms`, begun with the step.
+    page.clock.pause_at(int(page.evaluate("() => Date.now()")) + 1000)
+    page.locator("[data-p=main]").click()
+    assert page.locator("[data-p=main]").inner_text() == "Holding…"
+    page.clock.run_for(run_ms)
+    page.get_by_role("button", name="Stop — it hurts").click()
+    page.get_by_role("heading", name="Stop — it hurts").wait_for()
+    chosen = page.locator("input[name=exercise_id]:checked")
+    assert chosen.count() == 1, "the exercise in the player is chosen in advance"
+    ex_id = chosen.get_attribute("value") or ""
+    assert name in page.locator(f"label.choice:has(input[value='{ex_id}'])").inner_text()
+    pick(page, "How much does your knee hurt now?", "8")
+    page.get_by_role("button", name="Stop and tell kneehab").click()
+    page.get_by_role("heading", name="Stop exercising for today").wait_for()
+    entry = entries_today(server, pid)[ex_id]
+    kept = {
+        "sets_done": entry.sets_done,  # type: ignore[attr-defined]
+        "hold_s": entry.hold_s,  # type: ignore[attr-defined]
+        "minutes": entry.minutes,  # type: ignore[attr-defined]
+    }
+    assert kept == done, f"{step}: saved {kept}, done so far {done}"
+    assert not entry.skipped and entry.pain_during_max == 8  # type: ignore[attr-defined]
+    page.get_by_role("link", name="Back to Today").click()
+    page.get_by_role("heading", name="Today's session is stopped").wait_for()
+    assert name in page.locator("#stopped-today").inner_text()
+    assert not page.get_by_role("button", name="Start guided session").is_visible()
+    assert not page.get_by_role("button", name="Resume where you left off").is_visible()
+    assert page.get_by_role("link", name="Record it").count() == 0
