@@ -8,7 +8,7 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from test_browser import _enrol, pick
+from test_browser import _enrol, answer_step, pick
 
 from conftest import PHONE, SHOTS, Server, _whole_page, check_axe
 from kneehab import services
@@ -566,3 +566,53 @@ def test_stop_mid_hold_or_mid_timed_step_keeps_what_was_done(
     assert not page.get_by_role("button", name="Start guided session").is_visible()
     assert not page.get_by_role("button", name="Resume where you left off").is_visible()
     assert page.get_by_role("link", name="Record it").count() == 0
+
+
+# ---- nothing a person reads under 16 px on a phone: the pain scales of first run and the check-in,
+# ---- and the words of the exercise drawings ---------------------------------------------------------
+
+
+def words_inside_their_tiles(page) -> None:  # type: ignore[no-untyped-def]
+    out = page.evaluate(
+        """() => [...document.querySelectorAll('.pain-scale .word')].filter(w => {
+             const t = w.closest('.choice > span').getBoundingClientRect();
+             const r = w.getBoundingClientRect();
+             return r.left < t.left - 0.5 || r.right > t.right + 0.5 || r.bottom > t.bottom + 0.5;
+           }).map(w => w.textContent)"""
+    )
+    assert not out, f"pain-scale words spill out of their tiles: {out}"
+
+
+def test_pain_scales_are_legible_on_a_phone(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(viewport=PHONE, bypass_csp=True)
+    page = ctx.new_page()
+    try:
+        # First run's pain questions (they were 10.8 px: six tiles a row).
+        page.goto(server.url + "/start")
+        for _ in range(5):
+            answer_step(page)
+        page.get_by_label("Your age in years").fill("62")
+        pick(page, "Which knee hurts?", "right")
+        pick(page, "How did it start?", "gradual")
+        page.get_by_label("How many weeks ago did it start?").fill("12")
+        page.get_by_role("button", name="Continue").click()
+        pick(page, "Has a clinician told you what it is?", "medial_knee_oa")
+        page.get_by_role("button", name="Continue").click()
+        page.get_by_role("heading", name="Your knee pain").wait_for()
+        no_small_text(page, "main", "first run's pain step")
+        words_inside_their_tiles(page)
+        print("first run's pain step: smallest text", smallest_text(page, "main"), "px")
+        _whole_page(page, PHONE, SHOTS / "issue9-after-intake-pain-phone.png")
+        # The same step with its mistakes (each beside its scale).
+        page.get_by_role("button", name="Continue").click()
+        page.locator(".error-summary").wait_for()
+        no_small_text(page, "main", "first run's pain step with its mistakes")
+        # The morning check-in's three scales.
+        _enrol(server, date.today())
+        page.goto(server.url + "/checkin")
+        page.get_by_role("heading", name="Morning check-in").wait_for()
+        no_small_text(page, "main", "the check-in")
+        words_inside_their_tiles(page)
+        _whole_page(page, PHONE, SHOTS / "issue9-after-checkin-phone.png")
+    finally:
+        ctx.close()
