@@ -159,6 +159,22 @@ async def test_checkin_mistake_is_next_to_the_field(client: httpx.AsyncClient) -
     assert "<title>Error: Morning check-in · kneehab</title>" in r.text
 
 
+async def test_delete_confirmation_mistake_is_next_to_the_box(client: httpx.AsyncClient) -> None:
+    """My data: 'Delete everything' without the box ticked says so beside the box, linked from the top."""
+    await enrol(client)
+    r = await client.post("/data/delete", data={})
+    assert r.status_code == 422
+    assert _links(r.text) == [("confirm", "Tick the box to confirm. Deleting cannot be undone.")]
+    assert '<p class="field-error" id="confirm-error">' in r.text
+    assert (
+        'id="confirm" name="confirm" value="yes" aria-describedby="confirm-error" aria-invalid="true"'
+        in r.text
+    )
+    assert "confirm: tick" not in r.text  # the machine line stays for integrators
+    assert "<title>Error: My data · kneehab</title>" in r.text
+    assert (await client.get("/data")).status_code == 200  # nothing was deleted
+
+
 # ---- §3: contradictions are caught at their step ---------------------------------------------------------
 
 

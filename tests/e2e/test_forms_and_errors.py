@@ -255,3 +255,31 @@ def test_every_intake_step_with_its_mistakes_passes_axe(server: Server, page) ->
                 _pick(page, legend, value)
         page.get_by_role("button", name="Continue").click()
         assert page.url.endswith(f"/start/{step + 1}")
+
+
+# ---- the same pattern on the delete confirmation, the record form and the stop form -----------------
+
+
+def test_delete_confirmation_mistake_is_beside_the_box(server: Server, page) -> None:  # type: ignore[no-untyped-def]
+    _enrol(server, date.today())
+    page.goto(server.url + "/data")
+    page.get_by_role("button", name="Delete everything").click()
+    page.locator(".error-summary").wait_for()
+    message = "Tick the box to confirm. Deleting cannot be undone."
+    assert _summary_links(page) == [("#confirm", message)]
+    assert _described(page, "#confirm") == f"Error: {message}"
+    assert page.locator("#confirm").get_attribute("aria-invalid") == "true"
+    # Beside the box: the message sits just above it, inside the same framed field.
+    msg, box = (
+        page.locator("#confirm-error").bounding_box(),
+        page.locator("#confirm").bounding_box(),
+    )
+    assert msg and box and 0 <= box["y"] - (msg["y"] + msg["height"]) < 40
+    page.locator('.error-summary a[href="#confirm"]').click()
+    assert page.evaluate("() => document.activeElement.id") == "confirm"
+    assert services.current_person_id(server.db) is not None  # nothing deleted
+    check_axe(page)
+    shoot(page, "issue9-after-delete-mistake")
+    page.get_by_label("Yes, delete everything kneehab keeps about me").check()
+    page.get_by_role("button", name="Delete everything").click()
+    page.get_by_role("heading", name="Everything is deleted").wait_for()
