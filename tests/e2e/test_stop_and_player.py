@@ -571,6 +571,39 @@ def test_stop_mid_hold_or_mid_timed_step_keeps_what_was_done(
 # ---- nothing a person reads under 16 px on a phone: the pain scales of first run and the check-in,
 # ---- and the words of the exercise drawings ---------------------------------------------------------
 
+# The words drawn inside each figure image on the page, at the size they are drawn on screen: the figure file
+# is laid out inline at the image's rendered width and each <text>'s font size is scaled by its transform.
+FIGURE_WORDS_JS = """async sel => {
+  const out = [];
+  for (const img of document.querySelectorAll(sel)) {
+    const width = img.getBoundingClientRect().width;
+    if (!width) continue;
+    const svg = await (await fetch(img.currentSrc || img.src)).text();
+    const box = document.createElement('div');
+    box.style.cssText = `position:fixed;left:-9999px;top:0;width:${width}px`;
+    box.innerHTML = svg;
+    document.body.append(box);
+    const drawing = box.querySelector('svg');
+    drawing.style.width = `${width}px`;
+    drawing.style.height = 'auto';
+    for (const t of drawing.querySelectorAll('text')) {
+      const m = t.getScreenCTM();
+      const px = parseFloat(getComputedStyle(t).fontSize) * Math.hypot(m.a, m.b);
+      out.push(`${t.textContent.trim()} (${px.toFixed(1)}px)`);
+    }
+    box.remove();
+  }
+  return out;
+}"""
+
+
+def figure_words(page, selector: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return list(page.evaluate(FIGURE_WORDS_JS, selector))
+
+
+def small_figure_words(page, selector: str) -> list[str]:  # type: ignore[no-untyped-def]
+    return [w for w in figure_words(page, selector) if float(w.rsplit("(", 1)[1][:-3]) < 16]
+
 
 def words_inside_their_tiles(page) -> None:  # type: ignore[no-untyped-def]
     out = page.evaluate(
@@ -614,5 +647,34 @@ def test_pain_scales_are_legible_on_a_phone(server: Server, browser) -> None:  #
         no_small_text(page, "main", "the check-in")
         words_inside_their_tiles(page)
         _whole_page(page, PHONE, SHOTS / "issue9-after-checkin-phone.png")
+    finally:
+        ctx.close()
+
+
+def test_figure_words_are_legible_on_a_phone(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(viewport=PHONE, bypass_csp=True)
+    page = ctx.new_page()
+    try:
+        _enrol(server, date.today())
+        # An exercise's drawing: its panels named under it, in words as large as the page's.
+        page.goto(server.url + "/program/exercises/inner-thigh-stretch")
+        page.locator(".ex-figure img").evaluate("i => i.decode()")
+        assert small_figure_words(page, ".ex-figure img") == []
+        assert page.locator(".ex-figure .figure-steps li").all_inner_texts() == [
+            "1. Start",
+            "2. End",
+        ]
+        no_small_text(page, "main", "the exercise page")
+        _whole_page(page, PHONE, SHOTS / "issue9-after-exercise-figure-phone.png")
+        # The player's drawing, and the pictures on My program and Today.
+        page.goto(server.url + "/program")
+        assert small_figure_words(page, "li.ex-card img.figure") == []
+        page.goto(server.url + "/today")
+        answer_check(page)
+        assert small_figure_words(page, "li.ex-card img.figure") == []
+        page.get_by_role("button", name="Start guided session").click()
+        page.wait_for_function("() => document.querySelector('[data-p=figure] img').complete")
+        assert small_figure_words(page, "[data-p=figure] img") == []
+        no_small_text(page, "#player", "the player's figure")
     finally:
         ctx.close()

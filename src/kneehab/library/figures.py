@@ -63,7 +63,7 @@ def _pts(points: tuple[tuple[float, float], ...]) -> str:
     return " ".join(f"{_n(x)},{_n(y)}" for x, y in points)
 
 
-def _prop(prop: Prop) -> list[str]:
+def _prop(prop: Prop, labels: bool = True) -> list[str]:
     title = f"<title>{escape(prop.label)}</title>" if prop.label else ""
     p = prop.points
     out: list[str] = []
@@ -90,7 +90,7 @@ def _prop(prop: Prop) -> list[str]:
             f'<circle cx="{_n(p[0][0])}" cy="{_n(p[0][1])}" r="{_n(prop.radius or 3)}" '
             f'fill="{fill}" stroke="{PROP}" stroke-width="1.2">{title}</circle>'
         )
-    if prop.label and prop.label not in QUIET_LABELS and p:
+    if labels and prop.label and prop.label not in QUIET_LABELS and p:
         x, y = _label_spot(prop)
         out.append(
             f'<text x="{_n(x)}" y="{_n(y)}" font-size="4" fill="{PROP}" '
@@ -172,7 +172,9 @@ def _body(frame: Keyframe, working_side: str, view: str) -> list[str]:
     return [line for line in out if line]
 
 
-def _panel(frame: Keyframe, index: int, x0: float, figure: Figure) -> list[str]:
+def _panel(
+    frame: Keyframe, index: int, x0: float, figure: Figure, labels: bool = True
+) -> list[str]:
     label = f"{index}. {frame.label}"
     out = [
         f'<g class="panel" transform="translate({_n(x0)} {PAD})">',
@@ -181,13 +183,14 @@ def _panel(frame: Keyframe, index: int, x0: float, figure: Figure) -> list[str]:
         f'<g transform="scale({_n(SCALE)})">',
     ]
     for prop in frame.props:
-        out.extend(_prop(prop))
+        out.extend(_prop(prop, labels))
     out.extend(_body(frame, figure.working_side, figure.view))
     out.append("</g>")
-    out.append(
-        f'<text x="{PANEL // 2}" y="{PANEL + 20}" font-size="14" fill="{INK}" '
-        f'font-family="sans-serif" text-anchor="middle">{escape(label)}</text>'
-    )
+    if labels:
+        out.append(
+            f'<text x="{PANEL // 2}" y="{PANEL + 20}" font-size="14" fill="{INK}" '
+            f'font-family="sans-serif" text-anchor="middle">{escape(label)}</text>'
+        )
     out.append("</g>")
     return out
 
@@ -201,11 +204,13 @@ def _arrow(x: float) -> str:
     )
 
 
-def render_figure(figure: Figure, *, ident: str, title: str) -> str:
-    """Render a figure's keyframes as one SVG document (a string ending in a newline)."""
+def render_figure(figure: Figure, *, ident: str, title: str, labels: bool = True) -> str:
+    """Render a figure's keyframes as one SVG document (a string ending in a newline). Without `labels`,
+    no words are drawn (no panel labels, no prop names): a page that scales the drawing down to a phone
+    shows them as text of its own instead, where they stay legible (the <desc> still names the panels)."""
     frames = figure.keyframes
     width = 2 * PAD + len(frames) * PANEL + (len(frames) - 1) * GAP
-    height = 2 * PAD + PANEL + LABEL_H
+    height = 2 * PAD + PANEL + (LABEL_H if labels else 0)
     side = {
         "left": "The working leg (the person's left) is drawn thicker, in red.",
         "right": "The working leg (the person's right) is drawn thicker, in red.",
@@ -230,24 +235,29 @@ def render_figure(figure: Figure, *, ident: str, title: str) -> str:
     ]
     for i, frame in enumerate(frames):
         x0 = PAD + i * (PANEL + GAP)
-        out.extend(_panel(frame, i + 1, x0, figure))
+        out.extend(_panel(frame, i + 1, x0, figure, labels))
         if i < len(frames) - 1:
             out.append(_arrow(x0 + PANEL))
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
 
-def render_svg(exercise: Exercise, profile: str = "") -> str:
-    """The illustration of one exercise; with `profile` ("no_floor" / "fall_risk"), of its D-11 version."""
+def render_svg(exercise: Exercise, profile: str = "", *, labels: bool = True) -> str:
+    """The illustration of one exercise; with `profile` ("no_floor" / "fall_risk"), of its D-11 version;
+    without `labels`, with no words drawn in it (see `render_figure`)."""
     version = next((v for v in exercise.versions if v.profile == profile), None)
     if version is None or version.excluded:
         return render_figure(
-            exercise.figure, ident=exercise.id, title=f"{exercise.name}: illustration"
+            exercise.figure,
+            ident=exercise.id,
+            title=f"{exercise.name}: illustration",
+            labels=labels,
         )
     return render_figure(
         version_figure(exercise, version),
         ident=f"{exercise.id}-{version.profile.replace('_', '-')}",
         title=f"{version.name}: illustration",
+        labels=labels,
     )
 
 

@@ -34,7 +34,9 @@ class Figures:
             exercise = self._library.exercises.get(exercise_id)
             if exercise is None:
                 raise NotFound(f"figure: there is no exercise '{exercise_id}'")
-            body = render_svg(exercise).encode("utf-8")
+            # No words inside the drawing: the pages show its panel labels as text of their own
+            # (a scaled-down figure drew them at about 9 px on a phone).
+            body = render_svg(exercise, labels=False).encode("utf-8")
             found = FigureFile(body=body, etag=hashlib.sha256(body).hexdigest())
             self._files[exercise_id] = found
         return found

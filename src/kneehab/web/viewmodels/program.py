@@ -55,6 +55,12 @@ def figure_alt(ex: Exercise) -> str:
     )
 
 
+def figure_steps(ex: Exercise) -> list[str]:
+    """The drawing's panels in order, in words ("Start", "End"; "Cat", "Cow"): shown as text under the
+    figure, where they stay legible on a phone (the drawing itself has no words)."""
+    return [k.label[:1].upper() + k.label[1:] for k in ex.figure.keyframes]
+
+
 class EquipmentLine(BaseModel):
     name: str
     use: str
@@ -71,6 +77,7 @@ class ExerciseCard(BaseModel):
     block_label: str
     figure_url: str
     figure_alt: str
+    figure_steps: list[str]  # the drawing's panels in order, in words
     dose: str
     why_line: str
     key_cue: str
@@ -92,6 +99,7 @@ def exercise_card(
         block_label=BLOCK_LABELS[item.block],
         figure_url=figure(ex),
         figure_alt=figure_alt(ex),
+        figure_steps=figure_steps(ex),
         dose=dose_text(item.dose, per_side=item.per_side),
         why_line=first_sentence(item.why),
         key_cue=ex.cues[0] if ex.cues else ex.summary,
@@ -323,6 +331,7 @@ class ExerciseView(BaseModel):
     status_label: str
     figure_url: str
     figure_alt: str
+    figure_steps: list[str]  # the drawing's panels in order, in words (shown under it)
     figure_caption: str
     summary: str
     dose: str
@@ -395,6 +404,7 @@ def exercise_view(
         status_label=card.status_label,
         figure_url=card.figure_url,
         figure_alt=card.figure_alt,
+        figure_steps=card.figure_steps,
         figure_caption=ex.figure.caption,
         summary=ex.summary,
         dose=card.dose,
