@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 from kneehab import services
-from kneehab.demo import DEMO_INTAKE
+from kneehab.demo import DEMO_INTAKE, answer_safety_questions
 from kneehab.domain.exercise import Library
 from kneehab.domain.records import CheckIn, Session, SessionEntry
 from kneehab.store.db import Database
@@ -49,6 +49,7 @@ def seed_history(db: Database, library: Library, today: date, days: int = 16) ->
                 )
             )
         if entries:
+            pass_safety_check(db, pid, day, _at(day, 17))
             services.save_session(
                 db,
                 pid,
@@ -58,3 +59,8 @@ def seed_history(db: Database, library: Library, today: date, days: int = 16) ->
                 library=library,
             )
     return pid
+
+
+def pass_safety_check(db: Database, pid: int, day: date, now: datetime) -> None:
+    """Today's safety questions answered as a well person does before a session (RULES §1.1)."""
+    answer_safety_questions(db, pid, day, now)

@@ -13,12 +13,16 @@ from kneehab.domain.exercise import Library
 from kneehab.domain.intake import Intake
 from kneehab.domain.program import ProgramItem
 from kneehab.domain.records import CheckIn, OutcomeRecord, PsfsActivity, Session, SessionEntry
+from kneehab.domain.red_flags import SHORT_QUESTIONS
 from kneehab.services import (
     Enrollment,
     check_in,
     enroll,
     record_outcome,
+    rescreen,
     save_session,
+    save_session_check,
+    session_check,
     today_items,
 )
 from kneehab.store.db import Database
@@ -104,6 +108,7 @@ def seed_demo(
         items = today_items(db, pid, today=day, library=library)
         entries = tuple(_did(item, pain=1 if offset % 3 else 2) for item in items)
         if entries:
+            answer_safety_questions(db, pid, day, _at(day, 17))
             save_session(
                 db,
                 pid,
@@ -120,3 +125,13 @@ def seed_demo(
         now=_at(today - timedelta(days=2), 18),
     )
     return enrolment
+
+
+def answer_safety_questions(db: Database, pid: int, day: date, now: datetime) -> None:
+    """RULES §1.1 as a well person answers it before a session: the short set all no, and the full
+    set all no when the day asks for it (weekly, or the day after a stop)."""
+    answers = {q.id: False for q in SHORT_QUESTIONS}
+    save_session_check(db, pid, day=day, answers=answers, new_injury=False, now=now)
+    check = session_check(db, pid, day=day)
+    if check is not None and not check["cleared"]:
+        rescreen(db, pid, now=now, today=day, clears_check=True)

@@ -6,6 +6,9 @@
     │   ├── NotFound         an id that does not exist (or that the actor may not see: same message)
     │   ├── LibraryError     an exercise library folder that does not validate; lists every problem
     │   ├── StoreError       a database/backup file that cannot be used (corrupt, newer schema)
+    │   ├── Conflict         valid, but not allowed in the person's state now (409)
+    │   │   ├── SafetyCheckDue   today's safety questions come first (RULES §1.1)
+    │   │   └── DayStopped       "Stop — it hurts" ended today's session (RULES P1)
     │   └── MissingExtra     an optional extra is not installed; says the install command
     └── InternalError        a bug: logged (without health data) and reported as such
 
@@ -46,6 +49,26 @@ class LibraryError(UserError):
 
 class StoreError(UserError):
     status_code = 409
+
+
+class Conflict(UserError):
+    """Valid input that the person's current state does not allow now; says what comes first."""
+
+    status_code = 409
+
+
+class SafetyCheckDue(Conflict):
+    """RULES §1.1: nothing of today's session is saved before today's short safety questions are
+    answered and, after a yes or on a full-set day, the full safety questions. `full_set` says which
+    of the two is missing."""
+
+    def __init__(self, message: str, *, full_set: bool) -> None:
+        super().__init__(message)
+        self.full_set = full_set
+
+
+class DayStopped(Conflict):
+    """RULES P1: "Stop — it hurts" ended today's session; nothing more of it is recorded today."""
 
 
 class MissingExtra(UserError):

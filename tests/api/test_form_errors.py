@@ -21,6 +21,7 @@ from conftest import (
     Clock,
     answer_steps,
     enrol,
+    pass_check,
 )
 
 pytestmark = pytest.mark.anyio
@@ -173,6 +174,58 @@ async def test_delete_confirmation_mistake_is_next_to_the_box(client: httpx.Asyn
     assert "confirm: tick" not in r.text  # the machine line stays for integrators
     assert "<title>Error: My data · kneehab</title>" in r.text
     assert (await client.get("/data")).status_code == 200  # nothing was deleted
+
+
+async def test_record_form_mistakes_are_plain_and_next_to_their_field(
+    client: httpx.AsyncClient,
+) -> None:
+    """The record form (Today without the player): each mistake beside its field in plain words, not
+    "Bridge: sets_done: got 'abc'; input should be a valid integer"."""
+    await enrol(client)
+    await pass_check(client)
+    first = (await client.get("/api/v1/today")).json()["plan"]["exercises"][0]["id"]
+    r = await client.post("/today/entries", data={"exercise_id": first, "sets_done": "abc"})
+    assert r.status_code == 422
+    assert _links(r.text) == [
+        ("sets_done", "Enter how many sets you did, as a whole number from 0 to 10."),
+        ("pain_during_max", "Choose the most knee pain you felt during it, from 0 to 10."),
+    ]
+    assert 'aria-describedby="sets_done-error" aria-invalid="true"' in r.text
+    assert 'value="abc"' in r.text  # the answer is kept
+    assert 'id="f-pain_during_max" aria-describedby="pain_during_max-error"' in r.text
+    assert '<p class="field-error" id="pain_during_max-error">' in r.text
+    assert 'id="pain_during_max" name="pain_during_max"' in r.text  # the link's target
+    assert "got &#39;abc&#39;" not in r.text and "is required" not in r.text
+    assert "sets_done:" not in r.text and "pain_during_max:" not in r.text
+    # A count over the model's limit: the limit is read from the model, in words.
+    r = await client.post(
+        "/today/entries", data={"exercise_id": first, "sets_done": "12", "pain_during_max": "1"}
+    )
+    assert _links(r.text) == [
+        ("sets_done", "Enter how many sets you did, as a whole number from 0 to 10.")
+    ]
+
+
+async def test_stop_form_mistakes_are_next_to_their_field_all_at_once(
+    client: httpx.AsyncClient,
+) -> None:
+    """'Stop — it hurts' sent with nothing chosen: both mistakes at once, each beside its question."""
+    await enrol(client)
+    r = await client.post("/today/stop", data={})
+    assert r.status_code == 422
+    assert _links(r.text) == [
+        ("exercise_id", "Choose the exercise that hurt."),
+        ("pain_now", "Choose how much your knee hurts right now."),
+    ]
+    for field in ("exercise_id", "pain_now"):
+        assert f'id="f-{field}" aria-describedby="{field}-error"' in r.text
+        assert f'<p class="field-error" id="{field}-error">' in r.text
+        assert f'id="{field}" name="{field}"' in r.text  # the link's target: the first choice
+    assert "is required" not in r.text and "exercise_id:" not in r.text
+    # The exercise chosen is kept; only the pain is asked for again.
+    r = await client.post("/today/stop", data={"exercise_id": "bridge", "sharp_pain": "yes"})
+    assert _links(r.text) == [("pain_now", "Choose how much your knee hurts right now.")]
+    assert 'value="bridge" checked' in r.text and 'name="sharp_pain" value="yes" checked' in r.text
 
 
 # ---- §3: contradictions are caught at their step ---------------------------------------------------------

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from conftest import NOW, TODAY, Clock, enrol, pass_check
-from history_seed import seed_history
+from history_seed import pass_safety_check, seed_history
 from kneehab import services
 from kneehab.domain.intake import Intake
 from kneehab.domain.program import ItemStatus
@@ -91,6 +91,7 @@ def _resume_course(db: Database, library, today: date) -> int:  # type: ignore[n
     )
     pid = services.enroll(db, intake, start=start, now=at(start), library=library).person_id
     hurt = SessionEntry(exercise_id="bridge", sets_done=1, pain_during_max=8)
+    pass_safety_check(db, pid, start, at(start, 17))
     services.save_session(
         db, pid, session=Session(date=start, entries=(hurt,)), now=at(start, 18), today=start
     )

@@ -88,14 +88,6 @@ async def test_within_the_week_all_no_is_enough(client: httpx.AsyncClient, clock
     assert r.status_code == 303 and r.headers["location"] == "/today"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "known gap, outside the web: each day's short questions are stored as a re-screen, and the "
-        "course's weekly clock (domain.course._full_rescreen) counts any re-screen, so a person who "
-        "answers the short questions every day is never asked the weekly full set"
-    ),
-)
 async def test_daily_short_questions_do_not_stand_in_for_the_weekly_full_set(
     client: httpx.AsyncClient, clock: Clock
 ) -> None:

@@ -46,6 +46,8 @@ def enrolled(run, tmp_path: Path):  # type: ignore[no-untyped-def]
     intake.write_text(json.dumps(INTAKE), encoding="utf-8")
     code, out, _ = run("start", "--intake", str(intake), "--today", DAY0)
     assert code == 0, out
+    code, _, err = run("check", "--none", "--today", DAY0)  # RULES §1.1 before logging
+    assert code == 0, err
     return run
 
 
@@ -402,6 +404,7 @@ def test_swap_offer_and_logging_outside_the_session(enrolled, db_url: str) -> No
         out.split()
     )
     # C-13 v2: a swap logged outside the session is recorded, flagged, and changes nothing.
+    assert enrolled("check", "--none", "--today", DAY1)[0] == 0
     code, out, err = enrolled(
         "log", "--today", DAY1, "--exercise", swap.item.exercise_id, "--sets", "1", "--pain", "1"
     )

@@ -146,6 +146,7 @@ def _wrong_values(tmp: Path, intake: Path) -> dict[tuple[str, ...], tuple[list[s
         ("today",): (["--today", "2025-13-01"], "--today"),
         ("log",): (["--sets", "one"], "--sets: 'one' must be a whole number"),
         ("checkin",): (["--morning-pain", "bad"], "--morning-pain: 'bad' must be a whole number"),
+        ("check",): (["--today", "2025-02-30"], "--today"),
         ("swap",): (["bridge", "--instead-of", "clamshell", "--today", "soon"], "--today"),
         ("offer",): (["plank", "maybe"], "ANSWER: 'maybe' is not allowed; use accept or not_now"),
         ("status",): (["--today", "yesterday"], "--today"),
@@ -192,6 +193,8 @@ def test_every_command_with_a_wrong_value(  # type: ignore[no-untyped-def]
 @pytest.fixture
 def enrolled(cli, intake_file: Path):  # type: ignore[no-untyped-def]
     code, _, err = cli("start", "--intake", str(intake_file), "--today", DAY0)
+    assert code == 0, err
+    code, _, err = cli("check", "--none", "--today", DAY0)  # RULES §1.1 before logging
     assert code == 0, err
     return cli
 

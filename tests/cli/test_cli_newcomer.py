@@ -70,6 +70,8 @@ def intake_file(tmp_path: Path) -> Path:
 def enrolled(run, intake_file: Path):  # type: ignore[no-untyped-def]
     code, _, err = run("start", "--intake", str(intake_file), "--today", DAY0)
     assert code == 0, err
+    code, _, err = run("check", "--none", "--today", DAY0)  # RULES §1.1 before logging
+    assert code == 0, err
     return run
 
 
@@ -180,7 +182,7 @@ def _web_exports(db_file: Path) -> tuple[dict[str, Any], bytes]:
 
         async def download() -> tuple[httpx.Response, httpx.Response]:
             transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://kneehab.test") as c:
+            async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
                 return await c.get("/api/v1/export"), await c.get("/data/export.json")
 
         api, page = asyncio.run(download())

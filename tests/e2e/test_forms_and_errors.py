@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from test_stop_and_player import ready
 
 from conftest import Server, check_axe, shoot
 from kneehab import services
@@ -283,3 +284,60 @@ def test_delete_confirmation_mistake_is_beside_the_box(server: Server, page) -> 
     page.get_by_label("Yes, delete everything kneehab keeps about me").check()
     page.get_by_role("button", name="Delete everything").click()
     page.get_by_role("heading", name="Everything is deleted").wait_for()
+
+
+def test_record_form_mistakes_are_beside_their_fields(server: Server, page) -> None:  # type: ignore[no-untyped-def]
+    ready(server, page)
+    page.get_by_role("link", name="Record it").first.click()
+    page.get_by_role("heading", name="Record:").wait_for()
+    page.locator("#sets_done").fill("")
+    page.get_by_role("button", name="Save").click()
+    page.locator(".error-summary").wait_for()
+    sets = "Enter how many sets you did, as a whole number from 0 to 10."
+    pain = "Choose the most knee pain you felt during it, from 0 to 10."
+    assert _summary_links(page) == [("#sets_done", sets), ("#pain_during_max", pain)]
+    assert _described(page, "#sets_done") == f"Error: {sets}"
+    assert page.locator("#sets_done").get_attribute("aria-invalid") == "true"
+    assert _described(page, "#f-pain_during_max") == f"Error: {pain}"
+    text = page.locator("main").inner_text()
+    assert "sets_done" not in text and "is required" not in text and "input should" not in text
+    err = page.locator("#pain_during_max-error").bounding_box()
+    field = page.locator("#f-pain_during_max").bounding_box()
+    assert err and field and field["y"] <= err["y"] <= field["y"] + field["height"]
+    page.locator('.error-summary a[href="#pain_during_max"]').click()
+    assert page.evaluate("() => document.activeElement.id") == "pain_during_max"
+    check_axe(page)
+    shoot(page, "issue9-after-record-mistake")
+    page.locator("#sets_done").fill("1")
+    _pick(page, "Most knee pain during it", "2")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/today*")
+
+
+def test_stop_form_mistakes_are_beside_their_fields(server: Server, page) -> None:  # type: ignore[no-untyped-def]
+    _enrol(server, date.today())
+    page.goto(server.url + "/today/stop")
+    page.get_by_role("button", name="Stop and tell kneehab").click()
+    page.locator(".error-summary").wait_for()
+    which = "Choose the exercise that hurt."
+    pain = "Choose how much your knee hurts right now."
+    assert _summary_links(page) == [("#exercise_id", which), ("#pain_now", pain)]
+    assert _described(page, "#f-exercise_id") == f"Error: {which}"
+    assert _described(page, "#f-pain_now") == f"Error: {pain}"
+    for field in ("exercise_id", "pain_now"):
+        err = page.locator(f"#{field}-error").bounding_box()
+        box = page.locator(f"#f-{field}").bounding_box()
+        assert err and box and box["y"] <= err["y"] <= box["y"] + box["height"], field
+    page.locator('.error-summary a[href="#pain_now"]').click()
+    assert page.evaluate("() => document.activeElement.id") == "pain_now"
+    check_axe(page)
+    shoot(page, "issue9-after-stop-mistake")
+    # What was chosen is kept; the one answer missing is asked for alone.
+    _pick(page, "Which exercise hurt?", "bridge")
+    page.get_by_role("button", name="Stop and tell kneehab").click()
+    page.locator(".error-summary").wait_for()
+    assert _summary_links(page) == [("#pain_now", pain)]
+    assert page.locator("input[name=exercise_id][value=bridge]").is_checked()
+    _pick(page, "How much does your knee hurt now?", "3")
+    page.get_by_role("button", name="Stop and tell kneehab").click()
+    page.get_by_role("link", name="Back to today's session").wait_for()

@@ -675,6 +675,7 @@ def test_figure_words_are_legible_on_a_phone(server: Server, browser) -> None:  
         page.get_by_role("button", name="Start guided session").click()
         page.wait_for_function("() => document.querySelector('[data-p=figure] img').complete")
         assert small_figure_words(page, "[data-p=figure] img") == []
+        assert page.locator("[data-p=figure] .figure-steps li").count() >= 2
         no_small_text(page, "#player", "the player's figure")
     finally:
         ctx.close()

@@ -33,7 +33,7 @@ WRITER = textwrap.dedent(
         now = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
         services.check_in(db, pid, CheckIn(date=day, morning_pain=n % 4, avg_pain=3),
                           today=day, now=now)
-        services.save_player_state(db, pid, day=day, state={"n": n, "pad": "x" * 2000}, now=now)
+        services.save_player_position(db, pid, day=day, state={"n": n, "pad": "x" * 2000}, now=now)
         print("ack", day.isoformat(), flush=True)  # only after both commits returned
     """
 )

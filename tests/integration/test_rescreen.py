@@ -17,6 +17,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from store_builders import entry_as_prescribed, make_intake
 
+from history_seed import pass_safety_check
 from kneehab import services
 from kneehab.domain.escalation import EscalationLevel
 from kneehab.domain.program import ItemStatus
@@ -53,6 +54,7 @@ def _session(db: Database, pid: int, day: date) -> None:
     items = services.today_items(db, pid, today=day)
     if items:
         session = Session(date=day, entries=tuple(entry_as_prescribed(i) for i in items))
+        pass_safety_check(db, pid, day, at(day, 17))
         services.save_session(db, pid, session=session, now=at(day, 18), today=day)
 
 
@@ -85,7 +87,8 @@ def test_urgent_rescreen_on_day_10_stops_from_day_10_and_keeps_the_past(db: Data
 
     with db.read() as s:
         (intake,) = repo.intakes(s, pid)  # nothing is added to the intake
-        (kept,) = repo.rescreens(s, pid)
+        *weekly, kept = repo.rescreens(s, pid)  # before it: the weekly full sets (§1.1), all no
+    assert all(r.red_flags == () and r.date < DAY10 for r in weekly)
     assert intake.intake.red_flags == () and intake.triage.level.value == "ok"
     assert kept == Rescreen(date=DAY10, red_flags=("RF07",))
 

@@ -200,7 +200,7 @@ def test_migration_0003_adds_the_rules_version_and_the_events(db_url: str) -> No
                 )
             )
         migrate(engine)
-        assert current_revision(engine) == head_revision() == "0003"
+        assert current_revision(engine) == head_revision()
         assert "course_events" in set(inspect(engine).get_table_names())
         with engine.connect() as conn:  # the migrated schema is what tables.py declares
             drift = compare_metadata(MigrationContext.configure(conn), Base.metadata)

@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, time, timedelta
 import pytest
 from store_builders import entry_as_prescribed, make_intake
 
+from history_seed import pass_safety_check
 from kneehab import services
 from kneehab.demo import DEMO_DAYS, seed_demo
 from kneehab.domain.records import CheckIn, OutcomeRecord, Session, SessionEntry
@@ -71,6 +72,7 @@ def test_log_and_check_in_persist_new_versions_that_survive_a_restart(db_url: st
             break
         items = services.today_items(db, pid, today=day)
         if items:
+            pass_safety_check(db, pid, day, at(day, 17))
             services.save_session(
                 db,
                 pid,
@@ -156,6 +158,7 @@ def test_paused_exercise_is_accepted_and_flagged(db: Database) -> None:
     bad = SessionEntry(
         exercise_id="bridge", sets_done=1, reps=(10,), hold_s=(2,), pain_during_max=9
     )
+    pass_safety_check(db, pid, START, at(START, 17))
     (first,) = services.save_session(
         db, pid, session=Session(date=START, entries=(bad,)), now=at(START, 18), today=START
     )
@@ -164,6 +167,7 @@ def test_paused_exercise_is_accepted_and_flagged(db: Database) -> None:
     again = SessionEntry(
         exercise_id="bridge", sets_done=1, reps=(8,), hold_s=(2,), pain_during_max=2
     )
+    pass_safety_check(db, pid, nxt, at(nxt, 17))
     result = services.save_entry(db, pid, day=nxt, entry=again, now=at(nxt, 18), today=nxt)
     assert result.paused and "noted for your physio" in result.message
     assert result.rules == ("C-13",) and "C-13" not in result.message  # ids apart (D-13)
@@ -177,6 +181,7 @@ def test_the_easier_variant_a_program_item_regresses_to_can_be_logged(db: Databa
     entry = SessionEntry(
         exercise_id="single-knee-to-chest", sets_done=1, reps=(10,), pain_during_max=1
     )
+    pass_safety_check(db, pid, START, at(START, 17))
     result = services.save_entry(db, pid, day=START, entry=entry, now=at(START, 18), today=START)
     assert result.message == "Recorded." and not result.paused
 
@@ -184,8 +189,10 @@ def test_the_easier_variant_a_program_item_regresses_to_can_be_logged(db: Databa
 def test_player_state_resumes_per_day(db: Database) -> None:
     pid = services.enroll(db, make_intake(), start=START, now=at(START)).person_id
     assert services.load_player_state(db, pid, day=START) is None
-    services.save_player_state(db, pid, day=START, state={"item": 2, "set": 1}, now=at(START))
-    services.save_player_state(db, pid, day=START, state={"item": 3, "set": 2}, now=at(START, 10))
+    services.save_player_position(db, pid, day=START, state={"item": 2, "set": 1}, now=at(START))
+    services.save_player_position(
+        db, pid, day=START, state={"item": 3, "set": 2}, now=at(START, 10)
+    )
     assert services.load_player_state(db, pid, day=START) == {"item": 3, "set": 2}
     assert services.load_player_state(db, pid, day=START + timedelta(days=1)) is None
 

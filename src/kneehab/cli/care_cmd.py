@@ -36,7 +36,7 @@ from kneehab.cli.render import (
 from kneehab.domain.intake import SubmittedIntake
 from kneehab.domain.progression import Action
 from kneehab.domain.records import SYMPTOMS, CheckIn, Session, SessionEntry
-from kneehab.errors import InvalidInput
+from kneehab.errors import InvalidInput, SafetyCheckDue
 from kneehab.store.db import Database
 
 # --- start / today ---------------------------------------------------------------------------
@@ -69,8 +69,8 @@ def start_command(
     render_plan(out, result.triage, result.program)
     if result.program is not None:
         out.print(
-            "\nNext: `kneehab today` shows today's session; `kneehab log` records it; "
-            "`kneehab checkin` each morning."
+            "\nNext: `kneehab today` shows today's session; `kneehab check` asks the safety "
+            "questions before it; `kneehab log` records it; `kneehab checkin` each morning."
         )
 
 
@@ -249,6 +249,13 @@ def _ask_entries(day: date, db: Database, pid: int) -> list[dict[str, Any]]:
     return entries
 
 
+def _require_check(db: Database, pid: int, day: date) -> None:
+    try:
+        services.check_status(db, pid, day=day)
+    except SafetyCheckDue as err:
+        raise SafetyCheckDue(f"{err}; run `kneehab check` first", full_set=err.full_set) from None
+
+
 def log_command(
     ctx: typer.Context,
     file: Annotated[
@@ -279,6 +286,8 @@ def log_command(
     day = parse_day(day_opt, "--date") or now_day
     with database(ctx, db_file) as db:
         pid = enrolled_person(db)
+        if day == now_day:  # RULES §1.1: say so before asking anything
+            _require_check(db, pid, day)
         if file is not None:
             data = read_json(file, "session")
             if isinstance(data, dict):

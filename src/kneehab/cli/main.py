@@ -31,6 +31,7 @@ from kneehab.cli import (
     progress_cmd,
     report_cmd,
     rules_cmd,
+    safety_cmd,
     serve_cmd,
 )
 from kneehab.cli.context import CliContext
@@ -49,6 +50,7 @@ app = typer.Typer(
 app.add_typer(library_cmd.app, name="library")
 plan_cmd.register(app)
 care_cmd.register(app)
+safety_cmd.register(app)
 choices_cmd.register(app)
 report_cmd.register(app)
 backup_cmd.register(app)

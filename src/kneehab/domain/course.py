@@ -158,7 +158,10 @@ def _full_rescreen(run: CourseState, history: History) -> dict[str, object]:
         for rule in ("E2", "E3"):
             if before and rule in before.rules and not (earlier and rule in earlier.rules):
                 rules += [rule, "§1.1"]
-    last = max((r.date for r in history.rescreens if r.date <= today), default=history.start)
+    last = max(
+        (r.date for r in history.rescreens if r.date <= today and r.full_set),
+        default=history.start,
+    )
     if (today - last).days >= FULL_SET_EVERY_DAYS:
         rules.append("§1.1")
     return {

@@ -111,6 +111,10 @@ class Rescreen(Frozen):
     cold_foot: bool = False  # RF10 detail: a cold, pale or blue foot → emergency (C-3)
     chest_symptoms: bool = False  # RF05 detail: with chest pain or breathlessness → emergency
     new_injury: bool = False  # "any new injury?" (short set); kept, no tier of its own
+    # The full set (§1.1) rather than the short set before a session or the symptom words of a stop or
+    # a check-in: only a full set restarts the weekly clock. A history file's re-screen is a full set
+    # unless it says otherwise.
+    full_set: bool = True
 
 
 class SwapChoice(Frozen):

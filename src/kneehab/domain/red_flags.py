@@ -203,3 +203,12 @@ COLD_FOOT_QUESTION = FieldQuestion(
 # RULES C-14: asked of everyone, at intake and in every re-screen; a yes is an emergency on its own.
 FIELD_QUESTIONS: tuple[FieldQuestion, ...] = (CHEST_QUESTION, COLD_FOOT_QUESTION)
 FIELD_QUESTIONS_BY_FIELD: dict[str, FieldQuestion] = {q.field: q for q in FIELD_QUESTIONS}
+
+# RULES §1.1 (v2): the short set before each session also asks about a new injury (a yes re-asks the short
+# set at once and the full set at the next check-in).
+NEW_INJURY = "new_injury"
+NEW_INJURY_QUESTION = (
+    "Since your last session, have you hurt this knee in a new way — a fall, a twist or a knock?"
+)
+SHORT_QUESTIONS: tuple[RedFlagQuestion, ...] = tuple(q for q in RED_FLAG_QUESTIONS if q.short)
+SHORT_FIELD_QUESTIONS: tuple[FieldQuestion, ...] = tuple(q for q in FIELD_QUESTIONS if q.short)

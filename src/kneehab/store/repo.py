@@ -350,6 +350,15 @@ def entries(s: DbSession, person_id: int) -> list[EntryRecord]:
     return [EntryRecord(r.day, _entry(r), r.paused_when_logged, r.recorded_at) for r in rows]
 
 
+def entries_on(s: DbSession, person_id: int, day: date) -> list[SessionEntry]:
+    rows = s.scalars(
+        select(EntryRow)
+        .where(EntryRow.person_id == person_id, EntryRow.day == day)
+        .order_by(EntryRow.id)
+    )
+    return [_entry(r) for r in rows]
+
+
 def sessions(s: DbSession, person_id: int) -> tuple[Session, ...]:
     by_day: dict[date, list[SessionEntry]] = {}
     for rec in entries(s, person_id):
@@ -437,6 +446,7 @@ def rescreen_records(s: DbSession, person_id: int) -> list[RescreenRecord]:
                 cold_foot=r.cold_foot,
                 chest_symptoms=r.chest_symptoms,
                 new_injury=r.new_injury,
+                full_set=r.full_set,
             ),
             Triage.model_validate(r.triage),
             r.recorded_at,

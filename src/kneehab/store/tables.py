@@ -185,6 +185,9 @@ class RescreenRow(Base):
     cold_foot: Mapped[bool] = mapped_column(Boolean, default=False)
     chest_symptoms: Mapped[bool] = mapped_column(Boolean, default=False)
     new_injury: Mapped[bool] = mapped_column(Boolean, default=False)
+    full_set: Mapped[bool] = mapped_column(
+        Boolean, default=True
+    )  # §1.1: only these restart the week
     triage_level: Mapped[str] = mapped_column(String(20))
     triage: Mapped[dict[str, Any]]  # Triage of these answers, as the person was told it
     recorded_at: Mapped[datetime]

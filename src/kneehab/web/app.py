@@ -17,7 +17,7 @@ from kneehab.web.deps import Clock, WebState, system_clock
 from kneehab.web.figures import Figures
 from kneehab.web.render import STATIC_DIR
 from kneehab.web.routes import ROUTERS
-from kneehab.web.security import SecurityHeaders
+from kneehab.web.security import RequestGuard, SecurityHeaders
 
 API_DESCRIPTION = """\
 Every page of kneehab has a JSON twin under `/api/v1` that returns the same view-model the page shows.
@@ -61,7 +61,10 @@ def create_app(
     errors.install(app)
     app.add_exception_handler(ClientDisconnect, _client_gone)
     api_docs.install(app, ROUTERS)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(RequestGuard, hosts=settings.hosts)
+    app.add_middleware(
+        SecurityHeaders
+    )  # added last, so it runs first: refusals carry the headers too
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     for router in ROUTERS:
         app.include_router(router)

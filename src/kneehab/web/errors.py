@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import logging
 import re
+import traceback
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any
 
 from annotated_types import Ge, Le
@@ -19,13 +21,15 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import ClientDisconnect
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from kneehab.domain.intake import SubmittedIntake
 from kneehab.domain.records import CheckIn
 from kneehab.domain.validation import describe_errors
-from kneehab.errors import InvalidInput, KneehabError, UserError
+from kneehab.errors import DayStopped, InvalidInput, KneehabError, SafetyCheckDue, UserError
 from kneehab.web.deps import NoPerson
 from kneehab.web.render import NAV, page, templates
+from kneehab.web.security import request_id
 from kneehab.web.viewmodels.start import QUESTION_ORDER, StopView
 
 log = logging.getLogger("kneehab.web")
@@ -54,17 +58,9 @@ class ProgramWithheld(UserError):
         self.problems = [vm.what_now, *vm.reasons]
 
 
-class SessionCheckDue(UserError):
-    """RULES §1.1: nothing of today's session is saved before today's safety check is answered (and, after a
-    yes, the full safety questions). Pages go to `page_url`; the API answers 409 naming `api_url`."""
-
-    status_code = 409
-
-    def __init__(self, message: str, *, page_url: str, api_url: str) -> None:
-        super().__init__(message)
-        self.page_url = page_url
-        self.api_url = api_url
-        self.problems = [message]
+# Where a person answers the safety questions that SafetyCheckDue asks for (page, API).
+CHECK_URLS = ("/today/check", "/api/v1/today/check")
+RESCREEN_URLS = ("/rescreen", "/api/v1/rescreen")
 
 
 def invalid(err: ValidationError, *, prefix: str = "") -> InvalidInput:
@@ -358,8 +354,14 @@ async def handle(request: Request, exc: Exception) -> Response:
             problems=[p.message for p in plain],  # the older box, in plain words
             errors=plain,
         )
-    if isinstance(exc, SessionCheckDue) and not _wants_json(request):
-        return RedirectResponse(exc.page_url, status_code=303)
+    if isinstance(exc, SafetyCheckDue):
+        page_url, api_url = RESCREEN_URLS if exc.full_set else CHECK_URLS
+        if not _wants_json(request):
+            return RedirectResponse(page_url, status_code=303)
+        message = f"{exc}: POST {api_url}"
+        return _respond(request, exc.status_code, message, [message])
+    if isinstance(exc, DayStopped) and not _wants_json(request):
+        return RedirectResponse("/today", status_code=303)
     if isinstance(exc, ProgramWithheld) and not _wants_json(request):
         return stopped_page(request, exc.vm, can_change=intake_can_change(request))
     if isinstance(exc, UserError):
@@ -372,10 +374,7 @@ async def handle(request: Request, exc: Exception) -> Response:
     if isinstance(exc, StarletteHTTPException):
         message = _http_message(exc.status_code)
         return _respond(request, exc.status_code, message, [message])
-    if isinstance(exc, KneehabError):
-        log.error("internal error %s on %s", type(exc).__name__, request.url.path)
-    else:
-        log.exception("unexpected %s on %s", type(exc).__name__, request.url.path)
+    log_bug(request, exc)
     message = "Sorry — kneehab hit a problem. Nothing you saved before this was lost."
     return _respond(request, 500, message, [message])
 
@@ -435,6 +434,61 @@ def _strip_body(errors: Any) -> list[dict[str, Any]]:
     return out
 
 
+def _route_of(request: Request) -> str:
+    """The route's template (`/api/v1/patients/{id}`), never the path itself: paths can carry ids."""
+    route = request.scope.get("route")
+    return str(getattr(route, "path", "")) or "(no route)"
+
+
+def log_bug(request: Request, exc: BaseException) -> None:
+    """One line per bug: its type, where in kneehab it was raised, the route and the request id. No
+    message and no traceback text: either can carry the values a person sent (pydantic's
+    `input_value`, a database error's row)."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    ours = [f for f in frames if "/kneehab/" in f.filename.replace("\\", "/")]
+    where = f"{Path(ours[-1].filename).name}:{ours[-1].lineno}" if ours else "outside kneehab"
+    log.error(
+        "bug: %s at %s on %s %s (request %s)",
+        type(exc).__name__,
+        where,
+        request.method,
+        _route_of(request),
+        request_id(request.scope),
+    )
+
+
+class LastResort:
+    """Innermost: an exception no handler took becomes the 500 page here, so it is logged once, by
+    `log_bug`, and never again with its text by the server (Starlette re-raises after its own
+    500 handler, and uvicorn then logs the whole traceback)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking)
+        except Exception as exc:
+            request = Request(scope)
+            if started:  # too late for a page: the client sees a cut response
+                log_bug(request, exc)
+                return
+            response = await handle(request, exc)
+            await response(scope, receive, send)
+
+
 def install(app: FastAPI) -> None:
     for kind in (KneehabError, RequestValidationError, StarletteHTTPException, Exception):
         app.add_exception_handler(kind, handle)
+    app.add_middleware(LastResort)  # added first: the innermost of kneehab's middlewares

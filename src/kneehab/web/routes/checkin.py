@@ -119,14 +119,6 @@ def _record(state: State, person: int, clock: Clocked, checkin: CheckIn) -> Chec
     result = services.check_in(
         state.db, person, checkin, today=clock.today, now=clock.now, library=state.library
     )
-    if checkin.new_symptoms or checkin.chest_symptoms:
-        services.rescreen(
-            state.db,
-            person,
-            symptoms=list(checkin.new_symptoms),
-            chest_symptoms=checkin.chest_symptoms,
-            now=clock.now,
-        )
     stop = stop_view(result.triage)
     if stop is not None:
         return CheckInOutcome(stop=stop, changes=None)

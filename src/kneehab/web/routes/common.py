@@ -9,7 +9,7 @@ from kneehab import services
 from kneehab.domain.course import Course
 from kneehab.domain.program import Program
 from kneehab.web.deps import Now, WebState
-from kneehab.web.errors import ProgramWithheld, SessionCheckDue
+from kneehab.web.errors import ProgramWithheld
 from kneehab.web.render import page
 from kneehab.web.viewmodels.start import StopView, stop_view
 
@@ -30,40 +30,12 @@ def require_program(course: Course) -> Program:
     return course.program
 
 
-CHECK_API = "/api/v1/today/check"
-RESCREEN_API = "/api/v1/rescreen"
-
-
 def require_session_check(state: WebState, person: int, now: Now) -> Program:
-    """The program, once today's safety check (RULES §1.1) allows the session: answered today, and any yes
-    cleared by the full safety questions. Otherwise SessionCheckDue naming where to answer."""
+    """The program, once today's safety questions (RULES §1.1) allow the session; otherwise
+    SafetyCheckDue (pages go to the questions, the API answers 409 naming where)."""
     program = require_program(load_course(state, person, now))
-    check = services.session_check(state.db, person, day=now.today)
-    if check is None:
-        raise SessionCheckDue(
-            "today's safety check has not been answered: answer it first "
-            f"(GET and POST {CHECK_API}; RULES §1.1), then save the session",
-            page_url="/today/check",
-            api_url=CHECK_API,
-        )
-    if not check.get("cleared", False):
-        why = (
-            "today is a day for the full safety questions"
-            if check.get("full_set_due") and not _any_yes(check)
-            else "a yes in today's safety check needs the full safety questions first"
-        )
-        raise SessionCheckDue(
-            f"{why} (POST {RESCREEN_API}; RULES §1.1), then save the session",
-            page_url="/rescreen",
-            api_url=RESCREEN_API,
-        )
+    services.check_status(state.db, person, day=now.today)
     return program
-
-
-def _any_yes(check: dict[str, object]) -> bool:
-    answers = check.get("answers")
-    said = any(answers.values()) if isinstance(answers, dict) else False
-    return said or any(bool(check.get(k)) for k in ("new_injury", "cold_foot", "chest_symptoms"))
 
 
 def stop_page(request: Request, vm: StopView) -> HTMLResponse:

@@ -97,6 +97,7 @@ class ExportPerson(_Loose):
     start: date
     pain_ceiling: int | None
     morning_tolerance: int | None
+    rules_version: int | None = None  # the rule book the course runs under (ADR 0004)
     reviewed: bool
     reviewed_at: str | None
     reviewed_by: str | None

@@ -4,8 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from annotated_types import Ge, Le
 from fastapi import Request
+from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
+
+from kneehab.domain.records import SessionEntry
+from kneehab.domain.validation import describe_errors
+from kneehab.web.errors import FieldProblem, field_problem, plain_problems
 
 MAX_FORM_FIELDS = 200
 
@@ -43,3 +49,41 @@ def kept_values(form: FormData, multi: tuple[str, ...] = ()) -> dict[str, Any]:
 def present(data: dict[str, Any]) -> dict[str, Any]:
     """Leave out empty answers, so the model reports them as 'is required' (or uses its default)."""
     return {k: v for k, v in data.items() if v is not None}
+
+
+def limits(model: type[BaseModel], name: str) -> tuple[float | None, float | None]:
+    """A field's lower and upper limits as the model declares them (the model stays the only judge)."""
+    info = model.model_fields[name]
+    low = next((m.ge for m in info.metadata if isinstance(m, Ge)), None)
+    high = next((m.le for m in info.metadata if isinstance(m, Le)), None)
+    return (low, high)  # type: ignore[return-value]
+
+
+def _span(model: type[BaseModel], name: str) -> str:
+    low, high = limits(model, name)
+    return f"from {low:g} to {high:g}" if low is not None and high is not None else ""
+
+
+# The record form's questions in plain words (issue 9 §2): what to give, next to the field.
+_RECORD_WORDS: dict[str, str] = {
+    "sets_done": "Enter how many sets you did, as a whole number {span}.",
+    "minutes": "Enter how many minutes you did, as a whole number {span}.",
+    "pain_during_max": "Choose the most knee pain you felt during it, {span}.",
+    "effort": "Choose how hard it was.",
+}
+
+
+def record_form_problems(err: ValidationError) -> list[FieldProblem]:
+    """A session entry's mistakes on the record form, each in plain words beside its field; the machine
+    line (`field: what is wrong`) is kept for integrators. A mistake of a field the form does not show
+    keeps the general words."""
+    out: list[FieldProblem] = []
+    for e in err.errors():
+        line = describe_errors([e])[0]
+        name = str(e["loc"][0]) if e.get("loc") else ""
+        words = _RECORD_WORDS.get(name)
+        if words is None:
+            out.extend(plain_problems([line]))
+            continue
+        out.append(field_problem(name, line, words.format(span=_span(SessionEntry, name))))
+    return out

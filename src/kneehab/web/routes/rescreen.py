@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
 from kneehab import services
+from kneehab.domain.stops import stops_the_day
 from kneehab.errors import InvalidInput, NotFound
 from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.drafts import Draft, forget_key, keep_key
@@ -28,7 +29,7 @@ from kneehab.web.routes.start import (
 from kneehab.web.viewmodels.first_run import Step
 from kneehab.web.viewmodels.rescreen import STEPS, TITLE, TOTAL, rescreen_step_view, step_url
 from kneehab.web.viewmodels.start import StopView, stop_view
-from kneehab.web.viewmodels.today import StopResultView, stops_the_day
+from kneehab.web.viewmodels.today import StopResultView
 
 router = APIRouter()
 api = APIRouter(prefix="/api/v1", tags=["re-screen"])
@@ -84,13 +85,20 @@ class RescreenResult(BaseModel):
 def _run(
     state: State, person: int, clock: Clocked, flags: list[str], cold: bool, chest: bool
 ) -> RescreenResult:
+    # The full set answered after today's short questions: without a stopping sign, the session
+    # may go ahead (the same transaction clears today's check).
     triage = services.rescreen(
-        state.db, person, flags=flags, cold_foot=cold, chest_symptoms=chest, now=clock.now
+        state.db,
+        person,
+        flags=flags,
+        cold_foot=cold,
+        chest_symptoms=chest,
+        now=clock.now,
+        today=clock.today,
+        library=state.library,
+        clears_check=True,
     )
     stop = stop_view(triage)
-    if stop is None:
-        # The full set answered after a yes to today's short questions: the session may go ahead.
-        services.clear_session_check(state.db, person, day=clock.today, now=clock.now)
     return RescreenResult(
         level=triage.level.value,
         stop=stop,

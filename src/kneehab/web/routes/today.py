@@ -11,25 +11,30 @@ from pydantic import BaseModel, Field, ValidationError
 from kneehab import services
 from kneehab.domain.program import ProgramItem
 from kneehab.domain.records import SessionEntry, Symptom
+from kneehab.domain.stops import STOP_REASON, SYMPTOMS_MARK
 from kneehab.domain.types import PainScore
 from kneehab.errors import InvalidInput, NotFound
 from kneehab.web.deps import Clocked, Person, State
-from kneehab.web.errors import FormError, invalid
+from kneehab.web.errors import CHECK_URLS, RESCREEN_URLS, FormError, invalid
 from kneehab.web.render import page
 from kneehab.web.routes.common import (
-    CHECK_API,
-    RESCREEN_API,
     load_course,
     require_program,
     require_session_check,
 )
-from kneehab.web.routes.forms import kept_values, many, present, read_form, text, ticked
+from kneehab.web.routes.forms import (
+    kept_values,
+    many,
+    present,
+    read_form,
+    record_form_problems,
+    text,
+    ticked,
+)
 from kneehab.web.viewmodels.common import banner
 from kneehab.web.viewmodels.start import StopView, stop_view
 from kneehab.web.viewmodels.today import (
     DONE_FIELDS,
-    STOP_REASON,
-    SYMPTOMS_MARK,
     RecordView,
     StopFormView,
     StopResultView,
@@ -47,8 +52,9 @@ MAX_STATE_BYTES = 20_000
 # RULES §1.1 on the session's write endpoints (not on "Stop — it hurts": a pain report is always taken).
 CHECK_FIRST = (
     "Needs today's safety check first (RULES §1.1): until it is answered with "
-    f"`POST {CHECK_API}` (and, after a yes, the full questions with `POST {RESCREEN_API}`), this "
-    "answers 409 with a message naming that endpoint and saves nothing."
+    f"`POST {CHECK_URLS[1]}` (and, after a yes, the full questions with `POST {RESCREEN_URLS[1]}`), "
+    "this answers 409 with a message naming that endpoint and saves nothing; after a 'Stop — it "
+    "hurts' that ended the day (RULES P1), it answers 409 too."
 )
 CHECK_DUE_409: dict[int | str, dict[str, object]] = {
     409: {
@@ -202,10 +208,10 @@ async def entry_form(request: Request, state: State, person: Person, clock: Cloc
     try:
         entry = SessionEntry.model_validate(present(_entry_from_form(item, values)))
     except ValidationError as err:
-        bad = invalid(err, prefix=f"{item.name}: ")
+        problems = record_form_problems(err)  # each in plain words beside its field (issue 9 §2)
         raise FormError(
-            str(bad),
-            problems=bad.problems,
+            problems[0].problem,
+            problems=problems,  # FieldProblems: the handler keeps their own words
             template="today_record.html",
             vm=_record_vm(state, person, clock, item.exercise_id, values),
             title=f"Record: {item.name}",
@@ -338,16 +344,17 @@ def _handle_stop(state: State, person: int, clock: Clocked, report: StopReport) 
     item = _item(state, person, clock, report.exercise_id)
     sharp = report.sharp_pain or "catching" in report.symptoms
     entry = _stop_entry(item, report, sharp)
-    saved = services.save_entry(
-        state.db, person, day=clock.today, entry=entry, now=clock.now, library=state.library
-    )
-    triage = services.rescreen(
+    saved = services.stop_exercise(
         state.db,
         person,
+        entry=entry,
         symptoms=list(report.symptoms),
         chest_symptoms=report.chest_symptoms,
+        day=clock.today,
         now=clock.now,
+        library=state.library,
     )
+    triage = saved.triage
     stop = stop_view(triage)
     ceiling = None
     if stop is None:
@@ -355,7 +362,7 @@ def _handle_stop(state: State, person: int, clock: Clocked, report: StopReport) 
         ceiling = program.pain_ceiling if program is not None else None
     new = bool([s for s in report.symptoms if s != "catching"]) or report.chest_symptoms
     return StopOutcome(
-        result=stop_result(item.name, report.pain_now, saved.stop, new, ceiling, sharp=sharp),
+        result=stop_result(item.name, report.pain_now, saved.p1, new, ceiling, sharp=sharp),
         stop=stop,
     )
 
@@ -366,21 +373,14 @@ async def stop_submit(request: Request, state: State, person: Person, clock: Clo
     values = kept_values(form, ("symptoms",))
     exercise_id = text(form, "exercise_id")
     done = {k: text(form, k) for k in (*DONE_FIELDS, "done_for")}
-    if not exercise_id:
-        problem = "exercise_id: choose the exercise that hurt"
-        raise FormError(
-            problem,
-            problems=[problem],
-            template="stop_form.html",
-            vm=_stop_vm(state, person, clock, "", values, done),
-            title="Stop — it hurts",
-        )
+    # Every mistake at once, each beside its field: which exercise, then the pain now (issue 9 §2).
+    problems = [] if exercise_id else ["exercise_id: choose the exercise that hurt"]
     counted = exercise_id != "" and exercise_id == done["done_for"]
     try:
         report = StopReport.model_validate(
             present(
                 {
-                    "exercise_id": exercise_id or None,
+                    "exercise_id": exercise_id,
                     "pain_now": text(form, "pain_now") or None,
                     "sharp_pain": ticked(form, "sharp_pain"),
                     "symptoms": many(form, "symptoms"),
@@ -394,15 +394,15 @@ async def stop_submit(request: Request, state: State, person: Person, clock: Clo
             )
         )
     except ValidationError as err:
-        bad = invalid(err)
-        vm = _stop_vm(state, person, clock, exercise_id, values, done)
+        problems += invalid(err).problems
+    if problems:
         raise FormError(
-            str(bad),
-            problems=bad.problems,
+            problems[0],
+            problems=problems,
             template="stop_form.html",
-            vm=vm,
+            vm=_stop_vm(state, person, clock, exercise_id, values, done),
             title="Stop — it hurts",
-        ) from None
+        )
     outcome = _handle_stop(state, person, clock, report)
     if outcome.stop is not None:
         return page(request, "stop.html", outcome.stop, title=outcome.stop.heading, nav=False)

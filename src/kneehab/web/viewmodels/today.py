@@ -9,8 +9,8 @@ from pydantic import BaseModel
 
 from kneehab.domain.exercise import Library
 from kneehab.domain.program import Program, ProgramItem
-from kneehab.domain.progression import PAIN_STOP
 from kneehab.domain.records import SessionEntry
+from kneehab.domain.stops import SYMPTOMS_MARK, is_stop, stops_the_day
 from kneehab.domain.types import BLOCK_ORDER
 from kneehab.web.viewmodels.common import (
     BLOCK_LABELS,
@@ -39,6 +39,7 @@ class PlayerExercise(BaseModel):
     rest_s: int
     sides: list[str]
     figure_url: str
+    figure_steps: list[str] = []  # the drawing's panels in order, in words (shown under it)
     left_today: bool = False  # "Stop — it hurts" left it for today (D-1): the player passes it by
 
 
@@ -55,23 +56,6 @@ class Logged(BaseModel):
     pain_during_max: int
     skipped: bool
     stopped: bool = False  # "Stop — it hurts" was pressed during it today
-
-
-# The words every entry saved by "Stop — it hurts" starts its `skip_reason` with (new symptoms follow).
-STOP_REASON = "stopped: it hurt"
-SYMPTOMS_MARK = "; new symptoms: "
-
-
-def is_stop(entry: SessionEntry) -> bool:
-    return entry.skip_reason.startswith(STOP_REASON)
-
-
-def stops_the_day(entry: SessionEntry) -> bool:
-    """A stop that ends today's session (RULES P1: pain 8 or more, sharp or catching pain; or a new
-    symptom reported with it); any other stop leaves only that exercise for today (D-1)."""
-    return is_stop(entry) and (
-        entry.pain_during_max >= PAIN_STOP or entry.sharp_pain or SYMPTOMS_MARK in entry.skip_reason
-    )
 
 
 class DayStopped(BaseModel):
@@ -117,7 +101,9 @@ class TodayView(BaseModel):
     stop_exercise: str = ""  # the exercise the stop form names first when the player is not running
 
 
-def player_exercise(item: ProgramItem, cue: str, figure_url: str) -> PlayerExercise:
+def player_exercise(
+    item: ProgramItem, cue: str, figure_url: str, figure_steps: list[str] | None = None
+) -> PlayerExercise:
     d = item.dose
     return PlayerExercise(
         id=item.exercise_id,
@@ -131,6 +117,7 @@ def player_exercise(item: ProgramItem, cue: str, figure_url: str) -> PlayerExerc
         rest_s=item.rest_s,
         sides=list(item.sides),
         figure_url=figure_url,
+        figure_steps=figure_steps or [],
     )
 
 
@@ -197,7 +184,7 @@ def today_view(
                     sets=item.dose.sets or 1,
                 )
             )
-            mine_now = player_exercise(item, card.key_cue, card.figure_url)
+            mine_now = player_exercise(item, card.key_cue, card.figure_url, card.figure_steps)
             mine_now.left_today = entry is not None and is_stop(entry)
             player.append(mine_now)
         sections.append(TodaySection(label=BLOCK_LABELS[block], items=rows))

@@ -177,6 +177,17 @@ class Player {
       img.src = ex.figure_url;
       img.alt = "";
       this.el.figure.append(img);
+      // The panels in words under the drawing (the file has none: they were ~9 px on a phone).
+      if (ex.figure_steps && ex.figure_steps.length) {
+        const steps = document.createElement("ol");
+        steps.className = "figure-steps";
+        ex.figure_steps.forEach((words, i) => {
+          const li = document.createElement("li");
+          li.textContent = `${i + 1}. ${words}`;
+          steps.append(li);
+        });
+        this.el.figure.append(steps);
+      }
     }
     const total = this.plan.exercises.length;
     this.el.progress.textContent = `Exercise ${step.exerciseIndex + 1} of ${total}`;
