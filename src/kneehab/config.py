@@ -6,7 +6,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# The names a browser on this machine uses for it; anything else in the Host header is refused
+# (DNS rebinding: a foreign page whose name resolves to 127.0.0.1 must not reach the data).
+LOOPBACK_HOSTS: tuple[str, ...] = ("127.0.0.1", "localhost", "[::1]", "::1")
 
 
 def default_data_dir() -> Path:
@@ -37,6 +41,40 @@ class Settings(BaseModel):
     log_level: str = Field(
         default="INFO", description="Python log level. Logs never carry health data."
     )
+    allowed_hosts: tuple[str, ...] = Field(
+        default=LOOPBACK_HOSTS,
+        description="Host names the web app answers to (comma-separated in the environment); "
+        "others get 400. Add the public name when serving beyond this machine.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="The address people use, e.g. https://knee.example.org: its host is allowed, "
+        "and an https address makes the session cookie Secure.",
+    )
+    allow_insecure_network: bool = Field(
+        default=False,
+        description="Serve beyond loopback over plain http (only behind a TLS proxy on a trusted "
+        "network). Without it, `serve` refuses a non-loopback address unless public_url is https.",
+    )
+
+    @field_validator("allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(h.strip().lower() for h in value.split(",") if h.strip())
+        return value
+
+    @property
+    def hosts(self) -> frozenset[str]:
+        """Every Host name the app answers to: the allowed ones and public_url's."""
+        from urllib.parse import urlsplit
+
+        names = set(self.allowed_hosts)
+        if self.public_url:
+            found = urlsplit(self.public_url).hostname
+            if found:
+                names.add(found.lower())
+        return frozenset(names)
 
     @property
     def effective_database_url(self) -> str:

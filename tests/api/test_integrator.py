@@ -88,7 +88,7 @@ async def test_openapi_documents_the_409_of_a_withheld_program(
 ) -> None:
     app = create_app(Settings(), db=db, library=library, clock=clock)
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://kneehab.test"
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
     ) as client:
         r = await client.post("/api/v1/enroll", json={**INTAKE, "red_flags": ["RF03"]})
         assert r.status_code == 201, r.text
@@ -163,7 +163,7 @@ async def test_this_computer_only_when_it_is_one(db: Database, library: Any, clo
     """A phone on the same network opens kneehab served from a laptop: the file is not on the phone."""
     app = create_app(Settings(), db=db, library=library, clock=clock)
     phone = httpx.ASGITransport(app=app, client=("192.168.1.20", 51000))
-    async with httpx.AsyncClient(transport=phone, base_url="http://kneehab.test") as client:
+    async with httpx.AsyncClient(transport=phone, base_url="http://127.0.0.1") as client:
         assert (await client.post("/api/v1/enroll", json=INTAKE)).status_code == 201
         data = (await client.get("/api/v1/data")).json()
         page = (await client.get("/data")).text
@@ -181,7 +181,7 @@ async def test_a_client_gone_mid_save_is_not_a_server_error(
     """The tab closed while `sendBeacon` was still sending the player's state: no ERROR, no traceback."""
     app = create_app(Settings(), db=db, library=library, clock=Clock(NOW))
     async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://kneehab.test"
+        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
     ) as client:
         assert (await client.post("/api/v1/enroll", json=INTAKE)).status_code == 201
         check = {q: False for q in ("RF04", "RF05", "RF06", "RF07", "RF08", "RF10", "RF12")}
@@ -213,9 +213,9 @@ async def test_a_client_gone_mid_save_is_not_a_server_error(
         "raw_path": b"/api/v1/today/state",
         "query_string": b"",
         "root_path": "",
-        "headers": [(b"content-type", b"application/json"), (b"host", b"kneehab.test")],
+        "headers": [(b"content-type", b"application/json"), (b"host", b"127.0.0.1")],
         "client": ("127.0.0.1", 50000),
-        "server": ("kneehab.test", 80),
+        "server": ("127.0.0.1", 80),
     }
     with caplog.at_level(logging.DEBUG):
         await app(scope, receive, send)  # raised before the fix: the server logs that as an ERROR
@@ -238,7 +238,7 @@ async def test_delete_everything_leaves_no_answer_readable_on_disk(
     app = create_app(Settings(), db=db, library=library, clock=Clock(NOW))
     try:
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://kneehab.test"
+            transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
         ) as client:
             r = await client.post("/api/v1/enroll", json={**INTAKE, "goals": [marker]})
             assert r.status_code == 201, r.text

@@ -9,7 +9,9 @@ import typer
 
 from kneehab import services
 from kneehab.cli.context import cli_context
+from kneehab.config import LOOPBACK_HOSTS, Settings
 from kneehab.demo import seed_demo
+from kneehab.errors import InvalidInput
 from kneehab.store.db import sqlite_path
 
 
@@ -47,6 +49,7 @@ def serve(
     if db is not None:
         updates["database_url"] = f"sqlite:///{db.expanduser().resolve()}"
     settings = settings.model_copy(update=updates)
+    _refuse_an_open_network(settings)
     app = create_app(settings)
     state = app.state.web
     now = system_clock()
@@ -70,4 +73,35 @@ def serve(
         port=settings.port,
         access_log=False,  # request lines could carry health values; never log them
         log_level=settings.log_level.lower(),
+        server_header=False,  # no banner naming the server software
     )
+
+
+LOOPBACK_BINDS = ("127.0.0.1", "localhost", "::1")
+
+
+def _refuse_an_open_network(settings: Settings) -> None:
+    """Health data over plain http on a network is readable by anyone on the way: serving beyond
+    loopback needs an https public_url (TLS at a proxy), or the explicit insecure setting, which
+    is then shouted about."""
+    if settings.host in LOOPBACK_BINDS or settings.host.startswith("127."):
+        return
+    https = (settings.public_url or "").lower().startswith("https://")
+    if not https and not settings.allow_insecure_network:
+        raise InvalidInput(
+            f"--host: {settings.host} would serve health data over plain http beyond this "
+            "machine; put kneehab behind an https proxy and set KNEEHAB_PUBLIC_URL=https://… "
+            "(see docs/security.md), or keep the default 127.0.0.1"
+        )
+    if not https:
+        typer.echo(
+            "WARNING: serving beyond this machine over plain http "
+            "(KNEEHAB_ALLOW_INSECURE_NETWORK is set): anyone on the network can read what is sent.",
+            err=True,
+        )
+    if not settings.public_url and settings.allowed_hosts == LOOPBACK_HOSTS:
+        typer.echo(
+            "WARNING: only the names in KNEEHAB_ALLOWED_HOSTS are answered (loopback names by "
+            "default); add the name people will use.",
+            err=True,
+        )
