@@ -57,6 +57,13 @@ class Settings(BaseModel):
         "network). Without it, `serve` refuses a non-loopback address unless public_url is https.",
     )
 
+    session_idle_hours: float = Field(
+        default=12, gt=0, le=24 * 30, description="A signed-in session ends after this long unused."
+    )
+    session_max_days: float = Field(
+        default=30, gt=0, le=365, description="A signed-in session ends this long after sign-in."
+    )
+
     @field_validator("allowed_hosts", mode="before")
     @classmethod
     def _split_hosts(cls, value: object) -> object:

@@ -4,6 +4,8 @@
     ├── UserError            a person's or integrator's mistake: shown as a message, never a traceback
     │   ├── InvalidInput     bad values (intake, log entries, history files); names the field and what is allowed
     │   ├── NotFound         an id that does not exist (or that the actor may not see: same message)
+    │   ├── Unauthorized     not signed in, or a wrong email and password pair (401)
+    │   ├── Throttled        too many failed sign-ins: wait until the time it names (429)
     │   ├── LibraryError     an exercise library folder that does not validate; lists every problem
     │   ├── StoreError       a database/backup file that cannot be used (corrupt, newer schema)
     │   ├── Conflict         valid, but not allowed in the person's state now (409)
@@ -38,6 +40,18 @@ class InvalidInput(UserError):
 
 class NotFound(UserError):
     status_code = 404
+
+
+class Unauthorized(UserError):
+    status_code = 401
+
+
+class Throttled(UserError):
+    status_code = 429
+
+    def __init__(self, message: str, *, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
 
 
 class LibraryError(UserError):

@@ -168,6 +168,17 @@ def _wrong_values(tmp: Path, intake: Path) -> dict[tuple[str, ...], tuple[list[s
         ("library", "show"): (["no-such-exercise"], "no exercise with id 'no-such-exercise'"),
         ("library", "check"): ([str(tmp / "nope")], "nope"),
         ("library", "figures"): ([str(a_file)], "cannot write figures"),
+        ("clinic", "create"): ([" "], "name: give the clinic a name"),
+        ("user", "add"): (["nobody", "--role", "person"], "email: type an email address"),
+        ("user", "reset"): (["nobody"], "email: type an email address"),
+        ("user", "list"): (["--clinic", "abc"], "--clinic: 'abc' must be a whole number"),
+        ("token", "create"): (
+            ["a@b.org", "--scope", "admin", "--name", "x"],
+            "--scope: 'admin' is not a scope; allowed: read, write",
+        ),
+        ("token", "revoke"): (["abc"], "token_id: must be a whole number"),
+        ("audit", "list"): (["--person", "nobody"], "email: type an email address"),
+        ("audit", "verify"): (["--db", str(tmp / "nope.db")], "there is no kneehab database"),
     }
 
 

@@ -2,7 +2,7 @@
 
 Exit codes: 0 ok · 1 internal error (a bug: one plain line; KNEEHAB_DEBUG=1 shows the traceback) · 2 a user mistake (bad input, unknown id, bad file, a missing
 argument, an unknown option or command, input that ended early) · 3 the questionnaire stopped on an emergency
-answer · 130 stopped with Ctrl+C. None of them shows a Python traceback for a mistake.
+answer · 4 `audit verify` found the trail edited · 130 stopped with Ctrl+C. None of them shows a Python traceback for a mistake.
 
 Typer 0.2x carries its own copy of click (`typer._click`) whose exceptions are not `click`'s; older
 typers raise `click`'s own. Both families are caught here, so a usage mistake is a message, never a traceback.
@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from rich.console import Console
 
 from kneehab.cli import (
+    admin_cmd,
     backup_cmd,
     care_cmd,
     choices_cmd,
@@ -58,6 +59,7 @@ progress_cmd.register(app)
 motion_cmd.register(app)
 rules_cmd.register(app)
 serve_cmd.register(app)
+admin_cmd.register(app)
 
 STOPPED = 130  # the shell's code for Ctrl+C
 

@@ -116,10 +116,28 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def _run_alembic(engine: Engine, action: str, target: str) -> None:
+    """Run the migrations in one transaction. On SQLite, foreign keys are off meanwhile: a batch
+    migration rebuilds a table (copy, drop, rename), and dropping `persons` with them on would
+    cascade-delete every row that refers to it. They are checked before the commit instead."""
     cfg = _alembic_config(engine)
-    with engine.begin() as conn:
-        cfg.attributes["connection"] = conn
-        getattr(command, action)(cfg, target)
+    with engine.connect() as conn:
+        raw = conn.connection.dbapi_connection if is_sqlite(engine) else None
+        if raw is not None:
+            raw.execute("PRAGMA foreign_keys=OFF")  # before BEGIN: a no-op inside a transaction
+        try:
+            with conn.begin():
+                cfg.attributes["connection"] = conn
+                getattr(command, action)(cfg, target)
+                if raw is not None:
+                    broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise StoreError(
+                            f"database: the migration would leave {len(broken)} row(s) pointing "
+                            "at nothing; nothing was changed"
+                        )
+        finally:
+            if raw is not None:
+                raw.execute("PRAGMA foreign_keys=ON")
 
 
 def migrate(engine: Engine, target: str = "head") -> None:

@@ -82,6 +82,10 @@ class PersonRow(Base):
     # The rule book the course runs under (ADR 0004): 1 for people stored before v2 until
     # `services.upgrade_rules()` records their dated `rules-v2` version.
     rules_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The clinic whose clinicians may see and act for this person (None: self-managed).
+    clinic_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clinics.id", ondelete="SET NULL"), index=True
+    )
 
 
 class IntakeRow(Base):
@@ -237,8 +241,134 @@ class EscalationRow(Base):
     acknowledged_by: Mapped[str | None] = mapped_column(String(120))
 
 
+# --- accounts (issue 10): who may sign in, and what they did --------------------------------------
+
+
+class ClinicRow(Base):
+    __tablename__ = "clinics"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class AccountRow(Base):
+    """Someone who signs in: a person (patient), a clinician or a clinic admin. A person's account
+    owns one `persons` row once enrolled; the server admin has no account (CLI only)."""
+
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # lower case
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(20))  # person | clinician | clinic_admin
+    clinic_id: Mapped[int | None] = mapped_column(
+        ForeignKey("clinics.id", ondelete="RESTRICT"), index=True
+    )
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("persons.id", ondelete="SET NULL"), unique=True
+    )
+    password_hash: Mapped[str | None] = mapped_column(String(200))  # argon2id; None until set
+    created_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]  # removed from the clinic: cannot sign in
+
+
+class AuthSessionRow(Base):
+    """A signed-in browser: only the hash of the cookie's token is kept."""
+
+    __tablename__ = "auth_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+
+
+class LoginAttemptRow(Base):
+    """Failed sign-ins, kept in the database so throttling holds across processes."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email_key: Mapped[str] = mapped_column(String(64), index=True)  # hash of the lower-case email
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime]
+
+
+class OneTimeLinkRow(Base):
+    """An invitation (7 days) or a password reset (24 h): single use, only its hash kept."""
+
+    __tablename__ = "one_time_links"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    kind: Mapped[str] = mapped_column(String(10))  # invite | reset
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class AccessTokenRow(Base):
+    """A personal access token for integrators: named, scoped, shown once, kept hashed."""
+
+    __tablename__ = "access_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    account_id: Mapped[int] = mapped_column(
+        ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(100))
+    scope: Mapped[str] = mapped_column(String(10))  # read | write
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class AuditRow(Base):
+    """Append-only: who read or changed whose data, sign-ins, tokens, invitations, role changes.
+    Never a health value. `hash` chains each row to the one before it (`kneehab audit verify`)."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(index=True)  # no FK: the trail outlives accounts
+    actor: Mapped[str] = mapped_column(String(254))  # email, "server admin" or "anonymous"
+    actor_role: Mapped[str] = mapped_column(String(20))
+    person_id: Mapped[int | None] = mapped_column(index=True)
+    clinic_id: Mapped[int | None] = mapped_column(index=True)
+    action: Mapped[str] = mapped_column(String(40))
+    resource: Mapped[str] = mapped_column(String(200))
+    request_id: Mapped[str] = mapped_column(String(32))
+    outcome: Mapped[str] = mapped_column(String(20))
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class DraftRow(Base):
+    """Step-by-step answers (first run, re-screen) between steps, keyed by the hash of a random
+    cookie; expire after 24 h. Never logged."""
+
+    __tablename__ = "drafts"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    data: Mapped[dict[str, Any]]
+    expires_at: Mapped[datetime]
+
+
 # Parents before children: the order restore inserts and the reverse of the order it deletes.
 TABLES = (
+    ClinicRow,
     PersonRow,
     IntakeRow,
     ProgramVersionRow,
@@ -249,4 +379,11 @@ TABLES = (
     OutcomeRow,
     CourseEventRow,
     EscalationRow,
+    AccountRow,
+    AuthSessionRow,
+    LoginAttemptRow,
+    OneTimeLinkRow,
+    AccessTokenRow,
+    AuditRow,
+    DraftRow,
 )

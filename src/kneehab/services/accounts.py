@@ -1,0 +1,406 @@
+"""Accounts (issue 10 §1–§2): clinics, people, clinicians and clinic admins; passwords (argon2id,
+NIST SP 800-63B), throttled sign-in kept in the database, server-side sessions, one-time links for
+invitations and resets, and personal access tokens. Secrets are random 256-bit values shown once;
+only their SHA-256 is stored. Every change and every sign-in is written to the audit trail in the same
+transaction."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+from kneehab.domain.identity import ACCOUNT_ROLES, Actor, Role, Scope
+from kneehab.errors import Conflict, InvalidInput, NotFound, Throttled, Unauthorized
+from kneehab.services.audit import record_tx
+from kneehab.store import account_repo
+from kneehab.store.db import Database
+from kneehab.store.tables import AccountRow
+
+PASSWORD_MIN, PASSWORD_MAX = 8, 256  # SP 800-63B: at least 8, at least 64 allowed; no other rules
+EMAIL_MAX = 254
+THROTTLE_WINDOW = timedelta(minutes=15)
+ACCOUNT_FAILURES = 5  # per account within the window
+ADDRESS_FAILURES = 30  # per address within the window (many accounts tried from one place)
+INVITE_LIFETIME = timedelta(days=7)
+RESET_LIFETIME = timedelta(hours=24)
+TOUCH_EVERY = timedelta(minutes=1)  # a session's last-seen time is written at most this often
+WRONG_PAIR = "email or password is wrong"
+
+_hasher = PasswordHasher()  # argon2id with the library's current RFC 9106 parameters
+
+
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_secret() -> str:
+    return secrets.token_urlsafe(32)  # 256 bits
+
+
+# --- checks at the boundary -----------------------------------------------------------------------
+
+
+def normal_email(raw: str) -> str:
+    email = raw.strip().lower()
+    local, at, domain = email.partition("@")
+    if not at or not local or "." not in domain or " " in email or len(email) > EMAIL_MAX:
+        raise InvalidInput(
+            "email: type an email address such as name@example.org (one @, no spaces)"
+        )
+    return email
+
+
+def check_password(password: str, email: str) -> None:
+    if len(password) < PASSWORD_MIN:
+        raise InvalidInput(f"password: use at least {PASSWORD_MIN} characters")
+    if len(password) > PASSWORD_MAX:
+        raise InvalidInput(f"password: use at most {PASSWORD_MAX} characters")
+    if password.strip().lower() == email.lower():
+        raise InvalidInput("password: choose something other than your email address")
+
+
+def account_role(raw: str, clinic_id: int | None) -> Role:
+    """The role of a new account; a clinician or clinic admin belongs to a clinic."""
+    try:
+        role = Role(raw)
+    except ValueError:
+        role = Role.SERVER_ADMIN
+    if role not in ACCOUNT_ROLES:
+        allowed = ", ".join(r.value for r in ACCOUNT_ROLES)
+        raise InvalidInput(f"role: '{raw}' is not a role; allowed: {allowed}")
+    if role != Role.PERSON and clinic_id is None:
+        raise InvalidInput(f"--clinic: a {role.value} belongs to a clinic; give its id")
+    return role
+
+
+def actor_of(row: AccountRow, scope: Scope | None = None) -> Actor:
+    return Actor(
+        account_id=row.id,
+        email=row.email,
+        role=Role(row.role),
+        clinic_id=row.clinic_id,
+        person_id=row.person_id,
+        token_scope=scope,
+    )
+
+
+# --- clinics and accounts -------------------------------------------------------------------------
+
+
+def clinic_name(raw: str) -> str:
+    name = raw.strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("name: give the clinic a name of 1 to 200 characters")
+    return name
+
+
+def create_clinic(db: Database, name: str, *, actor: Actor, now: datetime) -> int:
+    name = clinic_name(name)
+    with db.write() as s:
+        clinic_id = account_repo.add_clinic(s, name, now)
+        record_tx(
+            s, actor=actor, action="clinic_create", resource=f"clinic/{clinic_id}", now=now,
+            clinic_id=clinic_id,
+        )  # fmt: skip
+    return clinic_id
+
+
+@dataclass(frozen=True)
+class NewAccount:
+    account_id: int
+    invitation: str | None  # the one-time link's secret when no password was given
+
+
+def add_account(
+    db: Database,
+    email: str,
+    *,
+    role: str,
+    clinic_id: int | None,
+    name: str = "",
+    password: str | None,
+    actor: Actor,
+    now: datetime,
+    person_id: int | None = None,
+) -> NewAccount:
+    """A new account; with no password, a one-time invitation link (7 days) to set it."""
+    email = normal_email(email)
+    role_ = account_role(role, clinic_id)
+    if password is not None:
+        check_password(password, email)
+    with db.write() as s:
+        if clinic_id is not None and account_repo.clinic(s, clinic_id) is None:
+            raise NotFound(f"clinic: {clinic_id} not found")
+        if account_repo.account_by_email(s, email) is not None:
+            raise Conflict(f"email: an account with {email} already exists")
+        hashed = _hasher.hash(password) if password is not None else None
+        account_id = account_repo.add_account(
+            s,
+            email=email,
+            role=role_.value,
+            name=name.strip(),
+            clinic_id=clinic_id,
+            person_id=person_id,
+            password_hash=hashed,
+            now=now,
+        )
+        invitation = None
+        if password is None:
+            invitation = _new_link(s, account_id, "invite", actor, now)
+        record_tx(
+            s, actor=actor, action="account_create", resource=f"account/{account_id}", now=now,
+            clinic_id=clinic_id, person_id=person_id,
+        )  # fmt: skip
+    return NewAccount(account_id, invitation)
+
+
+def _new_link(s: object, account_id: int, kind: str, actor: Actor, now: datetime) -> str:
+    secret = new_secret()
+    lifetime = INVITE_LIFETIME if kind == "invite" else RESET_LIFETIME
+    account_repo.add_link(
+        s,  # type: ignore[arg-type]
+        token_hash=secret_hash(secret),
+        kind=kind,
+        account_id=account_id,
+        created_by=actor.label,
+        now=now,
+        expires=now + lifetime,
+    )
+    return secret
+
+
+def reset_link(db: Database, email: str, *, actor: Actor, now: datetime) -> str:
+    """A one-time link (24 h) that sets a new password; the server admin prints it."""
+    email = normal_email(email)
+    with db.write() as s:
+        row = account_repo.account_by_email(s, email)
+        if row is None:
+            raise NotFound(f"email: no account with {email}")
+        secret = _new_link(s, row.id, "reset", actor, now)
+        record_tx(
+            s, actor=actor, action="reset_link", resource=f"account/{row.id}", now=now,
+            clinic_id=row.clinic_id, person_id=row.person_id,
+        )  # fmt: skip
+    return secret
+
+
+def use_link(db: Database, secret: str, password: str, *, now: datetime) -> Actor:
+    """Set the password through a one-time link (invitation or reset); single use. Every session of
+    the account ends (a reset may follow a stolen password)."""
+    with db.write() as s:
+        link = account_repo.link_by_hash(s, secret_hash(secret))
+        if link is None or link.used_at is not None or link.expires_at <= now:
+            raise NotFound(
+                "link: this link is not valid any more (used, expired or mistyped); ask for a new one"
+            )
+        row = account_repo.account(s, link.account_id)
+        assert row is not None  # the link is deleted with its account
+        check_password(password, row.email)
+        row.password_hash = _hasher.hash(password)
+        link.used_at = now
+        account_repo.delete_sessions_of(s, row.id)
+        actor = actor_of(row)
+        record_tx(
+            s, actor=actor, action=f"{link.kind}_used", resource=f"account/{row.id}", now=now,
+            clinic_id=row.clinic_id, person_id=row.person_id,
+        )  # fmt: skip
+    return actor
+
+
+def list_accounts(db: Database, clinic_id: int | None = None) -> list[AccountRow]:
+    with db.read() as s:
+        return account_repo.accounts(s, clinic_id)
+
+
+# --- signing in ---------------------------------------------------------------------------------
+
+
+def _throttle(s: object, email_key: str, address: str, now: datetime) -> None:
+    since = now - THROTTLE_WINDOW
+    for found, limit in (
+        (account_repo.failed_logins_since(s, since=since, email_key=email_key), ACCOUNT_FAILURES),  # type: ignore[arg-type]
+        (account_repo.failed_logins_since(s, since=since, address=address), ADDRESS_FAILURES),  # type: ignore[arg-type]
+    ):
+        if len(found) >= limit:
+            until = found[-limit] + THROTTLE_WINDOW
+            wait = max(1, int((until - now).total_seconds()))
+            raise Throttled(
+                f"too many wrong passwords: wait {max(1, wait // 60)} minute(s), until "
+                f"{until.strftime('%H:%M')} UTC, then try again (or ask for a reset link)",
+                retry_after_s=wait,
+            )
+
+
+def authenticate(
+    db: Database, email: str, password: str, *, address: str, now: datetime, request_id: str = "-"
+) -> Actor:
+    """The account for this pair, or Unauthorized with one generic message; Throttled while too
+    many recent failures (for the account or from the address). Failures are kept in the database."""
+    email = email.strip().lower()
+    email_key = secret_hash(email)
+    with db.write() as s:
+        _throttle(s, email_key, address, now)
+        row = account_repo.account_by_email(s, email)
+        ok = False
+        if row is not None and row.password_hash and row.removed_at is None:
+            try:
+                ok = _hasher.verify(row.password_hash, password)
+            except (VerifyMismatchError, VerificationError, InvalidHashError):
+                ok = False
+            if ok and _hasher.check_needs_rehash(row.password_hash):
+                row.password_hash = _hasher.hash(password)
+        else:
+            _hasher.hash(password)  # the same time spent for an unknown email
+        if not ok:
+            account_repo.add_failed_login(s, email_key, address, now)
+            who = actor_of(row) if row is not None else Actor(None, "anonymous", Role.PERSON)
+            record_tx(
+                s, actor=who, action="sign_in", resource="auth/login", now=now,
+                request_id=request_id, outcome="failed",
+            )  # fmt: skip
+    if not ok or row is None:
+        raise Unauthorized(WRONG_PAIR)
+    actor = actor_of(row)
+    with db.write() as s:
+        account_repo.forget_failed_logins(s, email_key)
+    return actor
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    token: str  # the cookie's value, shown once
+    csrf_token: str
+    actor: Actor
+
+
+def start_session(db: Database, actor: Actor, *, now: datetime, request_id: str = "-") -> SignedIn:
+    """A new session (a new token at every sign-in: no fixation)."""
+    assert actor.account_id is not None
+    token, csrf = new_secret(), new_secret()
+    with db.write() as s:
+        account_repo.add_session(s, actor.account_id, secret_hash(token), csrf, now)
+        record_tx(
+            s, actor=actor, action="sign_in", resource="auth/login", now=now,
+            request_id=request_id, clinic_id=actor.clinic_id, person_id=actor.person_id,
+        )  # fmt: skip
+    return SignedIn(token, csrf, actor)
+
+
+@dataclass(frozen=True)
+class CurrentSession:
+    actor: Actor
+    csrf_token: str
+
+
+def resolve_session(
+    db: Database, token: str, *, now: datetime, idle: timedelta, lifetime: timedelta
+) -> CurrentSession | None:
+    """The session behind a cookie, or None when unknown, idle too long or too old (then deleted)."""
+    with db.write() as s:
+        row = account_repo.session_by_hash(s, secret_hash(token))
+        if row is None:
+            return None
+        account = account_repo.account(s, row.account_id)
+        expired = now - row.last_seen_at > idle or now - row.created_at > lifetime
+        if expired or account is None or account.removed_at is not None:
+            account_repo.delete_session(s, row.token_hash)
+            return None
+        if now - row.last_seen_at > TOUCH_EVERY:
+            row.last_seen_at = now
+        return CurrentSession(actor_of(account), row.csrf_token)
+
+
+def csrf_matches(expected: str, given: str | None) -> bool:
+    return given is not None and hmac.compare_digest(expected.encode(), given.encode())
+
+
+def end_session(db: Database, token: str) -> None:
+    with db.write() as s:
+        account_repo.delete_session(s, secret_hash(token))
+
+
+def end_all_sessions(db: Database, actor: Actor, *, now: datetime, request_id: str = "-") -> int:
+    assert actor.account_id is not None
+    with db.write() as s:
+        ended = account_repo.delete_sessions_of(s, actor.account_id)
+        record_tx(
+            s, actor=actor, action="sign_out_everywhere", resource="auth/logout", now=now,
+            request_id=request_id,
+        )  # fmt: skip
+    return ended
+
+
+# --- personal access tokens -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewToken:
+    token_id: int
+    secret: str  # shown once
+
+
+def token_scope(raw: str) -> Scope:
+    try:
+        return Scope(raw)
+    except ValueError:
+        raise InvalidInput(f"--scope: '{raw}' is not a scope; allowed: read, write") from None
+
+
+def create_token(
+    db: Database, email: str, *, scope: str, name: str, actor: Actor, now: datetime
+) -> NewToken:
+    scope_ = token_scope(scope)
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput("--name: give the token a name of 1 to 100 characters")
+    email = normal_email(email)
+    secret = "kh_" + new_secret()
+    with db.write() as s:
+        row = account_repo.account_by_email(s, email)
+        if row is None:
+            raise NotFound(f"email: no account with {email}")
+        token_id = account_repo.add_token(
+            s, account_id=row.id, name=name, scope=scope_.value, token_hash=secret_hash(secret),
+            now=now,
+        )  # fmt: skip
+        record_tx(
+            s, actor=actor, action="token_create", resource=f"token/{token_id}", now=now,
+            clinic_id=row.clinic_id, person_id=row.person_id,
+        )  # fmt: skip
+    return NewToken(token_id, secret)
+
+
+def revoke_token(db: Database, token_id: int, *, actor: Actor, now: datetime) -> None:
+    with db.write() as s:
+        row = account_repo.token(s, token_id)
+        if row is None:
+            raise NotFound(f"token: {token_id} not found")
+        if row.revoked_at is None:
+            row.revoked_at = now
+        record_tx(s, actor=actor, action="token_revoke", resource=f"token/{token_id}", now=now)
+
+
+def resolve_token(
+    db: Database, secret: str, *, now: datetime, request_id: str = "-"
+) -> Actor | None:
+    """The actor a bearer token acts as (with its scope), or None when unknown or revoked."""
+    with db.write() as s:
+        row = account_repo.token_by_hash(s, secret_hash(secret))
+        if row is None or row.revoked_at is not None:
+            return None
+        account = account_repo.account(s, row.account_id)
+        if account is None or account.removed_at is not None:
+            return None
+        row.last_used_at = now
+        actor = actor_of(account, Scope(row.scope))
+        record_tx(
+            s, actor=actor, action="token_use", resource=f"token/{row.id}", now=now,
+            request_id=request_id, clinic_id=account.clinic_id, person_id=account.person_id,
+        )  # fmt: skip
+    return actor

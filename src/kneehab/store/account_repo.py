@@ -1,0 +1,263 @@
+"""The SQL of accounts: clinics, accounts, sessions, failed sign-ins, one-time links, access tokens,
+drafts and the audit trail. Only hashes of secrets are stored or looked up here."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.orm import Session as DbSession
+
+from kneehab.store.tables import (
+    AccessTokenRow,
+    AccountRow,
+    AuditRow,
+    AuthSessionRow,
+    ClinicRow,
+    DraftRow,
+    LoginAttemptRow,
+    OneTimeLinkRow,
+    PersonRow,
+)
+
+AUDIT_LOCK = 7_410_201  # PostgreSQL advisory lock taken by each audit append (one chain)
+
+
+# --- clinics and accounts -------------------------------------------------------------------------
+
+
+def add_clinic(s: DbSession, name: str, now: datetime) -> int:
+    row = ClinicRow(name=name, created_at=now)
+    s.add(row)
+    s.flush()
+    return row.id
+
+
+def clinic(s: DbSession, clinic_id: int) -> ClinicRow | None:
+    return s.get(ClinicRow, clinic_id)
+
+
+def add_account(
+    s: DbSession,
+    *,
+    email: str,
+    role: str,
+    name: str,
+    clinic_id: int | None,
+    person_id: int | None,
+    password_hash: str | None,
+    now: datetime,
+) -> int:
+    row = AccountRow(
+        email=email,
+        role=role,
+        name=name,
+        clinic_id=clinic_id,
+        person_id=person_id,
+        password_hash=password_hash,
+        created_at=now,
+    )
+    s.add(row)
+    s.flush()
+    return row.id
+
+
+def account(s: DbSession, account_id: int) -> AccountRow | None:
+    return s.get(AccountRow, account_id)
+
+
+def account_by_email(s: DbSession, email: str) -> AccountRow | None:
+    return s.scalars(select(AccountRow).where(AccountRow.email == email)).first()
+
+
+def account_of_person(s: DbSession, person_id: int) -> AccountRow | None:
+    return s.scalars(select(AccountRow).where(AccountRow.person_id == person_id)).first()
+
+
+def accounts(s: DbSession, clinic_id: int | None = None) -> list[AccountRow]:
+    query = select(AccountRow).order_by(AccountRow.id)
+    if clinic_id is not None:
+        query = query.where(AccountRow.clinic_id == clinic_id)
+    return list(s.scalars(query))
+
+
+def person_clinic(s: DbSession, person_id: int) -> int | None:
+    return s.scalar(select(PersonRow.clinic_id).where(PersonRow.id == person_id))
+
+
+def set_person_clinic(s: DbSession, person_id: int, clinic_id: int | None) -> None:
+    s.execute(update(PersonRow).where(PersonRow.id == person_id).values(clinic_id=clinic_id))
+
+
+# --- sessions ---------------------------------------------------------------------------------
+
+
+def add_session(
+    s: DbSession, account_id: int, token_hash: str, csrf_token: str, now: datetime
+) -> None:
+    s.add(
+        AuthSessionRow(
+            account_id=account_id,
+            token_hash=token_hash,
+            csrf_token=csrf_token,
+            created_at=now,
+            last_seen_at=now,
+        )
+    )
+    s.flush()
+
+
+def session_by_hash(s: DbSession, token_hash: str) -> AuthSessionRow | None:
+    return s.scalars(select(AuthSessionRow).where(AuthSessionRow.token_hash == token_hash)).first()
+
+
+def delete_session(s: DbSession, token_hash: str) -> None:
+    s.execute(delete(AuthSessionRow).where(AuthSessionRow.token_hash == token_hash))
+
+
+def delete_sessions_of(s: DbSession, account_id: int) -> int:
+    result = s.execute(delete(AuthSessionRow).where(AuthSessionRow.account_id == account_id))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+# --- failed sign-ins --------------------------------------------------------------------------
+
+
+def add_failed_login(s: DbSession, email_key: str, address: str, now: datetime) -> None:
+    s.add(LoginAttemptRow(email_key=email_key, address=address, at=now))
+    s.flush()
+
+
+def failed_logins_since(
+    s: DbSession, *, since: datetime, email_key: str | None = None, address: str | None = None
+) -> list[datetime]:
+    query = select(LoginAttemptRow.at).where(LoginAttemptRow.at >= since)
+    if email_key is not None:
+        query = query.where(LoginAttemptRow.email_key == email_key)
+    if address is not None:
+        query = query.where(LoginAttemptRow.address == address)
+    return sorted(s.scalars(query))
+
+
+def forget_failed_logins(s: DbSession, email_key: str) -> None:
+    s.execute(delete(LoginAttemptRow).where(LoginAttemptRow.email_key == email_key))
+
+
+# --- one-time links and access tokens -----------------------------------------------------------
+
+
+def add_link(
+    s: DbSession,
+    *,
+    token_hash: str,
+    kind: str,
+    account_id: int,
+    created_by: str,
+    now: datetime,
+    expires: datetime,
+) -> None:
+    s.add(
+        OneTimeLinkRow(
+            token_hash=token_hash,
+            kind=kind,
+            account_id=account_id,
+            created_by=created_by,
+            created_at=now,
+            expires_at=expires,
+        )
+    )
+    s.flush()
+
+
+def link_by_hash(s: DbSession, token_hash: str) -> OneTimeLinkRow | None:
+    return s.scalars(select(OneTimeLinkRow).where(OneTimeLinkRow.token_hash == token_hash)).first()
+
+
+def add_token(
+    s: DbSession, *, account_id: int, name: str, scope: str, token_hash: str, now: datetime
+) -> int:
+    row = AccessTokenRow(
+        account_id=account_id, name=name, scope=scope, token_hash=token_hash, created_at=now
+    )
+    s.add(row)
+    s.flush()
+    return row.id
+
+
+def token_by_hash(s: DbSession, token_hash: str) -> AccessTokenRow | None:
+    return s.scalars(select(AccessTokenRow).where(AccessTokenRow.token_hash == token_hash)).first()
+
+
+def token(s: DbSession, token_id: int) -> AccessTokenRow | None:
+    return s.get(AccessTokenRow, token_id)
+
+
+# --- drafts -----------------------------------------------------------------------------------
+
+
+def draft(s: DbSession, key_hash: str, now: datetime) -> dict[str, Any] | None:
+    row = s.get(DraftRow, key_hash)
+    if row is None or row.expires_at <= now:
+        return None
+    return dict(row.data)
+
+
+def put_draft(
+    s: DbSession, key_hash: str, kind: str, data: dict[str, Any], expires: datetime
+) -> None:
+    row = s.get(DraftRow, key_hash)
+    if row is None:
+        s.add(DraftRow(key_hash=key_hash, kind=kind, data=data, expires_at=expires))
+    else:
+        row.kind, row.data, row.expires_at = kind, data, expires
+    s.flush()
+
+
+def drop_draft(s: DbSession, key_hash: str) -> None:
+    s.execute(delete(DraftRow).where(DraftRow.key_hash == key_hash))
+
+
+def drop_expired_drafts(s: DbSession, now: datetime) -> None:
+    s.execute(delete(DraftRow).where(DraftRow.expires_at <= now))
+
+
+# --- the audit trail --------------------------------------------------------------------------
+
+
+def lock_audit(s: DbSession) -> None:
+    """Appends are serialised so each row chains to the one before it (SQLite writers already are)."""
+    if s.get_bind().dialect.name == "postgresql":
+        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK})
+
+
+def last_audit_hash(s: DbSession) -> str | None:
+    return s.scalar(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1))
+
+
+def add_audit(s: DbSession, row: AuditRow) -> None:
+    s.add(row)
+    s.flush()
+
+
+def audit_rows(
+    s: DbSession,
+    *,
+    person_id: int | None = None,
+    clinic_id: int | None = None,
+    newest_first: bool = False,
+    limit: int | None = None,
+) -> list[AuditRow]:
+    query = select(AuditRow)
+    if person_id is not None:
+        query = query.where(AuditRow.person_id == person_id)
+    if clinic_id is not None:
+        query = query.where(AuditRow.clinic_id == clinic_id)
+    query = query.order_by(AuditRow.id.desc() if newest_first else AuditRow.id)
+    if limit is not None:
+        query = query.limit(limit)
+    return list(s.scalars(query))
+
+
+def count_accounts(s: DbSession) -> int:
+    return int(s.scalar(select(func.count()).select_from(AccountRow)) or 0)

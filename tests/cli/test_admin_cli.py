@@ -1,0 +1,80 @@
+"""Issue 10 §4: the server admin's commands, as other checks use them (exact names and outputs)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from kneehab.cli.main import main
+
+
+@pytest.fixture
+def run(db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    def _run(*argv: str, stdin: str | None = None) -> tuple[int, str, str]:
+        monkeypatch.setattr("sys.stdin", io.StringIO(stdin or ""))
+        code = main(list(argv), environ={"KNEEHAB_DATABASE_URL": db_url, "KNEEHAB_PORT": "8010"})
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    return _run
+
+
+def test_clinic_users_tokens_and_the_audit_trail(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    code, out, err = run("clinic", "create", "North Clinic")
+    assert code == 0, err
+    clinic = int(out.strip())
+    # A password piped on stdin is set; the id is printed.
+    code, out, err = run(
+        "user", "add", "Anna@Example.org", "--role", "clinic_admin", "--clinic", str(clinic),
+        "--name", "Anna", stdin="a long passphrase\n",
+    )  # fmt: skip
+    assert code == 0, err
+    assert out.strip().isdigit()
+    code, out, err = run("user", "add", "bob@example.org", "--role", "clinician")
+    assert code == 2 and "--clinic" in err
+    code, out, err = run("user", "add", "alice@example.org", "--role", "person", stdin="\n")
+    assert code == 2 and "stdin was empty" in err
+    code, out, err = run("user", "add", "anna@example.org", "--role", "person", stdin="x" * 9)
+    assert code == 2 and "already exists" in err
+    code, out, err = run("user", "reset", "anna@example.org")
+    assert code == 0 and out.startswith("http://127.0.0.1:8010/account/password?link=")
+    code, out, err = run("user", "list", "--clinic", str(clinic), "--json")
+    listed = json.loads(out)
+    assert [a["email"] for a in listed] == ["anna@example.org"]
+    assert listed[0]["password_set"] is True and "password_hash" not in out
+    code, out, err = run("token", "create", "anna@example.org", "--scope", "read", "--name", "EHR")
+    assert code == 0, err
+    token_id, secret = out.strip().removeprefix("token ").split(": ")
+    assert secret.startswith("kh_") and "Shown once" in err
+    code, out, err = run("token", "revoke", token_id)
+    assert code == 0 and f"Token {token_id} revoked." in out
+    code, out, err = run("token", "revoke", "999")
+    assert code == 2 and "token: 999 not found" in err
+    code, out, err = run("audit", "list", "--json")
+    actions = [r["action"] for r in json.loads(out)]
+    assert actions[:4] == ["token_revoke", "token_create", "reset_link", "account_create"]
+    assert all(r["actor"] == "server admin" for r in json.loads(out))
+    assert secret not in out and "passphrase" not in out
+    code, out, err = run("audit", "verify")
+    assert code == 0 and "intact" in out
+
+
+def test_audit_verify_names_the_first_broken_row(run, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine, text
+
+    assert run("clinic", "create", "North Clinic")[0] == 0
+    assert run("clinic", "create", "South Clinic")[0] == 0
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            first = conn.execute(text("SELECT min(id) FROM audit_log")).scalar_one()
+            conn.execute(
+                text("UPDATE audit_log SET resource = 'clinic/9' WHERE id = :i"), {"i": first}
+            )
+    finally:
+        engine.dispose()
+    code, _, err = run("audit", "verify")
+    assert code == 4 and f"broken at row {first}" in err

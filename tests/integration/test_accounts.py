@@ -1,0 +1,172 @@
+"""Issue 10 §2 and §6 on both stores: passwords (SP 800-63B), throttling kept in the database,
+sessions (a new token each sign-in, idle and absolute expiry, sign out everywhere), one-time links
+(single use, expiry), personal access tokens (scope, revocation) and the hash-chained audit trail."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from kneehab.domain.identity import SERVER_ADMIN, Role, Scope
+from kneehab.errors import Conflict, InvalidInput, NotFound, Throttled, Unauthorized
+from kneehab.services import accounts, audit
+from kneehab.store.db import Database
+
+NOW = datetime(2025, 3, 4, 9, 0, tzinfo=UTC)
+PASSWORD = "correct horse battery"
+IDLE, LIFETIME = timedelta(hours=12), timedelta(days=30)
+
+
+def _person(db: Database, email: str = "alice@example.org") -> int:
+    made = accounts.add_account(
+        db, email, role="person", clinic_id=None, password=PASSWORD, actor=SERVER_ADMIN, now=NOW
+    )
+    return made.account_id
+
+
+@pytest.mark.parametrize(
+    ("password", "problem"),
+    [
+        ("short", "at least 8 characters"),
+        ("x" * 257, "at most 256 characters"),
+        ("Alice@Example.org", "other than your email"),
+    ],
+)
+def test_password_rules(db: Database, password: str, problem: str) -> None:
+    with pytest.raises(InvalidInput, match=problem):
+        accounts.add_account(
+            db, "alice@example.org", role="person", clinic_id=None, password=password,
+            actor=SERVER_ADMIN, now=NOW,
+        )  # fmt: skip
+    # No composition rules: a long passphrase of lower-case words is fine, 64 characters too.
+    accounts.check_password("a" * 64, "alice@example.org")
+
+
+def test_the_same_email_twice_is_a_conflict_and_a_clinician_needs_a_clinic(db: Database) -> None:
+    _person(db)
+    with pytest.raises(Conflict):
+        _person(db, "ALICE@example.org")
+    with pytest.raises(InvalidInput, match="--clinic"):
+        accounts.add_account(
+            db, "bob@example.org", role="clinician", clinic_id=None, password=PASSWORD,
+            actor=SERVER_ADMIN, now=NOW,
+        )  # fmt: skip
+
+
+def test_sign_in_with_one_generic_message_and_a_hash_at_rest(db: Database) -> None:
+    _person(db)
+    actor = accounts.authenticate(db, "Alice@example.org ", PASSWORD, address="a", now=NOW)
+    assert actor.role == Role.PERSON and actor.email == "alice@example.org"
+    for email, password in (("alice@example.org", "wrong password"), ("nobody@x.org", PASSWORD)):
+        with pytest.raises(Unauthorized) as caught:
+            accounts.authenticate(db, email, password, address="a", now=NOW)
+        assert str(caught.value) == "email or password is wrong"
+    with db.engine.connect() as conn:
+        stored = conn.execute(text("SELECT password_hash FROM accounts")).scalar_one()
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+def test_five_failures_wait_then_sign_in_works_again(db: Database) -> None:
+    _person(db)
+    for n in range(5):
+        with pytest.raises(Unauthorized):
+            accounts.authenticate(db, "alice@example.org", "nope", address=f"a{n}", now=NOW)
+    with pytest.raises(Throttled) as caught:  # even the right password waits
+        accounts.authenticate(db, "alice@example.org", PASSWORD, address="b", now=NOW)
+    assert "09:15 UTC" in str(caught.value) and caught.value.retry_after_s == 15 * 60
+    later = NOW + timedelta(minutes=15, seconds=1)
+    assert accounts.authenticate(db, "alice@example.org", PASSWORD, address="b", now=later)
+
+
+def test_sessions_expire_rotate_and_end_everywhere(db: Database) -> None:
+    _person(db)
+    actor = accounts.authenticate(db, "alice@example.org", PASSWORD, address="a", now=NOW)
+    first = accounts.start_session(db, actor, now=NOW)
+    second = accounts.start_session(db, actor, now=NOW)
+    assert first.token != second.token and len(first.token) >= 43  # 256 bits, url-safe
+    found = accounts.resolve_session(db, first.token, now=NOW, idle=IDLE, lifetime=LIFETIME)
+    assert found is not None and found.actor.account_id == actor.account_id
+    assert accounts.csrf_matches(found.csrf_token, first.csrf_token)
+    assert not accounts.csrf_matches(found.csrf_token, second.csrf_token)
+    idle_out = NOW + IDLE + timedelta(seconds=1)
+    assert (
+        accounts.resolve_session(db, first.token, now=idle_out, idle=IDLE, lifetime=LIFETIME)
+        is None
+    )
+    assert accounts.resolve_session(db, first.token, now=NOW, idle=IDLE, lifetime=LIFETIME) is None
+    # Used every few hours, a session still ends after its absolute lifetime.
+    t = NOW
+    while t < NOW + LIFETIME:
+        assert accounts.resolve_session(db, second.token, now=t, idle=IDLE, lifetime=LIFETIME)
+        t += timedelta(hours=11)
+    assert accounts.resolve_session(db, second.token, now=t, idle=IDLE, lifetime=LIFETIME) is None
+    third = accounts.start_session(db, actor, now=NOW)
+    assert accounts.end_all_sessions(db, actor, now=NOW) >= 1
+    assert accounts.resolve_session(db, third.token, now=NOW, idle=IDLE, lifetime=LIFETIME) is None
+
+
+def test_an_invitation_link_works_once_and_expires(db: Database) -> None:
+    clinic = accounts.create_clinic(db, "North Clinic", actor=SERVER_ADMIN, now=NOW)
+    made = accounts.add_account(
+        db, "bob@example.org", role="clinician", clinic_id=clinic, password=None,
+        actor=SERVER_ADMIN, now=NOW,
+    )  # fmt: skip
+    assert made.invitation is not None
+    with pytest.raises(Unauthorized):  # no password until the link is used
+        accounts.authenticate(db, "bob@example.org", PASSWORD, address="a", now=NOW)
+    actor = accounts.use_link(db, made.invitation, PASSWORD, now=NOW + timedelta(days=6))
+    assert actor.role == Role.CLINICIAN and actor.clinic_id == clinic
+    with pytest.raises(NotFound, match="not valid any more"):
+        accounts.use_link(db, made.invitation, "another password", now=NOW + timedelta(days=6))
+    reset = accounts.reset_link(db, "bob@example.org", actor=SERVER_ADMIN, now=NOW)
+    with pytest.raises(NotFound, match="not valid any more"):
+        accounts.use_link(db, reset, "new password 1", now=NOW + timedelta(hours=24, seconds=1))
+
+
+def test_a_reset_ends_every_session(db: Database) -> None:
+    _person(db)
+    actor = accounts.authenticate(db, "alice@example.org", PASSWORD, address="a", now=NOW)
+    signed = accounts.start_session(db, actor, now=NOW)
+    link = accounts.reset_link(db, "alice@example.org", actor=SERVER_ADMIN, now=NOW)
+    accounts.use_link(db, link, "a brand new passphrase", now=NOW)
+    assert accounts.resolve_session(db, signed.token, now=NOW, idle=IDLE, lifetime=LIFETIME) is None
+    with pytest.raises(Unauthorized):
+        accounts.authenticate(db, "alice@example.org", PASSWORD, address="a", now=NOW)
+
+
+def test_tokens_carry_their_scope_and_stop_when_revoked(db: Database) -> None:
+    _person(db)
+    made = accounts.create_token(
+        db, "alice@example.org", scope="read", name="my diary app", actor=SERVER_ADMIN, now=NOW
+    )
+    actor = accounts.resolve_token(db, made.secret, now=NOW)
+    assert actor is not None and actor.token_scope == Scope.READ
+    assert accounts.resolve_token(db, made.secret + "x", now=NOW) is None
+    accounts.revoke_token(db, made.token_id, actor=SERVER_ADMIN, now=NOW)
+    assert accounts.resolve_token(db, made.secret, now=NOW) is None
+    with pytest.raises(InvalidInput, match="allowed: read, write"):
+        accounts.create_token(
+            db, "alice@example.org", scope="admin", name="x", actor=SERVER_ADMIN, now=NOW
+        )
+
+
+def test_the_audit_chain_holds_and_names_the_first_edited_row(db: Database) -> None:
+    _person(db)
+    for _ in range(2):
+        with pytest.raises(Unauthorized):
+            accounts.authenticate(db, "alice@example.org", "nope", address="a", now=NOW)
+    rows = audit.entries(db)
+    assert [r.action for r in rows][:2] == ["sign_in", "sign_in"]
+    assert {r.outcome for r in rows[:2]} == {"failed"}
+    result = audit.verify(db)
+    assert result.ok and result.rows == len(rows)
+    middle = sorted(r.id for r in rows)[1]
+    with db.engine.begin() as conn:
+        conn.execute(text("UPDATE audit_log SET outcome = 'ok' WHERE id = :i"), {"i": middle})
+    assert audit.verify(db).first_broken == middle
+    with db.engine.begin() as conn:  # removing a row breaks the next one's link
+        conn.execute(text("UPDATE audit_log SET outcome = 'failed' WHERE id = :i"), {"i": middle})
+        conn.execute(text("DELETE FROM audit_log WHERE id = :i"), {"i": middle})
+    assert audit.verify(db).first_broken == sorted(r.id for r in rows)[2]
