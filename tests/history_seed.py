@@ -23,7 +23,10 @@ def seed_history(db: Database, library: Library, today: date, days: int = 16) ->
     """A steady course through the services, back-dated: every scheduled session done in full and
     easy, a check-in each morning, the last session yesterday and today's check-in still to do."""
     start = today - timedelta(days=days)
-    enrolled = services.enroll(db, DEMO_INTAKE, start=start, now=_at(start, 9), library=library)
+    enrolled = services.enroll(
+        db, DEMO_INTAKE, start=start, now=_at(start, 9), library=library,
+        account_id=signed_up_account(db),
+    )  # fmt: skip
     pid = enrolled.person_id
     for offset in range(days):
         day = start + timedelta(days=offset)
@@ -64,3 +67,13 @@ def seed_history(db: Database, library: Library, today: date, days: int = 16) ->
 def pass_safety_check(db: Database, pid: int, day: date, now: datetime) -> None:
     """Today's safety questions answered as a well person does before a session (RULES §1.1)."""
     answer_safety_questions(db, pid, day, now)
+
+
+SIGNED_UP = "alice@example.org"  # the account the API and browser test clients sign up as
+
+
+def signed_up_account(db: Database, email: str = SIGNED_UP) -> int | None:
+    """The test client's account, when it signed up before the history was seeded: the course is
+    theirs, as if their first run had made it."""
+    found = [a.id for a in services.accounts.list_accounts(db) if a.email == email]
+    return found[0] if found else None

@@ -67,12 +67,20 @@ def _did(item: ProgramItem, pain: int) -> SessionEntry:
 
 
 def seed_demo(
-    db: Database, *, today: date, now: datetime, library: Library | None = None
+    db: Database,
+    *,
+    today: date,
+    now: datetime,
+    library: Library | None = None,
+    account_id: int | None = None,
 ) -> Enrollment:
-    """Create the demo person with 16 days of sessions and check-ins; returns the enrolment."""
+    """Create the demo person with 16 days of sessions and check-ins (belonging to `account_id`
+    when given); returns the enrolment."""
     start = today - timedelta(days=DEMO_DAYS)
     joined = min(now, _at(start, 9))
-    enrolment = enroll(db, DEMO_INTAKE, start=start, now=joined, library=library)
+    enrolment = enroll(
+        db, DEMO_INTAKE, start=start, now=joined, library=library, account_id=account_id
+    )
     pid = enrolment.person_id
     record_outcome(
         db,

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from datetime import date, datetime, timedelta, timezone
+from typing import Any
 
 import httpx
 import pytest
@@ -58,11 +60,54 @@ def clock() -> Clock:
     return Clock(NOW)
 
 
+PERSON_EMAIL = "alice@example.org"
+# Courses here run over days and weeks of the test clock: the session stays signed in for them (the
+# idle and absolute lifetimes themselves are tested in tests/integration/test_accounts.py).
+SETTINGS = Settings(session_idle_hours=24 * 30, session_max_days=365)
+PASSWORD = "a long enough passphrase"
+
+
+def csrf_hook(client: httpx.AsyncClient) -> Callable[[httpx.Request], Awaitable[None]]:
+    """Send the session's CSRF token on every request, as kneehab's own pages do (issue 10 §2)."""
+
+    async def add(request: httpx.Request) -> None:
+        token = client.cookies.get("kneehab_csrf")
+        if token and "x-csrf-token" not in request.headers:
+            request.headers["x-csrf-token"] = token
+
+    return add
+
+
+@asynccontextmanager
+async def web_client(
+    app: Any,
+    *,
+    sign_up: str | None = PERSON_EMAIL,
+    client_address: tuple[str, int] = ("127.0.0.1", 123),
+) -> AsyncIterator[httpx.AsyncClient]:
+    """A client of `app`; signed up as a new self-managed person unless `sign_up` is None."""
+    transport = httpx.ASGITransport(app=app, client=client_address)
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+        c.event_hooks["request"].append(csrf_hook(c))
+        if sign_up is not None:
+            r = await c.post("/api/v1/auth/signup", json={"email": sign_up, "password": PASSWORD})
+            assert r.status_code == 201, r.text
+        yield c
+
+
 @pytest.fixture
 async def client(db: Database, library, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
-    app = create_app(Settings(), db=db, library=library, clock=clock)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+    """Signed in as a self-managed person who has not enrolled yet (first run ends with their program)."""
+    app = create_app(SETTINGS, db=db, library=library, clock=clock)
+    async with web_client(app) as c:
+        yield c
+
+
+@pytest.fixture
+async def anonymous(db: Database, library, clock: Clock) -> AsyncIterator[httpx.AsyncClient]:  # type: ignore[no-untyped-def]
+    """Nobody signed in: a first visit."""
+    app = create_app(SETTINGS, db=db, library=library, clock=clock)
+    async with web_client(app, sign_up=None) as c:
         yield c
 
 

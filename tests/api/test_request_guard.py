@@ -61,6 +61,20 @@ async def test_a_form_from_another_site_changes_nothing(
     assert _rows(db) == before
 
 
+async def test_a_same_origin_form_with_a_null_origin_is_kneehab_s_own(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    """Chromium sends `Origin: null` with `Sec-Fetch-Site: same-origin` for a form under a strict
+    referrer policy (seen in the browser tests): Sec-Fetch-Site decides."""
+    await enrol(client)
+    r = await client.post(
+        "/today/check",
+        data={**{q: "no" for q in CHECK_IDS}, "chest_symptoms": "no", "cold_foot": "no"},
+        headers={"origin": "null", "sec-fetch-site": "same-origin"},
+    )
+    assert r.status_code == 303, r.text
+
+
 async def test_the_same_site_still_works(client: httpx.AsyncClient, db: Database) -> None:
     await enrol(client)
     r = await client.post(

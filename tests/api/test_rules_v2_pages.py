@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from conftest import NOW, TODAY, Clock, enrol, pass_check
-from history_seed import pass_safety_check, seed_history
+from history_seed import pass_safety_check, seed_history, signed_up_account
 from kneehab import services
 from kneehab.domain.intake import Intake
 from kneehab.domain.program import ItemStatus
@@ -89,7 +89,9 @@ def _resume_course(db: Database, library, today: date) -> int:  # type: ignore[n
         pain_now=3,
         pain_worst_week=5,
     )
-    pid = services.enroll(db, intake, start=start, now=at(start), library=library).person_id
+    pid = services.enroll(
+        db, intake, start=start, now=at(start), library=library, account_id=signed_up_account(db)
+    ).person_id
     hurt = SessionEntry(exercise_id="bridge", sets_done=1, pain_during_max=8)
     pass_safety_check(db, pid, start, at(start, 17))
     services.save_session(
@@ -141,7 +143,9 @@ async def test_a_course_stored_before_v2_shows_what_was_recorded_then_and_the_ru
         pain_worst_week=6,
         equipment=("chair", "mat"),
     )
-    enrolled = services.enroll(db, intake, start=start, now=at(start), library=library)
+    enrolled = services.enroll(
+        db, intake, start=start, now=at(start), library=library, account_id=signed_up_account(db)
+    )
     pid, plan = enrolled.person_id, enrolled.program
     assert plan is not None
     paused_day = start + timedelta(days=6)

@@ -28,10 +28,12 @@ from kneehab import services
 from kneehab.cli.main import main
 from kneehab.config import Settings
 from kneehab.demo import seed_demo
+from kneehab.domain.identity import SERVER_ADMIN
 from kneehab.domain.red_flags import COLD_FOOT_QUESTION
 from kneehab.store.db import open_database
 from kneehab.web.app import create_app
 
+PASSWORD = "a long enough passphrase"
 INTAKE = {
     "age": 58,
     "knee": "right",
@@ -166,7 +168,11 @@ def _web_exports(db_file: Path) -> tuple[dict[str, Any], bytes]:
     """The demo person's export as an integrator (/api/v1/export) and a person (My data → JSON) get it."""
     db = open_database(f"sqlite:///{db_file}")
     try:
-        pid = seed_demo(db, today=NOW.date(), now=NOW).person_id
+        account = services.accounts.add_account(
+            db, "demo@example.org", role="person", clinic_id=None, password=PASSWORD,
+            actor=SERVER_ADMIN, now=NOW,
+        ).account_id  # fmt: skip
+        pid = seed_demo(db, today=NOW.date(), now=NOW, account_id=account).person_id
         program = services.course(db, pid, today=NOW.date()).program
         assert program is not None and program.swaps  # a dated swap event is exported too
         swap = program.swaps[0]
@@ -183,6 +189,8 @@ def _web_exports(db_file: Path) -> tuple[dict[str, Any], bytes]:
         async def download() -> tuple[httpx.Response, httpx.Response]:
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+                signed = {"email": "demo@example.org", "password": PASSWORD}
+                assert (await c.post("/api/v1/auth/login", json=signed)).status_code == 200
                 return await c.get("/api/v1/export"), await c.get("/data/export.json")
 
         api, page = asyncio.run(download())
@@ -478,7 +486,9 @@ def test_serve_and_the_other_commands_open_the_same_default_database(  # type: i
     assert code == 0, err
     default = tmp_path / "data" / "kneehab.db"
     assert f"Using the SQLite file {default}" in " ".join(out.split())
-    code, out, err = run("status")
+    code, out, err = run("status")  # the demo clinic has four people: the command asks which
+    assert code == 2 and "--person EMAIL" in err
+    code, out, err = run("status", "--person", "maria@example.org")
     assert code == 0 and "Your doses now" in out, err  # the demo person the web app shows
 
 

@@ -60,7 +60,11 @@ def server(tmp_path: Path, library) -> Iterator[Server]:  # type: ignore[no-unty
     url = f"sqlite:///{tmp_path / 'kneehab.db'}"
     db = open_database(url)
     port = _free_port()
-    settings = Settings(database_url=url, time_scale=TIME_SCALE, port=port)
+    # A session stays signed in across the days a test's course spans (lifetimes: tests/integration).
+    settings = Settings(
+        database_url=url, time_scale=TIME_SCALE, port=port, session_idle_hours=24 * 30,
+        session_max_days=365,
+    )  # fmt: skip
     app = create_app(settings, db=db, library=library)
     config = uvicorn.Config(app, host="127.0.0.1", port=port, access_log=False, log_level="warning")
     srv = uvicorn.Server(config)
@@ -98,8 +102,36 @@ def context(browser):  # type: ignore[no-untyped-def]
     ctx.close()
 
 
+PERSON_EMAIL = "alice@example.org"  # tests/history_seed.py gives this account the seeded courses
+PASSWORD = "a long enough passphrase"
+
+
+def sign_in(context, server: Server) -> None:  # type: ignore[no-untyped-def]
+    """The context signed in as the test person (signed up on first use): its tabs share the cookie."""
+    account = {"email": PERSON_EMAIL, "password": PASSWORD}
+    r = context.request.post(server.url + "/api/v1/auth/signup", data=account)
+    if r.status == 409:
+        r = context.request.post(server.url + "/api/v1/auth/login", data=account)
+    assert r.status in (200, 201), r.text()
+
+
+def signed_in_context(browser, server: Server, **options: Any):  # type: ignore[no-untyped-def]
+    ctx = browser.new_context(**options)
+    sign_in(ctx, server)
+    return ctx
+
+
 @pytest.fixture
-def page(context):  # type: ignore[no-untyped-def]
+def page(context, server: Server):  # type: ignore[no-untyped-def]
+    """A tab signed in as a self-managed person without a program yet (issue 10): first run ends with
+    their program, and a seeded course is theirs."""
+    sign_in(context, server)
+    return context.new_page()
+
+
+@pytest.fixture
+def anonymous_page(context):  # type: ignore[no-untyped-def]
+    """A first visit: nobody signed in."""
     return context.new_page()
 
 

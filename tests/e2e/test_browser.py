@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from conftest import PHONE, Server, check_axe, phone_height, shoot_phone_view, visit
-from history_seed import seed_history
+from history_seed import seed_history, signed_up_account
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
 
@@ -131,7 +131,12 @@ def _enrol(server: Server, start: date, **changes: object) -> int:
     now = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
     intake = DEMO_INTAKE.model_copy(update=changes)
     return services.enroll(
-        server.db, intake, start=start, now=now, library=server.library
+        server.db,
+        intake,
+        start=start,
+        now=now,
+        library=server.library,
+        account_id=signed_up_account(server.db),
     ).person_id
 
 

@@ -11,6 +11,7 @@ import pytest
 from test_stop_and_player import ready
 
 from conftest import Server, check_axe, shoot
+from history_seed import signed_up_account
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
 
@@ -50,7 +51,12 @@ def _enrol(server: Server, start: date, **changes: object) -> int:
     now = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
     intake = DEMO_INTAKE.model_copy(update=changes)
     return services.enroll(
-        server.db, intake, start=start, now=now, library=server.library
+        server.db,
+        intake,
+        start=start,
+        now=now,
+        library=server.library,
+        account_id=signed_up_account(server.db),
     ).person_id
 
 

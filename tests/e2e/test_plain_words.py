@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import DESKTOP, PHONE, Server, check_axe, shoot
-from history_seed import seed_history
+from history_seed import seed_history, signed_up_account
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
 from kneehab.domain.records import SessionEntry
@@ -30,7 +30,12 @@ def _enrol(server: Server, start: date, **changes: object) -> int:
     intake = DEMO_INTAKE.model_copy(update={"assessed": "yes", **changes})
     now = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
     return services.enroll(
-        server.db, intake, start=start, now=now, library=server.library
+        server.db,
+        intake,
+        start=start,
+        now=now,
+        library=server.library,
+        account_id=signed_up_account(server.db),
     ).person_id
 
 
@@ -213,7 +218,13 @@ def test_the_demo_on_day_16_asks_for_no_review_within_the_first_weeks(server: Se
     from kneehab.demo import DEMO_DAYS, seed_demo
 
     assert DEMO_DAYS == 16
-    seed_demo(server.db, today=date.today(), now=datetime.now(UTC), library=server.library)
+    seed_demo(
+        server.db,
+        today=date.today(),
+        now=datetime.now(UTC),
+        library=server.library,
+        account_id=signed_up_account(server.db),
+    )
     for path in ("/program", "/progress", "/today", "/data"):
         page.goto(server.url + path)
         text = _sentences(page)

@@ -10,7 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 from test_browser import _enrol, answer_step, pick
 
-from conftest import PHONE, SHOTS, Server, _whole_page, check_axe
+from conftest import PHONE, SHOTS, Server, _whole_page, check_axe, signed_in_context
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
 from kneehab.store.db import open_database
@@ -186,7 +186,7 @@ def not_truncated(page, selector: str) -> None:  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize("size", [PHONE, LAPTOP], ids=["phone-390x844", "laptop-1280x800"])
 def test_the_whole_step_fits_one_screen(server: Server, browser, size) -> None:  # type: ignore[no-untyped-def]
-    ctx = browser.new_context(viewport=size, bypass_csp=True)
+    ctx = signed_in_context(browser, server, viewport=size, bypass_csp=True)
     page = ctx.new_page()
     try:
         ready(server, page)
@@ -258,7 +258,9 @@ def test_the_whole_step_fits_one_screen(server: Server, browser, size) -> None: 
 
 
 def test_touch_phone_never_mentions_the_space_bar(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
-    ctx = browser.new_context(viewport=PHONE, has_touch=True, is_mobile=True, bypass_csp=True)
+    ctx = signed_in_context(
+        browser, server, viewport=PHONE, has_touch=True, is_mobile=True, bypass_csp=True
+    )
     page = ctx.new_page()
     try:
         ready(server, page)
@@ -617,7 +619,7 @@ def words_inside_their_tiles(page) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_pain_scales_are_legible_on_a_phone(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
-    ctx = browser.new_context(viewport=PHONE, bypass_csp=True)
+    ctx = signed_in_context(browser, server, viewport=PHONE, bypass_csp=True)
     page = ctx.new_page()
     try:
         # First run's pain questions (they were 10.8 px: six tiles a row).
@@ -652,7 +654,7 @@ def test_pain_scales_are_legible_on_a_phone(server: Server, browser) -> None:  #
 
 
 def test_figure_words_are_legible_on_a_phone(server: Server, browser) -> None:  # type: ignore[no-untyped-def]
-    ctx = browser.new_context(viewport=PHONE, bypass_csp=True)
+    ctx = signed_in_context(browser, server, viewport=PHONE, bypass_csp=True)
     page = ctx.new_page()
     try:
         _enrol(server, date.today())

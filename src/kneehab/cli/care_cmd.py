@@ -14,6 +14,7 @@ from rich.table import Table
 from kneehab import services
 from kneehab.cli.care_options import (
     DbOpt,
+    PersonOpt,
     TodayOpt,
     console,
     database,
@@ -37,6 +38,7 @@ from kneehab.domain.intake import SubmittedIntake
 from kneehab.domain.progression import Action
 from kneehab.domain.records import SYMPTOMS, CheckIn, Session, SessionEntry
 from kneehab.errors import InvalidInput, SafetyCheckDue
+from kneehab.services import accounts
 from kneehab.store.db import Database
 
 # --- start / today ---------------------------------------------------------------------------
@@ -51,6 +53,10 @@ def start_command(
     replace: Annotated[
         bool, typer.Option("--replace", help="Delete the enrolled person's records and restart.")
     ] = False,
+    person: Annotated[
+        str | None,
+        typer.Option("--person", help="Enrol this account (made with `kneehab user add`)."),
+    ] = None,
     db_file: DbOpt = None,
     today: TodayOpt = None,
 ) -> None:
@@ -58,13 +64,29 @@ def start_command(
     intake = read_model(intake_file, SubmittedIntake, "intake")
     day = parse_day(start) or today_from(today)
     with database(ctx, db_file, create=True) as db:
-        existing = services.current_person_id(db)
+        account_id = None
+        if person is not None:
+            address = accounts.normal_email(person)
+            found = [a for a in accounts.list_accounts(db) if a.email == address]
+            if not found:
+                raise InvalidInput(
+                    f"--person: no account with {address}; add it first with "
+                    f"`kneehab user add {address} --role person`"
+                )
+            account_id, existing = found[0].id, found[0].person_id
+        else:
+            existing = services.current_person_id(db)
         if existing is not None and not replace:
             raise InvalidInput(
-                "--replace: someone is already enrolled in this database; add --replace to "
-                "delete their records and start again"
+                "--replace: this person already has a program; add --replace to delete their "
+                "records and start again"
             )
-        result = services.enroll(db, intake, start=day, now=utc_now(), replace=existing)
+        if existing is not None and account_id is not None:
+            services.delete_person(db, existing)
+            existing = None
+        result = services.enroll(
+            db, intake, start=day, now=utc_now(), replace=existing, account_id=account_id
+        )
     out = console()
     render_plan(out, result.triage, result.program)
     if result.program is not None:
@@ -74,11 +96,13 @@ def start_command(
         )
 
 
-def today_command(ctx: typer.Context, db_file: DbOpt = None, today: TodayOpt = None) -> None:
+def today_command(
+    ctx: typer.Context, person: PersonOpt = None, db_file: DbOpt = None, today: TodayOpt = None
+) -> None:
     """Show today's session with the current doses."""
     day = today_from(today)
     with database(ctx, db_file) as db:
-        pid = enrolled_person(db)
+        pid = enrolled_person(db, person)
         program = services.course(db, pid, today=day).program
         items = program.items_on(day) if program is not None else []
         resume = services.load_player_state(db, pid, day=day)
@@ -278,6 +302,7 @@ def log_command(
     day_opt: Annotated[
         str | None, typer.Option("--date", help="Session date (default: today).")
     ] = None,
+    person: PersonOpt = None,
     db_file: DbOpt = None,
     today: TodayOpt = None,
 ) -> None:
@@ -285,7 +310,7 @@ def log_command(
     now_day = today_from(today)
     day = parse_day(day_opt, "--date") or now_day
     with database(ctx, db_file) as db:
-        pid = enrolled_person(db)
+        pid = enrolled_person(db, person)
         if day == now_day:  # RULES §1.1: say so before asking anything
             _require_check(db, pid, day)
         if file is not None:
@@ -356,6 +381,7 @@ def checkin_command(
     day_opt: Annotated[
         str | None, typer.Option("--date", help="Check-in date (default: today).")
     ] = None,
+    person: PersonOpt = None,
     db_file: DbOpt = None,
     today: TodayOpt = None,
 ) -> None:
@@ -385,7 +411,7 @@ def checkin_command(
     except InvalidInput as err:
         raise _in_flags(err, CHECKIN_FLAGS, {}) from None
     with database(ctx, db_file) as db:
-        pid = enrolled_person(db)
+        pid = enrolled_person(db, person)
         result = services.check_in(db, pid, checkin, today=now_day, now=utc_now())
         if result.escalation_id is not None:
             services.mark_escalations_seen(db, pid, [result.escalation_id], now=utc_now())

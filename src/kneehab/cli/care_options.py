@@ -22,7 +22,8 @@ from sqlalchemy.exc import OperationalError
 from kneehab import services
 from kneehab.cli.context import cli_context
 from kneehab.cli.plan_cmd import parse_day
-from kneehab.errors import NotFound, StoreError
+from kneehab.errors import InvalidInput, NotFound, StoreError
+from kneehab.services import accounts
 from kneehab.store.db import Database, open_database, sqlite_path
 
 DbOpt = Annotated[
@@ -84,8 +85,34 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-def enrolled_person(db: Database) -> int:
-    pid = services.current_person_id(db)
-    if pid is None:
+PersonOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--person",
+        help="The person's account email (needed once more than one person is enrolled).",
+    ),
+]
+
+
+def enrolled_person(db: Database, email: str | None = None) -> int:
+    """The person a command acts for: the account named by --person, or the only one enrolled."""
+    if email is not None:
+        address = accounts.normal_email(email)
+        found = [a for a in accounts.list_accounts(db) if a.email == address]
+        if not found:
+            raise NotFound(f"--person: no account with {address}")
+        if found[0].person_id is None:
+            raise NotFound(
+                f"--person: {address} has no program yet; run `kneehab start --person {address} "
+                "--intake FILE` first"
+            )
+        return found[0].person_id
+    ids = services.people_ids(db)
+    if not ids:
         raise NotFound("no one is enrolled yet; run `kneehab start --intake FILE` first")
-    return pid
+    if len(ids) > 1:
+        raise InvalidInput(
+            f"--person: {len(ids)} people are enrolled in this database; name one with "
+            "--person EMAIL (`kneehab user list` shows them)"
+        )
+    return ids[0]

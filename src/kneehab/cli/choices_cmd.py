@@ -12,6 +12,7 @@ import typer
 from kneehab import services
 from kneehab.cli.care_options import (
     DbOpt,
+    PersonOpt,
     TodayOpt,
     console,
     database,
@@ -41,13 +42,14 @@ def swap_command(
     instead_of: Annotated[
         str, typer.Option("--instead-of", help="The exercise id in your session it replaces.")
     ],
+    person: PersonOpt = None,
     db_file: DbOpt = None,
     today: TodayOpt = None,
 ) -> None:
     """Do one of your swaps instead of an exercise in your session, from today."""
     day = today_from(today)
     with database(ctx, db_file) as db:
-        pid = enrolled_person(db)
+        pid = enrolled_person(db, person)
         services.choose_swap(db, pid, swap_in=swap_in, swap_out=instead_of, day=day, now=utc_now())
         versions = [v for v in services.program_versions(db, pid) if v.effective == day]
     out = console()
@@ -61,6 +63,7 @@ def offer_command(
     ctx: typer.Context,
     exercise_id: Annotated[str, typer.Argument(help="The exercise you were offered.")],
     answer: Annotated[str, typer.Argument(help="accept or not_now.")],
+    person: PersonOpt = None,
     db_file: DbOpt = None,
     today: TodayOpt = None,
 ) -> None:
@@ -68,7 +71,7 @@ def offer_command(
     answer = _answer(answer)
     day = today_from(today)
     with database(ctx, db_file) as db:
-        pid = enrolled_person(db)
+        pid = enrolled_person(db, person)
         services.answer_offer(
             db, pid, exercise_id=exercise_id, answer=answer, day=day, now=utc_now()
         )

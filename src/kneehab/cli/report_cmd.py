@@ -11,7 +11,15 @@ import typer
 from rich.table import Table
 
 from kneehab import services
-from kneehab.cli.care_options import DbOpt, TodayOpt, console, database, enrolled_person, today_from
+from kneehab.cli.care_options import (
+    DbOpt,
+    PersonOpt,
+    TodayOpt,
+    console,
+    database,
+    enrolled_person,
+    today_from,
+)
 from kneehab.cli.render import (
     ACTION_WORDS,
     done_words,
@@ -50,11 +58,13 @@ def _changed(versions: int) -> str:
     return "it has changed once since" if changes == 1 else f"it has changed {changes} times since"
 
 
-def status_command(ctx: typer.Context, db_file: DbOpt = None, today: TodayOpt = None) -> None:
+def status_command(
+    ctx: typer.Context, person: PersonOpt = None, db_file: DbOpt = None, today: TodayOpt = None
+) -> None:
     """Doses now, each exercise's latest decision and why, escalations, and the pain trend."""
     day = today_from(today)
     with database(ctx, db_file) as db:
-        st = services.status(db, enrolled_person(db), today=day)
+        st = services.status(db, enrolled_person(db, person), today=day)
     out = console()
     out.print(f"Status on {day.isoformat()} — {_since(st.start, day)}; {_changed(st.versions)}.")
     if st.program is None:
@@ -100,13 +110,14 @@ def history_command(
             "--json", help="Print the course as a history file (`kneehab progress --history`)."
         ),
     ] = False,
+    person: PersonOpt = None,
     db_file: DbOpt = None,
     today: TodayOpt = None,
 ) -> None:
     """Every logged exercise and check-in, oldest first."""
     day = today_from(today)
     with database(ctx, db_file) as db:
-        pid = enrolled_person(db)
+        pid = enrolled_person(db, person)
         if as_csv:
             sys.stdout.write(services.export_csv(db, pid))
             return

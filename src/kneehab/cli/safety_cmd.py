@@ -14,6 +14,7 @@ import typer
 from kneehab import services
 from kneehab.cli.care_options import (
     DbOpt,
+    PersonOpt,
     TodayOpt,
     console,
     database,
@@ -55,6 +56,7 @@ def check_command(
             "--none", help="Answer no to every question asked (for scripts: only when true)."
         ),
     ] = False,
+    person: PersonOpt = None,
     db_file: DbOpt = None,
     today: TodayOpt = None,
 ) -> None:
@@ -62,7 +64,7 @@ def check_command(
     day = today_from(today)
     out = console()
     with database(ctx, db_file) as db:
-        pid = enrolled_person(db)
+        pid = enrolled_person(db, person)
         found = services.session_check(db, pid, day=day)
         if found is not None and found.get("cleared"):
             out.print("Today's safety questions are already answered: you may do today's session.")

@@ -1,4 +1,4 @@
-"""`kneehab serve`: migrate the database, seed the demo person when asked, print the address, run the web app."""
+"""`kneehab serve`: migrate the database, seed the demo clinic when asked, print the address, run the web app."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ import typer
 from kneehab import services
 from kneehab.cli.context import cli_context
 from kneehab.config import LOOPBACK_HOSTS, Settings
-from kneehab.demo import seed_demo
+from kneehab.demo_clinic import DEMO_ACCOUNTS, DEMO_PASSWORD, seed_demo_clinic
 from kneehab.errors import InvalidInput
+from kneehab.services import accounts
 from kneehab.store.db import sqlite_path
 
 
@@ -30,7 +31,11 @@ def serve(
     ] = None,
     demo: Annotated[
         bool,
-        typer.Option("--demo", help="Add a demo person with two weeks of history if none exists."),
+        typer.Option(
+            "--demo",
+            help="On an empty server, add the demo clinic (an admin, a physio, four people); "
+            "the sign-in page lists the demo accounts.",
+        ),
     ] = False,
 ) -> None:
     """Start the kneehab web app (the embedded SQLite database unless KNEEHAB_DATABASE_URL is set)."""
@@ -58,9 +63,16 @@ def serve(
     if moved:
         people = "1 enrolled person" if len(moved) == 1 else f"{len(moved)} enrolled people"
         typer.echo(f"Applied the updated exercise rules to {people}.")
-    if demo and services.current_person_id(state.db) is None:
-        seed_demo(state.db, today=now.date(), now=now, library=state.library)
-        typer.echo("Added the demo person (two weeks of sessions and check-ins).")
+    if demo:
+        if not accounts.any_account(state.db):
+            seed_demo_clinic(state.db, today=now.date(), now=now, library=state.library)
+            typer.echo(
+                "Added the demo clinic: a clinic admin, a physio and four people "
+                f"(every password: {DEMO_PASSWORD}; the sign-in page lists them)."
+            )
+        app.state.demo_accounts = [
+            {"email": a.email, "who": a.who, "password": a.password} for a in DEMO_ACCOUNTS
+        ]
     path = sqlite_path(settings.effective_database_url)
     where = (
         f"the SQLite file {path}" if path is not None else "the database in KNEEHAB_DATABASE_URL"

@@ -22,7 +22,13 @@ from kneehab.services.course import (
     status,
     today_items,
 )
-from kneehab.services.enrolment import Enrollment, current_person_id, delete_person, enroll
+from kneehab.services.enrolment import (
+    Enrollment,
+    current_person_id,
+    delete_person,
+    enroll,
+    people_ids,
+)
 from kneehab.services.outcomes import record_outcome, record_outcomes
 from kneehab.services.replay import RULES_V2_KIND, RULES_VERSION
 from kneehab.services.review import (
@@ -85,6 +91,7 @@ __all__ = [
     "load_player_state",
     "mark_escalations_seen",
     "mark_reviewed",
+    "people_ids",
     "program_versions",
     "record_outcome",
     "record_outcomes",

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from sqlalchemy.orm import Session as DbSession
 
 from kneehab.domain.identity import ACCOUNT_ROLES, Actor, Role, Scope
 from kneehab.errors import Conflict, InvalidInput, NotFound, Throttled, Unauthorized
@@ -130,41 +131,84 @@ def add_account(
     person_id: int | None = None,
 ) -> NewAccount:
     """A new account; with no password, a one-time invitation link (7 days) to set it."""
+    with db.write() as s:
+        return add_account_tx(
+            s, email, role=role, clinic_id=clinic_id, name=name, password=password, actor=actor,
+            now=now, person_id=person_id,
+        )  # fmt: skip
+
+
+def add_account_tx(
+    s: DbSession,
+    email: str,
+    *,
+    role: str,
+    clinic_id: int | None,
+    name: str = "",
+    password: str | None,
+    actor: Actor | None,
+    now: datetime,
+    person_id: int | None = None,
+) -> NewAccount:
+    """`add_account` in the caller's transaction; `actor` None: the account signs itself up."""
     email = normal_email(email)
     role_ = account_role(role, clinic_id)
     if password is not None:
         check_password(password, email)
-    with db.write() as s:
-        if clinic_id is not None and account_repo.clinic(s, clinic_id) is None:
-            raise NotFound(f"clinic: {clinic_id} not found")
-        if account_repo.account_by_email(s, email) is not None:
-            raise Conflict(f"email: an account with {email} already exists")
-        hashed = _hasher.hash(password) if password is not None else None
-        account_id = account_repo.add_account(
-            s,
-            email=email,
-            role=role_.value,
-            name=name.strip(),
-            clinic_id=clinic_id,
-            person_id=person_id,
-            password_hash=hashed,
-            now=now,
+    if clinic_id is not None and account_repo.clinic(s, clinic_id) is None:
+        raise NotFound(f"clinic: {clinic_id} not found")
+    if account_repo.account_by_email(s, email) is not None:
+        raise Conflict(
+            f"email: an account with {email} already exists; sign in, or use another email"
         )
-        invitation = None
-        if password is None:
-            invitation = _new_link(s, account_id, "invite", actor, now)
-        record_tx(
-            s, actor=actor, action="account_create", resource=f"account/{account_id}", now=now,
-            clinic_id=clinic_id, person_id=person_id,
-        )  # fmt: skip
+    hashed = _hasher.hash(password) if password is not None else None
+    account_id = account_repo.add_account(
+        s,
+        email=email,
+        role=role_.value,
+        name=name.strip(),
+        clinic_id=clinic_id,
+        person_id=person_id,
+        password_hash=hashed,
+        now=now,
+    )
+    row = account_repo.account(s, account_id)
+    assert row is not None
+    by = actor or actor_of(row)
+    invitation = None
+    if password is None:
+        invitation = _new_link(s, account_id, "invite", by, now)
+    record_tx(
+        s, actor=by, action="account_create", resource=f"account/{account_id}", now=now,
+        clinic_id=clinic_id, person_id=person_id,
+    )  # fmt: skip
     return NewAccount(account_id, invitation)
 
 
-def _new_link(s: object, account_id: int, kind: str, actor: Actor, now: datetime) -> str:
+def signup(db: Database, email: str, password: str, *, now: datetime) -> Actor:
+    """A self-managed person's own account (no clinic); they enrol next."""
+    with db.write() as s:
+        made = add_account_tx(
+            s, email, role="person", clinic_id=None, password=password, actor=None, now=now
+        )
+        row = account_repo.account(s, made.account_id)
+        assert row is not None
+        return actor_of(row)
+
+
+def account_actor(db: Database, account_id: int) -> Actor:
+    with db.read() as s:
+        row = account_repo.account(s, account_id)
+        if row is None:
+            raise NotFound(f"account: {account_id} not found")
+        return actor_of(row)
+
+
+def _new_link(s: DbSession, account_id: int, kind: str, actor: Actor, now: datetime) -> str:
     secret = new_secret()
     lifetime = INVITE_LIFETIME if kind == "invite" else RESET_LIFETIME
     account_repo.add_link(
-        s,  # type: ignore[arg-type]
+        s,
         token_hash=secret_hash(secret),
         kind=kind,
         account_id=account_id,
@@ -211,6 +255,11 @@ def use_link(db: Database, secret: str, password: str, *, now: datetime) -> Acto
             clinic_id=row.clinic_id, person_id=row.person_id,
         )  # fmt: skip
     return actor
+
+
+def any_account(db: Database) -> bool:
+    with db.read() as s:
+        return account_repo.count_accounts(s) > 0
 
 
 def list_accounts(db: Database, clinic_id: int | None = None) -> list[AccountRow]:

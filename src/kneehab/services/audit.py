@@ -21,6 +21,7 @@ GENESIS = "0" * 64
 class AuditEntry:
     id: int
     at: datetime
+    actor_id: int | None
     actor: str
     actor_role: str
     person_id: int | None
@@ -100,6 +101,7 @@ def _entry(row: AuditRow) -> AuditEntry:
     return AuditEntry(
         row.id,
         row.at,
+        row.actor_id,
         row.actor,
         row.actor_role,
         row.person_id,

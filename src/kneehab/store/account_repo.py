@@ -261,3 +261,13 @@ def audit_rows(
 
 def count_accounts(s: DbSession) -> int:
     return int(s.scalar(select(func.count()).select_from(AccountRow)) or 0)
+
+
+def people_of_clinic(s: DbSession, clinic_id: int) -> list[tuple[PersonRow, AccountRow | None]]:
+    rows = s.execute(
+        select(PersonRow, AccountRow)
+        .outerjoin(AccountRow, AccountRow.person_id == PersonRow.id)
+        .where(PersonRow.clinic_id == clinic_id)
+        .order_by(PersonRow.id)
+    ).all()
+    return [(p, a) for p, a in rows]

@@ -27,7 +27,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from kneehab.web.deps import current_person
+from kneehab.web.deps import current_actor, current_person
 from kneehab.web.routes.data import ExportView
 from kneehab.web.routes.today import PlayerState
 
@@ -75,7 +75,7 @@ class ErrorBody(BaseModel):
     )
 
 
-NOT_ENROLLED = "Nobody is enrolled yet: answer the safety questions first (`POST /api/v1/screening`, then `POST /api/v1/enroll`)"
+NOT_ENROLLED = "The signed-in person has no program yet: answer the safety questions first (`POST /api/v1/screening`, then `POST /api/v1/enroll`)"
 UNKNOWN_ID = "The id in the path is not one of yours (the message names it and what is allowed)"
 CONFLICT = (
     "The program is withheld or locked by a warning sign (the body says what to do instead), or "
@@ -135,18 +135,51 @@ def _takes_input(route: APIRoute, key: tuple[str, str]) -> bool:
     )
 
 
+SIGN_IN = (
+    "No valid session cookie or `Authorization: Bearer` token: sign in with `POST /api/v1/auth/login` "
+    "(or `/auth/signup`)"
+)
+NOT_YOURS = (
+    "Not one of the people of your clinic, or you are not a clinician: the same answer as a record "
+    "that does not exist"
+)
+WRONG_PAIR = "The email and password do not match an account (one message for either)"
+CSRF = (
+    "A write with the session cookie but without its `X-CSRF-Token` (from login or signup), or from "
+    "another website (`Origin`/`Sec-Fetch-Site`)"
+)
+JSON_ONLY = "The body is not `application/json`"
+THROTTLED = "Too many wrong passwords for this account or address: the body says until when"
+EXISTS = "An account with this email exists: sign in instead"
+# Every request: a foreign Host name is answered 400 before any route runs (web/security.py).
+HOST = "The Host header is not one this server answers to (settings: allowed_hosts, public_url)"
+
+
 def error_responses(route: APIRoute, method: str) -> dict[str, str]:
     """The 4xx answers this route can give (status → description)."""
     key = (method, route.path)
-    out: dict[str, str] = {}
-    if current_person in _calls(route.dependant):
+    calls = _calls(route.dependant)
+    out: dict[str, str] = {"400": HOST}
+    if current_actor in calls:
+        out["401"] = SIGN_IN
+    if key == ("POST", "/api/v1/auth/login"):
+        out["401"] = WRONG_PAIR
+        out["429"] = THROTTLED
+    if key == ("POST", "/api/v1/auth/signup"):
+        out["409"] = EXISTS
+    if method in ("POST", "PUT", "PATCH", "DELETE"):
+        out["403"] = CSRF
+        out["415"] = JSON_ONLY
+    if current_person in calls:
         out["404"] = NOT_ENROLLED
+    if route.path.startswith("/api/v1/patients"):
+        out["404"] = NOT_YOURS
     if route.dependant.path_params:
         out["404"] = f"{out['404']}; or: {UNKNOWN_ID}" if "404" in out else UNKNOWN_ID
     if key in CONFLICT_PATHS:
         out["409"] = CONFLICT
     if key == ("POST", "/api/v1/enroll"):
-        out["409"] = "Someone is already enrolled: nothing already saved is replaced"
+        out["409"] = "You already have a program: nothing already saved is replaced"
     if _takes_input(route, key):
         out["422"] = INVALID
     return out

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import ClientDisconnect
@@ -13,7 +13,7 @@ from kneehab.domain.exercise import Library
 from kneehab.library.load import load_library
 from kneehab.store.db import Database, open_database
 from kneehab.web import api_docs, errors
-from kneehab.web.deps import Clock, WebState, system_clock
+from kneehab.web.deps import Clock, WebState, csrf_guard, system_clock
 from kneehab.web.figures import Figures
 from kneehab.web.render import STATIC_DIR
 from kneehab.web.routes import ROUTERS
@@ -49,6 +49,7 @@ def create_app(
         docs_url=None,  # FastAPI's page loads Swagger UI from a CDN: ours is in api_docs.py
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
+        dependencies=[Depends(csrf_guard)],  # who is signed in, and the CSRF rule, on every route
     )
     library = library or load_library()
     app.state.web = WebState(

@@ -1,7 +1,9 @@
-"""What every route receives: the app's state, the clock and "the current person", each through one dependency.
+"""What every route receives: the app's state, the clock, the actor (who is signed in) and "the current
+person" (whose data a person's own pages show), each through one dependency.
 
-There is one local person for now. `current_person` is the single place that decides who that is, so accounts
-(and clinicians acting for a person) later change this function and nothing else.
+`current_actor` is the single place that decides who a request acts as (web/auth.py: a session cookie or a
+bearer token); `current_person` is the signed-in person's own record. Clinicians reach other people's records
+only through the routes that name them, and access.py decides.
 """
 
 from __future__ import annotations
@@ -13,11 +15,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from kneehab import services
 from kneehab.config import Settings
 from kneehab.domain.exercise import Library
+from kneehab.domain.identity import Actor, Role
 from kneehab.errors import NotFound
 from kneehab.store.db import Database
+from kneehab.web.auth import Auth, NotSignedIn, check_csrf, check_scope, resolve
 from kneehab.web.drafts import Drafts
 from kneehab.web.figures import Figures
 
@@ -52,7 +55,7 @@ class NoPerson(NotFound):
     """Nobody has been through the first-run screening yet: pages send the browser to /start."""
 
     def __init__(self) -> None:
-        super().__init__("no one is enrolled yet: answer the safety questions at /start first")
+        super().__init__("you have no program yet: answer the safety questions at /start first")
 
 
 def get_state(request: Request) -> WebState:
@@ -64,14 +67,35 @@ def get_now(state: Annotated[WebState, Depends(get_state)]) -> Now:
     return Now(state.clock())
 
 
-def current_person(state: Annotated[WebState, Depends(get_state)]) -> int:
-    """The person this request acts for: the one local person (NoPerson until first run is done)."""
-    person_id = services.current_person_id(state.db)
-    if person_id is None:
+async def csrf_guard(request: Request) -> None:
+    """On every route (app-level): who is signed in, and the CSRF rule for their writes."""
+    auth = await resolve(request)
+    if auth is not None:
+        check_scope(request, auth)
+        await check_csrf(request, auth)
+
+
+async def optional_auth(request: Request) -> Auth | None:
+    return await resolve(request)
+
+
+async def current_actor(request: Request) -> Actor:
+    """Who this request acts as; NotSignedIn (401, or the sign-in page) when nobody."""
+    auth = await resolve(request)
+    if auth is None:
+        raise NotSignedIn()
+    return auth.actor
+
+
+def current_person(actor: Annotated[Actor, Depends(current_actor)]) -> int:
+    """The signed-in person's own record (NoPerson until their first run is done)."""
+    if actor.role != Role.PERSON or actor.person_id is None:
         raise NoPerson()
-    return person_id
+    return actor.person_id
 
 
 State = Annotated[WebState, Depends(get_state)]
 Clocked = Annotated[Now, Depends(get_now)]
+SignedIn = Annotated[Actor, Depends(current_actor)]
+MaybeSignedIn = Annotated[Auth | None, Depends(optional_auth)]
 Person = Annotated[int, Depends(current_person)]

@@ -13,6 +13,7 @@ import traceback
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from annotated_types import Ge, Le
 from fastapi import FastAPI, Request
@@ -27,6 +28,7 @@ from kneehab.domain.intake import SubmittedIntake
 from kneehab.domain.records import CheckIn
 from kneehab.domain.validation import describe_errors
 from kneehab.errors import DayStopped, InvalidInput, KneehabError, SafetyCheckDue, UserError
+from kneehab.web.auth import NotSignedIn
 from kneehab.web.deps import NoPerson
 from kneehab.web.render import NAV, page, templates
 from kneehab.web.security import request_id
@@ -342,7 +344,12 @@ async def handle(request: Request, exc: Exception) -> Response:
         # The page went away mid-request (a closing tab's last save): nothing to answer.
         return Response(status_code=400)
     if isinstance(exc, NoPerson) and not _wants_json(request):
-        return RedirectResponse("/start", status_code=303)
+        auth = getattr(request.state, "auth", None)
+        clinical = auth is not None and auth.actor.role.value in ("clinician", "clinic_admin")
+        return RedirectResponse("/patients" if clinical else "/start", status_code=303)
+    if isinstance(exc, NotSignedIn) and not _wants_json(request):
+        here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        return RedirectResponse(f"/signin?next={quote(here)}", status_code=303)
     if isinstance(exc, FormError) and not _wants_json(request):
         plain = plain_problems(exc.problems)
         return page(
@@ -388,7 +395,8 @@ def intake_can_change(request: Request) -> bool:
     from kneehab import services  # the handler module stays light to import
 
     state = request.app.state.web
-    person = services.current_person_id(state.db)
+    auth = getattr(request.state, "auth", None)
+    person = auth.actor.person_id if auth is not None else None
     if person is None:
         return False
     today = state.clock().date()

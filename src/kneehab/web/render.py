@@ -8,7 +8,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 from pydantic import BaseModel
+
+from kneehab.web.auth import CSRF_FIELD, csrf_token_of
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -16,6 +19,25 @@ STATIC_DIR = Path(__file__).parent / "static"
 templates = Jinja2Templates(directory=str(TEMPLATES_DIR))
 templates.env.trim_blocks = True
 templates.env.lstrip_blocks = True
+
+
+def _csrf_token(request: Request) -> str:
+    return csrf_token_of(request)
+
+
+def _csrf_field(request: Request) -> Markup:
+    """Every POST form's hidden CSRF token (issue 10 §2); nothing when nobody is signed in."""
+    token = csrf_token_of(request)
+    if not token:
+        return Markup("")
+    return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, token)
+
+
+def _signed_in(request: Request) -> bool:
+    return getattr(request.state, "auth", None) is not None
+
+
+templates.env.globals.update(csrf_token=_csrf_token, csrf_field=_csrf_field, signed_in=_signed_in)
 
 # The navigation: (path, label). The current page is marked with aria-current by the layout.
 NAV: tuple[tuple[str, str], ...] = (
@@ -35,12 +57,13 @@ def page(
     title: str,
     status: int = 200,
     nav: bool = True,
+    nav_items: tuple[tuple[str, str], ...] = NAV,
     **extra: Any,
 ) -> HTMLResponse:
     context = {
         "vm": vm,
         "title": title,
-        "nav": NAV if nav else (),
+        "nav": nav_items if nav else (),
         "path": request.url.path,
         **extra,
     }

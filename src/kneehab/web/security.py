@@ -46,9 +46,12 @@ def host_name(host_header: str) -> str:
 
 
 def _cross_site(scope: Scope) -> bool:
+    """A browser that sends Sec-Fetch-Site says where the request came from, and that decides (a
+    same-origin form may still carry `Origin: null` under a strict referrer policy). Otherwise the
+    Origin header decides; a request with neither comes from no browser page (curl, an app)."""
     fetch_site = _header(scope, b"sec-fetch-site")
-    if fetch_site is not None and fetch_site.lower() not in SAME_SITE:
-        return True
+    if fetch_site is not None:
+        return fetch_site.lower() not in SAME_SITE
     origin = _header(scope, b"origin")
     if origin is None:
         return False
@@ -151,7 +154,9 @@ class SecurityHeaders:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", []) if k != b"server"]
                 headers.append((b"x-content-type-options", b"nosniff"))
-                headers.append((b"referrer-policy", b"no-referrer"))
+                # same-origin: kneehab's own forms carry their Origin (older browsers without Sec-Fetch-Site
+                # send `Origin: null` under no-referrer); no address ever leaves for another site.
+                headers.append((b"referrer-policy", b"same-origin"))
                 headers.append((b"content-security-policy", CSP.encode()))
                 headers.append((b"permissions-policy", PERMISSIONS.encode()))
                 headers.append((b"cross-origin-opener-policy", b"same-origin"))

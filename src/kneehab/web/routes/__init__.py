@@ -3,11 +3,13 @@
 from fastapi import APIRouter
 
 from kneehab.web.routes import (
+    auth,
     check,
     checkin,
     data,
     figures,
     outcomes,
+    patients,
     program,
     progress,
     rescreen,
@@ -16,6 +18,8 @@ from kneehab.web.routes import (
 )
 
 ROUTERS: tuple[APIRouter, ...] = (
+    auth.router,
+    auth.api,
     start.router,
     start.api,
     program.router,
@@ -35,4 +39,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     outcomes.router,
     outcomes.api,
     figures.router,
+    patients.router,
+    patients.api,
 )

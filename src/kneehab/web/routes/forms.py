@@ -11,9 +11,8 @@ from starlette.datastructures import FormData
 
 from kneehab.domain.records import SessionEntry
 from kneehab.domain.validation import describe_errors
+from kneehab.web.auth import MAX_FORM_FIELDS  # one limit, read by the CSRF check first
 from kneehab.web.errors import FieldProblem, field_problem, plain_problems
-
-MAX_FORM_FIELDS = 200
 
 
 async def read_form(request: Request) -> FormData:

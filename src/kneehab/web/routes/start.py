@@ -1,6 +1,8 @@
 """First run: the safety questions a few at a time (stop at once on a warning sign) → the intake in
-five short steps → the program. Each step is a plain form (POST, then a redirect to the next step); the
-answers wait in the server's memory (`web/drafts.py`) until enrolment. The JSON twins take everything at once.
+five short steps → "save your program" (an email and a password: the account, made with the program in one
+transaction) → the program. A signed-in account without a program (an invited person) skips the last step.
+Each step is a plain form (POST, then a redirect to the next step); the answers wait in `web/drafts.py`
+until enrolment. The JSON twins take everything at once.
 """
 
 from __future__ import annotations
@@ -12,21 +14,27 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from kneehab import services
+from kneehab.access import Action, allows
+from kneehab.domain.identity import Actor, Subject
 from kneehab.domain.intake import SubmittedIntake
 from kneehab.domain.red_flags import RED_FLAG_QUESTIONS
 from kneehab.domain.screening import screen_answers
 from kneehab.domain.validation import describe_errors
-from kneehab.errors import InvalidInput, NotFound, StoreError
-from kneehab.web.deps import Clocked, State
+from kneehab.errors import Conflict, InvalidInput, NotFound, StoreError
+from kneehab.services import accounts
+from kneehab.web.auth import resolve, set_session
+from kneehab.web.deps import Clocked, SignedIn, State
 from kneehab.web.drafts import Draft, forget_key, keep_key
 from kneehab.web.errors import (
     FieldProblem,
+    FormError,
     field_problem,
     intake_can_change,
     plain_problems,
     stopped_page,
 )
 from kneehab.web.render import page
+from kneehab.web.routes.auth import AccountView, home_of
 from kneehab.web.routes.forms import many, present, read_form, text, ticked
 from kneehab.web.viewmodels.first_run import (
     CHOSEN_FIELDS,
@@ -64,20 +72,32 @@ class AlreadyEnrolled(StoreError):
         )
 
 
-def _refuse_if_enrolled(state: State) -> None:
-    if services.current_person_id(state.db) is not None:
+async def _actor(request: Request) -> Actor | None:
+    auth = await resolve(request)
+    return auth.actor if auth is not None else None
+
+
+async def _refuse_if_enrolled(request: Request) -> None:
+    actor = await _actor(request)
+    if actor is not None and actor.person_id is not None:
         raise AlreadyEnrolled()
 
 
 @router.get("/", include_in_schema=False)
-def home(state: State) -> RedirectResponse:
-    person = services.current_person_id(state.db)
-    return RedirectResponse("/today" if person is not None else step_url(1), status_code=303)
+async def home(request: Request, state: State) -> RedirectResponse:
+    """Signed in: their start page. Nobody on the server yet: the first run. Otherwise: sign in."""
+    actor = await _actor(request)
+    if actor is not None:
+        return RedirectResponse(home_of(actor), status_code=303)
+    if not accounts.any_account(state.db):
+        return RedirectResponse(step_url(1), status_code=303)
+    return RedirectResponse("/signin", status_code=303)
 
 
 @router.get("/start", include_in_schema=False)
-def start_page(state: State) -> RedirectResponse:
-    if services.current_person_id(state.db) is not None:
+async def start_page(request: Request) -> RedirectResponse:
+    actor = await _actor(request)
+    if actor is not None and actor.person_id is not None:
         return RedirectResponse("/program", status_code=303)
     return RedirectResponse(step_url(1), status_code=303)
 
@@ -113,11 +133,11 @@ def draft_from_intake(intake: Any) -> dict[str, Any]:
 
 
 @router.post("/start/again", include_in_schema=False)
-def start_again(request: Request, state: State, clock: Clocked) -> Response:
+def start_again(request: Request, state: State, clock: Clocked, actor: SignedIn) -> Response:
     """Issue 9 §3: an intake whose own answers withheld the program, with nothing recorded since, is reopened
     for correction: its answers go back into first run (memory only) and the stored intake is deleted; the
     person goes through the steps again from the intake's first step."""
-    person = services.current_person_id(state.db)
+    person = actor.person_id
     if person is None:
         return RedirectResponse(step_url(1), status_code=303)
     if not intake_can_change(request):
@@ -364,7 +384,7 @@ def _forget(response: Response) -> Response:
     return forget_key(response, DRAFT_COOKIE, path="/start")
 
 
-@router.get("/start/{number}", response_class=HTMLResponse, include_in_schema=False)
+@router.get("/start/{number:int}", response_class=HTMLResponse, include_in_schema=False)
 def step_page(number: int, request: Request, state: State, clock: Clocked) -> Response:
     step = _step(number)
     if services.current_person_id(state.db) is not None:
@@ -375,10 +395,10 @@ def step_page(number: int, request: Request, state: State, clock: Clocked) -> Re
     return _show(request, step, draft.answers)
 
 
-@router.post("/start/{number}", response_class=HTMLResponse, include_in_schema=False)
+@router.post("/start/{number:int}", response_class=HTMLResponse, include_in_schema=False)
 async def step_submit(number: int, request: Request, state: State, clock: Clocked) -> Response:
     step = _step(number)
-    _refuse_if_enrolled(state)
+    await _refuse_if_enrolled(request)
     key = request.cookies.get(DRAFT_COOKIE)
     draft = state.drafts.get(key, now=clock.now)
     if key is None or draft is None:
@@ -402,26 +422,106 @@ async def step_submit(number: int, request: Request, state: State, clock: Clocke
     if number < TOTAL:
         state.drafts.put(key, draft, now=clock.now)
         return _keep(RedirectResponse(step_url(number + 1), status_code=303), key)
-    return _enrol(request, state, clock, key, draft)
+    state.drafts.put(key, draft, now=clock.now)
+    actor = await _actor(request)
+    if actor is None:  # "save your program": the account comes with it (SAVE_PATH)
+        return _keep(RedirectResponse(SAVE_PATH, status_code=303), key)
+    return _enrol(request, state, clock, key, draft, account_id=actor.account_id)
 
 
-def _enrol(request: Request, state: State, clock: Clocked, key: str, draft: Draft) -> Response:
-    for earlier in STEPS:  # every step is checked again before anything is saved
+SAVE_PATH = "/start/save"
+SAVE_TITLE = "Save your program"
+
+
+def _recheck(
+    request: Request, state: State, clock: Clocked, key: str, draft: Draft
+) -> Response | None:
+    """Every step is checked again before anything is saved; the first with a problem is shown."""
+    for earlier in STEPS:
         problems = _problems(earlier, draft.answers)
         if problems:
             draft.done = earlier.number - 1
             state.drafts.put(key, draft, now=clock.now)
             return _keep(_show(request, earlier, draft.answers, problems), key)
+    return None
+
+
+def _enrol(
+    request: Request,
+    state: State,
+    clock: Clocked,
+    key: str,
+    draft: Draft,
+    *,
+    account_id: int | None = None,
+    new_account: tuple[str, str] | None = None,
+) -> Response:
+    shown = _recheck(request, state, clock, key, draft)
+    if shown is not None:
+        return shown
     intake = SubmittedIntake.model_validate(_intake_data(draft.answers))
     enrolled = services.enroll(
-        state.db, intake, start=clock.today, now=clock.now, library=state.library
-    )
+        state.db, intake, start=clock.today, now=clock.now, library=state.library,
+        account_id=account_id, new_account=new_account,
+    )  # fmt: skip
     state.drafts.drop(key)
     if enrolled.program is None:
         stop = stop_view(enrolled.triage)
         assert stop is not None
-        return _forget(stopped_page(request, stop, can_change=intake_can_change(request)))
-    return _forget(RedirectResponse("/program", status_code=303))
+        response = stopped_page(request, stop, can_change=enrolled.account_id is not None)
+    else:
+        response = RedirectResponse("/program", status_code=303)
+    if new_account is not None and enrolled.account_id is not None:
+        actor = accounts.account_actor(state.db, enrolled.account_id)
+        signed = accounts.start_session(state.db, actor, now=clock.now)
+        set_session(request, response, signed)
+    return _forget(response)
+
+
+def _save_vm(email: str = "") -> AccountView:
+    return AccountView(
+        heading=SAVE_TITLE,
+        intro=(
+            "Your program is ready. To keep it, and your sessions and check-ins, choose the email "
+            "address and password you will sign in with. Nothing has been saved yet."
+        ),
+        action=SAVE_PATH,
+        button="Save my program",
+        email=email,
+    )
+
+
+@router.get(SAVE_PATH, response_class=HTMLResponse, include_in_schema=False)
+async def save_page(request: Request, state: State, clock: Clocked) -> Response:
+    draft = state.drafts.get(request.cookies.get(DRAFT_COOKIE), now=clock.now)
+    if draft is None or draft.done < TOTAL:
+        return RedirectResponse(step_url(1 if draft is None else draft.done + 1), status_code=303)
+    return page(request, "account.html", _save_vm(), title=SAVE_TITLE)
+
+
+@router.post(SAVE_PATH, response_class=HTMLResponse, include_in_schema=False)
+async def save_submit(request: Request, state: State, clock: Clocked) -> Response:
+    await _refuse_if_enrolled(request)
+    key = request.cookies.get(DRAFT_COOKIE)
+    draft = state.drafts.get(key, now=clock.now)
+    if key is None or draft is None or draft.done < TOTAL:
+        return RedirectResponse(step_url(1 if draft is None else draft.done + 1), status_code=303)
+    form = await read_form(request)
+    email, password = text(form, "email"), form.get("password")
+    password = password if isinstance(password, str) else ""
+    try:
+        accounts.check_password(password, accounts.normal_email(email))
+        return _enrol(request, state, clock, key, draft, new_account=(email, password))
+    except (InvalidInput, Conflict) as err:
+        field = "password" if str(err).startswith("password") else "email"
+        message = str(err).split(": ", 1)[-1]
+        problem = field_problem(
+            field, f"{field}: {message}", message[0].upper() + message[1:] + "."
+        )
+        raise FormError(
+            str(err), problems=[problem], template="account.html", vm=_save_vm(email),
+            title=SAVE_TITLE,
+        ) from None  # fmt: skip
 
 
 # ---- JSON twins ----------------------------------------------------------------------------
@@ -463,12 +563,23 @@ class EnrollmentView(BaseModel):
 
 
 @api.post("/enroll", response_model=EnrollmentView, status_code=201, summary="Enrol from an intake")
-def api_enroll(intake: SubmittedIntake, state: State, clock: Clocked) -> EnrollmentView:
-    """`condition` and `red_flags` are required (RULES C-14): without either the answer is 422 naming it."""
-    _refuse_if_enrolled(state)
+async def api_enroll(
+    intake: SubmittedIntake, request: Request, state: State, clock: Clocked, actor: SignedIn
+) -> EnrollmentView:
+    """The signed-in person's program, from their intake (sign up first: `POST /api/v1/auth/signup`).
+    `condition` and `red_flags` are required (RULES C-14): without either the answer is 422 naming it.
+    `pain_ceiling` is a clinician's to set (RULES D-1, D-7): a person who sends it gets 422."""
+    await _refuse_if_enrolled(request)
+    if intake.pain_ceiling is not None and not allows(
+        actor, Action.CLINICAL_ACTION, Subject(actor.person_id, actor.clinic_id)
+    ):
+        raise InvalidInput(
+            "pain_ceiling: only a clinician sets the pain limit (RULES D-1, D-7); leave it out"
+        )
     enrolled = services.enroll(
-        state.db, intake, start=clock.today, now=clock.now, library=state.library
-    )
+        state.db, intake, start=clock.today, now=clock.now, library=state.library,
+        account_id=actor.account_id,
+    )  # fmt: skip
     t = enrolled.triage
     return EnrollmentView(
         person_id=enrolled.person_id,

@@ -6,6 +6,14 @@ import { Sound } from "./sound.js";
 
 const $ = (root, sel) => root.querySelector(sel);
 
+// Issue 10 §2: every write carries the session's CSRF token, which the page holds in a meta tag.
+function jsonHeaders() {
+  const meta = document.querySelector('meta[name="csrf-token"]');
+  const headers = { "Content-Type": "application/json" };
+  if (meta) headers["X-CSRF-Token"] = meta.content;
+  return headers;
+}
+
 class Player {
   constructor(root) {
     this.root = root;
@@ -437,14 +445,10 @@ class Player {
     return JSON.stringify({ state: { signature: this.plan.signature, step: this.index, results: this.results } });
   }
 
-  saveState(beacon = false) {
-    const body = this.stateBody();
-    if (beacon && navigator.sendBeacon) {
-      navigator.sendBeacon(this.plan.state_url, new Blob([body], { type: "application/json" }));
-      return Promise.resolve();
-    }
+  saveState() {
+    // keepalive lets the last save of a closing tab finish (sendBeacon cannot carry the CSRF header).
     return fetch(this.plan.state_url, {
-      method: "POST", headers: { "Content-Type": "application/json" }, body, keepalive: true,
+      method: "POST", headers: jsonHeaders(), body: this.stateBody(), keepalive: true,
     }).catch(() => {});
   }
 
@@ -467,7 +471,7 @@ class Player {
     if (effort) entry.effort = effort;
     if (entry.sets_done === 0) entry.skipped = true;
     const res = await fetch(this.plan.entry_url, {
-      method: "POST", headers: { "Content-Type": "application/json", Accept: "application/json" },
+      method: "POST", headers: { ...jsonHeaders(), Accept: "application/json" },
       body: JSON.stringify(entry),
     }).catch(() => null);
     if (!res || !res.ok) {

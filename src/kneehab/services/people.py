@@ -1,0 +1,74 @@
+"""The people a clinician may see (issue 10 §5): who they are, and the access decision with its audit
+row for every look at one of them (issue 10 §6). The caseload's summaries come with issue 12."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from kneehab.access import Action, check
+from kneehab.domain.identity import Actor, Subject
+from kneehab.services.audit import record_tx
+from kneehab.store import account_repo, repo
+from kneehab.store.db import Database
+
+
+@dataclass(frozen=True)
+class Patient:
+    id: int
+    email: str
+    name: str
+    start: date
+
+
+def subject_of(db: Database, person_id: int) -> Subject:
+    """Whose record it is (a person that does not exist is a Subject nobody may reach)."""
+    with db.read() as s:
+        if repo.person_exists(s, person_id):
+            return Subject(person_id, account_repo.person_clinic(s, person_id))
+    return Subject(None, None)
+
+
+def patients(db: Database, actor: Actor, *, now: datetime, request_id: str = "-") -> list[Patient]:
+    """The people of the actor's clinic (404 words for anyone who may not list them)."""
+    check(actor, Action.LIST_PATIENTS, Subject(None, actor.clinic_id), what="clinic")
+    assert actor.clinic_id is not None
+    with db.write() as s:
+        found = account_repo.people_of_clinic(s, actor.clinic_id)
+        record_tx(
+            s, actor=actor, action="list_patients", resource="patients", now=now,
+            clinic_id=actor.clinic_id, request_id=request_id,
+        )  # fmt: skip
+    return [Patient(p.id, a.email if a else "", a.name if a else "", p.start) for p, a in found]
+
+
+def open_record(
+    db: Database,
+    actor: Actor,
+    person_id: int,
+    *,
+    action: Action,
+    resource: str,
+    now: datetime,
+    request_id: str = "-",
+) -> None:
+    """The access decision for `actor` on this person's record; a look by anyone but the person is
+    audited (a refusal too), never with a health value."""
+    subject = subject_of(db, person_id)
+    try:
+        check(actor, action, subject)
+    except Exception:
+        if actor.person_id != person_id:
+            with db.write() as s:
+                record_tx(
+                    s, actor=actor, action=action.value, resource=resource, now=now,
+                    person_id=subject.person_id, clinic_id=subject.clinic_id,
+                    request_id=request_id, outcome="refused",
+                )  # fmt: skip
+        raise
+    if actor.person_id != person_id:
+        with db.write() as s:
+            record_tx(
+                s, actor=actor, action=action.value, resource=resource, now=now,
+                person_id=person_id, clinic_id=subject.clinic_id, request_id=request_id,
+            )  # fmt: skip

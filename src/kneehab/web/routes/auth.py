@@ -1,0 +1,309 @@
+"""Signing in and out, the account a first run saves the program to, one-time links, "me" and
+"Who has looked at my data" (issue 10 §2, §3, §5, §6). Each page has its JSON twin under /api/v1."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import BaseModel, Field
+
+from kneehab.access import Action, check
+from kneehab.domain.identity import Actor, Role, Subject
+from kneehab.errors import UserError
+from kneehab.services import accounts, audit
+from kneehab.web.auth import clear_session, resolve, set_session
+from kneehab.web.deps import Clocked, SignedIn, State
+from kneehab.web.errors import FormError, field_problem
+from kneehab.web.render import page
+from kneehab.web.routes.forms import read_form, text
+from kneehab.web.security import request_id
+
+router = APIRouter()
+api = APIRouter(prefix="/api/v1", tags=["accounts"])
+
+SIGNIN_TITLE = "Sign in"
+
+
+def home_of(actor: Actor) -> str:
+    """Where a signed-in account starts."""
+    if actor.role in (Role.CLINICIAN, Role.CLINIC_ADMIN):
+        return "/patients"
+    return "/today" if actor.person_id is not None else "/start/1"
+
+
+def _safe_next(raw: str) -> str:
+    """Only a path of this site (never //host or a scheme): no open redirect."""
+    return raw if raw.startswith("/") and not raw.startswith("//") and "\\" not in raw else ""
+
+
+def _address(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+# ---- views -------------------------------------------------------------------------------------
+
+
+class SignInView(BaseModel):
+    heading: str = "Sign in"
+    action: str = "/signin"
+    next: str = ""
+    email: str = ""
+    start_url: str = "/start/1"
+    demo_accounts: list[dict[str, str]] = []
+
+
+class AccountView(BaseModel):
+    heading: str
+    intro: str
+    action: str
+    button: str
+    email: str = ""
+    ask_email: bool = True
+    link: str = ""
+
+
+class Me(BaseModel):
+    id: int | None
+    email: str
+    name: str = ""
+    role: str
+    clinic_id: int | None
+    person_id: int | None
+
+
+class AuditItem(BaseModel):
+    at: datetime
+    who: str
+    role: str
+    action: str
+    resource: str
+    outcome: str
+
+
+class AuditView(BaseModel):
+    heading: str = "Who has looked at my data"
+    intro: str = (
+        "Every time someone other than you — a clinician, an administrator or an app you gave a "
+        "token — looks at or changes your data, it is listed here, newest first. Your own visits "
+        "are not listed."
+    )
+    items: list[AuditItem]
+
+
+def _signin_vm(request: Request, email: str = "", next_url: str = "") -> SignInView:
+    demo = getattr(request.app.state, "demo_accounts", [])
+    return SignInView(email=email, next=next_url, demo_accounts=list(demo))
+
+
+# ---- pages ---------------------------------------------------------------------------------------
+
+
+@router.get("/signin", response_class=HTMLResponse, include_in_schema=False)
+async def signin_page(request: Request, next: str = "") -> Response:
+    auth = await resolve(request)
+    if auth is not None:
+        return RedirectResponse(_safe_next(next) or home_of(auth.actor), status_code=303)
+    vm = _signin_vm(request, next_url=_safe_next(next))
+    return page(request, "signin.html", vm, title=SIGNIN_TITLE, nav=False)
+
+
+@router.post("/signin", response_class=HTMLResponse, include_in_schema=False)
+async def signin_submit(request: Request, state: State, clock: Clocked) -> Response:
+    form = await read_form(request)
+    email, password = text(form, "email"), form.get("password")
+    next_url = _safe_next(text(form, "next"))
+    try:
+        actor = accounts.authenticate(
+            state.db, email, password if isinstance(password, str) else "",
+            address=_address(request), now=clock.now, request_id=request_id(request.scope),
+        )  # fmt: skip
+    except UserError as err:
+        problem = field_problem("email", f"email: {err}", str(err).capitalize() + ".")
+        raise FormError(
+            str(err), problems=[problem], template="signin.html",
+            vm=_signin_vm(request, email, next_url), title=SIGNIN_TITLE,
+        ) from None  # fmt: skip
+    signed = accounts.start_session(
+        state.db, actor, now=clock.now, request_id=request_id(request.scope)
+    )
+    response = RedirectResponse(next_url or home_of(actor), status_code=303)
+    return set_session(request, response, signed)
+
+
+@router.post("/signout", include_in_schema=False)
+async def signout(request: Request, state: State) -> Response:
+    token = request.cookies.get("kneehab_session")
+    if token:
+        accounts.end_session(state.db, token)
+    return clear_session(request, RedirectResponse("/signin", status_code=303))
+
+
+@router.post("/signout/everywhere", include_in_schema=False)
+async def signout_everywhere(
+    request: Request, state: State, actor: SignedIn, clock: Clocked
+) -> Response:
+    accounts.end_all_sessions(state.db, actor, now=clock.now, request_id=request_id(request.scope))
+    return clear_session(request, RedirectResponse("/signin", status_code=303))
+
+
+LINK_TITLE = "Choose your password"
+
+
+def _link_vm(link: str) -> AccountView:
+    return AccountView(
+        heading=LINK_TITLE,
+        intro="Choose a password of at least 8 characters. A few words you will remember are best.",
+        action="/account/password",
+        button="Save my password",
+        ask_email=False,
+        link=link,
+    )
+
+
+@router.get("/account/password", response_class=HTMLResponse, include_in_schema=False)
+def link_page(request: Request, link: str = "") -> Response:
+    return page(request, "account.html", _link_vm(link), title=LINK_TITLE, nav=False)
+
+
+@router.post("/account/password", response_class=HTMLResponse, include_in_schema=False)
+async def link_submit(request: Request, state: State, clock: Clocked) -> Response:
+    form = await read_form(request)
+    link, password = text(form, "link"), form.get("password")
+    try:
+        actor = accounts.use_link(
+            state.db, link, password if isinstance(password, str) else "", now=clock.now
+        )
+    except UserError as err:
+        field = "password" if str(err).startswith("password") else "link"
+        message = str(err).split(": ", 1)[-1]
+        problem = field_problem(field, f"{field}: {message}", message.capitalize() + ".")
+        raise FormError(
+            str(err), problems=[problem], template="account.html", vm=_link_vm(link),
+            title=LINK_TITLE,
+        ) from None  # fmt: skip
+    signed = accounts.start_session(
+        state.db, actor, now=clock.now, request_id=request_id(request.scope)
+    )
+    return set_session(request, RedirectResponse(home_of(actor), status_code=303), signed)
+
+
+def _my_audit(state: State, actor: Actor) -> AuditView:
+    """Issue 10 §6: the rows about this person by anyone else (their own visits are not listed);
+    an account without a program yet has nothing to list."""
+    if actor.person_id is None:
+        return AuditView(items=[])
+    check(actor, Action.READ_PERSON_AUDIT, Subject(actor.person_id, actor.clinic_id))
+    rows = audit.entries(state.db, person_id=actor.person_id)
+    return AuditView(
+        items=[
+            AuditItem(
+                at=r.at,
+                who=r.actor,
+                role=r.actor_role,
+                action=r.action,
+                resource=r.resource,
+                outcome=r.outcome,
+            )
+            for r in rows
+            if r.actor_id != actor.account_id
+        ]
+    )
+
+
+@router.get("/data/audit", response_class=HTMLResponse, include_in_schema=False)
+def audit_page(request: Request, state: State, actor: SignedIn) -> Response:
+    vm = _my_audit(state, actor)
+    return page(request, "audit.html", vm, title=vm.heading)
+
+
+# ---- the API ---------------------------------------------------------------------------------------
+
+
+class Credentials(BaseModel):
+    email: str = Field(max_length=254)
+    password: str = Field(max_length=1024)
+
+
+class SessionStarted(BaseModel):
+    csrf_token: str = Field(description="Send as `X-CSRF-Token` on every write with this session")
+    me: Me
+
+
+def _me(actor: Actor) -> Me:
+    return Me(
+        id=actor.account_id,
+        email=actor.email,
+        role=actor.role.value,
+        clinic_id=actor.clinic_id,
+        person_id=actor.person_id,
+    )
+
+
+@api.post(
+    "/auth/login",
+    response_model=SessionStarted,
+    summary="Sign in: the session cookie and the CSRF token",
+    responses={401: {"description": "email or password is wrong"}, 429: {"description": "wait"}},
+)
+def api_login(
+    body: Credentials, request: Request, response: Response, state: State, clock: Clocked
+) -> SessionStarted:
+    actor = accounts.authenticate(
+        state.db, body.email, body.password, address=_address(request), now=clock.now,
+        request_id=request_id(request.scope),
+    )  # fmt: skip
+    signed = accounts.start_session(
+        state.db, actor, now=clock.now, request_id=request_id(request.scope)
+    )
+    set_session(request, response, signed)
+    return SessionStarted(csrf_token=signed.csrf_token, me=_me(actor))
+
+
+@api.post(
+    "/auth/signup",
+    response_model=SessionStarted,
+    status_code=201,
+    summary="Create a self-managed person's account and sign in",
+    responses={409: {"description": "an account with that email exists"}},
+)
+def api_signup(
+    body: Credentials, request: Request, response: Response, state: State, clock: Clocked
+) -> SessionStarted:
+    actor = accounts.signup(state.db, body.email, body.password, now=clock.now)
+    signed = accounts.start_session(
+        state.db, actor, now=clock.now, request_id=request_id(request.scope)
+    )
+    set_session(request, response, signed)
+    return SessionStarted(csrf_token=signed.csrf_token, me=_me(actor))
+
+
+@api.post("/auth/logout", status_code=204, summary="Sign out (this session)")
+def api_logout(request: Request, state: State, actor: SignedIn) -> Response:
+    token = request.cookies.get("kneehab_session")
+    if token:
+        accounts.end_session(state.db, token)
+    return clear_session(request, Response(status_code=204))
+
+
+@api.get("/me", response_model=Me, summary="Who is signed in")
+def api_me(actor: SignedIn, state: State) -> Me:
+    me = _me(actor)
+    if actor.account_id is not None:
+        me.name = next(
+            (r.name for r in accounts.list_accounts(state.db) if r.id == actor.account_id), ""
+        )
+    return me
+
+
+@api.get("/me/audit", response_model=AuditView, summary="Who has looked at or changed my data")
+def api_my_audit(state: State, actor: SignedIn) -> AuditView:
+    return _my_audit(state, actor)
+
+
+def require_signup_fields(email: str, password: str) -> tuple[str, str]:
+    """The account a first run saves to: checked before anything is written."""
+    email = accounts.normal_email(email)
+    accounts.check_password(password, email)
+    return email, password

@@ -1,0 +1,127 @@
+"""A clinician's people (issue 10 §5): the list of their clinic's people, and each person's program,
+today, progress, changes and export through the same view-models as the person's own paths. Every look
+goes through access.py and is audited (services.people); the caseload screens come with issue 12."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import BaseModel
+
+from kneehab import services
+from kneehab.access import Action
+from kneehab.services import people
+from kneehab.web.deps import Clocked, SignedIn, State
+from kneehab.web.render import page
+from kneehab.web.routes import checkin, program, progress, today
+from kneehab.web.security import request_id
+from kneehab.web.viewmodels.checkin import ChangesView
+from kneehab.web.viewmodels.program import ProgramView
+from kneehab.web.viewmodels.progress import ProgressView
+from kneehab.web.viewmodels.today import TodayView
+
+router = APIRouter()
+api = APIRouter(prefix="/api/v1/patients", tags=["clinician"])
+
+CLINIC_NAV: tuple[tuple[str, str], ...] = (("/patients", "My patients"),)
+
+
+class PatientItem(BaseModel):
+    id: int
+    email: str
+    name: str
+    start: date
+    url: str
+
+
+class PatientsView(BaseModel):
+    heading: str = "My patients"
+    intro: str = (
+        "The people of your clinic. Opening a person's record is noted in their "
+        '"Who has looked at my data" list.'
+    )
+    patients: list[PatientItem]
+
+
+def _patients(request: Request, state: State, actor: SignedIn, clock: Clocked) -> PatientsView:
+    found = people.patients(state.db, actor, now=clock.now, request_id=request_id(request.scope))
+    return PatientsView(
+        patients=[
+            PatientItem(id=p.id, email=p.email, name=p.name, start=p.start, url=f"/patients/{p.id}")
+            for p in found
+        ]
+    )
+
+
+def _reader(action: Action, what: str) -> Any:
+    """A dependency: the person id in the path, once access.py allows the actor and the look is audited."""
+
+    def opened(
+        person_id: int, request: Request, state: State, actor: SignedIn, clock: Clocked
+    ) -> int:
+        people.open_record(
+            state.db, actor, person_id, action=action, resource=f"patients/{{id}}/{what}",
+            now=clock.now, request_id=request_id(request.scope),
+        )  # fmt: skip
+        return person_id
+
+    return Depends(opened)
+
+
+Program = Annotated[int, _reader(Action.READ_HEALTH, "program")]
+Today = Annotated[int, _reader(Action.READ_HEALTH, "today")]
+Progress = Annotated[int, _reader(Action.READ_HEALTH, "progress")]
+Changes = Annotated[int, _reader(Action.READ_HEALTH, "changes")]
+Export = Annotated[int, _reader(Action.READ_HEALTH, "export")]
+
+
+@router.get("/patients", response_class=HTMLResponse, include_in_schema=False)
+def patients_page(request: Request, state: State, actor: SignedIn, clock: Clocked) -> Response:
+    vm = _patients(request, state, actor, clock)
+    return page(request, "patients.html", vm, title=vm.heading, nav_items=CLINIC_NAV)
+
+
+@router.get("/patients/{person_id}", response_class=HTMLResponse, include_in_schema=False)
+def patient_page(person_id: Program, request: Request, state: State, clock: Clocked) -> Response:
+    vm = program.build(state, person_id, clock)
+    return page(
+        request, "patient.html", vm, title="Program", nav_items=CLINIC_NAV, person_id=person_id
+    )
+
+
+@api.get("", response_model=PatientsView, summary="The people of my clinic")
+def patients_api(request: Request, state: State, actor: SignedIn, clock: Clocked) -> PatientsView:
+    return _patients(request, state, actor, clock)
+
+
+@api.get("/{person_id}/program", response_model=ProgramView, summary="A person's program")
+def patient_program(person_id: Program, state: State, clock: Clocked) -> ProgramView:
+    return program.build(state, person_id, clock)
+
+
+@api.get("/{person_id}/today", response_model=TodayView, summary="A person's session today")
+def patient_today(person_id: Today, state: State, clock: Clocked) -> TodayView:
+    return today.build(state, person_id, clock)
+
+
+@api.get("/{person_id}/progress", response_model=ProgressView, summary="A person's progress")
+def patient_progress(person_id: Progress, state: State, clock: Clocked) -> ProgressView:
+    return progress.build(state, person_id, clock)
+
+
+@api.get("/{person_id}/changes", response_model=ChangesView, summary="What changed on a day")
+def patient_changes(
+    person_id: Changes, state: State, clock: Clocked, day: date | None = Query(default=None)
+) -> ChangesView:
+    return checkin.changes(state, person_id, clock, day or clock.today, p1=False)
+
+
+@api.get(
+    "/{person_id}/export", summary="Everything kept about a person (JSON)", response_model=None
+)
+def patient_export(person_id: Export, state: State) -> JSONResponse:
+    data: dict[str, Any] = services.export_person(state.db, person_id)
+    return JSONResponse(data)
