@@ -84,6 +84,11 @@ class Settings(BaseModel):
         return frozenset(names)
 
     @property
+    def base_url(self) -> str:
+        """Where people open kneehab: the public URL, else the address it listens on."""
+        return self.public_url or f"http://{self.host}:{self.port}"
+
+    @property
     def effective_database_url(self) -> str:
         if self.database_url:
             return self.database_url

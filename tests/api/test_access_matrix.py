@@ -39,7 +39,7 @@ PERSONAS = (
 KINDS: dict[str, str] = {
     "/": "public", "/start": "public", "/start/{number:int}": "public", "/start/save": "public",
     "/start/again": "own", "/signin": "public", "/signout": "session", "/signout/everywhere": "session",
-    "/account/password": "public", "/data/audit": "own",
+    "/account/password": "public", "/claim": "public", "/data/audit": "own",
     "/api/v1/auth/login": "public", "/api/v1/auth/signup": "public", "/api/v1/auth/logout": "session",
     "/api/v1/me": "signed_in", "/api/v1/me/audit": "signed_in",
     "/api/v1/screening": "public", "/api/v1/enroll": "signed_in",
@@ -48,6 +48,8 @@ KINDS: dict[str, str] = {
     "/api/v1/patients/{person_id}/progress": "patient",
     "/api/v1/patients/{person_id}/changes": "patient",
     "/api/v1/patients/{person_id}/export": "patient",
+    "/api/v1/clinic/invitations": "clinic_write", "/api/v1/clinic/members/{account_id}/remove": "clinic_write",
+    "/api/v1/clinic/audit": "clinic_admin", "/clinic/audit": "clinic_admin",
     "/figures/{name}": "public", "/figures/{exercise_id}.svg": "public", "/docs": "public", "/api/v1/openapi.json": "public",
 }  # fmt: skip
 OWN_PREFIXES = ("/today", "/program", "/checkin", "/changes", "/progress", "/data", "/outcomes",
@@ -148,6 +150,12 @@ def _expected(kind: str, persona: str, method: str, path: str, world: World) -> 
     if kind == "patient":
         subject = Subject(world.alice, world.alice_clinic)
         return {200} if access.allows(actor, access.Action.READ_HEALTH, subject) else {404}
+    if kind == "clinic_admin":
+        return {200} if persona == "clinic_admin" else {404}
+    if (
+        kind == "clinic_write"
+    ):  # an empty body: 422 for those who may, the 404 of no clinic otherwise
+        return {422, 404} if persona.endswith(("clinician", "clinic_admin")) else {404, 422}
     if kind == "clinic":  # each clinician lists their own clinic (the body is checked below)
         return {200} if persona.endswith(("clinician", "clinic_admin")) else {404}
     return None  # own / signed_in: the actor's own record only; any non-5xx

@@ -81,7 +81,9 @@ def server(tmp_path: Path, library) -> Iterator[Server]:  # type: ignore[no-unty
     db.close()
 
 
-@pytest.fixture(scope="session")
+# Module scope: Playwright's sync API keeps an event loop in the worker's main thread while it runs, and
+# an async test that lands on the same xdist worker later could not start its own.
+@pytest.fixture(scope="module")
 def browser():  # type: ignore[no-untyped-def]
     from playwright.sync_api import sync_playwright
 

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
+from fastapi.testclient import TestClient
 
 from kneehab.cli.main import main
 from kneehab.config import Settings
@@ -19,8 +19,6 @@ from kneehab.library.load import load_library
 from kneehab.store import repo
 from kneehab.store.db import Database, open_database
 from kneehab.web.app import create_app
-
-pytestmark = pytest.mark.anyio
 
 DAY0, DAY1 = date(2025, 3, 3), date(2025, 3, 4)
 INTAKE = {
@@ -120,29 +118,29 @@ class _Clock:
         return self.now
 
 
-async def _api(db: Database) -> dict[str, Any]:
+def _api(db: Database) -> dict[str, Any]:
+    # Starlette's TestClient runs the app on its own thread's loop: this test may share a worker with
+    # the browser tests, whose Playwright keeps an event loop in the main thread.
     clock = _Clock()
     app = create_app(Settings(session_idle_hours=48), db=db, library=load_library(), clock=clock)
-    async with httpx.AsyncClient(
-        transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1"
-    ) as client:
+    with TestClient(app, base_url="http://127.0.0.1") as client:
         account = {"email": "alice@example.org", "password": "a long enough passphrase"}
-        signed = await client.post("/api/v1/auth/signup", json=account)
+        signed = client.post("/api/v1/auth/signup", json=account)
         client.headers["x-csrf-token"] = signed.json()["csrf_token"]
-        assert (await client.post("/api/v1/enroll", json=INTAKE)).status_code == 201
+        assert client.post("/api/v1/enroll", json=INTAKE).status_code == 201
         no = {q.id: False for q in SHORT_QUESTIONS} | {"new_injury": False}
-        r = await client.post("/api/v1/today/check", json={"answers": no})
+        r = client.post("/api/v1/today/check", json={"answers": no})
         assert r.status_code == 200, r.text
-        r = await client.post("/api/v1/today/entries", json=ENTRY)
+        r = client.post("/api/v1/today/entries", json=ENTRY)
         assert r.status_code == 200, r.text
         clock.now = datetime.combine(DAY1, time(8), tzinfo=UTC)
-        r = await client.post("/api/v1/checkins", json={"date": DAY1.isoformat(), **CHECKIN})
+        r = client.post("/api/v1/checkins", json={"date": DAY1.isoformat(), **CHECKIN})
         assert r.status_code == 201, r.text
     return _records(db)
 
 
-async def test_the_cli_and_the_api_store_the_same_course(db: Database, tmp_path: Path) -> None:
-    by_api = await _api(db)
+def test_the_cli_and_the_api_store_the_same_course(db: Database, tmp_path: Path) -> None:
+    by_api = _api(db)
     by_cli = _cli(f"sqlite:///{tmp_path / 'cli.db'}", tmp_path)
     assert by_api["rescreens"], "the check-in's new symptom is kept as a re-screen"
     for table in by_api:

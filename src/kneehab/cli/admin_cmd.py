@@ -25,12 +25,10 @@ token_app = typer.Typer(help="Personal access tokens for integrators.", no_args_
 audit_app = typer.Typer(help="The audit trail.", no_args_is_help=True)
 
 BROKEN_TRAIL = 4  # exit code of `audit verify` when the chain does not hold
-LINK_PATH = "/account/password"  # the page that takes an invitation or reset link
 
 
 def link_url(settings: Settings, secret: str) -> str:
-    base = settings.public_url or f"http://{settings.host}:{settings.port}"
-    return f"{base.rstrip('/')}{LINK_PATH}?link={secret}"
+    return accounts.link_url(settings.base_url, secret)
 
 
 @clinic_app.command("create")

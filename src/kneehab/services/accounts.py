@@ -16,7 +16,8 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy.orm import Session as DbSession
 
-from kneehab.domain.identity import ACCOUNT_ROLES, Actor, Role, Scope
+from kneehab.access import Action, check
+from kneehab.domain.identity import ACCOUNT_ROLES, Actor, Role, Scope, Subject
 from kneehab.errors import Conflict, InvalidInput, NotFound, Throttled, Unauthorized
 from kneehab.services.audit import record_tx
 from kneehab.store import account_repo
@@ -34,6 +35,14 @@ TOUCH_EVERY = timedelta(minutes=1)  # a session's last-seen time is written at m
 WRONG_PAIR = "email or password is wrong"
 
 _hasher = PasswordHasher()  # argon2id with the library's current RFC 9106 parameters
+
+
+LINK_PATH = "/account/password"  # the page that takes an invitation or reset link
+
+
+def link_url(base_url: str, secret: str) -> str:
+    """The one-time link as people open it (base: the public URL, or where this server listens)."""
+    return f"{base_url.rstrip('/')}{LINK_PATH}?link={secret}"
 
 
 def secret_hash(secret: str) -> str:
@@ -257,9 +266,78 @@ def use_link(db: Database, secret: str, password: str, *, now: datetime) -> Acto
     return actor
 
 
+UNCLAIMED_DOMAIN = "@kneehab.local"  # migration 0005: a course stored before accounts, to claim
+
+
+def unclaimed_account(db: Database) -> int | None:
+    """The first account made by the upgrade for a course stored before accounts, not yet claimed."""
+    with db.read() as s:
+        for row in account_repo.accounts(s):
+            if row.email.endswith(UNCLAIMED_DOMAIN) and row.password_hash is None:
+                return row.id
+    return None
+
+
+def claim(db: Database, account_id: int, email: str, password: str, *, now: datetime) -> Actor:
+    """Issue 10 §7: the person of an upgraded database takes their course: their own email and
+    password replace the placeholder (once; then it is an ordinary account)."""
+    email = normal_email(email)
+    check_password(password, email)
+    with db.write() as s:
+        row = account_repo.account(s, account_id)
+        if row is None or row.password_hash is not None:
+            raise NotFound("account: there is no program here waiting to be claimed")
+        if account_repo.account_by_email(s, email) is not None:
+            raise Conflict(f"email: an account with {email} already exists; use another email")
+        row.email, row.password_hash = email, _hasher.hash(password)
+        actor = actor_of(row)
+        record_tx(
+            s, actor=actor, action="claim", resource=f"account/{row.id}", now=now,
+            person_id=row.person_id,
+        )  # fmt: skip
+    return actor
+
+
 def any_account(db: Database) -> bool:
     with db.read() as s:
         return account_repo.count_accounts(s) > 0
+
+
+def invite(
+    db: Database, email: str, *, role: str, actor: Actor, now: datetime, name: str = ""
+) -> NewAccount:
+    """A clinician or clinic admin invites someone into their own clinic (access.py decides who may
+    invite whom); the one-time link (7 days) is shown on screen once."""
+    wanted = account_role(role, actor.clinic_id)
+    action = Action.INVITE_PERSON if wanted == Role.PERSON else Action.INVITE_CLINICIAN
+    check(actor, action, Subject(None, actor.clinic_id), what="clinic")
+    return add_account(
+        db, email, role=wanted.value, clinic_id=actor.clinic_id, name=name, password=None,
+        actor=actor, now=now,
+    )  # fmt: skip
+
+
+def remove_member(db: Database, account_id: int, *, actor: Actor, now: datetime) -> None:
+    """A clinic admin removes a clinician or a person from the clinic: they cannot sign in any more
+    and every session of theirs ends; a person's record stays (it is theirs), outside the clinic."""
+    with db.write() as s:
+        row = account_repo.account(s, account_id)
+        clinic = row.clinic_id if row is not None else None
+        check(actor, Action.REMOVE_MEMBER, Subject(None, clinic), what="account")
+        assert row is not None
+        if row.id == actor.account_id:
+            raise InvalidInput("account: you cannot remove yourself; ask another clinic admin")
+        if row.role == Role.PERSON.value:
+            row.clinic_id = None
+            if row.person_id is not None:
+                account_repo.set_person_clinic(s, row.person_id, None)
+        else:
+            row.removed_at = now
+        account_repo.delete_sessions_of(s, row.id)
+        record_tx(
+            s, actor=actor, action="remove_member", resource=f"account/{row.id}", now=now,
+            clinic_id=clinic, person_id=row.person_id,
+        )  # fmt: skip
 
 
 def list_accounts(db: Database, clinic_id: int | None = None) -> list[AccountRow]:

@@ -14,6 +14,7 @@ from kneehab.library.load import load_library
 from kneehab.store.db import Database, open_database
 from kneehab.web import api_docs, errors
 from kneehab.web.deps import Clock, WebState, csrf_guard, system_clock
+from kneehab.web.drafts import Drafts
 from kneehab.web.figures import Figures
 from kneehab.web.render import STATIC_DIR
 from kneehab.web.routes import ROUTERS
@@ -52,12 +53,14 @@ def create_app(
         dependencies=[Depends(csrf_guard)],  # who is signed in, and the CSRF rule, on every route
     )
     library = library or load_library()
+    database = db or open_database(settings.effective_database_url)
     app.state.web = WebState(
         settings=settings,
-        db=db or open_database(settings.effective_database_url),
+        db=database,
         library=library,
         clock=clock or system_clock,
         figures=Figures(library),
+        drafts=Drafts(database),
     )
     errors.install(app)
     app.add_exception_handler(ClientDisconnect, _client_gone)

@@ -9,7 +9,7 @@ only through the routes that name them, and access.py decides.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated
 
@@ -39,7 +39,7 @@ class WebState:
     library: Library
     clock: Clock
     figures: Figures
-    drafts: Drafts = field(default_factory=Drafts)  # first-run answers between steps
+    drafts: Drafts  # step-by-step answers between steps (in the database)
 
 
 @dataclass(frozen=True)

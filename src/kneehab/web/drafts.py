@@ -1,25 +1,26 @@
-"""Step-by-step answers between steps (first run, and the mid-course re-screen), kept in the server's
-memory until the last step.
+"""Step-by-step answers between steps (first run, and the mid-course re-screen), kept in the database
+until the last step (issue 10 §3: any server process can continue them, and a restart loses nothing).
 
-Nobody is enrolled yet while the safety questions and the intake are answered step by step, so there is no
-person to save them for; each browser holds only a random key (an HttpOnly cookie scoped to /start). The
-answers never reach the database or a log, are dropped when first run ends (enrolled, or stopped on a warning
-sign) and expire after a day. A restart forgets them: the person starts the questions again. The re-screen
-keeps its answers the same way under its own cookie, scoped to /rescreen, until it is saved as a whole.
+Nobody may be enrolled yet while the safety questions and the intake are answered step by step, so the
+answers are not a person's record: each browser holds only a random key (an HttpOnly cookie scoped to the
+steps' own path) and the database keeps the answers under the key's hash. They are dropped when the steps
+end (enrolled, or stopped on a warning sign), expire after a day, and never reach a log.
 """
 
 from __future__ import annotations
 
+import hashlib
 import secrets
-import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.responses import Response
 
+from kneehab.store import account_repo
+from kneehab.store.db import Database
+
 TTL = timedelta(hours=24)
-MAX_DRAFTS = 100  # one local person; a cap keeps memory bounded whatever a client does
 
 
 @dataclass
@@ -29,33 +30,38 @@ class Draft:
     touched: datetime | None = None
 
 
+def _hash(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
 class Drafts:
-    def __init__(self) -> None:
-        self._items: dict[str, Draft] = {}
-        self._lock = threading.Lock()
+    db: Database
 
     @staticmethod
     def new_key() -> str:
         return secrets.token_urlsafe(24)
 
     def get(self, key: str | None, *, now: datetime) -> Draft | None:
-        with self._lock:
-            found = self._items.get(key) if key else None
-            if found is None or found.touched is None or now - found.touched > TTL:
-                return None
-            return Draft(dict(found.answers), found.done, found.touched)
+        if not key:
+            return None
+        with self.db.read() as s:
+            data = account_repo.draft(s, _hash(key), now)
+        if data is None:
+            return None
+        return Draft(dict(data.get("answers", {})), int(data.get("done", 0)), now)
 
-    def put(self, key: str, draft: Draft, *, now: datetime) -> None:
-        with self._lock:
-            self._items[key] = Draft(dict(draft.answers), draft.done, now)
-            if len(self._items) > MAX_DRAFTS:
-                oldest = min(self._items, key=lambda k: self._items[k].touched or now)
-                del self._items[oldest]
+    def put(self, key: str, draft: Draft, *, now: datetime, kind: str = "steps") -> None:
+        with self.db.write() as s:
+            account_repo.drop_expired_drafts(s, now)
+            account_repo.put_draft(
+                s, _hash(key), kind, {"answers": draft.answers, "done": draft.done}, now + TTL
+            )
 
     def drop(self, key: str | None) -> None:
-        with self._lock:
-            if key:
-                self._items.pop(key, None)
+        if key:
+            with self.db.write() as s:
+                account_repo.drop_draft(s, _hash(key))
 
 
 def keep_key(response: Response, cookie: str, key: str, *, path: str) -> Response:

@@ -6,6 +6,7 @@ from kneehab.web.routes import (
     auth,
     check,
     checkin,
+    clinic,
     data,
     figures,
     outcomes,
@@ -41,4 +42,6 @@ ROUTERS: tuple[APIRouter, ...] = (
     figures.router,
     patients.router,
     patients.api,
+    clinic.router,
+    clinic.api,
 )

@@ -51,6 +51,7 @@ class SignInView(BaseModel):
     next: str = ""
     email: str = ""
     start_url: str = "/start/1"
+    claim_url: str = ""  # a course from before accounts waits to be claimed (from this machine)
     demo_accounts: list[dict[str, str]] = []
 
 
@@ -92,9 +93,71 @@ class AuditView(BaseModel):
     items: list[AuditItem]
 
 
+LOOPBACK = ("127.0.0.1", "::1", "localhost")
+
+
+def _claimable(request: Request) -> int | None:
+    """Only a visit from the machine itself may claim the course an upgrade kept (issue 10 §7)."""
+    if _address(request) not in LOOPBACK:
+        return None
+    return accounts.unclaimed_account(request.app.state.web.db)
+
+
 def _signin_vm(request: Request, email: str = "", next_url: str = "") -> SignInView:
     demo = getattr(request.app.state, "demo_accounts", [])
-    return SignInView(email=email, next=next_url, demo_accounts=list(demo))
+    claim = "/claim" if _claimable(request) is not None else ""
+    return SignInView(email=email, next=next_url, claim_url=claim, demo_accounts=list(demo))
+
+
+CLAIM_TITLE = "Keep your program"
+
+
+def _claim_vm(email: str = "") -> AccountView:
+    return AccountView(
+        heading=CLAIM_TITLE,
+        intro=(
+            "kneehab now asks everyone to sign in. Your program, sessions and check-ins from "
+            "before are here: choose the email address and password you will sign in with."
+        ),
+        action="/claim",
+        button="Keep my program",
+        email=email,
+    )
+
+
+@router.get("/claim", response_class=HTMLResponse, include_in_schema=False)
+def claim_page(request: Request) -> Response:
+    if _claimable(request) is None:
+        return RedirectResponse("/signin", status_code=303)
+    return page(request, "account.html", _claim_vm(), title=CLAIM_TITLE, nav=False)
+
+
+@router.post("/claim", response_class=HTMLResponse, include_in_schema=False)
+async def claim_submit(request: Request, state: State, clock: Clocked) -> Response:
+    account_id = _claimable(request)
+    if account_id is None:
+        return RedirectResponse("/signin", status_code=303)
+    form = await read_form(request)
+    email, password = text(form, "email"), form.get("password")
+    try:
+        actor = accounts.claim(
+            state.db, account_id, email, password if isinstance(password, str) else "",
+            now=clock.now,
+        )  # fmt: skip
+    except UserError as err:
+        field = "password" if str(err).startswith("password") else "email"
+        message = str(err).split(": ", 1)[-1]
+        problem = field_problem(
+            field, f"{field}: {message}", message[0].upper() + message[1:] + "."
+        )
+        raise FormError(
+            str(err), problems=[problem], template="account.html", vm=_claim_vm(email),
+            title=CLAIM_TITLE,
+        ) from None  # fmt: skip
+    signed = accounts.start_session(
+        state.db, actor, now=clock.now, request_id=request_id(request.scope)
+    )
+    return set_session(request, RedirectResponse(home_of(actor), status_code=303), signed)
 
 
 # ---- pages ---------------------------------------------------------------------------------------

@@ -91,6 +91,10 @@ async def home(request: Request, state: State) -> RedirectResponse:
         return RedirectResponse(home_of(actor), status_code=303)
     if not accounts.any_account(state.db):
         return RedirectResponse(step_url(1), status_code=303)
+    if (
+        accounts.unclaimed_account(state.db) is not None
+    ):  # an upgraded course: the sign-in page says so
+        return RedirectResponse("/signin", status_code=303)
     return RedirectResponse("/signin", status_code=303)
 
 

@@ -1,0 +1,100 @@
+"""A clinic's members (issue 10 §1, §6): invitations shown on screen once, removing a member, and the
+clinic's audit trail. access.py decides: a clinician may invite a person; a clinic admin may also
+invite clinicians, remove members and read the trail. Everyone else gets the 404 of no such clinic."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field
+
+from kneehab.access import Action, check
+from kneehab.domain.identity import Subject
+from kneehab.services import accounts, audit
+from kneehab.web.deps import Clocked, SignedIn, State
+from kneehab.web.render import page
+from kneehab.web.routes.patients import CLINIC_NAV
+
+router = APIRouter()
+api = APIRouter(prefix="/api/v1/clinic", tags=["clinic"])
+
+
+class InvitationRequest(BaseModel):
+    email: str = Field(max_length=254)
+    role: str = Field(description="person or clinician (a clinic admin may invite both)")
+    name: str = Field(default="", max_length=200)
+
+
+class Invitation(BaseModel):
+    account_id: int
+    link: str = Field(description="The one-time link (7 days): shown once, give it to them")
+
+
+class ClinicAuditItem(BaseModel):
+    at: datetime
+    who: str
+    role: str
+    action: str
+    resource: str
+    person_id: int | None
+    outcome: str
+
+
+class ClinicAuditView(BaseModel):
+    heading: str = "The clinic's audit trail"
+    items: list[ClinicAuditItem]
+
+
+@api.post(
+    "/invitations", response_model=Invitation, status_code=201, summary="Invite into my clinic"
+)
+def invite_api(
+    body: InvitationRequest, state: State, actor: SignedIn, clock: Clocked
+) -> Invitation:
+    made = accounts.invite(
+        state.db, body.email, role=body.role, actor=actor, now=clock.now, name=body.name
+    )
+    assert made.invitation is not None
+    return Invitation(
+        account_id=made.account_id, link=accounts.link_url(state.settings.base_url, made.invitation)
+    )
+
+
+@api.post("/members/{account_id}/remove", status_code=204, summary="Remove a member (clinic admin)")
+def remove_api(account_id: int, state: State, actor: SignedIn, clock: Clocked) -> Response:
+    accounts.remove_member(state.db, account_id, actor=actor, now=clock.now)
+    return Response(status_code=204)
+
+
+def _trail(state: State, actor: SignedIn) -> ClinicAuditView:
+    check(actor, Action.READ_CLINIC_AUDIT, Subject(None, actor.clinic_id), what="clinic")
+    rows = audit.entries(state.db, clinic_id=actor.clinic_id)
+    return ClinicAuditView(
+        items=[
+            ClinicAuditItem(
+                at=r.at,
+                who=r.actor,
+                role=r.actor_role,
+                action=r.action,
+                resource=r.resource,
+                person_id=r.person_id,
+                outcome=r.outcome,
+            )
+            for r in rows
+        ]
+    )
+
+
+@api.get(
+    "/audit", response_model=ClinicAuditView, summary="The clinic's audit trail (clinic admin)"
+)
+def audit_api(state: State, actor: SignedIn) -> ClinicAuditView:
+    return _trail(state, actor)
+
+
+@router.get("/clinic/audit", response_class=HTMLResponse, include_in_schema=False)
+def audit_page(request: Request, state: State, actor: SignedIn) -> Response:
+    vm = _trail(state, actor)
+    return page(request, "clinic_audit.html", vm, title=vm.heading, nav_items=CLINIC_NAV)

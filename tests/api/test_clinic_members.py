@@ -1,0 +1,86 @@
+"""Issue 10 §1, §2, §6: a clinician invites a person into their clinic (a one-time link shown once), a
+clinic admin also invites clinicians, removes members and reads the clinic's trail; nobody else can."""
+
+from __future__ import annotations
+
+from contextlib import AsyncExitStack
+from datetime import timedelta
+
+import httpx
+import pytest
+
+from conftest import NOW, PASSWORD, SETTINGS, Clock, web_client
+from kneehab.domain.identity import SERVER_ADMIN
+from kneehab.services import accounts
+from kneehab.store.db import Database
+from kneehab.web.app import create_app
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def _as(app: object, email: str, stack: AsyncExitStack) -> httpx.AsyncClient:
+    c = await stack.enter_async_context(web_client(app, sign_up=None))
+    r = await c.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return c
+
+
+async def test_invitations_removal_and_the_clinic_trail(db: Database, library) -> None:  # type: ignore[no-untyped-def]
+    early = NOW - timedelta(days=1)
+    north = accounts.create_clinic(db, "North", actor=SERVER_ADMIN, now=early)
+    south = accounts.create_clinic(db, "South", actor=SERVER_ADMIN, now=early)
+    for email, role, clinic in (
+        ("anna@example.org", "clinic_admin", north),
+        ("bob@example.org", "clinician", north),
+        ("dave@example.org", "clinician", south),
+    ):
+        accounts.add_account(db, email, role=role, clinic_id=clinic, password=PASSWORD,
+                             actor=SERVER_ADMIN, now=early)  # fmt: skip
+    app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOW))
+    stack = AsyncExitStack()
+    bob = await _as(app, "bob@example.org", stack)
+    anna = await _as(app, "anna@example.org", stack)
+    dave = await _as(app, "dave@example.org", stack)
+    r = await bob.post(
+        "/api/v1/clinic/invitations", json={"email": "new@example.org", "role": "person"}
+    )
+    assert r.status_code == 201, r.text
+    link = r.json()["link"]
+    assert link.startswith("http://127.0.0.1:8000/account/password?link=")
+    r = await bob.post(
+        "/api/v1/clinic/invitations", json={"email": "c2@example.org", "role": "clinician"}
+    )
+    assert r.status_code == 404  # a clinician does not invite clinicians
+    r = await anna.post(
+        "/api/v1/clinic/invitations", json={"email": "c2@example.org", "role": "clinician"}
+    )
+    assert r.status_code == 201
+    # The invited person sets a password through the link and is in the clinic.
+    async with web_client(app, sign_up=None) as new:
+        secret = link.split("link=", 1)[1]
+        r = await new.post("/account/password", data={"link": secret, "password": PASSWORD})
+        assert r.status_code == 303
+        me = (await new.get("/api/v1/me")).json()
+        assert me["clinic_id"] == north and me["role"] == "person"
+    # Removing: only the clinic admin of that clinic; a removed clinician cannot sign in.
+    bob_id = next(a.id for a in accounts.list_accounts(db) if a.email == "bob@example.org")
+    assert (await dave.post(f"/api/v1/clinic/members/{bob_id}/remove")).status_code == 404
+    assert (await bob.post(f"/api/v1/clinic/members/{bob_id}/remove")).status_code == 404
+    assert (await anna.post(f"/api/v1/clinic/members/{bob_id}/remove")).status_code == 204
+    assert (await bob.get("/api/v1/me")).status_code == 401
+    async with web_client(app, sign_up=None) as again:
+        r = await again.post(
+            "/api/v1/auth/login", json={"email": "bob@example.org", "password": PASSWORD}
+        )
+        assert r.status_code == 401
+    # The clinic's trail: the clinic admin only, and it names what happened.
+    trail = (await anna.get("/api/v1/clinic/audit")).json()["items"]
+    actions = {i["action"] for i in trail}
+    assert {"account_create", "invite_used", "remove_member"} <= actions
+    assert (await dave.get("/api/v1/clinic/audit")).status_code == 404
+    await stack.aclose()
