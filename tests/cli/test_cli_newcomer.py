@@ -235,6 +235,12 @@ def test_restoring_an_export_replaces_what_is_there(enrolled, tmp_path: Path) ->
     file.write_text(json.dumps(exported), encoding="utf-8")
     assert enrolled("restore", str(file))[0] == 0
     assert _export_of(tmp_path / "data" / "kneehab.db") == exported
+    # The restored course waits for its person to claim it (issue 10 §7): a reset link works.
+    _, out, _ = enrolled("user", "list", "--json")
+    (account,) = json.loads(out)
+    assert account["person_id"] == exported["person"]["id"] and not account["password_set"]
+    code, out, _ = enrolled("user", "reset", account["email"])
+    assert code == 0 and "/account/password?link=" in out
 
 
 @pytest.mark.parametrize(

@@ -33,6 +33,7 @@ from kneehab.errors import InvalidInput
 from kneehab.store import repo
 from kneehab.store.db import Database
 from kneehab.store.tables import (
+    AccountRow,
     Base,
     CheckInRow,
     CourseEventRow,
@@ -276,6 +277,20 @@ def rows_from_export(data: Any, *, rules_version: int) -> dict[str, list[dict[st
                 "acknowledged_by": e.get("acknowledged_by"),
             }
         )
+    # Issue 10 §7: the restored course belongs to an account waiting to be claimed (from the machine
+    # itself at /claim, or with `kneehab user reset`), as an upgraded database's course does.
+    rows[AccountRow.__tablename__] = [
+        {
+            "email": f"person-{pid}@kneehab.local",
+            "name": "",
+            "role": "person",
+            "clinic_id": None,
+            "person_id": pid,
+            "password_hash": None,
+            "created_at": person["created_at"],
+            "removed_at": None,
+        }
+    ]
     return rows
 
 
