@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from test_integrator import INTAKE
 
 from conftest import NOW, PASSWORD, SETTINGS, Clock, web_client
 from kneehab.domain.identity import SERVER_ADMIN
@@ -84,3 +85,37 @@ async def test_invitations_removal_and_the_clinic_trail(db: Database, library) -
     assert {"account_create", "invite_used", "remove_member"} <= actions
     assert (await dave.get("/api/v1/clinic/audit")).status_code == 404
     await stack.aclose()
+
+
+async def test_a_self_managed_person_joins_a_clinic_and_keeps_their_data(
+    db: Database, library
+) -> None:  # type: ignore[no-untyped-def]
+    early = NOW - timedelta(days=1)
+    north = accounts.create_clinic(db, "North", actor=SERVER_ADMIN, now=early)
+    accounts.add_account(db, "bob@example.org", role="clinician", clinic_id=north,
+                         password=PASSWORD, actor=SERVER_ADMIN, now=early)  # fmt: skip
+    app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOW))
+    async with AsyncExitStack() as stack:
+        sam = await stack.enter_async_context(web_client(app, sign_up="sam@example.org"))
+        r = await sam.post("/api/v1/enroll", json=INTAKE)
+        assert r.status_code == 201, r.text
+        person = r.json()["person_id"]
+        bob = await _as(app, "bob@example.org", stack)
+        assert f"/patients/{person}" not in (await bob.get("/api/v1/patients")).text
+        r = await bob.post(
+            "/api/v1/clinic/invitations", json={"email": "sam@example.org", "role": "person"}
+        )
+        assert r.status_code == 201, r.text
+        secret = r.json()["link"].split("link=", 1)[1]
+        wrong = await sam.post(
+            "/account/password", data={"link": secret, "password": "not mine at all"}
+        )
+        assert wrong.status_code == 422 and "not this account" in wrong.text
+        r = await sam.post("/account/password", data={"link": secret, "password": PASSWORD})
+        assert r.status_code == 303
+        me = (await sam.get("/api/v1/me")).json()
+        assert me["clinic_id"] == north and me["person_id"] == person
+        assert (await sam.get("/api/v1/program")).status_code == 200  # their program came along
+        listed = (await bob.get("/api/v1/patients")).json()["patients"]
+        assert [p["id"] for p in listed] == [person]
+        assert (await bob.get(f"/api/v1/patients/{person}/progress")).status_code == 200

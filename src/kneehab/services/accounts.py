@@ -213,11 +213,19 @@ def account_actor(db: Database, account_id: int) -> Actor:
         return actor_of(row)
 
 
-def _new_link(s: DbSession, account_id: int, kind: str, actor: Actor, now: datetime) -> str:
+def _new_link(
+    s: DbSession,
+    account_id: int,
+    kind: str,
+    actor: Actor,
+    now: datetime,
+    clinic_id: int | None = None,
+) -> str:
     secret = new_secret()
-    lifetime = INVITE_LIFETIME if kind == "invite" else RESET_LIFETIME
+    lifetime = RESET_LIFETIME if kind == "reset" else INVITE_LIFETIME
     account_repo.add_link(
         s,
+        clinic_id=clinic_id,
         token_hash=secret_hash(secret),
         kind=kind,
         account_id=account_id,
@@ -254,10 +262,17 @@ def use_link(db: Database, secret: str, password: str, *, now: datetime) -> Acto
             )
         row = account_repo.account(s, link.account_id)
         assert row is not None  # the link is deleted with its account
-        check_password(password, row.email)
-        row.password_hash = _hasher.hash(password)
+        if link.kind == "join":  # their own password proves it is them; their data comes along
+            if not _matches(row.password_hash, password):
+                raise Unauthorized("password: that is not this account's password")
+            row.clinic_id = link.clinic_id
+            if row.person_id is not None:
+                account_repo.set_person_clinic(s, row.person_id, link.clinic_id)
+        else:
+            check_password(password, row.email)
+            row.password_hash = _hasher.hash(password)
+            account_repo.delete_sessions_of(s, row.id)
         link.used_at = now
-        account_repo.delete_sessions_of(s, row.id)
         actor = actor_of(row)
         record_tx(
             s, actor=actor, action=f"{link.kind}_used", resource=f"account/{row.id}", now=now,
@@ -311,6 +326,22 @@ def invite(
     wanted = account_role(role, actor.clinic_id)
     action = Action.INVITE_PERSON if wanted == Role.PERSON else Action.INVITE_CLINICIAN
     check(actor, action, Subject(None, actor.clinic_id), what="clinic")
+    address = normal_email(email)
+    with db.write() as s:
+        found = account_repo.account_by_email(s, address)
+        self_managed = (
+            found is not None
+            and found.role == Role.PERSON.value
+            and found.clinic_id is None
+            and wanted == Role.PERSON
+        )
+        if found is not None and self_managed:  # they join, keeping their data (issue 10 §2)
+            secret = _new_link(s, found.id, "join", actor, now, clinic_id=actor.clinic_id)
+            record_tx(
+                s, actor=actor, action="invite_join", resource=f"account/{found.id}", now=now,
+                clinic_id=actor.clinic_id,
+            )  # fmt: skip
+            return NewAccount(found.id, secret)
     return add_account(
         db, email, role=wanted.value, clinic_id=actor.clinic_id, name=name, password=None,
         actor=actor, now=now,
@@ -338,6 +369,15 @@ def remove_member(db: Database, account_id: int, *, actor: Actor, now: datetime)
             s, actor=actor, action="remove_member", resource=f"account/{row.id}", now=now,
             clinic_id=clinic, person_id=row.person_id,
         )  # fmt: skip
+
+
+def _matches(stored: str | None, password: str) -> bool:
+    if not stored:
+        return False
+    try:
+        return bool(_hasher.verify(stored, password))
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
 
 
 def list_accounts(db: Database, clinic_id: int | None = None) -> list[AccountRow]:

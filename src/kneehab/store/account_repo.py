@@ -156,11 +156,13 @@ def add_link(
     created_by: str,
     now: datetime,
     expires: datetime,
+    clinic_id: int | None = None,
 ) -> None:
     s.add(
         OneTimeLinkRow(
             token_hash=token_hash,
             kind=kind,
+            clinic_id=clinic_id,
             account_id=account_id,
             created_by=created_by,
             created_at=now,

@@ -306,7 +306,8 @@ class OneTimeLinkRow(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    kind: Mapped[str] = mapped_column(String(10))  # invite | reset
+    kind: Mapped[str] = mapped_column(String(10))  # invite | reset | join
+    clinic_id: Mapped[int | None]  # join: the clinic a self-managed person is invited into
     account_id: Mapped[int] = mapped_column(
         ForeignKey("accounts.id", ondelete="CASCADE"), index=True
     )

@@ -211,13 +211,17 @@ async def signout_everywhere(
     return clear_session(request, RedirectResponse("/signin", status_code=303))
 
 
-LINK_TITLE = "Choose your password"
+LINK_TITLE = "Your password"
 
 
 def _link_vm(link: str) -> AccountView:
     return AccountView(
         heading=LINK_TITLE,
-        intro="Choose a password of at least 8 characters. A few words you will remember are best.",
+        intro=(
+            "An invitation or a reset: choose a password of at least 8 characters (a few words you "
+            "will remember are best). Invited to join a clinic with the account you have: type the "
+            "password you sign in with; your program and records come with you."
+        ),
         action="/account/password",
         button="Save my password",
         ask_email=False,
