@@ -145,19 +145,22 @@ async def claim_submit(request: Request, state: State, clock: Clocked) -> Respon
             now=clock.now,
         )  # fmt: skip
     except UserError as err:
-        field = "password" if str(err).startswith("password") else "email"
-        message = str(err).split(": ", 1)[-1]
-        problem = field_problem(
-            field, f"{field}: {message}", message[0].upper() + message[1:] + "."
-        )
-        raise FormError(
-            str(err), problems=[problem], template="account.html", vm=_claim_vm(email),
-            title=CLAIM_TITLE,
-        ) from None  # fmt: skip
+        raise account_form_error(err, _claim_vm(email), CLAIM_TITLE) from None
     signed = accounts.start_session(
         state.db, actor, now=clock.now, request_id=request_id(request.scope)
     )
     return set_session(request, RedirectResponse(home_of(actor), status_code=303), signed)
+
+
+def account_form_error(
+    err: UserError, vm: AccountView, title: str, *, other_field: str = "email"
+) -> FormError:
+    """An account form's mistake beside its field: `password: …` beside the password, anything else
+    beside `other_field` (the email, or the link), in plain words (issue 9 §2)."""
+    field = "password" if str(err).startswith("password") else other_field
+    message = str(err).split(": ", 1)[-1]
+    problem = field_problem(field, f"{field}: {message}", message[0].upper() + message[1:] + ".")
+    return FormError(str(err), problems=[problem], template="account.html", vm=vm, title=title)
 
 
 # ---- pages ---------------------------------------------------------------------------------------
@@ -243,13 +246,7 @@ async def link_submit(request: Request, state: State, clock: Clocked) -> Respons
             state.db, link, password if isinstance(password, str) else "", now=clock.now
         )
     except UserError as err:
-        field = "password" if str(err).startswith("password") else "link"
-        message = str(err).split(": ", 1)[-1]
-        problem = field_problem(field, f"{field}: {message}", message.capitalize() + ".")
-        raise FormError(
-            str(err), problems=[problem], template="account.html", vm=_link_vm(link),
-            title=LINK_TITLE,
-        ) from None  # fmt: skip
+        raise account_form_error(err, _link_vm(link), LINK_TITLE, other_field="link") from None
     signed = accounts.start_session(
         state.db, actor, now=clock.now, request_id=request_id(request.scope)
     )

@@ -27,14 +27,13 @@ from kneehab.web.deps import Clocked, SignedIn, State
 from kneehab.web.drafts import Draft, forget_key, keep_key
 from kneehab.web.errors import (
     FieldProblem,
-    FormError,
     field_problem,
     intake_can_change,
     plain_problems,
     stopped_page,
 )
 from kneehab.web.render import page
-from kneehab.web.routes.auth import AccountView, home_of
+from kneehab.web.routes.auth import AccountView, account_form_error, home_of
 from kneehab.web.routes.forms import many, present, read_form, text, ticked
 from kneehab.web.viewmodels.first_run import (
     CHOSEN_FIELDS,
@@ -517,15 +516,7 @@ async def save_submit(request: Request, state: State, clock: Clocked) -> Respons
         accounts.check_password(password, accounts.normal_email(email))
         return _enrol(request, state, clock, key, draft, new_account=(email, password))
     except (InvalidInput, Conflict) as err:
-        field = "password" if str(err).startswith("password") else "email"
-        message = str(err).split(": ", 1)[-1]
-        problem = field_problem(
-            field, f"{field}: {message}", message[0].upper() + message[1:] + "."
-        )
-        raise FormError(
-            str(err), problems=[problem], template="account.html", vm=_save_vm(email),
-            title=SAVE_TITLE,
-        ) from None  # fmt: skip
+        raise account_form_error(err, _save_vm(email), SAVE_TITLE) from None
 
 
 # ---- JSON twins ----------------------------------------------------------------------------
