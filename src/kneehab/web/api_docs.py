@@ -172,7 +172,7 @@ def error_responses(route: APIRoute, method: str) -> dict[str, str]:
         out["415"] = JSON_ONLY
     if current_person in calls:
         out["404"] = NOT_ENROLLED
-    if route.path.startswith("/api/v1/patients"):
+    if route.path.startswith(("/api/v1/patients", "/api/v1/clinic")):
         out["404"] = NOT_YOURS
     if route.dependant.path_params:
         out["404"] = f"{out['404']}; or: {UNKNOWN_ID}" if "404" in out else UNKNOWN_ID
