@@ -119,3 +119,10 @@ async def test_a_self_managed_person_joins_a_clinic_and_keeps_their_data(
         listed = (await bob.get("/api/v1/patients")).json()["patients"]
         assert [p["id"] for p in listed] == [person]
         assert (await bob.get(f"/api/v1/patients/{person}/progress")).status_code == 200
+        # Sam's My data page leads to "Who has looked at my data", which names Bob's look.
+        assert 'href="/data/audit"' in (await sam.get("/data")).text
+        looked = (await sam.get("/api/v1/me/audit")).json()["items"]
+        assert any(i["who"] == "bob@example.org" and i["action"] == "read_health" for i in looked)
+        assert "bob@example.org" in (await sam.get("/data/audit")).text
+        # Bob's navigation has no clinic trail (a clinic admin's).
+        assert "/clinic/audit" not in (await bob.get("/patients")).text

@@ -15,7 +15,7 @@ from kneehab.domain.identity import Subject
 from kneehab.services import accounts, audit
 from kneehab.web.deps import Clocked, SignedIn, State
 from kneehab.web.render import page
-from kneehab.web.routes.patients import CLINIC_NAV
+from kneehab.web.routes.patients import clinic_nav
 
 router = APIRouter()
 api = APIRouter(prefix="/api/v1/clinic", tags=["clinic"])
@@ -97,4 +97,4 @@ def audit_api(state: State, actor: SignedIn) -> ClinicAuditView:
 @router.get("/clinic/audit", response_class=HTMLResponse, include_in_schema=False)
 def audit_page(request: Request, state: State, actor: SignedIn) -> Response:
     vm = _trail(state, actor)
-    return page(request, "clinic_audit.html", vm, title=vm.heading, nav_items=CLINIC_NAV)
+    return page(request, "clinic_audit.html", vm, title=vm.heading, nav_items=clinic_nav(actor))

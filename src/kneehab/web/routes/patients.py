@@ -11,8 +11,9 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel
 
-from kneehab import services
+from kneehab import access, services
 from kneehab.access import Action
+from kneehab.domain.identity import Actor, Subject
 from kneehab.services import people
 from kneehab.web.deps import Clocked, SignedIn, State
 from kneehab.web.render import page
@@ -26,7 +27,13 @@ from kneehab.web.viewmodels.today import TodayView
 router = APIRouter()
 api = APIRouter(prefix="/api/v1/patients", tags=["clinician"])
 
-CLINIC_NAV: tuple[tuple[str, str], ...] = (("/patients", "My patients"),)
+
+def clinic_nav(actor: Actor) -> tuple[tuple[str, str], ...]:
+    """A clinician's navigation; a clinic admin also reads the clinic's trail."""
+    items = [("/patients", "My patients")]
+    if access.allows(actor, Action.READ_CLINIC_AUDIT, Subject(None, actor.clinic_id)):
+        items.append(("/clinic/audit", "Clinic audit trail"))
+    return tuple(items)
 
 
 class PatientItem(BaseModel):
@@ -81,15 +88,16 @@ Export = Annotated[int, _reader(Action.READ_HEALTH, "export")]
 @router.get("/patients", response_class=HTMLResponse, include_in_schema=False)
 def patients_page(request: Request, state: State, actor: SignedIn, clock: Clocked) -> Response:
     vm = _patients(request, state, actor, clock)
-    return page(request, "patients.html", vm, title=vm.heading, nav_items=CLINIC_NAV)
+    return page(request, "patients.html", vm, title=vm.heading, nav_items=clinic_nav(actor))
 
 
 @router.get("/patients/{person_id}", response_class=HTMLResponse, include_in_schema=False)
-def patient_page(person_id: Program, request: Request, state: State, clock: Clocked) -> Response:
+def patient_page(
+    person_id: Program, request: Request, state: State, actor: SignedIn, clock: Clocked
+) -> Response:
     vm = program.build(state, person_id, clock)
-    return page(
-        request, "patient.html", vm, title="Program", nav_items=CLINIC_NAV, person_id=person_id
-    )
+    nav = clinic_nav(actor)
+    return page(request, "patient.html", vm, title="Program", nav_items=nav, person_id=person_id)
 
 
 @api.get("", response_model=PatientsView, summary="The people of my clinic")
