@@ -50,6 +50,8 @@ KINDS: dict[str, str] = {
     "/api/v1/patients/{person_id}/export": "patient",
     "/api/v1/clinic/invitations": "clinic_write", "/api/v1/clinic/members/{account_id}/remove": "clinic_write",
     "/api/v1/clinic/audit": "clinic_admin", "/clinic/audit": "clinic_admin",
+    "/clinic": "clinic", "/clinic/invitations": "clinic_write",
+    "/clinic/members/{account_id}/remove": "clinic_write",
     "/figures/{name}": "public", "/figures/{exercise_id}.svg": "public", "/docs": "public", "/api/v1/openapi.json": "public",
 }  # fmt: skip
 OWN_PREFIXES = ("/today", "/program", "/checkin", "/changes", "/progress", "/data", "/outcomes",

@@ -126,3 +126,29 @@ async def test_a_self_managed_person_joins_a_clinic_and_keeps_their_data(
         assert "bob@example.org" in (await sam.get("/data/audit")).text
         # Bob's navigation has no clinic trail (a clinic admin's).
         assert "/clinic/audit" not in (await bob.get("/patients")).text
+
+
+async def test_the_clinic_page_invites_and_removes(db: Database, library) -> None:  # type: ignore[no-untyped-def]
+    early = NOW - timedelta(days=1)
+    north = accounts.create_clinic(db, "North", actor=SERVER_ADMIN, now=early)
+    for email, role in (("anna@example.org", "clinic_admin"), ("bob@example.org", "clinician")):
+        accounts.add_account(db, email, role=role, clinic_id=north, password=PASSWORD,
+                             actor=SERVER_ADMIN, now=early)  # fmt: skip
+    app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOW))
+    async with AsyncExitStack() as stack:
+        anna = await _as(app, "anna@example.org", stack)
+        bob = await _as(app, "bob@example.org", stack)
+        page = (await bob.get("/clinic")).text
+        assert "Make the invitation link" in page and 'value="clinician"' not in page
+        assert "Members" not in page  # a clinician invites people; the admin manages members
+        r = await bob.post("/clinic/invitations", data={"email": "nope", "role": "person"})
+        assert r.status_code == 422 and 'aria-invalid="true"' in r.text and "#email" in r.text
+        r = await anna.post(
+            "/clinic/invitations", data={"email": "cat@example.org", "role": "clinician"}
+        )
+        assert r.status_code == 200 and "/account/password?link=" in r.text
+        assert "cat@example.org" in (await anna.get("/clinic")).text
+        assert "/account/password?link=" not in (await anna.get("/clinic")).text  # shown once
+        cat = next(a.id for a in accounts.list_accounts(db) if a.email == "cat@example.org")
+        r = await anna.post(f"/clinic/members/{cat}/remove")
+        assert r.status_code == 303 and "cat@example.org" not in (await anna.get("/clinic")).text

@@ -7,14 +7,17 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
-from kneehab.access import Action, check
-from kneehab.domain.identity import Subject
+from kneehab.access import Action, allows, check
+from kneehab.domain.identity import Actor, Subject
+from kneehab.errors import Conflict, InvalidInput
 from kneehab.services import accounts, audit
 from kneehab.web.deps import Clocked, SignedIn, State
+from kneehab.web.errors import FormError, field_problem
 from kneehab.web.render import page
+from kneehab.web.routes.forms import read_form, text
 from kneehab.web.routes.patients import clinic_nav
 
 router = APIRouter()
@@ -98,3 +101,80 @@ def audit_api(state: State, actor: SignedIn) -> ClinicAuditView:
 def audit_page(request: Request, state: State, actor: SignedIn) -> Response:
     vm = _trail(state, actor)
     return page(request, "clinic_audit.html", vm, title=vm.heading, nav_items=clinic_nav(actor))
+
+
+# ---- the pages: invite someone, the members, remove one ------------------------------------------
+
+
+class Member(BaseModel):
+    id: int
+    email: str
+    name: str
+    role: str
+    password_set: bool
+
+
+class ClinicView(BaseModel):
+    heading: str = "My clinic"
+    can_invite_clinicians: bool
+    can_remove: bool
+    members: list[Member]
+    invitation_link: str = ""  # shown once, right after an invitation
+    invited: str = ""
+
+
+def _clinic_vm(state: State, actor: Actor, **shown: str) -> ClinicView:
+    here = Subject(None, actor.clinic_id)
+    check(actor, Action.INVITE_PERSON, here, what="clinic")
+    can_remove = allows(actor, Action.REMOVE_MEMBER, here)
+    rows = accounts.list_accounts(state.db, actor.clinic_id) if can_remove else []
+    members = [
+        Member(
+            id=r.id,
+            email=r.email,
+            name=r.name,
+            role=r.role,
+            password_set=r.password_hash is not None,
+        )
+        for r in rows
+        if r.removed_at is None and r.id != actor.account_id
+    ]
+    return ClinicView(
+        can_invite_clinicians=allows(actor, Action.INVITE_CLINICIAN, here),
+        can_remove=can_remove,
+        members=members,
+        **shown,
+    )
+
+
+@router.get("/clinic", response_class=HTMLResponse, include_in_schema=False)
+def clinic_page(request: Request, state: State, actor: SignedIn) -> Response:
+    vm = _clinic_vm(state, actor)
+    return page(request, "clinic.html", vm, title=vm.heading, nav_items=clinic_nav(actor))
+
+
+@router.post("/clinic/invitations", response_class=HTMLResponse, include_in_schema=False)
+async def invite_page(request: Request, state: State, actor: SignedIn, clock: Clocked) -> Response:
+    form = await read_form(request)
+    email, role = text(form, "email"), text(form, "role") or "person"
+    try:
+        made = accounts.invite(state.db, email, role=role, actor=actor, now=clock.now)
+    except (InvalidInput, Conflict) as err:
+        message = str(err).split(": ", 1)[-1]
+        problem = field_problem(
+            "email", f"email: {message}", message[0].upper() + message[1:] + "."
+        )
+        raise FormError(
+            str(err), problems=[problem], template="clinic.html", vm=_clinic_vm(state, actor),
+            title="My clinic",
+        ) from None  # fmt: skip
+    assert made.invitation is not None
+    link = accounts.link_url(state.settings.base_url, made.invitation)
+    vm = _clinic_vm(state, actor, invitation_link=link, invited=accounts.normal_email(email))
+    return page(request, "clinic.html", vm, title=vm.heading, nav_items=clinic_nav(actor))
+
+
+@router.post("/clinic/members/{account_id}/remove", include_in_schema=False)
+def remove_page(account_id: int, state: State, actor: SignedIn, clock: Clocked) -> Response:
+    accounts.remove_member(state.db, account_id, actor=actor, now=clock.now)
+    return RedirectResponse("/clinic", status_code=303)

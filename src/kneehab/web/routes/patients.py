@@ -30,7 +30,7 @@ api = APIRouter(prefix="/api/v1/patients", tags=["clinician"])
 
 def clinic_nav(actor: Actor) -> tuple[tuple[str, str], ...]:
     """A clinician's navigation; a clinic admin also reads the clinic's trail."""
-    items = [("/patients", "My patients")]
+    items = [("/patients", "My patients"), ("/clinic", "My clinic")]
     if access.allows(actor, Action.READ_CLINIC_AUDIT, Subject(None, actor.clinic_id)):
         items.append(("/clinic/audit", "Clinic audit trail"))
     return tuple(items)
