@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -223,6 +224,7 @@ def _new_link(
 ) -> str:
     secret = new_secret()
     lifetime = RESET_LIFETIME if kind == "reset" else INVITE_LIFETIME
+    account_repo.cancel_links(s, account_id, now)  # one live link an account: the newest
     account_repo.add_link(
         s,
         clinic_id=clinic_id,
@@ -251,44 +253,65 @@ def reset_link(db: Database, email: str, *, actor: Actor, now: datetime) -> str:
     return secret
 
 
-def use_link(db: Database, secret: str, password: str, *, now: datetime) -> Actor:
-    """Set the password through a one-time link (invitation or reset); single use. Every session of
-    the account ends (a reset may follow a stolen password)."""
+def use_link(
+    db: Database, secret: str, password: str, *, now: datetime, address: str = "unknown"
+) -> Actor:
+    """Use a one-time link, once. An invitation or a reset sets a new password (every session of the
+    account ends: a reset may follow a stolen password). A join link moves a self-managed person into
+    the clinic, proved by their own password: throttled and audited like a sign-in, since whoever made
+    the link has seen it."""
+    invalid = NotFound(
+        "link: this link is not valid any more (used, expired or mistyped); ask for a new one"
+    )
+    wrong = False
     with db.write() as s:
         link = account_repo.link_by_hash(s, secret_hash(secret))
         if link is None or link.used_at is not None or link.expires_at <= now:
-            raise NotFound(
-                "link: this link is not valid any more (used, expired or mistyped); ask for a new one"
-            )
+            raise invalid
         row = account_repo.account(s, link.account_id)
         assert row is not None  # the link is deleted with its account
-        if link.kind == "join":  # their own password proves it is them; their data comes along
+        if link.kind == "join":
+            email_key = secret_hash(row.email)
+            _throttle(s, email_key, address, now)
             if not _matches(row.password_hash, password):
-                raise Unauthorized("password: that is not this account's password")
-            row.clinic_id = link.clinic_id
-            if row.person_id is not None:
-                account_repo.set_person_clinic(s, row.person_id, link.clinic_id)
+                wrong = True
+                account_repo.add_failed_login(s, email_key, address, now)
+                record_tx(
+                    s, actor=actor_of(row), action="join_used", resource=f"account/{row.id}",
+                    now=now, clinic_id=link.clinic_id, outcome="failed",
+                )  # fmt: skip
         else:
             check_password(password, row.email)
-            row.password_hash = _hasher.hash(password)
-            account_repo.delete_sessions_of(s, row.id)
-        link.used_at = now
-        actor = actor_of(row)
-        record_tx(
-            s, actor=actor, action=f"{link.kind}_used", resource=f"account/{row.id}", now=now,
-            clinic_id=row.clinic_id, person_id=row.person_id,
-        )  # fmt: skip
+        if not wrong:
+            if not account_repo.take_link(s, link.id, now):  # once, even with two at a time
+                raise invalid
+            if link.kind == "join":
+                row.clinic_id = link.clinic_id
+                if row.person_id is not None:
+                    account_repo.set_person_clinic(s, row.person_id, link.clinic_id)
+            else:
+                row.password_hash = _hasher.hash(password)
+                account_repo.delete_sessions_of(s, row.id)
+            account_repo.cancel_links(s, row.id, now)  # any older link of the account ends too
+            actor = actor_of(row)
+            record_tx(
+                s, actor=actor, action=f"{link.kind}_used", resource=f"account/{row.id}", now=now,
+                clinic_id=row.clinic_id, person_id=row.person_id,
+            )  # fmt: skip
+    if wrong:
+        raise Unauthorized("password: that is not this account's password")
     return actor
 
 
-UNCLAIMED_DOMAIN = "@kneehab.local"  # migration 0005: a course stored before accounts, to claim
+# Migration 0005 (and restore): a course stored before accounts waits under this placeholder.
+UNCLAIMED = re.compile(r"person-\d+@kneehab\.local")
 
 
 def unclaimed_account(db: Database) -> int | None:
     """The first account made by the upgrade for a course stored before accounts, not yet claimed."""
     with db.read() as s:
         for row in account_repo.accounts(s):
-            if row.email.endswith(UNCLAIMED_DOMAIN) and row.password_hash is None:
+            if UNCLAIMED.fullmatch(row.email) and row.password_hash is None and row.person_id:
                 return row.id
     return None
 

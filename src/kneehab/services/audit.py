@@ -119,12 +119,15 @@ def entries(
     person_id: int | None = None,
     clinic_id: int | None = None,
     limit: int | None = 500,
+    not_actor: int | None = None,
+    since: datetime | None = None,
 ) -> list[AuditEntry]:
-    """Newest first."""
+    """Newest first; `not_actor` leaves that account's own rows out, `since` earlier ones."""
     with db.read() as s:
         rows = account_repo.audit_rows(
-            s, person_id=person_id, clinic_id=clinic_id, newest_first=True, limit=limit
-        )
+            s, person_id=person_id, clinic_id=clinic_id, newest_first=True, limit=limit,
+            not_actor=not_actor, since=since,
+        )  # fmt: skip
         return [_entry(r) for r in rows]
 
 

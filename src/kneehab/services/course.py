@@ -4,7 +4,7 @@ and the Progress JSON contract (`kneehab progress --json` and the API say the sa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from kneehab.domain import course as course_engine
@@ -128,6 +128,12 @@ def history(db: Database, person_id: int) -> HistoryView:
             repo.checkins(s, person_id),
             repo.outcomes(s, person_id),
         )
+
+
+def history_of_start(db: Database, person_id: int) -> datetime:
+    """When this person's record was made (its audit trail starts there)."""
+    with db.read() as s:
+        return repo.get_person(s, person_id).created_at
 
 
 def program_versions(db: Database, person_id: int) -> list[ProgramVersion]:

@@ -7,8 +7,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
+from kneehab.errors import Conflict
 from kneehab.store.tables import (
     AccessTokenRow,
     AccountRow,
@@ -59,7 +61,10 @@ def add_account(
         created_at=now,
     )
     s.add(row)
-    s.flush()
+    try:
+        s.flush()
+    except IntegrityError:  # the same email at the same moment from another request
+        raise Conflict(f"email: an account with {email} already exists") from None
     return row.id
 
 
@@ -172,6 +177,29 @@ def add_link(
     s.flush()
 
 
+def take_link(s: DbSession, link_id: int, now: datetime) -> bool:
+    """Mark a link used if it still is unused and alive; False when another request took it first."""
+    result = s.execute(
+        update(OneTimeLinkRow)
+        .where(
+            OneTimeLinkRow.id == link_id,
+            OneTimeLinkRow.used_at.is_(None),
+            OneTimeLinkRow.expires_at > now,
+        )
+        .values(used_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
+def cancel_links(s: DbSession, account_id: int, now: datetime) -> None:
+    """End every unused link of an account (a newer one, or the account's use of one, replaces them)."""
+    s.execute(
+        update(OneTimeLinkRow)
+        .where(OneTimeLinkRow.account_id == account_id, OneTimeLinkRow.used_at.is_(None))
+        .values(used_at=now)
+    )
+
+
 def link_by_hash(s: DbSession, token_hash: str) -> OneTimeLinkRow | None:
     return s.scalars(select(OneTimeLinkRow).where(OneTimeLinkRow.token_hash == token_hash)).first()
 
@@ -249,8 +277,14 @@ def audit_rows(
     clinic_id: int | None = None,
     newest_first: bool = False,
     limit: int | None = None,
+    not_actor: int | None = None,
+    since: datetime | None = None,
 ) -> list[AuditRow]:
     query = select(AuditRow)
+    if not_actor is not None:
+        query = query.where((AuditRow.actor_id != not_actor) | AuditRow.actor_id.is_(None))
+    if since is not None:
+        query = query.where(AuditRow.at >= since)
     if person_id is not None:
         query = query.where(AuditRow.person_id == person_id)
     if clinic_id is not None:

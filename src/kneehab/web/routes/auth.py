@@ -9,9 +9,10 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
+from kneehab import services
 from kneehab.access import Action, check
 from kneehab.domain.identity import Actor, Role, Subject
-from kneehab.errors import UserError
+from kneehab.errors import Throttled, UserError
 from kneehab.services import accounts, audit
 from kneehab.web.auth import clear_session, resolve, set_session
 from kneehab.web.deps import Clocked, SignedIn, State
@@ -96,9 +97,16 @@ class AuditView(BaseModel):
 LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 
+PROXIED = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip")
+
+
 def _claimable(request: Request) -> int | None:
-    """Only a visit from the machine itself may claim the course an upgrade kept (issue 10 §7)."""
-    if _address(request) not in LOOPBACK:
+    """Only a visit from the machine itself may claim the course an upgrade kept (issue 10 §7): a
+    loopback address and name, and no proxy in between (behind a proxy everyone looks local)."""
+    host = request.headers.get("host", "").rsplit(":", 1)[0].strip("[]").lower()
+    if _address(request) not in LOOPBACK or host not in LOOPBACK:
+        return None
+    if any(h in request.headers for h in PROXIED):
         return None
     return accounts.unclaimed_account(request.app.state.web.db)
 
@@ -243,8 +251,11 @@ async def link_submit(request: Request, state: State, clock: Clocked) -> Respons
     link, password = text(form, "link"), form.get("password")
     try:
         actor = accounts.use_link(
-            state.db, link, password if isinstance(password, str) else "", now=clock.now
-        )
+            state.db, link, password if isinstance(password, str) else "", now=clock.now,
+            address=_address(request),
+        )  # fmt: skip
+    except Throttled:
+        raise  # 429 with the time to wait, not a form mistake
     except UserError as err:
         raise account_form_error(err, _link_vm(link), LINK_TITLE, other_field="link") from None
     signed = accounts.start_session(
@@ -259,7 +270,11 @@ def _my_audit(state: State, actor: Actor) -> AuditView:
     if actor.person_id is None:
         return AuditView(items=[])
     check(actor, Action.READ_PERSON_AUDIT, Subject(actor.person_id, actor.clinic_id))
-    rows = audit.entries(state.db, person_id=actor.person_id)
+    # Rows from this record's own life only: a deleted person's id may be reused (SQLite).
+    since = services.history_of_start(state.db, actor.person_id)
+    rows = audit.entries(
+        state.db, person_id=actor.person_id, not_actor=actor.account_id, since=since
+    )
     return AuditView(
         items=[
             AuditItem(
@@ -271,7 +286,6 @@ def _my_audit(state: State, actor: Actor) -> AuditView:
                 outcome=r.outcome,
             )
             for r in rows
-            if r.actor_id != actor.account_id
         ]
     )
 

@@ -388,9 +388,10 @@ def _forget(response: Response) -> Response:
 
 
 @router.get("/start/{number:int}", response_class=HTMLResponse, include_in_schema=False)
-def step_page(number: int, request: Request, state: State, clock: Clocked) -> Response:
+async def step_page(number: int, request: Request, state: State, clock: Clocked) -> Response:
     step = _step(number)
-    if services.current_person_id(state.db) is not None:
+    actor = await _actor(request)
+    if actor is not None and actor.person_id is not None:  # their own program, not anyone's
         return RedirectResponse("/program", status_code=303)
     draft = state.drafts.get(request.cookies.get(DRAFT_COOKIE), now=clock.now) or Draft()
     if number > draft.done + 1:  # the steps before come first
