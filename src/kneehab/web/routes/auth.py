@@ -81,7 +81,24 @@ class AuditItem(BaseModel):
     role: str
     action: str
     resource: str
+    person_id: int | None = None
     outcome: str
+
+
+def audit_items(rows: list[audit.AuditEntry]) -> list[AuditItem]:
+    """The trail's rows as the pages and their JSON twins show them (never a health value)."""
+    return [
+        AuditItem(
+            at=r.at,
+            who=r.actor,
+            role=r.actor_role,
+            action=r.action,
+            resource=r.resource,
+            person_id=r.person_id,
+            outcome=r.outcome,
+        )
+        for r in rows
+    ]
 
 
 class AuditView(BaseModel):
@@ -275,19 +292,7 @@ def _my_audit(state: State, actor: Actor) -> AuditView:
     rows = audit.entries(
         state.db, person_id=actor.person_id, not_actor=actor.account_id, since=since
     )
-    return AuditView(
-        items=[
-            AuditItem(
-                at=r.at,
-                who=r.actor,
-                role=r.actor_role,
-                action=r.action,
-                resource=r.resource,
-                outcome=r.outcome,
-            )
-            for r in rows
-        ]
-    )
+    return AuditView(items=audit_items(rows))
 
 
 @router.get("/data/audit", response_class=HTMLResponse, include_in_schema=False)

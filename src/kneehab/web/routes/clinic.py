@@ -4,8 +4,6 @@ invite clinicians, remove members and read the trail. Everyone else gets the 404
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
@@ -17,6 +15,7 @@ from kneehab.services import accounts, audit
 from kneehab.web.deps import Clocked, SignedIn, State
 from kneehab.web.errors import FormError, field_problem
 from kneehab.web.render import page
+from kneehab.web.routes.auth import AuditItem, audit_items
 from kneehab.web.routes.forms import read_form, text
 from kneehab.web.routes.patients import clinic_nav
 
@@ -35,19 +34,9 @@ class Invitation(BaseModel):
     link: str = Field(description="The one-time link (7 days): shown once, give it to them")
 
 
-class ClinicAuditItem(BaseModel):
-    at: datetime
-    who: str
-    role: str
-    action: str
-    resource: str
-    person_id: int | None
-    outcome: str
-
-
 class ClinicAuditView(BaseModel):
     heading: str = "The clinic's audit trail"
-    items: list[ClinicAuditItem]
+    items: list[AuditItem]
 
 
 @api.post(
@@ -74,20 +63,7 @@ def remove_api(account_id: int, state: State, actor: SignedIn, clock: Clocked) -
 def _trail(state: State, actor: SignedIn) -> ClinicAuditView:
     check(actor, Action.READ_CLINIC_AUDIT, Subject(None, actor.clinic_id), what="clinic")
     rows = audit.entries(state.db, clinic_id=actor.clinic_id)
-    return ClinicAuditView(
-        items=[
-            ClinicAuditItem(
-                at=r.at,
-                who=r.actor,
-                role=r.actor_role,
-                action=r.action,
-                resource=r.resource,
-                person_id=r.person_id,
-                outcome=r.outcome,
-            )
-            for r in rows
-        ]
-    )
+    return ClinicAuditView(items=audit_items(rows))
 
 
 @api.get(
