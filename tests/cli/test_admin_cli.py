@@ -78,3 +78,33 @@ def test_audit_verify_names_the_first_broken_row(run, db_url: str) -> None:  # t
         engine.dispose()
     code, _, err = run("audit", "verify")
     assert code == 4 and f"broken at row {first}" in err
+
+
+def test_backup_of_one_person_is_their_export(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    intake = tmp_path / "intake.json"
+    intake.write_text(
+        json.dumps({"age": 58, "knee": "right", "condition": "medial_knee_oa", "onset": "gradual",
+                    "weeks_since_onset": 10, "pain_now": 3, "pain_worst_week": 5, "red_flags": []}),
+        encoding="utf-8",
+    )  # fmt: skip
+    for email in ("ann@example.org", "ben@example.org"):
+        assert run("user", "add", email, "--role", "person", stdin="a long passphrase\n")[0] == 0
+        code, _, err = run(
+            "start", "--person", email, "--intake", str(intake), "--today", "2025-03-03"
+        )
+        assert code == 0, err
+    code, _, err = run("status")
+    assert code == 2 and "--person EMAIL" in err  # two people: the command asks which
+    out_file = tmp_path / "ben.json"
+    code, _, err = run("backup", str(out_file), "--person", "ben@example.org")
+    assert code == 0, err
+    data = json.loads(out_file.read_text(encoding="utf-8"))
+    assert data["format"] == "kneehab-person-export" and (out_file.stat().st_mode & 0o077) == 0
+    ben = next(
+        a for a in json.loads(run("user", "list", "--json")[1]) if a["email"] == "ben@example.org"
+    )
+    assert data["person"]["id"] == ben["person_id"]
+    code, _, err = run(
+        "backup", str(out_file), "--person", "ben@example.org"
+    )  # its own file: replaced
+    assert code == 0, err

@@ -68,7 +68,7 @@ def user_add(
     accounts.normal_email(email)  # mistakes first, before reading a password
     accounts.account_role(role, clinic)
     password = _password_from_stdin()
-    with database(ctx, db_file) as db:
+    with database(ctx, db_file, create=True) as db:  # a new server's first account
         made = accounts.add_account(
             db, email, role=role, clinic_id=clinic, name=name, password=password,
             actor=SERVER_ADMIN, now=utc_now(),

@@ -15,7 +15,14 @@ from typing import Annotated
 import typer
 
 from kneehab import services
-from kneehab.cli.care_options import DbOpt, TodayOpt, console, database, today_from
+from kneehab.cli.care_options import (
+    DbOpt,
+    TodayOpt,
+    console,
+    database,
+    enrolled_person,
+    today_from,
+)
 from kneehab.errors import InvalidInput
 from kneehab.store.backup import SQLITE_HEADER
 from kneehab.store.backup import backup as backup_db
@@ -41,11 +48,19 @@ def _is_kneehab_backup(path: Path) -> bool:
     return found is not None
 
 
+def _is_person_export(path: Path) -> bool:
+    try:
+        return is_export(json.loads(path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return False
+
+
 def _check_target(file: Path, force: bool) -> None:
     path = file.expanduser()
     if path.is_dir():
         raise InvalidInput(f"FILE: {file} is a folder; give a file name for the backup")
-    if path.exists() and not force and not _is_kneehab_backup(path):
+    ours = _is_kneehab_backup(path) or _is_person_export(path)
+    if path.exists() and not force and not ours:
         raise InvalidInput(
             f"FILE: {file} already exists and is not a kneehab backup, so it was not replaced. "
             "Choose another name (for example kneehab-backup.db), or add --force to replace it."
@@ -59,17 +74,31 @@ def backup_command(
         bool,
         typer.Option("--force", help="Replace FILE even when it is not a kneehab backup."),
     ] = False,
+    person: Annotated[
+        str | None,
+        typer.Option(
+            "--person",
+            help="Only this person (account email): their JSON export, which restore takes.",
+        ),
+    ] = None,
     db_file: DbOpt = None,
     today: TodayOpt = None,
 ) -> None:
-    """Write a consistent snapshot of the database (safe while kneehab is in use).
+    """Write a consistent snapshot of the database (safe while kneehab is in use), or with --person
+    that person's JSON export (the same file as My data → JSON).
 
-    An existing FILE is replaced only when it is an earlier kneehab backup, or with --force.
+    An existing FILE is replaced only when it is an earlier kneehab backup or export, or with --force.
     """
     today_from(today)
     _check_target(file, force)
     with database(ctx, db_file) as db:
-        written = backup_db(db, file)
+        if person is not None:
+            data = services.export_person(db, enrolled_person(db, person))
+            written = file.expanduser()
+            written.write_text(json.dumps(data, indent=2), encoding="utf-8")
+            written.chmod(0o600)  # health data: readable by its owner alone
+        else:
+            written = backup_db(db, file)
     console().print(f"Backup written to {written}", markup=False)
 
 

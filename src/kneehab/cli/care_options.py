@@ -1,8 +1,8 @@
 """The `--db` and `--today` options the care, report and backup commands share, and what they resolve to.
 
 Every such command takes `--db PATH` (a SQLite file; default from settings) and `--today YYYY-MM-DD`
-(for back-dating and tests; default the real date). Only `start` and `restore` create a database that is not
-there yet; every other command says so (exit 2) instead of creating an empty one from a mistyped path. Bad input raises InvalidInput, which main()
+(for back-dating and tests; default the real date). Only `start`, `restore`, `clinic create` and `user add`
+create a database that is not there yet; every other command says so (exit 2) instead of creating an empty one from a mistyped path. Bad input raises InvalidInput, which main()
 turns into a message naming the field and exit code 2, with nothing written.
 """
 
