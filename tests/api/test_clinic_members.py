@@ -152,3 +152,30 @@ async def test_the_clinic_page_invites_and_removes(db: Database, library) -> Non
         cat = next(a.id for a in accounts.list_accounts(db) if a.email == "cat@example.org")
         r = await anna.post(f"/clinic/members/{cat}/remove")
         assert r.status_code == 303 and "cat@example.org" not in (await anna.get("/clinic")).text
+
+
+async def test_a_withheld_program_is_said_to_the_clinician(db: Database, library) -> None:  # type: ignore[no-untyped-def]
+    from kneehab import services
+
+    north = accounts.create_clinic(db, "North", actor=SERVER_ADMIN, now=NOW)
+    accounts.add_account(db, "bob@example.org", role="clinician", clinic_id=north,
+                         password=PASSWORD, actor=SERVER_ADMIN, now=NOW)  # fmt: skip
+    lena = accounts.add_account(db, "lena@example.org", role="person", clinic_id=north,
+                                password=PASSWORD, actor=SERVER_ADMIN, now=NOW)  # fmt: skip
+    pid = services.enroll(
+        db, _intake(), start=NOW.date(), now=NOW, account_id=lena.account_id
+    ).person_id
+    services.rescreen(db, pid, flags=["RF07"], now=NOW, today=NOW.date())
+    app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOW))
+    async with AsyncExitStack() as stack:
+        bob = await _as(app, "bob@example.org", stack)
+        page = await bob.get(f"/patients/{pid}")
+        assert page.status_code == 200 and "Program withheld" in page.text
+        assert "A warning sign withholds this person" in page.text
+        assert (await bob.get(f"/api/v1/patients/{pid}/program")).status_code == 409
+
+
+def _intake():  # type: ignore[no-untyped-def]
+    from kneehab.demo import DEMO_INTAKE
+
+    return DEMO_INTAKE

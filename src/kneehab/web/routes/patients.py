@@ -16,6 +16,7 @@ from kneehab.access import Action
 from kneehab.domain.identity import Actor, Subject
 from kneehab.services import people
 from kneehab.web.deps import Clocked, SignedIn, State
+from kneehab.web.errors import ProgramWithheld
 from kneehab.web.render import page
 from kneehab.web.routes import checkin, program, progress, today
 from kneehab.web.security import request_id
@@ -95,8 +96,14 @@ def patients_page(request: Request, state: State, actor: SignedIn, clock: Clocke
 def patient_page(
     person_id: Program, request: Request, state: State, actor: SignedIn, clock: Clocked
 ) -> Response:
-    vm = program.build(state, person_id, clock)
     nav = clinic_nav(actor)
+    try:
+        vm = program.build(state, person_id, clock)
+    except ProgramWithheld as withheld:  # said to the clinician, not as the person's stop page
+        return page(
+            request, "patient.html", None, title="Program withheld", nav_items=nav,
+            person_id=person_id, withheld=withheld.vm,
+        )  # fmt: skip
     return page(request, "patient.html", vm, title="Program", nav_items=nav, person_id=person_id)
 
 
