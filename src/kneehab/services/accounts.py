@@ -491,19 +491,28 @@ class CurrentSession:
 def resolve_session(
     db: Database, token: str, *, now: datetime, idle: timedelta, lifetime: timedelta
 ) -> CurrentSession | None:
-    """The session behind a cookie, or None when unknown, idle too long or too old (then deleted)."""
-    with db.write() as s:
-        row = account_repo.session_by_hash(s, secret_hash(token))
+    """The session behind a cookie, or None when unknown, idle too long or too old (then deleted).
+    A read, most of the time: the last-seen time is written at most once a minute, so requests do not
+    queue on the database's write lock just to be recognised."""
+    hashed = secret_hash(token)
+    with db.read() as s:
+        row = account_repo.session_by_hash(s, hashed)
         if row is None:
             return None
         account = account_repo.account(s, row.account_id)
         expired = now - row.last_seen_at > idle or now - row.created_at > lifetime
-        if expired or account is None or account.removed_at is not None:
-            account_repo.delete_session(s, row.token_hash)
-            return None
-        if now - row.last_seen_at > TOUCH_EVERY:
-            row.last_seen_at = now
-        return CurrentSession(actor_of(account), row.csrf_token)
+        gone = expired or account is None or account.removed_at is not None
+        stale = now - row.last_seen_at > TOUCH_EVERY
+        found = (
+            None if gone or account is None else CurrentSession(actor_of(account), row.csrf_token)
+        )
+    if gone:
+        with db.write() as s:
+            account_repo.delete_session(s, hashed)
+    elif stale:
+        with db.write() as s:
+            account_repo.touch_session(s, hashed, now)
+    return found
 
 
 def csrf_matches(expected: str, given: str | None) -> bool:

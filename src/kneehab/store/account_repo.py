@@ -117,6 +117,14 @@ def session_by_hash(s: DbSession, token_hash: str) -> AuthSessionRow | None:
     return s.scalars(select(AuthSessionRow).where(AuthSessionRow.token_hash == token_hash)).first()
 
 
+def touch_session(s: DbSession, token_hash: str, now: datetime) -> None:
+    s.execute(
+        update(AuthSessionRow)
+        .where(AuthSessionRow.token_hash == token_hash)
+        .values(last_seen_at=now)
+    )
+
+
 def delete_session(s: DbSession, token_hash: str) -> None:
     s.execute(delete(AuthSessionRow).where(AuthSessionRow.token_hash == token_hash))
 
