@@ -76,6 +76,17 @@ def test_sign_up_at_the_end_of_first_run_then_out_and_in(server: Server, anonymo
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url("**/today/check")  # back where they were going: today's safety questions
+    # … and a session: the safety questions, then one exercise recorded without the player.
+    from test_stop_and_player import answer_check
+
+    answer_check(page)
+    page.get_by_role("link", name="Record it").first.click()
+    page.get_by_role("heading", name="Record:").wait_for()
+    page.locator('label.choice:has(input[name="pain_during_max"][value="1"])').first.click()
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_url("**/today*")
+    person = services.current_person_id(server.db)
+    assert person is not None and len(services.history(server.db, person).entries) == 1
 
 
 def test_a_clinician_sees_their_clinic_and_not_the_other(server: Server, anonymous_page) -> None:  # type: ignore[no-untyped-def]
