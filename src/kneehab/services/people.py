@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from kneehab.access import Action, check
 from kneehab.domain.identity import Actor, Subject
+from kneehab.errors import NotFound
 from kneehab.services.audit import record_tx
 from kneehab.store import account_repo, repo
 from kneehab.store.db import Database
@@ -57,7 +58,7 @@ def open_record(
     subject = subject_of(db, person_id)
     try:
         check(actor, action, subject)
-    except Exception:
+    except NotFound:
         if actor.person_id != person_id:
             with db.write() as s:
                 record_tx(
