@@ -143,3 +143,19 @@ def test_the_same_email_at_the_same_moment_is_a_conflict_not_a_500(db: Database)
 
 
 _ = INTAKE_FORM
+
+
+async def test_an_app_s_token_use_is_listed_for_the_person(db: Database, library) -> None:  # type: ignore[no-untyped-def]
+    """Issue 10 §6: a token is "anyone other than that person": the app's reads are listed."""
+    app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOW))
+    async with web_client(app, sign_up="fay@example.org") as fay:
+        assert (await fay.post("/api/v1/enroll", json=INTAKE)).status_code == 201
+        made = accounts.create_token(db, "fay@example.org", scope="read", name="diary app",
+                                     actor=SERVER_ADMIN, now=NOW)  # fmt: skip
+        async with web_client(app, sign_up=None) as diary:
+            diary.headers["authorization"] = f"Bearer {made.secret}"
+            assert (await diary.get("/api/v1/progress")).status_code == 200
+        items = (await fay.get("/api/v1/me/audit")).json()["items"]
+        # Newest first: the app's read, and the server admin making the token on her account.
+        assert [i["action"] for i in items] == ["token_use", "token_create"]
+        assert "sign_in" not in {i["action"] for i in items}  # her own sign-in is not listed

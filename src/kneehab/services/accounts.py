@@ -599,7 +599,7 @@ def resolve_token(
         row.last_used_at = now
         actor = actor_of(account, Scope(row.scope))
         record_tx(
-            s, actor=actor, action="token_use", resource=f"token/{row.id}", now=now,
+            s, actor=actor, action=account_repo.TOKEN_USE, resource=f"token/{row.id}", now=now,
             request_id=request_id, clinic_id=account.clinic_id, person_id=account.person_id,
         )  # fmt: skip
     return actor

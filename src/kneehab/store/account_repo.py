@@ -23,6 +23,7 @@ from kneehab.store.tables import (
     PersonRow,
 )
 
+TOKEN_USE = "token_use"  # the audit action of a request made with a personal access token
 AUDIT_LOCK = 7_410_201  # PostgreSQL advisory lock taken by each audit append (one chain)
 
 
@@ -289,8 +290,14 @@ def audit_rows(
     since: datetime | None = None,
 ) -> list[AuditRow]:
     query = select(AuditRow)
-    if not_actor is not None:
-        query = query.where((AuditRow.actor_id != not_actor) | AuditRow.actor_id.is_(None))
+    if (
+        not_actor is not None
+    ):  # their own rows, except what a token of theirs did (an app, not them)
+        query = query.where(
+            (AuditRow.actor_id != not_actor)
+            | AuditRow.actor_id.is_(None)
+            | (AuditRow.action == TOKEN_USE)
+        )
     if since is not None:
         query = query.where(AuditRow.at >= since)
     if person_id is not None:
