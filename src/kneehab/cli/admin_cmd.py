@@ -174,10 +174,10 @@ def audit_list(
         person_id = None
         if person is not None:
             email = accounts.normal_email(person)
-            found = [r for r in accounts.list_accounts(db) if r.email == email]
-            if not found or found[0].person_id is None:
+            found = accounts.find(db, email)
+            if found is None or found.person_id is None:
                 raise InvalidInput(f"--person: no enrolled person with the account {email}")
-            person_id = found[0].person_id
+            person_id = found.person_id
         rows = audit.entries(db, person_id=person_id, limit=None)
     data = [
         {

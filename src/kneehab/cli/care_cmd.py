@@ -67,13 +67,13 @@ def start_command(
         account_id = None
         if person is not None:
             address = accounts.normal_email(person)
-            found = [a for a in accounts.list_accounts(db) if a.email == address]
-            if not found:
+            found = accounts.find(db, address)
+            if found is None:
                 raise InvalidInput(
                     f"--person: no account with {address}; add it first with "
                     f"`kneehab user add {address} --role person`"
                 )
-            account_id, existing = found[0].id, found[0].person_id
+            account_id, existing = found.id, found.person_id
         else:
             existing = services.current_person_id(db)
         if existing is not None and not replace:

@@ -98,15 +98,15 @@ def enrolled_person(db: Database, email: str | None = None) -> int:
     """The person a command acts for: the account named by --person, or the only one enrolled."""
     if email is not None:
         address = accounts.normal_email(email)
-        found = [a for a in accounts.list_accounts(db) if a.email == address]
-        if not found:
+        found = accounts.find(db, address)
+        if found is None:
             raise NotFound(f"--person: no account with {address}")
-        if found[0].person_id is None:
+        if found.person_id is None:
             raise NotFound(
                 f"--person: {address} has no program yet; run `kneehab start --person {address} "
                 "--intake FILE` first"
             )
-        return found[0].person_id
+        return found.person_id
     ids = services.people_ids(db)
     if not ids:
         raise NotFound("no one is enrolled yet; run `kneehab start --intake FILE` first")

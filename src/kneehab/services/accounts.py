@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -303,22 +302,22 @@ def use_link(
     return actor
 
 
-# Migration 0005 (and restore): a course stored before accounts waits under this placeholder.
-UNCLAIMED = re.compile(r"person-\d+@kneehab\.local")
-
-
 def unclaimed_account(db: Database) -> int | None:
     """The first account made by the upgrade for a course stored before accounts, not yet claimed."""
     with db.read() as s:
         for row in account_repo.accounts(s):
-            if UNCLAIMED.fullmatch(row.email) and row.password_hash is None and row.person_id:
+            if (
+                account_repo.UNCLAIMED.fullmatch(row.email)
+                and row.password_hash is None
+                and row.person_id
+            ):
                 return row.id
     return None
 
 
 def claim(db: Database, account_id: int, email: str, password: str, *, now: datetime) -> Actor:
     """Issue 10 §7: the person of an upgraded database takes their course: their own email and
-    password replace the placeholder (once; then it is an ordinary account)."""
+    password replace the unclaimed address (once; then it is an ordinary account)."""
     email = normal_email(email)
     check_password(password, email)
     with db.write() as s:
@@ -334,6 +333,13 @@ def claim(db: Database, account_id: int, email: str, password: str, *, now: date
             person_id=row.person_id,
         )  # fmt: skip
     return actor
+
+
+def find(db: Database, email: str) -> AccountRow | None:
+    """The account with this email (checked and lower-cased first), or None."""
+    address = normal_email(email)
+    with db.read() as s:
+        return account_repo.account_by_email(s, address)
 
 
 def any_account(db: Database) -> bool:

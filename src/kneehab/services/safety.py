@@ -254,12 +254,6 @@ def save_session_check(
     return triage
 
 
-def clear_session_check(db: Database, person_id: int, *, day: date, now: datetime) -> None:
-    """The full re-screen was answered after today's short questions and found no stopping sign."""
-    with db.write() as s:
-        _clear_check_tx(s, person_id, day, now)
-
-
 # --- "Stop — it hurts" ------------------------------------------------------------------------
 
 

@@ -3,6 +3,7 @@ drafts and the audit trail. Only hashes of secrets are stored or looked up here.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Any
 
@@ -22,6 +23,15 @@ from kneehab.store.tables import (
     OneTimeLinkRow,
     PersonRow,
 )
+
+# A course stored before accounts (migration 0005, which keeps its own copy, and restore) waits under
+# this placeholder until its person claims it.
+UNCLAIMED = re.compile(r"person-\d+@kneehab\.local")
+
+
+def unclaimed_email(person_id: int) -> str:
+    return f"person-{person_id}@kneehab.local"
+
 
 TOKEN_USE = "token_use"  # the audit action of a request made with a personal access token
 AUDIT_LOCK = 7_410_201  # PostgreSQL advisory lock taken by each audit append (one chain)

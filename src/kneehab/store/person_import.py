@@ -30,7 +30,7 @@ from kneehab.domain.records import (
 )
 from kneehab.domain.validation import describe_errors
 from kneehab.errors import InvalidInput
-from kneehab.store import repo
+from kneehab.store import account_repo, repo
 from kneehab.store.db import Database
 from kneehab.store.tables import (
     AccountRow,
@@ -281,7 +281,7 @@ def rows_from_export(data: Any, *, rules_version: int) -> dict[str, list[dict[st
     # itself at /claim, or with `kneehab user reset`), as an upgraded database's course does.
     rows[AccountRow.__tablename__] = [
         {
-            "email": f"person-{pid}@kneehab.local",
+            "email": account_repo.unclaimed_email(pid),
             "name": "",
             "role": "person",
             "clinic_id": None,

@@ -18,7 +18,7 @@ from kneehab.web.auth import clear_session, resolve, set_session
 from kneehab.web.deps import Clocked, SignedIn, State
 from kneehab.web.errors import FormError, field_problem
 from kneehab.web.render import page
-from kneehab.web.routes.forms import read_form, text
+from kneehab.web.routes.forms import password, read_form, text
 from kneehab.web.security import request_id
 
 router = APIRouter()
@@ -163,10 +163,10 @@ async def claim_submit(request: Request, state: State, clock: Clocked) -> Respon
     if account_id is None:
         return RedirectResponse("/signin", status_code=303)
     form = await read_form(request)
-    email, password = text(form, "email"), form.get("password")
+    email, typed = text(form, "email"), password(form)
     try:
         actor = accounts.claim(
-            state.db, account_id, email, password if isinstance(password, str) else "",
+            state.db, account_id, email, typed,
             now=clock.now,
         )  # fmt: skip
     except UserError as err:
@@ -203,11 +203,11 @@ async def signin_page(request: Request, next: str = "") -> Response:
 @router.post("/signin", response_class=HTMLResponse, include_in_schema=False)
 async def signin_submit(request: Request, state: State, clock: Clocked) -> Response:
     form = await read_form(request)
-    email, password = text(form, "email"), form.get("password")
+    email, typed = text(form, "email"), password(form)
     next_url = _safe_next(text(form, "next"))
     try:
         actor = accounts.authenticate(
-            state.db, email, password if isinstance(password, str) else "",
+            state.db, email, typed,
             address=_address(request), now=clock.now, request_id=request_id(request.scope),
         )  # fmt: skip
     except UserError as err:
@@ -265,10 +265,10 @@ def link_page(request: Request, link: str = "") -> Response:
 @router.post("/account/password", response_class=HTMLResponse, include_in_schema=False)
 async def link_submit(request: Request, state: State, clock: Clocked) -> Response:
     form = await read_form(request)
-    link, password = text(form, "link"), form.get("password")
+    link, typed = text(form, "link"), password(form)
     try:
         actor = accounts.use_link(
-            state.db, link, password if isinstance(password, str) else "", now=clock.now,
+            state.db, link, typed, now=clock.now,
             address=_address(request),
         )  # fmt: skip
     except Throttled:
@@ -373,20 +373,11 @@ def api_logout(request: Request, state: State, actor: SignedIn) -> Response:
 @api.get("/me", response_model=Me, summary="Who is signed in")
 def api_me(actor: SignedIn, state: State) -> Me:
     me = _me(actor)
-    if actor.account_id is not None:
-        me.name = next(
-            (r.name for r in accounts.list_accounts(state.db) if r.id == actor.account_id), ""
-        )
+    found = accounts.find(state.db, actor.email) if actor.account_id is not None else None
+    me.name = found.name if found is not None else ""
     return me
 
 
 @api.get("/me/audit", response_model=AuditView, summary="Who has looked at or changed my data")
 def api_my_audit(state: State, actor: SignedIn) -> AuditView:
     return _my_audit(state, actor)
-
-
-def require_signup_fields(email: str, password: str) -> tuple[str, str]:
-    """The account a first run saves to: checked before anything is written."""
-    email = accounts.normal_email(email)
-    accounts.check_password(password, email)
-    return email, password

@@ -24,6 +24,12 @@ def text(form: FormData, name: str) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
+def password(form: FormData, name: str = "password") -> str:
+    """A password field exactly as typed (never stripped: spaces may be part of it)."""
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
 def optional(form: FormData, name: str) -> str | None:
     """A field's text, or None when it was left empty (so the model reports it as missing)."""
     return text(form, name) or None

@@ -35,6 +35,7 @@ from kneehab.web.errors import (
 from kneehab.web.render import page
 from kneehab.web.routes.auth import AccountView, account_form_error, home_of
 from kneehab.web.routes.forms import many, present, read_form, text, ticked
+from kneehab.web.routes.forms import password as typed_password
 from kneehab.web.viewmodels.first_run import (
     CHOSEN_FIELDS,
     MULTI_FIELDS,
@@ -511,8 +512,7 @@ async def save_submit(request: Request, state: State, clock: Clocked) -> Respons
     if key is None or draft is None or draft.done < TOTAL:
         return RedirectResponse(step_url(1 if draft is None else draft.done + 1), status_code=303)
     form = await read_form(request)
-    email, password = text(form, "email"), form.get("password")
-    password = password if isinstance(password, str) else ""
+    email, password = text(form, "email"), typed_password(form)
     try:
         accounts.check_password(password, accounts.normal_email(email))
         return _enrol(request, state, clock, key, draft, new_account=(email, password))
