@@ -344,7 +344,7 @@ def _days(item: ProgramItem) -> str:
 def _exercise(pdf: Handout, n: int, item: ProgramItem, ctx: ExportContext) -> None:
     ex = ctx.library.get(item.exercise_id)
     pdf.add_page()
-    size = 26.0
+    size = 30.0
     top = pdf.get_y()
     pdf.qr(ctx.url(exercise_path(item.exercise_id)), pdf.w - pdf.r_margin - size, top, size)
     text_w = pdf.width - size - 4
