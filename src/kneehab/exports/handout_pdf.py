@@ -32,7 +32,7 @@ from kneehab.exports.context import ExportContext, ProgramSubject
 from kneehab.library.figures import render_svg
 
 PAPERS = {"a4": "A4", "letter": "Letter"}
-# Debian's fonts-dejavu-core (installed by the Makefile's `fonts` target): every character the library
+# Debian's fonts-dejavu-core (installed by the Makefile's `pdf-tools` target): every character the library
 # uses (≥, –, ’, ×) prints, which the PDF core fonts cannot.
 FONT_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/dejavu"))
 FONT = "DejaVu"
@@ -83,7 +83,7 @@ def _font_dir() -> Path:
             return folder
     raise StoreError(
         "fonts: the handout needs the DejaVu fonts (Debian package fonts-dejavu-core; "
-        "`make fonts` installs it)"
+        "`make pdf-tools` installs it)"
     )
 
 
