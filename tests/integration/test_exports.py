@@ -349,3 +349,17 @@ def test_fhir_outcomes_carry_their_units(tmp_path) -> None:  # type: ignore[no-u
         "code": "m/s",
     }
     assert values["psfs"]["value"] == 5.5 and values["psfs"]["code"] == "{score}"
+
+
+def test_the_command_line_writes_the_handout_and_the_fhir_bundle(demo, lib, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kneehab.cli.main import main
+
+    url = str(demo.engine.url).removeprefix("sqlite:///")
+    out = tmp_path / "maria.pdf"
+    args = ["--db", url, "--person", MARIA.email, "--today", TODAY.isoformat()]
+    assert main(["handout", *args, "-o", str(out), "--large", "--paper", "letter"]) == 0
+    assert out.read_bytes().startswith(b"%PDF-") and out.stat().st_mode & 0o777 == 0o600
+    assert main(["handout", *args, "-o", str(out), "--paper", "a5"]) == 2
+    bundle = tmp_path / "maria.json"
+    assert main(["export", "--fhir", *args, "-o", str(bundle)]) == 0
+    Bundle.model_validate_json(bundle.read_text(encoding="utf-8"))
