@@ -12,7 +12,7 @@ PORT    ?= 8000
 # uses another SQLite file.
 DB      ?=
 
-.PHONY: run test test-fast lint fmt typecheck bench e2e library-check install vision browser clean
+.PHONY: run test test-fast lint fmt typecheck bench e2e library-check install vision browser pdf-tools clean
 
 # `make run` installs the app alone (FastAPI, SQLAlchemy, Swagger UI's files for /docs …): the web app never
 # imports the camera coach, whose [vision] extra (MediaPipe and OpenCV, several hundred MB) only
@@ -41,11 +41,18 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's poppler-utils (pdftoppm renders the handout's pages in the tests) and the DejaVu fonts the
+# handout prints with (issue 14, ADR 0006).
+pdf-tools:
+	@{ command -v pdftoppm >/dev/null 2>&1 && [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; } || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq poppler-utils fonts-dejavu-core >/dev/null; }
+
 $(NPMSTAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NPMSTAMP)
 
-run: $(APPSTAMP)
+run: $(APPSTAMP) pdf-tools
 	$(BIN)/kneehab serve --host $(HOST) --port $(PORT) $(if $(DB),--db $(DB)) --demo
 
 lint: $(STAMP)
@@ -62,11 +69,11 @@ library-check: $(STAMP)
 	$(BIN)/kneehab library check
 
 # Everything: lint, type checks, import contracts, unit/spec/property/integration/api/cli and browser tests.
-test: $(STAMP) browser $(NPMSTAMP) lint
+test: $(STAMP) browser pdf-tools $(NPMSTAMP) lint
 	$(BIN)/kneehab library check
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) pdf-tools
 	$(BIN)/pytest -q -n 2 -m "not e2e and not vision"
 
 e2e: $(STAMP) browser $(NPMSTAMP)

@@ -26,6 +26,7 @@ from kneehab.domain.types import Dose
 from kneehab.errors import NotFound
 from kneehab.store.tables import (
     Base,
+    CalendarFeedRow,
     CheckInRow,
     CourseEventRow,
     EntryRow,
@@ -178,6 +179,7 @@ def delete_person(s: DbSession, person_id: int) -> None:
     _person_row(s, person_id)
     # Children first, explicitly: SQLite only cascades when foreign keys are on for the connection.
     for table in (
+        CalendarFeedRow,
         EscalationRow,
         CourseEventRow,
         OutcomeRow,
