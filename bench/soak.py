@@ -434,7 +434,7 @@ def run_soak(
                 target = acks.total + rng.randint(1, writes_between)
                 deadline = time.monotonic() + 120
                 while acks.total < target and time.monotonic() < deadline:
-                    time.sleep(0.005)
+                    time.sleep(0.02)
                 if acks.total < target:
                     failures.append(f"run {k + 1}: no write was answered within 120 s")
                 time.sleep(rng.uniform(0.0, max_delay_s))
@@ -497,6 +497,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--work", type=Path, default=ROOT / ".soak")
     args = parser.parse_args(argv)
+    # Stopped from outside: leave through `finally`, which stops the server this run started.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     stores = ("sqlite", "postgres") if args.store == "both" else (args.store,)
     results = []
     for store in stores:
