@@ -100,7 +100,7 @@ class Server:
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
 
-    def wait_ready(self, timeout: float = 60.0) -> bool:
+    def wait_ready(self, timeout: float = 300.0) -> bool:
         """True once the server answers; False when it died first (its log says why)."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -432,11 +432,11 @@ def run_soak(
                 # still writes between kills: after 1–n more answered writes, plus a random delay
                 # that often lands in the middle of the next request.
                 target = acks.total + rng.randint(1, writes_between)
-                deadline = time.monotonic() + 120
+                deadline = time.monotonic() + 300
                 while acks.total < target and time.monotonic() < deadline:
                     time.sleep(0.02)
                 if acks.total < target:
-                    failures.append(f"run {k + 1}: no write was answered within 120 s")
+                    failures.append(f"run {k + 1}: no write was answered within 300 s")
                 time.sleep(rng.uniform(0.0, max_delay_s))
             server.kill()
             if progress:
