@@ -96,6 +96,7 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> None:
+        self.kill()  # one process at a time: a previous one is never left behind
         argv, env = server_command(self.port, self.db_url, self.work)
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -422,6 +423,7 @@ def run_soak(
                 time.sleep(rng.uniform(0.0, 1.0))
             elif not server.wait_ready():
                 failures.append(f"start {k + 1}: the server did not come up (see {server.log})")
+                server.kill()  # never leave a slow starter running behind the next start
                 break
             else:
                 if not threads:
