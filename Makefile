@@ -12,7 +12,7 @@ PORT    ?= 8000
 # uses another SQLite file.
 DB      ?=
 
-.PHONY: run test test-fast lint fmt typecheck bench e2e library-check install vision browser pdf-tools clean
+.PHONY: run test test-fast lint fmt typecheck bench soak e2e library-check install vision browser pdf-tools clean
 
 # `make run` installs the app alone (FastAPI, SQLAlchemy, Swagger UI's files for /docs …): the web app never
 # imports the camera coach, whose [vision] extra (MediaPipe and OpenCV, several hundred MB) only
@@ -81,6 +81,11 @@ e2e: $(STAMP) browser $(NPMSTAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# Durability (issue 11 §4): kill -9 the server 100 times while people write, on SQLite and PostgreSQL,
+# then check nothing answered was lost or duplicated. Not part of `make test` (a 5-kill run is).
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py --kills 100 --store both
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
