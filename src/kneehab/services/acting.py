@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session as DbSession
 
-from kneehab.access import Action, check
+from kneehab.access import READS, Action, check
 from kneehab.domain.identity import SERVER_ADMIN, Actor, Subject
 from kneehab.store import account_repo, repo
 
@@ -38,5 +38,8 @@ def subject_tx(s: DbSession, person_id: int) -> Subject:
 
 def authorize(s: DbSession, who: Acting, action: Action) -> None:
     """access.py's decision for this record, inside the use-case's transaction; a refusal is the
-    same NotFound as a record that does not exist."""
+    same NotFound as a record that does not exist. A change also takes the person's lock, so two
+    writes for one person (two tabs, two app servers) run one after the other (issue 11 §1)."""
     check(who.actor, action, subject_tx(s, who.person_id))
+    if action not in READS:
+        repo.lock_person(s, who.person_id)

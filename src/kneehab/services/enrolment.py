@@ -56,7 +56,9 @@ def enroll(
                 s, email, role="person", clinic_id=None, password=password, actor=None, now=now
             )
             account_id = made.account_id
-        owner = account_repo.account(s, account_id) if account_id is not None else None
+        # The account's row is held until commit: two enrolments of one account cannot both pass the
+        # "no program yet" check (issue 11 §1).
+        owner = account_repo.account(s, account_id, lock=True) if account_id is not None else None
         if actor is not None and owner is not None and actor.account_id != owner.id:
             # someone else's account: a clinician of its clinic (or the server admin) only
             check(actor, Action.CLINICAL_ACTION, Subject(None, owner.clinic_id), what="account")
