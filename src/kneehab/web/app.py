@@ -16,6 +16,7 @@ from kneehab.web import api_docs, errors
 from kneehab.web.deps import Clock, WebState, csrf_guard, system_clock
 from kneehab.web.drafts import Drafts
 from kneehab.web.figures import Figures
+from kneehab.web.input_guard import InputGuard
 from kneehab.web.render import STATIC_DIR
 from kneehab.web.routes import ROUTERS
 from kneehab.web.security import RequestGuard, SecurityHeaders
@@ -65,6 +66,7 @@ def create_app(
     errors.install(app)
     app.add_exception_handler(ClientDisconnect, _client_gone)
     api_docs.install(app, ROUTERS)
+    app.add_middleware(InputGuard)  # inside RequestGuard: a refused host or site is not read at all
     app.add_middleware(RequestGuard, hosts=settings.hosts)
     app.add_middleware(
         SecurityHeaders

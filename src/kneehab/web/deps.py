@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from kneehab.config import Settings
 from kneehab.domain.exercise import Library
@@ -99,3 +99,8 @@ Clocked = Annotated[Now, Depends(get_now)]
 SignedIn = Annotated[Actor, Depends(current_actor)]
 MaybeSignedIn = Annotated[Auth | None, Depends(optional_auth)]
 Person = Annotated[int, Depends(current_person)]
+# An id in a path (a person, an account) as the database can hold it: a 32-bit integer on PostgreSQL.
+# Beyond that range no row can exist, and the database would refuse the query itself (a 500), so the
+# boundary answers 422 naming the range instead.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description=f"An id from 1 to {MAX_ROW_ID}")]

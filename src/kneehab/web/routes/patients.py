@@ -15,7 +15,7 @@ from kneehab import access, services
 from kneehab.access import Action
 from kneehab.domain.identity import Actor, Subject
 from kneehab.services import people
-from kneehab.web.deps import Clocked, SignedIn, State
+from kneehab.web.deps import Clocked, RowId, SignedIn, State
 from kneehab.web.errors import ProgramWithheld
 from kneehab.web.render import page
 from kneehab.web.routes import checkin, program, progress, today
@@ -68,7 +68,7 @@ def _reader(action: Action, what: str) -> Any:
     """A dependency: the person id in the path, once access.py allows the actor and the look is audited."""
 
     def opened(
-        person_id: int, request: Request, state: State, actor: SignedIn, clock: Clocked
+        person_id: RowId, request: Request, state: State, actor: SignedIn, clock: Clocked
     ) -> int:
         people.open_record(
             state.db, actor, person_id, action=action, resource=f"patients/{{id}}/{what}",
