@@ -66,7 +66,9 @@ LAST = {("POST", "/api/v1/auth/logout"), ("DELETE", "/api/v1/person")}
 class Finding:
     persona: str
     operation: str
-    kind: str  # the schemathesis failure class: ServerError, UndefinedStatusCode, JsonSchemaError, …
+    kind: (
+        str  # the schemathesis failure class: ServerError, UndefinedStatusCode, JsonSchemaError, …
+    )
     status: int
     title: str
     message: str
@@ -212,11 +214,15 @@ def _fuzz(
         else:
             return
         for f in failures:
-            report.findings.append(
-                Finding(
-                    persona.name, operation.label, type(f).__name__, response.status_code,
-                    f.title, str(f.message), case.as_curl_command(),
-                )  # fmt: skip
+            found = Finding(
+                persona=persona.name,
+                operation=operation.label,
+                kind=type(f).__name__,
+                status=response.status_code,
+                title=f.title,
+                message=str(f.message),
+                request=case.as_curl_command(),
             )
+            report.findings.append(found)
 
     one()
