@@ -35,6 +35,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from kneehab.config import Settings
+from kneehab.demo import answer_safety_questions
 from kneehab.demo_clinic import DEMO_PASSWORD, MARIA, PHYSIO, seed_demo_clinic
 from kneehab.domain.exercise import Library
 from kneehab.services import accounts
@@ -122,6 +123,11 @@ def seed(db: Database, library: Library, now: datetime) -> list[Persona]:
     """The demo clinic, and its person and clinician as personas with the ids each can use."""
     seed_demo_clinic(db, today=now.date(), now=now, library=library)
     found = accounts.list_accounts(db)
+    maria = next(a.person_id for a in found if a.email == MARIA.email)
+    assert maria is not None
+    answer_safety_questions(
+        db, maria, now.date(), now
+    )  # so today's session writes get past the 409
     people = [a.person_id for a in found if a.person_id is not None]
     members = [a.id for a in found]
     exercises = sorted(library.exercises)

@@ -5,6 +5,7 @@
 - A NUL character in the address, the query or any field of a form or JSON body: 422. PostgreSQL cannot
   store it in text (the query itself fails), so without this a NUL typed into any field was a 500 there and
   stored on SQLite.
+- A JSON body that is not UTF-8 text: 422 naming the body (the framework answered a bare 400).
 - `NaN`, `Infinity` or `-Infinity` in a JSON body: 422. They are not JSON numbers; Python's parser takes
   them anyway, and an opaque field (the player's state) then carried them into the database (a 500 on
   PostgreSQL; on SQLite stored, and the page that reads it back broke).
@@ -71,8 +72,10 @@ def _nul_problem(field: str) -> InvalidInput:
 
 
 def check_json(raw: bytes) -> None:
-    """Refuse NUL in any string and the non-JSON numbers; anything else is left to the route's model
-    (which names a malformed body itself)."""
+    """Refuse text that is not UTF-8, NUL in any string and the non-JSON numbers; anything else is left
+    to the route's model (which names a malformed body itself)."""
+    if not raw.isascii():
+        _check_encoding(raw)
     suspicious = b"\\u0000" in raw or b"NaN" in raw or b"Infinity" in raw
     if not suspicious:
         return
@@ -87,6 +90,22 @@ def check_json(raw: bytes) -> None:
     field = _nul_at(parsed)
     if field is not None:
         raise _nul_problem(field)
+
+
+def _check_encoding(raw: bytes) -> None:
+    """The parser reads UTF-8 (and UTF-16/32, by their first bytes); any other bytes made the framework
+    answer a bare 400 "error parsing the body" that named nothing."""
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            json.loads(raw)
+        except UnicodeDecodeError:
+            raise InvalidInput(
+                "body: not valid JSON: the body is not UTF-8 text; send JSON encoded as UTF-8"
+            ) from None
+        except ValueError:
+            return
 
 
 def check_text(raw: bytes, what: str, *, percent_encoded: bool = True) -> None:
