@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import schemathesis
@@ -50,7 +51,7 @@ CHECKS = [
 ]
 # Examples per operation, persona and kind of data (valid, invalid, valid with a real id): `make test`
 # keeps the default; `make fuzz` sets KNEEHAB_FUZZ_EXAMPLES for its thousands of cases.
-EXAMPLES = int(os.environ.get("KNEEHAB_FUZZ_EXAMPLES", "3"))
+EXAMPLES = int(os.environ.get("KNEEHAB_FUZZ_EXAMPLES", "2"))
 # `make test` replays the same cases each run (no flaky failures); `make fuzz` draws new ones.
 DERANDOMIZE = os.environ.get("KNEEHAB_FUZZ_RANDOM", "") != "1"
 # The schemathesis client's Host (schemathesis.python.asgi.HOST) is answered like the loopback names.
@@ -82,6 +83,10 @@ class Report:
     statuses: collections.Counter[int] = field(default_factory=collections.Counter)
     findings: list[Finding] = field(default_factory=list)
     seconds: float = 0.0
+    load: tuple[str, str] = (
+        "",
+        "",
+    )  # /proc/loadavg's 1, 5 and 15 minute figures at the start and end
 
     @property
     def server_errors(self) -> int:
@@ -96,7 +101,8 @@ class Report:
         by_status = ", ".join(f"{s}: {n}" for s, n in sorted(self.statuses.items()))
         return (
             f"{self.cases} cases in {self.seconds:.1f} s, {self.server_errors} server errors, "
-            f"{self.schema_violations} schema violations (statuses {by_status})"
+            f"{self.schema_violations} schema violations (statuses {by_status}); "
+            f"load average {self.load[0]} at the start, {self.load[1]} at the end"
         )
 
     def describe(self, limit: int = 12) -> str:
@@ -135,6 +141,13 @@ def seed(db: Database, library: Library, now: datetime) -> list[Persona]:
         Persona("person", MARIA.email, {"exercise_id": exercises}),
         Persona("clinician", PHYSIO.email, {"person_id": people, "account_id": members}),
     ]
+
+
+def _load() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "(unknown)"
 
 
 def _sign_in(app: Any, email: str) -> tuple[dict[str, str], str]:
@@ -177,6 +190,7 @@ def run(
     # Everyone signs in first: fuzzing the sign-in itself soon throttles this client's address (429).
     sessions = {p.name: _sign_in(app, p.email) for p in personas}
     report = Report()
+    load_at_start = _load()
     started = time.perf_counter()
     for persona in personas:
         cookies, token = sessions[persona.name]
@@ -185,6 +199,7 @@ def run(
             if progress is not None:
                 progress(f"{persona.name} {operation.label}: {report.cases} cases so far")
     report.seconds = time.perf_counter() - started
+    report.load = (load_at_start, _load())
     return report
 
 
