@@ -25,7 +25,8 @@ API_DESCRIPTION = """\
 Every page of kneehab has a JSON twin under `/api/v1` that returns the same view-model the page shows.
 Errors are `{"detail": "...", "problems": [...], "errors": [{"field", "problem", "message"}]}` (`ErrorBody`)
 with a 4xx status: 404 when nobody is enrolled yet or an id is not known, 409 while the program is
-withheld or today's safety check is due, 422 for a mistake in the input (each problem names its field).
+withheld or today's safety check is due, 413 for a body over 1 MB, 422 for a mistake in the input (each
+problem names its field; a NUL character in any text, and NaN or Infinity in a JSON body, are mistakes too).
 kneehab never diagnoses; red flags always win."""
 
 
