@@ -25,10 +25,11 @@ from kneehab.cli.care_options import (
 )
 from kneehab.cli.context import cli_context
 from kneehab.errors import InvalidInput
+from kneehab.services import accounts
 from kneehab.store.backup import SQLITE_HEADER
 from kneehab.store.backup import backup as backup_db
 from kneehab.store.backup import restore as restore_db
-from kneehab.store.person_import import is_export, restore_export
+from kneehab.store.person_import import add_export, is_export, restore_export
 
 
 def _is_kneehab_backup(path: Path) -> bool:
@@ -154,15 +155,37 @@ def restore_command(
             "(My data → JSON, or /api/v1/export)."
         ),
     ],
+    person: Annotated[
+        str | None,
+        typer.Option(
+            "--person",
+            help="Restore a person's JSON export into this account, keeping everyone else.",
+        ),
+    ] = None,
+    replace: Annotated[
+        bool,
+        typer.Option("--replace", help="With --person: the account's current program is deleted."),
+    ] = False,
     db_file: DbOpt = None,
     today: TodayOpt = None,
 ) -> None:
     """Replace the database's content with a backup or a JSON export (checked first; a bad file
-    changes nothing). Creates the database when there is none yet."""
+    changes nothing). Creates the database when there is none yet. With --person, a JSON export goes
+    into that account only and everyone else stays."""
     today_from(today)
     data = _export_data(file)
+    if person is not None and data is None:
+        raise InvalidInput(
+            "--person: a full backup replaces the whole database; --person takes one person's "
+            "JSON export (My data → JSON, or /api/v1/export)"
+        )
     with database(ctx, db_file, create=True) as db:
-        if data is None:
+        if person is not None:
+            add_export(
+                db, data, email=accounts.normal_email(person), replace=replace,
+                rules_version=services.RULES_VERSION, library=cli_context(ctx).library,
+            )  # fmt: skip
+        elif data is None:
             _check_backup_header(file)
             restore_db(db, file, library=cli_context(ctx).library)
         else:

@@ -15,6 +15,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, TypeAdapter, ValidationError
+from sqlalchemy import insert
 from sqlalchemy.exc import SQLAlchemyError
 
 from kneehab.domain.exercise import Library
@@ -30,7 +31,7 @@ from kneehab.domain.records import (
     SwapChoice,
 )
 from kneehab.domain.validation import describe_errors
-from kneehab.errors import InvalidInput
+from kneehab.errors import InvalidInput, NotFound
 from kneehab.library.load import default_library
 from kneehab.store import account_repo, repo
 from kneehab.store.backup import refuse_unreadable
@@ -312,3 +313,54 @@ def restore_export(
             f"export is not valid: it does not fit this database ({cause}); nothing was changed"
         ) from None
     return int(rows[PersonRow.__tablename__][0]["id"])
+
+
+def add_export(
+    db: Database,
+    data: Any,
+    *,
+    email: str,
+    replace: bool,
+    rules_version: int,
+    library: Library,
+) -> int:
+    """Restore one person's export into the account `email`, keeping everyone else (issue 10): the
+    course gets a new id in this database, joins the account's clinic, and the account owns it. An
+    account that already has a program keeps it unless `replace`. Returns the new person id."""
+    rows = rows_from_export(data, rules_version=rules_version)
+    refuse_unreadable(rows, library, shown="export is not valid")
+    person = dict(rows[PersonRow.__tablename__][0])
+    person.pop("id")
+    children = {
+        name: [{k: v for k, v in r.items() if k not in ("id", "person_id")} for r in found]
+        for name, found in rows.items()
+        if name not in (PersonRow.__tablename__, AccountRow.__tablename__) and found
+    }
+    try:
+        with db.write() as s:
+            owner = account_repo.account_by_email(s, email)
+            if owner is None or owner.role != "person":
+                raise NotFound(f"--person: no person's account with {email}")
+            if owner.person_id is not None and not replace:
+                raise InvalidInput(
+                    f"--replace: {email} already has a program; add --replace to delete it and "
+                    "restore this one in its place"
+                )
+            if owner.person_id is not None:
+                repo.delete_person(s, owner.person_id)
+            conn = s.connection()
+            pid = int(
+                conn.execute(
+                    insert(PersonRow.__table__).values(**person, clinic_id=owner.clinic_id)
+                ).inserted_primary_key[0]
+            )
+            tables = {t.name: t for t in Base.metadata.sorted_tables}
+            for name, found in children.items():
+                conn.execute(insert(tables[name]), [{**r, "person_id": pid} for r in found])
+            owner.person_id = pid
+    except SQLAlchemyError as err:  # a value the models accept but a column does not
+        cause = type(getattr(err, "orig", None) or err).__name__
+        raise InvalidInput(
+            f"export is not valid: it does not fit this database ({cause}); nothing was changed"
+        ) from None
+    return pid
