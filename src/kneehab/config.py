@@ -57,6 +57,14 @@ class Settings(BaseModel):
         "network). Without it, `serve` refuses a non-loopback address unless public_url is https.",
     )
 
+    live_max_fps: float = Field(
+        default=60,
+        gt=0,
+        le=100_000,
+        description="Camera coach: landmark frames a connection may send per second on average "
+        "(a burst of two seconds' worth is allowed); faster closes it with code 4429.",
+    )
+
     session_idle_hours: float = Field(
         default=12, gt=0, le=24 * 30, description="A signed-in session ends after this long unused."
     )

@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.requests import HTTPConnection
 
 from kneehab.config import Settings
 from kneehab.domain.exercise import Library
@@ -67,8 +68,12 @@ def get_now(state: Annotated[WebState, Depends(get_state)]) -> Now:
     return Now(state.clock())
 
 
-async def csrf_guard(request: Request) -> None:
-    """On every route (app-level): who is signed in, and the CSRF rule for their writes."""
+async def csrf_guard(connection: HTTPConnection) -> None:
+    """On every route (app-level): who is signed in, and the CSRF rule for their writes. A WebSocket
+    (the camera coach, routes/live.py) makes its own checks, since it must answer with a close code."""
+    if not isinstance(connection, Request):
+        return
+    request = connection
     auth = await resolve(request)
     if auth is not None:
         check_scope(request, auth)

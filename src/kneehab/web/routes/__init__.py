@@ -9,6 +9,7 @@ from kneehab.web.routes import (
     clinic,
     data,
     figures,
+    live,
     outcomes,
     patients,
     program,
@@ -44,4 +45,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     patients.api,
     clinic.router,
     clinic.api,
+    live.router,
 )
