@@ -57,6 +57,16 @@ class Settings(BaseModel):
         "network). Without it, `serve` refuses a non-loopback address unless public_url is https.",
     )
 
+    pose_dir: Path | None = Field(
+        default=None,
+        description="Camera coach: the folder of the npm package @mediapipe/pose (default: "
+        "node_modules/@mediapipe/pose of the checkout, installed by `npm ci`).",
+    )
+    camera_test_mode: bool = Field(
+        default=False,
+        description="Test-only: the player's camera coach accepts recorded landmarks from the test "
+        "and analyses a fake camera frame by frame. Never set it for real use.",
+    )
     live_max_fps: float = Field(
         default=60,
         gt=0,

@@ -41,6 +41,7 @@ class WebState:
     clock: Clock
     figures: Figures
     drafts: Drafts  # step-by-step answers between steps (in the database)
+    camera: bool = False  # the camera coach's pose model is installed (web/pose_assets.py)
 
 
 @dataclass(frozen=True)
