@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import threading
 import time
@@ -25,7 +26,7 @@ import uvicorn
 from test_browser import _enrol, pick
 from test_stop_and_player import answer_check
 
-from conftest import DESKTOP, Server, check_axe, shoot, sign_in
+from conftest import CHROMIUM_ARGS, DESKTOP, Server, check_axe, shoot, sign_in
 from kneehab import services
 from kneehab.config import Settings
 from kneehab.motion.landmark_file import read_landmarks
@@ -212,3 +213,102 @@ def test_camera_refused_leaves_the_tap_counter(browser: Any, coach_server: Serve
     page.get_by_role("button", name="Count a rep").click()
     assert page.locator("[data-p=big]").inner_text() == "1 / 10"
     ctx.close()
+
+
+STEP = 6  # every 6th frame of the 30 fps clip: 16 frames, 5 a second of clip time
+SHOW_S = 2  # each clip frame stays on the fake camera this long, so software GL keeps up
+
+
+def _fake_camera_file(clip: Path, out: Path) -> tuple[int, float]:
+    """The clip as a y4m for Chromium's fake camera: every STEP-th frame, each shown SHOW_S seconds,
+    with its frame number in a strip of 16 black/white squares at the top left (the page's test mode
+    reads it, so each clip frame is analysed once, at its own time). Returns (frames, clip fps)."""
+    cv2 = pytest.importorskip("cv2")
+    cap = cv2.VideoCapture(str(clip))
+    fps = cap.get(cv2.CAP_PROP_FPS) / STEP
+    frames = []
+    i = 0
+    while True:
+        ok, img = cap.read()
+        if not ok:
+            break
+        if i % STEP == 0:
+            frames.append(img)
+        i += 1
+    cap.release()
+    h, w = frames[0].shape[:2]
+    cell = round(w / 40)
+    file_fps = 2
+    with out.open("wb") as fh:
+        fh.write(f"YUV4MPEG2 W{w} H{h} F{file_fps}:1 Ip A1:1 C420jpeg\n".encode())
+        for n, img in enumerate(frames):
+            marked = img.copy()
+            for bit in range(16):
+                on = (n >> (15 - bit)) & 1
+                marked[0:cell, bit * cell : (bit + 1) * cell] = 255 if on else 0
+            yuv = cv2.cvtColor(marked, cv2.COLOR_BGR2YUV_I420).tobytes()
+            for _ in range(SHOW_S * file_fps):
+                fh.write(b"FRAME\n" + yuv)
+    return len(frames), fps
+
+
+@pytest.mark.skipif(not (CLIPS / f"{BRIDGE}.mp4").is_file(), reason="shared clips not present")
+def test_a_fake_camera_through_the_real_pose_model(coach_server: Server, tmp_path: Path) -> None:
+    """The bridge clip on Chromium's fake camera, the pose model in the page (software GL, about
+    0.65–4 s a frame on this machine), under the page's own CSP: the labelled 1 rep and ~1.6 s hold."""
+    from playwright.sync_api import sync_playwright
+
+    y4m = tmp_path / "bridge.y4m"
+    n, fps = _fake_camera_file(CLIPS / f"{BRIDGE}.mp4", y4m)
+    args = [
+        *CHROMIUM_ARGS,
+        "--use-fake-device-for-media-stream",
+        "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={y4m}",
+    ]
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=shutil.which("chromium"), args=args)
+        ctx = b.new_context(viewport=DESKTOP)  # the real CSP: no bypass here
+        ctx.grant_permissions(["camera"], origin=coach_server.url)
+        sign_in(ctx, coach_server)
+        page = ctx.new_page()
+        errors: list[str] = []
+        logs: list[str] = []
+        page.on(
+            "console",
+            lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        page.on("console", lambda m: logs.append(m.text))
+        _to_the_bridge(page, coach_server)
+        page.evaluate(
+            "fps => { document.querySelector('[data-p=coach]').dataset.testFps = String(fps); }",
+            fps,
+        )
+        page.get_by_role("button", name="Count with my camera").click()
+        go = page.locator("[data-c=go]")
+        try:
+            page.wait_for_function(
+                "() => !document.querySelector('[data-c=go]').disabled", timeout=240_000
+            )
+        except Exception:
+            print(
+                page.locator("[data-p=coach]").inner_text(),
+                page.evaluate(
+                    "() => [window.kneehabCoach.lastFrame, window.kneehabCoach.frameT, window.kneehabCoach.phase]"
+                ),
+                logs[-30:],
+            )
+            raise
+        go.click()
+        confirm = page.locator("[data-c=confirm]")
+        confirm.wait_for(timeout=400_000)
+        text = confirm.inner_text()
+        dropped = page.evaluate("() => window.kneehabCoach.dropped")
+        print(
+            f"fake camera: {n} frames at {fps:g} fps of clip time, {dropped} dropped; page said: {text!r}"
+        )
+        assert errors == []
+        assert "counted 1 reps, held" in text
+        held = float(text.split("held ")[1].split(" s")[0])
+        assert held == pytest.approx(1.6, abs=0.45)
+        b.close()
