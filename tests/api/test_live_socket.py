@@ -377,3 +377,25 @@ def test_nothing_of_the_stream_is_stored(world: dict[str, Any], tmp_path: Path) 
     after = counts()
     changed = {k for k in after if after[k] != before.get(k)}
     assert changed <= {"audit_events", "sessions", "auth_sessions"}, changed
+
+
+def test_camera_and_wasm_are_allowed_on_the_session_page_alone(world: dict[str, Any]) -> None:
+    c = _client(world)
+    today = c.get("/today", follow_redirects=False)  # the check is due: a redirect, with the headers
+    assert "camera=(self)" in today.headers["permissions-policy"]
+    assert "script-src 'self' 'wasm-unsafe-eval';" in today.headers["content-security-policy"]
+    other = c.get("/progress", follow_redirects=False)
+    assert "camera=()" in other.headers["permissions-policy"]
+    assert "wasm" not in other.headers["content-security-policy"]
+
+
+def test_the_pose_model_is_served_from_the_installed_package(world: dict[str, Any]) -> None:
+    from kneehab.web.pose_assets import DEFAULT_DIR
+
+    if not (DEFAULT_DIR / "pose.js").is_file():
+        pytest.skip("npm ci has not installed @mediapipe/pose")
+    c = _client(world, None)
+    r = c.get("/pose/pose_solution_simd_wasm_bin.wasm")
+    assert r.status_code == 200 and r.content[:4] == b"\0asm"
+    assert c.get("/pose/package.json").status_code == 404  # only the files the page loads
+    assert c.get("/pose/../package.json").status_code == 404
