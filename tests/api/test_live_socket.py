@@ -381,7 +381,9 @@ def test_nothing_of_the_stream_is_stored(world: dict[str, Any], tmp_path: Path) 
 
 def test_camera_and_wasm_are_allowed_on_the_session_page_alone(world: dict[str, Any]) -> None:
     c = _client(world)
-    today = c.get("/today", follow_redirects=False)  # the check is due: a redirect, with the headers
+    today = c.get(
+        "/today", follow_redirects=False
+    )  # the check is due: a redirect, with the headers
     assert "camera=(self)" in today.headers["permissions-policy"]
     assert "script-src 'self' 'wasm-unsafe-eval';" in today.headers["content-security-policy"]
     other = c.get("/progress", follow_redirects=False)
