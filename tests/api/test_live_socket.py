@@ -202,6 +202,12 @@ BAD_MESSAGES = {
         4400,
         "Infinity is not a number",
     ),
+    "1e999 (infinite)": (
+        '{"type": "frame", "t": 0.2, "landmarks": [' + ", ".join(["[1e999, 0, 0, 1]"] * 33) + "]}",
+        4400,
+        "finite numbers",
+    ),
+    "true as a number": (_frame(0.1, [[True, 0.5, 0.0, 1.0]] * 33), 4400, "finite numbers"),
     "huge": (
         {"type": "frame", "t": 0.1, "landmarks": [], "pad": "x" * 100_000},
         4413,
