@@ -71,8 +71,14 @@ class Settings(BaseModel):
         default=60,
         gt=0,
         le=100_000,
-        description="Camera coach: landmark frames a connection may send per second on average "
-        "(a burst of two seconds' worth is allowed); faster closes it with code 4429.",
+        description="Camera coach: landmark frames per second of their own time a connection may send "
+        "(frame times closer than a third less than that are refused with code 4429).",
+    )
+    live_max_lead_s: float = Field(
+        default=5,
+        gt=0,
+        description="Camera coach: how far the frames' times may run ahead of real time (faster than "
+        "real time is refused with code 4429).",
     )
 
     session_idle_hours: float = Field(

@@ -59,8 +59,9 @@ def coach_server(tmp_path: Path, library: Any) -> Iterator[Server]:
         s.bind(("127.0.0.1", 0))
         port = int(s.getsockname()[1])
     settings = Settings(
-        database_url=url, time_scale=100.0, port=port, session_idle_hours=24, camera_test_mode=True
-    )
+        database_url=url, time_scale=100.0, port=port, session_idle_hours=24, camera_test_mode=True,
+        live_max_lead_s=1e6,  # recorded landmarks are fed faster than real time
+    )  # fmt: skip
     app = create_app(settings, db=db, library=library)
     srv = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, access_log=False, log_level="warning")

@@ -287,19 +287,35 @@ class Parking:
 
 
 class RateLimit:
-    """At most `fps` frames a second on average, with a burst of two seconds' worth (a token bucket)."""
+    """Frames may come at most `fps` a second of their own time (`t`), and their time may run at most
+    `lead_s` ahead of the wall clock since the first frame. Together: no more than `fps` frames a real
+    second on average. Judged on the frames' own times, so a server that falls behind (its backlog then
+    arrives in a burst) never refuses an honest client; a client sending faster than real time is."""
 
-    def __init__(self, fps: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, fps: float, lead_s: float, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.fps = fps
+        self.lead_s = lead_s
+        self._min_dt = 1.0 / (1.5 * fps)  # timestamps jitter: a frame may come early by a third
         self._clock = clock
-        self._tokens = 2.0 * fps
-        self._at = clock()
+        self._first: tuple[float, float] | None = None  # (frame time, wall time) of the first frame
+        self._last_t: float | None = None
 
-    def allow(self) -> bool:
+    def check(self, t: float) -> None:
         now = self._clock()
-        self._tokens = min(2.0 * self.fps, self._tokens + (now - self._at) * self.fps)
-        self._at = now
-        if self._tokens < 1.0:
-            return False
-        self._tokens -= 1.0
-        return True
+        if self._last_t is not None and t <= self._last_t:
+            return  # out of order: the frame check refuses it with its own reason
+        if self._first is None:
+            self._first = (t, now)
+        elif self._last_t is not None and t - self._last_t < self._min_dt:
+            raise ProtocolError(
+                TOO_FAST,
+                f"frames too fast: at most {self.fps:g} a second (frame times {t - self._last_t:.4f} s apart)",
+            )
+        elif (t - self._first[0]) - (now - self._first[1]) > self.lead_s:
+            raise ProtocolError(
+                TOO_FAST,
+                f"frames too fast: their times run more than {self.lead_s:g} s ahead of real time",
+            )
+        self._last_t = t

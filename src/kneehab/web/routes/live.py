@@ -143,7 +143,7 @@ async def live_socket(ws: WebSocket) -> None:
              "reps": st.reps, "want_view": current.config.views[0],
              "has_hold": current.config.hold is not None, "has_reps": current.config.reps is not None}
         )  # fmt: skip
-        limit = live.RateLimit(state.settings.live_max_fps)
+        limit = live.RateLimit(state.settings.live_max_fps, state.settings.live_max_lead_s)
         while True:
             msg = await _receive(ws)
             if msg is None:  # dropped: keep the set a while for a resume
@@ -160,10 +160,8 @@ async def live_socket(ws: WebSocket) -> None:
                 raise live.ProtocolError(
                     live.BAD, "'start' was already sent; send frames, then 'end'"
                 )
-            if not limit.allow():
-                raise live.ProtocolError(
-                    live.TOO_FAST, f"frames too fast: at most {limit.fps:g} a second"
-                )
+            if isinstance(t := msg.get("t"), int | float) and not isinstance(t, bool):
+                limit.check(float(t))  # a bad `t` is refused by the frame check just below
             for out in current.frame(msg):
                 await ws.send_json(out)
     except live.ProtocolError as err:

@@ -495,7 +495,11 @@ export class Coach {
     this.el.go.hidden = true;
     this.openSet();
     const fps = 15;
+    const w0 = performance.now();
     for (let t = 0; t < video.duration; t += 1 / fps) {
+      // never faster than real time (the server refuses frames that run ahead of it)
+      const ahead = t - (performance.now() - w0) / 1000;
+      if (ahead > 0.5) await new Promise((r) => window.setTimeout(r, (ahead - 0.5) * 1000));
       video.currentTime = t;
       await new Promise((r) => { video.onseeked = r; });
       this.frameT = t;
