@@ -75,7 +75,7 @@ class Settings(BaseModel):
         "(frame times closer than a third less than that are refused with code 4429).",
     )
     live_max_lead_s: float = Field(
-        default=5,
+        default=10,
         gt=0,
         description="Camera coach: how far the frames' times may run ahead of real time (faster than "
         "real time is refused with code 4429).",

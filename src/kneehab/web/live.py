@@ -287,10 +287,11 @@ class Parking:
 
 
 class RateLimit:
-    """Frames may come at most `fps` a second of their own time (`t`), and their time may run at most
-    `lead_s` ahead of the wall clock since the first frame. Together: no more than `fps` frames a real
-    second on average. Judged on the frames' own times, so a server that falls behind (its backlog then
-    arrives in a burst) never refuses an honest client; a client sending faster than real time is."""
+    """Frames may come at most `fps` a second of their own time (`t`), and their times may not run more
+    than `lead_s` ahead of real time. "Real time" is anchored on the latest-arriving frame so far (the
+    largest wall − t): a server that falls behind reads its backlog in a burst, which only moves the anchor
+    later, so honest clients are refused only when the server's delay swings by more than `lead_s`; a
+    client sending faster than real time gains lead with every frame and is refused."""
 
     def __init__(
         self, fps: float, lead_s: float, clock: Callable[[], float] = time.monotonic
@@ -299,21 +300,23 @@ class RateLimit:
         self.lead_s = lead_s
         self._min_dt = 1.0 / (1.5 * fps)  # timestamps jitter: a frame may come early by a third
         self._clock = clock
-        self._first: tuple[float, float] | None = None  # (frame time, wall time) of the first frame
+        self._anchor: float | None = None  # the largest (wall time − frame time) seen
         self._last_t: float | None = None
 
     def check(self, t: float) -> None:
         now = self._clock()
-        if self._last_t is not None and t <= self._last_t:
+        last = self._last_t
+        if last is not None and t <= last:
             return  # out of order: the frame check refuses it with its own reason
-        if self._first is None:
-            self._first = (t, now)
-        elif self._last_t is not None and t - self._last_t < self._min_dt:
+        if last is not None and t - last < self._min_dt:
             raise ProtocolError(
                 TOO_FAST,
-                f"frames too fast: at most {self.fps:g} a second (frame times {t - self._last_t:.4f} s apart)",
+                f"frames too fast: at most {self.fps:g} a second (frame times {t - last:.4f} s apart)",
             )
-        elif (t - self._first[0]) - (now - self._first[1]) > self.lead_s:
+        late = now - t
+        if self._anchor is None or late > self._anchor:
+            self._anchor = late
+        elif self._anchor - late > self.lead_s:
             raise ProtocolError(
                 TOO_FAST,
                 f"frames too fast: their times run more than {self.lead_s:g} s ahead of real time",
