@@ -52,7 +52,10 @@ $(NPMSTAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NPMSTAMP)
 
+# The camera coach's in-browser pose model (npm @mediapipe/pose) comes with `npm ci`; without npm the app runs
+# and the player simply offers no camera.
 run: $(APPSTAMP) pdf-tools
+	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(NPMSTAMP); else echo "npm not found: the camera coach is off (everything else works)"; fi
 	$(BIN)/kneehab serve --host $(HOST) --port $(PORT) $(if $(DB),--db $(DB)) --demo
 
 lint: $(STAMP)
@@ -81,6 +84,7 @@ e2e: $(STAMP) browser $(NPMSTAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+	$(BIN)/python -m bench.live
 
 # Durability (issue 11 §4): kill -9 the server 100 times while people write, on SQLite and PostgreSQL,
 # then check nothing answered was lost or duplicated. Not part of `make test` (a 5-kill run is).

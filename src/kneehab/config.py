@@ -57,6 +57,30 @@ class Settings(BaseModel):
         "network). Without it, `serve` refuses a non-loopback address unless public_url is https.",
     )
 
+    pose_dir: Path | None = Field(
+        default=None,
+        description="Camera coach: the folder of the npm package @mediapipe/pose (default: "
+        "node_modules/@mediapipe/pose of the checkout, installed by `npm ci`).",
+    )
+    camera_test_mode: bool = Field(
+        default=False,
+        description="Test-only: the player's camera coach accepts recorded landmarks from the test "
+        "and analyses a fake camera frame by frame. Never set it for real use.",
+    )
+    live_max_fps: float = Field(
+        default=60,
+        gt=0,
+        le=100_000,
+        description="Camera coach: landmark frames per second of their own time a connection may send "
+        "(frame times closer than a third less than that are refused with code 4429).",
+    )
+    live_max_lead_s: float = Field(
+        default=10,
+        gt=0,
+        description="Camera coach: how far the frames' times may run ahead of real time (faster than "
+        "real time is refused with code 4429).",
+    )
+
     session_idle_hours: float = Field(
         default=12, gt=0, le=24 * 30, description="A signed-in session ends after this long unused."
     )

@@ -57,6 +57,7 @@ KINDS: dict[str, str] = {
     "/api/v1/clinic/audit": "clinic_admin", "/clinic/audit": "clinic_admin",
     "/clinic": "clinic", "/clinic/invitations": "clinic_write",
     "/clinic/members/{account_id}/remove": "clinic_write",
+    "/pose": "public",  # the camera coach's in-browser pose model (npm @mediapipe/pose): no personal data
     "/figures/{name}": "public", "/figures/{exercise_id}.svg": "public", "/docs": "public", "/api/v1/openapi.json": "public",
 }  # fmt: skip
 OWN_PREFIXES = ("/today", "/program", "/checkin", "/changes", "/progress", "/data", "/outcomes",

@@ -32,6 +32,24 @@ Symptom = Literal[
 ]
 SYMPTOMS: tuple[str, ...] = get_args(Symptom)
 
+# Why the camera coach could not trust a count (motion/quality.py's codes, kept apart from it: domain/ is pure).
+CameraProblem = Literal[
+    "no_person", "out_of_frame", "low_confidence", "wrong_view", "multiple_people", "no_movement"
+]
+
+
+class CameraSet(Frozen):
+    """What the camera coach counted in one set (issue 13), saved with the entry when the person
+    confirms. The entry's own `reps`/`hold_s` are what the person confirmed (they may correct a count);
+    these are the camera's numbers, so a clinician sees both."""
+
+    set: int = Field(ge=1, le=10)
+    reps: int = Field(ge=0, le=100)
+    hold_s: float | None = Field(default=None, ge=0, le=600)  # time actually held (RULES §7.3 band)
+    knee_inward: tuple[int, ...] = Field(default=(), max_length=100)  # rep numbers flagged (§7.3)
+    reliable: bool
+    problems: tuple[CameraProblem, ...] = Field(default=(), max_length=6)
+
 
 class SessionEntry(Frozen):
     """One exercise in one session."""
@@ -50,6 +68,7 @@ class SessionEntry(Frozen):
     sharp_pain: bool = False  # sharp or catching pain during the exercise (P1)
     skipped: bool = False
     skip_reason: str = Field(default="", max_length=500)
+    camera: tuple[CameraSet, ...] | None = Field(default=None, max_length=10)  # the camera's counts
 
     @model_validator(mode="after")
     def _consistent(self) -> SessionEntry:

@@ -36,6 +36,10 @@ class Status:
     reps: int
     holding: bool
     held_s: float
+    # What the live coach's set-up checks read: the quality problems present at this frame (before any
+    # cue is due) and the camera view seen most in the last few seconds.
+    problems: frozenset[str] = frozenset()
+    view: str | None = None
 
 
 class Pipeline:
@@ -113,7 +117,10 @@ class Pipeline:
         hold = self._hold
         holding = hold is not None and hold.holding
         held = hold.held_s if hold is not None and holding else 0.0
-        return Status(self._t, self._value, len(self.reps), holding, held)
+        q = self._quality
+        return Status(
+            self._t, self._value, len(self.reps), holding, held, q.current_problems, q.current_view
+        )
 
     # -- the hot path -------------------------------------------------------------------------
     def push(self, frame: LandmarkFrame) -> list[Event]:

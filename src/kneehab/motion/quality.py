@@ -182,6 +182,11 @@ class QualityMonitor:
         """The view seen most in the last few seconds."""
         return self._current
 
+    @property
+    def current_problems(self) -> frozenset[str]:
+        """The problems seen at the last frame, including those not yet lasting long enough for a cue."""
+        return frozenset(self._bad_since)
+
     def _cues(self, t: float, bad: set[QualityCode]) -> list[QualityWarning]:
         out: list[QualityWarning] = []
         for code in list(self._bad_since):

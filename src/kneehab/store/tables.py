@@ -147,6 +147,7 @@ class EntryRow(Base):
     sharp_pain: Mapped[bool] = mapped_column(Boolean, default=False)
     skipped: Mapped[bool] = mapped_column(Boolean, default=False)
     skip_reason: Mapped[str] = mapped_column(Text, default="")
+    camera: Mapped[list[Any] | None] = mapped_column(JSON)  # the camera coach's counts (issue 13)
     paused_when_logged: Mapped[bool] = mapped_column(Boolean, default=False)  # RULES C-13 flag
     recorded_at: Mapped[datetime]
 

@@ -12,7 +12,7 @@ from kneehab.config import Settings
 from kneehab.domain.exercise import Library
 from kneehab.library.load import load_library
 from kneehab.store.db import Database, open_database
-from kneehab.web import api_docs, errors
+from kneehab.web import api_docs, errors, pose_assets
 from kneehab.web.deps import Clock, WebState, csrf_guard, system_clock
 from kneehab.web.drafts import Drafts
 from kneehab.web.figures import Figures
@@ -57,6 +57,7 @@ def create_app(
     )
     library = library or load_library()
     database = db or open_database(settings.effective_database_url)
+    pose_folder = pose_assets.pose_dir(settings.pose_dir)
     app.state.web = WebState(
         settings=settings,
         db=database,
@@ -64,6 +65,7 @@ def create_app(
         clock=clock or system_clock,
         figures=Figures(library),
         drafts=Drafts(database),
+        camera=pose_folder is not None,
     )
     errors.install(app)
     app.add_exception_handler(ClientDisconnect, _client_gone)
@@ -75,6 +77,8 @@ def create_app(
         SecurityHeaders
     )  # added last, so it runs first: refusals carry the headers too
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
+    if pose_folder is not None:  # the camera coach's in-browser pose model, from its npm package
+        pose_assets.install(app, pose_folder)
     for router in ROUTERS:
         app.include_router(router)
     return app

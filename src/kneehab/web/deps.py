@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from starlette.requests import HTTPConnection
 
 from kneehab.config import Settings
 from kneehab.domain.exercise import Library
@@ -43,6 +44,7 @@ class WebState:
     clock: Clock
     figures: Figures
     drafts: Drafts  # step-by-step answers between steps (in the database)
+    camera: bool = False  # the camera coach's pose model is installed (web/pose_assets.py)
 
 
 @dataclass(frozen=True)
@@ -76,8 +78,12 @@ async def get_now(request: Request, state: Annotated[WebState, Depends(get_state
     return Now(state.clock(), zone)
 
 
-async def csrf_guard(request: Request) -> None:
-    """On every route (app-level): who is signed in, and the CSRF rule for their writes."""
+async def csrf_guard(connection: HTTPConnection) -> None:
+    """On every route (app-level): who is signed in, and the CSRF rule for their writes. A WebSocket
+    (the camera coach, routes/live.py) makes its own checks, since it must answer with a close code."""
+    if not isinstance(connection, Request):
+        return
+    request = connection
     auth = await resolve(request)
     if auth is not None:
         check_scope(request, auth)

@@ -8,7 +8,7 @@
 - JSON bodies: the API takes `application/json` only (415), so a "simple" cross-site request with
   `text/plain` can never be read as JSON.
 - Headers: nothing is loaded from elsewhere, pages are not framed, the camera, microphone and
-  location are off, health pages are not cached, and no server banner is sent.
+  location are off (the camera is allowed on the guided session's page alone), health pages are not cached, and no server banner is sent.
 
 Exercise figures (`/figures/…`) hold no personal data and are cached by the browser (see web/figures.py).
 """
@@ -26,6 +26,11 @@ CSP = (
     "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
 )
 PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+# The guided session (the camera coach, issue 13) is the one page that may use the camera, and the
+# in-browser pose model needs to compile WebAssembly there: exactly 'wasm-unsafe-eval', nothing broader.
+PLAYER_PAGE = "/today"
+PLAYER_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
+PLAYER_PERMISSIONS = PERMISSIONS.replace("camera=()", "camera=(self)")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 SAME_SITE = frozenset({"same-origin", "none"})  # `none`: typed in the address bar, a bookmark
 
@@ -148,7 +153,9 @@ class SecurityHeaders:
         rid = secrets.token_hex(8)
         scope.setdefault("state", {})["request_id"] = rid
         # Static files and the content-versioned figures set their own caching; everything else is no-store.
-        is_static = scope["path"].startswith(("/static/", "/figures/", "/docs/assets/"))
+        is_static = scope["path"].startswith(("/static/", "/figures/", "/docs/assets/", "/pose/"))
+        player = scope["path"] == PLAYER_PAGE
+        csp, permissions = (PLAYER_CSP, PLAYER_PERMISSIONS) if player else (CSP, PERMISSIONS)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -157,8 +164,8 @@ class SecurityHeaders:
                 # same-origin: kneehab's own forms carry their Origin (older browsers without Sec-Fetch-Site
                 # send `Origin: null` under no-referrer); no address ever leaves for another site.
                 headers.append((b"referrer-policy", b"same-origin"))
-                headers.append((b"content-security-policy", CSP.encode()))
-                headers.append((b"permissions-policy", PERMISSIONS.encode()))
+                headers.append((b"content-security-policy", csp.encode()))
+                headers.append((b"permissions-policy", permissions.encode()))
                 headers.append((b"cross-origin-opener-policy", b"same-origin"))
                 headers.append((b"cross-origin-resource-policy", b"same-origin"))
                 headers.append((b"x-request-id", rid.encode()))

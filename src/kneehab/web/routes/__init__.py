@@ -10,6 +10,7 @@ from kneehab.web.routes import (
     data,
     exports,
     figures,
+    live,
     outcomes,
     patients,
     program,
@@ -47,4 +48,5 @@ ROUTERS: tuple[APIRouter, ...] = (
     patients.api,
     clinic.router,
     clinic.api,
+    live.router,
 )

@@ -75,7 +75,7 @@ def build(state: State, person: Acting, clock: Clocked) -> TodayView:
     }
     saved = services.load_player_state(state.db, person, day=clock.today)
     check = saved.pop(services.SESSION_CHECK_KEY, None) if saved else None
-    return today_view(
+    vm = today_view(
         program,
         state.library,
         today=clock.today,
@@ -86,6 +86,9 @@ def build(state: State, person: Acting, clock: Clocked) -> TodayView:
         banner=banner(course.escalation),
         check_due=check is None or not check.get("cleared", False),
     )
+    vm.plan.camera = state.camera  # "Count with my camera" (issue 13) when the pose model is here
+    vm.plan.camera_test = state.settings.camera_test_mode
+    return vm
 
 
 def _item(state: State, person: Acting, clock: Clocked, exercise_id: str) -> ProgramItem:

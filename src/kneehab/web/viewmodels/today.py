@@ -41,6 +41,7 @@ class PlayerExercise(BaseModel):
     figure_url: str
     figure_steps: list[str] = []  # the drawing's panels in order, in words (shown under it)
     left_today: bool = False  # "Stop — it hurts" left it for today (D-1): the player passes it by
+    camera: bool = False  # its library file has a `[detector]`: "Count with my camera" is offered
 
 
 class PlayerPlan(BaseModel):
@@ -49,6 +50,11 @@ class PlayerPlan(BaseModel):
     exercises: list[PlayerExercise]
     state_url: str = "/api/v1/today/state"
     entry_url: str = "/api/v1/today/entries"
+    camera: bool = False  # the camera coach can run here (the pose model's files are installed)
+    live_url: str = "/api/v1/live"
+    pose_url: str = "/pose/"
+    camera_test: bool = False  # test-only setting camera_test_mode
+    camera_test_fps: float = 5.0
 
 
 class Logged(BaseModel):
@@ -56,6 +62,8 @@ class Logged(BaseModel):
     pain_during_max: int
     skipped: bool
     stopped: bool = False  # "Stop — it hurts" was pressed during it today
+    # What the camera coach counted (issue 13), in words, for the person and their clinician.
+    camera: str | None = None
 
 
 class DayStopped(BaseModel):
@@ -144,7 +152,31 @@ def logged(entry: SessionEntry) -> Logged:
         sets = "1 set" if entry.sets_done == 1 else f"{entry.sets_done} sets"
         effort = f" · {entry.effort}" if entry.effort else ""
         text = f"Done: {sets} · pain {entry.pain_during_max}/10{effort}"
-    return Logged(summary=text, pain_during_max=entry.pain_during_max, skipped=entry.skipped)
+    return Logged(
+        summary=text,
+        pain_during_max=entry.pain_during_max,
+        skipped=entry.skipped,
+        camera=camera_words(entry),
+    )
+
+
+def camera_words(entry: SessionEntry) -> str | None:
+    """The camera's counts per set ("set 1: 10 reps, held 18 s; knee drifting in at rep 3"), or None."""
+    if not entry.camera:
+        return None
+    parts = []
+    for c in entry.camera:
+        if not c.reliable:
+            parts.append(f"set {c.set}: not seen clearly ({c.reps} counted), counted by hand")
+            continue
+        words = f"set {c.set}: {c.reps} rep{'s' if c.reps != 1 else ''}"
+        if c.hold_s is not None:
+            words += f", held {c.hold_s:g} s"
+        if c.knee_inward:
+            reps = ", ".join(str(r) for r in c.knee_inward)
+            words += f"; knee drifting in at rep {reps}"
+        parts.append(words)
+    return "Camera: " + "; ".join(parts)
 
 
 def ordered(items: list[ProgramItem]) -> list[ProgramItem]:
@@ -186,6 +218,7 @@ def today_view(
             )
             mine_now = player_exercise(item, card.key_cue, card.figure_url, card.figure_steps)
             mine_now.left_today = entry is not None and is_stop(entry)
+            mine_now.camera = library.exercises[item.exercise_id].detector is not None
             player.append(mine_now)
         sections.append(TodaySection(label=BLOCK_LABELS[block], items=rows))
     signature = f"{today.isoformat()}:" + ",".join(

@@ -3,6 +3,7 @@
 // server at once, so closing the tab loses nothing already entered and reopening resumes there.
 import { buildSteps, Countdown, pacedPosition, repSeconds, summarise } from "./timing.js";
 import { Sound } from "./sound.js";
+import { Coach } from "./coach.js";
 
 const $ = (root, sel) => root.querySelector(sel);
 
@@ -47,7 +48,12 @@ class Player {
       rateError: $(root, "[data-p=rate-error]"),
       done: $(root, "[data-p=done]"),
       progress: $(root, "[data-p=progress]"),
+      camera: $(root, "[data-p=camera]"),
     };
+    // The camera coach (issue 13), when the pose model is installed; its counts per exercise and set.
+    const coachRoot = $(root, "[data-p=coach]");
+    this.coach = coachRoot ? new Coach(coachRoot, this) : null;
+    this.cameraSets = {};
     this.stopExercise = document.querySelector("[data-stop-exercise]");
     this.stopFields = {};
     document.querySelectorAll("[data-stop]").forEach((n) => { this.stopFields[n.dataset.stop] = n; });
@@ -60,6 +66,7 @@ class Player {
     this.el.mute.setAttribute("aria-pressed", String(!this.sound.muted));
     if (saved && saved.signature === this.plan.signature) {
       this.results = saved.results || {};
+      this.cameraSets = saved.camera || {};
       this.index = Math.min(saved.step || 0, this.steps.length);
     }
     this.root.hidden = false;
@@ -72,6 +79,7 @@ class Player {
   bind() {
     this.el.main.addEventListener("click", () => this.primary());
     this.el.pace.addEventListener("click", () => this.togglePace());
+    this.el.camera.addEventListener("click", () => this.openCoach());
     this.el.pause.addEventListener("click", () => this.togglePause());
     this.el.back.addEventListener("click", () => this.back());
     this.el.skip.addEventListener("click", () => this.skip());
@@ -165,6 +173,7 @@ class Player {
   // ---- rendering -------------------------------------------------------------------------
   show() {
     this.stopTimer();
+    if (this.coach && this.coach.open) this.coach.close();
     this.pacing = false;
     this.paused = false;
     this.el.pause.textContent = "Pause";
@@ -202,6 +211,7 @@ class Player {
     this.el.work.hidden = step.kind === "rate";
     this.el.rate.hidden = step.kind !== "rate";
     this.el.pace.hidden = step.kind !== "reps";
+    this.el.camera.hidden = !(this.coach && ex.camera && (step.kind === "reps" || step.kind === "hold"));
     this.el.back.disabled = this.index === 0;
     const side = step.side ? ` · ${step.side} leg` : "";
     this.el.where.textContent = step.kind === "rate"
@@ -308,6 +318,8 @@ class Player {
   // ---- controls --------------------------------------------------------------------------
   primary() {
     if (this.paused || this.index >= this.steps.length) return;
+    // A tap (or the space bar) while the camera counts hands the set back to the taps, one tap away.
+    if (this.coach && this.coach.open) this.coach.close("Counting with taps.");
     const step = this.step;
     this.sound.unlock();
     if (step.kind === "reps") return this.countRep();
@@ -440,9 +452,53 @@ class Player {
     this.show();
   }
 
+  // ---- the camera coach (coach.js calls these) ---------------------------------------------
+  openCoach() {
+    if (!this.coach || this.paused) return;
+    this.sound.unlock();
+    this.stopTimer();
+    this.pacing = false;
+    this.coach.begin(this.step, this.exercise());
+  }
+
+  showCameraCount(n, step) {
+    const r = this.results[this.index] || { reps: 0 };
+    r.reps = Math.min(step.reps, n);
+    this.results[this.index] = r;
+    this.el.big.textContent = `${n} / ${step.reps}`;
+    this.el.say.textContent = `${n}`;
+    this.fillStop();
+    this.saveSoon();
+  }
+
+  showCameraHold(seconds, step) {
+    const left = Math.max(0, step.seconds - Math.floor(seconds));
+    this.el.big.textContent = String(left);
+    this.el.unit.textContent = "seconds to hold · the time runs only while you hold";
+  }
+
+  // The person confirmed (or corrected) the camera's count: the set is done with that count, and the
+  // camera's own numbers go with the exercise's entry when it is saved.
+  cameraDone(record, value) {
+    const step = this.step;
+    const own = this.cameraSets[step.exerciseIndex] || [];
+    this.cameraSets[step.exerciseIndex] = [...own, record].slice(-10);
+    this.results[this.index] = step.kind === "reps" ? { reps: value } : { seconds: value };
+    this.announce(step.kind === "reps" ? `${value} reps saved.` : `${value} seconds saved.`);
+    this.advance();
+  }
+
+  cameraClosed() {
+    if (this.step && this.step.kind === "reps") {
+      const r = this.results[this.index] || { reps: 0 };
+      this.el.big.textContent = `${r.reps} / ${this.step.reps}`;
+    }
+    this.el.main.focus({ preventScroll: true });
+  }
+
   // ---- saving ----------------------------------------------------------------------------
   stateBody() {
-    return JSON.stringify({ state: { signature: this.plan.signature, step: this.index, results: this.results } });
+    return JSON.stringify({ state: { signature: this.plan.signature, step: this.index, results: this.results, camera: this.cameraSets } });
   }
 
   saveState() {
@@ -470,6 +526,8 @@ class Player {
     const effort = form.get("effort");
     if (effort) entry.effort = effort;
     if (entry.sets_done === 0) entry.skipped = true;
+    const camera = this.cameraSets[this.step.exerciseIndex];
+    if (camera && camera.length && !entry.skipped) entry.camera = camera.slice(0, 10);
     const res = await fetch(this.plan.entry_url, {
       method: "POST", headers: { ...jsonHeaders(), Accept: "application/json" },
       body: JSON.stringify(entry),
