@@ -12,7 +12,7 @@ PORT    ?= 8000
 # uses another SQLite file.
 DB      ?=
 
-.PHONY: run test test-fast lint fmt typecheck bench e2e library-check install vision browser clean
+.PHONY: run test test-fast lint fmt typecheck bench bench-api wrk e2e library-check install vision browser clean
 
 # `make run` installs the app alone (FastAPI, SQLAlchemy, Swagger UI's files for /docs …): the web app never
 # imports the camera coach, whose [vision] extra (MediaPipe and OpenCV, several hundred MB) only
@@ -35,6 +35,12 @@ install: $(STAMP)
 vision: $(APPSTAMP)
 	$(BIN)/pip install --quiet -e '.[vision]'
 
+# Debian's wrk for `make bench-api` (not needed by `make test`).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+
 # Debian's Chromium for the browser tests (never a downloaded browser build).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -45,7 +51,9 @@ $(NPMSTAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NPMSTAMP)
 
+# Migrations are their own step (ADR 0006): the server refuses a database that is behind.
 run: $(APPSTAMP)
+	$(BIN)/kneehab db upgrade $(if $(DB),--db $(DB))
 	$(BIN)/kneehab serve --host $(HOST) --port $(PORT) $(if $(DB),--db $(DB)) --demo
 
 lint: $(STAMP)
@@ -74,6 +82,11 @@ e2e: $(STAMP) browser $(NPMSTAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# The HTTP API under wrk, SQLite and PostgreSQL, 2 workers (docs/benchmarks.md). SERVERS=1 compares
+# server set-ups instead (ADR 0006).
+bench-api: $(STAMP) wrk
+	$(BIN)/python -m bench.api $(if $(SERVERS),--servers)
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -57,6 +57,19 @@ class Settings(BaseModel):
         "network). Without it, `serve` refuses a non-loopback address unless public_url is https.",
     )
 
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="App server processes `kneehab serve` starts (more than 1: gunicorn with "
+        "uvicorn workers, ADR 0006). About one per CPU core.",
+    )
+    metrics_enabled: bool = Field(
+        default=False,
+        description="Serve Prometheus metrics at /metrics (requests, latency and errors by route "
+        "template). Off by default; keep /metrics off the public proxy.",
+    )
+
     session_idle_hours: float = Field(
         default=12, gt=0, le=24 * 30, description="A signed-in session ends after this long unused."
     )

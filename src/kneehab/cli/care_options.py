@@ -24,7 +24,7 @@ from kneehab.cli.context import cli_context
 from kneehab.cli.plan_cmd import parse_day
 from kneehab.errors import InvalidInput, NotFound, StoreError
 from kneehab.services import accounts
-from kneehab.store.db import Database, open_database, sqlite_path
+from kneehab.store.db import Database, open_database, open_or_create, sqlite_path
 
 DbOpt = Annotated[
     Path | None, typer.Option("--db", help="SQLite database file (default: from settings).")
@@ -66,7 +66,9 @@ def database(
     if problem is not None:
         raise StoreError(problem)
     try:
-        db = open_database(url)
+        # Never a migration here: a database that is behind is refused with `kneehab db upgrade`
+        # named (migrations are their own step, ADR 0006); `create` only gives an empty one its schema.
+        db = open_or_create(url) if create else open_database(url, upgrade=False)
     except OperationalError as err:
         # The driver's first line says what failed; the URL (and any password) is not repeated.
         reason = str(err.orig).strip().splitlines()[0] if err.orig else "cannot connect"

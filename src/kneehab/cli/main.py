@@ -26,6 +26,7 @@ from kneehab.cli import (
     backup_cmd,
     care_cmd,
     choices_cmd,
+    db_cmd,
     library_cmd,
     motion_cmd,
     plan_cmd,
@@ -60,6 +61,7 @@ motion_cmd.register(app)
 rules_cmd.register(app)
 serve_cmd.register(app)
 admin_cmd.register(app)
+db_cmd.register(app)
 
 STOPPED = 130  # the shell's code for Ctrl+C
 
