@@ -79,7 +79,11 @@ def pg_schema_url() -> Iterator[str]:
 # and the browser flows, whose server runs in the test process) is held to this: kneehab's own lines
 # are only the templates below (values: a type, a file:line, a method, a route template, a request id),
 # and no record of any logger carries one of the health words the tests type in.
-KNEEHAB_LOG_TEMPLATES = {"bug: %s at %s on %s %s (request %s)"}
+KNEEHAB_LOG_TEMPLATES = {
+    "bug: %s at %s on %s %s (request %s)",
+    # The access line (web/observe.py): method, route template (never the path or query), status, ms.
+    "%s %s %s in %.1f ms",
+}
 HEALTH_WORDS = (
     "Walk the dog",
     "Climb stairs without",
