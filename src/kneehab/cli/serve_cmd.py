@@ -4,6 +4,7 @@ seed the demo clinic when asked, print the address, run the web app in one proce
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -70,11 +71,12 @@ def serve(
         updates["database_url"] = f"sqlite:///{db.expanduser().resolve()}"
     settings = settings.model_copy(update=updates)
     _refuse_an_open_network(settings)
+    metrics_dir = None
     if settings.workers > 1:
         # Named before any import of prometheus-client, so every worker writes its values to files.
         from kneehab.web.server import prepare_metrics_dir
 
-        prepare_metrics_dir(settings)
+        metrics_dir = prepare_metrics_dir(settings)
     configure_logging(settings.log_level)
     # Refuses a database that is behind (StoreError naming `kneehab db upgrade`: exit 2, no traceback).
     app = create_app(settings)
@@ -106,7 +108,11 @@ def serve(
         from kneehab.web.server import Server
 
         state.db.close()  # each worker opens its own connections after the fork
-        Server(settings, demo_accounts=demo_accounts).run()
+        try:
+            Server(settings, demo_accounts=demo_accounts).run()
+        finally:
+            if metrics_dir is not None:
+                shutil.rmtree(metrics_dir, ignore_errors=True)
         return
     uvicorn.run(
         app,

@@ -84,18 +84,21 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
     }
 
 
-def prepare_metrics_dir(settings: Settings, folder: str | None = None) -> None:
+def prepare_metrics_dir(settings: Settings, folder: str | None = None) -> str | None:
     """Multiprocess metrics need a folder of their own, empty at start, named before any worker (or
-    this process) imports prometheus-client. Without one given, a new private temporary folder."""
+    this process) imports prometheus-client. Without one given, a new private temporary folder,
+    returned so the caller removes it at the end."""
     if not settings.metrics_enabled or settings.workers < 2:
-        return
+        return None
+    made = None
     if folder is None:
-        folder = tempfile.mkdtemp(prefix="kneehab-metrics-")
+        folder = made = tempfile.mkdtemp(prefix="kneehab-metrics-")
     os.makedirs(folder, mode=0o700, exist_ok=True)
     for name in os.listdir(folder):
         if name.endswith(".db"):
             os.remove(os.path.join(folder, name))
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = folder
+    return made
 
 
 class Server(BaseApplication):  # type: ignore[misc]
