@@ -189,9 +189,23 @@ def _shared_missing(terminalreporter: pytest.TerminalReporter) -> None:
     write(bar, red=True, bold=True)
 
 
+def _docker_missing(terminalreporter: pytest.TerminalReporter) -> None:
+    """tests/integration/test_docker.py skipped: say it where nobody can miss it."""
+    found = [t for t in _skip_texts(terminalreporter) if "DOCKER UNAVAILABLE" in t]
+    if not found:
+        return
+    bar = "!" * 78
+    write = terminalreporter.write_line
+    write(bar, red=True, bold=True)
+    write(f"  {found[0].removeprefix('Skipped: ')}", red=True, bold=True)
+    write("  This run did not check the container build. Run it where a Docker daemon answers.", red=True)
+    write(bar, red=True, bold=True)
+
+
 @pytest.hookimpl(trylast=True)  # printed last, under everything else
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     _shared_missing(terminalreporter)
+    _docker_missing(terminalreporter)
     reasons = _unreachable_reasons(terminalreporter)
     if not reasons:
         return
