@@ -229,10 +229,27 @@ class Result:
     requests: int
 
 
-def run_wrk(name: str, url: str, conns: int, seconds: int, lua: Path, env: dict[str, str]) -> Result:
+def settle(url: str, quiet_ms: float = 50.0, deadline_s: float = 120.0) -> None:
+    """Wait until the workers have finished what an earlier run left queued (a run that ends with
+    requests in flight would otherwise slow the next one): /readyz runs in a worker's thread pool,
+    behind any queued request, so six fast answers on new connections in a row mean both are idle."""
+    fast, end = 0, time.monotonic() + deadline_s
+    while fast < 6 and time.monotonic() < end:
+        began = time.perf_counter()
+        with urllib.request.urlopen(url + "/readyz", timeout=deadline_s) as r:
+            r.read()
+        fast = fast + 1 if (time.perf_counter() - began) * 1000 < quiet_ms else 0
+        time.sleep(0.05)
+
+
+def run_wrk(
+    name: str, url: str, conns: int, seconds: int, lua: Path, env: dict[str, str]
+) -> Result:
     threads = 1 if conns == 1 else 2
     cmd = ["wrk", f"-t{threads}", f"-c{conns}", f"-d{seconds}s", "--timeout", "10s", "-s", str(lua), url]  # fmt: skip
-    done = subprocess.run(cmd, env={**os.environ, **env}, capture_output=True, text=True, check=True)
+    done = subprocess.run(
+        cmd, env={**os.environ, **env}, capture_output=True, text=True, check=True
+    )
     line = next(x for x in done.stdout.splitlines() if x.startswith("BENCH "))
     data = json.loads(line.removeprefix("BENCH "))
     secs = data["duration_us"] / 1e6
@@ -289,6 +306,7 @@ def bench_store(store: str, args: argparse.Namespace, folder: Path, lua: Path) -
             for name, method, path, payload in endpoints(body):
                 for conns in (1, 32):
                     wrk_env = {"BENCH_METHOD": method, "BENCH_BODY": payload, "BENCH_TOKEN": token}
+                    settle(running.url)
                     r = run_wrk(name, running.url + path, conns, args.seconds, lua, wrk_env)
                     print(f"    {name} c={conns}: {r.rps:.0f} req/s p50 {r.p50_ms:.1f} ms "
                           f"p99 {r.p99_ms:.1f} ms errors {r.errors}")  # fmt: skip
@@ -317,6 +335,7 @@ def compare_servers(args: argparse.Namespace, folder: Path, lua: Path) -> list[s
         try:
             for name, _method, path, _ in endpoints({})[:2]:
                 for conns in (1, 32):
+                    settle(running.url)
                     mark = running.log.stat().st_size
                     r = run_wrk(name, running.url + path, conns, args.seconds, lua,
                                 {"BENCH_TOKEN": token})  # fmt: skip
@@ -346,7 +365,9 @@ def main(argv: list[str] | None = None) -> int:
     folder = Path(tempfile.mkdtemp(prefix="kneehab-bench-api-"))
     lua = folder / "bench.lua"
     lua.write_text(LUA)
-    print(f"load average at start: {_load()}  ({os.cpu_count()} CPUs; wrk runs on the same machine)")
+    print(
+        f"load average at start: {_load()}  ({os.cpu_count()} CPUs; wrk runs on the same machine)"
+    )
     lines: list[str] = []
     if args.servers:
         lines += compare_servers(args, folder, lua)

@@ -198,7 +198,10 @@ def _docker_missing(terminalreporter: pytest.TerminalReporter) -> None:
     write = terminalreporter.write_line
     write(bar, red=True, bold=True)
     write(f"  {found[0].removeprefix('Skipped: ')}", red=True, bold=True)
-    write("  This run did not check the container build. Run it where a Docker daemon answers.", red=True)
+    write(
+        "  This run did not check the container build. Run it where a Docker daemon answers.",
+        red=True,
+    )
     write(bar, red=True, bold=True)
 
 

@@ -61,7 +61,9 @@ async def test_unreachable_database_is_not_ready_but_the_process_is_up(library, 
     nowhere.close()
 
 
-async def test_a_database_behind_is_not_ready_and_names_the_command(tmp_path, library, clock) -> None:  # type: ignore[no-untyped-def]
+async def test_a_database_behind_is_not_ready_and_names_the_command(
+    tmp_path, library, clock
+) -> None:  # type: ignore[no-untyped-def]
     engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
     migrate(engine, "0005")
     app = create_app(SETTINGS, db=Database(engine), library=library, clock=clock)
@@ -88,7 +90,9 @@ def _sample(text: str, name: str, **labels: str) -> float:
     return 0.0
 
 
-async def test_metrics_count_requests_by_route_template(db: Database, library, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+async def test_metrics_count_requests_by_route_template(
+    db: Database, library, clock: Clock
+) -> None:  # type: ignore[no-untyped-def]
     settings = SETTINGS.model_copy(update={"metrics_enabled": True})
     app = create_app(settings, db=db, library=library, clock=clock)
     async with web_client(app, sign_up=None) as c:
@@ -133,7 +137,10 @@ async def test_a_flow_logs_json_lines_without_health_data(
         assert r.status_code == 303
         await pass_check(c)
         today = clock.now.date().isoformat()
-        bad = {"date": today, "morning_pain": "pain-score-7"}  # a mistake quoting the person's words
+        bad = {
+            "date": today,
+            "morning_pain": "pain-score-7",
+        }  # a mistake quoting the person's words
         assert (await c.post("/api/v1/checkins", json=bad)).status_code == 422
         good = {"date": today, "morning_pain": 2, "new_symptoms": []}
         assert (await c.post("/api/v1/checkins", json=good)).status_code in (200, 201, 409)

@@ -52,7 +52,9 @@ def upgrade(ctx: typer.Context, db_file: DbOpt = None, today: TodayOpt = None) -
     if before.is_current:
         typer.echo(f"The database schema is already current ({before.head}).")
     else:
-        typer.echo(f"Upgraded the database schema from {before.current or 'empty'} to {before.head}.")
+        typer.echo(
+            f"Upgraded the database schema from {before.current or 'empty'} to {before.head}."
+        )
     db = open_database(_url(ctx, db_file), upgrade=False)
     try:
         moved = services.upgrade_rules(db, today=day, now=utc_now())

@@ -47,13 +47,12 @@ def _build_or_exit() -> Any:
     sys.exit(BOOT_ERROR)
 
 
-_app: Any = None
+_built: dict[str, Any] = {}  # the app, once built in this process
 
 
 def __getattr__(name: str) -> Any:
-    global _app
     if name != "app":
         raise AttributeError(name)
-    if _app is None:
-        _app = _build_or_exit()
-    return _app
+    if "app" not in _built:
+        _built["app"] = _build_or_exit()
+    return _built["app"]

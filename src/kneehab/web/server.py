@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from typing import Any
+from typing import Any, ClassVar
 
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
@@ -34,7 +34,7 @@ class Worker(UvicornWorker):
     """Uvicorn in a gunicorn worker, with kneehab's choices: no server banner, no access lines of
     its own (they print the raw path and query; web/observe.py writes kneehab's), JSON logs."""
 
-    CONFIG_KWARGS: dict[str, Any] = {
+    CONFIG_KWARGS: ClassVar[dict[str, Any]] = {
         "loop": "asyncio",
         "http": "auto",
         "server_header": False,
