@@ -24,7 +24,14 @@ from kneehab.cli.context import cli_context
 from kneehab.cli.plan_cmd import parse_day
 from kneehab.errors import InvalidInput, NotFound, StoreError
 from kneehab.services import accounts
-from kneehab.store.db import Database, open_database, open_or_create, sqlite_path
+from kneehab.store.db import (
+    Database,
+    current_revision,
+    make_engine,
+    open_database,
+    open_or_create,
+    sqlite_path,
+)
 
 DbOpt = Annotated[
     Path | None, typer.Option("--db", help="SQLite database file (default: from settings).")
@@ -55,6 +62,17 @@ def _missing(url: str, db_file: Path | None) -> str | None:
     )
 
 
+def _empty(url: str) -> bool:
+    """A database without kneehab's schema (never created here: an error surfaces on opening)."""
+    engine = make_engine(url)
+    try:
+        return current_revision(engine) is None
+    except OperationalError:
+        return False  # cannot connect: open_database below says why
+    finally:
+        engine.dispose()
+
+
 @contextmanager
 def database(
     ctx: typer.Context, db_file: Path | None, *, create: bool = False
@@ -65,6 +83,11 @@ def database(
     problem = None if create else _missing(url, db_file)
     if problem is not None:
         raise StoreError(problem)
+    if not create and _empty(url):  # e.g. a new PostgreSQL database: nothing to show yet
+        raise StoreError(
+            "database: there is no kneehab data in it yet. Start with `kneehab start --intake FILE` "
+            "(or `kneehab restore FILE`); a server needs `kneehab db upgrade` first."
+        )
     try:
         # Never a migration here: a database that is behind is refused with `kneehab db upgrade`
         # named (migrations are their own step, ADR 0006); `create` only gives an empty one its schema.

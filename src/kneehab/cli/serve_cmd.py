@@ -57,7 +57,7 @@ def serve(
 
     from kneehab.web.app import create_app
     from kneehab.web.deps import system_clock
-    from kneehab.web.logs import configure_logging
+    from kneehab.web.logs import configure_logging, logging_config
 
     settings = cli_context(ctx).settings
     updates: dict[str, object] = {}
@@ -77,7 +77,6 @@ def serve(
         from kneehab.web.server import prepare_metrics_dir
 
         metrics_dir = prepare_metrics_dir(settings)
-    configure_logging(settings.log_level)
     # Refuses a database that is behind (StoreError naming `kneehab db upgrade`: exit 2, no traceback).
     app = create_app(settings)
     state = app.state.web
@@ -108,6 +107,7 @@ def serve(
         from kneehab.web.server import Server
 
         state.db.close()  # each worker opens its own connections after the fork
+        configure_logging(settings.log_level)  # the arbiter's lines too; workers inherit it
         try:
             Server(settings, demo_accounts=demo_accounts).run()
         finally:
@@ -119,7 +119,7 @@ def serve(
         host=settings.host,
         port=settings.port,
         access_log=False,  # request lines could carry health values; kneehab writes its own
-        log_config=None,  # kneehab's JSON lines (configure_logging above)
+        log_config=logging_config(settings.log_level),  # kneehab's JSON lines
         log_level=settings.log_level.lower(),
         server_header=False,  # no banner naming the server software
     )

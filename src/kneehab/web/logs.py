@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import logging.config
 import sys
 from contextvars import ContextVar
 from datetime import UTC, datetime
@@ -48,25 +49,31 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
+def logging_config(level: str) -> dict[str, Any]:
+    """Every logger's lines (kneehab's, uvicorn's, gunicorn's) through one JSON handler on stderr, as a
+    `logging.config.dictConfig` dict (uvicorn applies it itself when given as `log_config`)."""
+    quiet = {"handlers": [], "propagate": False, "level": "CRITICAL"}
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": JsonFormatter}},
+        "handlers": {
+            "stderr": {"class": "logging.StreamHandler", "formatter": "json", "stream": sys.stderr}
+        },
+        "root": {"level": level.upper(), "handlers": ["stderr"]},
+        "loggers": {
+            "uvicorn": {"handlers": [], "propagate": True},
+            "uvicorn.error": {"handlers": [], "propagate": True},
+            "gunicorn.error": {"handlers": [], "propagate": True},
+            # Their access lines print the raw path and query: never. kneehab writes its own.
+            "uvicorn.access": quiet,
+            "gunicorn.access": quiet,
+            # Alembic says which dialect it found each time /readyz reads the schema revision: noise.
+            "alembic.runtime.migration": {"level": "WARNING"},
+        },
+    }
+
+
 def configure_logging(level: str) -> None:
-    """Send every logger's lines (kneehab's, uvicorn's, gunicorn's) through one JSON handler on stderr."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(JsonFormatter())
-    root = logging.getLogger()
-    for old in list(root.handlers):
-        if isinstance(old.formatter, JsonFormatter):
-            root.removeHandler(old)
-    root.addHandler(handler)
-    root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error", "gunicorn.error"):
-        logger = logging.getLogger(name)
-        logger.handlers = []
-        logger.propagate = True
-    # Alembic says which dialect it found each time /readyz reads the schema revision: noise.
-    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
-    # Uvicorn's and gunicorn's access lines print the raw path and query: never. kneehab writes its own.
-    for name in ("uvicorn.access", "gunicorn.access"):
-        logger = logging.getLogger(name)
-        logger.handlers = []
-        logger.propagate = False
-        logger.disabled = True
+    """Apply `logging_config` to this process (a server's, never a test's or a CLI command's)."""
+    logging.config.dictConfig(logging_config(level))
