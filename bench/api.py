@@ -274,7 +274,7 @@ def table(store: str, results: list[Result]) -> list[str]:
     for r in results:
         f = floor[r.conns]
         rows.append(
-            f"| {store} | {r.name} | {r.conns} | {r.rps:,.0f} | {r.rps / f.rps:.2f}× | "
+            f"| {store} | {r.name} | {r.conns} | {r.rps:,.0f} | {r.rps / f.rps:.3f}× | "
             f"{r.p50_ms:.1f} | {r.p50_ms / f.p50_ms:.1f}× | {r.p99_ms:.1f} | "
             f"{r.p99_ms / f.p99_ms:.1f}× | {r.errors} of {r.requests:,} |"
         )
