@@ -12,7 +12,7 @@ PORT    ?= 8000
 # uses another SQLite file.
 DB      ?=
 
-.PHONY: run test test-fast lint fmt typecheck bench bench-api wrk e2e library-check install vision browser clean
+.PHONY: run test test-fast lint fmt typecheck bench bench-api wrk soak e2e library-check install vision browser pdf-tools clean
 
 # `make run` installs the app alone (FastAPI, SQLAlchemy, Swagger UI's files for /docs …): the web app never
 # imports the camera coach, whose [vision] extra (MediaPipe and OpenCV, several hundred MB) only
@@ -47,12 +47,19 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
 
+# Debian's poppler-utils (pdftoppm renders the handout's pages in the tests) and the DejaVu fonts the
+# handout prints with (issue 14, ADR 0006).
+pdf-tools:
+	@{ command -v pdftoppm >/dev/null 2>&1 && [ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; } || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq poppler-utils fonts-dejavu-core >/dev/null; }
+
 $(NPMSTAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 	touch $(NPMSTAMP)
 
 # Migrations are their own step (ADR 0006): the server refuses a database that is behind.
-run: $(APPSTAMP)
+run: $(APPSTAMP) pdf-tools
 	$(BIN)/kneehab db upgrade $(if $(DB),--db $(DB))
 	$(BIN)/kneehab serve --host $(HOST) --port $(PORT) $(if $(DB),--db $(DB)) --demo
 
@@ -70,11 +77,11 @@ library-check: $(STAMP)
 	$(BIN)/kneehab library check
 
 # Everything: lint, type checks, import contracts, unit/spec/property/integration/api/cli and browser tests.
-test: $(STAMP) browser $(NPMSTAMP) lint
+test: $(STAMP) browser pdf-tools $(NPMSTAMP) lint
 	$(BIN)/kneehab library check
 	$(BIN)/pytest -q -n 2 --dist loadgroup
 
-test-fast: $(STAMP)
+test-fast: $(STAMP) pdf-tools
 	$(BIN)/pytest -q -n 2 -m "not e2e and not vision"
 
 e2e: $(STAMP) browser $(NPMSTAMP)
@@ -87,6 +94,11 @@ bench: $(STAMP)
 # server set-ups instead (ADR 0006).
 bench-api: $(STAMP) wrk
 	$(BIN)/python -m bench.api $(if $(SERVERS),--servers)
+
+# Durability (issue 11 §4): kill -9 the server 100 times while people write, on SQLite and PostgreSQL,
+# then check nothing answered was lost or duplicated. Not part of `make test` (a 5-kill run is).
+soak: $(STAMP)
+	$(BIN)/python bench/soak.py --kills 100 --store both
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

@@ -11,7 +11,10 @@ from datetime import UTC, date, datetime, timedelta
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE, answer_safety_questions
 from kneehab.domain.exercise import Library
+from kneehab.domain.identity import SERVER_ADMIN
 from kneehab.domain.records import CheckIn, Session, SessionEntry
+from kneehab.library.load import default_library
+from kneehab.services.acting import on_machine
 from kneehab.store.db import Database
 
 
@@ -25,16 +28,18 @@ def seed_history(db: Database, library: Library, today: date, days: int = 16) ->
     start = today - timedelta(days=days)
     enrolled = services.enroll(
         db, DEMO_INTAKE, start=start, now=_at(start, 9), library=library,
-        account_id=signed_up_account(db),
+        account_id=signed_up_account(db),actor=SERVER_ADMIN
     )  # fmt: skip
     pid = enrolled.person_id
     for offset in range(days):
         day = start + timedelta(days=offset)
         if offset > 0:
             morning = CheckIn(date=day, morning_pain=3, morning_stiffness=2, avg_pain=3)
-            services.check_in(db, pid, morning, today=day, now=_at(day, 8), library=library)
+            services.check_in(
+                db, on_machine(pid), morning, today=day, now=_at(day, 8), library=library
+            )
         entries = []
-        for item in services.today_items(db, pid, today=day, library=library):
+        for item in services.today_items(db, on_machine(pid), today=day, library=library):
             d, sets = item.dose, item.dose.sets or 1
             entries.append(
                 SessionEntry(
@@ -55,7 +60,7 @@ def seed_history(db: Database, library: Library, today: date, days: int = 16) ->
             pass_safety_check(db, pid, day, _at(day, 17))
             services.save_session(
                 db,
-                pid,
+                on_machine(pid),
                 session=Session(date=day, entries=tuple(entries)),
                 now=_at(day, 18),
                 today=day,
@@ -66,7 +71,7 @@ def seed_history(db: Database, library: Library, today: date, days: int = 16) ->
 
 def pass_safety_check(db: Database, pid: int, day: date, now: datetime) -> None:
     """Today's safety questions answered as a well person does before a session (RULES §1.1)."""
-    answer_safety_questions(db, pid, day, now)
+    answer_safety_questions(db, on_machine(pid), day, now, library=default_library())
 
 
 SIGNED_UP = "alice@example.org"  # the account the API and browser test clients sign up as

@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 
 from kneehab.domain.exercise import Library
+from kneehab.domain.identity import SERVER_ADMIN
 from kneehab.domain.intake import Intake
 from kneehab.domain.program import ProgramItem
 from kneehab.domain.records import CheckIn, OutcomeRecord, PsfsActivity, Session, SessionEntry
@@ -25,6 +26,7 @@ from kneehab.services import (
     session_check,
     today_items,
 )
+from kneehab.services.acting import Acting, on_machine
 from kneehab.store.db import Database
 
 DEMO_DAYS = 16
@@ -71,7 +73,7 @@ def seed_demo(
     *,
     today: date,
     now: datetime,
-    library: Library | None = None,
+    library: Library,
     account_id: int | None = None,
 ) -> Enrollment:
     """Create the demo person with 16 days of sessions and check-ins (belonging to `account_id`
@@ -79,12 +81,18 @@ def seed_demo(
     start = today - timedelta(days=DEMO_DAYS)
     joined = min(now, _at(start, 9))
     enrolment = enroll(
-        db, DEMO_INTAKE, start=start, now=joined, library=library, account_id=account_id
+        db,
+        DEMO_INTAKE,
+        start=start,
+        now=joined,
+        library=library,
+        account_id=account_id,
+        actor=SERVER_ADMIN,
     )
     pid = enrolment.person_id
     record_outcome(
         db,
-        pid,
+        on_machine(pid),
         OutcomeRecord(
             date=start,
             measure="psfs",
@@ -98,7 +106,7 @@ def seed_demo(
     )
     record_outcome(
         db,
-        pid,
+        on_machine(pid),
         OutcomeRecord(date=start, measure="chair_stand_30s", value=10),
         today=start,
         now=joined,
@@ -110,16 +118,16 @@ def seed_demo(
         if offset > 0:
             avg = 4 if offset < 5 else 3 if offset < 11 else 2
             morning = CheckIn(date=day, morning_pain=min(avg, 3), morning_stiffness=2, avg_pain=avg)
-            check_in(db, pid, morning, today=day, now=_at(day, 8), library=library)
+            check_in(db, on_machine(pid), morning, today=day, now=_at(day, 8), library=library)
         if day == today:
             break  # today's session is still to do
-        items = today_items(db, pid, today=day, library=library)
+        items = today_items(db, on_machine(pid), today=day, library=library)
         entries = tuple(_did(item, pain=1 if offset % 3 else 2) for item in items)
         if entries:
-            answer_safety_questions(db, pid, day, _at(day, 17))
+            answer_safety_questions(db, on_machine(pid), day, _at(day, 17), library=library)
             save_session(
                 db,
-                pid,
+                on_machine(pid),
                 session=Session(date=day, entries=entries),
                 now=_at(day, 18),
                 today=day,
@@ -127,7 +135,7 @@ def seed_demo(
             )
     record_outcome(
         db,
-        pid,
+        on_machine(pid),
         OutcomeRecord(date=today - timedelta(days=2), measure="chair_stand_30s", value=12),
         today=today,
         now=_at(today - timedelta(days=2), 18),
@@ -135,11 +143,15 @@ def seed_demo(
     return enrolment
 
 
-def answer_safety_questions(db: Database, pid: int, day: date, now: datetime) -> None:
+def answer_safety_questions(
+    db: Database, who: Acting, day: date, now: datetime, *, library: Library
+) -> None:
     """RULES §1.1 as a well person answers it before a session: the short set all no, and the full
     set all no when the day asks for it (weekly, or the day after a stop)."""
     answers = {q.id: False for q in SHORT_QUESTIONS}
-    save_session_check(db, pid, day=day, answers=answers, new_injury=False, now=now)
-    check = session_check(db, pid, day=day)
+    save_session_check(
+        db, who, day=day, answers=answers, new_injury=False, now=now, library=library
+    )
+    check = session_check(db, who, day=day)
     if check is not None and not check["cleared"]:
-        rescreen(db, pid, now=now, today=day, clears_check=True)
+        rescreen(db, who, now=now, today=day, clears_check=True, library=library)

@@ -20,6 +20,7 @@ from kneehab.domain.identity import SERVER_ADMIN
 from kneehab.domain.progression import Action
 from kneehab.domain.records import CheckIn, Session
 from kneehab.services import accounts, check_in, enroll, rescreen, save_session, today_items
+from kneehab.services.acting import on_machine
 from kneehab.store.db import Database
 
 DEMO_PASSWORD = "kneehab-demo"
@@ -54,7 +55,7 @@ def _live(
     pid: int,
     start: date,
     until: date,
-    library: Library | None,
+    library: Library,
     *,
     sessions_until: date | None = None,
     flare_after_step_up: bool = False,
@@ -68,7 +69,7 @@ def _live(
         if day > start:
             pain = 6 if pending and not flared else 2
             result = check_in(
-                db, pid, CheckIn(date=day, morning_pain=pain, morning_stiffness=2, avg_pain=pain),
+                db, on_machine(pid), CheckIn(date=day, morning_pain=pain, morning_stiffness=2, avg_pain=pain),
                 today=day, now=_at(day, 8), library=library,
             )  # fmt: skip
             flared = flared or pending
@@ -76,19 +77,19 @@ def _live(
             if flare_after_step_up and stepped_up and day >= start + timedelta(days=8):
                 pending = True
         if sessions_until is None or day <= sessions_until:
-            items = today_items(db, pid, today=day, library=library)
+            items = today_items(db, on_machine(pid), today=day, library=library)
             if items:
-                answer_safety_questions(db, pid, day, _at(day, 17))
+                answer_safety_questions(db, on_machine(pid), day, _at(day, 17), library=library)
                 entries = tuple(_did(i, pain=1) for i in items)
                 save_session(
-                    db, pid, session=Session(date=day, entries=entries), now=_at(day, 18),
+                    db, on_machine(pid), session=Session(date=day, entries=entries), now=_at(day, 18),
                     today=day, library=library,
                 )  # fmt: skip
         day += timedelta(days=1)
 
 
 def seed_demo_clinic(
-    db: Database, *, today: date, now: datetime, library: Library | None = None
+    db: Database, *, today: date, now: datetime, library: Library
 ) -> list[DemoAccount]:
     """Create the demo clinic and its accounts; returns what the sign-in page lists."""
     early = now - timedelta(days=40)
@@ -108,23 +109,43 @@ def seed_demo_clinic(
     joe = _person(db, JOE.email, clinic, early)
     start = today - timedelta(days=21)
     pid = enroll(
-        db, DEMO_INTAKE, start=start, now=_at(start, 9), library=library, account_id=joe
+        db,
+        DEMO_INTAKE,
+        start=start,
+        now=_at(start, 9),
+        library=library,
+        account_id=joe,
+        actor=SERVER_ADMIN,
     ).person_id
     _live(db, pid, start, today, library, flare_after_step_up=True)
 
     lena = _person(db, LENA.email, clinic, early)
     start = today - timedelta(days=12)
     pid = enroll(
-        db, DEMO_INTAKE, start=start, now=_at(start, 9), library=library, account_id=lena
+        db,
+        DEMO_INTAKE,
+        start=start,
+        now=_at(start, 9),
+        library=library,
+        account_id=lena,
+        actor=SERVER_ADMIN,
     ).person_id
     _live(db, pid, start, today - timedelta(days=1), library)
     yesterday = today - timedelta(days=1)
-    rescreen(db, pid, flags=["RF07"], now=_at(yesterday, 9), today=yesterday, library=library)
+    rescreen(
+        db, on_machine(pid), flags=["RF07"], now=_at(yesterday, 9), today=yesterday, library=library
+    )
 
     tom = _person(db, TOM.email, clinic, early)
     start = today - timedelta(days=20)
     pid = enroll(
-        db, DEMO_INTAKE, start=start, now=_at(start, 9), library=library, account_id=tom
+        db,
+        DEMO_INTAKE,
+        start=start,
+        now=_at(start, 9),
+        library=library,
+        account_id=tom,
+        actor=SERVER_ADMIN,
     ).person_id
     _live(db, pid, start, start + timedelta(days=10), library)
     return list(DEMO_ACCOUNTS)

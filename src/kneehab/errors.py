@@ -8,6 +8,7 @@
     │   ├── Throttled        too many failed sign-ins: wait until the time it names (429)
     │   ├── LibraryError     an exercise library folder that does not validate; lists every problem
     │   ├── StoreError       a database/backup file that cannot be used (corrupt, newer schema)
+    │   ├── Busy             SQLite still locked by other writes after its timeout: retry (503)
     │   ├── Conflict         valid, but not allowed in the person's state now (409)
     │   │   ├── SafetyCheckDue   today's safety questions come first (RULES §1.1)
     │   │   └── DayStopped       "Stop — it hurts" ended today's session (RULES P1)
@@ -63,6 +64,12 @@ class LibraryError(UserError):
 
 class StoreError(UserError):
     status_code = 409
+
+
+class Busy(UserError):
+    """The store could not take the write now (SQLite still locked after its busy timeout)."""
+
+    status_code = 503
 
 
 class Conflict(UserError):

@@ -18,6 +18,7 @@ from conftest import NOW, PASSWORD, SETTINGS, Clock, web_client
 from kneehab import access, services
 from kneehab.demo import DEMO_INTAKE
 from kneehab.domain.identity import SERVER_ADMIN, Actor, Role, Scope, Subject
+from kneehab.library.load import default_library
 from kneehab.services import accounts
 from kneehab.store.db import Database
 from kneehab.web.app import create_app
@@ -49,6 +50,10 @@ KINDS: dict[str, str] = {
     "/api/v1/patients/{person_id}/progress": "patient",
     "/api/v1/patients/{person_id}/changes": "patient",
     "/api/v1/patients/{person_id}/export": "patient",
+    "/patients/{person_id}/handout.pdf": "patient", "/api/v1/patients/{person_id}/handout.pdf": "patient",
+    "/api/v1/patients/{person_id}/calendar.ics": "patient",
+    "/api/v1/fhir/Patient/{person_id}/$everything": "patient",
+    "/calendar/{secret}.ics": "public",
     "/api/v1/clinic/invitations": "clinic_write", "/api/v1/clinic/members/{account_id}/remove": "clinic_write",
     "/api/v1/clinic/audit": "clinic_admin", "/clinic/audit": "clinic_admin",
     "/clinic": "clinic", "/clinic/invitations": "clinic_write",
@@ -116,8 +121,24 @@ def _world(db: Database) -> World:
             db, email, role=role, clinic_id=clinic, password=PASSWORD, actor=SERVER_ADMIN, now=now
         ).account_id
     start = now.date()
-    alice = services.enroll(db, DEMO_INTAKE, start=start, now=now, account_id=ids["person"])
-    services.enroll(db, DEMO_INTAKE, start=start, now=now, account_id=ids["same_clinic_person"])
+    alice = services.enroll(
+        db,
+        DEMO_INTAKE,
+        start=start,
+        now=now,
+        account_id=ids["person"],
+        library=default_library(),
+        actor=SERVER_ADMIN,
+    )
+    services.enroll(
+        db,
+        DEMO_INTAKE,
+        start=start,
+        now=now,
+        account_id=ids["same_clinic_person"],
+        library=default_library(),
+        actor=SERVER_ADMIN,
+    )
     assert alice.program is not None
     tokens = {
         f"{scope}_token": accounts.create_token(
@@ -271,6 +292,20 @@ async def test_wrong_passwords_wait_then_429(db: Database, library) -> None:  # 
             "/api/v1/auth/login", json={"email": "alice@example.org", "password": PASSWORD}
         )
         assert r.status_code == 429 and "wait" in r.json()["detail"]
+
+
+async def test_the_sign_in_page_also_answers_429_while_throttled(db: Database, library) -> None:  # type: ignore[no-untyped-def]
+    """The page said 422 ("a form mistake") where the API said 429: both say "wait", with Retry-After."""
+    _world(db)
+    app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOW))
+    async with web_client(app, sign_up=None) as c:
+        form = {"email": "alice@example.org", "password": "nope"}
+        statuses = [(await c.post("/signin", data=form)).status_code for _ in range(5)]
+        assert statuses == [422] * 5
+        r = await c.post("/signin", data={**form, "password": PASSWORD})
+        assert r.status_code == 429, r.status_code
+        assert int(r.headers["retry-after"]) > 0
+        assert "wait" in r.text and 'aria-invalid="true"' in r.text  # still the form, in words
 
 
 async def test_a_revoked_token_is_401(db: Database, library) -> None:  # type: ignore[no-untyped-def]

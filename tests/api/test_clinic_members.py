@@ -12,7 +12,9 @@ from test_integrator import INTAKE
 
 from conftest import NOW, PASSWORD, SETTINGS, Clock, web_client
 from kneehab.domain.identity import SERVER_ADMIN
+from kneehab.library.load import default_library
 from kneehab.services import accounts
+from kneehab.services.acting import on_machine
 from kneehab.store.db import Database
 from kneehab.web.app import create_app
 
@@ -163,9 +165,17 @@ async def test_a_withheld_program_is_said_to_the_clinician(db: Database, library
     lena = accounts.add_account(db, "lena@example.org", role="person", clinic_id=north,
                                 password=PASSWORD, actor=SERVER_ADMIN, now=NOW)  # fmt: skip
     pid = services.enroll(
-        db, _intake(), start=NOW.date(), now=NOW, account_id=lena.account_id
+        db,
+        _intake(),
+        start=NOW.date(),
+        now=NOW,
+        account_id=lena.account_id,
+        library=default_library(),
+        actor=SERVER_ADMIN,
     ).person_id
-    services.rescreen(db, pid, flags=["RF07"], now=NOW, today=NOW.date())
+    services.rescreen(
+        db, on_machine(pid), flags=["RF07"], now=NOW, today=NOW.date(), library=default_library()
+    )
     app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOW))
     async with AsyncExitStack() as stack:
         bob = await _as(app, "bob@example.org", stack)
@@ -179,3 +189,46 @@ def _intake():  # type: ignore[no-untyped-def]
     from kneehab.demo import DEMO_INTAKE
 
     return DEMO_INTAKE
+
+
+async def test_an_invitation_never_tells_whether_an_email_has_an_account(
+    db: Database, library
+) -> None:  # type: ignore[no-untyped-def]
+    """Issue 10 §1: inviting an email that has an account in another clinic answers as for a new
+    email (201 and a link); the link, opened, moves nobody out of their clinic and says what to do."""
+    early = NOW - timedelta(days=1)
+    north = accounts.create_clinic(db, "North", actor=SERVER_ADMIN, now=early)
+    south = accounts.create_clinic(db, "South", actor=SERVER_ADMIN, now=early)
+    for email, role, clinic in (
+        ("anna@example.org", "clinic_admin", north),
+        ("sue@example.org", "person", south),
+        ("dave@example.org", "clinician", south),
+    ):
+        accounts.add_account(db, email, role=role, clinic_id=clinic, password=PASSWORD,
+                             actor=SERVER_ADMIN, now=early)  # fmt: skip
+    app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOW))
+    async with AsyncExitStack() as stack:
+        anna = await _as(app, "anna@example.org", stack)
+        answers = {}
+        for email, role in (
+            ("fresh@example.org", "person"),
+            ("sue@example.org", "person"),
+            ("dave@example.org", "clinician"),
+        ):
+            r = await anna.post("/api/v1/clinic/invitations", json={"email": email, "role": role})
+            answers[email] = r
+        assert {r.status_code for r in answers.values()} == {201}
+        assert {tuple(sorted(r.json())) for r in answers.values()} == {("account_id", "link")}
+        for email in ("sue@example.org", "dave@example.org"):
+            secret = answers[email].json()["link"].split("link=", 1)[1]
+            async with web_client(app, sign_up=None) as holder:
+                r = await holder.post(
+                    "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
+                )
+                r = await holder.post(
+                    "/account/password", data={"link": secret, "password": PASSWORD}
+                )
+                assert r.status_code == 422, r.text
+                assert "ask the clinic to invite another email address" in r.text
+                me = (await holder.get("/api/v1/me")).json()
+                assert me["clinic_id"] == south, email  # still in their own clinic

@@ -17,6 +17,7 @@ from history_seed import seed_history
 from kneehab import services
 from kneehab.cli.main import main
 from kneehab.demo import DEMO_INTAKE
+from kneehab.services.acting import on_machine
 from kneehab.store.db import Database
 
 pytestmark = pytest.mark.anyio
@@ -48,7 +49,7 @@ def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> dict[str, Any]:
 
 
 def _history_file(db: Database, pid: int, tmp_path: Path, day: object) -> Path:
-    history = services.history_of(db, pid, today=day)  # type: ignore[arg-type]
+    history = services.history_of(db, on_machine(pid), today=day)  # type: ignore[arg-type]
     path = tmp_path / f"history-{day}.json"
     path.write_text(json.dumps(history.model_dump(mode="json", by_alias=True)), encoding="utf-8")
     return path

@@ -197,6 +197,7 @@ async def test_intake_builds_the_program_and_its_json_twin_matches(
     assert next(s["label"] for s in twin["sections"]) == "Warm-up"
     assert [m["url"] for m in twin["more"]] == [
         "/program/swaps",  # D-10: the session holds 6; the other candidates are swaps
+        "/program/take",  # print it, or add it to a calendar (issue 14)
         "/program/avoid",
         "/program/equipment",
         "/program/advice#ice-heat",

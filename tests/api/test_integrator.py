@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from conftest import NOW, SETTINGS, TODAY, Clock, web_client
+from kneehab.services.acting import on_machine
 from kneehab.store.db import Database
 from kneehab.web.api_docs import ErrorBody, ErrorItem
 from kneehab.web.app import create_app
@@ -272,7 +273,9 @@ async def test_the_export_of_a_whole_course_follows_its_documented_shape(
     enrolled = seed_demo(
         db, today=TODAY, now=NOW, library=library, account_id=signed_up_account(db)
     )
-    services.rescreen(db, enrolled.person_id, flags=["RF05"], now=NOW, today=TODAY, library=library)
+    services.rescreen(
+        db, on_machine(enrolled.person_id), flags=["RF05"], now=NOW, today=TODAY, library=library
+    )
     body = (await client.get("/api/v1/export")).json()
     assert all(body[k] for k in ("program_versions", "session_entries", "checkins", "rescreens"))
     ExportView.model_validate(body)

@@ -9,6 +9,7 @@ import pytest
 
 from conftest import NOW, TODAY, Clock, enrol
 from kneehab import services
+from kneehab.services.acting import on_machine
 from kneehab.store.db import Database
 
 pytestmark = pytest.mark.anyio
@@ -22,7 +23,7 @@ def anyio_backend() -> str:
 def _saved(db: Database) -> int:
     pid = services.current_person_id(db)
     assert pid is not None
-    return len(services.history(db, pid).outcomes)
+    return len(services.history(db, on_machine(pid)).outcomes)
 
 
 async def test_record_by_form_then_change_shows_on_progress(

@@ -15,6 +15,7 @@ import pytest
 from conftest import NOW, TODAY, Clock, enrol
 from kneehab import services
 from kneehab.domain.records import OutcomeRecord, PsfsActivity
+from kneehab.services.acting import on_machine
 from kneehab.store.db import Database
 
 pytestmark = pytest.mark.anyio
@@ -55,7 +56,7 @@ async def test_outcome_summaries_json_is_pinned(
     assert pid is not None
     snapshots = []
     for sitting in SITTINGS:
-        services.record_outcomes(db, pid, sitting, today=TODAY, now=NOW)
+        services.record_outcomes(db, on_machine(pid), sitting, today=TODAY, now=NOW)
         progress = (await client.get("/api/v1/progress")).json()
         snapshots.append(progress["outcome_changes"])
     text = json.dumps(snapshots, ensure_ascii=False, indent=1) + "\n"

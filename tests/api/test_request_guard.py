@@ -11,6 +11,7 @@ from conftest import CHECK_IDS, SAFETY_NO, enrol
 from kneehab import services
 from kneehab.config import Settings
 from kneehab.library.load import load_library
+from kneehab.services.acting import on_machine
 from kneehab.store.db import Database
 from kneehab.web.app import create_app
 
@@ -37,7 +38,7 @@ def anyio_backend() -> str:
 def _rows(db: Database) -> dict[str, object]:
     pid = services.current_person_id(db)
     assert pid is not None
-    return services.export_person(db, pid)
+    return services.export_person(db, on_machine(pid))
 
 
 @pytest.mark.parametrize(("path", "form"), FORMS, ids=[p for p, _ in FORMS])
@@ -127,3 +128,14 @@ async def test_security_headers(client: httpx.AsyncClient) -> None:
     refused = await client.get("/start", headers={"host": "attacker.example"})
     assert refused.headers["x-content-type-options"] == "nosniff"
     assert refused.headers["cache-control"] == "no-store"
+
+
+async def test_head_answers_like_get_without_a_body(client: httpx.AsyncClient) -> None:
+    """HEAD / was 405: a monitor's or link checker's HEAD gets GET's status and headers, no body."""
+    for path in ("/", "/signin", "/api/v1/me", "/static/player.js"):
+        got, head = await client.get(path), await client.head(path)
+        assert head.status_code == got.status_code, path
+        assert head.content == b"", path
+        assert head.headers.get("content-type") == got.headers.get("content-type"), path
+    r = await client.head("/data/delete")  # a write's path takes no HEAD either
+    assert r.status_code == 405

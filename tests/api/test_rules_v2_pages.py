@@ -13,9 +13,12 @@ import pytest
 from conftest import NOW, TODAY, Clock, enrol, pass_check
 from history_seed import pass_safety_check, seed_history, signed_up_account
 from kneehab import services
+from kneehab.domain.identity import SERVER_ADMIN
 from kneehab.domain.intake import Intake
 from kneehab.domain.program import ItemStatus
 from kneehab.domain.records import CheckIn, Session, SessionEntry
+from kneehab.library.load import default_library
+from kneehab.services.acting import on_machine
 from kneehab.store import repo
 from kneehab.store.db import Database
 
@@ -90,17 +93,33 @@ def _resume_course(db: Database, library, today: date) -> int:  # type: ignore[n
         pain_worst_week=5,
     )
     pid = services.enroll(
-        db, intake, start=start, now=at(start), library=library, account_id=signed_up_account(db)
+        db,
+        intake,
+        start=start,
+        now=at(start),
+        library=library,
+        account_id=signed_up_account(db),
+        actor=SERVER_ADMIN,
     ).person_id
     hurt = SessionEntry(exercise_id="bridge", sets_done=1, pain_during_max=8)
     pass_safety_check(db, pid, start, at(start, 17))
     services.save_session(
-        db, pid, session=Session(date=start, entries=(hurt,)), now=at(start, 18), today=start
+        db,
+        on_machine(pid),
+        session=Session(date=start, entries=(hurt,)),
+        now=at(start, 18),
+        today=start,
+        library=default_library(),
     )
     for offset in range(1, 5):
         day = start + timedelta(days=offset)
         services.check_in(
-            db, pid, CheckIn(date=day, morning_pain=2), today=day, now=at(day, 8), library=library
+            db,
+            on_machine(pid),
+            CheckIn(date=day, morning_pain=2),
+            today=day,
+            now=at(day, 8),
+            library=library,
         )
     return pid
 
@@ -112,7 +131,11 @@ async def test_what_changed_shows_a_resume_in_plain_words_with_a_rules_tag(
 ) -> None:
     pid = _resume_course(db, library, TODAY)
     resumed = next(
-        d for d in services.course(db, pid, today=TODAY).decisions if d.action == "resume"
+        d
+        for d in services.course(
+            db, on_machine(pid), today=TODAY, library=default_library()
+        ).decisions
+        if d.action == "resume"
     )
     day = resumed.date.isoformat()
     changes = (await client.get(f"/api/v1/changes?day={day}")).json()
@@ -122,7 +145,9 @@ async def test_what_changed_shows_a_resume_in_plain_words_with_a_rules_tag(
     page = await client.get(f"/checkin/changes?day={day}")
     assert "Bridge: Back in your session" in page.text
     assert '<span class="tag rules" aria-label="Rules">why: P10' in page.text
-    stored = {(v.effective.isoformat(), v.kind) for v in services.program_versions(db, pid)}
+    stored = {
+        (v.effective.isoformat(), v.kind) for v in services.program_versions(db, on_machine(pid))
+    }
     assert (day, "resume") in stored  # the resume is recorded as a version of its own (C-18)
 
 
@@ -144,7 +169,13 @@ async def test_a_course_stored_before_v2_shows_what_was_recorded_then_and_the_ru
         equipment=("chair", "mat"),
     )
     enrolled = services.enroll(
-        db, intake, start=start, now=at(start), library=library, account_id=signed_up_account(db)
+        db,
+        intake,
+        start=start,
+        now=at(start),
+        library=library,
+        account_id=signed_up_account(db),
+        actor=SERVER_ADMIN,
     )
     pid, plan = enrolled.person_id, enrolled.program
     assert plan is not None

@@ -10,6 +10,7 @@ import pytest
 
 from conftest import CHECK_ALL_NO, CHECK_IDS, NOW, TODAY, Clock, enrol, rescreen
 from kneehab import services
+from kneehab.services.acting import on_machine
 from kneehab.store.db import Database
 
 pytestmark = pytest.mark.anyio
@@ -45,7 +46,7 @@ async def test_questions_come_once_a_day_before_the_session(
     assert (await client.get("/today/check")).headers["location"] == "/today"
     pid = services.current_person_id(db)
     assert pid is not None
-    saved = services.session_check(db, pid, day=TODAY)
+    saved = services.session_check(db, on_machine(pid), day=TODAY)
     assert saved is not None and saved["cleared"] and saved["new_injury"] is False
     assert saved["answers"] == {q: False for q in CHECK_IDS if q != "new_injury"}
 
@@ -59,7 +60,7 @@ async def test_unanswered_question_is_named_and_nothing_saved(
     api = await client.post("/api/v1/today/check", json={"answers": {"RF04": False}})
     assert api.status_code == 422 and api.json()["problems"][0].startswith("RF05:")
     pid = services.current_person_id(db)
-    assert pid is not None and services.session_check(db, pid, day=TODAY) is None
+    assert pid is not None and services.session_check(db, on_machine(pid), day=TODAY) is None
 
 
 async def test_locked_knee_stops_like_stop_it_hurts(
@@ -75,7 +76,7 @@ async def test_locked_knee_stops_like_stop_it_hurts(
     assert "Get a medical check today" in (await client.get("/program")).text
     pid = services.current_person_id(db)
     assert pid is not None
-    saved = services.session_check(db, pid, day=TODAY)
+    saved = services.session_check(db, on_machine(pid), day=TODAY)
     assert saved is not None and saved["answers"]["RF07"] is True and not saved["cleared"]
 
 
@@ -105,7 +106,7 @@ async def test_player_cannot_overwrite_the_saved_answers(
     assert (await client.post("/api/v1/today/state", json={"state": forged})).status_code == 204
     pid = services.current_person_id(db)
     assert pid is not None
-    saved = services.session_check(db, pid, day=TODAY)
+    saved = services.session_check(db, on_machine(pid), day=TODAY)
     assert saved is not None and saved["cleared"] is True
     assert (await client.get("/api/v1/today")).json()["saved_state"] == {"step": 1}
 
@@ -135,8 +136,10 @@ async def test_session_writes_need_todays_check_first(
     r = await client.post("/api/v1/today/entries", json=entry)
     assert r.status_code == 409 and "/api/v1/rescreen" in r.json()["detail"]
     pid = services.current_person_id(db)
-    assert pid is not None and services.history(db, pid).entries == ()
-    assert services.load_player_state(db, pid, day=TODAY) is not None  # only the check itself
+    assert pid is not None and services.history(db, on_machine(pid)).entries == ()
+    assert (
+        services.load_player_state(db, on_machine(pid), day=TODAY) is not None
+    )  # only the check itself
     full = {"answers": {f"RF{n:02d}": False for n in range(1, 17)}}
     assert (await client.post("/api/v1/rescreen", json=full)).json()["level"] == "ok"
     assert (await client.post("/api/v1/today/entries", json=entry)).status_code == 200

@@ -12,6 +12,7 @@ import pytest
 
 from conftest import CHECK_IDS, TODAY, enrol
 from kneehab import services
+from kneehab.services.acting import on_machine
 from kneehab.store.db import Database
 
 pytestmark = pytest.mark.anyio
@@ -42,13 +43,13 @@ async def test_a_stop_that_ends_the_day_refuses_every_later_entry(
     assert r.status_code == 200, r.text
     pid = services.current_person_id(db)
     assert pid is not None
-    before = services.history(db, pid).entries
+    before = services.history(db, on_machine(pid)).entries
     r = await client.post("/api/v1/today/entries", json=_entry(second))
     assert r.status_code == 409
     assert (
         "stopped" in r.json()["detail"] and "nothing more is recorded today" in r.json()["detail"]
     )
-    assert services.history(db, pid).entries == before  # nothing saved
+    assert services.history(db, on_machine(pid)).entries == before  # nothing saved
     # The page form goes back to Today, which says the day is stopped.
     form = await client.post(
         "/today/entries",
@@ -60,7 +61,7 @@ async def test_a_stop_that_ends_the_day_refuses_every_later_entry(
         },
     )
     assert form.status_code == 303 and form.headers["location"] == "/today"
-    assert services.history(db, pid).entries == before
+    assert services.history(db, on_machine(pid)).entries == before
 
 
 async def test_a_mild_stop_closes_only_that_exercise(
@@ -86,11 +87,11 @@ async def test_the_stop_and_its_rescreen_are_kept_together(
     assert r.status_code == 200, r.text
     pid = services.current_person_id(db)
     assert pid is not None
-    (kept,) = [e for e in services.history(db, pid).entries if e.day == TODAY]
+    (kept,) = [e for e in services.history(db, on_machine(pid)).entries if e.day == TODAY]
     assert (
         kept.entry.skip_reason.startswith("stopped: it hurt")
         and "swelling" in kept.entry.skip_reason
     )
-    export = services.export_person(db, pid)
+    export = services.export_person(db, on_machine(pid))
     assert [x["date"] for x in export["rescreens"]].count(TODAY.isoformat()) == 2  # check + stop
     assert export["person"]["rules_version"] == services.RULES_VERSION

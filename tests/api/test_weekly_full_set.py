@@ -12,6 +12,7 @@ import pytest
 
 from conftest import CHECK_ALL_NO, CHECK_IDS, NOW, Clock, enrol, rescreen
 from kneehab import services
+from kneehab.services.acting import on_machine
 from kneehab.store.db import Database
 
 pytestmark = pytest.mark.anyio
@@ -49,7 +50,7 @@ async def test_day_8_without_a_full_set_asks_the_weekly_one_first(
     assert "/api/v1/rescreen" in refused.json()["detail"]
     pid = services.current_person_id(db)
     assert pid is not None
-    saved = services.session_check(db, pid, day=clock.now.date())
+    saved = services.session_check(db, on_machine(pid), day=clock.now.date())
     assert saved is not None and saved["full_set_due"] and not saved["cleared"]
     # The full questions, all no: Today opens and the session may be recorded.
     done = await rescreen(client)

@@ -12,6 +12,8 @@ import pytest
 
 from kneehab import services
 from kneehab.cli.main import main
+from kneehab.library.load import default_library
+from kneehab.services.acting import on_machine
 from kneehab.store import repo
 from kneehab.store.db import open_database
 
@@ -275,7 +277,12 @@ def test_interactive_log_asks_about_each_scheduled_exercise(  # type: ignore[no-
     try:
         pid = services.current_person_id(db)
         assert pid is not None
-        scheduled = [i.exercise_id for i in services.today_items(db, pid, today=date(2025, 3, 3))]
+        scheduled = [
+            i.exercise_id
+            for i in services.today_items(
+                db, on_machine(pid), today=date(2025, 3, 3), library=default_library()
+            )
+        ]
     finally:
         db.close()
     monkeypatch.setattr("sys.stdin", io.StringIO("skipped\nshort on time\n" * len(scheduled)))
@@ -392,7 +399,9 @@ def test_swap_offer_and_logging_outside_the_session(enrolled, db_url: str) -> No
     try:
         pid = services.current_person_id(db)
         assert pid is not None
-        program = services.course(db, pid, today=date.fromisoformat(DAY1)).program
+        program = services.course(
+            db, on_machine(pid), today=date.fromisoformat(DAY1), library=default_library()
+        ).program
     finally:
         db.close()
     assert program is not None and program.swaps

@@ -30,6 +30,8 @@ from kneehab.config import Settings
 from kneehab.demo import seed_demo
 from kneehab.domain.identity import SERVER_ADMIN
 from kneehab.domain.red_flags import COLD_FOOT_QUESTION
+from kneehab.library.load import default_library
+from kneehab.services.acting import on_machine
 from kneehab.store.db import open_database
 from kneehab.web.app import create_app
 
@@ -172,17 +174,22 @@ def _web_exports(db_file: Path) -> tuple[dict[str, Any], bytes]:
             db, "demo@example.org", role="person", clinic_id=None, password=PASSWORD,
             actor=SERVER_ADMIN, now=NOW,
         ).account_id  # fmt: skip
-        pid = seed_demo(db, today=NOW.date(), now=NOW, account_id=account).person_id
-        program = services.course(db, pid, today=NOW.date()).program
+        pid = seed_demo(
+            db, today=NOW.date(), now=NOW, account_id=account, library=default_library()
+        ).person_id
+        program = services.course(
+            db, on_machine(pid), today=NOW.date(), library=default_library()
+        ).program
         assert program is not None and program.swaps  # a dated swap event is exported too
         swap = program.swaps[0]
         services.choose_swap(
             db,
-            pid,
+            on_machine(pid),
             swap_in=swap.item.exercise_id,
             swap_out=swap.can_replace[0],
             day=NOW.date(),
             now=NOW,
+            library=default_library(),
         )
         app = create_app(Settings(), db=db, clock=lambda: NOW)
 
@@ -205,7 +212,7 @@ def _export_of(db_file: Path) -> dict[str, Any]:
     try:
         pid = services.current_person_id(db)
         assert pid is not None
-        return services.export_person(db, pid)
+        return services.export_person(db, on_machine(pid))
     finally:
         db.close()
 
@@ -557,7 +564,7 @@ def test_the_web_export_restores_on_either_database(  # type: ignore[no-untyped-
     assert main(["restore", str(file)], environ=env) == 0, capsys.readouterr().err
     db = open_database(db_url)
     try:
-        assert services.export_person(db, exported["person"]["id"]) == exported
+        assert services.export_person(db, on_machine(exported["person"]["id"])) == exported
     finally:
         db.close()
     # New records after the restore get fresh ids (PostgreSQL's sequences moved past the restored ones).

@@ -14,7 +14,9 @@ from conftest import PASSWORD, Server, check_axe, visit
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
 from kneehab.domain.identity import SERVER_ADMIN
+from kneehab.library.load import default_library
 from kneehab.services import accounts
+from kneehab.services.acting import on_machine
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
@@ -86,7 +88,7 @@ def test_sign_up_at_the_end_of_first_run_then_out_and_in(server: Server, anonymo
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/today*")
     person = services.current_person_id(server.db)
-    assert person is not None and len(services.history(server.db, person).entries) == 1
+    assert person is not None and len(services.history(server.db, on_machine(person)).entries) == 1
 
 
 def test_a_clinician_sees_their_clinic_and_not_the_other(server: Server, anonymous_page) -> None:  # type: ignore[no-untyped-def]
@@ -100,7 +102,13 @@ def test_a_clinician_sees_their_clinic_and_not_the_other(server: Server, anonymo
         account = accounts.add_account(db, email, role="person", clinic_id=clinic,
                                        password=PASSWORD, actor=SERVER_ADMIN, now=now)  # fmt: skip
         people[email] = services.enroll(
-            db, DEMO_INTAKE, start=now.date(), now=now, account_id=account.account_id
+            db,
+            DEMO_INTAKE,
+            start=now.date(),
+            now=now,
+            account_id=account.account_id,
+            library=default_library(),
+            actor=SERVER_ADMIN,
         ).person_id
     page = anonymous_page
     page.goto(server.url + "/signin")

@@ -10,6 +10,8 @@ from conftest import PHONE, Server, check_axe, phone_height, shoot_phone_view, v
 from history_seed import seed_history, signed_up_account
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
+from kneehab.domain.identity import SERVER_ADMIN
+from kneehab.services.acting import on_machine
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 STEP_MAX_PX = 1600  # one short screen-and-a-bit per first-run step on a phone
@@ -137,6 +139,7 @@ def _enrol(server: Server, start: date, **changes: object) -> int:
         now=now,
         library=server.library,
         account_id=signed_up_account(server.db),
+        actor=SERVER_ADMIN,
     ).person_id
 
 
@@ -194,7 +197,7 @@ def test_guided_session_with_close_and_resume(server: Server, context, page) -> 
         page.locator(f'#q-{q} input[value="no"]').check()
     page.get_by_role("button", name="Continue to my session").click()
     page.get_by_role("button", name="Start guided session").wait_for()
-    saved = services.session_check(server.db, pid, day=today)
+    saved = services.session_check(server.db, on_machine(pid), day=today)
     assert saved is not None and saved["cleared"] and not any(saved["answers"].values())
     visit(page, "05-today")
     page.get_by_role("link", name="Record it").first.click()
@@ -224,11 +227,13 @@ def test_guided_session_with_close_and_resume(server: Server, context, page) -> 
     assert "2 of" in page.locator("main").inner_text()
     page.get_by_role("button", name="Resume where you left off").click()
     assert page.locator("[data-p=name]").inner_text() == before
-    total = len(services.today_items(server.db, pid, today=today, library=server.library))
+    total = len(
+        services.today_items(server.db, on_machine(pid), today=today, library=server.library)
+    )
     _play_until(page, stop_after_exercises=None)
     page.get_by_role("heading", name="Session complete").wait_for()
     visit(page, "07-session-complete")
-    entries = [r for r in services.history(server.db, pid).entries if r.day == today]
+    entries = [r for r in services.history(server.db, on_machine(pid)).entries if r.day == today]
     assert len(entries) == total
     assert all(r.entry.pain_during_max in (1, 2) and r.entry.effort == "easy" for r in entries), [
         (r.entry.exercise_id, r.entry.pain_during_max, r.entry.effort, r.entry.sets_done)
@@ -274,7 +279,7 @@ def test_rescreen_in_steps_after_a_yes(server: Server, page) -> None:  # type: i
         answer_step(page)
     page.get_by_role("heading", name="No warning signs").wait_for()
     visit(page, "05e-rescreen-cleared")
-    saved = services.session_check(server.db, pid, day=today)
+    saved = services.session_check(server.db, on_machine(pid), day=today)
     assert saved is not None and saved["cleared"]
     page.get_by_role("link", name="Back to today").click()
     page.get_by_role("button", name="Start guided session").wait_for()

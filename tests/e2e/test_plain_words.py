@@ -13,7 +13,10 @@ from conftest import DESKTOP, PHONE, Server, check_axe, shoot
 from history_seed import seed_history, signed_up_account
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
+from kneehab.domain.identity import SERVER_ADMIN
 from kneehab.domain.records import SessionEntry
+from kneehab.library.load import default_library
+from kneehab.services.acting import on_machine
 from kneehab.web.viewmodels.check import SHORT_IDS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
@@ -36,6 +39,7 @@ def _enrol(server: Server, start: date, **changes: object) -> int:
         now=now,
         library=server.library,
         account_id=signed_up_account(server.db),
+        actor=SERVER_ADMIN,
     ).person_id
 
 
@@ -93,7 +97,7 @@ def test_a_soon_review_is_dated_not_within_2_weeks_on_day_16(server: Server, pag
 def test_a_stop_after_pain_is_not_a_green_good_news_banner(server: Server, page) -> None:  # type: ignore[no-untyped-def]
     today = date.today()
     pid = _enrol(server, today - timedelta(days=3))
-    item = services.today_items(server.db, pid, today=today, library=server.library)[0]
+    item = services.today_items(server.db, on_machine(pid), today=today, library=server.library)[0]
     entry = SessionEntry(
         exercise_id=item.exercise_id,
         sets_done=1,
@@ -106,8 +110,18 @@ def test_a_stop_after_pain_is_not_a_green_good_news_banner(server: Server, page)
     now = datetime.now(UTC)
     # Today's short safety questions all no first, as before any session (RULES §1.1).
     no = {q: False for q in SHORT_IDS}
-    services.save_session_check(server.db, pid, day=today, answers=no, new_injury=False, now=now)
-    services.save_entry(server.db, pid, day=today, entry=entry, now=now, library=server.library)
+    services.save_session_check(
+        server.db,
+        on_machine(pid),
+        day=today,
+        answers=no,
+        new_injury=False,
+        now=now,
+        library=default_library(),
+    )
+    services.save_entry(
+        server.db, on_machine(pid), day=today, entry=entry, now=now, library=server.library
+    )
     for path in ("/program", "/progress"):
         page.goto(server.url + path)
         banner = page.locator("section[aria-labelledby='escalation-title']")
@@ -132,7 +146,7 @@ def test_progress_names_the_months_and_keeps_sources_apart(server: Server, page)
     for day, score in ((start, 4), (today - timedelta(days=1), 7)):
         services.record_outcome(
             server.db,
-            pid,
+            on_machine(pid),
             OutcomeRecord(
                 date=day,
                 measure="psfs",

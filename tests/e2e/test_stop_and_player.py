@@ -13,6 +13,8 @@ from test_browser import _enrol, answer_step, pick
 from conftest import PHONE, SHOTS, Server, _whole_page, check_axe, signed_in_context
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
+from kneehab.domain.identity import SERVER_ADMIN
+from kneehab.services.acting import on_machine
 from kneehab.store.db import open_database
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
@@ -102,7 +104,7 @@ def rate(page, pain: str = "1") -> None:  # type: ignore[no-untyped-def]
 def entries_today(server: Server, pid: int) -> dict[str, object]:
     return {
         r.entry.exercise_id: r.entry
-        for r in services.history(server.db, pid).entries
+        for r in services.history(server.db, on_machine(pid)).entries
         if r.day == date.today()
     }
 
@@ -297,7 +299,7 @@ def test_skipped_is_not_rated_and_a_count_survives_a_resume(server: Server, cont
     # Counts are saved at most once a second: wait until the server holds the 6 (a fixed wait was
     # too short on a loaded machine), then kill the tab.
     for _ in range(150):
-        saved = services.load_player_state(server.db, pid, day=date.today()) or {}
+        saved = services.load_player_state(server.db, on_machine(pid), day=date.today()) or {}
         if '"reps": 6' in json.dumps(saved):
             break
         page.wait_for_timeout(100)
@@ -323,7 +325,9 @@ def test_stop_from_the_list_asks_which_exercise_and_leaves_it_for_today(
 ) -> None:  # type: ignore[no-untyped-def]
     """running → a stop within or above the limit → running without that exercise (D-1)."""
     pid = ready(server, page)
-    program = services.course(server.db, pid, today=date.today(), library=server.library).program
+    program = services.course(
+        server.db, on_machine(pid), today=date.today(), library=server.library
+    ).program
     assert program is not None
     limit = program.pain_ceiling
     # A refresh or a bookmark of the stop form is the form, never an internal error.
@@ -506,8 +510,10 @@ def _start_with_a_timed_step_today(library, tmp_path) -> date:  # type: ignore[n
         db = open_database(f"sqlite:///{tmp_path / f'probe-{back}.db'}")
         try:
             now = datetime.combine(start, datetime.min.time(), tzinfo=UTC)
-            pid = services.enroll(db, DEMO_INTAKE, start=start, now=now, library=library).person_id
-            items = services.today_items(db, pid, today=today, library=library)
+            pid = services.enroll(
+                db, DEMO_INTAKE, start=start, now=now, library=library, actor=SERVER_ADMIN
+            ).person_id
+            items = services.today_items(db, on_machine(pid), today=today, library=library)
         finally:
             db.close()
         if any(i.dose.minutes and not i.dose.reps for i in items):

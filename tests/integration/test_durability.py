@@ -11,6 +11,8 @@ import textwrap
 from datetime import date, timedelta
 
 from kneehab import services
+from kneehab.library.load import default_library
+from kneehab.services.acting import on_machine
 from kneehab.store.db import open_database, sqlite_path
 
 WRITER = textwrap.dedent(
@@ -63,12 +65,14 @@ def test_killed_writer_keeps_every_acknowledged_write(db_url: str) -> None:
     try:
         pid = services.current_person_id(db)
         assert pid is not None
-        kept = {c.date for c in services.history(db, pid).checkins}
+        kept = {c.date for c in services.history(db, on_machine(pid)).checkins}
         assert set(acked) <= kept
         for day in acked:
-            assert services.load_player_state(db, pid, day=day) is not None
+            assert services.load_player_state(db, on_machine(pid), day=day) is not None
         last = max(kept)
-        services.status(db, pid, today=last + timedelta(days=1))  # still replays cleanly
+        services.status(
+            db, on_machine(pid), today=last + timedelta(days=1), library=default_library()
+        )  # still replays cleanly
     finally:
         db.close()
     path = sqlite_path(db_url)

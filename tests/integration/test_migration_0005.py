@@ -9,7 +9,8 @@ from sqlalchemy import inspect
 
 from kneehab import services
 from kneehab.demo import seed_demo
-from kneehab.library.load import load_library
+from kneehab.library.load import default_library, load_library
+from kneehab.services.acting import on_machine
 from kneehab.store import repo
 from kneehab.store.db import (
     Database,
@@ -49,6 +50,9 @@ def test_upgrading_keeps_every_row_and_makes_the_person_an_account(db_url: str) 
         assert account["email"] == f"person-{pid}@kneehab.local"
         assert account["person_id"] == pid and account["password_hash"] is None
         assert account["role"] == "person" and account["clinic_id"] is None
-        assert services.course(db, pid, today=TODAY).program is not None
+        assert (
+            services.course(db, on_machine(pid), today=TODAY, library=default_library()).program
+            is not None
+        )
     finally:
         engine.dispose()

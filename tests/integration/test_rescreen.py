@@ -20,10 +20,13 @@ from store_builders import entry_as_prescribed, make_intake
 from history_seed import pass_safety_check
 from kneehab import services
 from kneehab.domain.escalation import EscalationLevel
+from kneehab.domain.identity import SERVER_ADMIN
 from kneehab.domain.program import ItemStatus
 from kneehab.domain.progression import Action
 from kneehab.domain.records import CheckIn, Rescreen, Session
 from kneehab.errors import InvalidInput
+from kneehab.library.load import default_library
+from kneehab.services.acting import on_machine
 from kneehab.store import repo
 from kneehab.store.backup import backup, restore
 from kneehab.store.db import (
@@ -46,16 +49,28 @@ def at(day: date, hour: int = 9) -> datetime:
 
 def _morning(db: Database, pid: int, day: date) -> None:
     services.check_in(
-        db, pid, CheckIn(date=day, morning_pain=3, avg_pain=3), today=day, now=at(day, 8)
+        db,
+        on_machine(pid),
+        CheckIn(date=day, morning_pain=3, avg_pain=3),
+        today=day,
+        now=at(day, 8),
+        library=default_library(),
     )
 
 
 def _session(db: Database, pid: int, day: date) -> None:
-    items = services.today_items(db, pid, today=day)
+    items = services.today_items(db, on_machine(pid), today=day, library=default_library())
     if items:
         session = Session(date=day, entries=tuple(entry_as_prescribed(i) for i in items))
         pass_safety_check(db, pid, day, at(day, 17))
-        services.save_session(db, pid, session=session, now=at(day, 18), today=day)
+        services.save_session(
+            db,
+            on_machine(pid),
+            session=session,
+            now=at(day, 18),
+            today=day,
+            library=default_library(),
+        )
 
 
 def _live(db: Database, pid: int, first: int, last: int) -> None:
@@ -70,7 +85,9 @@ def _live(db: Database, pid: int, first: int, last: int) -> None:
 def _enrolled_until_the_morning_of_day_10(db: Database) -> int:
     """Nine good days, then the day-10 morning check-in: the re-screen comes later that day (a
     day's check-in is that morning's; a re-screen acts after it)."""
-    pid = services.enroll(db, make_intake(), start=START, now=at(START)).person_id
+    pid = services.enroll(
+        db, make_intake(), start=START, now=at(START), library=default_library(), actor=SERVER_ADMIN
+    ).person_id
     _live(db, pid, 0, 9)
     _morning(db, pid, DAY10)
     return pid
@@ -78,11 +95,18 @@ def _enrolled_until_the_morning_of_day_10(db: Database) -> int:
 
 def test_urgent_rescreen_on_day_10_stops_from_day_10_and_keeps_the_past(db: Database) -> None:
     pid = _enrolled_until_the_morning_of_day_10(db)
-    versions_before = services.program_versions(db, pid)
+    versions_before = services.program_versions(db, on_machine(pid))
     assert [v for v in versions_before if v.kind == "progress"], "nine easy days step something up"
-    course_before = services.course(db, pid, today=DAY10)
+    course_before = services.course(db, on_machine(pid), today=DAY10, library=default_library())
 
-    triage = services.rescreen(db, pid, flags=["RF07"], now=at(DAY10, 10), today=DAY10)
+    triage = services.rescreen(
+        db,
+        on_machine(pid),
+        flags=["RF07"],
+        now=at(DAY10, 10),
+        today=DAY10,
+        library=default_library(),
+    )
     assert triage.level.value == "urgent" and "RF07" in triage.rules
 
     with db.read() as s:
@@ -92,13 +116,13 @@ def test_urgent_rescreen_on_day_10_stops_from_day_10_and_keeps_the_past(db: Data
     assert intake.intake.red_flags == () and intake.triage.level.value == "ok"
     assert kept == Rescreen(date=DAY10, red_flags=("RF07",))
 
-    versions = services.program_versions(db, pid)
+    versions = services.program_versions(db, on_machine(pid))
     assert versions[: len(versions_before)] == versions_before  # earlier versions intact
     stops = versions[len(versions_before) :]
     assert stops and all(v.kind == "stop" and v.effective == DAY10 for v in stops)
     assert all({"E1", "RF07"} <= set(v.rules) for v in stops)
 
-    course = services.course(db, pid, today=DAY10)
+    course = services.course(db, on_machine(pid), today=DAY10, library=default_library())
     # v2: a re-screen dated d is read with that day's check-in (before its decisions), so the
     # replay's decisions change from day 10 on; every earlier one is as it was, and the version
     # rows the person was shown on day 10 stay recorded (above).
@@ -106,17 +130,22 @@ def test_urgent_rescreen_on_day_10_stops_from_day_10_and_keeps_the_past(db: Data
     assert [d for d in course.decisions if d.date < DAY10] == earlier
     assert course.program is not None
     assert all(i.status == ItemStatus.STOPPED for i in course.program.items)
-    assert services.today_items(db, pid, today=DAY10) == []
+    assert services.today_items(db, on_machine(pid), today=DAY10, library=default_library()) == []
     assert course.escalation.level == EscalationLevel.URGENT
 
     for later in (11, 15, 30):  # E1 urgent persists: locked until a clinician clears it (C-10)
         day = START + timedelta(days=later)
-        esc = services.status(db, pid, today=day).escalation
+        esc = services.status(db, on_machine(pid), today=day, library=default_library()).escalation
         assert esc.level == EscalationLevel.URGENT and {"E1", "RF07"} <= set(esc.rules), later
         assert "clinician" in esc.message
     day11 = START + timedelta(days=11)
     result = services.check_in(
-        db, pid, CheckIn(date=day11, morning_pain=2), today=day11, now=at(day11)
+        db,
+        on_machine(pid),
+        CheckIn(date=day11, morning_pain=2),
+        today=day11,
+        now=at(day11),
+        library=default_library(),
     )
     assert result.escalation.level == EscalationLevel.URGENT and result.escalation_id is not None
     assert not [d for d in result.decisions if d.action == Action.PAUSE]  # stays stopped
@@ -126,12 +155,21 @@ def test_soon_rescreen_on_day_10_fires_e1_that_day_and_holds_progression(db: Dat
     pid = _enrolled_until_the_morning_of_day_10(db)
     # v2: the re-screen is read with the day-10 check-in, so day 10 makes no step up; the doses
     # are what the first nine days made them.
-    before = services.status(db, pid, today=DAY10 - timedelta(days=1)).program
+    before = services.status(
+        db, on_machine(pid), today=DAY10 - timedelta(days=1), library=default_library()
+    ).program
     assert before is not None
 
-    triage = services.rescreen(db, pid, flags=["RF14"], now=at(DAY10, 10), today=DAY10)
+    triage = services.rescreen(
+        db,
+        on_machine(pid),
+        flags=["RF14"],
+        now=at(DAY10, 10),
+        today=DAY10,
+        library=default_library(),
+    )
     assert triage.level.value == "soon"
-    on_day = services.status(db, pid, today=DAY10)
+    on_day = services.status(db, on_machine(pid), today=DAY10, library=default_library())
     assert on_day.escalation.level == EscalationLevel.SOON
     assert {"E1", "RF14", "D-2"} <= set(on_day.escalation.rules)
     assert on_day.triage.level.value == "ok"  # the intake's triage, as it was given
@@ -139,27 +177,49 @@ def test_soon_rescreen_on_day_10_fires_e1_that_day_and_holds_progression(db: Dat
     # Doses are what the first nine days made them, not the starting doses.
     assert [i.dose for i in on_day.program.items] == [i.dose for i in before.items]
 
-    progress_before = [v for v in services.program_versions(db, pid) if v.kind == "progress"]
+    progress_before = [
+        v for v in services.program_versions(db, on_machine(pid)) if v.kind == "progress"
+    ]
     _session(db, pid, DAY10)
     _live(db, pid, 11, 24)
-    after = services.status(db, pid, today=START + timedelta(days=24))
+    after = services.status(
+        db, on_machine(pid), today=START + timedelta(days=24), library=default_library()
+    )
     assert "E1" not in after.escalation.rules  # E1 for a soon flag was day 10 only
     assert after.escalation.level == EscalationLevel.SOON and "D-2" in after.escalation.rules
-    assert [v for v in services.program_versions(db, pid) if v.kind == "progress"] == (
+    assert [v for v in services.program_versions(db, on_machine(pid)) if v.kind == "progress"] == (
         progress_before
     )
-    course = services.course(db, pid, today=START + timedelta(days=24))
+    course = services.course(
+        db, on_machine(pid), today=START + timedelta(days=24), library=default_library()
+    )
     held = [d for d in course.decisions if d.date > DAY10 and "D-2" in d.rules]
     assert held and all(d.action == Action.HOLD for d in held)
 
-    services.mark_reviewed(db, pid, now=at(START + timedelta(days=24), 12), by="Bob")
-    reviewed = services.status(db, pid, today=START + timedelta(days=24))
+    services.mark_reviewed(
+        db,
+        on_machine(pid),
+        now=at(START + timedelta(days=24), 12),
+        by="Bob",
+        library=default_library(),
+    )
+    reviewed = services.status(
+        db, on_machine(pid), today=START + timedelta(days=24), library=default_library()
+    )
     assert "D-2" not in reviewed.escalation.rules
 
 
 def test_rescreen_today_defaults_to_the_date_of_now(db: Database) -> None:
-    pid = services.enroll(db, make_intake(), start=START, now=at(START)).person_id
-    services.rescreen(db, pid, symptoms=["giving_way"], now=at(START + timedelta(days=2), 20))
+    pid = services.enroll(
+        db, make_intake(), start=START, now=at(START), library=default_library(), actor=SERVER_ADMIN
+    ).person_id
+    services.rescreen(
+        db,
+        on_machine(pid),
+        symptoms=["giving_way"],
+        now=at(START + timedelta(days=2), 20),
+        library=default_library(),
+    )
     with db.read() as s:
         (kept,) = repo.rescreens(s, pid)
         (esc,) = repo.escalations(s, pid)  # the day had none yet: this one is kept
@@ -168,11 +228,19 @@ def test_rescreen_today_defaults_to_the_date_of_now(db: Database) -> None:
 
 
 def test_an_unknown_flag_is_refused_and_nothing_is_written(db: Database) -> None:
-    pid = services.enroll(db, make_intake(), start=START, now=at(START)).person_id
+    pid = services.enroll(
+        db, make_intake(), start=START, now=at(START), library=default_library(), actor=SERVER_ADMIN
+    ).person_id
     with db.engine.connect() as conn:
         before = repo.dump_all(conn)
     with pytest.raises(InvalidInput, match=r"flags: .*RF99"):
-        services.rescreen(db, pid, flags=["RF07", "RF99"], now=at(START, 10))
+        services.rescreen(
+            db,
+            on_machine(pid),
+            flags=["RF07", "RF99"],
+            now=at(START, 10),
+            library=default_library(),
+        )
     with db.engine.connect() as conn:
         assert repo.dump_all(conn) == before
 
@@ -180,11 +248,19 @@ def test_an_unknown_flag_is_refused_and_nothing_is_written(db: Database) -> None
 def test_rescreens_are_exported_deleted_backed_up_and_restored(
     db: Database, tmp_path: Path
 ) -> None:
-    pid = services.enroll(db, make_intake(), start=START, now=at(START)).person_id
+    pid = services.enroll(
+        db, make_intake(), start=START, now=at(START), library=default_library(), actor=SERVER_ADMIN
+    ).person_id
     services.rescreen(
-        db, pid, flags=["RF05"], chest_symptoms=True, new_injury=True, now=at(START, 11)
+        db,
+        on_machine(pid),
+        flags=["RF05"],
+        chest_symptoms=True,
+        new_injury=True,
+        now=at(START, 11),
+        library=default_library(),
     )
-    data = services.export_person(db, pid)
+    data = services.export_person(db, on_machine(pid))
     assert json.loads(json.dumps(data)) == data
     (exported,) = data["rescreens"]
     assert exported["date"] == START.isoformat() and exported["red_flags"] == ["RF05"]
@@ -192,12 +268,14 @@ def test_rescreens_are_exported_deleted_backed_up_and_restored(
     assert exported["triage"]["level"] == "emergency"
 
     file = backup(db, tmp_path / "k.backup")
-    services.rescreen(db, pid, flags=["RF14"], now=at(START, 12))
+    services.rescreen(
+        db, on_machine(pid), flags=["RF14"], now=at(START, 12), library=default_library()
+    )
     restore(db, file)
     with db.read() as s:
         assert [r.red_flags for r in repo.rescreens(s, pid)] == [("RF05",)]
 
-    services.delete_person(db, pid)
+    services.delete_person(db, on_machine(pid))
     with db.engine.connect() as conn:
         assert repo.dump_all(conn)["rescreens"] == []
 
@@ -214,8 +292,17 @@ def test_migration_0002_adds_and_removes_the_rescreens_table(db_url: str) -> Non
             drift = compare_metadata(MigrationContext.configure(conn), Base.metadata)
         assert drift == [], drift
         db = Database(engine)
-        pid = services.enroll(db, make_intake(), start=START, now=at(START)).person_id
-        services.rescreen(db, pid, flags=["RF07"], now=at(START, 10))
+        pid = services.enroll(
+            db,
+            make_intake(),
+            start=START,
+            now=at(START),
+            library=default_library(),
+            actor=SERVER_ADMIN,
+        ).person_id
+        services.rescreen(
+            db, on_machine(pid), flags=["RF07"], now=at(START, 10), library=default_library()
+        )
         downgrade(engine, "0001")
         assert current_revision(engine) == "0001"
         names = set(inspect(engine).get_table_names())

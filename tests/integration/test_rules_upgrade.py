@@ -15,8 +15,11 @@ from sqlalchemy import inspect, text
 from store_builders import make_intake
 
 from kneehab import services
+from kneehab.domain.identity import SERVER_ADMIN
 from kneehab.domain.program import ItemStatus, Program
 from kneehab.domain.records import CheckIn, ClinicianAction, SessionEntry
+from kneehab.library.load import default_library
+from kneehab.services.acting import on_machine
 from kneehab.store import repo
 from kneehab.store.db import (
     Database,
@@ -41,7 +44,12 @@ def _v1_course(db: Database) -> tuple[int, Program]:
     """A course as kneehab v1 stored it: osteoarthritis with usual morning pain 5, v1's pain limit
     of 3, morning tolerance 0, the bridge paused on day 6 and every candidate in the session."""
     enrolled = services.enroll(
-        db, make_intake(pain_now=5, pain_worst_week=6), start=START, now=at(START)
+        db,
+        make_intake(pain_now=5, pain_worst_week=6),
+        start=START,
+        now=at(START),
+        library=default_library(),
+        actor=SERVER_ADMIN,
     )
     pid, v2_plan = enrolled.person_id, enrolled.program
     assert v2_plan is not None and v2_plan.swaps, "the v2 plan keeps some candidates as swaps"
@@ -95,11 +103,13 @@ def _rows(db: Database) -> dict[str, list[dict[str, object]]]:
 
 def test_upgrade_records_one_dated_event_in_plain_words_and_keeps_the_past(db: Database) -> None:
     pid, v1 = _v1_course(db)
-    before = services.program_versions(db, pid)
+    before = services.program_versions(db, on_machine(pid))
 
-    (done,) = services.upgrade_rules(db, today=UPGRADE, now=at(UPGRADE, 7))
+    (done,) = services.upgrade_rules(
+        db, today=UPGRADE, now=at(UPGRADE, 7), library=default_library()
+    )
 
-    after = services.program_versions(db, pid)
+    after = services.program_versions(db, on_machine(pid))
     assert after[: len(before)] == before  # nothing stored is rewritten
     (event,) = after[len(before) :]
     assert (event.kind, event.effective, event.actor) == ("rules-v2", UPGRADE, "rule book v2")
@@ -120,70 +130,120 @@ def test_upgrade_records_one_dated_event_in_plain_words_and_keeps_the_past(db: D
     with db.read() as s:
         person = repo.get_person(s, pid)
     assert (person.rules_version, person.morning_tolerance) == (2, 1)
-    status = services.status(db, pid, today=UPGRADE)
+    status = services.status(db, on_machine(pid), today=UPGRADE, library=default_library())
     assert [u.version for u in status.rules_updates] == [event.version]
 
     # Running it again changes nothing.
     rows = _rows(db)
-    assert services.upgrade_rules(db, today=UPGRADE + timedelta(days=1), now=at(UPGRADE, 8)) == []
+    assert (
+        services.upgrade_rules(
+            db, today=UPGRADE + timedelta(days=1), now=at(UPGRADE, 8), library=default_library()
+        )
+        == []
+    )
     assert _rows(db) == rows
 
 
 def test_after_the_upgrade_only_changes_from_that_day_on_are_recorded(db: Database) -> None:
     pid, _ = _v1_course(db)
-    services.upgrade_rules(db, today=UPGRADE, now=at(UPGRADE, 7))
-    replay = services.course(db, pid, today=UPGRADE)
+    services.upgrade_rules(db, today=UPGRADE, now=at(UPGRADE, 7), library=default_library())
+    replay = services.course(db, on_machine(pid), today=UPGRADE, library=default_library())
     earlier = [v for v in replay.versions if v.kind != "plan" and v.date < UPGRADE]
     assert earlier, "v2 would have changed something before the upgrade day"
-    stored = len(services.program_versions(db, pid))
+    stored = len(services.program_versions(db, on_machine(pid)))
 
     day = UPGRADE + timedelta(days=1)
-    services.check_in(db, pid, CheckIn(date=day, morning_pain=5), today=day, now=at(day, 8))
+    services.check_in(
+        db,
+        on_machine(pid),
+        CheckIn(date=day, morning_pain=5),
+        today=day,
+        now=at(day, 8),
+        library=default_library(),
+    )
 
-    added = services.program_versions(db, pid)[stored:]
+    added = services.program_versions(db, on_machine(pid))[stored:]
     assert all(v.effective >= UPGRADE for v in added), [(v.effective, v.kind) for v in added]
 
 
 def test_a_write_moves_a_v1_course_first_in_the_same_transaction(db: Database) -> None:
     """No `kneehab serve` since the new version: the first check-in upgrades that person first."""
     pid, _ = _v1_course(db)
-    stored = len(services.program_versions(db, pid))
+    stored = len(services.program_versions(db, on_machine(pid)))
     services.check_in(
-        db, pid, CheckIn(date=UPGRADE, morning_pain=5), today=UPGRADE, now=at(UPGRADE, 8)
+        db,
+        on_machine(pid),
+        CheckIn(date=UPGRADE, morning_pain=5),
+        today=UPGRADE,
+        now=at(UPGRADE, 8),
+        library=default_library(),
     )
-    added = services.program_versions(db, pid)[stored:]
+    added = services.program_versions(db, on_machine(pid))[stored:]
     assert added and added[0].kind == "rules-v2" and added[0].effective == UPGRADE
     assert all(v.effective >= UPGRADE for v in added)
 
 
 def test_a_course_started_under_v2_is_left_alone(db: Database) -> None:
-    pid = services.enroll(db, make_intake(), start=START, now=at(START)).person_id
-    assert services.upgrade_rules(db, today=UPGRADE, now=at(UPGRADE)) == []
-    assert [v.kind for v in services.program_versions(db, pid)] == ["plan"]
+    pid = services.enroll(
+        db, make_intake(), start=START, now=at(START), library=default_library(), actor=SERVER_ADMIN
+    ).person_id
+    assert (
+        services.upgrade_rules(db, today=UPGRADE, now=at(UPGRADE), library=default_library()) == []
+    )
+    assert [v.kind for v in services.program_versions(db, on_machine(pid))] == ["plan"]
 
 
 def test_a_dated_review_ends_the_hold_from_its_day_only(db: Database) -> None:
     """D-2/D-7: a `soon` intake holds progression until a clinician review; the review is a dated
     event (course_events), so the holds before it stay as they were."""
-    pid = services.enroll(db, make_intake(red_flags=["RF14"]), start=START, now=at(START)).person_id
+    pid = services.enroll(
+        db,
+        make_intake(red_flags=["RF14"]),
+        start=START,
+        now=at(START),
+        library=default_library(),
+        actor=SERVER_ADMIN,
+    ).person_id
     review_day = START + timedelta(days=5)
-    services.mark_reviewed(db, pid, now=at(review_day, 12), by="Dr Bob", today=review_day)
+    services.mark_reviewed(
+        db,
+        on_machine(pid),
+        now=at(review_day, 12),
+        by="Dr Bob",
+        today=review_day,
+        library=default_library(),
+    )
     with db.read() as s:
         _, _, clinician = repo.events(s, pid)
     assert [(c.date, c.action) for c in clinician] == [(review_day, "review")]
-    assert services.status(db, pid, today=review_day).reviewed
-    assert not services.status(db, pid, today=review_day).program.progression_held  # type: ignore[union-attr]
-    assert services.status(db, pid, today=review_day - timedelta(days=1)).program.progression_held  # type: ignore[union-attr]
-    exported = services.export_person(db, pid)["course_events"]
+    assert services.status(
+        db, on_machine(pid), today=review_day, library=default_library()
+    ).reviewed
+    assert not services.status(
+        db, on_machine(pid), today=review_day, library=default_library()
+    ).program.progression_held  # type: ignore[union-attr]
+    assert services.status(
+        db, on_machine(pid), today=review_day - timedelta(days=1), library=default_library()
+    ).program.progression_held  # type: ignore[union-attr]
+    exported = services.export_person(db, on_machine(pid))["course_events"]
     assert exported["clinician"][0]["action"] == "review"
 
 
 def test_a_clinician_action_is_kept_and_acts_from_its_date(db: Database) -> None:
-    pid = services.enroll(db, make_intake(), start=START, now=at(START)).person_id
+    pid = services.enroll(
+        db, make_intake(), start=START, now=at(START), library=default_library(), actor=SERVER_ADMIN
+    ).person_id
     day = START + timedelta(days=3)
     action = ClinicianAction(date=day, action="set_ceiling", value=2, reason="Keep it gentle.")
-    services.clinician_action(db, pid, action, today=day, now=at(day), by="Dr Bob")
-    assert services.course(db, pid, today=day).program.pain_ceiling >= 2  # type: ignore[union-attr]
+    services.clinician_action(
+        db, on_machine(pid), action, today=day, now=at(day), by="Dr Bob", library=default_library()
+    )
+    assert (
+        services.course(
+            db, on_machine(pid), today=day, library=default_library()
+        ).program.pain_ceiling
+        >= 2
+    )  # type: ignore[union-attr]
     with db.read() as s:
         assert repo.events(s, pid)[2] == (action,)
 
@@ -219,13 +279,20 @@ def test_backup_and_restore_keep_the_rules_version_and_the_events(db: Database, 
     from kneehab.store.backup import backup, restore
 
     pid, _ = _v1_course(db)
-    services.upgrade_rules(db, today=UPGRADE, now=at(UPGRADE, 7))
-    services.mark_reviewed(db, pid, now=at(UPGRADE, 12), by="Dr Bob", today=UPGRADE)
+    services.upgrade_rules(db, today=UPGRADE, now=at(UPGRADE, 7), library=default_library())
+    services.mark_reviewed(
+        db,
+        on_machine(pid),
+        now=at(UPGRADE, 12),
+        by="Dr Bob",
+        today=UPGRADE,
+        library=default_library(),
+    )
     rows = _rows(db)
     assert rows["course_events"] and rows["persons"][0]["rules_version"] == 2
     path = tmp_path / "copy.db"
     backup(db, path)
-    services.delete_person(db, pid)
+    services.delete_person(db, on_machine(pid))
     assert _rows(db)["course_events"] == []
     restore(db, path)
     assert _rows(db) == rows

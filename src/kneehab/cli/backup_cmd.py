@@ -23,6 +23,7 @@ from kneehab.cli.care_options import (
     enrolled_person,
     today_from,
 )
+from kneehab.cli.context import cli_context
 from kneehab.errors import InvalidInput
 from kneehab.store.backup import SQLITE_HEADER
 from kneehab.store.backup import backup as backup_db
@@ -163,9 +164,11 @@ def restore_command(
     with database(ctx, db_file, create=True) as db:
         if data is None:
             _check_backup_header(file)
-            restore_db(db, file)
+            restore_db(db, file, library=cli_context(ctx).library)
         else:
-            restore_export(db, data, rules_version=services.RULES_VERSION)
+            restore_export(
+                db, data, rules_version=services.RULES_VERSION, library=cli_context(ctx).library
+            )
     console().print(f"Restored from {file}", markup=False)
 
 

@@ -22,6 +22,7 @@ from kneehab.cli.care_options import (
     today_from,
     utc_now,
 )
+from kneehab.cli.context import cli_context
 from kneehab.cli.files import read_json, read_model, validate
 from kneehab.cli.plan_cmd import parse_day
 from kneehab.cli.questionnaire import Option, choice, many, whole
@@ -34,11 +35,14 @@ from kneehab.cli.render import (
     render_triage,
     why_line,
 )
+from kneehab.domain.exercise import Library
+from kneehab.domain.identity import SERVER_ADMIN
 from kneehab.domain.intake import SubmittedIntake
 from kneehab.domain.progression import Action
 from kneehab.domain.records import SYMPTOMS, CheckIn, Session, SessionEntry
 from kneehab.errors import InvalidInput, SafetyCheckDue
 from kneehab.services import accounts
+from kneehab.services.acting import Acting, on_machine
 from kneehab.store.db import Database
 
 # --- start / today ---------------------------------------------------------------------------
@@ -82,10 +86,17 @@ def start_command(
                 "records and start again"
             )
         if existing is not None and account_id is not None:
-            services.delete_person(db, existing)
+            services.delete_person(db, on_machine(existing))
             existing = None
         result = services.enroll(
-            db, intake, start=day, now=utc_now(), replace=existing, account_id=account_id
+            db,
+            intake,
+            start=day,
+            now=utc_now(),
+            replace=existing,
+            account_id=account_id,
+            library=cli_context(ctx).library,
+            actor=SERVER_ADMIN,
         )
     out = console()
     render_plan(out, result.triage, result.program)
@@ -103,7 +114,7 @@ def today_command(
     day = today_from(today)
     with database(ctx, db_file) as db:
         pid = enrolled_person(db, person)
-        program = services.course(db, pid, today=day).program
+        program = services.course(db, pid, today=day, library=cli_context(ctx).library).program
         items = program.items_on(day) if program is not None else []
         resume = services.load_player_state(db, pid, day=day)
     out = console()
@@ -231,10 +242,10 @@ def _per_set(sets: int, what: str) -> Callable[[str], list[int]]:
     return parse
 
 
-def _ask_entries(day: date, db: Database, pid: int) -> list[dict[str, Any]]:
+def _ask_entries(day: date, db: Database, pid: Acting, library: Library) -> list[dict[str, Any]]:
     """Interactive logging: one short round of questions per scheduled exercise."""
     entries: list[dict[str, Any]] = []
-    for item in services.today_items(db, pid, today=day):
+    for item in services.today_items(db, pid, today=day, library=library):
         answer = _ask(
             f"{item.name} ({item.dose_text}): done, skipped or not today?",
             choice(DONE_OPTIONS),
@@ -273,7 +284,7 @@ def _ask_entries(day: date, db: Database, pid: int) -> list[dict[str, Any]]:
     return entries
 
 
-def _require_check(db: Database, pid: int, day: date) -> None:
+def _require_check(db: Database, pid: Acting, day: date) -> None:
     try:
         services.check_status(db, pid, day=day)
     except SafetyCheckDue as err:
@@ -338,7 +349,7 @@ def log_command(
                 }
                 raws = [{k: v for k, v in raw.items() if v is not None}]
             else:
-                raws = _ask_entries(day, db, pid)
+                raws = _ask_entries(day, db, pid, cli_context(ctx).library)
             try:
                 entries = tuple(validate(SessionEntry, r, "entry") for r in raws)
             except InvalidInput as err:
@@ -347,7 +358,9 @@ def log_command(
                 hints = {"--pain": "your worst knee pain during it, 0-10, e.g. --pain 2"}
                 raise _in_flags(err, LOG_FLAGS, hints) from None
             session = Session(date=day, entries=entries)
-        results = services.save_session(db, pid, session=session, now=utc_now(), today=now_day)
+        results = services.save_session(
+            db, pid, session=session, now=utc_now(), today=now_day, library=cli_context(ctx).library
+        )
     out = console()
     if not results:
         out.print("Nothing to record.")
@@ -412,7 +425,9 @@ def checkin_command(
         raise _in_flags(err, CHECKIN_FLAGS, {}) from None
     with database(ctx, db_file) as db:
         pid = enrolled_person(db, person)
-        result = services.check_in(db, pid, checkin, today=now_day, now=utc_now())
+        result = services.check_in(
+            db, pid, checkin, today=now_day, now=utc_now(), library=cli_context(ctx).library
+        )
         if result.escalation_id is not None:
             services.mark_escalations_seen(db, pid, [result.escalation_id], now=utc_now())
     out = console()

@@ -24,6 +24,7 @@ from kneehab.cli.context import cli_context
 from kneehab.cli.plan_cmd import parse_day
 from kneehab.errors import InvalidInput, NotFound, StoreError
 from kneehab.services import accounts
+from kneehab.services.acting import Acting, on_machine
 from kneehab.store.db import (
     Database,
     current_revision,
@@ -119,8 +120,13 @@ PersonOpt = Annotated[
 ]
 
 
-def enrolled_person(db: Database, email: str | None = None) -> int:
-    """The person a command acts for: the account named by --person, or the only one enrolled."""
+def enrolled_person(db: Database, email: str | None = None) -> Acting:
+    """The person a command acts for: the account named by --person, or the only one enrolled. The
+    command line is the server admin on the machine (issue 10 §1)."""
+    return on_machine(_person_id(db, email))
+
+
+def _person_id(db: Database, email: str | None) -> int:
     if email is not None:
         address = accounts.normal_email(email)
         found = accounts.find(db, address)

@@ -20,6 +20,7 @@ from kneehab.cli.care_options import (
     today_from,
     utc_now,
 )
+from kneehab.cli.context import cli_context
 from kneehab.cli.render import why_line
 from kneehab.errors import InvalidInput
 
@@ -50,7 +51,15 @@ def swap_command(
     day = today_from(today)
     with database(ctx, db_file) as db:
         pid = enrolled_person(db, person)
-        services.choose_swap(db, pid, swap_in=swap_in, swap_out=instead_of, day=day, now=utc_now())
+        services.choose_swap(
+            db,
+            pid,
+            swap_in=swap_in,
+            swap_out=instead_of,
+            day=day,
+            now=utc_now(),
+            library=cli_context(ctx).library,
+        )
         versions = [v for v in services.program_versions(db, pid) if v.effective == day]
     out = console()
     for v in versions:
@@ -73,7 +82,13 @@ def offer_command(
     with database(ctx, db_file) as db:
         pid = enrolled_person(db, person)
         services.answer_offer(
-            db, pid, exercise_id=exercise_id, answer=answer, day=day, now=utc_now()
+            db,
+            pid,
+            exercise_id=exercise_id,
+            answer=answer,
+            day=day,
+            now=utc_now(),
+            library=cli_context(ctx).library,
         )
     console().print(
         "Saved. It is added at your next check-in."

@@ -27,6 +27,7 @@ from kneehab.cli import (
     care_cmd,
     choices_cmd,
     db_cmd,
+    exports_cmd,
     library_cmd,
     motion_cmd,
     plan_cmd,
@@ -62,6 +63,7 @@ rules_cmd.register(app)
 serve_cmd.register(app)
 admin_cmd.register(app)
 db_cmd.register(app)
+exports_cmd.register(app)
 
 STOPPED = 130  # the shell's code for Ctrl+C
 

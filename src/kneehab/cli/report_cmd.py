@@ -20,6 +20,7 @@ from kneehab.cli.care_options import (
     enrolled_person,
     today_from,
 )
+from kneehab.cli.context import cli_context
 from kneehab.cli.render import (
     ACTION_WORDS,
     done_words,
@@ -64,7 +65,9 @@ def status_command(
     """Doses now, each exercise's latest decision and why, escalations, and the pain trend."""
     day = today_from(today)
     with database(ctx, db_file) as db:
-        st = services.status(db, enrolled_person(db, person), today=day)
+        st = services.status(
+            db, enrolled_person(db, person), today=day, library=cli_context(ctx).library
+        )
     out = console()
     out.print(f"Status on {day.isoformat()} — {_since(st.start, day)}; {_changed(st.versions)}.")
     if st.program is None:

@@ -10,6 +10,7 @@ import typer
 
 from kneehab import services
 from kneehab.cli.care_options import DbOpt, TodayOpt, console, database, today_from, utc_now
+from kneehab.cli.context import cli_context
 from kneehab.cli.render import why_line
 
 
@@ -23,7 +24,9 @@ def upgrade_rules_command(
     """
     day = today_from(today)
     with database(ctx, db_file) as db:
-        done = services.upgrade_rules(db, today=day, now=utc_now())
+        done = services.upgrade_rules(
+            db, today=day, now=utc_now(), library=cli_context(ctx).library
+        )
     out = console()
     if not done:
         out.print("Everyone is already on the current rules. Nothing changed.")

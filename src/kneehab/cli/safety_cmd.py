@@ -22,6 +22,7 @@ from kneehab.cli.care_options import (
     today_from,
     utc_now,
 )
+from kneehab.cli.context import cli_context
 from kneehab.cli.questionnaire import yes_no
 from kneehab.cli.render import render_triage
 from kneehab.domain.escalation import STOPPING
@@ -69,7 +70,7 @@ def check_command(
         if found is not None and found.get("cleared"):
             out.print("Today's safety questions are already answered: you may do today's session.")
             return
-        course = services.course(db, pid, today=day)
+        course = services.course(db, pid, today=day, library=cli_context(ctx).library)
         if course.program is None:
             render_triage(out, course.locked_by or course.triage)
             raise typer.Exit(EMERGENCY_EXIT)
@@ -88,6 +89,7 @@ def check_command(
                 chest_symptoms=fields["chest_symptoms"],
                 full_set_due=course.full_rescreen_due,
                 now=utc_now(),
+                library=cli_context(ctx).library,
             )
             if triage.level in STOPPING:
                 render_triage(out, triage)
@@ -106,6 +108,7 @@ def check_command(
                 now=utc_now(),
                 today=day,
                 clears_check=True,
+                library=cli_context(ctx).library,
             )
             if triage.level in STOPPING:
                 render_triage(out, triage)

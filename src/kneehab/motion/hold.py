@@ -7,6 +7,8 @@ ends when the person has left the band for longer than the allowed gap (or the r
 
 from __future__ import annotations
 
+import math
+
 from kneehab.motion.config import Hold
 from kneehab.motion.events import Event, HoldEnded, HoldStarted, HoldTick
 
@@ -21,6 +23,7 @@ class HoldTimer:
         self._prev_t: float | None = None
         self._announced = False
         self._next_tick = 0.0
+        self._tick_n = 1  # the number of the next tick (the next_tick is tick_n × tick_s)
 
     @property
     def holding(self) -> bool:
@@ -39,16 +42,22 @@ class HoldTimer:
         if inside:
             if self._start is None:
                 self._start, self._held = t, 0.0
-                self._announced, self._next_tick = False, self.spec.tick_s
+                self._announced, self._tick_n = False, 1
+                self._next_tick = self.spec.tick_s
             elif self._prev_in and self._prev_t is not None:
                 self._held += t - self._prev_t
             self._last_in = t
             if not self._announced and self._held >= self.spec.min_s:
                 self._announced = True
                 out.append(HoldStarted(t_s=t, start_s=self._start))
-            while self._announced and self._held >= self._next_tick:
-                out.append(HoldTick(t_s=t, held_s=round(self._next_tick, 3)))
-                self._next_tick += self.spec.tick_s
+            if self._announced and self._held >= self._next_tick:
+                # One tick per frame at most, for the latest whole tick reached: a gap between two
+                # frames (a dropped stretch of video, or absurd timestamps) costs O(1), never one
+                # event per tick_s of the gap.
+                passed = max(self._tick_n, math.floor(self._held / self.spec.tick_s))
+                out.append(HoldTick(t_s=t, held_s=round(passed * self.spec.tick_s, 3)))
+                self._tick_n = passed + 1
+                self._next_tick = self._tick_n * self.spec.tick_s
         elif self._start is not None and t - self._last_in > self.spec.max_gap_s:
             out.extend(self._end())
         self._prev_in, self._prev_t = inside, t

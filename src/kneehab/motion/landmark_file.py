@@ -28,6 +28,9 @@ from kneehab.errors import InvalidInput, NotFound
 from kneehab.motion.landmarks import N_LANDMARKS, NAMES, LandmarkFrame
 
 FORMAT_ID = "kneehab-landmarks"
+# A recording of one exercise lasts minutes; a day is far beyond any real one. Times past it (say
+# 1e300, or an epoch time in milliseconds) are a broken file, refused before any analysis runs.
+MAX_TIME_S = 24 * 3600.0
 _FIELDS = ("x", "y", "z", "vis")
 LANDMARK_COLUMNS: tuple[str, ...] = tuple(f"{n}_{f}" for n in NAMES for f in _FIELDS)
 
@@ -139,6 +142,11 @@ def _frame(t: float, w: int, h: int, pts: Any, name: str, line_no: int) -> Landm
         raise InvalidInput(f"{name}: line {line_no}: landmarks must be 33 × 4 finite numbers")
     if not math.isfinite(t):
         raise InvalidInput(f"{name}: line {line_no}: the time is not a number")
+    if not 0.0 <= t <= MAX_TIME_S:
+        raise InvalidInput(
+            f"{name}: line {line_no}: the time {t:g} s is outside a recording; allowed: seconds "
+            f"from the start, 0 to {MAX_TIME_S:g} (24 hours), increasing line by line"
+        )
     return LandmarkFrame(t_s=t, width=w, height=h, points=pts)
 
 
@@ -149,7 +157,9 @@ def _sequence(
         raise InvalidInput(f"{name}: holds no frames")
     for prev, cur in pairwise(frames):
         if cur.t_s <= prev.t_s:
-            raise InvalidInput(f"{name}: times must increase (t={cur.t_s} after t={prev.t_s})")
+            raise InvalidInput(
+                f"{name}: times must increase line by line (t={cur.t_s:g} after t={prev.t_s:g})"
+            )
     return LandmarkSequence(fps=fps, width=w, height=h, frames=tuple(frames))
 
 

@@ -1,14 +1,17 @@
 """Use-cases: the domain's pure decisions plus the store, with the clock passed in.
 
 One module per use-case; each write is one transaction (`db.write()`) with its safety gates inside,
-so the CLI, the web and the API behave the same. `today`/`now` are arguments. The database keeps the
+so the CLI, the web and the API behave the same. A use-case on a person's record takes `Acting(actor,
+person_id)` and asks access.py inside that transaction (`acting.authorize`); the exercise library is an
+argument, built once by the entrypoint. `today`/`now` are arguments. The database keeps the
 raw records (intake, sessions, check-ins, outcomes, events); the current state is rebuilt by
 `replay.course_in()` and each new program change is appended as a version row.
 
 Callers use `from kneehab import services` and the names below (each has one home, listed here).
 """
 
-from kneehab.exports.person_export import CSV_COLUMNS, EXPORT_FORMAT, export_csv, export_person
+from kneehab.exports.person_export import CSV_COLUMNS, EXPORT_FORMAT
+from kneehab.services.acting import Acting, on_machine
 from kneehab.services.checkins import CheckInResult, check_in
 from kneehab.services.course import (
     HistoryView,
@@ -30,6 +33,7 @@ from kneehab.services.enrolment import (
     enroll,
     people_ids,
 )
+from kneehab.services.exporting import export_csv, export_person
 from kneehab.services.outcomes import record_outcome, record_outcomes
 from kneehab.services.replay import RULES_V2_KIND, RULES_VERSION
 from kneehab.services.review import (
@@ -64,6 +68,7 @@ __all__ = [
     "RULES_V2_KIND",
     "RULES_VERSION",
     "SESSION_CHECK_KEY",
+    "Acting",
     "CheckInResult",
     "Enrollment",
     "EntryResult",
@@ -91,6 +96,7 @@ __all__ = [
     "load_player_state",
     "mark_escalations_seen",
     "mark_reviewed",
+    "on_machine",
     "people_ids",
     "program_versions",
     "record_outcome",

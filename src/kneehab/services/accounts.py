@@ -39,6 +39,11 @@ _hasher = PasswordHasher()  # argon2id with the library's current RFC 9106 param
 
 LINK_PATH = "/account/password"  # the page that takes an invitation or reset link
 
+# A clinician's invitation that reached an existing account: shown to the inviter like any other
+# link, and refused with plain words when opened (links.kind is at most 10 characters).
+JOIN_STAFF = "join-staff"
+JOIN_KINDS = ("join", JOIN_STAFF)  # proved by the account's own password
+
 
 def link_url(base_url: str, secret: str) -> str:
     """The one-time link as people open it (base: the public URL, or where this server listens)."""
@@ -269,7 +274,7 @@ def use_link(
             raise invalid
         row = account_repo.account(s, link.account_id)
         assert row is not None  # the link is deleted with its account
-        if link.kind == "join":
+        if link.kind in JOIN_KINDS:
             email_key = secret_hash(row.email)
             _throttle(s, email_key, address, now)
             if not _matches(row.password_hash, password):
@@ -279,6 +284,11 @@ def use_link(
                     s, actor=actor_of(row), action="join_used", resource=f"account/{row.id}",
                     now=now, clinic_id=link.clinic_id, outcome="failed",
                 )  # fmt: skip
+            elif not _joinable(link.kind, row):  # said only to whoever knows the password
+                raise InvalidInput(
+                    "link: this invitation cannot be used with an account that already exists "
+                    "here; ask the clinic to invite another email address"
+                )
         else:
             check_password(password, row.email)
         if not wrong:
@@ -300,6 +310,16 @@ def use_link(
     if wrong:
         raise Unauthorized("password: that is not this account's password")
     return actor
+
+
+def _joinable(kind: str, row: AccountRow) -> bool:
+    """A join link moves only a self-managed person into a clinic (a clinician or a person of
+    another clinic is not moved by a link someone else made)."""
+    if kind == JOIN_STAFF:
+        return False
+    if kind == "join":
+        return row.role == Role.PERSON.value and row.clinic_id is None
+    return True
 
 
 def unclaimed_account(db: Database) -> int | None:
@@ -358,14 +378,13 @@ def invite(
     address = normal_email(email)
     with db.write() as s:
         found = account_repo.account_by_email(s, address)
-        self_managed = (
-            found is not None
-            and found.role == Role.PERSON.value
-            and found.clinic_id is None
-            and wanted == Role.PERSON
-        )
-        if found is not None and self_managed:  # they join, keeping their data (issue 10 §2)
-            secret = _new_link(s, found.id, "join", actor, now, clinic_id=actor.clinic_id)
+        if found is not None:
+            # An account with this email exists. The inviter gets a link all the same, so an invitation
+            # never tells them whether someone has an account elsewhere (issue 10 §1): a self-managed
+            # person joins with it, keeping their data (§2); anyone else is told, on opening it, to ask
+            # for an invitation to another address (JOIN_STAFF, or a person of another clinic).
+            kind = "join" if wanted == Role.PERSON else JOIN_STAFF
+            secret = _new_link(s, found.id, kind, actor, now, clinic_id=actor.clinic_id)
             record_tx(
                 s, actor=actor, action="invite_join", resource=f"account/{found.id}", now=now,
                 clinic_id=actor.clinic_id,

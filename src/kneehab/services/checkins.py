@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from kneehab.access import Action
 from kneehab.domain.escalation import Escalation
 from kneehab.domain.exercise import Library
 from kneehab.domain.program import Triage
@@ -13,9 +14,9 @@ from kneehab.domain.progression import Decision
 from kneehab.domain.records import CheckIn
 from kneehab.domain.screening import screen_checkin
 from kneehab.errors import InvalidInput
+from kneehab.services.acting import Acting, authorize
 from kneehab.services.replay import (
     course_in,
-    library_or_default,
     persist_decisions,
     persist_escalation,
 )
@@ -36,19 +37,21 @@ class CheckInResult:
 
 def check_in(
     db: Database,
-    person_id: int,
+    who: Acting,
     checkin: CheckIn,
     *,
     today: date,
     now: datetime,
-    library: Library | None = None,
+    library: Library,
 ) -> CheckInResult:
     """Record the morning check-in, then the decisions and escalation it leads to; new symptoms or
     chest symptoms are also kept as a re-screen dated today (one transaction, whichever entrypoint)."""
-    lib = library_or_default(library)
+    person_id = who.person_id
+    lib = library
     if checkin.date > today:
         raise InvalidInput(f"date: {checkin.date} is after today ({today})")
     with db.write() as s:
+        authorize(s, who, Action.WRITE_HEALTH)
         if repo.has_checkin(s, person_id, checkin.date):
             raise InvalidInput(f"date: a check-in for {checkin.date} is already recorded")
         ensure_rules(s, person_id, today, now, lib)

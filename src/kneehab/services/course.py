@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from kneehab.access import Action
 from kneehab.domain import course as course_engine
 from kneehab.domain.course import Course
 from kneehab.domain.escalation import Escalation
@@ -15,7 +16,8 @@ from kneehab.domain.program import Program, ProgramItem, Triage
 from kneehab.domain.progression import Decision
 from kneehab.domain.records import CheckIn, History, OutcomeRecord
 from kneehab.exports.plan_json import item_to_json, program_to_json, triage_to_json
-from kneehab.services.replay import RULES_V2_KIND, course_in, history_in, library_or_default
+from kneehab.services.acting import Acting, authorize
+from kneehab.services.replay import RULES_V2_KIND, course_in, history_in
 from kneehab.store import repo
 from kneehab.store.db import Database
 from kneehab.store.repo import EntryRecord, EscalationRecord, ProgramVersion
@@ -51,16 +53,16 @@ class HistoryView:
     outcomes: tuple[OutcomeRecord, ...]
 
 
-def course(db: Database, person_id: int, *, today: date, library: Library | None = None) -> Course:
+def course(db: Database, who: Acting, *, today: date, library: Library) -> Course:
+    person_id = who.person_id
     with db.read() as s:
-        return course_in(s, person_id, today, library_or_default(library))
+        authorize(s, who, Action.READ_HEALTH)
+        return course_in(s, person_id, today, library)
 
 
-def today_items(
-    db: Database, person_id: int, *, today: date, library: Library | None = None
-) -> list[ProgramItem]:
+def today_items(db: Database, who: Acting, *, today: date, library: Library) -> list[ProgramItem]:
     """The exercises scheduled today, at their current doses (none when triage withholds a program)."""
-    current = course(db, person_id, today=today, library=library).program
+    current = course(db, who, today=today, library=library).program
     return current.items_on(today) if current is not None else []
 
 
@@ -83,21 +85,25 @@ def course_json(course_: Course, today: date) -> dict[str, Any]:
     }
 
 
-def history_of(db: Database, person_id: int, *, today: date) -> History:
+def history_of(db: Database, who: Acting, *, today: date) -> History:
     """The person's records as a history file (`kneehab progress --history` replays it)."""
+    person_id = who.person_id
     with db.read() as s:
+        authorize(s, who, Action.READ_HEALTH)
         return history_in(s, person_id, today)
 
 
-def status(db: Database, person_id: int, *, today: date, library: Library | None = None) -> Status:
+def status(db: Database, who: Acting, *, today: date, library: Library) -> Status:
+    person_id = who.person_id
     with db.read() as s:
+        authorize(s, who, Action.READ_HEALTH)
         past = history_in(s, person_id, today)
         triage = repo.latest_intake(s, person_id).triage
         open_ = tuple(e for e in repo.escalations(s, person_id) if e.acknowledged_at is None)
         stored = repo.program_versions(s, person_id)
     versions = len(stored)
     updates = tuple(v for v in stored if v.kind == RULES_V2_KIND and v.effective <= today)
-    current = course_engine.replay(past, library_or_default(library))
+    current = course_engine.replay(past, library)
     return Status(
         person_id=person_id,
         today=today,
@@ -120,8 +126,10 @@ def status(db: Database, person_id: int, *, today: date, library: Library | None
     )
 
 
-def history(db: Database, person_id: int) -> HistoryView:
+def history(db: Database, who: Acting) -> HistoryView:
+    person_id = who.person_id
     with db.read() as s:
+        authorize(s, who, Action.READ_HEALTH)
         repo.get_person(s, person_id)
         return HistoryView(
             tuple(repo.entries(s, person_id)),
@@ -130,13 +138,17 @@ def history(db: Database, person_id: int) -> HistoryView:
         )
 
 
-def history_of_start(db: Database, person_id: int) -> datetime:
+def history_of_start(db: Database, who: Acting) -> datetime:
     """When this person's record was made (its audit trail starts there)."""
+    person_id = who.person_id
     with db.read() as s:
+        authorize(s, who, Action.READ_HEALTH)
         return repo.get_person(s, person_id).created_at
 
 
-def program_versions(db: Database, person_id: int) -> list[ProgramVersion]:
+def program_versions(db: Database, who: Acting) -> list[ProgramVersion]:
+    person_id = who.person_id
     with db.read() as s:
+        authorize(s, who, Action.READ_HEALTH)
         repo.get_person(s, person_id)
         return repo.program_versions(s, person_id)

@@ -5,15 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from kneehab.access import Action, allows, check
 from kneehab.domain.exercise import Library
-from kneehab.domain.identity import Role
+from kneehab.domain.identity import Actor, Role, Subject
 from kneehab.domain.intake import Intake
 from kneehab.domain.planning import plan
 from kneehab.domain.program import Program, Triage
 from kneehab.domain.screening import screen
 from kneehab.errors import Conflict, InvalidInput
 from kneehab.services import accounts
-from kneehab.services.replay import RULES_VERSION, library_or_default
+from kneehab.services.acting import Acting, authorize
+from kneehab.services.replay import RULES_VERSION
 from kneehab.store import account_repo, repo
 from kneehab.store.db import Database
 
@@ -30,9 +32,10 @@ def enroll(
     db: Database,
     intake: Intake,
     *,
+    actor: Actor | None,
     start: date,
     now: datetime,
-    library: Library | None = None,
+    library: Library,
     replace: int | None = None,
     account_id: int | None = None,
     new_account: tuple[str, str] | None = None,
@@ -40,9 +43,12 @@ def enroll(
     """Screen the intake, build the first program and keep both, in one transaction. `replace` deletes
     that person first. The person belongs to `account_id` (an account without a record yet: it joins
     that account's clinic, if any), or to a new self-managed account `new_account` = (email,
-    password) made in the same transaction (first run's "save your program")."""
+    password) made in the same transaction (first run's "save your program"). `actor` is who enrols:
+    the person themselves, a clinician of their clinic, the server admin, or None for a newcomer
+    saving their own first run; only a clinician sets the pain limit (RULES D-1, D-7)."""
+    _may_enrol(actor, intake, account_id=account_id, new_account=new_account)
     triage = screen(intake)
-    program = plan(intake, triage, library_or_default(library), start=start)
+    program = plan(intake, triage, library, start=start)
     with db.write() as s:
         if new_account is not None:
             email, password = new_account
@@ -50,7 +56,12 @@ def enroll(
                 s, email, role="person", clinic_id=None, password=password, actor=None, now=now
             )
             account_id = made.account_id
-        owner = account_repo.account(s, account_id) if account_id is not None else None
+        # The account's row is held until commit: two enrolments of one account cannot both pass the
+        # "no program yet" check (issue 11 §1).
+        owner = account_repo.account(s, account_id, lock=True) if account_id is not None else None
+        if actor is not None and owner is not None and actor.account_id != owner.id:
+            # someone else's account: a clinician of its clinic (or the server admin) only
+            check(actor, Action.CLINICAL_ACTION, Subject(None, owner.clinic_id), what="account")
         if account_id is not None and (owner is None or owner.role != Role.PERSON.value):
             raise InvalidInput("account: only a person's own account holds a program")
         if owner is not None and owner.person_id is not None:
@@ -81,6 +92,23 @@ def enroll(
     return Enrollment(pid, triage, program, account_id)
 
 
+def _may_enrol(
+    actor: Actor | None,
+    intake: Intake,
+    *,
+    account_id: int | None,
+    new_account: tuple[str, str] | None,
+) -> None:
+    if actor is None and new_account is None:
+        raise InvalidInput("account: sign in, or create an account to save your program")
+    if intake.pain_ceiling is not None and (
+        actor is None or not allows(actor, Action.CLINICAL_ACTION, Subject(None, actor.clinic_id))
+    ):
+        raise InvalidInput(
+            "pain_ceiling: only a clinician sets the pain limit (RULES D-1, D-7); leave it out"
+        )
+
+
 def people_ids(db: Database) -> list[int]:
     with db.read() as s:
         return repo.person_ids(s)
@@ -92,9 +120,11 @@ def current_person_id(db: Database) -> int | None:
         return repo.first_person_id(s)
 
 
-def delete_person(db: Database, person_id: int) -> None:
+def delete_person(db: Database, who: Acting) -> None:
     """Delete everything about a person, and leave none of it readable on disk (the web, the API
     and the CLI all come here)."""
+    person_id = who.person_id
     with db.write() as s:
+        authorize(s, who, Action.DELETE_PERSON)
         repo.delete_person(s, person_id)
     db.forget_deleted()

@@ -17,17 +17,12 @@ from kneehab.domain.exercise import Library
 from kneehab.domain.progression import Decision
 from kneehab.domain.records import History
 from kneehab.errors import InvalidInput
-from kneehab.library.load import default_library
 from kneehab.store import repo
 
 # The rule book this kneehab applies (RULES v2). People stored under an earlier one are moved to it
 # by `rules_upgrade.upgrade_rules()` with a dated `rules-v2` program version (ADR 0004).
 RULES_VERSION = 2
 RULES_V2_KIND = "rules-v2"
-
-
-def library_or_default(library: Library | None) -> Library:
-    return library if library is not None else default_library()
 
 
 def history_in(s: DbSession, person_id: int, today: date) -> History:

@@ -14,7 +14,6 @@ from kneehab.services.replay import (
     RULES_V2_KIND,
     RULES_VERSION,
     course_in,
-    library_or_default,
 )
 from kneehab.store import repo
 from kneehab.store.db import Database
@@ -159,11 +158,11 @@ def _upgrade_person(
 
 
 def upgrade_rules(
-    db: Database, *, today: date, now: datetime, library: Library | None = None
+    db: Database, *, today: date, now: datetime, library: Library
 ) -> list[RulesUpgrade]:
     """Move every person stored under an earlier rule book to v2 from `today`, one transaction per
     person; people already on v2 are left alone, so running it again changes nothing."""
-    lib = library_or_default(library)
+    lib = library
     with db.read() as s:
         ids = repo.person_ids(s)
     done: list[RulesUpgrade] = []

@@ -16,6 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 from sqlalchemy.orm import Session as DbSession
 
+from kneehab.access import Action
 from kneehab.domain.escalation import STOPPING
 from kneehab.domain.exercise import Library
 from kneehab.domain.program import ItemStatus, Triage
@@ -25,9 +26,9 @@ from kneehab.domain.screening import screen_rescreen, symptom_flags
 from kneehab.domain.stops import is_stop, stops_the_day
 from kneehab.domain.types import Level
 from kneehab.errors import DayStopped, InvalidInput, SafetyCheckDue
+from kneehab.services.acting import Acting, authorize
 from kneehab.services.replay import (
     course_in,
-    library_or_default,
     persist_decisions,
     persist_escalation,
 )
@@ -92,15 +93,19 @@ def require_session_allowed(
             )
 
 
-def session_check(db: Database, person_id: int, *, day: date) -> dict[str, Any] | None:
+def session_check(db: Database, who: Acting, *, day: date) -> dict[str, Any] | None:
     """Today's pre-session answers, or None when they have not been given yet."""
+    person_id = who.person_id
     with db.read() as s:
+        authorize(s, who, Action.READ_HEALTH)
         return check_in_tx(s, person_id, day)
 
 
-def check_status(db: Database, person_id: int, *, day: date) -> None:
+def check_status(db: Database, who: Acting, *, day: date) -> None:
     """Raise SafetyCheckDue unless today's session may be recorded (pages check before a form)."""
+    person_id = who.person_id
     with db.read() as s:
+        authorize(s, who, Action.READ_HEALTH)
         require_check_cleared(s, person_id, day)
 
 
@@ -157,7 +162,7 @@ def _clear_check_tx(s: DbSession, person_id: int, day: date, now: datetime) -> N
 
 def rescreen(
     db: Database,
-    person_id: int,
+    who: Acting,
     *,
     flags: list[str] | tuple[str, ...] = (),
     symptoms: list[str] | tuple[str, ...] = (),
@@ -166,7 +171,7 @@ def rescreen(
     new_injury: bool = False,
     now: datetime,
     today: date | None = None,
-    library: Library | None = None,
+    library: Library,
     clears_check: bool = False,
     full_set: bool = True,
 ) -> Triage:
@@ -179,8 +184,10 @@ def rescreen(
     short questions), a result without a stopping sign lets today's session go ahead. `full_set`
     False: only some answers or symptom words were given (they act, but the week's full set is
     still due). Returns the triage of what was reported now."""
+    person_id = who.person_id
     day = today or now.date()
     with db.write() as s:
+        authorize(s, who, Action.WRITE_HEALTH)
         triage = rescreen_tx(
             s,
             person_id,
@@ -192,7 +199,7 @@ def rescreen(
             new_injury=new_injury,
             full_set=full_set,
             now=now,
-            library=library_or_default(library),
+            library=library,
         )
         if clears_check and triage.level not in STOPPING:
             _clear_check_tx(s, person_id, day, now)
@@ -204,7 +211,7 @@ def rescreen(
 
 def save_session_check(
     db: Database,
-    person_id: int,
+    who: Acting,
     *,
     day: date,
     answers: dict[str, bool],
@@ -213,16 +220,18 @@ def save_session_check(
     chest_symptoms: bool = False,
     full_set_due: bool | None = None,
     now: datetime,
-    library: Library | None = None,
+    library: Library,
 ) -> Triage:
     """Save the day's short red-flag answers, and any yes as a re-screen dated `day`, in one
     transaction. `cleared` stays false after a yes — or when the full set is due today (RULES §1.1:
     after a stop, a much sorer morning, a new injury or swelling, E2/E3, and weekly; worked out
     here from the course unless given) — until the full re-screen has been answered
     (`rescreen(..., clears_check=True)`)."""
+    person_id = who.person_id
     flags = sorted(k for k, v in answers.items() if v)
-    lib = library_or_default(library)
+    lib = library
     with db.write() as s:
+        authorize(s, who, Action.WRITE_HEALTH)
         if full_set_due is None:
             full_set_due = course_in(s, person_id, day, lib).full_rescreen_due
         triage = rescreen_tx(
@@ -266,22 +275,24 @@ class StopRecorded:
 
 def stop_exercise(
     db: Database,
-    person_id: int,
+    who: Acting,
     *,
     entry: SessionEntry,
     symptoms: list[str] | tuple[str, ...] = (),
     chest_symptoms: bool = False,
     day: date,
     now: datetime,
-    library: Library | None = None,
+    library: Library,
 ) -> StopRecorded:
     """Keep a stop as that day's entry of the exercise and re-screen what came with it, in one
     transaction. Never refused for want of the day's safety questions: a report of pain or a new
     symptom is always taken (it re-screens by itself)."""
+    person_id = who.person_id
     if not is_stop(entry):
         raise InvalidInput("skip_reason: a stop is recorded by 'Stop — it hurts' only")
-    lib = library_or_default(library)
+    lib = library
     with db.write() as s:
+        authorize(s, who, Action.WRITE_HEALTH)
         ensure_rules(s, person_id, day, now, lib)
         program = course_in(s, person_id, day, lib).program
         item = program.item(entry.exercise_id) if program is not None else None

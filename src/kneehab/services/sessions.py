@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from kneehab.access import Action
 from kneehab.domain import course as course_engine
 from kneehab.domain.exercise import Library
 from kneehab.domain.program import ItemStatus, Program, ProgramItem
@@ -17,7 +18,8 @@ from kneehab.domain.progression import PAIN_STOP
 from kneehab.domain.records import Session, SessionEntry
 from kneehab.domain.stops import is_stop
 from kneehab.errors import InvalidInput
-from kneehab.services.replay import course_in, library_or_default
+from kneehab.services.acting import Acting, authorize
+from kneehab.services.replay import course_in
 from kneehab.services.rules_upgrade import ensure_rules
 from kneehab.services.safety import SESSION_CHECK_KEY, require_session_allowed
 from kneehab.store import repo
@@ -94,18 +96,18 @@ def _check_entry(
 
 def save_entry(
     db: Database,
-    person_id: int,
+    who: Acting,
     *,
     day: date,
     entry: SessionEntry,
     now: datetime,
     today: date | None = None,
-    library: Library | None = None,
+    library: Library,
 ) -> EntryResult:
     """Insert or correct one exercise entry. `today` defaults to the date of `now`."""
     return save_session(
         db,
-        person_id,
+        who,
         session=Session(date=day, entries=(entry,)),
         now=now,
         today=today,
@@ -115,16 +117,18 @@ def save_entry(
 
 def save_session(
     db: Database,
-    person_id: int,
+    who: Acting,
     *,
     session: Session,
     now: datetime,
     today: date | None = None,
-    library: Library | None = None,
+    library: Library,
 ) -> list[EntryResult]:
     """Save every entry of a session, or none of them if any is rejected."""
-    lib, today_, day = library_or_default(library), today or now.date(), session.date
+    person_id = who.person_id
+    lib, today_, day = library, today or now.date(), session.date
     with db.write() as s:
+        authorize(s, who, Action.WRITE_HEALTH)
         ensure_rules(s, person_id, today_, now, lib)
         start = repo.get_person(s, person_id).start
         if day > today_:
@@ -144,17 +148,21 @@ def save_session(
     return results
 
 
-def load_player_state(db: Database, person_id: int, *, day: date) -> dict[str, Any] | None:
+def load_player_state(db: Database, who: Acting, *, day: date) -> dict[str, Any] | None:
+    person_id = who.person_id
     with db.read() as s:
+        authorize(s, who, Action.READ_HEALTH)
         return repo.get_player_state(s, person_id, day)
 
 
 def save_player_position(
-    db: Database, person_id: int, *, day: date, state: dict[str, Any], now: datetime
+    db: Database, who: Acting, *, day: date, state: dict[str, Any], now: datetime
 ) -> None:
     """Save the player's state for the day, keeping that day's safety answers (the client cannot
     change or drop them)."""
+    person_id = who.person_id
     with db.write() as s:
+        authorize(s, who, Action.WRITE_HEALTH)
         repo.get_person(s, person_id)
         kept = (repo.get_player_state(s, person_id, day) or {}).get(SESSION_CHECK_KEY)
         new = {k: v for k, v in state.items() if k != SESSION_CHECK_KEY}

@@ -79,8 +79,8 @@ def add_account(
     return row.id
 
 
-def account(s: DbSession, account_id: int) -> AccountRow | None:
-    return s.get(AccountRow, account_id)
+def account(s: DbSession, account_id: int, *, lock: bool = False) -> AccountRow | None:
+    return s.get(AccountRow, account_id, with_for_update=lock or None)
 
 
 def account_by_email(s: DbSession, email: str) -> AccountRow | None:

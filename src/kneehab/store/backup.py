@@ -13,10 +13,13 @@ import shutil
 import sqlite3
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from kneehab.errors import StoreError
+from kneehab.domain.exercise import Library
+from kneehab.errors import InvalidInput, StoreError
+from kneehab.library.load import default_library
 from kneehab.store import repo
 from kneehab.store.db import (
     Database,
@@ -26,6 +29,7 @@ from kneehab.store.db import (
     migrate,
     sqlite_path,
 )
+from kneehab.store.row_checks import problems_in
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 
@@ -126,8 +130,22 @@ def _check_file(path: Path, shown: Path) -> str:
     return revision
 
 
-def restore(db: Database, src: Path) -> None:
-    """Replace everything in `db` with the content of backup file `src`."""
+def refuse_unreadable(
+    data: dict[str, list[dict[str, Any]]], library: Library, *, shown: str
+) -> None:
+    """InvalidInput naming the first rows the app could not read (issue 11), before any change."""
+    problems = problems_in(data, library)
+    if problems:
+        head = f"{shown}: {problems[0]}; nothing was changed"
+        raise InvalidInput(
+            f"{head} (every row is checked with the app's own rules before a restore)",
+            problems=[head, *problems[1:]],
+        )
+
+
+def restore(db: Database, src: Path, *, library: Library | None = None) -> None:
+    """Replace everything in `db` with the content of backup file `src`, once every row of it
+    reads with the app's models and `library` (the installed one by default)."""
     src = src.expanduser()
     if not src.is_file():
         raise StoreError(f"FILE: {src} does not exist or is not a file")
@@ -141,8 +159,13 @@ def restore(db: Database, src: Path) -> None:
                 migrate(engine)  # an older backup is brought up to date on the copy only
             with engine.connect() as conn, conn.begin():
                 data = repo.dump_all(conn)
+        except (ValueError, TypeError) as err:  # a date or time column holding something else
+            raise InvalidInput(
+                f"FILE: {src} holds a value this kneehab cannot read ({err}); nothing was changed"
+            ) from None
         finally:
             engine.dispose()
+    refuse_unreadable(data, library or default_library(), shown=str(src))
     try:
         with db.write() as session:
             repo.replace_all(session.connection(), data)

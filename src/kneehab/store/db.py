@@ -21,9 +21,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from kneehab.errors import StoreError
+from kneehab.errors import Busy, Conflict, StoreError
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 ALEMBIC_INI = Path(__file__).parent / "alembic.ini"
@@ -183,8 +184,21 @@ class Database:
 
     @contextmanager
     def write(self) -> Iterator[Session]:
-        with session_scope(self.engine, write=True) as session:
-            yield session
+        """One write transaction. A unique key taken by a write that committed first (two requests
+        at once) is a 409 that names what to do, never a 500; SQLite still locked after its busy
+        timeout is a 503 to retry. Nothing of the refused transaction is kept."""
+        try:
+            with session_scope(self.engine, write=True) as session:
+                yield session
+        except IntegrityError:
+            raise Conflict(
+                "this was saved at the same moment by another request, so nothing was saved "
+                "from this one; reload the page and try again"
+            ) from None
+        except OperationalError as err:
+            if self.is_sqlite and "locked" in str(err.orig):
+                raise Busy("database: busy with other writes; try again in a moment") from None
+            raise
 
     @contextmanager
     def read(self) -> Iterator[Session]:

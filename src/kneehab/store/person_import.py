@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from sqlalchemy.exc import SQLAlchemyError
 
+from kneehab.domain.exercise import Library
 from kneehab.domain.intake import Intake
 from kneehab.domain.program import Program, Triage
 from kneehab.domain.records import (
@@ -30,7 +31,9 @@ from kneehab.domain.records import (
 )
 from kneehab.domain.validation import describe_errors
 from kneehab.errors import InvalidInput
+from kneehab.library.load import default_library
 from kneehab.store import account_repo, repo
+from kneehab.store.backup import refuse_unreadable
 from kneehab.store.db import Database
 from kneehab.store.tables import (
     AccountRow,
@@ -294,9 +297,12 @@ def rows_from_export(data: Any, *, rules_version: int) -> dict[str, list[dict[st
     return rows
 
 
-def restore_export(db: Database, data: Any, *, rules_version: int) -> int:
+def restore_export(
+    db: Database, data: Any, *, rules_version: int, library: Library | None = None
+) -> int:
     """Replace the database's content with the person in export `data`; returns their id."""
     rows = rows_from_export(data, rules_version=rules_version)
+    refuse_unreadable(rows, library or default_library(), shown="export is not valid")
     try:
         with db.write() as session:
             repo.replace_all(session.connection(), rows)

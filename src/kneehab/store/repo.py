@@ -26,6 +26,7 @@ from kneehab.domain.types import Dose
 from kneehab.errors import NotFound
 from kneehab.store.tables import (
     Base,
+    CalendarFeedRow,
     CheckInRow,
     CourseEventRow,
     EntryRow,
@@ -106,6 +107,12 @@ class EscalationRecord:
 # --- persons -------------------------------------------------------------------------------
 
 
+def lock_person(s: DbSession, person_id: int) -> None:
+    """Serialise the writes of one person (issue 11 §1): PostgreSQL holds the person's row until the
+    transaction ends; SQLite's writers already queue on BEGIN IMMEDIATE (FOR UPDATE renders nothing)."""
+    s.execute(select(PersonRow.id).where(PersonRow.id == person_id).with_for_update())
+
+
 def add_person(
     s: DbSession,
     *,
@@ -178,6 +185,7 @@ def delete_person(s: DbSession, person_id: int) -> None:
     _person_row(s, person_id)
     # Children first, explicitly: SQLite only cascades when foreign keys are on for the connection.
     for table in (
+        CalendarFeedRow,
         EscalationRow,
         CourseEventRow,
         OutcomeRow,
@@ -465,7 +473,18 @@ def rescreens(s: DbSession, person_id: int) -> tuple[Rescreen, ...]:
 
 
 def add_outcome(s: DbSession, person_id: int, outcome: OutcomeRecord, *, now: datetime) -> int:
+    """Keep one outcome; the same one sent again (a retried submission) is the row already kept."""
     data = outcome.model_dump(mode="json", exclude={"date"})
+    same = s.scalars(
+        select(OutcomeRow).where(
+            OutcomeRow.person_id == person_id,
+            OutcomeRow.day == outcome.date,
+            OutcomeRow.measure == outcome.measure,
+        )
+    )
+    for kept in same:
+        if all(getattr(kept, key) == value for key, value in data.items()):
+            return kept.id
     row = OutcomeRow(person_id=person_id, day=outcome.date, recorded_at=now, **data)
     s.add(row)
     s.flush()

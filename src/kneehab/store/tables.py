@@ -367,6 +367,20 @@ class DraftRow(Base):
     expires_at: Mapped[datetime]
 
 
+class CalendarFeedRow(Base):
+    """A person's private calendar subscription (issue 14 §2): the webcal URL's secret, kept hashed, and
+    the reminder time chosen for it. One per person; revoking deletes the row, so the old URL is a 404."""
+
+    __tablename__ = "calendar_feeds"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True
+    )
+    secret_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    remind_at: Mapped[str] = mapped_column(String(5))  # HH:MM, 24-hour
+    created_at: Mapped[datetime]
+
+
 # Parents before children: the order restore inserts and the reverse of the order it deletes.
 TABLES = (
     ClinicRow,
@@ -387,4 +401,5 @@ TABLES = (
     AccessTokenRow,
     AuditRow,
     DraftRow,
+    CalendarFeedRow,
 )

@@ -16,6 +16,7 @@ from kneehab.web import api_docs, errors, health
 from kneehab.web.deps import Clock, WebState, csrf_guard, system_clock
 from kneehab.web.drafts import Drafts
 from kneehab.web.figures import Figures
+from kneehab.web.head import HeadAsGet
 from kneehab.web.observe import METRICS_PATH, Metrics, RequestRecorder, metrics_endpoint
 from kneehab.web.render import STATIC_DIR
 from kneehab.web.routes import ROUTERS
@@ -68,6 +69,7 @@ def create_app(
     errors.install(app)
     app.add_exception_handler(ClientDisconnect, _client_gone)
     api_docs.install(app, ROUTERS)
+    app.add_middleware(HeadAsGet)  # innermost: the guard and the headers see HEAD as sent
     app.add_middleware(RequestGuard, hosts=settings.hosts)
     metrics = Metrics.create() if settings.metrics_enabled else None
     app.add_middleware(RequestRecorder, metrics=metrics)  # sees refusals too, with their status

@@ -19,6 +19,7 @@ from kneehab.config import Settings
 from kneehab.domain.exercise import Library
 from kneehab.domain.identity import Actor, Role
 from kneehab.errors import NotFound
+from kneehab.services.acting import Acting
 from kneehab.store.db import Database
 from kneehab.web.auth import Auth, NotSignedIn, check_csrf, check_scope, resolve
 from kneehab.web.drafts import Drafts
@@ -87,15 +88,15 @@ async def current_actor(request: Request) -> Actor:
     return auth.actor
 
 
-def current_person(actor: Annotated[Actor, Depends(current_actor)]) -> int:
-    """The signed-in person's own record (NoPerson until their first run is done)."""
+def current_person(actor: Annotated[Actor, Depends(current_actor)]) -> Acting:
+    """The signed-in person acting on their own record (NoPerson until their first run is done)."""
     if actor.role != Role.PERSON or actor.person_id is None:
         raise NoPerson()
-    return actor.person_id
+    return Acting(actor, actor.person_id)
 
 
 State = Annotated[WebState, Depends(get_state)]
 Clocked = Annotated[Now, Depends(get_now)]
 SignedIn = Annotated[Actor, Depends(current_actor)]
 MaybeSignedIn = Annotated[Auth | None, Depends(optional_auth)]
-Person = Annotated[int, Depends(current_person)]
+Person = Annotated[Acting, Depends(current_person)]

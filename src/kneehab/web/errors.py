@@ -41,12 +41,22 @@ class FormError(InvalidInput):
     """Invalid form input: the handler shows `template` again with `vm` (answers kept) and the problems."""
 
     def __init__(
-        self, message: str, *, problems: list[str], template: str, vm: BaseModel, title: str
+        self,
+        message: str,
+        *,
+        problems: list[str],
+        template: str,
+        vm: BaseModel,
+        title: str,
+        status: int = 422,
+        headers: dict[str, str] | None = None,
     ) -> None:
         super().__init__(message, problems=problems)
         self.template = template
         self.vm = vm
         self.title = title
+        self.status = status  # 429 for a sign-in that must wait, like the API's
+        self.headers = headers or {}
 
 
 class ProgramWithheld(UserError):
@@ -357,9 +367,10 @@ async def handle(request: Request, exc: Exception) -> Response:
             exc.template,
             exc.vm,
             title=f"Error: {exc.title}",  # a screen reader hears it first (GOV.UK pattern)
-            status=422,
+            status=exc.status,
             problems=[p.message for p in plain],  # the older box, in plain words
             errors=plain,
+            headers=exc.headers,
         )
     if isinstance(exc, SafetyCheckDue):
         page_url, api_url = RESCREEN_URLS if exc.full_set else CHECK_URLS
@@ -393,12 +404,13 @@ def intake_can_change(request: Request) -> bool:
     """The intake's own answers withheld the program and nothing has been recorded since (no session, check-in,
     test or later lock): the person may reopen those answers to correct a mistake (issue 9 §3)."""
     from kneehab import services  # the handler module stays light to import
+    from kneehab.services.acting import Acting
 
     state = request.app.state.web
     auth = getattr(request.state, "auth", None)
-    person = auth.actor.person_id if auth is not None else None
-    if person is None:
+    if auth is None or auth.actor.person_id is None:
         return False
+    person = Acting(auth.actor, auth.actor.person_id)
     today = state.clock().date()
     course = services.course(state.db, person, today=today, library=state.library)
     if course.program is not None or course.locked_by is not None:

@@ -58,6 +58,7 @@ def page(
     status: int = 200,
     nav: bool = True,
     nav_items: tuple[tuple[str, str], ...] = NAV,
+    headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> HTMLResponse:
     context = {
@@ -67,4 +68,6 @@ def page(
         "path": request.url.path,
         **extra,
     }
-    return templates.TemplateResponse(request, template, context, status_code=status)
+    return templates.TemplateResponse(
+        request, template, context, status_code=status, headers=headers
+    )

@@ -14,6 +14,7 @@ from kneehab.access import Action, check
 from kneehab.domain.identity import Actor, Role, Subject
 from kneehab.errors import Throttled, UserError
 from kneehab.services import accounts, audit
+from kneehab.services.acting import Acting
 from kneehab.web.auth import clear_session, resolve, set_session
 from kneehab.web.deps import Clocked, SignedIn, State
 from kneehab.web.errors import FormError, field_problem
@@ -212,9 +213,12 @@ async def signin_submit(request: Request, state: State, clock: Clocked) -> Respo
         )  # fmt: skip
     except UserError as err:
         problem = field_problem("email", f"email: {err}", str(err).capitalize() + ".")
+        wait = err.retry_after_s if isinstance(err, Throttled) else None
         raise FormError(
             str(err), problems=[problem], template="signin.html",
             vm=_signin_vm(request, email, next_url), title=SIGNIN_TITLE,
+            status=429 if wait is not None else 422,
+            headers={"Retry-After": str(wait)} if wait is not None else None,
         ) from None  # fmt: skip
     signed = accounts.start_session(
         state.db, actor, now=clock.now, request_id=request_id(request.scope)
@@ -288,7 +292,7 @@ def _my_audit(state: State, actor: Actor) -> AuditView:
         return AuditView(items=[])
     check(actor, Action.READ_PERSON_AUDIT, Subject(actor.person_id, actor.clinic_id))
     # Rows from this record's own life only: a deleted person's id may be reused (SQLite).
-    since = services.history_of_start(state.db, actor.person_id)
+    since = services.history_of_start(state.db, Acting(actor, actor.person_id))
     rows = audit.entries(
         state.db, person_id=actor.person_id, not_actor=actor.account_id, since=since
     )

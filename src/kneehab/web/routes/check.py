@@ -14,6 +14,7 @@ from pydantic import BaseModel, Field
 from kneehab import services
 from kneehab.domain.course import Course
 from kneehab.errors import InvalidInput
+from kneehab.services.acting import Acting
 from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.errors import FormError
 from kneehab.web.render import page
@@ -63,7 +64,7 @@ def _full_set_due(course: Course) -> bool:
 
 
 def _save(
-    state: State, person: int, clock: Clocked, answers: dict[str, bool], cold: bool, chest: bool
+    state: State, person: Acting, clock: Clocked, answers: dict[str, bool], cold: bool, chest: bool
 ) -> CheckResult:
     course = load_course(state, person, clock)
     require_program(course)
@@ -77,6 +78,7 @@ def _save(
         cold_foot=cold,
         chest_symptoms=chest,
         full_set_due=_full_set_due(course),
+        library=state.library,
         now=clock.now,
     )
     stop = stop_view(triage)

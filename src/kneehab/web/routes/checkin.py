@@ -13,6 +13,7 @@ from kneehab import services
 from kneehab.domain.progression import Action
 from kneehab.domain.records import CheckIn
 from kneehab.errors import InvalidInput
+from kneehab.services.acting import Acting
 from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.errors import FormError, invalid, stopped_page
 from kneehab.web.render import page
@@ -34,11 +35,11 @@ api = APIRouter(prefix="/api/v1", tags=["check-in"])
 TITLE = "Morning check-in"
 
 
-def start_of(state: State, person: int, clock: Clocked) -> date:
+def start_of(state: State, person: Acting, clock: Clocked) -> date:
     return services.history_of(state.db, person, today=clock.today).start
 
 
-def open_days(state: State, person: int, clock: Clocked) -> list[date]:
+def open_days(state: State, person: Acting, clock: Clocked) -> list[date]:
     """The mornings that may be checked in now (issue 9 §3): today, and yesterday when the course had
     started by then; each only while it has no check-in."""
     done = {c.date for c in services.history(state.db, person).checkins}
@@ -50,7 +51,7 @@ def open_days(state: State, person: int, clock: Clocked) -> list[date]:
 
 def form_vm(
     state: State,
-    person: int,
+    person: Acting,
     clock: Clocked,
     values: dict[str, Any] | None = None,
     day: date | None = None,
@@ -63,7 +64,7 @@ def form_vm(
     return checkin_form_view(clock.today, already_done=done, values=values, open_days=days, day=day)
 
 
-def _check_date(state: State, person: int, clock: Clocked, day: date) -> None:
+def _check_date(state: State, person: Acting, clock: Clocked, day: date) -> None:
     """A check-in is for a morning of the course: not after today (the service says so), not before the
     program started. A morning before today also needs the program (a withheld or locked one: 409)."""
     start = start_of(state, person, clock)
@@ -75,7 +76,7 @@ def _check_date(state: State, person: int, clock: Clocked, day: date) -> None:
         require_program(load_course(state, person, clock))
 
 
-def changes(state: State, person: int, clock: Clocked, day: date, *, p1: bool) -> ChangesView:
+def changes(state: State, person: Acting, clock: Clocked, day: date, *, p1: bool) -> ChangesView:
     course = load_course(state, person, clock)
     program = require_program(course)
     stored = services.program_versions(state.db, person)
@@ -114,7 +115,7 @@ class CheckInOutcome(BaseModel):
     changes: ChangesView | None
 
 
-def _record(state: State, person: int, clock: Clocked, checkin: CheckIn) -> CheckInOutcome:
+def _record(state: State, person: Acting, clock: Clocked, checkin: CheckIn) -> CheckInOutcome:
     _check_date(state, person, clock, checkin.date)
     result = services.check_in(
         state.db, person, checkin, today=clock.today, now=clock.now, library=state.library

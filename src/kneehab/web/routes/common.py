@@ -8,13 +8,14 @@ from fastapi.responses import HTMLResponse
 from kneehab import services
 from kneehab.domain.course import Course
 from kneehab.domain.program import Program
+from kneehab.services.acting import Acting
 from kneehab.web.deps import Now, WebState
 from kneehab.web.errors import ProgramWithheld
 from kneehab.web.render import page
 from kneehab.web.viewmodels.start import StopView, stop_view
 
 
-def load_course(state: WebState, person: int, now: Now) -> Course:
+def load_course(state: WebState, person: Acting, now: Now) -> Course:
     return services.course(state.db, person, today=now.today, library=state.library)
 
 
@@ -30,7 +31,7 @@ def require_program(course: Course) -> Program:
     return course.program
 
 
-def require_session_check(state: WebState, person: int, now: Now) -> Program:
+def require_session_check(state: WebState, person: Acting, now: Now) -> Program:
     """The program, once today's safety questions (RULES §1.1) allow the session; otherwise
     SafetyCheckDue (pages go to the questions, the API answers 409 naming where)."""
     program = require_program(load_course(state, person, now))

@@ -24,6 +24,7 @@ from kneehab.domain.records import (
     SwapChoice,
 )
 from kneehab.errors import InvalidInput
+from kneehab.services.acting import Acting
 from kneehab.web.deps import Person, State
 from kneehab.web.errors import FormError
 from kneehab.web.render import page
@@ -172,7 +173,7 @@ class ExportView(_Loose):
     escalations: list[ExportEscalation]
 
 
-def delete_everything(state: State, person: int) -> None:
+def delete_everything(state: State, person: Acting) -> None:
     """Delete the person; the service also folds SQLite's write-ahead log into the file and empties
     it, so the deleted answers are not left readable in `kneehab.db-wal` (store/db.py)."""
     services.delete_person(state.db, person)

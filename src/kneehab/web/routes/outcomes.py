@@ -13,6 +13,7 @@ from kneehab import services
 from kneehab.domain.records import OutcomeRecord, PsfsActivity
 from kneehab.domain.validation import describe_errors
 from kneehab.errors import InvalidInput
+from kneehab.services.acting import Acting
 from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.errors import FormError
 from kneehab.web.render import page
@@ -46,7 +47,7 @@ def _measure(field: str, data: dict[str, object]) -> tuple[OutcomeRecord | None,
         return None, out
 
 
-def _records(state: State, person: int, clock: Clocked, body: OutcomesIn) -> list[OutcomeRecord]:
+def _records(state: State, person: Acting, clock: Clocked, body: OutcomesIn) -> list[OutcomeRecord]:
     day = clock.today.isoformat()
     records: list[OutcomeRecord] = []
     problems: list[str] = []
@@ -72,7 +73,7 @@ def _records(state: State, person: int, clock: Clocked, body: OutcomesIn) -> lis
     return records
 
 
-def _save(state: State, person: int, clock: Clocked, body: OutcomesIn) -> Saved:
+def _save(state: State, person: Acting, clock: Clocked, body: OutcomesIn) -> Saved:
     require_program(load_course(state, person, clock))
     records = _records(state, person, clock, body)
     ids = services.record_outcomes(state.db, person, records, today=clock.today, now=clock.now)
@@ -80,7 +81,7 @@ def _save(state: State, person: int, clock: Clocked, body: OutcomesIn) -> Saved:
 
 
 def _form_vm(
-    state: State, person: int, clock: Clocked, values: dict[str, object] | None = None
+    state: State, person: Acting, clock: Clocked, values: dict[str, object] | None = None
 ) -> OutcomeFormView:
     records = list(services.history(state.db, person).outcomes)
     goals = services.history_of(state.db, person, today=clock.today).intake.goals

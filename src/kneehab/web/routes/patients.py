@@ -15,6 +15,7 @@ from kneehab import access, services
 from kneehab.access import Action
 from kneehab.domain.identity import Actor, Subject
 from kneehab.services import people
+from kneehab.services.acting import Acting
 from kneehab.web.deps import Clocked, SignedIn, State
 from kneehab.web.errors import ProgramWithheld
 from kneehab.web.render import page
@@ -69,21 +70,21 @@ def _reader(action: Action, what: str) -> Any:
 
     def opened(
         person_id: int, request: Request, state: State, actor: SignedIn, clock: Clocked
-    ) -> int:
+    ) -> Acting:
         people.open_record(
             state.db, actor, person_id, action=action, resource=f"patients/{{id}}/{what}",
             now=clock.now, request_id=request_id(request.scope),
         )  # fmt: skip
-        return person_id
+        return Acting(actor, person_id)
 
     return Depends(opened)
 
 
-Program = Annotated[int, _reader(Action.READ_HEALTH, "program")]
-Today = Annotated[int, _reader(Action.READ_HEALTH, "today")]
-Progress = Annotated[int, _reader(Action.READ_HEALTH, "progress")]
-Changes = Annotated[int, _reader(Action.READ_HEALTH, "changes")]
-Export = Annotated[int, _reader(Action.READ_HEALTH, "export")]
+Program = Annotated[Acting, _reader(Action.READ_HEALTH, "program")]
+Today = Annotated[Acting, _reader(Action.READ_HEALTH, "today")]
+Progress = Annotated[Acting, _reader(Action.READ_HEALTH, "progress")]
+Changes = Annotated[Acting, _reader(Action.READ_HEALTH, "changes")]
+Export = Annotated[Acting, _reader(Action.READ_HEALTH, "export")]
 
 
 @router.get("/patients", response_class=HTMLResponse, include_in_schema=False)
@@ -94,17 +95,19 @@ def patients_page(request: Request, state: State, actor: SignedIn, clock: Clocke
 
 @router.get("/patients/{person_id}", response_class=HTMLResponse, include_in_schema=False)
 def patient_page(
-    person_id: Program, request: Request, state: State, actor: SignedIn, clock: Clocked
+    who: Program, request: Request, state: State, actor: SignedIn, clock: Clocked
 ) -> Response:
     nav = clinic_nav(actor)
     try:
-        vm = program.build(state, person_id, clock)
+        vm = program.build(state, who, clock)
     except ProgramWithheld as withheld:  # said to the clinician, not as the person's stop page
         return page(
             request, "patient.html", None, title="Program withheld", nav_items=nav,
-            person_id=person_id, withheld=withheld.vm,
+            person_id=who.person_id, withheld=withheld.vm,
         )  # fmt: skip
-    return page(request, "patient.html", vm, title="Program", nav_items=nav, person_id=person_id)
+    return page(
+        request, "patient.html", vm, title="Program", nav_items=nav, person_id=who.person_id
+    )
 
 
 @api.get("", response_model=PatientsView, summary="The people of my clinic")
@@ -113,30 +116,30 @@ def patients_api(request: Request, state: State, actor: SignedIn, clock: Clocked
 
 
 @api.get("/{person_id}/program", response_model=ProgramView, summary="A person's program")
-def patient_program(person_id: Program, state: State, clock: Clocked) -> ProgramView:
-    return program.build(state, person_id, clock)
+def patient_program(who: Program, state: State, clock: Clocked) -> ProgramView:
+    return program.build(state, who, clock)
 
 
 @api.get("/{person_id}/today", response_model=TodayView, summary="A person's session today")
-def patient_today(person_id: Today, state: State, clock: Clocked) -> TodayView:
-    return today.build(state, person_id, clock)
+def patient_today(who: Today, state: State, clock: Clocked) -> TodayView:
+    return today.build(state, who, clock)
 
 
 @api.get("/{person_id}/progress", response_model=ProgressView, summary="A person's progress")
-def patient_progress(person_id: Progress, state: State, clock: Clocked) -> ProgressView:
-    return progress.build(state, person_id, clock)
+def patient_progress(who: Progress, state: State, clock: Clocked) -> ProgressView:
+    return progress.build(state, who, clock)
 
 
 @api.get("/{person_id}/changes", response_model=ChangesView, summary="What changed on a day")
 def patient_changes(
-    person_id: Changes, state: State, clock: Clocked, day: date | None = Query(default=None)
+    who: Changes, state: State, clock: Clocked, day: date | None = Query(default=None)
 ) -> ChangesView:
-    return checkin.changes(state, person_id, clock, day or clock.today, p1=False)
+    return checkin.changes(state, who, clock, day or clock.today, p1=False)
 
 
 @api.get(
     "/{person_id}/export", summary="Everything kept about a person (JSON)", response_model=None
 )
-def patient_export(person_id: Export, state: State) -> JSONResponse:
-    data: dict[str, Any] = services.export_person(state.db, person_id)
+def patient_export(who: Export, state: State) -> JSONResponse:
+    data: dict[str, Any] = services.export_person(state.db, who)
     return JSONResponse(data)

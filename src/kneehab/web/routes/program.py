@@ -16,6 +16,7 @@ from kneehab.domain.course import Course
 from kneehab.domain.program import Program
 from kneehab.errors import InvalidInput, NotFound
 from kneehab.exports.plan_json import plan_to_json
+from kneehab.services.acting import Acting
 from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.render import page
 from kneehab.web.routes.common import load_course, require_program
@@ -41,12 +42,12 @@ router = APIRouter()
 api = APIRouter(prefix="/api/v1", tags=["program"])
 
 
-def _program(state: State, person: int, clock: Clocked) -> tuple[Course, Program]:
+def _program(state: State, person: Acting, clock: Clocked) -> tuple[Course, Program]:
     course = load_course(state, person, clock)
     return course, require_program(course)
 
 
-def build(state: State, person: int, clock: Clocked) -> ProgramView:
+def build(state: State, person: Acting, clock: Clocked) -> ProgramView:
     course, program = _program(state, person, clock)
     stopped = any(
         r.day == clock.today and stops_the_day(r.entry)
@@ -64,7 +65,7 @@ def build(state: State, person: int, clock: Clocked) -> ProgramView:
     return vm.model_copy(update=plan_to_json(course.triage, program))
 
 
-def build_exercise(state: State, person: int, clock: Clocked, exercise_id: str) -> ExerciseView:
+def build_exercise(state: State, person: Acting, clock: Clocked, exercise_id: str) -> ExerciseView:
     course, program = _program(state, person, clock)
     item = program.item(exercise_id)
     if item is None:

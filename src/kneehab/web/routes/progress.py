@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from kneehab import services
 from kneehab.domain.program import Program
 from kneehab.errors import NotFound
+from kneehab.services.acting import Acting
 from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.render import page
 from kneehab.web.routes.common import load_course, require_program
@@ -26,7 +27,7 @@ router = APIRouter()
 api = APIRouter(prefix="/api/v1", tags=["progress"])
 
 
-def _versions(state: State, person: int, clock: Clocked) -> list[tuple[date, str, Program]]:
+def _versions(state: State, person: Acting, clock: Clocked) -> list[tuple[date, str, Program]]:
     return [
         (
             v.effective,
@@ -40,7 +41,7 @@ def _versions(state: State, person: int, clock: Clocked) -> list[tuple[date, str
     ]
 
 
-def build(state: State, person: int, clock: Clocked) -> ProgressView:
+def build(state: State, person: Acting, clock: Clocked) -> ProgressView:
     course = load_course(state, person, clock)
     program = require_program(course)
     hist = services.history(state.db, person)
@@ -82,7 +83,7 @@ def progress_api(state: State, person: Person, clock: Clocked) -> ProgressView:
 
 
 def build_dose_history(
-    state: State, person: int, clock: Clocked, exercise_id: str
+    state: State, person: Acting, clock: Clocked, exercise_id: str
 ) -> DoseHistoryView:
     require_program(load_course(state, person, clock))
     histories = dose_histories(_versions(state, person, clock))

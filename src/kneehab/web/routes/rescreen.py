@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from kneehab import services
 from kneehab.domain.stops import stops_the_day
 from kneehab.errors import InvalidInput, NotFound
+from kneehab.services.acting import Acting
 from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.drafts import Draft, forget_key, keep_key
 from kneehab.web.render import page
@@ -35,7 +36,7 @@ router = APIRouter()
 api = APIRouter(prefix="/api/v1", tags=["re-screen"])
 
 
-def _stopped_today(state: State, person: int, clock: Clocked) -> bool:
+def _stopped_today(state: State, person: Acting, clock: Clocked) -> bool:
     """'Stop — it hurts' stopped today's session: a clear re-screen does not restart it (it clears the
     questions, not the stop; tomorrow's check-in decides what follows)."""
     return any(
@@ -83,7 +84,7 @@ class RescreenResult(BaseModel):
 
 
 def _run(
-    state: State, person: int, clock: Clocked, flags: list[str], cold: bool, chest: bool
+    state: State, person: Acting, clock: Clocked, flags: list[str], cold: bool, chest: bool
 ) -> RescreenResult:
     # The full set answered after today's short questions: without a stopping sign, the session
     # may go ahead (the same transaction clears today's check).
@@ -118,10 +119,10 @@ def _step(number: int) -> Step:
     return STEPS[number - 1]
 
 
-def _draft(state: State, request: Request, person: int, clock: Clocked) -> Draft | None:
+def _draft(state: State, request: Request, person: Acting, clock: Clocked) -> Draft | None:
     """This browser's answers so far, when they are this person's."""
     draft = state.drafts.get(request.cookies.get(COOKIE), now=clock.now)
-    return draft if draft is not None and draft.answers.get("person") == person else None
+    return draft if draft is not None and draft.answers.get("person") == person.person_id else None
 
 
 def _show(
@@ -161,7 +162,7 @@ async def rescreen_submit(
     step = _step(number)
     key, draft = request.cookies.get(COOKIE), _draft(state, request, person, clock)
     if key is None or draft is None:
-        key, draft = state.drafts.new_key(), Draft(answers={"person": person})
+        key, draft = state.drafts.new_key(), Draft(answers={"person": person.person_id})
     if number > draft.done + 1:  # answers were lost (a restart, a day's wait): start from there
         return keep_key(
             RedirectResponse(step_url(draft.done + 1), status_code=303), COOKIE, key, path=PATH

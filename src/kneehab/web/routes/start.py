@@ -14,14 +14,14 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from kneehab import services
-from kneehab.access import Action, allows
-from kneehab.domain.identity import Actor, Subject
+from kneehab.domain.identity import Actor
 from kneehab.domain.intake import SubmittedIntake
 from kneehab.domain.red_flags import RED_FLAG_QUESTIONS
 from kneehab.domain.screening import screen_answers
 from kneehab.domain.validation import describe_errors
 from kneehab.errors import Conflict, InvalidInput, NotFound, StoreError
 from kneehab.services import accounts
+from kneehab.services.acting import Acting
 from kneehab.web.auth import resolve, set_session
 from kneehab.web.deps import Clocked, SignedIn, State
 from kneehab.web.drafts import Draft, forget_key, keep_key
@@ -141,14 +141,14 @@ def start_again(request: Request, state: State, clock: Clocked, actor: SignedIn)
     """Issue 9 §3: an intake whose own answers withheld the program, with nothing recorded since, is reopened
     for correction: its answers go back into first run (memory only) and the stored intake is deleted; the
     person goes through the steps again from the intake's first step."""
-    person = actor.person_id
-    if person is None:
+    if actor.person_id is None:
         return RedirectResponse(step_url(1), status_code=303)
     if not intake_can_change(request):
         raise StoreError(
             "start again: these answers cannot be reopened here (a program was started or something "
             "was recorded since); to start again, delete your data on the My data page"
         )
+    person = Acting(actor, actor.person_id)
     intake = services.history_of(state.db, person, today=clock.today).intake
     answers = draft_from_intake(intake)
     services.delete_person(state.db, person)
@@ -431,7 +431,7 @@ async def step_submit(number: int, request: Request, state: State, clock: Clocke
     actor = await _actor(request)
     if actor is None:  # "save your program": the account comes with it (SAVE_PATH)
         return _keep(RedirectResponse(SAVE_PATH, status_code=303), key)
-    return _enrol(request, state, clock, key, draft, account_id=actor.account_id)
+    return _enrol(request, state, clock, key, draft, actor=actor)
 
 
 SAVE_PATH = "/start/save"
@@ -458,7 +458,7 @@ def _enrol(
     key: str,
     draft: Draft,
     *,
-    account_id: int | None = None,
+    actor: Actor | None = None,
     new_account: tuple[str, str] | None = None,
 ) -> Response:
     shown = _recheck(request, state, clock, key, draft)
@@ -466,8 +466,8 @@ def _enrol(
         return shown
     intake = SubmittedIntake.model_validate(_intake_data(draft.answers))
     enrolled = services.enroll(
-        state.db, intake, start=clock.today, now=clock.now, library=state.library,
-        account_id=account_id, new_account=new_account,
+        state.db, intake, actor=actor, start=clock.today, now=clock.now, library=state.library,
+        account_id=actor.account_id if actor else None, new_account=new_account,
     )  # fmt: skip
     state.drafts.drop(key)
     if enrolled.program is None:
@@ -566,14 +566,8 @@ async def api_enroll(
     `condition` and `red_flags` are required (RULES C-14): without either the answer is 422 naming it.
     `pain_ceiling` is a clinician's to set (RULES D-1, D-7): a person who sends it gets 422."""
     await _refuse_if_enrolled(request)
-    if intake.pain_ceiling is not None and not allows(
-        actor, Action.CLINICAL_ACTION, Subject(actor.person_id, actor.clinic_id)
-    ):
-        raise InvalidInput(
-            "pain_ceiling: only a clinician sets the pain limit (RULES D-1, D-7); leave it out"
-        )
     enrolled = services.enroll(
-        state.db, intake, start=clock.today, now=clock.now, library=state.library,
+        state.db, intake, actor=actor, start=clock.today, now=clock.now, library=state.library,
         account_id=actor.account_id,
     )  # fmt: skip
     t = enrolled.triage

@@ -14,6 +14,7 @@ from kneehab.domain.records import SessionEntry, Symptom
 from kneehab.domain.stops import STOP_REASON, SYMPTOMS_MARK
 from kneehab.domain.types import PainScore
 from kneehab.errors import InvalidInput, NotFound
+from kneehab.services.acting import Acting
 from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.errors import CHECK_URLS, RESCREEN_URLS, FormError, invalid
 from kneehab.web.render import page
@@ -64,7 +65,7 @@ CHECK_DUE_409: dict[int | str, dict[str, object]] = {
 }
 
 
-def build(state: State, person: int, clock: Clocked) -> TodayView:
+def build(state: State, person: Acting, clock: Clocked) -> TodayView:
     course = load_course(state, person, clock)
     program = require_program(course)
     done = {
@@ -87,7 +88,7 @@ def build(state: State, person: int, clock: Clocked) -> TodayView:
     )
 
 
-def _item(state: State, person: int, clock: Clocked, exercise_id: str) -> ProgramItem:
+def _item(state: State, person: Acting, clock: Clocked, exercise_id: str) -> ProgramItem:
     program = require_program(load_course(state, person, clock))
     item = program.item(exercise_id)
     if item is None:
@@ -113,7 +114,7 @@ def today_api(state: State, person: Person, clock: Clocked) -> TodayView:
 
 def _record_vm(
     state: State,
-    person: int,
+    person: Acting,
     clock: Clocked,
     exercise_id: str,
     values: dict[str, Any] | None = None,
@@ -146,7 +147,7 @@ class EntrySaved(BaseModel):
     next_url: str | None  # where to go now when the session must stop
 
 
-def _save(state: State, person: int, clock: Clocked, entry: SessionEntry) -> EntrySaved:
+def _save(state: State, person: Acting, clock: Clocked, entry: SessionEntry) -> EntrySaved:
     result = services.save_entry(
         state.db, person, day=clock.today, entry=entry, now=clock.now, library=state.library
     )
@@ -253,7 +254,7 @@ async def state_api(request: Request, state: State, person: Person, clock: Clock
 # ---- Stop — it hurts ------------------------------------------------------------------------
 
 
-def _stop_items(state: State, person: int, clock: Clocked) -> list[ProgramItem]:
+def _stop_items(state: State, person: Acting, clock: Clocked) -> list[ProgramItem]:
     """The exercises the stop form offers: today's, and any already stopped today; on a day without a
     session, the whole program (a person may still hurt doing one)."""
     program = require_program(load_course(state, person, clock))
@@ -269,7 +270,7 @@ def _stop_items(state: State, person: int, clock: Clocked) -> list[ProgramItem]:
 
 def _stop_vm(
     state: State,
-    person: int,
+    person: Acting,
     clock: Clocked,
     exercise_id: str,
     values: dict[str, Any] | None = None,
@@ -340,7 +341,7 @@ def _stop_entry(item: ProgramItem, report: StopReport, sharp: bool) -> SessionEn
     )
 
 
-def _handle_stop(state: State, person: int, clock: Clocked, report: StopReport) -> StopOutcome:
+def _handle_stop(state: State, person: Acting, clock: Clocked, report: StopReport) -> StopOutcome:
     item = _item(state, person, clock, report.exercise_id)
     sharp = report.sharp_pain or "catching" in report.symptoms
     entry = _stop_entry(item, report, sharp)

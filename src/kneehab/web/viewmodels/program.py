@@ -220,6 +220,11 @@ def _more(program: Program) -> list[Link]:
     )
     fixed = [
         Link(
+            label="Print my program, or add it to your calendar",
+            url="/program/take",
+            hint="A handout to print; reminders on your exercise days",
+        ),
+        Link(
             label="Moves to avoid for now",
             url="/program/avoid",
             hint=f"{len(program.avoid)} kinds of movement, and why",

@@ -1,0 +1,45 @@
+"""Who a use-case acts as, and for whom: every use-case that touches a person's record takes an
+`Acting` and asks access.py inside its own transaction, so the web, the API, the command line and any
+later entrypoint get the same decision (issue 10 §0)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session as DbSession
+
+from kneehab.access import READS, Action, check
+from kneehab.domain.identity import SERVER_ADMIN, Actor, Subject
+from kneehab.store import account_repo, repo
+
+
+@dataclass(frozen=True)
+class Acting:
+    actor: Actor  # the signed-in account, a token's account, or the server admin on the machine
+    person_id: int  # whose record
+
+
+def on_machine(person_id: int) -> Acting:
+    """The command line on the machine acts as the server admin (issue 10 §1)."""
+    return Acting(SERVER_ADMIN, person_id)
+
+
+def own(actor: Actor) -> Acting | None:
+    """A person acting on their own record (None until their first run is saved)."""
+    return Acting(actor, actor.person_id) if actor.person_id is not None else None
+
+
+def subject_tx(s: DbSession, person_id: int) -> Subject:
+    """Whose record it is (a person that does not exist is a Subject nobody may reach)."""
+    if repo.person_exists(s, person_id):
+        return Subject(person_id, account_repo.person_clinic(s, person_id))
+    return Subject(None, None)
+
+
+def authorize(s: DbSession, who: Acting, action: Action) -> None:
+    """access.py's decision for this record, inside the use-case's transaction; a refusal is the
+    same NotFound as a record that does not exist. A change also takes the person's lock, so two
+    writes for one person (two tabs, two app servers) run one after the other (issue 11 §1)."""
+    check(who.actor, action, subject_tx(s, who.person_id))
+    if action not in READS:
+        repo.lock_person(s, who.person_id)

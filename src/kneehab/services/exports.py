@@ -1,0 +1,229 @@
+"""Exports of a person's program and course (issue 14): the printable handout (PDF), the calendar
+(iCalendar) and the clinic's record (FHIR R4), each one use-case = access decision + audit row + render.
+
+Every export is the signed-in person's own or a permitted clinician's: `services.people.open_record`
+asks access.py and writes the audit row. The subject is gathered by the small functions below, the
+ONLY places that call the course services, so a change of their signatures is one edit here.
+The renderers in kneehab.exports are pure (same data and date → same bytes).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+
+from kneehab import services
+from kneehab.access import Action
+from kneehab.domain.exercise import Library
+from kneehab.domain.identity import Actor, Role, Scope
+from kneehab.errors import Conflict, NotFound
+from kneehab.exports import calendar_ics, fhir_bundle, handout_pdf
+from kneehab.exports.context import CourseSubject, DatedEntry, ExportContext, ProgramSubject
+from kneehab.services.accounts import new_secret, secret_hash
+from kneehab.services.acting import Acting
+from kneehab.services.audit import record_tx
+from kneehab.services.people import open_record
+from kneehab.store import account_repo, calendar_repo, repo
+from kneehab.store.db import Database
+
+FEED_PATH = "/calendar/{secret}.ics"
+# Who reads a subscription: whoever holds the URL (a phone's calendar), not a signed-in account. The secret
+# stands for the person's own read-only token, for their program only (see `feed`).
+FEED_READER = Actor(
+    account_id=None, email="calendar subscription", role=Role.PERSON, token_scope=Scope.READ
+)
+WITHHELD = (
+    "program: it is on hold after a warning sign, so there is nothing to print or put in a "
+    "calendar; open Today in kneehab for what to do"
+)
+
+
+@dataclass(frozen=True)
+class Request:
+    """Who asks for which person's export, and when (the audit row's facts)."""
+
+    actor: Actor
+    person_id: int
+    now: datetime
+    today: date
+    base_url: str
+    library: Library
+    request_id: str = "-"
+
+    @property
+    def who(self) -> Acting:
+        return Acting(self.actor, self.person_id)
+
+    @property
+    def context(self) -> ExportContext:
+        return ExportContext(
+            now=self.now, today=self.today, base_url=self.base_url, library=self.library
+        )
+
+
+# --- gathering: one small function per need --------------------------------------------------
+
+
+def _name(db: Database, person_id: int) -> tuple[str, str]:
+    with db.read() as s:
+        account = account_repo.account_of_person(s, person_id)
+    if account is None:
+        return f"Person {person_id}", ""
+    return (account.name or account.email), account.email
+
+
+def program_subject(db: Database, who: Acting, *, today: date, library: Library) -> ProgramSubject:
+    """The program the app shows today (services.course), and the version in effect."""
+    person_id = who.person_id
+    course = services.course(db, who, today=today, library=library)
+    if course.program is None or course.locked_by is not None:
+        raise Conflict(WITHHELD)
+    stored = [v for v in services.program_versions(db, who) if v.effective <= today]
+    version, since = (
+        (stored[-1].version, stored[-1].effective) if stored else (1, course.program.start)
+    )
+    return ProgramSubject(
+        person_id=person_id,
+        name=_name(db, person_id)[0],
+        triage=course.triage,
+        program=course.program,
+        version=version,
+        version_date=since,
+    )
+
+
+def course_subject(db: Database, who: Acting, *, today: date, library: Library) -> CourseSubject:
+    """The program and the recorded course (services.history), for a clinic's record system."""
+    person_id = who.person_id
+    course = services.course(db, who, today=today, library=library)
+    past = services.history_of(db, who, today=today)
+    kept = services.history(db, who)
+    with db.read() as s:
+        first = repo.intakes(s, person_id)[0]
+    stated = [c for c in past.clinician if c.action == "set_condition" and c.value]
+    stored = [v for v in services.program_versions(db, who) if v.effective <= today]
+    name, email = _name(db, person_id)
+    return CourseSubject(
+        person_id=person_id,
+        name=name,
+        email=email,
+        triage=course.triage,
+        program=course.program,
+        on_hold=course.program is None or course.locked_by is not None,
+        version=stored[-1].version if stored else 0,
+        version_date=stored[-1].effective if stored else past.start,
+        start=past.start,
+        intake=past.intake,
+        intake_at=first.recorded_at,
+        condition=str(stated[-1].value) if stated else past.intake.condition.value,
+        condition_by="clinician" if stated else "patient",
+        entries=tuple(DatedEntry(e.day, e.entry) for e in kept.entries if e.day <= today),
+        checkins=tuple(c for c in kept.checkins if c.date <= today),
+        outcomes=tuple(o for o in kept.outcomes if o.date <= today),
+    )
+
+
+# --- the use-cases ------------------------------------------------------------------------------
+
+
+def _open(db: Database, req: Request, resource: str) -> None:
+    open_record(
+        db, req.actor, req.person_id, action=Action.READ_HEALTH, resource=resource,
+        now=req.now, request_id=req.request_id,
+    )  # fmt: skip
+
+
+def handout(
+    db: Database, req: Request, *, large: bool = False, paper: str = "a4", resource: str = "handout"
+) -> bytes:
+    """The printable program (PDF)."""
+    _open(db, req, resource)
+    subject = program_subject(db, req.who, today=req.today, library=req.library)
+    return handout_pdf.render(subject, ctx=req.context, large=large, paper=paper)
+
+
+def calendar(db: Database, req: Request, *, remind_at: str, resource: str = "calendar") -> bytes:
+    """The exercise days as an iCalendar file (a one-off download)."""
+    _open(db, req, resource)
+    subject = program_subject(db, req.who, today=req.today, library=req.library)
+    return calendar_ics.render(subject, ctx=req.context, remind_at=remind_at)
+
+
+def fhir(db: Database, req: Request, *, resource: str = "fhir") -> bytes:
+    """The person's course as a FHIR R4 Bundle (JSON)."""
+    _open(db, req, resource)
+    subject = course_subject(db, req.who, today=req.today, library=req.library)
+    return fhir_bundle.render(subject, ctx=req.context)
+
+
+# --- the private calendar subscription -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Subscription:
+    url: str  # https://…/calendar/{secret}.ics (shown once: only its hash is kept)
+    webcal: str  # the same address with webcal://, which phones open as a subscription
+    remind_at: str
+
+
+def _feed_urls(base_url: str, secret: str, remind_at: str) -> Subscription:
+    url = f"{base_url.rstrip('/')}{FEED_PATH.format(secret=secret)}"
+    return Subscription(url=url, webcal="webcal://" + url.split("://", 1)[1], remind_at=remind_at)
+
+
+def subscribe(db: Database, req: Request, *, remind_at: str) -> Subscription:
+    """A new private subscription URL (a new secret ends the old one); the person's own act only."""
+    calendar_ics.remind_time(remind_at)
+    open_record(
+        db, req.actor, req.person_id, action=Action.WRITE_HEALTH, resource="calendar/subscription",
+        now=req.now, request_id=req.request_id,
+    )  # fmt: skip
+    program_subject(db, req.who, today=req.today, library=req.library)  # a program to show
+    secret = new_secret()
+    with db.write() as s:
+        calendar_repo.put_feed(s, req.person_id, secret_hash(secret), remind_at.strip(), req.now)
+    return _feed_urls(req.base_url, secret, remind_at.strip())
+
+
+def unsubscribe(db: Database, req: Request) -> bool:
+    """Revoke the subscription: its URL is a 404 from now on. False when there was none."""
+    open_record(
+        db, req.actor, req.person_id, action=Action.WRITE_HEALTH, resource="calendar/subscription",
+        now=req.now, request_id=req.request_id,
+    )  # fmt: skip
+    with db.write() as s:
+        return calendar_repo.drop_feed(s, req.person_id)
+
+
+def has_subscription(db: Database, person_id: int) -> str | None:
+    """The reminder time of the person's subscription, or None when they have none."""
+    with db.read() as s:
+        row = calendar_repo.feed_of(s, person_id)
+        return row.remind_at if row else None
+
+
+def feed(
+    db: Database,
+    secret: str,
+    *,
+    now: datetime,
+    today: date,
+    base_url: str,
+    library: Library,
+    request_id: str = "-",
+) -> bytes:
+    """The subscribed calendar, for whoever holds the secret; each read is in the person's trail."""
+    with db.write() as s:
+        row = calendar_repo.feed_by_hash(s, secret_hash(secret))
+        if row is None:
+            raise NotFound("calendar: not found")
+        person_id, remind_at = row.person_id, row.remind_at
+        record_tx(
+            s, actor=FEED_READER, action=Action.READ_HEALTH.value, resource="calendar/{secret}.ics",
+            now=now, person_id=person_id, clinic_id=account_repo.person_clinic(s, person_id),
+            request_id=request_id,
+        )  # fmt: skip
+    reader = Acting(replace(FEED_READER, person_id=person_id), person_id)
+    subject = program_subject(db, reader, today=today, library=library)
+    ctx = ExportContext(now=now, today=today, base_url=base_url, library=library)
+    return calendar_ics.render(subject, ctx=ctx, remind_at=remind_at)
