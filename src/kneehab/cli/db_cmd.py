@@ -57,7 +57,9 @@ def upgrade(ctx: typer.Context, db_file: DbOpt = None, today: TodayOpt = None) -
         )
     db = open_database(_url(ctx, db_file), upgrade=False)
     try:
-        moved = services.upgrade_rules(db, today=day, now=utc_now())
+        moved = services.upgrade_rules(
+            db, today=day, now=utc_now(), library=cli_context(ctx).library
+        )
     finally:
         db.close()
     if moved:  # ADR 0004: each course moved gets one dated program change
