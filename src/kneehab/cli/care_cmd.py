@@ -19,6 +19,7 @@ from kneehab.cli.care_options import (
     console,
     database,
     enrolled_person,
+    person_day,
     today_from,
     utc_now,
 )
@@ -38,6 +39,7 @@ from kneehab.cli.render import (
 from kneehab.domain.exercise import Library
 from kneehab.domain.identity import SERVER_ADMIN
 from kneehab.domain.intake import SubmittedIntake
+from kneehab.domain.local_time import local_date
 from kneehab.domain.progression import Action
 from kneehab.domain.records import SYMPTOMS, CheckIn, Session, SessionEntry
 from kneehab.errors import InvalidInput, SafetyCheckDue
@@ -61,12 +63,22 @@ def start_command(
         str | None,
         typer.Option("--person", help="Enrol this account (made with `kneehab user add`)."),
     ] = None,
+    timezone: Annotated[
+        str | None,
+        typer.Option(
+            "--timezone",
+            help="The person's timezone, e.g. Europe/Berlin (default: this machine's).",
+        ),
+    ] = None,
     db_file: DbOpt = None,
     today: TodayOpt = None,
 ) -> None:
     """Enrol: screen the intake, build the first program and keep both."""
     intake = read_model(intake_file, SubmittedIntake, "intake")
-    day = parse_day(start) or today_from(today)
+    zone = services.checked_zone(timezone)
+    day = (
+        parse_day(start) or parse_day(today, "--today") or local_date(utc_now().astimezone(), zone)
+    )
     with database(ctx, db_file, create=True) as db:
         account_id = None
         if person is not None:
@@ -97,6 +109,7 @@ def start_command(
             account_id=account_id,
             library=cli_context(ctx).library,
             actor=SERVER_ADMIN,
+            timezone=zone,
         )
     out = console()
     render_plan(out, result.triage, result.program)
@@ -114,6 +127,7 @@ def today_command(
     day = today_from(today)
     with database(ctx, db_file) as db:
         pid = enrolled_person(db, person)
+        day = person_day(db, pid, today)
         program = services.course(db, pid, today=day, library=cli_context(ctx).library).program
         items = program.items_on(day) if program is not None else []
         resume = services.load_player_state(db, pid, day=day)
@@ -322,6 +336,8 @@ def log_command(
     day = parse_day(day_opt, "--date") or now_day
     with database(ctx, db_file) as db:
         pid = enrolled_person(db, person)
+        now_day = person_day(db, pid, today)
+        day = parse_day(day_opt, "--date") or now_day
         if day == now_day:  # RULES §1.1: say so before asking anything
             _require_check(db, pid, day)
         if file is not None:
@@ -425,6 +441,9 @@ def checkin_command(
         raise _in_flags(err, CHECKIN_FLAGS, {}) from None
     with database(ctx, db_file) as db:
         pid = enrolled_person(db, person)
+        now_day = person_day(db, pid, today)
+        if day_opt is None and checkin.date != now_day:  # the person's date, not the machine's
+            checkin = checkin.model_copy(update={"date": now_day})
         result = services.check_in(
             db, pid, checkin, today=now_day, now=utc_now(), library=cli_context(ctx).library
         )

@@ -104,7 +104,15 @@ def database(
 
 
 def today_from(value: str | None) -> date:
+    """--today, or the machine's date (before a person is known)."""
     return parse_day(value, "--today") or date.today()
+
+
+def person_day(db: Database, who: Acting, value: str | None) -> date:
+    """--today, or the person's own date in their timezone (issue 11 §1)."""
+    return parse_day(value, "--today") or services.person_today(
+        db, who, datetime.now().astimezone()
+    )
 
 
 def utc_now() -> datetime:

@@ -17,6 +17,7 @@ from kneehab.cli.care_options import (
     console,
     database,
     enrolled_person,
+    person_day,
     today_from,
     utc_now,
 )
@@ -51,6 +52,7 @@ def swap_command(
     day = today_from(today)
     with database(ctx, db_file) as db:
         pid = enrolled_person(db, person)
+        day = person_day(db, pid, today)
         services.choose_swap(
             db,
             pid,
@@ -81,6 +83,7 @@ def offer_command(
     day = today_from(today)
     with database(ctx, db_file) as db:
         pid = enrolled_person(db, person)
+        day = person_day(db, pid, today)
         services.answer_offer(
             db,
             pid,

@@ -16,7 +16,7 @@ from kneehab.cli.care_options import (
     console,
     database,
     enrolled_person,
-    today_from,
+    person_day,
     utc_now,
 )
 from kneehab.cli.context import cli_context
@@ -24,6 +24,7 @@ from kneehab.errors import InvalidInput
 from kneehab.exports.calendar_ics import DEFAULT_REMIND_AT
 from kneehab.services import exports
 from kneehab.services.acting import Acting
+from kneehab.store.db import Database
 
 OutOpt = Annotated[Path, typer.Option("-o", "--output", help="Where to write the file.")]
 
@@ -39,8 +40,8 @@ def _write(file: Path, body: bytes) -> Path:
     return path
 
 
-def _request(ctx: typer.Context, who: Acting, today: str | None) -> exports.Request:
-    day = today_from(today)
+def _request(ctx: typer.Context, db: Database, who: Acting, today: str | None) -> exports.Request:
+    day = person_day(db, who, today)
     return exports.Request(
         actor=who.actor, person_id=who.person_id, now=utc_now(), today=day,
         base_url=cli_context(ctx).settings.base_url, library=cli_context(ctx).library,
@@ -60,7 +61,7 @@ def handout_command(
     if paper not in ("a4", "letter"):
         raise InvalidInput(f"--paper: '{paper}' is not allowed (allowed: a4, letter)")
     with database(ctx, db_file) as db:
-        req = _request(ctx, enrolled_person(db, person), today)
+        req = _request(ctx, db, enrolled_person(db, person), today)
         written = _write(output, exports.handout(db, req, large=large, paper=paper))
     console().print(f"Handout written to {written}", markup=False)
 
@@ -77,7 +78,7 @@ def calendar_command(
 ) -> None:
     """Write the person's exercise days as an iCalendar (.ics) file."""
     with database(ctx, db_file) as db:
-        req = _request(ctx, enrolled_person(db, person), today)
+        req = _request(ctx, db, enrolled_person(db, person), today)
         written = _write(output, exports.calendar(db, req, remind_at=remind_at))
     console().print(f"Calendar written to {written}", markup=False)
 
@@ -97,7 +98,7 @@ def export_command(
             "`kneehab backup FILE --person EMAIL`"
         )
     with database(ctx, db_file) as db:
-        req = _request(ctx, enrolled_person(db, person), today)
+        req = _request(ctx, db, enrolled_person(db, person), today)
         written = _write(output, exports.fhir(db, req))
     console().print(f"FHIR bundle written to {written}", markup=False)
 

@@ -18,6 +18,7 @@ from kneehab.cli.care_options import (
     console,
     database,
     enrolled_person,
+    person_day,
     today_from,
 )
 from kneehab.cli.context import cli_context
@@ -65,9 +66,9 @@ def status_command(
     """Doses now, each exercise's latest decision and why, escalations, and the pain trend."""
     day = today_from(today)
     with database(ctx, db_file) as db:
-        st = services.status(
-            db, enrolled_person(db, person), today=day, library=cli_context(ctx).library
-        )
+        who = enrolled_person(db, person)
+        day = person_day(db, who, today)
+        st = services.status(db, who, today=day, library=cli_context(ctx).library)
     out = console()
     out.print(f"Status on {day.isoformat()} — {_since(st.start, day)}; {_changed(st.versions)}.")
     if st.program is None:
@@ -121,6 +122,7 @@ def history_command(
     day = today_from(today)
     with database(ctx, db_file) as db:
         pid = enrolled_person(db, person)
+        day = person_day(db, pid, today)
         if as_csv:
             sys.stdout.write(services.export_csv(db, pid))
             return

@@ -19,6 +19,7 @@ from kneehab.cli.care_options import (
     console,
     database,
     enrolled_person,
+    person_day,
     today_from,
     utc_now,
 )
@@ -66,6 +67,7 @@ def check_command(
     out = console()
     with database(ctx, db_file) as db:
         pid = enrolled_person(db, person)
+        day = person_day(db, pid, today)
         found = services.session_check(db, pid, day=day)
         if found is not None and found.get("cleared"):
             out.print("Today's safety questions are already answered: you may do today's session.")

@@ -28,10 +28,13 @@ from kneehab.services.course import (
 )
 from kneehab.services.enrolment import (
     Enrollment,
+    checked_zone,
     current_person_id,
     delete_person,
     enroll,
     people_ids,
+    person_today,
+    set_timezone,
 )
 from kneehab.services.exporting import export_csv, export_person
 from kneehab.services.outcomes import record_outcome, record_outcomes
@@ -81,6 +84,7 @@ __all__ = [
     "answer_offer",
     "check_in",
     "check_status",
+    "checked_zone",
     "choose_swap",
     "clinician_action",
     "course",
@@ -98,6 +102,7 @@ __all__ = [
     "mark_reviewed",
     "on_machine",
     "people_ids",
+    "person_today",
     "program_versions",
     "record_outcome",
     "record_outcomes",
@@ -108,6 +113,7 @@ __all__ = [
     "save_session",
     "save_session_check",
     "session_check",
+    "set_timezone",
     "status",
     "stop_exercise",
     "today_items",

@@ -9,6 +9,7 @@ from kneehab.access import Action, allows, check
 from kneehab.domain.exercise import Library
 from kneehab.domain.identity import Actor, Role, Subject
 from kneehab.domain.intake import Intake
+from kneehab.domain.local_time import known_zone, local_date
 from kneehab.domain.planning import plan
 from kneehab.domain.program import Program, Triage
 from kneehab.domain.screening import screen
@@ -39,6 +40,7 @@ def enroll(
     replace: int | None = None,
     account_id: int | None = None,
     new_account: tuple[str, str] | None = None,
+    timezone: str | None = None,
 ) -> Enrollment:
     """Screen the intake, build the first program and keep both, in one transaction. `replace` deletes
     that person first. The person belongs to `account_id` (an account without a record yet: it joins
@@ -47,6 +49,7 @@ def enroll(
     the person themselves, a clinician of their clinic, the server admin, or None for a newcomer
     saving their own first run; only a clinician sets the pain limit (RULES D-1, D-7)."""
     _may_enrol(actor, intake, account_id=account_id, new_account=new_account)
+    zone = checked_zone(timezone)
     triage = screen(intake)
     program = plan(intake, triage, library, start=start)
     with db.write() as s:
@@ -70,7 +73,7 @@ def enroll(
             )
         if replace is not None:
             repo.delete_person(s, replace)
-        pid = repo.add_person(s, start=start, now=now, rules_version=RULES_VERSION)
+        pid = repo.add_person(s, start=start, now=now, rules_version=RULES_VERSION, timezone=zone)
         if owner is not None:
             owner.person_id = pid
             account_repo.set_person_clinic(s, pid, owner.clinic_id)
@@ -107,6 +110,41 @@ def _may_enrol(
         raise InvalidInput(
             "pain_ceiling: only a clinician sets the pain limit (RULES D-1, D-7); leave it out"
         )
+
+
+def checked_zone(timezone: str | None) -> str | None:
+    """The zone a person gave (their browser's, or typed), or None for the server's."""
+    zone = (timezone or "").strip()
+    if not zone:
+        return None
+    if not known_zone(zone):
+        raise InvalidInput(
+            f"timezone: '{zone[:64]}' is not a timezone name this server knows; use a name such "
+            "as Europe/Berlin or America/New_York, or leave it out for the server's"
+        )
+    return zone
+
+
+def zone_of(db: Database, person_id: int) -> str | None:
+    """The timezone of the signed-in person's own record (not health data; no access decision)."""
+    with db.read() as s:
+        return repo.person_timezone(s, person_id)
+
+
+def person_today(db: Database, who: Acting, now: datetime) -> date:
+    """The person's own date at `now` (issue 11 §1)."""
+    with db.read() as s:
+        authorize(s, who, Action.READ_HEALTH)
+        return local_date(now, repo.person_timezone(s, who.person_id))
+
+
+def set_timezone(db: Database, who: Acting, timezone: str | None) -> str | None:
+    """Change the person's timezone (None: the server's); their records keep their dates."""
+    zone = checked_zone(timezone)
+    with db.write() as s:
+        authorize(s, who, Action.WRITE_HEALTH)
+        repo.set_person_timezone(s, who.person_id, zone)
+    return zone
 
 
 def people_ids(db: Database) -> list[int]:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, text
+from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session as DbSession
 
 from kneehab.domain.intake import Intake
@@ -107,6 +107,14 @@ class EscalationRecord:
 # --- persons -------------------------------------------------------------------------------
 
 
+def person_timezone(s: DbSession, person_id: int) -> str | None:
+    return s.scalar(select(PersonRow.timezone).where(PersonRow.id == person_id))
+
+
+def set_person_timezone(s: DbSession, person_id: int, zone: str | None) -> None:
+    s.execute(update(PersonRow).where(PersonRow.id == person_id).values(timezone=zone))
+
+
 def lock_person(s: DbSession, person_id: int) -> None:
     """Serialise the writes of one person (issue 11 §1): PostgreSQL holds the person's row until the
     transaction ends; SQLite's writers already queue on BEGIN IMMEDIATE (FOR UPDATE renders nothing)."""
@@ -121,8 +129,10 @@ def add_person(
     pain_ceiling: int | None = None,
     morning_tolerance: int = 1,
     rules_version: int = 1,
+    timezone: str | None = None,
 ) -> int:
     row = PersonRow(
+        timezone=timezone,
         created_at=now,
         start=start,
         pain_ceiling=pain_ceiling,

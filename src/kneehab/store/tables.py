@@ -82,6 +82,8 @@ class PersonRow(Base):
     # The rule book the course runs under (ADR 0004): 1 for people stored before v2 until
     # `services.upgrade_rules()` records their dated `rules-v2` version.
     rules_version: Mapped[int] = mapped_column(default=1, server_default="1")
+    # The person's IANA timezone: "today" is their date (None: the server's zone).
+    timezone: Mapped[str | None] = mapped_column(String(64))
     # The clinic whose clinicians may see and act for this person (None: self-managed).
     clinic_id: Mapped[int | None] = mapped_column(
         ForeignKey("clinics.id", ondelete="SET NULL"), index=True

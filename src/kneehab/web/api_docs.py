@@ -8,8 +8,10 @@ Swagger UI from `/static/js/api-docs.js`, never an inline script.
 FastAPI documents the 200 and the 422 of a validated body. The other answers a path can give come from the
 one error handler (web/errors.py) and are added here from the route itself, so the document cannot forget a
 route: 404 when nobody is enrolled yet (every route that needs "the current person") or the id in the path is
-not known, 409 when the program is withheld or locked, or today's safety check is still due, and 422 for any
-route that takes input.
+not known, 409 when the program is withheld or locked, or today's safety check is still due, 413 for a body
+too large, and 422 for any route that takes input (and for every route: a NUL character in the address or
+query, web/input_guard.py). Every 4xx of every operation is the one `ErrorBody` (`detail` a string), never
+FastAPI's own `HTTPValidationError` (`detail` a list), which the handler never sends.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
 from kneehab.web.deps import current_actor, current_person
+from kneehab.web.input_guard import MAX_BODY_BYTES
 from kneehab.web.routes.data import ExportView
 from kneehab.web.routes.today import PlayerState
 
@@ -82,8 +85,16 @@ CONFLICT = (
     "today's safety check must be answered first (the body names `/api/v1/today/check` or `/api/v1/rescreen`)"
 )
 INVALID = (
-    "A mistake in the input: each problem names its field and what is allowed; nothing is saved"
+    "A mistake in the input (a NUL character or NaN/Infinity among them): each problem names its "
+    "field and what is allowed; nothing is saved"
 )
+# Every request: a NUL character in the address, the query or a body, or NaN/Infinity in a JSON body, is
+# refused before any route runs (web/input_guard.py).
+NUL_OR_NAN = (
+    "A NUL character (`\\u0000`) in the address or the query, or in a field of the body, or `NaN`/"
+    "`Infinity` in a JSON body: the problem names where; nothing is saved"
+)
+TOO_LARGE = f"The body is larger than {MAX_BODY_BYTES:,} bytes: nothing of it is read"
 
 # The routes that load the program (routes/common.py `require_program` or `require_session_check`) and so
 # answer 409 while it is withheld or locked. Checked against the real answers by tests/api/test_integrator.py.
@@ -110,6 +121,17 @@ CONFLICT_PATHS: frozenset[tuple[str, str]] = frozenset(
         ("GET", "/api/v1/progress/exercises/{exercise_id}"),
         ("GET", "/api/v1/outcomes"),
         ("POST", "/api/v1/outcomes"),
+        # A clinician reads a person's course through the same builders (a withheld program is 409).
+        ("GET", "/api/v1/patients/{person_id}/program"),
+        ("GET", "/api/v1/patients/{person_id}/today"),
+        ("GET", "/api/v1/patients/{person_id}/progress"),
+        ("GET", "/api/v1/patients/{person_id}/changes"),
+        # The handout and the calendar print the program, so a withheld or locked one is 409 too.
+        ("GET", "/api/v1/program/handout.pdf"),
+        ("GET", "/api/v1/program/calendar.ics"),
+        ("POST", "/api/v1/program/calendar/subscription"),
+        ("GET", "/api/v1/patients/{person_id}/handout.pdf"),
+        ("GET", "/api/v1/patients/{person_id}/calendar.ics"),
     }
 )
 # Routes that read their JSON body by hand (a size limit before parsing): the body's model for the document.
@@ -127,10 +149,21 @@ def _calls(dep: Dependant) -> set[Any]:
     return out
 
 
+def _params(dep: Dependant, kind: str) -> list[Any]:
+    """The route's `kind` parameters (`path_params`, …), its dependencies' too: a path id read by a
+    dependency is validated (422) like one the route reads itself."""
+    found = list(getattr(dep, kind))
+    for sub in dep.dependencies:
+        found += _params(sub, kind)
+    return found
+
+
 def _takes_input(route: APIRoute, key: tuple[str, str]) -> bool:
     dep = route.dependant
+    inputs = ("body_params", "query_params", "path_params")
     return (
-        bool(dep.body_params or dep.query_params or dep.path_params or key in BODY_MODELS)
+        any(_params(dep, kind) for kind in inputs)
+        or key in BODY_MODELS
         or route.methods & {"POST", "PUT", "PATCH", "DELETE"} != set()
     )
 
@@ -169,19 +202,19 @@ def error_responses(route: APIRoute, method: str) -> dict[str, str]:
         out["409"] = EXISTS
     if method in ("POST", "PUT", "PATCH", "DELETE"):
         out["403"] = CSRF
+        out["413"] = TOO_LARGE
         out["415"] = JSON_ONLY
     if current_person in calls:
         out["404"] = NOT_ENROLLED
     if route.path.startswith(("/api/v1/patients", "/api/v1/clinic")):
         out["404"] = NOT_YOURS
-    if route.dependant.path_params:
+    if _params(route.dependant, "path_params"):
         out["404"] = f"{out['404']}; or: {UNKNOWN_ID}" if "404" in out else UNKNOWN_ID
     if key in CONFLICT_PATHS:
         out["409"] = CONFLICT
     if key == ("POST", "/api/v1/enroll"):
         out["409"] = "You already have a program: nothing already saved is replaced"
-    if _takes_input(route, key):
-        out["422"] = INVALID
+    out["422"] = INVALID if _takes_input(route, key) else NUL_OR_NAN
     return out
 
 
@@ -239,8 +272,24 @@ def build_openapi(app: FastAPI, routers: Sequence[APIRouter]) -> dict[str, Any]:
                 responses[ok]["content"] = {
                     "application/json": {"schema": _schema_of(RESPONSE_MODELS[key], components)}
                 }
+    _one_error_shape(doc, error_ref)
     app.openapi_schema = doc
     return doc
+
+
+def _one_error_shape(doc: dict[str, Any], error_ref: dict[str, Any]) -> None:
+    """Every 4xx of every operation is the one ErrorBody the handler sends: FastAPI's own 422
+    (`HTTPValidationError`, `detail` a list) and a route's own `responses=` entries never stand."""
+    for ops in doc["paths"].values():
+        for op in ops.values():
+            for status, response in op.get("responses", {}).items():
+                if status.startswith("4"):
+                    response["content"] = {"application/json": {"schema": error_ref}}
+    text = repr(doc["paths"])
+    schemas = doc.get("components", {}).get("schemas", {})
+    for unused in ("HTTPValidationError", "ValidationError"):
+        if f"/{unused}'" not in text:
+            schemas.pop(unused, None)
 
 
 def install(app: FastAPI, routers: Sequence[APIRouter]) -> None:

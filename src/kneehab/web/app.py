@@ -17,6 +17,7 @@ from kneehab.web.deps import Clock, WebState, csrf_guard, system_clock
 from kneehab.web.drafts import Drafts
 from kneehab.web.figures import Figures
 from kneehab.web.head import HeadAsGet
+from kneehab.web.input_guard import InputGuard
 from kneehab.web.observe import METRICS_PATH, Metrics, RequestRecorder, metrics_endpoint
 from kneehab.web.render import STATIC_DIR
 from kneehab.web.routes import ROUTERS
@@ -26,7 +27,8 @@ API_DESCRIPTION = """\
 Every page of kneehab has a JSON twin under `/api/v1` that returns the same view-model the page shows.
 Errors are `{"detail": "...", "problems": [...], "errors": [{"field", "problem", "message"}]}` (`ErrorBody`)
 with a 4xx status: 404 when nobody is enrolled yet or an id is not known, 409 while the program is
-withheld or today's safety check is due, 422 for a mistake in the input (each problem names its field).
+withheld or today's safety check is due, 413 for a body over 1 MB, 422 for a mistake in the input (each
+problem names its field; a NUL character in any text, and NaN or Infinity in a JSON body, are mistakes too).
 kneehab never diagnoses; red flags always win."""
 
 
@@ -70,6 +72,7 @@ def create_app(
     app.add_exception_handler(ClientDisconnect, _client_gone)
     api_docs.install(app, ROUTERS)
     app.add_middleware(HeadAsGet)  # innermost: the guard and the headers see HEAD as sent
+    app.add_middleware(InputGuard)  # inside RequestGuard: a refused host or site is not read at all
     app.add_middleware(RequestGuard, hosts=settings.hosts)
     metrics = Metrics.create() if settings.metrics_enabled else None
     app.add_middleware(RequestRecorder, metrics=metrics)  # sees refusals too, with their status

@@ -13,13 +13,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Request
 
 from kneehab.config import Settings
 from kneehab.domain.exercise import Library
 from kneehab.domain.identity import Actor, Role
+from kneehab.domain.local_time import local_date
 from kneehab.errors import NotFound
 from kneehab.services.acting import Acting
+from kneehab.services.enrolment import zone_of
 from kneehab.store.db import Database
 from kneehab.web.auth import Auth, NotSignedIn, check_csrf, check_scope, resolve
 from kneehab.web.drafts import Drafts
@@ -46,10 +48,12 @@ class WebState:
 @dataclass(frozen=True)
 class Now:
     now: datetime
+    zone: str | None = None  # the signed-in person's timezone (None: the server's)
 
     @property
     def today(self) -> date:
-        return self.now.date()
+        """The signed-in person's own date (issue 11 §1)."""
+        return local_date(self.now, self.zone)
 
 
 class NoPerson(NotFound):
@@ -64,8 +68,12 @@ def get_state(request: Request) -> WebState:
     return state
 
 
-def get_now(state: Annotated[WebState, Depends(get_state)]) -> Now:
-    return Now(state.clock())
+async def get_now(request: Request, state: Annotated[WebState, Depends(get_state)]) -> Now:
+    """The clock, in the zone of the person signed in (resolved once per request by csrf_guard)."""
+    auth = await resolve(request)
+    person = auth.actor.person_id if auth is not None else None
+    zone = zone_of(state.db, person) if person is not None else None
+    return Now(state.clock(), zone)
 
 
 async def csrf_guard(request: Request) -> None:
@@ -100,3 +108,8 @@ Clocked = Annotated[Now, Depends(get_now)]
 SignedIn = Annotated[Actor, Depends(current_actor)]
 MaybeSignedIn = Annotated[Auth | None, Depends(optional_auth)]
 Person = Annotated[Acting, Depends(current_person)]
+# An id in a path (a person, an account) as the database can hold it: a 32-bit integer on PostgreSQL.
+# Beyond that range no row can exist, and the database would refuse the query itself (a 500), so the
+# boundary answers 422 naming the range instead.
+MAX_ROW_ID = 2**31 - 1
+RowId = Annotated[int, Path(ge=1, le=MAX_ROW_ID, description=f"An id from 1 to {MAX_ROW_ID}")]

@@ -65,6 +65,7 @@ class AccountView(BaseModel):
     email: str = ""
     ask_email: bool = True
     link: str = ""
+    ask_timezone: bool = False  # the browser fills it in (timezone.js) when the program is saved
 
 
 class Me(BaseModel):

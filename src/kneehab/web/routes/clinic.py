@@ -12,7 +12,7 @@ from kneehab.access import Action, allows, check
 from kneehab.domain.identity import Actor, Subject
 from kneehab.errors import Conflict, InvalidInput
 from kneehab.services import accounts, audit
-from kneehab.web.deps import Clocked, SignedIn, State
+from kneehab.web.deps import Clocked, RowId, SignedIn, State
 from kneehab.web.errors import FormError, field_problem
 from kneehab.web.render import page
 from kneehab.web.routes.auth import AuditItem, audit_items
@@ -55,7 +55,7 @@ def invite_api(
 
 
 @api.post("/members/{account_id}/remove", status_code=204, summary="Remove a member (clinic admin)")
-def remove_api(account_id: int, state: State, actor: SignedIn, clock: Clocked) -> Response:
+def remove_api(account_id: RowId, state: State, actor: SignedIn, clock: Clocked) -> Response:
     accounts.remove_member(state.db, account_id, actor=actor, now=clock.now)
     return Response(status_code=204)
 
@@ -151,6 +151,6 @@ async def invite_page(request: Request, state: State, actor: SignedIn, clock: Cl
 
 
 @router.post("/clinic/members/{account_id}/remove", include_in_schema=False)
-def remove_page(account_id: int, state: State, actor: SignedIn, clock: Clocked) -> Response:
+def remove_page(account_id: RowId, state: State, actor: SignedIn, clock: Clocked) -> Response:
     accounts.remove_member(state.db, account_id, actor=actor, now=clock.now)
     return RedirectResponse("/clinic", status_code=303)

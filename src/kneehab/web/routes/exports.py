@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from kneehab.exports.calendar_ics import DEFAULT_REMIND_AT
 from kneehab.services import exports
 from kneehab.services.acting import Acting
-from kneehab.web.deps import Clocked, Person, SignedIn, State
+from kneehab.web.deps import MAX_ROW_ID, Clocked, Person, RowId, SignedIn, State
 from kneehab.web.render import page
 from kneehab.web.routes.forms import read_form, text
 from kneehab.web.security import request_id
@@ -186,7 +186,7 @@ def calendar_feed(secret: str, request: Request, state: State, clock: Clocked) -
     tags=["clinician"],
 )
 def handout_of(
-    person_id: int, request: Request, state: State, actor: SignedIn, clock: Clocked,
+    person_id: RowId, request: Request, state: State, actor: SignedIn, clock: Clocked,
     large: LargeQ = False, paper: PaperQ = "a4",
 ) -> Response:  # fmt: skip
     req = _req(request, state, actor, clock, person_id)
@@ -203,7 +203,7 @@ def handout_of(
     tags=["clinician"],
 )
 def calendar_of(
-    person_id: int,
+    person_id: RowId,
     request: Request,
     state: State,
     actor: SignedIn,
@@ -230,7 +230,9 @@ def fhir_everything(
 ) -> Response:
     """`person_id`: the kneehab person id, or the Patient resource id (`kneehab-<id>`)."""
     number = person_id.removeprefix("kneehab-")
-    ident = int(number) if number.isdigit() else -1  # anything else is a person nobody may reach
+    # Anything else (not a number, or beyond any row id) is a person nobody may reach: the same 404.
+    ident = int(number) if number.isdigit() and len(number) <= 10 else -1
+    ident = ident if ident <= MAX_ROW_ID else -1
     body = exports.fhir(
         state.db,
         _req(request, state, actor, clock, ident),

@@ -16,7 +16,7 @@ from kneehab.access import Action
 from kneehab.domain.identity import Actor, Subject
 from kneehab.services import people
 from kneehab.services.acting import Acting
-from kneehab.web.deps import Clocked, SignedIn, State
+from kneehab.web.deps import Clocked, RowId, SignedIn, State
 from kneehab.web.errors import ProgramWithheld
 from kneehab.web.render import page
 from kneehab.web.routes import checkin, program, progress, today
@@ -69,7 +69,7 @@ def _reader(action: Action, what: str) -> Any:
     """A dependency: the person id in the path, once access.py allows the actor and the look is audited."""
 
     def opened(
-        person_id: int, request: Request, state: State, actor: SignedIn, clock: Clocked
+        person_id: RowId, request: Request, state: State, actor: SignedIn, clock: Clocked
     ) -> Acting:
         people.open_record(
             state.db, actor, person_id, action=action, resource=f"patients/{{id}}/{what}",

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
 from kneehab import services
 from kneehab.domain.identity import Actor
 from kneehab.domain.intake import SubmittedIntake
+from kneehab.domain.local_time import known_zone, local_date
 from kneehab.domain.red_flags import RED_FLAG_QUESTIONS
 from kneehab.domain.screening import screen_answers
 from kneehab.domain.validation import describe_errors
@@ -460,14 +461,16 @@ def _enrol(
     *,
     actor: Actor | None = None,
     new_account: tuple[str, str] | None = None,
+    timezone: str | None = None,
 ) -> Response:
     shown = _recheck(request, state, clock, key, draft)
     if shown is not None:
         return shown
     intake = SubmittedIntake.model_validate(_intake_data(draft.answers))
     enrolled = services.enroll(
-        state.db, intake, actor=actor, start=clock.today, now=clock.now, library=state.library,
-        account_id=actor.account_id if actor else None, new_account=new_account,
+        state.db, intake, actor=actor, start=local_date(clock.now, timezone), now=clock.now,
+        library=state.library, account_id=actor.account_id if actor else None,
+        new_account=new_account, timezone=timezone,
     )  # fmt: skip
     state.drafts.drop(key)
     if enrolled.program is None:
@@ -493,6 +496,7 @@ def _save_vm(email: str = "") -> AccountView:
         action=SAVE_PATH,
         button="Save my program",
         email=email,
+        ask_timezone=True,
     )
 
 
@@ -513,9 +517,13 @@ async def save_submit(request: Request, state: State, clock: Clocked) -> Respons
         return RedirectResponse(step_url(1 if draft is None else draft.done + 1), status_code=303)
     form = await read_form(request)
     email, password = text(form, "email"), typed_password(form)
+    zone = text(form, "timezone")
     try:
         accounts.check_password(password, accounts.normal_email(email))
-        return _enrol(request, state, clock, key, draft, new_account=(email, password))
+        zone = services.checked_zone(zone) if known_zone(zone) else None  # a browser's guess only
+        return _enrol(
+            request, state, clock, key, draft, new_account=(email, password), timezone=zone
+        )
     except (InvalidInput, Conflict) as err:
         raise account_form_error(err, _save_vm(email), SAVE_TITLE) from None
 
@@ -560,15 +568,26 @@ class EnrollmentView(BaseModel):
 
 @api.post("/enroll", response_model=EnrollmentView, status_code=201, summary="Enrol from an intake")
 async def api_enroll(
-    intake: SubmittedIntake, request: Request, state: State, clock: Clocked, actor: SignedIn
+    intake: SubmittedIntake,
+    request: Request,
+    state: State,
+    clock: Clocked,
+    actor: SignedIn,
+    timezone: str = Query(
+        default="",
+        max_length=64,
+        description="The person's IANA timezone (Europe/Berlin); 'today' is their date. "
+        "Empty: the server's.",
+    ),
 ) -> EnrollmentView:
     """The signed-in person's program, from their intake (sign up first: `POST /api/v1/auth/signup`).
     `condition` and `red_flags` are required (RULES C-14): without either the answer is 422 naming it.
     `pain_ceiling` is a clinician's to set (RULES D-1, D-7): a person who sends it gets 422."""
     await _refuse_if_enrolled(request)
+    zone = services.checked_zone(timezone)
     enrolled = services.enroll(
-        state.db, intake, actor=actor, start=clock.today, now=clock.now, library=state.library,
-        account_id=actor.account_id,
+        state.db, intake, actor=actor, start=local_date(clock.now, zone), now=clock.now,
+        library=state.library, account_id=actor.account_id, timezone=zone,
     )  # fmt: skip
     t = enrolled.triage
     return EnrollmentView(
