@@ -12,7 +12,7 @@ PORT    ?= 8000
 # uses another SQLite file.
 DB      ?=
 
-.PHONY: run test test-fast lint fmt typecheck bench soak e2e fuzz library-check install vision browser pdf-tools clean
+.PHONY: run test test-fast lint fmt typecheck bench bench-api wrk soak e2e fuzz library-check install vision browser pdf-tools clean
 
 # `make run` installs the app alone (FastAPI, SQLAlchemy, Swagger UI's files for /docs …): the web app never
 # imports the camera coach, whose [vision] extra (MediaPipe and OpenCV, several hundred MB) only
@@ -35,6 +35,12 @@ install: $(STAMP)
 vision: $(APPSTAMP)
 	$(BIN)/pip install --quiet -e '.[vision]'
 
+# Debian's wrk for `make bench-api` (not needed by `make test`).
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq wrk >/dev/null; }
+
 # Debian's Chromium for the browser tests (never a downloaded browser build).
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -53,9 +59,11 @@ $(NPMSTAMP): package.json package-lock.json
 	touch $(NPMSTAMP)
 
 # The camera coach's in-browser pose model (npm @mediapipe/pose) comes with `npm ci`; without npm the app runs
-# and the player simply offers no camera.
+# and the player simply offers no camera. Migrations are their own step (ADR 0006): the server refuses a
+# database that is behind.
 run: $(APPSTAMP) pdf-tools
 	@if command -v npm >/dev/null 2>&1; then $(MAKE) --no-print-directory $(NPMSTAMP); else echo "npm not found: the camera coach is off (everything else works)"; fi
+	$(BIN)/kneehab db upgrade $(if $(DB),--db $(DB))
 	$(BIN)/kneehab serve --host $(HOST) --port $(PORT) $(if $(DB),--db $(DB)) --demo
 
 lint: $(STAMP)
@@ -85,6 +93,11 @@ e2e: $(STAMP) browser $(NPMSTAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.live
+
+# The HTTP API under wrk, SQLite and PostgreSQL, 2 workers (docs/benchmarks.md). SERVERS=1 compares
+# server set-ups instead (ADR 0006).
+bench-api: $(STAMP) wrk
+	$(BIN)/python -m bench.api $(if $(SERVERS),--servers)
 
 # Durability (issue 11 §4): kill -9 the server 100 times while people write, on SQLite and PostgreSQL,
 # then check nothing answered was lost or duplicated. Not part of `make test` (a 5-kill run is).

@@ -60,8 +60,8 @@ POSTGRES_URL = os.environ.get(
 
 
 def server_command(port: int, db_url: str, data_dir: Path) -> tuple[list[str], dict[str, str]]:
-    """How the server is started, the way `make run` starts it today (migrations run at start).
-    The one place to adapt when serving gains a separate `kneehab db upgrade` step."""
+    """How the server is started, the way `make run` starts it: `kneehab db upgrade` once (servers
+    never migrate, ADR 0006; `Server.start` runs it before the first start), then `kneehab serve`."""
     env = {
         **os.environ,
         "KNEEHAB_DATABASE_URL": db_url,
@@ -90,6 +90,7 @@ class Server:
         self.db_url, self.work = db_url, work
         self.proc: subprocess.Popen[bytes] | None = None
         self.log = work / "server.log"
+        self.upgraded = False
 
     @property
     def base_url(self) -> str:
@@ -98,6 +99,10 @@ class Server:
     def start(self) -> None:
         self.kill()  # one process at a time: a previous one is never left behind
         argv, env = server_command(self.port, self.db_url, self.work)
+        if not self.upgraded:  # the migration step, once, as `make run` does before serving
+            upgrade = [*argv[: argv.index("serve")], "db", "upgrade"]
+            subprocess.run(upgrade, env=env, check=True, capture_output=True)
+            self.upgraded = True
         with self.log.open("ab") as out:
             self.proc = subprocess.Popen(argv, env=env, stdout=out, stderr=subprocess.STDOUT)
 

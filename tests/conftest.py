@@ -79,7 +79,11 @@ def pg_schema_url() -> Iterator[str]:
 # and the browser flows, whose server runs in the test process) is held to this: kneehab's own lines
 # are only the templates below (values: a type, a file:line, a method, a route template, a request id),
 # and no record of any logger carries one of the health words the tests type in.
-KNEEHAB_LOG_TEMPLATES = {"bug: %s at %s on %s %s (request %s)"}
+KNEEHAB_LOG_TEMPLATES = {
+    "bug: %s at %s on %s %s (request %s)",
+    # The access line (web/observe.py): method, route template (never the path or query), status, ms.
+    "%s %s %s in %.1f ms",
+}
 HEALTH_WORDS = (
     "Walk the dog",
     "Climb stairs without",
@@ -185,9 +189,26 @@ def _shared_missing(terminalreporter: pytest.TerminalReporter) -> None:
     write(bar, red=True, bold=True)
 
 
+def _docker_missing(terminalreporter: pytest.TerminalReporter) -> None:
+    """tests/integration/test_docker.py skipped: say it where nobody can miss it."""
+    found = [t for t in _skip_texts(terminalreporter) if "DOCKER UNAVAILABLE" in t]
+    if not found:
+        return
+    bar = "!" * 78
+    write = terminalreporter.write_line
+    write(bar, red=True, bold=True)
+    write(f"  {found[0].removeprefix('Skipped: ')}", red=True, bold=True)
+    write(
+        "  This run did not check the container build. Run it where a Docker daemon answers.",
+        red=True,
+    )
+    write(bar, red=True, bold=True)
+
+
 @pytest.hookimpl(trylast=True)  # printed last, under everything else
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     _shared_missing(terminalreporter)
+    _docker_missing(terminalreporter)
     reasons = _unreachable_reasons(terminalreporter)
     if not reasons:
         return

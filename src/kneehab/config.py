@@ -80,6 +80,18 @@ class Settings(BaseModel):
         description="Camera coach: how far the frames' times may run ahead of real time (faster than "
         "real time is refused with code 4429).",
     )
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="App server processes `kneehab serve` starts (more than 1: gunicorn with "
+        "uvicorn workers, ADR 0006). About one per CPU core.",
+    )
+    metrics_enabled: bool = Field(
+        default=False,
+        description="Serve Prometheus metrics at /metrics (requests, latency and errors by route "
+        "template). Off by default; keep /metrics off the public proxy.",
+    )
 
     session_idle_hours: float = Field(
         default=12, gt=0, le=24 * 30, description="A signed-in session ends after this long unused."

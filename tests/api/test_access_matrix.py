@@ -36,7 +36,8 @@ PERSONAS = (
 )
 # What each route is about. "own": the signed-in person's own record (no id in the path); "patient":
 # the record named in the path (access.py READ_HEALTH); "clinic": the clinician's list; "public": no
-# sign-in needed; "session": ends the caller's session (checked on its own below).
+# sign-in needed; "session": ends the caller's session (checked on its own below); "probe": the
+# operator's /healthz, /readyz and /metrics (when enabled), 200 for everyone.
 KINDS: dict[str, str] = {
     "/": "public", "/start": "public", "/start/{number:int}": "public", "/start/save": "public",
     "/start/again": "own", "/signin": "public", "/signout": "session", "/signout/everywhere": "session",
@@ -58,7 +59,7 @@ KINDS: dict[str, str] = {
     "/clinic": "clinic", "/clinic/invitations": "clinic_write",
     "/clinic/members/{account_id}/remove": "clinic_write",
     "/pose": "public",  # the camera coach's in-browser pose model (npm @mediapipe/pose): no personal data
-    "/figures/{name}": "public", "/figures/{exercise_id}.svg": "public", "/docs": "public", "/api/v1/openapi.json": "public",
+    "/healthz": "probe", "/readyz": "probe", "/metrics": "probe", "/figures/{name}": "public", "/figures/{exercise_id}.svg": "public", "/docs": "public", "/api/v1/openapi.json": "public",
 }  # fmt: skip
 OWN_PREFIXES = ("/today", "/program", "/checkin", "/changes", "/progress", "/data", "/outcomes",
                 "/rescreen", "/api/v1/today", "/api/v1/program", "/api/v1/checkin",
@@ -164,6 +165,8 @@ def _expected(kind: str, persona: str, method: str, path: str, world: World) -> 
     unauth = {401} if api else {303}
     if kind == "public":
         return None
+    if kind == "probe":  # anonymous and the same for everyone: no personal data in them
+        return {200}
     if persona == "anonymous":
         return unauth
     if persona == "read_token" and method not in ("GET", "HEAD"):

@@ -495,6 +495,12 @@ def test_serve_and_the_other_commands_open_the_same_default_database(  # type: i
     import uvicorn
 
     monkeypatch.setattr(uvicorn, "run", lambda *a, **k: None)
+    code, out, err = run("serve", "--demo")  # servers never migrate (ADR 0006): it names the step
+    assert code == 2 and "kneehab db upgrade" in err
+    code, out, err = run(
+        "db", "upgrade"
+    )  # what `make run` does first, on the same default database
+    assert code == 0, err
     code, out, err = run("serve", "--demo")
     assert code == 0, err
     default = tmp_path / "data" / "kneehab.db"

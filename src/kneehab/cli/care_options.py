@@ -25,7 +25,14 @@ from kneehab.cli.plan_cmd import parse_day
 from kneehab.errors import InvalidInput, NotFound, StoreError
 from kneehab.services import accounts
 from kneehab.services.acting import Acting, on_machine
-from kneehab.store.db import Database, open_database, sqlite_path
+from kneehab.store.db import (
+    Database,
+    current_revision,
+    make_engine,
+    open_database,
+    open_or_create,
+    sqlite_path,
+)
 
 DbOpt = Annotated[
     Path | None, typer.Option("--db", help="SQLite database file (default: from settings).")
@@ -56,6 +63,17 @@ def _missing(url: str, db_file: Path | None) -> str | None:
     )
 
 
+def _empty(url: str) -> bool:
+    """A database without kneehab's schema (never created here: an error surfaces on opening)."""
+    engine = make_engine(url)
+    try:
+        return current_revision(engine) is None
+    except OperationalError:
+        return False  # cannot connect: open_database below says why
+    finally:
+        engine.dispose()
+
+
 @contextmanager
 def database(
     ctx: typer.Context, db_file: Path | None, *, create: bool = False
@@ -66,8 +84,15 @@ def database(
     problem = None if create else _missing(url, db_file)
     if problem is not None:
         raise StoreError(problem)
+    if not create and _empty(url):  # e.g. a new PostgreSQL database: nothing to show yet
+        raise StoreError(
+            "database: there is no kneehab data in it yet. Start with `kneehab start --intake FILE` "
+            "(or `kneehab restore FILE`); a server needs `kneehab db upgrade` first."
+        )
     try:
-        db = open_database(url)
+        # Never a migration here: a database that is behind is refused with `kneehab db upgrade`
+        # named (migrations are their own step, ADR 0006); `create` only gives an empty one its schema.
+        db = open_or_create(url) if create else open_database(url, upgrade=False)
     except OperationalError as err:
         # The driver's first line says what failed; the URL (and any password) is not repeated.
         reason = str(err.orig).strip().splitlines()[0] if err.orig else "cannot connect"

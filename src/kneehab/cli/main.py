@@ -26,6 +26,7 @@ from kneehab.cli import (
     backup_cmd,
     care_cmd,
     choices_cmd,
+    db_cmd,
     exports_cmd,
     library_cmd,
     motion_cmd,
@@ -61,6 +62,7 @@ motion_cmd.register(app)
 rules_cmd.register(app)
 serve_cmd.register(app)
 admin_cmd.register(app)
+db_cmd.register(app)
 exports_cmd.register(app)
 
 STOPPED = 130  # the shell's code for Ctrl+C

@@ -1,7 +1,10 @@
-"""`kneehab serve`: migrate the database, seed the demo clinic when asked, print the address, run the web app."""
+"""`kneehab serve`: check the database is current (never migrate it: `kneehab db upgrade` does, ADR 0006),
+seed the demo clinic when asked, print the address, run the web app in one process or, with
+`--workers N`, in N (gunicorn with uvicorn workers, web/server.py)."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -29,6 +32,16 @@ def serve(
         Path | None,
         typer.Option("--db", help="SQLite database file (default: kneehab.db in the data folder)."),
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            help="App processes (default 1; about one per CPU core). More than 1 runs gunicorn "
+            "with uvicorn workers.",
+            min=1,
+            max=64,
+        ),
+    ] = None,
     demo: Annotated[
         bool,
         typer.Option(
@@ -44,9 +57,12 @@ def serve(
 
     from kneehab.web.app import create_app
     from kneehab.web.deps import system_clock
+    from kneehab.web.logs import configure_logging, logging_config
 
     settings = cli_context(ctx).settings
     updates: dict[str, object] = {}
+    if workers is not None:
+        updates["workers"] = workers
     if host is not None:
         updates["host"] = host
     if port is not None:
@@ -55,6 +71,13 @@ def serve(
         updates["database_url"] = f"sqlite:///{db.expanduser().resolve()}"
     settings = settings.model_copy(update=updates)
     _refuse_an_open_network(settings)
+    metrics_dir = None
+    if settings.workers > 1:
+        # Named before any import of prometheus-client, so every worker writes its values to files.
+        from kneehab.web.server import prepare_metrics_dir
+
+        metrics_dir = prepare_metrics_dir(settings)
+    # Refuses a database that is behind (StoreError naming `kneehab db upgrade`: exit 2, no traceback).
     app = create_app(settings)
     state = app.state.web
     now = system_clock()
@@ -79,11 +102,24 @@ def serve(
     )
     typer.echo(f"Using {where} (the `kneehab` commands use the same one by default).")
     typer.echo(f"kneehab is running at http://{settings.host}:{settings.port}  (Ctrl+C stops it)")
+    demo_accounts = list(getattr(app.state, "demo_accounts", []))
+    if settings.workers > 1:
+        from kneehab.web.server import Server
+
+        state.db.close()  # each worker opens its own connections after the fork
+        configure_logging(settings.log_level)  # the arbiter's lines too; workers inherit it
+        try:
+            Server(settings, demo_accounts=demo_accounts).run()
+        finally:
+            if metrics_dir is not None:
+                shutil.rmtree(metrics_dir, ignore_errors=True)
+        return
     uvicorn.run(
         app,
         host=settings.host,
         port=settings.port,
-        access_log=False,  # request lines could carry health values; never log them
+        access_log=False,  # request lines could carry health values; kneehab writes its own
+        log_config=logging_config(settings.log_level),  # kneehab's JSON lines
         log_level=settings.log_level.lower(),
         server_header=False,  # no banner naming the server software
     )

@@ -7,7 +7,7 @@ code beside each exercise (and on the cover) opens its page at the configured pu
 carries the program version, its date and the page number. Large print keeps body text at 14 pt.
 
 Every word about exercises comes from the program and the library (which quote the article); the
-figures are the library's own SVG drawings, drawn into the PDF as vector paths (ADR 0006: fpdf2).
+figures are the library's own SVG drawings, drawn into the PDF as vector paths (ADR 0007: fpdf2).
 Deterministic: the creation date is `ctx.now`, the only thing two renders of the same data differ in.
 """
 

@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -100,14 +101,16 @@ def _alembic_config(engine: Engine) -> Config:
     return cfg
 
 
+@cache  # the migration files do not change while a process runs; a probe reads these often
 def head_revision() -> str:
     head = ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
     assert head is not None
     return head
 
 
-def known_revisions() -> set[str]:
-    return {s.revision for s in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()}
+@cache
+def known_revisions() -> frozenset[str]:
+    return frozenset({s.revision for s in ScriptDirectory(str(MIGRATIONS_DIR)).walk_revisions()})
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -225,9 +228,70 @@ class Database:
         self.engine.dispose()
 
 
+UPGRADE_COMMAND = "kneehab db upgrade"
+
+
+@dataclass(frozen=True)
+class SchemaState:
+    """Where a database's schema stands against this kneehab's migrations."""
+
+    current: str | None  # None: an empty database
+    head: str
+
+    @property
+    def is_current(self) -> bool:
+        return self.current == self.head
+
+    @property
+    def problem(self) -> str | None:
+        """Why a server must not use this database (None when it may), naming what to run."""
+        if self.is_current:
+            return None
+        if self.current is not None and self.current not in known_revisions():
+            return (
+                f"database: schema revision {self.current!r} is newer than this kneehab "
+                f"understands (it knows up to {self.head!r}); upgrade kneehab"
+            )
+        have = "empty (no kneehab tables yet)" if self.current is None else f"at {self.current!r}"
+        return (
+            f"database: the schema is {have} but this kneehab needs {self.head!r}; run "
+            f"`{UPGRADE_COMMAND}` once (with the same KNEEHAB_DATABASE_URL), then start again"
+        )
+
+
+def schema_state(engine: Engine) -> SchemaState:
+    return SchemaState(current_revision(engine), head_revision())
+
+
 def open_database(url: str, *, upgrade: bool = True) -> Database:
-    """Open (and by default migrate) the database at `url`."""
+    """Open the database at `url`.
+
+    `upgrade=True` (tests, `kneehab db upgrade`, the CLI commands that create a database) migrates
+    it to the newest schema first. Servers pass `upgrade=False`: migrations are their own step, run
+    once (`kneehab db upgrade`), never by every process at start; a database that is behind is
+    refused with a StoreError naming that command (ADR 0006)."""
     engine = make_engine(url)
-    if upgrade:
-        migrate(engine)
+    try:
+        if upgrade:
+            migrate(engine)
+        else:
+            problem = schema_state(engine).problem
+            if problem is not None:
+                raise StoreError(problem)
+    except BaseException:
+        engine.dispose()
+        raise
     return Database(engine)
+
+
+def open_or_create(url: str) -> Database:
+    """For the commands that may make a new database (start, restore, the first account): an empty
+    database gets the newest schema; one that has a schema must already be current (upgrading it is
+    `kneehab db upgrade`'s job, while servers may be running on it)."""
+    engine = make_engine(url)
+    try:
+        if current_revision(engine) is None:
+            migrate(engine)
+    finally:
+        engine.dispose()
+    return open_database(url, upgrade=False)

@@ -12,12 +12,13 @@ from kneehab.config import Settings
 from kneehab.domain.exercise import Library
 from kneehab.library.load import load_library
 from kneehab.store.db import Database, open_database
-from kneehab.web import api_docs, errors, pose_assets
+from kneehab.web import api_docs, errors, health, pose_assets
 from kneehab.web.deps import Clock, WebState, csrf_guard, system_clock
 from kneehab.web.drafts import Drafts
 from kneehab.web.figures import Figures
 from kneehab.web.head import HeadAsGet
 from kneehab.web.input_guard import InputGuard
+from kneehab.web.observe import METRICS_PATH, Metrics, RequestRecorder, metrics_endpoint
 from kneehab.web.render import STATIC_DIR
 from kneehab.web.routes import ROUTERS
 from kneehab.web.security import RequestGuard, SecurityHeaders
@@ -56,7 +57,9 @@ def create_app(
         dependencies=[Depends(csrf_guard)],  # who is signed in, and the CSRF rule, on every route
     )
     library = library or load_library()
-    database = db or open_database(settings.effective_database_url)
+    # Never a migration here (ADR 0006): a database that is behind raises StoreError naming
+    # `kneehab db upgrade`, and the server does not start.
+    database = db or open_database(settings.effective_database_url, upgrade=False)
     pose_folder = pose_assets.pose_dir(settings.pose_dir)
     app.state.web = WebState(
         settings=settings,
@@ -73,9 +76,14 @@ def create_app(
     app.add_middleware(HeadAsGet)  # innermost: the guard and the headers see HEAD as sent
     app.add_middleware(InputGuard)  # inside RequestGuard: a refused host or site is not read at all
     app.add_middleware(RequestGuard, hosts=settings.hosts)
+    metrics = Metrics.create() if settings.metrics_enabled else None
+    app.add_middleware(RequestRecorder, metrics=metrics)  # sees refusals too, with their status
     app.add_middleware(
         SecurityHeaders
     )  # added last, so it runs first: refusals carry the headers too
+    health.install(app)
+    if metrics is not None:  # off by default: no such route, so /metrics is a 404
+        app.add_route(METRICS_PATH, metrics_endpoint(metrics), methods=["GET"])
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     if pose_folder is not None:  # the camera coach's in-browser pose model, from its npm package
         pose_assets.install(app, pose_folder)

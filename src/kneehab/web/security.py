@@ -1,6 +1,7 @@
 """Request guards and response headers, in front of every route.
 
-- Host: only the configured names (loopback by default) are answered; DNS rebinding gets 400.
+- Host: only the configured names (loopback by default) are answered; DNS rebinding gets 400
+  (except the operator's probes and metrics, which hold no personal data).
 - Cross-site writes: a state-changing request whose `Sec-Fetch-Site` or `Origin` says it came from
   another site is refused (403) before any route runs, so a foreign page can neither post a form
   (check-in, delete everything) nor fire a no-cors fetch. Bearer-token requests carry no ambient
@@ -32,6 +33,9 @@ PLAYER_PAGE = "/today"
 PLAYER_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
 PLAYER_PERMISSIONS = PERMISSIONS.replace("camera=()", "camera=(self)")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+# Load balancers and Prometheus call these by the machine's address: they are answered whatever
+# the Host header says (none carries personal data; web/health.py, web/observe.py).
+OPERATOR_PATHS = frozenset({"/healthz", "/readyz", "/metrics"})
 SAME_SITE = frozenset({"same-origin", "none"})  # `none`: typed in the address bar, a bookmark
 
 
@@ -106,7 +110,7 @@ class RequestGuard:
             await self.app(scope, receive, send)
             return
         host = host_name(_header(scope, b"host") or "")
-        if host not in self.hosts:
+        if host not in self.hosts and scope["path"] not in OPERATOR_PATHS:
             await _refuse(
                 send,
                 400,

@@ -1,0 +1,164 @@
+"""Issue 11 §5: probes, metrics and structured logs, for whoever is paged at night.
+
+/healthz answers without a database; /readyz says 503 with the reason when the database is unreachable
+or behind; metrics are off by default (404) and, when on, count requests by route template (never the
+raw path with its ids); every log line of a whole flow is one JSON object with its request id and route
+template, and none carries a health word."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from conftest import SETTINGS, Clock, enrol, pass_check, web_client
+from kneehab.store.db import Database, make_engine, migrate
+from kneehab.web.app import create_app
+from kneehab.web.logs import JsonFormatter
+
+pytestmark = pytest.mark.anyio
+
+
+def _health_words(config: pytest.Config) -> tuple[str, ...]:
+    """tests/conftest.py's HEALTH_WORDS (`conftest` imported here is tests/api's)."""
+    for plugin in config.pluginmanager.get_plugins():
+        path = str(getattr(plugin, "__file__", "") or "").replace("\\", "/")
+        if path.endswith("tests/conftest.py"):
+            words: tuple[str, ...] = plugin.HEALTH_WORDS
+            return words
+    raise AssertionError("tests/conftest.py is not loaded")
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+async def test_probes_on_a_current_database(db: Database, library, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(SETTINGS, db=db, library=library, clock=clock)
+    async with web_client(app, sign_up=None) as c:
+        assert (await c.get("/healthz")).json() == {"status": "ok"}
+        r = await c.get("/readyz")
+        assert r.status_code == 200 and r.json()["status"] == "ready"
+        # A load balancer calls by the machine's address: answered whatever the Host header says.
+        r = await c.get("/readyz", headers={"host": "10.0.0.7:8000"})
+        assert r.status_code == 200
+        assert (await c.get("/api/v1/me", headers={"host": "10.0.0.7:8000"})).status_code == 400
+
+
+async def test_unreachable_database_is_not_ready_but_the_process_is_up(library, clock) -> None:  # type: ignore[no-untyped-def]
+    # Nothing listens on port 1: every connection is refused.
+    nowhere = Database(make_engine("postgresql+psycopg://kneehab@127.0.0.1:1/none"))
+    app = create_app(SETTINGS, db=nowhere, library=library, clock=clock)
+    async with web_client(app, sign_up=None) as c:
+        assert (await c.get("/healthz")).status_code == 200  # no database involved
+        r = await c.get("/readyz")
+    assert r.status_code == 503
+    assert r.json()["status"] == "not ready" and "database unreachable" in r.json()["reason"]
+    nowhere.close()
+
+
+async def test_a_database_behind_is_not_ready_and_names_the_command(
+    tmp_path, library, clock
+) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    migrate(engine, "0005")
+    app = create_app(SETTINGS, db=Database(engine), library=library, clock=clock)
+    async with web_client(app, sign_up=None) as c:
+        r = await c.get("/readyz")
+    assert r.status_code == 503 and "kneehab db upgrade" in r.json()["reason"]
+    engine.dispose()
+
+
+async def test_metrics_are_off_by_default(db: Database, library, clock: Clock) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(SETTINGS, db=db, library=library, clock=clock)
+    async with web_client(app, sign_up=None) as c:
+        await c.get("/healthz")
+        assert (await c.get("/metrics")).status_code == 404
+
+
+def _sample(text: str, name: str, **labels: str) -> float:
+    """The value of one sample of the exposition text (0 when absent)."""
+    want = ",".join(f'{k}="{v}"' for k, v in labels.items())
+    for line in text.splitlines():
+        if line.startswith(f"{name}{{") and all(f'{k}="{v}"' in line for k, v in labels.items()):
+            return float(line.rsplit(" ", 1)[1])
+    assert want, "no labels given"
+    return 0.0
+
+
+async def test_metrics_count_requests_by_route_template(
+    db: Database, library, clock: Clock
+) -> None:  # type: ignore[no-untyped-def]
+    settings = SETTINGS.model_copy(update={"metrics_enabled": True})
+    app = create_app(settings, db=db, library=library, clock=clock)
+    async with web_client(app, sign_up=None) as c:
+        before = (await c.get("/metrics")).text
+        for person in (4711, 4712, 4713):
+            assert (await c.get(f"/api/v1/patients/{person}/today")).status_code == 401
+        await c.get("/healthz")
+        after = (await c.get("/metrics")).text
+    route = "/api/v1/patients/{person_id}/today"
+    counted = _sample(after, "kneehab_http_requests_total", route=route, status="401")
+    assert counted - _sample(before, "kneehab_http_requests_total", route=route) == 3
+    assert _sample(after, "kneehab_http_request_duration_seconds_count", route=route) == 3
+    assert _sample(after, "kneehab_http_requests_total", route="/healthz", status="200") >= 1
+    assert "4711" not in after  # the template, never the path with its id
+    assert _sample(after, "kneehab_http_errors_total", route=route) == 0
+
+
+@pytest.fixture
+def json_log() -> Iterator[io.StringIO]:
+    """Every record of every logger, formatted as the servers write them."""
+    out = io.StringIO()
+    handler = logging.StreamHandler(out)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield out
+    finally:
+        root.removeHandler(handler)
+
+
+async def test_a_flow_logs_json_lines_without_health_data(
+    db: Database,
+    library,  # type: ignore[no-untyped-def]
+    clock: Clock,
+    json_log: io.StringIO,
+    pytestconfig: pytest.Config,
+) -> None:
+    app = create_app(SETTINGS, db=db, library=library, clock=clock)
+    async with web_client(app) as c:
+        r = await enrol(c, goals=["Walk the dog with my granddaughter", "Climb stairs without"])
+        assert r.status_code == 303
+        await pass_check(c)
+        today = clock.now.date().isoformat()
+        bad = {
+            "date": today,
+            "morning_pain": "pain-score-7",
+        }  # a mistake quoting the person's words
+        assert (await c.post("/api/v1/checkins", json=bad)).status_code == 422
+        good = {"date": today, "morning_pain": 2, "new_symptoms": []}
+        assert (await c.post("/api/v1/checkins", json=good)).status_code in (200, 201, 409)
+        assert (await c.get("/api/v1/progress")).status_code == 200
+        assert (await c.get("/api/v1/patients/999/today")).status_code == 404
+    lines = json_log.getvalue().splitlines()
+    health_words = _health_words(pytestconfig)
+    access = []
+    for line in lines:
+        found = [w for w in health_words if w in line]
+        assert not found, f"health data in a log line: {found}: {line}"
+        record = json.loads(line)  # one JSON object per line
+        assert {"time", "level", "logger", "template", "message", "pid"} <= record.keys()
+        if record["logger"] == "kneehab.access":
+            access.append(record)
+    assert len(access) >= 10
+    for record in access:
+        assert {"request_id", "route", "method", "status", "duration_ms"} <= record.keys()
+        assert "999" not in record["route"]  # the template, never the path
+    assert any(r["route"] == "/api/v1/checkins" and r["status"] == 422 for r in access)
+    assert {r["request_id"] for r in access}.isdisjoint({"-"})
