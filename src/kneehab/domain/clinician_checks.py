@@ -41,7 +41,7 @@ def _dose(action: ClinicianAction, course: Course, library: Library) -> str:
         first = err.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
         return f"value.{where}: {first['msg']}"
-    return dose_outside_limits(library.get(action.exercise_id), dose)
+    return dose_outside_limits(action.exercise_id, dose, library)
 
 
 def _add(action: ClinicianAction, history: History, course: Course, library: Library) -> str:

@@ -880,7 +880,9 @@ class CourseState:
             self.left_out_waiting = ()
             if action.action == "assessment":
                 self.locked_by = None
-            what = "assessed your knee" if action.action == "assessment" else "reviewed your program"
+            what = (
+                "assessed your knee" if action.action == "assessment" else "reviewed your program"
+            )
             self.version(day, "clinician", ("D-7",), f"{cap(who)} {what}: {action.reason}")
         elif action.action == "acknowledge":
             self.acknowledged.append((day, str(action.value)))
@@ -1014,7 +1016,7 @@ class CourseState:
             return  # D-8: only a recorded assessment lifts a lock; the exercise stays stopped
         if action.action == "set_dose" and isinstance(action.value, dict):
             dose = Dose.model_validate(action.value)
-            outside = dose_outside_limits(self.library.get(item.exercise_id), dose)
+            outside = dose_outside_limits(item.exercise_id, dose, self.library)
             if outside:  # D-7: a clinician's dose stays inside the exercise's limits
                 raise HistoryMismatch(f"clinician ({day.isoformat()}): {outside}")
             raises = any(
@@ -1029,6 +1031,9 @@ class CourseState:
             dose = (
                 Dose.model_validate(action.value) if isinstance(action.value, dict) else item.dose
             )
+            outside = dose_outside_limits(item.exercise_id, dose, self.library)
+            if outside:
+                raise HistoryMismatch(f"clinician ({day.isoformat()}): {outside}")
             self.clinician_resume(item, dose, action)
         elif action.action == "pause":
             self.clinician_change(item, item.dose, ItemStatus.PAUSED, action)

@@ -611,7 +611,7 @@ def events(
             swaps.append(SwapChoice.model_validate(data))
         elif r.kind == "offer":
             offers.append(OfferAnswer.model_validate(data))
-        else:
+        elif r.kind == "clinician":  # other kinds (a dismissed note) do not change the course
             clinician.append(ClinicianAction.model_validate(data))
     return tuple(swaps), tuple(offers), tuple(clinician)
 

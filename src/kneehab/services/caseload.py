@@ -1,0 +1,106 @@
+"""The physical therapist's caseload (issue 12 §1, RULES D-9): one row per person of the clinic, in
+the order of who needs them first, with why in words and rule ids.
+
+`caseload()` is the ONE place the rows are computed. Today it replays every course (always fresh: a
+check-in shows at once); it is written so it can later read a per-person snapshot instead, with the
+same rows coming out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from kneehab.domain import caseload as d9
+from kneehab.domain.course import replay
+from kneehab.domain.exercise import Library
+from kneehab.domain.identity import Actor
+from kneehab.domain.records import History
+from kneehab.services import people
+from kneehab.services.replay import history_in
+from kneehab.store.db import Database
+
+SPARK_DAYS = 14  # the morning-pain sparkline covers the last 14 days
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    id: int
+    name: str
+    email: str
+    condition: str  # as stated (intake, or as a clinician restated it) — never a diagnosis
+    phase: str  # early | later | "" (no program)
+    day: int  # day of the course (start = day 0)
+    last_checkin: date | None
+    adherence: float | None  # C-12, None before day 14
+    morning_pain: tuple[int | None, ...]  # the last SPARK_DAYS mornings, oldest first
+    flags: tuple[str, ...]  # domain.caseload.FLAGS keys
+    review_on: date | None
+    tier: int
+    since: date
+    why: str  # D-9 in words
+    rules: tuple[str, ...]  # the rule ids behind `why`
+
+
+def stated_condition(history: History) -> str:
+    """The condition as the person stated it, or as a clinician restated it since (D-6, D-7)."""
+    condition = history.intake.condition.value
+    for c in history.clinician:
+        if c.action == "set_condition" and isinstance(c.value, dict) and "condition" in c.value:
+            condition = str(c.value["condition"])
+    return condition
+
+
+def _row(patient: people.Patient, history: History, library: Library) -> CaseloadRow:
+    course = replay(history, library)
+    facts = d9.facts_of(course, history)
+    name = patient.name or patient.email or f"person {patient.id}"
+    attention = d9.attention(name, **facts.model_dump(exclude={"adherence"}))
+    today = history.today
+    by_day = {c.date: c.morning_pain for c in history.checkins}
+    first = today - timedelta(days=SPARK_DAYS - 1)
+    program = course.program
+    return CaseloadRow(
+        id=patient.id,
+        name=name,
+        email=patient.email,
+        condition=stated_condition(history),
+        phase=program.phase if program else "",
+        day=(today - history.start).days,
+        last_checkin=max(by_day, default=None),
+        adherence=course.adherence_14,
+        morning_pain=tuple(by_day.get(first + timedelta(days=i)) for i in range(SPARK_DAYS)),
+        flags=d9.flags(facts),
+        review_on=program.review_on if program else None,
+        tier=attention.tier,
+        since=attention.since,
+        why=d9.words(attention),
+        rules=attention.why,
+    )
+
+
+def caseload(
+    db: Database,
+    actor: Actor,
+    *,
+    today: date,
+    now: datetime,
+    library: Library,
+    flag: str | None = None,
+    search: str = "",
+    request_id: str = "-",
+) -> list[CaseloadRow]:
+    """The actor's clinic, ordered by D-9 (tier, oldest open item, name); filtered by one flag and
+    by a part of the name or email. The list itself is audited (access.py LIST_PATIENTS)."""
+    found = people.patients(db, actor, now=now, request_id=request_id)
+    needle = search.strip().lower()
+    rows: list[CaseloadRow] = []
+    with db.read() as s:
+        for patient in found:
+            if needle and needle not in f"{patient.name} {patient.email}".lower():
+                continue
+            day = max(today, patient.start)
+            rows.append(_row(patient, history_in(s, patient.id, day), library))
+    if flag:
+        rows = [r for r in rows if flag in r.flags]
+    return sorted(rows, key=lambda r: (r.tier, r.since, r.name.lower()))
