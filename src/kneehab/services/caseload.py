@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from kneehab.domain import caseload as d9
-from kneehab.domain.course import replay
+from kneehab.domain.course import Course, replay
 from kneehab.domain.exercise import Library
 from kneehab.domain.identity import Actor
 from kneehab.domain.records import History
@@ -49,6 +49,11 @@ def stated_condition(history: History) -> str:
         if c.action == "set_condition" and isinstance(c.value, dict) and "condition" in c.value:
             condition = str(c.value["condition"])
     return condition
+
+
+def flags_of(history: History, course: Course) -> tuple[str, ...]:
+    """The open flags of one replayed course (the same as its caseload row's)."""
+    return d9.flags(d9.facts_of(course, history))
 
 
 def _row(patient: people.Patient, history: History, library: Library) -> CaseloadRow:

@@ -14,6 +14,7 @@ from kneehab.domain.records import SessionEntry, Symptom
 from kneehab.domain.stops import STOP_REASON, SYMPTOMS_MARK
 from kneehab.domain.types import PainScore
 from kneehab.errors import InvalidInput, NotFound
+from kneehab.services import notes
 from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.errors import CHECK_URLS, RESCREEN_URLS, FormError, invalid
 from kneehab.web.render import page
@@ -35,6 +36,7 @@ from kneehab.web.viewmodels.common import banner
 from kneehab.web.viewmodels.start import StopView, stop_view
 from kneehab.web.viewmodels.today import (
     DONE_FIELDS,
+    PhysioNote,
     RecordView,
     StopFormView,
     StopResultView,
@@ -64,6 +66,19 @@ CHECK_DUE_409: dict[int | str, dict[str, object]] = {
 }
 
 
+def physio_notes(state: State, person: int) -> list[PhysioNote]:
+    return [
+        PhysioNote(
+            id=n.id,
+            day=n.day,
+            by=n.by or "your physical therapist",
+            text=n.text,
+            dismiss_url=f"/today/notes/{n.id}/dismiss",
+        )
+        for n in notes.open_notes(state.db, person)
+    ]
+
+
 def build(state: State, person: int, clock: Clocked) -> TodayView:
     course = load_course(state, person, clock)
     program = require_program(course)
@@ -74,7 +89,7 @@ def build(state: State, person: int, clock: Clocked) -> TodayView:
     }
     saved = services.load_player_state(state.db, person, day=clock.today)
     check = saved.pop(services.SESSION_CHECK_KEY, None) if saved else None
-    return today_view(
+    vm = today_view(
         program,
         state.library,
         today=clock.today,
@@ -85,6 +100,7 @@ def build(state: State, person: int, clock: Clocked) -> TodayView:
         banner=banner(course.escalation),
         check_due=check is None or not check.get("cleared", False),
     )
+    return vm.model_copy(update={"notes": physio_notes(state, person)})
 
 
 def _item(state: State, person: int, clock: Clocked, exercise_id: str) -> ProgramItem:
