@@ -6,6 +6,8 @@ the boundary can answer 422 naming the field and keep nothing. The replay enforc
 
 from __future__ import annotations
 
+from datetime import date
+
 from pydantic import ValidationError
 
 from kneehab.domain.clinician_limits import (
@@ -19,6 +21,7 @@ from kneehab.domain.exercise import Library
 from kneehab.domain.intake import Intake
 from kneehab.domain.planning import program_item_for
 from kneehab.domain.program import ItemStatus
+from kneehab.domain.progression import Action
 from kneehab.domain.records import ClinicianAction, History
 from kneehab.domain.types import Dose
 
@@ -102,6 +105,13 @@ def _exercise(action: ClinicianAction, course: Course, library: Library) -> str:
     return ""
 
 
+def _locked_on(course: Course, day: date) -> bool:
+    """The lock (E1) began on `day`: the replay reads clinician actions before that day's morning."""
+    return course.locked_by is not None and any(
+        d.date == day and d.action == Action.STOP and "E1" in d.rules for d in course.decisions
+    )
+
+
 def refusal(action: ClinicianAction, history: History, course: Course, library: Library) -> str:
     """'' when `action` may be kept for this course, else 'field: why' (D-7)."""
     if not action.reason.strip():
@@ -129,6 +139,11 @@ def refusal(action: ClinicianAction, history: History, course: Course, library: 
         return _condition(action, history)
     if kind == "add":
         return _add(action, history, course, library)
+    if kind == "assessment" and _locked_on(course, action.date):
+        return (
+            "date: the warning sign was reported today, and a red flag of the same day wins "
+            "(D-8); record the assessment from tomorrow, or send the person for care today"
+        )
     if kind in ("review", "assessment"):
         return ""
     return _exercise(action, course, library)

@@ -7,14 +7,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Body, Query, Request
+from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
+from kneehab.access import Action, check
 from kneehab.domain.caseload import FLAGS
 from kneehab.errors import InvalidInput
 from kneehab.services import caseload as caseload_service
-from kneehab.services import patient_review
+from kneehab.services import patient_review, people
 from kneehab.web.action_bodies import ActionBody, to_action
 from kneehab.web.deps import Clocked, SignedIn, State
 from kneehab.web.errors import invalid
@@ -108,6 +109,16 @@ def patient_api(
     return _patient(person_id, request, state, actor, clock)
 
 
+def _may_act(person_id: int, state: State, actor: SignedIn) -> int:
+    """access.py first, so nobody learns from a 422 that a person exists (the audited check is in
+    the use-case)."""
+    check(actor, Action.CLINICAL_ACTION, people.subject_of(state.db, person_id))
+    return person_id
+
+
+MayAct = Annotated[int, Depends(_may_act)]
+
+
 class ActionDone(BaseModel):
     person_id: int
     action: str
@@ -146,7 +157,7 @@ def _act(
     summary="A clinician's action (RULES D-7), with its required reason",
 )
 def action_api(
-    person_id: int,
+    person_id: MayAct,
     body: Annotated[ActionBody, Body()],
     request: Request,
     state: State,
@@ -172,7 +183,7 @@ def form_body(form: dict[str, str]) -> dict[str, Any]:
 
 @router.post("/clinic/patients/{person_id}/actions", include_in_schema=False)
 async def action_page(
-    person_id: int, request: Request, state: State, actor: SignedIn, clock: Clocked
+    person_id: MayAct, request: Request, state: State, actor: SignedIn, clock: Clocked
 ) -> Response:
     form = await read_form(request)
     flat = {k: str(v) for k, v in form.items()}
