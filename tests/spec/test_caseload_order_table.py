@@ -32,6 +32,7 @@ def facts(**open_: Any) -> Facts:
 # what is open                                            → tier, rule ids, flag keys
 TABLE: list[tuple[str, dict[str, Any], int, tuple[str, ...], tuple[str, ...]]] = [
     ("an urgent lock (calf swelling, RF07)", {"locked_since": d(18), "escalation_level": L.URGENT, "escalation_rules": ("E1", "RF07")}, 1, ("E1", "RF07"), ("lock",)),
+    ("a lock names E1 and its red flag, not E10 or E12", {"locked_since": d(18), "escalation_level": L.URGENT, "escalation_rules": ("E1", "E10", "E12", "RF07")}, 1, ("E1", "RF07"), ("lock", "warning")),
     ("an emergency escalation with no lock yet", {"escalation_level": L.EMERGENCY, "escalation_rules": ("E1",)}, 1, ("E1",), ("lock",)),
     ("a P1 stop since the last review", {"stops_since_review": (d(17),)}, 2, ("P1", "P10", "P13"), ("stop",)),
     ("an exercise paused waiting for a clinician (P13)", {"waiting_since": (d(12),)}, 2, ("P1", "P10", "P13"), ("waiting",)),

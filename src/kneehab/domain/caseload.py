@@ -57,7 +57,9 @@ def attention(
         EscalationLevel.URGENT,
         EscalationLevel.EMERGENCY,
     ):
-        return at(1, locked_since, sorted(r for r in rules if r.startswith(("E1", "RF"))) or ["E1"])
+        # E1 and the red flags behind it (E10, E12 … start with "E1" too, and are tier 3's).
+        lock_rules = sorted(r for r in rules if r == "E1" or r.startswith("RF"))
+        return at(1, locked_since, lock_rules or ["E1"])
     if stops_since_review or waiting_since:
         return at(2, min((*stops_since_review, *waiting_since)), ["P1", "P10", "P13"])
     open3 = sorted((rules & TIER3_RULES) | (rules & TIER3_SOON))

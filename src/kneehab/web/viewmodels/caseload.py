@@ -147,12 +147,14 @@ class TimelineView(BaseModel):
 
 
 class EscalationView(BaseModel):
-    id: int
-    day: date
+    """One open warning rule, however many days it fired on (C-10: a state fires every day)."""
+
+    rule: str
     level: str
-    rules: list[str]
+    since: date
+    days: int
     message: str
-    acknowledge: list[str]  # the E-rules that may be acknowledged here
+    can_acknowledge: bool  # E2–E13 are acknowledged; a lock (E1) needs an assessment
 
 
 class DoseRow(BaseModel):
@@ -234,6 +236,25 @@ def _pain_chart(rec: PatientRecord, today: date) -> tuple[str, list[dict[str, An
     return svg, rows
 
 
+def _open_warnings(rec: PatientRecord) -> list[EscalationView]:
+    """The E-rules open today (the replayed escalation), each with the first stored day it fired."""
+    esc = rec.course.escalation
+    out = []
+    for rule in sorted((r for r in esc.rules if r.startswith("E")), key=lambda r: r != "E1"):
+        stored = [e for e in rec.escalations if rule in e.rules]
+        out.append(
+            EscalationView(
+                rule=rule,
+                level=esc.level.value,
+                since=stored[0].day if stored else esc.date,
+                days=len(stored) or 1,
+                message=esc.message,
+                can_acknowledge=rule != "E1",
+            )
+        )
+    return out
+
+
 def patient_view(
     rec: PatientRecord, *, today: date, library: Library, flags: list[str]
 ) -> PatientView:
@@ -311,17 +332,7 @@ def patient_view(
         name=rec.name,
         summary=summary,
         items=items,
-        escalations=[
-            EscalationView(
-                id=e.id,
-                day=e.day,
-                level=e.level,
-                rules=list(e.rules),
-                message=e.message,
-                acknowledge=[r for r in e.rules if r.startswith("E") and r != "E1"],
-            )
-            for e in rec.escalations
-        ],
+        escalations=_open_warnings(rec),
         timeline=[
             TimelineView(
                 date=t.date,
