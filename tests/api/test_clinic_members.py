@@ -148,10 +148,15 @@ async def test_the_clinic_page_invites_and_removes(db: Database, library) -> Non
         )
         assert r.status_code == 200 and "/account/password?link=" in r.text
         assert "cat@example.org" in (await anna.get("/clinic/members")).text
-        assert "/account/password?link=" not in (await anna.get("/clinic/members")).text  # shown once
+        assert (
+            "/account/password?link=" not in (await anna.get("/clinic/members")).text
+        )  # shown once
         cat = next(a.id for a in accounts.list_accounts(db) if a.email == "cat@example.org")
         r = await anna.post(f"/clinic/members/{cat}/remove")
-        assert r.status_code == 303 and "cat@example.org" not in (await anna.get("/clinic/members")).text
+        assert (
+            r.status_code == 303
+            and "cat@example.org" not in (await anna.get("/clinic/members")).text
+        )
 
 
 async def test_a_withheld_program_is_said_to_the_clinician(db: Database, library) -> None:  # type: ignore[no-untyped-def]
