@@ -12,7 +12,7 @@ PORT    ?= 8000
 # uses another SQLite file.
 DB      ?=
 
-.PHONY: run test test-fast lint fmt typecheck bench e2e library-check install vision browser clean
+.PHONY: run test test-fast lint fmt typecheck bench bench-caseload e2e library-check install vision browser clean
 
 # `make run` installs the app alone (FastAPI, SQLAlchemy, Swagger UI's files for /docs …): the web app never
 # imports the camera coach, whose [vision] extra (MediaPipe and OpenCV, several hundred MB) only
@@ -74,6 +74,11 @@ e2e: $(STAMP) browser $(NPMSTAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run
+
+# Issue 12 §5: the caseload with 500 people on 90-day courses, SQLite and PostgreSQL (long: see
+# docs/benchmarks.md for the request counts used).
+bench-caseload: $(STAMP)
+	$(BIN)/python -W ignore -m bench.caseload --people 500 --days 90 --requests 50
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache
