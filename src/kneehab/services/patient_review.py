@@ -258,7 +258,7 @@ def act(
     item = (
         course.program.item(action.exercise_id) if course.program and action.exercise_id else None
     )
-    if action.action == "set_dose" and isinstance(action.value, dict) and item is not None:
+    if action.action in ("set_dose", "resume") and isinstance(action.value, dict) and item:
         update["value"] = {**item.dose.model_dump(), **action.value}  # the keys not named stay
     kept = action.model_copy(update=update)
     problem = refusal(kept, history, course, library)
