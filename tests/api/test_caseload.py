@@ -81,6 +81,14 @@ async def test_caseload_order_flags_and_search(db: Database, library) -> None:  
         assert page.status_code == 200 and page.text.index("Lena") < page.text.index("Mari")
         old = await bob.get("/patients")
         assert old.status_code == 308 and old.headers["location"] == "/clinic"
+        # The page's forms build the same typed bodies: a missing reason is refused, nothing kept.
+        form = f"/clinic/patients/{ids['maria@example.org']}/actions"
+        r = await bob.post(form, data={"kind": "set_ceiling", "value": "4", "reason": ""})
+        assert r.status_code == 422 and "reason" in r.text
+        r = await bob.post(form, data={"kind": "set_ceiling", "value": "4", "reason": "usual 3"})
+        assert r.status_code == 303 and r.headers["location"].endswith("#timeline")
+        summary = (await bob.get(f"/api/v1/patients/{ids['maria@example.org']}")).json()
+        assert summary["summary"]["pain_limit"] == "4/10"
 
 
 async def test_actions_are_checked_kept_and_shown_to_the_person(db: Database, library) -> None:  # type: ignore[no-untyped-def]
