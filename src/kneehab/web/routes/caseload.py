@@ -23,12 +23,8 @@ from kneehab.web.render import page
 from kneehab.web.routes.forms import read_form
 from kneehab.web.routes.patients import clinic_nav
 from kneehab.web.security import request_id
-from kneehab.web.viewmodels.caseload import (
-    CaseloadView,
-    PatientView,
-    caseload_view,
-    patient_view,
-)
+from kneehab.web.viewmodels.caseload import CaseloadView, caseload_view
+from kneehab.web.viewmodels.patient_review import PatientView, patient_view
 
 router = APIRouter()
 api = APIRouter(prefix="/api/v1/patients", tags=["clinician"])
