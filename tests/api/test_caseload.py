@@ -100,6 +100,8 @@ async def test_actions_are_checked_kept_and_shown_to_the_person(db: Database, li
         url = f"/api/v1/patients/{maria_id}/actions"
         before = (await bob.get(f"/api/v1/patients/{maria_id}")).json()
         item = before["items"][0]
+        assert item["rung"] == "step 0 of " + item["rung"].rsplit(" ", 4)[-4] + " on its ladder"
+        assert item["ladder_svg"].startswith("<svg") and "from 0 to 0" in item["ladder_text"]
         key = item["dose_fields"][0]
         high = key["high"]
         refused = {

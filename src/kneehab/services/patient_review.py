@@ -72,6 +72,8 @@ class PatientRecord:
     escalations: tuple[OpenEscalation, ...]  # stored, not yet acknowledged
     addable: tuple[tuple[str, str, bool], ...]  # (exercise id, name, needs an avoid override)
     notes: tuple[note_repo.NoteRecord, ...] = field(default=())
+    # (exercise id, dose as JSON) → its rung on the ladder, for every dose a version held (charts)
+    rungs: dict[tuple[str, str], int | None] = field(default_factory=dict)
 
 
 def clinician_name(db: Database, actor: Actor) -> str:
@@ -118,6 +120,22 @@ def _items(course: Course, history: History, library: Library) -> tuple[ItemStat
             )
         )
     return tuple(out)
+
+
+def _rungs(course: Course, library: Library) -> dict[tuple[str, str], int | None]:
+    if course.program is None or not course.versions:
+        return {}
+    plan = course.versions[0].program
+    out: dict[tuple[str, str], int | None] = {}
+    for item in course.program.items:
+        first = plan.item(item.exercise_id)
+        start = first.dose if first else library.get(item.exercise_id).dose.to_dose()
+        for v in course.versions:
+            found = v.program.item(item.exercise_id)
+            key = (item.exercise_id, found.model_dump_json(include={"dose"})) if found else None
+            if found is not None and key is not None and key not in out:
+                out[key] = rung_of(item.exercise_id, start, found.dose, library)[0]
+    return out
 
 
 def _caused_by(history: History, day: date) -> str:
@@ -231,6 +249,7 @@ def patient_record(
         ),
         addable=_addable(course, history, library),
         notes=tuple(notes),
+        rungs=_rungs(course, library),
     )
 
 

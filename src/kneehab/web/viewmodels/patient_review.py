@@ -16,6 +16,7 @@ from kneehab.web.viewmodels.charts import LEFT, RIGHT, W, _y, pain_chart
 from kneehab.web.viewmodels.common import dose_text, short_day
 from kneehab.web.viewmodels.outcomes import OutcomeSummary, outcome_summaries
 from kneehab.web.viewmodels.progress import CalendarDay, _calendar
+from kneehab.web.viewmodels.sparkline import sparkline
 
 CHART_DAYS = 28
 
@@ -44,6 +45,8 @@ class ItemView(BaseModel):
     progression_paused: bool
     limits: str
     dose_fields: list[dict[str, Any]]  # the keys this exercise uses, with the current value
+    ladder_svg: str = ""  # its rung over the last 4 weeks (the dose chart; the table is dose_rows)
+    ladder_text: str = ""
 
 
 class TimelineView(BaseModel):
@@ -165,6 +168,29 @@ def _open_warnings(rec: PatientRecord) -> list[EscalationView]:
     return out
 
 
+def _ladder(rec: PatientRecord, exercise_id: str, rungs: int, today: date) -> tuple[str, str]:
+    """The exercise's rung on each of the last 4 weeks' days, from the program versions (C-18)."""
+    start = rec.course.versions[0].program.item(exercise_id) if rec.course.versions else None
+    base = start.dose if start else None
+    days = [today - timedelta(days=CHART_DAYS - 1 - i) for i in range(CHART_DAYS)]
+    values: list[int | None] = []
+    for day in days:
+        version = next((v for v in reversed(rec.course.versions) if v.date <= day), None)
+        item = version.program.item(exercise_id) if version else None
+        if item is None or base is None:
+            values.append(None)
+            continue
+        values.append(rec.rungs.get((exercise_id, item.model_dump_json(include={"dose"}))))
+    known = [v for v in values if v is not None]
+    words = (
+        f"Step on its ladder over the last {CHART_DAYS} days: from {known[0]} to {known[-1]} "
+        f"of {rungs}."
+        if known
+        else f"Not on its ladder in the last {CHART_DAYS} days (a dose set off the ladder)."
+    )
+    return sparkline(values, top=max(rungs, 1), words=words)
+
+
 def patient_view(
     rec: PatientRecord, *, today: date, library: Library, flags: list[str]
 ) -> PatientView:
@@ -218,6 +244,13 @@ def patient_view(
                 progression_paused=i.progression_paused,
                 limits=", ".join(f"{f['key']} {f['low']:g}–{f['high']:g}" for f in fields),
                 dose_fields=fields,
+                **dict(
+                    zip(
+                        ("ladder_svg", "ladder_text"),
+                        _ladder(rec, i.exercise_id, i.rungs, today),
+                        strict=True,
+                    )
+                ),
             )
         )
     names = {x: e.name for x, e in library.exercises.items()}

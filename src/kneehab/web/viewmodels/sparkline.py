@@ -8,11 +8,14 @@ from collections.abc import Sequence
 W, H, PAD = 112, 28, 3
 
 
-def sparkline(values: Sequence[int | None]) -> tuple[str, str]:
-    """(svg, words): the 0–10 line over the days given, and the same in words."""
+def sparkline(values: Sequence[int | None], *, top: int = 10, words: str = "") -> tuple[str, str]:
+    """(svg, words): the 0–`top` line over the days given, and the same in words (by default the
+    morning-pain sentence of the caseload)."""
     n = len(values)
     known = [v for v in values if v is not None]
-    if not known:
+    if words:
+        pass
+    elif not known:
         words = f"No morning check-ins in the last {n} days."
     else:
         words = (
@@ -22,7 +25,7 @@ def sparkline(values: Sequence[int | None]) -> tuple[str, str]:
 
     def xy(i: int, v: int) -> str:
         x = PAD + (W - 2 * PAD) * (i / (n - 1) if n > 1 else 0.5)
-        y = PAD + (H - 2 * PAD) * (1 - v / 10)
+        y = PAD + (H - 2 * PAD) * (1 - v / max(top, 1))
         return f"{x:.1f},{y:.1f}"
 
     runs: list[list[str]] = [[]]
