@@ -12,7 +12,7 @@ PORT    ?= 8000
 # uses another SQLite file.
 DB      ?=
 
-.PHONY: run test test-fast lint fmt typecheck bench bench-api wrk soak e2e fuzz library-check install vision browser pdf-tools clean
+.PHONY: run test test-fast lint fmt typecheck bench bench-api bench-caseload wrk soak e2e fuzz library-check install vision browser pdf-tools clean
 
 # `make run` installs the app alone (FastAPI, SQLAlchemy, Swagger UI's files for /docs …): the web app never
 # imports the camera coach, whose [vision] extra (MediaPipe and OpenCV, several hundred MB) only
@@ -110,6 +110,11 @@ soak: $(STAMP)
 FUZZ_EXAMPLES ?= 25
 fuzz: $(STAMP)
 	KNEEHAB_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) KNEEHAB_FUZZ_RANDOM=1 $(BIN)/pytest -q -n 0 -m fuzz tests/api/test_fuzz.py
+
+# Issue 12 §5: the caseload with 500 people on 90-day courses, SQLite and PostgreSQL (long: see
+# docs/benchmarks.md for the request counts used).
+bench-caseload: $(STAMP)
+	$(BIN)/python -W ignore -m bench.caseload --people 500 --days 90 --requests 50
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .mypy_cache .ruff_cache

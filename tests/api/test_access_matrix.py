@@ -45,7 +45,10 @@ KINDS: dict[str, str] = {
     "/api/v1/auth/login": "public", "/api/v1/auth/signup": "public", "/api/v1/auth/logout": "session",
     "/api/v1/me": "signed_in", "/api/v1/me/audit": "signed_in",
     "/api/v1/screening": "public", "/api/v1/enroll": "signed_in",
-    "/patients": "clinic", "/api/v1/patients": "clinic", "/patients/{person_id}": "patient",
+    "/patients": "moved", "/api/v1/patients": "clinic", "/patients/{person_id}": "moved",
+    "/clinic/patients/{person_id}": "patient", "/api/v1/patients/{person_id}": "patient",
+    "/clinic/patients/{person_id}/actions": "patient_action",
+    "/api/v1/patients/{person_id}/actions": "patient_action", "/clinic/members": "clinic",
     "/api/v1/patients/{person_id}/program": "patient", "/api/v1/patients/{person_id}/today": "patient",
     "/api/v1/patients/{person_id}/progress": "patient",
     "/api/v1/patients/{person_id}/changes": "patient",
@@ -174,6 +177,11 @@ def _expected(kind: str, persona: str, method: str, path: str, world: World) -> 
     if persona.endswith("_token") and not api:
         return unauth  # tokens reach /api only
     actor = world.actors[persona]
+    if kind == "moved":  # an issue-10 path that moved (issue 12): a permanent redirect
+        return {308}
+    if kind == "patient_action":  # an empty body: 422 for who may act on Alice, 404 otherwise
+        subject = Subject(world.alice, world.alice_clinic)
+        return {422} if access.allows(actor, access.Action.CLINICAL_ACTION, subject) else {404}
     if kind == "patient":
         subject = Subject(world.alice, world.alice_clinic)
         return {200} if access.allows(actor, access.Action.READ_HEALTH, subject) else {404}
@@ -234,7 +242,7 @@ async def test_every_route_for_every_persona(db: Database, library, capsys) -> N
                     wrong.append(f"{persona} {method} {path}: {r.status_code} not in {expected}")
                     if 200 <= r.status_code < 300:
                         leaks += 1
-                listed = r.status_code == 200 and f"/patients/{world.alice}" in r.text
+                listed = r.status_code == 200 and f"/clinic/patients/{world.alice}" in r.text
                 if kind == "clinic" and persona == "other_clinician" and listed:
                     leaks += 1
                     wrong.append(f"{persona} {method} {path}: lists the other clinic's person")

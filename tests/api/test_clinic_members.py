@@ -103,7 +103,7 @@ async def test_a_self_managed_person_joins_a_clinic_and_keeps_their_data(
         assert r.status_code == 201, r.text
         person = r.json()["person_id"]
         bob = await _as(app, "bob@example.org", stack)
-        assert f"/patients/{person}" not in (await bob.get("/api/v1/patients")).text
+        assert f"/clinic/patients/{person}" not in (await bob.get("/api/v1/patients")).text
         r = await bob.post(
             "/api/v1/clinic/invitations", json={"email": "sam@example.org", "role": "person"}
         )
@@ -118,7 +118,7 @@ async def test_a_self_managed_person_joins_a_clinic_and_keeps_their_data(
         me = (await sam.get("/api/v1/me")).json()
         assert me["clinic_id"] == north and me["person_id"] == person
         assert (await sam.get("/api/v1/program")).status_code == 200  # their program came along
-        listed = (await bob.get("/api/v1/patients")).json()["patients"]
+        listed = (await bob.get("/api/v1/patients")).json()["items"]
         assert [p["id"] for p in listed] == [person]
         assert (await bob.get(f"/api/v1/patients/{person}/progress")).status_code == 200
         # Sam's My data page leads to "Who has looked at my data", which names Bob's look.
@@ -127,7 +127,7 @@ async def test_a_self_managed_person_joins_a_clinic_and_keeps_their_data(
         assert any(i["who"] == "bob@example.org" and i["action"] == "read_health" for i in looked)
         assert "bob@example.org" in (await sam.get("/data/audit")).text
         # Bob's navigation has no clinic trail (a clinic admin's).
-        assert "/clinic/audit" not in (await bob.get("/patients")).text
+        assert "/clinic/audit" not in (await bob.get("/clinic")).text
 
 
 async def test_the_clinic_page_invites_and_removes(db: Database, library) -> None:  # type: ignore[no-untyped-def]
@@ -140,7 +140,7 @@ async def test_the_clinic_page_invites_and_removes(db: Database, library) -> Non
     async with AsyncExitStack() as stack:
         anna = await _as(app, "anna@example.org", stack)
         bob = await _as(app, "bob@example.org", stack)
-        page = (await bob.get("/clinic")).text
+        page = (await bob.get("/clinic/members")).text
         assert "Make the invitation link" in page and 'value="clinician"' not in page
         assert "Members" not in page  # a clinician invites people; the admin manages members
         r = await bob.post("/clinic/invitations", data={"email": "nope", "role": "person"})
@@ -149,11 +149,16 @@ async def test_the_clinic_page_invites_and_removes(db: Database, library) -> Non
             "/clinic/invitations", data={"email": "cat@example.org", "role": "clinician"}
         )
         assert r.status_code == 200 and "/account/password?link=" in r.text
-        assert "cat@example.org" in (await anna.get("/clinic")).text
-        assert "/account/password?link=" not in (await anna.get("/clinic")).text  # shown once
+        assert "cat@example.org" in (await anna.get("/clinic/members")).text
+        assert (
+            "/account/password?link=" not in (await anna.get("/clinic/members")).text
+        )  # shown once
         cat = next(a.id for a in accounts.list_accounts(db) if a.email == "cat@example.org")
         r = await anna.post(f"/clinic/members/{cat}/remove")
-        assert r.status_code == 303 and "cat@example.org" not in (await anna.get("/clinic")).text
+        assert (
+            r.status_code == 303
+            and "cat@example.org" not in (await anna.get("/clinic/members")).text
+        )
 
 
 async def test_a_withheld_program_is_said_to_the_clinician(db: Database, library) -> None:  # type: ignore[no-untyped-def]
@@ -179,9 +184,10 @@ async def test_a_withheld_program_is_said_to_the_clinician(db: Database, library
     app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOW))
     async with AsyncExitStack() as stack:
         bob = await _as(app, "bob@example.org", stack)
-        page = await bob.get(f"/patients/{pid}")
-        assert page.status_code == 200 and "Program withheld" in page.text
-        assert "A warning sign withholds this person" in page.text
+        page = await bob.get(f"/clinic/patients/{pid}")
+        assert page.status_code == 200 and "Locked by a warning sign" in page.text
+        old = await bob.get(f"/patients/{pid}")  # the issue-10 path moved (issue 12)
+        assert old.status_code == 308 and old.headers["location"] == f"/clinic/patients/{pid}"
         assert (await bob.get(f"/api/v1/patients/{pid}/program")).status_code == 409
 
 

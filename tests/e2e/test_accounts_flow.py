@@ -115,13 +115,13 @@ def test_a_clinician_sees_their_clinic_and_not_the_other(server: Server, anonymo
     page.get_by_label("Email address").fill("bob@example.org")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.get_by_role("heading", name="My patients").wait_for()
-    listed = page.locator("ul.patients").inner_text()
+    page.get_by_role("heading", name="Caseload").wait_for()
+    listed = page.locator("table.caseload").inner_text()
     assert "alice@example.org" in listed and "zoe@example.org" not in listed
     visit(page, "issue10-clinician-patients")
     page.get_by_role("link", name="alice@example.org").click()
-    page.get_by_role("heading", name="Program").wait_for()
-    other = page.goto(f"{server.url}/patients/{people['zoe@example.org']}")
+    page.get_by_role("heading", name="alice@example.org").wait_for()
+    other = page.goto(f"{server.url}/clinic/patients/{people['zoe@example.org']}")
     assert other is not None and other.status == 404
     # Alice sees that Bob looked.
     page.context.clear_cookies()

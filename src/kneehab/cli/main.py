@@ -35,6 +35,7 @@ from kneehab.cli import (
     report_cmd,
     rules_cmd,
     safety_cmd,
+    scan_cmd,
     serve_cmd,
 )
 from kneehab.cli.context import CliContext
@@ -64,6 +65,7 @@ serve_cmd.register(app)
 admin_cmd.register(app)
 db_cmd.register(app)
 exports_cmd.register(app)
+scan_cmd.register(app)
 
 STOPPED = 130  # the shell's code for Ctrl+C
 

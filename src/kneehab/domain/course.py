@@ -27,6 +27,7 @@ from kneehab.domain.course_state import (
 )
 from kneehab.domain.escalation import (
     Escalation,
+    adherence,
     escalate,
 )
 from kneehab.domain.exercise import Library
@@ -77,6 +78,8 @@ class Course(Frozen):
     # with the rules that made it due.
     full_rescreen_due: bool = False
     full_rescreen_rules: tuple[str, ...] = ()
+    # C-12: done / prescribed strength days over the 14 days ending today (None before day 14).
+    adherence_14: float | None = None
 
 
 def _check_entries(history: History, library: Library) -> None:
@@ -273,5 +276,8 @@ def replay(history: History, library: Library, *, assessed: bool = False) -> Cou
         baseline_source=base.source,
         waiting_since=_waiting_since(run),
         progression_held=run.held(today),
+        adherence_14=adherence(
+            frozenset(run.prescribed), frozenset(run.done), start=history.start, on=today
+        ),
         **_full_rescreen(run, history),
     )

@@ -20,6 +20,12 @@ from kneehab.domain.baseline import (
     week_start,
 )
 from kneehab.domain.checkin_words import CourseSoFar, Reading, read
+from kneehab.domain.clinician_limits import (
+    CLINICIAN_CEILING,
+    by_whom,
+    cap,
+    dose_outside_limits,
+)
 from kneehab.domain.conditions import (
     columns_for,
     pain_ceiling,
@@ -857,6 +863,7 @@ class CourseState:
 
     def clinician(self, action: ClinicianAction) -> None:
         day = action.date
+        who = by_whom(action)
         if action.action in ("review", "assessment"):
             self.reviews.append(day)
             self.triage_hold = self.rescreen_hold = self.rf08_hold = self.swelling_hold = False
@@ -873,21 +880,50 @@ class CourseState:
             self.left_out_waiting = ()
             if action.action == "assessment":
                 self.locked_by = None
+            what = (
+                "assessed your knee" if action.action == "assessment" else "reviewed your program"
+            )
+            self.version(day, "clinician", ("D-7",), f"{cap(who)} {what}: {action.reason}")
         elif action.action == "acknowledge":
             self.acknowledged.append((day, str(action.value)))
         elif action.action == "set_ceiling" and isinstance(action.value, int):
+            if not CLINICIAN_CEILING[0] <= action.value <= CLINICIAN_CEILING[1]:
+                raise HistoryMismatch(
+                    f"clinician ({day.isoformat()}): value: a pain limit is 2 to 5, "
+                    f"not {action.value}"
+                )
             self.ceiling_override = action.value
+            self.version(
+                day,
+                "clinician",
+                ("D-7", "D-8", "D-1"),
+                f"{cap(who)} set your pain limit to {action.value}/10 (never below your usual "
+                f"morning level): {action.reason}",
+            )
         elif action.action == "set_tolerance" and isinstance(action.value, int):
             self.tolerance = action.value
+            self.version(
+                day,
+                "clinician",
+                ("D-7", "C-5"),
+                f"{cap(who)} set how much a morning may rise above your usual level to "
+                f"{action.value}: {action.reason}",
+            )
         elif action.action == "set_phase" and action.value in ("early", "later"):
             self.phase_override = Phase(str(action.value))
+            self.version(
+                day,
+                "clinician",
+                ("D-7", "D-8", "C-4"),
+                f"{cap(who)} set your program's phase to {action.value}: {action.reason}",
+            )
         elif action.action == "set_session_cap" and isinstance(action.value, int):
             self.program = self.program.model_copy(update={"session_cap": action.value})
             self.version(
                 day,
                 "clinician",
                 ("D-7", "D-10"),
-                f"Your physio set your sessions to at most {action.value} exercises: "
+                f"{cap(who)} set your sessions to at most {action.value} exercises: "
                 f"{action.reason}",
             )
         elif action.action == "set_condition" and isinstance(action.value, dict):
@@ -898,8 +934,10 @@ class CourseState:
                 day,
                 "clinician",
                 ("D-7", "D-6"),
-                f"Your physio changed what your program is built for: {action.reason}",
+                f"{cap(who)} changed what your program is built for: {action.reason}",
             )
+        elif action.action == "note":
+            return  # a message to the person (shown on Today until dismissed); the program is unchanged
         elif action.action == "add":
             self.clinician_add(action)
         elif action.exercise_id is not None:
@@ -915,15 +953,30 @@ class CourseState:
         where = f"clinician ({day.isoformat()})"
         if self.program.item(ex_id) is not None:
             raise HistoryMismatch(f"{where}: '{ex_id}' is already in the program")
+        if ex_id not in self.library.exercises:
+            raise HistoryMismatch(f"{where}: exercise_id: '{ex_id}' is not in the library")
         entering = program_item_for(
-            self.h.intake, self.triage, self.library, ex_id, start=self.h.start, on=day
+            self.h.intake,
+            self.triage,
+            self.library,
+            ex_id,
+            start=self.h.start,
+            on=day,
+            override_avoid=action.override is not None,
         )
         if entering is None:
-            # An avoid cell for this knee, the profile or giving way keeps it out; the engine
-            # cannot yet take a clinician's override of an avoid cell (left for the caseload issue).
+            # An avoid cell without the clinician's override, the profile (D-11) or giving way (P13).
             raise HistoryMismatch(
                 f"{where}: '{ex_id}' is left out for this person's knee or profile and cannot be "
                 "added here"
+            )
+        if action.override is not None:
+            shown = f"Added by {by_whom(action)} although it is usually avoided for your knee: "
+            entering = entering.model_copy(
+                update={
+                    "modification": f"{shown}{action.override}",
+                    "rules": (*entering.rules, "D-7"),
+                }
             )
         items = sorted(
             (*self.program.items, entering),
@@ -936,8 +989,8 @@ class CourseState:
             day,
             "clinician",
             ("D-7", "D-8"),
-            f"{entering.name} added by your physio at {dose_words(entering, entering.dose)}: "
-            f"{action.reason}",
+            f"{entering.name} added by {by_whom(action)} at "
+            f"{dose_words(entering, entering.dose)}: {action.reason}",
             ex_id,
         )
 
@@ -963,6 +1016,9 @@ class CourseState:
             return  # D-8: only a recorded assessment lifts a lock; the exercise stays stopped
         if action.action == "set_dose" and isinstance(action.value, dict):
             dose = Dose.model_validate(action.value)
+            outside = dose_outside_limits(item.exercise_id, dose, self.library)
+            if outside:  # D-7: a clinician's dose stays inside the exercise's limits
+                raise HistoryMismatch(f"clinician ({day.isoformat()}): {outside}")
             raises = any(
                 isinstance(a, int | float) and isinstance(b, int | float) and b > a
                 for a, b in ((item.dose.get(k), dose.get(k)) for k in dose.changed_keys(item.dose))
@@ -975,6 +1031,9 @@ class CourseState:
             dose = (
                 Dose.model_validate(action.value) if isinstance(action.value, dict) else item.dose
             )
+            outside = dose_outside_limits(item.exercise_id, dose, self.library)
+            if outside:
+                raise HistoryMismatch(f"clinician ({day.isoformat()}): {outside}")
             self.clinician_resume(item, dose, action)
         elif action.action == "pause":
             self.clinician_change(item, item.dose, ItemStatus.PAUSED, action)
@@ -990,13 +1049,20 @@ class CourseState:
                 day,
                 "clinician",
                 ("D-7",),
-                f"{item.name} removed by your physio: {action.reason}",
+                f"{item.name} removed by {by_whom(action)}: {action.reason}",
                 item.exercise_id,
             )
-        elif action.action == "pause_progression":
-            ex.progression_paused = True
-        elif action.action == "resume_progression":
-            ex.progression_paused = False
+        elif action.action in ("pause_progression", "resume_progression"):
+            paused = action.action == "pause_progression"
+            ex.progression_paused = paused
+            what = "will not step up by itself" if paused else "steps up by itself again"
+            self.version(
+                day,
+                "clinician",
+                ("D-7", "D-8"),
+                f"{item.name} {what}, as set by {by_whom(action)}: {action.reason}",
+                item.exercise_id,
+            )
 
     def clinician_resume(self, item: ProgramItem, dose: Dose, action: ClinicianAction) -> None:
         ex = self.ex[item.exercise_id]
@@ -1013,11 +1079,17 @@ class CourseState:
         if dose != item.dose:
             ex.doses.append((action.date, dose))
         self.set_item(item.exercise_id, dose, status)
+        if dose != item.dose:
+            what = f"{dose_words(item, item.dose)} → {dose_words(item, dose)}"
+        elif status != item.status:
+            what = "paused" if status == ItemStatus.PAUSED else "restarted"
+        else:
+            what = "kept as it is"
         self.version(
             action.date,
             "clinician",
             ("D-7", "D-8"),
-            f"{item.name}: changed by your physio: {action.reason}",
+            f"{item.name} {what}, by {by_whom(action)}: {action.reason}",
             item.exercise_id,
         )
 

@@ -285,8 +285,16 @@ def item_text(
 
 class _Builder:
     def __init__(
-        self, intake: Intake, triage: Triage, library: Library, start: date, on: date
+        self,
+        intake: Intake,
+        triage: Triage,
+        library: Library,
+        start: date,
+        on: date,
+        *,
+        override_avoid: bool = False,
     ) -> None:
+        self.override_avoid = override_avoid  # D-7: a clinician's explicit override of an A cell
         self.intake = intake
         self.triage = triage
         self.library = library
@@ -305,10 +313,12 @@ class _Builder:
         """The item for `ex` on this date, or why it is left out (A cell, D-11, P13, access)."""
         notes = _notes(ex, self.phases)
         code, change = _verdict(notes)
-        if code == Code.AVOID:
+        if code == Code.AVOID and not self.override_avoid:
             return LeftOut(
                 exercise_id=ex.id, name=ex.name, why=change, rules=("§4.3", "C-4", "D-6")
             )
+        if code == Code.AVOID:  # D-7 override: the item carries the clinician's reason instead
+            code = Code.MODIFY
         version = self.version(ex)
         if version is not None and version.excluded:
             return LeftOut(exercise_id=ex.id, name=ex.name, why=version.why, rules=("D-11",))
@@ -524,10 +534,12 @@ def program_item_for(
     *,
     start: date,
     on: date | None = None,
+    override_avoid: bool = False,
 ) -> ProgramItem | None:
     """The item as it would enter the program on `on` (its start dose, that day's phase texts, the D-11
-    version), or None when it is left out for the person on that day (A cell, D-11, P13, access)."""
-    b = _Builder(intake, triage, library, start, on or start)
+    version), or None when it is left out for the person on that day (A cell, D-11, P13, access).
+    `override_avoid`: a clinician overrides an A cell (D-7); D-11, P13 and access still leave it out."""
+    b = _Builder(intake, triage, library, start, on or start, override_avoid=override_avoid)
     built = b.build(library.get(exercise_id))
     return built if isinstance(built, ProgramItem) else None
 

@@ -170,6 +170,7 @@ ClinicianActionKind = Literal[
     "remove",
     "set_condition",
     "set_phase",
+    "note",
 ]
 
 
@@ -181,6 +182,10 @@ class ClinicianAction(Frozen):
     exercise_id: str | None = None
     value: int | str | dict[str, Any] | None = None
     reason: str = Field(min_length=1, max_length=1000)
+    # The clinician's name as the person reads it ("Ben (physio)"); "" for actions kept before names.
+    by: str = Field(default="", max_length=200)
+    # D-7: adding an exercise whose §4.3 cell is `avoid` needs this explicit reason (shown as such).
+    override: str | None = Field(default=None, min_length=1, max_length=1000)
 
 
 OutcomeMeasure = Literal["nprs", "psfs", "chair_stand_30s", "walk_40m"]

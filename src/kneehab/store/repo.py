@@ -117,8 +117,11 @@ def set_person_timezone(s: DbSession, person_id: int, zone: str | None) -> None:
 
 def lock_person(s: DbSession, person_id: int) -> None:
     """Serialise the writes of one person (issue 11 §1): PostgreSQL holds the person's row until the
-    transaction ends; SQLite's writers already queue on BEGIN IMMEDIATE (FOR UPDATE renders nothing)."""
-    s.execute(select(PersonRow.id).where(PersonRow.id == person_id).with_for_update())
+    transaction ends; SQLite's writers already queue on BEGIN IMMEDIATE. The person's revision goes up
+    with it (caseload_rows)."""
+    s.execute(
+        update(PersonRow).where(PersonRow.id == person_id).values(revision=PersonRow.revision + 1)
+    )  # an UPDATE holds the row on PostgreSQL, and marks every derived row of the person stale
 
 
 def add_person(
@@ -640,7 +643,7 @@ def events(
             swaps.append(SwapChoice.model_validate(data))
         elif r.kind == "offer":
             offers.append(OfferAnswer.model_validate(data))
-        else:
+        elif r.kind == "clinician":  # other kinds (a dismissed note) do not change the course
             clinician.append(ClinicianAction.model_validate(data))
     return tuple(swaps), tuple(offers), tuple(clinician)
 

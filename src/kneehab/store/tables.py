@@ -84,6 +84,9 @@ class PersonRow(Base):
     rules_version: Mapped[int] = mapped_column(default=1, server_default="1")
     # The person's IANA timezone: "today" is their date (None: the server's zone).
     timezone: Mapped[str | None] = mapped_column(String(64))
+    # Goes up with every change to the person's records (under their lock): a derived row computed at
+    # an older revision is stale (caseload_rows).
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
     # The clinic whose clinicians may see and act for this person (None: self-managed).
     clinic_id: Mapped[int | None] = mapped_column(
         ForeignKey("clinics.id", ondelete="SET NULL"), index=True
@@ -384,6 +387,21 @@ class CalendarFeedRow(Base):
     created_at: Mapped[datetime]
 
 
+class CaseloadRowRow(Base):
+    """The nightly scan's result for one person (issue 11 §3): their caseload row on `day`, computed at
+    `revision` of their records. Derived: used only while the day and the revision still match."""
+
+    __tablename__ = "caseload_rows"
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date]
+    revision: Mapped[int]
+    data: Mapped[dict[str, Any]]
+    computed_at: Mapped[datetime]
+
+
 # Parents before children: the order restore inserts and the reverse of the order it deletes.
 TABLES = (
     ClinicRow,
@@ -405,4 +423,5 @@ TABLES = (
     AuditRow,
     DraftRow,
     CalendarFeedRow,
+    CaseloadRowRow,
 )

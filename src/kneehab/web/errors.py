@@ -356,7 +356,7 @@ async def handle(request: Request, exc: Exception) -> Response:
     if isinstance(exc, NoPerson) and not _wants_json(request):
         auth = getattr(request.state, "auth", None)
         clinical = auth is not None and auth.actor.role.value in ("clinician", "clinic_admin")
-        return RedirectResponse("/patients" if clinical else "/start", status_code=303)
+        return RedirectResponse("/clinic" if clinical else "/start", status_code=303)
     if isinstance(exc, NotSignedIn) and not _wants_json(request):
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/signin?next={quote(here)}", status_code=303)

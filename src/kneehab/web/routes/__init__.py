@@ -4,6 +4,7 @@ from fastapi import APIRouter
 
 from kneehab.web.routes import (
     auth,
+    caseload,
     check,
     checkin,
     clinic,
@@ -11,6 +12,7 @@ from kneehab.web.routes import (
     exports,
     figures,
     live,
+    notes,
     outcomes,
     patients,
     program,
@@ -33,6 +35,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     check.api,
     today.router,
     today.api,
+    notes.router,
+    notes.api,
     rescreen.router,
     rescreen.api,
     checkin.router,
@@ -44,6 +48,8 @@ ROUTERS: tuple[APIRouter, ...] = (
     outcomes.router,
     outcomes.api,
     figures.router,
+    caseload.router,
+    caseload.api,
     patients.router,
     patients.api,
     clinic.router,

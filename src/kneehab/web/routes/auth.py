@@ -31,7 +31,7 @@ SIGNIN_TITLE = "Sign in"
 def home_of(actor: Actor) -> str:
     """Where a signed-in account starts."""
     if actor.role in (Role.CLINICIAN, Role.CLINIC_ADMIN):
-        return "/patients"
+        return "/clinic"
     return "/today" if actor.person_id is not None else "/start/1"
 
 

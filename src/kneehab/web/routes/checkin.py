@@ -22,6 +22,7 @@ from kneehab.web.routes.forms import kept_values, many, present, read_form, text
 from kneehab.web.viewmodels.checkin import (
     ChangesView,
     CheckInFormView,
+    PhysioChange,
     RulesNote,
     changes_view,
     checkin_form_view,
@@ -97,7 +98,7 @@ def changes(state: State, person: Acting, clock: Clocked, day: date, *, p1: bool
     )
     holds = [d for d in course.decisions if d.date == day and d.action == Action.HOLD]
     held_rules = tuple(dict.fromkeys(r for d in holds for r in d.rules)) or ("D-2",)
-    return changes_view(
+    vm = changes_view(
         day,
         list(course.decisions),
         state.library,
@@ -108,6 +109,14 @@ def changes(state: State, person: Acting, clock: Clocked, day: date, *, p1: bool
         recorded=recorded,
         rules_update=note,
     )
+    physio = [
+        PhysioChange(text=v.reason, rules=list(v.rules))
+        for v in course.versions
+        if v.kind == "clinician" and v.date == day
+    ]
+    if physio and not vm.changes:
+        vm = vm.model_copy(update={"summary": "Your physical therapist changed your program."})
+    return vm.model_copy(update={"by_physio": physio})
 
 
 class CheckInOutcome(BaseModel):

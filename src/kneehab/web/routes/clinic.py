@@ -123,7 +123,7 @@ def _clinic_vm(state: State, actor: Actor, **shown: str) -> ClinicView:
     )
 
 
-@router.get("/clinic", response_class=HTMLResponse, include_in_schema=False)
+@router.get("/clinic/members", response_class=HTMLResponse, include_in_schema=False)
 def clinic_page(request: Request, state: State, actor: SignedIn) -> Response:
     vm = _clinic_vm(state, actor)
     return page(request, "clinic.html", vm, title=vm.heading, nav_items=clinic_nav(actor))
@@ -153,4 +153,4 @@ async def invite_page(request: Request, state: State, actor: SignedIn, clock: Cl
 @router.post("/clinic/members/{account_id}/remove", include_in_schema=False)
 def remove_page(account_id: RowId, state: State, actor: SignedIn, clock: Clocked) -> Response:
     accounts.remove_member(state.db, account_id, actor=actor, now=clock.now)
-    return RedirectResponse("/clinic", status_code=303)
+    return RedirectResponse("/clinic/members", status_code=303)

@@ -1,6 +1,6 @@
-"""A clinician's people (issue 10 §5): the list of their clinic's people, and each person's program,
-today, progress, changes and export through the same view-models as the person's own paths. Every look
-goes through access.py and is audited (services.people); the caseload screens come with issue 12."""
+"""A clinician's look at one person's own screens (issue 10 §5): program, today, progress, changes and
+export through the same view-models as the person's own paths. Every look goes through access.py and
+is audited (services.people). The caseload and the review screen are in routes/caseload.py (issue 12)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,7 @@ from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse, Response
-from pydantic import BaseModel
+from fastapi.responses import JSONResponse
 
 from kneehab import access, services
 from kneehab.access import Action
@@ -17,8 +16,6 @@ from kneehab.domain.identity import Actor, Subject
 from kneehab.services import people
 from kneehab.services.acting import Acting
 from kneehab.web.deps import Clocked, RowId, SignedIn, State
-from kneehab.web.errors import ProgramWithheld
-from kneehab.web.render import page
 from kneehab.web.routes import checkin, program, progress, today
 from kneehab.web.security import request_id
 from kneehab.web.viewmodels.checkin import ChangesView
@@ -32,37 +29,10 @@ api = APIRouter(prefix="/api/v1/patients", tags=["clinician"])
 
 def clinic_nav(actor: Actor) -> tuple[tuple[str, str], ...]:
     """A clinician's navigation; a clinic admin also reads the clinic's trail."""
-    items = [("/patients", "My patients"), ("/clinic", "My clinic")]
+    items = [("/clinic", "Caseload"), ("/clinic/members", "My clinic")]
     if access.allows(actor, Action.READ_CLINIC_AUDIT, Subject(None, actor.clinic_id)):
         items.append(("/clinic/audit", "Clinic audit trail"))
     return tuple(items)
-
-
-class PatientItem(BaseModel):
-    id: int
-    email: str
-    name: str
-    start: date
-    url: str
-
-
-class PatientsView(BaseModel):
-    heading: str = "My patients"
-    intro: str = (
-        "The people of your clinic. Opening a person's record is noted in their "
-        '"Who has looked at my data" list.'
-    )
-    patients: list[PatientItem]
-
-
-def _patients(request: Request, state: State, actor: SignedIn, clock: Clocked) -> PatientsView:
-    found = people.patients(state.db, actor, now=clock.now, request_id=request_id(request.scope))
-    return PatientsView(
-        patients=[
-            PatientItem(id=p.id, email=p.email, name=p.name, start=p.start, url=f"/patients/{p.id}")
-            for p in found
-        ]
-    )
 
 
 def _reader(action: Action, what: str) -> Any:
@@ -85,34 +55,6 @@ Today = Annotated[Acting, _reader(Action.READ_HEALTH, "today")]
 Progress = Annotated[Acting, _reader(Action.READ_HEALTH, "progress")]
 Changes = Annotated[Acting, _reader(Action.READ_HEALTH, "changes")]
 Export = Annotated[Acting, _reader(Action.READ_HEALTH, "export")]
-
-
-@router.get("/patients", response_class=HTMLResponse, include_in_schema=False)
-def patients_page(request: Request, state: State, actor: SignedIn, clock: Clocked) -> Response:
-    vm = _patients(request, state, actor, clock)
-    return page(request, "patients.html", vm, title=vm.heading, nav_items=clinic_nav(actor))
-
-
-@router.get("/patients/{person_id}", response_class=HTMLResponse, include_in_schema=False)
-def patient_page(
-    who: Program, request: Request, state: State, actor: SignedIn, clock: Clocked
-) -> Response:
-    nav = clinic_nav(actor)
-    try:
-        vm = program.build(state, who, clock)
-    except ProgramWithheld as withheld:  # said to the clinician, not as the person's stop page
-        return page(
-            request, "patient.html", None, title="Program withheld", nav_items=nav,
-            person_id=who.person_id, withheld=withheld.vm,
-        )  # fmt: skip
-    return page(
-        request, "patient.html", vm, title="Program", nav_items=nav, person_id=who.person_id
-    )
-
-
-@api.get("", response_model=PatientsView, summary="The people of my clinic")
-def patients_api(request: Request, state: State, actor: SignedIn, clock: Clocked) -> PatientsView:
-    return _patients(request, state, actor, clock)
 
 
 @api.get("/{person_id}/program", response_model=ProgramView, summary="A person's program")

@@ -14,6 +14,7 @@ from kneehab.domain.records import SessionEntry, Symptom
 from kneehab.domain.stops import STOP_REASON, SYMPTOMS_MARK
 from kneehab.domain.types import PainScore
 from kneehab.errors import InvalidInput, NotFound
+from kneehab.services import notes
 from kneehab.services.acting import Acting
 from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.errors import CHECK_URLS, RESCREEN_URLS, FormError, invalid
@@ -36,6 +37,7 @@ from kneehab.web.viewmodels.common import banner
 from kneehab.web.viewmodels.start import StopView, stop_view
 from kneehab.web.viewmodels.today import (
     DONE_FIELDS,
+    PhysioNote,
     RecordView,
     StopFormView,
     StopResultView,
@@ -65,6 +67,19 @@ CHECK_DUE_409: dict[int | str, dict[str, object]] = {
 }
 
 
+def physio_notes(state: State, person: Acting) -> list[PhysioNote]:
+    return [
+        PhysioNote(
+            id=n.id,
+            day=n.day,
+            by=n.by or "your physical therapist",
+            text=n.text,
+            dismiss_url=f"/today/notes/{n.id}/dismiss",
+        )
+        for n in notes.open_notes(state.db, person)
+    ]
+
+
 def build(state: State, person: Acting, clock: Clocked) -> TodayView:
     course = load_course(state, person, clock)
     program = require_program(course)
@@ -88,7 +103,7 @@ def build(state: State, person: Acting, clock: Clocked) -> TodayView:
     )
     vm.plan.camera = state.camera  # "Count with my camera" (issue 13) when the pose model is here
     vm.plan.camera_test = state.settings.camera_test_mode
-    return vm
+    return vm.model_copy(update={"notes": physio_notes(state, person)})
 
 
 def _item(state: State, person: Acting, clock: Clocked, exercise_id: str) -> ProgramItem:

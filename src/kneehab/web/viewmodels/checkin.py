@@ -111,6 +111,14 @@ class RulesNote(BaseModel):
     rules: list[str]
 
 
+class PhysioChange(BaseModel):
+    """A change made by the person's physical therapist (RULES D-7): their name and reason are in
+    the text; the ids are kept apart (D-13)."""
+
+    text: str
+    rules: list[str]
+
+
 class ChangesView(BaseModel):
     day: date
     day_label: str
@@ -123,6 +131,7 @@ class ChangesView(BaseModel):
     held_rules: list[str] = []  # shown apart from the sentence (D-13)
     rules_update: RulesNote | None = None
     recorded: bool = False  # True: the day is before the rules update; what was recorded then
+    by_physio: list[PhysioChange] = []  # issue 12: the clinician's changes of the day, by name
 
 
 def _change(d: Decision, library: Library) -> Change:

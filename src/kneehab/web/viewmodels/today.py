@@ -88,6 +88,16 @@ class TodaySection(BaseModel):
     items: list[TodayItem]
 
 
+class PhysioNote(BaseModel):
+    """A note from the person's physical therapist (RULES D-7), shown until dismissed."""
+
+    id: int
+    day: date
+    by: str
+    text: str
+    dismiss_url: str
+
+
 class TodayView(BaseModel):
     day: date
     day_label: str
@@ -107,6 +117,7 @@ class TodayView(BaseModel):
     check_url: str = "/today/check"
     stopped: DayStopped | None = None  # no session, no "Start" or "Resume", until tomorrow
     stop_exercise: str = ""  # the exercise the stop form names first when the player is not running
+    notes: list[PhysioNote] = []  # issue 12: notes from the physical therapist, until dismissed
 
 
 def player_exercise(

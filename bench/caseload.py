@@ -1,0 +1,153 @@
+"""Issue 12 §5: the caseload page and its JSON with a clinic of N people on 90-day courses, on SQLite
+and PostgreSQL: p50 / p99 over R requests, and SQL queries per request. Not a test: nothing asserts on
+time. Results go in docs/benchmarks.md with the load average.
+
+    python -m bench.caseload --people 500 --days 90 --requests 50 [--store sqlite|postgres]
+
+The courses are written straight through the store (enrol through the service, then 90 days of
+check-ins and sessions as prescribed by the plan), so seeding does not replay each day; the requests
+then run the real app (create_app) in-process through the ASGI stack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from sqlalchemy import create_engine, event, text
+
+PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+def _load() -> str:
+    return Path("/proc/loadavg").read_text().split(" ", 3)[:3].__str__()
+
+
+def _seed(db, library, n: int, days: int, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    from kneehab import services
+    from kneehab.demo import DEMO_INTAKE
+    from kneehab.domain.identity import SERVER_ADMIN
+    from kneehab.domain.records import CheckIn, SessionEntry
+    from kneehab.services import accounts
+    from kneehab.store import repo
+
+    rnd = random.Random(12)
+    clinic = accounts.create_clinic(db, "Bench", actor=SERVER_ADMIN, now=now)
+    accounts.add_account(db, "physio@example.org", role="clinician", clinic_id=clinic,
+                         name="Bench Physio", password="bench-password-1", actor=SERVER_ADMIN,
+                         now=now)  # fmt: skip
+    today = now.date()
+    start = today - timedelta(days=days)
+    for i in range(n):
+        account = accounts.add_account(
+            db, f"p{i}@example.org", role="person", clinic_id=clinic, name=f"Person {i:03d}",
+            password=None, actor=SERVER_ADMIN, now=now,
+        )  # fmt: skip
+        made = services.enroll(
+            db, DEMO_INTAKE, start=start, now=now, library=library, account_id=account.account_id
+        )
+        program = made.program
+        assert program is not None
+        quits = start + timedelta(days=rnd.randint(30, days + 30))  # some stop part-way
+        with db.write() as s:
+            for d in range(1, days + 1):
+                day = start + timedelta(days=d)
+                if day > quits:
+                    break
+                pain = rnd.choice((1, 2, 2, 2, 3, 3, 4))
+                repo.add_checkin(s, made.person_id, CheckIn(date=day, morning_pain=pain), now=now)
+                for item in program.items_on(day):
+                    dose = item.dose
+                    sets = dose.sets or 1
+                    entry = SessionEntry(
+                        exercise_id=item.exercise_id, sets_done=sets,
+                        reps=(dose.reps,) * sets if dose.reps else None,
+                        hold_s=(dose.hold_s,) * sets if dose.hold_s else None,
+                        load_kg=dose.load_kg, step_cm=dose.step_cm, minutes=dose.minutes,
+                        side="both" if item.per_side else None, pain_during_max=pain - 1 or 1,
+                    )  # fmt: skip
+                    repo.upsert_entry(s, made.person_id, day, entry, now=now, paused=False)
+
+
+def _run(url: str, n: int, days: int, requests: int) -> dict[str, object]:
+    import httpx  # noqa: F401
+    from starlette.testclient import TestClient
+
+    from kneehab.config import Settings
+    from kneehab.library.load import load_library
+    from kneehab.store.db import open_database
+    from kneehab.web.app import create_app
+
+    now = datetime.now(UTC)
+    library = load_library()
+    db = open_database(url)
+    t0 = time.perf_counter()
+    _seed(db, library, n, days, now)
+    seeded = time.perf_counter() - t0
+    queries = [0]
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def _count(*_: object) -> None:
+        queries[0] += 1
+
+    app = create_app(Settings(database_url=url), db=db, library=library, clock=lambda: now)
+    out: dict[str, object] = {"people": n, "days": days, "seed_s": round(seeded, 1)}
+    with TestClient(app, base_url="http://127.0.0.1") as c:
+        r = c.post("/api/v1/auth/login",
+                   json={"email": "physio@example.org", "password": "bench-password-1"})  # fmt: skip
+        assert r.status_code == 200, r.text
+        for name, path in (("page", "/clinic"), ("json", "/api/v1/patients")):
+            c.get(path)  # warm (library caches, first connection)
+            times, counts = [], []
+            for _ in range(requests):
+                queries[0] = 0
+                t = time.perf_counter()
+                r = c.get(path)
+                times.append((time.perf_counter() - t) * 1000)
+                counts.append(queries[0])
+                assert r.status_code == 200
+            times.sort()
+            p99 = times[min(len(times) - 1, round(0.99 * (len(times) - 1)))]
+            out[name] = {
+                "p50_ms": round(statistics.median(times)), "p99_ms": round(p99),
+                "queries": statistics.median(counts), "requests": requests,
+            }  # fmt: skip
+    db.close()
+    return out
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--people", type=int, default=500)
+    ap.add_argument("--days", type=int, default=90)
+    ap.add_argument("--requests", type=int, default=50)
+    ap.add_argument("--store", choices=("sqlite", "postgres", "both"), default="both")
+    args = ap.parse_args()
+    print(f"load average at start: {_load()}")
+    if args.store in ("sqlite", "both"):
+        with tempfile.TemporaryDirectory() as tmp:
+            url = f"sqlite:///{tmp}/bench.db"
+            print("sqlite", _run(url, args.people, args.days, args.requests), flush=True)
+    if args.store in ("postgres", "both"):
+        schema = f"bench_{uuid.uuid4().hex[:10]}"
+        admin = create_engine(PG)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+        try:
+            url = f"{PG}?options=-csearch_path%3D{schema}"
+            print("postgres", _run(url, args.people, args.days, args.requests), flush=True)
+        finally:
+            with admin.begin() as conn:
+                conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
+    print(f"load average at end: {_load()}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

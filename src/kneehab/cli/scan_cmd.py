@@ -1,0 +1,48 @@
+"""`kneehab scan`: the nightly scan (issue 11 §3), every person's escalations and caseload row for a
+date, run by the server admin from a timer (docs/deploy.md). Running it again does only what is left."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from kneehab.cli.care_options import DbOpt, TodayOpt, console, database, today_from, utc_now
+from kneehab.cli.context import cli_context
+from kneehab.services.scan import scan
+
+
+def scan_command(ctx: typer.Context, db_file: DbOpt = None, today: TodayOpt = None) -> None:
+    """Work out every person's escalations and caseload row for the day (default: today), ahead of
+    the clinicians' morning. Safe while servers run; interrupted, it goes on where it stopped."""
+    day = today_from(today)
+    out = console()
+    columns = (TextColumn("Scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with (
+        database(ctx, db_file) as db,
+        Progress(*columns, console=Console(file=sys.stderr), transient=True) as bar,
+    ):
+        task = bar.add_task("scan", total=None)
+        report = scan(
+            db, today=day, now=utc_now(), library=cli_context(ctx).library,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )  # fmt: skip
+    out.print(
+        f"Scanned {report.people} people for {day.isoformat()}: {report.computed} worked out now, "
+        f"{report.kept} already current, {report.escalations} new escalations.",
+        markup=False,
+    )
+    if report.unreadable:
+        out.print(
+            f"{len(report.unreadable)} people's records cannot be read with this library or rule "
+            "book (RULES C-13); their pages say so: "
+            + ", ".join(f"person {pid}" for pid in report.unreadable),
+            markup=False,
+        )
+
+
+def register(app: typer.Typer) -> None:
+    """Add this module's commands to the root app."""
+    app.command("scan")(scan_command)

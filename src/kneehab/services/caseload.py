@@ -1,0 +1,168 @@
+"""The physical therapist's caseload (issue 12 §1, RULES D-9): one row per person of the clinic, in
+the order of who needs them first, with why in words and rule ids.
+
+`caseload()` is the ONE place the rows are served. A row is computed by replaying the course and kept
+(caseload_rows) with the person's revision; it is served again only while the date and the revision
+match, so a check-in shows at once (it raises the revision) and an unchanged person costs one lookup.
+The nightly scan (services/scan.py) computes the rows ahead of the morning.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from kneehab.domain import caseload as d9
+from kneehab.domain.course import Course, replay
+from kneehab.domain.exercise import Library
+from kneehab.domain.identity import Actor
+from kneehab.domain.records import History
+from kneehab.errors import Busy, Conflict
+from kneehab.services import people
+from kneehab.services.replay import history_in
+from kneehab.store import scan_repo
+from kneehab.store.db import Database
+
+SPARK_DAYS = 14  # the morning-pain sparkline covers the last 14 days
+
+
+@dataclass(frozen=True)
+class CaseloadRow:
+    id: int
+    name: str
+    email: str
+    condition: str  # as stated (intake, or as a clinician restated it) — never a diagnosis
+    phase: str  # early | later | "" (no program)
+    day: int  # day of the course (start = day 0)
+    last_checkin: date | None
+    adherence: float | None  # C-12, None before day 14
+    morning_pain: tuple[int | None, ...]  # the last SPARK_DAYS mornings, oldest first
+    flags: tuple[str, ...]  # domain.caseload.FLAGS keys
+    review_on: date | None
+    tier: int
+    since: date
+    why: str  # D-9 in words
+    rules: tuple[str, ...]  # the rule ids behind `why`
+
+
+def stated_condition(history: History) -> str:
+    """The condition as the person stated it, or as a clinician restated it since (D-6, D-7)."""
+    condition = history.intake.condition.value
+    for c in history.clinician:
+        if c.action == "set_condition" and isinstance(c.value, dict) and "condition" in c.value:
+            condition = str(c.value["condition"])
+    return condition
+
+
+def flags_of(history: History, course: Course) -> tuple[str, ...]:
+    """The open flags of one replayed course (the same as its caseload row's)."""
+    return d9.flags(d9.facts_of(course, history))
+
+
+def row_json(row: CaseloadRow) -> dict[str, Any]:
+    """A row as kept in caseload_rows (dates as ISO text)."""
+    data = asdict(row)
+    for key in ("last_checkin", "review_on", "since"):
+        data[key] = data[key].isoformat() if data[key] is not None else None
+    return data
+
+
+def row_from_json(data: dict[str, Any], patient: people.Patient) -> CaseloadRow:
+    """A kept row, with the name and email as they are now (an account may be renamed)."""
+    day = {
+        k: date.fromisoformat(data[k]) if data[k] else None for k in ("last_checkin", "review_on")
+    }
+    return CaseloadRow(
+        **{
+            **data,
+            **day,
+            "since": date.fromisoformat(data["since"]),
+            "id": patient.id,
+            "name": patient.name or patient.email or f"person {patient.id}",
+            "email": patient.email,
+            "morning_pain": tuple(data["morning_pain"]),
+            "flags": tuple(data["flags"]),
+            "rules": tuple(data["rules"]),
+        }
+    )
+
+
+def compute_row(
+    patient: people.Patient, history: History, library: Library, course: Course | None = None
+) -> CaseloadRow:
+    """One person's row from their records (the replay, unless the caller has it already)."""
+    course = course if course is not None else replay(history, library)
+    facts = d9.facts_of(course, history)
+    name = patient.name or patient.email or f"person {patient.id}"
+    attention = d9.attention(name, **facts.model_dump(exclude={"adherence"}))
+    today = history.today
+    by_day = {c.date: c.morning_pain for c in history.checkins}
+    first = today - timedelta(days=SPARK_DAYS - 1)
+    program = course.program
+    return CaseloadRow(
+        id=patient.id,
+        name=name,
+        email=patient.email,
+        condition=stated_condition(history),
+        phase=program.phase if program else "",
+        day=(today - history.start).days,
+        last_checkin=max(by_day, default=None),
+        adherence=course.adherence_14,
+        morning_pain=tuple(by_day.get(first + timedelta(days=i)) for i in range(SPARK_DAYS)),
+        flags=d9.flags(facts),
+        review_on=program.review_on if program else None,
+        tier=attention.tier,
+        since=attention.since,
+        why=d9.words(attention),
+        rules=attention.why,
+    )
+
+
+def caseload(
+    db: Database,
+    actor: Actor,
+    *,
+    today: date,
+    now: datetime,
+    library: Library,
+    flag: str | None = None,
+    search: str = "",
+    request_id: str = "-",
+) -> list[CaseloadRow]:
+    """The actor's clinic, ordered by D-9 (tier, oldest open item, name); filtered by one flag and
+    by a part of the name or email. The list itself is audited (access.py LIST_PATIENTS)."""
+    found = people.patients(db, actor, now=now, request_id=request_id)
+    needle = search.strip().lower()
+    wanted = [p for p in found if not needle or needle in f"{p.name} {p.email}".lower()]
+    ids = [p.id for p in wanted]
+    rows: list[CaseloadRow] = []
+    fresh: list[tuple[int, date, int, CaseloadRow]] = []
+    with db.read() as s:
+        revisions = scan_repo.revisions(s, ids)  # before the records: a later write is never hidden
+        kept = scan_repo.stored(s, today, ids)
+        for patient in wanted:
+            day = max(today, patient.start)
+            hit = kept.get(patient.id)
+            if hit is not None and hit[0] == revisions[patient.id] and day == today:
+                rows.append(row_from_json(hit[1], patient))
+                continue
+            row = compute_row(patient, history_in(s, patient.id, day), library)
+            rows.append(row)
+            fresh.append((patient.id, day, revisions[patient.id], row))
+    _keep(db, fresh, now)
+    if flag:
+        rows = [r for r in rows if flag in r.flags]
+    return sorted(rows, key=lambda r: (r.tier, r.since, r.name.lower()))
+
+
+def _keep(db: Database, fresh: list[tuple[int, date, int, CaseloadRow]], now: datetime) -> None:
+    """Keep newly computed rows for the next look; a busy store only means computing them again."""
+    if not fresh:
+        return
+    try:
+        with db.write() as s:
+            for pid, day, revision, row in fresh:
+                scan_repo.keep(s, pid, day, revision, row_json(row), now)
+    except (Busy, Conflict):
+        pass

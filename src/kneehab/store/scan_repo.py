@@ -1,0 +1,54 @@
+"""The nightly scan's stored rows (caseload_rows) and each person's revision: the only SQL for them."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session as DbSession
+
+from kneehab.store.tables import AccountRow, CaseloadRowRow, PersonRow
+
+
+def revisions(s: DbSession, person_ids: list[int] | None = None) -> dict[int, int]:
+    """Each person's current revision (everyone when `person_ids` is None)."""
+    query = select(PersonRow.id, PersonRow.revision)
+    if person_ids is not None:
+        query = query.where(PersonRow.id.in_(person_ids))
+    return {pid: rev for pid, rev in s.execute(query)}
+
+
+def stored(
+    s: DbSession, day: date, person_ids: list[int] | None = None
+) -> dict[int, tuple[int, dict[str, Any]]]:
+    """The rows computed for `day`: person → (revision it was computed at, row)."""
+    query = select(CaseloadRowRow).where(CaseloadRowRow.day == day)
+    if person_ids is not None:
+        query = query.where(CaseloadRowRow.person_id.in_(person_ids))
+    return {r.person_id: (r.revision, r.data) for r in s.scalars(query)}
+
+
+def keep(
+    s: DbSession, person_id: int, day: date, revision: int, data: dict[str, Any], now: datetime
+) -> None:
+    row = s.get(CaseloadRowRow, person_id)
+    if row is None:
+        s.add(
+            CaseloadRowRow(
+                person_id=person_id, day=day, revision=revision, data=data, computed_at=now
+            )
+        )
+    else:
+        row.day, row.revision, row.data, row.computed_at = day, revision, data, now
+    s.flush()
+
+
+def people(s: DbSession) -> list[tuple[int, str, str, date]]:
+    """Everyone enrolled: (person id, account email, account name, program start), by id."""
+    query = (
+        select(PersonRow.id, AccountRow.email, AccountRow.name, PersonRow.start)
+        .outerjoin(AccountRow, AccountRow.person_id == PersonRow.id)
+        .order_by(PersonRow.id)
+    )
+    return [(pid, email or "", name or "", start) for pid, email, name, start in s.execute(query)]

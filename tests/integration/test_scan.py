@@ -1,0 +1,81 @@
+"""Issue 11 §3: the nightly scan works out every person's escalations and caseload row for a date; run
+again it does only what is left; the caseload serves its rows while nothing newer exists and a check-in
+shows at once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time, timedelta
+
+from kneehab import services
+from kneehab.demo_clinic import LENA, PHYSIO, seed_demo_clinic
+from kneehab.domain.records import CheckIn
+from kneehab.library.load import default_library
+from kneehab.services import accounts
+from kneehab.services.acting import on_machine
+from kneehab.services.caseload import caseload
+from kneehab.services.scan import scan
+from kneehab.store import repo
+from kneehab.store.db import Database
+from kneehab.store.tables import CaseloadRowRow, EscalationRow
+
+NOW = datetime(2026, 3, 20, 6, tzinfo=UTC)
+TODAY = NOW.date()
+
+
+def _physio(db: Database):  # type: ignore[no-untyped-def]
+    return accounts.account_actor(db, accounts.find(db, PHYSIO.email).id)
+
+
+def test_the_scan_is_idempotent_and_the_caseload_reads_it(db: Database) -> None:
+    lib = default_library()
+    seed_demo_clinic(db, today=TODAY, now=NOW, library=lib)
+    everyone = len(services.people_ids(db))
+    first = scan(db, today=TODAY, now=NOW, library=lib)
+    assert (first.people, first.computed, first.kept) == (everyone, everyone, 0)
+    assert first.unreadable == ()
+    again = scan(db, today=TODAY, now=NOW, library=lib)
+    assert (again.computed, again.kept, again.escalations) == (0, everyone, 0)
+
+    physio = _physio(db)
+    kept_rows = caseload(db, physio, today=TODAY, now=NOW, library=lib)
+    with db.write() as s:  # forget what the scan kept: the same rows must come out of the records
+        s.query(CaseloadRowRow).delete()
+    assert caseload(db, physio, today=TODAY, now=NOW, library=lib) == kept_rows
+
+    # A check-in raises the person's revision: their row is worked out again, at once and by the scan.
+    someone = next(r for r in kept_rows if r.last_checkin != TODAY)
+    services.check_in(
+        db, on_machine(someone.id), CheckIn(date=TODAY, morning_pain=7), today=TODAY,
+        now=datetime.combine(TODAY, time(7), tzinfo=UTC), library=lib,
+    )  # fmt: skip
+    now_rows = {r.id: r for r in caseload(db, physio, today=TODAY, now=NOW, library=lib)}
+    assert now_rows[someone.id].last_checkin == TODAY
+    third = scan(db, today=TODAY, now=NOW, library=lib)
+    assert third.computed == 0  # the caseload look above already kept the new row
+
+    services.check_in(
+        db, on_machine(someone.id), CheckIn(date=TODAY + timedelta(days=1), morning_pain=3),
+        today=TODAY + timedelta(days=1), now=NOW + timedelta(days=1), library=lib,
+    )  # fmt: skip
+    later = scan(db, today=TODAY + timedelta(days=1), now=NOW + timedelta(days=1), library=lib)
+    assert later.computed == everyone  # a new date: everyone's row is worked out for it
+
+
+def test_the_scan_records_the_days_escalations_once(db: Database) -> None:
+    """Escalations were kept only when someone opened a page; the scan records the day's for everyone."""
+    lib = default_library()
+    seed_demo_clinic(db, today=TODAY, now=NOW, library=lib)
+    with db.write() as s:  # as if nobody had opened kneehab today
+        s.query(EscalationRow).filter(EscalationRow.day == TODAY).delete()
+    report = scan(db, today=TODAY, now=NOW, library=lib)
+    lena = accounts.find(db, LENA.email).person_id
+    with db.read() as s:
+        todays = {
+            pid: [e for e in repo.escalations(s, pid) if e.day == TODAY]
+            for pid in repo.person_ids(s)
+        }
+    assert report.escalations == sum(len(v) for v in todays.values()) > 0
+    assert [e.level for e in todays[lena]] in (["urgent"], ["emergency"])  # the demo's open warning
+    with db.write() as s:
+        s.query(CaseloadRowRow).delete()
+    assert scan(db, today=TODAY, now=NOW, library=lib).escalations == 0  # never twice for a day
