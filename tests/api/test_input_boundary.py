@@ -103,13 +103,17 @@ async def test_an_id_beyond_the_database_is_422_naming_the_range(
             for method, path in (
                 ("GET", f"/api/v1/patients/{huge}/program"),
                 ("GET", f"/api/v1/patients/{huge}/changes"),
+                ("GET", f"/api/v1/patients/{huge}"),
+                ("POST", f"/api/v1/patients/{huge}/actions"),
+                ("GET", f"/api/v1/patients/{huge}/handout.pdf"),
                 ("POST", f"/api/v1/clinic/members/{huge}/remove"),
             ):
                 r = await anna.request(method, path)
                 assert r.status_code == 422, (path, r.text)
                 assert f"less than or equal to {MAX_ROW_ID}" in _problem(r)
-            page = await anna.get(f"/patients/{huge}")
-            assert page.status_code == 422 and "text/html" in page.headers["content-type"]
+            for path in (f"/patients/{huge}", f"/clinic/patients/{huge}"):
+                page = await anna.get(path)
+                assert page.status_code == 422 and "text/html" in page.headers["content-type"]
         # an id in range that is nobody's is still the 404 of a record that does not exist
         assert (await anna.get(f"/api/v1/patients/{MAX_ROW_ID}/program")).status_code == 404
 

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import pytest
 from test_integrator import INTAKE
 
-from conftest import INTAKE_FORM, NO_FLAGS, SETTINGS, Clock, answer_steps, web_client
+from conftest import CHECK_IDS, INTAKE_FORM, NO_FLAGS, SETTINGS, Clock, answer_steps, web_client
 from kneehab import services
 from kneehab.services.acting import on_machine
 from kneehab.store.db import Database
@@ -63,3 +63,23 @@ async def test_the_saved_program_keeps_the_browsers_timezone(db: Database, libra
         assert (await c.post("/start/save", data=form)).status_code == 303
         me = (await c.get("/api/v1/me")).json()
         assert services.person_today(db, on_machine(me["person_id"]), NOON_UTC) == date(2026, 3, 3)
+
+
+async def test_a_person_ahead_of_the_server_can_record_todays_session(
+    db: Database, library
+) -> None:  # type: ignore[no-untyped-def]
+    """Found in review: the entry was checked against the server's date, so a person whose day had
+    already begun (UTC+14 at noon UTC) got 422 'after today' for every exercise of their session."""
+    app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOON_UTC))
+    async with web_client(app) as c:
+        r = await c.post("/api/v1/enroll?timezone=Pacific/Kiritimati", json=INTAKE)
+        assert r.status_code == 201, r.text
+        answers = {q: False for q in CHECK_IDS}
+        assert (await c.post("/api/v1/today/check", json={"answers": answers})).status_code == 200
+        today = (await c.get("/api/v1/today")).json()
+        first = today["sections"][0]["items"][0]["card"]["id"]
+        entry = {"exercise_id": first, "sets_done": 1, "pain_during_max": 1}
+        r = await c.post("/api/v1/today/entries", json=entry)
+        assert r.status_code == 200, r.text
+        pid = (await c.get("/api/v1/me")).json()["person_id"]
+        assert [e.day for e in services.history(db, on_machine(pid)).entries] == [date(2026, 3, 3)]

@@ -120,7 +120,13 @@ def test_a_stop_after_pain_is_not_a_green_good_news_banner(server: Server, page)
         library=default_library(),
     )
     services.save_entry(
-        server.db, on_machine(pid), day=today, entry=entry, now=now, library=server.library
+        server.db,
+        on_machine(pid),
+        day=today,
+        entry=entry,
+        now=now,
+        library=server.library,
+        today=(now).date(),
     )
     for path in ("/program", "/progress"):
         page.goto(server.url + path)

@@ -202,6 +202,7 @@ def test_soon_rescreen_on_day_10_fires_e1_that_day_and_holds_progression(db: Dat
         now=at(START + timedelta(days=24), 12),
         by="Bob",
         library=default_library(),
+        today=(at(START + timedelta(days=24), 12)).date(),
     )
     reviewed = services.status(
         db, on_machine(pid), today=START + timedelta(days=24), library=default_library()
@@ -219,6 +220,7 @@ def test_rescreen_today_defaults_to_the_date_of_now(db: Database) -> None:
         symptoms=["giving_way"],
         now=at(START + timedelta(days=2), 20),
         library=default_library(),
+        today=(at(START + timedelta(days=2), 20)).date(),
     )
     with db.read() as s:
         (kept,) = repo.rescreens(s, pid)
@@ -240,6 +242,7 @@ def test_an_unknown_flag_is_refused_and_nothing_is_written(db: Database) -> None
             flags=["RF07", "RF99"],
             now=at(START, 10),
             library=default_library(),
+            today=(at(START, 10)).date(),
         )
     with db.engine.connect() as conn:
         assert repo.dump_all(conn) == before
@@ -259,6 +262,7 @@ def test_rescreens_are_exported_deleted_backed_up_and_restored(
         new_injury=True,
         now=at(START, 11),
         library=default_library(),
+        today=(at(START, 11)).date(),
     )
     data = services.export_person(db, on_machine(pid))
     assert json.loads(json.dumps(data)) == data
@@ -269,7 +273,12 @@ def test_rescreens_are_exported_deleted_backed_up_and_restored(
 
     file = backup(db, tmp_path / "k.backup")
     services.rescreen(
-        db, on_machine(pid), flags=["RF14"], now=at(START, 12), library=default_library()
+        db,
+        on_machine(pid),
+        flags=["RF14"],
+        now=at(START, 12),
+        library=default_library(),
+        today=(at(START, 12)).date(),
     )
     restore(db, file)
     with db.read() as s:
@@ -301,7 +310,12 @@ def test_migration_0002_adds_and_removes_the_rescreens_table(db_url: str) -> Non
             actor=SERVER_ADMIN,
         ).person_id
         services.rescreen(
-            db, on_machine(pid), flags=["RF07"], now=at(START, 10), library=default_library()
+            db,
+            on_machine(pid),
+            flags=["RF07"],
+            now=at(START, 10),
+            library=default_library(),
+            today=(at(START, 10)).date(),
         )
         downgrade(engine, "0001")
         assert current_revision(engine) == "0001"

@@ -72,6 +72,7 @@ def test_withheld_program_is_kept_with_its_triage(db: Database) -> None:
             now=at(START),
             entry=SessionEntry(exercise_id="bridge", sets_done=1, reps=(10,), pain_during_max=1),
             library=default_library(),
+            today=(at(START)).date(),
         )
 
 
@@ -293,7 +294,14 @@ def test_demo_seed_export_review_acknowledge_and_delete(db: Database) -> None:
     assert kinds == {"session", "checkin"}
     assert [r["date"] for r in table] == sorted(r["date"] for r in table)
 
-    services.mark_reviewed(db, on_machine(pid), now=at(today), by="Bob", library=default_library())
+    services.mark_reviewed(
+        db,
+        on_machine(pid),
+        now=at(today),
+        by="Bob",
+        library=default_library(),
+        today=(at(today)).date(),
+    )
     assert services.status(db, on_machine(pid), today=today, library=default_library()).reviewed
     for esc in st.open_escalations:
         services.acknowledge_escalation(db, on_machine(pid), esc.id, now=at(today), by="Alice")

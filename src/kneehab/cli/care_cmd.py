@@ -454,7 +454,9 @@ def checkin_command(
         render_triage(out, result.triage)
     changed = [d for d in result.decisions if d.action != Action.HOLD]
     changes = count_words(len(changed), "change")
-    out.print(f"Check-in for {day.isoformat()} saved. {changes.capitalize()} to your program.")
+    out.print(
+        f"Check-in for {checkin.date.isoformat()} saved. {changes.capitalize()} to your program."
+    )
     for d in result.decisions:
         dose = (
             ""

@@ -55,6 +55,7 @@ def person_json(s: DbSession, person_id: int) -> dict[str, Any]:
             "pain_ceiling": p.pain_ceiling,
             "morning_tolerance": p.morning_tolerance,
             "rules_version": p.rules_version,
+            "timezone": repo.person_timezone(s, person_id),
             "reviewed": p.reviewed,
             "reviewed_at": _iso(p.reviewed_at),
             "reviewed_by": p.reviewed_by,

@@ -228,7 +228,10 @@ def _new_link(
 ) -> str:
     secret = new_secret()
     lifetime = RESET_LIFETIME if kind == "reset" else INVITE_LIFETIME
-    account_repo.cancel_links(s, account_id, now)  # one live link an account: the newest
+    if kind not in JOIN_KINDS:
+        # One live invitation or reset an account: the newest. A clinic's join link leaves the
+        # account's own reset alone (anyone could otherwise cancel it by inviting their email).
+        account_repo.cancel_links(s, account_id, now)
     account_repo.add_link(
         s,
         clinic_id=clinic_id,

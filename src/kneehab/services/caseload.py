@@ -17,6 +17,7 @@ from kneehab.domain import caseload as d9
 from kneehab.domain.course import Course, replay
 from kneehab.domain.exercise import Library
 from kneehab.domain.identity import Actor
+from kneehab.domain.local_time import local_date
 from kneehab.domain.records import History
 from kneehab.errors import Busy, Conflict
 from kneehab.services import people
@@ -140,16 +141,22 @@ def caseload(
     fresh: list[tuple[int, date, int, CaseloadRow]] = []
     with db.read() as s:
         revisions = scan_repo.revisions(s, ids)  # before the records: a later write is never hidden
-        kept = scan_repo.stored(s, today, ids)
+        kept = scan_repo.stored(s, None, ids)
         for patient in wanted:
-            day = max(today, patient.start)
+            revision = revisions.get(patient.id)
+            if revision is None:  # deleted since the list was read
+                continue
+            # Each person's own date (their timezone), never before their start.
+            day = max(
+                local_date(now, patient.timezone) if patient.timezone else today, patient.start
+            )
             hit = kept.get(patient.id)
-            if hit is not None and hit[0] == revisions[patient.id] and day == today:
-                rows.append(row_from_json(hit[1], patient))
+            if hit is not None and hit[0] == revision and hit[1] == day:
+                rows.append(row_from_json(hit[2], patient))
                 continue
             row = compute_row(patient, history_in(s, patient.id, day), library)
             rows.append(row)
-            fresh.append((patient.id, day, revisions[patient.id], row))
+            fresh.append((patient.id, day, revision, row))
     _keep(db, fresh, now)
     if flag:
         rows = [r for r in rows if flag in r.flags]

@@ -20,6 +20,7 @@ class Patient:
     email: str
     name: str
     start: date
+    timezone: str | None = None  # the person's own zone: their "today" (issue 11 §1)
 
 
 def subject_of(db: Database, person_id: int) -> Subject:
@@ -40,7 +41,10 @@ def patients(db: Database, actor: Actor, *, now: datetime, request_id: str = "-"
             s, actor=actor, action="list_patients", resource="patients", now=now,
             clinic_id=actor.clinic_id, request_id=request_id,
         )  # fmt: skip
-    return [Patient(p.id, a.email if a else "", a.name if a else "", p.start) for p, a in found]
+    return [
+        Patient(p.id, a.email if a else "", a.name if a else "", p.start, p.timezone)
+        for p, a in found
+    ]
 
 
 def open_record(

@@ -133,13 +133,13 @@ def mark_reviewed(
     *,
     now: datetime,
     by: str = "clinician",
-    today: date | None = None,
+    today: date,
     reason: str = "Program reviewed by a clinician.",
     library: Library,
 ) -> None:
     """D-2, D-7: a clinician review dated `today` (default: the date of `now`). It ends the states
     that wait for a clinician from that day on; decisions before it stay as they were."""
-    day = today or now.date()
+    day = today
     review = ClinicianAction(date=day, action="review", reason=reason)
     _record_event(
         db, who, Action.CLINICAL_ACTION, review, today=day, now=now, by=by, library=library

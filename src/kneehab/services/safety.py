@@ -170,7 +170,7 @@ def rescreen(
     chest_symptoms: bool = False,
     new_injury: bool = False,
     now: datetime,
-    today: date | None = None,
+    today: date,
     library: Library,
     clears_check: bool = False,
     full_set: bool = True,
@@ -185,7 +185,7 @@ def rescreen(
     False: only some answers or symptom words were given (they act, but the week's full set is
     still due). Returns the triage of what was reported now."""
     person_id = who.person_id
-    day = today or now.date()
+    day = today
     with db.write() as s:
         authorize(s, who, Action.WRITE_HEALTH)
         triage = rescreen_tx(

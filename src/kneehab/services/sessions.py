@@ -101,7 +101,7 @@ def save_entry(
     day: date,
     entry: SessionEntry,
     now: datetime,
-    today: date | None = None,
+    today: date,
     library: Library,
 ) -> EntryResult:
     """Insert or correct one exercise entry. `today` defaults to the date of `now`."""
@@ -121,12 +121,12 @@ def save_session(
     *,
     session: Session,
     now: datetime,
-    today: date | None = None,
+    today: date,
     library: Library,
 ) -> list[EntryResult]:
     """Save every entry of a session, or none of them if any is rejected."""
     person_id = who.person_id
-    lib, today_, day = library, today or now.date(), session.date
+    lib, today_, day = library, today, session.date
     with db.write() as s:
         authorize(s, who, Action.WRITE_HEALTH)
         ensure_rules(s, person_id, today_, now, lib)

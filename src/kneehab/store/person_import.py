@@ -20,6 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kneehab.domain.exercise import Library
 from kneehab.domain.intake import Intake
+from kneehab.domain.local_time import known_zone
 from kneehab.domain.program import Program, Triage
 from kneehab.domain.records import (
     CheckIn,
@@ -129,8 +130,18 @@ def _person(p: dict[str, Any], rules_version: int) -> dict[str, Any]:
         "reviewed_at": _maybe_instant(p.get("reviewed_at"), "person.reviewed_at"),
         "reviewed_by": p.get("reviewed_by"),
         "rules_version": p.get("rules_version", rules_version),
+        "timezone": _zone(p.get("timezone")),
     }
     return person
+
+
+def _zone(value: Any) -> str | None:
+    """The person's timezone as exported (none in exports made before it was kept)."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str) or not known_zone(value):
+        raise _fail("person.timezone", "must be a timezone name such as Europe/Berlin, or left out")
+    return value
 
 
 def rows_from_export(data: Any, *, rules_version: int) -> dict[str, list[dict[str, Any]]]:

@@ -20,13 +20,15 @@ def revisions(s: DbSession, person_ids: list[int] | None = None) -> dict[int, in
 
 
 def stored(
-    s: DbSession, day: date, person_ids: list[int] | None = None
-) -> dict[int, tuple[int, dict[str, Any]]]:
-    """The rows computed for `day`: person → (revision it was computed at, row)."""
-    query = select(CaseloadRowRow).where(CaseloadRowRow.day == day)
+    s: DbSession, day: date | None, person_ids: list[int] | None = None
+) -> dict[int, tuple[int, date, dict[str, Any]]]:
+    """The kept rows (those for `day`, or each person's latest): person → (revision, day, row)."""
+    query = select(CaseloadRowRow)
+    if day is not None:
+        query = query.where(CaseloadRowRow.day == day)
     if person_ids is not None:
         query = query.where(CaseloadRowRow.person_id.in_(person_ids))
-    return {r.person_id: (r.revision, r.data) for r in s.scalars(query)}
+    return {r.person_id: (r.revision, r.day, r.data) for r in s.scalars(query)}
 
 
 def keep(

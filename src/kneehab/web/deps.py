@@ -14,6 +14,7 @@ from datetime import date, datetime
 from typing import Annotated
 
 from fastapi import Depends, Path, Request
+from fastapi.concurrency import run_in_threadpool
 from starlette.requests import HTTPConnection
 
 from kneehab.config import Settings
@@ -74,8 +75,13 @@ async def get_now(request: Request, state: Annotated[WebState, Depends(get_state
     """The clock, in the zone of the person signed in (resolved once per request by csrf_guard)."""
     auth = await resolve(request)
     person = auth.actor.person_id if auth is not None else None
-    zone = zone_of(state.db, person) if person is not None else None
+    zone = await run_in_threadpool(zone_of, state.db, person) if person is not None else None
     return Now(state.clock(), zone)
+
+
+def person_now(state: WebState, person_id: int, clock: Now) -> Now:
+    """The clock in another person's zone: a clinician's look at them uses their "today"."""
+    return Now(clock.now, zone_of(state.db, person_id))
 
 
 async def csrf_guard(connection: HTTPConnection) -> None:

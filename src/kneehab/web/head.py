@@ -1,5 +1,6 @@
 """HEAD is GET without the body (RFC 9110 §9.3.2): FastAPI's GET routes do not answer HEAD (405), and
-monitors and link checkers send it. Only GET routes take it, so HEAD can never change anything."""
+monitors and link checkers send it. Only GET routes take it, so HEAD does what that GET does: nothing a
+person sees changes (a clinician's look is audited, and a caseload look may keep its rows, as for GET)."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from kneehab.errors import InvalidInput
 from kneehab.services import caseload as caseload_service
 from kneehab.services import patient_review, people
 from kneehab.web.action_bodies import ActionBody, to_action
-from kneehab.web.deps import Clocked, SignedIn, State
+from kneehab.web.deps import Clocked, RowId, SignedIn, State, person_now
 from kneehab.web.errors import invalid
 from kneehab.web.render import page
 from kneehab.web.routes.forms import read_form
@@ -53,8 +53,9 @@ def _caseload(
 
 
 def _patient(
-    person_id: int, request: Request, state: State, actor: SignedIn, clock: Clocked
+    person_id: RowId, request: Request, state: State, actor: SignedIn, clock: Clocked
 ) -> PatientView:
+    clock = person_now(state, person_id, clock)  # the person's "today", not the clinician's
     rec = patient_review.patient_record(
         state.db,
         actor,
@@ -87,7 +88,7 @@ def caseload_api(
 
 @router.get("/clinic/patients/{person_id}", response_class=HTMLResponse, include_in_schema=False)
 def patient_page(
-    person_id: int, request: Request, state: State, actor: SignedIn, clock: Clocked
+    person_id: RowId, request: Request, state: State, actor: SignedIn, clock: Clocked
 ) -> Response:
     vm = _patient(person_id, request, state, actor, clock)
     done = request.query_params.get("done", "")
@@ -100,12 +101,12 @@ def patient_page(
     "/{person_id}", response_model=PatientView, summary="One person, as their clinician sees them"
 )
 def patient_api(
-    person_id: int, request: Request, state: State, actor: SignedIn, clock: Clocked
+    person_id: RowId, request: Request, state: State, actor: SignedIn, clock: Clocked
 ) -> PatientView:
     return _patient(person_id, request, state, actor, clock)
 
 
-def _may_act(person_id: int, state: State, actor: SignedIn) -> int:
+def _may_act(person_id: RowId, state: State, actor: SignedIn) -> int:
     """access.py first, so nobody learns from a 422 that a person exists (the audited check is in
     the use-case)."""
     check(actor, Action.CLINICAL_ACTION, people.subject_of(state.db, person_id))
@@ -124,8 +125,9 @@ class ActionDone(BaseModel):
 
 
 def _act(
-    person_id: int, body: Any, request: Request, state: State, actor: SignedIn, clock: Clocked
+    person_id: RowId, body: Any, request: Request, state: State, actor: SignedIn, clock: Clocked
 ) -> ActionDone:
+    clock = person_now(state, person_id, clock)  # an action is dated on the person's day
     action = to_action(body, today=clock.today)
     kept = patient_review.act(
         state.db,
@@ -202,5 +204,5 @@ def old_patients(actor: SignedIn) -> Response:
 
 
 @router.get("/patients/{person_id}", include_in_schema=False)
-def old_patient(person_id: int, actor: SignedIn) -> Response:
+def old_patient(person_id: RowId, actor: SignedIn) -> Response:
     return RedirectResponse(f"/clinic/patients/{person_id}", status_code=308)

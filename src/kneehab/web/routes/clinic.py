@@ -30,7 +30,8 @@ class InvitationRequest(BaseModel):
 
 
 class Invitation(BaseModel):
-    account_id: int
+    # No account id: the answer is the same whether or not the email already has an account
+    # elsewhere (issue 10 §1); the member list shows who has joined.
     link: str = Field(description="The one-time link (7 days): shown once, give it to them")
 
 
@@ -49,9 +50,7 @@ def invite_api(
         state.db, body.email, role=body.role, actor=actor, now=clock.now, name=body.name
     )
     assert made.invitation is not None
-    return Invitation(
-        account_id=made.account_id, link=accounts.link_url(state.settings.base_url, made.invitation)
-    )
+    return Invitation(link=accounts.link_url(state.settings.base_url, made.invitation))
 
 
 @api.post("/members/{account_id}/remove", status_code=204, summary="Remove a member (clinic admin)")

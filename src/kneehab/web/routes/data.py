@@ -99,6 +99,7 @@ class ExportPerson(_Loose):
     pain_ceiling: int | None
     morning_tolerance: int | None
     rules_version: int | None = None  # the rule book the course runs under (ADR 0004)
+    timezone: str | None = None  # the person's own zone: their "today" (issue 11 §1)
     reviewed: bool
     reviewed_at: str | None
     reviewed_by: str | None

@@ -15,7 +15,7 @@ from kneehab.access import Action
 from kneehab.domain.identity import Actor, Subject
 from kneehab.services import people
 from kneehab.services.acting import Acting
-from kneehab.web.deps import Clocked, RowId, SignedIn, State
+from kneehab.web.deps import Clocked, RowId, SignedIn, State, person_now
 from kneehab.web.routes import checkin, program, progress, today
 from kneehab.web.security import request_id
 from kneehab.web.viewmodels.checkin import ChangesView
@@ -59,24 +59,26 @@ Export = Annotated[Acting, _reader(Action.READ_HEALTH, "export")]
 
 @api.get("/{person_id}/program", response_model=ProgramView, summary="A person's program")
 def patient_program(who: Program, state: State, clock: Clocked) -> ProgramView:
-    return program.build(state, who, clock)
+    return program.build(state, who, person_now(state, who.person_id, clock))
 
 
 @api.get("/{person_id}/today", response_model=TodayView, summary="A person's session today")
 def patient_today(who: Today, state: State, clock: Clocked) -> TodayView:
-    return today.build(state, who, clock)
+    return today.build(state, who, person_now(state, who.person_id, clock))
 
 
 @api.get("/{person_id}/progress", response_model=ProgressView, summary="A person's progress")
 def patient_progress(who: Progress, state: State, clock: Clocked) -> ProgressView:
-    return progress.build(state, who, clock)
+    return progress.build(state, who, person_now(state, who.person_id, clock))
 
 
 @api.get("/{person_id}/changes", response_model=ChangesView, summary="What changed on a day")
 def patient_changes(
     who: Changes, state: State, clock: Clocked, day: date | None = Query(default=None)
 ) -> ChangesView:
-    return checkin.changes(state, who, clock, day or clock.today, p1=False)
+    return checkin.changes(
+        state, who, pclock := person_now(state, who.person_id, clock), day or pclock.today, p1=False
+    )
 
 
 @api.get(

@@ -167,8 +167,9 @@ class EntrySaved(BaseModel):
 
 def _save(state: State, person: Acting, clock: Clocked, entry: SessionEntry) -> EntrySaved:
     result = services.save_entry(
-        state.db, person, day=clock.today, entry=entry, now=clock.now, library=state.library
-    )
+        state.db, person, day=clock.today, entry=entry, now=clock.now, today=clock.today,
+        library=state.library,
+    )  # fmt: skip
     return EntrySaved(
         exercise_id=result.exercise_id,
         recorded=True,
