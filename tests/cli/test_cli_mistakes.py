@@ -187,6 +187,13 @@ def _wrong_values(tmp: Path, intake: Path) -> dict[tuple[str, ...], tuple[list[s
         ("token", "revoke"): (["abc"], "token_id: must be a whole number"),
         ("audit", "list"): (["--person", "nobody"], "email: type an email address"),
         ("audit", "verify"): (["--db", str(tmp / "nope.db")], "there is no kneehab database"),
+        ("scan",): (["--today", "2025-02-30"], "--today"),
+        ("handout",): (["-o", str(tmp / "h.pdf"), "--paper", "a5"], "--paper: 'a5' is not allowed"),
+        ("calendar",): (
+            ["-o", str(tmp / "c.ics"), "--db", str(tmp / "nope.db")],
+            "there is no kneehab database",
+        ),
+        ("export",): (["-o", str(tmp / "x.json")], "format: say which export"),
     }
 
 
