@@ -255,11 +255,13 @@ def _fake_camera_file(clip: Path, out: Path) -> tuple[int, float]:
 
 
 @pytest.mark.skipif(not (CLIPS / f"{BRIDGE}.mp4").is_file(), reason="shared clips not present")
-def test_a_fake_camera_through_the_real_pose_model(coach_server: Server, tmp_path: Path) -> None:
+def test_a_fake_camera_through_the_real_pose_model(
+    coach_server: Server, tmp_path: Path, browser
+) -> None:  # type: ignore[no-untyped-def]
     """The bridge clip on Chromium's fake camera, the pose model in the page (software GL, about
-    0.65–4 s a frame on this machine), under the page's own CSP: the labelled 1 rep and ~1.6 s hold."""
-    from playwright.sync_api import sync_playwright
-
+    0.65–4 s a frame on this machine), under the page's own CSP: the labelled 1 rep and ~1.6 s hold.
+    A second Chromium with the fake camera, from the module's Playwright (a second sync_playwright
+    in the same thread refuses to start while the first one runs)."""
     y4m = tmp_path / "bridge.y4m"
     n, fps = _fake_camera_file(CLIPS / f"{BRIDGE}.mp4", y4m)
     args = [
@@ -268,8 +270,8 @@ def test_a_fake_camera_through_the_real_pose_model(coach_server: Server, tmp_pat
         "--use-fake-ui-for-media-stream",
         f"--use-file-for-fake-video-capture={y4m}",
     ]
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=shutil.which("chromium"), args=args)
+    b = browser.browser_type.launch(executable_path=shutil.which("chromium"), args=args)
+    try:
         ctx = b.new_context(viewport=DESKTOP)  # the real CSP: no bypass here
         ctx.grant_permissions(["camera"], origin=coach_server.url)
         sign_in(ctx, coach_server)
@@ -313,4 +315,5 @@ def test_a_fake_camera_through_the_real_pose_model(coach_server: Server, tmp_pat
         assert "counted 1 reps, held" in text
         held = float(text.split("held ")[1].split(" s")[0])
         assert held == pytest.approx(1.6, abs=0.45)
+    finally:
         b.close()

@@ -20,22 +20,27 @@ WRITER = textwrap.dedent(
     import sys
     from datetime import UTC, date, datetime, timedelta
     from kneehab import services
+    from kneehab.domain.identity import SERVER_ADMIN
     from kneehab.domain.intake import Intake
     from kneehab.domain.records import CheckIn
+    from kneehab.library.load import load_library
+    from kneehab.services.acting import on_machine
     from kneehab.store.db import open_database
 
-    db = open_database(sys.argv[1])
+    db, library = open_database(sys.argv[1]), load_library()
     start = date(2025, 1, 6)
     intake = Intake(age=60, knee="left", condition="medial_knee_oa", onset="gradual",
                     weeks_since_onset=30, pain_now=4, pain_worst_week=6)
-    pid = services.enroll(db, intake, start=start, now=datetime(2025, 1, 6, tzinfo=UTC)).person_id
+    pid = services.enroll(db, intake, actor=SERVER_ADMIN, start=start, library=library,
+                          now=datetime(2025, 1, 6, tzinfo=UTC)).person_id
+    who = on_machine(pid)
     print("enrolled", pid, flush=True)
     for n in range(1, 400):
         day = start + timedelta(days=n)
         now = datetime.combine(day, datetime.min.time(), tzinfo=UTC)
-        services.check_in(db, pid, CheckIn(date=day, morning_pain=n % 4, avg_pain=3),
-                          today=day, now=now)
-        services.save_player_position(db, pid, day=day, state={"n": n, "pad": "x" * 2000}, now=now)
+        services.check_in(db, who, CheckIn(date=day, morning_pain=n % 4, avg_pain=3),
+                          today=day, now=now, library=library)
+        services.save_player_position(db, who, day=day, state={"n": n, "pad": "x" * 2000}, now=now)
         print("ack", day.isoformat(), flush=True)  # only after both commits returned
     """
 )
