@@ -268,6 +268,7 @@ class CourseState:
         self.swollen: list[dt.date] = []
         self.rf08_hold = "RF08" in intake.red_flags and not history.reviewed
         self.phase: str = program.phase
+        self.next_day = history.start  # the first day not yet replayed
 
     def index_events(self, history: History) -> None:
         """The history's dated records by date (each acts on its own date; before the start, on
@@ -1022,11 +1023,42 @@ class CourseState:
         )
 
     def run(self) -> None:
+        self.run_through(self.h.today)
+
+    def run_through(self, last: dt.date) -> None:
+        """Replay the days not yet replayed, up to and including `last` (a snapshot resumes here)."""
         self.by_date = {c.date: c for c in self.checkins}
-        day = self.h.start
-        while day <= self.h.today:
+        day = self.next_day
+        while day <= last:
             self.day(day)
             day += dt.timedelta(days=1)
+        self.next_day = day
+
+    # The indexes are rebuilt from `h` (index_events) and the library is given again on resume, so
+    # a snapshot keeps neither (course_snapshot.py).
+    _NOT_KEPT = (
+        "library",
+        "by_date",
+        "sessions",
+        "session_index",
+        "checkins",
+        "checkin_dates",
+        "done",
+        "rescreens_on",
+        "clinician_on",
+        "answers",
+        "swaps_on",
+    )
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k not in self._NOT_KEPT}
+
+    def resume(self, history: History, library: Library) -> None:
+        """After loading a snapshot: the same state over `history` (its records up to the snapshot
+        day plus the tail), with the library given again."""
+        self.library = library
+        self.h = history
+        self.index_events(history)
 
 
 def merge_triage(a: Triage, b: Triage) -> Triage:
