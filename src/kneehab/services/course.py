@@ -8,7 +8,6 @@ from datetime import date, datetime
 from typing import Any
 
 from kneehab.access import Action
-from kneehab.domain import course as course_engine
 from kneehab.domain.course import Course
 from kneehab.domain.escalation import Escalation
 from kneehab.domain.exercise import Library
@@ -97,19 +96,21 @@ def status(db: Database, who: Acting, *, today: date, library: Library) -> Statu
     person_id = who.person_id
     with db.read() as s:
         authorize(s, who, Action.READ_HEALTH)
-        past = history_in(s, person_id, today)
+        current = course_in(s, person_id, today, library)  # from the person's snapshot
+        person = repo.get_person(s, person_id)
+        checkins = tuple(c for c in repo.checkins(s, person_id) if c.date <= today)
+        clinician = tuple(c for c in repo.events(s, person_id)[2] if c.date <= today)
         triage = repo.latest_intake(s, person_id).triage
         open_ = tuple(e for e in repo.escalations(s, person_id) if e.acknowledged_at is None)
         stored = repo.program_versions(s, person_id)
     versions = len(stored)
     updates = tuple(v for v in stored if v.kind == RULES_V2_KIND and v.effective <= today)
-    current = course_engine.replay(past, library)
     return Status(
         person_id=person_id,
         today=today,
-        start=past.start,
+        start=person.start,
         triage=triage,
-        reviewed=past.reviewed or any(c.action in ("review", "assessment") for c in past.clinician),
+        reviewed=person.reviewed or any(c.action in ("review", "assessment") for c in clinician),
         program=current.program,
         # The last one of each wins; for a course moved to v2, only decisions from that day on
         # (earlier ones are the recorded versions, ADR 0004).
@@ -120,7 +121,7 @@ def status(db: Database, who: Acting, *, today: date, library: Library) -> Statu
         },
         escalation=current.escalation,
         open_escalations=open_,
-        pain=tuple(PainPoint(c.date, c.morning_pain, c.avg_pain) for c in past.checkins),
+        pain=tuple(PainPoint(c.date, c.morning_pain, c.avg_pain) for c in checkins),
         versions=versions,
         rules_updates=updates,
     )

@@ -6,18 +6,24 @@ it checks and what it writes see the same records.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import hashlib
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.orm import Session as DbSession
 
+import kneehab.domain as domain_package
 from kneehab.domain import course as course_engine
-from kneehab.domain.course import Course
+from kneehab.domain import course_snapshot as snapshot_format
+from kneehab.domain.course import Course, CourseSnapshot, StaleSnapshot
+from kneehab.domain.course_snapshot import RECORD_FIELDS, history_head
 from kneehab.domain.escalation import Escalation, EscalationLevel
 from kneehab.domain.exercise import Library
 from kneehab.domain.progression import Decision
 from kneehab.domain.records import History
 from kneehab.errors import InvalidInput
-from kneehab.store import repo
+from kneehab.store import repo, snapshot_repo
+from kneehab.store.snapshot_repo import StoredSnapshot
 
 # The rule book this kneehab applies (RULES v2). People stored under an earlier one are moved to it
 # by `rules_upgrade.upgrade_rules()` with a dated `rules-v2` program version (ADR 0004).
@@ -25,34 +31,159 @@ RULES_VERSION = 2
 RULES_V2_KIND = "rules-v2"
 
 
-def history_in(s: DbSession, person_id: int, today: date) -> History:
-    """The person's records as of `today` (later, back-dated records are left out of the view)."""
+def _person_history(s: DbSession, person_id: int, today: date) -> tuple[History, int]:
+    """The history's head (intake, start, settings, `today`) without records, and the person's
+    rule book."""
     person = repo.get_person(s, person_id)
     if today < person.start:
         raise InvalidInput(f"today: {today} is before the program start ({person.start})")
-    swaps, offers, clinician = repo.events(s, person_id)
-    return History(
+    head = History(
         intake=repo.latest_intake(s, person_id).intake,
         start=person.start,
         today=today,
         pain_ceiling=person.pain_ceiling,
         morning_tolerance=person.morning_tolerance,
-        sessions=tuple(x for x in repo.sessions(s, person_id) if x.date <= today),
-        checkins=tuple(c for c in repo.checkins(s, person_id) if c.date <= today),
-        outcomes=tuple(o for o in repo.outcomes(s, person_id) if o.date <= today),
-        rescreens=tuple(r for r in repo.rescreens(s, person_id) if r.date <= today),
         reviewed=person.reviewed,
-        swaps=tuple(x for x in swaps if x.date <= today),
-        offers=tuple(x for x in offers if x.date <= today),
-        clinician=tuple(x for x in clinician if x.date <= today),
+    )
+    return head, person.rules_version
+
+
+def _with_records(s: DbSession, person_id: int, head: History, after: date | None) -> History:
+    """`head` with the person's records dated up to its `today` (and after `after`, when given:
+    a snapshot's tail). Later, back-dated records are left out of the view."""
+    today = head.today
+    swaps, offers, clinician = repo.events(s, person_id, after=after)
+    return head.model_copy(
+        update={
+            "sessions": tuple(
+                x for x in repo.sessions(s, person_id, after=after) if x.date <= today
+            ),
+            "checkins": tuple(
+                c for c in repo.checkins(s, person_id, after=after) if c.date <= today
+            ),
+            "outcomes": tuple(
+                o for o in repo.outcomes(s, person_id, after=after) if o.date <= today
+            ),
+            "rescreens": tuple(
+                r for r in repo.rescreens(s, person_id, after=after) if r.date <= today
+            ),
+            "swaps": tuple(x for x in swaps if x.date <= today),
+            "offers": tuple(x for x in offers if x.date <= today),
+            "clinician": tuple(x for x in clinician if x.date <= today),
+        }
     )
 
 
+def history_in(s: DbSession, person_id: int, today: date) -> History:
+    """The person's records as of `today` (later, back-dated records are left out of the view)."""
+    head, _ = _person_history(s, person_id, today)
+    return _with_records(s, person_id, head, after=None)
+
+
 def course_in(s: DbSession, person_id: int, today: date, library: Library) -> Course:
+    """The person's course as of `today`: replayed from their snapshot when it still applies
+    (course_snapshots.py), else from the start. A write transaction keeps a snapshot after
+    yesterday for the next request."""
     try:
-        return course_engine.replay(history_in(s, person_id, today), library)
+        return _course(s, person_id, today, library)
     except course_engine.HistoryMismatch as exc:  # C-13: a record that does not fit the program
         raise InvalidInput(str(exc)) from None
+
+
+def engine_fingerprint() -> str:
+    """The replay engine's source (every module of kneehab.domain): any change to the code that a
+    snapshot's state was made by makes it stale."""
+    if not _ENGINE:
+        digest = hashlib.sha256(f"format {snapshot_format.FORMAT}".encode())
+        for path in sorted(Path(domain_package.__file__).parent.glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        _ENGINE.append(digest.hexdigest())
+    return _ENGINE[0]
+
+
+_ENGINE: list[str] = []  # computed once
+_LIBRARIES: dict[int, tuple[Library, str]] = {}
+
+
+def library_fingerprint(library: Library) -> str:
+    """The exercise library's content (a snapshot holds items and decisions made from it)."""
+    known = _LIBRARIES.get(id(library))
+    if known is None or known[0] is not library:
+        known = (library, hashlib.sha256(library.model_dump_json().encode()).hexdigest())
+        _LIBRARIES[id(library)] = known
+    return known[1]
+
+
+def _records_in(history: History, through: date) -> int:
+    """Dated input rows (an entry is a row; a session is not) up to and including `through`."""
+    n = sum(len(x.entries) for x in history.sessions if x.date <= through)
+    for name in RECORD_FIELDS:
+        if name != "sessions":
+            n += sum(1 for r in getattr(history, name) if r.date <= through)
+    return n
+
+
+def _usable(
+    s: DbSession, person_id: int, stored: StoredSnapshot | None, head: History, key: tuple[str, ...]
+) -> StoredSnapshot | None:
+    if stored is None or stored.day >= head.today:
+        return None
+    made_with = (
+        stored.engine,
+        stored.library,
+        str(stored.rules_version),
+        str(stored.person_rules),
+        stored.head,
+    )
+    if made_with != key:
+        return None
+    if snapshot_repo.records_through(s, person_id, stored.day) != stored.records:
+        return None  # a record written without the ORM hook: replay from the start
+    return stored
+
+
+def _course(s: DbSession, person_id: int, today: date, library: Library) -> Course:
+    head, person_rules = _person_history(s, person_id, today)
+    key = (
+        engine_fingerprint(),
+        library_fingerprint(library),
+        str(RULES_VERSION),
+        str(person_rules),
+        history_head(head),
+    )
+    # Only a write keeps a snapshot, after yesterday: today's records may still change.
+    keep = today - timedelta(days=1) if s.info.get("write") else None
+    stored = _usable(s, person_id, snapshot_repo.load(s, person_id), head, key)
+    kept: CourseSnapshot | None = None
+    if stored is not None:
+        tail = _with_records(s, person_id, head, after=stored.day)
+        snap = CourseSnapshot(day=stored.day, head=stored.head, state=stored.state)
+        try:
+            result, kept = course_engine.replay_from_keeping(snap, tail, library, keep=keep)
+            records = stored.records + _records_in(tail, keep) if kept and keep else 0
+        except StaleSnapshot:
+            stored = None
+    if stored is None:
+        history = _with_records(s, person_id, head, after=None)
+        result, kept = course_engine.replay_keeping(history, library, keep=keep)
+        records = _records_in(history, keep) if kept and keep else 0
+    if kept is not None:
+        snapshot_repo.save(
+            s,
+            person_id,
+            StoredSnapshot(
+                kept.day,
+                key[0],
+                key[1],
+                RULES_VERSION,
+                person_rules,
+                kept.head,
+                records,
+                kept.state,
+            ),
+            now=datetime.now(UTC),
+        )
+    return result
 
 
 def _decision_for(

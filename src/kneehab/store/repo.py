@@ -24,11 +24,13 @@ from kneehab.domain.records import (
 )
 from kneehab.domain.types import Dose
 from kneehab.errors import NotFound
+from kneehab.store import snapshot_repo  # noqa: F401  (registers the hook that forgets snapshots)
 from kneehab.store.tables import (
     Base,
     CalendarFeedRow,
     CheckInRow,
     CourseEventRow,
+    CourseSnapshotRow,
     EntryRow,
     EscalationRow,
     IntakeRow,
@@ -37,6 +39,7 @@ from kneehab.store.tables import (
     PlayerStateRow,
     ProgramVersionRow,
     RescreenRow,
+    is_derived,
 )
 
 
@@ -179,6 +182,7 @@ def delete_person(s: DbSession, person_id: int) -> None:
     _person_row(s, person_id)
     # Children first, explicitly: SQLite only cascades when foreign keys are on for the connection.
     for table in (
+        CourseSnapshotRow,
         CalendarFeedRow,
         EscalationRow,
         CourseEventRow,
@@ -349,10 +353,12 @@ def _entry(row: EntryRow) -> SessionEntry:
     return SessionEntry.model_validate({"exercise_id": row.exercise_id, **data})
 
 
-def entries(s: DbSession, person_id: int) -> list[EntryRecord]:
-    rows = s.scalars(
-        select(EntryRow).where(EntryRow.person_id == person_id).order_by(EntryRow.day, EntryRow.id)
-    )
+def entries(s: DbSession, person_id: int, *, after: date | None = None) -> list[EntryRecord]:
+    """Every entry, or only those dated after `after` (a course snapshot's tail)."""
+    query = select(EntryRow).where(EntryRow.person_id == person_id)
+    if after is not None:
+        query = query.where(EntryRow.day > after)
+    rows = s.scalars(query.order_by(EntryRow.day, EntryRow.id))
     return [EntryRecord(r.day, _entry(r), r.paused_when_logged, r.recorded_at) for r in rows]
 
 
@@ -365,9 +371,9 @@ def entries_on(s: DbSession, person_id: int, day: date) -> list[SessionEntry]:
     return [_entry(r) for r in rows]
 
 
-def sessions(s: DbSession, person_id: int) -> tuple[Session, ...]:
+def sessions(s: DbSession, person_id: int, *, after: date | None = None) -> tuple[Session, ...]:
     by_day: dict[date, list[SessionEntry]] = {}
-    for rec in entries(s, person_id):
+    for rec in entries(s, person_id, after=after):
         by_day.setdefault(rec.day, []).append(rec.entry)
     return tuple(Session(date=d, entries=tuple(es)) for d, es in sorted(by_day.items()))
 
@@ -404,10 +410,11 @@ def add_checkin(s: DbSession, person_id: int, checkin: CheckIn, *, now: datetime
     s.flush()
 
 
-def checkins(s: DbSession, person_id: int) -> tuple[CheckIn, ...]:
-    rows = s.scalars(
-        select(CheckInRow).where(CheckInRow.person_id == person_id).order_by(CheckInRow.day)
-    )
+def checkins(s: DbSession, person_id: int, *, after: date | None = None) -> tuple[CheckIn, ...]:
+    query = select(CheckInRow).where(CheckInRow.person_id == person_id)
+    if after is not None:
+        query = query.where(CheckInRow.day > after)
+    rows = s.scalars(query.order_by(CheckInRow.day))
     return tuple(
         CheckIn(
             date=r.day,
@@ -438,12 +445,13 @@ def add_rescreen(
     return row.id
 
 
-def rescreen_records(s: DbSession, person_id: int) -> list[RescreenRecord]:
-    rows = s.scalars(
-        select(RescreenRow)
-        .where(RescreenRow.person_id == person_id)
-        .order_by(RescreenRow.day, RescreenRow.id)
-    )
+def rescreen_records(
+    s: DbSession, person_id: int, *, after: date | None = None
+) -> list[RescreenRecord]:
+    query = select(RescreenRow).where(RescreenRow.person_id == person_id)
+    if after is not None:
+        query = query.where(RescreenRow.day > after)
+    rows = s.scalars(query.order_by(RescreenRow.day, RescreenRow.id))
     return [
         RescreenRecord(
             Rescreen(
@@ -461,9 +469,9 @@ def rescreen_records(s: DbSession, person_id: int) -> list[RescreenRecord]:
     ]
 
 
-def rescreens(s: DbSession, person_id: int) -> tuple[Rescreen, ...]:
+def rescreens(s: DbSession, person_id: int, *, after: date | None = None) -> tuple[Rescreen, ...]:
     """The person's re-screens, oldest first (RULES §1.1)."""
-    return tuple(r.rescreen for r in rescreen_records(s, person_id))
+    return tuple(r.rescreen for r in rescreen_records(s, person_id, after=after))
 
 
 def add_outcome(s: DbSession, person_id: int, outcome: OutcomeRecord, *, now: datetime) -> int:
@@ -474,12 +482,13 @@ def add_outcome(s: DbSession, person_id: int, outcome: OutcomeRecord, *, now: da
     return row.id
 
 
-def outcomes(s: DbSession, person_id: int) -> tuple[OutcomeRecord, ...]:
-    rows = s.scalars(
-        select(OutcomeRow)
-        .where(OutcomeRow.person_id == person_id)
-        .order_by(OutcomeRow.day, OutcomeRow.id)
-    )
+def outcomes(
+    s: DbSession, person_id: int, *, after: date | None = None
+) -> tuple[OutcomeRecord, ...]:
+    query = select(OutcomeRow).where(OutcomeRow.person_id == person_id)
+    if after is not None:
+        query = query.where(OutcomeRow.day > after)
+    rows = s.scalars(query.order_by(OutcomeRow.day, OutcomeRow.id))
     return tuple(
         OutcomeRecord(
             date=r.day,
@@ -596,14 +605,13 @@ def add_event(
 
 
 def events(
-    s: DbSession, person_id: int
+    s: DbSession, person_id: int, *, after: date | None = None
 ) -> tuple[tuple[SwapChoice, ...], tuple[OfferAnswer, ...], tuple[ClinicianAction, ...]]:
     """The person's swaps, offer answers and clinician actions, each oldest first."""
-    rows = s.scalars(
-        select(CourseEventRow)
-        .where(CourseEventRow.person_id == person_id)
-        .order_by(CourseEventRow.day, CourseEventRow.id)
-    )
+    query = select(CourseEventRow).where(CourseEventRow.person_id == person_id)
+    if after is not None:
+        query = query.where(CourseEventRow.day > after)
+    rows = s.scalars(query.order_by(CourseEventRow.day, CourseEventRow.id))
     swaps: list[SwapChoice] = []
     offers: list[OfferAnswer] = []
     clinician: list[ClinicianAction] = []
@@ -622,12 +630,14 @@ def events(
 
 
 def dump_all(conn: Connection) -> dict[str, list[dict[str, Any]]]:
-    """Every row of every table, parents first, in primary-key order."""
+    """Every row of every table, parents first, in primary-key order (derived tables, such as
+    course snapshots, are rebuilt rather than copied)."""
     return {
         table.name: [
             dict(r) for r in conn.execute(select(table).order_by(*table.primary_key)).mappings()
         ]
         for table in Base.metadata.sorted_tables
+        if not is_derived(table)
     }
 
 
@@ -637,7 +647,8 @@ def replace_all(conn: Connection, data: dict[str, list[dict[str, Any]]]) -> None
     for table in reversed(tables):
         conn.execute(delete(table))
     for table in tables:
-        rows = data.get(table.name) or []
+        # A derived table is never filled from outside (a course snapshot is server-made only).
+        rows = [] if is_derived(table) else data.get(table.name) or []
         if rows:
             conn.execute(insert(table), rows)
     if conn.dialect.name == "postgresql":

@@ -1,0 +1,113 @@
+"""Course snapshots (issue 11 §2): one row per person, the replay state after a day.
+
+A snapshot is forgotten as soon as anything it was built from changes:
+- every ORM write of a dated record (a back-dated entry, a check-in, a re-screen, an outcome, a
+  swap, an offer answer or a clinician action) dated on or before the snapshot day deletes it,
+  in the same flush (`_forget_on_flush`);
+- deleting a person and replacing the whole database (restore) delete it explicitly (repo.py);
+- on reading, `valid()` also checks the engine, library, rule book and history head it was made
+  with, and that the count of dated records up to its day is still the one it was made from, so
+  a write that bypasses the ORM (plain SQL) is caught as well.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import delete, event, func, inspect, select
+from sqlalchemy.orm import Session as DbSession
+
+from kneehab.store.tables import (
+    CheckInRow,
+    CourseEventRow,
+    CourseSnapshotRow,
+    EntryRow,
+    OutcomeRow,
+    RescreenRow,
+)
+
+# The dated rows a course is replayed from (the history's records).
+DATED_INPUTS: tuple[Any, ...] = (EntryRow, CheckInRow, RescreenRow, OutcomeRow, CourseEventRow)
+
+
+@dataclass(frozen=True)
+class StoredSnapshot:
+    day: date
+    engine: str
+    library: str
+    rules_version: int
+    person_rules: int
+    head: str
+    records: int
+    state: bytes
+
+
+def load(s: DbSession, person_id: int) -> StoredSnapshot | None:
+    row = s.get(CourseSnapshotRow, person_id)
+    if row is None:
+        return None
+    return StoredSnapshot(
+        row.day,
+        row.engine,
+        row.library,
+        row.rules_version,
+        row.person_rules,
+        row.head,
+        row.records,
+        bytes(row.state),
+    )
+
+
+def save(s: DbSession, person_id: int, snap: StoredSnapshot, *, now: datetime) -> None:
+    """Keep `snap` as the person's snapshot (one per person; a newer one replaces it)."""
+    row = s.get(CourseSnapshotRow, person_id)
+    if row is None:
+        row = CourseSnapshotRow(person_id=person_id)
+        s.add(row)
+    row.day, row.engine, row.library = snap.day, snap.engine, snap.library
+    row.rules_version, row.person_rules = snap.rules_version, snap.person_rules
+    row.head, row.records, row.state, row.created_at = snap.head, snap.records, snap.state, now
+    s.flush()
+
+
+def forget(s: DbSession, person_id: int, *, from_day: date | None = None) -> None:
+    """Delete the person's snapshot (only one taken on or after `from_day`, when given)."""
+    query = delete(CourseSnapshotRow).where(CourseSnapshotRow.person_id == person_id)
+    if from_day is not None:
+        query = query.where(CourseSnapshotRow.day >= from_day)
+    s.execute(query)
+
+
+def records_through(s: DbSession, person_id: int, day: date) -> int:
+    """How many dated input rows the person has up to and including `day` (one query)."""
+    counts = [
+        select(func.count())
+        .select_from(table)
+        .where(table.person_id == person_id, table.day <= day)
+        .scalar_subquery()
+        for table in DATED_INPUTS
+    ]
+    found = s.execute(select(*counts)).one()
+    return int(sum(found))
+
+
+def _days_touched(obj: Any) -> list[date]:
+    """The record's date, and its former date when an update moved it."""
+    days = [obj.day] if isinstance(obj.day, date) else []
+    history = inspect(obj).attrs.day.history
+    days += [d for d in history.deleted if isinstance(d, date)]
+    return days
+
+
+@event.listens_for(DbSession, "before_flush")
+def _forget_on_flush(session: DbSession, _context: Any, _instances: Any) -> None:
+    earliest: dict[int, date] = {}
+    for obj in (*session.new, *session.dirty, *session.deleted):
+        if not isinstance(obj, DATED_INPUTS) or obj.person_id is None:
+            continue
+        for day in _days_touched(obj):
+            earliest[obj.person_id] = min(day, earliest.get(obj.person_id, day))
+    for person_id, day in earliest.items():
+        forget(session, person_id, from_day=day)
