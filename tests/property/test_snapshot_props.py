@@ -23,6 +23,8 @@ from kneehab.domain.course import (
     StaleSnapshot,
     replay,
     replay_from,
+    replay_from_keeping,
+    replay_from_state,
     replay_keeping,
 )
 from kneehab.domain.course_snapshot import RECORD_FIELDS, restore_state
@@ -53,7 +55,11 @@ def courses(draw: st.DrawFn) -> History:
             {
                 "date": on,
                 "action": "set_condition",
-                "value": {"condition": "patellofemoral_pain", "onset": "gradual"},
+                "value": {
+                    "condition": "patellofemoral_pain",
+                    "onset": "gradual",
+                    "mcl_grade": None,
+                },
                 "reason": "seen in clinic",
             }
         )
@@ -81,18 +87,21 @@ def test_a_snapshot_and_its_tail_replay_to_the_full_course(history: History, dat
     assert resumed.versions == full.versions
     assert resumed.escalation == full.escalation
     assert resumed == full
+    # A process that kept the live state resumes from it as often as it likes: it never changes.
+    assert snap.live is not None
+    for _ in range(2):
+        assert replay_from_state(snap.live, snap, after(history, day), LIB, keep=None)[0] == full
     # The next request's snapshot, taken from this one, resumes to the same course too.
     if (history.today - day).days >= 2:
         later = day + dt.timedelta(days=data.draw(st.integers(1, (history.today - day).days - 1)))
-        from kneehab.domain.course import replay_from_keeping
-
         again, snap2 = replay_from_keeping(stored, after(history, day), LIB, keep=later)
         assert again == full and snap2 is not None
         assert replay_from(snap2, after(history, later), LIB) == full
 
 
-def test_a_snapshot_refuses_a_different_head_or_records_it_already_holds() -> None:
-    history = histories(max_days=10).example()  # one course is enough here
+@settings(max_examples=3, deadline=None)
+@given(histories(max_days=10))
+def test_a_snapshot_refuses_a_different_head_or_records_it_already_holds(history: History) -> None:
     _, snap = replay_keeping(history, LIB, keep=history.start + dt.timedelta(days=3))
     assert snap is not None
     other = history.model_copy(update={"morning_tolerance": 1 - history.morning_tolerance})

@@ -73,6 +73,8 @@ __all__ = [
     "owners",
     "replay",
     "replay_from",
+    "replay_from_keeping",
+    "replay_from_state",
     "replay_keeping",
 ]
 
@@ -266,11 +268,35 @@ def replay_from_keeping(
     snapshot: CourseSnapshot, tail: History, library: Library, *, keep: dt.date | None
 ) -> tuple[Course, CourseSnapshot | None]:
     """`replay_from`, also keeping a later snapshot (after day `keep`, before `tail.today`)."""
-    if history_head(tail) != snapshot.head or tail.today <= snapshot.day:
+    return _resume(restore_state(snapshot), snapshot.day, snapshot.head, tail, library, keep=keep)
+
+
+def replay_from_state(
+    state: CourseState,
+    snapshot: CourseSnapshot,
+    tail: History,
+    library: Library,
+    *,
+    keep: dt.date | None,
+) -> tuple[Course, CourseSnapshot | None]:
+    """`replay_from_keeping` from `snapshot`'s state already loaded (`snapshot.live`, or one
+    restored earlier); `state` is left unchanged, so it can serve again."""
+    return _resume(state.clone(), snapshot.day, snapshot.head, tail, library, keep=keep)
+
+
+def _resume(
+    run: CourseState,
+    day: dt.date,
+    head: str,
+    tail: History,
+    library: Library,
+    *,
+    keep: dt.date | None,
+) -> tuple[Course, CourseSnapshot | None]:
+    if history_head(tail) != head or tail.today <= day or run.next_day != day + dt.timedelta(1):
         raise StaleSnapshot("the snapshot does not fit this history")
-    if any(r.date <= snapshot.day for r in records_of(tail)):
+    if any(r.date <= day for r in records_of(tail)):
         raise StaleSnapshot("the tail holds records dated on or before the snapshot day")
-    run = restore_state(snapshot)
     _check_entries(tail, library)
     records = {name: (*getattr(run.h, name), *getattr(tail, name)) for name in RECORD_FIELDS}
     # The engine's own copy of the history keeps the intake a clinician may have changed (D-7);
@@ -278,9 +304,9 @@ def replay_from_keeping(
     history = tail.model_copy(update=records)
     run.resume(run.h.model_copy(update={**records, "today": tail.today}), library)
     kept = None
-    if keep is not None and snapshot.day < keep < tail.today:
+    if keep is not None and day < keep < tail.today:
         run.run_through(keep)
-        kept = take_snapshot(run, keep, head=snapshot.head)
+        kept = take_snapshot(run, keep, head=head)
     run.run()
     return _finish(run, history, library), kept
 

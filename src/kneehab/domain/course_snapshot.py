@@ -15,7 +15,7 @@ import hashlib
 import io
 import json
 import pickle
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from kneehab.domain.course_state import CourseState
@@ -36,6 +36,9 @@ class CourseSnapshot:
     day: dt.date  # the state after this day
     head: str  # `history_head` of the history it was taken from
     state: bytes  # the serialised CourseState, FORMAT
+    # The same state, live (a copy nothing else holds): a process may keep it to skip `state`'s
+    # deserialisation next time (`replay_from_state` never changes the state it is given).
+    live: CourseState | None = field(default=None, compare=False, repr=False)
 
 
 def history_head(history: History) -> str:
@@ -66,9 +69,10 @@ def take_snapshot(run: CourseState, day: dt.date, *, head: str) -> CourseSnapsho
     run.h = kept
     try:
         state = pickle.dumps(run, protocol=pickle.HIGHEST_PROTOCOL)
+        live = run.clone()
     finally:
         run.h = h
-    return CourseSnapshot(day=day, head=head, state=state)
+    return CourseSnapshot(day=day, head=head, state=state, live=live)
 
 
 # Modules a course state is made of; nothing else may be named by a stored snapshot.

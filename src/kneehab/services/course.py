@@ -4,7 +4,7 @@ and the Progress JSON contract (`kneehab progress --json` and the API say the sa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from kneehab.access import Action
@@ -137,6 +137,17 @@ def history(db: Database, who: Acting) -> HistoryView:
             repo.checkins(s, person_id),
             repo.outcomes(s, person_id),
         )
+
+
+def entries_of_day(db: Database, who: Acting, *, day: date) -> tuple[EntryRecord, ...]:
+    """The entries logged for `day` (only that day's rows are read: a page of today costs the same
+    at any course length)."""
+    person_id = who.person_id
+    with db.read() as s:
+        authorize(s, who, Action.READ_HEALTH)
+        repo.get_person(s, person_id)
+        after = repo.entries(s, person_id, after=day - timedelta(days=1))
+        return tuple(r for r in after if r.day == day)
 
 
 def history_of_start(db: Database, who: Acting) -> datetime:

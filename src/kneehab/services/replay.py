@@ -7,6 +7,8 @@ it checks and what it writes see the same records.
 from __future__ import annotations
 
 import hashlib
+from collections import OrderedDict
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +18,8 @@ import kneehab.domain as domain_package
 from kneehab.domain import course as course_engine
 from kneehab.domain import course_snapshot as snapshot_format
 from kneehab.domain.course import Course, CourseSnapshot, StaleSnapshot
-from kneehab.domain.course_snapshot import RECORD_FIELDS, history_head
+from kneehab.domain.course_snapshot import RECORD_FIELDS, history_head, restore_state
+from kneehab.domain.course_state import CourseState
 from kneehab.domain.escalation import Escalation, EscalationLevel
 from kneehab.domain.exercise import Library
 from kneehab.domain.progression import Decision
@@ -114,7 +117,7 @@ def library_fingerprint(library: Library) -> str:
     return known[1]
 
 
-def _records_in(history: History, through: date) -> int:
+def records_in(history: History, through: date) -> int:
     """Dated input rows (an entry is a row; a session is not) up to and including `through`."""
     n = sum(len(x.entries) for x in history.sessions if x.date <= through)
     for name in RECORD_FIELDS:
@@ -123,23 +126,71 @@ def _records_in(history: History, through: date) -> int:
     return n
 
 
-def _usable(
-    s: DbSession, person_id: int, stored: StoredSnapshot | None, head: History, key: tuple[str, ...]
-) -> StoredSnapshot | None:
-    if stored is None or stored.day >= head.today:
-        return None
+def _fits(s: DbSession, person_id: int, found: StoredSnapshot | None, key: tuple[str, ...]) -> bool:
+    """The stored snapshot was made by this engine, library and rule book, from this history head
+    and from the records up to its day that are still there."""
+    if found is None:
+        return False
     made_with = (
+        found.engine,
+        found.library,
+        str(found.rules_version),
+        str(found.person_rules),
+        found.head,
+    )
+    return made_with == key and (
+        # a record written without the ORM hook (plain SQL) is caught here: replay from the start
+        snapshot_repo.records_through(s, person_id, found.day) == found.records
+    )
+
+
+# Live states of recent snapshots, so a process deserialises each one once. Only an accelerator:
+# the key is the stored row's identity, so another process's newer snapshot (or none) is a miss.
+_LIVE: OrderedDict[int, tuple[tuple[object, ...], CourseState]] = OrderedDict()
+LIVE_STATES = 256  # people; about 0.3–1 MB each at 90–365 days
+
+
+def _identity(stored: StoredSnapshot) -> tuple[object, ...]:
+    return (
+        stored.day,
+        stored.head,
         stored.engine,
         stored.library,
-        str(stored.rules_version),
-        str(stored.person_rules),
-        stored.head,
+        stored.records,
+        stored.created_at,
     )
-    if made_with != key:
-        return None
-    if snapshot_repo.records_through(s, person_id, stored.day) != stored.records:
-        return None  # a record written without the ORM hook: replay from the start
-    return stored
+
+
+def _remember(person_id: int, stored: StoredSnapshot, state: CourseState) -> None:
+    _LIVE[person_id] = (_identity(stored), state)
+    _LIVE.move_to_end(person_id)
+    while len(_LIVE) > LIVE_STATES:
+        _LIVE.popitem(last=False)
+
+
+def _from_snapshot(
+    s: DbSession,
+    person_id: int,
+    stored: StoredSnapshot,
+    head: History,
+    library: Library,
+    keep: date | None,
+) -> tuple[Course, CourseSnapshot | None, int]:
+    """The course from the stored snapshot and the records after it; also the count of records
+    up to `keep` for the snapshot kept there."""
+    tail = _with_records(s, person_id, head, after=stored.day)
+    cached = _LIVE.get(person_id)
+    snap = CourseSnapshot(day=stored.day, head=stored.head, state=b"")
+    if cached is not None and cached[0] == _identity(stored):
+        state = cached[1]
+    else:
+        state_bytes = snapshot_repo.state_of(s, person_id)
+        snap = CourseSnapshot(day=stored.day, head=stored.head, state=state_bytes)
+        state = restore_state(snap)
+        _remember(person_id, stored, state)
+    result, kept = course_engine.replay_from_state(state, snap, tail, library, keep=keep)
+    records = stored.records + records_in(tail, keep) if keep is not None else 0
+    return result, kept, records
 
 
 def _course(s: DbSession, person_id: int, today: date, library: Library) -> Course:
@@ -153,42 +204,33 @@ def _course(s: DbSession, person_id: int, today: date, library: Library) -> Cour
     )
     # Only a write keeps a snapshot, after yesterday: today's records may still change.
     keep = today - timedelta(days=1) if s.info.get("write") else None
-    stored = _usable(s, person_id, snapshot_repo.load(s, person_id), head, key)
+    found = snapshot_repo.load(s, person_id)
+    fits = _fits(s, person_id, found, key)
+    result: Course | None = None
     kept: CourseSnapshot | None = None
-    if stored is not None:
-        tail = _with_records(s, person_id, head, after=stored.day)
-        snap = CourseSnapshot(day=stored.day, head=stored.head, state=stored.state)
+    records = 0
+    if found is not None and fits and found.day < today:
         try:
-            result, kept = course_engine.replay_from_keeping(snap, tail, library, keep=keep)
-            records = stored.records + _records_in(tail, keep) if kept and keep else 0
+            result, kept, records = _from_snapshot(s, person_id, found, head, library, keep)
         except StaleSnapshot:
-            stored = None
-    if stored is None:
+            fits, result = False, None
+    if result is None:
         history = _with_records(s, person_id, head, after=None)
         result, kept = course_engine.replay_keeping(history, library, keep=keep)
-        records = _records_in(history, keep) if kept and keep else 0
-    if kept is not None:
-        snapshot_repo.save(
-            s,
-            person_id,
-            StoredSnapshot(
-                kept.day,
-                key[0],
-                key[1],
-                RULES_VERSION,
-                person_rules,
-                kept.head,
-                records,
-                kept.state,
-            ),
-            now=datetime.now(UTC),
+        records = records_in(history, keep) if keep is not None else 0
+    # A later snapshot that still fits is kept rather than replaced by an earlier one (a request
+    # for a past day); one that does not fit is always replaced.
+    if kept is not None and (found is None or not fits or found.day < kept.day):
+        made = StoredSnapshot(
+            kept.day, key[0], key[1], RULES_VERSION, person_rules, kept.head, records, kept.state
         )
+        created = snapshot_repo.save(s, person_id, made, now=datetime.now(UTC))
+        if kept.live is not None:
+            _remember(person_id, replace(made, created_at=created), kept.live)
     return result
 
 
-def _decision_for(
-    course_: Course, day: date, exercise_id: str | None, kind: str
-) -> Decision | None:
+def decision_for(course_: Course, day: date, exercise_id: str | None, kind: str) -> Decision | None:
     for d in course_.decisions:
         if d.date == day and d.exercise_id == exercise_id and d.action.value == kind:
             return d
@@ -201,15 +243,15 @@ def persist_decisions(
     """Append each program version of the replay (C-18: progress, regress, pause, stop, resume,
     phase, unlock, swap, clinician) not yet recorded; none is rewritten, and nothing dated before
     the person's move to rule book v2 is added (ADR 0004)."""
-    stored = repo.program_versions(s, person_id)
-    known = {(v.effective, v.exercise_id, v.kind) for v in stored}
-    floor = max((v.effective for v in stored if v.kind == RULES_V2_KIND), default=None)
+    stored = repo.version_keys(s, person_id)  # the keys only: no stored program is read
+    known = set(stored)
+    floor = max((when for when, _, kind in stored if kind == RULES_V2_KIND), default=None)
     written: list[int] = []
     for v in course_.versions:
         key = (v.date, v.exercise_id, v.kind)
         if v.kind == "plan" or key in known or (floor is not None and v.date < floor):
             continue
-        d = _decision_for(course_, v.date, v.exercise_id, v.kind)
+        d = decision_for(course_, v.date, v.exercise_id, v.kind)
         written.append(
             repo.add_program_version(
                 s,

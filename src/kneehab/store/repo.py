@@ -302,6 +302,16 @@ def program_versions(s: DbSession, person_id: int) -> list[ProgramVersion]:
     ]
 
 
+def version_keys(s: DbSession, person_id: int) -> list[tuple[date, str | None, str]]:
+    """(effective, exercise id, kind) of each stored version, oldest first (no programs read)."""
+    rows = s.execute(
+        select(ProgramVersionRow.effective, ProgramVersionRow.exercise_id, ProgramVersionRow.kind)
+        .where(ProgramVersionRow.person_id == person_id)
+        .order_by(ProgramVersionRow.version)
+    )
+    return [(r[0], r[1], r[2]) for r in rows]
+
+
 def count_program_versions(s: DbSession, person_id: int) -> int:
     found = s.scalar(select(func.count()).where(ProgramVersionRow.person_id == person_id))
     return int(found or 0)

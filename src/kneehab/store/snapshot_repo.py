@@ -41,26 +41,41 @@ class StoredSnapshot:
     person_rules: int
     head: str
     records: int
-    state: bytes
+    state: bytes = b""  # empty until `state_of` (a process may hold the state already)
+    created_at: datetime | None = None
+
+
+_META = (
+    CourseSnapshotRow.day,
+    CourseSnapshotRow.engine,
+    CourseSnapshotRow.library,
+    CourseSnapshotRow.rules_version,
+    CourseSnapshotRow.person_rules,
+    CourseSnapshotRow.head,
+    CourseSnapshotRow.records,
+    CourseSnapshotRow.created_at,
+)
 
 
 def load(s: DbSession, person_id: int) -> StoredSnapshot | None:
-    row = s.get(CourseSnapshotRow, person_id)
+    """The person's snapshot without its state (see `state_of`)."""
+    row = s.execute(select(*_META).where(CourseSnapshotRow.person_id == person_id)).first()
     if row is None:
         return None
+    day, engine, library, rules, person_rules, head, records, created = row
     return StoredSnapshot(
-        row.day,
-        row.engine,
-        row.library,
-        row.rules_version,
-        row.person_rules,
-        row.head,
-        row.records,
-        bytes(row.state),
+        day, engine, library, rules, person_rules, head, records, created_at=created
     )
 
 
-def save(s: DbSession, person_id: int, snap: StoredSnapshot, *, now: datetime) -> None:
+def state_of(s: DbSession, person_id: int) -> bytes:
+    found = s.scalar(
+        select(CourseSnapshotRow.state).where(CourseSnapshotRow.person_id == person_id)
+    )
+    return bytes(found or b"")
+
+
+def save(s: DbSession, person_id: int, snap: StoredSnapshot, *, now: datetime) -> datetime:
     """Keep `snap` as the person's snapshot (one per person; a newer one replaces it)."""
     row = s.get(CourseSnapshotRow, person_id)
     if row is None:
@@ -70,6 +85,7 @@ def save(s: DbSession, person_id: int, snap: StoredSnapshot, *, now: datetime) -
     row.rules_version, row.person_rules = snap.rules_version, snap.person_rules
     row.head, row.records, row.state, row.created_at = snap.head, snap.records, snap.state, now
     s.flush()
+    return now
 
 
 def forget(s: DbSession, person_id: int, *, from_day: date | None = None) -> None:
