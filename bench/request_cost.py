@@ -182,7 +182,8 @@ def measure_main(argv: list[str]) -> int:
     try:
         result = asyncio.run(_measure(work, date.fromisoformat(args.today), args.n))
     finally:
-        work.unlink(missing_ok=True)
+        for leftover in (work, Path(f"{work}-wal"), Path(f"{work}-shm")):
+            leftover.unlink(missing_ok=True)
     print(json.dumps(result))
     return 0
 

@@ -24,7 +24,7 @@ from kneehab.domain.escalation import Escalation, EscalationLevel
 from kneehab.domain.exercise import Library
 from kneehab.domain.progression import Decision
 from kneehab.domain.records import History
-from kneehab.errors import InvalidInput
+from kneehab.errors import CourseUnreadable, InvalidInput
 from kneehab.store import repo, snapshot_repo
 from kneehab.store.snapshot_repo import StoredSnapshot
 
@@ -126,6 +126,29 @@ def records_in(history: History, through: date) -> int:
     return n
 
 
+def _unreadable(history: History, library: Library) -> None:
+    """Refuse, in plain words, a history that names exercises the installed library does not have
+    (the library changed since they were logged): every page of the person says so, and so does
+    the clinician's view of them, instead of failing."""
+    ids = {e.exercise_id for x in history.sessions for e in x.entries}
+    ids |= {i for x in history.swaps for i in (x.swap_in, x.swap_out)}
+    ids |= {x.exercise_id for x in history.offers}
+    ids |= {x.exercise_id for x in history.clinician if x.exercise_id}
+    gone = sorted(i for i in ids if i not in library.exercises)
+    if gone:
+        names = ", ".join(f"'{i}'" for i in gone)
+        raise CourseUnreadable(
+            f"This program cannot be shown right now. The record holds {len(gone)} exercise(s) "
+            f"({names}) that the installed exercise library no longer has, so the course cannot "
+            "be rebuilt. Nothing saved is lost, and the clinic sees this same message on this "
+            "record. The clinic or the server's administrator can bring the exercise back into "
+            "the library.",
+            problems=[
+                f"exercise_id: '{i}' is not an exercise in the installed library" for i in gone
+            ],
+        )
+
+
 def _fits(s: DbSession, person_id: int, found: StoredSnapshot | None, key: tuple[str, ...]) -> bool:
     """The stored snapshot was made by this engine, library and rule book, from this history head
     and from the records up to its day that are still there."""
@@ -179,6 +202,7 @@ def _from_snapshot(
     """The course from the stored snapshot and the records after it; also the count of records
     up to `keep` for the snapshot kept there."""
     tail = _with_records(s, person_id, head, after=stored.day)
+    _unreadable(tail, library)  # the records up to the snapshot were read with this library
     cached = _LIVE.get(person_id)
     snap = CourseSnapshot(day=stored.day, head=stored.head, state=b"")
     if cached is not None and cached[0] == _identity(stored):
@@ -216,6 +240,7 @@ def _course(s: DbSession, person_id: int, today: date, library: Library) -> Cour
             fits, result = False, None
     if result is None:
         history = _with_records(s, person_id, head, after=None)
+        _unreadable(history, library)
         result, kept = course_engine.replay_keeping(history, library, keep=keep)
         records = records_in(history, keep) if keep is not None else 0
     # A later snapshot that still fits is kept rather than replaced by an earlier one (a request
