@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from history_seed import seed_history
 from sqlalchemy import select, text
 
+from history_seed import seed_history
 from kneehab import services
 from kneehab.domain import course as course_engine
 from kneehab.domain.course import Course
