@@ -15,7 +15,7 @@ from kneehab.domain.program import Program, Triage
 from kneehab.domain.records import History
 from kneehab.domain.screening import screen_rescreen
 from kneehab.domain.types import Dose
-from kneehab.store import repo, snapshot_repo
+from kneehab.store import program_delta, repo, snapshot_repo
 from kneehab.store.snapshot_repo import StoredSnapshot
 from kneehab.store.tables import (
     AccountRow,
@@ -121,9 +121,16 @@ def add_course(
             "exercise_id": v.exercise_id,
             "from_dose": v.from_dose.as_dict() if v.from_dose else None,
             "to_dose": v.to_dose.as_dict() if v.to_dose else None,
-            "program": v.program.model_dump(mode="json"),
+            "program": program,
         }
-        for n, v in enumerate(versions, start=1)
+        for n, (v, program) in enumerate(
+            zip(
+                versions,
+                program_delta.encode_all(v.program.model_dump(mode="json") for v in versions),
+                strict=True,
+            ),
+            start=1,
+        )
     ]
     for table, values in (
         (EntryRow, entries),

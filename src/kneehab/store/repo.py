@@ -24,7 +24,10 @@ from kneehab.domain.records import (
 )
 from kneehab.domain.types import Dose
 from kneehab.errors import NotFound
-from kneehab.store import snapshot_repo  # noqa: F401  (registers the hook that forgets snapshots)
+from kneehab.store import (
+    program_delta,
+    snapshot_repo,  # noqa: F401  (registers the hook that forgets snapshots)
+)
 from kneehab.store.tables import (
     Base,
     CalendarFeedRow,
@@ -253,11 +256,14 @@ def add_program_version(
     from_dose: Dose | None = None,
     to_dose: Dose | None = None,
 ) -> int:
-    """Append a version; the number is one more than the person's latest."""
+    """Append a version; the number is one more than the person's latest. Its program is stored as
+    what changed from the version before (program_delta.py)."""
     latest = s.scalar(
         select(func.max(ProgramVersionRow.version)).where(ProgramVersionRow.person_id == person_id)
     )
     version = (latest or 0) + 1
+    whole = program.model_dump(mode="json")
+    before = _whole_programs(s, person_id)
     s.add(
         ProgramVersionRow(
             person_id=person_id,
@@ -271,11 +277,21 @@ def add_program_version(
             exercise_id=exercise_id,
             from_dose=from_dose.as_dict() if from_dose else None,
             to_dose=to_dose.as_dict() if to_dose else None,
-            program=program.model_dump(mode="json"),
+            program=program_delta.encode(before[-1] if before else None, whole),
         )
     )
     s.flush()
     return version
+
+
+def _whole_programs(s: DbSession, person_id: int) -> list[Any]:
+    """Every version's whole program as JSON, oldest first (decoded, not validated)."""
+    stored = s.scalars(
+        select(ProgramVersionRow.program)
+        .where(ProgramVersionRow.person_id == person_id)
+        .order_by(ProgramVersionRow.version)
+    )
+    return program_delta.decode_all(stored)
 
 
 def program_versions(s: DbSession, person_id: int) -> list[ProgramVersion]:
@@ -284,6 +300,8 @@ def program_versions(s: DbSession, person_id: int) -> list[ProgramVersion]:
         .where(ProgramVersionRow.person_id == person_id)
         .order_by(ProgramVersionRow.version)
     )
+    found = list(rows)
+    wholes = program_delta.decode_all(r.program for r in found)
     return [
         ProgramVersion(
             r.version,
@@ -296,9 +314,9 @@ def program_versions(s: DbSession, person_id: int) -> list[ProgramVersion]:
             r.exercise_id,
             Dose.model_validate(r.from_dose) if r.from_dose else None,
             Dose.model_validate(r.to_dose) if r.to_dose else None,
-            Program.model_validate(r.program),
+            Program.model_validate(whole),
         )
-        for r in rows
+        for r, whole in zip(found, wholes, strict=True)
     ]
 
 
@@ -318,13 +336,8 @@ def count_program_versions(s: DbSession, person_id: int) -> int:
 
 
 def latest_program(s: DbSession, person_id: int) -> Program | None:
-    row = s.scalars(
-        select(ProgramVersionRow)
-        .where(ProgramVersionRow.person_id == person_id)
-        .order_by(ProgramVersionRow.version.desc())
-        .limit(1)
-    ).first()
-    return Program.model_validate(row.program) if row else None
+    wholes = _whole_programs(s, person_id)
+    return Program.model_validate(wholes[-1]) if wholes else None
 
 
 # --- sessions --------------------------------------------------------------------------------
