@@ -188,6 +188,31 @@ def measure_main(argv: list[str]) -> int:
     return 0
 
 
+STORED = ("program_versions", "session_entries", "checkins", "rescreens", "intakes", "persons",
+          "accounts", "course_snapshots")  # fmt: skip
+
+
+def stored_bytes(path: Path) -> dict[str, int]:
+    """Bytes of every column of the person's rows, by table (SQLite's own length of each value)."""
+    import sqlite3
+
+    con = sqlite3.connect(path)
+    try:
+        out: dict[str, int] = {}
+        names = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        for table in STORED:
+            if table not in names:
+                continue
+            cols = [r[1] for r in con.execute(f"PRAGMA table_info({table})")]
+            total = "+".join(f"COALESCE(LENGTH(CAST({c} AS BLOB)),0)" for c in cols)
+            out[table] = int(
+                con.execute(f"SELECT COALESCE(SUM({total}),0) FROM {table}").fetchone()[0]
+            )
+        return out
+    finally:
+        con.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--lengths", type=int, nargs="+", default=list(LENGTHS))
@@ -221,6 +246,15 @@ def main(argv: list[str] | None = None) -> int:
                     f"{code:7} {length:>5} {name:14} {r['n']:>3} {r['p50']:>8} {r['p99']:>8}  {load}"
                 )
     print(f"load average at end: {_load()}")
+    for length in args.lengths:
+        for code in codes:
+            sizes = stored_bytes(
+                prepare(length, before_rev=args.before_rev if code == "before" else None)
+            )
+            parts = ", ".join(f"{t} {b / 1024:.1f}" for t, b in sizes.items() if b)
+            print(
+                f"storage {code:7} {length:>4} days: {sum(sizes.values()) / 1024:.1f} KB ({parts})"
+            )
     return 0
 
 
