@@ -20,6 +20,7 @@ from kneehab.domain.records import CheckIn, ClinicianAction
 from kneehab.errors import CourseUnreadable
 from kneehab.library.load import default_library
 from kneehab.services.acting import on_machine
+from kneehab.services import replay
 from kneehab.services.replay import history_in
 from kneehab.store import repo
 from kneehab.store.db import Database
@@ -54,7 +55,9 @@ def test_a_write_keeps_the_state_after_yesterday_and_reads_resume_from_it(
     lib = default_library()
     # The seed's last write was yesterday's session: its snapshot is after the day before.
     assert snapshot_day(db, seeded) == TODAY - timedelta(days=2)
+    replay.forget_live_states()  # as in a process that has not read this person yet
     assert read(db, seeded, lib) == full_replay(db, seeded, lib)
+    assert replay.resumed_from_store(seeded)  # the stored state was read, not a full replay
     assert snapshot_day(db, seeded) == TODAY - timedelta(days=2)  # a read keeps nothing
     services.check_in(
         db,

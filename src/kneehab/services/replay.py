@@ -173,6 +173,17 @@ _LIVE: OrderedDict[int, tuple[tuple[object, ...], CourseState]] = OrderedDict()
 LIVE_STATES = 256  # people; about 0.3–1 MB each at 90–365 days
 
 
+def forget_live_states() -> None:
+    """Drop every live state this process holds (each next read deserialises the stored one)."""
+    _LIVE.clear()
+
+
+def resumed_from_store(person_id: int) -> bool:
+    """Whether this process holds a live state of the person's stored snapshot (for tests and
+    the benchmark: a read that replayed from the start leaves none)."""
+    return person_id in _LIVE
+
+
 def _identity(stored: StoredSnapshot) -> tuple[object, ...]:
     return (
         stored.day,

@@ -72,10 +72,14 @@ def load(s: DbSession, person_id: int) -> StoredSnapshot | None:
 
 
 def state_of(s: DbSession, person_id: int) -> bytes:
+    """The stored state, as `take_snapshot` made it (b"" when it cannot be read: replay all)."""
     found = s.scalar(
         select(CourseSnapshotRow.state).where(CourseSnapshotRow.person_id == person_id)
     )
-    return bytes(found or b"")
+    try:
+        return zlib.decompress(bytes(found or b""))
+    except zlib.error:
+        return b""
 
 
 def save(s: DbSession, person_id: int, snap: StoredSnapshot, *, now: datetime) -> datetime:
