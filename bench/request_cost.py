@@ -7,8 +7,11 @@ in as that person, on the morning after the course's last day:
 - GET /api/v1/today and GET /api/v1/progress, N times each;
 - POST /api/v1/today/entries (today's first item, re-logged: an upsert) N times, after the day's
   safety questions;
-- POST /api/v1/checkins: N mornings, the clock moved on a day before each (one check-in a day).
-p50 and p99 in milliseconds, with the load average before and after.
+- POST /api/v1/checkins: N mornings, the clock moved on a day before each (one check-in a day);
+- GET /api/v1/me, the floor: sign-in, CSRF and the app's middleware around almost no work.
+p50 and p99 in milliseconds, with the load average before and after. `cold` is this code with no
+live snapshot states kept in the process (each request reads and deserialises the stored state),
+as when requests for many people share few processes.
 
 `--code before` measures the same databases with another checkout's sources (default /work/main,
 the code before snapshots): each file is copied and its schema taken down to that code's head
@@ -118,7 +121,9 @@ async def _measure(db_path: Path, today: date, n: int) -> dict[str, Any]:
             assert r.status_code == ok, (url, r.status_code, r.text[:300])
             return r.json()
 
-        for name, url in (("GET today", "/api/v1/today"), ("GET progress", "/api/v1/progress")):
+        pages = (("GET me (floor)", "/api/v1/me"), ("GET today", "/api/v1/today"),
+                 ("GET progress", "/api/v1/progress"))  # fmt: skip
+        for name, url in pages:
             await c.get(url)  # warm
             out.setdefault(name, [])
             for _ in range(n):
@@ -176,7 +181,12 @@ def measure_main(argv: list[str]) -> int:
     p.add_argument("--db", type=Path, required=True)
     p.add_argument("--today", required=True)
     p.add_argument("--n", type=int, default=30)
+    p.add_argument("--cold", action="store_true", help="keep no live snapshot states in memory")
     args = p.parse_args(argv)
+    if args.cold:
+        import kneehab.services.replay as replay
+
+        replay.LIVE_STATES = 0  # type: ignore[attr-defined]  # each request reads the stored state
     work = args.db.with_suffix(".run.db")
     shutil.copyfile(args.db, work)  # every run starts from the same database
     try:
@@ -218,21 +228,25 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lengths", type=int, nargs="+", default=list(LENGTHS))
     p.add_argument("--n", type=int, default=30)
     p.add_argument("--code", choices=["after", "before", "both"], default="after")
+    p.add_argument("--no-cold", action="store_true", help="skip the run without live states")
     p.add_argument("--before-src", type=Path, default=Path("/work/main/src"))
     p.add_argument("--before-rev", default="0007")
     args = p.parse_args(argv)
     codes = ["before", "after"] if args.code == "both" else [args.code]
+    if "after" in codes and not args.no_cold:
+        codes.append("cold")
     print(f"load average at start: {_load()}  (2 shared cores: other work runs beside this)")
     print(f"{'code':7} {'days':>5} {'request':14} {'n':>3} {'p50 ms':>8} {'p99 ms':>8}  load")
     for length in args.lengths:
         for code in codes:
             db = prepare(length, before_rev=args.before_rev if code == "before" else None)
+            cold = ["--cold"] if code == "cold" else []
             src = args.before_src if code == "before" else ROOT / "src"
             env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{ROOT}"}
             today = START + timedelta(days=length)
-            n = args.n if code == "after" or length <= 90 else max(5, args.n // 3)
+            n = args.n if code != "before" or length <= 90 else max(5, args.n // 3)
             cmd = [sys.executable, "-m", "bench.request_cost", "measure", "--db", str(db)]
-            cmd += ["--today", today.isoformat(), "--n", str(n)]
+            cmd += ["--today", today.isoformat(), "--n", str(n), *cold]
             done = subprocess.run(
                 cmd, check=False, env=env, cwd=ROOT, capture_output=True, text=True
             )
@@ -247,7 +261,7 @@ def main(argv: list[str] | None = None) -> int:
                 )
     print(f"load average at end: {_load()}")
     for length in args.lengths:
-        for code in codes:
+        for code in (c for c in codes if c != "cold"):
             sizes = stored_bytes(
                 prepare(length, before_rev=args.before_rev if code == "before" else None)
             )

@@ -1,5 +1,5 @@
 """Course snapshots in the store (issue 11 §2), on SQLite and PostgreSQL: a write keeps the state
-after yesterday; a read resumes from it; anything that changes the history before it — a back-dated
+after yesterday (and so does a read that found none); a read resumes from it; anything that changes the history before it — a back-dated
 record through the app or through plain SQL, another library, a restore, deleting the person — means
 the course is replayed from the start again. Every course read here equals a full replay."""
 
@@ -97,6 +97,10 @@ def test_a_back_dated_clinician_action_forgets_the_snapshot(db: Database, seeded
     assert snapshot_day(db, seeded) is None  # dated before the snapshot day: gone in the same flush
     after = read(db, seeded, lib)
     assert after == full_replay(db, seeded, lib)
+    # That read replayed from the start, so it kept a snapshot for the next one (after yesterday).
+    assert snapshot_day(db, seeded) == TODAY - timedelta(days=1)
+    replay.forget_live_states()
+    assert read(db, seeded, lib) == after and replay.resumed_from_store(seeded)
     assert after.program is not None and after.program.item(target) is not None
     assert after.program.item(target).status == ItemStatus.PAUSED  # type: ignore[union-attr]
 

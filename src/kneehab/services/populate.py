@@ -34,7 +34,6 @@ from kneehab.services.replay import (
     decision_for,
     engine_fingerprint,
     library_fingerprint,
-    records_in,
 )
 from kneehab.store import populate_repo
 from kneehab.store.db import Database
@@ -232,7 +231,7 @@ def populate(
                 RULES_VERSION,
                 RULES_VERSION,
                 history_head(full),
-                records_in(full, kept.day),
+                "",  # counted by the store once the rows are in
                 kept.state,
             )
         with db.write() as s:

@@ -12,13 +12,15 @@ from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session as DbSession
 
 import kneehab.domain as domain_package
 from kneehab.domain import course as course_engine
 from kneehab.domain import course_snapshot as snapshot_format
 from kneehab.domain.course import Course, CourseSnapshot, StaleSnapshot
-from kneehab.domain.course_snapshot import RECORD_FIELDS, history_head, restore_state
+from kneehab.domain.course_snapshot import history_head, restore_state
 from kneehab.domain.course_state import CourseState
 from kneehab.domain.escalation import Escalation, EscalationLevel
 from kneehab.domain.exercise import Library
@@ -26,6 +28,7 @@ from kneehab.domain.progression import Decision
 from kneehab.domain.records import History
 from kneehab.errors import CourseUnreadable, InvalidInput
 from kneehab.store import repo, snapshot_repo
+from kneehab.store.db import session_scope
 from kneehab.store.snapshot_repo import StoredSnapshot
 
 # The rule book this kneehab applies (RULES v2). People stored under an earlier one are moved to it
@@ -117,15 +120,6 @@ def library_fingerprint(library: Library) -> str:
     return known[1]
 
 
-def records_in(history: History, through: date) -> int:
-    """Dated input rows (an entry is a row; a session is not) up to and including `through`."""
-    n = sum(len(x.entries) for x in history.sessions if x.date <= through)
-    for name in RECORD_FIELDS:
-        if name != "sessions":
-            n += sum(1 for r in getattr(history, name) if r.date <= through)
-    return n
-
-
 def _unreadable(history: History, library: Library) -> None:
     """Refuse, in plain words, a history that names exercises the installed library does not have
     (the library changed since they were logged): every page of the person says so, and so does
@@ -209,9 +203,9 @@ def _from_snapshot(
     head: History,
     library: Library,
     keep: date | None,
-) -> tuple[Course, CourseSnapshot | None, int]:
-    """The course from the stored snapshot and the records after it; also the count of records
-    up to `keep` for the snapshot kept there."""
+) -> tuple[Course, CourseSnapshot | None]:
+    """The course from the stored snapshot and the records after it (and a snapshot after
+    `keep`, when given)."""
     tail = _with_records(s, person_id, head, after=stored.day)
     _unreadable(tail, library)  # the records up to the snapshot were read with this library
     cached = _LIVE.get(person_id)
@@ -223,9 +217,13 @@ def _from_snapshot(
         snap = CourseSnapshot(day=stored.day, head=stored.head, state=state_bytes)
         state = restore_state(snap)
         _remember(person_id, stored, state)
-    result, kept = course_engine.replay_from_state(state, snap, tail, library, keep=keep)
-    records = stored.records + records_in(tail, keep) if keep is not None else 0
-    return result, kept, records
+    return course_engine.replay_from_state(state, snap, tail, library, keep=keep)
+
+
+# A read keeps a snapshot too (after its transaction, in a short write of its own) when the person
+# has none that fits, or theirs is more than this many days behind: after a deploy or a library
+# change, each person's first request replays from the start once, not every request until a write.
+READ_KEEPS_AFTER_DAYS = 7
 
 
 def _course(s: DbSession, person_id: int, today: date, library: Library) -> Course:
@@ -237,33 +235,64 @@ def _course(s: DbSession, person_id: int, today: date, library: Library) -> Cour
         str(person_rules),
         history_head(head),
     )
-    # Only a write keeps a snapshot, after yesterday: today's records may still change.
-    keep = today - timedelta(days=1) if s.info.get("write") else None
+    writing = bool(s.info.get("write"))
     found = snapshot_repo.load(s, person_id)
     fits = _fits(s, person_id, found, key)
+    # Keep the state after yesterday: today's records may still change.
+    keep: date | None = today - timedelta(days=1)
+    behind = found is None or not fits or (today - found.day).days > READ_KEEPS_AFTER_DAYS
+    if keep is not None and (keep < head.start or not (writing or behind)):
+        keep = None
+    # The records a kept snapshot is made from, counted before they are read (a write committed in
+    # between makes the count newer than the snapshot: it is then not used, never wrongly used).
+    mark = snapshot_repo.records_through(s, person_id, keep) if keep is not None else ""
     result: Course | None = None
     kept: CourseSnapshot | None = None
-    records = 0
     if found is not None and fits and found.day < today:
         try:
-            result, kept, records = _from_snapshot(s, person_id, found, head, library, keep)
+            result, kept = _from_snapshot(s, person_id, found, head, library, keep)
         except StaleSnapshot:
             fits, result = False, None
     if result is None:
         history = _with_records(s, person_id, head, after=None)
         _unreadable(history, library)
         result, kept = course_engine.replay_keeping(history, library, keep=keep)
-        records = records_in(history, keep) if keep is not None else 0
     # A later snapshot that still fits is kept rather than replaced by an earlier one (a request
     # for a past day); one that does not fit is always replaced.
     if kept is not None and (found is None or not fits or found.day < kept.day):
         made = StoredSnapshot(
-            kept.day, key[0], key[1], RULES_VERSION, person_rules, kept.head, records, kept.state
+            kept.day, key[0], key[1], RULES_VERSION, person_rules, kept.head, mark, kept.state
         )
-        created = snapshot_repo.save(s, person_id, made, now=datetime.now(UTC))
-        if kept.live is not None:
-            _remember(person_id, replace(made, created_at=created), kept.live)
+        if writing:
+            created = snapshot_repo.save(s, person_id, made, now=datetime.now(UTC))
+            if kept.live is not None:
+                _remember(person_id, replace(made, created_at=created), kept.live)
+        else:
+            _keep_after_read(s, person_id, made, found)
     return result
+
+
+def _keep_after_read(
+    s: DbSession, person_id: int, made: StoredSnapshot, seen: StoredSnapshot | None
+) -> None:
+    """Save `made` once the read's transaction has ended, in a write of its own, unless another
+    request changed the person's snapshot meanwhile. Best effort: a snapshot only saves work, so a
+    busy database or a deleted person just leaves it for the next request."""
+    engine = s.get_bind()
+
+    def save(_session: DbSession) -> None:
+        try:
+            with session_scope(engine, write=True) as w:  # type: ignore[arg-type]
+                now = snapshot_repo.load(w, person_id)
+                same = (now is None and seen is None) or (
+                    now is not None and seen is not None and _identity(now) == _identity(seen)
+                )
+                if same and snapshot_repo.records_through(w, person_id, made.day) == made.records:
+                    snapshot_repo.save(w, person_id, made, now=datetime.now(UTC))
+        except SQLAlchemyError:
+            pass
+
+    event.listen(s, "after_commit", save, once=True)
 
 
 def decision_for(course_: Course, day: date, exercise_id: str | None, kind: str) -> Decision | None:

@@ -4,7 +4,7 @@ multi-row INSERTs (the row shapes are those of repo.py's one-at-a-time writers).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -141,6 +141,7 @@ def add_course(
         if values:
             s.execute(insert(table), values)
     if snapshot is not None:
-        snapshot_repo.save(s, pid, snapshot, now=now)
+        marked = replace(snapshot, records=snapshot_repo.records_through(s, pid, snapshot.day))
+        snapshot_repo.save(s, pid, marked, now=now)
     s.flush()
     return pid

@@ -6,8 +6,8 @@ A snapshot is forgotten as soon as anything it was built from changes:
   in the same flush (`_forget_on_flush`);
 - deleting a person and replacing the whole database (restore) delete it explicitly (repo.py);
 - on reading, `valid()` also checks the engine, library, rule book and history head it was made
-  with, and that the count of dated records up to its day is still the one it was made from, so
-  a write that bypasses the ORM (plain SQL) is caught as well.
+  with, and that the count and latest `recorded_at` of the dated records up to its day are still
+  the ones it was made from, so a write that bypasses the ORM (plain SQL) is caught as well.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class StoredSnapshot:
     rules_version: int
     person_rules: int
     head: str
-    records: int
+    records: str  # records_through(day) when it was made
     state: bytes = b""  # empty until `state_of` (a process may hold the state already)
     created_at: datetime | None = None
 
@@ -104,17 +104,18 @@ def forget(s: DbSession, person_id: int, *, from_day: date | None = None) -> Non
     s.execute(query)
 
 
-def records_through(s: DbSession, person_id: int, day: date) -> int:
-    """How many dated input rows the person has up to and including `day` (one query)."""
-    counts = [
-        select(func.count())
-        .select_from(table)
-        .where(table.person_id == person_id, table.day <= day)
-        .scalar_subquery()
-        for table in DATED_INPUTS
-    ]
-    found = s.execute(select(*counts)).one()
-    return int(sum(found))
+def records_through(s: DbSession, person_id: int, day: date) -> str:
+    """The person's dated input rows up to and including `day`, as "count|latest recorded_at"
+    (one query): a row added or re-recorded without the ORM changes it."""
+    parts = []
+    for table in DATED_INPUTS:
+        mine = (table.person_id == person_id, table.day <= day)
+        parts.append(select(func.count()).select_from(table).where(*mine).scalar_subquery())
+        parts.append(select(func.max(table.recorded_at)).where(*mine).scalar_subquery())
+    found = s.execute(select(*parts)).one()
+    count = sum(int(n or 0) for n in found[0::2])
+    latest = max((str(t) for t in found[1::2] if t is not None), default="")
+    return f"{count}|{latest}"
 
 
 def _days_touched(obj: Any) -> list[date]:

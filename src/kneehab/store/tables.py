@@ -259,7 +259,9 @@ class CourseSnapshotRow(Base):
     rules_version: Mapped[int]  # the rule book the engine applies (replay.RULES_VERSION)
     person_rules: Mapped[int]  # the rule book the person's course runs under (ADR 0004)
     head: Mapped[str] = mapped_column(String(64))  # intake, start and settings (sha-256)
-    records: Mapped[int]  # how many dated input rows there were up to `day`, a cross-check
+    # The dated input rows up to `day` when it was made: "count|latest recorded_at", a cross-check
+    # that also catches writes the ORM hook cannot see.
+    records: Mapped[str] = mapped_column(String(80))
     state: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime]
 

@@ -68,7 +68,7 @@ def upgrade() -> None:
         sa.Column("rules_version", sa.Integer(), nullable=False),
         sa.Column("person_rules", sa.Integer(), nullable=False),
         sa.Column("head", sa.String(length=64), nullable=False),
-        sa.Column("records", sa.Integer(), nullable=False),
+        sa.Column("records", sa.String(length=80), nullable=False),
         sa.Column("state", sa.LargeBinary(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
