@@ -184,7 +184,7 @@ def measure_main(argv: list[str]) -> int:
     p.add_argument("--cold", action="store_true", help="keep no live snapshot states in memory")
     args = p.parse_args(argv)
     if args.cold:
-        import kneehab.services.replay as replay
+        from kneehab.services import replay
 
         replay.LIVE_STATES = 0  # type: ignore[attr-defined]  # each request reads the stored state
     work = args.db.with_suffix(".run.db")
