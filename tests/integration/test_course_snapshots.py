@@ -19,8 +19,8 @@ from kneehab.domain.program import ItemStatus
 from kneehab.domain.records import CheckIn, ClinicianAction
 from kneehab.errors import CourseUnreadable
 from kneehab.library.load import default_library
-from kneehab.services.acting import on_machine
 from kneehab.services import replay
+from kneehab.services.acting import on_machine
 from kneehab.services.replay import history_in
 from kneehab.store import repo
 from kneehab.store.db import Database

@@ -3,8 +3,9 @@ speak in domain models; rows never leave this module except as plain records for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, text
@@ -79,7 +80,12 @@ class ProgramVersion:
     exercise_id: str | None
     from_dose: Dose | None
     to_dose: Dose | None
-    program: Program
+    program_json: dict[str, Any] = field(repr=False)  # the whole program, as stored JSON
+
+    @cached_property
+    def program(self) -> Program:
+        """Validated on first use: a page that reads a few versions does not pay for all."""
+        return Program.model_validate(self.program_json)
 
 
 @dataclass(frozen=True)
@@ -314,7 +320,7 @@ def program_versions(s: DbSession, person_id: int) -> list[ProgramVersion]:
             r.exercise_id,
             Dose.model_validate(r.from_dose) if r.from_dose else None,
             Dose.model_validate(r.to_dose) if r.to_dose else None,
-            Program.model_validate(whole),
+            whole,
         )
         for r, whole in zip(found, wholes, strict=True)
     ]
