@@ -16,7 +16,7 @@ from kneehab.domain.progression import Decision
 from kneehab.domain.records import CheckIn, History, OutcomeRecord
 from kneehab.exports.plan_json import item_to_json, program_to_json, triage_to_json
 from kneehab.services.acting import Acting, authorize
-from kneehab.services.replay import RULES_V2_KIND, course_in, history_in
+from kneehab.services.replay import RULES_V2_KIND, course_in, head_in, history_in
 from kneehab.store import repo
 from kneehab.store.db import Database
 from kneehab.store.repo import EntryRecord, EscalationRecord, ProgramVersion
@@ -90,6 +90,14 @@ def history_of(db: Database, who: Acting, *, today: date) -> History:
     with db.read() as s:
         authorize(s, who, Action.READ_HEALTH)
         return history_in(s, person_id, today)
+
+
+def history_head_of(db: Database, who: Acting, *, today: date) -> History:
+    """The person's intake, start and settings as of `today`, without their records (a page that
+    needs the start date or the goals reads the same at any course length)."""
+    with db.read() as s:
+        authorize(s, who, Action.READ_HEALTH)
+        return head_in(s, who.person_id, today)
 
 
 def status(db: Database, who: Acting, *, today: date, library: Library) -> Status:

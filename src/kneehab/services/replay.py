@@ -80,6 +80,11 @@ def _with_records(s: DbSession, person_id: int, head: History, after: date | Non
     )
 
 
+def head_in(s: DbSession, person_id: int, today: date) -> History:
+    """The history's head as of `today`: intake, start and settings, no records."""
+    return _person_history(s, person_id, today)[0]
+
+
 def history_in(s: DbSession, person_id: int, today: date) -> History:
     """The person's records as of `today` (later, back-dated records are left out of the view)."""
     head, _ = _person_history(s, person_id, today)
