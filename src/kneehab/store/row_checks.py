@@ -60,6 +60,11 @@ def problems_in(data: dict[str, list[Row]], library: Library) -> list[str]:
     return out
 
 
+def _version_of(item: tuple[int, Row]) -> int:
+    version = item[1].get("version")
+    return version if isinstance(version, int) else 0
+
+
 def _whole_programs(rows: list[Row]) -> list[Row]:
     """Program version rows with each program whole (stored as what changed: program_delta.py),
     decoded per person in version order; one that cannot be decoded reads as no program."""
@@ -68,7 +73,7 @@ def _whole_programs(rows: list[Row]) -> list[Row]:
         by_person.setdefault(row.get("person_id"), []).append((i, row))
     out = list(rows)
     for found in by_person.values():
-        found.sort(key=lambda x: x[1].get("version") if isinstance(x[1].get("version"), int) else 0)
+        found.sort(key=_version_of)
         wholes = program_delta.decode_all(r.get("program") for _, r in found)
         for (i, row), whole in zip(found, wholes, strict=True):
             out[i] = {**row, "program": whole}

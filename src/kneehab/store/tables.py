@@ -248,7 +248,7 @@ class CourseSnapshotRow(Base):
     It is valid only for the engine, library, rule book and history head it was made with."""
 
     __tablename__ = "course_snapshots"
-    __table_args__: ClassVar[dict[str, Any]] = {"info": {"derived": True}}
+    __table_args__ = {"info": {"derived": True}}  # noqa: RUF012  (SQLAlchemy reads it)
 
     person_id: Mapped[int] = mapped_column(
         ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True
