@@ -7,6 +7,7 @@ it checks and what it writes see the same records.
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
@@ -169,12 +170,14 @@ def _fits(s: DbSession, person_id: int, found: StoredSnapshot | None, key: tuple
 # Live states of recent snapshots, so a process deserialises each one once. Only an accelerator:
 # the key is the stored row's identity, so another process's newer snapshot (or none) is a miss.
 _LIVE: OrderedDict[int, tuple[tuple[object, ...], CourseState]] = OrderedDict()
+_LIVE_LOCK = threading.Lock()
 LIVE_STATES = 256  # people; about 0.3–1 MB each at 90–365 days
 
 
 def forget_live_states() -> None:
     """Drop every live state this process holds (each next read deserialises the stored one)."""
-    _LIVE.clear()
+    with _LIVE_LOCK:
+        _LIVE.clear()
 
 
 def resumed_from_store(person_id: int) -> bool:
@@ -195,10 +198,11 @@ def _identity(stored: StoredSnapshot) -> tuple[object, ...]:
 
 
 def _remember(person_id: int, stored: StoredSnapshot, state: CourseState) -> None:
-    _LIVE[person_id] = (_identity(stored), state)
-    _LIVE.move_to_end(person_id)
-    while len(_LIVE) > LIVE_STATES:
-        _LIVE.popitem(last=False)
+    with _LIVE_LOCK:  # requests run on several threads; the states themselves are never changed
+        _LIVE[person_id] = (_identity(stored), state)
+        _LIVE.move_to_end(person_id)
+        while len(_LIVE) > LIVE_STATES:
+            _LIVE.popitem(last=False)
 
 
 def _from_snapshot(
