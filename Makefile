@@ -12,7 +12,7 @@ PORT    ?= 8000
 # uses another SQLite file.
 DB      ?=
 
-.PHONY: run test test-fast lint fmt typecheck bench bench-api bench-caseload wrk soak e2e fuzz library-check install vision browser pdf-tools clean
+.PHONY: run test test-fast lint fmt typecheck bench bench-api bench-caseload bench-requests wrk soak e2e fuzz library-check install vision browser pdf-tools clean
 
 # `make run` installs the app alone (FastAPI, SQLAlchemy, Swagger UI's files for /docs …): the web app never
 # imports the camera coach, whose [vision] extra (MediaPipe and OpenCV, several hundred MB) only
@@ -90,7 +90,7 @@ test-fast: $(STAMP) pdf-tools
 e2e: $(STAMP) browser $(NPMSTAMP)
 	$(BIN)/pytest -q -m e2e
 
-bench: $(STAMP)
+bench: $(STAMP) bench-requests
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.live
 
@@ -98,6 +98,12 @@ bench: $(STAMP)
 # server set-ups instead (ADR 0006).
 bench-api: $(STAMP) wrk
 	$(BIN)/python -m bench.api $(if $(SERVERS),--servers)
+
+# Issue 11 §2: request cost against course length (14, 90, 180, 365 days), this code and /work/main's
+# (BEFORE_SRC: a checkout from before course snapshots), in-process; results in docs/benchmarks.md.
+BEFORE_SRC ?= /work/main/src
+bench-requests: $(STAMP)
+	$(BIN)/python -m bench.request_cost --code both --before-src $(BEFORE_SRC)
 
 # Durability (issue 11 §4): kill -9 the server 100 times while people write, on SQLite and PostgreSQL,
 # then check nothing answered was lost or duplicated. Not part of `make test` (a 5-kill run is).

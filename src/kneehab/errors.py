@@ -11,7 +11,8 @@
     │   ├── Busy             SQLite still locked by other writes after its timeout: retry (503)
     │   ├── Conflict         valid, but not allowed in the person's state now (409)
     │   │   ├── SafetyCheckDue   today's safety questions come first (RULES §1.1)
-    │   │   └── DayStopped       "Stop — it hurts" ended today's session (RULES P1)
+    │   │   ├── DayStopped       "Stop — it hurts" ended today's session (RULES P1)
+    │   │   └── CourseUnreadable the stored record no longer fits the installed exercise library
     │   └── MissingExtra     an optional extra is not installed; says the install command
     └── InternalError        a bug: logged (without health data) and reported as such
 
@@ -98,3 +99,13 @@ class MissingExtra(UserError):
 
 class InternalError(KneehabError):
     """A bug; never caused by input."""
+
+
+class CourseUnreadable(Conflict):
+    """A person's stored records cannot be rebuilt into their course with the installed exercise
+    library (an exercise they logged is no longer in it). Said in plain words on every page of the
+    person and of their clinician; nothing stored is changed or lost."""
+
+    def __init__(self, message: str, *, problems: list[str]) -> None:
+        self.problems = [message, *problems]
+        super().__init__(message)

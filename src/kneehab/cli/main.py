@@ -31,6 +31,7 @@ from kneehab.cli import (
     library_cmd,
     motion_cmd,
     plan_cmd,
+    populate_cmd,
     progress_cmd,
     report_cmd,
     rules_cmd,
@@ -60,6 +61,7 @@ report_cmd.register(app)
 backup_cmd.register(app)
 progress_cmd.register(app)
 motion_cmd.register(app)
+populate_cmd.register(app)
 rules_cmd.register(app)
 serve_cmd.register(app)
 admin_cmd.register(app)

@@ -17,6 +17,15 @@ from kneehab.domain.conditions import (
     is_acute,
     step_cap_cm,
 )
+from kneehab.domain.course_snapshot import (
+    RECORD_FIELDS,
+    CourseSnapshot,
+    StaleSnapshot,
+    history_head,
+    records_of,
+    restore_state,
+    take_snapshot,
+)
 from kneehab.domain.course_state import (
     COLD_ONLY_DAYS,
     CourseState,
@@ -56,7 +65,19 @@ from kneehab.domain.types import (
     Frozen,
 )
 
-__all__ = ["Course", "HistoryMismatch", "ProgramVersion", "owners", "replay"]
+__all__ = [
+    "Course",
+    "CourseSnapshot",
+    "HistoryMismatch",
+    "ProgramVersion",
+    "StaleSnapshot",
+    "owners",
+    "replay",
+    "replay_from",
+    "replay_from_keeping",
+    "replay_from_state",
+    "replay_keeping",
+]
 
 
 class Course(Frozen):
@@ -207,22 +228,95 @@ def replay(history: History, library: Library, *, assessed: bool = False) -> Cou
     """Rebuild the course from intake and start: screen, plan, then every day up to `today`.
 
     `assessed`: a clinician's recorded assessment has lifted RF18 and RF19 (D-7)."""
+    return replay_keeping(history, library, keep=None, assessed=assessed)[0]
+
+
+def replay_keeping(
+    history: History, library: Library, *, keep: dt.date | None, assessed: bool = False
+) -> tuple[Course, CourseSnapshot | None]:
+    """`replay`, also keeping the state after day `keep` (before `today`) as a snapshot that
+    `replay_from` resumes. None when there is no such state: `keep` outside start … today−1, or
+    a course whose program waits for a clinician's assessment (D-2, D-7), which always replays."""
     triage = screen(history.intake, clinician_assessed=assessed)
     program = plan(history.intake, triage, library, start=history.start)
     if program is None:
         lifted = None if assessed else _assessed_later(history)
         if lifted is not None:
-            return replay(lifted, library, assessed=True)
+            return replay(lifted, library, assessed=True), None
         return Course(
             triage=triage,
             program=None,
             decisions=(),
             versions=(),
             escalation=escalate(situation(history, triage, None)),
-        )
+        ), None
     run = CourseState(history, library, triage, program)
     _check_entries(history, library)
+    kept = None
+    if keep is not None and not assessed and history.start <= keep < history.today:
+        run.run_through(keep)
+        kept = take_snapshot(run, keep, head=history_head(history))
     run.run()
+    return _finish(run, history, library), kept
+
+
+def replay_from(snapshot: CourseSnapshot, tail: History, library: Library) -> Course:
+    """The course as `replay(history)` gives it, from the state after `snapshot.day` and `tail`:
+    the same person's history holding only the records dated after that day (C-13: each record
+    acts from its own date, so the state after a day depends only on records up to it)."""
+    return replay_from_keeping(snapshot, tail, library, keep=None)[0]
+
+
+def replay_from_keeping(
+    snapshot: CourseSnapshot, tail: History, library: Library, *, keep: dt.date | None
+) -> tuple[Course, CourseSnapshot | None]:
+    """`replay_from`, also keeping a later snapshot (after day `keep`, before `tail.today`)."""
+    return _resume(restore_state(snapshot), snapshot.day, snapshot.head, tail, library, keep=keep)
+
+
+def replay_from_state(
+    state: CourseState,
+    snapshot: CourseSnapshot,
+    tail: History,
+    library: Library,
+    *,
+    keep: dt.date | None,
+) -> tuple[Course, CourseSnapshot | None]:
+    """`replay_from_keeping` from `snapshot`'s state already loaded (`snapshot.live`, or one
+    restored earlier); `state` is left unchanged, so it can serve again."""
+    return _resume(state.clone(), snapshot.day, snapshot.head, tail, library, keep=keep)
+
+
+def _resume(
+    run: CourseState,
+    day: dt.date,
+    head: str,
+    tail: History,
+    library: Library,
+    *,
+    keep: dt.date | None,
+) -> tuple[Course, CourseSnapshot | None]:
+    if history_head(tail) != head or tail.today <= day or run.next_day != day + dt.timedelta(1):
+        raise StaleSnapshot("the snapshot does not fit this history")
+    if any(r.date <= day for r in records_of(tail)):
+        raise StaleSnapshot("the tail holds records dated on or before the snapshot day")
+    _check_entries(tail, library)
+    records = {name: (*getattr(run.h, name), *getattr(tail, name)) for name in RECORD_FIELDS}
+    # The engine's own copy of the history keeps the intake a clinician may have changed (D-7);
+    # the history given out is the person's, as `replay` has it.
+    history = tail.model_copy(update=records)
+    run.resume(run.h.model_copy(update={**records, "today": tail.today}), library)
+    kept = None
+    if keep is not None and day < keep < tail.today:
+        run.run_through(keep)
+        kept = take_snapshot(run, keep, head=head)
+    run.run()
+    return _finish(run, history, library), kept
+
+
+def _finish(run: CourseState, history: History, library: Library) -> Course:
+    """The course as of `history.today`, once every day up to it is replayed."""
+    triage = run.triage
     today = history.today
     ceiling, ceiling_rules = run.ceiling(today)
     base = run.baseline(today)

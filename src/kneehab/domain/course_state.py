@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 from kneehab.domain.baseline import (
     Baseline,
@@ -274,6 +275,7 @@ class CourseState:
         self.swollen: list[dt.date] = []
         self.rf08_hold = "RF08" in intake.red_flags and not history.reviewed
         self.phase: str = program.phase
+        self.next_day = history.start  # the first day not yet replayed
 
     def index_events(self, history: History) -> None:
         """The history's dated records by date (each acts on its own date; before the start, on
@@ -282,6 +284,7 @@ class CourseState:
         self.session_index = {s.date: i for i, s in enumerate(history.sessions)}
         self.checkins = sorted(history.checkins, key=lambda c: c.date)
         self.checkin_dates = {c.date for c in self.checkins}
+        self.by_date = {c.date: c for c in self.checkins}
         self.done = session_days(history.sessions)
         self.rescreens_on: dict[dt.date, list[Rescreen]] = {}
         for r in sorted(history.rescreens, key=lambda r: r.date):
@@ -513,6 +516,12 @@ class CourseState:
     # -- one day --
 
     def day(self, day: dt.date) -> None:
+        self.before_session(day)
+        self.session(day)
+
+    def before_session(self, day: dt.date) -> None:
+        """Everything of `day` before its session: clinician actions, phase, the morning's check-in
+        and re-screens with their decisions, and swaps (a generator asks the doses here)."""
         for action in self.clinician_on.get(day, ()):
             self.clinician(action)
         if not self.locked:
@@ -524,7 +533,6 @@ class CourseState:
         for choice in self.swaps_on.get(day, ()):
             self.swap(choice)
         self.note_prescribed(day)
-        self.session(day)
 
     def entered(self, entering: ProgramItem, day: dt.date, *, keep_state: bool = False) -> None:
         """An exercise has just entered the session (a swap, an unlock, a clinician's addition): it
@@ -1094,11 +1102,64 @@ class CourseState:
         )
 
     def run(self) -> None:
-        self.by_date = {c.date: c for c in self.checkins}
-        day = self.h.start
-        while day <= self.h.today:
+        self.run_through(self.h.today)
+
+    def run_through(self, last: dt.date) -> None:
+        """Replay the days not yet replayed, up to and including `last` (a snapshot resumes here)."""
+        day = self.next_day
+        while day <= last:
             self.day(day)
             day += dt.timedelta(days=1)
+        self.next_day = day
+
+    # The indexes are rebuilt from `h` (index_events) and the library is given again on resume, so
+    # a snapshot keeps neither (course_snapshot.py).
+    _NOT_KEPT = (
+        "library",
+        "by_date",
+        "sessions",
+        "session_index",
+        "checkins",
+        "checkin_dates",
+        "done",
+        "rescreens_on",
+        "clinician_on",
+        "answers",
+        "swaps_on",
+    )
+
+    def clone(self) -> CourseState:
+        """An independent copy to replay on (the domain's records and decisions are immutable and
+        shared; every list, dict, set and exercise state the replay mutates is copied)."""
+        new = object.__new__(CourseState)
+        new.__dict__.update({k: _copied(v) for k, v in self.__dict__.items()})
+        return new
+
+    def __getstate__(self) -> dict[str, object]:
+        return {k: v for k, v in self.__dict__.items() if k not in self._NOT_KEPT}
+
+    def resume(self, history: History, library: Library) -> None:
+        """After loading a snapshot: the same state over `history` (its records up to the snapshot
+        day plus the tail), with the library given again."""
+        self.library = library
+        self.h = history
+        self.index_events(history)
+
+
+def _copied(value: Any) -> Any:
+    """`value` with its mutable containers copied (immutable values are shared)."""
+    if isinstance(value, list):
+        return [_copied(x) if isinstance(x, _MUTABLE) else x for x in value]
+    if isinstance(value, dict):
+        return {k: _copied(v) if isinstance(v, _MUTABLE) else v for k, v in value.items()}
+    if isinstance(value, set):
+        return set(value)
+    if isinstance(value, ExerciseState):
+        return ExerciseState(**{f.name: _copied(getattr(value, f.name)) for f in fields(value)})
+    return value
+
+
+_MUTABLE = (list, dict, set, ExerciseState)
 
 
 def merge_triage(a: Triage, b: Triage) -> Triage:

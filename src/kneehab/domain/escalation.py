@@ -166,10 +166,16 @@ def _share_done(
 ) -> float | None:
     """Done days / prescribed days from `first` to `last` (None when nothing was prescribed). A
     session moved to another day still counts, but never more days than were prescribed."""
-    asked = sum(1 for d in prescribed if first <= d <= last)
+    days = (last - first).days + 1
+    if days <= len(prescribed):  # a 14-day window: look up its days, not every date of the course
+        window = [first + dt.timedelta(days=i) for i in range(max(0, days))]
+        asked = sum(1 for d in window if d in prescribed)
+        did = sum(1 for d in window if d in done)
+    else:
+        asked = sum(1 for d in prescribed if first <= d <= last)
+        did = sum(1 for d in done if first <= d <= last)
     if not asked:
         return None
-    did = sum(1 for d in done if first <= d <= last)
     return min(did, asked) / asked
 
 

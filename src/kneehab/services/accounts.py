@@ -37,6 +37,11 @@ WRONG_PAIR = "email or password is wrong"
 _hasher = PasswordHasher()  # argon2id with the library's current RFC 9106 parameters
 
 
+def hash_password(password: str) -> str:
+    """An argon2id hash of `password` (populate hashes its one shared password once)."""
+    return _hasher.hash(password)
+
+
 LINK_PATH = "/account/password"  # the page that takes an invitation or reset link
 
 # A clinician's invitation that reached an existing account: shown to the inviter like any other

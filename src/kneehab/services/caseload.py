@@ -14,14 +14,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from kneehab.domain import caseload as d9
-from kneehab.domain.course import Course, replay
+from kneehab.domain.course import Course
 from kneehab.domain.exercise import Library
 from kneehab.domain.identity import Actor
 from kneehab.domain.local_time import local_date
 from kneehab.domain.records import History
-from kneehab.errors import Busy, Conflict
+from kneehab.errors import Busy, Conflict, CourseUnreadable, InvalidInput
 from kneehab.services import people
-from kneehab.services.replay import history_in
+from kneehab.services.replay import history_in, replay_readable
 from kneehab.store import scan_repo
 from kneehab.store.db import Database
 
@@ -93,7 +93,7 @@ def compute_row(
     patient: people.Patient, history: History, library: Library, course: Course | None = None
 ) -> CaseloadRow:
     """One person's row from their records (the replay, unless the caller has it already)."""
-    course = course if course is not None else replay(history, library)
+    course = course if course is not None else replay_readable(history, library)
     facts = d9.facts_of(course, history)
     name = patient.name or patient.email or f"person {patient.id}"
     attention = d9.attention(name, **facts.model_dump(exclude={"adherence"}))
@@ -154,13 +154,27 @@ def caseload(
             if hit is not None and hit[0] == revision and hit[1] == day:
                 rows.append(row_from_json(hit[2], patient))
                 continue
-            row = compute_row(patient, history_in(s, patient.id, day), library)
+            try:
+                row = compute_row(patient, history_in(s, patient.id, day), library)
+            except (InvalidInput, CourseUnreadable) as err:  # C-13: records that no longer fit
+                rows.append(_unreadable_row(patient, day, str(err)))
+                continue
             rows.append(row)
             fresh.append((patient.id, day, revision, row))
     _keep(db, fresh, now)
     if flag:
         rows = [r for r in rows if flag in r.flags]
     return sorted(rows, key=lambda r: (r.tier, r.since, r.name.lower()))
+
+
+def _unreadable_row(patient: people.Patient, day: date, why: str) -> CaseloadRow:
+    """A person whose course cannot be rebuilt is listed first, saying why, never left out."""
+    return CaseloadRow(
+        id=patient.id, name=patient.name or patient.email or f"person {patient.id}",
+        email=patient.email, condition="", phase="", day=(day - patient.start).days,
+        last_checkin=None, adherence=None, morning_pain=(None,) * SPARK_DAYS, flags=(),
+        review_on=None, tier=0, since=patient.start, why=why, rules=("C-13",),
+    )  # fmt: skip
 
 
 def _keep(db: Database, fresh: list[tuple[int, date, int, CaseloadRow]], now: datetime) -> None:

@@ -4,11 +4,10 @@ and the Progress JSON contract (`kneehab progress --json` and the API say the sa
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from kneehab.access import Action
-from kneehab.domain import course as course_engine
 from kneehab.domain.course import Course
 from kneehab.domain.escalation import Escalation
 from kneehab.domain.exercise import Library
@@ -17,7 +16,7 @@ from kneehab.domain.progression import Decision
 from kneehab.domain.records import CheckIn, History, OutcomeRecord
 from kneehab.exports.plan_json import item_to_json, program_to_json, triage_to_json
 from kneehab.services.acting import Acting, authorize
-from kneehab.services.replay import RULES_V2_KIND, course_in, history_in
+from kneehab.services.replay import RULES_V2_KIND, course_in, head_in, history_in
 from kneehab.store import repo
 from kneehab.store.db import Database
 from kneehab.store.repo import EntryRecord, EscalationRecord, ProgramVersion
@@ -93,23 +92,33 @@ def history_of(db: Database, who: Acting, *, today: date) -> History:
         return history_in(s, person_id, today)
 
 
+def history_head_of(db: Database, who: Acting, *, today: date) -> History:
+    """The person's intake, start and settings as of `today`, without their records (a page that
+    needs the start date or the goals reads the same at any course length)."""
+    with db.read() as s:
+        authorize(s, who, Action.READ_HEALTH)
+        return head_in(s, who.person_id, today)
+
+
 def status(db: Database, who: Acting, *, today: date, library: Library) -> Status:
     person_id = who.person_id
     with db.read() as s:
         authorize(s, who, Action.READ_HEALTH)
-        past = history_in(s, person_id, today)
+        current = course_in(s, person_id, today, library)  # from the person's snapshot
+        person = repo.get_person(s, person_id)
+        checkins = tuple(c for c in repo.checkins(s, person_id) if c.date <= today)
+        clinician = tuple(c for c in repo.events(s, person_id)[2] if c.date <= today)
         triage = repo.latest_intake(s, person_id).triage
         open_ = tuple(e for e in repo.escalations(s, person_id) if e.acknowledged_at is None)
         stored = repo.program_versions(s, person_id)
     versions = len(stored)
     updates = tuple(v for v in stored if v.kind == RULES_V2_KIND and v.effective <= today)
-    current = course_engine.replay(past, library)
     return Status(
         person_id=person_id,
         today=today,
-        start=past.start,
+        start=person.start,
         triage=triage,
-        reviewed=past.reviewed or any(c.action in ("review", "assessment") for c in past.clinician),
+        reviewed=person.reviewed or any(c.action in ("review", "assessment") for c in clinician),
         program=current.program,
         # The last one of each wins; for a course moved to v2, only decisions from that day on
         # (earlier ones are the recorded versions, ADR 0004).
@@ -120,7 +129,7 @@ def status(db: Database, who: Acting, *, today: date, library: Library) -> Statu
         },
         escalation=current.escalation,
         open_escalations=open_,
-        pain=tuple(PainPoint(c.date, c.morning_pain, c.avg_pain) for c in past.checkins),
+        pain=tuple(PainPoint(c.date, c.morning_pain, c.avg_pain) for c in checkins),
         versions=versions,
         rules_updates=updates,
     )
@@ -136,6 +145,17 @@ def history(db: Database, who: Acting) -> HistoryView:
             repo.checkins(s, person_id),
             repo.outcomes(s, person_id),
         )
+
+
+def entries_of_day(db: Database, who: Acting, *, day: date) -> tuple[EntryRecord, ...]:
+    """The entries logged for `day` (only that day's rows are read: a page of today costs the same
+    at any course length)."""
+    person_id = who.person_id
+    with db.read() as s:
+        authorize(s, who, Action.READ_HEALTH)
+        repo.get_person(s, person_id)
+        after = repo.entries(s, person_id, after=day - timedelta(days=1))
+        return tuple(r for r in after if r.day == day)
 
 
 def history_of_start(db: Database, who: Acting) -> datetime:

@@ -11,7 +11,7 @@ from datetime import date, datetime
 from kneehab.access import Action as Permission
 from kneehab.domain.clinician_checks import refusal
 from kneehab.domain.clinician_limits import rung_of
-from kneehab.domain.course import Course, replay
+from kneehab.domain.course import Course
 from kneehab.domain.exercise import Library, Role
 from kneehab.domain.identity import Actor
 from kneehab.domain.planning import program_item_for
@@ -22,7 +22,7 @@ from kneehab.errors import InvalidInput
 from kneehab.services import people, review
 from kneehab.services.acting import Acting
 from kneehab.services.caseload import stated_condition
-from kneehab.services.replay import history_in
+from kneehab.services.replay import history_in, replay_readable
 from kneehab.store import account_repo, note_repo, repo
 from kneehab.store.db import Database
 
@@ -233,7 +233,7 @@ def patient_record(
         stored = repo.escalations(s, person_id)
         account = account_repo.account_of_person(s, person_id)
         notes = note_repo.notes(s, person_id)
-    course = replay(history, library)
+    course = replay_readable(history, library)
     name = (account.name or account.email) if account else f"person {person_id}"
     return PatientRecord(
         id=person_id,
@@ -273,7 +273,7 @@ def act(
     )  # fmt: skip
     with db.read() as s:
         history = history_in(s, person_id, today)
-    course = replay(history, library)
+    course = replay_readable(history, library)
     update: dict[str, object] = {"date": today, "by": clinician_name(db, actor)}
     item = (
         course.program.item(action.exercise_id) if course.program and action.exercise_id else None

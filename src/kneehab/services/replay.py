@@ -6,18 +6,31 @@ it checks and what it writes see the same records.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
+from sqlalchemy import event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session as DbSession
 
+import kneehab.domain as domain_package
 from kneehab.domain import course as course_engine
-from kneehab.domain.course import Course
+from kneehab.domain import course_snapshot as snapshot_format
+from kneehab.domain.course import Course, CourseSnapshot, StaleSnapshot
+from kneehab.domain.course_snapshot import history_head, restore_state
+from kneehab.domain.course_state import CourseState
 from kneehab.domain.escalation import Escalation, EscalationLevel
 from kneehab.domain.exercise import Library
 from kneehab.domain.progression import Decision
 from kneehab.domain.records import History
-from kneehab.errors import InvalidInput
-from kneehab.store import repo
+from kneehab.errors import CourseUnreadable, InvalidInput
+from kneehab.store import repo, snapshot_repo
+from kneehab.store.db import session_scope
+from kneehab.store.snapshot_repo import StoredSnapshot
 
 # The rule book this kneehab applies (RULES v2). People stored under an earlier one are moved to it
 # by `rules_upgrade.upgrade_rules()` with a dated `rules-v2` program version (ADR 0004).
@@ -25,39 +38,283 @@ RULES_VERSION = 2
 RULES_V2_KIND = "rules-v2"
 
 
-def history_in(s: DbSession, person_id: int, today: date) -> History:
-    """The person's records as of `today` (later, back-dated records are left out of the view)."""
+def _person_history(s: DbSession, person_id: int, today: date) -> tuple[History, int]:
+    """The history's head (intake, start, settings, `today`) without records, and the person's
+    rule book."""
     person = repo.get_person(s, person_id)
     if today < person.start:
         raise InvalidInput(f"today: {today} is before the program start ({person.start})")
-    swaps, offers, clinician = repo.events(s, person_id)
-    return History(
+    head = History(
         intake=repo.latest_intake(s, person_id).intake,
         start=person.start,
         today=today,
         pain_ceiling=person.pain_ceiling,
         morning_tolerance=person.morning_tolerance,
-        sessions=tuple(x for x in repo.sessions(s, person_id) if x.date <= today),
-        checkins=tuple(c for c in repo.checkins(s, person_id) if c.date <= today),
-        outcomes=tuple(o for o in repo.outcomes(s, person_id) if o.date <= today),
-        rescreens=tuple(r for r in repo.rescreens(s, person_id) if r.date <= today),
         reviewed=person.reviewed,
-        swaps=tuple(x for x in swaps if x.date <= today),
-        offers=tuple(x for x in offers if x.date <= today),
-        clinician=tuple(x for x in clinician if x.date <= today),
+    )
+    return head, person.rules_version
+
+
+def _with_records(s: DbSession, person_id: int, head: History, after: date | None) -> History:
+    """`head` with the person's records dated up to its `today` (and after `after`, when given:
+    a snapshot's tail). Later, back-dated records are left out of the view."""
+    today = head.today
+    swaps, offers, clinician = repo.events(s, person_id, after=after)
+    return head.model_copy(
+        update={
+            "sessions": tuple(
+                x for x in repo.sessions(s, person_id, after=after) if x.date <= today
+            ),
+            "checkins": tuple(
+                c for c in repo.checkins(s, person_id, after=after) if c.date <= today
+            ),
+            "outcomes": tuple(
+                o for o in repo.outcomes(s, person_id, after=after) if o.date <= today
+            ),
+            "rescreens": tuple(
+                r for r in repo.rescreens(s, person_id, after=after) if r.date <= today
+            ),
+            "swaps": tuple(x for x in swaps if x.date <= today),
+            "offers": tuple(x for x in offers if x.date <= today),
+            "clinician": tuple(x for x in clinician if x.date <= today),
+        }
     )
 
 
+def head_in(s: DbSession, person_id: int, today: date) -> History:
+    """The history's head as of `today`: intake, start and settings, no records."""
+    return _person_history(s, person_id, today)[0]
+
+
+def history_in(s: DbSession, person_id: int, today: date) -> History:
+    """The person's records as of `today` (later, back-dated records are left out of the view)."""
+    head, _ = _person_history(s, person_id, today)
+    return _with_records(s, person_id, head, after=None)
+
+
 def course_in(s: DbSession, person_id: int, today: date, library: Library) -> Course:
+    """The person's course as of `today`: replayed from their snapshot when it still applies
+    (course_snapshots.py), else from the start. A write transaction keeps a snapshot after
+    yesterday for the next request."""
     try:
-        return course_engine.replay(history_in(s, person_id, today), library)
+        return _course(s, person_id, today, library)
     except course_engine.HistoryMismatch as exc:  # C-13: a record that does not fit the program
         raise InvalidInput(str(exc)) from None
 
 
-def _decision_for(
-    course_: Course, day: date, exercise_id: str | None, kind: str
-) -> Decision | None:
+def replay_readable(history: History, library: Library) -> Course:
+    """A full replay of a history already loaded (the clinician's review, the caseload, the scan),
+    refused in the same plain words as `course_in` when the library no longer fits it (C-13)."""
+    _unreadable(history, library)
+    try:
+        return course_engine.replay(history, library)
+    except course_engine.HistoryMismatch as exc:
+        raise InvalidInput(str(exc)) from None
+
+
+def engine_fingerprint() -> str:
+    """The replay engine's source (every module of kneehab.domain): any change to the code that a
+    snapshot's state was made by makes it stale."""
+    if not _ENGINE:
+        digest = hashlib.sha256(f"format {snapshot_format.FORMAT}".encode())
+        for path in sorted(Path(domain_package.__file__).parent.glob("*.py")):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+        _ENGINE.append(digest.hexdigest())
+    return _ENGINE[0]
+
+
+_ENGINE: list[str] = []  # computed once
+_LIBRARIES: dict[int, tuple[Library, str]] = {}
+
+
+def library_fingerprint(library: Library) -> str:
+    """The exercise library's content (a snapshot holds items and decisions made from it)."""
+    known = _LIBRARIES.get(id(library))
+    if known is None or known[0] is not library:
+        known = (library, hashlib.sha256(library.model_dump_json().encode()).hexdigest())
+        _LIBRARIES[id(library)] = known
+    return known[1]
+
+
+def _unreadable(history: History, library: Library) -> None:
+    """Refuse, in plain words, a history that names exercises the installed library does not have
+    (the library changed since they were logged): every page of the person says so, and so does
+    the clinician's view of them, instead of failing."""
+    ids = {e.exercise_id for x in history.sessions for e in x.entries}
+    ids |= {i for x in history.swaps for i in (x.swap_in, x.swap_out)}
+    ids |= {x.exercise_id for x in history.offers}
+    ids |= {x.exercise_id for x in history.clinician if x.exercise_id}
+    gone = sorted(i for i in ids if i not in library.exercises)
+    if gone:
+        names = ", ".join(f"'{i}'" for i in gone)
+        raise CourseUnreadable(
+            f"This program cannot be shown right now. The record holds {len(gone)} exercise(s) "
+            f"({names}) that the installed exercise library no longer has, so the course cannot "
+            "be rebuilt. Nothing saved is lost, and the clinic sees this same message on this "
+            "record. The clinic or the server's administrator can bring the exercise back into "
+            "the library.",
+            problems=[
+                f"exercise_id: '{i}' is not an exercise in the installed library" for i in gone
+            ],
+        )
+
+
+def _fits(s: DbSession, person_id: int, found: StoredSnapshot | None, key: tuple[str, ...]) -> bool:
+    """The stored snapshot was made by this engine, library and rule book, from this history head
+    and from the records up to its day that are still there."""
+    if found is None:
+        return False
+    made_with = (
+        found.engine,
+        found.library,
+        str(found.rules_version),
+        str(found.person_rules),
+        found.head,
+    )
+    return made_with == key and (
+        # a record written without the ORM hook (plain SQL) is caught here: replay from the start
+        snapshot_repo.records_through(s, person_id, found.day) == found.records
+    )
+
+
+# Live states of recent snapshots, so a process deserialises each one once. Only an accelerator:
+# the key is the stored row's identity, so another process's newer snapshot (or none) is a miss.
+_LIVE: OrderedDict[int, tuple[tuple[object, ...], CourseState]] = OrderedDict()
+_LIVE_LOCK = threading.Lock()
+LIVE_STATES = 256  # people; about 0.3–1 MB each at 90–365 days
+
+
+def forget_live_states() -> None:
+    """Drop every live state this process holds (each next read deserialises the stored one)."""
+    with _LIVE_LOCK:
+        _LIVE.clear()
+
+
+def resumed_from_store(person_id: int) -> bool:
+    """Whether this process holds a live state of the person's stored snapshot (for tests and
+    the benchmark: a read that replayed from the start leaves none)."""
+    return person_id in _LIVE
+
+
+def _identity(stored: StoredSnapshot) -> tuple[object, ...]:
+    return (
+        stored.day,
+        stored.head,
+        stored.engine,
+        stored.library,
+        stored.records,
+        stored.created_at,
+    )
+
+
+def _remember(person_id: int, stored: StoredSnapshot, state: CourseState) -> None:
+    with _LIVE_LOCK:  # requests run on several threads; the states themselves are never changed
+        _LIVE[person_id] = (_identity(stored), state)
+        _LIVE.move_to_end(person_id)
+        while len(_LIVE) > LIVE_STATES:
+            _LIVE.popitem(last=False)
+
+
+def _from_snapshot(
+    s: DbSession,
+    person_id: int,
+    stored: StoredSnapshot,
+    head: History,
+    library: Library,
+    keep: date | None,
+) -> tuple[Course, CourseSnapshot | None]:
+    """The course from the stored snapshot and the records after it (and a snapshot after
+    `keep`, when given)."""
+    tail = _with_records(s, person_id, head, after=stored.day)
+    _unreadable(tail, library)  # the records up to the snapshot were read with this library
+    cached = _LIVE.get(person_id)
+    snap = CourseSnapshot(day=stored.day, head=stored.head, state=b"")
+    if cached is not None and cached[0] == _identity(stored):
+        state = cached[1]
+    else:
+        state_bytes = snapshot_repo.state_of(s, person_id)
+        snap = CourseSnapshot(day=stored.day, head=stored.head, state=state_bytes)
+        state = restore_state(snap)
+        _remember(person_id, stored, state)
+    return course_engine.replay_from_state(state, snap, tail, library, keep=keep)
+
+
+# A read keeps a snapshot too (after its transaction, in a short write of its own) when the person
+# has none that fits, or theirs is more than this many days behind: after a deploy or a library
+# change, each person's first request replays from the start once, not every request until a write.
+READ_KEEPS_AFTER_DAYS = 7
+
+
+def _course(s: DbSession, person_id: int, today: date, library: Library) -> Course:
+    head, person_rules = _person_history(s, person_id, today)
+    key = (
+        engine_fingerprint(),
+        library_fingerprint(library),
+        str(RULES_VERSION),
+        str(person_rules),
+        history_head(head),
+    )
+    writing = bool(s.info.get("write"))
+    found = snapshot_repo.load(s, person_id)
+    fits = _fits(s, person_id, found, key)
+    # Keep the state after yesterday: today's records may still change.
+    keep: date | None = today - timedelta(days=1)
+    behind = found is None or not fits or (today - found.day).days > READ_KEEPS_AFTER_DAYS
+    if keep is not None and (keep < head.start or not (writing or behind)):
+        keep = None
+    # The records a kept snapshot is made from, counted before they are read (a write committed in
+    # between makes the count newer than the snapshot: it is then not used, never wrongly used).
+    mark = snapshot_repo.records_through(s, person_id, keep) if keep is not None else ""
+    result: Course | None = None
+    kept: CourseSnapshot | None = None
+    if found is not None and fits and found.day < today:
+        try:
+            result, kept = _from_snapshot(s, person_id, found, head, library, keep)
+        except StaleSnapshot:
+            fits, result = False, None
+    if result is None:
+        history = _with_records(s, person_id, head, after=None)
+        _unreadable(history, library)
+        result, kept = course_engine.replay_keeping(history, library, keep=keep)
+    # A later snapshot that still fits is kept rather than replaced by an earlier one (a request
+    # for a past day); one that does not fit is always replaced.
+    if kept is not None and (found is None or not fits or found.day < kept.day):
+        made = StoredSnapshot(
+            kept.day, key[0], key[1], RULES_VERSION, person_rules, kept.head, mark, kept.state
+        )
+        if writing:
+            created = snapshot_repo.save(s, person_id, made, now=datetime.now(UTC))
+            if kept.live is not None:
+                _remember(person_id, replace(made, created_at=created), kept.live)
+        else:
+            _keep_after_read(s, person_id, made, found)
+    return result
+
+
+def _keep_after_read(
+    s: DbSession, person_id: int, made: StoredSnapshot, seen: StoredSnapshot | None
+) -> None:
+    """Save `made` once the read's transaction has ended, in a write of its own, unless another
+    request changed the person's snapshot meanwhile. Best effort: a snapshot only saves work, so a
+    busy database or a deleted person just leaves it for the next request."""
+    engine = s.get_bind()
+
+    def save(_session: DbSession) -> None:
+        try:
+            with session_scope(engine, write=True) as w:  # type: ignore[arg-type]
+                now = snapshot_repo.load(w, person_id)
+                same = (now is None and seen is None) or (
+                    now is not None and seen is not None and _identity(now) == _identity(seen)
+                )
+                if same and snapshot_repo.records_through(w, person_id, made.day) == made.records:
+                    snapshot_repo.save(w, person_id, made, now=datetime.now(UTC))
+        except SQLAlchemyError:
+            pass
+
+    event.listen(s, "after_commit", save, once=True)
+
+
+def decision_for(course_: Course, day: date, exercise_id: str | None, kind: str) -> Decision | None:
     for d in course_.decisions:
         if d.date == day and d.exercise_id == exercise_id and d.action.value == kind:
             return d
@@ -70,15 +327,15 @@ def persist_decisions(
     """Append each program version of the replay (C-18: progress, regress, pause, stop, resume,
     phase, unlock, swap, clinician) not yet recorded; none is rewritten, and nothing dated before
     the person's move to rule book v2 is added (ADR 0004)."""
-    stored = repo.program_versions(s, person_id)
-    known = {(v.effective, v.exercise_id, v.kind) for v in stored}
-    floor = max((v.effective for v in stored if v.kind == RULES_V2_KIND), default=None)
+    stored = repo.version_keys(s, person_id)  # the keys only: no stored program is read
+    known = set(stored)
+    floor = max((when for when, _, kind in stored if kind == RULES_V2_KIND), default=None)
     written: list[int] = []
     for v in course_.versions:
         key = (v.date, v.exercise_id, v.kind)
         if v.kind == "plan" or key in known or (floor is not None and v.date < floor):
             continue
-        d = _decision_for(course_, v.date, v.exercise_id, v.kind)
+        d = decision_for(course_, v.date, v.exercise_id, v.kind)
         written.append(
             repo.add_program_version(
                 s,

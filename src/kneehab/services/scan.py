@@ -14,12 +14,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from kneehab.domain import course as course_engine
 from kneehab.domain.exercise import Library
-from kneehab.errors import InvalidInput
+from kneehab.errors import CourseUnreadable, InvalidInput
 from kneehab.services import people
 from kneehab.services.caseload import compute_row, row_json
-from kneehab.services.replay import history_in, persist_escalation
+from kneehab.services.replay import history_in, persist_escalation, replay_readable
 from kneehab.store import scan_repo
 from kneehab.store.db import Database
 
@@ -58,8 +57,8 @@ def scan(
                 day = max(today, start)
                 try:
                     history = history_in(s, pid, day)
-                    course = course_engine.replay(history, library)
-                except (InvalidInput, course_engine.HistoryMismatch):
+                    course = replay_readable(history, library)
+                except (InvalidInput, CourseUnreadable):  # C-13: said on their pages
                     unreadable.append(pid)  # said on their pages; the scan goes on
                     continue
                 patient = people.Patient(pid, email, name, start)

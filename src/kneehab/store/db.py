@@ -163,7 +163,8 @@ def downgrade(engine: Engine, target: str = "base") -> None:
 def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     bind = engine.execution_options(kneehab_begin="IMMEDIATE") if write else engine
-    factory = sessionmaker(bind=bind, expire_on_commit=False, autoflush=True)
+    # `info["write"]`: a use-case may keep derived data (a course snapshot) only when writing.
+    factory = sessionmaker(bind=bind, expire_on_commit=False, autoflush=True, info={"write": write})
     with factory() as session, session.begin():
         yield session
 

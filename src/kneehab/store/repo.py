@@ -3,8 +3,9 @@ speak in domain models; rows never leave this module except as plain records for
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select, text, update
@@ -24,11 +25,16 @@ from kneehab.domain.records import (
 )
 from kneehab.domain.types import Dose
 from kneehab.errors import NotFound
+from kneehab.store import (
+    program_delta,
+    snapshot_repo,  # noqa: F401  (registers the hook that forgets snapshots)
+)
 from kneehab.store.tables import (
     Base,
     CalendarFeedRow,
     CheckInRow,
     CourseEventRow,
+    CourseSnapshotRow,
     EntryRow,
     EscalationRow,
     IntakeRow,
@@ -37,6 +43,7 @@ from kneehab.store.tables import (
     PlayerStateRow,
     ProgramVersionRow,
     RescreenRow,
+    is_derived,
 )
 
 
@@ -73,7 +80,12 @@ class ProgramVersion:
     exercise_id: str | None
     from_dose: Dose | None
     to_dose: Dose | None
-    program: Program
+    program_json: dict[str, Any] = field(repr=False)  # the whole program, as stored JSON
+
+    @cached_property
+    def program(self) -> Program:
+        """Validated on first use: a page that reads a few versions does not pay for all."""
+        return Program.model_validate(self.program_json)
 
 
 @dataclass(frozen=True)
@@ -198,6 +210,7 @@ def delete_person(s: DbSession, person_id: int) -> None:
     _person_row(s, person_id)
     # Children first, explicitly: SQLite only cascades when foreign keys are on for the connection.
     for table in (
+        CourseSnapshotRow,
         CalendarFeedRow,
         EscalationRow,
         CourseEventRow,
@@ -268,11 +281,14 @@ def add_program_version(
     from_dose: Dose | None = None,
     to_dose: Dose | None = None,
 ) -> int:
-    """Append a version; the number is one more than the person's latest."""
+    """Append a version; the number is one more than the person's latest. Its program is stored as
+    what changed from the version before (program_delta.py)."""
     latest = s.scalar(
         select(func.max(ProgramVersionRow.version)).where(ProgramVersionRow.person_id == person_id)
     )
     version = (latest or 0) + 1
+    whole = program.model_dump(mode="json")
+    before = _whole_programs(s, person_id)
     s.add(
         ProgramVersionRow(
             person_id=person_id,
@@ -286,11 +302,21 @@ def add_program_version(
             exercise_id=exercise_id,
             from_dose=from_dose.as_dict() if from_dose else None,
             to_dose=to_dose.as_dict() if to_dose else None,
-            program=program.model_dump(mode="json"),
+            program=program_delta.encode(before[-1] if before else None, whole),
         )
     )
     s.flush()
     return version
+
+
+def _whole_programs(s: DbSession, person_id: int) -> list[Any]:
+    """Every version's whole program as JSON, oldest first (decoded, not validated)."""
+    stored = s.scalars(
+        select(ProgramVersionRow.program)
+        .where(ProgramVersionRow.person_id == person_id)
+        .order_by(ProgramVersionRow.version)
+    )
+    return program_delta.decode_all(stored)
 
 
 def program_versions(s: DbSession, person_id: int) -> list[ProgramVersion]:
@@ -299,6 +325,8 @@ def program_versions(s: DbSession, person_id: int) -> list[ProgramVersion]:
         .where(ProgramVersionRow.person_id == person_id)
         .order_by(ProgramVersionRow.version)
     )
+    found = list(rows)
+    wholes = program_delta.decode_all(r.program for r in found)
     return [
         ProgramVersion(
             r.version,
@@ -311,10 +339,20 @@ def program_versions(s: DbSession, person_id: int) -> list[ProgramVersion]:
             r.exercise_id,
             Dose.model_validate(r.from_dose) if r.from_dose else None,
             Dose.model_validate(r.to_dose) if r.to_dose else None,
-            Program.model_validate(r.program),
+            whole,
         )
-        for r in rows
+        for r, whole in zip(found, wholes, strict=True)
     ]
+
+
+def version_keys(s: DbSession, person_id: int) -> list[tuple[date, str | None, str]]:
+    """(effective, exercise id, kind) of each stored version, oldest first (no programs read)."""
+    rows = s.execute(
+        select(ProgramVersionRow.effective, ProgramVersionRow.exercise_id, ProgramVersionRow.kind)
+        .where(ProgramVersionRow.person_id == person_id)
+        .order_by(ProgramVersionRow.version)
+    )
+    return [(r[0], r[1], r[2]) for r in rows]
 
 
 def count_program_versions(s: DbSession, person_id: int) -> int:
@@ -323,13 +361,8 @@ def count_program_versions(s: DbSession, person_id: int) -> int:
 
 
 def latest_program(s: DbSession, person_id: int) -> Program | None:
-    row = s.scalars(
-        select(ProgramVersionRow)
-        .where(ProgramVersionRow.person_id == person_id)
-        .order_by(ProgramVersionRow.version.desc())
-        .limit(1)
-    ).first()
-    return Program.model_validate(row.program) if row else None
+    wholes = _whole_programs(s, person_id)
+    return Program.model_validate(wholes[-1]) if wholes else None
 
 
 # --- sessions --------------------------------------------------------------------------------
@@ -368,10 +401,12 @@ def _entry(row: EntryRow) -> SessionEntry:
     return SessionEntry.model_validate({"exercise_id": row.exercise_id, **data})
 
 
-def entries(s: DbSession, person_id: int) -> list[EntryRecord]:
-    rows = s.scalars(
-        select(EntryRow).where(EntryRow.person_id == person_id).order_by(EntryRow.day, EntryRow.id)
-    )
+def entries(s: DbSession, person_id: int, *, after: date | None = None) -> list[EntryRecord]:
+    """Every entry, or only those dated after `after` (a course snapshot's tail)."""
+    query = select(EntryRow).where(EntryRow.person_id == person_id)
+    if after is not None:
+        query = query.where(EntryRow.day > after)
+    rows = s.scalars(query.order_by(EntryRow.day, EntryRow.id))
     return [EntryRecord(r.day, _entry(r), r.paused_when_logged, r.recorded_at) for r in rows]
 
 
@@ -384,9 +419,9 @@ def entries_on(s: DbSession, person_id: int, day: date) -> list[SessionEntry]:
     return [_entry(r) for r in rows]
 
 
-def sessions(s: DbSession, person_id: int) -> tuple[Session, ...]:
+def sessions(s: DbSession, person_id: int, *, after: date | None = None) -> tuple[Session, ...]:
     by_day: dict[date, list[SessionEntry]] = {}
-    for rec in entries(s, person_id):
+    for rec in entries(s, person_id, after=after):
         by_day.setdefault(rec.day, []).append(rec.entry)
     return tuple(Session(date=d, entries=tuple(es)) for d, es in sorted(by_day.items()))
 
@@ -423,10 +458,11 @@ def add_checkin(s: DbSession, person_id: int, checkin: CheckIn, *, now: datetime
     s.flush()
 
 
-def checkins(s: DbSession, person_id: int) -> tuple[CheckIn, ...]:
-    rows = s.scalars(
-        select(CheckInRow).where(CheckInRow.person_id == person_id).order_by(CheckInRow.day)
-    )
+def checkins(s: DbSession, person_id: int, *, after: date | None = None) -> tuple[CheckIn, ...]:
+    query = select(CheckInRow).where(CheckInRow.person_id == person_id)
+    if after is not None:
+        query = query.where(CheckInRow.day > after)
+    rows = s.scalars(query.order_by(CheckInRow.day))
     return tuple(
         CheckIn(
             date=r.day,
@@ -457,12 +493,13 @@ def add_rescreen(
     return row.id
 
 
-def rescreen_records(s: DbSession, person_id: int) -> list[RescreenRecord]:
-    rows = s.scalars(
-        select(RescreenRow)
-        .where(RescreenRow.person_id == person_id)
-        .order_by(RescreenRow.day, RescreenRow.id)
-    )
+def rescreen_records(
+    s: DbSession, person_id: int, *, after: date | None = None
+) -> list[RescreenRecord]:
+    query = select(RescreenRow).where(RescreenRow.person_id == person_id)
+    if after is not None:
+        query = query.where(RescreenRow.day > after)
+    rows = s.scalars(query.order_by(RescreenRow.day, RescreenRow.id))
     return [
         RescreenRecord(
             Rescreen(
@@ -480,9 +517,9 @@ def rescreen_records(s: DbSession, person_id: int) -> list[RescreenRecord]:
     ]
 
 
-def rescreens(s: DbSession, person_id: int) -> tuple[Rescreen, ...]:
+def rescreens(s: DbSession, person_id: int, *, after: date | None = None) -> tuple[Rescreen, ...]:
     """The person's re-screens, oldest first (RULES §1.1)."""
-    return tuple(r.rescreen for r in rescreen_records(s, person_id))
+    return tuple(r.rescreen for r in rescreen_records(s, person_id, after=after))
 
 
 def add_outcome(s: DbSession, person_id: int, outcome: OutcomeRecord, *, now: datetime) -> int:
@@ -504,12 +541,13 @@ def add_outcome(s: DbSession, person_id: int, outcome: OutcomeRecord, *, now: da
     return row.id
 
 
-def outcomes(s: DbSession, person_id: int) -> tuple[OutcomeRecord, ...]:
-    rows = s.scalars(
-        select(OutcomeRow)
-        .where(OutcomeRow.person_id == person_id)
-        .order_by(OutcomeRow.day, OutcomeRow.id)
-    )
+def outcomes(
+    s: DbSession, person_id: int, *, after: date | None = None
+) -> tuple[OutcomeRecord, ...]:
+    query = select(OutcomeRow).where(OutcomeRow.person_id == person_id)
+    if after is not None:
+        query = query.where(OutcomeRow.day > after)
+    rows = s.scalars(query.order_by(OutcomeRow.day, OutcomeRow.id))
     return tuple(
         OutcomeRecord(
             date=r.day,
@@ -626,14 +664,13 @@ def add_event(
 
 
 def events(
-    s: DbSession, person_id: int
+    s: DbSession, person_id: int, *, after: date | None = None
 ) -> tuple[tuple[SwapChoice, ...], tuple[OfferAnswer, ...], tuple[ClinicianAction, ...]]:
     """The person's swaps, offer answers and clinician actions, each oldest first."""
-    rows = s.scalars(
-        select(CourseEventRow)
-        .where(CourseEventRow.person_id == person_id)
-        .order_by(CourseEventRow.day, CourseEventRow.id)
-    )
+    query = select(CourseEventRow).where(CourseEventRow.person_id == person_id)
+    if after is not None:
+        query = query.where(CourseEventRow.day > after)
+    rows = s.scalars(query.order_by(CourseEventRow.day, CourseEventRow.id))
     swaps: list[SwapChoice] = []
     offers: list[OfferAnswer] = []
     clinician: list[ClinicianAction] = []
@@ -652,12 +689,14 @@ def events(
 
 
 def dump_all(conn: Connection) -> dict[str, list[dict[str, Any]]]:
-    """Every row of every table, parents first, in primary-key order."""
+    """Every row of every table, parents first, in primary-key order (derived tables, such as
+    course snapshots, are rebuilt rather than copied)."""
     return {
         table.name: [
             dict(r) for r in conn.execute(select(table).order_by(*table.primary_key)).mappings()
         ]
         for table in Base.metadata.sorted_tables
+        if not is_derived(table)
     }
 
 
@@ -667,7 +706,8 @@ def replace_all(conn: Connection, data: dict[str, list[dict[str, Any]]]) -> None
     for table in reversed(tables):
         conn.execute(delete(table))
     for table in tables:
-        rows = data.get(table.name) or []
+        # A derived table is never filled from outside (a course snapshot is server-made only).
+        rows = [] if is_derived(table) else data.get(table.name) or []
         if rows:
             conn.execute(insert(table), rows)
     if conn.dialect.name == "postgresql":

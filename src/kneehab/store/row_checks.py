@@ -32,6 +32,7 @@ from kneehab.domain.records import (
 )
 from kneehab.domain.types import Dose
 from kneehab.domain.validation import describe_errors
+from kneehab.store import program_delta
 from kneehab.store.tables import Base, UtcDateTime
 
 TEXT_LIMIT = 10_000  # a Text column the app writes holds sentences, never megabytes
@@ -45,7 +46,10 @@ def problems_in(data: dict[str, list[Row]], library: Library) -> list[str]:
     out: list[str] = []
     for table in Base.metadata.sorted_tables:
         check = _CHECKS.get(table.name)
-        for n, row in enumerate(data.get(table.name) or [], start=1):
+        rows = data.get(table.name) or []
+        if table.name == "program_versions":
+            rows = _whole_programs(rows)
+        for n, row in enumerate(rows, start=1):
             where = f"{table.name} row {_row_id(table, row, n)}"
             found = _columns(table, row)
             if not found and check is not None:
@@ -53,6 +57,26 @@ def problems_in(data: dict[str, list[Row]], library: Library) -> list[str]:
             out += [f"{where}: {p}" for p in found]
             if len(out) >= MAX_PROBLEMS:
                 return out[:MAX_PROBLEMS]
+    return out
+
+
+def _version_of(item: tuple[int, Row]) -> int:
+    version = item[1].get("version")
+    return version if isinstance(version, int) else 0
+
+
+def _whole_programs(rows: list[Row]) -> list[Row]:
+    """Program version rows with each program whole (stored as what changed: program_delta.py),
+    decoded per person in version order; one that cannot be decoded reads as no program."""
+    by_person: dict[Any, list[tuple[int, Row]]] = {}
+    for i, row in enumerate(rows):
+        by_person.setdefault(row.get("person_id"), []).append((i, row))
+    out = list(rows)
+    for found in by_person.values():
+        found.sort(key=_version_of)
+        wholes = program_delta.decode_all(r.get("program") for _, r in found)
+        for (i, row), whole in zip(found, wholes, strict=True):
+            out[i] = {**row, "program": whole}
     return out
 
 

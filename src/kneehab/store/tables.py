@@ -16,6 +16,7 @@ from sqlalchemy import (
     DateTime,
     Float,
     ForeignKey,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -245,6 +246,35 @@ class EscalationRow(Base):
     seen_at: Mapped[datetime | None]
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class CourseSnapshotRow(Base):
+    """The replay state after `day` (issue 11 §2): derived from the rows above, so it is never
+    backed up, exported or restored (`DERIVED`), and any doubt about it means replaying again.
+    It is valid only for the engine, library, rule book and history head it was made with."""
+
+    __tablename__ = "course_snapshots"
+    __table_args__ = {"info": {"derived": True}}  # noqa: RUF012  (SQLAlchemy reads it)
+
+    person_id: Mapped[int] = mapped_column(
+        ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True
+    )
+    day: Mapped[date]  # the state after this day
+    engine: Mapped[str] = mapped_column(String(64))  # the replay engine's source (sha-256)
+    library: Mapped[str] = mapped_column(String(64))  # the exercise library (sha-256)
+    rules_version: Mapped[int]  # the rule book the engine applies (replay.RULES_VERSION)
+    person_rules: Mapped[int]  # the rule book the person's course runs under (ADR 0004)
+    head: Mapped[str] = mapped_column(String(64))  # intake, start and settings (sha-256)
+    # The dated input rows up to `day` when it was made: "count|latest recorded_at", a cross-check
+    # that also catches writes the ORM hook cannot see.
+    records: Mapped[str] = mapped_column(String(80))
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
+def is_derived(table: Any) -> bool:
+    """A table rebuilt from the others (left out of backups, exports and restores)."""
+    return bool(table.info.get("derived"))
 
 
 # --- accounts (issue 10): who may sign in, and what they did --------------------------------------

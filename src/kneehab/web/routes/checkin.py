@@ -37,7 +37,7 @@ TITLE = "Morning check-in"
 
 
 def start_of(state: State, person: Acting, clock: Clocked) -> date:
-    return services.history_of(state.db, person, today=clock.today).start
+    return services.history_head_of(state.db, person, today=clock.today).start
 
 
 def open_days(state: State, person: Acting, clock: Clocked) -> list[date]:

@@ -84,7 +84,7 @@ def _form_vm(
     state: State, person: Acting, clock: Clocked, values: dict[str, object] | None = None
 ) -> OutcomeFormView:
     records = list(services.history(state.db, person).outcomes)
-    goals = services.history_of(state.db, person, today=clock.today).intake.goals
+    goals = services.history_head_of(state.db, person, today=clock.today).intake.goals
     return outcome_form_view(clock.today, records, values, goals)
 
 

@@ -150,7 +150,7 @@ def start_again(request: Request, state: State, clock: Clocked, actor: SignedIn)
             "was recorded since); to start again, delete your data on the My data page"
         )
     person = Acting(actor, actor.person_id)
-    intake = services.history_of(state.db, person, today=clock.today).intake
+    intake = services.history_head_of(state.db, person, today=clock.today).intake
     answers = draft_from_intake(intake)
     services.delete_person(state.db, person)
     key = state.drafts.new_key()

@@ -85,8 +85,7 @@ def build(state: State, person: Acting, clock: Clocked) -> TodayView:
     program = require_program(course)
     done = {
         r.entry.exercise_id: r.entry
-        for r in services.history(state.db, person).entries
-        if r.day == clock.today
+        for r in services.entries_of_day(state.db, person, day=clock.today)
     }
     saved = services.load_player_state(state.db, person, day=clock.today)
     check = saved.pop(services.SESSION_CHECK_KEY, None) if saved else None
@@ -280,8 +279,8 @@ def _stop_items(state: State, person: Acting, clock: Clocked) -> list[ProgramIte
     today = program.items_on(clock.today)
     stopped = [
         program.item(r.entry.exercise_id)
-        for r in services.history(state.db, person).entries
-        if r.day == clock.today and r.entry.skip_reason.startswith(STOP_REASON)
+        for r in services.entries_of_day(state.db, person, day=clock.today)
+        if r.entry.skip_reason.startswith(STOP_REASON)
     ]
     items = today + [i for i in stopped if i is not None and i not in today]
     return items or list(program.items)

@@ -1,0 +1,176 @@
+"""Course snapshots in the store (issue 11 §2), on SQLite and PostgreSQL: a write keeps the state
+after yesterday (and so does a read that found none); a read resumes from it; anything that changes the history before it — a back-dated
+record through the app or through plain SQL, another library, a restore, deleting the person — means
+the course is replayed from the start again. Every course read here equals a full replay."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, text
+
+from history_seed import seed_history
+from kneehab import services
+from kneehab.domain import course as course_engine
+from kneehab.domain.course import Course
+from kneehab.domain.exercise import Library
+from kneehab.domain.program import ItemStatus
+from kneehab.domain.records import CheckIn, ClinicianAction
+from kneehab.errors import CourseUnreadable
+from kneehab.library.load import default_library
+from kneehab.services import replay
+from kneehab.services.acting import on_machine
+from kneehab.services.replay import history_in
+from kneehab.store import repo
+from kneehab.store.db import Database
+from kneehab.store.tables import CourseSnapshotRow
+
+TODAY = date(2025, 3, 20)
+NOW = datetime(2025, 3, 20, 9, tzinfo=UTC)
+
+
+def full_replay(db: Database, pid: int, library: Library, today: date = TODAY) -> Course:
+    with db.read() as s:
+        return course_engine.replay(history_in(s, pid, today), library)
+
+
+def snapshot_day(db: Database, pid: int) -> date | None:
+    with db.read() as s:
+        return s.scalar(select(CourseSnapshotRow.day).where(CourseSnapshotRow.person_id == pid))
+
+
+def read(db: Database, pid: int, library: Library, today: date = TODAY) -> Course:
+    return services.course(db, on_machine(pid), today=today, library=library)
+
+
+@pytest.fixture
+def seeded(db: Database) -> int:
+    return seed_history(db, default_library(), TODAY, days=12)
+
+
+def test_a_write_keeps_the_state_after_yesterday_and_reads_resume_from_it(
+    db: Database, seeded: int
+) -> None:
+    lib = default_library()
+    # The seed's last write was yesterday's session: its snapshot is after the day before.
+    assert snapshot_day(db, seeded) == TODAY - timedelta(days=2)
+    replay.forget_live_states()  # as in a process that has not read this person yet
+    assert read(db, seeded, lib) == full_replay(db, seeded, lib)
+    assert replay.resumed_from_store(seeded)  # the stored state was read, not a full replay
+    assert snapshot_day(db, seeded) == TODAY - timedelta(days=2)  # a read keeps nothing
+    services.check_in(
+        db,
+        on_machine(seeded),
+        services_checkin(TODAY),
+        today=TODAY,
+        now=NOW,
+        library=lib,
+    )
+    assert snapshot_day(db, seeded) == TODAY - timedelta(days=1)
+    assert read(db, seeded, lib) == full_replay(db, seeded, lib)
+
+
+def services_checkin(day: date) -> CheckIn:
+    return CheckIn(date=day, morning_pain=3, morning_stiffness=2, avg_pain=3)
+
+
+def _paused_on_day_2(pid: int, exercise_id: str) -> ClinicianAction:
+    start = TODAY - timedelta(days=12)
+    return ClinicianAction.model_validate(
+        {
+            "date": start + timedelta(days=2),
+            "action": "pause",
+            "exercise_id": exercise_id,
+            "reason": "seen in clinic",
+        }
+    )
+
+
+def test_a_back_dated_clinician_action_forgets_the_snapshot(db: Database, seeded: int) -> None:
+    lib = default_library()
+    before = read(db, seeded, lib)
+    assert before.program is not None
+    target = before.program.items[0].exercise_id
+    with db.write() as s:
+        repo.add_event(s, seeded, _paused_on_day_2(seeded, target), now=NOW, by="clinician")
+    assert snapshot_day(db, seeded) is None  # dated before the snapshot day: gone in the same flush
+    after = read(db, seeded, lib)
+    assert after == full_replay(db, seeded, lib)
+    # That read replayed from the start, so it kept a snapshot for the next one (after yesterday).
+    assert snapshot_day(db, seeded) == TODAY - timedelta(days=1)
+    replay.forget_live_states()
+    assert read(db, seeded, lib) == after and replay.resumed_from_store(seeded)
+    assert after.program is not None and after.program.item(target) is not None
+    assert after.program.item(target).status == ItemStatus.PAUSED  # type: ignore[union-attr]
+
+
+def test_a_record_written_with_plain_sql_is_noticed(db: Database, seeded: int) -> None:
+    lib = default_library()
+    before = read(db, seeded, lib)
+    assert before.program is not None
+    target = before.program.items[0].exercise_id
+    action = _paused_on_day_2(seeded, target)
+    data = action.model_dump_json(exclude={"date"})
+    with db.write() as s:  # not through the ORM: the flush hook never sees it
+        s.execute(
+            text(
+                "INSERT INTO course_events (person_id, day, kind, data, recorded_at) "
+                "VALUES (:p, :d, 'clinician', :j, :t)"
+            ),
+            {"p": seeded, "d": action.date, "j": data, "t": NOW},
+        )
+    assert snapshot_day(db, seeded) is not None  # still there, but no longer counted right
+    after = read(db, seeded, lib)
+    assert after == full_replay(db, seeded, lib)
+    assert after.program is not None
+    assert after.program.item(target).status == ItemStatus.PAUSED  # type: ignore[union-attr]
+
+
+def test_another_library_replays_from_the_start(db: Database, seeded: int) -> None:
+    lib = default_library()
+    first = lib.exercises[sorted(lib.exercises)[0]]
+    renamed = first.model_copy(update={"name": f"{first.name} (renamed)"})
+    other = lib.model_copy(update={"exercises": {**lib.exercises, first.id: renamed}})
+    assert read(db, seeded, other) == full_replay(db, seeded, other)
+    services.check_in(
+        db, on_machine(seeded), services_checkin(TODAY), today=TODAY, now=NOW, library=other
+    )
+    assert read(db, seeded, other) == full_replay(db, seeded, other)
+    assert read(db, seeded, lib) == full_replay(db, seeded, lib)  # and back again
+
+
+def test_backups_leave_snapshots_out_and_a_restore_or_delete_drops_them(
+    db: Database, seeded: int
+) -> None:
+    assert snapshot_day(db, seeded) is not None
+    with db.write() as s:
+        data = repo.dump_all(s.connection())
+    assert "course_snapshots" not in data
+    data["course_snapshots"] = [{"person_id": seeded, "day": TODAY, "state": b"x"}]  # ignored
+    with db.write() as s:
+        repo.replace_all(s.connection(), data)
+    assert snapshot_day(db, seeded) is None
+    lib = default_library()
+    services.check_in(
+        db, on_machine(seeded), services_checkin(TODAY), today=TODAY, now=NOW, library=lib
+    )
+    assert snapshot_day(db, seeded) is not None
+    services.delete_person(db, on_machine(seeded))
+    assert snapshot_day(db, seeded) is None
+
+
+def test_a_library_without_a_logged_exercise_says_so_in_plain_words(
+    db: Database, seeded: int
+) -> None:
+    lib = default_library()
+    with db.read() as s:
+        logged = repo.sessions(s, seeded)[0].entries[0].exercise_id
+    smaller = lib.model_copy(
+        update={"exercises": {k: v for k, v in lib.exercises.items() if k != logged}}
+    )
+    with pytest.raises(CourseUnreadable) as found:
+        read(db, seeded, smaller)
+    assert f"'{logged}'" in str(found.value)
+    assert "no longer has" in str(found.value) and "Nothing saved is lost" in str(found.value)
+    assert read(db, seeded, lib) == full_replay(db, seeded, lib)  # nothing was changed

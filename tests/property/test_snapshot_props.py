@@ -1,0 +1,119 @@
+"""A course replayed from a snapshot is the course replayed from the start (issue 11 §2).
+
+For random courses (the generator of test_progression_props, plus re-screens and a clinician's
+change of condition now and then): the state kept after a random day D, serialised to bytes as the
+store keeps it, then resumed with only the records dated after D, gives exactly the course a full
+replay gives — program, every decision, every version, the escalation, holds and the re-screen due.
+A second snapshot taken from the first (the next day's request) gives it too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_progression_props import LIB, histories
+
+from kneehab.domain.course import (
+    CourseSnapshot,
+    HistoryMismatch,
+    StaleSnapshot,
+    replay,
+    replay_from,
+    replay_from_keeping,
+    replay_from_state,
+    replay_keeping,
+)
+from kneehab.domain.course_snapshot import RECORD_FIELDS, restore_state
+from kneehab.domain.records import ClinicianAction, History, Rescreen
+
+FLAGS = ["RF01", "RF05", "RF08", "RF10"]
+
+
+def after(history: History, day: dt.date) -> History:
+    """The same history holding only the records dated after `day` (what the store loads)."""
+    return history.model_copy(
+        update={n: tuple(r for r in getattr(history, n) if r.date > day) for n in RECORD_FIELDS}
+    )
+
+
+@st.composite
+def courses(draw: st.DrawFn) -> History:
+    history = draw(histories(max_days=40))
+    days = (history.today - history.start).days
+    extra: dict[str, Any] = {}
+    if draw(st.integers(0, 2)) == 0:  # §1.1: a re-screen, now and then with a red flag
+        on = history.start + dt.timedelta(days=draw(st.integers(1, days)))
+        flags = [draw(st.sampled_from(FLAGS))] if draw(st.booleans()) else []
+        extra["rescreens"] = (Rescreen(date=on, red_flags=tuple(flags), full_set=True),)
+    if draw(st.integers(0, 3)) == 0:  # D-7: a clinician changes what the program is built for
+        on = history.start + dt.timedelta(days=draw(st.integers(1, days)))
+        change = ClinicianAction.model_validate(
+            {
+                "date": on,
+                "action": "set_condition",
+                "value": {
+                    "condition": "patellofemoral_pain",
+                    "onset": "gradual",
+                    "mcl_grade": None,
+                },
+                "reason": "seen in clinic",
+            }
+        )
+        extra["clinician"] = tuple(sorted((*history.clinician, change), key=lambda c: c.date))
+    return history.model_copy(update=extra)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(courses(), st.data())
+def test_a_snapshot_and_its_tail_replay_to_the_full_course(history: History, data: Any) -> None:
+    try:
+        full = replay(history, LIB)
+    except HistoryMismatch:
+        with pytest.raises(HistoryMismatch):
+            replay_keeping(history, LIB, keep=history.start)
+        return
+    days = (history.today - history.start).days
+    day = history.start + dt.timedelta(days=data.draw(st.integers(0, days - 1), label="day"))
+    course, snap = replay_keeping(history, LIB, keep=day)
+    assert course == full  # keeping a snapshot changes nothing
+    assert snap is not None and snap.day == day
+    stored = CourseSnapshot(day=snap.day, head=snap.head, state=bytes(snap.state))
+    resumed = replay_from(stored, after(history, day), LIB)
+    assert resumed.decisions == full.decisions
+    assert resumed.versions == full.versions
+    assert resumed.escalation == full.escalation
+    assert resumed == full
+    # A process that kept the live state resumes from it as often as it likes: it never changes.
+    assert snap.live is not None
+    for _ in range(2):
+        assert replay_from_state(snap.live, snap, after(history, day), LIB, keep=None)[0] == full
+    # The next request's snapshot, taken from this one, resumes to the same course too.
+    if (history.today - day).days >= 2:
+        later = day + dt.timedelta(days=data.draw(st.integers(1, (history.today - day).days - 1)))
+        again, snap2 = replay_from_keeping(stored, after(history, day), LIB, keep=later)
+        assert again == full and snap2 is not None
+        assert replay_from(snap2, after(history, later), LIB) == full
+
+
+@settings(max_examples=3, deadline=None)
+@given(histories(max_days=10))
+def test_a_snapshot_refuses_a_different_head_or_records_it_already_holds(history: History) -> None:
+    _, snap = replay_keeping(history, LIB, keep=history.start + dt.timedelta(days=3))
+    assert snap is not None
+    other = history.model_copy(update={"morning_tolerance": 1 - history.morning_tolerance})
+    with pytest.raises(StaleSnapshot):
+        replay_from(snap, after(other, snap.day), LIB)
+    with pytest.raises(StaleSnapshot):  # the whole history: records on or before the day
+        replay_from(snap, history, LIB)
+
+
+def test_a_snapshot_naming_anything_but_course_state_is_not_read() -> None:
+    import pickle
+
+    evil = pickle.dumps(print)  # builtins.print: not a course state's class
+    with pytest.raises(StaleSnapshot):
+        restore_state(CourseSnapshot(day=dt.date(2025, 3, 3), head="", state=evil))
