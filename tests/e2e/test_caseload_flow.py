@@ -60,10 +60,18 @@ def test_physio_lifts_the_lock_lowers_a_dose_and_the_person_reads_why(
     assert "Lower for a week after the scare." in timeline and "Ben (physio)" in timeline
     check_axe(page)
     _desktop_shot(page, "issue12-patient")
+    # Issue 14 §1: the clinician hands the program over from here.
+    href = page.get_by_role("link", name="print their program (PDF)").get_attribute("href")
+    pdf = page.context.request.get(server.url + str(href))
+    assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf"
+    assert pdf.body().startswith(b"%PDF")
 
     _sign_in(page, server, LENA.email)
     page.goto(server.url + "/checkin/changes")
     said = page.locator("section.by-physio").inner_text()
     assert "Ben (physio)" in said and "Lower for a week after the scare." in said
     assert "Seen today: no sign of a clot." in said
+    check_axe(page)
+    page.goto(server.url + "/program/take")  # issue 14: print, or add to a calendar
+    page.get_by_role("button", name="Print my program (PDF)").wait_for()
     check_axe(page)
