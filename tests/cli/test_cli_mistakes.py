@@ -188,6 +188,7 @@ def _wrong_values(tmp: Path, intake: Path) -> dict[tuple[str, ...], tuple[list[s
         ("audit", "list"): (["--person", "nobody"], "email: type an email address"),
         ("audit", "verify"): (["--db", str(tmp / "nope.db")], "there is no kneehab database"),
         ("scan",): (["--today", "2025-02-30"], "--today"),
+        ("populate",): (["--people", "0", "--days", "5"], "--people: 0 is not allowed; give 1 to"),
         ("handout",): (["-o", str(tmp / "h.pdf"), "--paper", "a5"], "--paper: 'a5' is not allowed"),
         ("calendar",): (
             ["-o", str(tmp / "c.ics"), "--db", str(tmp / "nope.db")],
