@@ -35,6 +35,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote
 
+from kneehab.services.acting import on_machine
+
 ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get(
     "KNEEHAB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -119,7 +121,13 @@ def seed(url: str, days: int, today: date) -> tuple[str, dict[str, object]]:
         now=_at(start, 8),
     ).account_id  # fmt: skip
     pid = services.enroll(
-        db, DEMO_INTAKE, start=start, now=_at(start, 9), library=library, account_id=account
+        db,
+        DEMO_INTAKE,
+        start=start,
+        now=_at(start, 9),
+        library=library,
+        account_id=account,
+        actor=SERVER_ADMIN,
     ).person_id
 
     def entry(item) -> SessionEntry:  # type: ignore[no-untyped-def]
@@ -136,16 +144,18 @@ def seed(url: str, days: int, today: date) -> tuple[str, dict[str, object]]:
         day = start + timedelta(days=offset)
         if offset > 0:
             morning = CheckIn(date=day, morning_pain=3, morning_stiffness=2, avg_pain=3)
-            services.check_in(db, pid, morning, today=day, now=_at(day, 8), library=library)
-        items = services.today_items(db, pid, today=day, library=library)
+            services.check_in(
+                db, on_machine(pid), morning, today=day, now=_at(day, 8), library=library
+            )
+        items = services.today_items(db, on_machine(pid), today=day, library=library)
         if items:
             answer_safety_questions(db, pid, day, _at(day, 9))
         if items and day < today:
             session = Session(date=day, entries=tuple(entry(i) for i in items))
             services.save_session(
-                db, pid, session=session, now=_at(day, 18), today=day, library=library
+                db, on_machine(pid), session=session, now=_at(day, 18), today=day, library=library
             )
-    first = services.today_items(db, pid, today=today, library=library)[0]
+    first = services.today_items(db, on_machine(pid), today=today, library=library)[0]
     body = entry(first).model_dump(mode="json", exclude_none=True)
     token = accounts.create_token(
         db, EMAIL, scope="write", name="bench", actor=SERVER_ADMIN, now=datetime.now(UTC)

@@ -25,6 +25,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kneehab.library.load import default_library
+
 ROOT = Path(__file__).resolve().parents[1]
 LANDMARKS = ROOT / ".." / "shared" / "data" / "exercise_clips" / "landmarks"
 CLIP = "nowva_lunge_side"  # 32 s, 1280×720, reps throughout
@@ -50,7 +52,15 @@ def _prepare(db_url: str) -> str:
         db, "bench@example.org", role="person", clinic_id=clinic,
         password="a long enough passphrase", actor=SERVER_ADMIN, now=now,
     )  # fmt: skip
-    services.enroll(db, DEMO_INTAKE, start=now.date(), now=now, account_id=acc.account_id)
+    services.enroll(
+        db,
+        DEMO_INTAKE,
+        start=now.date(),
+        now=now,
+        account_id=acc.account_id,
+        library=default_library(),
+        actor=SERVER_ADMIN,
+    )
     token = accounts.create_token(
         db, "bench@example.org", scope="write", name="bench", actor=SERVER_ADMIN, now=now
     ).secret
