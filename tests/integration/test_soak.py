@@ -5,33 +5,17 @@ store (bench/soak.py; results in docs/benchmarks.md, Durability)."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from soak_harness import soak_harness
 
 from kneehab.services.acting import on_machine
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _harness() -> ModuleType:
-    # bench/ is not on the test path: load the one harness by its file, so both runs share it.
-    name = "kneehab_soak_harness"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / "soak.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 @pytest.mark.xdist_group("soak")  # two server processes at once would only compete for the CPUs
 def test_killed_server_loses_and_duplicates_nothing(db_url: str, tmp_path: Path) -> None:
-    soak = _harness()
+    soak = soak_harness()
     if db_url.startswith("sqlite"):
         (tmp_path / "data").mkdir(exist_ok=True)
     result = soak.run_soak(db_url, tmp_path / "soak", kills=5, writers=2, writes_between=3)
@@ -62,7 +46,7 @@ def test_online_backup_while_serving_restores_to_an_identical_export(
     from kneehab.cli.main import main
     from kneehab.store.db import open_database
 
-    soak = _harness()
+    soak = soak_harness()
     if db_url.startswith("sqlite"):
         (tmp_path / "data").mkdir(exist_ok=True)
     server = soak.Server(db_url, tmp_path)

@@ -5,20 +5,17 @@ with one browser's cookies; every step is understood by the other process."""
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import httpx
 import pytest
+from soak_harness import soak_harness
 
 from kneehab import services
 from kneehab.services import accounts
 from kneehab.services.acting import on_machine
 from kneehab.store.db import open_database
 
-ROOT = Path(__file__).resolve().parents[2]
 CHECK_IDS = ("RF04", "RF05", "RF06", "RF07", "RF08", "RF10", "RF12", "new_injury")
 NO = {**{f"RF{n:02d}": "no" for n in range(1, 17)}, "chest_symptoms": "no", "cold_foot": "no"}
 INTAKE = {
@@ -28,20 +25,9 @@ INTAKE = {
 }  # fmt: skip
 
 
-def _harness() -> ModuleType:
-    name = "kneehab_soak_harness"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / "soak.py")
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
-
-
 @pytest.mark.xdist_group("soak")  # server processes: one such test at a time
 def test_a_first_run_and_a_session_walked_across_two_servers(db_url: str, tmp_path: Path) -> None:
-    soak = _harness()
+    soak = soak_harness()
     (tmp_path / "data").mkdir(exist_ok=True)
     one, two = soak.Server(db_url, tmp_path / "a"), soak.Server(db_url, tmp_path / "b")
     for s in (one, two):
