@@ -21,7 +21,7 @@ from kneehab.domain.local_time import local_date
 from kneehab.domain.records import History
 from kneehab.errors import Busy, Conflict, CourseUnreadable, InvalidInput
 from kneehab.services import people
-from kneehab.services.replay import history_in, replay_readable
+from kneehab.services.replay import course_in, history_in, replay_readable
 from kneehab.store import scan_repo
 from kneehab.store.db import Database
 
@@ -155,7 +155,8 @@ def caseload(
                 rows.append(row_from_json(hit[2], patient))
                 continue
             try:
-                row = compute_row(patient, history_in(s, patient.id, day), library)
+                course = course_in(s, patient.id, day, library)  # from a snapshot when one fits
+                row = compute_row(patient, history_in(s, patient.id, day), library, course)
             except (InvalidInput, CourseUnreadable) as err:  # C-13: records that no longer fit
                 rows.append(_unreadable_row(patient, day, str(err)))
                 continue

@@ -18,7 +18,7 @@ from kneehab.domain.exercise import Library
 from kneehab.errors import CourseUnreadable, InvalidInput
 from kneehab.services import people
 from kneehab.services.caseload import compute_row, row_json
-from kneehab.services.replay import history_in, persist_escalation, replay_readable
+from kneehab.services.replay import course_in, history_in, persist_escalation
 from kneehab.store import scan_repo
 from kneehab.store.db import Database
 
@@ -56,8 +56,10 @@ def scan(
             for pid, email, name, start in batch:
                 day = max(today, start)
                 try:
+                    # The course from the person's snapshot (issue 11 §2) when one fits; the
+                    # records for the row's facts.
+                    course = course_in(s, pid, day, library)
                     history = history_in(s, pid, day)
-                    course = replay_readable(history, library)
                 except (InvalidInput, CourseUnreadable):  # C-13: said on their pages
                     unreadable.append(pid)  # said on their pages; the scan goes on
                     continue
