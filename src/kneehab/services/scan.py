@@ -54,30 +54,31 @@ def scan(
         with db.read() as s:
             revs = scan_repo.revisions(s, [p[0] for p in batch])  # before the records, as caseload
             for pid, email, name, start in batch:
-                day = max(today, start)
+                day, revision = max(today, start), revs.get(pid)
+                if revision is None:  # deleted since the list was read
+                    continue
                 try:
                     # The course from the person's snapshot (issue 11 §2) when one fits; the
                     # records for the row's facts.
                     course = course_in(s, pid, day, library)
                     history = history_in(s, pid, day)
                 except (InvalidInput, CourseUnreadable):  # C-13: said on their pages
-                    unreadable.append(pid)  # said on their pages; the scan goes on
+                    unreadable.append(pid)  # the scan goes on
                     continue
                 patient = people.Patient(pid, email, name, start)
-                results.append(
-                    (pid, day, revs[pid], compute_row(patient, history, library, course), course)
-                )
+                row = compute_row(patient, history, library, course)
+                results.append((pid, day, revision, row, course))
         with db.write() as s:
             for pid, day, revision, row, course in results:
                 scan_repo.keep(s, pid, day, revision, row_json(row), now)
                 if day == today and persist_escalation(s, pid, course.escalation, now) is not None:
                     raised += 1
-        done += len(batch)
+        done += len(results)
         if progress is not None:
-            progress(done, len(todo))
+            progress(min(first + BATCH, len(todo)), len(todo))
     return ScanReport(
         people=len(everyone),
-        computed=done - len(unreadable),
+        computed=done,
         kept=len(everyone) - len(todo),
         escalations=raised,
         unreadable=tuple(unreadable),
