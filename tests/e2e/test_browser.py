@@ -22,7 +22,10 @@ def answer_step(page, yes: tuple[str, ...] = ()) -> None:  # type: ignore[no-unt
     for q in page.locator("fieldset.question").all():
         rf = (q.get_attribute("id") or "")[2:]
         q.locator(f'input[value="{"yes" if rf in yes else "no"}"]').check()
-    page.get_by_role("button", name="Continue").click()
+    # Wait for the next page: the next step's questions must not be read from this one (a race
+    # that showed on a loaded machine, where a step was then sent without its answers).
+    with page.expect_navigation():
+        page.get_by_role("button", name="Continue").click()
 
 
 FIRST_RUN_STEPS = 10  # the safety questions in 5 steps, then the intake in 5
