@@ -192,3 +192,17 @@ def phone_height(page) -> int:  # type: ignore[no-untyped-def]
 def visit(page, name: str) -> None:  # type: ignore[no-untyped-def]
     check_axe(page)
     shoot(page, name)
+
+
+def answer_step(page, yes: tuple[str, ...] = ()) -> None:  # type: ignore[no-untyped-def]
+    """Answer this step's safety questions (no, unless listed by rule id) and continue.
+
+    The one home for this in the browser tests: it waits for this step's questions, then for the next
+    page, so the next step's questions are never read from this one (a race a loaded machine showed, where
+    a step went without its answers and the flow stayed a step behind)."""
+    page.locator("fieldset.question").first.wait_for()
+    for q in page.locator("fieldset.question").all():
+        rf = (q.get_attribute("id") or "")[2:]
+        q.locator(f'input[value="{"yes" if rf in yes else "no"}"]').check()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Continue").click()

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from conftest import PASSWORD, Server, check_axe, visit
+from conftest import PASSWORD, Server, answer_step, check_axe, visit
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
 from kneehab.domain.identity import SERVER_ADMIN
@@ -22,7 +22,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 
 
 def _first_run(page, server: Server) -> None:  # type: ignore[no-untyped-def]
-    from test_browser import SAFETY_STEPS, answer_step, pick
+    from test_browser import SAFETY_STEPS, pick
 
     page.goto(server.url + "/")
     page.wait_for_url("**/start/1")

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from conftest import PHONE, Server, check_axe, phone_height, shoot_phone_view, visit
+from conftest import PHONE, Server, answer_step, check_axe, phone_height, shoot_phone_view, visit
 from history_seed import seed_history, signed_up_account
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
@@ -15,17 +15,6 @@ from kneehab.services.acting import on_machine
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("browser")]
 STEP_MAX_PX = 1600  # one short screen-and-a-bit per first-run step on a phone
-
-
-def answer_step(page, yes: tuple[str, ...] = ()) -> None:  # type: ignore[no-untyped-def]
-    """Answer this step's safety questions (no, unless listed) and continue."""
-    for q in page.locator("fieldset.question").all():
-        rf = (q.get_attribute("id") or "")[2:]
-        q.locator(f'input[value="{"yes" if rf in yes else "no"}"]').check()
-    # Wait for the next page: the next step's questions must not be read from this one (a race
-    # that showed on a loaded machine, where a step was then sent without its answers).
-    with page.expect_navigation():
-        page.get_by_role("button", name="Continue").click()
 
 
 FIRST_RUN_STEPS = 10  # the safety questions in 5 steps, then the intake in 5

@@ -8,9 +8,9 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from test_browser import _enrol, answer_step, pick
+from test_browser import _enrol, pick
 
-from conftest import PHONE, SHOTS, Server, _whole_page, check_axe, signed_in_context
+from conftest import PHONE, SHOTS, Server, _whole_page, answer_step, check_axe, signed_in_context
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
 from kneehab.domain.identity import SERVER_ADMIN
@@ -43,10 +43,7 @@ def answer_check(page, yes: tuple[str, ...] = ()) -> None:  # type: ignore[no-un
 
 def answer_rescreen(page) -> None:  # type: ignore[no-untyped-def]
     for _ in range(5):
-        page.locator(".step-count").wait_for()
-        for q in page.locator("fieldset.question").all():
-            q.locator('input[value="no"]').check()
-        page.get_by_role("button", name="Continue").click()
+        answer_step(page)
 
 
 def ready(server: Server, page) -> int:  # type: ignore[no-untyped-def]
