@@ -199,10 +199,14 @@ async def _clients(k: int, url: str, token: str, phase: float) -> dict[str, list
     """K clients in this process: connect and `start` them all, then stream on one clock."""
     start, texts = _frames()
     loop = asyncio.get_running_loop()
-    host, port = url.split("//")[1].split("/")[0].split(":")
+    from urllib.parse import urlsplit
+
+    where = urlsplit(url)
     clients = []
     for _ in range(k):
-        _t, c = await loop.create_connection(lambda: _Client(url, token), host, int(port))
+        _t, c = await loop.create_connection(
+            lambda: _Client(url, token), where.hostname, where.port
+        )
         clients.append(c)
     await asyncio.gather(*(c.opened for c in clients))
     for c in clients:
@@ -248,7 +252,9 @@ async def _clients(k: int, url: str, token: str, phase: float) -> dict[str, list
         "latency": [v for c in clients for v in c.latency],
         "dropped": [dropped + lost],
         "sent": [float(sum(len(c.sent) for c in clients))],
-        "closed": [float(c.closed) if c.closed is not None else 0.0 for c in clients if not c.summary],
+        "closed": [
+            float(c.closed) if c.closed is not None else 0.0 for c in clients if not c.summary
+        ],
         "gen_cpu": [gen_cpu],
         "late_max": [late_max],
     }
@@ -342,13 +348,13 @@ def main(argv: list[str] | None = None) -> int:
         if args.uvicorn:
             cmd = [sys.executable, "-m", "bench.live", "--serve", str(port)]
             cmd += [f"--uvicorn={o}" for o in args.uvicorn]
-            env["PYTHONPATH"] = os.pathsep.join(
-                [str(ROOT), *filter(None, [env.get("PYTHONPATH")])]
-            )
+            env["PYTHONPATH"] = os.pathsep.join([str(ROOT), *filter(None, [env.get("PYTHONPATH")])])
         else:
             cmd = [sys.executable, "-c", "from kneehab.cli.main import run; run()"]
             cmd += ["serve", "--port", str(port)]
-        server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        server = subprocess.Popen(
+            cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         print(f"load average before: {_load()}")
         try:
             _wait(port)

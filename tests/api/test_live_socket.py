@@ -221,6 +221,21 @@ BAD_MESSAGES = {
         "finite numbers",
     ),
     "true as a number": (_frame(0.1, [[True, 0.5, 0.0, 1.0]] * 33), 4400, "finite numbers"),
+    "null as a number": (_frame(0.1, [[None, 0.5, 0.0, 1.0]] * 33), 4400, "finite numbers"),
+    # Numbers no float can hold: refused with a reason, never a server error.
+    "an integer beyond a float": (
+        '{"type": "frame", "t": 0.2, "landmarks": ['
+        + ", ".join(["[" + "9" * 400 + ", 0, 0, 1]"] * 33)
+        + "]}",
+        4400,
+        "finite numbers",
+    ),
+    "a time beyond a float": (
+        '{"type": "frame", "t": ' + "9" * 400 + ', "landmarks": []}',
+        4400,
+        "'t' must be seconds",
+    ),
+    "nested too deep": ("[" * 5000 + "]" * 5000, 4400, "not valid JSON"),
     "huge": (
         {"type": "frame", "t": 0.1, "landmarks": [], "pad": "x" * 100_000},
         4413,

@@ -15,6 +15,13 @@ Server → client: {"type": "ready", ...}, then events as they happen (`rep`, `h
 Errors raise `ProtocolError` with a 4xxx close code and a reason that names the problem and what is
 allowed. Nothing of the landmark stream is kept: each frame is read, pushed through the pipeline and
 dropped; only the pipeline's small running state lives on (for a resume) until the set ends.
+
+Frames are the hot path (every client, 30 a second; docs/benchmarks.md): a frame is decoded and checked in
+one pass by msgspec against its exact shape (`_WireFrame`: numbers only, so strings, booleans, null,
+NaN/Infinity and out-of-range numbers fail there), giving a `Frame`. Anything that pass refuses, and every
+other message, takes the reference path (the standard library's parser, then the checks one by one),
+which alone decides what is refused and why: the fast pass only ever accepts what the reference path
+accepts, with the same numbers, so the close codes and reasons are the reference path's.
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import msgspec
 import numpy as np
 
 from kneehab.motion.config import DetectorConfig, Sex
@@ -77,8 +85,55 @@ def _no_constants(name: str) -> float:
     raise ProtocolError(BAD, f"{name} is not a number: send finite numbers only")
 
 
-def parse(text: str | bytes | None) -> dict[str, Any]:
-    """One client message as a dict with a known `type`, or ProtocolError."""
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """A frame message whose every field passed its check: `t` in range and the landmarks as a finite
+    (33, 4) array, or None when nobody was detected. Its order after the previous frame is checked by
+    `LiveSet.push`."""
+
+    t: float
+    points: np.ndarray | None
+
+
+class _WireFrame(msgspec.Struct, tag_field="type", tag="frame"):
+    """A frame's exact shape, for msgspec's one-pass decode (other keys are ignored, as json.loads'
+    dict ignores them; a duplicated key keeps its last value in both)."""
+
+    t: float
+    landmarks: list[tuple[float, float, float, float]]
+
+
+class _NotAFrame(msgspec.Struct, tag_field="type", tag="\x00"):
+    """Never sent: with a union of two tagged shapes, msgspec requires the `type` key (alone, a tagged
+    shape would take a message without one)."""
+
+
+_decode_frame = msgspec.json.Decoder(_WireFrame | _NotAFrame).decode
+
+
+def parse(text: str | bytes | None) -> dict[str, Any] | Frame:
+    """One client message: a checked `Frame`, or a dict with a known `type` (`start`, `end`, or a frame
+    that `LiveSet.frame` checks field by field, naming what is wrong), or ProtocolError."""
+    if isinstance(text, str) and len(text) <= MAX_MESSAGE_BYTES:
+        try:
+            wire = _decode_frame(text)
+        except msgspec.MsgspecError:
+            pass  # not a well-formed frame: the reference path says what it is, or what is wrong
+        else:
+            if type(wire) is _WireFrame and 0.0 <= wire.t <= MAX_T_S:
+                points = wire.landmarks
+                if not points:
+                    return Frame(wire.t, None)
+                if len(points) == N_LANDMARKS:
+                    arr = np.array(points, dtype=np.float64)
+                    # msgspec refuses numbers beyond a float's range; the check is kept as a guard.
+                    if np.isfinite(arr).all():
+                        return Frame(wire.t, arr)
+    return parse_reference(text)
+
+
+def parse_reference(text: str | bytes | None) -> dict[str, Any]:
+    """The reference path for any message: a dict with a known `type`, or ProtocolError naming why not."""
     if text is None or isinstance(text, bytes):
         raise ProtocolError(BAD, "send JSON text frames, not binary")
     if len(text) > MAX_MESSAGE_BYTES:
@@ -87,17 +142,24 @@ def parse(text: str | bytes | None) -> dict[str, Any]:
         )
     try:
         msg = json.loads(text, parse_constant=_no_constants)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise ProtocolError(BAD, "not valid JSON: send one JSON object per message") from None
     if not isinstance(msg, dict) or msg.get("type") not in ("start", "frame", "end"):
         raise ProtocolError(BAD, "each message is an object with type 'start', 'frame' or 'end'")
     return msg
 
 
+def message_type(msg: dict[str, Any] | Frame) -> str:
+    return "frame" if isinstance(msg, Frame) else str(msg["type"])
+
+
 def _number(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    f = float(value)
+    try:
+        f = float(value)
+    except OverflowError:  # an integer beyond a float's range
+        return None
     return f if math.isfinite(f) else None
 
 
@@ -128,8 +190,11 @@ def landmarks(value: object) -> np.ndarray | None:
         all(type(p) is list and len(p) == 4 for p in value)
         and {type(v) for p in value for v in p} <= _NUMBERS
     ):
-        arr = np.array(value, dtype=np.float64)
-        if not np.isfinite(arr).all():
+        try:
+            arr = np.array(value, dtype=np.float64)
+        except OverflowError:  # an integer beyond a float's range
+            arr = None
+        if arr is None or not np.isfinite(arr).all():
             raise ProtocolError(BAD, "frame: landmark values must be finite numbers")
         return arr
     for point in value:
@@ -191,22 +256,32 @@ class LiveSet:
         self.pipe = Pipeline(self.config, sex=self.sex)
 
     def frame(self, msg: dict[str, Any]) -> list[dict[str, Any]]:
+        """A frame from the reference path: each field checked in turn, the first problem named."""
         t = _number(msg.get("t"))
         if t is None or not 0.0 <= t <= MAX_T_S:
             raise ProtocolError(
                 BAD, f"frame: 't' must be seconds, a finite number from 0 to {MAX_T_S:.0f}"
             )
+        self._in_order(t)
+        return self.push(t, landmarks(msg.get("landmarks")))
+
+    def _in_order(self, t: float) -> None:
         if t <= self.last_t:
             raise ProtocolError(
                 BAD, f"frame: 't' must increase (got {t} after {self.last_t}); frames out of order"
             )
-        points = landmarks(msg.get("landmarks"))
+
+    def push(self, t: float, points: np.ndarray | None) -> list[dict[str, Any]]:
+        """A checked frame (a `Frame`'s fields) through the motion core: the messages it causes."""
+        self._in_order(t)
         self.last_t = t
         if self.first_t is None:
             self.first_t = t
         out = self.pipe.push(LandmarkFrame(t, self.width, self.height, points))
-        self.events += out
-        messages = [self._message(e) for e in out]
+        messages = []
+        if out:
+            self.events += out
+            messages = [self._message(e) for e in out]
         if t >= self.next_status:
             self.next_status = t + STATUS_EVERY_S
             messages.append(self.status())
