@@ -11,7 +11,11 @@ Each stage is timed on the frames of the bench's clip (as the browser sends them
 - frame end to end: parse + LiveSet.frame + serialised replies (what the route does between two awaits);
 - through the ASGI app: the real FastAPI app (middleware, routing, Starlette's WebSocket wrapper and the
   route's loop, rate bound included) driven in memory with no server and no socket: what the app costs a
-  frame, minus the WebSocket framing and the event loop's I/O (those are in bench/live.py's numbers).
+  frame, minus the WebSocket framing and the event loop's I/O (those are in bench/live.py's numbers);
+- through uvicorn's WebSocket protocol: the same, with each frame handed as bytes on the wire (masked,
+  compressed when permessage-deflate is negotiated) to one of uvicorn's WebSocket implementations on an
+  in-memory transport, one frame at a time, as frames arrive at 30 a second: the framing, the extension,
+  uvicorn's queue and the event loop's wake-ups, minus the system calls.
 
 Nothing asserts on time; numbers go in docs/benchmarks.md with the load average.
 """
@@ -173,12 +177,166 @@ def through_asgi() -> float:
         return asyncio.run(run())
 
 
+class _Transport:
+    """Just enough of an asyncio transport for uvicorn's WebSocket protocols; writes are dropped."""
+
+    def __init__(self) -> None:
+        self.closing = False
+
+    def write(self, data: bytes) -> None:
+        pass
+
+    def writelines(self, chunks: list[bytes]) -> None:
+        pass
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def close(self) -> None:
+        self.closing = True
+
+    def abort(self) -> None:
+        self.closing = True
+
+    def pause_reading(self) -> None:
+        pass
+
+    def resume_reading(self) -> None:
+        pass
+
+    def set_write_buffer_limits(self, high: int | None = None, low: int | None = None) -> None:
+        pass
+
+    def get_write_buffer_size(self) -> int:
+        return 0
+
+    def get_extra_info(self, name: str, default: Any = None) -> Any:
+        return {"peername": ("127.0.0.1", 5000), "sockname": ("127.0.0.1", 8000)}.get(name, default)
+
+
+def _handshake(token: str) -> tuple[Any, bytes]:
+    """A client's upgrade request as uvicorn's HTTP protocol hands it over (header names in lower
+    case, as ASGI has them), offering permessage-deflate as a browser does."""
+    from websockets.client import ClientProtocol
+    from websockets.extensions.permessage_deflate import ClientPerMessageDeflateFactory
+    from websockets.uri import parse_uri
+
+    client = ClientProtocol(
+        parse_uri("ws://127.0.0.1:8000/api/v1/live"),
+        extensions=[ClientPerMessageDeflateFactory(client_no_context_takeover=True)],
+    )
+    request = client.connect()
+    request.headers["Authorization"] = f"Bearer {token}"
+    client.send_request(request)
+    head, *lines = b"".join(client.data_to_send()).split(b"\r\n")
+    named = (x.partition(b":") for x in lines)
+    return client, b"\r\n".join(
+        [head, *(n.lower() + b":" + v for n, _, v in named if n)]
+    ) + b"\r\n\r\n"
+
+
+async def _one_connection(config: Any, token: str, pushed: list[int]) -> float:
+    """µs a frame for one connection's set, each frame handed over alone and processed."""
+    from uvicorn.server import ServerState
+    from websockets.frames import Frame, Opcode
+    from websockets.http11 import Response
+
+    client, handshake = _handshake(token)
+    replies: list[bytes] = []
+    transport = _Transport()
+    transport.write = replies.append  # type: ignore[method-assign, assignment]
+    proto = config.ws_protocol_class(
+        config=config, server_state=ServerState(), app_state={}, _loop=asyncio.get_running_loop()
+    )
+    proto.connection_made(transport)
+    proto.data_received(handshake)
+    while not replies:
+        await asyncio.sleep(0)
+    client.receive_data(b"".join(replies))
+    assert isinstance(client.events_received()[0], Response), "handshake"
+    ext = client.extensions
+    start, _ = _frames()
+    wire = [Frame(Opcode.TEXT, t.encode()).serialize(mask=True, extensions=ext) for t in _texts()]
+    proto.data_received(
+        Frame(Opcode.TEXT, json.dumps(start).encode()).serialize(mask=True, extensions=ext)
+    )
+    for _ in range(1000):  # `start` reads the intake on a worker thread
+        await asyncio.sleep(0.001)
+        if len(replies) > 1:
+            break
+    pushed[0] = 0
+    t0 = time.perf_counter()
+    for i, data in enumerate(wire):
+        proto.data_received(data)
+        while pushed[0] <= i:
+            await asyncio.sleep(0)
+    us = (time.perf_counter() - t0) / len(wire) * 1e6
+    transport.close()
+    proto.connection_lost(None)
+    await asyncio.sleep(0.01)
+    return us
+
+
+def through_uvicorn(**options: Any) -> float:
+    """µs a frame through the app behind one of uvicorn's WebSocket protocols, in memory."""
+    import uvicorn
+
+    from kneehab.config import Settings
+    from kneehab.web import live
+    from kneehab.web.app import create_app
+
+    pushed = [0]
+    push = live.LiveSet.push
+
+    def counting(self: Any, *args: Any) -> Any:
+        pushed[0] += 1
+        return push(self, *args)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite:///{Path(tmp) / 'micro.db'}"
+        token = _prepare(url)
+        settings = Settings(database_url=url, live_max_fps=100_000, live_max_lead_s=1e9)
+        config = uvicorn.Config(create_app(settings), log_level="warning", **options)
+        config.load()
+
+        async def run() -> float:
+            live.LiveSet.push = counting  # type: ignore[method-assign]
+            try:
+                await _one_connection(config, token, pushed)
+                return min([await _one_connection(config, token, pushed) for _ in range(REPEATS)])
+            finally:
+                live.LiveSet.push = push  # type: ignore[method-assign]
+
+        return asyncio.run(run())
+
+
+# uvicorn's `ws=websockets` (the legacy protocol) is deprecated by uvicorn itself, which will point the name at
+# websockets-sansio; `auto` is websockets-sansio when websockets is installed.
+UVICORN = (
+    ("websockets-sansio", True),
+    ("websockets-sansio", False),
+    ("wsproto", True),
+    ("wsproto", False),
+)
+
+
 def main() -> int:
     if not (LANDMARKS / f"{CLIP}.landmarks.csv").is_file():
         print(f"shared landmarks not found in {LANDMARKS}", file=sys.stderr)
         return 1
     print(f"load average before: {_load()}")
     rows = [*stages(), ("through the ASGI app in memory (no socket, no framing)", through_asgi())]
+    for ws, deflate in UVICORN:
+        try:
+            us = through_uvicorn(ws=ws, ws_per_message_deflate=deflate)
+        except ImportError:
+            continue  # wsproto is not installed
+        rows.append(
+            (
+                f"through uvicorn `ws={ws}`, permessage-deflate {'on' if deflate else 'off'}, in memory",
+                us,
+            )
+        )
     print(f"{CLIP} → {EXERCISE}, µs a frame (best of {REPEATS})")
     print("| stage | µs a frame |\n|---|---|")
     for name, us in rows:

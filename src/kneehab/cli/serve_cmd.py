@@ -58,6 +58,7 @@ def serve(
     from kneehab.web.app import create_app
     from kneehab.web.deps import system_clock
     from kneehab.web.logs import configure_logging, logging_config
+    from kneehab.web.server import WEBSOCKET_OPTIONS
 
     settings = cli_context(ctx).settings
     updates: dict[str, object] = {}
@@ -122,6 +123,7 @@ def serve(
         log_config=logging_config(settings.log_level),  # kneehab's JSON lines
         log_level=settings.log_level.lower(),
         server_header=False,  # no banner naming the server software
+        **WEBSOCKET_OPTIONS,  # the live coach's WebSocket set-up, as in the workers
     )
 
 

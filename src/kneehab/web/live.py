@@ -39,7 +39,7 @@ import numpy as np
 
 from kneehab.motion.config import DetectorConfig, Sex
 from kneehab.motion.events import Event, QualityWarning, RepCompleted
-from kneehab.motion.landmarks import N_LANDMARKS, LandmarkFrame
+from kneehab.motion.landmarks import N_LANDMARKS, FloatArray, LandmarkFrame
 from kneehab.motion.pipeline import Pipeline
 from kneehab.motion.report import build_report
 
@@ -92,7 +92,7 @@ class Frame:
     `LiveSet.push`."""
 
     t: float
-    points: np.ndarray | None
+    points: FloatArray | None
 
 
 class _WireFrame(msgspec.Struct, tag_field="type", tag="frame"):
@@ -172,7 +172,7 @@ def _size(msg: dict[str, Any], key: str) -> int:
     return v
 
 
-def landmarks(value: object) -> np.ndarray | None:
+def landmarks(value: object) -> FloatArray | None:
     """33 × [x, y, z, visibility] as a (33, 4) array; an empty list is a frame with nobody detected."""
     if not isinstance(value, list):
         raise ProtocolError(
@@ -271,7 +271,7 @@ class LiveSet:
                 BAD, f"frame: 't' must increase (got {t} after {self.last_t}); frames out of order"
             )
 
-    def push(self, t: float, points: np.ndarray | None) -> list[dict[str, Any]]:
+    def push(self, t: float, points: FloatArray | None) -> list[dict[str, Any]]:
         """A checked frame (a `Frame`'s fields) through the motion core: the messages it causes."""
         self._in_order(t)
         self.last_t = t

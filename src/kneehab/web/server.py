@@ -25,6 +25,12 @@ from uvicorn_worker import UvicornWorker
 from kneehab.config import Settings
 from kneehab.web.logs import configure_logging
 
+# The WebSocket set-up (the live camera coach, /api/v1/live), the same for `kneehab serve` with one process
+# and for these workers. uvicorn's sans-I/O websockets protocol (`auto` picks it too; `wsproto` costs about
+# 1.5× its CPU a frame, and the legacy `websockets` one is deprecated by uvicorn). No permessage-deflate:
+# the landmark frames are ~2.6 KB of JSON, 30 a second (~80 KB/s up, ~40 KB/s compressed), and
+# inflating each cost a third of the server's CPU a frame outside the motion core (docs/benchmarks.md).
+WEBSOCKET_OPTIONS: dict[str, Any] = {"ws": "websockets-sansio", "ws_per_message_deflate": False}
 GRACEFUL_TIMEOUT_S = 30  # a worker finishing its requests on SIGTERM / a restart
 TIMEOUT_S = 60  # a worker silent this long is killed and replaced
 KEEPALIVE_S = 5
@@ -39,6 +45,7 @@ class Worker(UvicornWorker):
         "http": "auto",
         "server_header": False,
         "access_log": False,
+        **WEBSOCKET_OPTIONS,
     }
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
