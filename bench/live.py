@@ -217,6 +217,7 @@ async def _clients(k: int, url: str, token: str, phase: float) -> dict[str, list
     groups = [clients[g::PHASES] for g in range(PHASES)]
     cpu0 = time.process_time()
     t0 = time.perf_counter() + 0.05
+    t_first = t0
     dropped = 0
     late_max = 0.0
     for i in range(n):
@@ -241,6 +242,7 @@ async def _clients(k: int, url: str, token: str, phase: float) -> dict[str, list
         if c.alive:
             c.send_text('{"type": "end"}')
     gen_cpu = time.process_time() - cpu0
+    t_last = time.perf_counter()
     await asyncio.wait([c.done for c in clients], timeout=60)
     lost = 0.0
     for c in clients:
@@ -257,6 +259,7 @@ async def _clients(k: int, url: str, token: str, phase: float) -> dict[str, list
         ],
         "gen_cpu": [gen_cpu],
         "late_max": [late_max],
+        "window": [t_first, t_last],
     }
 
 
@@ -264,10 +267,41 @@ def _process(args: tuple[int, str, str, float]) -> dict[str, list[float]]:
     return asyncio.run(_clients(*args))
 
 
-def _cpu(pid: int) -> float:
+def _cpu(pid: int) -> tuple[float, float]:
+    """The process's user and system CPU seconds so far."""
     with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
         fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    tick = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / tick, int(fields[12]) / tick
+
+
+class _CpuSampler:
+    """The server's CPU sampled every 50 ms, so that its use over the streaming window alone (not the
+    connections' set-up and the summaries) can be read off."""
+
+    def __init__(self, pid: int) -> None:
+        import threading
+
+        self.pid = pid
+        self.samples: list[tuple[float, float, float]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.perf_counter(), *_cpu(self.pid)))
+            self._stop.wait(0.05)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def between(self, t0: float, t1: float) -> tuple[float, float, float]:
+        """User and system CPU seconds and the wall time between the samples nearest inside [t0, t1]."""
+        inside = [s for s in self.samples if t0 <= s[0] <= t1] or self.samples
+        (a, ua, sa), (b, ub, sb) = inside[0], inside[-1]
+        return ub - ua, sb - sa, b - a
 
 
 def _run(k: int, url: str, token: str, pid: int) -> dict[str, Any]:
@@ -277,11 +311,19 @@ def _run(k: int, url: str, token: str, pid: int) -> dict[str, Any]:
     procs = min(CLIENT_PROCESSES, k)
     shares = [k // procs + (1 if i < k % procs else 0) for i in range(procs)]
     with ProcessPoolExecutor(procs) as pool:
-        cpu0, w0 = _cpu(pid), time.perf_counter()
-        parts = list(pool.map(_process, [(n, url, token, i / procs) for i, n in enumerate(shares)]))
-        cpu_s = _cpu(pid) - cpu0
-        wall = time.perf_counter() - w0
+        sampler = _CpuSampler(pid)
+        try:
+            parts = list(
+                pool.map(_process, [(n, url, token, i / procs) for i, n in enumerate(shares)])
+            )
+        finally:
+            sampler.stop()
     out = {key: [v for p in parts for v in p[key]] for key in parts[0]}
+    # The window in which every client process streamed (its first and last 0.2 s left out).
+    start = max(p["window"][0] for p in parts) + 0.2
+    end = min(p["window"][1] for p in parts) - 0.2
+    user, system, wall = sampler.between(start, end)
+    rate = k * FPS  # frames a second in that window
     lat = sorted(out["latency"])
     pct = lambda q: lat[min(len(lat) - 1, int(q * len(lat)))] * 1000 if lat else float("nan")  # noqa: E731
     sent = sum(out["sent"])
@@ -289,37 +331,33 @@ def _run(k: int, url: str, token: str, pid: int) -> dict[str, Any]:
         "k": k, "p50_ms": pct(0.5), "p99_ms": pct(0.99), "events": len(lat),
         "dropped": sum(out["dropped"]), "sent": sent, "closed": len(out["closed"]),
         "codes": ", ".join(f"{int(c)}×{out['closed'].count(c)}" for c in sorted(set(out["closed"]))) or "–",
-        "cpu": cpu_s / wall * 100, "us_per_frame": cpu_s / sent * 1e6 if sent else float("nan"),
+        "cpu": (user + system) / wall * 100, "sys": system / wall * 100,
+        "us_per_frame": (user + system) / wall / rate * 1e6,
         "gen_cpu": sum(out["gen_cpu"]) / SECONDS * 100, "late_ms": max(out["late_max"]) * 1000,
     }  # fmt: skip
 
 
 HEADER = (
-    "| K | p50 ms | p99 ms | events timed | frames sent | dropped | connections lost | server CPU (% of a core) "
-    "| server CPU per frame (µs) | load generator CPU (% of a core, 2 processes) | generator's worst lateness (ms) "
+    "| K | p50 ms | p99 ms | events timed | frames sent | dropped | connections lost "
+    "| server CPU (% of a core; system part) | server CPU per frame (µs) "
+    "| load generator CPU (% of a core, 2 processes) | generator's worst lateness (ms) "
     "| load average after |\n|---|---|---|---|---|---|---|---|---|---|---|---|"
 )
 
 
 def _serve(port: int, overrides: list[str]) -> int:
-    """The worker for `--uvicorn KEY=VALUE`: `kneehab serve`'s uvicorn.run with those options changed."""
-    import uvicorn
-
+    """The worker for `--uvicorn KEY=VALUE`: `kneehab serve`'s one process with those uvicorn options
+    changed (web/server.py `serve_one_process`)."""
     from kneehab.config import load_settings
-    from kneehab.web import server
     from kneehab.web.app import create_app
-    from kneehab.web.logs import logging_config
+    from kneehab.web.server import serve_one_process
 
-    settings = load_settings(os.environ)
-    options: dict[str, Any] = {**getattr(server, "WEBSOCKET_OPTIONS", {})}
+    settings = load_settings(os.environ).model_copy(update={"port": port})
+    options: dict[str, Any] = {}
     for item in overrides:
         key, _, value = item.partition("=")
         options[key] = {"true": True, "false": False}.get(value.lower(), value)
-    uvicorn.run(
-        create_app(settings), host="127.0.0.1", port=port, access_log=False,
-        log_config=logging_config(settings.log_level), log_level=settings.log_level.lower(),
-        server_header=False, **options,
-    )  # fmt: skip
+    serve_one_process(create_app(settings), settings, **options)
     return 0
 
 
@@ -369,7 +407,7 @@ def main(argv: list[str] | None = None) -> int:
                 r = _run(k, url, token, server.pid)
                 print(
                     f"| {k} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['events']:.0f} | {r['sent']:.0f} | "
-                    f"{r['dropped']:.0f} | {r['closed']:.0f} ({r['codes']}) | {r['cpu']:.0f} | {r['us_per_frame']:.0f} | "
+                    f"{r['dropped']:.0f} | {r['closed']:.0f} ({r['codes']}) | {r['cpu']:.0f} ({r['sys']:.0f}) | {r['us_per_frame']:.0f} | "
                     f"{r['gen_cpu']:.0f} | {r['late_ms']:.1f} | {_load()} |",
                     flush=True,
                 )

@@ -53,12 +53,10 @@ def serve(
 ) -> None:
     """Start the kneehab web app (the embedded SQLite database unless KNEEHAB_DATABASE_URL is set)."""
     # The web stack loads only here, so every other `kneehab` command starts without FastAPI/uvicorn.
-    import uvicorn
-
     from kneehab.web.app import create_app
     from kneehab.web.deps import system_clock
-    from kneehab.web.logs import configure_logging, logging_config
-    from kneehab.web.server import WEBSOCKET_OPTIONS
+    from kneehab.web.logs import configure_logging
+    from kneehab.web.server import serve_one_process
 
     settings = cli_context(ctx).settings
     updates: dict[str, object] = {}
@@ -115,16 +113,7 @@ def serve(
             if metrics_dir is not None:
                 shutil.rmtree(metrics_dir, ignore_errors=True)
         return
-    uvicorn.run(
-        app,
-        host=settings.host,
-        port=settings.port,
-        access_log=False,  # request lines could carry health values; kneehab writes its own
-        log_config=logging_config(settings.log_level),  # kneehab's JSON lines
-        log_level=settings.log_level.lower(),
-        server_header=False,  # no banner naming the server software
-        **WEBSOCKET_OPTIONS,  # the live coach's WebSocket set-up, as in the workers
-    )
+    serve_one_process(app, settings)
 
 
 LOOPBACK_BINDS = ("127.0.0.1", "localhost", "::1")
