@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from conftest import NOW, PASSWORD, Clock
 from kneehab import services
@@ -28,6 +31,8 @@ from kneehab.library.load import default_library
 from kneehab.motion.landmark_file import read_landmarks
 from kneehab.services import accounts
 from kneehab.store.db import Database, open_database
+from kneehab.store.live_repo import token_hash
+from kneehab.store.tables import LiveParkedRow
 from kneehab.web.app import create_app
 from unit.motion.clips import EXERCISE, LANDMARKS, acceptable, labels
 
@@ -349,7 +354,15 @@ def test_a_dropped_connection_resumes_the_set(world: dict[str, Any]) -> None:
         for f in frames[:half]:
             ws.send_text(json.dumps(f))
         # the tab loses its connection here (the context manager closes the socket without 'end')
-    with _open(c) as ws:
+    # The set waits in the database, without the stream: its pipeline's reader (the last frame's
+    # landmarks) is not kept.
+    with world["db"].read() as s:
+        (state,) = s.scalars(
+            select(LiveParkedRow.state).where(LiveParkedRow.token_hash == token_hash(token))
+        ).all()
+    assert pickle.loads(zlib.decompress(state)).pipe._reader.rows == []
+    # The next connection reaches another worker (another app on the same database): it resumes.
+    with _open(_client(world)) as ws:
         ws.send_json({**start, "resume": token})
         ready = ws.receive_json()
         assert ready["resumed"] is True and ready["last_t"] == frames[half - 1]["t"]
