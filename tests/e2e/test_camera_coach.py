@@ -370,24 +370,36 @@ def test_check_a_recording_through_the_real_pose_model(coach_server: Server, bro
         )
         n_requests, n_sockets = len(requests), len(sockets)
         # First the wrong file: the page says so (it used to wait for it for ever) and the camera is back.
-        status = page.locator("[data-c=status]")
+        # Everything the coach's status line says, in order (a message may last only a moment).
+        page.evaluate(
+            """() => { const s = document.querySelector('[data-c=status]'); window.__said = [];
+            new MutationObserver(() => window.__said.push(s.innerText))
+              .observe(s, { childList: true, characterData: true, subtree: true }); }"""
+        )
+        said = "n => window.__said.filter(t => t.includes('cannot be played')).length >= n"
         picker = page.locator("#coach-file")
         picker.set_input_files(
             {"name": "notes.mp4", "mimeType": "video/mp4", "buffer": b"not a video at all"}
         )
-        status.get_by_text("This video cannot be played in this browser").wait_for()
-        page.wait_for_function("() => !!document.querySelector('[data-c=video]').srcObject")
+        page.wait_for_function(said, arg=1)
+        # the camera is back, and the picker with it
+        page.wait_for_function(
+            "() => !!document.querySelector('[data-c=video]').srcObject"
+            " && !document.querySelector('#coach-file').disabled"
+        )
         t0 = time.monotonic()
         picker.set_input_files(clip)
-        status.get_by_text("it is not uploaded").wait_for()
         # The plain sentence stays on screen while the recording is checked.
         assert coach.get_by_text("No picture leaves this device").is_visible()
         confirm = page.locator("[data-c=confirm]")
-        try:
-            confirm.wait_for(timeout=240_000)
-        except Exception:
-            print(coach.inner_text(), csp)
-            raise
+        page.wait_for_function(
+            f"() => !document.querySelector('[data-c=confirm]').hidden || ({said})(2)",
+            timeout=240_000,
+        )
+        assert confirm.is_visible(), (page.evaluate("() => window.__said"), csp)
+        assert "Checking the recording in this page (it is not uploaded)…" in page.evaluate(
+            "() => window.__said"
+        )
         text = confirm.inner_text()
         print(f"check a recording: {time.monotonic() - t0:.0f} s; the page said {text!r}")
         assert csp == []
