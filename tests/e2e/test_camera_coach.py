@@ -369,7 +369,6 @@ def test_check_a_recording_through_the_real_pose_model(coach_server: Server, bro
             "() => document.querySelector('[data-c=status]').innerText.startsWith('Get into')"
         )
         n_requests, n_sockets = len(requests), len(sockets)
-        # First the wrong file: the page says so (it used to wait for it for ever) and the camera is back.
         # Everything the coach's status line says, in order (a message may last only a moment).
         page.evaluate(
             """() => { const s = document.querySelector('[data-c=status]'); window.__said = [];
@@ -377,6 +376,7 @@ def test_check_a_recording_through_the_real_pose_model(coach_server: Server, bro
               .observe(s, { childList: true, characterData: true, subtree: true }); }"""
         )
         said = "n => window.__said.filter(t => t.includes('cannot be played')).length >= n"
+        # First the wrong file: the page says so (it used to wait for it for ever) and the camera is back.
         picker = page.locator("#coach-file")
         picker.set_input_files(
             {"name": "notes.mp4", "mimeType": "video/mp4", "buffer": b"not a video at all"}
@@ -409,9 +409,27 @@ def test_check_a_recording_through_the_real_pose_model(coach_server: Server, bro
         assert held == pytest.approx(float(label["true_hold_s"]), abs=0.45)
         assert "please check it" not in text  # the clip is seen clearly throughout
         assert page.locator("[data-p=big]").inner_text().startswith(f"{counted} /")
-        # Nothing uploaded: every HTTP request since the pick went to kneehab (or read the page's own
-        # blob: of the file), none carried more than a small JSON body; the WebSocket carried only the
-        # protocol's text messages, landmarks and no picture.
+        # The person keeps the camera's count: saved with the bridge's entry.
+        confirm.get_by_role("button", name="Save this count").click()
+        page.wait_for_function(
+            "() => !document.querySelector('[data-p=where]').innerText.startsWith('Set 1')"
+        )
+        while page.locator("#player").get_attribute("data-kind") != "rate":
+            page.locator("[data-p=skip]").click()
+        pick(page, "Most knee pain during it", "1")
+        pick(page, "How hard was it?", "easy")
+        page.get_by_role("button", name="Save and continue").click()
+        page.wait_for_function("() => document.querySelector('#player').dataset.kind !== 'rate'")
+        history = services.history(coach_server.db, on_machine(pid)).entries
+        entry = next(r.entry for r in history if r.entry.exercise_id == "bridge")
+        assert entry.reps is not None and entry.reps[0] == counted
+        assert entry.camera is not None and len(entry.camera) == 1
+        saved = entry.camera[0]
+        assert (saved.set, saved.reps, saved.reliable) == (1, counted, True)
+        assert saved.hold_s == pytest.approx(held, abs=0.01)
+        # Nothing uploaded: every HTTP request since the first pick (the entry's save included) went to
+        # kneehab (or read the page's own blob: of the file) with at most a small JSON body; the WebSocket
+        # carried only the protocol's text messages, landmarks and no picture.
         video = clip.read_bytes()
         out = 0
         for r in requests[n_requests:]:
@@ -438,24 +456,6 @@ def test_check_a_recording_through_the_real_pose_model(coach_server: Server, bro
         assert times == sorted(set(times)) and times[0] == 0
         assert len(times) == math.ceil(float(label["duration_s"]) * 15)
         assert out < len(video) / 4
-        # The person keeps the camera's count: saved with the bridge's entry.
-        confirm.get_by_role("button", name="Save this count").click()
-        page.wait_for_function(
-            "() => !document.querySelector('[data-p=where]').innerText.startsWith('Set 1')"
-        )
-        while page.locator("#player").get_attribute("data-kind") != "rate":
-            page.locator("[data-p=skip]").click()
-        pick(page, "Most knee pain during it", "1")
-        pick(page, "How hard was it?", "easy")
-        page.get_by_role("button", name="Save and continue").click()
-        page.wait_for_function("() => document.querySelector('#player').dataset.kind !== 'rate'")
-        history = services.history(coach_server.db, on_machine(pid)).entries
-        entry = next(r.entry for r in history if r.entry.exercise_id == "bridge")
-        assert entry.reps is not None and entry.reps[0] == counted
-        assert entry.camera is not None and len(entry.camera) == 1
-        saved = entry.camera[0]
-        assert (saved.set, saved.reps, saved.reliable) == (1, counted, True)
-        assert saved.hold_s == pytest.approx(held, abs=0.01)
         ctx.close()
     finally:
         b.close()
