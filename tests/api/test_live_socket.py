@@ -427,9 +427,12 @@ def test_camera_and_wasm_are_allowed_on_the_session_page_alone(world: dict[str, 
     )  # the check is due: a redirect, with the headers
     assert "camera=(self)" in today.headers["permissions-policy"]
     assert "script-src 'self' 'wasm-unsafe-eval';" in today.headers["content-security-policy"]
+    # "Check a recording" plays the person's file from a blob: URL made in the page
+    assert "media-src 'self' blob:" in today.headers["content-security-policy"]
     other = c.get("/progress", follow_redirects=False)
     assert "camera=()" in other.headers["permissions-policy"]
     assert "wasm" not in other.headers["content-security-policy"]
+    assert "blob:" not in other.headers["content-security-policy"]
 
 
 def test_the_pose_model_is_served_from_the_installed_package(world: dict[str, Any]) -> None:
