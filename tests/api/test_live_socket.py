@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import math
+import pickle
+import zlib
 from collections.abc import Iterator
 from datetime import UTC, timedelta
 from pathlib import Path
@@ -17,6 +19,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from conftest import NOW, PASSWORD, Clock
 from kneehab import services
@@ -28,6 +31,8 @@ from kneehab.library.load import default_library
 from kneehab.motion.landmark_file import read_landmarks
 from kneehab.services import accounts
 from kneehab.store.db import Database, open_database
+from kneehab.store.live_repo import token_hash
+from kneehab.store.tables import LiveParkedRow
 from kneehab.web.app import create_app
 from unit.motion.clips import EXERCISE, LANDMARKS, acceptable, labels
 
@@ -364,7 +369,15 @@ def test_a_dropped_connection_resumes_the_set(world: dict[str, Any]) -> None:
         for f in frames[:half]:
             ws.send_text(json.dumps(f))
         # the tab loses its connection here (the context manager closes the socket without 'end')
-    with _open(c) as ws:
+    # The set waits in the database, without the stream: its pipeline's reader (the last frame's
+    # landmarks) is not kept.
+    with world["db"].read() as s:
+        (state,) = s.scalars(
+            select(LiveParkedRow.state).where(LiveParkedRow.token_hash == token_hash(token))
+        ).all()
+    assert pickle.loads(zlib.decompress(state)).pipe._reader.rows == []
+    # The next connection reaches another worker (another app on the same database): it resumes.
+    with _open(_client(world)) as ws:
         ws.send_json({**start, "resume": token})
         ready = ws.receive_json()
         assert ready["resumed"] is True and ready["last_t"] == frames[half - 1]["t"]
@@ -429,9 +442,12 @@ def test_camera_and_wasm_are_allowed_on_the_session_page_alone(world: dict[str, 
     )  # the check is due: a redirect, with the headers
     assert "camera=(self)" in today.headers["permissions-policy"]
     assert "script-src 'self' 'wasm-unsafe-eval';" in today.headers["content-security-policy"]
+    # "Check a recording" plays the person's file from a blob: URL made in the page
+    assert "media-src 'self' blob:" in today.headers["content-security-policy"]
     other = c.get("/progress", follow_redirects=False)
     assert "camera=()" in other.headers["permissions-policy"]
     assert "wasm" not in other.headers["content-security-policy"]
+    assert "blob:" not in other.headers["content-security-policy"]
 
 
 def test_the_pose_model_is_served_from_the_installed_package(world: dict[str, Any]) -> None:

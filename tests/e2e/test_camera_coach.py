@@ -8,10 +8,15 @@
 3. A fake camera (Chromium's --use-file-for-fake-video-capture) playing the bridge clip, converted here
    into a temporary y4m (never committed), through the real in-browser pose model under the page's own
    Content-Security-Policy, frame by frame (test mode): the page shows the labelled count and hold.
+4. "Check a recording": the bridge clip picked as a file (a wrong file first) and analysed in the page by
+   the same pose model: the labelled count and hold, nothing of the file sent, the count saved.
 """
 
 from __future__ import annotations
 
+import csv
+import json
+import math
 import shutil
 import socket
 import threading
@@ -254,23 +259,25 @@ def _fake_camera_file(clip: Path, out: Path) -> tuple[int, float]:
     return len(frames), fps
 
 
+def _fake_camera_chromium(browser: Any, *args: str) -> Any:
+    """A second Chromium whose camera is Chromium's fake one (its own test pattern, or a file given in
+    `args`), from the module's Playwright (a second sync_playwright in the same thread refuses to start
+    while the first one runs). The caller closes it."""
+    fake = ["--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream", *args]
+    return browser.browser_type.launch(
+        executable_path=shutil.which("chromium"), args=[*CHROMIUM_ARGS, *fake]
+    )
+
+
 @pytest.mark.skipif(not (CLIPS / f"{BRIDGE}.mp4").is_file(), reason="shared clips not present")
 def test_a_fake_camera_through_the_real_pose_model(
     coach_server: Server, tmp_path: Path, browser
 ) -> None:  # type: ignore[no-untyped-def]
     """The bridge clip on Chromium's fake camera, the pose model in the page (software GL, about
-    0.65–4 s a frame on this machine), under the page's own CSP: the labelled 1 rep and ~1.6 s hold.
-    A second Chromium with the fake camera, from the module's Playwright (a second sync_playwright
-    in the same thread refuses to start while the first one runs)."""
+    0.65–4 s a frame on this machine), under the page's own CSP: the labelled 1 rep and ~1.6 s hold."""
     y4m = tmp_path / "bridge.y4m"
     n, fps = _fake_camera_file(CLIPS / f"{BRIDGE}.mp4", y4m)
-    args = [
-        *CHROMIUM_ARGS,
-        "--use-fake-device-for-media-stream",
-        "--use-fake-ui-for-media-stream",
-        f"--use-file-for-fake-video-capture={y4m}",
-    ]
-    b = browser.browser_type.launch(executable_path=shutil.which("chromium"), args=args)
+    b = _fake_camera_chromium(browser, f"--use-file-for-fake-video-capture={y4m}")
     try:
         ctx = b.new_context(viewport=DESKTOP)  # the real CSP: no bypass here
         ctx.grant_permissions(["camera"], origin=coach_server.url)
@@ -315,5 +322,140 @@ def test_a_fake_camera_through_the_real_pose_model(
         assert "counted 1 reps, held" in text
         held = float(text.split("held ")[1].split(" s")[0])
         assert held == pytest.approx(1.6, abs=0.45)
+    finally:
+        b.close()
+
+
+def _label(clip: str) -> dict[str, str]:
+    """The clip's row of the shared labels.csv (the true count, the acceptable range, the hold)."""
+    with (CLIPS / "labels.csv").open(encoding="utf-8") as fh:
+        return next(row for row in csv.DictReader(fh) if row["clip"] == f"{clip}.mp4")
+
+
+@pytest.mark.skipif(not (CLIPS / f"{BRIDGE}.mp4").is_file(), reason="shared clips not present")
+def test_check_a_recording_through_the_real_pose_model(coach_server: Server, browser: Any) -> None:
+    """ "Check a recording": the person, with the coach open (the camera's preview running), picks the
+    bridge clip; the page plays it through the real pose model under its own CSP (Debian's Chromium plays
+    the shared H.264 mp4 as it is, so nothing is converted or copied) and shows the labelled count and
+    hold. Nothing of the file leaves the page: after the pick, only landmark messages go out on the
+    WebSocket and the player's small JSON saves over HTTP. The count is saved with the entry."""
+    clip = CLIPS / f"{BRIDGE}.mp4"
+    label = _label(BRIDGE)
+    lo, _, hi = label["acceptable_reps"].partition("-")
+    reps_ok = range(int(lo), int(hi or lo) + 1)
+    b = _fake_camera_chromium(browser)  # the fake camera's own test pattern: the coach opens
+    try:
+        ctx = b.new_context(viewport=DESKTOP)  # the real CSP: no bypass here
+        ctx.grant_permissions(["camera"], origin=coach_server.url)
+        sign_in(ctx, coach_server)
+        page = ctx.new_page()
+        csp: list[str] = []
+        page.on(
+            "console",
+            lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None,
+        )
+        requests: list[Any] = []
+        # (a lambda: Playwright reads the handler's signature, and a builtin's has none)
+        page.on("request", lambda r: requests.append(r))  # noqa: PLW0108
+        sockets: list[tuple[Any, str | bytes]] = []  # every WebSocket message the page sends
+        page.on(
+            "websocket",
+            lambda ws: ws.on("framesent", lambda payload: sockets.append((ws, payload))),
+        )
+        pid = _to_the_bridge(page, coach_server)
+        page.get_by_role("button", name="Count with my camera").click()
+        coach = page.locator("[data-p=coach]")
+        page.wait_for_function(
+            "() => document.querySelector('[data-c=status]').innerText.startsWith('Get into')"
+        )
+        n_requests, n_sockets = len(requests), len(sockets)
+        # Everything the coach's status line says, in order (a message may last only a moment).
+        page.evaluate(
+            """() => { const s = document.querySelector('[data-c=status]'); window.__said = [];
+            new MutationObserver(() => window.__said.push(s.innerText))
+              .observe(s, { childList: true, characterData: true, subtree: true }); }"""
+        )
+        said = "n => window.__said.filter(t => t.includes('cannot be played')).length >= n"
+        # First the wrong file: the page says so (it used to wait for it for ever) and the camera is back.
+        picker = page.locator("#coach-file")
+        picker.set_input_files(
+            {"name": "notes.mp4", "mimeType": "video/mp4", "buffer": b"not a video at all"}
+        )
+        page.wait_for_function(said, arg=1)
+        # the camera is back, and the picker with it
+        page.wait_for_function(
+            "() => !!document.querySelector('[data-c=video]').srcObject"
+            " && !document.querySelector('#coach-file').disabled"
+        )
+        t0 = time.monotonic()
+        picker.set_input_files(clip)
+        # The plain sentence stays on screen while the recording is checked.
+        assert coach.get_by_text("No picture leaves this device").is_visible()
+        confirm = page.locator("[data-c=confirm]")
+        page.wait_for_function(
+            f"() => !document.querySelector('[data-c=confirm]').hidden || ({said})(2)",
+            timeout=240_000,
+        )
+        assert confirm.is_visible(), (page.evaluate("() => window.__said"), csp)
+        assert "Checking the recording in this page (it is not uploaded)…" in page.evaluate(
+            "() => window.__said"
+        )
+        text = confirm.inner_text()
+        print(f"check a recording: {time.monotonic() - t0:.0f} s; the page said {text!r}")
+        assert csp == []
+        counted = int(text.split("counted ")[1].split(" reps")[0])
+        assert counted in reps_ok
+        held = float(text.split("held ")[1].split(" s")[0])
+        assert held == pytest.approx(float(label["true_hold_s"]), abs=0.45)
+        assert "please check it" not in text  # the clip is seen clearly throughout
+        assert page.locator("[data-p=big]").inner_text().startswith(f"{counted} /")
+        # The person keeps the camera's count: saved with the bridge's entry.
+        confirm.get_by_role("button", name="Save this count").click()
+        page.wait_for_function(
+            "() => !document.querySelector('[data-p=where]').innerText.startsWith('Set 1')"
+        )
+        while page.locator("#player").get_attribute("data-kind") != "rate":
+            page.locator("[data-p=skip]").click()
+        pick(page, "Most knee pain during it", "1")
+        pick(page, "How hard was it?", "easy")
+        page.get_by_role("button", name="Save and continue").click()
+        page.wait_for_function("() => document.querySelector('#player').dataset.kind !== 'rate'")
+        history = services.history(coach_server.db, on_machine(pid)).entries
+        entry = next(r.entry for r in history if r.entry.exercise_id == "bridge")
+        assert entry.reps is not None and entry.reps[0] == counted
+        assert entry.camera is not None and len(entry.camera) == 1
+        saved = entry.camera[0]
+        assert (saved.set, saved.reps, saved.reliable) == (1, counted, True)
+        assert saved.hold_s == pytest.approx(held, abs=0.01)
+        # Nothing uploaded: every HTTP request since the first pick (the entry's save included) went to
+        # kneehab (or read the page's own blob: of the file) with at most a small JSON body; the WebSocket
+        # carried only the protocol's text messages, landmarks and no picture.
+        video = clip.read_bytes()
+        out = 0
+        for r in requests[n_requests:]:
+            assert r.url.startswith((coach_server.url, "blob:")), r.url
+            body = r.post_data_buffer or b""
+            out += len(body)
+            if body:
+                json.loads(body)  # the player's state and its entry: JSON, not a file
+            assert video[:64] not in body
+        live = coach_server.url.replace("http", "ws", 1) + "/api/v1/live"
+        for ws, payload in sockets[n_sockets:]:
+            assert ws.url == live
+            assert isinstance(payload, str)  # text frames only, never binary
+            out += len(payload)
+            msg = json.loads(payload)
+            assert msg["type"] in ("start", "frame", "end"), msg["type"]
+            if msg["type"] == "frame":
+                assert msg["landmarks"] == [] or (
+                    len(msg["landmarks"]) == 33 and all(len(p) == 4 for p in msg["landmarks"])
+                )
+        # The recording's own set (the last socket): its whole 3 s at 15 frames a second, in order.
+        last = sockets[-1][0]
+        times = [m["t"] for m in (json.loads(p) for w, p in sockets if w is last) if "t" in m]
+        assert times == sorted(set(times)) and times[0] == 0
+        assert len(times) == math.ceil(float(label["duration_s"]) * 15)
+        assert out < len(video) / 4
+        ctx.close()
     finally:
         b.close()

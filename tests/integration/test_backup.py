@@ -13,6 +13,7 @@ from store_builders import NOW, START, add_enrolled
 
 from kneehab.domain.records import CheckIn, SessionEntry
 from kneehab.errors import StoreError
+from kneehab.library.load import default_library
 from kneehab.store import repo
 from kneehab.store.backup import backup, restore
 from kneehab.store.db import Database, head_revision, open_database
@@ -50,7 +51,7 @@ def test_backup_then_restore_round_trip(db: Database, tmp_path: Path) -> None:
     _person(db, pain=7)
     with db.write() as s:
         repo.add_checkin(s, pid, CheckIn(date=START + timedelta(days=1), morning_pain=5), now=NOW)
-    restore(db, file)
+    restore(db, file, library=default_library())
     assert _snapshot(db) == before
     # Ids keep counting from the restored rows (PostgreSQL sequences are moved on).
     new_pid = _person(db)
@@ -62,7 +63,7 @@ def test_backup_restores_into_a_fresh_sqlite_database(db: Database, tmp_path: Pa
     file = backup(db, tmp_path / "k.backup")
     other = open_database(f"sqlite:///{tmp_path / 'fresh.db'}")
     try:
-        restore(other, file)
+        restore(other, file, library=default_library())
         assert _snapshot(other) == _snapshot(db)
     finally:
         other.close()
@@ -83,7 +84,7 @@ def test_restore_refuses_a_bad_file_and_keeps_the_database(
     bad = tmp_path / "bad.backup"
     bad.write_bytes(content)
     with pytest.raises(StoreError, match=message):
-        restore(db, bad)
+        restore(db, bad, library=default_library())
     assert _snapshot(db) == before
 
 
@@ -95,7 +96,7 @@ def test_restore_refuses_a_truncated_backup(db: Database, tmp_path: Path) -> Non
     cut.write_bytes(data[: len(data) // 2])
     before = _snapshot(db)
     with pytest.raises(StoreError, match="damaged"):
-        restore(db, cut)
+        restore(db, cut, library=default_library())
     assert _snapshot(db) == before
 
 
@@ -107,7 +108,7 @@ def test_restore_refuses_a_backup_from_a_newer_schema(db: Database, tmp_path: Pa
     conn.close()
     before = _snapshot(db)
     with pytest.raises(StoreError, match=r"newer kneehab .*9999_from_the_future.*Upgrade"):
-        restore(db, newer)
+        restore(db, newer, library=default_library())
     assert _snapshot(db) == before
 
 
@@ -117,9 +118,9 @@ def test_restore_refuses_a_sqlite_file_that_is_not_a_backup(db: Database, tmp_pa
         conn.execute("CREATE TABLE notes (x TEXT)")
     conn.close()
     with pytest.raises(StoreError, match="no schema version"):
-        restore(db, other)
+        restore(db, other, library=default_library())
     with pytest.raises(StoreError, match="does not exist"):
-        restore(db, tmp_path / "missing.backup")
+        restore(db, tmp_path / "missing.backup", library=default_library())
 
 
 def test_backup_while_another_thread_writes_is_consistent(db: Database, tmp_path: Path) -> None:
@@ -164,7 +165,7 @@ def test_restore_is_one_transaction(db: Database, tmp_path: Path) -> None:
     conn.close()
     before = _snapshot(db)
     with pytest.raises(StoreError, match="rows point at missing rows"):
-        restore(db, file)
+        restore(db, file, library=default_library())
     assert _snapshot(db) == before
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT COUNT(*) FROM persons")).scalar() == 1

@@ -280,7 +280,7 @@ def test_rescreens_are_exported_deleted_backed_up_and_restored(
         library=default_library(),
         today=(at(START, 12)).date(),
     )
-    restore(db, file)
+    restore(db, file, library=default_library())
     with db.read() as s:
         assert [r.red_flags for r in repo.rescreens(s, pid)] == [("RF05",)]
 
@@ -344,7 +344,7 @@ def test_a_backup_from_schema_0001_restores_with_no_rescreens(db: Database, tmp_
     with sqlite3.connect(old) as conn:  # a standalone file, as `kneehab backup` writes them
         conn.execute("PRAGMA journal_mode=DELETE")
     conn.close()
-    restore(db, old)
+    restore(db, old, library=default_library())
     assert current_revision(db.engine) == head_revision()
     with db.read() as s:
         assert repo.get_person(s, 7).start == START

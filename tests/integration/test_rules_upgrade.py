@@ -294,5 +294,5 @@ def test_backup_and_restore_keep_the_rules_version_and_the_events(db: Database, 
     backup(db, path)
     services.delete_person(db, on_machine(pid))
     assert _rows(db)["course_events"] == []
-    restore(db, path)
+    restore(db, path, library=default_library())
     assert _rows(db) == rows

@@ -36,6 +36,7 @@ from kneehab.domain.conditions import (
 from kneehab.domain.escalation import (
     Escalation,
     EscalationLevel,
+    MeasuresMemo,
     Situation,
     daily_pain,
     escalate,
@@ -234,6 +235,8 @@ class CourseState:
         self.flares: list[dt.date] = []
         self._escalation: Escalation | None = None
         self._escalation_key: tuple[dt.date, int, int] | None = None
+        self._situation_parts: tuple[tuple[object, ...], dict[str, Any]] | None = None
+        self._measures_memo: tuple[dict[str, Any], tuple[int, int, int], MeasuresMemo] | None = None
         self.full_set_after: dict[
             dt.date, list[str]
         ] = {}  # §1.1: date → why the full set is due next
@@ -1126,6 +1129,8 @@ class CourseState:
         "clinician_on",
         "answers",
         "swaps_on",
+        "_situation_parts",
+        "_measures_memo",
     )
 
     def clone(self) -> CourseState:
@@ -1178,63 +1183,104 @@ def article_index(exercise_id: str) -> int:
     return ARTICLE_ORDER.index(exercise_id) if exercise_id in ARTICLE_ORDER else len(ARTICLE_ORDER)
 
 
-def situation(history: History, triage: Triage, run: CourseState | None) -> Situation:
-    base = Situation(
-        intake=history.intake,
-        start=history.start,
-        today=history.today,
-        reviewed=history.reviewed,
-        triage=triage,
-        program=run.program if run else None,
-        pain=daily_pain(history.checkins, history.outcomes),
-        outcomes=history.outcomes,
-        acknowledgements=tuple(
-            (c.date, str(c.value)) for c in history.clinician if c.action == "acknowledge"
+def _history_parts(history: History, done: frozenset[dt.date] | None = None) -> dict[str, Any]:
+    """The Situation fields that come from the history's records alone (not from its `today`);
+    `done` when the caller already has `session_days(history.sessions)`."""
+    clinician = history.clinician
+    return {
+        "pain": daily_pain(history.checkins, history.outcomes),
+        "outcomes": history.outcomes,
+        "acknowledgements": tuple(
+            (c.date, str(c.value)) for c in clinician if c.action == "acknowledge"
         ),
-        reviews=tuple(c.date for c in history.clinician if c.action in ("review", "assessment")),
-        assessments=tuple(c.date for c in history.clinician if c.action == "assessment"),
-        done=session_days(history.sessions),
-    )
+        "reviews": tuple(c.date for c in clinician if c.action in ("review", "assessment")),
+        "assessments": tuple(c.date for c in clinician if c.action == "assessment"),
+        "done": session_days(history.sessions) if done is None else done,
+    }
+
+
+def _records_key(history: History) -> tuple[object, ...]:
+    return (history.checkins, history.outcomes, history.sessions, history.clinician)
+
+
+def _history_parts_of(history: History, run: CourseState) -> dict[str, Any]:
+    """`_history_parts`, kept on the run while the history's record tuples are the same objects: a
+    request asks for the situation of today, yesterday and the day before over one history, and the
+    parts scan every check-in and session of the course (the same `is` test keeps it exact)."""
+    key = _records_key(history)
+    # A state unpickled from a snapshot has no such attribute.
+    kept: tuple[tuple[object, ...], dict[str, Any]] | None = getattr(run, "_situation_parts", None)
+    if kept is not None and all(a is b for a, b in zip(kept[0], key, strict=True)):
+        return kept[1]
+    parts = _history_parts(history, run.done if run.h.sessions is history.sessions else None)
+    run._situation_parts = (key, parts)
+    return parts
+
+
+def situation(history: History, triage: Triage, run: CourseState | None) -> Situation:
+    common: dict[str, Any] = {
+        "intake": history.intake,
+        "start": history.start,
+        "today": history.today,
+        "reviewed": history.reviewed,
+        "triage": triage,
+    }
     if run is None:
-        return base
+        return Situation(program=None, **common, **_history_parts(history))
     items = run.program.items
     ex = run.ex
-    return base.model_copy(
-        update={
-            "checkin_screens": tuple(run.screens),
-            "rescreens": tuple(run.rescreen_hits),
-            "p5_dates": tuple(run.p5_dates),
-            "prescribed": frozenset(run.prescribed),
-            "baseline_today": run.baseline(history.today).value,
-            "baselines": {d: b.value for d, b in run.baselines.items()},
-            "rising_weeks": tuple(run.rising_weeks),
-            "review_on": run.program.review_on,
-            "waiting_for_clinician": tuple(
-                i.exercise_id
-                for i in items
-                if i.status == ItemStatus.PAUSED
-                and ex[i.exercise_id].pause_kind in ("p13", "catching", "repause")
-            )
-            + run.left_out_waiting,
-            "clinician_paused": {
-                i.exercise_id: ex[i.exercise_id].pause_reason
-                for i in items
-                if i.status == ItemStatus.PAUSED and ex[i.exercise_id].pause_kind == "clinician"
-            },
-            "paused_since": {
-                i.exercise_id: since
-                for i in items
-                if i.status != ItemStatus.ACTIVE
-                and (since := ex[i.exercise_id].paused_on or ex[i.exercise_id].stopped_on)
-            },
-            "aerobic_floor_holds": tuple(
-                sorted((d, x) for x, e in ex.items() for d in e.floor_holds)
-            ),
-            "p1_stops": tuple(
-                (d.date, d.exercise_id)
-                for d in run.decisions
-                if d.action == Action.STOP and "P1" in d.rules and "E1" not in d.rules
-            ),
-            "clinician_holds": tuple(run.clinician_holds),
-        }
+    # Built without validation: every value below comes from the engine's own typed state (validating
+    # the year of daily pain and baselines again cost a tenth of a 365-day request).
+    from_run: dict[str, Any] = {
+        "checkin_screens": tuple(run.screens),
+        "rescreens": tuple(run.rescreen_hits),
+        "p5_dates": tuple(run.p5_dates),
+        "prescribed": frozenset(run.prescribed),
+        "baseline_today": run.baseline(history.today).value,
+        "baselines": {d: b.value for d, b in run.baselines.items()},
+        "rising_weeks": tuple(run.rising_weeks),
+        "review_on": run.program.review_on,
+        "waiting_for_clinician": tuple(
+            i.exercise_id
+            for i in items
+            if i.status == ItemStatus.PAUSED
+            and ex[i.exercise_id].pause_kind in ("p13", "catching", "repause")
+        )
+        + run.left_out_waiting,
+        "clinician_paused": {
+            i.exercise_id: ex[i.exercise_id].pause_reason
+            for i in items
+            if i.status == ItemStatus.PAUSED and ex[i.exercise_id].pause_kind == "clinician"
+        },
+        "paused_since": {
+            i.exercise_id: since
+            for i in items
+            if i.status != ItemStatus.ACTIVE
+            and (since := ex[i.exercise_id].paused_on or ex[i.exercise_id].stopped_on)
+        },
+        "aerobic_floor_holds": tuple(sorted((d, x) for x, e in ex.items() for d in e.floor_holds)),
+        "p1_stops": tuple(
+            (d.date, d.exercise_id)
+            for d in run.decisions
+            if d.action == Action.STOP and "P1" in d.rules and "E1" not in d.rules
+        ),
+        "clinician_holds": tuple(run.clinician_holds),
+    }
+    parts = _history_parts_of(history, run)
+    built = Situation.model_construct(program=run.program, **common, **parts, **from_run)
+    return built.share_measures(_measures_memo(run, parts))
+
+
+def _measures_memo(run: CourseState, parts: dict[str, Any]) -> MeasuresMemo:
+    """One memo of §5.2 measures for the situations built over the same history parts and the same
+    P5 dates, prescribed days and rising weeks (the three only grow as the replay goes on, so their
+    lengths tell them apart; the parts are compared by identity)."""
+    grown = (len(run.p5_dates), len(run.prescribed), len(run.rising_weeks))
+    kept: tuple[dict[str, Any], tuple[int, int, int], MeasuresMemo] | None = getattr(
+        run, "_measures_memo", None
     )
+    if kept is not None and kept[0] is parts and kept[1] == grown:
+        return kept[2]
+    memo: MeasuresMemo = {}
+    run._measures_memo = (parts, grown, memo)
+    return memo

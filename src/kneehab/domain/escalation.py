@@ -286,6 +286,10 @@ STOPPING: frozenset[Level] = NO_PROGRAM_LEVELS
 LOCKED = "Your program stays stopped until a clinician records that it is safe to restart."  # C-17
 
 
+# Measures by (date, the baseline used for it, intake pain_now, start): see `Situation._shared`.
+MeasuresMemo = dict[tuple[dt.date, int | None, int, dt.date], Measures]
+
+
 class Situation(Frozen):
     """Everything escalation needs as of `today`, gathered by `course.replay` (or a service).
 
@@ -362,13 +366,23 @@ class Situation(Frozen):
 
     # A memo of `measures_on`, never shared between copies (see `model_copy`).
     _measures: dict[dt.date, Measures] = PrivateAttr(default_factory=dict)
+    # A memo shared by situations whose `pain`, `p5_dates`, `prescribed`, `done` and `rising_weeks`
+    # are the same (`share_measures`): the situations of today, yesterday and the day before in one
+    # request look back over the same dates. Keyed by everything else a measure reads.
+    _shared: MeasuresMemo | None = PrivateAttr(default=None)
 
     def model_copy(
         self, *, update: Mapping[str, Any] | None = None, deep: bool = False
     ) -> Situation:
         copied = super().model_copy(update=update, deep=deep)
         copied._measures = {}
+        copied._shared = None
         return copied
+
+    def share_measures(self, memo: MeasuresMemo) -> Situation:
+        """Use `memo` for the measures; the caller promises the inputs named at `_shared` are equal."""
+        self._shared = memo
+        return self
 
     def measures_on(self, on: dt.date) -> Measures:
         """§5.2 measures of one date (memoised: the acknowledgement rules look back day by day)."""
@@ -378,7 +392,11 @@ class Situation(Frozen):
         return found
 
     def _measure(self, on: dt.date) -> Measures:
-        return measures(
+        baseline = self.baseline_today if on == self.today else self.baselines.get(on)
+        key = (on, baseline, self.intake.pain_now, self.start)
+        if self._shared is not None and (kept := self._shared.get(key)) is not None:
+            return kept
+        found = measures(
             self.pain,
             start=self.start,
             on=on,
@@ -386,9 +404,12 @@ class Situation(Frozen):
             p5_dates=self.p5_dates,
             prescribed=self.prescribed,
             done=self.done,
-            baseline=self.baseline_today if on == self.today else self.baselines.get(on),
+            baseline=baseline,
             rising_weeks=self.rising_weeks,
         )
+        if self._shared is not None:
+            self._shared[key] = found
+        return found
 
     def reviewed_since(self, since: dt.date) -> bool:
         """A clinician review or assessment dated on or after `since` (up to today)."""

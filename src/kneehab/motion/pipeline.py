@@ -111,6 +111,21 @@ class Pipeline:
         self._value: float | None = None
         self._nothing: Snapshot = (None,) * len(names)
 
+    def __getstate__(self) -> dict[str, object]:
+        # A parked live set (web/live_parking.py) keeps the running state, not the signal reader: it
+        # holds its signals' functions (closures, which do not pickle) and the last frame's
+        # landmarks, which are never kept. It is rebuilt from the same names and config.
+        state = self.__dict__.copy()
+        del state["_reader"]
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        self.__dict__.update(state)
+        quality = self.config.quality
+        self._reader = SignalReader(
+            self._names, min_visibility=quality.min_visibility, margin=quality.margin
+        )
+
     @property
     def status(self) -> Status:
         """What a live view shows after the last frame (built on demand, not per frame)."""

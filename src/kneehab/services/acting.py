@@ -31,9 +31,10 @@ def own(actor: Actor) -> Acting | None:
 
 def subject_tx(s: DbSession, person_id: int) -> Subject:
     """Whose record it is (a person that does not exist is a Subject nobody may reach)."""
-    if repo.person_exists(s, person_id):
-        return Subject(person_id, account_repo.person_clinic(s, person_id))
-    return Subject(None, None)
+    found = account_repo.person_and_clinic(s, person_id)  # one light query: every use-case asks
+    if found is None:
+        return Subject(None, None)
+    return Subject(person_id, found[1])
 
 
 def authorize(s: DbSession, who: Acting, action: Action) -> None:

@@ -102,6 +102,14 @@ def person_clinic(s: DbSession, person_id: int) -> int | None:
     return s.scalar(select(PersonRow.clinic_id).where(PersonRow.id == person_id))
 
 
+def person_and_clinic(s: DbSession, person_id: int) -> tuple[int, int | None] | None:
+    """(id, clinic id) of the person, or None when there is no such person."""
+    row = s.execute(
+        select(PersonRow.id, PersonRow.clinic_id).where(PersonRow.id == person_id)
+    ).first()
+    return None if row is None else (row[0], row[1])
+
+
 def set_person_clinic(s: DbSession, person_id: int, clinic_id: int | None) -> None:
     s.execute(update(PersonRow).where(PersonRow.id == person_id).values(clinic_id=clinic_id))
 

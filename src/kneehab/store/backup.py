@@ -19,7 +19,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from kneehab.domain.exercise import Library
 from kneehab.errors import InvalidInput, StoreError
-from kneehab.library.load import default_library
 from kneehab.store import repo
 from kneehab.store.db import (
     Database,
@@ -143,9 +142,9 @@ def refuse_unreadable(
         )
 
 
-def restore(db: Database, src: Path, *, library: Library | None = None) -> None:
+def restore(db: Database, src: Path, *, library: Library) -> None:
     """Replace everything in `db` with the content of backup file `src`, once every row of it
-    reads with the app's models and `library` (the installed one by default)."""
+    reads with the app's models and `library` (the caller's: the app's or the command's)."""
     src = src.expanduser()
     if not src.is_file():
         raise StoreError(f"FILE: {src} does not exist or is not a file")
@@ -165,7 +164,7 @@ def restore(db: Database, src: Path, *, library: Library | None = None) -> None:
             ) from None
         finally:
             engine.dispose()
-    refuse_unreadable(data, library or default_library(), shown=str(src))
+    refuse_unreadable(data, library, shown=str(src))
     try:
         with db.write() as session:
             repo.replace_all(session.connection(), data)

@@ -33,7 +33,6 @@ from kneehab.domain.records import (
 )
 from kneehab.domain.validation import describe_errors
 from kneehab.errors import InvalidInput, NotFound
-from kneehab.library.load import default_library
 from kneehab.store import account_repo, repo
 from kneehab.store.backup import refuse_unreadable
 from kneehab.store.db import Database
@@ -309,12 +308,10 @@ def rows_from_export(data: Any, *, rules_version: int) -> dict[str, list[dict[st
     return rows
 
 
-def restore_export(
-    db: Database, data: Any, *, rules_version: int, library: Library | None = None
-) -> int:
+def restore_export(db: Database, data: Any, *, rules_version: int, library: Library) -> int:
     """Replace the database's content with the person in export `data`; returns their id."""
     rows = rows_from_export(data, rules_version=rules_version)
-    refuse_unreadable(rows, library or default_library(), shown="export is not valid")
+    refuse_unreadable(rows, library, shown="export is not valid")
     try:
         with db.write() as session:
             repo.replace_all(session.connection(), rows)

@@ -38,6 +38,7 @@ from kneehab.store.tables import (
     EntryRow,
     EscalationRow,
     IntakeRow,
+    LiveParkedRow,
     OutcomeRow,
     PersonRow,
     PlayerStateRow,
@@ -211,6 +212,7 @@ def delete_person(s: DbSession, person_id: int) -> None:
     # Children first, explicitly: SQLite only cascades when foreign keys are on for the connection.
     for table in (
         CourseSnapshotRow,
+        LiveParkedRow,
         CalendarFeedRow,
         EscalationRow,
         CourseEventRow,

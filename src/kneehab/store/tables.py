@@ -432,6 +432,23 @@ class CaseloadRowRow(Base):
     computed_at: Mapped[datetime]
 
 
+class LiveParkedRow(Base):
+    """A camera-coach set whose connection dropped (issue 13 §2), kept a short while so the page can
+    resume it on whichever server or worker its next connection reaches. It holds the motion
+    pipeline's running state (counters, smoothed angles, the events so far), never a frame or a
+    landmark of the stream; it is deleted when taken, when it expires, and with the person. Derived:
+    never backed up, exported or restored."""
+
+    __tablename__ = "live_parked"
+    __table_args__ = {"info": {"derived": True}}  # noqa: RUF012  (SQLAlchemy reads it)
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha-256 of the token
+    person_id: Mapped[int] = mapped_column(ForeignKey("persons.id", ondelete="CASCADE"), index=True)
+    exercise: Mapped[str] = mapped_column(String(64))
+    state: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime]
+
+
 # Parents before children: the order restore inserts and the reverse of the order it deletes.
 TABLES = (
     ClinicRow,

@@ -12,7 +12,7 @@ from kneehab.config import Settings
 from kneehab.domain.exercise import Library
 from kneehab.library.load import load_library
 from kneehab.store.db import Database, open_database
-from kneehab.web import api_docs, errors, health, pose_assets
+from kneehab.web import api_docs, errors, health, heap, pose_assets
 from kneehab.web.deps import Clock, WebState, csrf_guard, system_clock
 from kneehab.web.drafts import Drafts
 from kneehab.web.figures import Figures
@@ -55,6 +55,7 @@ def create_app(
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
         dependencies=[Depends(csrf_guard)],  # who is signed in, and the CSRF rule, on every route
+        lifespan=heap.lifespan,  # the start-up heap out of the full collections (web/heap.py)
     )
     library = library or load_library()
     # Never a migration here (ADR 0006): a database that is behind raises StoreError naming

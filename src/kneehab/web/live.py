@@ -47,8 +47,7 @@ MAX_MESSAGE_BYTES = 16_384  # a frame of 33 landmarks is ~3 KB of JSON
 MAX_SIDE_PX = 8192
 MAX_T_S = 24 * 3600.0
 STATUS_EVERY_S = 0.5  # stream time between two `status` messages
-RESUME_S = 120.0  # how long a dropped connection's set waits to be resumed
-MAX_PARKED = 1000  # parked sets kept at most (oldest dropped first), so memory stays bounded
+RESUME_S = 120.0  # how long a dropped connection's set waits to be resumed (web/live_parking.py)
 START_WAIT_S = 30.0  # a connection must say `start` within this long
 
 # Close codes (4000–4999 are the application's own): 4400 a bad message, 4401 not signed in,
@@ -332,33 +331,6 @@ class LiveSet:
             quality=self.pipe.quality_summary(),
         )
         return summary_message(report, has_hold=self.config.hold is not None)
-
-
-class Parking:
-    """Sets whose connection dropped, kept a short while so the page can resume them (in memory only)."""
-
-    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
-        self._sets: dict[str, tuple[float, LiveSet]] = {}
-        self._clock = clock
-
-    def park(self, s: LiveSet) -> None:
-        self._expire()
-        while len(self._sets) >= MAX_PARKED:
-            self._sets.pop(next(iter(self._sets)))
-        self._sets[s.token] = (self._clock() + RESUME_S, s)
-
-    def take(self, token: str, person: int, exercise: str) -> LiveSet | None:
-        self._expire()
-        found = self._sets.get(token)
-        if found is None or found[1].person != person or found[1].exercise != exercise:
-            return None
-        del self._sets[token]
-        return found[1]
-
-    def _expire(self) -> None:
-        now = self._clock()
-        for token in [k for k, (until, _) in self._sets.items() if until < now]:
-            del self._sets[token]
 
 
 class RateLimit:

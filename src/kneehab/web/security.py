@@ -29,8 +29,13 @@ CSP = (
 PERMISSIONS = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
 # The guided session (the camera coach, issue 13) is the one page that may use the camera, and the
 # in-browser pose model needs to compile WebAssembly there: exactly 'wasm-unsafe-eval', nothing broader.
+# "Check a recording" plays the person's own video file from a blob: URL made in the page (never
+# uploaded): media-src adds exactly blob: to 'self'.
 PLAYER_PAGE = "/today"
-PLAYER_CSP = CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
+PLAYER_CSP = (
+    CSP.replace("script-src 'self'", "script-src 'self' 'wasm-unsafe-eval'")
+    + "; media-src 'self' blob:"
+)
 PLAYER_PERMISSIONS = PERMISSIONS.replace("camera=()", "camera=(self)")
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 # Load balancers and Prometheus call these by the machine's address: they are answered whatever

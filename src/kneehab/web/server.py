@@ -13,7 +13,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import os
 import tempfile
@@ -29,20 +28,9 @@ from kneehab.web.logs import configure_logging, logging_config
 # The WebSocket set-up (the live camera coach, /api/v1/live), the same for `kneehab serve` with one process
 # and for these workers. uvicorn's sans-I/O websockets protocol (`auto` picks it too; `wsproto` costs about
 # 1.5× its CPU a frame, and the legacy `websockets` one is deprecated by uvicorn). No permessage-deflate:
-# the landmark frames are ~2.6 KB of JSON, 30 a second (~80 KB/s up, ~40 KB/s compressed), and
-# inflating each cost a third of the server's CPU a frame outside the motion core (docs/benchmarks.md).
+# the landmark frames are ~2.6 KB of JSON, 30 a second (~80 KB/s up, about half that compressed), and
+# inflating each cost ~12 µs of the ~75 µs a frame takes through uvicorn and the app (docs/benchmarks.md).
 WEBSOCKET_OPTIONS: dict[str, Any] = {"ws": "websockets-sansio", "ws_per_message_deflate": False}
-
-
-def freeze_startup_objects() -> None:
-    """Everything built at start (modules, the app, the library) lives as long as the process: moved out of
-    the cycle collector's sight (`gc.freeze`), a full collection scans only what connections and requests
-    made since. Without it, each full collection walks ~200 000 start-up objects and stalls every
-    connection for ~100–150 ms, the tail of the live coach's latency (docs/benchmarks.md). Called once a
-    process has its app: `kneehab serve` before it starts serving, each worker after it loaded the app
-    (gunicorn's post_worker_init)."""
-    gc.collect()
-    gc.freeze()
 
 
 def serve_one_process(app: Any, settings: Settings, **options: Any) -> None:
@@ -50,7 +38,6 @@ def serve_one_process(app: Any, settings: Settings, **options: Any) -> None:
     (`options` change uvicorn's, for bench/live.py's comparisons)."""
     import uvicorn
 
-    freeze_startup_objects()
     uvicorn.run(
         app,
         host=settings.host,
@@ -61,11 +48,6 @@ def serve_one_process(app: Any, settings: Settings, **options: Any) -> None:
         server_header=False,  # no banner naming the server software
         **{**WEBSOCKET_OPTIONS, **options},  # the live coach's WebSocket set-up
     )
-
-
-def post_worker_init(worker: Any) -> None:
-    """Gunicorn's hook: this worker has loaded its app."""
-    freeze_startup_objects()
 
 
 GRACEFUL_TIMEOUT_S = 30  # a worker finishing its requests on SIGTERM / a restart
@@ -123,7 +105,6 @@ def gunicorn_options(settings: Settings) -> dict[str, Any]:
         "timeout": TIMEOUT_S,
         "graceful_timeout": GRACEFUL_TIMEOUT_S,
         "child_exit": child_exit,
-        "post_worker_init": post_worker_init,
         "proc_name": "kneehab",
         "control_socket_disable": True,  # two servers on one machine would share its path
     }

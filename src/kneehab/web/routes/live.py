@@ -27,11 +27,11 @@ from kneehab.services.acting import Acting
 from kneehab.web import live
 from kneehab.web.auth import resolve
 from kneehab.web.deps import WebState
+from kneehab.web.live_parking import Parking
 from kneehab.web.security import host_name
 
 router = APIRouter()
 LIVE_URL = "/api/v1/live"
-PARKING = live.Parking()  # one per server process: a resume must reach the same worker
 
 
 def _header(ws: WebSocket, name: str) -> str | None:
@@ -113,7 +113,7 @@ async def _first(ws: WebSocket) -> dict[str, Any] | live.Frame | None:
     return msg
 
 
-async def _start(ws: WebSocket, state: WebState, actor: Actor) -> live.LiveSet:
+async def _start(ws: WebSocket, state: WebState, actor: Actor) -> tuple[Acting, live.LiveSet]:
     msg = await _first(ws)
     if msg is None:
         raise WebSocketDisconnect()
@@ -128,13 +128,25 @@ async def _start(ws: WebSocket, state: WebState, actor: Actor) -> live.LiveSet:
     width, height = live._size(msg, "width"), live._size(msg, "height")
     resume = msg.get("resume")
     if resume is not None:
-        found = PARKING.take(str(resume), person, exercise) if isinstance(resume, str) else None
+        parking = Parking(state.db, state.clock)
+        found = (
+            await run_in_threadpool(parking.take, who, resume, exercise)
+            if isinstance(resume, str)
+            else None
+        )
         if found is None:
             raise live.ProtocolError(
                 live.UNKNOWN, "resume: that set is not waiting any more; start a new one"
             )
-        return found
-    return live.LiveSet(person, exercise, config, width, height, sex=sex)
+        return who, found
+    return who, live.LiveSet(person, exercise, config, width, height, sex=sex)
+
+
+async def _park(state: WebState, who: Acting, s: live.LiveSet) -> None:
+    """Keep a dropped set a while, in the database, so the page can resume it on any worker. A store
+    that cannot take it now (busy, or the person was deleted) only means the set cannot be resumed."""
+    with contextlib.suppress(KneehabError):
+        await run_in_threadpool(Parking(state.db, state.clock).park, who, s)
 
 
 @router.websocket(LIVE_URL)
@@ -142,9 +154,10 @@ async def live_socket(ws: WebSocket) -> None:
     state: WebState = ws.app.state.web
     await ws.accept()  # first accept, so a refusal can say why (a close code and reason)
     current: live.LiveSet | None = None
+    who: Acting | None = None
     try:
         actor = await _who(ws, state)
-        current = await _start(ws, state, actor)
+        who, current = await _start(ws, state, actor)
         st = current.pipe.status
         await ws.send_json(
             {"type": "ready", "resume": current.token, "exercise": current.exercise,
@@ -156,7 +169,7 @@ async def live_socket(ws: WebSocket) -> None:
         while True:
             msg = await _receive(ws)
             if msg is None:  # dropped: keep the set a while for a resume
-                PARKING.park(current)
+                await _park(state, who, current)
                 return
             if isinstance(msg, live.Frame):  # the hot path: a frame checked in one pass
                 limit.check(msg.t)
@@ -179,12 +192,14 @@ async def live_socket(ws: WebSocket) -> None:
             for out in replies:
                 await ws.send_json(out)
     except live.ProtocolError as err:
-        if current is not None and err.code in (live.TOO_FAST,):
-            PARKING.park(current)  # a burst after a reconnect may resume at a calmer pace
+        if current is not None and who is not None and err.code in (live.TOO_FAST,):
+            await _park(
+                state, who, current
+            )  # a burst after a reconnect may resume at a calmer pace
         await _close(ws, err.code, err.reason)
     except WebSocketDisconnect:
-        if current is not None:
-            PARKING.park(current)
+        if current is not None and who is not None:
+            await _park(state, who, current)
 
 
 async def _close(ws: WebSocket, code: int, reason: str) -> None:

@@ -181,7 +181,7 @@ export class Coach {
     await video.play();
     await this.loadPose();
     this.source = "camera";
-    this.runLoop();
+    this.loop = this.runLoop(); // checkRecording waits for its last frame before using the model
   }
 
   // Camera frames through the pose model: as fast as it goes (test mode: every new frame, once).
@@ -469,9 +469,15 @@ export class Coach {
 
   stopCamera() {
     this.looping = false;
-    if (this.stream) this.stream.getTracks().forEach((t) => t.stop());
+    const stream = this.stream;
     this.stream = null;
-    this.el.video.srcObject = null;
+    // The loop's frame may still be in the pose model, which reads the video when it gets to it: a video
+    // emptied under it (no size) aborts the model for good. So the camera stops after that frame.
+    const detach = () => {
+      if (stream) stream.getTracks().forEach((t) => t.stop());
+      if (this.el.video.srcObject === stream) this.el.video.srcObject = null;
+    };
+    if (this.loop) this.loop.then(detach); else detach();
   }
 
   say(text) {
@@ -481,31 +487,65 @@ export class Coach {
 
   // ---- "Check a recording": a video file analysed in this page, never uploaded ------------------------
   async checkRecording() {
-    const file = this.el.file.files && this.el.file.files[0];
-    if (!file) return;
+    const input = this.el.file;
+    const file = input.files && input.files[0];
+    if (!file || this.phase === "off" || this.checking) return;
+    this.checking = true;
+    input.disabled = true;
+    try {
+      await this.analyseFile(file);
+    } finally {
+      this.checking = false;
+      input.disabled = false;
+      input.value = ""; // the same file may be picked again
+    }
+  }
+
+  async analyseFile(file) {
     const video = this.el.video;
     this.stopCamera();
+    // The camera's last frame may still be in the pose model: let it finish, so the model is not given
+    // two pictures at once, nor a video emptied under it, and no camera frame lands in the recording's
+    // set (out of order: refused).
+    if (this.loop) await this.loop;
     this.el.status.textContent = "Checking the recording in this page (it is not uploaded)…";
     try { await this.loadPose(); } catch (e) { this.el.status.textContent = "The pose model could not load here."; return; }
+    const url = URL.createObjectURL(file);
     video.srcObject = null;
-    video.src = URL.createObjectURL(file);
     video.muted = true;
-    await new Promise((r) => { video.onloadeddata = r; });
+    video.src = url;
+    // A file this browser cannot play (or the page's policy refuses) fires `error`, never `loadeddata`.
+    const playable = await new Promise((r) => {
+      video.onloadeddata = () => r(true);
+      video.onerror = () => r(false);
+    });
+    video.onloadeddata = null;
+    video.onerror = null;
+    if (!playable || !(video.duration > 0)) {
+      URL.revokeObjectURL(url);
+      video.removeAttribute("src");
+      this.el.status.textContent = "This video cannot be played in this browser. Try another video, or count with taps.";
+      if (!this.injected) { try { await this.startCamera(); } catch (e) { /* the taps remain */ } }
+      return;
+    }
+    this.reset();
     this.phase = "counting";
     this.el.go.hidden = true;
     this.openSet();
     const fps = 15;
     const w0 = performance.now();
-    for (let t = 0; t < video.duration; t += 1 / fps) {
+    for (let t = 0; t < video.duration && this.phase === "counting"; t += 1 / fps) {
       // never faster than real time (the server refuses frames that run ahead of it)
       const ahead = t - (performance.now() - w0) / 1000;
       if (ahead > 0.5) await new Promise((r) => window.setTimeout(r, (ahead - 0.5) * 1000));
+      const seeked = new Promise((r) => { video.onseeked = r; });
       video.currentTime = t;
-      await new Promise((r) => { video.onseeked = r; });
+      await seeked;
       this.frameT = t;
       try { await this.pose.send({ image: video }); } catch (e) { /* skip a frame */ }
     }
-    URL.revokeObjectURL(video.src);
+    video.onseeked = null;
+    URL.revokeObjectURL(url);
     this.finishSet();
   }
 }
