@@ -18,7 +18,8 @@ process as complete WebSocket frames (JSON text, masked, compressed when the ser
 permessage-deflate: the extension is offered as a browser does, with no client context takeover so one
 compressed frame serves every connection), the clients of a process are driven by one clock in 16 phase
 groups spread over the frame period (real clients are not in step), and replies are read with websockets'
-sans-I/O protocol. The bytes on the wire are what a browser sends, frame for frame.
+sans-I/O protocol. The bytes on the wire are what a browser sends, frame for frame, except that one masking
+key serves every frame (a browser draws a new one each time; the server unmasks whatever key it is given).
 
 `python -m bench.live` first prints the in-process per-frame cost table (bench/live_micro.py), then the
 table above. `--ks 200` runs one K; `--uvicorn ws=wsproto` (repeatable) starts the worker with that uvicorn
