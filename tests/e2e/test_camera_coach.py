@@ -259,6 +259,21 @@ def _fake_camera_file(clip: Path, out: Path) -> tuple[int, float]:
     return len(frames), fps
 
 
+def _camera_page(b: Any, server: Server) -> tuple[Any, list[str]]:
+    """A signed-in page allowed the camera, under the page's real CSP (no bypass), and the list that
+    collects every Content-Security-Policy complaint its console prints."""
+    ctx = b.new_context(viewport=DESKTOP)
+    ctx.grant_permissions(["camera"], origin=server.url)
+    sign_in(ctx, server)
+    page = ctx.new_page()
+    csp: list[str] = []
+    page.on(
+        "console",
+        lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    return page, csp
+
+
 def _fake_camera_chromium(browser: Any, *args: str) -> Any:
     """A second Chromium whose camera is Chromium's fake one (its own test pattern, or a file given in
     `args`), from the module's Playwright (a second sync_playwright in the same thread refuses to start
@@ -279,16 +294,8 @@ def test_a_fake_camera_through_the_real_pose_model(
     n, fps = _fake_camera_file(CLIPS / f"{BRIDGE}.mp4", y4m)
     b = _fake_camera_chromium(browser, f"--use-file-for-fake-video-capture={y4m}")
     try:
-        ctx = b.new_context(viewport=DESKTOP)  # the real CSP: no bypass here
-        ctx.grant_permissions(["camera"], origin=coach_server.url)
-        sign_in(ctx, coach_server)
-        page = ctx.new_page()
-        errors: list[str] = []
+        page, errors = _camera_page(b, coach_server)
         logs: list[str] = []
-        page.on(
-            "console",
-            lambda m: errors.append(m.text) if "Content Security Policy" in m.text else None,
-        )
         page.on("console", lambda m: logs.append(m.text))
         _to_the_bridge(page, coach_server)
         page.evaluate(
@@ -345,15 +352,7 @@ def test_check_a_recording_through_the_real_pose_model(coach_server: Server, bro
     reps_ok = range(int(lo), int(hi or lo) + 1)
     b = _fake_camera_chromium(browser)  # the fake camera's own test pattern: the coach opens
     try:
-        ctx = b.new_context(viewport=DESKTOP)  # the real CSP: no bypass here
-        ctx.grant_permissions(["camera"], origin=coach_server.url)
-        sign_in(ctx, coach_server)
-        page = ctx.new_page()
-        csp: list[str] = []
-        page.on(
-            "console",
-            lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None,
-        )
+        page, csp = _camera_page(b, coach_server)
         requests: list[Any] = []
         # (a lambda: Playwright reads the handler's signature, and a builtin's has none)
         page.on("request", lambda r: requests.append(r))  # noqa: PLW0108
@@ -456,6 +455,6 @@ def test_check_a_recording_through_the_real_pose_model(coach_server: Server, bro
         assert times == sorted(set(times)) and times[0] == 0
         assert len(times) == math.ceil(float(label["duration_s"]) * 15)
         assert out < len(video) / 4
-        ctx.close()
+        page.context.close()
     finally:
         b.close()
