@@ -10,9 +10,10 @@ from kneehab import services
 from kneehab.demo_clinic import LENA, PHYSIO, seed_demo_clinic
 from kneehab.domain.records import CheckIn
 from kneehab.library.load import default_library
-from kneehab.services import accounts
+from kneehab.services import accounts, people
 from kneehab.services.acting import on_machine
-from kneehab.services.caseload import caseload
+from kneehab.services.caseload import caseload, compute_row, row_in
+from kneehab.services.replay import history_in
 from kneehab.services.scan import scan
 from kneehab.store import repo
 from kneehab.store.db import Database
@@ -79,3 +80,21 @@ def test_the_scan_records_the_days_escalations_once(db: Database) -> None:
     with db.write() as s:
         s.query(CaseloadRowRow).delete()
     assert scan(db, today=TODAY, now=NOW, library=lib).escalations == 0  # never twice for a day
+
+
+def test_a_row_from_the_recent_records_is_the_row_from_the_whole_history(db: Database) -> None:
+    """The caseload and the scan read only the last 14 days of records, every clinician action and
+    the latest check-in and entry days (caseload.row_in); the row is the one the whole history gives,
+    today and a month later, when nobody has logged anything in the last 14 days."""
+    lib = default_library()
+    seed_demo_clinic(db, today=TODAY, now=NOW, library=lib)
+    patients = people.patients(db, _physio(db), now=NOW)
+    assert len(patients) >= 3
+    for day in (TODAY, TODAY + timedelta(days=30)):
+        with db.read() as s:
+            for patient in patients:
+                row, course = row_in(s, patient, max(day, patient.start), lib)
+                whole = history_in(s, patient.id, max(day, patient.start))
+                assert row == compute_row(patient, whole, lib, course), (patient.id, day)
+                if day > TODAY:
+                    assert row.last_checkin is None or row.last_checkin <= TODAY

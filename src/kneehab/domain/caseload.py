@@ -94,7 +94,9 @@ class Facts(Frozen):
     adherence: float | None = None
 
 
-def facts_of(course: Course, history: History) -> Facts:
+def facts_of(course: Course, history: History, *, last_activity: dt.date | None = None) -> Facts:
+    """`last_activity`: the latest session or check-in day when the caller knows it and `history`
+    holds only recent records (the caseload); otherwise taken from `history`."""
     today = history.today
     reviews = [c.date for c in history.clinician if c.action in ("review", "assessment")]
     if history.reviewed:
@@ -120,7 +122,7 @@ def facts_of(course: Course, history: History) -> Facts:
         escalation_rules=tuple(course.escalation.rules),
         stops_since_review=tuple(stops),
         waiting_since=tuple(course.waiting_since.values()),
-        last_activity=max(activity, default=None),
+        last_activity=max([*activity, *([last_activity] if last_activity else [])], default=None),
         start=history.start,
         review_on=program.review_on if program else None,
         ceiling_flag=program.pain_ceiling_flag if program else False,

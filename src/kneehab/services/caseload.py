@@ -13,6 +13,8 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from sqlalchemy.orm import Session as DbSession
+
 from kneehab.domain import caseload as d9
 from kneehab.domain.course import Course
 from kneehab.domain.exercise import Library
@@ -21,7 +23,7 @@ from kneehab.domain.local_time import local_date
 from kneehab.domain.records import History
 from kneehab.errors import Busy, Conflict, CourseUnreadable, InvalidInput
 from kneehab.services import people
-from kneehab.services.replay import course_in, history_in, replay_readable
+from kneehab.services.replay import course_in, recent_history_in, replay_readable
 from kneehab.store import scan_repo
 from kneehab.store.db import Database
 
@@ -90,11 +92,20 @@ def row_from_json(data: dict[str, Any], patient: people.Patient) -> CaseloadRow:
 
 
 def compute_row(
-    patient: people.Patient, history: History, library: Library, course: Course | None = None
+    patient: people.Patient,
+    history: History,
+    library: Library,
+    course: Course | None = None,
+    *,
+    last: tuple[date | None, date | None] | None = None,
 ) -> CaseloadRow:
-    """One person's row from their records (the replay, unless the caller has it already)."""
+    """One person's row from their records (the replay, unless the caller has it already).
+    `last`: (the latest check-in day, the latest entry day) when `history` holds only the records of
+    the last SPARK_DAYS (replay.recent_history_in); the row is the same as from the whole history."""
     course = course if course is not None else replay_readable(history, library)
-    facts = d9.facts_of(course, history)
+    last_checkin, last_entry = last if last is not None else (None, None)
+    latest = max((d for d in (last_checkin, last_entry) if d is not None), default=None)
+    facts = d9.facts_of(course, history, last_activity=latest)
     name = patient.name or patient.email or f"person {patient.id}"
     attention = d9.attention(name, **facts.model_dump(exclude={"adherence"}))
     today = history.today
@@ -108,7 +119,7 @@ def compute_row(
         condition=stated_condition(history),
         phase=program.phase if program else "",
         day=(today - history.start).days,
-        last_checkin=max(by_day, default=None),
+        last_checkin=max([*by_day, *([last_checkin] if last_checkin else [])], default=None),
         adherence=course.adherence_14,
         morning_pain=tuple(by_day.get(first + timedelta(days=i)) for i in range(SPARK_DAYS)),
         flags=d9.flags(facts),
@@ -118,6 +129,18 @@ def compute_row(
         why=d9.words(attention),
         rules=attention.why,
     )
+
+
+def row_in(
+    s: DbSession, patient: people.Patient, day: date, library: Library
+) -> tuple[CaseloadRow, Course]:
+    """One person's row as of `day`, inside the caller's transaction (the caseload's and the scan's
+    one way to work a row out): the course from their snapshot when one fits, and only the records
+    the row reads (the last SPARK_DAYS, every clinician action, the latest check-in and entry days)."""
+    course = course_in(s, patient.id, day, library)
+    recent = recent_history_in(s, patient.id, day, since=day - timedelta(days=SPARK_DAYS))
+    last = (recent.last_checkin, recent.last_entry)
+    return compute_row(patient, recent.history, library, course, last=last), course
 
 
 def caseload(
@@ -155,8 +178,7 @@ def caseload(
                 rows.append(row_from_json(hit[2], patient))
                 continue
             try:
-                course = course_in(s, patient.id, day, library)  # from a snapshot when one fits
-                row = compute_row(patient, history_in(s, patient.id, day), library, course)
+                row, _course = row_in(s, patient, day, library)
             except (InvalidInput, CourseUnreadable) as err:  # C-13: records that no longer fit
                 rows.append(_unreadable_row(patient, day, str(err)))
                 continue

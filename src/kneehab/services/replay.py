@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -90,6 +90,32 @@ def history_in(s: DbSession, person_id: int, today: date) -> History:
     """The person's records as of `today` (later, back-dated records are left out of the view)."""
     head, _ = _person_history(s, person_id, today)
     return _with_records(s, person_id, head, after=None)
+
+
+@dataclass(frozen=True)
+class RecentHistory:
+    """What a caseload row reads of a person's records (services/caseload.py): the head, every
+    clinician action, the records dated after `since`, and the latest check-in and entry days."""
+
+    history: History
+    last_checkin: date | None
+    last_entry: date | None
+
+
+def recent_history_in(s: DbSession, person_id: int, today: date, since: date) -> RecentHistory:
+    """The records a caseload row needs, without reading the whole course (a 90-day history is ~1,000
+    entries): the records dated after `since` and up to `today`, and every clinician action."""
+    head, _ = _person_history(s, person_id, today)
+    window = _with_records(s, person_id, head, after=since)
+    _, _, clinician = repo.events(s, person_id)
+    last_checkin, last_entry = repo.last_days(s, person_id, today)
+    return RecentHistory(
+        history=window.model_copy(
+            update={"clinician": tuple(c for c in clinician if c.date <= today)}
+        ),
+        last_checkin=last_checkin,
+        last_entry=last_entry,
+    )
 
 
 def course_in(s: DbSession, person_id: int, today: date, library: Library) -> Course:

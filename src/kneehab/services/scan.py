@@ -17,8 +17,8 @@ from datetime import date, datetime
 from kneehab.domain.exercise import Library
 from kneehab.errors import CourseUnreadable, InvalidInput
 from kneehab.services import people
-from kneehab.services.caseload import compute_row, row_json
-from kneehab.services.replay import course_in, history_in, persist_escalation
+from kneehab.services.caseload import row_in, row_json
+from kneehab.services.replay import persist_escalation
 from kneehab.store import scan_repo
 from kneehab.store.db import Database
 
@@ -58,15 +58,12 @@ def scan(
                 if revision is None:  # deleted since the list was read
                     continue
                 try:
-                    # The course from the person's snapshot (issue 11 §2) when one fits; the
-                    # records for the row's facts.
-                    course = course_in(s, pid, day, library)
-                    history = history_in(s, pid, day)
+                    # The course from the person's snapshot (issue 11 §2) when one fits.
+                    patient = people.Patient(pid, email, name, start)
+                    row, course = row_in(s, patient, day, library)
                 except (InvalidInput, CourseUnreadable):  # C-13: said on their pages
                     unreadable.append(pid)  # the scan goes on
                     continue
-                patient = people.Patient(pid, email, name, start)
-                row = compute_row(patient, history, library, course)
                 results.append((pid, day, revision, row, course))
         with db.write() as s:
             for pid, day, revision, row, course in results:

@@ -460,6 +460,19 @@ def add_checkin(s: DbSession, person_id: int, checkin: CheckIn, *, now: datetime
     s.flush()
 
 
+def last_days(s: DbSession, person_id: int, today: date) -> tuple[date | None, date | None]:
+    """(the latest check-in date, the latest day with an entry), each up to `today`."""
+    checkin = s.scalar(
+        select(func.max(CheckInRow.day)).where(
+            CheckInRow.person_id == person_id, CheckInRow.day <= today
+        )
+    )
+    entry = s.scalar(
+        select(func.max(EntryRow.day)).where(EntryRow.person_id == person_id, EntryRow.day <= today)
+    )
+    return checkin, entry
+
+
 def checkins(s: DbSession, person_id: int, *, after: date | None = None) -> tuple[CheckIn, ...]:
     query = select(CheckInRow).where(CheckInRow.person_id == person_id)
     if after is not None:
