@@ -9,8 +9,9 @@ from datetime import date, datetime
 from kneehab.access import Action, check
 from kneehab.domain.identity import Actor, Subject
 from kneehab.errors import NotFound
+from kneehab.services.acting import subject_tx
 from kneehab.services.audit import record_tx
-from kneehab.store import account_repo, repo
+from kneehab.store import account_repo
 from kneehab.store.db import Database
 
 
@@ -26,9 +27,7 @@ class Patient:
 def subject_of(db: Database, person_id: int) -> Subject:
     """Whose record it is (a person that does not exist is a Subject nobody may reach)."""
     with db.read() as s:
-        if repo.person_exists(s, person_id):
-            return Subject(person_id, account_repo.person_clinic(s, person_id))
-    return Subject(None, None)
+        return subject_tx(s, person_id)
 
 
 def patients(db: Database, actor: Actor, *, now: datetime, request_id: str = "-") -> list[Patient]:

@@ -171,10 +171,6 @@ def _person_row(s: DbSession, person_id: int) -> PersonRow:
     return row
 
 
-def person_exists(s: DbSession, person_id: int) -> bool:
-    return s.get(PersonRow, person_id) is not None
-
-
 def get_person(s: DbSession, person_id: int) -> PersonRecord:
     r = _person_row(s, person_id)
     return PersonRecord(
