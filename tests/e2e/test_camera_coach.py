@@ -190,12 +190,7 @@ def test_the_coach_counts_recorded_landmarks_and_saves_with_the_entry(
     page.get_by_role("button", name="Save this count").click()
     # The rating, then the entry: the confirmed counts, and the camera's own numbers beside them.
     page.wait_for_function("() => document.querySelector('#player').dataset.kind === 'rate'")
-    pick(page, "Most knee pain during it", "2")
-    pick(page, "How hard was it?", "easy")
-    page.get_by_role("button", name="Save and continue").click()
-    page.wait_for_function("() => document.querySelector('#player').dataset.kind !== 'rate'")
-    person = services.history(server.db, on_machine(pid)).entries
-    entry = next(r.entry for r in person if r.entry.exercise_id == "bridge")
+    entry = _rate_and_read_bridge(page, server, pid, pain="2")
     assert entry.reps == (2, 0)
     assert entry.camera is not None and len(entry.camera) == 2
     first, second = entry.camera
@@ -257,6 +252,16 @@ def _fake_camera_file(clip: Path, out: Path) -> tuple[int, float]:
             for _ in range(SHOW_S * file_fps):
                 fh.write(b"FRAME\n" + yuv)
     return len(frames), fps
+
+
+def _rate_and_read_bridge(page: Any, server: Server, pid: int, *, pain: str) -> Any:
+    """Rate the bridge (this knee pain, easy), save it, and read its entry back from the database."""
+    pick(page, "Most knee pain during it", pain)
+    pick(page, "How hard was it?", "easy")
+    page.get_by_role("button", name="Save and continue").click()
+    page.wait_for_function("() => document.querySelector('#player').dataset.kind !== 'rate'")
+    saved = services.history(server.db, on_machine(pid)).entries
+    return next(r.entry for r in saved if r.entry.exercise_id == "bridge")
 
 
 def _camera_page(b: Any, server: Server) -> tuple[Any, list[str]]:
@@ -415,12 +420,7 @@ def test_check_a_recording_through_the_real_pose_model(coach_server: Server, bro
         )
         while page.locator("#player").get_attribute("data-kind") != "rate":
             page.locator("[data-p=skip]").click()
-        pick(page, "Most knee pain during it", "1")
-        pick(page, "How hard was it?", "easy")
-        page.get_by_role("button", name="Save and continue").click()
-        page.wait_for_function("() => document.querySelector('#player').dataset.kind !== 'rate'")
-        history = services.history(coach_server.db, on_machine(pid)).entries
-        entry = next(r.entry for r in history if r.entry.exercise_id == "bridge")
+        entry = _rate_and_read_bridge(page, coach_server, pid, pain="1")
         assert entry.reps is not None and entry.reps[0] == counted
         assert entry.camera is not None and len(entry.camera) == 1
         saved = entry.camera[0]
