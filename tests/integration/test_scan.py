@@ -13,7 +13,7 @@ from kneehab.library.load import default_library
 from kneehab.services import accounts, people
 from kneehab.services.acting import on_machine
 from kneehab.services.caseload import caseload, compute_row, row_in
-from kneehab.services.replay import history_in
+from kneehab.services.replay import history_in, replay_readable
 from kneehab.services.scan import scan
 from kneehab.store import repo
 from kneehab.store.db import Database
@@ -96,5 +96,13 @@ def test_a_row_from_the_recent_records_is_the_row_from_the_whole_history(db: Dat
                 row, course = row_in(s, patient, max(day, patient.start), lib)
                 whole = history_in(s, patient.id, max(day, patient.start))
                 assert row == compute_row(patient, whole, lib, course), (patient.id, day)
+                # The course itself (its tail taken from the recent records when the person's
+                # snapshot is within them) is the full replay's, decision for decision.
+                full = replay_readable(whole, lib)
+                assert (course.decisions, course.escalation, course.program) == (
+                    full.decisions,
+                    full.escalation,
+                    full.program,
+                ), (patient.id, day)
                 if day > TODAY:
                     assert row.last_checkin is None or row.last_checkin <= TODAY

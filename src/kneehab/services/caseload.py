@@ -23,7 +23,7 @@ from kneehab.domain.local_time import local_date
 from kneehab.domain.records import History
 from kneehab.errors import Busy, Conflict, CourseUnreadable, InvalidInput
 from kneehab.services import people
-from kneehab.services.replay import course_in, recent_history_in, replay_readable
+from kneehab.services.replay import recent_course_in, replay_readable
 from kneehab.store import scan_repo
 from kneehab.store.db import Database
 
@@ -101,7 +101,7 @@ def compute_row(
 ) -> CaseloadRow:
     """One person's row from their records (the replay, unless the caller has it already).
     `last`: (the latest check-in day, the latest entry day) when `history` holds only the records of
-    the last SPARK_DAYS (replay.recent_history_in); the row is the same as from the whole history."""
+    the last SPARK_DAYS (replay.recent_course_in); the row is the same as from the whole history."""
     course = course if course is not None else replay_readable(history, library)
     last_checkin, last_entry = last if last is not None else (None, None)
     latest = max((d for d in (last_checkin, last_entry) if d is not None), default=None)
@@ -137,8 +137,8 @@ def row_in(
     """One person's row as of `day`, inside the caller's transaction (the caseload's and the scan's
     one way to work a row out): the course from their snapshot when one fits, and only the records
     the row reads (the last SPARK_DAYS, every clinician action, the latest check-in and entry days)."""
-    course = course_in(s, patient.id, day, library)
-    recent = recent_history_in(s, patient.id, day, since=day - timedelta(days=SPARK_DAYS))
+    since = day - timedelta(days=SPARK_DAYS)
+    course, recent = recent_course_in(s, patient.id, day, library, since)
     last = (recent.last_checkin, recent.last_entry)
     return compute_row(patient, recent.history, library, course, last=last), course
 

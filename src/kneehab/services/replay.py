@@ -102,20 +102,58 @@ class RecentHistory:
     last_entry: date | None
 
 
-def recent_history_in(s: DbSession, person_id: int, today: date, since: date) -> RecentHistory:
-    """The records a caseload row needs, without reading the whole course (a 90-day history is ~1,000
-    entries): the records dated after `since` and up to `today`, and every clinician action."""
-    head, _ = _person_history(s, person_id, today)
-    window = _with_records(s, person_id, head, after=since)
-    _, _, clinician = repo.events(s, person_id)
+def _after(history: History, after: date) -> History:
+    """`history`'s records dated after `after` (in memory: the records were read already)."""
+    return history.model_copy(
+        update={
+            name: tuple(x for x in getattr(history, name) if x.date > after)
+            for name in ("sessions", "checkins", "outcomes", "rescreens", "swaps", "offers")
+        }
+        | {"clinician": tuple(x for x in history.clinician if x.date > after)}
+    )
+
+
+def recent_course_in(
+    s: DbSession, person_id: int, today: date, library: Library, since: date
+) -> tuple[Course, RecentHistory]:
+    """The course as of `today` (as `course_in`) and the records a caseload row needs, read once:
+    the records dated after `since` and up to `today`, every clinician action, and the latest
+    check-in and entry days. The course's tail after a snapshot on or after `since` is taken from
+    those records instead of being read again (a 90-day history is ~1,000 entries; the caseload
+    works out a changed row inside the clinician's request)."""
+    head, person_rules = _person_history(s, person_id, today)
+    swaps, offers, clinician = repo.events(s, person_id)  # all: a handful, and every one is needed
+    clinician = tuple(c for c in clinician if c.date <= today)
+    window = head.model_copy(
+        update={
+            "sessions": tuple(
+                x for x in repo.sessions(s, person_id, after=since) if x.date <= today
+            ),
+            "checkins": tuple(
+                c for c in repo.checkins(s, person_id, after=since) if c.date <= today
+            ),
+            "outcomes": tuple(
+                o for o in repo.outcomes(s, person_id, after=since) if o.date <= today
+            ),
+            "rescreens": tuple(
+                r for r in repo.rescreens(s, person_id, after=since) if r.date <= today
+            ),
+            "swaps": tuple(x for x in swaps if since < x.date <= today),
+            "offers": tuple(x for x in offers if since < x.date <= today),
+            "clinician": tuple(c for c in clinician if c.date > since),
+        }
+    )
+    try:
+        course = _course(s, person_id, today, library, read=(head, person_rules, since, window))
+    except course_engine.HistoryMismatch as exc:  # C-13, as course_in
+        raise InvalidInput(str(exc)) from None
     last_checkin, last_entry = repo.last_days(s, person_id, today)
-    return RecentHistory(
-        history=window.model_copy(
-            update={"clinician": tuple(c for c in clinician if c.date <= today)}
-        ),
+    recent = RecentHistory(
+        history=window.model_copy(update={"clinician": clinician}),
         last_checkin=last_checkin,
         last_entry=last_entry,
     )
+    return course, recent
 
 
 def course_in(s: DbSession, person_id: int, today: date, library: Library) -> Course:
@@ -248,10 +286,15 @@ def _from_snapshot(
     head: History,
     library: Library,
     keep: date | None,
+    window: tuple[date, History] | None = None,
 ) -> tuple[Course, CourseSnapshot | None]:
     """The course from the stored snapshot and the records after it (and a snapshot after
-    `keep`, when given)."""
-    tail = _with_records(s, person_id, head, after=stored.day)
+    `keep`, when given); the records come from `window` (read already, dated after its date) when
+    it covers them."""
+    if window is not None and window[0] <= stored.day:
+        tail = _after(window[1], stored.day)
+    else:
+        tail = _with_records(s, person_id, head, after=stored.day)
     _unreadable(tail, library)  # the records up to the snapshot were read with this library
     cached = _LIVE.get(person_id)
     snap = CourseSnapshot(day=stored.day, head=stored.head, state=b"")
@@ -271,8 +314,14 @@ def _from_snapshot(
 READ_KEEPS_AFTER_DAYS = 7
 
 
-def _course(s: DbSession, person_id: int, today: date, library: Library) -> Course:
-    head, person_rules = _person_history(s, person_id, today)
+# What a caller read already: the head, the person's rule book, and their records after a date.
+_Read = tuple[History, int, date, History]
+
+
+def _course(
+    s: DbSession, person_id: int, today: date, library: Library, read: _Read | None = None
+) -> Course:
+    head, person_rules = (read[0], read[1]) if read else _person_history(s, person_id, today)
     key = (
         engine_fingerprint(),
         library_fingerprint(library),
@@ -295,7 +344,8 @@ def _course(s: DbSession, person_id: int, today: date, library: Library) -> Cour
     kept: CourseSnapshot | None = None
     if found is not None and fits and found.day < today:
         try:
-            result, kept = _from_snapshot(s, person_id, found, head, library, keep)
+            window = read[2:] if read else None
+            result, kept = _from_snapshot(s, person_id, found, head, library, keep, window)
         except StaleSnapshot:
             fits, result = False, None
     if result is None:

@@ -457,16 +457,26 @@ def add_checkin(s: DbSession, person_id: int, checkin: CheckIn, *, now: datetime
 
 
 def last_days(s: DbSession, person_id: int, today: date) -> tuple[date | None, date | None]:
-    """(the latest check-in date, the latest day with an entry), each up to `today`."""
-    checkin = s.scalar(
-        select(func.max(CheckInRow.day)).where(
-            CheckInRow.person_id == person_id, CheckInRow.day <= today
-        )
+    """(the latest check-in date, the latest day with an entry), each up to `today`: one query."""
+    checkin = (
+        select(func.max(CheckInRow.day))
+        .where(CheckInRow.person_id == person_id, CheckInRow.day <= today)
+        .scalar_subquery()
     )
-    entry = s.scalar(
-        select(func.max(EntryRow.day)).where(EntryRow.person_id == person_id, EntryRow.day <= today)
+    entry = (
+        select(func.max(EntryRow.day))
+        .where(EntryRow.person_id == person_id, EntryRow.day <= today)
+        .scalar_subquery()
     )
-    return checkin, entry
+    found = s.execute(select(checkin, entry)).one()
+    return _as_date(found[0]), _as_date(found[1])
+
+
+def _as_date(value: object) -> date | None:
+    """A MAX over a date column as a date (SQLite's driver gives a subquery's result as text)."""
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
 
 
 def checkins(s: DbSession, person_id: int, *, after: date | None = None) -> tuple[CheckIn, ...]:
