@@ -41,8 +41,7 @@ ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get(
     "KNEEHAB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-EMAIL = "bench@example.org"
-PASSWORD = "a long enough passphrase"
+EMAIL = "person-1@example.test"  # services.populate's person 1
 LUA = r"""
 wrk.method = os.getenv("BENCH_METHOD") or "GET"
 local body = os.getenv("BENCH_BODY")
@@ -103,60 +102,35 @@ def _at(day: date, hour: int) -> datetime:
 
 
 def seed(url: str, days: int, today: date) -> tuple[str, dict[str, object]]:
-    """One person with `days` of history ending yesterday, today's safety questions answered; their
-    write token and a body for today's first exercise."""
+    """One person with `days` of history ending yesterday (`kneehab populate`'s person 1: sessions on
+    their schedule, a check-in most mornings, flares and regressions as the rules allow), today's
+    safety questions answered; their write token and a body for today's first exercise."""
     from kneehab import services
-    from kneehab.demo import DEMO_INTAKE, answer_safety_questions
+    from kneehab.demo import answer_safety_questions
     from kneehab.domain.identity import SERVER_ADMIN
-    from kneehab.domain.records import CheckIn, Session, SessionEntry
+    from kneehab.domain.records import SessionEntry
     from kneehab.library.load import load_library
     from kneehab.services import accounts
+    from kneehab.services.populate import populate
     from kneehab.store.db import open_database
 
     library = load_library()
     db = open_database(url, upgrade=False)  # `kneehab db upgrade` made the schema
     start = today - timedelta(days=days)
-    account = accounts.add_account(
-        db, EMAIL, role="person", clinic_id=None, password=PASSWORD, actor=SERVER_ADMIN,
-        now=_at(start, 8),
-    ).account_id  # fmt: skip
-    pid = services.enroll(
-        db,
-        DEMO_INTAKE,
-        start=start,
-        now=_at(start, 9),
-        library=library,
-        account_id=account,
-        actor=SERVER_ADMIN,
-    ).person_id
-
-    def entry(item) -> SessionEntry:  # type: ignore[no-untyped-def]
-        d, sets = item.dose, item.dose.sets or 1
-        return SessionEntry(
-            exercise_id=item.exercise_id, sets_done=sets,
-            reps=(d.reps,) * sets if d.reps else None,
-            hold_s=(d.hold_s,) * sets if d.hold_s else None,
-            load_kg=d.load_kg, step_cm=d.step_cm, minutes=d.minutes,
-            side="both" if item.per_side else None, pain_during_max=1, effort="easy", rir=3,
-        )  # fmt: skip
-
-    for offset in range(days + 1):
-        day = start + timedelta(days=offset)
-        if offset > 0:
-            morning = CheckIn(date=day, morning_pain=3, morning_stiffness=2, avg_pain=3)
-            services.check_in(
-                db, on_machine(pid), morning, today=day, now=_at(day, 8), library=library
-            )
-        items = services.today_items(db, on_machine(pid), today=day, library=library)
-        if items:
-            answer_safety_questions(db, pid, day, _at(day, 9))
-        if items and day < today:
-            session = Session(date=day, entries=tuple(entry(i) for i in items))
-            services.save_session(
-                db, on_machine(pid), session=session, now=_at(day, 18), today=day, library=library
-            )
-    first = services.today_items(db, on_machine(pid), today=today, library=library)[0]
-    body = entry(first).model_dump(mode="json", exclude_none=True)
+    populate(db, people=1, days=days, start=start, library=library, now=_at(start, 8))
+    (pid,) = services.people_ids(db)  # a fresh database: populate's one person
+    who = on_machine(pid)
+    answer_safety_questions(db, who, today, datetime.now(UTC), library=library)
+    first = services.today_items(db, who, today=today, library=library)[0]
+    dose, sets = first.dose, first.dose.sets or 1
+    entry = SessionEntry(
+        exercise_id=first.exercise_id, sets_done=sets,
+        reps=(dose.reps,) * sets if dose.reps else None,
+        hold_s=(dose.hold_s,) * sets if dose.hold_s else None,
+        load_kg=dose.load_kg, step_cm=dose.step_cm, minutes=dose.minutes,
+        side="both" if first.per_side else None, pain_during_max=1, effort="easy", rir=3,
+    )  # fmt: skip
+    body = entry.model_dump(mode="json", exclude_none=True)
     token = accounts.create_token(
         db, EMAIL, scope="write", name="bench", actor=SERVER_ADMIN, now=datetime.now(UTC)
     ).secret
