@@ -97,3 +97,25 @@ def test_one_persons_export_goes_into_one_account_and_keeps_everyone_else(
         assert services.export_person(db, on_machine(ann)) == ann_before
     finally:
         db.close()
+
+
+def test_an_export_without_person_does_not_replace_a_database_of_several_people(
+    run, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Without --person, one person's export replaced the whole database (every account and every
+    other person) whatever it held; now that needs a database of at most one person and account."""
+    intake = tmp_path / "intake.json"
+    intake.write_text(json.dumps(INTAKE), encoding="utf-8")
+    for email in ("ann@example.org", "bea@example.org"):
+        _person(run, email, intake, monkeypatch)
+    export = tmp_path / "ann.json"
+    assert run("backup", str(export), "--person", "ann@example.org")[0] == 0
+    code, out, err = run("restore", str(export))
+    assert code == 2 and "Traceback" not in out + err
+    assert "2 people and 2 accounts" in err and "--person EMAIL" in err
+    db = open_database(db_url)
+    try:
+        assert len(services.people_ids(db)) == 2  # nobody was removed
+        assert accounts.find(db, "bea@example.org") is not None
+    finally:
+        db.close()

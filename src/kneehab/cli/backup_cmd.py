@@ -26,6 +26,7 @@ from kneehab.cli.care_options import (
 from kneehab.cli.context import cli_context
 from kneehab.errors import InvalidInput
 from kneehab.services import accounts
+from kneehab.services.enrolment import headcount
 from kneehab.store.backup import SQLITE_HEADER
 from kneehab.store.backup import backup as backup_db
 from kneehab.store.backup import restore as restore_db
@@ -189,6 +190,16 @@ def restore_command(
             _check_backup_header(file)
             restore_db(db, file, library=cli_context(ctx).library)
         else:
+            people, accounts_held = headcount(db)
+            if people > 1 or accounts_held > 1:
+                # One person's export replaces the whole database without --person: never when that
+                # would remove other people or accounts.
+                raise InvalidInput(
+                    f"--person: this database holds {people} people and {accounts_held} accounts; "
+                    "restoring one person's export without --person would replace them all. Name "
+                    "the account to restore into with --person EMAIL (`kneehab user list`), or "
+                    "restore a full backup made by `kneehab backup`"
+                )
             restore_export(
                 db, data, rules_version=services.RULES_VERSION, library=cli_context(ctx).library
             )

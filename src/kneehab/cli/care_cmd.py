@@ -44,7 +44,7 @@ from kneehab.domain.progression import Action
 from kneehab.domain.records import SYMPTOMS, CheckIn, Session, SessionEntry
 from kneehab.errors import InvalidInput, SafetyCheckDue
 from kneehab.services import accounts
-from kneehab.services.acting import Acting, on_machine
+from kneehab.services.acting import Acting
 from kneehab.store.db import Database
 
 # --- start / today ---------------------------------------------------------------------------
@@ -91,15 +91,22 @@ def start_command(
                 )
             account_id, existing = found.id, found.person_id
         else:
-            existing = services.current_person_id(db)
+            # Without --person only a database of one person (or none) is unambiguous: --replace
+            # must never pick someone else's record.
+            ids = services.people_ids(db)
+            if len(ids) > 1:
+                raise InvalidInput(
+                    f"--person: {len(ids)} people are enrolled in this database; name the account "
+                    "to enrol with --person EMAIL (`kneehab user list` shows them)"
+                )
+            existing = ids[0] if ids else None
         if existing is not None and not replace:
             raise InvalidInput(
                 "--replace: this person already has a program; add --replace to delete their "
                 "records and start again"
             )
-        if existing is not None and account_id is not None:
-            services.delete_person(db, on_machine(existing))
-            existing = None
+        # One transaction deletes the old record (access.py decides) and enrols the new one, which
+        # stays with the account that held the old one.
         result = services.enroll(
             db,
             intake,

@@ -59,6 +59,15 @@ def enroll(
                 s, email, role="person", clinic_id=None, password=password, actor=None, now=now
             )
             account_id = made.account_id
+        if replace is not None:
+            # Deleting a record is access.py's decision like any other, in this same transaction,
+            # so a refused or failed enrolment deletes nothing.
+            if actor is None:
+                raise InvalidInput("replace: sign in to start a program again")
+            authorize(s, Acting(actor, replace), Action.DELETE_PERSON)
+            if account_id is None:  # the new program stays with the account that held the old one
+                held = account_repo.account_of_person(s, replace)
+                account_id = held.id if held is not None else None
         # The account's row is held until commit: two enrolments of one account cannot both pass the
         # "no program yet" check (issue 11 §1).
         owner = account_repo.account(s, account_id, lock=True) if account_id is not None else None
@@ -67,12 +76,16 @@ def enroll(
             check(actor, Action.CLINICAL_ACTION, Subject(None, owner.clinic_id), what="account")
         if account_id is not None and (owner is None or owner.role != Role.PERSON.value):
             raise InvalidInput("account: only a person's own account holds a program")
-        if owner is not None and owner.person_id is not None:
+        if owner is not None and owner.person_id is not None and owner.person_id != replace:
             raise Conflict(
                 "you already have a program; to start again, delete your data on the My data page"
             )
         if replace is not None:
             repo.delete_person(s, replace)
+            if owner is not None:
+                # The database cleared the account's link (ON DELETE SET NULL) behind the loaded row;
+                # SQLite may give the new record the same id, so the assignment below must be written.
+                s.expire(owner, ["person_id"])
         pid = repo.add_person(s, start=start, now=now, rules_version=RULES_VERSION, timezone=zone)
         if owner is not None:
             owner.person_id = pid
@@ -92,6 +105,8 @@ def enroll(
                 ),
                 reason=f"Starting program built from the intake (triage: {triage.level.value}).",
             )
+    if replace is not None:
+        db.forget_deleted()  # as delete_person: the old record is not left readable on disk
     return Enrollment(pid, triage, program, account_id)
 
 
@@ -152,8 +167,15 @@ def people_ids(db: Database) -> list[int]:
         return repo.person_ids(s)
 
 
+def headcount(db: Database) -> tuple[int, int]:
+    """(people with a record, accounts) in the database: what a whole-database restore would replace."""
+    with db.read() as s:
+        return len(repo.person_ids(s)), account_repo.count_accounts(s)
+
+
 def current_person_id(db: Database) -> int | None:
-    """The single local person (accounts come later; this is the one place that decides)."""
+    """The lowest person id, or None: for tests and one-person tools only. Commands that act on a
+    person ask for --person once more than one is enrolled (cli/care_options.py)."""
     with db.read() as s:
         return repo.first_person_id(s)
 
