@@ -509,6 +509,14 @@ def test_serve_and_the_other_commands_open_the_same_default_database(  # type: i
     assert code == 2 and "--person EMAIL" in err
     code, out, err = run("status", "--person", "maria@example.org")
     assert code == 0 and "Your doses now" in out, err  # the demo person the web app shows
+    # With --db the server names how the other commands reach that file (not "by default").
+    other = tmp_path / "other.db"
+    assert run("db", "upgrade", "--db", str(other))[0] == 0
+    code, out, err = run("serve", "--db", str(other))
+    assert code == 0, err
+    said = " ".join(out.split())
+    assert f"Using the SQLite file {other.resolve()}" in said and f"--db {other}" in said
+    assert "by default" not in said
 
 
 # --- the interactive log and check-in ask again instead of failing at the end --------------------------

@@ -99,7 +99,10 @@ def serve(
     where = (
         f"the SQLite file {path}" if path is not None else "the database in KNEEHAB_DATABASE_URL"
     )
-    typer.echo(f"Using {where} (the `kneehab` commands use the same one by default).")
+    if db is not None:  # other commands use it only when they are given the same --db
+        typer.echo(f"Using {where} (give the `kneehab` commands --db {db} to use it too).")
+    else:
+        typer.echo(f"Using {where} (the `kneehab` commands use the same one by default).")
     typer.echo(f"kneehab is running at http://{settings.host}:{settings.port}  (Ctrl+C stops it)")
     demo_accounts = list(getattr(app.state, "demo_accounts", []))
     if settings.workers > 1:
