@@ -95,14 +95,7 @@ def serve(
         app.state.demo_accounts = [
             {"email": a.email, "who": a.who, "password": a.password} for a in DEMO_ACCOUNTS
         ]
-    path = sqlite_path(settings.effective_database_url)
-    where = (
-        f"the SQLite file {path}" if path is not None else "the database in KNEEHAB_DATABASE_URL"
-    )
-    if db is not None:  # other commands use it only when they are given the same --db
-        typer.echo(f"Using {where} (give the `kneehab` commands --db {db} to use it too).")
-    else:
-        typer.echo(f"Using {where} (the `kneehab` commands use the same one by default).")
+    typer.echo(_which_database(settings.effective_database_url, db))
     typer.echo(f"kneehab is running at http://{settings.host}:{settings.port}  (Ctrl+C stops it)")
     demo_accounts = list(getattr(app.state, "demo_accounts", []))
     if settings.workers > 1:
@@ -147,3 +140,14 @@ def _refuse_an_open_network(settings: Settings) -> None:
             "default); add the name people will use.",
             err=True,
         )
+
+
+def _which_database(url: str, db: Path | None) -> str:
+    """The line that says which database this server uses, and how the other commands reach it."""
+    path = sqlite_path(url)
+    where = (
+        f"the SQLite file {path}" if path is not None else "the database in KNEEHAB_DATABASE_URL"
+    )
+    if db is not None:  # other commands use it only when they are given the same --db
+        return f"Using {where} (give the `kneehab` commands --db {db} to use it too)."
+    return f"Using {where} (the `kneehab` commands use the same one by default)."
