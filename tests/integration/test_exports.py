@@ -17,11 +17,13 @@ import pytest
 import recurring_ical_events
 import zxingcpp
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.observation import Observation
 from PIL import Image
 
 from kneehab.demo_clinic import JOE, LENA, MARIA, TOM, seed_demo_clinic
 from kneehab.domain.identity import SERVER_ADMIN
 from kneehab.domain.program import WEEKDAYS
+from kneehab.domain.types import Condition
 from kneehab.errors import Conflict, InvalidInput
 from kneehab.exports import fhir_bundle
 from kneehab.library.load import default_library
@@ -261,6 +263,24 @@ def test_the_code_table(demo, lib) -> None:  # type: ignore[no-untyped-def]
         "walk-speed-40m",
     }  # no standard code
     assert not any(c.system in standard and not c.code[0].isdigit() for c in table.values())
+    # One entry per condition the intake offers, nothing generic beside them.
+    stated = {k for k in table if k.startswith("stated_condition")}
+    assert stated == {f"stated_condition_{c.value}" for c in Condition}
+    for c in Condition:
+        code = fhir_bundle.stated_condition(c.value)
+        assert (code.system, code.code) == (
+            fhir_bundle.KNEEHAB_SYSTEM,
+            f"stated-condition-{c.value}",
+        )
+
+
+def _references(node: object) -> list[dict[str, str]]:
+    if isinstance(node, dict):
+        found = [node] if "reference" in node and isinstance(node["reference"], str) else []
+        return found + [r for v in node.values() for r in _references(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in _references(v)]
+    return []
 
 
 def _codings(node: object) -> list[dict[str, str]]:
@@ -285,14 +305,18 @@ def test_fhir_bundle_validates_and_round_trips_for_every_demo_person(demo, lib, 
     assert exports.fhir(demo, req) == raw
     resources = [e["resource"] for e in data["entry"]]
     kinds = Counter(r["resourceType"] for r in resources)
-    patient = f"Patient/kneehab-{req.person_id}"
+    patient = fhir_bundle.full_url("Patient", f"kneehab-{req.person_id}")
+    # Every fullUrl a urn:uuid, once each, and every reference one of them (resolved in the Bundle).
+    urls = [e["fullUrl"] for e in data["entry"]]
+    assert len(set(urls)) == len(urls) and all(u.startswith("urn:uuid:") for u in urls)
+    assert {r["reference"] for r in _references(data)} <= set(urls)
     (condition,) = [r for r in resources if r["resourceType"] == "Condition"]
     assert condition["verificationStatus"]["coding"][0]["code"] == "unconfirmed"
     assert "not a diagnosis" in condition["verificationStatus"]["text"]
     (plan,) = [r for r in resources if r["resourceType"] == "CarePlan"]
     requests = {r["id"]: r for r in resources if r["resourceType"] == "ServiceRequest"}
     assert [a["reference"]["reference"] for a in plan["activity"]] == [
-        f"ServiceRequest/{i}" for i in requests
+        fhir_bundle.full_url("ServiceRequest", i) for i in requests
     ]
     for r in requests.values():
         assert r["code"]["coding"][0]["code"] == "229065009" and r["code"]["text"].startswith(
@@ -311,8 +335,19 @@ def test_fhir_bundle_validates_and_round_trips_for_every_demo_person(demo, lib, 
     assert len(pain) >= len(subject.checkins)
     table = {(c.system, c.code, c.display) for c in fhir_bundle.CODES.values()}
     for c in _codings(data):
-        if not c["code"].startswith("stated-condition-"):
-            assert (c["system"], c["code"], c["display"]) in table, c
+        assert (c["system"], c["code"], c["display"]) in table, c
+    # HL7 Physical Activity IG: the exercise duration declares the activity-measure profile; nothing
+    # else claims a profile (docs/interop.md says why).
+    for o in observations:
+        duration = o["code"]["coding"][0]["code"] == "55411-3"
+        assert o.get("meta", {}).get("profile") == (
+            [fhir_bundle.PA_ACTIVITY_MEASURE] if duration else None
+        ), o["id"]
+    claimed = [r for r in resources if "meta" in r]
+    if who is JOE:  # Joe records aerobic minutes
+        assert claimed
+    for r in claimed:
+        Observation.model_validate(r)  # still a valid R4B Observation with the profile declared
 
 
 def test_fhir_outcomes_carry_their_units(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -366,3 +401,36 @@ def test_the_command_line_writes_the_handout_and_the_fhir_bundle(demo, lib, tmp_
     bundle = tmp_path / "maria.json"
     assert main(["export", "--fhir", *args, "-o", str(bundle)]) == 0
     Bundle.model_validate_json(bundle.read_text(encoding="utf-8"))
+
+
+def test_a_condition_the_clinician_states_is_coded_from_the_table(db, lib) -> None:  # type: ignore[no-untyped-def]
+    """A clinician's set_condition value is the fields it changes ({"condition": …}): the Condition
+    was coded `stated-condition-{'condition': …}`, a code in no table. Now it is the table's code, and
+    a set_condition that leaves the condition alone keeps the stated one."""
+    from kneehab.demo import DEMO_INTAKE
+    from kneehab.domain.records import ClinicianAction
+    from kneehab.services import clinician_action, enroll
+
+    start = TODAY - timedelta(days=3)
+    pid = enroll(
+        db, DEMO_INTAKE, start=start, now=NOW - timedelta(days=3), library=lib, actor=SERVER_ADMIN
+    ).person_id
+    req = exports.Request(SERVER_ADMIN, pid, NOW, TODAY, BASE, lib)
+
+    def condition() -> dict:  # type: ignore[type-arg]
+        data = json.loads(exports.fhir(db, req))
+        (found,) = [
+            e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Condition"
+        ]
+        return found  # type: ignore[no-any-return]
+
+    assert (
+        condition()["code"]["coding"][1]
+        == fhir_bundle.stated_condition(DEMO_INTAKE.condition.value).coding()
+    )
+    for day, value in ((start + timedelta(days=1), {"condition": "mcl_sprain", "mcl_grade": 1}), (start + timedelta(days=2), {"onset": "injury"})):  # fmt: skip
+        action = ClinicianAction(date=day, action="set_condition", value=value, reason="assessed")
+        clinician_action(db, on_machine(pid), action, today=day, now=NOW - timedelta(days=1), by="Ben (physio)", library=lib)  # fmt: skip
+    found = condition()
+    assert found["code"]["coding"][1] == fhir_bundle.stated_condition("mcl_sprain").coding()
+    assert "their clinician" in found["verificationStatus"]["text"]

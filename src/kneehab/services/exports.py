@@ -145,7 +145,13 @@ def course_subject(db: Database, who: Acting, *, today: date, library: Library) 
     kept = services.history(db, who)
     with db.read() as s:
         first = repo.intakes(s, person_id)[0]
-    stated = [c for c in past.clinician if c.action == "set_condition" and c.value]
+    # A clinician's set_condition names the fields it changes ({"condition": …, "onset": …}); only one
+    # that names the condition restates it.
+    stated = [
+        str(c.value["condition"])
+        for c in past.clinician
+        if c.action == "set_condition" and isinstance(c.value, dict) and c.value.get("condition")
+    ]
     stored = _versions(db, who, today)
     name, email = _name(db, person_id)
     return CourseSubject(
@@ -160,7 +166,7 @@ def course_subject(db: Database, who: Acting, *, today: date, library: Library) 
         start=past.start,
         intake=past.intake,
         intake_at=first.recorded_at,
-        condition=str(stated[-1].value) if stated else past.intake.condition.value,
+        condition=stated[-1] if stated else past.intake.condition.value,
         condition_by="clinician" if stated else "patient",
         entries=tuple(DatedEntry(e.day, e.entry) for e in kept.entries if e.day <= today),
         checkins=tuple(c for c in kept.checkins if c.date <= today),
