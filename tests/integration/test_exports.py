@@ -4,11 +4,14 @@ tools: pypdf, poppler's pdftoppm, zxing-cpp, icalendar + recurring-ical-events, 
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 import subprocess
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import icalendar
@@ -434,3 +437,89 @@ def test_a_condition_the_clinician_states_is_coded_from_the_table(db, lib) -> No
     found = condition()
     assert found["code"]["coding"][1] == fhir_bundle.stated_condition("mcl_sprain").coding()
     assert "their clinician" in found["verificationStatus"]["text"]
+
+
+# --- the handout's layout (found in an audit of issue 14) -----------------------------------------
+
+MM = 72 / 25.4
+SUBHEADINGS = ("Steps", "Cues", "Stop if", "Avoid these mistakes", "Next step when")
+
+
+def _words(
+    pdf: bytes, tmp_path: Path
+) -> list[tuple[float, float, list[tuple[float, float, float, float, str]]]]:
+    """Per page: its width, height and words with their boxes (points), by poppler's pdftotext."""
+    src, out = tmp_path / "h.pdf", tmp_path / "h.html"
+    src.write_bytes(pdf)
+    subprocess.run(["pdftotext", "-bbox", str(src), str(out)], check=True)
+    pages = []
+    doc = out.read_text(encoding="utf-8")
+    for w, h, body in re.findall(
+        r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', doc, re.S
+    ):
+        words = [
+            (float(a), float(b), float(c), float(d), html.unescape(t))
+            for a, b, c, d, t in re.findall(
+                r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>',
+                body,
+            )
+        ]
+        pages.append((float(w), float(h), words))
+    return pages
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+@pytest.mark.parametrize("large", [False, True], ids=["normal", "large"])
+def test_handout_text_stays_inside_the_margins_and_the_log_names_are_whole(
+    demo, lib, tmp_path, paper: str, large: bool
+) -> None:  # type: ignore[no-untyped-def]
+    """The log's header names ran into each other ("Pain during" / "Pain next morning"), the large
+    print running head ran past the right margin, and a sub-heading could stand alone at a page foot."""
+    req = _req(demo, MARIA.email, lib)
+    pdf = exports.handout(demo, req, paper=paper, large=large)
+    pages = _words(pdf, tmp_path)
+    side = 16 * MM - 1  # the handout's left and right margins (16 mm), less a point of rounding
+    for n, (w, h, words) in enumerate(pages, 1):
+        for x0, y0, x1, y1, text in words:
+            assert x0 >= side and x1 <= w - side, (n, text, x0, x1)
+            assert y0 >= 6 * MM and y1 <= h - 6 * MM, (n, text, y0, y1)  # head and foot inside too
+        for i, a in enumerate(words):
+            for b in words[i + 1 :]:
+                apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+                assert apart, (n, a[4], b[4])
+    # The log: its header row, read as words and split where a gap is wider than a space, is the six
+    # column names whole (each inside its own cell); the text layer has them whole too.
+    _w, _h, log = pages[-1]
+    top = next(y0 for x0, y0, x1, y1, t in log if t == "Date")
+    row = sorted((x0, x1, t) for x0, y0, x1, y1, t in log if abs(y0 - top) < 1)
+    names, gap = [row[0][2]], 6.0  # a space is ≤ 4.2 pt at 12 pt bold; cells leave ≥ 8 pt between
+    for (_a0, a1, _a), (b0, _b1, b) in pairwise(row):
+        if b0 - a1 > gap:
+            names.append(b)
+        else:
+            names[-1] += " " + b
+    assert names == ["Date", "Session", "Done", "Pain during", "Pain next morning", "Notes"]
+    text = pypdf.PdfReader(_io(pdf)).pages[-1].extract_text()
+    assert all(name in text for name in ("Date", "Done", "Pain during", "Pain next morning"))
+    # No sub-heading is the last line of a page's body (above the running foot).
+    for n in range(1, len(pages) + 1):
+        lines = subprocess.run(
+            ["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(tmp_path / "h.pdf"), "-"],
+            check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+        body = [
+            ln.strip() for ln in lines.splitlines() if ln.strip() and "Program version" not in ln
+        ]
+        body = [ln for ln in body if not ln.startswith(f"Page {n} of")]
+        assert not body[-1].startswith(SUBHEADINGS), (paper, large, n, body[-1])
+
+
+def test_the_handout_lists_the_swaps_the_cover_promises(demo, lib) -> None:  # type: ignore[no-untyped-def]
+    """The cover says the other exercises "are listed as swaps"; they were listed nowhere."""
+    req = _req(demo, MARIA.email, lib)
+    program = exports.program_subject(demo, req.who, today=TODAY, library=lib).program
+    assert program.swaps and any("listed as swaps" in n for n in program.notices)
+    whole = " ".join(" ".join(_text(exports.handout(demo, req))).split())
+    assert "Swaps you can choose" in whole
+    for swap in program.swaps:
+        assert swap.item.name in whole and swap.item.dose_text in whole, swap.item.name
