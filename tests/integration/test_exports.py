@@ -230,6 +230,9 @@ def test_calendar_uids_are_stable_and_a_program_change_raises_the_sequence(demo,
         )
         return {str(e["UID"]): e for e in cal.walk("VEVENT")}
 
+    # Deterministic: the same data and `now` give the same bytes.
+    same = [exports.calendar(demo, _req(demo, MARIA.email, lib), remind_at="08:00") for _ in (1, 2)]
+    assert same[0] == same[1]
     now, later = parsed(), parsed(now=NOW + timedelta(days=1))
     assert now.keys() == later.keys()
     assert all(now[u]["SEQUENCE"] == later[u]["SEQUENCE"] for u in now)
