@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import cast
 
 import segno
 from fpdf import FPDF
@@ -164,7 +165,9 @@ class Handout(FPDF):
         """A bold sub-heading ("Steps", "Cues", "Stop if", …) never alone at the foot of a page: drawn
         only where it and at least two lines of what it heads fit."""
         self.set_font(FONT, "B", self.sizes.body)
-        lines = self.multi_cell(0, self.sizes.line, text, dry_run=True, output="LINES")
+        lines = cast(
+            list[str], self.multi_cell(0, self.sizes.line, text, dry_run=True, output="LINES")
+        )
         self.room(self.sizes.line * (len(lines) + 2) + 1)
         self.para(text, bold=True)
 
