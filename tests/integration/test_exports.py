@@ -4,11 +4,14 @@ tools: pypdf, poppler's pdftoppm, zxing-cpp, icalendar + recurring-ical-events, 
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import shutil
 import subprocess
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from itertools import pairwise
 from pathlib import Path
 
 import icalendar
@@ -17,11 +20,13 @@ import pytest
 import recurring_ical_events
 import zxingcpp
 from fhir.resources.R4B.bundle import Bundle
+from fhir.resources.R4B.observation import Observation
 from PIL import Image
 
 from kneehab.demo_clinic import JOE, LENA, MARIA, TOM, seed_demo_clinic
 from kneehab.domain.identity import SERVER_ADMIN
 from kneehab.domain.program import WEEKDAYS
+from kneehab.domain.types import Condition
 from kneehab.errors import Conflict, InvalidInput
 from kneehab.exports import fhir_bundle
 from kneehab.library.load import default_library
@@ -225,6 +230,9 @@ def test_calendar_uids_are_stable_and_a_program_change_raises_the_sequence(demo,
         )
         return {str(e["UID"]): e for e in cal.walk("VEVENT")}
 
+    # Deterministic: the same data and `now` give the same bytes.
+    same = [exports.calendar(demo, _req(demo, MARIA.email, lib), remind_at="08:00") for _ in (1, 2)]
+    assert same[0] == same[1]
     now, later = parsed(), parsed(now=NOW + timedelta(days=1))
     assert now.keys() == later.keys()
     assert all(now[u]["SEQUENCE"] == later[u]["SEQUENCE"] for u in now)
@@ -261,6 +269,24 @@ def test_the_code_table(demo, lib) -> None:  # type: ignore[no-untyped-def]
         "walk-speed-40m",
     }  # no standard code
     assert not any(c.system in standard and not c.code[0].isdigit() for c in table.values())
+    # One entry per condition the intake offers, nothing generic beside them.
+    stated = {k for k in table if k.startswith("stated_condition")}
+    assert stated == {f"stated_condition_{c.value}" for c in Condition}
+    for c in Condition:
+        code = fhir_bundle.stated_condition(c.value)
+        assert (code.system, code.code) == (
+            fhir_bundle.KNEEHAB_SYSTEM,
+            f"stated-condition-{c.value}",
+        )
+
+
+def _references(node: object) -> list[dict[str, str]]:
+    if isinstance(node, dict):
+        found = [node] if "reference" in node and isinstance(node["reference"], str) else []
+        return found + [r for v in node.values() for r in _references(v)]
+    if isinstance(node, list):
+        return [r for v in node for r in _references(v)]
+    return []
 
 
 def _codings(node: object) -> list[dict[str, str]]:
@@ -285,14 +311,18 @@ def test_fhir_bundle_validates_and_round_trips_for_every_demo_person(demo, lib, 
     assert exports.fhir(demo, req) == raw
     resources = [e["resource"] for e in data["entry"]]
     kinds = Counter(r["resourceType"] for r in resources)
-    patient = f"Patient/kneehab-{req.person_id}"
+    patient = fhir_bundle.full_url("Patient", f"kneehab-{req.person_id}")
+    # Every fullUrl a urn:uuid, once each, and every reference one of them (resolved in the Bundle).
+    urls = [e["fullUrl"] for e in data["entry"]]
+    assert len(set(urls)) == len(urls) and all(u.startswith("urn:uuid:") for u in urls)
+    assert {r["reference"] for r in _references(data)} <= set(urls)
     (condition,) = [r for r in resources if r["resourceType"] == "Condition"]
     assert condition["verificationStatus"]["coding"][0]["code"] == "unconfirmed"
     assert "not a diagnosis" in condition["verificationStatus"]["text"]
     (plan,) = [r for r in resources if r["resourceType"] == "CarePlan"]
     requests = {r["id"]: r for r in resources if r["resourceType"] == "ServiceRequest"}
     assert [a["reference"]["reference"] for a in plan["activity"]] == [
-        f"ServiceRequest/{i}" for i in requests
+        fhir_bundle.full_url("ServiceRequest", i) for i in requests
     ]
     for r in requests.values():
         assert r["code"]["coding"][0]["code"] == "229065009" and r["code"]["text"].startswith(
@@ -311,8 +341,19 @@ def test_fhir_bundle_validates_and_round_trips_for_every_demo_person(demo, lib, 
     assert len(pain) >= len(subject.checkins)
     table = {(c.system, c.code, c.display) for c in fhir_bundle.CODES.values()}
     for c in _codings(data):
-        if not c["code"].startswith("stated-condition-"):
-            assert (c["system"], c["code"], c["display"]) in table, c
+        assert (c["system"], c["code"], c["display"]) in table, c
+    # HL7 Physical Activity IG: the exercise duration declares the activity-measure profile; nothing
+    # else claims a profile (docs/interop.md says why).
+    for o in observations:
+        duration = o["code"]["coding"][0]["code"] == "55411-3"
+        assert o.get("meta", {}).get("profile") == (
+            [fhir_bundle.PA_ACTIVITY_MEASURE] if duration else None
+        ), o["id"]
+    claimed = [r for r in resources if "meta" in r]
+    if who is JOE:  # Joe records aerobic minutes
+        assert claimed
+    for r in claimed:
+        Observation.model_validate(r)  # still a valid R4B Observation with the profile declared
 
 
 def test_fhir_outcomes_carry_their_units(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -366,3 +407,122 @@ def test_the_command_line_writes_the_handout_and_the_fhir_bundle(demo, lib, tmp_
     bundle = tmp_path / "maria.json"
     assert main(["export", "--fhir", *args, "-o", str(bundle)]) == 0
     Bundle.model_validate_json(bundle.read_text(encoding="utf-8"))
+
+
+def test_a_condition_the_clinician_states_is_coded_from_the_table(db, lib) -> None:  # type: ignore[no-untyped-def]
+    """A clinician's set_condition value is the fields it changes ({"condition": …}): the Condition
+    was coded `stated-condition-{'condition': …}`, a code in no table. Now it is the table's code, and
+    a set_condition that leaves the condition alone keeps the stated one."""
+    from kneehab.demo import DEMO_INTAKE
+    from kneehab.domain.records import ClinicianAction
+    from kneehab.services import clinician_action, enroll
+
+    start = TODAY - timedelta(days=3)
+    pid = enroll(
+        db, DEMO_INTAKE, start=start, now=NOW - timedelta(days=3), library=lib, actor=SERVER_ADMIN
+    ).person_id
+    req = exports.Request(SERVER_ADMIN, pid, NOW, TODAY, BASE, lib)
+
+    def condition() -> dict:  # type: ignore[type-arg]
+        data = json.loads(exports.fhir(db, req))
+        (found,) = [
+            e["resource"] for e in data["entry"] if e["resource"]["resourceType"] == "Condition"
+        ]
+        return found  # type: ignore[no-any-return]
+
+    assert (
+        condition()["code"]["coding"][1]
+        == fhir_bundle.stated_condition(DEMO_INTAKE.condition.value).coding()
+    )
+    for day, value in ((start + timedelta(days=1), {"condition": "mcl_sprain", "mcl_grade": 1}), (start + timedelta(days=2), {"onset": "injury"})):  # fmt: skip
+        action = ClinicianAction(date=day, action="set_condition", value=value, reason="assessed")
+        clinician_action(db, on_machine(pid), action, today=day, now=NOW - timedelta(days=1), by="Ben (physio)", library=lib)  # fmt: skip
+    found = condition()
+    assert found["code"]["coding"][1] == fhir_bundle.stated_condition("mcl_sprain").coding()
+    assert "their clinician" in found["verificationStatus"]["text"]
+
+
+# --- the handout's layout (found in an audit of issue 14) -----------------------------------------
+
+MM = 72 / 25.4
+SUBHEADINGS = ("Steps", "Cues", "Stop if", "Avoid these mistakes", "Next step when")
+
+
+def _words(
+    pdf: bytes, tmp_path: Path
+) -> list[tuple[float, float, list[tuple[float, float, float, float, str]]]]:
+    """Per page: its width, height and words with their boxes (points), by poppler's pdftotext."""
+    src, out = tmp_path / "h.pdf", tmp_path / "h.html"
+    src.write_bytes(pdf)
+    subprocess.run(["pdftotext", "-bbox", str(src), str(out)], check=True)
+    pages = []
+    doc = out.read_text(encoding="utf-8")
+    for w, h, body in re.findall(
+        r'<page width="([\d.]+)" height="([\d.]+)">(.*?)</page>', doc, re.S
+    ):
+        words = [
+            (float(a), float(b), float(c), float(d), html.unescape(t))
+            for a, b, c, d, t in re.findall(
+                r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">(.*?)</word>',
+                body,
+            )
+        ]
+        pages.append((float(w), float(h), words))
+    return pages
+
+
+@pytest.mark.parametrize("paper", ["a4", "letter"])
+@pytest.mark.parametrize("large", [False, True], ids=["normal", "large"])
+def test_handout_text_stays_inside_the_margins_and_the_log_names_are_whole(
+    demo, lib, tmp_path, paper: str, large: bool
+) -> None:  # type: ignore[no-untyped-def]
+    """The log's header names ran into each other ("Pain during" / "Pain next morning"), the large
+    print running head ran past the right margin, and a sub-heading could stand alone at a page foot."""
+    req = _req(demo, MARIA.email, lib)
+    pdf = exports.handout(demo, req, paper=paper, large=large)
+    pages = _words(pdf, tmp_path)
+    side = 16 * MM - 1  # the handout's left and right margins (16 mm), less a point of rounding
+    for n, (w, h, words) in enumerate(pages, 1):
+        for x0, y0, x1, y1, text in words:
+            assert x0 >= side and x1 <= w - side, (n, text, x0, x1)
+            assert y0 >= 6 * MM and y1 <= h - 6 * MM, (n, text, y0, y1)  # head and foot inside too
+        for i, a in enumerate(words):
+            for b in words[i + 1 :]:
+                apart = a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+                assert apart, (n, a[4], b[4])
+    # The log: its header row, read as words and split where a gap is wider than a space, is the six
+    # column names whole (each inside its own cell); the text layer has them whole too.
+    _w, _h, log = pages[-1]
+    top = next(y0 for x0, y0, x1, y1, t in log if t == "Date")
+    row = sorted((x0, x1, t) for x0, y0, x1, y1, t in log if abs(y0 - top) < 1)
+    names, gap = [row[0][2]], 6.0  # a space is ≤ 4.2 pt at 12 pt bold; cells leave ≥ 8 pt between
+    for (_a0, a1, _a), (b0, _b1, b) in pairwise(row):
+        if b0 - a1 > gap:
+            names.append(b)
+        else:
+            names[-1] += " " + b
+    assert names == ["Date", "Session", "Done", "Pain during", "Pain next morning", "Notes"]
+    text = pypdf.PdfReader(_io(pdf)).pages[-1].extract_text()
+    assert all(name in text for name in ("Date", "Done", "Pain during", "Pain next morning"))
+    # No sub-heading is the last line of a page's body (above the running foot).
+    for n in range(1, len(pages) + 1):
+        lines = subprocess.run(
+            ["pdftotext", "-layout", "-f", str(n), "-l", str(n), str(tmp_path / "h.pdf"), "-"],
+            check=True, capture_output=True, text=True,
+        ).stdout  # fmt: skip
+        body = [
+            ln.strip() for ln in lines.splitlines() if ln.strip() and "Program version" not in ln
+        ]
+        body = [ln for ln in body if not ln.startswith(f"Page {n} of")]
+        assert not body[-1].startswith(SUBHEADINGS), (paper, large, n, body[-1])
+
+
+def test_the_handout_lists_the_swaps_the_cover_promises(demo, lib) -> None:  # type: ignore[no-untyped-def]
+    """The cover says the other exercises "are listed as swaps"; they were listed nowhere."""
+    req = _req(demo, MARIA.email, lib)
+    program = exports.program_subject(demo, req.who, today=TODAY, library=lib).program
+    assert program.swaps and any("listed as swaps" in n for n in program.notices)
+    whole = " ".join(" ".join(_text(exports.handout(demo, req))).split())
+    assert "Swaps you can choose" in whole
+    for swap in program.swaps:
+        assert swap.item.name in whole and swap.item.dose_text in whole, swap.item.name

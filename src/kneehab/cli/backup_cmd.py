@@ -22,6 +22,7 @@ from kneehab.cli.care_options import (
     database,
     enrolled_person,
     today_from,
+    utc_now,
 )
 from kneehab.cli.context import cli_context
 from kneehab.errors import InvalidInput
@@ -96,7 +97,7 @@ def backup_command(
     _check_target(file, force)
     with database(ctx, db_file) as db:
         if person is not None:
-            data = services.export_person(db, enrolled_person(db, person))
+            data = services.download_json(db, enrolled_person(db, person), now=utc_now())
             written = file.expanduser()
             written.write_text(json.dumps(data, indent=2), encoding="utf-8")
             written.chmod(0o600)  # health data: readable by its owner alone

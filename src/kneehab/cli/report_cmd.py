@@ -20,6 +20,7 @@ from kneehab.cli.care_options import (
     enrolled_person,
     person_day,
     today_from,
+    utc_now,
 )
 from kneehab.cli.context import cli_context
 from kneehab.cli.render import (
@@ -124,7 +125,7 @@ def history_command(
         pid = enrolled_person(db, person)
         day = person_day(db, pid, today)
         if as_csv:
-            sys.stdout.write(services.export_csv(db, pid))
+            sys.stdout.write(services.download_csv(db, pid, now=utc_now()))
             return
         if as_json:
             history = services.history_of(db, pid, today=day)

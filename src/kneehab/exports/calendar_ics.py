@@ -14,16 +14,17 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime, timedelta
 
-from icalendar import Alarm, Calendar, Event, vRecur
+from icalendar import Alarm, Calendar, Event, vDuration, vRecur
 
 from kneehab.domain.program import WEEKDAYS, Program, ProgramItem
 from kneehab.errors import InvalidInput
-from kneehab.exports.context import ExportContext, ProgramSubject
+from kneehab.exports.context import ExportContext, HeldSubject, ProgramSubject
 
 PRODID = "-//kneehab//home exercise program//EN"
 ICAL_DAYS = dict(zip(WEEKDAYS, ("MO", "TU", "WE", "TH", "FR", "SA", "SU"), strict=True))
 DAY_WORDS = dict(zip(WEEKDAYS, ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"), strict=True))
 DEFAULT_REMIND_AT = "08:00"
+REFRESH_HOURS = 12
 _TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -53,8 +54,18 @@ def _first_on_or_after(start: date, days: tuple[str, ...]) -> date:
     )
 
 
-def _uid(subject: ProgramSubject, ctx: ExportContext, what: str) -> str:
+def _uid(subject: ProgramSubject | HeldSubject, ctx: ExportContext, what: str) -> str:
     return f"kneehab-person-{subject.person_id}-{what}@{ctx.host}"
+
+
+def _session_uid(
+    subject: ProgramSubject | HeldSubject, ctx: ExportContext, days: tuple[str, ...]
+) -> str:
+    return _uid(subject, ctx, "session-" + "-".join(days))
+
+
+def _review_uid(subject: ProgramSubject | HeldSubject, ctx: ExportContext, on: date) -> str:
+    return _uid(subject, ctx, f"review-{on.isoformat()}")
 
 
 def _description(program: Program, items: tuple[ProgramItem, ...], ctx: ExportContext) -> str:
@@ -81,11 +92,19 @@ def _alarm(hours: int, minutes: int) -> Alarm:
 
 
 def _event(subject: ProgramSubject, ctx: ExportContext, uid: str, summary: str, day: date) -> Event:
+    return _bare_event(
+        ctx, uid, summary, day, sequence=subject.version, modified=subject.version_date
+    )
+
+
+def _bare_event(
+    ctx: ExportContext, uid: str, summary: str, day: date, *, sequence: int, modified: date
+) -> Event:
     event = Event()
     event.add("uid", uid)
     event.add("dtstamp", ctx.now.astimezone(UTC))
-    event.add("last-modified", datetime.combine(subject.version_date, datetime.min.time(), UTC))
-    event.add("sequence", subject.version)
+    event.add("last-modified", datetime.combine(modified, datetime.min.time(), UTC))
+    event.add("sequence", sequence)
     event.add("summary", summary)
     event.add("dtstart", day)
     event.add("dtend", day + timedelta(days=1))
@@ -98,22 +117,39 @@ def _review_words(program: Program) -> str:
     return booked or "Have your program reviewed by a physical therapist or doctor."
 
 
-def render(
-    subject: ProgramSubject, *, ctx: ExportContext, remind_at: str = DEFAULT_REMIND_AT
-) -> bytes:
-    hours, minutes = remind_time(remind_at)
-    program = subject.program
+def _calendar(*, subscription: bool) -> Calendar:
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
     cal.add("method", "PUBLISH")
     cal.add("x-wr-calname", "Knee exercise program")
+    if subscription:
+        # How often a subscribed phone should look again (RFC 7986, and the older name many read).
+        cal.add(
+            "refresh-interval",
+            vDuration(timedelta(hours=REFRESH_HOURS)),
+            parameters={"VALUE": "DURATION"},
+        )
+        cal.add("x-published-ttl", f"PT{REFRESH_HOURS}H")
+    return cal
+
+
+def render(
+    subject: ProgramSubject,
+    *,
+    ctx: ExportContext,
+    remind_at: str = DEFAULT_REMIND_AT,
+    subscription: bool = False,
+) -> bytes:
+    hours, minutes = remind_time(remind_at)
+    program = subject.program
+    cal = _calendar(subscription=subscription)
     for days, items in patterns(program):
         names = "/".join(DAY_WORDS[d] for d in days)
         first = _first_on_or_after(program.start, days)
         event = _event(
-            subject, ctx, _uid(subject, ctx, "session-" + "-".join(days)),
+            subject, ctx, _session_uid(subject, ctx, days),
             f"Knee exercises: {len(items)} exercise{'s' if len(items) != 1 else ''}", first,
         )  # fmt: skip
         event.add("rrule", vRecur(freq="WEEKLY", byday=[ICAL_DAYS[d] for d in days], wkst="MO"))
@@ -125,10 +161,52 @@ def render(
         cal.add_component(event)
     if program.review_on is not None:
         review = _event(
-            subject, ctx, _uid(subject, ctx, f"review-{program.review_on.isoformat()}"),
+            subject, ctx, _review_uid(subject, ctx, program.review_on),
             "Knee program review", program.review_on,
         )  # fmt: skip
         review.add("description", _review_words(program))
         review.add_component(_alarm(hours, minutes))
         cal.add_component(review)
-    return cal.to_ical()
+    return bytes(cal.to_ical())
+
+
+ON_HOLD_SUMMARY = "Program on hold \u2014 open kneehab"
+
+
+def render_on_hold(subject: HeldSubject, *, ctx: ExportContext) -> bytes:
+    """A subscribed calendar while the program is on hold: no exercise days and no reminders. The
+    events the phone took from the last program come back CANCELLED with a higher SEQUENCE (RFC 5545
+    §3.8.1.11: the master event cancelled, so every occurrence goes), and one all-day event today says
+    to open kneehab, in plain words, without the reason (a phone's calendar is not private)."""
+    cal = _calendar(subscription=True)
+    seq, modified = subject.sequence, subject.today
+    # Every session pattern and review any version had (a lock stops the exercises one version at a
+    # time, so no single version holds all the events a phone may have): each UID once, cancelled.
+    cancelled: dict[str, tuple[str, date]] = {}
+    for program in subject.programs:
+        for days, _items in patterns(program):
+            first = _first_on_or_after(program.start, days)
+            cancelled.setdefault(
+                _session_uid(subject, ctx, days), ("Knee exercises (cancelled)", first)
+            )
+        if program.review_on is not None:
+            cancelled.setdefault(
+                _review_uid(subject, ctx, program.review_on),
+                ("Knee program review (cancelled)", program.review_on),
+            )
+    for uid, (summary, day) in cancelled.items():
+        gone = _bare_event(ctx, uid, summary, day, sequence=seq, modified=modified)
+        gone.add("status", "CANCELLED")
+        cal.add_component(gone)
+    hold = _bare_event(
+        ctx, _uid(subject, ctx, "on-hold"), ON_HOLD_SUMMARY,
+        subject.today, sequence=seq, modified=modified,
+    )  # fmt: skip
+    hold.add(
+        "description",
+        "Your knee exercise program is on hold, so there are no exercise reminders for now. "
+        f"Open kneehab to see what to do next: {ctx.url('/today')}",
+    )
+    hold.add("url", ctx.url("/today"))
+    cal.add_component(hold)
+    return bytes(cal.to_ical())

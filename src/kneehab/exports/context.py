@@ -48,6 +48,17 @@ class ProgramSubject:
 
 
 @dataclass(frozen=True)
+class HeldSubject:
+    """A program on hold (withheld, or locked after a warning sign): what a subscribed calendar needs to
+    take its exercise days and reminders off the phone."""
+
+    person_id: int
+    today: date  # the person's own date: the day of the "on hold" event
+    sequence: int  # above every SEQUENCE the phone may hold, so the cancellations win
+    programs: tuple[Program, ...]  # every version so far: the events they made are cancelled
+
+
+@dataclass(frozen=True)
 class DatedEntry:
     day: date
     entry: SessionEntry

@@ -8,13 +8,15 @@ units), and each session day following the HL7 Physical Activity IG where it fit
 minutes, category `activity` + PhysicalActivity). Every code used is in CODES below; where no standard
 code exists the code is kneehab's own (KNEEHAB_SYSTEM) and says so.
 
-Deterministic: resource ids are built from the person and the record (no random ids); Bundle.timestamp is
+Deterministic: resource ids are built from the person and the record (no random ids), each entry's fullUrl
+is `urn:uuid:` of a UUID5 of its type and id, and references point at those fullUrls; Bundle.timestamp is
 `ctx.now`, the stated creation timestamp.
 """
 
 from __future__ import annotations
 
 import json
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, date
 from typing import Any
@@ -33,6 +35,8 @@ CONDITION_VERIFICATION = "http://terminology.hl7.org/CodeSystem/condition-ver-st
 PA_TEMPORARY = "http://hl7.org/fhir/us/physical-activity/CodeSystem/pa-temporary-codes"
 # kneehab's own code system, used only where no standard code exists (docs/interop.md lists them).
 KNEEHAB_SYSTEM = "urn:kneehab:fhir:CodeSystem:kneehab"
+# Fixed: the namespace of the entries' urn:uuid fullUrls (changing it changes every fullUrl).
+FULL_URL_NAMESPACE = uuid.UUID("0b5d7f3e-6a2c-5c8e-9f41-6b1d2e7a9c30")
 
 
 @dataclass(frozen=True)
@@ -81,9 +85,19 @@ CODES: dict[str, Code] = {
         KNEEHAB_SYSTEM, "home-exercise-session", "Home exercise session, exercises done"
     ),
     "sets_done": Code(KNEEHAB_SYSTEM, "exercise-sets-done", "Sets done of one exercise"),
-    "stated_condition": Code(
-        KNEEHAB_SYSTEM, "stated-condition", "Cause of inner knee pain as stated, not a diagnosis"
-    ),
+    # The stated cause (RULES D-6: as the patient or their clinician stated it, never a diagnosis),
+    # one code per condition the intake offers (a test holds this to domain.types.Condition).
+    **{
+        f"stated_condition_{key}": Code(KNEEHAB_SYSTEM, f"stated-condition-{key}", words)
+        for key, words in (
+            ("pes_anserine_bursitis", "Pes anserine bursitis"),
+            ("medial_knee_oa", "Osteoarthritis of the inner (medial) knee"),
+            ("patellofemoral_pain", "Pain around the kneecap (patellofemoral pain)"),
+            ("mcl_sprain", "Sprain of the inner knee ligament (MCL)"),
+            ("medial_meniscus", "Inner (medial) meniscus problem"),
+            ("unknown", "Cause not known"),
+        )
+    },
 }
 UNITS: dict[str, tuple[str, str]] = {  # unit shown → UCUM code
     "score": ("{score}", "{score}"),
@@ -93,14 +107,22 @@ UNITS: dict[str, tuple[str, str]] = {  # unit shown → UCUM code
     "min": ("min", "min"),
     "exercises": ("exercises", "{exercises}"),
 }
-CONDITION_WORDS = {
-    "pes_anserine_bursitis": "Pes anserine bursitis",
-    "medial_knee_oa": "Osteoarthritis of the inner (medial) knee",
-    "patellofemoral_pain": "Pain around the kneecap (patellofemoral pain)",
-    "mcl_sprain": "Sprain of the inner knee ligament (MCL)",
-    "medial_meniscus": "Inner (medial) meniscus problem",
-    "unknown": "Cause not known",
-}
+# The HL7 Physical Activity IG profile a resource is declared to conform to (docs/interop.md says which
+# resources claim it and why the others do not).
+PA_ACTIVITY_MEASURE = (
+    "http://hl7.org/fhir/us/physical-activity/StructureDefinition/pa-observation-activity-measure"
+)
+
+
+def stated_condition(condition: str) -> Code:
+    """The code of a stated condition, from CODES (every condition the intake offers has one)."""
+    return CODES[f"stated_condition_{condition}"]
+
+
+def full_url(resource_type: str, ident: str) -> str:
+    """A Bundle entry's fullUrl: `urn:uuid:` of a UUID5 of the resource's type and id, so it is
+    the same in every export and points at no route (kneehab serves $everything, not each resource)."""
+    return f"urn:uuid:{uuid.uuid5(FULL_URL_NAMESPACE, f'{resource_type}/{ident}')}"
 
 
 def _qty(value: float, unit: str) -> dict[str, Any]:
@@ -110,7 +132,9 @@ def _qty(value: float, unit: str) -> dict[str, Any]:
 
 
 def _ref(kind: str, ident: str) -> dict[str, str]:
-    return {"reference": f"{kind}/{ident}"}
+    """A reference to another entry of the Bundle, by its urn:uuid fullUrl (FHIR R4 Bundle §3.1.2.3:
+    resolved inside the Bundle), with the resource type said."""
+    return {"reference": full_url(kind, ident), "type": kind}
 
 
 class Builder:
@@ -147,8 +171,8 @@ class Builder:
     def condition(self) -> None:
         s = self.s
         by = "the patient" if s.condition_by == "patient" else "their clinician"
-        words = CONDITION_WORDS.get(s.condition, s.condition)
-        stated = Code(KNEEHAB_SYSTEM, f"stated-condition-{s.condition}", words)
+        stated = stated_condition(s.condition)
+        words = stated.display
         resource: dict[str, Any] = {
             "resourceType": "Condition",
             "id": f"{self.pid}-condition",
@@ -229,11 +253,12 @@ class Builder:
     def observation(
         self, ident: str, code: Code, day: date, *, value: dict[str, Any] | None = None,
         category: tuple[str, ...] = ("survey",), text: str | None = None,
-        components: list[dict[str, Any]] | None = None,
+        components: list[dict[str, Any]] | None = None, profile: str | None = None,
     ) -> None:  # fmt: skip
         resource: dict[str, Any] = {
             "resourceType": "Observation",
             "id": f"{self.pid}-{ident}",
+            **({"meta": {"profile": [profile]}} if profile else {}),
             "status": "final",
             "category": [CODES[c].concept() for c in category],
             "code": code.concept(text),
@@ -322,6 +347,7 @@ class Builder:
                 self.observation(
                     f"exercise-duration-{day.isoformat()}", CODES["exercise_duration"], day,
                     value=_qty(minutes, "min"), category=("activity", "physical_activity"),
+                    profile=PA_ACTIVITY_MEASURE,
                 )  # fmt: skip
 
 
@@ -342,7 +368,7 @@ def bundle(subject: CourseSubject, *, ctx: ExportContext) -> dict[str, Any]:
         "total": len(b.resources),
         "entry": [
             {
-                "fullUrl": ctx.url(f"/api/v1/fhir/{r['resourceType']}/{r['id']}"),
+                "fullUrl": full_url(r["resourceType"], r["id"]),
                 "resource": r,
                 "search": {"mode": "match"},
             }

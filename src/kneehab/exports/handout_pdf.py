@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
+from typing import cast
 
 import segno
 from fpdf import FPDF
@@ -117,20 +118,27 @@ class Handout(FPDF):
         s = self.person
         return f"Program version {s.version}, from {day_words(s.version_date)} · printed {day_words(self.ctx.today)}"
 
-    def header(self) -> None:
+    def _running(self, text: str, top: float, bottom: float, align: str) -> None:
+        """A running head or foot between `top` and `bottom` (mm from the page top): one line when it
+        fits between the margins, else wrapped at a " · " (large print, a long name), never past them."""
         self.set_font(FONT, "", self.sizes.small)
         self.set_text_color(*GREY)
-        self.set_y(8)
-        self.cell(0, 5, f"{self.person.name} · {self.stamp}", align="L")
+        fits = self.get_string_width(text.replace("{nb}", "999")) <= self.width
+        lines = [text] if fits else text.split(" · ", 1)
+        step = min(5.0, (bottom - top) / len(lines))
+        for n, line in enumerate(lines):
+            self.set_xy(self.l_margin, top + n * step)
+            self.cell(self.width, step, line, align=align)
         self.set_text_color(*INK)
+
+    def header(self) -> None:
+        self._running(f"{self.person.name} · {self.stamp}", 7, 18, "L")
         self.set_y(20)
 
     def footer(self) -> None:
-        self.set_y(-13)
-        self.set_font(FONT, "", self.sizes.small)
-        self.set_text_color(*GREY)
-        self.cell(0, 5, f"Page {self.page_no()} of {{nb}} · {self.stamp}", align="C")
-        self.set_text_color(*INK)
+        self._running(
+            f"Page {self.page_no()} of {{nb}} · {self.stamp}", self.h - 16, self.h - 6, "C"
+        )
 
     # --- text helpers ---------------------------------------------------------------------------
 
@@ -152,6 +160,16 @@ class Handout(FPDF):
         self.set_font(FONT, "B" if bold else "", size or self.sizes.body)
         self.multi_cell(w, self.sizes.line, text, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
         self.ln(1)
+
+    def subheading(self, text: str) -> None:
+        """A bold sub-heading ("Steps", "Cues", "Stop if", …) never alone at the foot of a page: drawn
+        only where it and at least two lines of what it heads fit."""
+        self.set_font(FONT, "B", self.sizes.body)
+        lines = cast(
+            list[str], self.multi_cell(0, self.sizes.line, text, dry_run=True, output="LINES")
+        )
+        self.room(self.sizes.line * (len(lines) + 2) + 1)
+        self.para(text, bold=True)
 
     def labelled(self, label: str, text: str) -> None:
         """A bold label and its text in one paragraph ("Dose: 2 sets of 10 …")."""
@@ -285,8 +303,7 @@ def _cover(pdf: Handout, subject: ProgramSubject, ctx: ExportContext) -> None:
     for level in (Level.EMERGENCY, Level.URGENT, Level.SOON):
         reasons = [q.reason for q in RED_FLAG_QUESTIONS if q.tier == level]
         if reasons:
-            pdf.room(pdf.sizes.line * 3)
-            pdf.para(HELP_HEADINGS[level], bold=True)
+            pdf.subheading(HELP_HEADINGS[level])
             pdf.items(reasons)
     if program.start_small:
         pdf.heading("How your program steps up", pdf.sizes.h2 * 0.85)
@@ -369,27 +386,47 @@ def _exercise(pdf: Handout, n: int, item: ProgramItem, ctx: ExportContext) -> No
         pdf.labelled("Ways to do it:", ", ".join(item.options) + ".")
     start, steps = _steps(item, ex)
     pdf.labelled("Start position:", start)
-    pdf.para("Steps", bold=True)
+    pdf.subheading("Steps")
     pdf.items(steps, numbered=True)
     if item.modification:
         pdf.labelled("For your knee:", item.modification)
     if ex.cues:
-        pdf.para("Cues", bold=True)
+        pdf.subheading("Cues")
         pdf.items(ex.cues)
     if ex.mistakes:
-        pdf.para("Avoid these mistakes", bold=True)
+        pdf.subheading("Avoid these mistakes")
         pdf.items(ex.mistakes)
-    pdf.para("Stop if", bold=True)
+    pdf.subheading("Stop if")
     pdf.items(ex.stop_rules)
     ahead = _ahead(item, ex, ctx)
     if ahead:
-        pdf.para(
-            "Next step when your sessions go well and your knee is back to usual the next morning",
-            bold=True,
+        pdf.subheading(
+            "Next step when your sessions go well and your knee is back to usual the next morning"
         )
         pdf.items(ahead[:1])
     pdf.labelled("Why:", item.why)
     pdf.rules_tag(item.rules)
+
+
+def _swaps(pdf: Handout, program: Program) -> None:
+    """RULES D-10: the exercises beyond the session cap, which the cover's notice says are listed as
+    swaps: each with its dose and the exercises it can take the place of."""
+    if not program.swaps:
+        return
+    pdf.add_page()
+    pdf.heading("Swaps you can choose")
+    pdf.para(
+        "Each of these can take the place of one exercise of your session, at the dose shown. "
+        "Choose a swap in kneehab, so your record and reminders follow it."
+    )
+    names = {i.exercise_id: i.name for i in program.items}
+    for swap in program.swaps:
+        pdf.subheading(swap.item.name)
+        pdf.labelled("Dose:", swap.item.dose_text + ".")
+        instead = [names.get(x, x) for x in swap.can_replace]
+        if instead:
+            pdf.labelled("Instead of:", ", ".join(instead) + ".")
+        pdf.rules_tag(swap.item.rules)
 
 
 def _avoid(pdf: Handout, program: Program) -> None:
@@ -428,37 +465,50 @@ def _log(pdf: Handout, program: Program, today: date) -> None:
         "Fill in one row a day. Pain is 0 (none) to 10 (the worst imaginable). "
         f"Pain during exercise should stay at {program.pain_ceiling} or less."
     )
-    cols = (
-        ("Date", 0.22),
-        ("Session", 0.22),
-        ("Done", 0.1),
-        ("Pain during", 0.15),
-        ("Pain next morning", 0.17),
-        ("Notes", 0.14),
-    )
-    widths = [pdf.width * f for _, f in cols]
     size = pdf.sizes.small if pdf.sizes is NORMAL else pdf.sizes.body
+    days = [today + timedelta(days=offset) for offset in range(LOG_DAYS)]
+    rows = [_log_row(program, day) for day in days]
+    # The names in the small size (12 pt in large print, where 14 pt names need more than A4's width);
+    # the rows, written beside by hand, in the body size.
+    widths = _log_widths(pdf, pdf.sizes.small, size, rows)
     row_h = max(9.0, size * 0.75)
-    pdf.set_font(FONT, "B", size)
+    pdf.set_font(FONT, "B", pdf.sizes.small)
     pdf.set_draw_color(*GREY)
     pdf.set_fill_color(235, 238, 243)
-    x0 = pdf.l_margin
-    y = pdf.get_y()
-    for (label, _), w in zip(cols, widths, strict=True):
-        pdf.set_xy(x0, y)
+    for label, w in zip(LOG_COLUMNS, widths, strict=True):
         pdf.cell(w, row_h, label, border=1, fill=True, align="C")
-        x0 += w
     pdf.ln(row_h)
     pdf.set_font(FONT, "", size)
-    for offset in range(LOG_DAYS):
-        day = today + timedelta(days=offset)
+    for cells in rows:
         pdf.room(row_h)
-        items = program.items_on(day) if day >= program.start else []
-        session = f"{len(items)} exercises" if items else "Rest day"
-        cells = (day_words(day)[:-5], session, "☐" if items else "", "", "", "")
         for text, w in zip(cells, widths, strict=True):
             pdf.cell(w, row_h, text, border=1, align="C" if text in ("☐", "") else "L")
         pdf.ln(row_h)
+
+
+LOG_COLUMNS = ("Date", "Session", "Done", "Pain during", "Pain next morning", "Notes")
+
+
+def _log_row(program: Program, day: date) -> tuple[str, ...]:
+    items = program.items_on(day) if day >= program.start else []
+    session = f"{len(items)} exercises" if items else "Rest day"
+    return (day_words(day)[:-5], session, "☐" if items else "", "", "", "")
+
+
+def _log_widths(pdf: Handout, head: float, size: float, rows: list[tuple[str, ...]]) -> list[float]:
+    """Each column as wide as its name (bold) or its widest entry, plus the cell padding; what is left
+    goes to the columns written in by hand. Every name stays on one line inside its cell."""
+    pad = 2 * pdf.c_margin + 1
+    pdf.set_font(FONT, "B", head)
+    need = [pdf.get_string_width(label) + pad for label in LOG_COLUMNS]
+    pdf.set_font(FONT, "", size)
+    for row in rows:
+        need = [max(n, pdf.get_string_width(t) + pad) for n, t in zip(need, row, strict=True)]
+    spare = pdf.width - sum(need)
+    if spare < 0:
+        raise StoreError(f"handout: the log's columns need {-spare:.0f} mm more than the page has")
+    by_hand = (3, 4, 5)  # pain during, pain next morning, notes: room to write
+    return [n + (spare / len(by_hand) if i in by_hand else 0) for i, n in enumerate(need)]
 
 
 def render(
@@ -471,6 +521,7 @@ def render(
     _cover(pdf, subject, ctx)
     for n, item in enumerate(subject.program.items, 1):
         _exercise(pdf, n, item, ctx)
+    _swaps(pdf, subject.program)
     _avoid(pdf, subject.program)
     _advice(pdf, subject.program)
     _log(pdf, subject.program, ctx.today)

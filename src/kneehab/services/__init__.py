@@ -38,7 +38,7 @@ from kneehab.services.enrolment import (
     person_today,
     set_timezone,
 )
-from kneehab.services.exporting import export_csv, export_person
+from kneehab.services.exporting import download_csv, download_json, export_csv, export_person
 from kneehab.services.outcomes import record_outcome, record_outcomes
 from kneehab.services.replay import RULES_V2_KIND, RULES_VERSION
 from kneehab.services.review import (
@@ -93,6 +93,8 @@ __all__ = [
     "course_json",
     "current_person_id",
     "delete_person",
+    "download_csv",
+    "download_json",
     "enroll",
     "entries_of_day",
     "export_csv",

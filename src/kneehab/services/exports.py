@@ -1,30 +1,46 @@
 """Exports of a person's program and course (issue 14): the printable handout (PDF), the calendar
 (iCalendar) and the clinic's record (FHIR R4), each one use-case = access decision + audit row + render.
 
-Every export is the signed-in person's own or a permitted clinician's: `services.people.open_record`
-asks access.py and writes the audit row. The subject is gathered by the small functions below, the
+Every export is the signed-in person's own or a permitted clinician's: `services.people.exported`
+asks access.py and writes the audit row (`export.handout`, `export.calendar`, `export.fhir`, …) for
+every export, the person's own included. The subject is gathered by the small functions below, the
 ONLY places that call the course services, so a change of their signatures is one edit here.
 The renderers in kneehab.exports are pure (same data and date → same bytes).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from typing import TypeVar
+
+from sqlalchemy.orm import Session as DbSession
 
 from kneehab import services
 from kneehab.access import Action
+from kneehab.domain.course import Course
 from kneehab.domain.exercise import Library
 from kneehab.domain.identity import Actor, Role, Scope
+from kneehab.domain.local_time import local_date
 from kneehab.errors import Conflict, NotFound
 from kneehab.exports import calendar_ics, fhir_bundle, handout_pdf
-from kneehab.exports.context import CourseSubject, DatedEntry, ExportContext, ProgramSubject
+from kneehab.exports.context import (
+    CourseSubject,
+    DatedEntry,
+    ExportContext,
+    HeldSubject,
+    ProgramSubject,
+)
 from kneehab.services.accounts import new_secret, secret_hash
 from kneehab.services.acting import Acting
 from kneehab.services.audit import record_tx
-from kneehab.services.people import open_record
+from kneehab.services.people import exported, open_record
 from kneehab.store import account_repo, calendar_repo, repo
 from kneehab.store.db import Database
+from kneehab.store.repo import ProgramVersion
+
+T = TypeVar("T")
 
 FEED_PATH = "/calendar/{secret}.ics"
 # Who reads a subscription: whoever holds the URL (a phone's calendar), not a signed-in account. The secret
@@ -72,23 +88,52 @@ def _name(db: Database, person_id: int) -> tuple[str, str]:
     return (account.name or account.email), account.email
 
 
-def program_subject(db: Database, who: Acting, *, today: date, library: Library) -> ProgramSubject:
-    """The program the app shows today (services.course), and the version in effect."""
-    person_id = who.person_id
-    course = services.course(db, who, today=today, library=library)
-    if course.program is None or course.locked_by is not None:
-        raise Conflict(WITHHELD)
-    stored = [v for v in services.program_versions(db, who) if v.effective <= today]
+def _versions(db: Database, who: Acting, today: date) -> list[ProgramVersion]:
+    return [v for v in services.program_versions(db, who) if v.effective <= today]
+
+
+def _program(
+    db: Database, who: Acting, course: Course, stored: list[ProgramVersion]
+) -> ProgramSubject:
+    assert course.program is not None
     version, since = (
         (stored[-1].version, stored[-1].effective) if stored else (1, course.program.start)
     )
     return ProgramSubject(
-        person_id=person_id,
-        name=_name(db, person_id)[0],
+        person_id=who.person_id,
+        name=_name(db, who.person_id)[0],
         triage=course.triage,
         program=course.program,
         version=version,
         version_date=since,
+    )
+
+
+def program_subject(db: Database, who: Acting, *, today: date, library: Library) -> ProgramSubject:
+    """The program the app shows today (services.course), and the version in effect."""
+    course = services.course(db, who, today=today, library=library)
+    if course.program is None or course.locked_by is not None:
+        raise Conflict(WITHHELD)
+    return _program(db, who, course, _versions(db, who, today))
+
+
+def calendar_subject(
+    db: Database, who: Acting, *, today: date, library: Library
+) -> ProgramSubject | HeldSubject:
+    """What a subscribed calendar shows: the program, or (withheld, or locked after a warning sign)
+    the fact that it is on hold and the session events it must cancel on the phone."""
+    course = services.course(db, who, today=today, library=library)
+    stored = _versions(db, who, today)
+    if course.program is not None and course.locked_by is None:
+        return _program(db, who, course, stored)
+    # The last version that had exercise days: the phone may hold events of that SEQUENCE.
+    last = next((v for v in reversed(stored) if any(v.program.schedule().values())), None)
+    version = stored[-1].version if stored else 0
+    return HeldSubject(
+        person_id=who.person_id,
+        today=today,
+        sequence=max(version, last.version + 1 if last else 0),
+        programs=tuple(v.program for v in stored),
     )
 
 
@@ -100,8 +145,14 @@ def course_subject(db: Database, who: Acting, *, today: date, library: Library) 
     kept = services.history(db, who)
     with db.read() as s:
         first = repo.intakes(s, person_id)[0]
-    stated = [c for c in past.clinician if c.action == "set_condition" and c.value]
-    stored = [v for v in services.program_versions(db, who) if v.effective <= today]
+    # A clinician's set_condition names the fields it changes ({"condition": …, "onset": …}); only one
+    # that names the condition restates it.
+    stated = [
+        str(c.value["condition"])
+        for c in past.clinician
+        if c.action == "set_condition" and isinstance(c.value, dict) and c.value.get("condition")
+    ]
+    stored = _versions(db, who, today)
     name, email = _name(db, person_id)
     return CourseSubject(
         person_id=person_id,
@@ -115,7 +166,7 @@ def course_subject(db: Database, who: Acting, *, today: date, library: Library) 
         start=past.start,
         intake=past.intake,
         intake_at=first.recorded_at,
-        condition=str(stated[-1].value) if stated else past.intake.condition.value,
+        condition=stated[-1] if stated else past.intake.condition.value,
         condition_by="clinician" if stated else "patient",
         entries=tuple(DatedEntry(e.day, e.entry) for e in kept.entries if e.day <= today),
         checkins=tuple(c for c in kept.checkins if c.date <= today),
@@ -126,34 +177,50 @@ def course_subject(db: Database, who: Acting, *, today: date, library: Library) 
 # --- the use-cases ------------------------------------------------------------------------------
 
 
-def _open(db: Database, req: Request, resource: str) -> None:
-    open_record(
-        db, req.actor, req.person_id, action=Action.READ_HEALTH, resource=resource,
-        now=req.now, request_id=req.request_id,
+def _export(db: Database, req: Request, kind: str, resource: str, make: Callable[[], T]) -> T:
+    return exported(
+        db, req.actor, req.person_id, kind=kind, resource=resource, now=req.now,
+        request_id=req.request_id, make=make,
     )  # fmt: skip
 
 
 def handout(
-    db: Database, req: Request, *, large: bool = False, paper: str = "a4", resource: str = "handout"
+    db: Database,
+    req: Request,
+    *,
+    large: bool = False,
+    paper: str = "a4",
+    resource: str = "program/handout.pdf",
 ) -> bytes:
     """The printable program (PDF)."""
-    _open(db, req, resource)
-    subject = program_subject(db, req.who, today=req.today, library=req.library)
-    return handout_pdf.render(subject, ctx=req.context, large=large, paper=paper)
+
+    def make() -> bytes:
+        subject = program_subject(db, req.who, today=req.today, library=req.library)
+        return handout_pdf.render(subject, ctx=req.context, large=large, paper=paper)
+
+    return _export(db, req, "handout", resource, make)
 
 
-def calendar(db: Database, req: Request, *, remind_at: str, resource: str = "calendar") -> bytes:
+def calendar(
+    db: Database, req: Request, *, remind_at: str, resource: str = "program/calendar.ics"
+) -> bytes:
     """The exercise days as an iCalendar file (a one-off download)."""
-    _open(db, req, resource)
-    subject = program_subject(db, req.who, today=req.today, library=req.library)
-    return calendar_ics.render(subject, ctx=req.context, remind_at=remind_at)
+
+    def make() -> bytes:
+        subject = program_subject(db, req.who, today=req.today, library=req.library)
+        return calendar_ics.render(subject, ctx=req.context, remind_at=remind_at)
+
+    return _export(db, req, "calendar", resource, make)
 
 
-def fhir(db: Database, req: Request, *, resource: str = "fhir") -> bytes:
+def fhir(db: Database, req: Request, *, resource: str = "fhir/Patient/{id}/$everything") -> bytes:
     """The person's course as a FHIR R4 Bundle (JSON)."""
-    _open(db, req, resource)
-    subject = course_subject(db, req.who, today=req.today, library=req.library)
-    return fhir_bundle.render(subject, ctx=req.context)
+
+    def make() -> bytes:
+        subject = course_subject(db, req.who, today=req.today, library=req.library)
+        return fhir_bundle.render(subject, ctx=req.context)
+
+    return _export(db, req, "fhir", resource, make)
 
 
 # --- the private calendar subscription -------------------------------------------------------------
@@ -171,8 +238,17 @@ def _feed_urls(base_url: str, secret: str, remind_at: str) -> Subscription:
     return Subscription(url=url, webcal="webcal://" + url.split("://", 1)[1], remind_at=remind_at)
 
 
+def _subscription_row(s: DbSession, req: Request, action: str) -> None:
+    record_tx(
+        s, actor=req.actor, action=action, resource="program/calendar/subscription", now=req.now,
+        person_id=req.person_id, clinic_id=account_repo.person_clinic(s, req.person_id),
+        request_id=req.request_id,
+    )  # fmt: skip
+
+
 def subscribe(db: Database, req: Request, *, remind_at: str) -> Subscription:
-    """A new private subscription URL (a new secret ends the old one); the person's own act only."""
+    """A new private subscription URL (a new secret ends the old one); the person's own act only.
+    In the trail whoever makes it: it opens a standing export of the program."""
     calendar_ics.remind_time(remind_at)
     open_record(
         db, req.actor, req.person_id, action=Action.WRITE_HEALTH, resource="calendar/subscription",
@@ -182,6 +258,7 @@ def subscribe(db: Database, req: Request, *, remind_at: str) -> Subscription:
     secret = new_secret()
     with db.write() as s:
         calendar_repo.put_feed(s, req.person_id, secret_hash(secret), remind_at.strip(), req.now)
+        _subscription_row(s, req, "export.calendar_subscribe")
     return _feed_urls(req.base_url, secret, remind_at.strip())
 
 
@@ -192,6 +269,7 @@ def unsubscribe(db: Database, req: Request) -> bool:
         now=req.now, request_id=req.request_id,
     )  # fmt: skip
     with db.write() as s:
+        _subscription_row(s, req, "export.calendar_revoke")
         return calendar_repo.drop_feed(s, req.person_id)
 
 
@@ -207,23 +285,29 @@ def feed(
     secret: str,
     *,
     now: datetime,
-    today: date,
     base_url: str,
     library: Library,
     request_id: str = "-",
 ) -> bytes:
-    """The subscribed calendar, for whoever holds the secret; each read is in the person's trail."""
+    """The subscribed calendar, for whoever holds the secret; each read is in the person's trail.
+    "Today" is the person's own date (their timezone), not the server's. While the program is on
+    hold (withheld, or locked after a warning sign) the calendar still answers: no exercise days,
+    no reminders, the phone's old events cancelled and one all-day "on hold" event today."""
     with db.write() as s:
         row = calendar_repo.feed_by_hash(s, secret_hash(secret))
         if row is None:
             raise NotFound("calendar: not found")
         person_id, remind_at = row.person_id, row.remind_at
+        zone = repo.person_timezone(s, person_id)
         record_tx(
-            s, actor=FEED_READER, action=Action.READ_HEALTH.value, resource="calendar/{secret}.ics",
+            s, actor=FEED_READER, action="export.calendar_feed", resource="calendar/{secret}.ics",
             now=now, person_id=person_id, clinic_id=account_repo.person_clinic(s, person_id),
             request_id=request_id,
         )  # fmt: skip
+    today = local_date(now, zone)
     reader = Acting(replace(FEED_READER, person_id=person_id), person_id)
-    subject = program_subject(db, reader, today=today, library=library)
+    subject = calendar_subject(db, reader, today=today, library=library)
     ctx = ExportContext(now=now, today=today, base_url=base_url, library=library)
-    return calendar_ics.render(subject, ctx=ctx, remind_at=remind_at)
+    if isinstance(subject, HeldSubject):
+        return calendar_ics.render_on_hold(subject, ctx=ctx)
+    return calendar_ics.render(subject, ctx=ctx, remind_at=remind_at, subscription=True)

@@ -3,16 +3,20 @@ row for every look at one of them (issue 10 §6). The caseload's summaries come 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TypeVar
 
 from kneehab.access import Action, check
 from kneehab.domain.identity import Actor, Subject
-from kneehab.errors import NotFound
+from kneehab.errors import Conflict, NotFound
 from kneehab.services.acting import subject_tx
 from kneehab.services.audit import record_tx
 from kneehab.store import account_repo
 from kneehab.store.db import Database
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -76,3 +80,42 @@ def open_record(
                 s, actor=actor, action=action.value, resource=resource, now=now,
                 person_id=person_id, clinic_id=subject.clinic_id, request_id=request_id,
             )  # fmt: skip
+
+
+def exported(
+    db: Database,
+    actor: Actor,
+    person_id: int,
+    *,
+    kind: str,
+    resource: str,
+    now: datetime,
+    make: Callable[[], T],
+    request_id: str = "-",
+) -> T:
+    """An export of this person's data (issue 14: every export is in the audit trail): the access
+    decision, then `make()`, then one row `export.{kind}` whoever asked, the person's own exports
+    too (a copy of their data left kneehab). The outcome says refused, on_hold (nothing to export:
+    the program is withheld or locked) or ok; never a health value."""
+    subject = subject_of(db, person_id)
+
+    def row(outcome: str) -> None:
+        with db.write() as s:
+            record_tx(
+                s, actor=actor, action=f"export.{kind}", resource=resource, now=now,
+                person_id=subject.person_id, clinic_id=subject.clinic_id,
+                request_id=request_id, outcome=outcome,
+            )  # fmt: skip
+
+    try:
+        check(actor, Action.READ_HEALTH, subject)
+    except NotFound:
+        row("refused")
+        raise
+    try:
+        made = make()
+    except Conflict:
+        row("on_hold")
+        raise
+    row("ok")
+    return made

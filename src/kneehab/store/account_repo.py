@@ -33,6 +33,7 @@ def unclaimed_email(person_id: int) -> str:
     return f"person-{person_id}@kneehab.local"
 
 
+EXPORT_PREFIX = "export."  # the audit actions of exports (services.people.exported)
 TOKEN_USE = "token_use"  # the audit action of a request made with a personal access token
 AUDIT_LOCK = 7_410_201  # PostgreSQL advisory lock taken by each audit append (one chain)
 
@@ -308,13 +309,14 @@ def audit_rows(
     since: datetime | None = None,
 ) -> list[AuditRow]:
     query = select(AuditRow)
-    if (
-        not_actor is not None
-    ):  # their own rows, except what a token of theirs did (an app, not them)
+    if not_actor is not None:
+        # Leave out their own rows, except what a token of theirs did (an app, not them) and their
+        # own exports (a copy of their data that left kneehab: issue 14).
         query = query.where(
             (AuditRow.actor_id != not_actor)
             | AuditRow.actor_id.is_(None)
             | (AuditRow.action == TOKEN_USE)
+            | AuditRow.action.startswith(EXPORT_PREFIX)
         )
     if since is not None:
         query = query.where(AuditRow.at >= since)

@@ -85,14 +85,20 @@ class AuditItem(BaseModel):
     resource: str
     person_id: int | None = None
     outcome: str
+    yours: bool = False  # the reader's own row (their own export)
 
 
-def audit_items(rows: list[audit.AuditEntry]) -> list[AuditItem]:
-    """The trail's rows as the pages and their JSON twins show them (never a health value)."""
+YOU = "You (this account)"
+
+
+def audit_items(rows: list[audit.AuditEntry], *, me: int | None = None) -> list[AuditItem]:
+    """The trail's rows as the pages and their JSON twins show them (never a health value); the
+    reader's own rows (`me`: their account) say "You (this account)"."""
     return [
         AuditItem(
             at=r.at,
-            who=r.actor,
+            who=YOU if me is not None and r.actor_id == me else r.actor,
+            yours=me is not None and r.actor_id == me,
             role=r.actor_role,
             action=r.action,
             resource=r.resource,
@@ -108,7 +114,8 @@ class AuditView(BaseModel):
     intro: str = (
         "Every time someone other than you — a clinician, an administrator or an app you gave a "
         "token — looks at or changes your data, it is listed here, newest first. Your own visits "
-        "are not listed."
+        "are not listed, but your own exports are (a printout, a calendar, a file you downloaded): "
+        "they are copies of your data leaving kneehab, shown as “You (this account)”."
     )
     items: list[AuditItem]
 
@@ -297,7 +304,7 @@ def _my_audit(state: State, actor: Actor) -> AuditView:
     rows = audit.entries(
         state.db, person_id=actor.person_id, not_actor=actor.account_id, since=since
     )
-    return AuditView(items=audit_items(rows))
+    return AuditView(items=audit_items(rows, me=actor.account_id))
 
 
 @router.get("/data/audit", response_class=HTMLResponse, include_in_schema=False)

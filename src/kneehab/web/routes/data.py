@@ -25,10 +25,11 @@ from kneehab.domain.records import (
 )
 from kneehab.errors import InvalidInput
 from kneehab.services.acting import Acting
-from kneehab.web.deps import Person, State
+from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.errors import FormError
 from kneehab.web.render import page
 from kneehab.web.routes.forms import read_form, ticked
+from kneehab.web.security import request_id
 
 router = APIRouter()
 api = APIRouter(prefix="/api/v1", tags=["my data"])
@@ -193,15 +194,32 @@ def data_page(request: Request, state: State, person: Person) -> HTMLResponse:
     return page(request, "data.html", data_view(state, request), title=TITLE)
 
 
+def _json(request: Request, state: State, person: Acting, clock: Clocked) -> dict[str, Any]:
+    return services.download_json(
+        state.db, person, now=clock.now, resource=request.url.path,
+        request_id=request_id(request.scope),
+    )  # fmt: skip
+
+
+def _csv(request: Request, state: State, person: Acting, clock: Clocked) -> Response:
+    body = services.download_csv(
+        state.db, person, now=clock.now, resource=request.url.path,
+        request_id=request_id(request.scope),
+    )  # fmt: skip
+    return _download(body, "kneehab-sessions.csv", "text/csv")
+
+
 @router.get("/data/export.json", include_in_schema=False)
-def export_json_download(state: State, person: Person) -> Response:
-    body = json.dumps(services.export_person(state.db, person), indent=2, ensure_ascii=False)
+def export_json_download(
+    request: Request, state: State, person: Person, clock: Clocked
+) -> Response:
+    body = json.dumps(_json(request, state, person, clock), indent=2, ensure_ascii=False)
     return _download(body, "kneehab-export.json", "application/json")
 
 
 @router.get("/data/export.csv", include_in_schema=False)
-def export_csv_download(state: State, person: Person) -> Response:
-    return _download(services.export_csv(state.db, person), "kneehab-sessions.csv", "text/csv")
+def export_csv_download(request: Request, state: State, person: Person, clock: Clocked) -> Response:
+    return _csv(request, state, person, clock)
 
 
 @router.post("/data/delete", response_class=HTMLResponse, include_in_schema=False)
@@ -226,14 +244,13 @@ def data_api(request: Request, state: State, person: Person) -> DataView:
 
 
 @api.get("/export", summary="Everything kneehab keeps about me (JSON)", response_model=None)
-def export_api(state: State, person: Person) -> JSONResponse:
-    data: dict[str, Any] = services.export_person(state.db, person)
-    return JSONResponse(data)
+def export_api(request: Request, state: State, person: Person, clock: Clocked) -> JSONResponse:
+    return JSONResponse(_json(request, state, person, clock))
 
 
 @api.get("/export.csv", summary="My sessions as CSV", response_class=Response)
-def export_csv_api(state: State, person: Person) -> Response:
-    return _download(services.export_csv(state.db, person), "kneehab-sessions.csv", "text/csv")
+def export_csv_api(request: Request, state: State, person: Person, clock: Clocked) -> Response:
+    return _csv(request, state, person, clock)
 
 
 @api.delete("/person", status_code=204, summary="Delete everything (needs confirm=true)")

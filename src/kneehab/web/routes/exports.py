@@ -13,7 +13,7 @@ from pydantic import BaseModel
 from kneehab.exports.calendar_ics import DEFAULT_REMIND_AT
 from kneehab.services import exports
 from kneehab.services.acting import Acting
-from kneehab.web.deps import MAX_ROW_ID, Clocked, Person, RowId, SignedIn, State
+from kneehab.web.deps import MAX_ROW_ID, Clocked, Person, RowId, SignedIn, State, person_now
 from kneehab.web.render import page
 from kneehab.web.routes.forms import read_form, text
 from kneehab.web.security import request_id
@@ -31,7 +31,12 @@ PDF, ICS, FHIR_JSON = "application/pdf", "text/calendar; charset=utf-8", "applic
 def _req(
     request: Request, state: State, actor: SignedIn, clock: Clocked, person: Acting | int
 ) -> exports.Request:
-    person_id = person.person_id if isinstance(person, Acting) else person
+    """The export's facts. "Today" is always the person's own date: the signed-in person's clock
+    already is; for a clinician (a person id in the path) it is taken in the person's zone."""
+    if isinstance(person, Acting):
+        person_id = person.person_id
+    else:
+        person_id, clock = person, person_now(state, person, clock)
     return exports.Request(
         actor=actor, person_id=person_id, now=clock.now, today=clock.today,
         base_url=state.settings.base_url, library=state.library, request_id=request_id(request.scope),
@@ -169,7 +174,7 @@ async def revoke_form(
 @router.get("/calendar/{secret}.ics", include_in_schema=False)
 def calendar_feed(secret: str, request: Request, state: State, clock: Clocked) -> Response:
     body = exports.feed(
-        state.db, secret, now=clock.now, today=clock.today, base_url=state.settings.base_url,
+        state.db, secret, now=clock.now, base_url=state.settings.base_url,
         library=state.library, request_id=request_id(request.scope),
     )  # fmt: skip
     return Response(body, media_type=ICS, headers={"Cache-Control": "no-store"})
@@ -211,12 +216,9 @@ def calendar_of(
     remind_at: RemindQ = None,
 ) -> Response:
     req = _req(request, state, actor, clock, person_id)
-    body = exports.calendar(
-        state.db,
-        req,
-        remind_at=remind_at or DEFAULT_REMIND_AT,
-        resource="patients/{id}/calendar.ics",
-    )
+    # The person's chosen reminder time (their subscription's) unless the clinician gives one.
+    remind = remind_at or exports.has_subscription(state.db, person_id) or DEFAULT_REMIND_AT
+    body = exports.calendar(state.db, req, remind_at=remind, resource="patients/{id}/calendar.ics")
     return _file(body, f"kneehab-exercise-days-{person_id}.ics", ICS)
 
 
