@@ -4,12 +4,14 @@
    fail, then pass; the count is shown and spoken; the person corrects it; when tracking is lost the page
    says "I can't see you clearly — count with taps"; the camera's numbers are saved with the entry.
    Keyboard only where a person would use it, and axe-clean with the coach open.
-2. The camera refused: the coach says so and the tap counter goes on.
+2. The camera refused: the coach says so and stays open for "Check a recording" only (the picker labelled,
+   reached by keyboard, a large target); the tap counter goes on.
 3. A fake camera (Chromium's --use-file-for-fake-video-capture) playing the bridge clip, converted here
    into a temporary y4m (never committed), through the real in-browser pose model under the page's own
    Content-Security-Policy, frame by frame (test mode): the page shows the labelled count and hold.
 4. "Check a recording": the bridge clip picked as a file (a wrong file first) and analysed in the page by
-   the same pose model: the labelled count and hold, nothing of the file sent, the count saved.
+   the same pose model: the labelled count and hold, nothing of the file sent, the count saved. Also
+   with no camera at all.
 """
 
 from __future__ import annotations
@@ -201,19 +203,36 @@ def test_the_coach_counts_recorded_landmarks_and_saves_with_the_entry(
 
 
 def test_camera_refused_leaves_the_tap_counter(browser: Any, coach_server: Server) -> None:
-    """No camera (refused, or none there): the coach says so and closes; counting goes on by taps."""
-    ctx = browser.new_context(viewport=DESKTOP)
+    """No camera (refused, or none there): the coach says so plainly and stays open for "Check a
+    recording" only, the message focused and the picker labelled, reached by keyboard and a large
+    target; counting goes on by taps (a tap closes the coach, as it does with a camera)."""
+    ctx = browser.new_context(viewport=DESKTOP, bypass_csp=True)  # bypass only to inject axe-core
     sign_in(ctx, coach_server)
     page = ctx.new_page()
     _to_the_bridge(page, coach_server)
     page.get_by_role("button", name="Count with my camera").click()
-    page.wait_for_function("() => document.querySelector('[data-p=coach]').hidden")
-    assert (
-        "The camera is not available here, so count with taps"
-        in page.locator("[data-p=say]").inner_text()
-    )
+    message = page.locator("[data-c=nocam]")
+    message.wait_for()
+    text = message.inner_text()
+    assert "The camera is not available here" in text and "pick a video of yourself" in text
+    assert page.evaluate("() => document.activeElement.dataset.c") == "nocam"
+    assert page.locator("[data-c=checks]").is_hidden()
+    assert page.get_by_role("button", name="Start counting").is_hidden()
+    picker = page.get_by_label("Or check a video you recorded")
+    assert picker.get_attribute("type") == "file" and picker.is_enabled()
+    box = picker.bounding_box()
+    assert box is not None and box["height"] >= 44
+    for _ in range(4):  # Tab from the message: "Count with taps instead", then the picker
+        page.keyboard.press("Tab")
+        if page.evaluate("() => document.activeElement.id") == "coach-file":
+            break
+    assert page.evaluate("() => document.activeElement.id") == "coach-file"
+    check_axe(page)
     page.get_by_role("button", name="Count a rep").click()
+    assert page.locator("[data-p=coach]").is_hidden()
     assert page.locator("[data-p=big]").inner_text() == "1 / 10"
+    page.get_by_role("button", name="Count a rep").click()
+    assert page.locator("[data-p=big]").inner_text() == "2 / 10"
     ctx.close()
 
 
@@ -458,3 +477,45 @@ def test_check_a_recording_through_the_real_pose_model(coach_server: Server, bro
         page.context.close()
     finally:
         b.close()
+
+
+def _reps_ok(clip: str) -> range:
+    lo, _, hi = _label(clip)["acceptable_reps"].partition("-")
+    return range(int(lo), int(hi or lo) + 1)
+
+
+@pytest.mark.skipif(not (CLIPS / f"{BRIDGE}.mp4").is_file(), reason="shared clips not present")
+def test_check_a_recording_without_a_camera(coach_server: Server, browser: Any) -> None:
+    """No camera at all (this Chromium has none; no permission given): the coach stays open in its
+    file-only mode, and the bridge clip picked there goes through the real pose model under the page's
+    own CSP to the labelled count, which becomes the set's count."""
+    label = _label(BRIDGE)
+    ctx = browser.new_context(viewport=DESKTOP)
+    sign_in(ctx, coach_server)
+    page = ctx.new_page()
+    csp: list[str] = []
+    page.on(
+        "console",
+        lambda m: csp.append(m.text) if "Content Security Policy" in m.text else None,
+    )
+    _to_the_bridge(page, coach_server)
+    page.get_by_role("button", name="Count with my camera").click()
+    page.locator("[data-c=nocam]").wait_for()
+    t0 = time.monotonic()
+    page.get_by_label("Or check a video you recorded").set_input_files(CLIPS / f"{BRIDGE}.mp4")
+    confirm = page.locator("[data-c=confirm]")
+    confirm.wait_for(timeout=300_000)
+    text = confirm.inner_text()
+    print(f"check a recording, no camera: {time.monotonic() - t0:.0f} s; the page said {text!r}")
+    assert csp == []
+    counted = int(text.split("counted ")[1].split(" reps")[0])
+    assert counted in _reps_ok(BRIDGE)
+    held = float(text.split("held ")[1].split(" s")[0])
+    assert held == pytest.approx(float(label["true_hold_s"]), abs=0.45)
+    assert "please check it" not in text
+    confirm.get_by_role("button", name="Save this count").click()
+    page.wait_for_function(
+        "() => !document.querySelector('[data-p=where]').innerText.startsWith('Set 1')"
+    )
+    assert page.locator("[data-p=coach]").is_hidden()
+    ctx.close()

@@ -121,6 +121,7 @@ export class Coach {
     this.step = step;
     this.ex = ex;
     this.reset();
+    this.showFileOnly(false);
     this.root.hidden = false;
     this.el.title.focus();
     this.say("Setting up the camera.");
@@ -128,13 +129,31 @@ export class Coach {
       try {
         await this.startCamera();
       } catch (err) {
-        this.close("The camera is not available here, so count with taps. You can allow it in the browser's settings.");
+        this.fileOnly();
         return;
       }
     }
     this.phase = "setup";
     this.openSet();
     this.el.status.textContent = "Get into the starting position. The checks turn green when I can see you well.";
+  }
+
+  // No camera (refused, or none there): the coach stays open for "Check a recording" only, and the
+  // player's taps and timer go on as before (a tap closes the coach, as it does with a camera).
+  fileOnly() {
+    this.phase = "file";
+    this.showFileOnly(true);
+    this.el.status.textContent = "";
+    this.el.nocam.focus();
+    this.player.sound.speak(this.el.nocam.textContent);
+  }
+
+  showFileOnly(on) {
+    this.noCamera = on;
+    this.el.nocam.hidden = !on;
+    this.el.checks.hidden = on;
+    this.el.view.hidden = on;
+    this.el.go.hidden = on;
   }
 
   reset() {
@@ -525,10 +544,11 @@ export class Coach {
       URL.revokeObjectURL(url);
       video.removeAttribute("src");
       this.el.status.textContent = "This video cannot be played in this browser. Try another video, or count with taps.";
-      if (!this.injected) { try { await this.startCamera(); } catch (e) { /* the taps remain */ } }
+      if (!this.injected && !this.noCamera) { try { await this.startCamera(); } catch (e) { /* the taps remain */ } }
       return;
     }
     this.reset();
+    this.el.view.hidden = false;
     this.phase = "counting";
     this.el.go.hidden = true;
     this.openSet();
