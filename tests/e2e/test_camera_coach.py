@@ -11,11 +11,13 @@
    Content-Security-Policy, frame by frame (test mode): the page shows the labelled count and hold.
 4. "Check a recording": the bridge clip picked as a file (a wrong file first) and analysed in the page by
    the same pose model: the labelled count and hold, nothing of the file sent, the count saved. Also
-   with no camera at all.
+   with no camera at all, and with a WebM made by the page's own MediaRecorder (its length unknown to
+   the browser: `duration` is Infinity), which must end rather than loop for ever.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
 import json
 import math
@@ -519,3 +521,112 @@ def test_check_a_recording_without_a_camera(coach_server: Server, browser: Any) 
     )
     assert page.locator("[data-p=coach]").is_hidden()
     ctx.close()
+
+
+# In the page: the bridge clip played and recorded by a MediaRecorder from the video's own stream, in
+# slices of 0.2 s, as an in-browser recorder saves a person's recording of themselves. Chromium 156 writes
+# the length into a WebM recorded in one piece, but not into one recorded in slices: its `duration` is
+# Infinity.
+RECORD_WEBM = """async (b64) => {
+  const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+  const v = document.createElement("video");
+  v.muted = true;
+  v.src = URL.createObjectURL(new Blob([bytes], { type: "video/mp4" }));
+  await new Promise((ok, no) => { v.onloadeddata = ok; v.onerror = () => no(new Error("no mp4")); });
+  const rec = new MediaRecorder(v.captureStream(), { mimeType: "video/webm;codecs=vp8" });
+  const chunks = [];
+  rec.ondataavailable = (e) => { if (e.data.size) chunks.push(e.data); };
+  const stopped = new Promise((r) => { rec.onstop = r; });
+  const ended = new Promise((r) => { v.onended = r; });
+  rec.start(200);
+  await v.play();
+  await ended;
+  rec.stop();
+  await stopped;
+  const blob = new Blob(chunks, { type: "video/webm" });
+  const probe = document.createElement("video");
+  probe.muted = true;
+  probe.src = URL.createObjectURL(blob);
+  await new Promise((r) => { probe.onloadedmetadata = r; });
+  const buf = new Uint8Array(await blob.arrayBuffer());
+  let bin = "";
+  for (let i = 0; i < buf.length; i += 0x8000) bin += String.fromCharCode(...buf.subarray(i, i + 0x8000));
+  return { webm: btoa(bin), duration: String(probe.duration) };
+}"""
+
+
+def _recording_set(sockets: list[tuple[Any, str | bytes]]) -> list[float]:
+    """The frame times the page sent in its last set (the recording's)."""
+    last = sockets[-1][0] if sockets else None
+    return [m["t"] for m in (json.loads(p) for w, p in sockets if w is last) if "t" in m]
+
+
+@pytest.mark.skipif(not (CLIPS / f"{BRIDGE}.mp4").is_file(), reason="shared clips not present")
+def test_a_recording_of_unknown_length_ends(coach_server: Server, browser: Any) -> None:
+    """A WebM written by MediaRecorder in the page itself (the bridge clip, recorded in slices):
+    Chromium gives its `duration` as Infinity. Checking it ends at the video's end (the coach finds the
+    length first) with the set's summary, not sending its last picture for ever; and on set 2, with the
+    limit on how much is checked lowered to 1.5 s (test mode; 10 minutes for real), it stops there and
+    says so. (Chromium 156 learns this short file's length while the page seeks through it, so the first
+    part passed before the page looked for the length itself; the limit did not.)"""
+    b = _fake_camera_chromium(browser)  # a camera, so this needs nothing of the file-only mode
+    try:
+        page, csp = _camera_page(b, coach_server)
+        sockets: list[tuple[Any, str | bytes]] = []
+        page.on(
+            "websocket",
+            lambda ws: ws.on("framesent", lambda payload: sockets.append((ws, payload))),
+        )
+        _to_the_bridge(page, coach_server)
+        # made before the coach opens, so the pose model does not hold up the recording
+        mp4 = base64.b64encode((CLIPS / f"{BRIDGE}.mp4").read_bytes()).decode()
+        made = page.evaluate(RECORD_WEBM, mp4)
+        assert made["duration"] == "Infinity"  # the case under test
+        webm = {
+            "name": "me.webm",
+            "mimeType": "video/webm",
+            "buffer": base64.b64decode(made["webm"]),
+        }
+        confirm = page.locator("[data-c=confirm]")
+        for cap in ("", "1.5"):
+            page.evaluate(
+                "cap => { document.querySelector('[data-p=coach]').dataset.testMaxVideoS = cap; }",
+                cap,
+            )
+            page.get_by_role("button", name="Count with my camera").click()
+            page.wait_for_function(
+                "() => document.querySelector('[data-c=status]').innerText.startsWith('Get into')"
+            )
+            t0 = time.monotonic()
+            page.locator("#coach-file").set_input_files(webm)
+            try:
+                confirm.wait_for(timeout=300_000)
+            finally:
+                times = _recording_set(sockets)
+                print(
+                    f"unknown length, limit {cap or '10 min'}: {time.monotonic() - t0:.0f} s, "
+                    f"{len(times)} frames sent, last at {times[-1] if times else None} s; "
+                    f"the page said {confirm.inner_text()!r}"
+                )
+            assert times == sorted(set(times)) and times[0] == 0
+            assert "counted" in confirm.inner_text()
+            status = page.locator("[data-c=status]").inner_text()
+            if not cap:
+                # the whole recording (about the clip's 3 s) and nothing after its end
+                assert 2.5 <= times[-1] <= float(_label(BRIDGE)["duration_s"]) + 0.5
+                assert "longer than" not in status
+                confirm.get_by_role("button", name="Save this count").click()
+                while not (
+                    page.locator("#player").get_attribute("data-kind") == "reps"
+                    and page.locator("[data-p=where]").inner_text().startswith("Set 2")
+                ):
+                    page.locator("[data-p=skip]").click()
+            else:
+                assert times[-1] < 1.5
+                assert status == (
+                    "This video is longer than 1.5 seconds, so I checked only its first 1.5 seconds."
+                )
+        assert csp == []
+        page.context.close()
+    finally:
+        b.close()
