@@ -16,6 +16,17 @@ const CHECK_WORDS = {
 };
 const VIEW_FIX = { side: "Turn side-on to the camera", front: "Face the camera" };
 const MAX_RECONNECTS = 3;
+const MAX_VIDEO_S = 600; // "Check a recording" looks at 10 minutes of a video at most
+
+// Seek a video and wait until the picture there is ready (or 10 s: a seek that never ends ends here).
+function seekTo(video, t) {
+  return new Promise((resolve) => {
+    const done = () => { window.clearTimeout(timer); video.removeEventListener("seeked", done); resolve(); };
+    const timer = window.setTimeout(done, 10000);
+    video.addEventListener("seeked", done);
+    video.currentTime = t;
+  });
+}
 
 const $ = (root, sel) => root.querySelector(sel);
 
@@ -121,6 +132,7 @@ export class Coach {
     this.step = step;
     this.ex = ex;
     this.reset();
+    this.showFileOnly(false);
     this.root.hidden = false;
     this.el.title.focus();
     this.say("Setting up the camera.");
@@ -128,13 +140,31 @@ export class Coach {
       try {
         await this.startCamera();
       } catch (err) {
-        this.close("The camera is not available here, so count with taps. You can allow it in the browser's settings.");
+        this.fileOnly();
         return;
       }
     }
     this.phase = "setup";
     this.openSet();
     this.el.status.textContent = "Get into the starting position. The checks turn green when I can see you well.";
+  }
+
+  // No camera (refused, or none there): the coach stays open for "Check a recording" only, and the
+  // player's taps and timer go on as before (a tap closes the coach, as it does with a camera).
+  fileOnly() {
+    this.phase = "file";
+    this.showFileOnly(true);
+    this.el.status.textContent = "";
+    this.el.nocam.focus();
+    this.player.sound.speak(this.el.nocam.textContent);
+  }
+
+  showFileOnly(on) {
+    this.noCamera = on;
+    this.el.nocam.hidden = !on;
+    this.el.checks.hidden = on;
+    this.el.view.hidden = on;
+    this.el.go.hidden = on;
   }
 
   reset() {
@@ -233,6 +263,12 @@ export class Coach {
   }
 
   testFps() { return Number(this.root.dataset.testFps || "30"); }
+
+  // How much of a recording is checked (test mode: a test may set less, to see the limit reached).
+  maxVideoS() {
+    const test = this.testMode ? Number(this.root.dataset.testMaxVideoS || "0") : 0;
+    return test > 0 ? test : MAX_VIDEO_S;
+  }
 
   onPose(results) {
     const lm = results.poseLandmarks
@@ -525,27 +561,57 @@ export class Coach {
       URL.revokeObjectURL(url);
       video.removeAttribute("src");
       this.el.status.textContent = "This video cannot be played in this browser. Try another video, or count with taps.";
-      if (!this.injected) { try { await this.startCamera(); } catch (e) { /* the taps remain */ } }
+      if (!this.injected && !this.noCamera) { try { await this.startCamera(); } catch (e) { /* the taps remain */ } }
       return;
     }
+    const duration = await this.findDuration(video);
     this.reset();
+    this.el.view.hidden = false;
     this.phase = "counting";
     this.el.go.hidden = true;
     this.openSet();
     const fps = 15;
+    const cap = this.maxVideoS();
+    const end = Math.min(duration, cap);
     const w0 = performance.now();
-    for (let t = 0; t < video.duration && this.phase === "counting"; t += 1 / fps) {
+    let t = 0;
+    let shown = -1;
+    for (; t < end && this.phase === "counting"; t += 1 / fps) {
       // never faster than real time (the server refuses frames that run ahead of it)
       const ahead = t - (performance.now() - w0) / 1000;
       if (ahead > 0.5) await new Promise((r) => window.setTimeout(r, (ahead - 0.5) * 1000));
-      const seeked = new Promise((r) => { video.onseeked = r; });
-      video.currentTime = t;
-      await seeked;
+      await seekTo(video, t);
+      // Past the end of a video whose length was never found, its time stops moving: the end.
+      if (!(video.currentTime > shown)) break;
+      shown = video.currentTime;
       this.frameT = t;
       try { await this.pose.send({ image: video }); } catch (e) { /* skip a frame */ }
+      if (video.ended) break;
     }
-    video.onseeked = null;
     URL.revokeObjectURL(url);
+    if (duration > cap && t >= cap && this.phase === "counting") {
+      const span = cap >= 60 ? `${Math.round(cap / 60)} minutes` : `${cap} seconds`;
+      this.el.status.textContent = `This video is longer than ${span}, so I checked only its first ${span}.`;
+    }
     this.finishSet();
+  }
+
+  // A WebM made by a browser's own recorder (MediaRecorder) does not say how long it is: `duration` is
+  // Infinity until the browser has read to its end. Seeking far past the end makes it find out
+  // (durationchange); then back to the start. Infinity when it still cannot tell (the loop's other
+  // ends then apply: the time stops moving, or the 10 minutes).
+  async findDuration(video) {
+    if (Number.isFinite(video.duration)) return video.duration;
+    let known = null;
+    const found = new Promise((resolve) => {
+      known = () => { if (Number.isFinite(video.duration)) resolve(); };
+      video.addEventListener("durationchange", known);
+    });
+    await seekTo(video, 1e101);
+    if (!Number.isFinite(video.duration)) await Promise.race([found, new Promise((r) => window.setTimeout(r, 2000))]);
+    video.removeEventListener("durationchange", known);
+    const duration = video.duration;
+    await seekTo(video, 0);
+    return duration;
   }
 }
