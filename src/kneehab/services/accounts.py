@@ -436,8 +436,10 @@ def _matches(stored: str | None, password: str) -> bool:
         return False
 
 
-def list_accounts(db: Database, clinic_id: int | None = None) -> list[AccountRow]:
+def list_accounts(db: Database, actor: Actor, clinic_id: int | None = None) -> list[AccountRow]:
+    """A clinic's accounts, or (no clinic) every account: the server admin's."""
     with db.read() as s:
+        check(actor, Action.LIST_MEMBERS, Subject(None, clinic_id), what="clinic")
         return account_repo.accounts(s, clinic_id)
 
 

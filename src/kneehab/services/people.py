@@ -24,12 +24,6 @@ class Patient:
     timezone: str | None = None  # the person's own zone: their "today" (issue 11 §1)
 
 
-def subject_of(db: Database, person_id: int) -> Subject:
-    """Whose record it is (a person that does not exist is a Subject nobody may reach)."""
-    with db.read() as s:
-        return subject_tx(s, person_id)
-
-
 def patients(db: Database, actor: Actor, *, now: datetime, request_id: str = "-") -> list[Patient]:
     """The people of the actor's clinic (404 words for anyone who may not list them)."""
     check(actor, Action.LIST_PATIENTS, Subject(None, actor.clinic_id), what="clinic")
@@ -58,7 +52,8 @@ def open_record(
 ) -> None:
     """The access decision for `actor` on this person's record; a look by anyone but the person is
     audited (a refusal too), never with a health value."""
-    subject = subject_of(db, person_id)
+    with db.read() as s:
+        subject = subject_tx(s, person_id)
     try:
         check(actor, action, subject)
     except NotFound:
