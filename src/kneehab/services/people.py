@@ -6,12 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from kneehab.access import Action, check
+from sqlalchemy.orm import Session as DbSession
+
+from kneehab.access import READS, Action, check
 from kneehab.domain.identity import Actor, Subject
 from kneehab.errors import NotFound
 from kneehab.services.acting import subject_tx
 from kneehab.services.audit import record_tx
-from kneehab.store import account_repo
+from kneehab.store import account_repo, repo
 from kneehab.store.db import Database
 
 
@@ -71,3 +73,35 @@ def open_record(
                 s, actor=actor, action=action.value, resource=resource, now=now,
                 person_id=person_id, clinic_id=subject.clinic_id, request_id=request_id,
             )  # fmt: skip
+
+
+def open_record_tx(
+    s: DbSession,
+    actor: Actor,
+    person_id: int,
+    *,
+    action: Action,
+    resource: str,
+    now: datetime,
+    request_id: str = "-",
+) -> NotFound | None:
+    """`open_record` in the caller's write transaction (a change also takes the person's lock, as
+    `acting.authorize` does). A refusal is returned, not raised: its audit row is in this
+    transaction, so the caller commits and then raises it."""
+    subject = subject_tx(s, person_id)
+    refused: NotFound | None = None
+    try:
+        check(actor, action, subject)
+    except NotFound as err:
+        refused = err
+    if actor.person_id != person_id:
+        record_tx(
+            s, actor=actor, action=action.value, resource=resource, now=now,
+            person_id=subject.person_id if refused else person_id, clinic_id=subject.clinic_id,
+            request_id=request_id, outcome="refused" if refused else "ok",
+        )  # fmt: skip
+    if refused is not None:
+        return refused
+    if action not in READS:
+        repo.lock_person(s, person_id)
+    return None
