@@ -12,10 +12,10 @@ import pytest
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
 from kneehab.domain.identity import SERVER_ADMIN, Actor, Scope
-from kneehab.domain.records import CheckIn
+from kneehab.domain.records import CheckIn, ClinicianAction
 from kneehab.errors import InvalidInput, NotFound
 from kneehab.library.load import default_library
-from kneehab.services import accounts, audit
+from kneehab.services import accounts, audit, patient_review
 from kneehab.services.acting import Acting
 from kneehab.services.enrolment import zone_of
 from kneehab.store.db import Database
@@ -167,3 +167,31 @@ def test_the_server_admins_use_cases_ask_access_py(db: Database) -> None:
     assert accounts.resolve_token(db, token.secret, now=NOW) is not None  # still works
     accounts.revoke_token(db, token.token_id, actor=SERVER_ADMIN, now=NOW)
     assert accounts.resolve_token(db, token.secret, now=NOW) is None
+
+
+def test_a_clinicians_action_is_one_transaction(db: Database) -> None:
+    """patient_review.act: the decision, the D-8 check and the write together. A refused action
+    keeps only the look in the trail; another clinic's clinician is refused, and that is kept too."""
+    lib, w = default_library(), _world(db)
+    pat = w["pat"].person_id
+    assert pat is not None
+    own = Acting(w["pat"], pat)
+
+    def trail() -> list[tuple[str, str]]:  # newest first
+        return [(e.actor, e.outcome) for e in audit.entries(db, SERVER_ADMIN, person_id=pat)]
+
+    before = trail()
+    far = ClinicianAction(date=DAY, action="set_ceiling", value=9, reason="higher")  # D-8: no
+    with pytest.raises(InvalidInput, match="value"):
+        patient_review.act(db, w["cara"], pat, far, today=DAY, now=NOW, library=lib)
+    with pytest.raises(NotFound, match="person: not found"):
+        patient_review.act(db, w["dev"], pat, far, today=DAY, now=NOW, library=lib)
+    assert services.history_of(db, own, today=DAY).clinician == ()  # nothing kept
+    assert trail()[: len(trail()) - len(before)] == [
+        ("dev@example.org", "refused"),
+        ("cara@example.org", "ok"),
+    ]
+    review = ClinicianAction(date=DAY, action="review", reason="Seen in clinic.")
+    kept = patient_review.act(db, w["cara"], pat, review, today=DAY, now=NOW, library=lib)
+    assert kept.by == "cara@example.org"
+    assert [c.action for c in services.history_of(db, own, today=DAY).clinician] == ["review"]
