@@ -34,6 +34,13 @@ class Action(StrEnum):
     INVITE_CLINICIAN = "invite_clinician"  # (subject: a clinic)
     REMOVE_MEMBER = "remove_member"  # a clinician or a person from the clinic (subject: a clinic)
     READ_CLINIC_AUDIT = "read_clinic_audit"  # the clinic's trail (subject: a clinic)
+    READ_AUDIT = "read_audit"  # the whole server's trail, unfiltered (subject: nobody's)
+    LIST_MEMBERS = "list_members"  # a clinic's accounts (subject: a clinic; no clinic: every one)
+    CREATE_CLINIC = "create_clinic"  # (subject: nobody's)
+    RESET_PASSWORD = "reset_password"  # print a one-time reset link (subject: the account's)
+    MANAGE_TOKENS = (
+        "manage_tokens"  # create or revoke a personal access token (subject: its account's)
+    )
 
 
 # What a read-only token may still do: nothing that changes anything.
@@ -43,8 +50,16 @@ READS: frozenset[Action] = frozenset(
         Action.READ_PERSON_AUDIT,
         Action.LIST_PATIENTS,
         Action.READ_CLINIC_AUDIT,
+        Action.READ_AUDIT,
+        Action.LIST_MEMBERS,
     }
 )
+# The same rule for a web request, before any route: a read-only token sends only these methods (a
+# request that changes something is refused whatever it would have done).
+READ_METHODS: frozenset[str] = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})  # RFC 9110 safe
+# Who has a record of their own ("my program", "my data"): everyone else reaches records only
+# through paths that name the person.
+OWN_RECORD: frozenset[Role] = frozenset({Role.PERSON})
 
 _P, _C, _A, _S = Role.PERSON, Role.CLINICIAN, Role.CLINIC_ADMIN, Role.SERVER_ADMIN
 # One row per action, one column per role. The server admin reaches everything from the command line.
@@ -60,6 +75,11 @@ PERMISSIONS: dict[Action, dict[Role, Reach]] = {
     Action.INVITE_CLINICIAN: {_P: Reach.NONE, _C: Reach.NONE, _A: Reach.CLINIC, _S: Reach.ANY},
     Action.REMOVE_MEMBER: {_P: Reach.NONE, _C: Reach.NONE, _A: Reach.CLINIC, _S: Reach.ANY},
     Action.READ_CLINIC_AUDIT: {_P: Reach.NONE, _C: Reach.NONE, _A: Reach.CLINIC, _S: Reach.ANY},
+    Action.READ_AUDIT: {_P: Reach.NONE, _C: Reach.NONE, _A: Reach.NONE, _S: Reach.ANY},
+    Action.LIST_MEMBERS: {_P: Reach.NONE, _C: Reach.NONE, _A: Reach.CLINIC, _S: Reach.ANY},
+    Action.CREATE_CLINIC: {_P: Reach.NONE, _C: Reach.NONE, _A: Reach.NONE, _S: Reach.ANY},
+    Action.RESET_PASSWORD: {_P: Reach.NONE, _C: Reach.NONE, _A: Reach.NONE, _S: Reach.ANY},
+    Action.MANAGE_TOKENS: {_P: Reach.NONE, _C: Reach.NONE, _A: Reach.NONE, _S: Reach.ANY},
 }
 
 
@@ -75,6 +95,17 @@ def allows(actor: Actor, action: Action, subject: Subject) -> bool:
     if reach == Reach.CLINIC:
         return actor.clinic_id is not None and subject.clinic_id == actor.clinic_id
     return False
+
+
+def allows_method(actor: Actor, method: str) -> bool:
+    """Whether a web request with this method may be sent at all (a read-only token: READ_METHODS)."""
+    return actor.token_scope != Scope.READ or method.upper() in READ_METHODS
+
+
+def own_record(actor: Actor) -> int | None:
+    """The actor's own person record ("my own" pages and the camera coach), or None when their role
+    has none or their first run is not saved yet."""
+    return actor.person_id if actor.role in OWN_RECORD else None
 
 
 def check(actor: Actor, action: Action, subject: Subject, *, what: str = "person") -> None:
@@ -102,6 +133,11 @@ _ACTION_WORDS = {
     Action.INVITE_CLINICIAN: "invite a clinician into a clinic",
     Action.REMOVE_MEMBER: "remove a clinician or a person from a clinic",
     Action.READ_CLINIC_AUDIT: "read a clinic's audit trail",
+    Action.READ_AUDIT: "read the whole server's audit trail",
+    Action.LIST_MEMBERS: "list the accounts of a clinic (or every account)",
+    Action.CREATE_CLINIC: "create a clinic",
+    Action.RESET_PASSWORD: "make a one-time password reset link",
+    Action.MANAGE_TOKENS: "create or revoke a personal access token",
 }
 
 
@@ -123,7 +159,10 @@ def render_markdown() -> str:
         "record exists.\n\n"
         '"their own": the person\'s own record. "their clinic\'s": the people of the clinic the '
         "clinician belongs to (or the clinic itself). A personal access token acts as its account; a "
-        "`read` token may only do what the last column allows, a `write` token what its account may. "
+        "`read` token may only do what the last column allows (on the web: only "
+        f"{', '.join(sorted(READ_METHODS))} requests), a `write` token what its account may. "
+        f"Only a {', '.join(sorted(r.value for r in OWN_RECORD))} has a record of their own; others "
+        "reach a record through the paths that name the person. "
         "The server admin has no account: the command line on the machine.\n\n"
     )
     return intro + "\n".join([head, rule, *rows]) + "\n"

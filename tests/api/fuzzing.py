@@ -39,6 +39,7 @@ from kneehab.config import Settings
 from kneehab.demo import answer_safety_questions
 from kneehab.demo_clinic import DEMO_PASSWORD, MARIA, PHYSIO, seed_demo_clinic
 from kneehab.domain.exercise import Library
+from kneehab.domain.identity import SERVER_ADMIN
 from kneehab.services import accounts
 from kneehab.services.acting import on_machine
 from kneehab.store.db import Database
@@ -129,7 +130,7 @@ class Persona:
 def seed(db: Database, library: Library, now: datetime) -> list[Persona]:
     """The demo clinic, and its person and clinician as personas with the ids each can use."""
     seed_demo_clinic(db, today=now.date(), now=now, library=library)
-    found = accounts.list_accounts(db)
+    found = accounts.list_accounts(db, SERVER_ADMIN)
     maria = next(a.person_id for a in found if a.email == MARIA.email)
     assert maria is not None
     # so today's session writes get past the 409

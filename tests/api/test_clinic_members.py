@@ -71,7 +71,9 @@ async def test_invitations_removal_and_the_clinic_trail(db: Database, library) -
         me = (await new.get("/api/v1/me")).json()
         assert me["clinic_id"] == north and me["role"] == "person"
     # Removing: only the clinic admin of that clinic; a removed clinician cannot sign in.
-    bob_id = next(a.id for a in accounts.list_accounts(db) if a.email == "bob@example.org")
+    bob_id = next(
+        a.id for a in accounts.list_accounts(db, SERVER_ADMIN) if a.email == "bob@example.org"
+    )
     assert (await dave.post(f"/api/v1/clinic/members/{bob_id}/remove")).status_code == 404
     assert (await bob.post(f"/api/v1/clinic/members/{bob_id}/remove")).status_code == 404
     assert (await anna.post(f"/api/v1/clinic/members/{bob_id}/remove")).status_code == 204
@@ -153,7 +155,9 @@ async def test_the_clinic_page_invites_and_removes(db: Database, library) -> Non
         assert (
             "/account/password?link=" not in (await anna.get("/clinic/members")).text
         )  # shown once
-        cat = next(a.id for a in accounts.list_accounts(db) if a.email == "cat@example.org")
+        cat = next(
+            a.id for a in accounts.list_accounts(db, SERVER_ADMIN) if a.email == "cat@example.org"
+        )
         r = await anna.post(f"/clinic/members/{cat}/remove")
         assert (
             r.status_code == 303

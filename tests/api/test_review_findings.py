@@ -99,7 +99,9 @@ async def test_a_reused_person_id_does_not_inherit_the_trail(db: Database, libra
     async with AsyncExitStack() as stack:
         bee = await stack.enter_async_context(web_client(app, sign_up="bee@example.org"))
         first = (await bee.post("/api/v1/enroll", json=INTAKE)).json()["person_id"]
-        bee_id = next(a.id for a in accounts.list_accounts(db) if a.email == "bee@example.org")
+        bee_id = next(
+            a.id for a in accounts.list_accounts(db, SERVER_ADMIN) if a.email == "bee@example.org"
+        )
         with db.engine.begin() as conn:  # Bee is in Bob's clinic, and Bob looks
             conn.execute(text("UPDATE persons SET clinic_id = :c"), {"c": clinic})
             conn.execute(

@@ -157,7 +157,7 @@ def test_the_audit_chain_holds_and_names_the_first_edited_row(db: Database) -> N
     for _ in range(2):
         with pytest.raises(Unauthorized):
             accounts.authenticate(db, "alice@example.org", "nope", address="a", now=NOW)
-    rows = audit.entries(db)
+    rows = audit.entries(db, SERVER_ADMIN)
     assert [r.action for r in rows][:2] == ["sign_in", "sign_in"]
     assert {r.outcome for r in rows[:2]} == {"failed"}
     result = audit.verify(db)

@@ -65,6 +65,17 @@ def test_every_action_has_a_decision_for_every_role() -> None:
         (SOLO, Action.READ_HEALTH, SAMS, True),
         (SOLO, Action.LIST_PATIENTS, Subject(None, None), False),
         (SERVER_ADMIN, Action.DELETE_PERSON, ALICES, True),
+        # the server admin's own use-cases (the command line); a clinic admin lists their clinic
+        (ANNA, Action.LIST_MEMBERS, CLINIC_10, True),
+        (ANNA, Action.LIST_MEMBERS, Subject(None, None), False),  # every account: the machine only
+        (BOB, Action.LIST_MEMBERS, CLINIC_10, False),
+        (ANNA, Action.READ_AUDIT, Subject(None, None), False),
+        (SERVER_ADMIN, Action.READ_AUDIT, Subject(None, None), True),
+        (ANNA, Action.CREATE_CLINIC, Subject(None, None), False),
+        (SERVER_ADMIN, Action.CREATE_CLINIC, Subject(None, None), True),
+        (ANNA, Action.RESET_PASSWORD, CLINIC_10, False),
+        (ALICE, Action.MANAGE_TOKENS, ALICES, False),
+        (SERVER_ADMIN, Action.MANAGE_TOKENS, ALICES, True),
     ],
 )
 def test_personas(actor: Actor, action: Action, subject: Subject, allowed: bool) -> None:
@@ -75,3 +86,19 @@ def test_a_refusal_reads_like_a_missing_record() -> None:
     with pytest.raises(NotFound) as refused:
         check(DAVE, Action.READ_HEALTH, ALICES)
     assert str(refused.value) == "person: not found"
+
+
+def test_a_read_token_sends_only_reads() -> None:
+    assert access.allows_method(READ_TOKEN, "GET")
+    assert not access.allows_method(READ_TOKEN, "POST")
+    assert not access.allows_method(READ_TOKEN, "delete")
+    assert access.allows_method(WRITE_TOKEN, "POST")
+    assert access.allows_method(ALICE, "PUT")
+
+
+def test_only_a_person_has_a_record_of_their_own() -> None:
+    assert access.own_record(ALICE) == 100
+    assert access.own_record(BOB) is None
+    # a clinician's account never holds a program; even if one did, it is not "their own" here
+    assert access.own_record(Actor(7, "x@example.org", Role.CLINICIAN, 10, person_id=103)) is None
+    assert access.own_record(Actor(8, "y@example.org", Role.PERSON, None, None)) is None

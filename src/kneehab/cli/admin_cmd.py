@@ -101,7 +101,7 @@ def user_list(
 ) -> None:
     """List accounts (never a password or a token)."""
     with database(ctx, db_file) as db:
-        rows = accounts.list_accounts(db, clinic)
+        rows = accounts.list_accounts(db, SERVER_ADMIN, clinic)
     data = [
         {
             "id": r.id,
@@ -178,7 +178,7 @@ def audit_list(
             if found is None or found.person_id is None:
                 raise InvalidInput(f"--person: no enrolled person with the account {email}")
             person_id = found.person_id
-        rows = audit.entries(db, person_id=person_id, limit=None)
+        rows = audit.entries(db, SERVER_ADMIN, person_id=person_id, limit=None)
     data = [
         {
             "id": r.id,

@@ -121,6 +121,7 @@ def clinic_name(raw: str) -> str:
 
 
 def create_clinic(db: Database, name: str, *, actor: Actor, now: datetime) -> int:
+    check(actor, Action.CREATE_CLINIC, Subject(None, None), what="clinic")
     name = clinic_name(name)
     with db.write() as s:
         clinic_id = account_repo.add_clinic(s, name, now)
@@ -149,7 +150,11 @@ def add_account(
     now: datetime,
     person_id: int | None = None,
 ) -> NewAccount:
-    """A new account; with no password, a one-time invitation link (7 days) to set it."""
+    """A new account; with no password, a one-time invitation link (7 days) to set it. access.py
+    decides as for an invitation into that clinic (no clinic: a self-managed person, the server
+    admin's)."""
+    action = Action.INVITE_PERSON if role == Role.PERSON.value else Action.INVITE_CLINICIAN
+    check(actor, action, Subject(None, clinic_id), what="clinic")
     with db.write() as s:
         return add_account_tx(
             s, email, role=role, clinic_id=clinic_id, name=name, password=password, actor=actor,
@@ -250,11 +255,17 @@ def _new_link(
     return secret
 
 
+def _account_subject(row: AccountRow | None) -> Subject:
+    """Whose account it is, for access.py (none: a Subject nobody but the server admin reaches)."""
+    return Subject(row.person_id, row.clinic_id) if row is not None else Subject(None, None)
+
+
 def reset_link(db: Database, email: str, *, actor: Actor, now: datetime) -> str:
     """A one-time link (24 h) that sets a new password; the server admin prints it."""
     email = normal_email(email)
     with db.write() as s:
         row = account_repo.account_by_email(s, email)
+        check(actor, Action.RESET_PASSWORD, _account_subject(row), what="account")
         if row is None:
             raise NotFound(f"email: no account with {email}")
         secret = _new_link(s, row.id, "reset", actor, now)
@@ -436,8 +447,10 @@ def _matches(stored: str | None, password: str) -> bool:
         return False
 
 
-def list_accounts(db: Database, clinic_id: int | None = None) -> list[AccountRow]:
+def list_accounts(db: Database, actor: Actor, clinic_id: int | None = None) -> list[AccountRow]:
+    """A clinic's accounts, or (no clinic) every account: the server admin's."""
     with db.read() as s:
+        check(actor, Action.LIST_MEMBERS, Subject(None, clinic_id), what="clinic")
         return account_repo.accounts(s, clinic_id)
 
 
@@ -595,6 +608,7 @@ def create_token(
     secret = "kh_" + new_secret()
     with db.write() as s:
         row = account_repo.account_by_email(s, email)
+        check(actor, Action.MANAGE_TOKENS, _account_subject(row), what="account")
         if row is None:
             raise NotFound(f"email: no account with {email}")
         token_id = account_repo.add_token(
@@ -611,6 +625,8 @@ def create_token(
 def revoke_token(db: Database, token_id: int, *, actor: Actor, now: datetime) -> None:
     with db.write() as s:
         row = account_repo.token(s, token_id)
+        owner = account_repo.account(s, row.account_id) if row is not None else None
+        check(actor, Action.MANAGE_TOKENS, _account_subject(owner), what="token")
         if row is None:
             raise NotFound(f"token: {token_id} not found")
         if row.revoked_at is None:

@@ -8,9 +8,10 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session as DbSession
 
-from kneehab.access import READS, Action, check
+from kneehab.access import READS, Action, allows, check, own_record
 from kneehab.domain.identity import SERVER_ADMIN, Actor, Subject
 from kneehab.store import account_repo, repo
+from kneehab.store.db import Database
 
 
 @dataclass(frozen=True)
@@ -25,8 +26,10 @@ def on_machine(person_id: int) -> Acting:
 
 
 def own(actor: Actor) -> Acting | None:
-    """A person acting on their own record (None until their first run is saved)."""
-    return Acting(actor, actor.person_id) if actor.person_id is not None else None
+    """A person acting on their own record (None until their first run is saved, and for a role
+    without a record of its own: access.py's OWN_RECORD)."""
+    person_id = own_record(actor)
+    return Acting(actor, person_id) if person_id is not None else None
 
 
 def subject_tx(s: DbSession, person_id: int) -> Subject:
@@ -44,3 +47,17 @@ def authorize(s: DbSession, who: Acting, action: Action) -> None:
     check(who.actor, action, subject_tx(s, who.person_id))
     if action not in READS:
         repo.lock_person(s, who.person_id)
+
+
+def permitted(db: Database, who: Acting, action: Action) -> bool:
+    """access.py's answer for this record, for an entrypoint that must refuse in its own words (the
+    camera coach's close code); the use-cases it calls decide again in their own transactions."""
+    with db.read() as s:
+        return allows(who.actor, action, subject_tx(s, who.person_id))
+
+
+def require(db: Database, who: Acting, action: Action) -> None:
+    """`authorize` in a read of its own: a route's refusal before it reads a body, so nobody learns
+    from a 422 that a person exists; the use-case decides again (and audits) when it runs."""
+    with db.read() as s:
+        authorize(s, who, action)

@@ -9,7 +9,9 @@ from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session as DbSession
 
-from kneehab.domain.identity import Actor
+from kneehab.access import Action, check
+from kneehab.domain.identity import Actor, Subject
+from kneehab.services.acting import Acting, authorize
 from kneehab.store import account_repo
 from kneehab.store.db import Database
 from kneehab.store.tables import AuditRow
@@ -115,6 +117,7 @@ def _entry(row: AuditRow) -> AuditEntry:
 
 def entries(
     db: Database,
+    actor: Actor,
     *,
     person_id: int | None = None,
     clinic_id: int | None = None,
@@ -122,8 +125,15 @@ def entries(
     not_actor: int | None = None,
     since: datetime | None = None,
 ) -> list[AuditEntry]:
-    """Newest first; `not_actor` leaves that account's own rows out, `since` earlier ones."""
+    """Newest first; `not_actor` leaves that account's own rows out, `since` earlier ones. access.py
+    decides in the same read: a person's rows, a clinic's, or (no filter) the whole trail."""
     with db.read() as s:
+        if person_id is not None:
+            authorize(s, Acting(actor, person_id), Action.READ_PERSON_AUDIT)
+        if clinic_id is not None:
+            check(actor, Action.READ_CLINIC_AUDIT, Subject(None, clinic_id), what="clinic")
+        if person_id is None and clinic_id is None:
+            check(actor, Action.READ_AUDIT, Subject(None, None), what="audit trail")
         rows = account_repo.audit_rows(
             s, person_id=person_id, clinic_id=clinic_id, newest_first=True, limit=limit,
             not_actor=not_actor, since=since,

@@ -140,10 +140,11 @@ def checked_zone(timezone: str | None) -> str | None:
     return zone
 
 
-def zone_of(db: Database, person_id: int) -> str | None:
-    """The timezone of the signed-in person's own record (not health data; no access decision)."""
+def zone_of(db: Database, who: Acting) -> str | None:
+    """The timezone of the person's record: whoever may read their record may know their "today"."""
     with db.read() as s:
-        return repo.person_timezone(s, person_id)
+        authorize(s, who, Action.READ_HEALTH)
+        return repo.person_timezone(s, who.person_id)
 
 
 def person_today(db: Database, who: Acting, now: datetime) -> date:

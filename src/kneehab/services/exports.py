@@ -25,6 +25,7 @@ from kneehab.domain.identity import Actor, Role, Scope
 from kneehab.domain.local_time import local_date
 from kneehab.errors import Conflict, NotFound
 from kneehab.exports import calendar_ics, fhir_bundle, handout_pdf
+from kneehab.exports.calendar_ics import DEFAULT_REMIND_AT
 from kneehab.exports.context import (
     CourseSubject,
     DatedEntry,
@@ -33,7 +34,7 @@ from kneehab.exports.context import (
     ProgramSubject,
 )
 from kneehab.services.accounts import new_secret, secret_hash
-from kneehab.services.acting import Acting
+from kneehab.services.acting import Acting, authorize
 from kneehab.services.audit import record_tx
 from kneehab.services.people import exported, open_record
 from kneehab.store import account_repo, calendar_repo, repo
@@ -202,13 +203,15 @@ def handout(
 
 
 def calendar(
-    db: Database, req: Request, *, remind_at: str, resource: str = "program/calendar.ics"
+    db: Database, req: Request, *, remind_at: str | None, resource: str = "program/calendar.ics"
 ) -> bytes:
-    """The exercise days as an iCalendar file (a one-off download)."""
+    """The exercise days as an iCalendar file (a one-off download); the reminder at `remind_at`,
+    else at the person's subscription's time, else DEFAULT_REMIND_AT."""
 
     def make() -> bytes:
         subject = program_subject(db, req.who, today=req.today, library=req.library)
-        return calendar_ics.render(subject, ctx=req.context, remind_at=remind_at)
+        remind = remind_at or has_subscription(db, req.who) or DEFAULT_REMIND_AT
+        return calendar_ics.render(subject, ctx=req.context, remind_at=remind)
 
     return _export(db, req, "calendar", resource, make)
 
@@ -273,10 +276,11 @@ def unsubscribe(db: Database, req: Request) -> bool:
         return calendar_repo.drop_feed(s, req.person_id)
 
 
-def has_subscription(db: Database, person_id: int) -> str | None:
+def has_subscription(db: Database, who: Acting) -> str | None:
     """The reminder time of the person's subscription, or None when they have none."""
     with db.read() as s:
-        row = calendar_repo.feed_of(s, person_id)
+        authorize(s, who, Action.READ_HEALTH)
+        row = calendar_repo.feed_of(s, who.person_id)
         return row.remind_at if row else None
 
 

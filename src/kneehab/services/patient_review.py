@@ -8,6 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from sqlalchemy.orm import Session as DbSession
+
 from kneehab.access import Action as Permission
 from kneehab.domain.clinician_checks import refusal
 from kneehab.domain.clinician_limits import rung_of
@@ -18,7 +20,7 @@ from kneehab.domain.planning import program_item_for
 from kneehab.domain.progression import Action as DecisionAction
 from kneehab.domain.records import ClinicianAction, History
 from kneehab.domain.types import Dose
-from kneehab.errors import InvalidInput
+from kneehab.errors import InvalidInput, UserError
 from kneehab.services import people, review
 from kneehab.services.acting import Acting
 from kneehab.services.caseload import stated_condition
@@ -79,10 +81,14 @@ class PatientRecord:
 
 def clinician_name(db: Database, actor: Actor) -> str:
     """The name the person reads on a change (D-7): the account's name, else its email."""
+    with db.read() as s:
+        return clinician_name_tx(s, actor)
+
+
+def clinician_name_tx(s: DbSession, actor: Actor) -> str:
     if actor.account_id is None:
         return "the server admin"
-    with db.read() as s:
-        row = account_repo.account(s, actor.account_id)
+    row = account_repo.account(s, actor.account_id)
     return (row.name if row and row.name else "") or actor.email
 
 
@@ -266,15 +272,41 @@ def act(
     request_id: str = "-",
 ) -> ClinicianAction:
     """One D-7 action by `actor`, dated today and signed with their name; refused (InvalidInput
-    naming the field, nothing kept) when the program cannot take it. Returns what was kept."""
-    people.open_record(
-        db, actor, person_id, action=Permission.CLINICAL_ACTION, resource=ACTIONS_RESOURCE,
-        now=now, request_id=request_id,
-    )  # fmt: skip
-    with db.read() as s:
-        history = history_in(s, person_id, today)
+    naming the field, nothing kept) when the program cannot take it. Returns what was kept. One
+    transaction: access.py's decision (with its audit row and the person's lock), the D-8 check
+    and the write. A refused action leaves the look in the trail and nothing else."""
+    refused: UserError | None = None
+    with db.write() as s:
+        refused = people.open_record_tx(
+            s, actor, person_id, action=Permission.CLINICAL_ACTION, resource=ACTIONS_RESOURCE,
+            now=now, request_id=request_id,
+        )  # fmt: skip
+        if refused is None:
+            try:
+                with s.begin_nested():  # undone alone when refused: the audit row stays
+                    kept = _act_tx(
+                        s, actor, person_id, action, today=today, now=now, library=library
+                    )
+            except UserError as err:
+                refused = err
+    if refused is not None:
+        raise refused
+    return kept
+
+
+def _act_tx(
+    s: DbSession,
+    actor: Actor,
+    person_id: int,
+    action: ClinicianAction,
+    *,
+    today: date,
+    now: datetime,
+    library: Library,
+) -> ClinicianAction:
+    history = history_in(s, person_id, today)
     course = replay_readable(history, library)
-    update: dict[str, object] = {"date": today, "by": clinician_name(db, actor)}
+    update: dict[str, object] = {"date": today, "by": clinician_name_tx(s, actor)}
     item = (
         course.program.item(action.exercise_id) if course.program and action.exercise_id else None
     )
@@ -284,12 +316,11 @@ def act(
     problem = refusal(kept, history, course, library)
     if problem:
         raise InvalidInput(problem)
-    review.clinician_action(
-        db, Acting(actor, person_id), kept, today=today, now=now, by=actor.label, library=library
+    review.record_event_tx(
+        s, Acting(actor, person_id), kept, today=today, now=now, by=actor.label, library=library
     )
     if kept.action == "acknowledge":
-        with db.write() as s:
-            for e in repo.escalations(s, person_id):
-                if e.acknowledged_at is None and str(kept.value) in e.rules:
-                    repo.acknowledge_escalation(s, person_id, e.id, now=now, by=str(update["by"]))
+        for e in repo.escalations(s, person_id):
+            if e.acknowledged_at is None and str(kept.value) in e.rules:
+                repo.acknowledge_escalation(s, person_id, e.id, now=now, by=str(update["by"]))
     return kept

@@ -8,12 +8,14 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TypeVar
 
-from kneehab.access import Action, check
+from sqlalchemy.orm import Session as DbSession
+
+from kneehab.access import READS, Action, check
 from kneehab.domain.identity import Actor, Subject
 from kneehab.errors import Conflict, NotFound
 from kneehab.services.acting import subject_tx
 from kneehab.services.audit import record_tx
-from kneehab.store import account_repo
+from kneehab.store import account_repo, repo
 from kneehab.store.db import Database
 
 T = TypeVar("T")
@@ -26,12 +28,6 @@ class Patient:
     name: str
     start: date
     timezone: str | None = None  # the person's own zone: their "today" (issue 11 §1)
-
-
-def subject_of(db: Database, person_id: int) -> Subject:
-    """Whose record it is (a person that does not exist is a Subject nobody may reach)."""
-    with db.read() as s:
-        return subject_tx(s, person_id)
 
 
 def patients(db: Database, actor: Actor, *, now: datetime, request_id: str = "-") -> list[Patient]:
@@ -62,7 +58,8 @@ def open_record(
 ) -> None:
     """The access decision for `actor` on this person's record; a look by anyone but the person is
     audited (a refusal too), never with a health value."""
-    subject = subject_of(db, person_id)
+    with db.read() as s:
+        subject = subject_tx(s, person_id)
     try:
         check(actor, action, subject)
     except NotFound:
@@ -97,7 +94,8 @@ def exported(
     decision, then `make()`, then one row `export.{kind}` whoever asked, the person's own exports
     too (a copy of their data left kneehab). The outcome says refused, on_hold (nothing to export:
     the program is withheld or locked) or ok; never a health value."""
-    subject = subject_of(db, person_id)
+    with db.read() as s:
+        subject = subject_tx(s, person_id)
 
     def row(outcome: str) -> None:
         with db.write() as s:
@@ -119,3 +117,35 @@ def exported(
         raise
     row("ok")
     return made
+
+
+def open_record_tx(
+    s: DbSession,
+    actor: Actor,
+    person_id: int,
+    *,
+    action: Action,
+    resource: str,
+    now: datetime,
+    request_id: str = "-",
+) -> NotFound | None:
+    """`open_record` in the caller's write transaction (a change also takes the person's lock, as
+    `acting.authorize` does). A refusal is returned, not raised: its audit row is in this
+    transaction, so the caller commits and then raises it."""
+    subject = subject_tx(s, person_id)
+    refused: NotFound | None = None
+    try:
+        check(actor, action, subject)
+    except NotFound as err:
+        refused = err
+    if actor.person_id != person_id:
+        record_tx(
+            s, actor=actor, action=action.value, resource=resource, now=now,
+            person_id=subject.person_id if refused else person_id, clinic_id=subject.clinic_id,
+            request_id=request_id, outcome="refused" if refused else "ok",
+        )  # fmt: skip
+    if refused is not None:
+        return refused
+    if action not in READS:
+        repo.lock_person(s, person_id)
+    return None

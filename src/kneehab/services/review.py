@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from pydantic import ValidationError
+from sqlalchemy.orm import Session as DbSession
 
 from kneehab.access import Action
 from kneehab.domain.exercise import Library
@@ -51,17 +52,33 @@ def _record_event(
     """Keep one dated v2 event (a swap, an offer answer, a clinician action) and append the program
     versions it leads to, in one transaction; an event the program cannot take (a swap that is not
     on the list, one while locked…) is refused naming the field and nothing is kept."""
-    lib, person_id = library, who.person_id
     if event.date > today:
         raise InvalidInput(f"date: {event.date} is after today ({today})")
     with db.write() as s:
         authorize(s, who, action)
-        ensure_rules(s, person_id, today, now, lib)
-        if event.date < repo.get_person(s, person_id).start:
-            raise InvalidInput(f"date: {event.date} is before the program start")
-        repo.add_event(s, person_id, event, now=now, by=by)
-        result = course_in(s, person_id, today, lib)
-        return persist_decisions(s, person_id, result, now)
+        return record_event_tx(s, who, event, today=today, now=now, by=by, library=library)
+
+
+def record_event_tx(
+    s: DbSession,
+    who: Acting,
+    event: repo.CourseEvent,
+    *,
+    today: date,
+    now: datetime,
+    by: str | None = None,
+    library: Library,
+) -> tuple[int, ...]:
+    """`_record_event`'s writes, in the caller's transaction after its own access decision."""
+    lib, person_id = library, who.person_id
+    if event.date > today:
+        raise InvalidInput(f"date: {event.date} is after today ({today})")
+    ensure_rules(s, person_id, today, now, lib)
+    if event.date < repo.get_person(s, person_id).start:
+        raise InvalidInput(f"date: {event.date} is before the program start")
+    repo.add_event(s, person_id, event, now=now, by=by)
+    result = course_in(s, person_id, today, lib)
+    return persist_decisions(s, person_id, result, now)
 
 
 def choose_swap(

@@ -18,7 +18,8 @@ from datetime import timedelta
 from fastapi import Request
 from starlette.responses import Response
 
-from kneehab.domain.identity import Actor, Scope
+from kneehab.access import allows_method
+from kneehab.domain.identity import Actor
 from kneehab.errors import Unauthorized
 from kneehab.services import accounts
 from kneehab.web.security import SAFE_METHODS, request_id
@@ -101,8 +102,8 @@ class ReadOnlyToken(Unauthorized):
 
 
 def check_scope(request: Request, auth: Auth) -> None:
-    """A read-scoped token changes nothing, on any path (access.py's READS, for every route)."""
-    if auth.actor.token_scope == Scope.READ and request.method not in SAFE_METHODS:
+    """A read-scoped token changes nothing, on any path (access.py decides by the method)."""
+    if not allows_method(auth.actor, request.method):
         raise ReadOnlyToken()
 
 

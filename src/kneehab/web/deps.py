@@ -19,10 +19,10 @@ from starlette.requests import HTTPConnection
 
 from kneehab.config import Settings
 from kneehab.domain.exercise import Library
-from kneehab.domain.identity import Actor, Role
+from kneehab.domain.identity import Actor
 from kneehab.domain.local_time import local_date
 from kneehab.errors import NotFound
-from kneehab.services.acting import Acting
+from kneehab.services.acting import Acting, own
 from kneehab.services.enrolment import zone_of
 from kneehab.store.db import Database
 from kneehab.web.auth import Auth, NotSignedIn, check_csrf, check_scope, resolve
@@ -74,14 +74,14 @@ def get_state(request: Request) -> WebState:
 async def get_now(request: Request, state: Annotated[WebState, Depends(get_state)]) -> Now:
     """The clock, in the zone of the person signed in (resolved once per request by csrf_guard)."""
     auth = await resolve(request)
-    person = auth.actor.person_id if auth is not None else None
-    zone = await run_in_threadpool(zone_of, state.db, person) if person is not None else None
+    who = own(auth.actor) if auth is not None else None
+    zone = await run_in_threadpool(zone_of, state.db, who) if who is not None else None
     return Now(state.clock(), zone)
 
 
-def person_now(state: WebState, person_id: int, clock: Now) -> Now:
+def person_now(state: WebState, who: Acting, clock: Now) -> Now:
     """The clock in another person's zone: a clinician's look at them uses their "today"."""
-    return Now(clock.now, zone_of(state.db, person_id))
+    return Now(clock.now, zone_of(state.db, who))
 
 
 async def csrf_guard(connection: HTTPConnection) -> None:
@@ -110,9 +110,10 @@ async def current_actor(request: Request) -> Actor:
 
 def current_person(actor: Annotated[Actor, Depends(current_actor)]) -> Acting:
     """The signed-in person acting on their own record (NoPerson until their first run is done)."""
-    if actor.role != Role.PERSON or actor.person_id is None:
+    who = own(actor)  # access.py: who has a record of their own
+    if who is None:
         raise NoPerson()
-    return Acting(actor, actor.person_id)
+    return who
 
 
 State = Annotated[WebState, Depends(get_state)]

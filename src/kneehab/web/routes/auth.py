@@ -10,8 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
 from kneehab import services
-from kneehab.access import Action, check
-from kneehab.domain.identity import Actor, Role, Subject
+from kneehab.domain.identity import Actor, Role
 from kneehab.errors import Throttled, UserError
 from kneehab.services import accounts, audit
 from kneehab.services.acting import Acting
@@ -298,11 +297,10 @@ def _my_audit(state: State, actor: Actor) -> AuditView:
     an account without a program yet has nothing to list."""
     if actor.person_id is None:
         return AuditView(items=[])
-    check(actor, Action.READ_PERSON_AUDIT, Subject(actor.person_id, actor.clinic_id))
     # Rows from this record's own life only: a deleted person's id may be reused (SQLite).
     since = services.history_of_start(state.db, Acting(actor, actor.person_id))
     rows = audit.entries(
-        state.db, person_id=actor.person_id, not_actor=actor.account_id, since=since
+        state.db, actor, person_id=actor.person_id, not_actor=actor.account_id, since=since
     )
     return AuditView(items=audit_items(rows, me=actor.account_id))
 

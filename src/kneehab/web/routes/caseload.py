@@ -5,17 +5,19 @@ action, each is in the audit trail (services.people), and the old /patients path
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, TypeAdapter, ValidationError
 
-from kneehab.access import Action, check
+from kneehab.access import Action
 from kneehab.domain.caseload import FLAGS
-from kneehab.errors import InvalidInput
+from kneehab.errors import InvalidInput, NotFound
 from kneehab.services import caseload as caseload_service
-from kneehab.services import patient_review, people
+from kneehab.services import patient_review
+from kneehab.services.acting import Acting, require
 from kneehab.web.action_bodies import ActionBody, to_action
 from kneehab.web.deps import Clocked, RowId, SignedIn, State, person_now
 from kneehab.web.errors import invalid
@@ -55,7 +57,9 @@ def _caseload(
 def _patient(
     person_id: RowId, request: Request, state: State, actor: SignedIn, clock: Clocked
 ) -> PatientView:
-    clock = person_now(state, person_id, clock)  # the person's "today", not the clinician's
+    # Refused: the use-case below refuses in the same words and keeps the refusal in the trail.
+    with contextlib.suppress(NotFound):
+        clock = person_now(state, Acting(actor, person_id), clock)  # the person's "today"
     rec = patient_review.patient_record(
         state.db,
         actor,
@@ -109,7 +113,7 @@ def patient_api(
 def _may_act(person_id: RowId, state: State, actor: SignedIn) -> int:
     """access.py first, so nobody learns from a 422 that a person exists (the audited check is in
     the use-case)."""
-    check(actor, Action.CLINICAL_ACTION, people.subject_of(state.db, person_id))
+    require(state.db, Acting(actor, person_id), Action.CLINICAL_ACTION)
     return person_id
 
 
@@ -127,7 +131,7 @@ class ActionDone(BaseModel):
 def _act(
     person_id: RowId, body: Any, request: Request, state: State, actor: SignedIn, clock: Clocked
 ) -> ActionDone:
-    clock = person_now(state, person_id, clock)  # an action is dated on the person's day
+    clock = person_now(state, Acting(actor, person_id), clock)  # dated on the person's day
     action = to_action(body, today=clock.today)
     kept = patient_review.act(
         state.db,

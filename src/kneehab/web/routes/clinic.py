@@ -60,8 +60,7 @@ def remove_api(account_id: RowId, state: State, actor: SignedIn, clock: Clocked)
 
 
 def _trail(state: State, actor: SignedIn) -> ClinicAuditView:
-    check(actor, Action.READ_CLINIC_AUDIT, Subject(None, actor.clinic_id), what="clinic")
-    rows = audit.entries(state.db, clinic_id=actor.clinic_id)
+    rows = audit.entries(state.db, actor, clinic_id=actor.clinic_id)
     return ClinicAuditView(items=audit_items(rows))
 
 
@@ -102,7 +101,7 @@ def _clinic_vm(state: State, actor: Actor, **shown: str) -> ClinicView:
     here = Subject(None, actor.clinic_id)
     check(actor, Action.INVITE_PERSON, here, what="clinic")
     can_remove = allows(actor, Action.REMOVE_MEMBER, here)
-    rows = accounts.list_accounts(state.db, actor.clinic_id) if can_remove else []
+    rows = accounts.list_accounts(state.db, actor, actor.clinic_id) if can_remove else []
     members = [
         Member(
             id=r.id,

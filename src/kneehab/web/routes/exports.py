@@ -65,7 +65,7 @@ class TakeView(BaseModel):
 
 
 def _view(state: State, person: Acting, **extra: str) -> TakeView:
-    remind = exports.has_subscription(state.db, person.person_id)
+    remind = exports.has_subscription(state.db, person)
     return TakeView(subscribed=remind is not None, remind_at=remind or DEFAULT_REMIND_AT, **extra)
 
 
@@ -101,8 +101,9 @@ def calendar_own(
     request: Request, state: State, actor: SignedIn, person: Person, clock: Clocked,
     remind_at: RemindQ = None,
 ) -> Response:  # fmt: skip
-    remind = remind_at or exports.has_subscription(state.db, person.person_id) or DEFAULT_REMIND_AT
-    body = exports.calendar(state.db, _req(request, state, actor, clock, person), remind_at=remind)
+    body = exports.calendar(
+        state.db, _req(request, state, actor, clock, person), remind_at=remind_at
+    )
     return _file(body, "kneehab-exercise-days.ics", ICS)
 
 
@@ -217,8 +218,9 @@ def calendar_of(
 ) -> Response:
     req = _req(request, state, actor, clock, person_id)
     # The person's chosen reminder time (their subscription's) unless the clinician gives one.
-    remind = remind_at or exports.has_subscription(state.db, person_id) or DEFAULT_REMIND_AT
-    body = exports.calendar(state.db, req, remind_at=remind, resource="patients/{id}/calendar.ics")
+    body = exports.calendar(
+        state.db, req, remind_at=remind_at, resource="patients/{id}/calendar.ics"
+    )
     return _file(body, f"kneehab-exercise-days-{person_id}.ics", ICS)
 
 

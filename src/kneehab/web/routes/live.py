@@ -20,10 +20,10 @@ from fastapi import APIRouter, Request, WebSocket, WebSocketDisconnect
 from starlette.concurrency import run_in_threadpool
 
 from kneehab import access, services
-from kneehab.domain.identity import Actor, Role, Subject
+from kneehab.domain.identity import Actor
 from kneehab.errors import KneehabError
 from kneehab.motion.config import DetectorConfig, Sex, parse_detector
-from kneehab.services.acting import Acting
+from kneehab.services.acting import Acting, own, permitted
 from kneehab.web import live
 from kneehab.web.auth import resolve
 from kneehab.web.deps import WebState
@@ -63,12 +63,9 @@ async def _who(ws: WebSocket, state: WebState) -> Actor:
             "the connection must come from kneehab's own page (Origin of another site)",
         )
     actor = auth.actor
-    if (
-        actor.role != Role.PERSON
-        or actor.person_id is None
-        or not access.allows(
-            actor, access.Action.WRITE_HEALTH, Subject(actor.person_id, actor.clinic_id)
-        )
+    who = own(actor)  # access.py: a role with a record of its own, and then may it record there
+    if who is None or not await run_in_threadpool(
+        permitted, state.db, who, access.Action.WRITE_HEALTH
     ):
         raise live.ProtocolError(
             live.FORBIDDEN,

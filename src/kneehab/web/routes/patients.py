@@ -58,17 +58,17 @@ Changes = Annotated[Acting, _reader(Action.READ_HEALTH, "changes")]
 
 @api.get("/{person_id}/program", response_model=ProgramView, summary="A person's program")
 def patient_program(who: Program, state: State, clock: Clocked) -> ProgramView:
-    return program.build(state, who, person_now(state, who.person_id, clock))
+    return program.build(state, who, person_now(state, who, clock))
 
 
 @api.get("/{person_id}/today", response_model=TodayView, summary="A person's session today")
 def patient_today(who: Today, state: State, clock: Clocked) -> TodayView:
-    return today.build(state, who, person_now(state, who.person_id, clock))
+    return today.build(state, who, person_now(state, who, clock))
 
 
 @api.get("/{person_id}/progress", response_model=ProgressView, summary="A person's progress")
 def patient_progress(who: Progress, state: State, clock: Clocked) -> ProgressView:
-    return progress.build(state, who, person_now(state, who.person_id, clock))
+    return progress.build(state, who, person_now(state, who, clock))
 
 
 @api.get("/{person_id}/changes", response_model=ChangesView, summary="What changed on a day")
@@ -76,7 +76,7 @@ def patient_changes(
     who: Changes, state: State, clock: Clocked, day: date | None = Query(default=None)
 ) -> ChangesView:
     return checkin.changes(
-        state, who, pclock := person_now(state, who.person_id, clock), day or pclock.today, p1=False
+        state, who, pclock := person_now(state, who, clock), day or pclock.today, p1=False
     )
 
 
