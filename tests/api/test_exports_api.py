@@ -15,6 +15,7 @@ from test_access_matrix import _world
 
 from conftest import NOW, PASSWORD, SAFETY_NO, SETTINGS, TODAY, Clock, enrol, web_client
 from kneehab import services
+from kneehab.domain.identity import SERVER_ADMIN
 from kneehab.services import audit
 from kneehab.services.acting import on_machine
 from kneehab.store.db import Database
@@ -199,7 +200,9 @@ async def test_every_export_is_in_the_trail_the_persons_own_too(db: Database, li
 
     def rows() -> list[audit.AuditEntry]:
         return [
-            r for r in audit.entries(db, person_id=world.alice) if r.action.startswith("export.")
+            r
+            for r in audit.entries(db, SERVER_ADMIN, person_id=world.alice)
+            if r.action.startswith("export.")
         ]
 
     async with AsyncExitStack() as stack:

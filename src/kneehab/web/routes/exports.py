@@ -4,12 +4,14 @@ asks access.py and writes the audit row) and returns the bytes."""
 
 from __future__ import annotations
 
+import contextlib
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
+from kneehab.errors import NotFound
 from kneehab.exports.calendar_ics import DEFAULT_REMIND_AT
 from kneehab.services import exports
 from kneehab.services.acting import Acting
@@ -36,7 +38,10 @@ def _req(
     if isinstance(person, Acting):
         person_id = person.person_id
     else:
-        person_id, clock = person, person_now(state, person, clock)
+        person_id = person
+        # A refusal here is left to the export itself, which refuses in the same words and audits it.
+        with contextlib.suppress(NotFound):
+            clock = person_now(state, Acting(actor, person_id), clock)
     return exports.Request(
         actor=actor, person_id=person_id, now=clock.now, today=clock.today,
         base_url=state.settings.base_url, library=state.library, request_id=request_id(request.scope),
