@@ -426,6 +426,30 @@ async def test_wrong_passwords_wait_then_429(db: Database, library) -> None:  # 
         assert r.status_code == 429 and "wait" in r.json()["detail"]
 
 
+async def test_thirty_wrong_passwords_from_one_address_make_it_wait(db: Database, library) -> None:  # type: ignore[no-untyped-def]
+    """The per-address limit through the web: the client's address is what counts (30 failures over
+    several accounts, 4 each at most, and unknown emails), not the account; another address signs in."""
+    _world(db)
+    app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOW))
+    others = ["carol", "bob", "dave", "anna", "erin", "fred"]
+    emails = [f"{others[i % 6]}@example.org" for i in range(24)]
+    emails += [f"nobody{i}@example.org" for i in range(6)]
+    async with web_client(app, sign_up=None, client_address=("198.51.100.7", 4000)) as c:
+        for email in emails:
+            r = await c.post("/api/v1/auth/login", json={"email": email, "password": "nope"})
+            assert r.status_code == 401, (email, r.text)
+        r = await c.post(
+            "/api/v1/auth/login", json={"email": "alice@example.org", "password": PASSWORD}
+        )
+        assert r.status_code == 429 and int(r.headers["retry-after"]) == 15 * 60
+        assert "wait 15 minute(s)" in r.json()["detail"]
+    async with web_client(app, sign_up=None, client_address=("203.0.113.5", 4000)) as c:
+        r = await c.post(
+            "/api/v1/auth/login", json={"email": "alice@example.org", "password": PASSWORD}
+        )
+        assert r.status_code == 200, r.text
+
+
 async def test_the_sign_in_page_also_answers_429_while_throttled(db: Database, library) -> None:  # type: ignore[no-untyped-def]
     """The page said 422 ("a form mistake") where the API said 429: both say "wait", with Retry-After."""
     _world(db)
