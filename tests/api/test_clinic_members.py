@@ -4,17 +4,34 @@ clinic admin also invites clinicians, removes members and reads the clinic's tra
 from __future__ import annotations
 
 from contextlib import AsyncExitStack
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import httpx
 import pytest
 from test_integrator import INTAKE
+from test_logs_and_bind import _get, serving
 
 from conftest import NOW, PASSWORD, SETTINGS, Clock, web_client
+from kneehab.demo_clinic import (
+    ADMIN,
+    DEMO_ACCOUNTS,
+    DEMO_PASSWORD,
+    JOE,
+    LENA,
+    MARIA,
+    PHYSIO,
+    TOM,
+    seed_demo_clinic,
+)
+from kneehab.domain.escalation import EscalationLevel
 from kneehab.domain.identity import SERVER_ADMIN
+from kneehab.domain.progression import Action
 from kneehab.library.load import default_library
-from kneehab.services import accounts
+from kneehab.services import accounts, people
 from kneehab.services.acting import on_machine
+from kneehab.services.replay import history_in, replay_readable
+from kneehab.store import repo
 from kneehab.store.db import Database
 from kneehab.web.app import create_app
 
@@ -242,3 +259,85 @@ async def test_an_invitation_never_tells_whether_an_email_has_an_account(
                 assert "ask the clinic to invite another email address" in r.text
                 me = (await holder.get("/api/v1/me")).json()
                 assert me["clinic_id"] == south, email  # still in their own clinic
+
+
+# --- the demo clinic (`make run`, `kneehab serve --demo`: issue 10 §3) ------------------------------
+
+DEMO_NOW = datetime(2026, 3, 20, 6, tzinfo=UTC)
+DEMO_TODAY = DEMO_NOW.date()
+
+
+def _demo_course(db: Database, email: str):  # type: ignore[no-untyped-def]
+    found = accounts.find(db, email)
+    assert found is not None and found.person_id is not None
+    with db.read() as s:
+        history = history_in(s, found.person_id, DEMO_TODAY)
+        stored = repo.escalations(s, found.person_id)
+    return history, replay_readable(history, default_library()), stored
+
+
+def test_the_demo_clinic_s_four_courses_are_as_described(db: Database) -> None:
+    seed_demo_clinic(db, today=DEMO_TODAY, now=DEMO_NOW, library=default_library())
+    made = {a.email: a for a in accounts.list_accounts(db)}
+    assert set(made) == {a.email for a in DEMO_ACCOUNTS}
+    assert len({a.clinic_id for a in made.values()}) == 1  # one clinic, everyone in it
+    assert [made[a.email].role for a in (ADMIN, PHYSIO)] == ["clinic_admin", "clinician"]
+    physio = accounts.account_actor(db, made[PHYSIO.email].id)
+    seen = {p.id for p in people.patients(db, physio, now=DEMO_NOW)}
+    assert seen == {made[a.email].person_id for a in (MARIA, JOE, LENA, TOM)}
+    urgent = (EscalationLevel.URGENT, EscalationLevel.EMERGENCY)
+
+    # A steady improver: step after step up, never a step back, a stop or a pause; less pain.
+    history, course, _ = _demo_course(db, MARIA.email)
+    actions = {d.action for d in course.decisions}
+    assert sum(d.action == Action.PROGRESS for d in course.decisions) >= 5
+    assert not actions & {Action.REGRESS, Action.STOP, Action.PAUSE}
+    pains = [c.avg_pain for c in sorted(history.checkins, key=lambda c: c.date)]
+    assert pains == sorted(pains, reverse=True) and pains[-1] < pains[0]  # never worse, and better
+    assert course.escalation.level not in urgent and course.locked_by is None
+    assert max(s.date for s in history.sessions) >= DEMO_TODAY - timedelta(days=1)
+
+    # A flare-up after a step up: a much sorer morning the day after an exercise moved up, and the
+    # step back it led to (RULES P8).
+    history, course, _ = _demo_course(db, JOE.email)
+    regressions = [d for d in course.decisions if d.action == Action.REGRESS]
+    assert regressions and all("P8" in d.rules for d in regressions)
+    (flare_day,) = {d.date for d in regressions}
+    assert any(
+        d.action == Action.PROGRESS and d.date == flare_day - timedelta(days=1)
+        for d in course.decisions
+    )
+    mornings = {c.date: c.morning_pain for c in history.checkins}
+    assert mornings[flare_day] == 6 and mornings[flare_day - timedelta(days=1)] == 2
+    assert course.locked_by is None
+
+    # An open urgent escalation: a warning sign re-screened yesterday (E1), nobody has acknowledged
+    # it, and the program stays stopped until a clinician assesses.
+    _, course, stored = _demo_course(db, LENA.email)
+    yesterday = DEMO_TODAY - timedelta(days=1)
+    (open_one,) = [e for e in stored if e.day == yesterday]
+    assert open_one.level == "urgent" and "RF07" in open_one.rules
+    assert open_one.acknowledged_at is None
+    assert course.escalation.level == EscalationLevel.URGENT and "E1" in course.escalation.rules
+    assert course.locked_by is not None
+
+    # Someone who stopped ten days ago: sessions and check-ins until then, nothing since.
+    history, course, _ = _demo_course(db, TOM.email)
+    stopped = DEMO_TODAY - timedelta(days=10)
+    assert len(history.sessions) >= 5
+    assert max(s.date for s in history.sessions) == stopped - timedelta(days=1)
+    assert all(c.date < stopped for c in history.checkins)
+    assert course.escalation.level not in urgent and course.locked_by is None
+
+
+def test_the_sign_in_page_lists_the_demo_accounts_in_demo_mode_only(tmp_path: Path) -> None:
+    with serving(tmp_path, "--demo") as (url, output):
+        status, page = _get(url + "/signin")
+    assert "Added the demo clinic" in output.read_text()
+    assert status == 200 and "Demo accounts" in page and DEMO_PASSWORD in page
+    for a in DEMO_ACCOUNTS:
+        assert a.email in page and a.who in page
+    with serving(tmp_path) as (url, _):  # the same server, started without --demo
+        status, page = _get(url + "/signin")
+    assert status == 200 and "Demo accounts" not in page and DEMO_PASSWORD not in page
+    assert not any(a.email in page for a in DEMO_ACCOUNTS)

@@ -5,7 +5,17 @@ by everyone; serving on 0.0.0.0 said only where it ran. Each with the test that 
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import socket
 import stat
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -89,3 +99,68 @@ def test_serving_beyond_loopback_over_http_is_refused(
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err
     assert "plain http" in err and "KNEEHAB_PUBLIC_URL=https://" in err
+
+
+KNEEHAB = [sys.executable, "-c", "from kneehab.cli.main import run; run()"]
+
+
+def _get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status, r.read().decode()
+    except urllib.error.HTTPError as err:
+        return err.code, err.read().decode()
+
+
+@contextmanager
+def serving(data_dir: Path, *args: str, **env: str) -> Iterator[tuple[str, Path]]:
+    """`kneehab serve ARGS` in its own process on a free port until it answers /healthz: its
+    loopback address and the file its output goes to. A database upgraded first (serve never
+    migrates)."""
+    environ = {**os.environ, "KNEEHAB_DATA_DIR": str(data_dir), **env}
+    subprocess.run([*KNEEHAB, "db", "upgrade"], env=environ, check=True, capture_output=True)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    output = data_dir / f"serve-{port}.log"
+    with output.open("wb") as log:
+        proc = subprocess.Popen(
+            [*KNEEHAB, "serve", "--port", str(port), *args],
+            env=environ, stdout=log, stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 90
+        try:
+            while True:
+                assert proc.poll() is None, output.read_text()
+                try:
+                    if _get(url + "/healthz")[0] == 200:
+                        break
+                except OSError:
+                    pass
+                assert time.monotonic() < deadline, "the server did not start in 90 s"
+                time.sleep(0.2)
+            yield url, output
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=30)
+
+
+def test_serving_beyond_loopback_with_the_explicit_setting_starts_and_warns(
+    tmp_path: Path,
+) -> None:
+    """KNEEHAB_ALLOW_INSECURE_NETWORK: it serves on every address, and says loudly that anyone on the
+    network can read what is sent, and that only the allowed host names are answered."""
+    with serving(tmp_path, "--host", "0.0.0.0", KNEEHAB_ALLOW_INSECURE_NETWORK="1") as (
+        url,
+        output,
+    ):
+        assert _get(url + "/signin")[0] == 200
+    said = output.read_text()
+    assert "WARNING: serving beyond this machine over plain http" in said
+    assert "anyone on the network can read what is sent" in said
+    assert "WARNING: only the names in KNEEHAB_ALLOWED_HOSTS are answered" in said
+    assert "running at http://0.0.0.0:" in said
+    with serving(tmp_path) as (url, output):  # on loopback (the default): no warning
+        assert _get(url + "/signin")[0] == 200
+    assert "WARNING: serving beyond" not in output.read_text()

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from kneehab.cli.main import main
+from kneehab.services import accounts
+from kneehab.store.db import open_database
 
 
 @pytest.fixture
@@ -108,3 +113,49 @@ def test_backup_of_one_person_is_their_export(run, tmp_path: Path) -> None:  # t
         "backup", str(out_file), "--person", "ben@example.org"
     )  # its own file: replaced
     assert code == 0, err
+
+
+def test_user_add_at_a_terminal_prints_an_invitation_link(  # type: ignore[no-untyped-def]
+    run, db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """At a terminal nothing is read (a typed password would be echoed or kept in the shell's
+    history): a one-time invitation link is printed instead. stdin is a real pseudo-terminal here
+    (os.openpty), with a line waiting in it that must not become the password."""
+    code, out, err = run("clinic", "create", "North Clinic")
+    assert code == 0, err
+    clinic = out.strip()
+    leader, follower = os.openpty()
+    try:
+        os.write(leader, b"typed at the terminal\n")
+        with os.fdopen(follower, "r", closefd=False) as terminal:
+            monkeypatch.setattr("sys.stdin", terminal)
+            assert sys.stdin.isatty()
+            environ = {"KNEEHAB_DATABASE_URL": db_url, "KNEEHAB_PORT": "8010"}
+            code = main(
+                ["user", "add", "bob@example.org", "--role", "clinician", "--clinic", clinic],
+                environ=environ,
+            )
+    finally:
+        os.close(leader)
+        os.close(follower)
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    account_id, invitation = out.strip().splitlines()
+    assert account_id.isdigit()
+    prefix = "Invitation link (valid 7 days, once): http://127.0.0.1:8010/account/password?link="
+    assert invitation.startswith(prefix)
+    listed = json.loads(run("user", "list", "--json")[1])
+    assert [(a["email"], a["password_set"]) for a in listed] == [("bob@example.org", False)]
+    # The link is the way in: it sets the password, and then it signs in (reuse and expiry:
+    # tests/integration/test_accounts.py).
+    db = open_database(db_url)
+    try:
+        now = datetime.now(UTC)
+        actor = accounts.use_link(db, invitation.removeprefix(prefix), "a long passphrase", now=now)
+        assert actor.email == "bob@example.org" and actor.clinic_id == int(clinic)
+        signed = accounts.authenticate(
+            db, "bob@example.org", "a long passphrase", address="a", now=now
+        )
+        assert signed.account_id == int(account_id)
+    finally:
+        db.close()

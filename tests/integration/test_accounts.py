@@ -80,6 +80,34 @@ def test_five_failures_wait_then_sign_in_works_again(db: Database) -> None:
     assert accounts.authenticate(db, "alice@example.org", PASSWORD, address="b", now=later)
 
 
+def test_thirty_failures_from_one_address_wait_whichever_account(db: Database) -> None:
+    """The per-address limit: 30 wrong passwords from one address within 15 minutes, spread over ten
+    accounts (3 each, under the per-account 5), make every sign-in from there wait, even a right
+    password for an account that never failed; another address is not held up."""
+    for n in range(10):
+        _person(db, f"p{n}@example.org")
+    _person(db)
+    here = "198.51.100.7"
+    for i in range(30):  # one every 20 seconds, 09:00:00 … 09:09:40
+        with pytest.raises(Unauthorized):  # the 30th is still a wrong pair, not yet a wait
+            accounts.authenticate(
+                db,
+                f"p{i % 10}@example.org",
+                "nope",
+                address=here,
+                now=NOW + timedelta(seconds=20 * i),
+            )
+    at = NOW + timedelta(minutes=10)
+    with pytest.raises(Throttled) as caught:
+        accounts.authenticate(db, "alice@example.org", PASSWORD, address=here, now=at)
+    # The oldest of the 30 leaves the window at 09:15: five minutes from 09:10.
+    assert caught.value.retry_after_s == 5 * 60
+    assert "wait 5 minute(s), until 09:15 UTC" in str(caught.value)
+    assert accounts.authenticate(db, "alice@example.org", PASSWORD, address="203.0.113.5", now=at)
+    later = NOW + timedelta(minutes=15, seconds=1)  # 29 failures left in the window
+    assert accounts.authenticate(db, "alice@example.org", PASSWORD, address=here, now=later)
+
+
 def test_sessions_expire_rotate_and_end_everywhere(db: Database) -> None:
     _person(db)
     actor = accounts.authenticate(db, "alice@example.org", PASSWORD, address="a", now=NOW)

@@ -27,7 +27,14 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from kneehab.domain.intake import SubmittedIntake
 from kneehab.domain.records import CheckIn
 from kneehab.domain.validation import describe_errors
-from kneehab.errors import DayStopped, InvalidInput, KneehabError, SafetyCheckDue, UserError
+from kneehab.errors import (
+    DayStopped,
+    InvalidInput,
+    KneehabError,
+    SafetyCheckDue,
+    Throttled,
+    UserError,
+)
 from kneehab.web.auth import NotSignedIn
 from kneehab.web.deps import NoPerson
 from kneehab.web.render import NAV, page, templates
@@ -384,7 +391,10 @@ async def handle(request: Request, exc: Exception) -> Response:
         return stopped_page(request, exc.vm, can_change=intake_can_change(request))
     if isinstance(exc, UserError):
         problems = list(getattr(exc, "problems", [str(exc)]))
-        return _respond(request, exc.status_code, str(exc), problems)
+        response = _respond(request, exc.status_code, str(exc), problems)
+        if isinstance(exc, Throttled):  # the wait in seconds too, as the sign-in page's 429 says it
+            response.headers["Retry-After"] = str(exc.retry_after_s)
+        return response
     if isinstance(exc, RequestValidationError):
         problems = describe_errors(_strip_body(exc.errors()))
         first = problems[0] if problems else "the request is not valid"
