@@ -108,3 +108,20 @@ def test_backup_of_one_person_is_their_export(run, tmp_path: Path) -> None:  # t
         "backup", str(out_file), "--person", "ben@example.org"
     )  # its own file: replaced
     assert code == 0, err
+
+
+def test_audit_verify_sees_the_newest_rows_removed(run, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine, text
+
+    for name in ("North Clinic", "South Clinic", "East Clinic"):
+        assert run("clinic", "create", name)[0] == 0
+    assert run("audit", "verify")[0] == 0
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            newest = conn.execute(text("SELECT max(id) FROM audit_log")).scalar_one()
+            conn.execute(text("DELETE FROM audit_log WHERE id = :i"), {"i": newest})
+    finally:
+        engine.dispose()
+    code, _, err = run("audit", "verify")
+    assert code == 4 and "removed at the end" in err

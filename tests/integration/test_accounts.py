@@ -170,3 +170,19 @@ def test_the_audit_chain_holds_and_names_the_first_edited_row(db: Database) -> N
         conn.execute(text("UPDATE audit_log SET outcome = 'failed' WHERE id = :i"), {"i": middle})
         conn.execute(text("DELETE FROM audit_log WHERE id = :i"), {"i": middle})
     assert audit.verify(db).first_broken == sorted(r.id for r in rows)[2]
+
+
+def test_the_anchor_shows_rows_removed_from_the_end(db: Database) -> None:
+    """The chain alone holds after its newest rows are deleted; the anchor (audit_head) does not."""
+    _person(db)
+    for _ in range(3):
+        with pytest.raises(Unauthorized):
+            accounts.authenticate(db, "alice@example.org", "nope", address="a", now=NOW)
+    rows = audit.entries(db)
+    assert audit.verify(db).ok
+    newest = sorted(r.id for r in rows)[-2:]
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_log WHERE id >= :i"), {"i": newest[0]})
+    result = audit.verify(db)
+    assert not result.ok and result.first_broken is None
+    assert result.end is not None and "2 row(s) were removed at the end" in result.end

@@ -15,6 +15,7 @@ from kneehab.errors import Conflict
 from kneehab.store.tables import (
     AccessTokenRow,
     AccountRow,
+    AuditHeadRow,
     AuditRow,
     AuthSessionRow,
     ClinicRow,
@@ -292,8 +293,26 @@ def last_audit_hash(s: DbSession) -> str | None:
     return s.scalar(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1))
 
 
-def add_audit(s: DbSession, row: AuditRow) -> None:
-    s.add(row)
+def add_audit(s: DbSession, rows: list[AuditRow]) -> None:
+    s.add_all(rows)
+    s.flush()
+
+
+def audit_count(s: DbSession) -> int:
+    return int(s.scalar(select(func.count()).select_from(AuditRow)) or 0)
+
+
+def audit_head(s: DbSession) -> AuditHeadRow | None:
+    """The trail's anchor: its number of rows and its newest hash (None before the first row)."""
+    return s.get(AuditHeadRow, 1)
+
+
+def set_audit_head(s: DbSession, rows: int, hash_: str) -> None:
+    head = s.get(AuditHeadRow, 1)
+    if head is None:
+        s.add(AuditHeadRow(id=1, rows=rows, hash=hash_))
+    else:
+        head.rows, head.hash = rows, hash_
     s.flush()
 
 

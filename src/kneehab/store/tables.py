@@ -391,6 +391,18 @@ class AuditRow(Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class AuditHeadRow(Base):
+    """The end of the audit trail: how many rows it has and the newest row's hash, written in the
+    same transaction as each append (migration 0013). The chain alone cannot show that its newest
+    rows were removed; this row can. One row, id 1."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rows: Mapped[int]
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 class DraftRow(Base):
     """Step-by-step answers (first run, re-screen) between steps, keyed by the hash of a random
     cookie; expire after 24 h. Never logged."""
@@ -468,6 +480,7 @@ TABLES = (
     OneTimeLinkRow,
     AccessTokenRow,
     AuditRow,
+    AuditHeadRow,
     DraftRow,
     CalendarFeedRow,
     CaseloadRowRow,
