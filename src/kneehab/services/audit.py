@@ -120,7 +120,9 @@ def record_people_tx(
             hash="",
         )
         row.hash = prev = _digest(prev, row)
-        rows.append(row)
+        rows.append(
+            {c.key: getattr(row, c.key) for c in AuditRow.__table__.columns if c.key != "id"}
+        )
     account_repo.add_audit(s, rows)
     account_repo.set_audit_head(s, count + len(rows), prev)
 

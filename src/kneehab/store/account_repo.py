@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
@@ -293,9 +293,9 @@ def last_audit_hash(s: DbSession) -> str | None:
     return s.scalar(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1))
 
 
-def add_audit(s: DbSession, rows: list[AuditRow]) -> None:
-    s.add_all(rows)
-    s.flush()
+def add_audit(s: DbSession, rows: list[dict[str, Any]]) -> None:
+    """Append rows in one statement (a look at a whole caseload is one INSERT, not one per person)."""
+    s.execute(insert(AuditRow), rows)
 
 
 def audit_count(s: DbSession) -> int:
