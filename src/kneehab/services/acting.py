@@ -5,12 +5,15 @@ later entrypoint get the same decision (issue 10 §0)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session as DbSession
 
 from kneehab.access import READS, Action, check
-from kneehab.domain.identity import SERVER_ADMIN, Actor, Subject
+from kneehab.domain.identity import SERVER_ADMIN, Actor, Role, Subject
+from kneehab.services.audit import record_tx
 from kneehab.store import account_repo, repo
+from kneehab.store.db import Database
 
 
 @dataclass(frozen=True)
@@ -44,3 +47,20 @@ def authorize(s: DbSession, who: Acting, action: Action) -> None:
     check(who.actor, action, subject_tx(s, who.person_id))
     if action not in READS:
         repo.lock_person(s, who.person_id)
+
+
+def audit_machine_read(
+    db: Database, who: Acting, resource: str, now: datetime | None = None
+) -> None:
+    """The server admin's read of a person's record (status, history, backup, export on the machine)
+    goes into that person's trail like a clinician's look (people.open_record): the use-case calls
+    this after its read and before returning, so a read that cannot be audited is not handed out.
+    Others' reads are audited per request where they come in (open_record), the person's own not."""
+    if who.actor.role != Role.SERVER_ADMIN:
+        return
+    with db.write() as s:
+        record_tx(
+            s, actor=who.actor, action=Action.READ_HEALTH.value, resource=resource,
+            now=now or datetime.now(UTC), person_id=who.person_id,
+            clinic_id=account_repo.person_clinic(s, who.person_id),
+        )  # fmt: skip
