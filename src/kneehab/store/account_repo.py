@@ -20,6 +20,7 @@ from kneehab.store.tables import (
     AuthSessionRow,
     ClinicRow,
     DraftRow,
+    InvitationRow,
     LoginAttemptRow,
     OneTimeLinkRow,
     PersonRow,
@@ -230,6 +231,75 @@ def cancel_links(s: DbSession, account_id: int, now: datetime) -> None:
 
 def link_by_hash(s: DbSession, token_hash: str) -> OneTimeLinkRow | None:
     return s.scalars(select(OneTimeLinkRow).where(OneTimeLinkRow.token_hash == token_hash)).first()
+
+
+# --- a clinic's invitations (by email; the account is looked at only when the link is used) -------
+
+
+def add_invitation(
+    s: DbSession,
+    *,
+    token_hash: str,
+    clinic_id: int,
+    email: str,
+    role: str,
+    name: str,
+    created_by: str,
+    now: datetime,
+    expires: datetime,
+) -> int:
+    row = InvitationRow(
+        token_hash=token_hash, clinic_id=clinic_id, email=email, role=role, name=name,
+        created_by=created_by, created_at=now, expires_at=expires,
+    )  # fmt: skip
+    s.add(row)
+    s.flush()
+    return row.id
+
+
+def end_invitations(s: DbSession, clinic_id: int, email: str, now: datetime) -> None:
+    """End the clinic's unused invitations of this email (a newer one replaces them)."""
+    s.execute(
+        update(InvitationRow)
+        .where(
+            InvitationRow.clinic_id == clinic_id,
+            InvitationRow.email == email,
+            InvitationRow.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+
+
+def invitation_by_hash(s: DbSession, token_hash: str) -> InvitationRow | None:
+    return s.scalars(select(InvitationRow).where(InvitationRow.token_hash == token_hash)).first()
+
+
+def take_invitation(s: DbSession, invitation_id: int, now: datetime) -> bool:
+    """Mark an invitation used if it still is unused and alive; False when another request took it."""
+    result = s.execute(
+        update(InvitationRow)
+        .where(
+            InvitationRow.id == invitation_id,
+            InvitationRow.used_at.is_(None),
+            InvitationRow.expires_at > now,
+        )
+        .values(used_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
+def pending_invitations(s: DbSession, clinic_id: int, now: datetime) -> list[InvitationRow]:
+    return list(
+        s.scalars(
+            select(InvitationRow)
+            .where(
+                InvitationRow.clinic_id == clinic_id,
+                InvitationRow.used_at.is_(None),
+                InvitationRow.expires_at > now,
+            )
+            .order_by(InvitationRow.id)
+        )
+    )
 
 
 def add_token(

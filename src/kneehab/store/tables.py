@@ -353,6 +353,25 @@ class OneTimeLinkRow(Base):
     used_at: Mapped[datetime | None]
 
 
+class InvitationRow(Base):
+    """A clinic's invitation to an email (migration 0014), the same whether or not the email has an
+    account: nothing about an account is read or made until the invitee uses the link (a new email
+    sets a password, an existing account enters its own). Single use, only the link's hash kept."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]  # used, or replaced by a newer invitation of the same email
+
+
 class AccessTokenRow(Base):
     """A personal access token for integrators: named, scoped, shown once, kept hashed."""
 
@@ -478,6 +497,7 @@ TABLES = (
     AuthSessionRow,
     LoginAttemptRow,
     OneTimeLinkRow,
+    InvitationRow,
     AccessTokenRow,
     AuditRow,
     AuditHeadRow,
