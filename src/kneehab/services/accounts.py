@@ -205,15 +205,42 @@ def add_account_tx(
     return NewAccount(account_id, invitation)
 
 
-def signup(db: Database, email: str, password: str, *, now: datetime) -> Actor:
-    """A self-managed person's own account (no clinic); they enrol next."""
-    with db.write() as s:
-        made = add_account_tx(
-            s, email, role="person", clinic_id=None, password=password, actor=None, now=now
+# The failed-sign-in key of a sign-up refused because the email has an account: it counts towards
+# the address's limit only (never towards that account's own, which would lock its owner out).
+SIGNUP_TAKEN = "signup-email-taken"
+
+
+def signup(
+    db: Database, email: str, password: str, *, now: datetime, address: str = "unknown"
+) -> Actor:
+    """A self-managed person's own account (no clinic); they enrol next. The 409 for an email that
+    has an account tells that it has one (docs/security.md): such answers count as failures of the
+    address, so one address cannot try many emails quickly."""
+    try:
+        with db.write() as s:
+            _throttle_address(s, address, now)
+            made = add_account_tx(
+                s, email, role="person", clinic_id=None, password=password, actor=None, now=now
+            )
+            row = account_repo.account(s, made.account_id)
+            assert row is not None
+            return actor_of(row)
+    except Conflict:
+        with db.write() as s:
+            account_repo.add_failed_login(s, secret_hash(SIGNUP_TAKEN), address, now)
+        raise
+
+
+def _throttle_address(s: DbSession, address: str, now: datetime) -> None:
+    found = account_repo.failed_logins_since(s, since=now - THROTTLE_WINDOW, address=address)
+    if len(found) >= ADDRESS_FAILURES:
+        until = found[-ADDRESS_FAILURES] + THROTTLE_WINDOW
+        wait = max(1, int((until - now).total_seconds()))
+        raise Throttled(
+            f"too many tries from here: wait {max(1, wait // 60)} minute(s), until "
+            f"{until.strftime('%H:%M')} UTC, then try again",
+            retry_after_s=wait,
         )
-        row = account_repo.account(s, made.account_id)
-        assert row is not None
-        return actor_of(row)
 
 
 def account_actor(db: Database, account_id: int) -> Actor:

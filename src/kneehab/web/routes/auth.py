@@ -371,7 +371,9 @@ def api_login(
 def api_signup(
     body: Credentials, request: Request, response: Response, state: State, clock: Clocked
 ) -> SessionStarted:
-    actor = accounts.signup(state.db, body.email, body.password, now=clock.now)
+    actor = accounts.signup(
+        state.db, body.email, body.password, now=clock.now, address=_address(request)
+    )
     signed = accounts.start_session(
         state.db, actor, now=clock.now, request_id=request_id(request.scope)
     )
