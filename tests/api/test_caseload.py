@@ -111,6 +111,26 @@ async def test_caseload_order_flags_and_search(db: Database, library) -> None:  
         assert summary["summary"]["pain_limit"] == "4/10"
 
 
+async def test_the_caseload_is_in_each_shown_persons_trail(db: Database, library) -> None:  # type: ignore[no-untyped-def]
+    """The caseload shows each person's pain and flags: each person shown sees that look in "Who
+    has looked at my data" (one row each, written in one transaction); one filtered out does not."""
+    ids = _clinic(db)
+    app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOW))
+    async with AsyncExitStack() as stack:
+        bob = await _as(app, "bob@example.org", stack)
+        assert (await bob.get("/clinic")).status_code == 200
+        only = await bob.get("/api/v1/patients", params={"flag": "lock"})
+        assert [r["id"] for r in only.json()["items"]] == [ids["lena@example.org"]]
+        for email, looks in (("maria@example.org", 1), ("lena@example.org", 2)):
+            person = await _as(app, email, stack)
+            seen = (await person.get("/api/v1/me/audit")).json()["items"]
+            listed = [i for i in seen if i["action"] == "list_patients"]
+            assert len(listed) == looks, (email, seen)
+            assert {i["resource"] for i in listed} <= {"/clinic", "/api/v1/patients"}
+            assert all(i["who"] == "bob@example.org" for i in listed), listed
+            assert "2/10" not in str(listed)
+
+
 async def test_actions_are_checked_kept_and_shown_to_the_person(db: Database, library) -> None:  # type: ignore[no-untyped-def]
     ids = _clinic(db)
     lena_id, maria_id = ids["lena@example.org"], ids["maria@example.org"]

@@ -168,17 +168,16 @@ async def test_the_clinic_page_invites_and_removes(db: Database, library) -> Non
             "/clinic/invitations", data={"email": "cat@example.org", "role": "clinician"}
         )
         assert r.status_code == 200 and "/account/password?link=" in r.text
-        assert "cat@example.org" in (await anna.get("/clinic/members")).text
-        assert (
-            "/account/password?link=" not in (await anna.get("/clinic/members")).text
-        )  # shown once
-        cat = next(
-            a.id for a in accounts.list_accounts(db, SERVER_ADMIN) if a.email == "cat@example.org"
+        members = (await anna.get("/clinic/members")).text
+        assert "cat@example.org (clinician) — invited, not yet joined" in members
+        assert "/account/password?link=" not in members  # shown once
+        bob = next(
+            a.id for a in accounts.list_accounts(db, SERVER_ADMIN) if a.email == "bob@example.org"
         )
-        r = await anna.post(f"/clinic/members/{cat}/remove")
+        r = await anna.post(f"/clinic/members/{bob}/remove")
         assert (
             r.status_code == 303
-            and "cat@example.org" not in (await anna.get("/clinic/members")).text
+            and "bob@example.org" not in (await anna.get("/clinic/members")).text
         )
 
 
@@ -221,39 +220,90 @@ def _intake():  # type: ignore[no-untyped-def]
 async def test_an_invitation_never_tells_whether_an_email_has_an_account(
     db: Database, library
 ) -> None:  # type: ignore[no-untyped-def]
-    """Issue 10 §1: inviting an email that has an account in another clinic answers as for a new
-    email (201 and a link); the link, opened, moves nobody out of their clinic and says what to do."""
+    """Issue 10 §1: inviting an email that has an account answers as for a new email (201 and a
+    link), the members page shows the same pending invitation, the clinic's trail the same row, and a
+    re-invite the same working link; only the invitee, opening it, is asked for a new password or
+    their own. The link moves nobody out of another clinic and says what to do."""
     early = NOW - timedelta(days=1)
     north = accounts.create_clinic(db, "North", actor=SERVER_ADMIN, now=early)
     south = accounts.create_clinic(db, "South", actor=SERVER_ADMIN, now=early)
     for email, role, clinic in (
         ("anna@example.org", "clinic_admin", north),
+        ("sam@example.org", "person", None),  # self-managed: may join with their password
         ("sue@example.org", "person", south),
         ("dave@example.org", "clinician", south),
     ):
         accounts.add_account(db, email, role=role, clinic_id=clinic, password=PASSWORD,
                              actor=SERVER_ADMIN, now=early)  # fmt: skip
     app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOW))
+    invitees = (
+        ("fresh@example.org", "person"),
+        ("sam@example.org", "person"),
+        ("sue@example.org", "person"),
+        ("dave@example.org", "clinician"),
+    )
     async with AsyncExitStack() as stack:
         anna = await _as(app, "anna@example.org", stack)
-        answers = {}
-        for email, role in (
-            ("fresh@example.org", "person"),
-            ("sue@example.org", "person"),
-            ("dave@example.org", "clinician"),
-        ):
-            r = await anna.post("/api/v1/clinic/invitations", json={"email": email, "role": role})
-            answers[email] = r
+        trail_before = len((await anna.get("/api/v1/clinic/audit")).json()["items"])
+
+        async def invite_all() -> dict[str, httpx.Response]:
+            answers = {}
+            for email, role in invitees:
+                answers[email] = await anna.post(
+                    "/api/v1/clinic/invitations", json={"email": email, "role": role}
+                )
+            return answers
+
+        answers = await invite_all()
         assert {r.status_code for r in answers.values()} == {201}
         assert {tuple(sorted(r.json())) for r in answers.values()} == {("link",)}
+        # The members page: one line each, the same words whether or not the email has an account.
+        page = (await anna.get("/clinic/members")).text
+        for email, role in invitees:
+            assert f"{email} ({role}) — invited, not yet joined" in page, email
+        # The clinic's trail: one "invite" row each, naming the invitation, never an account.
+        trail = (await anna.get("/api/v1/clinic/audit")).json()["items"]
+        made = trail[: len(trail) - trail_before]
+        assert [i["action"] for i in made] == ["invite"] * len(invitees)
+        assert all(i["resource"].startswith("invitation/") for i in made), made
+        assert all(i["person_id"] is None for i in made)
+        # Inviting again: the same answer for everyone, and the earlier link ends.
+        first = answers
+        answers = await invite_all()
+        assert {r.status_code for r in answers.values()} == {201}
+        page = (await anna.get("/clinic/members")).text
+        for email, _role in invitees:
+            assert page.count(f"{email} (") == 1, email  # one pending invitation, not two
+        for email in ("fresh@example.org", "sam@example.org"):
+            old = first[email].json()["link"].split("link=", 1)[1]
+            async with web_client(app, sign_up=None) as holder:
+                r = await holder.post("/account/password", data={"link": old, "password": PASSWORD})
+                assert r.status_code in (404, 422) and "not valid any more" in r.text, email
+        # Opened by the invitee: a new email chooses a password, an existing account enters its own.
+        links = {e: r.json()["link"].split("link=", 1)[1] for e, r in answers.items()}
+        async with web_client(app, sign_up=None) as holder:
+            fresh = (await holder.get(f"/account/password?link={links['fresh@example.org']}")).text
+            own = (await holder.get(f"/account/password?link={links['sam@example.org']}")).text
+        assert "Choose a password" in fresh and "already have" not in fresh
+        assert "already have a kneehab account" in own
+        for email in ("fresh@example.org", "sam@example.org"):
+            async with web_client(app, sign_up=None) as holder:
+                r = await holder.post(
+                    "/account/password", data={"link": links[email], "password": PASSWORD}
+                )
+                assert r.status_code == 303, (email, r.text)
+                me = (await holder.get("/api/v1/me")).json()
+                assert me["clinic_id"] == north and me["role"] == "person", email
+        page = (await anna.get("/clinic/members")).text
+        assert "fresh@example.org (person) — invited" not in page
+        # An account of another clinic (or a clinician) is told what to do, and stays where it is.
         for email in ("sue@example.org", "dave@example.org"):
-            secret = answers[email].json()["link"].split("link=", 1)[1]
             async with web_client(app, sign_up=None) as holder:
                 r = await holder.post(
                     "/api/v1/auth/login", json={"email": email, "password": PASSWORD}
                 )
                 r = await holder.post(
-                    "/account/password", data={"link": secret, "password": PASSWORD}
+                    "/account/password", data={"link": links[email], "password": PASSWORD}
                 )
                 assert r.status_code == 422, r.text
                 assert "ask the clinic to invite another email address" in r.text

@@ -65,7 +65,9 @@ async def test_a_join_link_does_not_allow_guessing_the_password(db: Database, li
         assert r.status_code == 429  # even the right password waits
     with db.engine.connect() as conn:
         failed = conn.execute(
-            text("SELECT count(*) FROM audit_log WHERE action = 'join_used' AND outcome = 'failed'")
+            text(
+                "SELECT count(*) FROM audit_log WHERE action = 'invite_used' AND outcome = 'failed'"
+            )
         ).scalar_one()
     assert failed == 5
 

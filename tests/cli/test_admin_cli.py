@@ -159,3 +159,59 @@ def test_user_add_at_a_terminal_prints_an_invitation_link(  # type: ignore[no-un
         assert signed.account_id == int(account_id)
     finally:
         db.close()
+
+
+def test_audit_verify_sees_the_newest_rows_removed(run, db_url: str) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine, text
+
+    for name in ("North Clinic", "South Clinic", "East Clinic"):
+        assert run("clinic", "create", name)[0] == 0
+    assert run("audit", "verify")[0] == 0
+    engine = create_engine(db_url)
+    try:
+        with engine.begin() as conn:
+            newest = conn.execute(text("SELECT max(id) FROM audit_log")).scalar_one()
+            conn.execute(text("DELETE FROM audit_log WHERE id = :i"), {"i": newest})
+    finally:
+        engine.dispose()
+    code, _, err = run("audit", "verify")
+    assert code == 4 and "removed at the end" in err
+
+
+EXPORTS = ("csv", "json", "fhir", "handout")
+
+
+def test_the_server_admins_reads_are_in_the_persons_trail(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 10 §6: a read of a person's record by anyone but them is audited, the command line's
+    too (actor "server admin", role server_admin), never with a health value."""
+    intake = tmp_path / "intake.json"
+    intake.write_text(
+        json.dumps({"age": 58, "knee": "right", "condition": "medial_knee_oa", "onset": "gradual",
+                    "weeks_since_onset": 10, "pain_now": 3, "pain_worst_week": 5, "red_flags": []}),
+        encoding="utf-8",
+    )  # fmt: skip
+    email = "ann@example.org"
+    assert run("user", "add", email, "--role", "person", stdin="a long passphrase\n")[0] == 0
+    assert run("start", "--person", email, "--intake", str(intake), "--today", "2025-03-03")[0] == 0
+    _, before, _ = run("audit", "list", "--person", email, "--json")
+    reads = [
+        ("status",),
+        ("history",),
+        ("history", "--csv"),
+        ("history", "--json"),
+        ("backup", str(tmp_path / "ann.json")),
+        ("export", "--fhir", "-o", str(tmp_path / "ann.fhir.json")),
+        ("handout", "-o", str(tmp_path / "ann.pdf")),
+    ]
+    for argv in reads:
+        seen = len(json.loads(run("audit", "list", "--person", email, "--json")[1]))
+        code, _, err = run(*argv, "--person", email, "--today", "2025-03-04")
+        assert code == 0, (argv, err)
+        rows = json.loads(run("audit", "list", "--person", email, "--json")[1])
+        new = rows[: len(rows) - seen]
+        assert new, f"{argv}: no audit row"
+        # A look is read_health; a file that leaves kneehab is its export.* row (issue 14).
+        assert {(r["actor"], r["actor_role"]) for r in new} == {("server admin", "server_admin")}
+        assert {r["action"] for r in new} <= {"read_health"} | {f"export.{k}" for k in EXPORTS}, new
+    assert len(json.loads(before)) < len(rows)
+    assert run("audit", "verify")[0] == 0

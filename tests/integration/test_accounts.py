@@ -198,3 +198,32 @@ def test_the_audit_chain_holds_and_names_the_first_edited_row(db: Database) -> N
         conn.execute(text("UPDATE audit_log SET outcome = 'failed' WHERE id = :i"), {"i": middle})
         conn.execute(text("DELETE FROM audit_log WHERE id = :i"), {"i": middle})
     assert audit.verify(db).first_broken == sorted(r.id for r in rows)[2]
+
+
+def test_the_anchor_shows_rows_removed_from_the_end(db: Database) -> None:
+    """The chain alone holds after its newest rows are deleted; the anchor (audit_head) does not."""
+    _person(db)
+    for _ in range(3):
+        with pytest.raises(Unauthorized):
+            accounts.authenticate(db, "alice@example.org", "nope", address="a", now=NOW)
+    rows = audit.entries(db, SERVER_ADMIN)
+    assert audit.verify(db).ok
+    newest = sorted(r.id for r in rows)[-2:]
+    with db.engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_log WHERE id >= :i"), {"i": newest[0]})
+    result = audit.verify(db)
+    assert not result.ok and result.first_broken is None
+    assert result.end is not None and "2 row(s) were removed at the end" in result.end
+
+
+def test_signing_up_with_a_taken_email_is_throttled_per_address(db: Database) -> None:
+    """The 409 tells that an email has an account (accepted, docs/security.md); one address gets
+    ADDRESS_FAILURES of them in the window, then waits, and the account's owner is not locked out."""
+    _person(db)
+    for _ in range(accounts.ADDRESS_FAILURES):
+        with pytest.raises(Conflict):
+            accounts.signup(db, "alice@example.org", "another passphrase", now=NOW, address="x")
+    with pytest.raises(Throttled):
+        accounts.signup(db, "new@example.org", "another passphrase", now=NOW, address="x")
+    accounts.signup(db, "new@example.org", "another passphrase", now=NOW, address="y")
+    assert accounts.authenticate(db, "alice@example.org", PASSWORD, address="z", now=NOW)

@@ -26,7 +26,7 @@ NOW = datetime(2025, 3, 20, 9, tzinfo=UTC)
 ACCOUNT_TABLES = {"clinics", "accounts", "auth_sessions", "login_attempts", "one_time_links",
                   "access_tokens", "audit_log", "drafts"}  # fmt: skip
 # What later migrations add, and the downgrade to 0004 therefore drops: not 0005's to keep.
-LATER_TABLES = {"calendar_feeds", "caseload_rows", "course_snapshots"}
+LATER_TABLES = {"calendar_feeds", "caseload_rows", "course_snapshots", "audit_head"}
 LATER_COLUMNS = {"clinic_id", "timezone", "revision", "camera"}
 
 

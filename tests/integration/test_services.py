@@ -316,4 +316,7 @@ def test_demo_seed_export_review_acknowledge_and_delete(db: Database) -> None:
 
     services.delete_person(db, on_machine(pid))
     assert services.current_person_id(db) is None
-    assert all(rows == [] for rows in _rows(db).values())
+    # The audit trail outlives the record (append-only, never a health value): the server admin's
+    # reads above are in it.
+    left = {k: v for k, v in _rows(db).items() if v and k not in {"audit_log", "audit_head"}}
+    assert left == {}

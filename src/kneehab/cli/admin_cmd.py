@@ -214,11 +214,14 @@ def audit_verify(ctx: typer.Context, db_file: DbOpt = None) -> None:
     if result.ok:
         typer.echo(f"The audit trail is intact ({result.rows} rows).")
         return
-    typer.echo(
-        f"The audit trail is broken at row {result.first_broken}: that row or one before it was "
-        "edited or removed.",
-        err=True,
-    )
+    if result.first_broken is not None:
+        typer.echo(
+            f"The audit trail is broken at row {result.first_broken}: that row or one before it "
+            "was edited or removed.",
+            err=True,
+        )
+    else:
+        typer.echo(f"The audit trail does not end where it should: {result.end}.", err=True)
     raise typer.Exit(BROKEN_TRAIL)
 
 

@@ -44,8 +44,9 @@ def hash_password(password: str) -> str:
 
 LINK_PATH = "/account/password"  # the page that takes an invitation or reset link
 
-# A clinician's invitation that reached an existing account: shown to the inviter like any other
-# link, and refused with plain words when opened (links.kind is at most 10 characters).
+# Join links of invitations made before migration 0014 (a clinic's invitations are kept by email in
+# `invitations` since): still honoured. JOIN_STAFF reached an existing account and is refused with
+# plain words when opened (links.kind is at most 10 characters).
 JOIN_STAFF = "join-staff"
 JOIN_KINDS = ("join", JOIN_STAFF)  # proved by the account's own password
 
@@ -209,15 +210,42 @@ def add_account_tx(
     return NewAccount(account_id, invitation)
 
 
-def signup(db: Database, email: str, password: str, *, now: datetime) -> Actor:
-    """A self-managed person's own account (no clinic); they enrol next."""
-    with db.write() as s:
-        made = add_account_tx(
-            s, email, role="person", clinic_id=None, password=password, actor=None, now=now
+# The failed-sign-in key of a sign-up refused because the email has an account: it counts towards
+# the address's limit only (never towards that account's own, which would lock its owner out).
+SIGNUP_TAKEN = "signup-email-taken"
+
+
+def signup(
+    db: Database, email: str, password: str, *, now: datetime, address: str = "unknown"
+) -> Actor:
+    """A self-managed person's own account (no clinic); they enrol next. The 409 for an email that
+    has an account tells that it has one (docs/security.md): such answers count as failures of the
+    address, so one address cannot try many emails quickly."""
+    try:
+        with db.write() as s:
+            _throttle_address(s, address, now)
+            made = add_account_tx(
+                s, email, role="person", clinic_id=None, password=password, actor=None, now=now
+            )
+            row = account_repo.account(s, made.account_id)
+            assert row is not None
+            return actor_of(row)
+    except Conflict:
+        with db.write() as s:
+            account_repo.add_failed_login(s, secret_hash(SIGNUP_TAKEN), address, now)
+        raise
+
+
+def _throttle_address(s: DbSession, address: str, now: datetime) -> None:
+    found = account_repo.failed_logins_since(s, since=now - THROTTLE_WINDOW, address=address)
+    if len(found) >= ADDRESS_FAILURES:
+        until = found[-ADDRESS_FAILURES] + THROTTLE_WINDOW
+        wait = max(1, int((until - now).total_seconds()))
+        raise Throttled(
+            f"too many tries from here: wait {max(1, wait // 60)} minute(s), until "
+            f"{until.strftime('%H:%M')} UTC, then try again",
+            retry_after_s=wait,
         )
-        row = account_repo.account(s, made.account_id)
-        assert row is not None
-        return actor_of(row)
 
 
 def account_actor(db: Database, account_id: int) -> Actor:
@@ -286,6 +314,10 @@ def use_link(
     invalid = NotFound(
         "link: this link is not valid any more (used, expired or mistyped); ask for a new one"
     )
+    with db.read() as s:
+        is_invitation = account_repo.invitation_by_hash(s, secret_hash(secret)) is not None
+    if is_invitation:
+        return _use_invitation(db, secret, password, now=now, address=address, invalid=invalid)
     wrong = False
     with db.write() as s:
         link = account_repo.link_by_hash(s, secret_hash(secret))
@@ -325,6 +357,75 @@ def use_link(
             record_tx(
                 s, actor=actor, action=f"{link.kind}_used", resource=f"account/{row.id}", now=now,
                 clinic_id=row.clinic_id, person_id=row.person_id,
+            )  # fmt: skip
+    if wrong:
+        raise Unauthorized("password: that is not this account's password")
+    return actor
+
+
+def _use_invitation(
+    db: Database, secret: str, password: str, *, now: datetime, address: str, invalid: NotFound
+) -> Actor:
+    """A clinic's invitation, used by whoever holds the link: a new email becomes an account of the
+    clinic with the password chosen here; an existing self-managed person joins with their own
+    password (throttled and audited like a sign-in), keeping their data. Anyone else who already has
+    an account is told to ask for an invitation to another address."""
+    wrong = False
+    with db.write() as s:
+        inv = account_repo.invitation_by_hash(s, secret_hash(secret))
+        if inv is None or inv.used_at is not None or inv.expires_at <= now:
+            raise invalid
+        resource = f"invitation/{inv.id}"
+        row = account_repo.account_by_email(s, inv.email)
+        if row is None:
+            check_password(password, inv.email)
+            if not account_repo.take_invitation(s, inv.id, now):  # once, even with two at a time
+                raise invalid
+            account_id = account_repo.add_account(
+                s, email=inv.email, role=inv.role, name=inv.name, clinic_id=inv.clinic_id,
+                person_id=None, password_hash=_hasher.hash(password), now=now,
+            )  # fmt: skip
+            row = account_repo.account(s, account_id)
+            assert row is not None
+            actor = actor_of(row)
+            record_tx(
+                s, actor=actor, action="account_create", resource=f"account/{row.id}", now=now,
+                clinic_id=inv.clinic_id,
+            )  # fmt: skip
+        else:
+            email_key = secret_hash(row.email)
+            _throttle(s, email_key, address, now)
+            if not _matches(row.password_hash, password):
+                wrong = True
+                account_repo.add_failed_login(s, email_key, address, now)
+                # The account's own row, not the clinic's: a failed try would tell the clinic
+                # that the email has an account.
+                record_tx(
+                    s, actor=actor_of(row), action="invite_used", resource=resource, now=now,
+                    outcome="failed",
+                )  # fmt: skip
+            elif not (
+                inv.role == Role.PERSON.value
+                and row.role == Role.PERSON.value
+                and row.clinic_id is None
+                and row.removed_at is None
+            ):  # said only to whoever knows the password
+                raise InvalidInput(
+                    "link: this invitation cannot be used with an account that already exists "
+                    "here; ask the clinic to invite another email address"
+                )
+            else:
+                if not account_repo.take_invitation(s, inv.id, now):
+                    raise invalid
+                row.clinic_id = inv.clinic_id
+                if row.person_id is not None:
+                    account_repo.set_person_clinic(s, row.person_id, inv.clinic_id)
+                account_repo.forget_failed_logins(s, email_key)
+                actor = actor_of(row)
+        if not wrong:
+            record_tx(
+                s, actor=actor, action="invite_used", resource=resource, now=now,
+                clinic_id=inv.clinic_id, person_id=row.person_id,
             )  # fmt: skip
     if wrong:
         raise Unauthorized("password: that is not this account's password")
@@ -386,33 +487,71 @@ def any_account(db: Database) -> bool:
         return account_repo.count_accounts(s) > 0
 
 
+@dataclass(frozen=True)
+class NewInvitation:
+    invitation_id: int
+    invitation: str  # the one-time link's secret, shown once
+
+
 def invite(
     db: Database, email: str, *, role: str, actor: Actor, now: datetime, name: str = ""
-) -> NewAccount:
-    """A clinician or clinic admin invites someone into their own clinic (access.py decides who may
-    invite whom); the one-time link (7 days) is shown on screen once."""
+) -> NewInvitation:
+    """A clinician or clinic admin invites an email into their own clinic (access.py decides who may
+    invite whom); the one-time link (7 days) is shown on screen once. The invitation is kept by email
+    and no account is read: the inviter sees the same pending invitation, audit row and working
+    re-invite whether or not the email has an account anywhere (issue 10 §1). Only the invitee, on
+    using the link, sets a password (a new email) or enters their own (an account that exists)."""
     wanted = account_role(role, actor.clinic_id)
     action = Action.INVITE_PERSON if wanted == Role.PERSON else Action.INVITE_CLINICIAN
     check(actor, action, Subject(None, actor.clinic_id), what="clinic")
+    assert actor.clinic_id is not None
     address = normal_email(email)
+    secret = new_secret()
     with db.write() as s:
-        found = account_repo.account_by_email(s, address)
-        if found is not None:
-            # An account with this email exists. The inviter gets a link all the same, so an invitation
-            # never tells them whether someone has an account elsewhere (issue 10 §1): a self-managed
-            # person joins with it, keeping their data (§2); anyone else is told, on opening it, to ask
-            # for an invitation to another address (JOIN_STAFF, or a person of another clinic).
-            kind = "join" if wanted == Role.PERSON else JOIN_STAFF
-            secret = _new_link(s, found.id, kind, actor, now, clinic_id=actor.clinic_id)
-            record_tx(
-                s, actor=actor, action="invite_join", resource=f"account/{found.id}", now=now,
-                clinic_id=actor.clinic_id,
-            )  # fmt: skip
-            return NewAccount(found.id, secret)
-    return add_account(
-        db, email, role=wanted.value, clinic_id=actor.clinic_id, name=name, password=None,
-        actor=actor, now=now,
-    )  # fmt: skip
+        account_repo.end_invitations(s, actor.clinic_id, address, now)  # the newest one works
+        invitation_id = account_repo.add_invitation(
+            s, token_hash=secret_hash(secret), clinic_id=actor.clinic_id, email=address,
+            role=wanted.value, name=name.strip()[:200], created_by=actor.label, now=now,
+            expires=now + INVITE_LIFETIME,
+        )  # fmt: skip
+        record_tx(
+            s, actor=actor, action="invite", resource=f"invitation/{invitation_id}", now=now,
+            clinic_id=actor.clinic_id,
+        )  # fmt: skip
+    return NewInvitation(invitation_id, secret)
+
+
+@dataclass(frozen=True)
+class PendingInvitation:
+    id: int
+    email: str
+    role: str
+    expires_at: datetime
+
+
+def pending_invitations(db: Database, clinic_id: int, *, now: datetime) -> list[PendingInvitation]:
+    """The clinic's invitations not used yet (the same whether or not the email has an account)."""
+    with db.read() as s:
+        return [
+            PendingInvitation(r.id, r.email, r.role, r.expires_at)
+            for r in account_repo.pending_invitations(s, clinic_id, now)
+        ]
+
+
+def link_asks(db: Database, secret: str, *, now: datetime) -> str:
+    """What the link page asks whoever opened it: "new" (choose a password) or "own" (the password
+    of the account that exists); "" for a link that is not valid. Only the link's holder sees it."""
+    hashed = secret_hash(secret)
+    with db.read() as s:
+        invitation = account_repo.invitation_by_hash(s, hashed)
+        if invitation is not None:
+            if invitation.used_at is not None or invitation.expires_at <= now:
+                return ""
+            return "own" if account_repo.account_by_email(s, invitation.email) else "new"
+        link = account_repo.link_by_hash(s, hashed)
+        if link is None or link.used_at is not None or link.expires_at <= now:
+            return ""
+        return "own" if link.kind in JOIN_KINDS else "new"
 
 
 def remove_member(db: Database, account_id: int, *, actor: Actor, now: datetime) -> None:

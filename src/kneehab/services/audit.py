@@ -4,13 +4,14 @@ before it by a SHA-256 hash, so `verify` proves nothing was edited or removed.""
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session as DbSession
 
 from kneehab.access import Action, check
-from kneehab.domain.identity import Actor, Subject
+from kneehab.domain.identity import Actor, Role, Subject
 from kneehab.services.acting import Acting, authorize
 from kneehab.store import account_repo
 from kneehab.store.db import Database
@@ -38,10 +39,12 @@ class AuditEntry:
 class Verification:
     rows: int
     first_broken: int | None  # the id of the first row whose chain does not hold
+    # The anchor (audit_head) disagrees with the chain's end: rows removed from (or added to) the end.
+    end: str | None = None
 
     @property
     def ok(self) -> bool:
-        return self.first_broken is None
+        return self.first_broken is None and self.end is None
 
 
 def _digest(prev: str, row: AuditRow) -> str:
@@ -74,24 +77,56 @@ def record_tx(
     outcome: str = "ok",
 ) -> None:
     """Append one row in the caller's transaction (so the trail and the change land together)."""
+    record_people_tx(
+        s, actor=actor, action=action, resource=resource, now=now, person_ids=[person_id],
+        clinic_id=clinic_id, request_id=request_id, outcome=outcome,
+    )  # fmt: skip
+
+
+def record_people_tx(
+    s: DbSession,
+    *,
+    actor: Actor,
+    action: str,
+    resource: str,
+    now: datetime,
+    person_ids: Sequence[int | None],
+    clinic_id: int | None = None,
+    request_id: str = "-",
+    outcome: str = "ok",
+) -> None:
+    """Append one row per person in the caller's transaction, in one flush (a look at many people,
+    such as the caseload, costs one write). The anchor moves to the new end in the same transaction."""
+    if not person_ids:
+        return
     account_repo.lock_audit(s)
-    prev = account_repo.last_audit_hash(s) or GENESIS
-    row = AuditRow(
-        at=now,
-        actor_id=actor.account_id,
-        actor=actor.label,
-        actor_role=actor.role.value,
-        person_id=person_id,
-        clinic_id=clinic_id,
-        action=action,
-        resource=resource[:200],
-        request_id=request_id[:32],
-        outcome=outcome,
-        prev_hash=prev,
-        hash="",
-    )
-    row.hash = _digest(prev, row)
-    account_repo.add_audit(s, row)
+    head = account_repo.audit_head(s)
+    if head is not None:
+        prev, count = head.hash, head.rows
+    else:  # the first row, or a trail restored from a backup made before the anchor
+        prev, count = account_repo.last_audit_hash(s) or GENESIS, account_repo.audit_count(s)
+    rows = []
+    for person_id in person_ids:
+        row = AuditRow(
+            at=now,
+            actor_id=actor.account_id,
+            actor=actor.label,
+            actor_role=actor.role.value,
+            person_id=person_id,
+            clinic_id=clinic_id,
+            action=action,
+            resource=resource[:200],
+            request_id=request_id[:32],
+            outcome=outcome,
+            prev_hash=prev,
+            hash="",
+        )
+        row.hash = prev = _digest(prev, row)
+        rows.append(
+            {c.key: getattr(row, c.key) for c in AuditRow.__table__.columns if c.key != "id"}
+        )
+    account_repo.add_audit(s, rows)
+    account_repo.set_audit_head(s, count + len(rows), prev)
 
 
 def record(db: Database, **fields: object) -> None:
@@ -143,12 +178,44 @@ def entries(
 
 def verify(db: Database) -> Verification:
     """Walk the chain from the first row; the first row whose stored hashes do not follow names
-    where the trail was edited, removed from or reordered."""
+    where the trail was edited, removed from or reordered. Then the anchor (audit_head): rows
+    removed from the end leave a chain that holds, but fewer rows than it counts."""
     with db.read() as s:
         rows = account_repo.audit_rows(s)
+        head = account_repo.audit_head(s)
     prev = GENESIS
     for row in rows:
         if row.prev_hash != prev or row.hash != _digest(prev, row):
             return Verification(len(rows), row.id)
         prev = row.hash
-    return Verification(len(rows), None)
+    anchored = (0, GENESIS) if head is None else (head.rows, head.hash)
+    if anchored == (len(rows), prev):
+        return Verification(len(rows), None)
+    if anchored[0] > len(rows):
+        end = (
+            f"{anchored[0] - len(rows)} row(s) were removed at the end: the anchor counts "
+            f"{anchored[0]} rows, {len(rows)} are left"
+        )
+    elif head is None:
+        end = "the anchor (table audit_head) is missing: rows may have been removed at the end"
+    else:
+        end = (
+            f"the anchor counts {anchored[0]} rows ending in {anchored[1][:12]}…, the trail has "
+            f"{len(rows)} ending in {prev[:12]}…: its end was removed or rewritten"
+        )
+    return Verification(len(rows), None, end)
+
+
+def machine_read(db: Database, who: Acting, resource: str, now: datetime | None = None) -> None:
+    """The server admin's read of a person's record (status, history, backup, export on the machine)
+    goes into that person's trail like a clinician's look (people.open_record): the use-case calls
+    this after its read and before returning, so a read that cannot be audited is not handed out.
+    Others' reads are audited per request where they come in (open_record), the person's own not."""
+    if who.actor.role != Role.SERVER_ADMIN:
+        return
+    with db.write() as s:
+        record_tx(
+            s, actor=who.actor, action=Action.READ_HEALTH.value, resource=resource,
+            now=now or datetime.now(UTC), person_id=who.person_id,
+            clinic_id=account_repo.person_clinic(s, who.person_id),
+        )  # fmt: skip

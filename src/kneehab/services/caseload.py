@@ -23,6 +23,7 @@ from kneehab.domain.local_time import local_date
 from kneehab.domain.records import History
 from kneehab.errors import Busy, Conflict, CourseUnreadable, InvalidInput
 from kneehab.services import people
+from kneehab.services.audit import record_people_tx
 from kneehab.services.replay import recent_course_in, replay_readable
 from kneehab.store import scan_repo
 from kneehab.store.db import Database
@@ -153,16 +154,19 @@ def caseload(
     flag: str | None = None,
     search: str = "",
     request_id: str = "-",
+    resource: str = "/clinic",
 ) -> list[CaseloadRow]:
     """The actor's clinic, ordered by D-9 (tier, oldest open item, name); filtered by one flag and
-    by a part of the name or email. The list itself is audited (access.py LIST_PATIENTS)."""
-    found = people.patients(db, actor, now=now, request_id=request_id)
+    by a part of the name or email. The look is audited (access.py LIST_PATIENTS): one row for the
+    clinic and one in the trail of each person shown (their pain and flags are on the row), written
+    in the one transaction that also keeps the newly computed rows."""
     needle = search.strip().lower()
-    wanted = [p for p in found if not needle or needle in f"{p.name} {p.email}".lower()]
-    ids = [p.id for p in wanted]
     rows: list[CaseloadRow] = []
     fresh: list[tuple[int, date, int, CaseloadRow]] = []
     with db.read() as s:
+        found = people.patients_in(s, actor)
+        wanted = [p for p in found if not needle or needle in f"{p.name} {p.email}".lower()]
+        ids = [p.id for p in wanted]
         revisions = scan_repo.revisions(s, ids)  # before the records: a later write is never hidden
         kept = scan_repo.stored(s, None, ids)
         for patient in wanted:
@@ -184,9 +188,10 @@ def caseload(
                 continue
             rows.append(row)
             fresh.append((patient.id, day, revision, row))
-    _keep(db, fresh, now)
     if flag:
         rows = [r for r in rows if flag in r.flags]
+    look = _Look(actor, resource, request_id, now, [r.id for r in rows])
+    _keep(db, look, fresh)
     return sorted(rows, key=lambda r: (r.tier, r.since, r.name.lower()))
 
 
@@ -200,13 +205,36 @@ def _unreadable_row(patient: people.Patient, day: date, why: str) -> CaseloadRow
     )  # fmt: skip
 
 
-def _keep(db: Database, fresh: list[tuple[int, date, int, CaseloadRow]], now: datetime) -> None:
-    """Keep newly computed rows for the next look; a busy store only means computing them again."""
-    if not fresh:
-        return
+@dataclass(frozen=True)
+class _Look:
+    """One look at the caseload, as the audit trail keeps it (never a value of a row)."""
+
+    actor: Actor
+    resource: str
+    request_id: str
+    now: datetime
+    shown: list[int]  # the people on the rows served
+
+    def record_tx(self, s: DbSession) -> None:
+        fields: dict[str, Any] = {
+            "actor": self.actor, "action": people.LIST_PATIENTS, "resource": self.resource,
+            "now": self.now, "clinic_id": self.actor.clinic_id, "request_id": self.request_id,
+        }  # fmt: skip
+        record_people_tx(s, person_ids=[None, *self.shown], **fields)
+
+
+def _keep(db: Database, look: _Look, fresh: list[tuple[int, date, int, CaseloadRow]]) -> None:
+    """Audit the look and keep newly computed rows for the next one, in one transaction. A busy
+    store, or a row kept by another request meanwhile, only means computing that row again; the
+    audit rows are then written alone, and a look that cannot be audited is not served."""
     try:
         with db.write() as s:
+            look.record_tx(s)
             for pid, day, revision, row in fresh:
-                scan_repo.keep(s, pid, day, revision, row_json(row), now)
+                scan_repo.keep(s, pid, day, revision, row_json(row), look.now)
+        return
     except (Busy, Conflict):
-        pass
+        if not fresh:
+            raise
+    with db.write() as s:
+        look.record_tx(s)

@@ -16,6 +16,7 @@ from kneehab.domain.progression import Decision
 from kneehab.domain.records import CheckIn, History, OutcomeRecord
 from kneehab.exports.plan_json import item_to_json, program_to_json, triage_to_json
 from kneehab.services.acting import Acting, authorize
+from kneehab.services.audit import machine_read
 from kneehab.services.replay import RULES_V2_KIND, course_in, head_in, history_in
 from kneehab.store import repo
 from kneehab.store.db import Database
@@ -89,7 +90,9 @@ def history_of(db: Database, who: Acting, *, today: date) -> History:
     person_id = who.person_id
     with db.read() as s:
         authorize(s, who, Action.READ_HEALTH)
-        return history_in(s, person_id, today)
+        found = history_in(s, person_id, today)
+    machine_read(db, who, "history")
+    return found
 
 
 def history_head_of(db: Database, who: Acting, *, today: date) -> History:
@@ -111,6 +114,7 @@ def status(db: Database, who: Acting, *, today: date, library: Library) -> Statu
         triage = repo.latest_intake(s, person_id).triage
         open_ = tuple(e for e in repo.escalations(s, person_id) if e.acknowledged_at is None)
         stored = repo.program_versions(s, person_id)
+    machine_read(db, who, "status")
     versions = len(stored)
     updates = tuple(v for v in stored if v.kind == RULES_V2_KIND and v.effective <= today)
     return Status(
@@ -140,11 +144,13 @@ def history(db: Database, who: Acting) -> HistoryView:
     with db.read() as s:
         authorize(s, who, Action.READ_HEALTH)
         repo.get_person(s, person_id)
-        return HistoryView(
+        view = HistoryView(
             tuple(repo.entries(s, person_id)),
             repo.checkins(s, person_id),
             repo.outcomes(s, person_id),
         )
+    machine_read(db, who, "history")
+    return view
 
 
 def entries_of_day(db: Database, who: Acting, *, day: date) -> tuple[EntryRecord, ...]:

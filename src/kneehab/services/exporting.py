@@ -13,20 +13,35 @@ from typing import Any
 from kneehab.access import Action
 from kneehab.exports.person_export import person_json, sessions_csv
 from kneehab.services.acting import Acting, authorize
+from kneehab.services.audit import machine_read
 from kneehab.services.people import exported
 from kneehab.store.db import Database
 
 
-def export_person(db: Database, who: Acting) -> dict[str, Any]:
+def _json(db: Database, who: Acting) -> dict[str, Any]:
     with db.read() as s:
         authorize(s, who, Action.READ_HEALTH)
         return person_json(s, who.person_id)
 
 
-def export_csv(db: Database, who: Acting) -> str:
+def _csv(db: Database, who: Acting) -> str:
     with db.read() as s:
         authorize(s, who, Action.READ_HEALTH)
         return sessions_csv(s, who.person_id)
+
+
+def export_person(db: Database, who: Acting) -> dict[str, Any]:
+    """The plain read (a server admin's is in the person's trail, audit.machine_read)."""
+    data = _json(db, who)
+    machine_read(db, who, "export/json")
+    return data
+
+
+def export_csv(db: Database, who: Acting) -> str:
+    """The plain read (a server admin's is in the person's trail, audit.machine_read)."""
+    text = _csv(db, who)
+    machine_read(db, who, "export/csv")
+    return text
 
 
 def download_json(
@@ -40,7 +55,7 @@ def download_json(
     """Everything kept about the person, as an export: access decision, read, audit row."""
     return exported(
         db, who.actor, who.person_id, kind="json", resource=resource, now=now,
-        request_id=request_id, make=lambda: export_person(db, who),
+        request_id=request_id, make=lambda: _json(db, who),
     )  # fmt: skip
 
 
@@ -50,5 +65,5 @@ def download_csv(
     """The sessions and check-ins as CSV, as an export: access decision, read, audit row."""
     return exported(
         db, who.actor, who.person_id, kind="csv", resource=resource, now=now,
-        request_id=request_id, make=lambda: export_csv(db, who),
+        request_id=request_id, make=lambda: _csv(db, who),
     )  # fmt: skip

@@ -19,6 +19,7 @@ from kneehab.store import account_repo, repo
 from kneehab.store.db import Database
 
 T = TypeVar("T")
+LIST_PATIENTS = Action.LIST_PATIENTS.value  # the audit action of a look at a clinic's list
 
 
 @dataclass(frozen=True)
@@ -32,17 +33,23 @@ class Patient:
 
 def patients(db: Database, actor: Actor, *, now: datetime, request_id: str = "-") -> list[Patient]:
     """The people of the actor's clinic (404 words for anyone who may not list them)."""
-    check(actor, Action.LIST_PATIENTS, Subject(None, actor.clinic_id), what="clinic")
-    assert actor.clinic_id is not None
     with db.write() as s:
-        found = account_repo.people_of_clinic(s, actor.clinic_id)
+        found = patients_in(s, actor)
         record_tx(
-            s, actor=actor, action="list_patients", resource="patients", now=now,
+            s, actor=actor, action=LIST_PATIENTS, resource="patients", now=now,
             clinic_id=actor.clinic_id, request_id=request_id,
         )  # fmt: skip
+    return found
+
+
+def patients_in(s: DbSession, actor: Actor) -> list[Patient]:
+    """`patients` in the caller's transaction, without its audit row (the caller writes it: the
+    caseload writes one for the clinic and one for each person it shows, in one transaction)."""
+    check(actor, Action.LIST_PATIENTS, Subject(None, actor.clinic_id), what="clinic")
+    assert actor.clinic_id is not None
     return [
         Patient(p.id, a.email if a else "", a.name if a else "", p.start, p.timezone)
-        for p, a in found
+        for p, a in account_repo.people_of_clinic(s, actor.clinic_id)
     ]
 
 

@@ -7,7 +7,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
@@ -15,10 +15,12 @@ from kneehab.errors import Conflict
 from kneehab.store.tables import (
     AccessTokenRow,
     AccountRow,
+    AuditHeadRow,
     AuditRow,
     AuthSessionRow,
     ClinicRow,
     DraftRow,
+    InvitationRow,
     LoginAttemptRow,
     OneTimeLinkRow,
     PersonRow,
@@ -232,6 +234,75 @@ def link_by_hash(s: DbSession, token_hash: str) -> OneTimeLinkRow | None:
     return s.scalars(select(OneTimeLinkRow).where(OneTimeLinkRow.token_hash == token_hash)).first()
 
 
+# --- a clinic's invitations (by email; the account is looked at only when the link is used) -------
+
+
+def add_invitation(
+    s: DbSession,
+    *,
+    token_hash: str,
+    clinic_id: int,
+    email: str,
+    role: str,
+    name: str,
+    created_by: str,
+    now: datetime,
+    expires: datetime,
+) -> int:
+    row = InvitationRow(
+        token_hash=token_hash, clinic_id=clinic_id, email=email, role=role, name=name,
+        created_by=created_by, created_at=now, expires_at=expires,
+    )  # fmt: skip
+    s.add(row)
+    s.flush()
+    return row.id
+
+
+def end_invitations(s: DbSession, clinic_id: int, email: str, now: datetime) -> None:
+    """End the clinic's unused invitations of this email (a newer one replaces them)."""
+    s.execute(
+        update(InvitationRow)
+        .where(
+            InvitationRow.clinic_id == clinic_id,
+            InvitationRow.email == email,
+            InvitationRow.used_at.is_(None),
+        )
+        .values(used_at=now)
+    )
+
+
+def invitation_by_hash(s: DbSession, token_hash: str) -> InvitationRow | None:
+    return s.scalars(select(InvitationRow).where(InvitationRow.token_hash == token_hash)).first()
+
+
+def take_invitation(s: DbSession, invitation_id: int, now: datetime) -> bool:
+    """Mark an invitation used if it still is unused and alive; False when another request took it."""
+    result = s.execute(
+        update(InvitationRow)
+        .where(
+            InvitationRow.id == invitation_id,
+            InvitationRow.used_at.is_(None),
+            InvitationRow.expires_at > now,
+        )
+        .values(used_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0) == 1
+
+
+def pending_invitations(s: DbSession, clinic_id: int, now: datetime) -> list[InvitationRow]:
+    return list(
+        s.scalars(
+            select(InvitationRow)
+            .where(
+                InvitationRow.clinic_id == clinic_id,
+                InvitationRow.used_at.is_(None),
+                InvitationRow.expires_at > now,
+            )
+            .order_by(InvitationRow.id)
+        )
+    )
+
+
 def add_token(
     s: DbSession, *, account_id: int, name: str, scope: str, token_hash: str, now: datetime
 ) -> int:
@@ -293,8 +364,26 @@ def last_audit_hash(s: DbSession) -> str | None:
     return s.scalar(select(AuditRow.hash).order_by(AuditRow.id.desc()).limit(1))
 
 
-def add_audit(s: DbSession, row: AuditRow) -> None:
-    s.add(row)
+def add_audit(s: DbSession, rows: list[dict[str, Any]]) -> None:
+    """Append rows in one statement (a look at a whole caseload is one INSERT, not one per person)."""
+    s.execute(insert(AuditRow), rows)
+
+
+def audit_count(s: DbSession) -> int:
+    return int(s.scalar(select(func.count()).select_from(AuditRow)) or 0)
+
+
+def audit_head(s: DbSession) -> AuditHeadRow | None:
+    """The trail's anchor: its number of rows and its newest hash (None before the first row)."""
+    return s.get(AuditHeadRow, 1)
+
+
+def set_audit_head(s: DbSession, rows: int, hash_: str) -> None:
+    head = s.get(AuditHeadRow, 1)
+    if head is None:
+        s.add(AuditHeadRow(id=1, rows=rows, hash=hash_))
+    else:
+        head.rows, head.hash = rows, hash_
     s.flush()
 
 

@@ -353,6 +353,25 @@ class OneTimeLinkRow(Base):
     used_at: Mapped[datetime | None]
 
 
+class InvitationRow(Base):
+    """A clinic's invitation to an email (migration 0014), the same whether or not the email has an
+    account: nothing about an account is read or made until the invitee uses the link (a new email
+    sets a password, an existing account enters its own). Single use, only the link's hash kept."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    clinic_id: Mapped[int] = mapped_column(ForeignKey("clinics.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    role: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]  # used, or replaced by a newer invitation of the same email
+
+
 class AccessTokenRow(Base):
     """A personal access token for integrators: named, scoped, shown once, kept hashed."""
 
@@ -388,6 +407,18 @@ class AuditRow(Base):
     request_id: Mapped[str] = mapped_column(String(32))
     outcome: Mapped[str] = mapped_column(String(20))
     prev_hash: Mapped[str] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class AuditHeadRow(Base):
+    """The end of the audit trail: how many rows it has and the newest row's hash, written in the
+    same transaction as each append (migration 0013). The chain alone cannot show that its newest
+    rows were removed; this row can. One row, id 1."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rows: Mapped[int]
     hash: Mapped[str] = mapped_column(String(64))
 
 
@@ -466,8 +497,10 @@ TABLES = (
     AuthSessionRow,
     LoginAttemptRow,
     OneTimeLinkRow,
+    InvitationRow,
     AccessTokenRow,
     AuditRow,
+    AuditHeadRow,
     DraftRow,
     CalendarFeedRow,
     CaseloadRowRow,

@@ -253,24 +253,36 @@ async def signout_everywhere(
 LINK_TITLE = "Your password"
 
 
-def _link_vm(link: str) -> AccountView:
+_LINK_INTROS = {
+    "new": "Choose a password of at least 8 characters (a few words you will remember are best).",
+    "own": (
+        "You already have a kneehab account with this email: type the password you sign in with. "
+        "Invited to join a clinic, your program and records come with you."
+    ),
+}
+
+
+def _link_vm(link: str, asks: str = "") -> AccountView:
+    """What the link asks is said only to whoever opened it (never to whoever made it)."""
     return AccountView(
         heading=LINK_TITLE,
-        intro=(
-            "An invitation or a reset: choose a password of at least 8 characters (a few words you "
-            "will remember are best). Invited to join a clinic with the account you have: type the "
-            "password you sign in with; your program and records come with you."
+        intro=_LINK_INTROS.get(
+            asks,
+            "An invitation or a reset: choose a password of at least 8 characters (a few words "
+            "you will remember are best). Invited to join a clinic with the account you have: type "
+            "the password you sign in with; your program and records come with you.",
         ),
         action="/account/password",
-        button="Save my password",
+        button="Join with my password" if asks == "own" else "Save my password",
         ask_email=False,
         link=link,
     )
 
 
 @router.get("/account/password", response_class=HTMLResponse, include_in_schema=False)
-def link_page(request: Request, link: str = "") -> Response:
-    return page(request, "account.html", _link_vm(link), title=LINK_TITLE, nav=False)
+def link_page(request: Request, state: State, clock: Clocked, link: str = "") -> Response:
+    asks = accounts.link_asks(state.db, link, now=clock.now) if link else ""
+    return page(request, "account.html", _link_vm(link, asks), title=LINK_TITLE, nav=False)
 
 
 @router.post("/account/password", response_class=HTMLResponse, include_in_schema=False)
@@ -364,7 +376,9 @@ def api_login(
 def api_signup(
     body: Credentials, request: Request, response: Response, state: State, clock: Clocked
 ) -> SessionStarted:
-    actor = accounts.signup(state.db, body.email, body.password, now=clock.now)
+    actor = accounts.signup(
+        state.db, body.email, body.password, now=clock.now, address=_address(request)
+    )
     signed = accounts.start_session(
         state.db, actor, now=clock.now, request_id=request_id(request.scope)
     )

@@ -37,8 +37,9 @@ SearchQuery = Annotated[str, Query(max_length=200, description="A part of the na
 
 
 def _caseload(
-    request: Request, state: State, actor: SignedIn, clock: Clocked, flag: str, q: str
-) -> CaseloadView:
+    request: Request, state: State, actor: SignedIn, clock: Clocked, flag: str, q: str,
+    resource: str,
+) -> CaseloadView:  # fmt: skip
     if flag and flag not in FLAGS:
         raise InvalidInput(f"flag: '{flag}' is not a flag (allowed: {', '.join(FLAGS)})")
     rows = caseload_service.caseload(
@@ -50,6 +51,7 @@ def _caseload(
         flag=flag or None,
         search=q,
         request_id=request_id(request.scope),
+        resource=resource,
     )
     return caseload_view(rows, today=clock.today, flag=flag, search=q)
 
@@ -78,7 +80,7 @@ def caseload_page(
     request: Request, state: State, actor: SignedIn, clock: Clocked,
     flag: FlagQuery = "", q: SearchQuery = "",
 ) -> Response:  # fmt: skip
-    vm = _caseload(request, state, actor, clock, flag, q)
+    vm = _caseload(request, state, actor, clock, flag, q, "/clinic")
     return page(request, "caseload.html", vm, title=vm.heading, nav_items=clinic_nav(actor))
 
 
@@ -87,7 +89,7 @@ def caseload_api(
     request: Request, state: State, actor: SignedIn, clock: Clocked,
     flag: FlagQuery = "", q: SearchQuery = "",
 ) -> CaseloadView:  # fmt: skip
-    return _caseload(request, state, actor, clock, flag, q)
+    return _caseload(request, state, actor, clock, flag, q, "/api/v1/patients")
 
 
 @router.get("/clinic/patients/{person_id}", response_class=HTMLResponse, include_in_schema=False)

@@ -4,6 +4,8 @@ invite clinicians, remove members and read the trail. Everyone else gets the 404
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
@@ -49,7 +51,6 @@ def invite_api(
     made = accounts.invite(
         state.db, body.email, role=body.role, actor=actor, now=clock.now, name=body.name
     )
-    assert made.invitation is not None
     return Invitation(link=accounts.link_url(state.settings.base_url, made.invitation))
 
 
@@ -88,16 +89,24 @@ class Member(BaseModel):
     password_set: bool
 
 
+class Pending(BaseModel):
+    """An invitation not used yet: shown alike whether or not the email has an account."""
+
+    email: str
+    role: str
+
+
 class ClinicView(BaseModel):
     heading: str = "My clinic"
     can_invite_clinicians: bool
     can_remove: bool
     members: list[Member]
+    invited: list[Pending] = []  # pydantic copies the default per instance
     invitation_link: str = ""  # shown once, right after an invitation
-    invited: str = ""
+    invited_email: str = ""
 
 
-def _clinic_vm(state: State, actor: Actor, **shown: str) -> ClinicView:
+def _clinic_vm(state: State, actor: Actor, now: datetime, **shown: str) -> ClinicView:
     here = Subject(None, actor.clinic_id)
     check(actor, Action.INVITE_PERSON, here, what="clinic")
     can_remove = allows(actor, Action.REMOVE_MEMBER, here)
@@ -113,17 +122,20 @@ def _clinic_vm(state: State, actor: Actor, **shown: str) -> ClinicView:
         for r in rows
         if r.removed_at is None and r.id != actor.account_id
     ]
+    assert actor.clinic_id is not None
+    pending = accounts.pending_invitations(state.db, actor.clinic_id, now=now) if can_remove else []
     return ClinicView(
         can_invite_clinicians=allows(actor, Action.INVITE_CLINICIAN, here),
         can_remove=can_remove,
         members=members,
+        invited=[Pending(email=p.email, role=p.role) for p in pending],
         **shown,
     )
 
 
 @router.get("/clinic/members", response_class=HTMLResponse, include_in_schema=False)
-def clinic_page(request: Request, state: State, actor: SignedIn) -> Response:
-    vm = _clinic_vm(state, actor)
+def clinic_page(request: Request, state: State, actor: SignedIn, clock: Clocked) -> Response:
+    vm = _clinic_vm(state, actor, clock.now)
     return page(request, "clinic.html", vm, title=vm.heading, nav_items=clinic_nav(actor))
 
 
@@ -139,12 +151,14 @@ async def invite_page(request: Request, state: State, actor: SignedIn, clock: Cl
             "email", f"email: {message}", message[0].upper() + message[1:] + "."
         )
         raise FormError(
-            str(err), problems=[problem], template="clinic.html", vm=_clinic_vm(state, actor),
+            str(err), problems=[problem], template="clinic.html",
+            vm=_clinic_vm(state, actor, clock.now),
             title="My clinic",
         ) from None  # fmt: skip
-    assert made.invitation is not None
     link = accounts.link_url(state.settings.base_url, made.invitation)
-    vm = _clinic_vm(state, actor, invitation_link=link, invited=accounts.normal_email(email))
+    vm = _clinic_vm(
+        state, actor, clock.now, invitation_link=link, invited_email=accounts.normal_email(email)
+    )
     return page(request, "clinic.html", vm, title=vm.heading, nav_items=clinic_nav(actor))
 
 
