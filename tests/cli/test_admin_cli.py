@@ -27,7 +27,7 @@ def run(db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.Mon
     return _run
 
 
-def test_clinic_users_tokens_and_the_audit_trail(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_clinic_users_tokens_and_the_audit_trail(run, tmp_path: Path, db_url: str) -> None:  # type: ignore[no-untyped-def]
     code, out, err = run("clinic", "create", "North Clinic")
     assert code == 0, err
     clinic = int(out.strip())
@@ -54,14 +54,37 @@ def test_clinic_users_tokens_and_the_audit_trail(run, tmp_path: Path) -> None:  
     assert code == 0, err
     token_id, secret = out.strip().removeprefix("token ").split(": ")
     assert secret.startswith("kh_") and "Shown once" in err
+    # The token's name, scope and last use are listed with its account (never the secret).
+    (listed,) = json.loads(run("user", "list", "--clinic", str(clinic), "--json")[1])
+    assert [(t["id"], t["name"], t["scope"], t["last_used_at"]) for t in listed["tokens"]] == [
+        (int(token_id), "EHR", "read", None)
+    ]
+    used_at = datetime(2026, 12, 7, 9, 30, tzinfo=UTC)
+    db = open_database(db_url)
+    try:
+        assert accounts.resolve_token(db, secret, now=used_at) is not None
+    finally:
+        db.close()
+    code, out, err = run("user", "list", "--clinic", str(clinic), "--json")
+    (listed,) = json.loads(out)
+    assert listed["tokens"][0]["last_used_at"] == used_at.isoformat() and secret not in out
+    code, out, err = run("user", "list", "--clinic", str(clinic))
+    assert f"token {token_id} 'EHR' (read): last used 2026-12-07" in " ".join(out.split())
     code, out, err = run("token", "revoke", token_id)
     assert code == 0 and f"Token {token_id} revoked." in out
     code, out, err = run("token", "revoke", "999")
     assert code == 2 and "token: 999 not found" in err
     code, out, err = run("audit", "list", "--json")
     actions = [r["action"] for r in json.loads(out)]
-    assert actions[:4] == ["token_revoke", "token_create", "reset_link", "account_create"]
-    assert all(r["actor"] == "server admin" for r in json.loads(out))
+    assert actions[:5] == [
+        "token_revoke", "token_use", "token_create", "reset_link", "account_create"
+    ]  # fmt: skip
+    # Each row names who acted: the token's use is the account's, the rest the server admin's.
+    assert {(r["action"], r["actor"]) for r in json.loads(out)[:5]} == {
+        ("token_revoke", "server admin"), ("token_use", "anna@example.org"),
+        ("token_create", "server admin"), ("reset_link", "server admin"),
+        ("account_create", "server admin"),
+    }  # fmt: skip
     assert secret not in out and "passphrase" not in out
     code, out, err = run("audit", "verify")
     assert code == 0 and "intact" in out

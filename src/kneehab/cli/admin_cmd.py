@@ -99,9 +99,22 @@ def user_list(
     as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
     db_file: DbOpt = None,
 ) -> None:
-    """List accounts (never a password or a token)."""
+    """List accounts and their tokens' names, scopes and last use (never a password or a token)."""
     with database(ctx, db_file) as db:
         rows = accounts.list_accounts(db, SERVER_ADMIN, clinic)
+        tokens = accounts.list_tokens(db, SERVER_ADMIN, [r.id for r in rows])
+    held: dict[int, list[dict[str, object]]] = {}
+    for t in tokens:
+        held.setdefault(t.account_id, []).append(
+            {
+                "id": t.id,
+                "name": t.name,
+                "scope": t.scope,
+                "created_at": t.created_at.isoformat(),
+                "last_used_at": t.last_used_at.isoformat() if t.last_used_at else None,
+                "revoked": t.revoked,
+            }
+        )
     data = [
         {
             "id": r.id,
@@ -112,6 +125,7 @@ def user_list(
             "person_id": r.person_id,
             "password_set": r.password_hash is not None,
             "removed": r.removed_at is not None,
+            "tokens": held.get(r.id, []),
         }
         for r in rows
     ]
@@ -125,6 +139,12 @@ def user_list(
         where = f"clinic {d['clinic_id']}" if d["clinic_id"] is not None else "self-managed"
         state = "" if d["password_set"] else " (no password yet)"
         out.print(f"{d['id']:>4}  {d['email']}  {d['role']}  {where}{state}", markup=False)
+        for t in held.get(int(str(d["id"])), []):
+            used = f"last used {t['last_used_at']}" if t["last_used_at"] else "never used"
+            gone = ", revoked" if t["revoked"] else ""
+            out.print(
+                f"      token {t['id']} '{t['name']}' ({t['scope']}): {used}{gone}", markup=False
+            )
 
 
 @token_app.command("create")

@@ -761,6 +761,37 @@ def create_token(
     return NewToken(token_id, secret)
 
 
+@dataclass(frozen=True)
+class TokenInfo:
+    """What the server admin sees of a token (never its secret or hash)."""
+
+    id: int
+    account_id: int
+    name: str
+    scope: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked: bool
+
+
+def list_tokens(db: Database, actor: Actor, account_ids: list[int]) -> list[TokenInfo]:
+    """The tokens of these accounts with their last-used time (issue 10 §2), oldest first."""
+    with db.read() as s:
+        check(actor, Action.MANAGE_TOKENS, Subject(None, None), what="token")
+        return [
+            TokenInfo(
+                t.id,
+                t.account_id,
+                t.name,
+                t.scope,
+                t.created_at,
+                t.last_used_at,
+                t.revoked_at is not None,
+            )
+            for t in account_repo.tokens_of(s, account_ids)
+        ]
+
+
 def revoke_token(db: Database, token_id: int, *, actor: Actor, now: datetime) -> None:
     with db.write() as s:
         row = account_repo.token(s, token_id)

@@ -314,6 +314,14 @@ def add_token(
     return row.id
 
 
+def tokens_of(s: DbSession, account_ids: list[int]) -> list[AccessTokenRow]:
+    """The tokens of these accounts (revoked ones too), oldest first."""
+    if not account_ids:
+        return []
+    query = select(AccessTokenRow).where(AccessTokenRow.account_id.in_(account_ids))
+    return list(s.scalars(query.order_by(AccessTokenRow.id)))
+
+
 def token_by_hash(s: DbSession, token_hash: str) -> AccessTokenRow | None:
     return s.scalars(select(AccessTokenRow).where(AccessTokenRow.token_hash == token_hash)).first()
 
