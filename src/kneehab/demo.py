@@ -26,6 +26,7 @@ from kneehab.services import (
     session_check,
     today_items,
 )
+from kneehab.services.accounts import account_actor
 from kneehab.services.acting import Acting, on_machine
 from kneehab.store.db import Database
 
@@ -90,9 +91,11 @@ def seed_demo(
         actor=SERVER_ADMIN,
     )
     pid = enrolment.person_id
+    # The demo person's own history is theirs (their account acts), not the server admin's changes.
+    who = Acting(account_actor(db, account_id), pid) if account_id is not None else on_machine(pid)
     record_outcome(
         db,
-        on_machine(pid),
+        who,
         OutcomeRecord(
             date=start,
             measure="psfs",
@@ -106,7 +109,7 @@ def seed_demo(
     )
     record_outcome(
         db,
-        on_machine(pid),
+        who,
         OutcomeRecord(date=start, measure="chair_stand_30s", value=10),
         today=start,
         now=joined,
@@ -118,16 +121,16 @@ def seed_demo(
         if offset > 0:
             avg = 4 if offset < 5 else 3 if offset < 11 else 2
             morning = CheckIn(date=day, morning_pain=min(avg, 3), morning_stiffness=2, avg_pain=avg)
-            check_in(db, on_machine(pid), morning, today=day, now=_at(day, 8), library=library)
+            check_in(db, who, morning, today=day, now=_at(day, 8), library=library)
         if day == today:
             break  # today's session is still to do
-        items = today_items(db, on_machine(pid), today=day, library=library)
+        items = today_items(db, who, today=day, library=library)
         entries = tuple(_did(item, pain=1 if offset % 3 else 2) for item in items)
         if entries:
-            answer_safety_questions(db, on_machine(pid), day, _at(day, 17), library=library)
+            answer_safety_questions(db, who, day, _at(day, 17), library=library)
             save_session(
                 db,
-                on_machine(pid),
+                who,
                 session=Session(date=day, entries=entries),
                 now=_at(day, 18),
                 today=day,
@@ -135,7 +138,7 @@ def seed_demo(
             )
     record_outcome(
         db,
-        on_machine(pid),
+        who,
         OutcomeRecord(date=today - timedelta(days=2), measure="chair_stand_30s", value=12),
         today=today,
         now=_at(today - timedelta(days=2), 18),

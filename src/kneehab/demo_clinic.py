@@ -20,7 +20,7 @@ from kneehab.domain.identity import SERVER_ADMIN
 from kneehab.domain.progression import Action
 from kneehab.domain.records import CheckIn, Session
 from kneehab.services import accounts, check_in, enroll, rescreen, save_session, today_items
-from kneehab.services.acting import on_machine
+from kneehab.services.acting import Acting
 from kneehab.store.db import Database
 
 DEMO_PASSWORD = "kneehab-demo"
@@ -50,9 +50,14 @@ def _person(db: Database, email: str, clinic: int, now: datetime) -> int:
     ).account_id  # fmt: skip
 
 
+def _own(db: Database, account_id: int, pid: int) -> Acting:
+    """The demo person acting on their own record: their history is theirs, not the server admin's."""
+    return Acting(accounts.account_actor(db, account_id), pid)
+
+
 def _live(
     db: Database,
-    pid: int,
+    who: Acting,
     start: date,
     until: date,
     library: Library,
@@ -69,7 +74,7 @@ def _live(
         if day > start:
             pain = 6 if pending and not flared else 2
             result = check_in(
-                db, on_machine(pid), CheckIn(date=day, morning_pain=pain, morning_stiffness=2, avg_pain=pain),
+                db, who, CheckIn(date=day, morning_pain=pain, morning_stiffness=2, avg_pain=pain),
                 today=day, now=_at(day, 8), library=library,
             )  # fmt: skip
             flared = flared or pending
@@ -77,12 +82,12 @@ def _live(
             if flare_after_step_up and stepped_up and day >= start + timedelta(days=8):
                 pending = True
         if sessions_until is None or day <= sessions_until:
-            items = today_items(db, on_machine(pid), today=day, library=library)
+            items = today_items(db, who, today=day, library=library)
             if items:
-                answer_safety_questions(db, on_machine(pid), day, _at(day, 17), library=library)
+                answer_safety_questions(db, who, day, _at(day, 17), library=library)
                 entries = tuple(_did(i, pain=1) for i in items)
                 save_session(
-                    db, on_machine(pid), session=Session(date=day, entries=entries), now=_at(day, 18),
+                    db, who, session=Session(date=day, entries=entries), now=_at(day, 18),
                     today=day, library=library,
                 )  # fmt: skip
         day += timedelta(days=1)
@@ -117,7 +122,7 @@ def seed_demo_clinic(
         account_id=joe,
         actor=SERVER_ADMIN,
     ).person_id
-    _live(db, pid, start, today, library, flare_after_step_up=True)
+    _live(db, _own(db, joe, pid), start, today, library, flare_after_step_up=True)
 
     lena = _person(db, LENA.email, clinic, early)
     start = today - timedelta(days=12)
@@ -130,11 +135,12 @@ def seed_demo_clinic(
         account_id=lena,
         actor=SERVER_ADMIN,
     ).person_id
-    _live(db, pid, start, today - timedelta(days=1), library)
+    _live(db, _own(db, lena, pid), start, today - timedelta(days=1), library)
     yesterday = today - timedelta(days=1)
     rescreen(
-        db, on_machine(pid), flags=["RF07"], now=_at(yesterday, 9), today=yesterday, library=library
-    )
+        db, _own(db, lena, pid), flags=["RF07"], now=_at(yesterday, 9), today=yesterday,
+        library=library,
+    )  # fmt: skip
 
     tom = _person(db, TOM.email, clinic, early)
     start = today - timedelta(days=20)
@@ -147,5 +153,5 @@ def seed_demo_clinic(
         account_id=tom,
         actor=SERVER_ADMIN,
     ).person_id
-    _live(db, pid, start, start + timedelta(days=10), library)
+    _live(db, _own(db, tom, pid), start, start + timedelta(days=10), library)
     return list(DEMO_ACCOUNTS)

@@ -238,3 +238,33 @@ def test_the_server_admins_reads_are_in_the_persons_trail(run, tmp_path: Path) -
         assert {r["action"] for r in new} <= {"read_health"} | {f"export.{k}" for k in EXPORTS}, new
     assert len(json.loads(before)) < len(rows)
     assert run("audit", "verify")[0] == 0
+
+
+def test_the_server_admins_changes_are_in_the_persons_trail(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 10 §6: a change of a person's record by anyone but them is audited; the command line
+    acts as the server admin, so its writes (safety questions, a session, a check-in) and the
+    program it shows (kneehab today) are in the person's trail, in the change's own transaction."""
+    intake = tmp_path / "intake.json"
+    intake.write_text(
+        json.dumps({"age": 58, "knee": "right", "condition": "medial_knee_oa", "onset": "gradual",
+                    "weeks_since_onset": 10, "pain_now": 3, "pain_worst_week": 5, "red_flags": []}),
+        encoding="utf-8",
+    )  # fmt: skip
+    email = "ann@example.org"
+    assert run("user", "add", email, "--role", "person", stdin="a long passphrase\n")[0] == 0
+    assert run("start", "--person", email, "--intake", str(intake), "--today", "2025-03-03")[0] == 0
+    steps = [
+        (("today",), "read_health"),
+        (("check", "--none", "--today", "2025-03-03"), "write_health"),
+        (("checkin", "--today", "2025-03-04", "--morning-pain", "2"), "write_health"),
+    ]
+    for argv, action in steps:
+        seen = len(json.loads(run("audit", "list", "--person", email, "--json")[1]))
+        code, _, err = run(*argv, "--person", email)
+        assert code == 0, (argv, err)
+        rows = json.loads(run("audit", "list", "--person", email, "--json")[1])
+        new = rows[: len(rows) - seen]
+        assert (action, "server admin", "server_admin") in {
+            (r["action"], r["actor"], r["actor_role"]) for r in new
+        }, (argv, new)
+    assert run("audit", "verify")[0] == 0

@@ -5,11 +5,12 @@ later entrypoint get the same decision (issue 10 §0)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session as DbSession
 
 from kneehab.access import READS, Action, allows, check, own_record
-from kneehab.domain.identity import SERVER_ADMIN, Actor, Subject
+from kneehab.domain.identity import SERVER_ADMIN, Actor, Role, Subject
 from kneehab.store import account_repo, repo
 from kneehab.store.db import Database
 
@@ -44,9 +45,20 @@ def authorize(s: DbSession, who: Acting, action: Action) -> None:
     """access.py's decision for this record, inside the use-case's transaction; a refusal is the
     same NotFound as a record that does not exist. A change also takes the person's lock, so two
     writes for one person (two tabs, two app servers) run one after the other (issue 11 §1)."""
-    check(who.actor, action, subject_tx(s, who.person_id))
+    subject = subject_tx(s, who.person_id)
+    check(who.actor, action, subject)
     if action not in READS:
         repo.lock_person(s, who.person_id)
+        if who.actor.role == Role.SERVER_ADMIN:
+            # A change made on the machine (kneehab log, checkin, check, start …) is in the person's
+            # trail like a clinician's, in the change's own transaction (issue 10 §6). Imported here:
+            # services.audit itself asks this module for its access decisions.
+            from kneehab.services.audit import record_tx
+
+            record_tx(
+                s, actor=who.actor, action=action.value, resource="command line",
+                now=datetime.now(UTC), person_id=who.person_id, clinic_id=subject.clinic_id,
+            )  # fmt: skip
 
 
 def permitted(db: Database, who: Acting, action: Action) -> bool:

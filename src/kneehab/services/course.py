@@ -57,7 +57,9 @@ def course(db: Database, who: Acting, *, today: date, library: Library) -> Cours
     person_id = who.person_id
     with db.read() as s:
         authorize(s, who, Action.READ_HEALTH)
-        return course_in(s, person_id, today, library)
+        found = course_in(s, person_id, today, library)
+    machine_read(db, who, "course")  # kneehab today, program, … on the machine
+    return found
 
 
 def today_items(db: Database, who: Acting, *, today: date, library: Library) -> list[ProgramItem]:
