@@ -26,7 +26,7 @@ from kneehab.domain.course_state import CourseState
 from kneehab.domain.escalation import Escalation, EscalationLevel
 from kneehab.domain.exercise import Library
 from kneehab.domain.progression import Decision
-from kneehab.domain.records import History
+from kneehab.domain.records import ClinicianAction, History, OfferAnswer, SwapChoice
 from kneehab.errors import CourseUnreadable, InvalidInput
 from kneehab.store import repo, snapshot_repo
 from kneehab.store.db import session_scope
@@ -55,11 +55,20 @@ def _person_history(s: DbSession, person_id: int, today: date) -> tuple[History,
     return head, person.rules_version
 
 
-def _with_records(s: DbSession, person_id: int, head: History, after: date | None) -> History:
+def _with_records(
+    s: DbSession,
+    person_id: int,
+    head: History,
+    after: date | None,
+    events: tuple[tuple[SwapChoice, ...], tuple[OfferAnswer, ...], tuple[ClinicianAction, ...]]
+    | None = None,
+) -> History:
     """`head` with the person's records dated up to its `today` (and after `after`, when given:
-    a snapshot's tail). Later, back-dated records are left out of the view."""
+    a snapshot's tail); `events` are the person's swaps, offers and clinician actions when the caller
+    read them already. Later, back-dated records are left out of the view."""
     today = head.today
-    swaps, offers, clinician = repo.events(s, person_id, after=after)
+    swaps, offers, clinician = events if events is not None else repo.events(s, person_id, after=after)
+    start = after or date.min
     return head.model_copy(
         update={
             "sessions": tuple(
@@ -74,9 +83,9 @@ def _with_records(s: DbSession, person_id: int, head: History, after: date | Non
             "rescreens": tuple(
                 r for r in repo.rescreens(s, person_id, after=after) if r.date <= today
             ),
-            "swaps": tuple(x for x in swaps if x.date <= today),
-            "offers": tuple(x for x in offers if x.date <= today),
-            "clinician": tuple(x for x in clinician if x.date <= today),
+            "swaps": tuple(x for x in swaps if start < x.date <= today),
+            "offers": tuple(x for x in offers if start < x.date <= today),
+            "clinician": tuple(x for x in clinician if start < x.date <= today),
         }
     )
 
@@ -122,27 +131,9 @@ def recent_course_in(
     those records instead of being read again (a 90-day history is ~1,000 entries; the caseload
     works out a changed row inside the clinician's request)."""
     head, person_rules = _person_history(s, person_id, today)
-    swaps, offers, clinician = repo.events(s, person_id)  # all: a handful, and every one is needed
-    clinician = tuple(c for c in clinician if c.date <= today)
-    window = head.model_copy(
-        update={
-            "sessions": tuple(
-                x for x in repo.sessions(s, person_id, after=since) if x.date <= today
-            ),
-            "checkins": tuple(
-                c for c in repo.checkins(s, person_id, after=since) if c.date <= today
-            ),
-            "outcomes": tuple(
-                o for o in repo.outcomes(s, person_id, after=since) if o.date <= today
-            ),
-            "rescreens": tuple(
-                r for r in repo.rescreens(s, person_id, after=since) if r.date <= today
-            ),
-            "swaps": tuple(x for x in swaps if since < x.date <= today),
-            "offers": tuple(x for x in offers if since < x.date <= today),
-            "clinician": tuple(c for c in clinician if c.date > since),
-        }
-    )
+    events = repo.events(s, person_id)  # all of them: a handful, and every clinician action is needed
+    clinician = tuple(c for c in events[2] if c.date <= today)
+    window = _with_records(s, person_id, head, after=since, events=events)
     try:
         course = _course(s, person_id, today, library, read=(head, person_rules, since, window))
     except course_engine.HistoryMismatch as exc:  # C-13, as course_in
