@@ -67,7 +67,9 @@ def _with_records(
     a snapshot's tail); `events` are the person's swaps, offers and clinician actions when the caller
     read them already. Later, back-dated records are left out of the view."""
     today = head.today
-    swaps, offers, clinician = events if events is not None else repo.events(s, person_id, after=after)
+    swaps, offers, clinician = (
+        events if events is not None else repo.events(s, person_id, after=after)
+    )
     start = after or date.min
     return head.model_copy(
         update={
@@ -131,7 +133,9 @@ def recent_course_in(
     those records instead of being read again (a 90-day history is ~1,000 entries; the caseload
     works out a changed row inside the clinician's request)."""
     head, person_rules = _person_history(s, person_id, today)
-    events = repo.events(s, person_id)  # all of them: a handful, and every clinician action is needed
+    events = repo.events(
+        s, person_id
+    )  # all of them: a handful, and every clinician action is needed
     clinician = tuple(c for c in events[2] if c.date <= today)
     window = _with_records(s, person_id, head, after=since, events=events)
     try:
