@@ -201,12 +201,8 @@ def test_audit_verify_sees_the_newest_rows_removed(run, db_url: str) -> None:  #
     assert code == 4 and "removed at the end" in err
 
 
-EXPORTS = ("csv", "json", "fhir", "handout")
-
-
-def test_the_server_admins_reads_are_in_the_persons_trail(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    """Issue 10 §6: a read of a person's record by anyone but them is audited, the command line's
-    too (actor "server admin", role server_admin), never with a health value."""
+def _ann_with_a_program(run, tmp_path: Path) -> str:  # type: ignore[no-untyped-def]
+    """ann@example.org with a password and a program started on 2025-03-03; her email."""
     intake = tmp_path / "intake.json"
     intake.write_text(
         json.dumps({"age": 58, "knee": "right", "condition": "medial_knee_oa", "onset": "gradual",
@@ -216,6 +212,16 @@ def test_the_server_admins_reads_are_in_the_persons_trail(run, tmp_path: Path) -
     email = "ann@example.org"
     assert run("user", "add", email, "--role", "person", stdin="a long passphrase\n")[0] == 0
     assert run("start", "--person", email, "--intake", str(intake), "--today", "2025-03-03")[0] == 0
+    return email
+
+
+EXPORTS = ("csv", "json", "fhir", "handout")
+
+
+def test_the_server_admins_reads_are_in_the_persons_trail(run, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Issue 10 §6: a read of a person's record by anyone but them is audited, the command line's
+    too (actor "server admin", role server_admin), never with a health value."""
+    email = _ann_with_a_program(run, tmp_path)
     _, before, _ = run("audit", "list", "--person", email, "--json")
     reads = [
         ("status",),
@@ -244,15 +250,7 @@ def test_the_server_admins_changes_are_in_the_persons_trail(run, tmp_path: Path)
     """Issue 10 §6: a change of a person's record by anyone but them is audited; the command line
     acts as the server admin, so its writes (safety questions, a session, a check-in) and the
     program it shows (kneehab today) are in the person's trail, in the change's own transaction."""
-    intake = tmp_path / "intake.json"
-    intake.write_text(
-        json.dumps({"age": 58, "knee": "right", "condition": "medial_knee_oa", "onset": "gradual",
-                    "weeks_since_onset": 10, "pain_now": 3, "pain_worst_week": 5, "red_flags": []}),
-        encoding="utf-8",
-    )  # fmt: skip
-    email = "ann@example.org"
-    assert run("user", "add", email, "--role", "person", stdin="a long passphrase\n")[0] == 0
-    assert run("start", "--person", email, "--intake", str(intake), "--today", "2025-03-03")[0] == 0
+    email = _ann_with_a_program(run, tmp_path)
     steps = [
         (("today",), "read_health"),
         (("check", "--none", "--today", "2025-03-03"), "write_health"),
