@@ -48,17 +48,18 @@ def authorize(s: DbSession, who: Acting, action: Action) -> None:
     subject = subject_tx(s, who.person_id)
     check(who.actor, action, subject)
     if action not in READS:
-        repo.lock_person(s, who.person_id)
         if who.actor.role == Role.SERVER_ADMIN:
             # A change made on the machine (kneehab log, checkin, check, start …) is in the person's
-            # trail like a clinician's, in the change's own transaction (issue 10 §6). Imported here:
-            # services.audit itself asks this module for its access decisions.
+            # trail like a clinician's, in the change's own transaction (issue 10 §6); appended before
+            # the person's lock, the order a clinician's action takes them (people.open_record_tx).
+            # Imported here: services.audit itself asks this module for its access decisions.
             from kneehab.services.audit import record_tx
 
             record_tx(
                 s, actor=who.actor, action=action.value, resource="command line",
                 now=datetime.now(UTC), person_id=who.person_id, clinic_id=subject.clinic_id,
             )  # fmt: skip
+        repo.lock_person(s, who.person_id)
 
 
 def permitted(db: Database, who: Acting, action: Action) -> bool:
