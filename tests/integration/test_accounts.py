@@ -200,6 +200,31 @@ def test_the_audit_chain_holds_and_names_the_first_edited_row(db: Database) -> N
     assert audit.verify(db).first_broken == sorted(r.id for r in rows)[2]
 
 
+def test_a_look_at_many_people_appends_their_rows_in_order_and_the_chain_holds(
+    db: Database,
+) -> None:
+    """A caseload look appends one row per person in one statement (on PostgreSQL an array per
+    column that varies): each row names its person, in the order given, with the shared fields."""
+    _person(db)
+    shown = [None, *range(900, 1200), 7, None, 5]
+    with db.write() as s:
+        audit.record_people_tx(
+            s, actor=SERVER_ADMIN, action="list_patients", resource="/clinic", now=NOW,
+            person_ids=shown, clinic_id=3, request_id="look-1",
+        )  # fmt: skip
+    with db.write() as s:  # a single row after it chains to the look's last
+        audit.record_tx(s, actor=SERVER_ADMIN, action="read_person", resource="/x", now=NOW)
+    rows = sorted(audit.entries(db, SERVER_ADMIN, limit=None), key=lambda r: r.id)
+    look = [r for r in rows if r.request_id == "look-1"]
+    assert [r.person_id for r in look] == shown
+    assert {(r.action, r.resource, r.clinic_id, r.at, r.actor_role) for r in look} == {
+        ("list_patients", "/clinic", 3, NOW, SERVER_ADMIN.role.value)
+    }
+    assert rows[-1].action == "read_person"
+    result = audit.verify(db)
+    assert result.ok and result.rows == len(rows)
+
+
 def test_the_anchor_shows_rows_removed_from_the_end(db: Database) -> None:
     """The chain alone holds after its newest rows are deleted; the anchor (audit_head) does not."""
     _person(db)

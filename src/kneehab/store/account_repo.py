@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import Table, delete, func, insert, select, text, update
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
@@ -373,8 +374,47 @@ def last_audit_hash(s: DbSession) -> str | None:
 
 
 def add_audit(s: DbSession, rows: list[dict[str, Any]]) -> None:
-    """Append rows in one statement (a look at a whole caseload is one INSERT, not one per person)."""
-    s.execute(insert(AuditRow), rows)
+    """Append rows in one statement (a look at a whole caseload is one INSERT, not one per person),
+    through the table rather than the ORM's bulk path, which builds an object a row."""
+    if len(rows) > 1 and s.get_bind().dialect.name == "postgresql":
+        # psycopg's executemany sends one INSERT a row: one statement instead, with an array for
+        # each column that varies (the person, the hashes) and one value for the rest.
+        values: list[str] = []
+        params: dict[str, Any] = {}
+        for column in _AUDIT_COLUMNS:
+            column_values = [r[column.key] for r in rows]
+            if all(v == column_values[0] for v in column_values):
+                values.append(f"CAST(:{column.key} AS {_pg_type(column)})")
+                params[column.key] = column_values[0]
+            else:
+                values.append(f"u.{column.key}")
+                params[f"{column.key}_s"] = column_values
+        varying = [c.key for c in _AUDIT_COLUMNS if f"{c.key}_s" in params]
+        arrays = ", ".join(
+            f"CAST(:{c.key}_s AS {_pg_type(c)}[])" for c in _AUDIT_COLUMNS if c.key in varying
+        )
+        names = ", ".join(c.key for c in _AUDIT_COLUMNS)
+        s.execute(
+            text(
+                f"INSERT INTO audit_log ({names}) SELECT {', '.join(values)} FROM unnest({arrays})"
+                f" WITH ORDINALITY AS u({', '.join(varying)}, n) ORDER BY n"
+            ),
+            params,
+        )
+    else:
+        s.connection().execute(insert(_AUDIT_TABLE), rows)
+
+
+_AUDIT_TABLE = cast(Table, AuditRow.__table__)
+_AUDIT_COLUMNS = [c for c in _AUDIT_TABLE.columns if c.key != "id"]
+
+
+_PG = postgresql.dialect()  # type: ignore[no-untyped-call]
+_PG_TYPES = {c.key: str(c.type.compile(dialect=_PG)) for c in _AUDIT_COLUMNS}
+
+
+def _pg_type(column: Any) -> str:
+    return _PG_TYPES[column.key]
 
 
 def audit_count(s: DbSession) -> int:
