@@ -48,8 +48,8 @@ def patients_in(s: DbSession, actor: Actor) -> list[Patient]:
     check(actor, Action.LIST_PATIENTS, Subject(None, actor.clinic_id), what="clinic")
     assert actor.clinic_id is not None
     return [
-        Patient(p.id, a.email if a else "", a.name if a else "", p.start, p.timezone)
-        for p, a in account_repo.people_of_clinic(s, actor.clinic_id)
+        Patient(pid, email or "", name or "", start, zone)
+        for pid, email, name, start, zone in account_repo.people_of_clinic(s, actor.clinic_id)
     ]
 
 

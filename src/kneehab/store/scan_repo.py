@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+import msgspec
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session as DbSession
 
 from kneehab.store.tables import AccountRow, CaseloadRowRow, PersonRow
@@ -23,12 +24,20 @@ def stored(
     s: DbSession, day: date | None, person_ids: list[int] | None = None
 ) -> dict[int, tuple[int, date, dict[str, Any]]]:
     """The kept rows (those for `day`, or each person's latest): person → (revision, day, row)."""
-    query = select(CaseloadRowRow)
+    # The JSON as text, decoded by msgspec: json.loads through the column type was a third of a
+    # caseload look at 500 people. The same values either way (plain JSON objects).
+    query = select(
+        CaseloadRowRow.person_id,
+        CaseloadRowRow.revision,
+        CaseloadRowRow.day,
+        cast(CaseloadRowRow.data, Text),
+    )
     if day is not None:
         query = query.where(CaseloadRowRow.day == day)
     if person_ids is not None:
         query = query.where(CaseloadRowRow.person_id.in_(person_ids))
-    return {r.person_id: (r.revision, r.day, r.data) for r in s.scalars(query)}
+    decode = msgspec.json.decode
+    return {pid: (rev, kept_day, decode(data)) for pid, rev, kept_day, data in s.execute(query)}
 
 
 def keep(
