@@ -41,13 +41,34 @@ ROOT = Path(__file__).resolve().parents[1]
 PG_URL = os.environ.get(
     "KNEEHAB_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
-EMAIL = "person-1@example.test"  # services.populate's person 1
 LUA = r"""
 wrk.method = os.getenv("BENCH_METHOD") or "GET"
 local body = os.getenv("BENCH_BODY")
 if body and body ~= "" then wrk.body = body end
 wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
 wrk.headers["Content-Type"] = "application/json"
+-- Several people (BENCH_TOKENS, BENCH_BODIES: one per person, in the same order): each request is
+-- the next person's, so writes are spread over people rather than queued on one person's lock.
+local tokens, bodies = {}, {}
+for t in string.gmatch(os.getenv("BENCH_TOKENS") or "", "[^,]+") do table.insert(tokens, t) end
+for b in string.gmatch(os.getenv("BENCH_BODIES") or "", "[^\n]+") do table.insert(bodies, b) end
+local n, threads = 0, 0
+function setup(thread)  -- each thread starts at another person
+  thread:set("first", threads * 7)
+  threads = threads + 1
+end
+function init(args) n = first or 0 end
+if #tokens > 1 then
+  request = function()
+    n = n + 1
+    local i = (n % #tokens) + 1
+    local headers = {["Authorization"] = "Bearer " .. tokens[i],
+                     ["Content-Type"] = "application/json"}
+    local body = nil
+    if wrk.method == "POST" then body = bodies[i] end
+    return wrk.format(wrk.method, wrk.path, headers, body)
+  end
+end
 function done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
@@ -101,41 +122,43 @@ def _at(day: date, hour: int) -> datetime:
     return datetime(day.year, day.month, day.day, hour, tzinfo=UTC)
 
 
-def seed(url: str, days: int, today: date) -> tuple[str, dict[str, object]]:
-    """One person with `days` of history ending yesterday (`kneehab populate`'s person 1: sessions on
+def seed(url: str, days: int, today: date, people: int = 1) -> list[tuple[str, dict[str, object]]]:
+    """`people` with `days` of history ending yesterday (`kneehab populate`'s people: sessions on
     their schedule, a check-in most mornings, flares and regressions as the rules allow), today's
-    safety questions answered; their write token and a body for today's first exercise."""
+    safety questions answered; for each, a write token and a body for today's first exercise."""
     from kneehab import services
     from kneehab.demo import answer_safety_questions
     from kneehab.domain.identity import SERVER_ADMIN
     from kneehab.domain.records import SessionEntry
     from kneehab.library.load import load_library
     from kneehab.services import accounts
-    from kneehab.services.populate import populate
+    from kneehab.services.populate import email_of, populate
     from kneehab.store.db import open_database
 
     library = load_library()
     db = open_database(url, upgrade=False)  # `kneehab db upgrade` made the schema
     start = today - timedelta(days=days)
-    populate(db, people=1, days=days, start=start, library=library, now=_at(start, 8))
-    (pid,) = services.people_ids(db)  # a fresh database: populate's one person
-    who = on_machine(pid)
-    answer_safety_questions(db, who, today, datetime.now(UTC), library=library)
-    first = services.today_items(db, who, today=today, library=library)[0]
-    dose, sets = first.dose, first.dose.sets or 1
-    entry = SessionEntry(
-        exercise_id=first.exercise_id, sets_done=sets,
-        reps=(dose.reps,) * sets if dose.reps else None,
-        hold_s=(dose.hold_s,) * sets if dose.hold_s else None,
-        load_kg=dose.load_kg, step_cm=dose.step_cm, minutes=dose.minutes,
-        side="both" if first.per_side else None, pain_during_max=1, effort="easy", rir=3,
-    )  # fmt: skip
-    body = entry.model_dump(mode="json", exclude_none=True)
-    token = accounts.create_token(
-        db, EMAIL, scope="write", name="bench", actor=SERVER_ADMIN, now=datetime.now(UTC)
-    ).secret
+    populate(db, people=people, days=days, start=start, library=library, now=_at(start, 8))
+    made = []
+    for n, pid in enumerate(services.people_ids(db), start=1):  # a fresh database: populate's
+        who = on_machine(pid)
+        answer_safety_questions(db, who, today, datetime.now(UTC), library=library)
+        first = services.today_items(db, who, today=today, library=library)[0]
+        dose, sets = first.dose, first.dose.sets or 1
+        entry = SessionEntry(
+            exercise_id=first.exercise_id, sets_done=sets,
+            reps=(dose.reps,) * sets if dose.reps else None,
+            hold_s=(dose.hold_s,) * sets if dose.hold_s else None,
+            load_kg=dose.load_kg, step_cm=dose.step_cm, minutes=dose.minutes,
+            side="both" if first.per_side else None, pain_during_max=1, effort="easy", rir=3,
+        )  # fmt: skip
+        token = accounts.create_token(
+            db, email_of(n), scope="write", name="bench", actor=SERVER_ADMIN,
+            now=datetime.now(UTC),
+        ).secret  # fmt: skip
+        made.append((token, entry.model_dump(mode="json", exclude_none=True)))
     db.close()
-    return token, body
+    return made
 
 
 # ---- the server ------------------------------------------------------------------------------------
@@ -243,12 +266,28 @@ def run_wrk(
     )  # fmt: skip
 
 
-def endpoints(body: dict[str, object]) -> list[tuple[str, str, str, str]]:
+SPREAD = 32  # people for the rows whose requests go to a different person each time
+
+
+def endpoints(
+    made: list[tuple[str, dict[str, object]]],
+) -> list[tuple[str, str, str, dict[str, str]]]:
+    """(name, method, path, wrk's environment): person 1 alone, then requests spread over everyone."""
+    token, body = made[0]
+    one = {"BENCH_TOKEN": token}
+    spread = {
+        "BENCH_TOKEN": token,
+        "BENCH_TOKENS": ",".join(t for t, _ in made),
+        "BENCH_BODIES": "\n".join(json.dumps(b) for _, b in made),
+    }
+    entry = {"BENCH_METHOD": "POST", "BENCH_BODY": json.dumps(body)}
     return [
-        ("floor GET /healthz", "GET", "/healthz", ""),
-        ("today GET /api/v1/today", "GET", "/api/v1/today", ""),
-        ("entry POST /api/v1/today/entries", "POST", "/api/v1/today/entries", json.dumps(body)),
-        ("history GET /api/v1/progress (30 days)", "GET", "/api/v1/progress", ""),
+        ("floor GET /healthz", "GET", "/healthz", one),
+        ("today GET /api/v1/today", "GET", "/api/v1/today", one),
+        ("entry POST /api/v1/today/entries", "POST", "/api/v1/today/entries", one | entry),
+        ("history GET /api/v1/progress (30 days)", "GET", "/api/v1/progress", one),
+        (f"today, {len(made)} people", "GET", "/api/v1/today", spread),
+        (f"entry, {len(made)} people", "POST", "/api/v1/today/entries", spread | entry),
     ]
 
 
@@ -281,15 +320,17 @@ def bench_store(store: str, args: argparse.Namespace, folder: Path, lua: Path) -
     try:
         subprocess.run([*_kneehab(), "db", "upgrade"], env=env, check=True, capture_output=True)
         began = time.perf_counter()
-        token, body = seed(url, args.days, date.today())
-        print(f"  {store}: seeded {args.days} days in {time.perf_counter() - began:.0f} s")
+        made = seed(url, args.days, date.today(), people=SPREAD)
+        print(
+            f"  {store}: seeded {SPREAD} × {args.days} days in {time.perf_counter() - began:.0f} s"
+        )
         running = start_server("gunicorn", env, _free_port(), folder)
         results = []
         try:
             print(f"  {store}: load average before: {_load()}")
-            for name, method, path, payload in endpoints(body):
+            for name, method, path, extra in endpoints(made):
                 for conns in (1, 32):
-                    wrk_env = {"BENCH_METHOD": method, "BENCH_BODY": payload, "BENCH_TOKEN": token}
+                    wrk_env = {"BENCH_METHOD": method, **extra}
                     settle(running.url)
                     r = run_wrk(name, running.url + path, conns, args.seconds, lua, wrk_env)
                     print(f"    {name} c={conns}: {r.rps:.0f} req/s p50 {r.p50_ms:.1f} ms "
@@ -309,7 +350,7 @@ def compare_servers(args: argparse.Namespace, folder: Path, lua: Path) -> list[s
     url = f"sqlite:///{folder / 'servers.db'}"
     env = {**os.environ, "KNEEHAB_DATABASE_URL": url, "KNEEHAB_LOG_LEVEL": "info"}
     subprocess.run([*_kneehab(), "db", "upgrade"], env=env, check=True, capture_output=True)
-    token, _ = seed(url, args.days, date.today())
+    token, _ = seed(url, args.days, date.today())[0]
     rows = [
         "| server set-up | endpoint | conns | req/s | p50 ms | p99 ms | errors | share per worker |",
         "|---|---|---:|---:|---:|---:|---:|---|",
@@ -317,7 +358,7 @@ def compare_servers(args: argparse.Namespace, folder: Path, lua: Path) -> list[s
     for kind in ("uvicorn-workers", "gunicorn-shared-socket", "gunicorn"):
         running = start_server(kind, env, _free_port(), folder)
         try:
-            for name, _method, path, _ in endpoints({})[:2]:
+            for name, _method, path, _ in endpoints([(token, {})])[:2]:
                 for conns in (1, 32):
                     settle(running.url)
                     mark = running.log.stat().st_size
