@@ -22,7 +22,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from kneehab.errors import Busy, Conflict, StoreError
 
@@ -164,8 +164,10 @@ def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     bind = engine.execution_options(kneehab_begin="IMMEDIATE") if write else engine
     # `info["write"]`: a use-case may keep derived data (a course snapshot) only when writing.
-    factory = sessionmaker(bind=bind, expire_on_commit=False, autoflush=True, info={"write": write})
-    with factory() as session, session.begin():
+    # A plain Session, not a sessionmaker: each sessionmaker makes a new Session subclass, and
+    # SQLAlchemy then sets up its event dispatch again (~0.3 ms of every unit of work).
+    session = Session(bind=bind, expire_on_commit=False, autoflush=True, info={"write": write})
+    with session, session.begin():
         yield session
 
 
