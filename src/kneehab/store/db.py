@@ -7,6 +7,7 @@ before the caller is told it worked, so an acknowledged write survives a killed 
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -84,11 +85,19 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         path = sqlite_path(url)
         if path is not None:
             _private_file(path)
-        engine = create_engine(url, echo=echo, hide_parameters=True)
+        engine = create_engine(url, echo=echo, hide_parameters=True, json_serializer=compact_json)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
+    return create_engine(
+        url, echo=echo, pool_pre_ping=True, hide_parameters=True, json_serializer=compact_json
+    )
+
+
+def compact_json(value: Any) -> str:
+    """JSON columns without the spaces `json.dumps` puts after "," and ":" by default (about a
+    tenth of a program change's row, issue 11 §2); any JSON reads back the same."""
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _alembic_config(engine: Engine) -> Config:
