@@ -16,7 +16,8 @@ from kneehab.domain import course as course_engine
 from kneehab.domain.course import Course
 from kneehab.domain.exercise import Library
 from kneehab.domain.program import ItemStatus
-from kneehab.domain.records import CheckIn, ClinicianAction
+from kneehab.domain.records import CheckIn, ClinicianAction, Rescreen
+from kneehab.domain.screening import screen_rescreen
 from kneehab.errors import CourseUnreadable
 from kneehab.library.load import default_library
 from kneehab.services import replay
@@ -174,3 +175,78 @@ def test_a_library_without_a_logged_exercise_says_so_in_plain_words(
     assert f"'{logged}'" in str(found.value)
     assert "no longer has" in str(found.value) and "Nothing saved is lost" in str(found.value)
     assert read(db, seeded, lib) == full_replay(db, seeded, lib)  # nothing was changed
+
+
+# A read keeps the course it replayed beside the live state (replay._Live.last), for the next read
+# with the same tail: the records after the snapshot day, the head with `today`, and the library.
+
+
+def test_a_repeated_read_reuses_its_course_until_a_record_after_the_snapshot_day(
+    db: Database, seeded: int
+) -> None:
+    lib = default_library()
+    replay.forget_live_states()
+    first = read(db, seeded, lib)
+    assert read(db, seeded, lib) is first  # nothing changed: the same tail gives the same course
+    assert replay.reused_course(seeded) is first
+    snapshot = snapshot_day(db, seeded)
+    assert snapshot is not None and snapshot < TODAY
+    # A red flag answered today (after the snapshot day, so the snapshot stays): never hidden.
+    flagged = Rescreen(date=TODAY, red_flags=("RF05",), full_set=True)
+    with db.write() as s:
+        repo.add_rescreen(s, seeded, flagged, screen_rescreen(flagged), now=NOW)
+    assert snapshot_day(db, seeded) == snapshot
+    after = read(db, seeded, lib)
+    assert after is not first and after == full_replay(db, seeded, lib)
+    assert after.escalation != first.escalation and after.locked_by is not None
+
+
+def test_a_clinician_action_today_is_not_hidden_by_the_reused_course(
+    db: Database, seeded: int
+) -> None:
+    lib = default_library()
+    first = read(db, seeded, lib)
+    assert read(db, seeded, lib) is first and first.program is not None
+    target = first.program.items[0].exercise_id
+    pause = ClinicianAction.model_validate(
+        {"date": TODAY, "action": "pause", "exercise_id": target, "reason": "seen in clinic"}
+    )
+    with db.write() as s:
+        repo.add_event(s, seeded, pause, now=NOW, by="clinician")
+    after = read(db, seeded, lib)
+    assert after is not first and after == full_replay(db, seeded, lib)
+    assert after.program is not None
+    assert after.program.item(target).status == ItemStatus.PAUSED  # type: ignore[union-attr]
+
+
+def test_a_check_in_written_with_plain_sql_after_the_snapshot_is_not_hidden(
+    db: Database, seeded: int
+) -> None:
+    lib = default_library()
+    first = read(db, seeded, lib)
+    assert read(db, seeded, lib) is first
+    with db.write() as s:  # not through the ORM, and after the snapshot day: only the tail shows it
+        s.execute(
+            text(
+                "INSERT INTO checkins (person_id, day, morning_pain, morning_stiffness, avg_pain, "
+                "new_symptoms, chest_symptoms, recorded_at) "
+                "VALUES (:p, :d, 9, 3, 9, '[]', false, :t)"
+            ),
+            {"p": seeded, "d": TODAY, "t": NOW},
+        )
+    after = read(db, seeded, lib)
+    assert after is not first and after == full_replay(db, seeded, lib)
+
+
+def test_another_day_or_library_does_not_reuse_the_course(db: Database, seeded: int) -> None:
+    lib = default_library()
+    first = read(db, seeded, lib)
+    assert read(db, seeded, lib) is first
+    tomorrow = TODAY + timedelta(days=1)
+    later = read(db, seeded, lib, today=tomorrow)
+    assert later is not first and later == full_replay(db, seeded, lib, today=tomorrow)
+    first_id = sorted(lib.exercises)[0]
+    renamed = lib.exercises[first_id].model_copy(update={"name": "Renamed"})
+    other = lib.model_copy(update={"exercises": {**lib.exercises, first_id: renamed}})
+    assert read(db, seeded, other) == full_replay(db, seeded, other)
+    assert read(db, seeded, lib) == full_replay(db, seeded, lib)

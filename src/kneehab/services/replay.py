@@ -238,7 +238,19 @@ def _fits(s: DbSession, person_id: int, found: StoredSnapshot | None, key: tuple
 
 # Live states of recent snapshots, so a process deserialises each one once. Only an accelerator:
 # the key is the stored row's identity, so another process's newer snapshot (or none) is a miss.
-_LIVE: OrderedDict[int, tuple[tuple[object, ...], CourseState]] = OrderedDict()
+@dataclass
+class _Live:
+    identity: tuple[object, ...]  # `_identity` of the stored snapshot the state is of
+    state: CourseState  # never changed: each replay resumes from a clone
+    # The last read replayed from this state: its tail (every record after the snapshot day, and
+    # the head with `today`), the library's fingerprint, and the course they gave. The replay is a
+    # function of exactly these, so the same tail gives the same course; any new or changed
+    # record after the day, another day or another library is a different tail (a miss), and one
+    # on or before the day replaces the snapshot itself (another identity).
+    last: tuple[History, str, Course] | None = None
+
+
+_LIVE: OrderedDict[int, _Live] = OrderedDict()
 _LIVE_LOCK = threading.Lock()
 LIVE_STATES = 256  # people; about 0.3–1 MB each at 90–365 days
 
@@ -255,6 +267,12 @@ def resumed_from_store(person_id: int) -> bool:
     return person_id in _LIVE
 
 
+def reused_course(person_id: int) -> Course | None:
+    """The course this process last replayed for the person's read, if it holds one (for tests)."""
+    live = _LIVE.get(person_id)
+    return live.last[2] if live is not None and live.last is not None else None
+
+
 def _identity(stored: StoredSnapshot) -> tuple[object, ...]:
     return (
         stored.day,
@@ -266,12 +284,14 @@ def _identity(stored: StoredSnapshot) -> tuple[object, ...]:
     )
 
 
-def _remember(person_id: int, stored: StoredSnapshot, state: CourseState) -> None:
+def _remember(person_id: int, stored: StoredSnapshot, state: CourseState) -> _Live:
+    live = _Live(_identity(stored), state)
     with _LIVE_LOCK:  # requests run on several threads; the states themselves are never changed
-        _LIVE[person_id] = (_identity(stored), state)
+        _LIVE[person_id] = live
         _LIVE.move_to_end(person_id)
         while len(_LIVE) > LIVE_STATES:
             _LIVE.popitem(last=False)
+    return live
 
 
 def _from_snapshot(
@@ -291,16 +311,21 @@ def _from_snapshot(
     else:
         tail = _with_records(s, person_id, head, after=stored.day)
     _unreadable(tail, library)  # the records up to the snapshot were read with this library
-    cached = _LIVE.get(person_id)
+    live = _LIVE.get(person_id)
     snap = CourseSnapshot(day=stored.day, head=stored.head, state=b"")
-    if cached is not None and cached[0] == _identity(stored):
-        state = cached[1]
-    else:
+    if live is None or live.identity != _identity(stored):
         state_bytes = snapshot_repo.state_of(s, person_id)
         snap = CourseSnapshot(day=stored.day, head=stored.head, state=state_bytes)
-        state = restore_state(snap)
-        _remember(person_id, stored, state)
-    return course_engine.replay_from_state(state, snap, tail, library, keep=keep)
+        live = _remember(person_id, stored, restore_state(snap))
+    elif keep is None and live.last is not None:
+        last_tail, last_library, last_course = live.last
+        if last_library == library_fingerprint(library) and last_tail == tail:
+            return last_course, None
+    result = course_engine.replay_from_state(live.state, snap, tail, library, keep=keep)
+    if keep is None:  # a replay that also keeps a snapshot is a write's: the next read differs
+        with _LIVE_LOCK:
+            live.last = (tail, library_fingerprint(library), result[0])
+    return result
 
 
 # A read keeps a snapshot too (after its transaction, in a short write of its own) when the person

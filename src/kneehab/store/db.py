@@ -7,6 +7,7 @@ before the caller is told it worked, so an acknowledged write survives a killed 
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,7 +23,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from kneehab.errors import Busy, Conflict, StoreError
 
@@ -84,11 +85,19 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         path = sqlite_path(url)
         if path is not None:
             _private_file(path)
-        engine = create_engine(url, echo=echo, hide_parameters=True)
+        engine = create_engine(url, echo=echo, hide_parameters=True, json_serializer=compact_json)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True, hide_parameters=True)
+    return create_engine(
+        url, echo=echo, pool_pre_ping=True, hide_parameters=True, json_serializer=compact_json
+    )
+
+
+def compact_json(value: Any) -> str:
+    """JSON columns without the spaces `json.dumps` puts after "," and ":" by default (about a
+    tenth of a program change's row, issue 11 §2); any JSON reads back the same."""
+    return json.dumps(value, separators=(",", ":"))
 
 
 def _alembic_config(engine: Engine) -> Config:
@@ -164,8 +173,10 @@ def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
     """One unit of work: commit on success, roll back on any error."""
     bind = engine.execution_options(kneehab_begin="IMMEDIATE") if write else engine
     # `info["write"]`: a use-case may keep derived data (a course snapshot) only when writing.
-    factory = sessionmaker(bind=bind, expire_on_commit=False, autoflush=True, info={"write": write})
-    with factory() as session, session.begin():
+    # A plain Session, not a sessionmaker: each sessionmaker makes a new Session subclass, and
+    # SQLAlchemy then sets up its event dispatch again (~0.3 ms of every unit of work).
+    session = Session(bind=bind, expire_on_commit=False, autoflush=True, info={"write": write})
+    with session, session.begin():
         yield session
 
 
