@@ -250,3 +250,28 @@ def test_another_day_or_library_does_not_reuse_the_course(db: Database, seeded: 
     other = lib.model_copy(update={"exercises": {**lib.exercises, first_id: renamed}})
     assert read(db, seeded, other) == full_replay(db, seeded, other)
     assert read(db, seeded, lib) == full_replay(db, seeded, lib)
+
+
+def test_live_states_stay_within_their_memory_bound(
+    db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A process holds live states up to LIVE_BYTES (estimated from each state's pickle), dropping the
+    least recently used person first; a dropped person's read still equals a full replay."""
+    lib = default_library()
+    first = seed_history(db, lib, TODAY, days=12)
+    second = seed_history(db, lib, TODAY, days=12)
+    replay.forget_live_states()
+    assert replay.live_states_size() == 0
+    read(db, first, lib)
+    one = replay.live_states_size()
+    assert one > 0 and replay.resumed_from_store(first)
+    monkeypatch.setattr(replay, "LIVE_BYTES", one + one // 2)  # room for one person, not two
+    read(db, second, lib)
+    assert replay.resumed_from_store(second) and not replay.resumed_from_store(first)
+    assert replay.live_states_size() <= one + one // 2
+    read(db, second, lib)  # used again: it stays, and it is counted once
+    assert replay.live_states_size() <= one + one // 2
+    assert read(db, first, lib) == full_replay(db, first, lib)
+    assert replay.resumed_from_store(first) and not replay.resumed_from_store(second)
+    replay.forget_live_states()
+    assert replay.live_states_size() == 0

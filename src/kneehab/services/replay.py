@@ -248,17 +248,26 @@ class _Live:
     # record after the day, another day or another library is a different tail (a miss), and one
     # on or before the day replaces the snapshot itself (another identity).
     last: tuple[History, str, Course] | None = None
+    size: int = 0  # the state's estimated bytes in memory
 
 
 _LIVE: OrderedDict[int, _Live] = OrderedDict()
 _LIVE_LOCK = threading.Lock()
-LIVE_STATES = 256  # people; about 0.3–1 MB each at 90–365 days
+_LIVE_SIZE = [0]  # the estimated bytes of every live state held
+LIVE_STATES = 256  # people at most
+# And at most this much memory a process: a live state takes about 7× its pickle (measured with
+# tracemalloc: 1.85 MB for the 90-day person's 257 KB, 6.4 MB for the 365-day person's 873 KB),
+# so 256 people at 365 days would be ~1.6 GB. The course a read reuses shares the state's objects
+# (~30 KB more).
+LIVE_BYTES = 256 * 1024 * 1024
+_MEMORY_PER_PICKLE_BYTE = 7.5
 
 
 def forget_live_states() -> None:
     """Drop every live state this process holds (each next read deserialises the stored one)."""
     with _LIVE_LOCK:
         _LIVE.clear()
+        _LIVE_SIZE[0] = 0
 
 
 def resumed_from_store(person_id: int) -> bool:
@@ -284,13 +293,21 @@ def _identity(stored: StoredSnapshot) -> tuple[object, ...]:
     )
 
 
-def _remember(person_id: int, stored: StoredSnapshot, state: CourseState) -> _Live:
-    live = _Live(_identity(stored), state)
+def live_states_size() -> int:
+    """The estimated bytes of the live states this process holds (for tests and /metrics)."""
+    return _LIVE_SIZE[0]
+
+
+def _remember(person_id: int, stored: StoredSnapshot, state: CourseState, pickled: int) -> _Live:
+    """Hold the live state of `stored` (its pickle was `pickled` bytes), dropping the least recently
+    used ones beyond LIVE_STATES people or LIVE_BYTES of memory (the newest always stays)."""
+    live = _Live(_identity(stored), state, size=int(pickled * _MEMORY_PER_PICKLE_BYTE))
     with _LIVE_LOCK:  # requests run on several threads; the states themselves are never changed
+        old = _LIVE.pop(person_id, None)
+        _LIVE_SIZE[0] += live.size - (old.size if old is not None else 0)
         _LIVE[person_id] = live
-        _LIVE.move_to_end(person_id)
-        while len(_LIVE) > LIVE_STATES:
-            _LIVE.popitem(last=False)
+        while len(_LIVE) > 1 and (len(_LIVE) > LIVE_STATES or _LIVE_SIZE[0] > LIVE_BYTES):
+            _LIVE_SIZE[0] -= _LIVE.popitem(last=False)[1].size
     return live
 
 
@@ -311,12 +328,15 @@ def _from_snapshot(
     else:
         tail = _with_records(s, person_id, head, after=stored.day)
     _unreadable(tail, library)  # the records up to the snapshot were read with this library
-    live = _LIVE.get(person_id)
+    with _LIVE_LOCK:
+        live = _LIVE.get(person_id)
+        if live is not None:
+            _LIVE.move_to_end(person_id)  # the least recently used is dropped first
     snap = CourseSnapshot(day=stored.day, head=stored.head, state=b"")
     if live is None or live.identity != _identity(stored):
         state_bytes = snapshot_repo.state_of(s, person_id)
         snap = CourseSnapshot(day=stored.day, head=stored.head, state=state_bytes)
-        live = _remember(person_id, stored, restore_state(snap))
+        live = _remember(person_id, stored, restore_state(snap), len(state_bytes))
     elif keep is None and live.last is not None:
         last_tail, last_library, last_course = live.last
         if last_library == library_fingerprint(library) and last_tail == tail:
@@ -381,7 +401,7 @@ def _course(
         if writing:
             created = snapshot_repo.save(s, person_id, made, now=datetime.now(UTC))
             if kept.live is not None:
-                _remember(person_id, replace(made, created_at=created), kept.live)
+                _remember(person_id, replace(made, created_at=created), kept.live, len(kept.state))
         else:
             _keep_after_read(s, person_id, made, found)
     return result
