@@ -82,7 +82,7 @@ library-check: $(STAMP)
 # Everything: lint, type checks, import contracts, unit/spec/property/integration/api/cli and browser tests.
 test: $(STAMP) browser pdf-tools $(NPMSTAMP) lint
 	$(BIN)/kneehab library check
-	$(BIN)/pytest -q -n 2 --dist loadgroup
+	$(BIN)/pytest -q -n 2 --dist loadgroup --durations=25  # the slowest, to keep the run near 15 min
 
 test-fast: $(STAMP) pdf-tools
 	$(BIN)/pytest -q -n 2 -m "not e2e and not vision"
