@@ -275,3 +275,34 @@ def test_live_states_stay_within_their_memory_bound(
     assert replay.resumed_from_store(first) and not replay.resumed_from_store(second)
     replay.forget_live_states()
     assert replay.live_states_size() == 0
+
+
+def test_a_check_in_leaves_its_course_for_the_next_read_and_later_writes_keep_none(
+    db: Database, seeded: int
+) -> None:
+    """The write that keeps yesterday's snapshot leaves the course it replayed beside the new state:
+    the next read with the same records reuses it. A later write of the day keeps no snapshot (one
+    after yesterday is there already). Every course still equals a full replay."""
+    lib = default_library()
+    replay.forget_live_states()
+    services.check_in(
+        db, on_machine(seeded), services_checkin(TODAY), today=TODAY, now=NOW, library=lib
+    )
+    assert snapshot_day(db, seeded) == TODAY - timedelta(days=1)
+    kept = replay.reused_course(seeded)
+    assert kept is not None and read(db, seeded, lib) is kept
+    assert kept == full_replay(db, seeded, lib)
+    with db.read() as s:
+        before = s.scalar(
+            select(CourseSnapshotRow.created_at).where(CourseSnapshotRow.person_id == seeded)
+        )
+    flagged = Rescreen(date=TODAY, red_flags=(), full_set=True)
+    with db.write() as s:  # a later write of the day: replays, keeps nothing new
+        replay.course_in(s, seeded, TODAY, lib)
+        repo.add_rescreen(s, seeded, flagged, screen_rescreen(flagged), now=NOW)
+    with db.read() as s:
+        after = s.scalar(
+            select(CourseSnapshotRow.created_at).where(CourseSnapshotRow.person_id == seeded)
+        )
+    assert after == before
+    assert read(db, seeded, lib) == full_replay(db, seeded, lib)

@@ -20,7 +20,7 @@ from kneehab.services.audit import machine_read
 from kneehab.services.replay import RULES_V2_KIND, course_in, head_in, history_in
 from kneehab.store import repo
 from kneehab.store.db import Database
-from kneehab.store.repo import EntryRecord, EscalationRecord, ProgramVersion
+from kneehab.store.repo import EntryRecord, EscalationRecord, ProgramChange, ProgramVersion
 
 
 @dataclass(frozen=True)
@@ -172,6 +172,15 @@ def history_of_start(db: Database, who: Acting) -> datetime:
     with db.read() as s:
         authorize(s, who, Action.READ_HEALTH)
         return repo.get_person(s, person_id).created_at
+
+
+def program_changes(db: Database, who: Acting) -> list[ProgramChange]:
+    """The person's program versions without their programs (a page that shows what changed)."""
+    person_id = who.person_id
+    with db.read() as s:
+        authorize(s, who, Action.READ_HEALTH)
+        repo.get_person(s, person_id)
+        return repo.program_changes(s, person_id)
 
 
 def program_versions(db: Database, who: Acting) -> list[ProgramVersion]:

@@ -319,10 +319,10 @@ def _from_snapshot(
     library: Library,
     keep: date | None,
     window: tuple[date, History] | None = None,
-) -> tuple[Course, CourseSnapshot | None]:
+) -> tuple[Course, CourseSnapshot | None, History]:
     """The course from the stored snapshot and the records after it (and a snapshot after
-    `keep`, when given); the records come from `window` (read already, dated after its date) when
-    it covers them."""
+    `keep`, when given), and those records (the tail); the records come from `window` (read
+    already, dated after its date) when it covers them."""
     if window is not None and window[0] <= stored.day:
         tail = _after(window[1], stored.day)
     else:
@@ -340,12 +340,12 @@ def _from_snapshot(
     elif keep is None and live.last is not None:
         last_tail, last_library, last_course = live.last
         if last_library == library_fingerprint(library) and last_tail == tail:
-            return last_course, None
-    result = course_engine.replay_from_state(live.state, snap, tail, library, keep=keep)
-    if keep is None:  # a replay that also keeps a snapshot is a write's: the next read differs
+            return last_course, None, tail
+    course, kept = course_engine.replay_from_state(live.state, snap, tail, library, keep=keep)
+    if keep is None:  # one that keeps a snapshot is remembered beside the new state (_course)
         with _LIVE_LOCK:
-            live.last = (tail, library_fingerprint(library), result[0])
-    return result
+            live.last = (tail, library_fingerprint(library), course)
+    return course, kept, tail
 
 
 # A read keeps a snapshot too (after its transaction, in a short write of its own) when the person
@@ -377,21 +377,32 @@ def _course(
     behind = found is None or not fits or (today - found.day).days > READ_KEEPS_AFTER_DAYS
     if keep is not None and (keep < head.start or not (writing or behind)):
         keep = None
+    # A snapshot that fits and is already after `keep` would not be replaced (below), so there is
+    # nothing to keep: the day's later writes then replay like reads, and may reuse the course.
+    done = keep is not None and found is not None and fits and found.day >= keep
+    resume_keep = None if done else keep
     # The records a kept snapshot is made from, counted before they are read (a write committed in
     # between makes the count newer than the snapshot: it is then not used, never wrongly used).
-    mark = snapshot_repo.records_through(s, person_id, keep) if keep is not None else ""
+    mark = (
+        snapshot_repo.records_through(s, person_id, resume_keep) if resume_keep is not None else ""
+    )
     result: Course | None = None
     kept: CourseSnapshot | None = None
+    records: History | None = None  # what the course was replayed from: every record, or a tail
     if found is not None and fits and found.day < today:
         try:
             window = read[2:] if read else None
-            result, kept = _from_snapshot(s, person_id, found, head, library, keep, window)
+            result, kept, records = _from_snapshot(
+                s, person_id, found, head, library, resume_keep, window
+            )
         except StaleSnapshot:
             fits, result = False, None
     if result is None:
-        history = _with_records(s, person_id, head, after=None)
-        _unreadable(history, library)
-        result, kept = course_engine.replay_keeping(history, library, keep=keep)
+        if keep is not None and not mark:  # counted before the records are read, as above
+            mark = snapshot_repo.records_through(s, person_id, keep)
+        records = _with_records(s, person_id, head, after=None)
+        _unreadable(records, library)
+        result, kept = course_engine.replay_keeping(records, library, keep=keep)
     # A later snapshot that still fits is kept rather than replaced by an earlier one (a request
     # for a past day); one that does not fit is always replaced.
     if kept is not None and (found is None or not fits or found.day < kept.day):
@@ -401,7 +412,15 @@ def _course(
         if writing:
             created = snapshot_repo.save(s, person_id, made, now=datetime.now(UTC))
             if kept.live is not None:
-                _remember(person_id, replace(made, created_at=created), kept.live, len(kept.state))
+                live = _remember(
+                    person_id, replace(made, created_at=created), kept.live, len(kept.state)
+                )
+                # The course just replayed is what the new state and the records after its day
+                # give (snapshot + tail = full replay): the next read with that tail reuses it
+                # (a check-in's own "what changed" page, the next Today).
+                assert records is not None
+                with _LIVE_LOCK:
+                    live.last = (_after(records, kept.day), library_fingerprint(library), result)
         else:
             _keep_after_read(s, person_id, made, found)
     return result

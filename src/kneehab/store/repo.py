@@ -90,6 +90,20 @@ class ProgramVersion:
 
 
 @dataclass(frozen=True)
+class ProgramChange:
+    """A stored program version without its program: what changed, when, why and by which rules."""
+
+    version: int
+    effective: date
+    kind: str
+    rules: tuple[str, ...]
+    reason: str
+    exercise_id: str | None
+    from_dose: Dose | None
+    to_dose: Dose | None
+
+
+@dataclass(frozen=True)
 class EntryRecord:
     day: date
     entry: SessionEntry
@@ -340,6 +354,38 @@ def program_versions(s: DbSession, person_id: int) -> list[ProgramVersion]:
             whole,
         )
         for r, whole in zip(found, wholes, strict=True)
+    ]
+
+
+def program_changes(s: DbSession, person_id: int) -> list[ProgramChange]:
+    """Every stored version's change, oldest first, without decoding any program (each version's
+    program is stored as what changed from the one before, so reading one means reading all)."""
+    rows = s.execute(
+        select(
+            ProgramVersionRow.version,
+            ProgramVersionRow.effective,
+            ProgramVersionRow.kind,
+            ProgramVersionRow.rules,
+            ProgramVersionRow.reason,
+            ProgramVersionRow.exercise_id,
+            ProgramVersionRow.from_dose,
+            ProgramVersionRow.to_dose,
+        )
+        .where(ProgramVersionRow.person_id == person_id)
+        .order_by(ProgramVersionRow.version)
+    )
+    return [
+        ProgramChange(
+            version,
+            effective,
+            kind,
+            tuple(rules),
+            reason,
+            exercise_id,
+            Dose.model_validate(from_dose) if from_dose else None,
+            Dose.model_validate(to_dose) if to_dose else None,
+        )
+        for version, effective, kind, rules, reason, exercise_id, from_dose, to_dose in rows
     ]
 
 

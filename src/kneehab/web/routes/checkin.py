@@ -80,7 +80,7 @@ def _check_date(state: State, person: Acting, clock: Clocked, day: date) -> None
 def changes(state: State, person: Acting, clock: Clocked, day: date, *, p1: bool) -> ChangesView:
     course = load_course(state, person, clock)
     program = require_program(course)
-    stored = services.program_versions(state.db, person)
+    stored = services.program_changes(state.db, person)  # no program decoded: not needed here
     updates = [v for v in stored if v.kind == services.RULES_V2_KIND]
     floor = max((v.effective for v in updates), default=None)
     recorded = None
