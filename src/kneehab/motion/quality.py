@@ -104,8 +104,8 @@ class QualityMonitor:
         usable: bool,
         moving: bool,
     ) -> list[QualityWarning]:
-        """One frame at `t`: `people` as `LandmarkFrame.people`; `rows` and `pix` the frame's landmarks
-        as the signal reader read them (empty: nobody detected)."""
+        """One frame at `t`: `people` as `LandmarkFrame.people`; `rows` the frame's landmarks and `pix`
+        them in pixels from the signal reader (both empty: nobody detected)."""
         st = self.state
         st.frames += 1
         if self._last_move is None or moving:

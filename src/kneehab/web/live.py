@@ -84,17 +84,17 @@ def _no_constants(name: str) -> float:
     raise ProtocolError(BAD, f"{name} is not a number: send finite numbers only")
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
+class Frame(msgspec.Struct, frozen=True, gc=False):
     """A frame message whose every field passed its check: `t` in range and the landmarks as 33 rows of
     4 finite numbers, or None when nobody was detected. Its order after the previous frame is checked by
-    `LiveSet.push`."""
+    `LiveSet.push`. (A msgspec struct: made every frame, it costs a fifth of a frozen dataclass; no
+    reference cycle can pass through it, so the collector need not track it.)"""
 
     t: float
     points: Rows | None
 
 
-class _WireFrame(msgspec.Struct, tag_field="type", tag="frame"):
+class _WireFrame(msgspec.Struct, tag_field="type", tag="frame", gc=False):
     """A frame's exact shape, for msgspec's one-pass decode (other keys are ignored, as json.loads'
     dict ignores them; a duplicated key keeps its last value in both)."""
 
