@@ -200,8 +200,11 @@ def _prebuilt(client: _Client, texts: list[str], n: int) -> list[bytes]:
     ]
 
 
-async def _clients(k: int, url: str, token: str, phase: float) -> dict[str, list[float]]:
-    """K clients in this process: connect and `start` them all, then stream on one clock."""
+async def _clients(
+    k: int, url: str, token: str, phase: float, barrier: Any = None
+) -> dict[str, list[float]]:
+    """K clients in this process: connect and `start` them all, then (once every client process is
+    ready: `barrier`) stream on one clock."""
     start, texts = _frames()
     loop = asyncio.get_running_loop()
     from urllib.parse import urlsplit
@@ -219,6 +222,8 @@ async def _clients(k: int, url: str, token: str, phase: float) -> dict[str, list
     await asyncio.gather(*(c.ready for c in clients))
     n = int(SECONDS * FPS)
     wire = _prebuilt(clients[0], texts, n)
+    if barrier is not None:  # no process streams while another's clients still set up
+        await loop.run_in_executor(None, barrier.wait)
     groups = [clients[g::PHASES] for g in range(PHASES)]
     cpu0 = time.process_time()
     t0 = time.perf_counter() + 0.05
@@ -271,7 +276,7 @@ async def _clients(k: int, url: str, token: str, phase: float) -> dict[str, list
     }
 
 
-def _process(args: tuple[int, str, str, float]) -> dict[str, list[float]]:
+def _process(args: tuple[int, str, str, float, Any]) -> dict[str, list[float]]:
     return asyncio.run(_clients(*args))
 
 
@@ -315,15 +320,16 @@ class _CpuSampler:
 def _run(k: int, url: str, token: str, pid: int) -> dict[str, Any]:
     """K clients spread over up to CLIENT_PROCESSES processes (their phase groups interleaved)."""
     from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import Manager
 
     procs = min(CLIENT_PROCESSES, k)
     shares = [k // procs + (1 if i < k % procs else 0) for i in range(procs)]
-    with ProcessPoolExecutor(procs) as pool:
+    with ProcessPoolExecutor(procs) as pool, Manager() as manager:
+        barrier = manager.Barrier(procs)  # the processes start streaming together (2026-12-07)
         sampler = _CpuSampler(pid)
         try:
-            parts = list(
-                pool.map(_process, [(n, url, token, i / procs) for i, n in enumerate(shares)])
-            )
+            args = [(n, url, token, i / procs, barrier) for i, n in enumerate(shares)]
+            parts = list(pool.map(_process, args))
         finally:
             sampler.stop()
     out = {key: [v for p in parts for v in p[key]] for key in parts[0]}

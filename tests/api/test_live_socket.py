@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 import pickle
+import struct
 import zlib
 from collections.abc import Iterator
 from datetime import UTC, timedelta
@@ -369,13 +370,18 @@ def test_a_dropped_connection_resumes_the_set(world: dict[str, Any]) -> None:
         for f in frames[:half]:
             ws.send_text(json.dumps(f))
         # the tab loses its connection here (the context manager closes the socket without 'end')
-    # The set waits in the database, without the stream: its pipeline's reader (the last frame's
-    # landmarks) is not kept.
+    # The set waits in the database, without the stream: none of the last frame's landmark values
+    # is in the stored state (a float is pickled as its 8 bytes; round values such as a visibility of
+    # 1.0 are left out, as the state's own numbers may hold them), and it still loads.
     with world["db"].read() as s:
         (state,) = s.scalars(
             select(LiveParkedRow.state).where(LiveParkedRow.token_hash == token_hash(token))
         ).all()
-    assert pickle.loads(zlib.decompress(state)).pipe._reader.rows == []
+    stored = zlib.decompress(state)
+    seen = next(f for f in reversed(frames[:half]) if f["landmarks"])
+    last = [float(v) for point in seen["landmarks"] for v in point if v != round(v, 2)]
+    assert last and not [v for v in last if struct.pack(">d", v) in stored]
+    assert pickle.loads(stored).pipe.status.t_s == frames[half - 1]["t"]
     # The next connection reaches another worker (another app on the same database): it resumes.
     with _open(_client(world)) as ws:
         ws.send_json({**start, "resume": token})

@@ -78,7 +78,9 @@ def _outcome(step: Any) -> tuple[Any, ...]:
         kind, t, points = step()
     except live.ProtocolError as err:
         return ("refused", err.code, err.reason)
-    return ("frame", t, None if points is None else points.tolist()) if kind else ("message",)
+    # The rows as lists of floats (the one-pass decode gives tuples), compared number for number.
+    rows = None if points is None else [list(p) for p in points]
+    return ("frame", t, rows) if kind else ("message",)
 
 
 def _reference(text: str) -> Any:

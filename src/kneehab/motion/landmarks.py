@@ -7,6 +7,7 @@ normalised point is not square unless the image is.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 
@@ -14,6 +15,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
+# One frame's landmarks as plain rows of floats: 33 × (x, y, z, visibility), as the live coach's frames
+# arrive (web/live.py) and as the motion core reads them (for a few dozen numbers a frame, plain floats
+# are faster than numpy, whose per-call cost dominates at this size).
+Rows = Sequence[Sequence[float]]
 
 
 class Landmark(IntEnum):

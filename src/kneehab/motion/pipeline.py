@@ -20,7 +20,7 @@ from kneehab.motion.events import (
     Side,
 )
 from kneehab.motion.hold import HoldTimer
-from kneehab.motion.landmarks import LandmarkFrame
+from kneehab.motion.landmarks import N_LANDMARKS, LandmarkFrame, Rows
 from kneehab.motion.quality import QualityMonitor
 from kneehab.motion.reps import RepCounter, RepResult, Snapshot
 from kneehab.motion.signals import SIDES, SignalReader, expand, needed_landmarks
@@ -113,8 +113,8 @@ class Pipeline:
 
     def __getstate__(self) -> dict[str, object]:
         # A parked live set (web/live_parking.py) keeps the running state, not the signal reader: it
-        # holds its signals' functions (closures, which do not pickle) and the last frame's
-        # landmarks, which are never kept. It is rebuilt from the same names and config.
+        # holds its signals' functions (closures, which do not pickle). It is rebuilt from the same
+        # names and config. No stage keeps a frame's landmarks.
         state = self.__dict__.copy()
         del state["_reader"]
         return state
@@ -139,8 +139,20 @@ class Pipeline:
 
     # -- the hot path -------------------------------------------------------------------------
     def push(self, frame: LandmarkFrame) -> list[Event]:
-        t = frame.t_s
-        raw = self._reader.read(frame)
+        """One frame in, the events it causes out."""
+        rows = None if frame.points is None else frame.points.tolist()
+        return self.push_rows(frame.t_s, frame.width, frame.height, rows, frame.people)
+
+    def push_rows(
+        self, t: float, width: int, height: int, rows: Rows | None, people: int | None = None
+    ) -> list[Event]:
+        """`push` of a frame whose landmarks are plain rows, as the live coach's frames arrive
+        (web/live.py): 33 rows of finite x, y, z, visibility, or None when nobody was detected, checked
+        by the caller. The same numbers give the same events as `push` of a `LandmarkFrame`, without
+        a numpy array made and turned back into lists every frame."""
+        if rows is not None and len(rows) != N_LANDMARKS:
+            raise ValueError(f"a frame has 33 landmarks, got {len(rows)}")
+        raw, pix = self._reader.read(rows, width, height)
         sm: Snapshot = tuple([f(t, r) for f, r in zip(self._smooth, raw, strict=True)])
         value, side = self._combine(sm)
         track = {b: _peak(sm, places) for b, places in self._track_at}
@@ -164,8 +176,7 @@ class Pipeline:
                 events += self._form(t, self._hold_rules, sm, side)
         moving = in_band or any(c.in_rep for c in self._counters.values())
         usable = any(raw[i] is not None for i in self._main_at)
-        rd = self._reader
-        q = self._quality.push(frame, rd.rows, rd.pixels, usable, moving)
+        q = self._quality.push(t, people, rows or (), pix, usable, moving)
         for w in q:
             events += self._gate(w)
         self._view_now = self._quality.current_view

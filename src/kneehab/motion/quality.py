@@ -18,7 +18,7 @@ from kneehab.motion.angles import Point, midpoint
 from kneehab.motion.config import DetectorConfig
 from kneehab.motion.events import QualityCode, QualityWarning
 from kneehab.motion.landmarks import Landmark as Lm
-from kneehab.motion.landmarks import LandmarkFrame
+from kneehab.motion.landmarks import Rows
 
 MESSAGES: dict[QualityCode, str] = {
     "no_person": "I can't see anyone. Step into the picture so your whole body is visible.",
@@ -97,20 +97,21 @@ class QualityMonitor:
 
     def push(
         self,
-        frame: LandmarkFrame,
-        rows: list[list[float]],
+        t: float,
+        people: int | None,
+        rows: Rows,
         pix: list[Point],
         usable: bool,
         moving: bool,
     ) -> list[QualityWarning]:
-        """`rows` and `pix` are the frame's landmarks as lists (already made by the signal reader)."""
-        st, t = self.state, frame.t_s
+        """One frame at `t`: `people` as `LandmarkFrame.people`; `rows` the frame's landmarks and `pix`
+        them in pixels from the signal reader (both empty: nobody detected)."""
+        st = self.state
         st.frames += 1
         if self._last_move is None or moving:
             self._last_move = t
         bad: set[QualityCode] = set()
         crowded = self._crowded
-        people = frame.people
         if people is not None and people > 1:
             crowded.append(t)
         while crowded and crowded[0] < t - _CROWD_WINDOW_S:

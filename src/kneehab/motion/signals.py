@@ -14,7 +14,7 @@ from typing import Literal
 
 from kneehab.motion import angles
 from kneehab.motion.angles import Point
-from kneehab.motion.landmarks import N_LANDMARKS, LandmarkFrame
+from kneehab.motion.landmarks import N_LANDMARKS, Rows
 from kneehab.motion.landmarks import Landmark as Lm
 
 SIDES = ("left", "right")
@@ -162,7 +162,9 @@ def needed_landmarks(names: Sequence[str]) -> tuple[int, ...]:
 class SignalReader:
     """Computes a fixed set of signals per frame. Built once per pipeline; `read` is the hot path.
 
-    `read` returns the values as a list in the order of `names` (None: not measurable this frame).
+    `read` takes a frame's landmarks as rows (`LandmarkFrame.points.tolist()`, or a live frame's rows as
+    they arrived) and returns the values as a list in the order of `names` (None: not measurable this
+    frame), with the landmarks in pixels for the quality checks. It keeps nothing of the frame.
     The common angles are computed inline with the same float operations as `kneehab.motion.angles`
     (so the results are bit-identical); for the dozen numbers a frame needs, plain float maths is
     several times faster than numpy, whose per-call overhead dominates at this size.
@@ -177,15 +179,13 @@ class SignalReader:
         # Only the landmarks some signal (or the view estimate) needs are converted each frame.
         self._idx = tuple(sorted({*needed_landmarks(self.names), *_TRUNK}))
         self._nothing: list[float | None] = [None] * len(self.names)
-        self.rows: list[list[float]] = []  # the last frame's landmarks as plain lists
-        self.pixels: list[Point] = []  # ... and in pixels (only the landmarks in use are filled)
 
-    def read(self, frame: LandmarkFrame) -> list[float | None]:
-        if frame.points is None:
-            self.rows, self.pixels = [], []
-            return self._nothing.copy()
-        rows: list[list[float]] = frame.points.tolist()
-        w, h = frame.width, frame.height
+    def read(self, rows: Rows | None, w: int, h: int) -> tuple[list[float | None], list[Point]]:
+        """`rows`: 33 rows of finite x, y, z, visibility, or None (nobody detected); `w`, `h`: the
+        image's size in pixels. The signals, and the landmarks in pixels (only those in use are
+        filled; empty when nobody was detected)."""
+        if rows is None:
+            return self._nothing.copy(), []
         lo, hi, mv = self._lo, self._hi, self._min_vis
         pix: list[Point] = [(0.0, 0.0)] * N_LANDMARKS
         z: list[float] = [0.0] * N_LANDMARKS
@@ -196,7 +196,6 @@ class SignalReader:
                 bad |= 1 << i
             pix[i] = (x * w, y * h)
             z[i] = zz * w
-        self.rows, self.pixels = rows, pix
         out: list[float | None] = []
         acos, hypot, deg, nan, finite = math.acos, math.hypot, math.degrees, math.nan, math.isfinite
         for kind, a, mask, fn in self._plan:
@@ -230,4 +229,4 @@ class SignalReader:
             else:
                 v = fn(pix, z)
             out.append(v if finite(v) else None)
-        return out
+        return out, pix

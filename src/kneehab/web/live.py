@@ -39,7 +39,7 @@ import numpy as np
 
 from kneehab.motion.config import DetectorConfig, Sex
 from kneehab.motion.events import Event, QualityWarning, RepCompleted
-from kneehab.motion.landmarks import N_LANDMARKS, FloatArray, LandmarkFrame
+from kneehab.motion.landmarks import N_LANDMARKS, Rows
 from kneehab.motion.pipeline import Pipeline
 from kneehab.motion.report import build_report
 
@@ -84,17 +84,17 @@ def _no_constants(name: str) -> float:
     raise ProtocolError(BAD, f"{name} is not a number: send finite numbers only")
 
 
-@dataclass(frozen=True, slots=True)
-class Frame:
-    """A frame message whose every field passed its check: `t` in range and the landmarks as a finite
-    (33, 4) array, or None when nobody was detected. Its order after the previous frame is checked by
-    `LiveSet.push`."""
+class Frame(msgspec.Struct, frozen=True, gc=False):
+    """A frame message whose every field passed its check: `t` in range and the landmarks as 33 rows of
+    4 finite numbers, or None when nobody was detected. Its order after the previous frame is checked by
+    `LiveSet.push`. (A msgspec struct: made every frame, it costs a fifth of a frozen dataclass; no
+    reference cycle can pass through it, so the collector need not track it.)"""
 
     t: float
-    points: FloatArray | None
+    points: Rows | None
 
 
-class _WireFrame(msgspec.Struct, tag_field="type", tag="frame"):
+class _WireFrame(msgspec.Struct, tag_field="type", tag="frame", gc=False):
     """A frame's exact shape, for msgspec's one-pass decode (other keys are ignored, as json.loads'
     dict ignores them; a duplicated key keeps its last value in both)."""
 
@@ -124,10 +124,10 @@ def parse(text: str | bytes | None) -> dict[str, Any] | Frame:
                 if not points:
                     return Frame(wire.t, None)
                 if len(points) == N_LANDMARKS:
-                    arr = np.array(points, dtype=np.float64)
-                    # msgspec refuses numbers beyond a float's range; the check is kept as a guard.
-                    if np.isfinite(arr).all():
-                        return Frame(wire.t, arr)
+                    # Finite by the decode: msgspec refuses NaN, Infinity and numbers beyond a
+                    # float's range (tests/property/test_live_parse_props.py holds it to that). The
+                    # rows go to the motion core as they are (`Pipeline.push_rows`).
+                    return Frame(wire.t, points)
     return parse_reference(text)
 
 
@@ -171,8 +171,8 @@ def _size(msg: dict[str, Any], key: str) -> int:
     return v
 
 
-def landmarks(value: object) -> FloatArray | None:
-    """33 × [x, y, z, visibility] as a (33, 4) array; an empty list is a frame with nobody detected."""
+def landmarks(value: object) -> Rows | None:
+    """33 × [x, y, z, visibility] as rows of floats; an empty list is a frame with nobody detected."""
     if not isinstance(value, list):
         raise ProtocolError(
             BAD, "frame: 'landmarks' must be a list (33 × [x, y, z, visibility], or [])"
@@ -183,8 +183,8 @@ def landmarks(value: object) -> FloatArray | None:
         raise ProtocolError(
             BAD, f"frame: 'landmarks' has {len(value)} points; it must have 33 (or none)"
         )
-    # The hot path (every frame of every client): one numpy conversion, with the JSON types checked once
-    # (numpy alone would take "0.5" or true as numbers).
+    # One numpy conversion, with the JSON types checked once (numpy alone would take "0.5" or true as
+    # numbers); the rows then hold the same floats as the one-pass decode's.
     if (
         all(type(p) is list and len(p) == 4 for p in value)
         and {type(v) for p in value for v in p} <= _NUMBERS
@@ -195,7 +195,8 @@ def landmarks(value: object) -> FloatArray | None:
             arr = None
         if arr is None or not np.isfinite(arr).all():
             raise ProtocolError(BAD, "frame: landmark values must be finite numbers")
-        return arr
+        rows: list[list[float]] = arr.tolist()
+        return rows
     for point in value:
         if not isinstance(point, list) or len(point) != 4:
             raise ProtocolError(BAD, "frame: each landmark must be [x, y, z, visibility]")
@@ -270,13 +271,13 @@ class LiveSet:
                 BAD, f"frame: 't' must increase (got {t} after {self.last_t}); frames out of order"
             )
 
-    def push(self, t: float, points: FloatArray | None) -> list[dict[str, Any]]:
+    def push(self, t: float, points: Rows | None) -> list[dict[str, Any]]:
         """A checked frame (a `Frame`'s fields) through the motion core: the messages it causes."""
         self._in_order(t)
         self.last_t = t
         if self.first_t is None:
             self.first_t = t
-        out = self.pipe.push(LandmarkFrame(t, self.width, self.height, points))
+        out = self.pipe.push_rows(t, self.width, self.height, points)
         messages = []
         if out:
             self.events += out

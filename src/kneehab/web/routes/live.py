@@ -171,6 +171,7 @@ async def live_socket(ws: WebSocket) -> None:
             if isinstance(msg, live.Frame):  # the hot path: a frame checked in one pass
                 limit.check(msg.t)
                 replies = current.push(msg.t, msg.points)
+                msg = None  # the frame's landmarks go now, not when the next frame has come
             else:
                 kind = msg["type"]
                 if kind == "end":
