@@ -161,7 +161,7 @@ SIGNED_IN = (
 )
 
 
-def signed_in(conn: Connection, token_hash: str) -> Row[Any] | None:
+def signed_in(conn: Connection, token_hash: str) -> Row[*tuple[Any, ...]] | None:
     """The session with this hash, its account and the account's person record, in one query."""
     return conn.execute(SIGNED_IN, {"token_hash": token_hash}).first()
 
