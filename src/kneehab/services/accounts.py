@@ -668,9 +668,20 @@ def start_session(db: Database, actor: Actor, *, now: datetime, request_id: str 
 
 
 @dataclass(frozen=True)
+class OwnRecord:
+    """The signed-in account's own person record as the sign-in lookup read it: whose record it is
+    (access.py's subject; Subject(None, None) when the record is gone) and the person's timezone."""
+
+    subject: Subject
+    timezone: str | None
+
+
+@dataclass(frozen=True)
 class CurrentSession:
     actor: Actor
     csrf_token: str
+    name: str = ""  # the account's display name
+    record: OwnRecord | None = None  # None: the account has no person record of its own
 
 
 def resolve_session(
@@ -678,26 +689,34 @@ def resolve_session(
 ) -> CurrentSession | None:
     """The session behind a cookie, or None when unknown, idle too long or too old (then deleted).
     A read, most of the time: the last-seen time is written at most once a minute, so requests do not
-    queue on the database's write lock just to be recognised."""
+    queue on the database's write lock just to be recognised. One query on a plain connection (the
+    session, its account and the account's own record): every request of a signed-in browser makes it."""
     hashed = secret_hash(token)
-    with db.read() as s:
-        row = account_repo.session_by_hash(s, hashed)
-        if row is None:
-            return None
-        account = account_repo.account(s, row.account_id)
-        expired = now - row.last_seen_at > idle or now - row.created_at > lifetime
-        gone = expired or account is None or account.removed_at is not None
-        stale = now - row.last_seen_at > TOUCH_EVERY
-        found = (
-            None if gone or account is None else CurrentSession(actor_of(account), row.csrf_token)
-        )
-    if gone:
+    with db.read_rows() as conn:
+        row = account_repo.signed_in(conn, hashed)
+    if row is None:
+        return None
+    expired = now - row.last_seen_at > idle or now - row.created_at > lifetime
+    if expired or row.account_id is None or row.removed_at is not None:
         with db.write() as s:
             account_repo.delete_session(s, hashed)
-    elif stale:
+        return None
+    if now - row.last_seen_at > TOUCH_EVERY:
         with db.write() as s:
             account_repo.touch_session(s, hashed, now)
-    return found
+    actor = Actor(
+        account_id=row.account_id,
+        email=row.email,
+        role=Role(row.role),
+        clinic_id=row.clinic_id,
+        person_id=row.person_id,
+    )
+    record = None
+    if row.person_id is not None:
+        found = row.record_id is not None
+        subject = Subject(row.record_id, row.record_clinic_id) if found else Subject(None, None)
+        record = OwnRecord(subject, row.record_timezone)
+    return CurrentSession(actor, row.csrf_token, row.name, record)
 
 
 def csrf_matches(expected: str, given: str | None) -> bool:

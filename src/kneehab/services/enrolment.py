@@ -147,6 +147,13 @@ def zone_of(db: Database, who: Acting) -> str | None:
         return repo.person_timezone(s, who.person_id)
 
 
+def own_zone(who: Acting, record: accounts.OwnRecord) -> str | None:
+    """`zone_of` from what the sign-in lookup read of the person's own record (web/auth.py): the same
+    access.py decision on the same subject, without another read."""
+    check(who.actor, Action.READ_HEALTH, record.subject)
+    return record.timezone
+
+
 def person_today(db: Database, who: Acting, now: datetime) -> date:
     """The person's own date at `now` (issue 11 §1)."""
     with db.read() as s:

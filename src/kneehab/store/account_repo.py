@@ -7,7 +7,7 @@ import re
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, func, insert, select, text, update
+from sqlalchemy import Connection, Row, Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
@@ -134,6 +134,36 @@ def add_session(
         )
     )
     s.flush()
+
+
+# Every request's lookup, built once (a statement object used again skips SQLAlchemy's rebuilding
+# and its result's re-keying): the session, its account (None only if it were gone) and the
+# account's own person record (None when not enrolled or the record is gone).
+SIGNED_IN = (
+    select(
+        AuthSessionRow.csrf_token,
+        AuthSessionRow.created_at,
+        AuthSessionRow.last_seen_at,
+        AccountRow.id.label("account_id"),
+        AccountRow.email,
+        AccountRow.name,
+        AccountRow.role,
+        AccountRow.clinic_id,
+        AccountRow.person_id,
+        AccountRow.removed_at,
+        PersonRow.id.label("record_id"),
+        PersonRow.clinic_id.label("record_clinic_id"),
+        PersonRow.timezone.label("record_timezone"),
+    )
+    .outerjoin(AccountRow, AccountRow.id == AuthSessionRow.account_id)
+    .outerjoin(PersonRow, PersonRow.id == AccountRow.person_id)
+    .where(AuthSessionRow.token_hash == bindparam("token_hash"))
+)
+
+
+def signed_in(conn: Connection, token_hash: str) -> Row[*tuple[Any, ...]] | None:
+    """The session with this hash, its account and the account's person record, in one query."""
+    return conn.execute(SIGNED_IN, {"token_hash": token_hash}).first()
 
 
 def session_by_hash(s: DbSession, token_hash: str) -> AuthSessionRow | None:

@@ -20,7 +20,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
@@ -216,6 +216,14 @@ class Database:
     def read(self) -> Iterator[Session]:
         with session_scope(self.engine, write=False) as session:
             yield session
+
+    @contextmanager
+    def read_rows(self) -> Iterator[Connection]:
+        """A read on a plain connection, no ORM `Session`: for the lookup every request makes (who is
+        signed in), where building a Session and its objects cost more than the query (~0.3 ms).
+        Same transaction as `read()` (SQLite's deferred BEGIN; ended, never committed, on close)."""
+        with self.engine.connect() as conn:
+            yield conn
 
     def forget_deleted(self) -> None:
         """After deleting a person: leave none of the deleted rows readable in SQLite's files.

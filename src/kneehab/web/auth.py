@@ -37,6 +37,9 @@ CSRF_FIELD = "csrf_token"
 class Auth:
     actor: Actor
     csrf_token: str | None  # None: a bearer token (no cookie, so no CSRF)
+    # What the session's one lookup also read (None: not read, e.g. a bearer token; ask the database)
+    name: str | None = None  # the account's display name
+    record: accounts.OwnRecord | None = None  # the actor's own person record and its timezone
 
 
 class NotSignedIn(Unauthorized):
@@ -89,7 +92,7 @@ async def resolve(request: Request) -> Auth | None:
                 lifetime=timedelta(days=settings.session_max_days),
             )
             if current is not None:
-                auth = Auth(current.actor, current.csrf_token)
+                auth = Auth(current.actor, current.csrf_token, current.name, current.record)
     request.state.auth = auth
     return auth
 

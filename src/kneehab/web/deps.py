@@ -23,7 +23,7 @@ from kneehab.domain.identity import Actor
 from kneehab.domain.local_time import local_date
 from kneehab.errors import NotFound
 from kneehab.services.acting import Acting, own
-from kneehab.services.enrolment import zone_of
+from kneehab.services.enrolment import own_zone, zone_of
 from kneehab.store.db import Database
 from kneehab.web.auth import Auth, NotSignedIn, check_csrf, check_scope, resolve
 from kneehab.web.drafts import Drafts
@@ -66,16 +66,26 @@ class NoPerson(NotFound):
         super().__init__("you have no program yet: answer the safety questions at /start first")
 
 
-def get_state(request: Request) -> WebState:
+# The dependencies below that do no I/O are `async def`: FastAPI runs a plain `def` dependency in the
+# thread pool, a hop that cost more than the work.
+
+
+async def get_state(request: Request) -> WebState:
     state: WebState = request.app.state.web
     return state
 
 
 async def get_now(request: Request, state: Annotated[WebState, Depends(get_state)]) -> Now:
-    """The clock, in the zone of the person signed in (resolved once per request by csrf_guard)."""
+    """The clock, in the zone of the person signed in (resolved once per request by csrf_guard). A
+    session's lookup already read their own record: access.py decides on it as `zone_of` would."""
     auth = await resolve(request)
     who = own(auth.actor) if auth is not None else None
-    zone = await run_in_threadpool(zone_of, state.db, who) if who is not None else None
+    if who is None or auth is None:
+        zone = None
+    elif auth.record is not None:
+        zone = own_zone(who, auth.record)
+    else:
+        zone = await run_in_threadpool(zone_of, state.db, who)
     return Now(state.clock(), zone)
 
 
@@ -108,7 +118,7 @@ async def current_actor(request: Request) -> Actor:
     return auth.actor
 
 
-def current_person(actor: Annotated[Actor, Depends(current_actor)]) -> Acting:
+async def current_person(actor: Annotated[Actor, Depends(current_actor)]) -> Acting:
     """The signed-in person acting on their own record (NoPerson until their first run is done)."""
     who = own(actor)  # access.py: who has a record of their own
     if who is None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -15,7 +16,7 @@ from kneehab.errors import Throttled, UserError
 from kneehab.services import accounts, audit
 from kneehab.services.acting import Acting
 from kneehab.web.auth import clear_session, resolve, set_session
-from kneehab.web.deps import Clocked, SignedIn, State
+from kneehab.web.deps import Clocked, MaybeSignedIn, SignedIn, State, WebState
 from kneehab.web.errors import FormError, field_problem
 from kneehab.web.render import page
 from kneehab.web.routes.forms import password, read_form, text
@@ -395,11 +396,18 @@ def api_logout(request: Request, state: State, actor: SignedIn) -> Response:
 
 
 @api.get("/me", response_model=Me, summary="Who is signed in")
-def api_me(actor: SignedIn, state: State) -> Me:
+async def api_me(actor: SignedIn, state: State, auth: MaybeSignedIn) -> Me:
     me = _me(actor)
-    found = accounts.find(state.db, actor.email) if actor.account_id is not None else None
-    me.name = found.name if found is not None else ""
+    if auth is not None and auth.name is not None:  # a session's lookup read the name already
+        me.name = auth.name
+    else:
+        me.name = await run_in_threadpool(_account_name, state, actor)
     return me
+
+
+def _account_name(state: WebState, actor: Actor) -> str:
+    found = accounts.find(state.db, actor.email) if actor.account_id is not None else None
+    return found.name if found is not None else ""
 
 
 @api.get("/me/audit", response_model=AuditView, summary="Who has looked at or changed my data")
