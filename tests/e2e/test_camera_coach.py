@@ -588,6 +588,10 @@ def test_a_recording_of_unknown_length_ends(coach_server: Server, browser: Any) 
             "buffer": base64.b64decode(made["webm"]),
         }
         confirm = page.locator("[data-c=confirm]")
+        # 5 frames a second of the recording, not 15: this test needs its end, not its count
+        page.evaluate(
+            "() => { document.querySelector('[data-p=coach]').dataset.testFileFps = '5'; }"
+        )
         for cap in ("", "1.5"):
             page.evaluate(
                 "cap => { document.querySelector('[data-p=coach]').dataset.testMaxVideoS = cap; }",
