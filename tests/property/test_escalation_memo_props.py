@@ -20,6 +20,7 @@ from kneehab.domain.escalation import (
     Escalation,
     Situation,
     _mean,
+    _sustained_mcid,
     escalate,
     measures,
     pain_base,
@@ -145,3 +146,38 @@ def test_measures_with_the_base_given_are_the_measures(history: History) -> None
             "rising_weeks": s.rising_weeks,
         }
         assert measures(s.pain, known_base=base, **kwargs) == measures(s.pain, **kwargs)
+
+
+def _sustained_mcid_by_measures(s: Situation) -> bool:
+    """E11 as it was written over every day's whole §5.2 measures."""
+    days = [s.today - dt.timedelta(days=i) for i in range(15)]
+    if days[-1] < s.start:
+        return False
+    judged = [s.measures_on(d) for d in days]
+    if judged[0].pain7 is None or judged[-1].pain7 is None:
+        return False
+    return all(m.improved_mcid for m in judged if m.pain7 is not None)
+
+
+@st.composite
+def improving(draw: st.DrawFn) -> History:
+    """A course whose daily pain is mostly low after the start, now and then missing or high, so
+    E11 (clearly better for 2 weeks) fires on some days and not on others."""
+    history = draw(histories(max_days=40))
+    low = st.sampled_from([0, 1, 1, 2, 2, 3, 6, None])
+    checkins = tuple(c.model_copy(update={"avg_pain": draw(low)}) for c in history.checkins)
+    return history.model_copy(update={"checkins": checkins})
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(histories(max_days=40), improving()))
+def test_e11_from_pain7_alone_is_e11_from_the_measures(history: History) -> None:
+    run = _run(history)
+    if run is None:
+        return
+    for back in range(20):
+        on = history.today - dt.timedelta(days=back)
+        if on < history.start:
+            break
+        s = situation(run.h.model_copy(update={"today": on}), run.triage, run)
+        assert _sustained_mcid(s) == _sustained_mcid_by_measures(Situation(**dict(s))), on

@@ -412,8 +412,6 @@ class Situation(Frozen):
         key = (on, baseline, self.intake.pain_now, self.start)
         if self._shared is not None and (kept := self._shared.get(key)) is not None:
             return kept
-        if self._base is None:
-            self._base = pain_base(self.pain, self.start, self.intake.pain_now)
         found = measures(
             self.pain,
             start=self.start,
@@ -424,11 +422,17 @@ class Situation(Frozen):
             done=self.done,
             baseline=baseline,
             rising_weeks=self.rising_weeks,
-            known_base=self._base,
+            known_base=self.measured_base(),
         )
         if self._shared is not None:
             self._shared[key] = found
         return found
+
+    def measured_base(self) -> tuple[float, str]:
+        """§5.2 `pain_base` of this situation (its value and where it comes from)."""
+        if self._base is None:
+            self._base = pain_base(self.pain, self.start, self.intake.pain_now)
+        return self._base
 
     def reviewed_since(self, since: dt.date) -> bool:
         """A clinician review or assessment dated on or after `since` (up to today)."""
@@ -890,14 +894,17 @@ def _messages(s: Situation, m: Measures) -> list[Hit]:
 
 
 def _sustained_mcid(s: Situation) -> bool:
-    """E11: improved_mcid today and 14 days ago, and on every day in between that can be judged."""
+    """E11: improved_mcid today and 14 days ago, and on every day in between that can be judged.
+    Each day's pain7 and improvement are its §5.2 measures' (`measures`), without the rest of them:
+    a request judges 15 days three times over (today, yesterday, the day before)."""
     days = [s.today - dt.timedelta(days=i) for i in range(15)]
     if days[-1] < s.start:
         return False
-    judged = [(d, s.measures_on(d)) for d in days]
-    if judged[0][1].pain7 is None or judged[-1][1].pain7 is None:
+    judged = [pain7(s.pain, d) for d in days]
+    if judged[0] is None or judged[-1] is None:
         return False
-    return all(m.improved_mcid for _, m in judged if m.pain7 is not None)
+    base = s.measured_base()[0]
+    return all(nprs_improvement(base, now)[1] for now in judged if now is not None)
 
 
 def _e12(s: Situation) -> list[Hit]:
