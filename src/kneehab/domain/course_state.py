@@ -1151,7 +1151,11 @@ class CourseState:
         dict, set and exercise state the replay mutates is copied."""
         new = object.__new__(CourseState)
         new.__dict__.update(
-            {k: _copied(v) for k, v in self.__dict__.items() if k not in self._NOT_COPIED}
+            {
+                k: v.copy() if k in self._FLAT else _copied(v)
+                for k, v in self.__dict__.items()
+                if k not in self._NOT_COPIED
+            }
         )
         return new
 
@@ -1159,6 +1163,9 @@ class CourseState:
     # same (`_grown_parts` checks); the indexes and the memos of the history parts are made again
     # over the history `resume` gives.
     _NOT_COPIED = frozenset(_NOT_KEPT) - {"library", "_grown_parts"}
+    # The long containers that hold only immutable values (decisions, versions, baselines): copied
+    # without looking into each value.
+    _FLAT = frozenset({"decisions", "versions", "baselines"})
 
     def __getstate__(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if k not in self._NOT_KEPT}
