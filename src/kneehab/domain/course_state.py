@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from kneehab.domain.baseline import (
     Baseline,
@@ -197,7 +197,7 @@ class ExerciseState:
         performances: immutable) shared. Every field is a value or such a flat container."""
         new = object.__new__(ExerciseState)
         new.__dict__.update(
-            {k: v.copy() if type(v) in _FLAT else v for k, v in self.__dict__.items()}
+            {k: v.copy() if type(v) in _FLAT_TYPES else v for k, v in self.__dict__.items()}
         )
         return new
 
@@ -312,6 +312,41 @@ class CourseState:
         self.swaps_on: dict[dt.date, list[SwapChoice]] = {}
         for choice in history.swaps:
             self.swaps_on.setdefault(choice.date, []).append(choice)
+        self._indexed: History | None = history
+
+    def index_tail(self, history: History, tail: History) -> None:
+        """`index_events(history)` for a state indexed over `self.h`, where `history` holds
+        `self.h`'s records followed by `tail`'s, every one of those dated after every one of
+        `self.h`'s (a snapshot's day): the old indexes are kept and only the tail is indexed. The
+        indexes are never changed in place (a clone shares them), so each one touched is new."""
+        start = history.start
+        offset = len(self.h.sessions)
+        self.sessions = {**self.sessions, **{x.date: x for x in tail.sessions}}
+        self.session_index = {
+            **self.session_index,
+            **{x.date: offset + i for i, x in enumerate(tail.sessions)},
+        }
+        # Sorted by date: the tail's dates all come after the old ones (a stable sort of the whole).
+        checkins = sorted(tail.checkins, key=lambda c: c.date)
+        self.checkins = [*self.checkins, *checkins]
+        self.checkin_dates = self.checkin_dates | {c.date for c in checkins}
+        self.by_date = {**self.by_date, **{c.date: c for c in checkins}}
+        self.done = self.done | session_days(tail.sessions)
+        self.rescreens_on = _grouped(
+            self.rescreens_on, sorted(tail.rescreens, key=lambda r: r.date), start
+        )
+        self.clinician_on = _grouped(
+            self.clinician_on, sorted(tail.clinician, key=lambda c: c.date), start
+        )
+        answers = dict(self.answers)
+        for answer in sorted(tail.offers, key=lambda a: a.date):
+            answers[answer.exercise_id] = [*answers.get(answer.exercise_id, ()), answer]
+        self.answers = answers
+        swaps = dict(self.swaps_on)
+        for choice in tail.swaps:
+            swaps[choice.date] = [*swaps.get(choice.date, ()), choice]
+        self.swaps_on = swaps
+        self._indexed = history
 
     # -- state --
 
@@ -1139,30 +1174,32 @@ class CourseState:
         "clinician_on",
         "answers",
         "swaps_on",
+        "_indexed",
         "_situation_parts",
         "_measures_memo",
         "_grown_parts",
     )
 
     def clone(self) -> CourseState:
-        """An independent copy to replay on, as a snapshot of it restores (`__getstate__`): the
-        indexes are left out and `resume` builds them again over the history it is given; the
-        library is shared. The domain's records and decisions are immutable and shared; every list,
-        dict, set and exercise state the replay mutates is copied."""
+        """An independent copy to replay on (`resume` it over the history to replay): the library
+        and the indexes are shared (`resume` replaces them), the domain's records and decisions are
+        immutable and shared, and every list, dict, set and exercise state the replay mutates is
+        copied."""
         new = object.__new__(CourseState)
         new.__dict__.update(
             {
-                k: v.copy() if k in self._FLAT else _copied(v)
+                k: v if k in self._SHARED else v.copy() if k in self._FLAT else _copied(v)
                 for k, v in self.__dict__.items()
                 if k not in self._NOT_COPIED
             }
         )
         return new
 
-    # A clone shares the library, and the situation parts of its grown records while they are the
-    # same (`_grown_parts` checks); the indexes and the memos of the history parts are made again
-    # over the history `resume` gives.
-    _NOT_COPIED = frozenset(_NOT_KEPT) - {"library", "_grown_parts"}
+    # A clone shares the library, the indexes (never changed in place: `resume` makes new ones)
+    # and the situation parts of its grown records while they are the same (`_grown_parts` checks);
+    # the memos of the history parts are made again over the history `resume` gives.
+    _SHARED = frozenset(_NOT_KEPT) - {"_situation_parts", "_measures_memo"}
+    _NOT_COPIED = frozenset({"_situation_parts", "_measures_memo"})
     # The long containers that hold only immutable values (decisions, versions, baselines): copied
     # without looking into each value.
     _FLAT = frozenset({"decisions", "versions", "baselines"})
@@ -1170,12 +1207,37 @@ class CourseState:
     def __getstate__(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if k not in self._NOT_KEPT}
 
-    def resume(self, history: History, library: Library) -> None:
+    def resume(self, history: History, library: Library, tail: History | None = None) -> None:
         """After loading a snapshot: the same state over `history` (its records up to the snapshot
-        day plus the tail), with the library given again."""
+        day plus the tail), with the library given again. `tail`: the records `history` adds to the
+        state's own, all dated after them; when the state is indexed over its own history (a
+        restored snapshot, a clone of one), only those are indexed."""
         self.library = library
+        if tail is not None and getattr(self, "_indexed", None) is self.h:
+            self.index_tail(history, tail)
+        else:
+            self.index_events(history)
         self.h = history
-        self.index_events(history)
+
+
+class _OnADay(Protocol):
+    @property
+    def date(self) -> dt.date: ...
+
+
+_Dated = TypeVar("_Dated", bound=_OnADay)
+
+
+def _grouped(
+    by_day: dict[dt.date, list[_Dated]], records: Sequence[_Dated], start: dt.date
+) -> dict[dt.date, list[_Dated]]:
+    """`by_day` (records by date; before the start, on day 0) with `records` added, as a new dict
+    whose touched lists are new too."""
+    out: dict[dt.date, list[_Dated]] = dict(by_day)
+    for r in records:
+        day: dt.date = max(r.date, start)
+        out[day] = [*out.get(day, []), r]  # a new list: the old one may be shared
+    return out
 
 
 def _copied(value: Any) -> Any:
@@ -1192,7 +1254,7 @@ def _copied(value: Any) -> Any:
 
 
 _MUTABLE = (list, dict, set, ExerciseState)
-_FLAT = (list, dict, set)  # ExerciseState's containers: of immutable values only
+_FLAT_TYPES = (list, dict, set)  # ExerciseState's containers: of immutable values only
 
 
 def merge_triage(a: Triage, b: Triage) -> Triage:
