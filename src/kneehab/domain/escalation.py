@@ -897,10 +897,16 @@ def _sustained_mcid(s: Situation) -> bool:
     """E11: improved_mcid today and 14 days ago, and on every day in between that can be judged.
     Each day's pain7 and improvement are its §5.2 measures' (`measures`), without the rest of them:
     a request judges 15 days three times over (today, yesterday, the day before)."""
-    days = [s.today - dt.timedelta(days=i) for i in range(15)]
-    if days[-1] < s.start:
+    if s.today - dt.timedelta(days=14) < s.start:
         return False
-    judged = [pain7(s.pain, d) for d in days]
+    # pain7 of each of the 15 days (C-11), read off the 21 days their windows cover once, each
+    # window in `_window`'s order (its latest day first)
+    pain = s.pain
+    rated = [pain.get(d) for d in (s.today - dt.timedelta(days=i) for i in range(15 + 6))]
+    judged: list[float | None] = []
+    for i in range(15):
+        values = [v for v in rated[i : i + 7] if v is not None]  # daily pain: never None
+        judged.append(_mean(values) if len(values) >= 4 else None)
     if judged[0] is None or judged[-1] is None:
         return False
     base = s.measured_base()[0]
