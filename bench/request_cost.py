@@ -81,11 +81,12 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def _measure(db_path: Path, today: date, n: int) -> dict[str, Any]:
+async def _measure(db_path: Path, today: date, n: int, cold: bool = False) -> dict[str, Any]:
     import httpx
 
     from kneehab.config import Settings
     from kneehab.library.load import load_library
+    from kneehab.services import replay
     from kneehab.store.db import open_database
     from kneehab.web.app import create_app
 
@@ -109,6 +110,8 @@ async def _measure(db_path: Path, today: date, n: int) -> dict[str, Any]:
             token = c.cookies.get("kneehab_csrf")
             if token:
                 request.headers["x-csrf-token"] = token
+            if cold:  # a process always keeps its newest live state: drop it before each request
+                replay.forget_live_states()
 
         c.event_hooks["request"].append(add_csrf)
         r = await c.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
@@ -183,14 +186,10 @@ def measure_main(argv: list[str]) -> int:
     p.add_argument("--n", type=int, default=30)
     p.add_argument("--cold", action="store_true", help="keep no live snapshot states in memory")
     args = p.parse_args(argv)
-    if args.cold:
-        from kneehab.services import replay
-
-        replay.LIVE_STATES = 0  # type: ignore[attr-defined]  # each request reads the stored state
     work = args.db.with_suffix(".run.db")
     shutil.copyfile(args.db, work)  # every run starts from the same database
     try:
-        result = asyncio.run(_measure(work, date.fromisoformat(args.today), args.n))
+        result = asyncio.run(_measure(work, date.fromisoformat(args.today), args.n, args.cold))
     finally:
         for leftover in (work, Path(f"{work}-wal"), Path(f"{work}-shm")):
             leftover.unlink(missing_ok=True)

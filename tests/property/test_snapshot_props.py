@@ -9,6 +9,7 @@ A second snapshot taken from the first (the next day's request) gives it too.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from typing import Any
 
@@ -28,7 +29,10 @@ from kneehab.domain.course import (
     replay_keeping,
 )
 from kneehab.domain.course_snapshot import RECORD_FIELDS, restore_state
-from kneehab.domain.records import ClinicianAction, History, Rescreen
+from kneehab.domain.course_state import CourseState
+from kneehab.domain.planning import plan
+from kneehab.domain.records import ClinicianAction, History, OfferAnswer, Rescreen
+from kneehab.domain.screening import screen
 
 FLAGS = ["RF01", "RF05", "RF08", "RF10"]
 
@@ -117,3 +121,69 @@ def test_a_snapshot_naming_anything_but_course_state_is_not_read() -> None:
     evil = pickle.dumps(print)  # builtins.print: not a course state's class
     with pytest.raises(StaleSnapshot):
         restore_state(CourseSnapshot(day=dt.date(2025, 3, 3), head="", state=evil))
+
+
+INDEXES = (
+    "sessions",
+    "session_index",
+    "checkins",
+    "checkin_dates",
+    "by_date",
+    "done",
+    "rescreens_on",
+    "clinician_on",
+    "answers",
+    "swaps_on",
+)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(courses(), st.data())
+def test_a_resumed_state_indexes_its_tail_to_the_indexes_of_the_whole(
+    history: History, data: Any
+) -> None:
+    """A state indexed over its records up to a day, resumed with the records after it, has the
+    indexes of the whole history built afresh; the indexes it had (a clone's, shared) are left as
+    they were. Offers and records dated before the start are drawn in too."""
+    offers = data.draw(
+        st.lists(
+            st.builds(
+                OfferAnswer,
+                date=st.integers(-3, (history.today - history.start).days).map(
+                    lambda n: history.start + dt.timedelta(days=n)
+                ),
+                exercise_id=st.sampled_from(["step-up", "wall-sit", "bridge"]),
+                answer=st.sampled_from(["accept", "not_now"]),
+            ),
+            max_size=6,
+        ),
+        label="offers",
+    )
+    early = data.draw(st.integers(0, 2), label="early")
+    rescreens = tuple(
+        Rescreen(date=history.start - dt.timedelta(days=1 + i), full_set=True) for i in range(early)
+    )
+    whole = history.model_copy(
+        update={
+            "offers": tuple(offers),
+            "rescreens": (*rescreens, *history.rescreens),
+        }
+    )
+    days = (history.today - history.start).days
+    day = history.start + dt.timedelta(days=data.draw(st.integers(0, days - 1), label="day"))
+    tail = after(whole, day)
+    old = whole.model_copy(
+        update={n: tuple(r for r in getattr(whole, n) if r.date <= day) for n in RECORD_FIELDS}
+    )
+    triage = screen(whole.intake)
+    program = plan(whole.intake, triage, LIB, start=whole.start)
+    if program is None:
+        return
+    state = CourseState(old, LIB, triage, program)
+    before = copy.deepcopy({n: getattr(state, n) for n in INDEXES})
+    resumed = state.clone()
+    resumed.index_tail(whole, tail)  # what `resume(whole, LIB, tail)` does for an indexed state
+    fresh = CourseState(whole, LIB, triage, program)
+    for n in INDEXES:
+        assert getattr(resumed, n) == getattr(fresh, n), n
+    assert {n: getattr(state, n) for n in INDEXES} == before

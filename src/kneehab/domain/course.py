@@ -305,7 +305,7 @@ def _resume(
     # The engine's own copy of the history keeps the intake a clinician may have changed (D-7);
     # the history given out is the person's, as `replay` has it.
     history = tail.model_copy(update=records)
-    run.resume(run.h.model_copy(update={**records, "today": tail.today}), library)
+    run.resume(run.h.model_copy(update={**records, "today": tail.today}), library, tail)
     kept = None
     if keep is not None and day < keep < tail.today:
         run.run_through(keep)

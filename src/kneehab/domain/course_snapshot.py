@@ -72,6 +72,7 @@ def take_snapshot(run: CourseState, day: dt.date, *, head: str) -> CourseSnapsho
         live = run.clone()
     finally:
         run.h = h
+    live.index_events(kept)  # as `restore_state` gives it: each replay then indexes only its tail
     return CourseSnapshot(day=day, head=head, state=state, live=live)
 
 
@@ -108,4 +109,6 @@ def restore_state(snapshot: CourseSnapshot) -> CourseState:
         raise StaleSnapshot(f"the snapshot cannot be read ({type(exc).__name__})") from None
     if not isinstance(run, CourseState) or run.next_day != snapshot.day + dt.timedelta(days=1):
         raise StaleSnapshot("the snapshot is not a course state after its day")
+    # Its records by date, once: a replay from it (or from a clone of it) indexes only its tail.
+    run.index_events(run.h)
     return run

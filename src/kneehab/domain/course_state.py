@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar
 
 from kneehab.domain.baseline import (
     Baseline,
@@ -192,6 +192,15 @@ class ExerciseState:
     used: set[dt.date] = field(default_factory=set)  # P8: performances used for a regression
     floor_holds: list[dt.date] = field(default_factory=list)  # P12 holds at 5 min
 
+    def copy(self) -> ExerciseState:
+        """An independent copy: each list, set and dict copied, what they hold (dates, doses,
+        performances: immutable) shared. Every field is a value or such a flat container."""
+        new = object.__new__(ExerciseState)
+        new.__dict__.update(
+            {k: v.copy() if type(v) in _FLAT_TYPES else v for k, v in self.__dict__.items()}
+        )
+        return new
+
     def dose_on(self, day: dt.date, current: Dose) -> Dose:
         before = [d for when, d in self.doses if when <= day]
         return before[-1] if before else current
@@ -237,6 +246,7 @@ class CourseState:
         self._escalation_key: tuple[dt.date, int, int] | None = None
         self._situation_parts: tuple[tuple[object, ...], dict[str, Any]] | None = None
         self._measures_memo: tuple[dict[str, Any], tuple[int, int, int], MeasuresMemo] | None = None
+        self._grown_parts: tuple[tuple[int, ...], dict[str, Any]] | None = None
         self.full_set_after: dict[
             dt.date, list[str]
         ] = {}  # §1.1: date → why the full set is due next
@@ -302,6 +312,41 @@ class CourseState:
         self.swaps_on: dict[dt.date, list[SwapChoice]] = {}
         for choice in history.swaps:
             self.swaps_on.setdefault(choice.date, []).append(choice)
+        self._indexed: History | None = history
+
+    def index_tail(self, history: History, tail: History) -> None:
+        """`index_events(history)` for a state indexed over `self.h`, where `history` holds
+        `self.h`'s records followed by `tail`'s, every one of those dated after every one of
+        `self.h`'s (a snapshot's day): the old indexes are kept and only the tail is indexed. The
+        indexes are never changed in place (a clone shares them), so each one touched is new."""
+        start = history.start
+        offset = len(self.h.sessions)
+        self.sessions = {**self.sessions, **{x.date: x for x in tail.sessions}}
+        self.session_index = {
+            **self.session_index,
+            **{x.date: offset + i for i, x in enumerate(tail.sessions)},
+        }
+        # Sorted by date: the tail's dates all come after the old ones (a stable sort of the whole).
+        checkins = sorted(tail.checkins, key=lambda c: c.date)
+        self.checkins = [*self.checkins, *checkins]
+        self.checkin_dates = self.checkin_dates | {c.date for c in checkins}
+        self.by_date = {**self.by_date, **{c.date: c for c in checkins}}
+        self.done = self.done | session_days(tail.sessions)
+        self.rescreens_on = _grouped(
+            self.rescreens_on, sorted(tail.rescreens, key=lambda r: r.date), start
+        )
+        self.clinician_on = _grouped(
+            self.clinician_on, sorted(tail.clinician, key=lambda c: c.date), start
+        )
+        answers = dict(self.answers)
+        for answer in sorted(tail.offers, key=lambda a: a.date):
+            answers[answer.exercise_id] = [*answers.get(answer.exercise_id, ()), answer]
+        self.answers = answers
+        swaps = dict(self.swaps_on)
+        for choice in tail.swaps:
+            swaps[choice.date] = [*swaps.get(choice.date, ()), choice]
+        self.swaps_on = swaps
+        self._indexed = history
 
     # -- state --
 
@@ -1129,26 +1174,70 @@ class CourseState:
         "clinician_on",
         "answers",
         "swaps_on",
+        "_indexed",
         "_situation_parts",
         "_measures_memo",
+        "_grown_parts",
     )
 
     def clone(self) -> CourseState:
-        """An independent copy to replay on (the domain's records and decisions are immutable and
-        shared; every list, dict, set and exercise state the replay mutates is copied)."""
+        """An independent copy to replay on (`resume` it over the history to replay): the library
+        and the indexes are shared (`resume` replaces them), the domain's records and decisions are
+        immutable and shared, and every list, dict, set and exercise state the replay mutates is
+        copied."""
         new = object.__new__(CourseState)
-        new.__dict__.update({k: _copied(v) for k, v in self.__dict__.items()})
+        new.__dict__.update(
+            {
+                k: v if k in self._SHARED else v.copy() if k in self._FLAT else _copied(v)
+                for k, v in self.__dict__.items()
+                if k not in self._NOT_COPIED
+            }
+        )
         return new
+
+    # A clone shares the library, the indexes (never changed in place: `resume` makes new ones)
+    # and the situation parts of its grown records while they are the same (`_grown_parts` checks);
+    # the memos of the history parts are made again over the history `resume` gives.
+    _SHARED = frozenset(_NOT_KEPT) - {"_situation_parts", "_measures_memo"}
+    _NOT_COPIED = frozenset({"_situation_parts", "_measures_memo"})
+    # The long containers that hold only immutable values (decisions, versions, baselines): copied
+    # without looking into each value.
+    _FLAT = frozenset({"decisions", "versions", "baselines"})
 
     def __getstate__(self) -> dict[str, object]:
         return {k: v for k, v in self.__dict__.items() if k not in self._NOT_KEPT}
 
-    def resume(self, history: History, library: Library) -> None:
+    def resume(self, history: History, library: Library, tail: History | None = None) -> None:
         """After loading a snapshot: the same state over `history` (its records up to the snapshot
-        day plus the tail), with the library given again."""
+        day plus the tail), with the library given again. `tail`: the records `history` adds to the
+        state's own, all dated after them; when the state is indexed over its own history (a
+        restored snapshot, a clone of one), only those are indexed."""
         self.library = library
+        if tail is not None and getattr(self, "_indexed", None) is self.h:
+            self.index_tail(history, tail)
+        else:
+            self.index_events(history)
         self.h = history
-        self.index_events(history)
+
+
+class _OnADay(Protocol):
+    @property
+    def date(self) -> dt.date: ...
+
+
+_Dated = TypeVar("_Dated", bound=_OnADay)
+
+
+def _grouped(
+    by_day: dict[dt.date, list[_Dated]], records: Sequence[_Dated], start: dt.date
+) -> dict[dt.date, list[_Dated]]:
+    """`by_day` (records by date; before the start, on day 0) with `records` added, as a new dict
+    whose touched lists are new too."""
+    out: dict[dt.date, list[_Dated]] = dict(by_day)
+    for r in records:
+        day: dt.date = max(r.date, start)
+        out[day] = [*out.get(day, []), r]  # a new list: the old one may be shared
+    return out
 
 
 def _copied(value: Any) -> Any:
@@ -1160,11 +1249,12 @@ def _copied(value: Any) -> Any:
     if isinstance(value, set):
         return set(value)
     if isinstance(value, ExerciseState):
-        return ExerciseState(**{f.name: _copied(getattr(value, f.name)) for f in fields(value)})
+        return value.copy()
     return value
 
 
 _MUTABLE = (list, dict, set, ExerciseState)
+_FLAT_TYPES = (list, dict, set)  # ExerciseState's containers: of immutable values only
 
 
 def merge_triage(a: Triage, b: Triage) -> Triage:
@@ -1232,13 +1322,8 @@ def situation(history: History, triage: Triage, run: CourseState | None) -> Situ
     # Built without validation: every value below comes from the engine's own typed state (validating
     # the year of daily pain and baselines again cost a tenth of a 365-day request).
     from_run: dict[str, Any] = {
-        "checkin_screens": tuple(run.screens),
-        "rescreens": tuple(run.rescreen_hits),
-        "p5_dates": tuple(run.p5_dates),
-        "prescribed": frozenset(run.prescribed),
+        **_grown_parts_of(run),
         "baseline_today": run.baseline(history.today).value,
-        "baselines": {d: b.value for d, b in run.baselines.items()},
-        "rising_weeks": tuple(run.rising_weeks),
         "review_on": run.program.review_on,
         "waiting_for_clinician": tuple(
             i.exercise_id
@@ -1259,6 +1344,38 @@ def situation(history: History, triage: Triage, run: CourseState | None) -> Situ
             and (since := ex[i.exercise_id].paused_on or ex[i.exercise_id].stopped_on)
         },
         "aerobic_floor_holds": tuple(sorted((d, x) for x, e in ex.items() for d in e.floor_holds)),
+    }
+    parts = _history_parts_of(history, run)
+    built = Situation.model_construct(program=run.program, **common, **parts, **from_run)
+    return built.share_measures(_measures_memo(run, parts))
+
+
+def _grown(run: CourseState) -> tuple[int, ...]:
+    """The lengths of the state's records that only ever grow during a replay (lists appended to,
+    a set and a dict added to, an existing date's baseline never replaced): equal lengths on the
+    same run mean equal contents."""
+    return (
+        len(run.screens),
+        len(run.rescreen_hits),
+        len(run.p5_dates),
+        len(run.prescribed),
+        len(run.baselines),
+        len(run.rising_weeks),
+        len(run.decisions),
+        len(run.clinician_holds),
+    )
+
+
+def grown_parts(run: CourseState) -> dict[str, Any]:
+    """The Situation fields made from the state's growing records (the year of decisions, baselines
+    and prescribed days of a long course), built afresh."""
+    return {
+        "checkin_screens": tuple(run.screens),
+        "rescreens": tuple(run.rescreen_hits),
+        "p5_dates": tuple(run.p5_dates),
+        "prescribed": frozenset(run.prescribed),
+        "baselines": {d: b.value for d, b in run.baselines.items()},
+        "rising_weeks": tuple(run.rising_weeks),
         "p1_stops": tuple(
             (d.date, d.exercise_id)
             for d in run.decisions
@@ -1266,9 +1383,19 @@ def situation(history: History, triage: Triage, run: CourseState | None) -> Situ
         ),
         "clinician_holds": tuple(run.clinician_holds),
     }
-    parts = _history_parts_of(history, run)
-    built = Situation.model_construct(program=run.program, **common, **parts, **from_run)
-    return built.share_measures(_measures_memo(run, parts))
+
+
+def _grown_parts_of(run: CourseState) -> dict[str, Any]:
+    """`grown_parts`, kept on the run while none of those records has grown: a request asks for the
+    situation of today, yesterday and the day before from the same state, and D-12 asks again for
+    each later option of a day. The values are immutable, or a dict no situation changes."""
+    grown = _grown(run)
+    kept: tuple[tuple[int, ...], dict[str, Any]] | None = getattr(run, "_grown_parts", None)
+    if kept is not None and kept[0] == grown:
+        return kept[1]
+    parts = grown_parts(run)
+    run._grown_parts = (grown, parts)
+    return parts
 
 
 def _measures_memo(run: CourseState, parts: dict[str, Any]) -> MeasuresMemo:

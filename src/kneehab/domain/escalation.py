@@ -140,7 +140,18 @@ def _window(pain: Mapping[dt.date, int], end: dt.date) -> list[int]:
 
 def _window_mean(pain: Mapping[dt.date, int], end: dt.date) -> float | None:
     values = _window(pain, end)
-    return mean(values) if len(values) >= 4 else None
+    return _mean(values) if len(values) >= 4 else None
+
+
+def _mean(values: Sequence[float]) -> float:
+    """`statistics.mean`, the same value and type: for whole numbers their exact mean is an int
+    when it is whole, else the correctly rounded float (which `/` of two ints also gives);
+    `statistics.mean` sums them as fractions first, which cost most of a measure."""
+    total = sum(values)
+    if type(total) is not int:
+        return mean(values)
+    whole, rest = divmod(total, len(values))
+    return whole if rest == 0 else total / len(values)
 
 
 def pain7(pain: Mapping[dt.date, int], on: dt.date) -> float | None:
@@ -213,10 +224,12 @@ def measures(
     done: frozenset[dt.date],
     baseline: int | None = None,
     rising_weeks: Sequence[dt.date] = (),
+    known_base: tuple[float, str] | None = None,
 ) -> Measures:
     """§5.2 as of `on`. `baseline` is B(on) (C-5), `rising_weeks` the Mondays of the judged calendar
-    weeks found rising (C-5); both feed `worse` (v2)."""
-    base, source = pain_base(pain, start, pain_now)
+    weeks found rising (C-5); both feed `worse` (v2). `known_base` is `pain_base(pain, start,
+    pain_now)` when the caller has it already (it does not depend on `on`)."""
+    base, source = known_base if known_base is not None else pain_base(pain, start, pain_now)
     now = pain7(pain, on)
     improved_min = improved_mcid = False
     because: list[str] = []
@@ -370,6 +383,8 @@ class Situation(Frozen):
     # are the same (`share_measures`): the situations of today, yesterday and the day before in one
     # request look back over the same dates. Keyed by everything else a measure reads.
     _shared: MeasuresMemo | None = PrivateAttr(default=None)
+    # `pain_base` of this situation's pain, start and intake (the same for every day measured).
+    _base: tuple[float, str] | None = PrivateAttr(default=None)
 
     def model_copy(
         self, *, update: Mapping[str, Any] | None = None, deep: bool = False
@@ -377,6 +392,7 @@ class Situation(Frozen):
         copied = super().model_copy(update=update, deep=deep)
         copied._measures = {}
         copied._shared = None
+        copied._base = None
         return copied
 
     def share_measures(self, memo: MeasuresMemo) -> Situation:
@@ -406,10 +422,17 @@ class Situation(Frozen):
             done=self.done,
             baseline=baseline,
             rising_weeks=self.rising_weeks,
+            known_base=self.measured_base(),
         )
         if self._shared is not None:
             self._shared[key] = found
         return found
+
+    def measured_base(self) -> tuple[float, str]:
+        """§5.2 `pain_base` of this situation (its value and where it comes from)."""
+        if self._base is None:
+            self._base = pain_base(self.pain, self.start, self.intake.pain_now)
+        return self._base
 
     def reviewed_since(self, since: dt.date) -> bool:
         """A clinician review or assessment dated on or after `since` (up to today)."""
@@ -784,16 +807,14 @@ def _e6(s: Situation, m: Measures) -> list[Hit]:
 
 def _e8(s: Situation, m: Measures) -> list[Hit]:
     def holds(d: dt.date) -> bool:
+        if s.intake.condition != Condition.MEDIAL_OA:
+            return False
         md = m if d == s.today else s.measures_on(d)
-        whole = _share_done(s.prescribed, s.done, s.start, d)  # adherence over the whole course
-        return not (
-            s.intake.condition != Condition.MEDIAL_OA
-            or md.day < DAY_E8
-            or md.pain7 is None
-            or md.pain7 < SEVERE_PAIN
-            or whole is None
-            or whole < ADHERENCE_MIN
-        )
+        if md.day < DAY_E8 or md.pain7 is None or md.pain7 < SEVERE_PAIN:
+            return False
+        # adherence over the whole course: counted only when the rest holds (it scans every day)
+        whole = _share_done(s.prescribed, s.done, s.start, d)
+        return whole is not None and whole >= ADHERENCE_MIN
 
     if not _state_hit(s, "E8", holds):
         return []
@@ -873,14 +894,23 @@ def _messages(s: Situation, m: Measures) -> list[Hit]:
 
 
 def _sustained_mcid(s: Situation) -> bool:
-    """E11: improved_mcid today and 14 days ago, and on every day in between that can be judged."""
-    days = [s.today - dt.timedelta(days=i) for i in range(15)]
-    if days[-1] < s.start:
+    """E11: improved_mcid today and 14 days ago, and on every day in between that can be judged.
+    Each day's pain7 and improvement are its §5.2 measures' (`measures`), without the rest of them:
+    a request judges 15 days three times over (today, yesterday, the day before)."""
+    if s.today - dt.timedelta(days=14) < s.start:
         return False
-    judged = [(d, s.measures_on(d)) for d in days]
-    if judged[0][1].pain7 is None or judged[-1][1].pain7 is None:
+    # pain7 of each of the 15 days (C-11), read off the 21 days their windows cover once, each
+    # window in `_window`'s order (its latest day first)
+    pain = s.pain
+    rated = [pain.get(d) for d in (s.today - dt.timedelta(days=i) for i in range(15 + 6))]
+    judged: list[float | None] = []
+    for i in range(15):
+        values = [v for v in rated[i : i + 7] if v is not None]  # daily pain: never None
+        judged.append(_mean(values) if len(values) >= 4 else None)
+    if judged[0] is None or judged[-1] is None:
         return False
-    return all(m.improved_mcid for _, m in judged if m.pain7 is not None)
+    base = s.measured_base()[0]
+    return all(nprs_improvement(base, now)[1] for now in judged if now is not None)
 
 
 def _e12(s: Situation) -> list[Hit]:
