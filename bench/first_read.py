@@ -25,43 +25,26 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.request_cost import CHECK_IDS, EMAIL, PASSWORD, START, _first_entry, _load, prepare
+from bench.request_cost import (
+    CHECK_IDS,
+    START,
+    _first_entry,
+    _load,
+    bench_app,
+    forget_live_states,
+    prepare,
+    signed_in,
+)
 
 
 async def _rounds(
     db_path: Path, days: int, n: int, cold: bool
 ) -> dict[str, dict[str, list[float]]]:
-    import httpx
-
-    from kneehab.config import Settings
-    from kneehab.library.load import load_library
-    from kneehab.services import replay
-    from kneehab.store.db import open_database
-    from kneehab.web.app import create_app
-
     today = START + timedelta(days=days)
     now = datetime(today.year, today.month, today.day, 7, 30, tzinfo=UTC)
-    settings = Settings(session_idle_hours=24 * 30, session_max_days=365)
-    app = create_app(
-        settings,
-        db=open_database(f"sqlite:///{db_path}"),
-        library=load_library(),
-        clock=lambda: now,
-    )
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 123))
+    app = bench_app(db_path, lambda: now)
     out: dict[str, dict[str, list[float]]] = {}
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
-
-        async def add_csrf(request: httpx.Request) -> None:
-            token = c.cookies.get("kneehab_csrf")
-            if token:
-                request.headers["x-csrf-token"] = token
-            if cold:  # the process keeps its newest live state: drop it before each request
-                replay.forget_live_states()
-
-        c.event_hooks["request"].append(add_csrf)
-        r = await c.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
-        assert r.status_code == 200, r.text
+    async with signed_in(app, forget_live_states if cold else None) as c:
         await c.get("/api/v1/today")  # warm (and keeps a snapshot when the engine changed)
         await c.post("/api/v1/today/check", json={"answers": {q: False for q in CHECK_IDS}})
         full = {"answers": {f"RF{k:02d}": False for k in range(1, 17)}}

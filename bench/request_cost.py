@@ -29,6 +29,8 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -81,15 +83,52 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
-async def _measure(db_path: Path, today: date, n: int, cold: bool = False) -> dict[str, Any]:
-    import httpx
-
+def bench_app(db_path: Path, clock: Callable[[], datetime]) -> Any:
+    """The app on a populated database, in-process, as every request benchmark here runs it."""
     from kneehab.config import Settings
     from kneehab.library.load import load_library
-    from kneehab.services import replay
     from kneehab.store.db import open_database
     from kneehab.web.app import create_app
 
+    settings = Settings(session_idle_hours=24 * 30, session_max_days=365)
+    return create_app(
+        settings, db=open_database(f"sqlite:///{db_path}"), library=load_library(), clock=clock
+    )
+
+
+@asynccontextmanager
+async def signed_in(
+    app: Any, before_each: Callable[[], None] | None = None, *, writes: bool = True
+) -> AsyncIterator[Any]:
+    """An httpx client over ASGI (no network) signed in as the populated person; with `writes` it
+    sends the session's CSRF token with each request (and runs `before_each` before each)."""
+    import httpx
+
+    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 123))
+    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
+
+        async def before(request: httpx.Request) -> None:
+            token = c.cookies.get("kneehab_csrf")
+            if token:
+                request.headers["x-csrf-token"] = token
+            if before_each is not None:
+                before_each()
+
+        if writes:  # a client of reads only does none of this per request (bench.request_floor)
+            c.event_hooks["request"].append(before)
+        r = await c.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        yield c
+
+
+def forget_live_states() -> None:
+    """Cold requests: a process always keeps its newest live state, so drop them before each."""
+    from kneehab.services import replay
+
+    replay.forget_live_states()
+
+
+async def _measure(db_path: Path, today: date, n: int, cold: bool = False) -> dict[str, Any]:
     class Clock:
         def __init__(self) -> None:
             self.now = datetime(today.year, today.month, today.day, 7, 30, tzinfo=UTC)
@@ -98,24 +137,9 @@ async def _measure(db_path: Path, today: date, n: int, cold: bool = False) -> di
             return self.now
 
     clock = Clock()
-    settings = Settings(session_idle_hours=24 * 30, session_max_days=365)
-    app = create_app(
-        settings, db=open_database(f"sqlite:///{db_path}"), library=load_library(), clock=clock
-    )
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 123))
+    app = bench_app(db_path, clock)
     out: dict[str, list[float]] = {}
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
-
-        async def add_csrf(request: httpx.Request) -> None:
-            token = c.cookies.get("kneehab_csrf")
-            if token:
-                request.headers["x-csrf-token"] = token
-            if cold:  # a process always keeps its newest live state: drop it before each request
-                replay.forget_live_states()
-
-        c.event_hooks["request"].append(add_csrf)
-        r = await c.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
-        assert r.status_code == 200, r.text
+    async with signed_in(app, forget_live_states if cold else None) as c:
 
         async def timed(name: str, method: str, url: str, body: Any = None, ok: int = 200) -> Any:
             t0 = time.perf_counter()

@@ -24,34 +24,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.request_cost import EMAIL, PASSWORD, START, _load, _pct, prepare
+from bench.request_cost import START, _load, _pct, bench_app, prepare, signed_in
 
 ROUTES = ("/healthz", "/api/v1/me", "/api/v1/today")
 DAYS = 90
 
 
 async def _run(db_path: Path, n: int, profile: str | None) -> dict[str, dict[str, float]]:
-    import httpx
-
-    from kneehab.config import Settings
-    from kneehab.library.load import load_library
-    from kneehab.store.db import open_database
-    from kneehab.web.app import create_app
-
     today = START + timedelta(days=DAYS)
     clock_now = datetime(today.year, today.month, today.day, 7, 30, tzinfo=UTC)
-    settings = Settings(session_idle_hours=24 * 30, session_max_days=365)
-    app = create_app(
-        settings,
-        db=open_database(f"sqlite:///{db_path}"),
-        library=load_library(),
-        clock=lambda: clock_now,
-    )
-    transport = httpx.ASGITransport(app=app, client=("127.0.0.1", 123))
+    app = bench_app(db_path, lambda: clock_now)
     out: dict[str, dict[str, float]] = {}
-    async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1") as c:
-        r = await c.post("/api/v1/auth/login", json={"email": EMAIL, "password": PASSWORD})
-        assert r.status_code == 200, r.text
+    async with signed_in(app, writes=False) as c:
         for url in (profile,) if profile else ROUTES:
             for _ in range(20):  # warm: imports, the live course, the thread pool
                 assert (await c.get(url)).status_code == 200
