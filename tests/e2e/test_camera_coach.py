@@ -182,6 +182,8 @@ def test_the_coach_counts_recorded_landmarks_and_saves_with_the_entry(
         "() => document.querySelector('[data-p=where]').innerText.startsWith('Set 2')"
     )
     page.get_by_role("button", name="Count with my camera").click()
+    # Nothing of set 1's summary is left in the (hidden) confirmation for set 2.
+    assert page.locator("[data-c=counted]").text_content() == ""
     base = 100.0
     _feed(page, [{**f, "t": round(f["t"] + base, 6)} for f in bridge])
     page.wait_for_function("() => !document.querySelector('[data-c=go]').disabled")
@@ -190,7 +192,9 @@ def test_the_coach_counts_recorded_landmarks_and_saves_with_the_entry(
     alert = page.get_by_role("alert").filter(has_text="I can't see you clearly — count with taps")
     alert.wait_for()
     assert "I can't see you clearly — count with taps." in page.evaluate("() => window.__spoken")
-    assert "please check it" in page.locator("[data-c=confirm]").inner_text()
+    # The alert comes first; the set's summary follows from the server (a round trip later).
+    confirm.wait_for()
+    assert "please check it" in confirm.inner_text()
     page.get_by_role("button", name="Save this count").click()
     # The rating, then the entry: the confirmed counts, and the camera's own numbers beside them.
     page.wait_for_function("() => document.querySelector('#player').dataset.kind === 'rate'")

@@ -176,6 +176,9 @@ export class Coach {
     this.summary = null;
     this.el.fallback.hidden = true;
     this.el.confirm.hidden = true;
+    // The last set's summary must not linger: the next one is written only when its summary arrives.
+    this.el.counted.textContent = "";
+    this.el.value.textContent = "";
     this.el.go.hidden = false;
     this.el.go.disabled = true;
     this.el.finish.hidden = true;
