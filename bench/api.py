@@ -10,6 +10,9 @@ here through the services, as tests/history_seed.py does), a write token from th
   entry    POST /api/v1/today/entries (one exercise of today, saved again each time: a correction)
   history  GET  /api/v1/progress     (the 30 days' pain trend, sessions and doses)
 
+each with person 1's write token; then today and entry spread over 32 people (a token each), and
+today and entry as a signed-in browser sends them (person 1's session cookie and CSRF token).
+
 Reported: requests/s, p50, p99, errors (non-2xx and socket errors), and each as a ratio to the floor
 at the same connections. `--servers` compares server set-ups on the floor and today (ADR 0006),
 with how the requests spread over the two workers (from the access log's pid). Nothing asserts.
@@ -45,7 +48,15 @@ LUA = r"""
 wrk.method = os.getenv("BENCH_METHOD") or "GET"
 local body = os.getenv("BENCH_BODY")
 if body and body ~= "" then wrk.body = body end
-wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
+-- A signed-in browser (BENCH_COOKIE: the session's cookies, BENCH_CSRF its token), or an access token.
+local cookie = os.getenv("BENCH_COOKIE")
+if cookie and cookie ~= "" then
+  wrk.headers["Cookie"] = cookie
+  wrk.headers["X-CSRF-Token"] = os.getenv("BENCH_CSRF")
+  wrk.headers["Sec-Fetch-Site"] = "same-origin"
+else
+  wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_TOKEN")
+end
 wrk.headers["Content-Type"] = "application/json"
 -- Several people (BENCH_TOKENS, BENCH_BODIES: one per person, in the same order): each request is
 -- the next person's, so writes are spread over people rather than queued on one person's lock.
@@ -269,10 +280,32 @@ def run_wrk(
 SPREAD = 32  # people for the rows whose requests go to a different person each time
 
 
+PASSWORD = "populate-knee-2025"  # services.populate's people (test data only)
+
+
+def browser_session(url: str) -> dict[str, str]:
+    """Person 1 signed in as a browser is (POST /api/v1/auth/login): wrk's Cookie and CSRF headers."""
+    from kneehab.services.populate import email_of
+
+    body = json.dumps({"email": email_of(1), "password": PASSWORD}).encode()
+    request = urllib.request.Request(
+        url + "/api/v1/auth/login", data=body, headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=30) as r:
+        cookies = dict(
+            c.split(";", 1)[0].split("=", 1) for c in r.headers.get_all("Set-Cookie") or []
+        )
+    return {
+        "BENCH_COOKIE": "; ".join(f"{k}={v}" for k, v in cookies.items()),
+        "BENCH_CSRF": cookies["kneehab_csrf"],
+    }
+
+
 def endpoints(
-    made: list[tuple[str, dict[str, object]]],
+    made: list[tuple[str, dict[str, object]]], browser: dict[str, str] | None = None
 ) -> list[tuple[str, str, str, dict[str, str]]]:
-    """(name, method, path, wrk's environment): person 1 alone, then requests spread over everyone."""
+    """(name, method, path, wrk's environment): person 1 alone, then requests spread over everyone,
+    then person 1 as a signed-in browser (the session cookie) when `browser` is given."""
     token, body = made[0]
     one = {"BENCH_TOKEN": token}
     spread = {
@@ -288,7 +321,14 @@ def endpoints(
         ("history GET /api/v1/progress (30 days)", "GET", "/api/v1/progress", one),
         (f"today, {len(made)} people", "GET", "/api/v1/today", spread),
         (f"entry, {len(made)} people", "POST", "/api/v1/today/entries", spread | entry),
-    ]
+    ] + (
+        [
+            ("today, signed-in browser", "GET", "/api/v1/today", browser),
+            ("entry, signed-in browser", "POST", "/api/v1/today/entries", browser | entry),
+        ]
+        if browser is not None
+        else []
+    )
 
 
 def table(store: str, results: list[Result]) -> list[str]:
@@ -328,7 +368,7 @@ def bench_store(store: str, args: argparse.Namespace, folder: Path, lua: Path) -
         results = []
         try:
             print(f"  {store}: load average before: {_load()}")
-            for name, method, path, extra in endpoints(made):
+            for name, method, path, extra in endpoints(made, browser_session(running.url)):
                 for conns in (1, 32):
                     wrk_env = {"BENCH_METHOD": method, **extra}
                     settle(running.url)

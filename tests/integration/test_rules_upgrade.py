@@ -104,6 +104,7 @@ def _rows(db: Database) -> dict[str, list[dict[str, object]]]:
 def test_upgrade_records_one_dated_event_in_plain_words_and_keeps_the_past(db: Database) -> None:
     pid, v1 = _v1_course(db)
     before = services.program_versions(db, on_machine(pid))
+    revision = _rows(db)["persons"][0]["revision"]
 
     (done,) = services.upgrade_rules(
         db, today=UPGRADE, now=at(UPGRADE, 7), library=default_library()
@@ -130,6 +131,8 @@ def test_upgrade_records_one_dated_event_in_plain_words_and_keeps_the_past(db: D
     with db.read() as s:
         person = repo.get_person(s, pid)
     assert (person.rules_version, person.morning_tolerance) == (2, 1)
+    # A change to the course like any other: the caseload's kept row and kept views are stale now.
+    assert _rows(db)["persons"][0]["revision"] > revision
     status = services.status(db, on_machine(pid), today=UPGRADE, library=default_library())
     assert [u.version for u in status.rules_updates] == [event.version]
 

@@ -11,6 +11,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -674,6 +675,20 @@ class OwnRecord:
 
     subject: Subject
     timezone: str | None
+    # Which state of the record this is: its creation time, revision (raised by every change to its
+    # records, web/kept_views.py) and rule book. None when the record is gone.
+    version: tuple[datetime, int, int] | None = None
+
+
+def _own_record(row: Any) -> OwnRecord:
+    """The record's part of a lookup row (`record_*` columns; None or a None id: the record is gone)."""
+    if row is None or row.record_id is None:
+        return OwnRecord(Subject(None, None), None)
+    return OwnRecord(
+        Subject(row.record_id, row.record_clinic_id),
+        row.record_timezone,
+        (row.record_created_at, row.record_revision, row.record_rules_version),
+    )
 
 
 @dataclass(frozen=True)
@@ -711,11 +726,7 @@ def resolve_session(
         clinic_id=row.clinic_id,
         person_id=row.person_id,
     )
-    record = None
-    if row.person_id is not None:
-        found = row.record_id is not None
-        subject = Subject(row.record_id, row.record_clinic_id) if found else Subject(None, None)
-        record = OwnRecord(subject, row.record_timezone)
+    record = _own_record(row) if row.person_id is not None else None
     return CurrentSession(actor, row.csrf_token, row.name, record)
 
 
@@ -827,6 +838,15 @@ def resolve_token(
     db: Database, secret: str, *, now: datetime, request_id: str = "-"
 ) -> Actor | None:
     """The actor a bearer token acts as (with its scope), or None when unknown or revoked."""
+    found = resolve_token_record(db, secret, now=now, request_id=request_id)
+    return found[0] if found is not None else None
+
+
+def resolve_token_record(
+    db: Database, secret: str, *, now: datetime, request_id: str = "-"
+) -> tuple[Actor, OwnRecord | None] | None:
+    """`resolve_token`, with the account's own person record read in the same transaction (as a
+    session's lookup reads it; None when the account has no record of its own)."""
     with db.write() as s:
         row = account_repo.token_by_hash(s, secret_hash(secret))
         if row is None or row.revoked_at is not None:
@@ -840,4 +860,7 @@ def resolve_token(
             s, actor=actor, action=account_repo.TOKEN_USE, resource=f"token/{row.id}", now=now,
             request_id=request_id, clinic_id=account.clinic_id, person_id=account.person_id,
         )  # fmt: skip
-    return actor
+        record = None
+        if account.person_id is not None:
+            record = _own_record(account_repo.own_record(s.connection(), account.person_id))
+    return actor, record

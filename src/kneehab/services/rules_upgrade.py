@@ -120,6 +120,9 @@ def _upgrade_person(
     person = repo.get_person(s, person_id)
     if person.rules_version >= RULES_VERSION:
         return None
+    # A change to the person's course like any other: it waits for their other writes, and raises
+    # their revision (the caseload's kept row and every view kept of them are stale from here).
+    repo.lock_person(s, person_id)
     day = max(day, person.start)
     tolerance_was = person.morning_tolerance
     if tolerance_was == 0:  # v1 stored 0 for everyone (its default, not a clinician's choice)

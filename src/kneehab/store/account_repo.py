@@ -154,11 +154,29 @@ SIGNED_IN = (
         PersonRow.id.label("record_id"),
         PersonRow.clinic_id.label("record_clinic_id"),
         PersonRow.timezone.label("record_timezone"),
+        PersonRow.revision.label("record_revision"),
+        PersonRow.created_at.label("record_created_at"),
+        PersonRow.rules_version.label("record_rules_version"),
     )
     .outerjoin(AccountRow, AccountRow.id == AuthSessionRow.account_id)
     .outerjoin(PersonRow, PersonRow.id == AccountRow.person_id)
     .where(AuthSessionRow.token_hash == bindparam("token_hash"))
 )
+
+
+OWN_RECORD = select(
+    PersonRow.id.label("record_id"),
+    PersonRow.clinic_id.label("record_clinic_id"),
+    PersonRow.timezone.label("record_timezone"),
+    PersonRow.revision.label("record_revision"),
+    PersonRow.created_at.label("record_created_at"),
+    PersonRow.rules_version.label("record_rules_version"),
+).where(PersonRow.id == bindparam("person_id"))
+
+
+def own_record(conn: Connection, person_id: int) -> Row[*tuple[Any, ...]] | None:
+    """The person record's columns as `signed_in` reads them (None when the record is gone)."""
+    return conn.execute(OWN_RECORD, {"person_id": person_id}).first()
 
 
 def signed_in(conn: Connection, token_hash: str) -> Row[*tuple[Any, ...]] | None:

@@ -359,7 +359,9 @@ def add_export(
             conn = s.connection()
             pid = int(
                 conn.execute(
-                    insert(PersonRow.__table__).values(**person, clinic_id=owner.clinic_id)
+                    insert(PersonRow.__table__).values(
+                        **person | {"revision": repo.fresh_revision()}, clinic_id=owner.clinic_id
+                    )
                 ).inserted_primary_key[0]
             )
             tables = {t.name: t for t in Base.metadata.sorted_tables}

@@ -3,6 +3,7 @@ speak in domain models; rows never leave this module except as plain records for
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -142,6 +143,18 @@ def set_person_timezone(s: DbSession, person_id: int, zone: str | None) -> None:
     s.execute(update(PersonRow).where(PersonRow.id == person_id).values(timezone=zone))
 
 
+# A record's revision starts at a random value below this (a 32-bit column on PostgreSQL, with room
+# to count up), and so does one person's restored export: a record made again under the same id
+# (SQLite reuses the highest) never repeats a revision its earlier life had, so whatever a process
+# kept of a revision (web/kept_views.py) can never be taken for the new one. A whole-database
+# restore keeps the revisions (it restores an identical copy); the servers are stopped for it.
+FIRST_REVISIONS = 2**30
+
+
+def fresh_revision() -> int:
+    return secrets.randbelow(FIRST_REVISIONS)
+
+
 def lock_person(s: DbSession, person_id: int) -> None:
     """Serialise the writes of one person (issue 11 §1): PostgreSQL holds the person's row until the
     transaction ends; SQLite's writers already queue on BEGIN IMMEDIATE. The person's revision goes up
@@ -164,6 +177,7 @@ def add_person(
     row = PersonRow(
         timezone=timezone,
         created_at=now,
+        revision=fresh_revision(),
         start=start,
         pain_ceiling=pain_ceiling,
         morning_tolerance=morning_tolerance,

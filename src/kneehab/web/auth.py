@@ -37,8 +37,8 @@ CSRF_FIELD = "csrf_token"
 class Auth:
     actor: Actor
     csrf_token: str | None  # None: a bearer token (no cookie, so no CSRF)
-    # What the session's one lookup also read (None: not read, e.g. a bearer token; ask the database)
-    name: str | None = None  # the account's display name
+    # What the sign-in's lookup also read (None: not read; ask the database)
+    name: str | None = None  # the account's display name (a session's lookup only)
     record: accounts.OwnRecord | None = None  # the actor's own person record and its timezone
 
 
@@ -74,12 +74,12 @@ async def resolve(request: Request) -> Auth | None:
     auth: Auth | None = None
     bearer = _bearer(request)
     if bearer is not None and request.url.path.startswith("/api/"):
-        actor = accounts.resolve_token(
+        found = accounts.resolve_token_record(
             state.db, bearer, now=now, request_id=request_id(request.scope)
         )
-        if actor is None:
+        if found is None:
             raise NotSignedIn()
-        auth = Auth(actor, None)
+        auth = Auth(found[0], None, record=found[1])
     else:
         token = request.cookies.get(SESSION_COOKIE)
         if token:

@@ -9,7 +9,7 @@ only through the routes that name them, and access.py decides.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Annotated
 
@@ -28,6 +28,7 @@ from kneehab.store.db import Database
 from kneehab.web.auth import Auth, NotSignedIn, check_csrf, check_scope, resolve
 from kneehab.web.drafts import Drafts
 from kneehab.web.figures import Figures
+from kneehab.web.kept_views import KeptViews, RecordVersion
 
 Clock = Callable[[], datetime]
 
@@ -46,6 +47,7 @@ class WebState:
     figures: Figures
     drafts: Drafts  # step-by-step answers between steps (in the database)
     camera: bool = False  # the camera coach's pose model is installed (web/pose_assets.py)
+    views: KeptViews = field(default_factory=KeptViews)  # this app's kept views of its people
 
 
 @dataclass(frozen=True)
@@ -126,11 +128,24 @@ async def current_person(actor: Annotated[Actor, Depends(current_actor)]) -> Act
     return who
 
 
+async def own_version(
+    request: Request, person: Annotated[Acting, Depends(current_person)]
+) -> RecordVersion | None:
+    """The version of the signed-in person's own record as the sign-in's lookup read it, once
+    access.py allows the read (as `zone_of` decides); None when it was not read."""
+    auth = await resolve(request)
+    if auth is None or auth.record is None or auth.record.version is None:
+        return None
+    own_zone(person, auth.record)  # refused: the same NotFound as the use-cases' own decision
+    return auth.record.version
+
+
 State = Annotated[WebState, Depends(get_state)]
 Clocked = Annotated[Now, Depends(get_now)]
 SignedIn = Annotated[Actor, Depends(current_actor)]
 MaybeSignedIn = Annotated[Auth | None, Depends(optional_auth)]
 Person = Annotated[Acting, Depends(current_person)]
+OwnVersion = Annotated[RecordVersion | None, Depends(own_version)]
 # An id in a path (a person, an account) as the database can hold it: a 32-bit integer on PostgreSQL.
 # Beyond that range no row can exist, and the database would refuse the query itself (a 500), so the
 # boundary answers 422 naming the range instead.

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
@@ -16,8 +17,10 @@ from kneehab.domain.types import PainScore
 from kneehab.errors import InvalidInput, NotFound
 from kneehab.services import notes
 from kneehab.services.acting import Acting
-from kneehab.web.deps import Clocked, Person, State
+from kneehab.services.replay import library_fingerprint
+from kneehab.web.deps import Clocked, OwnVersion, Person, State
 from kneehab.web.errors import CHECK_URLS, RESCREEN_URLS, FormError, invalid
+from kneehab.web.kept_views import RecordVersion, view_key
 from kneehab.web.render import page
 from kneehab.web.routes.common import (
     load_course,
@@ -114,9 +117,31 @@ def _item(state: State, person: Acting, clock: Clocked, exercise_id: str) -> Pro
     return item
 
 
+def _kept_key(
+    state: State, clock: Clocked, version: RecordVersion | None
+) -> tuple[object, ...] | None:
+    return view_key(version, clock.today, library_fingerprint(state.library))
+
+
+def kept_build(
+    state: State, person: Acting, clock: Clocked, version: RecordVersion | None
+) -> TodayView:
+    """`build`, or the view this process kept of the same record version, day and library
+    (web/kept_views.py). A program withheld or locked is raised each time, never kept."""
+    key = _kept_key(state, clock, version)
+    vm: TodayView | None = state.views.get(person.person_id, "today", key) if key else None
+    if vm is None:
+        vm = build(state, person, clock)
+        if key is not None:
+            state.views.put(person.person_id, "today", key, vm)
+    return vm
+
+
 @router.get("/today", response_class=HTMLResponse, include_in_schema=False)
-def today_page(request: Request, state: State, person: Person, clock: Clocked) -> Response:
-    vm = build(state, person, clock)
+def today_page(
+    request: Request, state: State, person: Person, clock: Clocked, version: OwnVersion
+) -> Response:
+    vm = kept_build(state, person, clock, version)
     if vm.check_due and vm.stopped is None:  # stopped for today: nothing to check before
         # RULES §1.1: the short safety questions first, once a day; after a yes, the full set.
         answered = services.session_check(state.db, person, day=clock.today) is not None
@@ -125,8 +150,16 @@ def today_page(request: Request, state: State, person: Person, clock: Clocked) -
 
 
 @api.get("", response_model=TodayView, summary="Today's session (player plan and saved state)")
-def today_api(state: State, person: Person, clock: Clocked) -> TodayView:
-    return build(state, person, clock)
+async def today_api(state: State, person: Person, clock: Clocked, version: OwnVersion) -> Response:
+    # Async: a kept view is answered without a hop to the thread pool; any other is built there.
+    key = _kept_key(state, clock, version)
+    body: bytes | None = state.views.get(person.person_id, "today.json", key) if key else None
+    if body is None:
+        vm = await run_in_threadpool(kept_build, state, person, clock, version)
+        body = vm.model_dump_json().encode()
+        if key is not None:
+            state.views.put(person.person_id, "today.json", key, body)
+    return Response(body, media_type="application/json")
 
 
 def _record_vm(
