@@ -49,6 +49,10 @@ class KeptViews:
             while len(self._kept) > self._limit:
                 self._kept.popitem(last=False)
 
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
+
     def __len__(self) -> int:
         return len(self._kept)
 
