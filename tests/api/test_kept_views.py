@@ -65,20 +65,24 @@ class Fresh:
     def __init__(self, db: Database, library: Any, clock: Clock, email: str) -> None:
         self.db, self.library, self.clock, self.email = db, library, clock, email
 
-    async def today(self) -> tuple[int, Any, str]:
+    async def today(self) -> tuple[int, Any, str, int, Any]:
         app = create_app(SETTINGS, db=self.db, library=self.library, clock=self.clock)
         async with AsyncExitStack() as stack:
             c = await _as(app, self.email, stack)
             return await _look(c)
 
 
-async def _look(c: httpx.AsyncClient) -> tuple[int, Any, str]:
-    """Today's JSON (status and body) and the Today page's main text."""
+async def _look(c: httpx.AsyncClient) -> tuple[int, Any, str, int, Any]:
+    """Today's JSON (status and body), the Today page's main text, and Progress's JSON."""
     r = await c.get("/api/v1/today")
     page = await c.get("/today")
     main = page.text.split("<main", 1)[-1].split("</main>", 1)[0]
     main = re.sub(r'name="csrf_token" value="[^"]*"', "", main)  # each session has its own
-    return r.status_code, r.json(), f"{page.status_code} {page.headers.get('location')} {main}"
+    progress = await c.get("/api/v1/progress")
+    return (
+        r.status_code, r.json(), f"{page.status_code} {page.headers.get('location')} {main}",
+        progress.status_code, progress.json(),
+    )  # fmt: skip
 
 
 async def _same_as_fresh(c: httpx.AsyncClient, fresh: Fresh) -> Any:
@@ -152,9 +156,9 @@ async def test_every_change_reaches_a_kept_today(db: Database, library) -> None:
             db, on_machine(person_id), flags=["RF07"], now=clock.now,
             today=clock.now.date(), library=library,
         )  # fmt: skip
-        status, body, _ = await _look(maria)
-        assert status == 409, body
-        assert (status, body) == (await fresh.today())[:2]
+        status, body, _, progress_status, _ = await _look(maria)
+        assert status == 409 and progress_status == 409, body
+        assert (await _look(maria))[:2] == (await fresh.today())[:2] == (status, body)
 
 
 async def test_a_token_sees_its_own_writes(db: Database, library) -> None:  # type: ignore[no-untyped-def]

@@ -12,8 +12,8 @@ at a fresh random revision (repo.fresh_revision), so it never meets a view of it
 whole-database restore is done with the servers stopped (docs/deploy.md), so nothing kept survives it.
 
 Only an accelerator: another process, a new revision, another day or another library computes the
-view afresh. At most LIMIT people a process (about 26 KB each: 4 KB of JSON, 21 KB of view, measured at
-90 days with tracemalloc), least recently used dropped first.
+view afresh. At most LIMIT_BYTES a process (estimated: Today is about 26 KB a person, its JSON 4 KB and
+its model 21; Progress keeps only its JSON, about 210 KB at 90 days), least recently used dropped first.
 """
 
 from __future__ import annotations
@@ -24,13 +24,19 @@ from datetime import date, datetime
 from typing import Any
 
 RecordVersion = tuple[datetime, int, int]  # the record's creation time, revision and rule book
-LIMIT = 1024
+LIMIT_BYTES = 64 * 1024 * 1024  # a process keeps at most this much (estimated), least recent first
+TODAY_BYTES = (
+    21 * 1024
+)  # Today's view model in memory (tracemalloc, at 90 days; its JSON is 4.4 KB)
 
 
 class KeptViews:
-    def __init__(self, limit: int = LIMIT) -> None:
-        self._limit = limit
-        self._kept: OrderedDict[tuple[int, str], tuple[tuple[object, ...], Any]] = OrderedDict()
+    def __init__(self, limit_bytes: int = LIMIT_BYTES) -> None:
+        self._limit = limit_bytes
+        self._size = 0
+        self._kept: OrderedDict[tuple[int, str], tuple[tuple[object, ...], Any, int]] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()  # pages run on the thread pool, the JSON on the event loop
 
     def get(self, person_id: int, name: str, key: tuple[object, ...]) -> Any | None:
@@ -42,19 +48,29 @@ class KeptViews:
             self._kept.move_to_end((person_id, name))
             return found[1]
 
-    def put(self, person_id: int, name: str, key: tuple[object, ...], value: Any) -> None:
+    def put(
+        self, person_id: int, name: str, key: tuple[object, ...], value: Any, size: int
+    ) -> None:
+        """Keep `value` (about `size` bytes in memory); the newest is always kept."""
         with self._lock:
-            self._kept[(person_id, name)] = (key, value)
-            self._kept.move_to_end((person_id, name))
-            while len(self._kept) > self._limit:
-                self._kept.popitem(last=False)
+            old = self._kept.pop((person_id, name), None)
+            self._size += size - (old[2] if old is not None else 0)
+            self._kept[(person_id, name)] = (key, value, size)
+            while len(self._kept) > 1 and self._size > self._limit:
+                self._size -= self._kept.popitem(last=False)[1][2]
 
     def clear(self) -> None:
         with self._lock:
             self._kept.clear()
+            self._size = 0
 
     def __len__(self) -> int:
         return len(self._kept)
+
+    @property
+    def size(self) -> int:
+        """The estimated bytes kept."""
+        return self._size
 
 
 def view_key(version: RecordVersion | None, today: date, library: str) -> tuple[object, ...] | None:

@@ -5,15 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from kneehab import services
 from kneehab.domain.program import Program
 from kneehab.errors import NotFound
 from kneehab.services.acting import Acting
-from kneehab.web.deps import Clocked, Person, State
+from kneehab.web.deps import Clocked, OwnVersion, Person, State
 from kneehab.web.render import page
-from kneehab.web.routes.common import load_course, require_program
+from kneehab.web.routes.common import kept_json, load_course, require_program
 from kneehab.web.viewmodels.common import banner
 from kneehab.web.viewmodels.progress import (
     DoseHistoryView,
@@ -78,8 +78,13 @@ def progress_page(request: Request, state: State, person: Person, clock: Clocked
 
 
 @api.get("/progress", response_model=ProgressView, summary="Pain trend, sessions, doses, outcomes")
-def progress_api(state: State, person: Person, clock: Clocked) -> ProgressView:
-    return build(state, person, clock)
+async def progress_api(
+    state: State, person: Person, clock: Clocked, version: OwnVersion
+) -> Response:
+    # Only the JSON is kept (its model is ~5× larger and grows with the course); the page is made.
+    return await kept_json(
+        state, person, clock, version, "progress", lambda: build(state, person, clock)
+    )
 
 
 def build_dose_history(

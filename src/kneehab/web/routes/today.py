@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
@@ -17,12 +16,13 @@ from kneehab.domain.types import PainScore
 from kneehab.errors import InvalidInput, NotFound
 from kneehab.services import notes
 from kneehab.services.acting import Acting
-from kneehab.services.replay import library_fingerprint
 from kneehab.web.deps import Clocked, OwnVersion, Person, State
 from kneehab.web.errors import CHECK_URLS, RESCREEN_URLS, FormError, invalid
-from kneehab.web.kept_views import RecordVersion, view_key
+from kneehab.web.kept_views import TODAY_BYTES, RecordVersion
 from kneehab.web.render import page
 from kneehab.web.routes.common import (
+    kept_json,
+    kept_view,
     load_course,
     require_program,
     require_session_check,
@@ -117,24 +117,12 @@ def _item(state: State, person: Acting, clock: Clocked, exercise_id: str) -> Pro
     return item
 
 
-def _kept_key(
-    state: State, clock: Clocked, version: RecordVersion | None
-) -> tuple[object, ...] | None:
-    return view_key(version, clock.today, library_fingerprint(state.library))
-
-
 def kept_build(
     state: State, person: Acting, clock: Clocked, version: RecordVersion | None
 ) -> TodayView:
-    """`build`, or the view this process kept of the same record version, day and library
-    (web/kept_views.py). A program withheld or locked is raised each time, never kept."""
-    key = _kept_key(state, clock, version)
-    vm: TodayView | None = state.views.get(person.person_id, "today", key) if key else None
-    if vm is None:
-        vm = build(state, person, clock)
-        if key is not None:
-            state.views.put(person.person_id, "today", key, vm)
-    return vm
+    return kept_view(
+        state, person, clock, version, "today", lambda: build(state, person, clock), TODAY_BYTES
+    )
 
 
 @router.get("/today", response_class=HTMLResponse, include_in_schema=False)
@@ -151,15 +139,9 @@ def today_page(
 
 @api.get("", response_model=TodayView, summary="Today's session (player plan and saved state)")
 async def today_api(state: State, person: Person, clock: Clocked, version: OwnVersion) -> Response:
-    # Async: a kept view is answered without a hop to the thread pool; any other is built there.
-    key = _kept_key(state, clock, version)
-    body: bytes | None = state.views.get(person.person_id, "today.json", key) if key else None
-    if body is None:
-        vm = await run_in_threadpool(kept_build, state, person, clock, version)
-        body = vm.model_dump_json().encode()
-        if key is not None:
-            state.views.put(person.person_id, "today.json", key, body)
-    return Response(body, media_type="application/json")
+    return await kept_json(
+        state, person, clock, version, "today", lambda: kept_build(state, person, clock, version)
+    )
 
 
 def _record_vm(
