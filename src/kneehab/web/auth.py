@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from fastapi import Request
+from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from kneehab.access import allows_method
@@ -74,8 +75,14 @@ async def resolve(request: Request) -> Auth | None:
     auth: Auth | None = None
     bearer = _bearer(request)
     if bearer is not None and request.url.path.startswith("/api/"):
-        found = accounts.resolve_token_record(
-            state.db, bearer, now=now, request_id=request_id(request.scope)
+        # On the thread pool: a token's use is a write (its trail row), which may wait for the
+        # database's write lock; the event loop must go on serving meanwhile.
+        found = await run_in_threadpool(
+            accounts.resolve_token_record,
+            state.db,
+            bearer,
+            now=now,
+            request_id=request_id(request.scope),
         )
         if found is None:
             raise NotSignedIn()
