@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -93,6 +93,14 @@ async def web_client(
             r = await c.post("/api/v1/auth/signup", json={"email": sign_up, "password": PASSWORD})
             assert r.status_code == 201, r.text
         yield c
+
+
+async def login(app: Any, email: str, stack: AsyncExitStack) -> httpx.AsyncClient:
+    """A client of `app` signed in as the account `email` (password PASSWORD), closed with `stack`."""
+    c = await stack.enter_async_context(web_client(app, sign_up=None))
+    r = await c.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return c
 
 
 @pytest.fixture

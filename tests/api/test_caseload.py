@@ -7,10 +7,9 @@ from __future__ import annotations
 from contextlib import AsyncExitStack
 from datetime import timedelta
 
-import httpx
 import pytest
 
-from conftest import NOW, PASSWORD, SETTINGS, Clock, web_client
+from conftest import NOW, PASSWORD, SETTINGS, Clock, login
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
 from kneehab.domain.identity import SERVER_ADMIN
@@ -28,13 +27,6 @@ TODAY = NOW.date()
 @pytest.fixture
 def anyio_backend() -> str:
     return "asyncio"
-
-
-async def _as(app: object, email: str, stack: AsyncExitStack) -> httpx.AsyncClient:
-    c = await stack.enter_async_context(web_client(app, sign_up=None))
-    r = await c.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return c
 
 
 def _clinic(db: Database) -> dict[str, int]:
@@ -82,7 +74,7 @@ async def test_caseload_order_flags_and_search(db: Database, library) -> None:  
     ids = _clinic(db)
     app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOW))
     async with AsyncExitStack() as stack:
-        bob = await _as(app, "bob@example.org", stack)
+        bob = await login(app, "bob@example.org", stack)
         rows = (await bob.get("/api/v1/patients")).json()["items"]
         assert [r["id"] for r in rows] == [ids["lena@example.org"], ids["maria@example.org"]]
         lena, maria = rows
@@ -117,12 +109,12 @@ async def test_the_caseload_is_in_each_shown_persons_trail(db: Database, library
     ids = _clinic(db)
     app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOW))
     async with AsyncExitStack() as stack:
-        bob = await _as(app, "bob@example.org", stack)
+        bob = await login(app, "bob@example.org", stack)
         assert (await bob.get("/clinic")).status_code == 200
         only = await bob.get("/api/v1/patients", params={"flag": "lock"})
         assert [r["id"] for r in only.json()["items"]] == [ids["lena@example.org"]]
         for email, looks in (("maria@example.org", 1), ("lena@example.org", 2)):
-            person = await _as(app, email, stack)
+            person = await login(app, email, stack)
             seen = (await person.get("/api/v1/me/audit")).json()["items"]
             listed = [i for i in seen if i["action"] == "list_patients"]
             assert len(listed) == looks, (email, seen)
@@ -136,7 +128,7 @@ async def test_actions_are_checked_kept_and_shown_to_the_person(db: Database, li
     lena_id, maria_id = ids["lena@example.org"], ids["maria@example.org"]
     app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOW))
     async with AsyncExitStack() as stack:
-        bob = await _as(app, "bob@example.org", stack)
+        bob = await login(app, "bob@example.org", stack)
         url = f"/api/v1/patients/{maria_id}/actions"
         before = (await bob.get(f"/api/v1/patients/{maria_id}")).json()
         item = before["items"][0]
@@ -190,7 +182,7 @@ async def test_actions_are_checked_kept_and_shown_to_the_person(db: Database, li
         mine = [t for t in lena["timeline"] if t["kind"] == "clinician"]
         assert [t["who"] for t in mine] == ["Bob Physio"] * 3
 
-        person = await _as(app, "lena@example.org", stack)
+        person = await login(app, "lena@example.org", stack)
         changes = (await person.get("/api/v1/changes")).json()
         said = " ".join(c["text"] for c in changes["by_physio"])
         assert "Bob Physio" in said and "Start lower after the scare." in said

@@ -12,7 +12,7 @@ import pytest
 from test_integrator import INTAKE
 from test_logs_and_bind import _get, serving
 
-from conftest import NOW, PASSWORD, SETTINGS, Clock, web_client
+from conftest import NOW, PASSWORD, SETTINGS, Clock, login, web_client
 from kneehab.demo_clinic import (
     ADMIN,
     DEMO_ACCOUNTS,
@@ -43,13 +43,6 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def _as(app: object, email: str, stack: AsyncExitStack) -> httpx.AsyncClient:
-    c = await stack.enter_async_context(web_client(app, sign_up=None))
-    r = await c.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return c
-
-
 async def test_invitations_removal_and_the_clinic_trail(db: Database, library) -> None:  # type: ignore[no-untyped-def]
     early = NOW - timedelta(days=1)
     north = accounts.create_clinic(db, "North", actor=SERVER_ADMIN, now=early)
@@ -63,9 +56,9 @@ async def test_invitations_removal_and_the_clinic_trail(db: Database, library) -
                              actor=SERVER_ADMIN, now=early)  # fmt: skip
     app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOW))
     stack = AsyncExitStack()
-    bob = await _as(app, "bob@example.org", stack)
-    anna = await _as(app, "anna@example.org", stack)
-    dave = await _as(app, "dave@example.org", stack)
+    bob = await login(app, "bob@example.org", stack)
+    anna = await login(app, "anna@example.org", stack)
+    dave = await login(app, "dave@example.org", stack)
     r = await bob.post(
         "/api/v1/clinic/invitations", json={"email": "new@example.org", "role": "person"}
     )
@@ -121,7 +114,7 @@ async def test_a_self_managed_person_joins_a_clinic_and_keeps_their_data(
         r = await sam.post("/api/v1/enroll", json=INTAKE)
         assert r.status_code == 201, r.text
         person = r.json()["person_id"]
-        bob = await _as(app, "bob@example.org", stack)
+        bob = await login(app, "bob@example.org", stack)
         assert f"/clinic/patients/{person}" not in (await bob.get("/api/v1/patients")).text
         r = await bob.post(
             "/api/v1/clinic/invitations", json={"email": "sam@example.org", "role": "person"}
@@ -157,8 +150,8 @@ async def test_the_clinic_page_invites_and_removes(db: Database, library) -> Non
                              actor=SERVER_ADMIN, now=early)  # fmt: skip
     app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOW))
     async with AsyncExitStack() as stack:
-        anna = await _as(app, "anna@example.org", stack)
-        bob = await _as(app, "bob@example.org", stack)
+        anna = await login(app, "anna@example.org", stack)
+        bob = await login(app, "bob@example.org", stack)
         page = (await bob.get("/clinic/members")).text
         assert "Make the invitation link" in page and 'value="clinician"' not in page
         assert "Members" not in page  # a clinician invites people; the admin manages members
@@ -203,7 +196,7 @@ async def test_a_withheld_program_is_said_to_the_clinician(db: Database, library
     )
     app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOW))
     async with AsyncExitStack() as stack:
-        bob = await _as(app, "bob@example.org", stack)
+        bob = await login(app, "bob@example.org", stack)
         page = await bob.get(f"/clinic/patients/{pid}")
         assert page.status_code == 200 and "Locked by a warning sign" in page.text
         old = await bob.get(f"/patients/{pid}")  # the issue-10 path moved (issue 12)
@@ -243,7 +236,7 @@ async def test_an_invitation_never_tells_whether_an_email_has_an_account(
         ("dave@example.org", "clinician"),
     )
     async with AsyncExitStack() as stack:
-        anna = await _as(app, "anna@example.org", stack)
+        anna = await login(app, "anna@example.org", stack)
         trail_before = len((await anna.get("/api/v1/clinic/audit")).json()["items"])
 
         async def invite_all() -> dict[str, httpx.Response]:

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from conftest import NOW, PASSWORD, SETTINGS, Clock, web_client
+from conftest import NOW, PASSWORD, SETTINGS, Clock, login, web_client
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
 from kneehab.domain.identity import SERVER_ADMIN
@@ -39,13 +39,6 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def _as(app: object, email: str, stack: AsyncExitStack) -> httpx.AsyncClient:
-    c = await stack.enter_async_context(web_client(app, sign_up=None))
-    r = await c.post("/api/v1/auth/login", json={"email": email, "password": PASSWORD})
-    assert r.status_code == 200, r.text
-    return c
-
-
 def _clinic(db: Database) -> int:
     early = NOW - timedelta(days=10)
     north = accounts.create_clinic(db, "North", actor=SERVER_ADMIN, now=early)
@@ -68,7 +61,7 @@ class Fresh:
     async def today(self) -> tuple[int, Any, str, int, Any]:
         app = create_app(SETTINGS, db=self.db, library=self.library, clock=self.clock)
         async with AsyncExitStack() as stack:
-            c = await _as(app, self.email, stack)
+            c = await login(app, self.email, stack)
             return await _look(c)
 
 
@@ -99,8 +92,8 @@ async def test_every_change_reaches_a_kept_today(db: Database, library) -> None:
     app = create_app(SETTINGS, db=db, library=library, clock=clock)
     fresh = Fresh(db, library, clock, "maria@example.org")
     async with AsyncExitStack() as stack:
-        maria = await _as(app, "maria@example.org", stack)
-        bob = await _as(app, "bob@example.org", stack)
+        maria = await login(app, "maria@example.org", stack)
+        bob = await login(app, "bob@example.org", stack)
         first = await _same_as_fresh(maria, fresh)
         assert first["check_due"] is True
         # The person: today's safety check, a saved exercise, the player's place.

@@ -136,6 +136,17 @@ def add_session(
     s.flush()
 
 
+# The account's own person record, as every lookup of who is signed in reads it: whose record it is,
+# its timezone, and its version (creation time, revision, rule book: web/kept_views.py).
+_RECORD = (
+    PersonRow.id.label("record_id"),
+    PersonRow.clinic_id.label("record_clinic_id"),
+    PersonRow.timezone.label("record_timezone"),
+    PersonRow.revision.label("record_revision"),
+    PersonRow.created_at.label("record_created_at"),
+    PersonRow.rules_version.label("record_rules_version"),
+)
+
 # Every request's lookup, built once (a statement object used again skips SQLAlchemy's rebuilding
 # and its result's re-keying): the session, its account (None only if it were gone) and the
 # account's own person record (None when not enrolled or the record is gone).
@@ -151,12 +162,7 @@ SIGNED_IN = (
         AccountRow.clinic_id,
         AccountRow.person_id,
         AccountRow.removed_at,
-        PersonRow.id.label("record_id"),
-        PersonRow.clinic_id.label("record_clinic_id"),
-        PersonRow.timezone.label("record_timezone"),
-        PersonRow.revision.label("record_revision"),
-        PersonRow.created_at.label("record_created_at"),
-        PersonRow.rules_version.label("record_rules_version"),
+        *_RECORD,
     )
     .outerjoin(AccountRow, AccountRow.id == AuthSessionRow.account_id)
     .outerjoin(PersonRow, PersonRow.id == AccountRow.person_id)
@@ -164,14 +170,7 @@ SIGNED_IN = (
 )
 
 
-OWN_RECORD = select(
-    PersonRow.id.label("record_id"),
-    PersonRow.clinic_id.label("record_clinic_id"),
-    PersonRow.timezone.label("record_timezone"),
-    PersonRow.revision.label("record_revision"),
-    PersonRow.created_at.label("record_created_at"),
-    PersonRow.rules_version.label("record_rules_version"),
-).where(PersonRow.id == bindparam("person_id"))
+OWN_RECORD = select(*_RECORD).where(PersonRow.id == bindparam("person_id"))
 
 
 def own_record(conn: Connection, person_id: int) -> Row[*tuple[Any, ...]] | None:
