@@ -14,12 +14,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from kneehab.domain.escalation import EscalationLevel
 from kneehab.domain.exercise import Library
-from kneehab.errors import CourseUnreadable, InvalidInput
 from kneehab.services import people
-from kneehab.services.caseload import row_in, row_json
-from kneehab.services.replay import persist_escalation
-from kneehab.store import scan_repo
+from kneehab.services.caseload import row_json
+from kneehab.services.caseload_batch import rows_in
+from kneehab.store import repo, scan_repo
 from kneehab.store.db import Database
 
 BATCH = 100  # people read in one transaction and written in the next
@@ -53,23 +53,28 @@ def scan(
         results = []
         with db.read() as s:
             revs = scan_repo.revisions(s, [p[0] for p in batch])  # before the records, as caseload
-            for pid, email, name, start in batch:
-                day, revision = max(today, start), revs.get(pid)
-                if revision is None:  # deleted since the list was read
+            # Deleted since the list was read: left out.
+            patients = [people.Patient(*p) for p in batch if p[0] in revs]
+            # Each row as caseload.row_in gives it, the batch's records read together.
+            found_rows = rows_in(s, patients, today, library)
+            for patient in patients:
+                found = found_rows[patient.id]
+                if not isinstance(found, tuple):  # C-13: said on their pages
+                    unreadable.append(patient.id)  # the scan goes on
                     continue
-                try:
-                    # The course from the person's snapshot (issue 11 §2) when one fits.
-                    patient = people.Patient(pid, email, name, start)
-                    row, course = row_in(s, patient, day, library)
-                except (InvalidInput, CourseUnreadable):  # C-13: said on their pages
-                    unreadable.append(pid)  # the scan goes on
-                    continue
-                results.append((pid, day, revision, row, course))
+                row, course = found
+                day = max(today, patient.start)
+                results.append((patient.id, day, revs[patient.id], row, course))
         with db.write() as s:
-            for pid, day, revision, row, course in results:
-                scan_repo.keep(s, pid, day, revision, row_json(row), now)
-                if day == today and persist_escalation(s, pid, course.escalation, now) is not None:
-                    raised += 1
+            kept_rows = [(pid, day, rev, row_json(row)) for pid, day, rev, row, _ in results]
+            scan_repo.keep_many(s, kept_rows, now)
+            # The day's escalations, as replay.persist_escalation records one (none for "none").
+            escalated = [
+                (pid, course.escalation)
+                for pid, day, _, _, course in results
+                if day == today and course.escalation.level != EscalationLevel.NONE
+            ]
+            raised += repo.add_escalations(s, escalated, now=now)
         done += len(results)
         if progress is not None:
             progress(min(first + BATCH, len(todo)), len(todo))
