@@ -184,3 +184,42 @@ def test_the_scans_batched_rows_are_row_in_s_rows(db: Database, monkeypatch) -> 
             # days on, every snapshot was too old, and row_in kept a fresh one for the next night.
             assert len(fast) < len(everyone) / 2, (day, fast)
             scan(db, today=day, now=NOW + (day - TODAY), library=lib)  # the night: snapshots kept
+
+
+def test_the_scan_with_worker_processes_keeps_what_one_process_keeps(
+    db: Database, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """`kneehab scan --jobs 2`: the batches shared by two worker processes give the same kept rows,
+    escalations, counts and C-13 list as one process."""
+    from kneehab.services import scan as scanning
+    from kneehab.services.populate import populate
+
+    lib = default_library()
+    seed_demo_clinic(db, today=TODAY, now=NOW, library=lib)
+    populate(db, people=4, days=20, start=TODAY - timedelta(days=20), library=lib, now=NOW)
+    monkeypatch.setattr(scanning, "BATCH", 3)  # several batches for the workers to share
+
+    def kept() -> tuple[object, ...]:
+        with db.read() as s:
+            rows = sorted((r.person_id, r.day, r.revision, r.data) for r in s.query(CaseloadRowRow))
+            escalations = sorted(
+                (e.person_id, e.day, e.level, e.rules, e.message) for e in s.query(EscalationRow)
+            )
+        return rows, escalations
+
+    def forget() -> None:
+        with db.write() as s:
+            s.query(CaseloadRowRow).delete()
+            s.query(EscalationRow).filter(EscalationRow.day == TODAY).delete()
+
+    forget()
+    seen: list[tuple[int, int]] = []
+    two = scan(
+        db, today=TODAY, now=NOW, library=lib, jobs=2, progress=lambda d, t: seen.append((d, t))
+    )
+    with_two = kept()
+    forget()
+    one = scan(db, today=TODAY, now=NOW, library=lib)
+    assert (two, with_two) == (one, kept())
+    assert two.computed == two.people > 3 and two.escalations > 0
+    assert seen[-1] == (two.people, two.people)  # the progress bar reaches the end
