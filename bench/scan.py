@@ -28,7 +28,7 @@ import sys
 import time
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import create_engine, inspect, text
+from sqlalchemy import Engine, create_engine, inspect, text
 
 SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432"
 ADMIN_DB = "test"  # the database we connect to while creating and dropping the others
@@ -43,7 +43,7 @@ def _load() -> str:
     return f"{one:.2f} {five:.2f} {fifteen:.2f}"
 
 
-def _admin():  # type: ignore[no-untyped-def]
+def _admin() -> Engine:
     return create_engine(f"{SERVER}/{ADMIN_DB}", isolation_level="AUTOCOMMIT")
 
 
@@ -140,7 +140,8 @@ def _night(url: str, today: date, jobs: int) -> dict[str, object]:
     if jobs > 1:
         argv += ["--jobs", str(jobs)]
     out = subprocess.run(argv, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])
+    found: dict[str, object] = json.loads(out.strip().splitlines()[-1])
+    return found
 
 
 def _scan_once(url: str, today: date, jobs: int) -> int:

@@ -157,7 +157,7 @@ def _copy(s: DbSession, table: Any, values: list[dict[str, Any]]) -> None:
     dialect = s.get_bind().dialect
     binds = [table.__table__.c[c].type._cached_bind_processor(dialect) for c in columns]
     names = ", ".join(f'"{c}"' for c in columns)
-    cursor = s.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    cursor: Any = s.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
     with cursor, cursor.copy(f'COPY "{table.__tablename__}" ({names}) FROM STDIN') as copy:
         for row in values:
             copy.write_row(

@@ -850,7 +850,8 @@ def people_records(s: DbSession, ids: list[int], *, after: date, today: date) ->
         events_query.order_by(CourseEventRow.person_id, CourseEventRow.day, CourseEventRow.id)
     )
     last: dict[int, tuple[date | None, date | None]] = {}
-    for n, table in enumerate((CheckInRow, EntryRow)):
+    newest: tuple[Any, ...] = (CheckInRow, EntryRow)
+    for n, table in enumerate(newest):
         query = select(table.person_id, func.max(table.day)).where(
             table.person_id.in_(ids), table.day <= today
         )
