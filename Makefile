@@ -12,7 +12,7 @@ PORT    ?= 8000
 # uses another SQLite file.
 DB      ?=
 
-.PHONY: run test test-fast lint fmt typecheck bench bench-api bench-caseload bench-requests wrk soak e2e fuzz library-check install vision browser pdf-tools clean
+.PHONY: run test test-fast lint fmt typecheck bench bench-api bench-caseload bench-requests bench-scan wrk soak e2e fuzz library-check install vision browser pdf-tools clean
 
 # `make run` installs the app alone (FastAPI, SQLAlchemy, Swagger UI's files for /docs …): the web app never
 # imports the camera coach, whose [vision] extra (MediaPipe and OpenCV, several hundred MB) only
@@ -90,9 +90,17 @@ test-fast: $(STAMP) pdf-tools
 e2e: $(STAMP) browser $(NPMSTAMP)
 	$(BIN)/pytest -q -m e2e
 
-bench: $(STAMP) bench-requests
+bench: $(STAMP) bench-requests bench-scan
 	$(BIN)/python -m bench.run
 	$(BIN)/python -m bench.live
+
+# Issue 11 §3: the nightly scan at 1k, 5k and 10k people × 90 days on PostgreSQL (127.0.0.1:5432; it
+# creates and drops databases kneehab_scanbench*), first night and next night; docs/benchmarks.md.
+# SCAN_JOBS=2 times `kneehab scan --jobs 2`.
+SCAN_PEOPLE ?= 1000,5000,10000
+SCAN_JOBS ?= 1
+bench-scan: $(STAMP)
+	$(BIN)/python -W ignore -m bench.scan --people $(SCAN_PEOPLE) --jobs $(SCAN_JOBS)
 
 # The HTTP API under wrk, SQLite and PostgreSQL, 2 workers (docs/benchmarks.md). SERVERS=1 compares
 # server set-ups instead (ADR 0006).

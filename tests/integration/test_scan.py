@@ -106,3 +106,120 @@ def test_a_row_from_the_recent_records_is_the_row_from_the_whole_history(db: Dat
                 ), (patient.id, day)
                 if day > TODAY:
                     assert row.last_checkin is None or row.last_checkin <= TODAY
+
+
+def _outcome(found: object) -> object:
+    """A row and the course's decisions, escalation and program, or the C-13 error in words."""
+    if isinstance(found, Exception):
+        return (type(found).__name__, str(found))
+    row, course = found  # type: ignore[misc]
+    return row, course.decisions, course.escalation, course.program
+
+
+def test_the_scans_batched_rows_are_row_in_s_rows(db: Database, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """The scan reads a batch of people's records together (caseload_batch.rows_in); each row and
+    course is exactly what caseload.row_in gives that person, for a varied population (the demo
+    clinic's open warning sign, flare-up and stopped course; populated courses with a snapshot;
+    clinician actions before and after a snapshot's day; a library that cannot read a course), on
+    the first nights, after a gap longer than a snapshot is reused for, and before a start."""
+    from kneehab.demo import DEMO_INTAKE
+    from kneehab.domain.identity import SERVER_ADMIN
+    from kneehab.domain.records import ClinicianAction
+    from kneehab.services import caseload_batch
+    from kneehab.services.populate import populate
+    from kneehab.services.review import clinician_action
+    from kneehab.store import scan_repo
+
+    lib = default_library()
+    seed_demo_clinic(db, today=TODAY, now=NOW, library=lib)
+    populate(db, people=5, days=30, start=TODAY - timedelta(days=30), library=lib, now=NOW)
+    services.enroll(  # a start after the first nights
+        db, DEMO_INTAKE, actor=SERVER_ADMIN, start=TODAY + timedelta(days=5), now=NOW, library=lib
+    )
+    with db.read() as s:
+        everyone = [people.Patient(*p) for p in scan_repo.people(s)]
+    populated = [p for p in everyone if p.email.endswith("@example.test")]
+    before, after = populated[0].id, populated[1].id
+    for pid, day, action in (
+        (before, TODAY - timedelta(days=3), {"action": "set_condition", "value": {"condition": "patellofemoral_pain"}}),
+        (before, TODAY - timedelta(days=2), {"action": "set_ceiling", "value": 4}),
+        (after, TODAY, {"action": "review"}),
+    ):  # fmt: skip
+        clinician_action(
+            db, on_machine(pid), ClinicianAction(date=day, reason="Seen in clinic.", **action),
+            today=TODAY, now=NOW, by="Ben (physio)", library=lib,
+        )  # fmt: skip
+
+    fast = []
+    slow = caseload_batch.row_in
+    monkeypatch.setattr(
+        caseload_batch, "row_in", lambda s, p, d, lib: fast.append(p.id) or slow(s, p, d, lib)
+    )
+    gone = "bridge"  # in most programs: their records name it
+    unreadable_lib = lib.model_copy(
+        update={"exercises": {k: v for k, v in lib.exercises.items() if k != gone}}
+    )
+    for day, library in (
+        (TODAY, lib),
+        (TODAY + timedelta(days=1), lib),
+        (TODAY + timedelta(days=2), lib),
+        (TODAY + timedelta(days=2), unreadable_lib),
+        (TODAY + timedelta(days=12), lib),
+        (TODAY + timedelta(days=13), lib),
+    ):
+        fast.clear()
+        with db.read() as s:
+            batched = caseload_batch.rows_in(s, everyone, day, library)
+            assert list(batched) == [p.id for p in everyone]
+            for patient in everyone:
+                try:
+                    single: object = row_in(s, patient, max(day, patient.start), library)
+                except Exception as err:  # compared below, as the scan sees it
+                    single = err
+                assert _outcome(batched[patient.id]) == _outcome(single), (patient.id, day)
+        errors = [v for v in batched.values() if isinstance(v, Exception)]
+        assert bool(errors) == (library is unreadable_lib), errors  # C-13 for some, in words
+        if library is lib and day != TODAY + timedelta(days=12):
+            # The batch worked out most rows itself (the others: no snapshot that fits yet); 12
+            # days on, every snapshot was too old, and row_in kept a fresh one for the next night.
+            assert len(fast) < len(everyone) / 2, (day, fast)
+            scan(db, today=day, now=NOW + (day - TODAY), library=lib)  # the night: snapshots kept
+
+
+def test_the_scan_with_worker_processes_keeps_what_one_process_keeps(
+    db: Database, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
+    """`kneehab scan --jobs 2`: the batches shared by two worker processes give the same kept rows,
+    escalations, counts and C-13 list as one process."""
+    from kneehab.services import scan as scanning
+    from kneehab.services.populate import populate
+
+    lib = default_library()
+    seed_demo_clinic(db, today=TODAY, now=NOW, library=lib)
+    populate(db, people=4, days=20, start=TODAY - timedelta(days=20), library=lib, now=NOW)
+    monkeypatch.setattr(scanning, "BATCH", 3)  # several batches for the workers to share
+
+    def kept() -> tuple[object, ...]:
+        with db.read() as s:
+            rows = sorted((r.person_id, r.day, r.revision, r.data) for r in s.query(CaseloadRowRow))
+            escalations = sorted(
+                (e.person_id, e.day, e.level, e.rules, e.message) for e in s.query(EscalationRow)
+            )
+        return rows, escalations
+
+    def forget() -> None:
+        with db.write() as s:
+            s.query(CaseloadRowRow).delete()
+            s.query(EscalationRow).filter(EscalationRow.day == TODAY).delete()
+
+    forget()
+    seen: list[tuple[int, int]] = []
+    two = scan(
+        db, today=TODAY, now=NOW, library=lib, jobs=2, progress=lambda d, t: seen.append((d, t))
+    )
+    with_two = kept()
+    forget()
+    one = scan(db, today=TODAY, now=NOW, library=lib)
+    assert (two, with_two) == (one, kept())
+    assert two.computed == two.people > 3 and two.escalations > 0
+    assert seen[-1] == (two.people, two.people)  # the progress bar reaches the end

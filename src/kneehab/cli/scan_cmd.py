@@ -4,6 +4,7 @@ date, run by the server admin from a timer (docs/deploy.md). Running it again do
 from __future__ import annotations
 
 import sys
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -13,8 +14,19 @@ from kneehab.cli.care_options import DbOpt, TodayOpt, console, database, today_f
 from kneehab.cli.context import cli_context
 from kneehab.services.scan import scan
 
+JobsOpt = Annotated[
+    int,
+    typer.Option(
+        "--jobs",
+        help="Worker processes sharing the people (1 … 32; about one per CPU). The results are the "
+        "same with any number.",
+    ),
+]
 
-def scan_command(ctx: typer.Context, db_file: DbOpt = None, today: TodayOpt = None) -> None:
+
+def scan_command(
+    ctx: typer.Context, db_file: DbOpt = None, today: TodayOpt = None, jobs: JobsOpt = 1
+) -> None:
     """Work out every person's escalations and caseload row for the day (default: today), ahead of
     the clinicians' morning. Safe while servers run; interrupted, it goes on where it stopped."""
     day = today_from(today)
@@ -27,7 +39,7 @@ def scan_command(ctx: typer.Context, db_file: DbOpt = None, today: TodayOpt = No
         task = bar.add_task("scan", total=None)
         report = scan(
             db, today=day, now=utc_now(), library=cli_context(ctx).library,
-            progress=lambda done, total: bar.update(task, completed=done, total=total),
+            progress=lambda done, total: bar.update(task, completed=done, total=total), jobs=jobs,
         )  # fmt: skip
     out.print(
         f"Scanned {report.people} people for {day.isoformat()}: {report.computed} worked out now, "

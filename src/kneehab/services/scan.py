@@ -10,19 +10,23 @@ row is computed again on the next look or the next run). The server admin runs i
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import multiprocessing
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from kneehab.domain.escalation import EscalationLevel
 from kneehab.domain.exercise import Library
-from kneehab.errors import CourseUnreadable, InvalidInput
+from kneehab.errors import InvalidInput
 from kneehab.services import people
-from kneehab.services.caseload import row_in, row_json
-from kneehab.services.replay import persist_escalation
-from kneehab.store import scan_repo
-from kneehab.store.db import Database
+from kneehab.services.caseload import row_json
+from kneehab.services.caseload_batch import rows_in
+from kneehab.store import repo, scan_repo
+from kneehab.store.db import Database, open_database, sqlite_path
 
 BATCH = 100  # people read in one transaction and written in the next
+MAX_JOBS = 32  # worker processes (`--jobs`)
 
 
 @dataclass(frozen=True)
@@ -41,42 +45,102 @@ def scan(
     now: datetime,
     library: Library,
     progress: Callable[[int, int], None] | None = None,
+    jobs: int = 1,
 ) -> ScanReport:
+    """`jobs` > 1: that many worker processes share the batches (each batch is worked out and
+    written by one of them, as it would be alone: the same rows and escalations either way)."""
+    if not 1 <= jobs <= MAX_JOBS:
+        raise InvalidInput(f"--jobs: {jobs} is not allowed; give 1 to {MAX_JOBS}")
+    if jobs > 1 and db.is_sqlite and sqlite_path(db.url) is None:
+        raise InvalidInput("--jobs: an in-memory database cannot be shared with other processes")
     with db.read() as s:
         everyone = scan_repo.people(s)
         revisions = scan_repo.revisions(s)
         kept = scan_repo.stored(s, today)
     todo = [p for p in everyone if kept.get(p[0], (None,))[0] != revisions.get(p[0])]
-    done, raised, unreadable = 0, 0, []
-    for first in range(0, len(todo), BATCH):
-        batch = todo[first : first + BATCH]
-        results = []
-        with db.read() as s:
-            revs = scan_repo.revisions(s, [p[0] for p in batch])  # before the records, as caseload
-            for pid, email, name, start in batch:
-                day, revision = max(today, start), revs.get(pid)
-                if revision is None:  # deleted since the list was read
-                    continue
-                try:
-                    # The course from the person's snapshot (issue 11 §2) when one fits.
-                    patient = people.Patient(pid, email, name, start)
-                    row, course = row_in(s, patient, day, library)
-                except (InvalidInput, CourseUnreadable):  # C-13: said on their pages
-                    unreadable.append(pid)  # the scan goes on
-                    continue
-                results.append((pid, day, revision, row, course))
-        with db.write() as s:
-            for pid, day, revision, row, course in results:
-                scan_repo.keep(s, pid, day, revision, row_json(row), now)
-                if day == today and persist_escalation(s, pid, course.escalation, now) is not None:
-                    raised += 1
-        done += len(results)
+    batches = [todo[first : first + BATCH] for first in range(0, len(todo), BATCH)]
+    done, raised, unreadable, seen = 0, 0, [], 0
+    for size, (computed, escalations, unread) in _batches(db, batches, today, now, library, jobs):
+        done, raised, seen = done + computed, raised + escalations, seen + size
+        unreadable += unread
         if progress is not None:
-            progress(min(first + BATCH, len(todo)), len(todo))
+            progress(seen, len(todo))
     return ScanReport(
         people=len(everyone),
         computed=done,
         kept=len(everyone) - len(todo),
         escalations=raised,
-        unreadable=tuple(unreadable),
+        unreadable=tuple(sorted(unreadable)),
     )
+
+
+_Person = tuple[int, str, str, date]  # scan_repo.people's
+
+
+def _batches(
+    db: Database,
+    batches: list[list[_Person]],
+    today: date,
+    now: datetime,
+    library: Library,
+    jobs: int,
+) -> Iterator[tuple[int, tuple[int, int, list[int]]]]:
+    """Each batch's (size, result), in this process or shared by `jobs` worker processes."""
+    if jobs == 1 or len(batches) < 2:
+        for batch in batches:
+            yield len(batch), _batch(db, batch, today, now, library)
+        return
+    # Fresh interpreters (spawn): a forked child would share this process's connections.
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(
+        min(jobs, len(batches)), mp_context=context, initializer=_worker, initargs=(db.url, library)
+    ) as pool:
+        running = {pool.submit(_in_worker, batch, today, now): len(batch) for batch in batches}
+        for future in as_completed(running):
+            yield running[future], future.result()
+
+
+_WORKER: list[tuple[Database, Library]] = []  # a worker process's database and library
+
+
+def _worker(url: str, library: Library) -> None:
+    _WORKER.append((open_database(url, upgrade=False), library))
+
+
+def _in_worker(batch: list[_Person], today: date, now: datetime) -> tuple[int, int, list[int]]:
+    db, library = _WORKER[0]
+    return _batch(db, batch, today, now, library)
+
+
+def _batch(
+    db: Database, batch: list[_Person], today: date, now: datetime, library: Library
+) -> tuple[int, int, list[int]]:
+    """One batch: its rows worked out in one read transaction and kept, with the day's
+    escalations, in one write; (rows computed, escalations recorded, C-13 person ids)."""
+    results = []
+    unreadable = []
+    with db.read() as s:
+        revs = scan_repo.revisions(s, [p[0] for p in batch])  # before the records, as caseload
+        # Deleted since the list was read: left out.
+        patients = [people.Patient(*p) for p in batch if p[0] in revs]
+        # Each row as caseload.row_in gives it, the batch's records read together.
+        found_rows = rows_in(s, patients, today, library)
+        for patient in patients:
+            found = found_rows[patient.id]
+            if not isinstance(found, tuple):  # C-13: said on their pages
+                unreadable.append(patient.id)  # the scan goes on
+                continue
+            row, course = found
+            day = max(today, patient.start)
+            results.append((patient.id, day, revs[patient.id], row, course))
+    with db.write() as s:
+        kept_rows = [(pid, day, rev, row_json(row)) for pid, day, rev, row, _ in results]
+        scan_repo.keep_many(s, kept_rows, now)
+        # The day's escalations, as replay.persist_escalation records one (none for "none").
+        escalated = [
+            (pid, course.escalation)
+            for pid, day, _, _, course in results
+            if day == today and course.escalation.level != EscalationLevel.NONE
+        ]
+        raised = repo.add_escalations(s, escalated, now=now)
+    return len(results), raised, unreadable

@@ -138,10 +138,28 @@ def add_course(
         (RescreenRow, rescreens),
         (ProgramVersionRow, rows),
     ):
-        if values:
+        if values and s.get_bind().dialect.name == "postgresql":
+            _copy(s, table, values)
+        elif values:
             s.execute(insert(table), values)
     if snapshot is not None:
         marked = replace(snapshot, records=snapshot_repo.records_through(s, pid, snapshot.day))
         snapshot_repo.save(s, pid, marked, now=now)
     s.flush()
     return pid
+
+
+def _copy(s: DbSession, table: Any, values: list[dict[str, Any]]) -> None:
+    """PostgreSQL's COPY, in the session's transaction: each value bound as an INSERT binds it (the
+    column types' own processing: UTC datetimes, compact JSON), without a statement a row (an
+    executemany through psycopg took ~40 % of populate at 90 days)."""
+    columns = list(values[0])
+    dialect = s.get_bind().dialect
+    binds = [table.__table__.c[c].type._cached_bind_processor(dialect) for c in columns]
+    names = ", ".join(f'"{c}"' for c in columns)
+    cursor: Any = s.connection().connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    with cursor, cursor.copy(f'COPY "{table.__tablename__}" ({names}) FROM STDIN') as copy:
+        for row in values:
+            copy.write_row(
+                [bind(row[c]) if bind else row[c] for c, bind in zip(columns, binds, strict=True)]
+            )

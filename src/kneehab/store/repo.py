@@ -4,6 +4,7 @@ speak in domain models; rows never leave this module except as plain records for
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -12,6 +13,7 @@ from typing import Any
 from sqlalchemy import Connection, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session as DbSession
 
+from kneehab.domain.escalation import Escalation
 from kneehab.domain.intake import Intake
 from kneehab.domain.program import Program, Triage
 from kneehab.domain.records import (
@@ -544,16 +546,17 @@ def checkins(s: DbSession, person_id: int, *, after: date | None = None) -> tupl
     if after is not None:
         query = query.where(CheckInRow.day > after)
     rows = s.scalars(query.order_by(CheckInRow.day))
-    return tuple(
-        CheckIn(
-            date=r.day,
-            morning_pain=r.morning_pain,
-            morning_stiffness=r.morning_stiffness,
-            avg_pain=r.avg_pain,
-            new_symptoms=tuple(r.new_symptoms),
-            chest_symptoms=r.chest_symptoms,
-        )
-        for r in rows
+    return tuple(_checkin(r) for r in rows)
+
+
+def _checkin(r: Any) -> CheckIn:
+    return CheckIn(
+        date=r.day,
+        morning_pain=r.morning_pain,
+        morning_stiffness=r.morning_stiffness,
+        avg_pain=r.avg_pain,
+        new_symptoms=tuple(r.new_symptoms),
+        chest_symptoms=r.chest_symptoms,
     )
 
 
@@ -582,20 +585,19 @@ def rescreen_records(
         query = query.where(RescreenRow.day > after)
     rows = s.scalars(query.order_by(RescreenRow.day, RescreenRow.id))
     return [
-        RescreenRecord(
-            Rescreen(
-                date=r.day,
-                red_flags=tuple(r.red_flags),
-                cold_foot=r.cold_foot,
-                chest_symptoms=r.chest_symptoms,
-                new_injury=r.new_injury,
-                full_set=r.full_set,
-            ),
-            Triage.model_validate(r.triage),
-            r.recorded_at,
-        )
-        for r in rows
+        RescreenRecord(_rescreen(r), Triage.model_validate(r.triage), r.recorded_at) for r in rows
     ]
+
+
+def _rescreen(r: Any) -> Rescreen:
+    return Rescreen(
+        date=r.day,
+        red_flags=tuple(r.red_flags),
+        cold_foot=r.cold_foot,
+        chest_symptoms=r.chest_symptoms,
+        new_injury=r.new_injury,
+        full_set=r.full_set,
+    )
 
 
 def rescreens(s: DbSession, person_id: int, *, after: date | None = None) -> tuple[Rescreen, ...]:
@@ -629,15 +631,16 @@ def outcomes(
     if after is not None:
         query = query.where(OutcomeRow.day > after)
     rows = s.scalars(query.order_by(OutcomeRow.day, OutcomeRow.id))
-    return tuple(
-        OutcomeRecord(
-            date=r.day,
-            measure=r.measure,
-            value=r.value,
-            activities=tuple(r.activities),
-            responses=dict(r.responses),
-        )
-        for r in rows
+    return tuple(_outcome(r) for r in rows)
+
+
+def _outcome(r: Any) -> OutcomeRecord:
+    return OutcomeRecord(
+        date=r.day,
+        measure=r.measure,
+        value=r.value,
+        activities=tuple(r.activities),
+        responses=dict(r.responses),
     )
 
 
@@ -670,6 +673,31 @@ def add_escalation(
     s.add(row)
     s.flush()
     return row.id
+
+
+def add_escalations(s: DbSession, found: list[tuple[int, Escalation]], *, now: datetime) -> int:
+    """`add_escalation` for many people (the nightly scan): each (person, escalation) recorded
+    unless that person's day has one already, in one query and one flush; how many were added."""
+    ids = [pid for pid, _ in found]
+    query = select(EscalationRow.person_id, EscalationRow.day).where(
+        EscalationRow.person_id.in_(ids)
+    )
+    taken = set(s.execute(query.where(EscalationRow.day.in_({e.date for _, e in found}))).all())
+    rows = [
+        EscalationRow(
+            person_id=pid,
+            day=e.date,
+            level=e.level.value,
+            rules=list(e.rules),
+            message=e.message,
+            created_at=now,
+        )
+        for pid, e in found
+        if (pid, e.date) not in taken
+    ]
+    s.add_all(rows)
+    s.flush()
+    return len(rows)
 
 
 def escalations(s: DbSession, person_id: int) -> list[EscalationRecord]:
@@ -752,6 +780,13 @@ def events(
     if after is not None:
         query = query.where(CourseEventRow.day > after)
     rows = s.scalars(query.order_by(CourseEventRow.day, CourseEventRow.id))
+    return _events(rows)
+
+
+_Events = tuple[tuple[SwapChoice, ...], tuple[OfferAnswer, ...], tuple[ClinicianAction, ...]]
+
+
+def _events(rows: Iterable[Any]) -> _Events:
     swaps: list[SwapChoice] = []
     offers: list[OfferAnswer] = []
     clinician: list[ClinicianAction] = []
@@ -764,6 +799,98 @@ def events(
         elif r.kind == "clinician":  # other kinds (a dismissed note) do not change the course
             clinician.append(ClinicianAction.model_validate(data))
     return tuple(swaps), tuple(offers), tuple(clinician)
+
+
+# --- many people at once (the nightly scan: one query a table for a batch of people) ----------
+
+
+@dataclass(frozen=True)
+class PeopleRecords:
+    """What `caseload.row_in` reads of each person, for a batch of people: each value is what the
+    one-person reader above gives for that person (absent: nothing of theirs)."""
+
+    persons: dict[int, PersonRecord]
+    intakes: dict[int, Intake]  # the latest
+    events: dict[int, _Events]  # every event
+    sessions: dict[int, tuple[Session, ...]]  # dated after `after`, as the others below
+    checkins: dict[int, tuple[CheckIn, ...]]
+    outcomes: dict[int, tuple[OutcomeRecord, ...]]
+    rescreens: dict[int, tuple[Rescreen, ...]]
+    last_days: dict[int, tuple[date | None, date | None]]  # as `last_days(…, today)`
+
+
+def _grouped(rows: Iterable[Any]) -> dict[int, list[Any]]:
+    found: dict[int, list[Any]] = {}
+    for r in rows:
+        found.setdefault(r.person_id, []).append(r)
+    return found
+
+
+def people_records(s: DbSession, ids: list[int], *, after: date, today: date) -> PeopleRecords:
+    """The records of `ids` (a bounded batch) in one query a table; columns, not ORM objects."""
+    persons = {
+        r.id: PersonRecord(
+            r.id,
+            r.created_at,
+            r.start,
+            r.pain_ceiling,
+            r.morning_tolerance,
+            r.reviewed,
+            r.reviewed_at,
+            r.reviewed_by,
+            r.rules_version,
+        )
+        for r in s.execute(select(*PersonRow.__table__.c).where(PersonRow.id.in_(ids)))
+    }
+    intakes: dict[int, Intake] = {}
+    query = select(IntakeRow.person_id, IntakeRow.data).where(IntakeRow.person_id.in_(ids))
+    for r in s.execute(query.order_by(IntakeRow.person_id, IntakeRow.id)):
+        intakes[r.person_id] = r.data  # the latest wins
+
+    def dated(table: Any, *order: Any) -> dict[int, list[Any]]:
+        query = select(*table.__table__.c).where(table.person_id.in_(ids), table.day > after)
+        return _grouped(s.execute(query.order_by(table.person_id, *order)))
+
+    sessions: dict[int, tuple[Session, ...]] = {}
+    for pid, rows in dated(EntryRow, EntryRow.day, EntryRow.id).items():
+        by_day: dict[date, list[SessionEntry]] = {}
+        for r in rows:
+            by_day.setdefault(r.day, []).append(_entry(r))
+        sessions[pid] = tuple(
+            Session(date=d, entries=tuple(es)) for d, es in sorted(by_day.items())
+        )
+    events_query = select(*CourseEventRow.__table__.c).where(CourseEventRow.person_id.in_(ids))
+    events = s.execute(
+        events_query.order_by(CourseEventRow.person_id, CourseEventRow.day, CourseEventRow.id)
+    )
+    last: dict[int, tuple[date | None, date | None]] = {}
+    newest: tuple[Any, ...] = (CheckInRow, EntryRow)
+    for n, table in enumerate(newest):
+        query = select(table.person_id, func.max(table.day)).where(
+            table.person_id.in_(ids), table.day <= today
+        )
+        for pid, day in s.execute(query.group_by(table.person_id)):
+            was = last.get(pid, (None, None))
+            last[pid] = (_as_date(day), was[1]) if n == 0 else (was[0], _as_date(day))
+    return PeopleRecords(
+        persons=persons,
+        intakes={pid: Intake.model_validate(data) for pid, data in intakes.items()},
+        events={pid: _events(rows) for pid, rows in _grouped(events).items()},
+        sessions=sessions,
+        checkins={
+            pid: tuple(_checkin(r) for r in rows)
+            for pid, rows in dated(CheckInRow, CheckInRow.day).items()
+        },
+        outcomes={
+            pid: tuple(_outcome(r) for r in rows)
+            for pid, rows in dated(OutcomeRow, OutcomeRow.day, OutcomeRow.id).items()
+        },
+        rescreens={
+            pid: tuple(_rescreen(r) for r in rows)
+            for pid, rows in dated(RescreenRow, RescreenRow.day, RescreenRow.id).items()
+        },
+        last_days=last,
+    )
 
 
 # --- whole-database copy (backup and restore) --------------------------------------------------

@@ -55,6 +55,28 @@ def keep(
     s.flush()
 
 
+def keep_many(
+    s: DbSession, rows: list[tuple[int, date, int, dict[str, Any]]], now: datetime
+) -> None:
+    """`keep` for a batch of people (person, day, revision, row): one read, one flush."""
+    ids = [pid for pid, *_ in rows]
+    found = {
+        r.person_id: r
+        for r in s.scalars(select(CaseloadRowRow).where(CaseloadRowRow.person_id.in_(ids)))
+    }
+    for pid, day, revision, data in rows:
+        row = found.get(pid)
+        if row is None:
+            s.add(
+                CaseloadRowRow(
+                    person_id=pid, day=day, revision=revision, data=data, computed_at=now
+                )
+            )
+        else:
+            row.day, row.revision, row.data, row.computed_at = day, revision, data, now
+    s.flush()
+
+
 def people(s: DbSession) -> list[tuple[int, str, str, date]]:
     """Everyone enrolled: (person id, account email, account name, program start), by id."""
     query = (

@@ -136,6 +136,51 @@ def records_through(s: DbSession, person_id: int, day: date) -> str:
     return f"{count}|{latest}"
 
 
+def load_many(s: DbSession, person_ids: list[int]) -> dict[int, StoredSnapshot]:
+    """The snapshots of a batch of people, each with its state (b"" when it cannot be read), and
+    `records` set to what `records_through` gives now for its day: it fits only while they match."""
+    query = select(CourseSnapshotRow.person_id, *_META, CourseSnapshotRow.state).where(
+        CourseSnapshotRow.person_id.in_(person_ids)
+    )
+    found: dict[int, StoredSnapshot] = {}
+    for pid, day, engine, library, rules, person_rules, head, records, created, state in s.execute(
+        query
+    ):
+        try:
+            plain = lzma.decompress(bytes(state or b""))
+        except lzma.LZMAError:
+            plain = b""
+        found[pid] = StoredSnapshot(
+            day, engine, library, rules, person_rules, head, records, plain, created
+        )
+    return found
+
+
+def records_through_many(s: DbSession, person_ids: list[int]) -> dict[int, tuple[date, str]]:
+    """`records_through(person, day)` for each of a batch of people at their stored snapshot's day:
+    person → (that day, "count|latest recorded_at"); one query a dated table."""
+    counts: dict[int, tuple[date, int, list[str]]] = {}
+    for table in DATED_INPUTS:
+        query = (
+            select(
+                table.person_id, CourseSnapshotRow.day, func.count(), func.max(table.recorded_at)
+            )
+            .join(CourseSnapshotRow, CourseSnapshotRow.person_id == table.person_id)
+            .where(table.person_id.in_(person_ids), table.day <= CourseSnapshotRow.day)
+            .group_by(table.person_id, CourseSnapshotRow.day)
+        )
+        for pid, day, n, latest in s.execute(query):
+            was = counts.get(pid, (day, 0, []))
+            # A snapshot changed between two of these queries: no day matches it.
+            seen = day if was[0] == day else date.min
+            counts[pid] = (
+                seen,
+                was[1] + int(n or 0),
+                [*was[2], *([str(latest)] if latest else [])],
+            )
+    return {pid: (day, f"{n}|{max(ts, default='')}") for pid, (day, n, ts) in counts.items()}
+
+
 def _days_touched(obj: Any) -> list[date]:
     """The record's date, and its former date when an update moved it."""
     days = [obj.day] if isinstance(obj.day, date) else []
