@@ -28,10 +28,10 @@ from kneehab.services.caseload import SPARK_DAYS, CaseloadRow, compute_row, row_
 from kneehab.services.replay import (
     READ_KEEPS_AFTER_DAYS,
     RULES_VERSION,
-    _after,
-    _unreadable,
     engine_fingerprint,
     library_fingerprint,
+    records_after,
+    refuse_unreadable_records,
 )
 from kneehab.store import repo, snapshot_repo
 
@@ -106,8 +106,8 @@ def _fast(
             "clinician": tuple(x for x in clinician if since < x.date <= today),
         }
     )
-    tail = _after(window, stored.day)
-    _unreadable(tail, library)
+    tail = records_after(window, stored.day)
+    refuse_unreadable_records(tail, library)
     snap = CourseSnapshot(day=stored.day, head=stored.head, state=stored.state)
     try:
         course, _ = course_engine.replay_from_state(

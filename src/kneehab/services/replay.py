@@ -113,7 +113,7 @@ class RecentHistory:
     last_entry: date | None
 
 
-def _after(history: History, after: date) -> History:
+def records_after(history: History, after: date) -> History:
     """`history`'s records dated after `after` (in memory: the records were read already)."""
     return history.model_copy(
         update={
@@ -164,7 +164,7 @@ def course_in(s: DbSession, person_id: int, today: date, library: Library) -> Co
 def replay_readable(history: History, library: Library) -> Course:
     """A full replay of a history already loaded (the clinician's review, the caseload, the scan),
     refused in the same plain words as `course_in` when the library no longer fits it (C-13)."""
-    _unreadable(history, library)
+    refuse_unreadable_records(history, library)
     try:
         return course_engine.replay(history, library)
     except course_engine.HistoryMismatch as exc:
@@ -195,7 +195,7 @@ def library_fingerprint(library: Library) -> str:
     return known[1]
 
 
-def _unreadable(history: History, library: Library) -> None:
+def refuse_unreadable_records(history: History, library: Library) -> None:
     """Refuse, in plain words, a history that names exercises the installed library does not have
     (the library changed since they were logged): every page of the person says so, and so does
     the clinician's view of them, instead of failing."""
@@ -324,10 +324,12 @@ def _from_snapshot(
     `keep`, when given), and those records (the tail); the records come from `window` (read
     already, dated after its date) when it covers them."""
     if window is not None and window[0] <= stored.day:
-        tail = _after(window[1], stored.day)
+        tail = records_after(window[1], stored.day)
     else:
         tail = _with_records(s, person_id, head, after=stored.day)
-    _unreadable(tail, library)  # the records up to the snapshot were read with this library
+    refuse_unreadable_records(
+        tail, library
+    )  # the records up to the snapshot were read with this library
     with _LIVE_LOCK:
         live = _LIVE.get(person_id)
         if live is not None:
@@ -401,7 +403,7 @@ def _course(
         if keep is not None and not mark:  # counted before the records are read, as above
             mark = snapshot_repo.records_through(s, person_id, keep)
         records = _with_records(s, person_id, head, after=None)
-        _unreadable(records, library)
+        refuse_unreadable_records(records, library)
         result, kept = course_engine.replay_keeping(records, library, keep=keep)
     # A later snapshot that still fits is kept rather than replaced by an earlier one (a request
     # for a past day); one that does not fit is always replaced.
@@ -420,7 +422,11 @@ def _course(
                 # (a check-in's own "what changed" page, the next Today).
                 assert records is not None
                 with _LIVE_LOCK:
-                    live.last = (_after(records, kept.day), library_fingerprint(library), result)
+                    live.last = (
+                        records_after(records, kept.day),
+                        library_fingerprint(library),
+                        result,
+                    )
         else:
             _keep_after_read(s, person_id, made, found)
     return result
