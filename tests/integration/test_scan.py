@@ -8,6 +8,7 @@ from datetime import UTC, datetime, time, timedelta
 
 from kneehab import services
 from kneehab.demo_clinic import LENA, PHYSIO, seed_demo_clinic
+from kneehab.domain.local_time import local_date
 from kneehab.domain.records import CheckIn
 from kneehab.library.load import default_library
 from kneehab.services import accounts, people
@@ -223,3 +224,28 @@ def test_the_scan_with_worker_processes_keeps_what_one_process_keeps(
     assert (two, with_two) == (one, kept())
     assert two.computed == two.people > 3 and two.escalations > 0
     assert seen[-1] == (two.people, two.people)  # the progress bar reaches the end
+
+
+def test_without_a_date_each_person_is_scanned_for_their_own_today(db: Database) -> None:
+    """Issue 11 §1: "today" is the person's date in the scan too. At 11:00 UTC it is already the next
+    day in Auckland and still the same day in Los Angeles: each row is kept for that person's own
+    date, the one the caseload asks for, so a second run (and the caseload's look) has nothing left."""
+    lib = default_library()
+    seed_demo_clinic(db, today=TODAY, now=NOW, library=lib)
+    ids = services.people_ids(db)
+    zones = {ids[0]: "Pacific/Auckland", ids[1]: "America/Los_Angeles"}
+    with db.write() as s:
+        for pid, zone in zones.items():
+            repo.set_person_timezone(s, pid, zone)
+    at = datetime.combine(TODAY, time(11), tzinfo=UTC)
+    report = scan(db, today=None, now=at, library=lib)
+    assert report.computed == len(ids)
+    assert {TODAY, TODAY + timedelta(days=1)} <= set(report.days)
+    with db.read() as s:
+        days = {r.person_id: r.day for r in s.query(CaseloadRowRow)}
+    assert days[ids[0]] == TODAY + timedelta(days=1)  # Auckland: already tomorrow
+    assert days[ids[1]] == TODAY  # Los Angeles: still today
+    server_day = local_date(at, None)  # nobody else has a zone: the server's
+    assert all(days[pid] == server_day for pid in ids if pid not in zones)
+    again = scan(db, today=None, now=at, library=lib)
+    assert (again.computed, again.kept) == (0, len(ids))

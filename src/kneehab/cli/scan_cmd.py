@@ -4,13 +4,14 @@ date, run by the server admin from a timer (docs/deploy.md). Running it again do
 from __future__ import annotations
 
 import sys
+from datetime import date
 from typing import Annotated
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from kneehab.cli.care_options import DbOpt, TodayOpt, console, database, today_from, utc_now
+from kneehab.cli.care_options import DbOpt, TodayOpt, console, database, parse_day, utc_now
 from kneehab.cli.context import cli_context
 from kneehab.services.scan import scan
 
@@ -27,9 +28,9 @@ JobsOpt = Annotated[
 def scan_command(
     ctx: typer.Context, db_file: DbOpt = None, today: TodayOpt = None, jobs: JobsOpt = 1
 ) -> None:
-    """Work out every person's escalations and caseload row for the day (default: today), ahead of
-    the clinicians' morning. Safe while servers run; interrupted, it goes on where it stopped."""
-    day = today_from(today)
+    """Work out every person's escalations and caseload row for the day (default: each person's own
+    today, in their timezone), ahead of the clinicians' morning. Safe while servers run; interrupted, it goes on where it stopped."""
+    day = parse_day(today, "--today")  # None: each person's own date (issue 11 §1)
     out = console()
     columns = (TextColumn("Scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with (
@@ -42,7 +43,7 @@ def scan_command(
             progress=lambda done, total: bar.update(task, completed=done, total=total), jobs=jobs,
         )  # fmt: skip
     out.print(
-        f"Scanned {report.people} people for {day.isoformat()}: {report.computed} worked out now, "
+        f"Scanned {report.people} people for {_days(report.days)}: {report.computed} worked out now, "
         f"{report.kept} already current, {report.escalations} new escalations.",
         markup=False,
     )
@@ -53,6 +54,14 @@ def scan_command(
             + ", ".join(f"person {pid}" for pid in report.unreadable),
             markup=False,
         )
+
+
+def _days(days: tuple[date, ...]) -> str:
+    if not days:
+        return "their own dates"
+    if len(days) == 1:
+        return days[0].isoformat()
+    return "each one's own date (" + ", ".join(d.isoformat() for d in days) + ")"
 
 
 def register(app: typer.Typer) -> None:

@@ -18,6 +18,7 @@ from datetime import date, datetime
 
 from kneehab.domain.escalation import EscalationLevel
 from kneehab.domain.exercise import Library
+from kneehab.domain.local_time import local_date
 from kneehab.errors import InvalidInput
 from kneehab.services import people
 from kneehab.services.caseload import row_json
@@ -36,19 +37,22 @@ class ScanReport:
     kept: int  # rows already current for the date (an earlier or interrupted run)
     escalations: int  # escalations recorded for the date
     unreadable: tuple[int, ...]  # person ids whose records the library or rules cannot read (C-13)
+    days: tuple[date, ...] = ()  # the dates scanned (each person's own, without `today`)
 
 
 def scan(
     db: Database,
     *,
-    today: date,
+    today: date | None,
     now: datetime,
     library: Library,
     progress: Callable[[int, int], None] | None = None,
     jobs: int = 1,
 ) -> ScanReport:
-    """`jobs` > 1: that many worker processes share the batches (each batch is worked out and
-    written by one of them, as it would be alone: the same rows and escalations either way)."""
+    """Every person's row and escalations for `today`, or, when `today` is None, for their own date at
+    `now` in their timezone (issue 11 §1: the date their pages and the caseload use). `jobs` > 1: that
+    many worker processes share the batches (each batch is worked out and written by one of them, as
+    it would be alone: the same rows and escalations either way)."""
     if not 1 <= jobs <= MAX_JOBS:
         raise InvalidInput(f"--jobs: {jobs} is not allowed; give 1 to {MAX_JOBS}")
     if jobs > 1 and db.is_sqlite and sqlite_path(db.url) is None:
@@ -56,11 +60,24 @@ def scan(
     with db.read() as s:
         everyone = scan_repo.people(s)
         revisions = scan_repo.revisions(s)
-        kept = scan_repo.stored(s, today)
-    todo = [p for p in everyone if kept.get(p[0], (None,))[0] != revisions.get(p[0])]
-    batches = [todo[first : first + BATCH] for first in range(0, len(todo), BATCH)]
+        day_of = {p[0]: today or local_date(now, p[4]) for p in everyone}
+        kept = {
+            pid: found
+            for day in sorted(set(day_of.values()))
+            for pid, found in scan_repo.stored(s, day).items()
+            if day_of.get(pid) == day
+        }
+    todo = [p[:4] for p in everyone if kept.get(p[0], (None,))[0] != revisions.get(p[0])]
+    by_day: dict[date, list[_Person]] = {}
+    for person in todo:
+        by_day.setdefault(day_of[person[0]], []).append(person)
+    batches = [
+        (day, group[first : first + BATCH])
+        for day, group in sorted(by_day.items())
+        for first in range(0, len(group), BATCH)
+    ]
     done, raised, unreadable, seen = 0, 0, [], 0
-    for size, (computed, escalations, unread) in _batches(db, batches, today, now, library, jobs):
+    for size, (computed, escalations, unread) in _batches(db, batches, now, library, jobs):
         done, raised, seen = done + computed, raised + escalations, seen + size
         unreadable += unread
         if progress is not None:
@@ -71,6 +88,7 @@ def scan(
         kept=len(everyone) - len(todo),
         escalations=raised,
         unreadable=tuple(sorted(unreadable)),
+        days=tuple(sorted(set(day_of.values()))),
     )
 
 
@@ -79,23 +97,23 @@ _Person = tuple[int, str, str, date]  # scan_repo.people's
 
 def _batches(
     db: Database,
-    batches: list[list[_Person]],
-    today: date,
+    batches: list[tuple[date, list[_Person]]],
     now: datetime,
     library: Library,
     jobs: int,
 ) -> Iterator[tuple[int, tuple[int, int, list[int]]]]:
-    """Each batch's (size, result), in this process or shared by `jobs` worker processes."""
+    """Each batch's (size, result) for its date, in this process or shared by `jobs` worker
+    processes."""
     if jobs == 1 or len(batches) < 2:
-        for batch in batches:
-            yield len(batch), _batch(db, batch, today, now, library)
+        for day, batch in batches:
+            yield len(batch), _batch(db, batch, day, now, library)
         return
     # Fresh interpreters (spawn): a forked child would share this process's connections.
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(
         min(jobs, len(batches)), mp_context=context, initializer=_worker, initargs=(db.url, library)
     ) as pool:
-        running = {pool.submit(_in_worker, batch, today, now): len(batch) for batch in batches}
+        running = {pool.submit(_in_worker, batch, day, now): len(batch) for day, batch in batches}
         for future in as_completed(running):
             yield running[future], future.result()
 

@@ -77,11 +77,14 @@ def keep_many(
     s.flush()
 
 
-def people(s: DbSession) -> list[tuple[int, str, str, date]]:
-    """Everyone enrolled: (person id, account email, account name, program start), by id."""
+def people(s: DbSession) -> list[tuple[int, str, str, date, str | None]]:
+    """Everyone enrolled: (person id, account email, account name, program start, timezone), by id."""
     query = (
-        select(PersonRow.id, AccountRow.email, AccountRow.name, PersonRow.start)
+        select(PersonRow.id, AccountRow.email, AccountRow.name, PersonRow.start, PersonRow.timezone)
         .outerjoin(AccountRow, AccountRow.person_id == PersonRow.id)
         .order_by(PersonRow.id)
     )
-    return [(pid, email or "", name or "", start) for pid, email, name, start in s.execute(query)]
+    return [
+        (pid, email or "", name or "", start, zone)
+        for pid, email, name, start, zone in s.execute(query)
+    ]
