@@ -21,6 +21,7 @@ from kneehab.domain.records import CheckIn
 from kneehab.library.load import default_library
 from kneehab.services import accounts
 from kneehab.services.acting import on_machine
+from kneehab.store.backup import backup, restore
 from kneehab.store.db import Database
 from kneehab.web.app import create_app
 
@@ -204,3 +205,26 @@ async def test_a_record_made_again_never_meets_the_old_ones_view(  # type: ignor
         )
         assert r.status_code == 200, r.text
         assert (await c.get("/api/v1/today")).json() == again
+
+
+async def test_a_restore_while_serving_never_meets_a_kept_view(  # type: ignore[no-untyped-def]
+    db: Database, library, tmp_path
+) -> None:
+    """A backup taken before a write is restored while the app serves, and one other write follows:
+    the revision counts back up to the one a kept view was made at, but a restore draws revisions
+    afresh, so Today is the restored data's, not the view kept before the restore."""
+    person_id = _clinic(db)
+    app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOW))
+    fresh = Fresh(db, library, Clock(NOW), "maria@example.org")
+    async with AsyncExitStack() as stack:
+        maria = await login(app, "maria@example.org", stack)
+        await _same_as_fresh(maria, fresh)
+        copy = backup(db, tmp_path / "before.backup")
+        assert (await maria.post("/api/v1/today/check", json=CHECK_NO)).status_code == 200
+        assert (await _same_as_fresh(maria, fresh))["check_due"] is False  # kept at this revision
+        restore(db, copy, library=library)
+        services.check_in(
+            db, on_machine(person_id), CheckIn(date=TODAY, morning_pain=2),
+            today=TODAY, now=NOW, library=library,
+        )  # fmt: skip
+        assert (await _same_as_fresh(maria, fresh))["check_due"] is True  # the restored day

@@ -130,6 +130,7 @@ def _person(p: dict[str, Any], rules_version: int) -> dict[str, Any]:
         "reviewed_by": p.get("reviewed_by"),
         "rules_version": p.get("rules_version", rules_version),
         "timezone": _zone(p.get("timezone")),
+        "revision": repo.fresh_revision(),  # never an earlier life's (web/kept_views.py)
     }
     return person
 
@@ -359,9 +360,7 @@ def add_export(
             conn = s.connection()
             pid = int(
                 conn.execute(
-                    insert(PersonRow.__table__).values(
-                        **person | {"revision": repo.fresh_revision()}, clinic_id=owner.clinic_id
-                    )
+                    insert(PersonRow.__table__).values(**person, clinic_id=owner.clinic_id)
                 ).inserted_primary_key[0]
             )
             tables = {t.name: t for t in Base.metadata.sorted_tables}

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, insert, select, text, update
+from sqlalchemy import Connection, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.orm import Session as DbSession
 
 from kneehab.domain.escalation import Escalation
@@ -146,15 +146,27 @@ def set_person_timezone(s: DbSession, person_id: int, zone: str | None) -> None:
 
 
 # A record's revision starts at a random value below this (a 32-bit column on PostgreSQL, with room
-# to count up), and so does one person's restored export: a record made again under the same id
-# (SQLite reuses the highest) never repeats a revision its earlier life had, so whatever a process
-# kept of a revision (web/kept_views.py) can never be taken for the new one. A whole-database
-# restore keeps the revisions (it restores an identical copy); the servers are stopped for it.
+# to count up), and a restored one is drawn afresh too: a record made again under the same id (SQLite
+# reuses the highest), or put back from a copy whose revisions are behind, never repeats a revision
+# its earlier life had, so whatever a running process kept of a revision (web/kept_views.py) can never
+# be taken for it.
 FIRST_REVISIONS = 2**30
 
 
 def fresh_revision() -> int:
     return secrets.randbelow(FIRST_REVISIONS)
+
+
+def renew_revisions(conn: Connection) -> None:
+    """Every person's revision drawn afresh (after a restore put rows back)."""
+    ids = list(conn.scalars(select(PersonRow.id)))
+    if ids:
+        conn.execute(
+            update(PersonRow)
+            .where(PersonRow.id == bindparam("pid"))
+            .values(revision=bindparam("rev")),
+            [{"pid": i, "rev": fresh_revision()} for i in ids],
+        )
 
 
 def lock_person(s: DbSession, person_id: int) -> None:
@@ -918,6 +930,7 @@ def replace_all(conn: Connection, data: dict[str, list[dict[str, Any]]]) -> None
         rows = [] if is_derived(table) else data.get(table.name) or []
         if rows:
             conn.execute(insert(table), rows)
+    renew_revisions(conn)
     if conn.dialect.name == "postgresql":
         # Inserted ids bypass the sequences; move each one past the highest id now present.
         for table in tables:

@@ -7,9 +7,9 @@ records raises their revision in its own transaction (store/repo.lock_person: ta
 that access.py allows, services/acting.authorize, by each clinician action and by a rule-book
 upgrade), and the sign-in's one lookup reads the revision with the session (services/accounts
 OwnRecord.version), so a view kept for the same record version, date and library is the view those
-records give again. A record made again under the same id, or one person's restored export, starts
-at a fresh random revision (repo.fresh_revision), so it never meets a view of its earlier life; a
-whole-database restore is done with the servers stopped (docs/deploy.md), so nothing kept survives it.
+records give again. A record made again under the same id, or put back by a restore, starts at a
+fresh random revision (repo.fresh_revision, renew_revisions), so it never meets a view of its earlier
+life, even when a restore runs while servers serve.
 
 Only an accelerator: another process, a new revision, another day or another library computes the
 view afresh. At most LIMIT_BYTES a process (estimated: Today is about 26 KB a person, its JSON 4 KB and
