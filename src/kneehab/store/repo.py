@@ -213,8 +213,8 @@ def _person_row(s: DbSession, person_id: int) -> PersonRow:
     return row
 
 
-def get_person(s: DbSession, person_id: int) -> PersonRecord:
-    r = _person_row(s, person_id)
+def _person_record(r: Any) -> PersonRecord:
+    """A person's row (ORM object or plain row) as the record the services read."""
     return PersonRecord(
         r.id,
         r.created_at,
@@ -226,6 +226,10 @@ def get_person(s: DbSession, person_id: int) -> PersonRecord:
         r.reviewed_by,
         r.rules_version,
     )
+
+
+def get_person(s: DbSession, person_id: int) -> PersonRecord:
+    return _person_record(_person_row(s, person_id))
 
 
 def person_ids(s: DbSession) -> list[int]:
@@ -841,17 +845,7 @@ def _grouped(rows: Iterable[Any]) -> dict[int, list[Any]]:
 def people_records(s: DbSession, ids: list[int], *, after: date, today: date) -> PeopleRecords:
     """The records of `ids` (a bounded batch) in one query a table; columns, not ORM objects."""
     persons = {
-        r.id: PersonRecord(
-            r.id,
-            r.created_at,
-            r.start,
-            r.pain_ceiling,
-            r.morning_tolerance,
-            r.reviewed,
-            r.reviewed_at,
-            r.reviewed_by,
-            r.rules_version,
-        )
+        r.id: _person_record(r)
         for r in s.execute(select(*PersonRow.__table__.c).where(PersonRow.id.in_(ids)))
     }
     intakes: dict[int, Intake] = {}
