@@ -43,16 +43,7 @@ def stored(
 def keep(
     s: DbSession, person_id: int, day: date, revision: int, data: dict[str, Any], now: datetime
 ) -> None:
-    row = s.get(CaseloadRowRow, person_id)
-    if row is None:
-        s.add(
-            CaseloadRowRow(
-                person_id=person_id, day=day, revision=revision, data=data, computed_at=now
-            )
-        )
-    else:
-        row.day, row.revision, row.data, row.computed_at = day, revision, data, now
-    s.flush()
+    keep_many(s, [(person_id, day, revision, data)], now)
 
 
 def keep_many(
