@@ -94,10 +94,10 @@ def _check_in(db, person: int, day, now: datetime, library) -> None:  # type: ig
 
 
 def _run(url: str, n: int, days: int, requests: int) -> dict[str, object]:
+    from kneehab import heap
     from kneehab.config import Settings
     from kneehab.library.load import load_library
     from kneehab.store.db import open_database
-    from kneehab.web import heap
     from kneehab.web.app import create_app
 
     now = datetime.now(UTC)
@@ -128,7 +128,7 @@ def _run(url: str, n: int, days: int, requests: int) -> dict[str, object]:
     # `http.response.debug` extension, to which every page response sends its template context, and
     # its transport's closures keep that context in reference cycles (each page look left ~9,000
     # objects of cyclic garbage, freed in one full collection of 200-550 ms). uvicorn has no such
-    # extension. The heap is settled as the server's start-up does (web/heap.py).
+    # extension. The heap is settled as the server's start-up does (kneehab/heap.py).
     heap.settle()
     ids = services.people_ids(db)
     asyncio.run(_timed(app, db, ids, library, now, requests, out, queries))

@@ -1,4 +1,4 @@
-"""The server's start-up heap is kept out of the full garbage collections (web/heap.py): a long-lived
+"""The server's start-up heap is kept out of the full garbage collections (kneehab/heap.py): a long-lived
 process would otherwise walk every module, template and library object on each full collection, which
 set the caseload's slowest requests (docs/benchmarks.md, issue 12 §5); and full collections are rarer
 (the live coach's open sets, issue 13 §4)."""
@@ -11,9 +11,9 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
+from kneehab import heap
 from kneehab.config import Settings
 from kneehab.store.db import open_database
-from kneehab.web import heap
 from kneehab.web.app import create_app
 
 

@@ -11,6 +11,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from kneehab import heap
 from kneehab.cli.care_options import DbOpt, TodayOpt, console, database, parse_day, utc_now
 from kneehab.cli.context import cli_context
 from kneehab.services.scan import scan
@@ -31,6 +32,8 @@ def scan_command(
     """Work out every person's escalations and caseload row for the day (default: each person's own
     today, in their timezone), ahead of the clinicians' morning. Safe while servers run; interrupted, it goes on where it stopped."""
     day = parse_day(today, "--today")  # None: each person's own date (issue 11 §1)
+    library = cli_context(ctx).library
+    heap.settle()  # what the whole scan keeps (modules, the library) out of the full collections
     out = console()
     columns = (TextColumn("Scanning"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with (
@@ -39,7 +42,7 @@ def scan_command(
     ):
         task = bar.add_task("scan", total=None)
         report = scan(
-            db, today=day, now=utc_now(), library=cli_context(ctx).library,
+            db, today=day, now=utc_now(), library=library,
             progress=lambda done, total: bar.update(task, completed=done, total=total), jobs=jobs,
         )  # fmt: skip
     out.print(

@@ -18,6 +18,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session as DbSession
 
 import kneehab.domain as domain_package
+from kneehab import heap
 from kneehab.domain import course as course_engine
 from kneehab.domain import course_snapshot as snapshot_format
 from kneehab.domain.course import Course, CourseSnapshot, StaleSnapshot
@@ -338,7 +339,9 @@ def _from_snapshot(
     if live is None or live.identity != _identity(stored):
         state_bytes = snapshot_repo.state_of(s, person_id)
         snap = CourseSnapshot(day=stored.day, head=stored.head, state=state_bytes)
-        live = _remember(person_id, stored, restore_state(snap), len(state_bytes))
+        with heap.collector_paused():  # thousands of new objects, none garbage (kneehab/heap.py)
+            restored = restore_state(snap)
+        live = _remember(person_id, stored, restored, len(state_bytes))
     elif keep is None and live.last is not None:
         last_tail, last_library, last_course = live.last
         if last_library == library_fingerprint(library) and last_tail == tail:

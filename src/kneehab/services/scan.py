@@ -16,6 +16,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 from datetime import date, datetime
 
+from kneehab import heap
 from kneehab.domain.escalation import EscalationLevel
 from kneehab.domain.exercise import Library
 from kneehab.domain.local_time import local_date
@@ -122,6 +123,7 @@ _WORKER: list[tuple[Database, Library]] = []  # a worker process's database and 
 
 
 def _worker(url: str, library: Library) -> None:
+    heap.settle()  # the library and modules out of the full collections, as the scan's own process
     _WORKER.append((open_database(url, upgrade=False), library))
 
 
@@ -137,7 +139,8 @@ def _batch(
     escalations, in one write; (rows computed, escalations recorded, C-13 person ids)."""
     results = []
     unreadable = []
-    with db.read() as s:
+    # A batch rebuilds 100 courses: the collector waits until they are dropped (kneehab/heap.py).
+    with heap.collector_paused(), db.read() as s:
         revs = scan_repo.revisions(s, [p[0] for p in batch])  # before the records, as caseload
         # Deleted since the list was read: left out.
         patients = [people.Patient(*p) for p in batch if p[0] in revs]
