@@ -55,7 +55,7 @@ def create_app(
         redoc_url=None,
         openapi_url="/api/v1/openapi.json",
         dependencies=[Depends(csrf_guard)],  # who is signed in, and the CSRF rule, on every route
-        lifespan=heap.lifespan,  # the start-up heap out of the full collections (web/heap.py)
+        lifespan=heap.lifespan,  # the start-up heap out of the full collections (kneehab/heap.py)
     )
     library = library or load_library()
     # Never a migration here (ADR 0006): a database that is behind raises StoreError naming
