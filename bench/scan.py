@@ -150,6 +150,12 @@ def _scan_once(url: str, today: date, jobs: int) -> int:
     from kneehab.store.db import open_database
 
     library = load_library()
+    try:  # as `kneehab scan` does before its scan (older code, measured for "before", has no heap)
+        from kneehab import heap
+
+        heap.settle()
+    except ImportError:
+        pass
     db = open_database(url)
     now = datetime.combine(today, datetime.min.time(), UTC) + timedelta(hours=2)
     load = _load()

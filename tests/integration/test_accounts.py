@@ -4,6 +4,7 @@ sessions (a new token each sign-in, idle and absolute expiry, sign out everywher
 
 from __future__ import annotations
 
+import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -252,3 +253,60 @@ def test_signing_up_with_a_taken_email_is_throttled_per_address(db: Database) ->
         accounts.signup(db, "new@example.org", "another passphrase", now=NOW, address="x")
     accounts.signup(db, "new@example.org", "another passphrase", now=NOW, address="y")
     assert accounts.authenticate(db, "alice@example.org", PASSWORD, address="z", now=NOW)
+
+
+def test_concurrent_token_uses_each_get_their_account_and_their_own_trail_row(db: Database) -> None:
+    """Token uses at once are written together (services/group_commit.py): each use still gets its
+    own account, last-used time and trail row, a revoked or unknown token gets nobody, and the chain
+    holds."""
+    _person(db)
+    _person(db, "bob@example.org")
+    alice = accounts.create_token(
+        db, "alice@example.org", scope="read", name="a", actor=SERVER_ADMIN, now=NOW
+    )
+    bob = accounts.create_token(
+        db, "bob@example.org", scope="write", name="b", actor=SERVER_ADMIN, now=NOW
+    )
+    gone = accounts.create_token(
+        db, "bob@example.org", scope="read", name="c", actor=SERVER_ADMIN, now=NOW
+    )
+    accounts.revoke_token(db, gone.token_id, actor=SERVER_ADMIN, now=NOW)
+    before = audit.verify(db).rows
+    secrets_ = [alice.secret, bob.secret, gone.secret, "not-a-token"] * 8  # 32 requests
+    start = threading.Barrier(len(secrets_))
+    found: dict[int, object] = {}
+
+    def use(i: int) -> None:
+        start.wait(10)
+        when = NOW + timedelta(seconds=i)
+        found[i] = accounts.resolve_token(db, secrets_[i], now=when, request_id=f"req-{i}")
+
+    threads = [threading.Thread(target=use, args=(i,)) for i in range(len(secrets_))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(found) == 32
+    for i, actor in found.items():
+        if secrets_[i] == alice.secret:
+            assert actor is not None and actor.label == "alice@example.org"  # type: ignore[attr-defined]
+            assert actor.token_scope == Scope.READ  # type: ignore[attr-defined]
+        elif secrets_[i] == bob.secret:
+            assert actor is not None and actor.label == "bob@example.org"  # type: ignore[attr-defined]
+            assert actor.token_scope == Scope.WRITE  # type: ignore[attr-defined]
+        else:
+            assert actor is None
+    checked = audit.verify(db)
+    assert checked.first_broken is None and checked.end is None
+    assert checked.rows == before + 16  # one row for each use of a live token, none for the rest
+    with db.read() as s:
+        uses = (
+            s.execute(text("SELECT request_id FROM audit_log WHERE action = 'token_use'"))
+            .scalars()
+            .all()
+        )
+        last = dict(s.execute(text("SELECT id, last_used_at FROM access_tokens")).all())
+    want = {f"req-{i}" for i, x in enumerate(secrets_) if x in (alice.secret, bob.secret)}
+    assert sorted(uses) == sorted(want)
+    assert last[alice.token_id] is not None and last[bob.token_id] is not None
+    assert last[gone.token_id] is None

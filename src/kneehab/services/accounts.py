@@ -9,6 +9,9 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+import threading
+import weakref
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +24,7 @@ from kneehab.access import Action, check
 from kneehab.domain.identity import ACCOUNT_ROLES, Actor, Role, Scope, Subject
 from kneehab.errors import Conflict, InvalidInput, NotFound, Throttled, Unauthorized
 from kneehab.services.audit import record_tx
+from kneehab.services.group_commit import GroupCommit
 from kneehab.store import account_repo
 from kneehab.store.db import Database
 from kneehab.store.tables import AccountRow
@@ -842,25 +846,59 @@ def resolve_token(
     return found[0] if found is not None else None
 
 
+@dataclass(frozen=True)
+class TokenUse:
+    """One request's bearer token, when it came and the request's id (for its trail row)."""
+
+    secret: str
+    now: datetime
+    request_id: str = "-"
+
+
+TokenFound = tuple[Actor, OwnRecord | None] | None
+
+
 def resolve_token_record(
     db: Database, secret: str, *, now: datetime, request_id: str = "-"
-) -> tuple[Actor, OwnRecord | None] | None:
+) -> TokenFound:
     """`resolve_token`, with the account's own person record read in the same transaction (as a
-    session's lookup reads it; None when the account has no record of its own)."""
+    session's lookup reads it; None when the account has no record of its own). Concurrent uses on
+    one database are written together (services/group_commit.py): each still gets its own trail row
+    and result, committed before it returns."""
+    with _BATCHES_LOCK:
+        batches = _TOKEN_BATCHES.get(db)
+        if batches is None:
+            batches = _TOKEN_BATCHES[db] = GroupCommit(lambda uses: resolve_token_records(db, uses))
+    return batches.submit(TokenUse(secret, now, request_id))
+
+
+# One group commit of token uses per database (a Database is compared by its engine).
+_TOKEN_BATCHES: weakref.WeakKeyDictionary[Database, GroupCommit[TokenUse, TokenFound]] = (
+    weakref.WeakKeyDictionary()
+)
+_BATCHES_LOCK = threading.Lock()
+
+
+def resolve_token_records(db: Database, uses: Sequence[TokenUse]) -> list[TokenFound]:
+    """Each use's `resolve_token_record`, in one write transaction (their trail rows in order)."""
     with db.write() as s:
-        row = account_repo.token_by_hash(s, secret_hash(secret))
-        if row is None or row.revoked_at is not None:
-            return None
-        account = account_repo.account(s, row.account_id)
-        if account is None or account.removed_at is not None:
-            return None
-        row.last_used_at = now
-        actor = actor_of(account, Scope(row.scope))
-        record_tx(
-            s, actor=actor, action=account_repo.TOKEN_USE, resource=f"token/{row.id}", now=now,
-            request_id=request_id, clinic_id=account.clinic_id, person_id=account.person_id,
-        )  # fmt: skip
-        record = None
-        if account.person_id is not None:
-            record = _own_record(account_repo.own_record(s.connection(), account.person_id))
+        return [_resolve_token_tx(s, use) for use in uses]
+
+
+def _resolve_token_tx(s: DbSession, use: TokenUse) -> TokenFound:
+    row = account_repo.token_by_hash(s, secret_hash(use.secret))
+    if row is None or row.revoked_at is not None:
+        return None
+    account = account_repo.account(s, row.account_id)
+    if account is None or account.removed_at is not None:
+        return None
+    row.last_used_at = use.now
+    actor = actor_of(account, Scope(row.scope))
+    record_tx(
+        s, actor=actor, action=account_repo.TOKEN_USE, resource=f"token/{row.id}", now=use.now,
+        request_id=use.request_id, clinic_id=account.clinic_id, person_id=account.person_id,
+    )  # fmt: skip
+    record = None
+    if account.person_id is not None:
+        record = _own_record(account_repo.own_record(s.connection(), account.person_id))
     return actor, record

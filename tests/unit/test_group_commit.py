@@ -1,0 +1,104 @@
+"""services/group_commit.py: callers who come while a batch is being written are written together in
+the next batch, each gets its own result, in order; an error reaches every caller of its batch and
+the next batch is written as usual."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import pytest
+
+from kneehab.services.group_commit import GroupCommit
+
+
+class _Writer:
+    """Doubles each item; the first batch waits until `release` so that others queue behind it."""
+
+    def __init__(self, fail_on: int | None = None) -> None:
+        self.batches: list[list[int]] = []
+        self.started, self.release = threading.Event(), threading.Event()
+        self.fail_on = fail_on
+
+    def __call__(self, items: Sequence[int]) -> list[int]:
+        self.batches.append(list(items))
+        if len(self.batches) == 1:
+            self.started.set()
+            assert self.release.wait(5)
+        if self.fail_on in items:
+            raise RuntimeError(f"cannot write {self.fail_on}")
+        return [2 * x for x in items]
+
+
+def _queued(group: GroupCommit[int, int], waiting: int) -> None:
+    for _ in range(500):  # until `waiting` callers sit in the queue behind the first batch
+        with group._lock:
+            if len(group._queue) >= waiting:
+                return
+        threading.Event().wait(0.01)
+    raise AssertionError("the callers never queued")
+
+
+def test_a_lone_caller_writes_its_own_batch_at_once() -> None:
+    writer = _Writer()
+    writer.release.set()
+    group = GroupCommit(writer)
+    assert group.submit(21) == 42
+    assert writer.batches == [[21]] and group.batches == 1
+
+
+def test_callers_arriving_during_a_write_share_the_next_batch_and_get_their_own_results() -> None:
+    writer = _Writer()
+    group: GroupCommit[int, int] = GroupCommit(writer)
+    results: dict[int, int] = {}
+
+    def call(x: int) -> None:
+        results[x] = group.submit(x)
+
+    first = threading.Thread(target=call, args=(0,))
+    first.start()
+    assert writer.started.wait(5)
+    others = [threading.Thread(target=call, args=(x,)) for x in range(1, 9)]
+    for t in others:
+        t.start()
+    _queued(group, 8)
+    writer.release.set()
+    for t in [first, *others]:
+        t.join(5)
+    assert results == {x: 2 * x for x in range(9)}
+    assert writer.batches[0] == [0]
+    assert sorted(writer.batches[1]) == list(range(1, 9))  # one transaction for the eight
+    assert len(writer.batches) == 2 and group.batches == 2
+
+
+def test_an_error_reaches_every_caller_of_its_batch_and_the_next_batch_still_writes() -> None:
+    writer = _Writer(fail_on=3)
+    group: GroupCommit[int, int] = GroupCommit(writer)
+    results: dict[int, object] = {}
+
+    def call(x: int) -> None:
+        try:
+            results[x] = group.submit(x)
+        except RuntimeError as exc:
+            results[x] = str(exc)
+
+    first = threading.Thread(target=call, args=(0,))
+    first.start()
+    assert writer.started.wait(5)
+    others = [threading.Thread(target=call, args=(x,)) for x in (2, 3, 4)]
+    for t in others:
+        t.start()
+    _queued(group, 3)
+    writer.release.set()
+    for t in [first, *others]:
+        t.join(5)
+    assert results[0] == 0
+    assert results[2] == results[3] == results[4] == "cannot write 3"
+    writer.fail_on = None
+    assert group.submit(5) == 10  # nobody is left leading a batch that never ends
+
+
+def test_a_result_count_unlike_the_batch_is_an_error_not_a_wrong_answer() -> None:
+    group: GroupCommit[int, int] = GroupCommit(lambda items: [])
+    with pytest.raises(RuntimeError, match="result count"):
+        group.submit(1)
