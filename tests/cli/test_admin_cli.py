@@ -242,6 +242,8 @@ def test_the_server_admins_reads_are_in_the_persons_trail(run, tmp_path: Path) -
         # A look is read_health; a file that leaves kneehab is its export.* row (issue 14).
         assert {(r["actor"], r["actor_role"]) for r in new} == {("server admin", "server_admin")}
         assert {r["action"] for r in new} <= {"read_health"} | {f"export.{k}" for k in EXPORTS}, new
+        # One look, one row: an export is its export.* row alone, not also the reads it is made of.
+        assert len(new) == 1, (argv, [(r["action"], r["resource"]) for r in new])
     assert len(json.loads(before)) < len(rows)
     assert run("audit", "verify")[0] == 0
 

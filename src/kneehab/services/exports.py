@@ -4,7 +4,8 @@
 Every export is the signed-in person's own or a permitted clinician's: `services.people.exported`
 asks access.py and writes the audit row (`export.handout`, `export.calendar`, `export.fhir`, …) for
 every export, the person's own included. The subject is gathered by the small functions below, the
-ONLY places that call the course services, so a change of their signatures is one edit here.
+ONLY places that read the course (`_read`: one transaction, no audit row of its own: the export's row
+is its audit).
 The renderers in kneehab.exports are pure (same data and date → same bytes).
 """
 
@@ -17,12 +18,12 @@ from typing import TypeVar
 
 from sqlalchemy.orm import Session as DbSession
 
-from kneehab import services
 from kneehab.access import Action
 from kneehab.domain.course import Course
 from kneehab.domain.exercise import Library
 from kneehab.domain.identity import Actor, Role, Scope
 from kneehab.domain.local_time import local_date
+from kneehab.domain.records import History
 from kneehab.errors import Conflict, NotFound
 from kneehab.exports import calendar_ics, fhir_bundle, handout_pdf
 from kneehab.exports.calendar_ics import DEFAULT_REMIND_AT
@@ -36,7 +37,9 @@ from kneehab.exports.context import (
 from kneehab.services.accounts import new_secret, secret_hash
 from kneehab.services.acting import Acting, authorize
 from kneehab.services.audit import record_tx
+from kneehab.services.course import HistoryView
 from kneehab.services.people import exported, open_record
+from kneehab.services.replay import course_in, history_in
 from kneehab.store import account_repo, calendar_repo, repo
 from kneehab.store.db import Database
 from kneehab.store.repo import ProgramVersion
@@ -81,28 +84,60 @@ class Request:
 # --- gathering: one small function per need --------------------------------------------------
 
 
-def _name(db: Database, person_id: int) -> tuple[str, str]:
-    with db.read() as s:
-        account = account_repo.account_of_person(s, person_id)
+def _name_in(s: DbSession, person_id: int) -> tuple[str, str]:
+    account = account_repo.account_of_person(s, person_id)
     if account is None:
         return f"Person {person_id}", ""
     return (account.name or account.email), account.email
 
 
-def _versions(db: Database, who: Acting, today: date) -> list[ProgramVersion]:
-    return [v for v in services.program_versions(db, who) if v.effective <= today]
+@dataclass(frozen=True)
+class _Read:
+    """What an export is made of, read in one transaction after access.py's decision."""
+
+    course: Course
+    stored: list[ProgramVersion]  # the program versions in effect by `today`
+    name: str
+    email: str
+    past: History | None = None  # with_records: the records as of `today` …
+    kept: HistoryView | None = None  # … every entry, check-in and outcome …
+    intake_at: datetime | None = None  # … and when the first intake was recorded
 
 
-def _program(
-    db: Database, who: Acting, course: Course, stored: list[ProgramVersion]
-) -> ProgramSubject:
+def _read(
+    db: Database, who: Acting, *, today: date, library: Library, with_records: bool = False
+) -> _Read:
+    """The course (as the app shows it today), its versions and the person's name; with the records
+    for a clinic's record system. Not audited here: the export's own row is the audit of all of it
+    (`people.exported`), so the reads it is made of do not add rows of their own (a server admin's
+    use-cases do: audit.machine_read)."""
+    person_id = who.person_id
+    with db.read() as s:
+        authorize(s, who, Action.READ_HEALTH)
+        course = course_in(s, person_id, today, library)
+        stored = [v for v in repo.program_versions(s, person_id) if v.effective <= today]
+        name, email = _name_in(s, person_id)
+        if not with_records:
+            return _Read(course, stored, name, email)
+        past = history_in(s, person_id, today)
+        kept = HistoryView(
+            tuple(repo.entries(s, person_id)),
+            repo.checkins(s, person_id),
+            repo.outcomes(s, person_id),
+        )
+        first = repo.intakes(s, person_id)[0]
+    return _Read(course, stored, name, email, past, kept, first.recorded_at)
+
+
+def _program(who: Acting, read: _Read) -> ProgramSubject:
+    course, stored = read.course, read.stored
     assert course.program is not None
     version, since = (
         (stored[-1].version, stored[-1].effective) if stored else (1, course.program.start)
     )
     return ProgramSubject(
         person_id=who.person_id,
-        name=_name(db, who.person_id)[0],
+        name=read.name,
         triage=course.triage,
         program=course.program,
         version=version,
@@ -111,11 +146,11 @@ def _program(
 
 
 def program_subject(db: Database, who: Acting, *, today: date, library: Library) -> ProgramSubject:
-    """The program the app shows today (services.course), and the version in effect."""
-    course = services.course(db, who, today=today, library=library)
-    if course.program is None or course.locked_by is not None:
+    """The program the app shows today, and the version in effect."""
+    read = _read(db, who, today=today, library=library)
+    if read.course.program is None or read.course.locked_by is not None:
         raise Conflict(WITHHELD)
-    return _program(db, who, course, _versions(db, who, today))
+    return _program(who, read)
 
 
 def calendar_subject(
@@ -123,10 +158,10 @@ def calendar_subject(
 ) -> ProgramSubject | HeldSubject:
     """What a subscribed calendar shows: the program, or (withheld, or locked after a warning sign)
     the fact that it is on hold and the session events it must cancel on the phone."""
-    course = services.course(db, who, today=today, library=library)
-    stored = _versions(db, who, today)
+    read = _read(db, who, today=today, library=library)
+    course, stored = read.course, read.stored
     if course.program is not None and course.locked_by is None:
-        return _program(db, who, course, stored)
+        return _program(who, read)
     # The last version that had exercise days: the phone may hold events of that SEQUENCE.
     last = next((v for v in reversed(stored) if any(v.program.schedule().values())), None)
     version = stored[-1].version if stored else 0
@@ -139,13 +174,10 @@ def calendar_subject(
 
 
 def course_subject(db: Database, who: Acting, *, today: date, library: Library) -> CourseSubject:
-    """The program and the recorded course (services.history), for a clinic's record system."""
-    person_id = who.person_id
-    course = services.course(db, who, today=today, library=library)
-    past = services.history_of(db, who, today=today)
-    kept = services.history(db, who)
-    with db.read() as s:
-        first = repo.intakes(s, person_id)[0]
+    """The program and the recorded course, for a clinic's record system."""
+    read = _read(db, who, today=today, library=library, with_records=True)
+    course, stored, past, kept = read.course, read.stored, read.past, read.kept
+    assert past is not None and kept is not None and read.intake_at is not None
     # A clinician's set_condition names the fields it changes ({"condition": …, "onset": …}); only one
     # that names the condition restates it.
     stated = [
@@ -153,12 +185,10 @@ def course_subject(db: Database, who: Acting, *, today: date, library: Library) 
         for c in past.clinician
         if c.action == "set_condition" and isinstance(c.value, dict) and c.value.get("condition")
     ]
-    stored = _versions(db, who, today)
-    name, email = _name(db, person_id)
     return CourseSubject(
-        person_id=person_id,
-        name=name,
-        email=email,
+        person_id=who.person_id,
+        name=read.name,
+        email=read.email,
         triage=course.triage,
         program=course.program,
         on_hold=course.program is None or course.locked_by is not None,
@@ -166,7 +196,7 @@ def course_subject(db: Database, who: Acting, *, today: date, library: Library) 
         version_date=stored[-1].effective if stored else past.start,
         start=past.start,
         intake=past.intake,
-        intake_at=first.recorded_at,
+        intake_at=read.intake_at,
         condition=stated[-1] if stated else past.intake.condition.value,
         condition_by="clinician" if stated else "patient",
         entries=tuple(DatedEntry(e.day, e.entry) for e in kept.entries if e.day <= today),
