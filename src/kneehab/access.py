@@ -33,6 +33,7 @@ class Action(StrEnum):
     INVITE_PERSON = "invite_person"  # into the clinic (subject: a clinic)
     INVITE_CLINICIAN = "invite_clinician"  # (subject: a clinic)
     REMOVE_MEMBER = "remove_member"  # a clinician or a person from the clinic (subject: a clinic)
+    WITHDRAW_INVITATION = "withdraw_invitation"  # one not used yet (subject: its clinic)
     READ_CLINIC_AUDIT = "read_clinic_audit"  # the clinic's trail (subject: a clinic)
     READ_AUDIT = "read_audit"  # the whole server's trail, unfiltered (subject: nobody's)
     LIST_MEMBERS = "list_members"  # a clinic's accounts (subject: a clinic; no clinic: every one)
@@ -74,6 +75,8 @@ PERMISSIONS: dict[Action, dict[Role, Reach]] = {
     Action.INVITE_PERSON: {_P: Reach.NONE, _C: Reach.CLINIC, _A: Reach.CLINIC, _S: Reach.ANY},
     Action.INVITE_CLINICIAN: {_P: Reach.NONE, _C: Reach.NONE, _A: Reach.CLINIC, _S: Reach.ANY},
     Action.REMOVE_MEMBER: {_P: Reach.NONE, _C: Reach.NONE, _A: Reach.CLINIC, _S: Reach.ANY},
+    # Whoever sees the clinic's pending invitations (the clinic admin) may take one back.
+    Action.WITHDRAW_INVITATION: {_P: Reach.NONE, _C: Reach.NONE, _A: Reach.CLINIC, _S: Reach.ANY},
     Action.READ_CLINIC_AUDIT: {_P: Reach.NONE, _C: Reach.NONE, _A: Reach.CLINIC, _S: Reach.ANY},
     Action.READ_AUDIT: {_P: Reach.NONE, _C: Reach.NONE, _A: Reach.NONE, _S: Reach.ANY},
     Action.LIST_MEMBERS: {_P: Reach.NONE, _C: Reach.NONE, _A: Reach.CLINIC, _S: Reach.ANY},
@@ -132,6 +135,7 @@ _ACTION_WORDS = {
     Action.INVITE_PERSON: "invite a person into a clinic",
     Action.INVITE_CLINICIAN: "invite a clinician into a clinic",
     Action.REMOVE_MEMBER: "remove a clinician or a person from a clinic",
+    Action.WITHDRAW_INVITATION: "withdraw an invitation into a clinic that was not used yet",
     Action.READ_CLINIC_AUDIT: "read a clinic's audit trail",
     Action.READ_AUDIT: "read the whole server's audit trail",
     Action.LIST_MEMBERS: "list the accounts of a clinic (or every account)",

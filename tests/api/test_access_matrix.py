@@ -68,6 +68,8 @@ KINDS: dict[str, str] = {
     "/api/v1/clinic/audit": "clinic_admin", "/clinic/audit": "clinic_admin",
     "/clinic": "clinic", "/clinic/invitations": "clinic_write",
     "/clinic/members/{account_id}/remove": "clinic_write",
+    "/api/v1/clinic/invitations/{invitation_id}/withdraw": "clinic_write",
+    "/clinic/invitations/{invitation_id}/withdraw": "clinic_write",
     "/pose": "public",  # the camera coach's in-browser pose model (npm @mediapipe/pose): no personal data
     "/static": "public", "/docs/assets": "public",
     "/healthz": "probe", "/readyz": "probe", "/metrics": "probe", "/figures/{name}": "public", "/figures/{exercise_id}.svg": "public", "/docs": "public", "/api/v1/openapi.json": "public",
@@ -151,6 +153,7 @@ class World:
     actors: dict[str, Actor]
     tokens: dict[str, str]
     removable: dict[str, int]  # route → a member of Alice's clinic its clinic admin may remove
+    invitations: dict[str, int]  # route → a pending invitation of Alice's clinic to withdraw
 
 
 def _world(db: Database) -> World:
@@ -202,12 +205,25 @@ def _world(db: Database) -> World:
     actors = {p: accounts.account_actor(db, i) for p, i in ids.items()}
     actors["read_token"] = Actor(ids["person"], "alice@example.org", Role.PERSON, a, alice.person_id, Scope.READ)  # fmt: skip
     actors["write_token"] = Actor(ids["person"], "alice@example.org", Role.PERSON, a, alice.person_id, Scope.WRITE)  # fmt: skip
-    return World(alice.person_id, a, alice.program.items[0].exercise_id, actors, tokens, removable)
+    invitations = {
+        route: accounts.invite(
+            db, f"{n}-pending@example.org", role="person", actor=actors["clinic_admin"], now=now
+        ).invitation_id
+        for n, route in enumerate(
+            ("/api/v1/clinic/invitations/{invitation_id}/withdraw",
+             "/clinic/invitations/{invitation_id}/withdraw")
+        )
+    }  # fmt: skip
+    return World(
+        alice.person_id, a, alice.program.items[0].exercise_id, actors, tokens, removable,
+        invitations,
+    )  # fmt: skip
 
 
 def _url(path: str, world: World) -> str:
     values = {"person_id": str(world.alice), "exercise_id": world.exercise, "number": "1",
-              "name": "no-such-figure.svg", "account_id": str(world.removable.get(path, 0))}  # fmt: skip
+              "name": "no-such-figure.svg", "account_id": str(world.removable.get(path, 0)),
+              "invitation_id": str(world.invitations.get(path, 0))}  # fmt: skip
     return re.sub(r"\{(\w+)(:\w+)?\}", lambda m: values.get(m.group(1), "x"), path)
 
 
@@ -245,7 +261,7 @@ def _expected(kind: str, persona: str, method: str, path: str, world: World) -> 
     if kind == "clinic_write":  # a valid body (BODIES): what the access decision allows
         if path.endswith("/invitations"):  # a clinician invites a person into their own clinic
             allowed, done = clinical, ({201}, None) if api else ({200}, None)
-        else:  # only the clinic admin of the member's clinic removes them
+        else:  # only the clinic admin removes a member or withdraws an invitation of the clinic
             allowed = persona == "clinic_admin"
             done = ({204}, None) if api else ({303}, "/clinic/members")
         return done if allowed else ({404}, None)

@@ -174,6 +174,63 @@ async def test_the_clinic_page_invites_and_removes(db: Database, library) -> Non
         )
 
 
+async def test_a_clinic_admin_withdraws_an_invitation_and_its_link_stops_working(
+    db: Database, library
+) -> None:  # type: ignore[no-untyped-def]
+    early = NOW - timedelta(days=1)
+    north = accounts.create_clinic(db, "North", actor=SERVER_ADMIN, now=early)
+    south = accounts.create_clinic(db, "South", actor=SERVER_ADMIN, now=early)
+    for email, role, clinic in (
+        ("anna@example.org", "clinic_admin", north),
+        ("bob@example.org", "clinician", north),
+        ("sue@example.org", "clinic_admin", south),
+    ):
+        accounts.add_account(db, email, role=role, clinic_id=clinic, password=PASSWORD,
+                             actor=SERVER_ADMIN, now=early)  # fmt: skip
+    app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOW))
+    async with AsyncExitStack() as stack:
+        anna = await login(app, "anna@example.org", stack)
+        bob = await login(app, "bob@example.org", stack)
+        sue = await login(app, "sue@example.org", stack)
+        r = await bob.post(
+            "/api/v1/clinic/invitations", json={"email": "wrong@example.org", "role": "person"}
+        )
+        assert r.status_code == 201, r.text
+        made = r.json()
+        secret = made["link"].split("link=", 1)[1]
+        withdraw = f"/api/v1/clinic/invitations/{made['id']}/withdraw"
+        # Only the clinic admin of its clinic; anyone else gets the 404 of no such invitation.
+        assert (await bob.post(withdraw)).status_code == 404
+        assert (await sue.post(withdraw)).status_code == 404
+        assert "wrong@example.org" in (await anna.get("/clinic/members")).text
+        assert (await anna.post(withdraw)).status_code == 204
+        assert "wrong@example.org" not in (await anna.get("/clinic/members")).text
+        again = await anna.post(withdraw)
+        assert again.status_code == 409 and "nothing to withdraw" in again.json()["detail"]
+        assert (await anna.post("/api/v1/clinic/invitations/999999/withdraw")).status_code == 404
+        # The link no longer lets anyone in.
+        async with web_client(app, sign_up=None) as stranger:
+            r = await stranger.post(
+                "/account/password", data={"link": secret, "password": PASSWORD}
+            )
+            assert r.status_code != 303
+            assert (await stranger.get("/api/v1/me")).status_code == 401
+        trail = (await anna.get("/api/v1/clinic/audit")).json()["items"]
+        assert any(i["action"] == "withdraw_invitation" for i in trail)
+        # The page: a button per pending invitation, back to the members page.
+        r = await anna.post(
+            "/clinic/invitations", data={"email": "cat@example.org", "role": "person"}
+        )
+        assert r.status_code == 200
+        page = (await anna.get("/clinic/members")).text
+        assert "Withdraw the invitation for cat@example.org" in page
+        pending = accounts.pending_invitations(db, north, now=NOW)
+        assert [p.email for p in pending] == ["cat@example.org"]
+        r = await anna.post(f"/clinic/invitations/{pending[0].id}/withdraw")
+        assert r.status_code == 303 and r.headers["location"] == "/clinic/members"
+        assert accounts.pending_invitations(db, north, now=NOW) == []
+
+
 async def test_a_withheld_program_is_said_to_the_clinician(db: Database, library) -> None:  # type: ignore[no-untyped-def]
     from kneehab import services
 
@@ -249,7 +306,8 @@ async def test_an_invitation_never_tells_whether_an_email_has_an_account(
 
         answers = await invite_all()
         assert {r.status_code for r in answers.values()} == {201}
-        assert {tuple(sorted(r.json())) for r in answers.values()} == {("link",)}
+        # The same keys for everyone: the link and the invitation's own id (to withdraw it).
+        assert {tuple(sorted(r.json())) for r in answers.values()} == {("id", "link")}
         # The members page: one line each, the same words whether or not the email has an account.
         page = (await anna.get("/clinic/members")).text
         for email, role in invitees:

@@ -559,6 +559,26 @@ def link_asks(db: Database, secret: str, *, now: datetime) -> str:
         return "own" if link.kind in JOIN_KINDS else "new"
 
 
+def withdraw_invitation(db: Database, invitation_id: int, *, actor: Actor, now: datetime) -> None:
+    """A clinic admin takes back an invitation nobody has used yet: its link stops working at once
+    (the link page then says it is not valid), and the trail says who withdrew it."""
+    with db.write() as s:
+        row = account_repo.invitation(s, invitation_id)
+        clinic = row.clinic_id if row is not None else None
+        check(actor, Action.WITHDRAW_INVITATION, Subject(None, clinic), what="invitation")
+        assert row is not None
+        if row.used_at is not None or row.expires_at <= now:
+            raise Conflict(
+                "invitation: it was used, withdrawn or replaced, or it has expired, so there is "
+                "nothing to withdraw; invite them again for a new link"
+            )
+        row.used_at = now  # an invitation ends once, whichever way (account_repo.end_invitations)
+        record_tx(
+            s, actor=actor, action="withdraw_invitation", resource=f"invitation/{row.id}", now=now,
+            clinic_id=clinic,
+        )  # fmt: skip
+
+
 def remove_member(db: Database, account_id: int, *, actor: Actor, now: datetime) -> None:
     """A clinic admin removes a clinician or a person from the clinic: they cannot sign in any more
     and every session of theirs ends; a person's record stays (it is theirs), outside the clinic."""

@@ -319,6 +319,10 @@ def end_invitations(s: DbSession, clinic_id: int, email: str, now: datetime) -> 
     )
 
 
+def invitation(s: DbSession, invitation_id: int) -> InvitationRow | None:
+    return s.get(InvitationRow, invitation_id)
+
+
 def invitation_by_hash(s: DbSession, token_hash: str) -> InvitationRow | None:
     return s.scalars(select(InvitationRow).where(InvitationRow.token_hash == token_hash)).first()
 

@@ -34,6 +34,7 @@ class InvitationRequest(BaseModel):
 class Invitation(BaseModel):
     # No account id: the answer is the same whether or not the email already has an account
     # elsewhere (issue 10 §1); the member list shows who has joined.
+    id: int = Field(description="The invitation's id (to withdraw it while it is not used)")
     link: str = Field(description="The one-time link (7 days): shown once, give it to them")
 
 
@@ -51,7 +52,20 @@ def invite_api(
     made = accounts.invite(
         state.db, body.email, role=body.role, actor=actor, now=clock.now, name=body.name
     )
-    return Invitation(link=accounts.link_url(state.settings.base_url, made.invitation))
+    return Invitation(
+        id=made.invitation_id, link=accounts.link_url(state.settings.base_url, made.invitation)
+    )
+
+
+@api.post(
+    "/invitations/{invitation_id}/withdraw",
+    status_code=204,
+    summary="Withdraw an invitation not used yet (clinic admin)",
+    responses={409: {"description": "It was used, withdrawn or replaced, or it has expired"}},
+)
+def withdraw_api(invitation_id: RowId, state: State, actor: SignedIn, clock: Clocked) -> Response:
+    accounts.withdraw_invitation(state.db, invitation_id, actor=actor, now=clock.now)
+    return Response(status_code=204)
 
 
 @api.post("/members/{account_id}/remove", status_code=204, summary="Remove a member (clinic admin)")
@@ -92,6 +106,7 @@ class Member(BaseModel):
 class Pending(BaseModel):
     """An invitation not used yet: shown alike whether or not the email has an account."""
 
+    id: int
     email: str
     role: str
 
@@ -128,7 +143,7 @@ def _clinic_vm(state: State, actor: Actor, now: datetime, **shown: str) -> Clini
         can_invite_clinicians=allows(actor, Action.INVITE_CLINICIAN, here),
         can_remove=can_remove,
         members=members,
-        invited=[Pending(email=p.email, role=p.role) for p in pending],
+        invited=[Pending(id=p.id, email=p.email, role=p.role) for p in pending],
         **shown,
     )
 
@@ -160,6 +175,12 @@ async def invite_page(request: Request, state: State, actor: SignedIn, clock: Cl
         state, actor, clock.now, invitation_link=link, invited_email=accounts.normal_email(email)
     )
     return page(request, "clinic.html", vm, title=vm.heading, nav_items=clinic_nav(actor))
+
+
+@router.post("/clinic/invitations/{invitation_id}/withdraw", include_in_schema=False)
+def withdraw_page(invitation_id: RowId, state: State, actor: SignedIn, clock: Clocked) -> Response:
+    accounts.withdraw_invitation(state.db, invitation_id, actor=actor, now=clock.now)
+    return RedirectResponse("/clinic/members", status_code=303)
 
 
 @router.post("/clinic/members/{account_id}/remove", include_in_schema=False)
