@@ -208,8 +208,10 @@ async def test_a_clinic_admin_withdraws_an_invitation_and_its_link_stops_working
         again = await anna.post(withdraw)
         assert again.status_code == 409 and "nothing to withdraw" in again.json()["detail"]
         assert (await anna.post("/api/v1/clinic/invitations/999999/withdraw")).status_code == 404
-        # The link no longer lets anyone in.
+        # The link no longer lets anyone in, and its page says so before asking for anything.
         async with web_client(app, sign_up=None) as stranger:
+            opened = (await stranger.get(f"/account/password?link={secret}")).text
+            assert "This link does not work any more" in opened and 'type="password"' not in opened
             r = await stranger.post(
                 "/account/password", data={"link": secret, "password": PASSWORD}
             )

@@ -134,6 +134,39 @@ def test_a_clinician_sees_their_clinic_and_not_the_other(server: Server, anonymo
     check_axe(page)
 
 
+def test_a_clinic_admin_invites_then_withdraws_the_invitation(
+    server: Server, anonymous_page
+) -> None:  # type: ignore[no-untyped-def]
+    """The members page, by keyboard-reachable buttons: an invitation made, shown once, listed as
+    pending, withdrawn with its own button; its link then lets nobody in."""
+    db, now = server.db, datetime.now(UTC) - timedelta(days=1)
+    north = accounts.create_clinic(db, "North", actor=SERVER_ADMIN, now=now)
+    accounts.add_account(db, "anna@example.org", role="clinic_admin", clinic_id=north,
+                         password=PASSWORD, actor=SERVER_ADMIN, now=now)  # fmt: skip
+    page = anonymous_page
+    page.goto(server.url + "/signin")
+    page.get_by_label("Email address").fill("anna@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.goto(server.url + "/clinic/members")
+    page.get_by_label("Email address").fill("wrong@example.org")
+    page.get_by_role("button", name="Make the invitation link").click()
+    link = page.locator("code.link").inner_text()
+    assert "/account/password?link=" in link
+    page.goto(server.url + "/clinic/members")
+    withdraw = page.get_by_role("button", name="Withdraw the invitation for wrong@example.org")
+    withdraw.wait_for()
+    check_axe(page)
+    withdraw.click()
+    page.wait_for_url("**/clinic/members")
+    assert "wrong@example.org" not in page.locator("main").inner_text()
+    page.context.clear_cookies()
+    page.goto(link.replace("http://127.0.0.1:8000", server.url))
+    page.get_by_role("heading", name="This link does not work any more").wait_for()
+    assert page.locator("input[type=password]").count() == 0  # said before anyone types a password
+    check_axe(page)
+
+
 class _Attacker(http.server.BaseHTTPRequestHandler):
     target = ""
 

@@ -66,6 +66,7 @@ class AccountView(BaseModel):
     ask_email: bool = True
     link: str = ""
     ask_timezone: bool = False  # the browser fills it in (timezone.js) when the program is saved
+    form: bool = True  # False: nothing to fill in (a link that does not work any more)
 
 
 class Me(BaseModel):
@@ -280,9 +281,24 @@ def _link_vm(link: str, asks: str = "") -> AccountView:
     )
 
 
+DEAD_LINK = AccountView(
+    heading="This link does not work any more",
+    intro=(
+        "It was used already, replaced by a newer link, withdrawn, or it is too old (an invitation "
+        "works for 7 days, a password reset for 24 hours). Ask whoever gave it to you for a new one. "
+        "If you already have an account, sign in."
+    ),
+    action="/signin",
+    button="",
+    form=False,
+)
+
+
 @router.get("/account/password", response_class=HTMLResponse, include_in_schema=False)
 def link_page(request: Request, state: State, clock: Clocked, link: str = "") -> Response:
     asks = accounts.link_asks(state.db, link, now=clock.now) if link else ""
+    if not asks:  # said before anyone types a password into a form that cannot work
+        return page(request, "account.html", DEAD_LINK, title=DEAD_LINK.heading, nav=False)
     return page(request, "account.html", _link_vm(link, asks), title=LINK_TITLE, nav=False)
 
 
