@@ -43,18 +43,28 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-async def test_invitations_removal_and_the_clinic_trail(db: Database, library) -> None:  # type: ignore[no-untyped-def]
+def _two_clinics(
+    db: Database, library, members: tuple[tuple[str, str, str], ...]
+) -> tuple[object, int, int]:  # type: ignore[no-untyped-def]
+    """Clinics North and South, each member (email, role, "north" or "south") with PASSWORD, and the
+    app at NOW; (app, north, south)."""
     early = NOW - timedelta(days=1)
     north = accounts.create_clinic(db, "North", actor=SERVER_ADMIN, now=early)
     south = accounts.create_clinic(db, "South", actor=SERVER_ADMIN, now=early)
-    for email, role, clinic in (
-        ("anna@example.org", "clinic_admin", north),
-        ("bob@example.org", "clinician", north),
-        ("dave@example.org", "clinician", south),
-    ):
-        accounts.add_account(db, email, role=role, clinic_id=clinic, password=PASSWORD,
-                             actor=SERVER_ADMIN, now=early)  # fmt: skip
-    app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOW))
+    for email, role, clinic in members:
+        accounts.add_account(
+            db, email, role=role, clinic_id=north if clinic == "north" else south,
+            password=PASSWORD, actor=SERVER_ADMIN, now=early,
+        )  # fmt: skip
+    return create_app(SETTINGS, db=db, library=library, clock=Clock(NOW)), north, south
+
+
+async def test_invitations_removal_and_the_clinic_trail(db: Database, library) -> None:  # type: ignore[no-untyped-def]
+    app, north, _ = _two_clinics(
+        db, library,
+        (("anna@example.org", "clinic_admin", "north"), ("bob@example.org", "clinician", "north"),
+         ("dave@example.org", "clinician", "south")),
+    )  # fmt: skip
     stack = AsyncExitStack()
     bob = await login(app, "bob@example.org", stack)
     anna = await login(app, "anna@example.org", stack)
@@ -177,17 +187,11 @@ async def test_the_clinic_page_invites_and_removes(db: Database, library) -> Non
 async def test_a_clinic_admin_withdraws_an_invitation_and_its_link_stops_working(
     db: Database, library
 ) -> None:  # type: ignore[no-untyped-def]
-    early = NOW - timedelta(days=1)
-    north = accounts.create_clinic(db, "North", actor=SERVER_ADMIN, now=early)
-    south = accounts.create_clinic(db, "South", actor=SERVER_ADMIN, now=early)
-    for email, role, clinic in (
-        ("anna@example.org", "clinic_admin", north),
-        ("bob@example.org", "clinician", north),
-        ("sue@example.org", "clinic_admin", south),
-    ):
-        accounts.add_account(db, email, role=role, clinic_id=clinic, password=PASSWORD,
-                             actor=SERVER_ADMIN, now=early)  # fmt: skip
-    app = create_app(SETTINGS, db=db, library=library, clock=Clock(NOW))
+    app, north, _ = _two_clinics(
+        db, library,
+        (("anna@example.org", "clinic_admin", "north"), ("bob@example.org", "clinician", "north"),
+         ("sue@example.org", "clinic_admin", "south")),
+    )  # fmt: skip
     async with AsyncExitStack() as stack:
         anna = await login(app, "anna@example.org", stack)
         bob = await login(app, "bob@example.org", stack)
