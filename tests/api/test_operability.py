@@ -7,15 +7,19 @@ template, and none carries a health word."""
 
 from __future__ import annotations
 
+import fcntl
 import io
 import json
 import logging
+import os
 from collections.abc import Iterator
 
+import httpx
 import pytest
 
-from conftest import SETTINGS, Clock, enrol, pass_check, web_client
-from kneehab.store.db import Database, make_engine, migrate
+from conftest import SETTINGS, TODAY, Clock, enrol, pass_check, web_client
+from kneehab.store import db as db_module
+from kneehab.store.db import Database, make_engine, migrate, sqlite_path
 from kneehab.web.app import create_app
 from kneehab.web.logs import JsonFormatter
 
@@ -162,3 +166,25 @@ async def test_a_flow_logs_json_lines_without_health_data(
         assert "999" not in record["route"]  # the template, never the path
     assert any(r["route"] == "/api/v1/checkins" and r["status"] == 422 for r in access)
     assert {r["request_id"] for r in access}.isdisjoint({"-"})
+
+
+async def test_a_write_queued_past_its_bound_is_a_503_to_retry_and_reads_go_on(
+    client: httpx.AsyncClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SQLite: another process holds the writers' turn (store/write_gate.py) for longer than a write
+    may wait; the write is refused in words (503, nothing kept), never a 500, and reads still answer."""
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL orders writes with row locks, not the SQLite file's write gate")
+    await enrol(client)
+    await pass_check(client)
+    monkeypatch.setattr(db_module, "WRITE_WAIT_S", 0.2)
+    checkin = {"date": TODAY.isoformat(), "morning_pain": 2}
+    fd = os.open(f"{sqlite_path(db.url)}-writer", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        r = await client.post("/api/v1/checkins", json=checkin)
+        assert r.status_code == 503 and "try again" in r.json()["detail"], r.text
+        assert (await client.get("/api/v1/today")).status_code == 200
+    finally:
+        os.close(fd)
+    assert (await client.post("/api/v1/checkins", json=checkin)).status_code == 201

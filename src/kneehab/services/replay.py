@@ -28,7 +28,7 @@ from kneehab.domain.escalation import Escalation, EscalationLevel
 from kneehab.domain.exercise import Library
 from kneehab.domain.progression import Decision
 from kneehab.domain.records import ClinicianAction, History, OfferAnswer, SwapChoice
-from kneehab.errors import CourseUnreadable, InvalidInput
+from kneehab.errors import Busy, CourseUnreadable, InvalidInput
 from kneehab.store import repo, snapshot_repo
 from kneehab.store.db import session_scope
 from kneehab.store.snapshot_repo import StoredSnapshot
@@ -452,7 +452,7 @@ def _keep_after_read(
                 )
                 if same and snapshot_repo.records_through(w, person_id, made.day) == made.records:
                     snapshot_repo.save(w, person_id, made, now=datetime.now(UTC))
-        except SQLAlchemyError:
+        except (SQLAlchemyError, Busy):  # Busy: SQLite's writers queued past the bound
             pass
 
     event.listen(s, "after_commit", save, once=True)

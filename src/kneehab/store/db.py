@@ -26,10 +26,13 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from kneehab.errors import Busy, Conflict, StoreError
+from kneehab.store.write_gate import BUSY_MESSAGE, gate_for
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 ALEMBIC_INI = Path(__file__).parent / "alembic.ini"
 BUSY_TIMEOUT_MS = 10_000
+# How long a SQLite write waits for its turn (store/write_gate.py) before it is refused with Busy.
+WRITE_WAIT_S = BUSY_TIMEOUT_MS / 1000
 
 
 def is_sqlite(engine_or_url: Engine | str) -> bool:
@@ -168,9 +171,29 @@ def downgrade(engine: Engine, target: str = "base") -> None:
     _run_alembic(engine, "downgrade", target)
 
 
+def _sqlite_file(engine: Engine) -> str | None:
+    """The file of a SQLite engine (None: PostgreSQL, or an in-memory database)."""
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return url.database
+
+
 @contextmanager
 def session_scope(engine: Engine, *, write: bool = True) -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
+    """One unit of work: commit on success, roll back on any error. A write on a SQLite file waits
+    for its turn first (store/write_gate.py: in arrival order, at most the busy timeout, then Busy)."""
+    database = _sqlite_file(engine) if write else None
+    if database is None:
+        with _unit_of_work(engine, write=write) as session:
+            yield session
+        return
+    with gate_for(database).held(WRITE_WAIT_S), _unit_of_work(engine, write=True) as s:
+        yield s
+
+
+@contextmanager
+def _unit_of_work(engine: Engine, *, write: bool) -> Iterator[Session]:
     bind = engine.execution_options(kneehab_begin="IMMEDIATE") if write else engine
     # `info["write"]`: a use-case may keep derived data (a course snapshot) only when writing.
     # A plain Session, not a sessionmaker: each sessionmaker makes a new Session subclass, and
@@ -209,7 +232,7 @@ class Database:
             ) from None
         except OperationalError as err:
             if self.is_sqlite and "locked" in str(err.orig):
-                raise Busy("database: busy with other writes; try again in a moment") from None
+                raise Busy(BUSY_MESSAGE) from None
             raise
 
     @contextmanager
