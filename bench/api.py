@@ -333,7 +333,7 @@ def endpoints(
 
 def _chosen(name: str, only: str) -> bool:
     """`--only`: the floor always (every ratio is to it), and the rows naming any of the words."""
-    words = [w.strip() for w in only.split(",") if w.strip()]
+    words = [w.strip() for w in only.split(";") if w.strip()]
     return not words or name.startswith("floor") or any(w in name for w in words)
 
 
@@ -432,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--servers", action="store_true", help="compare server set-ups (ADR 0006)")
     parser.add_argument(
-        "--only", default="", help="rows whose name holds any of these comma-separated words "
+        "--only", default="", help="rows whose name holds any of these words, separated by ';' "
         "(e.g. 'signed-in browser'); the floor is always measured"
     )  # fmt: skip
     args = parser.parse_args(argv)
