@@ -222,7 +222,7 @@ class Database:
         with session_scope(self.engine, write=False) as session:
             yield session
 
-    def read_first(self, statement: Select[Any], params: dict[str, Any]) -> Any | None:
+    def read_first(self, statement: Select[*tuple[Any, ...]], params: dict[str, Any]) -> Any | None:
         """The first row of one SELECT that every request makes (who is signed in), on a connection
         this thread keeps (store/point_read.py): no pool checkout, no transaction around it."""
         return self.point_reads.first(statement, params)

@@ -46,13 +46,13 @@ class PointReads:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._compiled: dict[int, tuple[Select[Any], _Compiled]] = {}
+        self._compiled: dict[int, tuple[Select[*tuple[Any, ...]], _Compiled]] = {}
         self._local = threading.local()
         self._all: list[_Kept] = []  # every thread's, to close them all with the engine
         self._lock = threading.Lock()
         self._dbapi_error: type[Exception] = engine.dialect.loaded_dbapi.Error
 
-    def first(self, statement: Select[Any], params: Mapping[str, Any]) -> Any | None:
+    def first(self, statement: Select[*tuple[Any, ...]], params: Mapping[str, Any]) -> Any | None:
         """The statement's first row (attributes named by its column labels), or None. `params`
         are passed to the driver as given: strings and integers only (no bind processing)."""
         compiled = self._compile(statement)
@@ -87,7 +87,7 @@ class PointReads:
                 _close_quietly(k)
         self._local = threading.local()
 
-    def _compile(self, statement: Select[Any]) -> _Compiled:
+    def _compile(self, statement: Select[*tuple[Any, ...]]) -> _Compiled:
         found = self._compiled.get(id(statement))
         if found is not None and found[0] is statement:
             return found[1]
@@ -110,7 +110,7 @@ class PointReads:
         if kept is not None and kept.pid == os.getpid():
             return kept
         proxied = self._engine.raw_connection()
-        dbapi = proxied.dbapi_connection
+        dbapi: Any = proxied.dbapi_connection
         proxied.detach()  # ours alone from now on; never handed to anyone through the pool
         if self._engine.dialect.name != "sqlite":  # SQLite's connections are in autocommit already
             dbapi.rollback()  # (the pool's ping may have begun a transaction)
