@@ -331,6 +331,12 @@ def endpoints(
     )
 
 
+def _chosen(name: str, only: str) -> bool:
+    """`--only`: the floor always (every ratio is to it), and the rows naming any of the words."""
+    words = [w.strip() for w in only.split(";") if w.strip()]
+    return not words or name.startswith("floor") or any(w in name for w in words)
+
+
 def table(store: str, results: list[Result]) -> list[str]:
     floor = {r.conns: r for r in results if r.name.startswith("floor")}
     rows = []
@@ -369,6 +375,8 @@ def bench_store(store: str, args: argparse.Namespace, folder: Path, lua: Path) -
         try:
             print(f"  {store}: load average before: {_load()}")
             for name, method, path, extra in endpoints(made, browser_session(running.url)):
+                if not _chosen(name, args.only):
+                    continue
                 for conns in (1, 32):
                     wrk_env = {"BENCH_METHOD": method, **extra}
                     settle(running.url)
@@ -423,6 +431,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--servers", action="store_true", help="compare server set-ups (ADR 0006)")
+    parser.add_argument(
+        "--only", default="", help="rows whose name holds any of these words, separated by ';' "
+        "(e.g. 'signed-in browser'); the floor is always measured"
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is not installed: `make wrk` installs Debian's package", file=sys.stderr)

@@ -14,6 +14,7 @@ import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import Enum
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -723,26 +724,27 @@ class CurrentSession:
     record: OwnRecord | None = None  # None: the account has no person record of its own
 
 
-def resolve_session(
+class Upkeep(Enum):
+    """The write a session's lookup asks for, now and then (never on most requests)."""
+
+    TOUCH = "touch"  # its last-seen time, at most once a minute
+    END = "end"  # idle too long, too old, or its account removed: deleted
+
+
+def look_up_session(
     db: Database, token: str, *, now: datetime, idle: timedelta, lifetime: timedelta
-) -> CurrentSession | None:
-    """The session behind a cookie, or None when unknown, idle too long or too old (then deleted).
-    A read, most of the time: the last-seen time is written at most once a minute, so requests do not
-    queue on the database's write lock just to be recognised. One query on a plain connection (the
-    session, its account and the account's own record): every request of a signed-in browser makes it."""
-    hashed = secret_hash(token)
-    with db.read_rows() as conn:
-        row = account_repo.signed_in(conn, hashed)
+) -> tuple[CurrentSession | None, Upkeep | None]:
+    """The session behind a cookie (None when unknown, idle too long or too old), and the write it
+    asks for, to be done with `keep_up_session` (by the web app on its thread pool: it may wait for
+    the database's write lock). A read: one query on a connection this thread keeps (the session,
+    its account and the account's own record), made against the database on every request, so a
+    sign-out or removal in another process counts at once."""
+    row = account_repo.signed_in(db, secret_hash(token))
     if row is None:
-        return None
+        return None, None
     expired = now - row.last_seen_at > idle or now - row.created_at > lifetime
     if expired or row.account_id is None or row.removed_at is not None:
-        with db.write() as s:
-            account_repo.delete_session(s, hashed)
-        return None
-    if now - row.last_seen_at > TOUCH_EVERY:
-        with db.write() as s:
-            account_repo.touch_session(s, hashed, now)
+        return None, Upkeep.END
     actor = Actor(
         account_id=row.account_id,
         email=row.email,
@@ -751,7 +753,30 @@ def resolve_session(
         person_id=row.person_id,
     )
     record = _own_record(row) if row.person_id is not None else None
-    return CurrentSession(actor, row.csrf_token, row.name, record)
+    upkeep = Upkeep.TOUCH if now - row.last_seen_at > TOUCH_EVERY else None
+    return CurrentSession(actor, row.csrf_token, row.name, record), upkeep
+
+
+def keep_up_session(db: Database, token: str, upkeep: Upkeep, *, now: datetime) -> None:
+    """The write `look_up_session` asked for: the last-seen time written, or the session deleted."""
+    hashed = secret_hash(token)
+    with db.write() as s:
+        if upkeep is Upkeep.END:
+            account_repo.delete_session(s, hashed)
+        else:
+            account_repo.touch_session(s, hashed, now)
+
+
+def resolve_session(
+    db: Database, token: str, *, now: datetime, idle: timedelta, lifetime: timedelta
+) -> CurrentSession | None:
+    """The session behind a cookie, or None when unknown, idle too long or too old (then deleted);
+    its last-seen time is written at most once a minute, so requests do not queue on the
+    database's write lock just to be recognised."""
+    current, upkeep = look_up_session(db, token, now=now, idle=idle, lifetime=lifetime)
+    if upkeep is not None:
+        keep_up_session(db, token, upkeep, now=now)
+    return current
 
 
 def csrf_matches(expected: str, given: str | None) -> bool:

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from kneehab.errors import Conflict
+from kneehab.store.db import Database
 from kneehab.store.tables import (
     AccessTokenRow,
     AccountRow,
@@ -178,9 +179,10 @@ def own_record(conn: Connection, person_id: int) -> Row[*tuple[Any, ...]] | None
     return conn.execute(OWN_RECORD, {"person_id": person_id}).first()
 
 
-def signed_in(conn: Connection, token_hash: str) -> Row[*tuple[Any, ...]] | None:
-    """The session with this hash, its account and the account's person record, in one query."""
-    return conn.execute(SIGNED_IN, {"token_hash": token_hash}).first()
+def signed_in(db: Database, token_hash: str) -> Any | None:
+    """The session with this hash, its account and the account's person record, in one query (on
+    the connection this thread keeps for the lookup every request makes: store/point_read.py)."""
+    return db.read_first(SIGNED_IN, {"token_hash": token_hash})
 
 
 def session_by_hash(s: DbSession, token_hash: str) -> AuthSessionRow | None:

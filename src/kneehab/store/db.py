@@ -11,7 +11,7 @@ import json
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,12 +20,13 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Engine, Select, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from kneehab.errors import Busy, Conflict, StoreError
+from kneehab.store.point_read import PointReads
 from kneehab.store.write_gate import BUSY_MESSAGE, gate_for
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -208,6 +209,10 @@ class Database:
     """What services receive: an engine whose schema is current, plus its unit-of-work helpers."""
 
     engine: Engine
+    point_reads: PointReads = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "point_reads", PointReads(self.engine))
 
     @property
     def url(self) -> str:
@@ -240,13 +245,10 @@ class Database:
         with session_scope(self.engine, write=False) as session:
             yield session
 
-    @contextmanager
-    def read_rows(self) -> Iterator[Connection]:
-        """A read on a plain connection, no ORM `Session`: for the lookup every request makes (who is
-        signed in), where building a Session and its objects cost more than the query (~0.3 ms).
-        Same transaction as `read()` (SQLite's deferred BEGIN; ended, never committed, on close)."""
-        with self.engine.connect() as conn:
-            yield conn
+    def read_first(self, statement: Select[*tuple[Any, ...]], params: dict[str, Any]) -> Any | None:
+        """The first row of one SELECT that every request makes (who is signed in), on a connection
+        this thread keeps (store/point_read.py): no pool checkout, no transaction around it."""
+        return self.point_reads.first(statement, params)
 
     def forget_deleted(self) -> None:
         """After deleting a person: leave none of the deleted rows readable in SQLite's files.
@@ -268,6 +270,7 @@ class Database:
                     break
 
     def close(self) -> None:
+        self.point_reads.close()
         self.engine.dispose()
 
 

@@ -29,7 +29,7 @@ from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
 
-from kneehab.web.deps import current_actor, current_person
+from kneehab.web.deps import CALLS_WITHIN, current_actor, current_person
 from kneehab.web.input_guard import MAX_BODY_BYTES
 from kneehab.web.routes.data import ExportView
 from kneehab.web.routes.today import PlayerState
@@ -143,7 +143,7 @@ FILE_RESPONSES: dict[tuple[str, str], str] = {("GET", "/api/v1/export.csv"): "te
 
 
 def _calls(dep: Dependant) -> set[Any]:
-    out = {dep.call} if dep.call is not None else set()
+    out = {dep.call, *CALLS_WITHIN.get(dep.call, ())} if dep.call is not None else set()
     for sub in dep.dependencies:
         out |= _calls(sub)
     return out

@@ -16,6 +16,7 @@ from kneehab.web import api_docs, errors, health, heap, pose_assets
 from kneehab.web.deps import Clock, WebState, csrf_guard, system_clock
 from kneehab.web.drafts import Drafts
 from kneehab.web.figures import Figures
+from kneehab.web.gates import Gated
 from kneehab.web.head import HeadAsGet
 from kneehab.web.input_guard import InputGuard
 from kneehab.web.observe import METRICS_PATH, Metrics, RequestRecorder, metrics_endpoint
@@ -88,6 +89,6 @@ def create_app(
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
     if pose_folder is not None:  # the camera coach's in-browser pose model, from its npm package
         pose_assets.install(app, pose_folder)
-    for router in ROUTERS:
-        app.include_router(router)
+    for router in ROUTERS:  # in order, each passed over quickly for paths it cannot match
+        app.include_router(Gated(router))
     return app

@@ -91,13 +91,18 @@ async def resolve(request: Request) -> Auth | None:
         token = request.cookies.get(SESSION_COOKIE)
         if token:
             settings = state.settings
-            current = accounts.resolve_session(
+            # On the event loop: one point read (~10 µs on SQLite, one round trip on PostgreSQL),
+            # cheaper than a hop to the thread pool. Its rare write (last seen, at most once a
+            # minute; or an expired session deleted) may wait for the write lock: on the pool.
+            current, upkeep = accounts.look_up_session(
                 state.db,
                 token,
                 now=now,
                 idle=timedelta(hours=settings.session_idle_hours),
                 lifetime=timedelta(days=settings.session_max_days),
             )
+            if upkeep is not None:
+                await run_in_threadpool(accounts.keep_up_session, state.db, token, upkeep, now=now)
             if current is not None:
                 auth = Auth(current.actor, current.csrf_token, current.name, current.record)
     request.state.auth = auth

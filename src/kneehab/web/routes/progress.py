@@ -11,7 +11,7 @@ from kneehab import services
 from kneehab.domain.program import Program
 from kneehab.errors import NotFound
 from kneehab.services.acting import Acting
-from kneehab.web.deps import Clocked, OwnVersion, Person, State
+from kneehab.web.deps import Clocked, OwnReading, Person, State
 from kneehab.web.render import page
 from kneehab.web.routes.common import kept_json, load_course, require_program
 from kneehab.web.viewmodels.common import banner
@@ -78,9 +78,8 @@ def progress_page(request: Request, state: State, person: Person, clock: Clocked
 
 
 @api.get("/progress", response_model=ProgressView, summary="Pain trend, sessions, doses, outcomes")
-async def progress_api(
-    state: State, person: Person, clock: Clocked, version: OwnVersion
-) -> Response:
+async def progress_api(own: OwnReading) -> Response:
+    state, person, clock, version = own.state, own.person, own.clock, own.version
     # Only the JSON is kept (its model is ~5× larger and grows with the course); the page is made.
     return await kept_json(
         state, person, clock, version, "progress", lambda: build(state, person, clock)

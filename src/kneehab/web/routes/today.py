@@ -16,7 +16,7 @@ from kneehab.domain.types import PainScore
 from kneehab.errors import InvalidInput, NotFound
 from kneehab.services import notes
 from kneehab.services.acting import Acting
-from kneehab.web.deps import Clocked, OwnVersion, Person, State
+from kneehab.web.deps import Clocked, OwnReading, OwnVersion, Person, State
 from kneehab.web.errors import CHECK_URLS, RESCREEN_URLS, FormError, invalid
 from kneehab.web.kept_views import TODAY_BYTES, RecordVersion
 from kneehab.web.render import page
@@ -138,7 +138,8 @@ def today_page(
 
 
 @api.get("", response_model=TodayView, summary="Today's session (player plan and saved state)")
-async def today_api(state: State, person: Person, clock: Clocked, version: OwnVersion) -> Response:
+async def today_api(own: OwnReading) -> Response:
+    state, person, clock, version = own.state, own.person, own.clock, own.version
     return await kept_json(
         state, person, clock, version, "today", lambda: kept_build(state, person, clock, version)
     )
