@@ -167,3 +167,38 @@ def test_a_unique_key_taken_at_the_same_moment_is_a_conflict_not_a_crash(db: Dat
     else:
         raise AssertionError("a second check-in row for one date was kept")
     assert [c.morning_pain for c in services.history(db, who).checkins] == [1]
+
+
+def test_a_lock_cycle_on_postgresql_is_a_busy_answer_not_a_crash(db: Database) -> None:
+    """Two transactions that take the same two rows in opposite orders: PostgreSQL ends one of them
+    (deadlock_detected). That one is Busy (503: nothing kept, send it again), never a 500; the other
+    commits. On SQLite the writers take turns, so both commit."""
+    import threading
+
+    from sqlalchemy import text
+
+    with db.write() as s:
+        s.execute(text("CREATE TABLE cycle_probe (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)"))
+        s.execute(text("INSERT INTO cycle_probe (id, n) VALUES (1, 0), (2, 0)"))
+    both = threading.Barrier(2)
+
+    def touch(first: int, second: int) -> str:
+        try:
+            with db.write() as s:
+                s.execute(text("UPDATE cycle_probe SET n = n + 1 WHERE id = :i"), {"i": first})
+                if not db.is_sqlite:
+                    both.wait(10)  # each holds its first row before asking for the other's
+                s.execute(text("UPDATE cycle_probe SET n = n + 1 WHERE id = :i"), {"i": second})
+        except UserError as err:
+            return type(err).__name__
+        return "ok"
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        ends = Counter(pool.map(lambda order: touch(*order), [(1, 2), (2, 1)]))
+    with db.read() as s:
+        counts = dict(s.execute(text("SELECT id, n FROM cycle_probe")).all())
+    if db.is_sqlite:
+        assert ends == Counter({"ok": 2}) and counts == {1: 2, 2: 2}
+    else:
+        assert ends == Counter({"ok": 1, "Busy": 1}), ends
+        assert counts == {1: 1, 2: 1}  # the ended one kept nothing

@@ -28,7 +28,7 @@ from kneehab.services.audit import record_tx
 from kneehab.services.group_commit import GroupCommit
 from kneehab.store import account_repo
 from kneehab.store.db import Database
-from kneehab.store.tables import AccountRow
+from kneehab.store.tables import AccessTokenRow, AccountRow
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 256  # SP 800-63B: at least 8, at least 64 allowed; no other rules
 EMAIL_MAX = 254
@@ -925,19 +925,38 @@ _BATCHES_LOCK = threading.Lock()
 
 
 def resolve_token_records(db: Database, uses: Sequence[TokenUse]) -> list[TokenFound]:
-    """Each use's `resolve_token_record`, in one write transaction (their trail rows in order)."""
+    """Each use's `resolve_token_record`, in one write transaction (their trail rows in order).
+
+    Locks are taken in the order every writer takes them: the tokens' rows (their last-used times)
+    by id, then the trail's. A batch that marked each token as it went, after the first use had
+    taken the trail's lock, deadlocked with another process's batch on PostgreSQL."""
     with db.write() as s:
-        return [_resolve_token_tx(s, use) for use in uses]
+        found = [_token_of(s, use) for use in uses]  # reads only
+        last_used: dict[int, datetime] = {}
+        for use, hit in zip(uses, found, strict=True):
+            if hit is not None:
+                token_id = hit[0].id
+                last_used[token_id] = max(use.now, last_used.get(token_id, use.now))
+        account_repo.mark_tokens_used(s, last_used)
+        return [
+            None if hit is None else _token_used_tx(s, use, *hit)
+            for use, hit in zip(uses, found, strict=True)
+        ]
 
 
-def _resolve_token_tx(s: DbSession, use: TokenUse) -> TokenFound:
+def _token_of(s: DbSession, use: TokenUse) -> tuple[AccessTokenRow, AccountRow] | None:
     row = account_repo.token_by_hash(s, secret_hash(use.secret))
     if row is None or row.revoked_at is not None:
         return None
     account = account_repo.account(s, row.account_id)
     if account is None or account.removed_at is not None:
         return None
-    row.last_used_at = use.now
+    return row, account
+
+
+def _token_used_tx(
+    s: DbSession, use: TokenUse, row: AccessTokenRow, account: AccountRow
+) -> TokenFound:
     actor = actor_of(account, Scope(row.scope))
     record_tx(
         s, actor=actor, action=account_repo.TOKEN_USE, resource=f"token/{row.id}", now=use.now,

@@ -380,6 +380,17 @@ def token_by_hash(s: DbSession, token_hash: str) -> AccessTokenRow | None:
     return s.scalars(select(AccessTokenRow).where(AccessTokenRow.token_hash == token_hash)).first()
 
 
+def mark_tokens_used(s: DbSession, when: dict[int, datetime]) -> None:
+    """Each token's last-used time, row by row in id order (the order every writer locks them in)."""
+    for token_id in sorted(when):
+        s.execute(
+            update(AccessTokenRow)
+            .where(AccessTokenRow.id == token_id)
+            .values(last_used_at=when[token_id])
+            .execution_options(synchronize_session=False)
+        )
+
+
 def token(s: DbSession, token_id: int) -> AccessTokenRow | None:
     return s.get(AccessTokenRow, token_id)
 

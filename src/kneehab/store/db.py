@@ -204,6 +204,10 @@ def _unit_of_work(engine: Engine, *, write: bool) -> Iterator[Session]:
         yield session
 
 
+# PostgreSQL's "try the transaction again" states: serialization_failure, deadlock_detected.
+_RETRY_STATES = frozenset({"40001", "40P01"})
+
+
 @dataclass(frozen=True)
 class Database:
     """What services receive: an engine whose schema is current, plus its unit-of-work helpers."""
@@ -237,6 +241,10 @@ class Database:
             ) from None
         except OperationalError as err:
             if self.is_sqlite and "locked" in str(err.orig):
+                raise Busy(BUSY_MESSAGE) from None
+            # PostgreSQL broke a lock cycle by ending this transaction (deadlock_detected) or could
+            # not serialise it: nothing of it was kept, and the same request may simply be sent again.
+            if getattr(err.orig, "sqlstate", None) in _RETRY_STATES:
                 raise Busy(BUSY_MESSAGE) from None
             raise
 
