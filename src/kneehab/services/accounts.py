@@ -567,7 +567,8 @@ def withdraw_invitation(db: Database, invitation_id: int, *, actor: Actor, now: 
         row = account_repo.invitation(s, invitation_id)
         clinic = row.clinic_id if row is not None else None
         check(actor, Action.WITHDRAW_INVITATION, Subject(None, clinic), what="invitation")
-        assert row is not None
+        if row is None:  # the server admin's reach is every clinic, but there is no such invitation
+            raise NotFound("invitation: there is no such invitation")
         if row.used_at is not None or row.expires_at <= now:
             raise Conflict(
                 "invitation: it was used, withdrawn or replaced, or it has expired, so there is "
