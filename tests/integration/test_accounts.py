@@ -359,10 +359,12 @@ def test_token_uses_of_many_accounts_in_two_processes_at_once_all_succeed(
         other.close()
 
 
-def test_withdrawing_an_invitation_that_does_not_exist_is_not_found_for_everyone(
+def test_withdrawing_or_removing_what_does_not_exist_is_not_found_for_everyone(
     db: Database,
 ) -> None:
     """The server admin reaches every clinic, so access.py lets the question through: the answer is
     still the 404 of no such invitation, not a crash."""
     with pytest.raises(NotFound, match="no such invitation"):
         accounts.withdraw_invitation(db, 424242, actor=SERVER_ADMIN, now=NOW)
+    with pytest.raises(NotFound, match="no such account"):
+        accounts.remove_member(db, 424242, actor=SERVER_ADMIN, now=NOW)

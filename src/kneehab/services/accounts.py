@@ -588,7 +588,8 @@ def remove_member(db: Database, account_id: int, *, actor: Actor, now: datetime)
         row = account_repo.account(s, account_id)
         clinic = row.clinic_id if row is not None else None
         check(actor, Action.REMOVE_MEMBER, Subject(None, clinic), what="account")
-        assert row is not None
+        if row is None:  # the server admin's reach is every clinic, but there is no such account
+            raise NotFound("account: there is no such account")
         if row.id == actor.account_id:
             raise InvalidInput("account: you cannot remove yourself; ask another clinic admin")
         if row.role == Role.PERSON.value:
