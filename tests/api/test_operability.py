@@ -168,13 +168,12 @@ async def test_a_flow_logs_json_lines_without_health_data(
     assert {r["request_id"] for r in access}.isdisjoint({"-"})
 
 
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # PostgreSQL has row locks, no gate
 async def test_a_write_queued_past_its_bound_is_a_503_to_retry_and_reads_go_on(
     client: httpx.AsyncClient, db: Database, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """SQLite: another process holds the writers' turn (store/write_gate.py) for longer than a write
     may wait; the write is refused in words (503, nothing kept), never a 500, and reads still answer."""
-    if not db.is_sqlite:
-        pytest.skip("PostgreSQL orders writes with row locks, not the SQLite file's write gate")
     await enrol(client)
     await pass_check(client)
     monkeypatch.setattr(db_module, "WRITE_WAIT_S", 0.2)
