@@ -133,6 +133,8 @@ class Settings(BaseModel):
 
 def load_settings(environ: Mapping[str, str], **overrides: object) -> Settings:
     """Build settings from an explicit environment mapping (plus CLI overrides that are not None)."""
-    env = {k[len("KNEEHAB_") :].lower(): v for k, v in environ.items() if k.startswith("KNEEHAB_")}
+    env: dict[str, object] = {
+        k[len("KNEEHAB_") :].lower(): v for k, v in environ.items() if k.startswith("KNEEHAB_")
+    }
     env.update({k: v for k, v in overrides.items() if v is not None})
     return Settings.model_validate(env)

@@ -68,8 +68,8 @@ def _bearer(request: Request) -> str | None:
 async def resolve(request: Request) -> Auth | None:
     """The request's Auth, looked up once per request; None when anonymous."""
     if hasattr(request.state, "auth"):
-        found: Auth | None = request.state.auth
-        return found
+        known: Auth | None = request.state.auth
+        return known
     state = request.app.state.web
     now = state.clock()
     auth: Auth | None = None
