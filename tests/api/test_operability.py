@@ -7,6 +7,7 @@ template, and none carries a health word."""
 
 from __future__ import annotations
 
+import asyncio
 import fcntl
 import io
 import json
@@ -187,3 +188,36 @@ async def test_a_write_queued_past_its_bound_is_a_503_to_retry_and_reads_go_on(
     finally:
         os.close(fd)
     assert (await client.post("/api/v1/checkins", json=checkin)).status_code == 201
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the gate that makes a write wait
+async def test_a_write_waiting_for_its_turn_does_not_stall_other_requests(
+    client: httpx.AsyncClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A write that waits for the database (here: another process holds SQLite's writers' turn) waits
+    on the thread pool: the server answers other requests meanwhile. The player's position save and
+    the sign-in, first-run, re-screen and sign-out forms wrote on the event loop, which stalled every
+    request of that worker until the write's turn came (or, after 10 s, its 503)."""
+    await enrol(client)
+    await pass_check(client)
+    monkeypatch.setattr(db_module, "WRITE_WAIT_S", 1.0)
+    done: list[tuple[str, int]] = []
+
+    async def save_position() -> None:
+        r = await client.post("/api/v1/today/state", json={"state": {"step": 1}})
+        done.append(("save", r.status_code))
+
+    async def look_meanwhile() -> None:
+        await asyncio.sleep(0.1)  # the save is waiting for its turn by now
+        r = await client.get("/healthz")
+        done.append(("healthz", r.status_code))
+
+    fd = os.open(f"{sqlite_path(db.url)}-writer", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        await asyncio.gather(save_position(), look_meanwhile())
+    finally:
+        os.close(fd)
+    assert done == [("healthz", 200), ("save", 503)]  # answered while the save waited
+    r = await client.post("/api/v1/today/state", json={"state": {"step": 1}})
+    assert r.status_code == 204

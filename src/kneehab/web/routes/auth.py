@@ -175,14 +175,14 @@ async def claim_submit(request: Request, state: State, clock: Clocked) -> Respon
     form = await read_form(request)
     email, typed = text(form, "email"), password(form)
     try:
-        actor = accounts.claim(
-            state.db, account_id, email, typed,
+        actor = await run_in_threadpool(
+            accounts.claim, state.db, account_id, email, typed,
             now=clock.now,
         )  # fmt: skip
     except UserError as err:
         raise account_form_error(err, _claim_vm(email), CLAIM_TITLE) from None
-    signed = accounts.start_session(
-        state.db, actor, now=clock.now, request_id=request_id(request.scope)
+    signed = await run_in_threadpool(
+        accounts.start_session, state.db, actor, now=clock.now, request_id=request_id(request.scope)
     )
     return set_session(request, RedirectResponse(home_of(actor), status_code=303), signed)
 
@@ -216,8 +216,8 @@ async def signin_submit(request: Request, state: State, clock: Clocked) -> Respo
     email, typed = text(form, "email"), password(form)
     next_url = _safe_next(text(form, "next"))
     try:
-        actor = accounts.authenticate(
-            state.db, email, typed,
+        actor = await run_in_threadpool(
+            accounts.authenticate, state.db, email, typed,
             address=_address(request), now=clock.now, request_id=request_id(request.scope),
         )  # fmt: skip
     except UserError as err:
@@ -229,8 +229,8 @@ async def signin_submit(request: Request, state: State, clock: Clocked) -> Respo
             status=429 if wait is not None else 422,
             headers={"Retry-After": str(wait)} if wait is not None else None,
         ) from None  # fmt: skip
-    signed = accounts.start_session(
-        state.db, actor, now=clock.now, request_id=request_id(request.scope)
+    signed = await run_in_threadpool(
+        accounts.start_session, state.db, actor, now=clock.now, request_id=request_id(request.scope)
     )
     response = RedirectResponse(next_url or home_of(actor), status_code=303)
     return set_session(request, response, signed)
@@ -240,7 +240,7 @@ async def signin_submit(request: Request, state: State, clock: Clocked) -> Respo
 async def signout(request: Request, state: State) -> Response:
     token = request.cookies.get("kneehab_session")
     if token:
-        accounts.end_session(state.db, token)
+        await run_in_threadpool(accounts.end_session, state.db, token)
     return clear_session(request, RedirectResponse("/signin", status_code=303))
 
 
@@ -248,7 +248,10 @@ async def signout(request: Request, state: State) -> Response:
 async def signout_everywhere(
     request: Request, state: State, actor: SignedIn, clock: Clocked
 ) -> Response:
-    accounts.end_all_sessions(state.db, actor, now=clock.now, request_id=request_id(request.scope))
+    await run_in_threadpool(
+        accounts.end_all_sessions, state.db, actor, now=clock.now,
+        request_id=request_id(request.scope),
+    )  # fmt: skip
     return clear_session(request, RedirectResponse("/signin", status_code=303))
 
 
@@ -307,16 +310,16 @@ async def link_submit(request: Request, state: State, clock: Clocked) -> Respons
     form = await read_form(request)
     link, typed = text(form, "link"), password(form)
     try:
-        actor = accounts.use_link(
-            state.db, link, typed, now=clock.now,
+        actor = await run_in_threadpool(
+            accounts.use_link, state.db, link, typed, now=clock.now,
             address=_address(request),
         )  # fmt: skip
     except Throttled:
         raise  # 429 with the time to wait, not a form mistake
     except UserError as err:
         raise account_form_error(err, _link_vm(link), LINK_TITLE, other_field="link") from None
-    signed = accounts.start_session(
-        state.db, actor, now=clock.now, request_id=request_id(request.scope)
+    signed = await run_in_threadpool(
+        accounts.start_session, state.db, actor, now=clock.now, request_id=request_id(request.scope)
     )
     return set_session(request, RedirectResponse(home_of(actor), status_code=303), signed)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field
 
@@ -159,7 +160,9 @@ async def invite_page(request: Request, state: State, actor: SignedIn, clock: Cl
     form = await read_form(request)
     email, role = text(form, "email"), text(form, "role") or "person"
     try:
-        made = accounts.invite(state.db, email, role=role, actor=actor, now=clock.now)
+        made = await run_in_threadpool(
+            accounts.invite, state.db, email, role=role, actor=actor, now=clock.now
+        )
     except (InvalidInput, Conflict) as err:
         message = str(err).split(": ", 1)[-1]
         problem = field_problem(

@@ -8,6 +8,7 @@ import contextlib
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 
@@ -156,7 +157,9 @@ async def subscribe_form(
 ) -> HTMLResponse:
     form = await read_form(request)
     remind = text(form, "remind_at") or DEFAULT_REMIND_AT
-    made = exports.subscribe(state.db, _req(request, state, actor, clock, person), remind_at=remind)
+    made = await run_in_threadpool(
+        exports.subscribe, state.db, _req(request, state, actor, clock, person), remind_at=remind
+    )
     vm = _view(state, person, webcal=made.webcal, url=made.url)
     return page(request, "program_take.html", vm, title=TITLE)
 
@@ -167,7 +170,9 @@ async def subscribe_form(
 async def revoke_form(
     request: Request, state: State, actor: SignedIn, person: Person, clock: Clocked
 ) -> HTMLResponse:
-    exports.unsubscribe(state.db, _req(request, state, actor, clock, person))
+    await run_in_threadpool(
+        exports.unsubscribe, state.db, _req(request, state, actor, clock, person)
+    )
     vm = _view(
         state, person, message="Your calendar subscription is revoked: its address no longer works."
     )

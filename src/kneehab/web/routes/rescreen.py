@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
@@ -170,19 +171,21 @@ async def rescreen_submit(
     draft.answers.update(safety_given(step, await read_form(request)))
     problems = safety_missing(step, draft.answers)
     if problems:
-        state.drafts.put(key, draft, now=clock.now)  # what was given is kept, and shown again
+        # what was given is kept, and shown again
+        await run_in_threadpool(state.drafts.put, key, draft, now=clock.now)
         return keep_key(_show(request, step, draft.answers, problems), COOKIE, key, path=PATH)
     a = draft.answers
     if number < TOTAL and triage_so_far(a).stop is None:
         draft.done = max(draft.done, number)
-        state.drafts.put(key, draft, now=clock.now)
+        await run_in_threadpool(state.drafts.put, key, draft, now=clock.now)
         return keep_key(
             RedirectResponse(step_url(number + 1), status_code=303), COOKIE, key, path=PATH
         )
     # The last step, or a stopping answer (RULES D-2: stop here, exactly as first run does). The answers
     # given are saved as the dated re-screen; a question not reached counts as no.
-    state.drafts.drop(key)
-    out = _run(
+    await run_in_threadpool(state.drafts.drop, key)
+    out = await run_in_threadpool(
+        _run,
         state,
         person,
         clock,

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
@@ -414,7 +415,9 @@ async def step_submit(number: int, request: Request, state: State, clock: Clocke
     draft.answers.update(_given(step, await read_form(request)))
     problems = _problems(step, draft.answers)
     if problems:
-        state.drafts.put(key, draft, now=clock.now)  # what was typed is kept, and shown again
+        await run_in_threadpool(
+            state.drafts.put, key, draft, now=clock.now
+        )  # what was typed is kept, and shown again
         return _keep(_show(request, step, draft.answers, problems), key)
     if step.kind == SAFETY:
         result = triage_so_far(draft.answers)
@@ -422,17 +425,17 @@ async def step_submit(number: int, request: Request, state: State, clock: Clocke
             # … but a mistaken answer can be changed (issue 9 §3): the answers wait (memory only, a day)
             # and this step is the next one to answer.
             draft.done = number - 1
-            state.drafts.put(key, draft, now=clock.now)
+            await run_in_threadpool(state.drafts.put, key, draft, now=clock.now)
             return _keep(stopped_page(request, result.stop, change_url=step_url(number)), key)
     draft.done = max(draft.done, number)
     if number < TOTAL:
-        state.drafts.put(key, draft, now=clock.now)
+        await run_in_threadpool(state.drafts.put, key, draft, now=clock.now)
         return _keep(RedirectResponse(step_url(number + 1), status_code=303), key)
-    state.drafts.put(key, draft, now=clock.now)
+    await run_in_threadpool(state.drafts.put, key, draft, now=clock.now)
     actor = await _actor(request)
     if actor is None:  # "save your program": the account comes with it (SAVE_PATH)
         return _keep(RedirectResponse(SAVE_PATH, status_code=303), key)
-    return _enrol(request, state, clock, key, draft, actor=actor)
+    return await run_in_threadpool(_enrol, request, state, clock, key, draft, actor=actor)
 
 
 SAVE_PATH = "/start/save"
@@ -521,8 +524,8 @@ async def save_submit(request: Request, state: State, clock: Clocked) -> Respons
     try:
         accounts.check_password(password, accounts.normal_email(email))
         zone = services.checked_zone(zone) if known_zone(zone) else None  # a browser's guess only
-        return _enrol(
-            request, state, clock, key, draft, new_account=(email, password), timezone=zone
+        return await run_in_threadpool(
+            _enrol, request, state, clock, key, draft, new_account=(email, password), timezone=zone
         )
     except (InvalidInput, Conflict) as err:
         raise account_form_error(err, _save_vm(email), SAVE_TITLE) from None

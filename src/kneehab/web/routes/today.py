@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, Field, ValidationError
 
@@ -279,9 +280,11 @@ async def state_api(request: Request, state: State, person: Person, clock: Clock
         body = PlayerState.model_validate_json(raw)
     except ValidationError as err:
         raise invalid(err) from None
-    services.save_player_position(
-        state.db, person, day=clock.today, state=body.state, now=clock.now
-    )
+    # A write: on the thread pool, where waiting for the write lock stalls no other request.
+    await run_in_threadpool(
+        services.save_player_position, state.db, person, day=clock.today, state=body.state,
+        now=clock.now,
+    )  # fmt: skip
     return Response(status_code=204)
 
 
