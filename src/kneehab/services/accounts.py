@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -28,7 +28,7 @@ from kneehab.services.audit import record_tx
 from kneehab.services.group_commit import GroupCommit
 from kneehab.store import account_repo
 from kneehab.store.db import Database
-from kneehab.store.tables import AccessTokenRow, AccountRow
+from kneehab.store.tables import AccessTokenRow, AccountRow, InvitationRow
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 256  # SP 800-63B: at least 8, at least 64 allowed; no other rules
 EMAIL_MAX = 254
@@ -560,15 +560,24 @@ def link_asks(db: Database, secret: str, *, now: datetime) -> str:
         return "own" if link.kind in JOIN_KINDS else "new"
 
 
+ClinicRow = TypeVar("ClinicRow", AccountRow, InvitationRow)
+
+
+def _of_clinic(actor: Actor, action: Action, row: ClinicRow | None, what: str) -> ClinicRow:
+    """`row` (an account or an invitation) once access.py allows `action` on its clinic; otherwise,
+    or when there is no such row (the server admin reaches every clinic), the 404 of no such `what`."""
+    check(actor, action, Subject(None, row.clinic_id if row is not None else None), what=what)
+    if row is None:
+        raise NotFound(f"{what}: there is no such {what}")
+    return row
+
+
 def withdraw_invitation(db: Database, invitation_id: int, *, actor: Actor, now: datetime) -> None:
     """A clinic admin takes back an invitation nobody has used yet: its link stops working at once
     (the link page then says it is not valid), and the trail says who withdrew it."""
     with db.write() as s:
-        row = account_repo.invitation(s, invitation_id)
-        clinic = row.clinic_id if row is not None else None
-        check(actor, Action.WITHDRAW_INVITATION, Subject(None, clinic), what="invitation")
-        if row is None:  # the server admin's reach is every clinic, but there is no such invitation
-            raise NotFound("invitation: there is no such invitation")
+        found = account_repo.invitation(s, invitation_id)
+        row = _of_clinic(actor, Action.WITHDRAW_INVITATION, found, "invitation")
         if row.used_at is not None or row.expires_at <= now:
             raise Conflict(
                 "invitation: it was used, withdrawn or replaced, or it has expired, so there is "
@@ -577,7 +586,7 @@ def withdraw_invitation(db: Database, invitation_id: int, *, actor: Actor, now: 
         row.used_at = now  # an invitation ends once, whichever way (account_repo.end_invitations)
         record_tx(
             s, actor=actor, action="withdraw_invitation", resource=f"invitation/{row.id}", now=now,
-            clinic_id=clinic,
+            clinic_id=row.clinic_id,
         )  # fmt: skip
 
 
@@ -585,11 +594,10 @@ def remove_member(db: Database, account_id: int, *, actor: Actor, now: datetime)
     """A clinic admin removes a clinician or a person from the clinic: they cannot sign in any more
     and every session of theirs ends; a person's record stays (it is theirs), outside the clinic."""
     with db.write() as s:
-        row = account_repo.account(s, account_id)
-        clinic = row.clinic_id if row is not None else None
-        check(actor, Action.REMOVE_MEMBER, Subject(None, clinic), what="account")
-        if row is None:  # the server admin's reach is every clinic, but there is no such account
-            raise NotFound("account: there is no such account")
+        row = _of_clinic(
+            actor, Action.REMOVE_MEMBER, account_repo.account(s, account_id), "account"
+        )
+        clinic = row.clinic_id  # before a person's is cleared below
         if row.id == actor.account_id:
             raise InvalidInput("account: you cannot remove yourself; ask another clinic admin")
         if row.role == Role.PERSON.value:
