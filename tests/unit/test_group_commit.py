@@ -39,40 +39,11 @@ def _queued(group: GroupCommit[int, int], waiting: int) -> None:
     raise AssertionError("the callers never queued")
 
 
-def test_a_lone_caller_writes_its_own_batch_at_once() -> None:
-    writer = _Writer()
-    writer.release.set()
-    group = GroupCommit(writer)
-    assert group.submit(21) == 42
-    assert writer.batches == [[21]] and group.batches == 1
-
-
-def test_callers_arriving_during_a_write_share_the_next_batch_and_get_their_own_results() -> None:
-    writer = _Writer()
-    group: GroupCommit[int, int] = GroupCommit(writer)
-    results: dict[int, int] = {}
-
-    def call(x: int) -> None:
-        results[x] = group.submit(x)
-
-    first = threading.Thread(target=call, args=(0,))
-    first.start()
-    assert writer.started.wait(5)
-    others = [threading.Thread(target=call, args=(x,)) for x in range(1, 9)]
-    for t in others:
-        t.start()
-    _queued(group, 8)
-    writer.release.set()
-    for t in [first, *others]:
-        t.join(5)
-    assert results == {x: 2 * x for x in range(9)}
-    assert writer.batches[0] == [0]
-    assert sorted(writer.batches[1]) == list(range(1, 9))  # one transaction for the eight
-    assert len(writer.batches) == 2 and group.batches == 2
-
-
-def test_an_error_reaches_every_caller_of_its_batch_and_the_next_batch_still_writes() -> None:
-    writer = _Writer(fail_on=3)
+def _first_then_queued(
+    writer: _Writer, others: list[int]
+) -> tuple[GroupCommit[int, int], dict[int, object]]:
+    """Caller 0 writes a batch alone; `others` call while it is being written (and queue behind it);
+    then the first batch ends. The group, and each caller's result or the text of its error."""
     group: GroupCommit[int, int] = GroupCommit(writer)
     results: dict[int, object] = {}
 
@@ -85,13 +56,37 @@ def test_an_error_reaches_every_caller_of_its_batch_and_the_next_batch_still_wri
     first = threading.Thread(target=call, args=(0,))
     first.start()
     assert writer.started.wait(5)
-    others = [threading.Thread(target=call, args=(x,)) for x in (2, 3, 4)]
-    for t in others:
+    queued = [threading.Thread(target=call, args=(x,)) for x in others]
+    for t in queued:
         t.start()
-    _queued(group, 3)
+    _queued(group, len(others))
     writer.release.set()
-    for t in [first, *others]:
+    for t in [first, *queued]:
         t.join(5)
+    assert group.batches == len(writer.batches)
+    return group, results
+
+
+def test_a_lone_caller_writes_its_own_batch_at_once() -> None:
+    writer = _Writer()
+    writer.release.set()
+    group = GroupCommit(writer)
+    assert group.submit(21) == 42
+    assert writer.batches == [[21]] and group.batches == 1
+
+
+def test_callers_arriving_during_a_write_share_the_next_batch_and_get_their_own_results() -> None:
+    writer = _Writer()
+    _group, results = _first_then_queued(writer, list(range(1, 9)))
+    assert results == {x: 2 * x for x in range(9)}
+    assert writer.batches[0] == [0]
+    assert sorted(writer.batches[1]) == list(range(1, 9))  # one transaction for the eight
+    assert len(writer.batches) == 2
+
+
+def test_an_error_reaches_every_caller_of_its_batch_and_the_next_batch_still_writes() -> None:
+    writer = _Writer(fail_on=3)
+    group, results = _first_then_queued(writer, [2, 3, 4])
     assert results[0] == 0
     assert results[2] == results[3] == results[4] == "cannot write 3"
     writer.fail_on = None
