@@ -344,3 +344,30 @@ def test_stop_form_mistakes_are_beside_their_fields(server: Server, page) -> Non
     _pick(page, "How much does your knee hurt now?", "3")
     page.get_by_role("button", name="Stop and tell kneehab").click()
     page.get_by_role("link", name="Back to today's session").wait_for()
+
+
+def test_email_and_password_boxes_are_as_large_as_the_other_fields_on_a_phone(
+    server: Server, anonymous_page
+) -> None:  # type: ignore[no-untyped-def]
+    """The sign-in form's email and password boxes were the browser's own small ones (13 px text,
+    about 20 px tall on a phone): only text and number boxes were styled. Every box a person types
+    into is at least a tap target tall (3rem) in the page's own text size; a wrong answer still
+    marks its box."""
+    page = anonymous_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(server.url + "/signin")
+    body_px = page.evaluate("parseFloat(getComputedStyle(document.body).fontSize)")
+    tap_px = page.evaluate("parseFloat(getComputedStyle(document.documentElement).fontSize) * 3")
+    for label in ("Email address", "Password"):
+        box = page.get_by_label(label)
+        size = box.bounding_box()
+        assert size is not None and size["height"] >= tap_px - 0.5, (label, size)
+        font = box.evaluate("e => parseFloat(getComputedStyle(e).fontSize)")
+        assert font == body_px, (label, font, body_px)
+    page.get_by_label("Email address").fill("nobody@example.org")
+    page.get_by_label("Password").fill("not the password")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    marked = page.get_by_label("Email address").evaluate("e => getComputedStyle(e).borderColor")
+    plain = page.get_by_label("Password").evaluate("e => getComputedStyle(e).borderColor")
+    assert marked != plain  # the box the message is about is marked
