@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from conftest import PASSWORD, Server, answer_step, check_axe, visit
+from conftest import PASSWORD, PHONE, Server, answer_step, check_axe, visit
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
 from kneehab.domain.identity import SERVER_ADMIN
@@ -157,6 +157,7 @@ def test_a_clinic_admin_invites_then_withdraws_the_invitation(
     withdraw = page.get_by_role("button", name="Withdraw the invitation for wrong@example.org")
     withdraw.wait_for()
     check_axe(page)
+    _rings_clear_their_text(page)
     withdraw.click()
     page.wait_for_url("**/clinic/members")
     assert "wrong@example.org" not in page.locator("main").inner_text()
@@ -165,6 +166,32 @@ def test_a_clinic_admin_invites_then_withdraws_the_invitation(
     page.get_by_role("heading", name="This link does not work any more").wait_for()
     assert page.locator("input[type=password]").count() == 0  # said before anyone types a password
     check_axe(page)
+
+
+_RING_OVERLAP = """() => {  // the focused button's ring against its member's line of text
+  const button = document.activeElement;
+  const text = button.closest('li').querySelector('span').getBoundingClientRect();
+  const box = button.getBoundingClientRect();
+  const style = getComputedStyle(button);
+  const spread = parseFloat(style.boxShadow.trim().split(' ').pop()) || 0;
+  const outline = parseFloat(style.outlineWidth) + parseFloat(style.outlineOffset);
+  return text.bottom - (box.top - Math.max(spread, outline));
+}"""
+
+
+def _rings_clear_their_text(page) -> None:  # type: ignore[no-untyped-def]
+    """At phone size, each member's button, focused by keyboard, keeps its focus ring off the line
+    of text above it (found on a keyboard walk: the ring touched the member's name)."""
+    page.set_viewport_size(PHONE)
+    buttons = page.locator(".members li button")
+    assert buttons.count() >= 1  # the pending invitation at least
+    for i in range(buttons.count()):
+        buttons.nth(i).focus()
+        page.keyboard.press("Shift+Tab")
+        page.keyboard.press("Tab")  # focus by keyboard: the ring as a keyboard user sees it
+        assert page.evaluate("() => document.activeElement.matches(':focus-visible')")
+        overlap = page.evaluate(_RING_OVERLAP)
+        assert overlap <= 0, f"button {i}: its focus ring covers the text above by {overlap:.1f} px"
 
 
 class _Attacker(http.server.BaseHTTPRequestHandler):
