@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import sys
@@ -14,17 +13,6 @@ import pytest
 from kneehab.cli.main import main
 from kneehab.services import accounts
 from kneehab.store.db import open_database
-
-
-@pytest.fixture
-def run(db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    def _run(*argv: str, stdin: str | None = None) -> tuple[int, str, str]:
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin or ""))
-        code = main(list(argv), environ={"KNEEHAB_DATABASE_URL": db_url, "KNEEHAB_PORT": "8010"})
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
 
 
 def test_clinic_users_tokens_and_the_audit_trail(run, tmp_path: Path, db_url: str) -> None:  # type: ignore[no-untyped-def]

@@ -33,16 +33,6 @@ DAY1 = "2025-03-04"
 
 
 @pytest.fixture
-def run(db_url: str, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    def _run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv), environ={"KNEEHAB_DATABASE_URL": db_url})
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
-
-
-@pytest.fixture
 def enrolled(run, tmp_path: Path):  # type: ignore[no-untyped-def]
     intake = tmp_path / "intake.json"
     intake.write_text(json.dumps(INTAKE), encoding="utf-8")

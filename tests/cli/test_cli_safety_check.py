@@ -3,13 +3,12 @@ today's safety questions, at the terminal as on the web (issue 10 §0: the gate 
 
 from __future__ import annotations
 
-import io
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
-from kneehab.cli.main import main
 from kneehab.domain.red_flags import (
     FIELD_QUESTIONS,
     RED_FLAG_QUESTIONS,
@@ -34,15 +33,9 @@ LOG = ("log", "--today", DAY0, "--exercise", "bridge", "--sets", "1", "--reps", 
 
 
 @pytest.fixture
-def run(
-    db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-):  # type: ignore[no-untyped-def]
-    def _run(*argv: str, stdin: str | None = None) -> tuple[int, str, str]:
-        if stdin is not None:
-            monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
-        code = main(list(argv), environ={"KNEEHAB_DATABASE_URL": db_url})
-        out, err = capsys.readouterr()
-        return code, out, err
+def run(run: Callable[..., tuple[int, str, str]], tmp_path: Path):  # type: ignore[no-untyped-def]
+    """The shared runner, with this person enrolled on DAY0."""
+    _run = run
 
     intake = tmp_path / "intake.json"
     intake.write_text(json.dumps(INTAKE), encoding="utf-8")

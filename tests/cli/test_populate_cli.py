@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from kneehab import services
-from kneehab.cli.main import main
 from kneehab.domain import course as course_engine
 from kneehab.library.load import default_library
 from kneehab.services.acting import on_machine
@@ -21,16 +20,6 @@ from kneehab.store.db import open_database
 
 START = date(2025, 3, 3)
 DAYS = 35
-
-
-@pytest.fixture
-def run(db_url: str, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    def _run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv), environ={"KNEEHAB_DATABASE_URL": db_url})
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
 
 
 def test_populate_makes_people_with_realistic_courses_once(run, db_url: str) -> None:  # type: ignore[no-untyped-def]

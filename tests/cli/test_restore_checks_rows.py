@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from kneehab import services
-from kneehab.cli.main import main
 from kneehab.services.acting import on_machine
 from kneehab.store import repo
 from kneehab.store.db import open_database
@@ -29,16 +28,6 @@ INTAKE = {
     "red_flags": [],
 }
 DAY0, DAY1 = "2025-03-03", "2025-03-04"
-
-
-@pytest.fixture
-def run(db_url: str, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    def _run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv), environ={"KNEEHAB_DATABASE_URL": db_url})
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 
 from kneehab import services
-from kneehab.cli.main import main
 from kneehab.services import accounts
 from kneehab.services.acting import on_machine
 from kneehab.store.db import open_database
@@ -21,16 +20,6 @@ INTAKE = {
     "equipment": ["chair", "mat"], "red_flags": [],
 }  # fmt: skip
 DAY0, DAY1 = "2025-03-03", "2025-03-04"
-
-
-@pytest.fixture
-def run(db_url: str, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    def _run(*argv: str, stdin: str | None = None) -> tuple[int, str, str]:
-        code = main(list(argv), environ={"KNEEHAB_DATABASE_URL": db_url})
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
 
 
 def _strip(rows: list[dict[str, object]]) -> list[dict[str, object]]:

@@ -3,20 +3,6 @@
 
 from __future__ import annotations
 
-import pytest
-
-from kneehab.cli.main import main
-
-
-@pytest.fixture
-def run(db_url: str, capsys: pytest.CaptureFixture[str]):  # type: ignore[no-untyped-def]
-    def _run(*argv: str) -> tuple[int, str, str]:
-        code = main(list(argv), environ={"KNEEHAB_DATABASE_URL": db_url})
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
-
 
 def test_scan_with_worker_processes(run) -> None:  # type: ignore[no-untyped-def]
     code, _, err = run("populate", "--people", "3", "--days", "20", "--start", "2025-03-03")

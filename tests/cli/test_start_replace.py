@@ -5,29 +5,13 @@ first person" of the database: another account's record was deleted and the new 
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
-
-import pytest
-
-from kneehab.cli.main import main
 
 INTAKE = {
     "age": 58, "knee": "right", "condition": "medial_knee_oa", "onset": "gradual",
     "weeks_since_onset": 10, "pain_now": 3, "pain_worst_week": 5, "red_flags": [],
 }  # fmt: skip
-
-
-@pytest.fixture
-def run(db_url: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
-    def _run(*argv: str, stdin: str | None = None) -> tuple[int, str, str]:
-        monkeypatch.setattr("sys.stdin", io.StringIO(stdin or ""))
-        code = main(list(argv), environ={"KNEEHAB_DATABASE_URL": db_url, "KNEEHAB_PORT": "8010"})
-        out, err = capsys.readouterr()
-        return code, out, err
-
-    return _run
 
 
 def _people(run) -> dict[str, int | None]:  # type: ignore[no-untyped-def]
