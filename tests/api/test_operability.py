@@ -17,6 +17,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from test_integrator import INTAKE
 
 from conftest import SETTINGS, TODAY, Clock, enrol, pass_check, web_client
 from kneehab.store import db as db_module
@@ -190,6 +191,31 @@ async def test_a_write_queued_past_its_bound_is_a_503_to_retry_and_reads_go_on(
     assert (await client.post("/api/v1/checkins", json=checkin)).status_code == 201
 
 
+async def _write_while_the_turn_is_held(
+    client: httpx.AsyncClient, db: Database, method: str, path: str, body: object
+) -> list[tuple[str, int]]:
+    """`method path` sent while another process holds SQLite's writers' turn, and /healthz 0.1 s
+    later: what answered, in order."""
+    done: list[tuple[str, int]] = []
+
+    async def write() -> None:
+        r = await client.request(method, path, json=body)
+        done.append(("write", r.status_code))
+
+    async def look_meanwhile() -> None:
+        await asyncio.sleep(0.1)  # the write is waiting for its turn by now
+        r = await client.get("/healthz")
+        done.append(("healthz", r.status_code))
+
+    fd = os.open(f"{sqlite_path(db.url)}-writer", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        await asyncio.gather(write(), look_meanwhile())
+    finally:
+        os.close(fd)
+    return done
+
+
 @pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)  # the gate that makes a write wait
 async def test_a_write_waiting_for_its_turn_does_not_stall_other_requests(
     client: httpx.AsyncClient, db: Database, monkeypatch: pytest.MonkeyPatch
@@ -201,23 +227,20 @@ async def test_a_write_waiting_for_its_turn_does_not_stall_other_requests(
     await enrol(client)
     await pass_check(client)
     monkeypatch.setattr(db_module, "WRITE_WAIT_S", 1.0)
-    done: list[tuple[str, int]] = []
-
-    async def save_position() -> None:
-        r = await client.post("/api/v1/today/state", json={"state": {"step": 1}})
-        done.append(("save", r.status_code))
-
-    async def look_meanwhile() -> None:
-        await asyncio.sleep(0.1)  # the save is waiting for its turn by now
-        r = await client.get("/healthz")
-        done.append(("healthz", r.status_code))
-
-    fd = os.open(f"{sqlite_path(db.url)}-writer", os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        await asyncio.gather(save_position(), look_meanwhile())
-    finally:
-        os.close(fd)
-    assert done == [("healthz", 200), ("save", 503)]  # answered while the save waited
-    r = await client.post("/api/v1/today/state", json={"state": {"step": 1}})
+    position = {"state": {"step": 1}}
+    done = await _write_while_the_turn_is_held(client, db, "POST", "/api/v1/today/state", position)
+    assert done == [("healthz", 200), ("write", 503)]  # answered while the save waited
+    r = await client.post("/api/v1/today/state", json=position)
     assert r.status_code == 204
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_an_enrolment_through_the_api_waiting_for_its_turn_does_not_stall_the_server(
+    client: httpx.AsyncClient, db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """POST /api/v1/enroll enrolled on the event loop (found after the forms were moved): a wait
+    for the writers' turn there stalled the worker. It waits on the thread pool now."""
+    monkeypatch.setattr(db_module, "WRITE_WAIT_S", 1.0)
+    done = await _write_while_the_turn_is_held(client, db, "POST", "/api/v1/enroll", INTAKE)
+    assert done == [("healthz", 200), ("write", 503)]
+    assert (await client.post("/api/v1/enroll", json=INTAKE)).status_code == 201  # nothing kept

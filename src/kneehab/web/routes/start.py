@@ -7,6 +7,7 @@ until enrolment. The JSON twins take everything at once.
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -91,12 +92,9 @@ async def home(request: Request, state: State) -> RedirectResponse:
     actor = await _actor(request)
     if actor is not None:
         return RedirectResponse(home_of(actor), status_code=303)
-    if not accounts.any_account(state.db):
+    # Nobody on the server yet: the first run (a read, on the thread pool like every other).
+    if not await run_in_threadpool(accounts.any_account, state.db):
         return RedirectResponse(step_url(1), status_code=303)
-    if (
-        accounts.unclaimed_account(state.db) is not None
-    ):  # an upgraded course: the sign-in page says so
-        return RedirectResponse("/signin", status_code=303)
     return RedirectResponse("/signin", status_code=303)
 
 
@@ -588,9 +586,12 @@ async def api_enroll(
     `pain_ceiling` is a clinician's to set (RULES D-1, D-7): a person who sends it gets 422."""
     await _refuse_if_enrolled(request)
     zone = services.checked_zone(timezone)
-    enrolled = services.enroll(
-        state.db, intake, actor=actor, start=local_date(clock.now, zone), now=clock.now,
-        library=state.library, account_id=actor.account_id, timezone=zone,
+    # On the thread pool: the write may wait for the database's write lock (store/write_gate.py).
+    enrolled = await run_in_threadpool(
+        partial(
+            services.enroll, state.db, intake, actor=actor, start=local_date(clock.now, zone),
+            now=clock.now, library=state.library, account_id=actor.account_id, timezone=zone,
+        )
     )  # fmt: skip
     t = enrolled.triage
     return EnrollmentView(
