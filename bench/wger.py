@@ -44,8 +44,10 @@ import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 from bench.api import (
     LUA,
@@ -200,7 +202,7 @@ SETUPS = {  # name: (sessions in each worker's memory, SQLite in WAL mode)
 }
 
 
-def run_wger(args: argparse.Namespace, setup: str) -> list[Result]:
+def run_wger(args: argparse.Namespace, setup: str) -> list[Cell]:
     cache_sessions, wal = SETUPS[setup]
     data = args.data.resolve()
     seeded = prepare(args.venv, data, args.days, cache_sessions, wal)
@@ -209,7 +211,7 @@ def run_wger(args: argparse.Namespace, setup: str) -> list[Result]:
     lua = folder / "wger.lua"
     lua.write_text(WGER_LUA)
     proc, url = start_wger(args.venv, data, _free_port(), args.worker_class, args.threads)
-    results: list[Result] = []
+    results: list[Cell] = []
     try:
         print(f"  wger {setup}: load average before: {_load()}")
         for name, method, path, body in endpoints(seeded):
@@ -218,7 +220,7 @@ def run_wger(args: argparse.Namespace, setup: str) -> list[Result]:
             print(f"  {name}: one request answered {check(url, token, method, path, body)}")
             for conns in (1, 32):
                 env = {"BENCH_METHOD": method, "BENCH_TOKEN": token, "BENCH_BODY": body or ""}
-                r = run_wrk(name, url + path, conns, args.seconds, lua, env)
+                r = measured(proc.pid, name, url + path, conns, args.seconds, lua, env)
                 _say(r)
                 results.append(r)
                 time.sleep(1)  # let a run's queued requests drain before the next
@@ -234,7 +236,7 @@ def run_wger(args: argparse.Namespace, setup: str) -> list[Result]:
     return results
 
 
-def run_kneehab(args: argparse.Namespace) -> list[Result]:
+def run_kneehab(args: argparse.Namespace) -> list[Cell]:
     """kneehab's floor, today, entry and history rows as `make bench-api` runs them on SQLite
     (bench/api.py's own seed, server and wrk script: 32 people × 30 days, person 1's token)."""
     folder = Path(tempfile.mkdtemp(prefix="kneehab-bench-beside-wger-"))
@@ -242,7 +244,7 @@ def run_kneehab(args: argparse.Namespace) -> list[Result]:
     lua.write_text(LUA)
     url = f"sqlite:///{folder / 'bench.db'}"
     env = {**os.environ, "KNEEHAB_DATABASE_URL": url, "KNEEHAB_LOG_LEVEL": "info"}
-    results: list[Result] = []
+    results: list[Cell] = []
     try:
         subprocess.run([*_kneehab(), "db", "upgrade"], env=env, check=True, capture_output=True)
         made = seed(url, args.days, date.today(), people=SPREAD)
@@ -254,8 +256,8 @@ def run_kneehab(args: argparse.Namespace) -> list[Result]:
                     continue
                 for conns in (1, 32):
                     settle(running.url)
-                    r = run_wrk(name, running.url + path, conns, args.seconds, lua,
-                                {"BENCH_METHOD": method, **extra})  # fmt: skip
+                    r = measured(running.proc.pid, name, running.url + path, conns, args.seconds,
+                                 lua, {"BENCH_METHOD": method, **extra})  # fmt: skip
                     _say(r)
                     results.append(r)
             print(f"  kneehab: load average after: {_load()}")
@@ -266,30 +268,68 @@ def run_kneehab(args: argparse.Namespace) -> list[Result]:
     return results
 
 
-def _say(r: Result) -> None:
+@dataclass
+class Cell(Result):
+    cpu_ms: float = 0.0  # the server's CPU (all its processes, user + system) a request
+
+
+def _tree_cpu_s(root: int) -> float:
+    """CPU seconds used so far by `root` and its descendants (gunicorn's master and workers), from
+    /proc: the load other work puts on the machine stretches wall times far more than this."""
+    parent, ticks = {}, {}
+    for d in Path("/proc").iterdir():
+        if not d.name.isdigit():
+            continue
+        try:
+            fields = (d / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        parent[int(d.name)] = int(fields[1])
+        ticks[int(d.name)] = int(fields[11]) + int(fields[12])  # utime + stime
+    tree, todo = {root}, [root]
+    while todo:
+        here = todo.pop()
+        kids = [pid for pid, up in parent.items() if up == here and pid not in tree]
+        tree.update(kids)
+        todo += kids
+    return sum(ticks.get(pid, 0) for pid in tree) / os.sysconf("SC_CLK_TCK")
+
+
+def measured(root: int, *wrk_args: Any) -> Cell:
+    """bench/api.py's run_wrk, and the server's CPU time over the run divided by its requests."""
+    before = _tree_cpu_s(root)
+    r = run_wrk(*wrk_args)
+    cpu = _tree_cpu_s(root) - before
+    return Cell(**vars(r), cpu_ms=1000 * cpu / max(r.requests, 1))
+
+
+def _say(r: Cell) -> None:
     print(f"    {r.name} c={r.conns}: {r.rps:.0f} req/s p50 {r.p50_ms:.1f} ms "
-          f"p99 {r.p99_ms:.1f} ms errors {r.errors}  (load {_load()})")  # fmt: skip
+          f"p99 {r.p99_ms:.1f} ms errors {r.errors} server CPU {r.cpu_ms:.1f} ms/req  (load {_load()})")  # fmt: skip
 
 
-def _kind(r: Result) -> str:
+def _kind(r: Cell) -> str:
     return r.name.split()[0]  # floor, version, today, history, entry
 
 
-def side_by_side(wger: dict[str, list[Result]], kneehab: list[Result]) -> list[str]:
-    """kneehab req/s ÷ wger req/s for each kind of request and connection count."""
+def side_by_side(wger: dict[str, list[Cell]], kneehab: list[Cell]) -> list[str]:
+    """For each kind of request and connection count: kneehab req/s ÷ wger req/s, and wger's server
+    CPU a request ÷ kneehab's (how many of kneehab's requests one of wger's costs)."""
     setups = list(wger)
-    head = "| request | conns | kneehab req/s (p99 ms) | " + " | ".join(
-        f"wger {s} req/s (p99 ms) | kneehab ÷ wger {s}" for s in setups
+    head = "| request | conns | kneehab req/s, CPU ms/req | " + " | ".join(
+        f"wger {s} req/s, CPU ms/req | req/s kneehab ÷ wger {s} | CPU wger {s} ÷ kneehab"
+        for s in setups
     )
-    rows = [head + " |", "|---|---:|---:|" + "---:|---:|" * len(setups)]
+    rows = [head + " |", "|---|---:|---:|" + "---:|---:|---:|" * len(setups)]
     for k in kneehab:
         cells = []
         for s in setups:
             w = next((r for r in wger[s] if _kind(r) == _kind(k) and r.conns == k.conns), None)
-            cells += (
-                [f"{w.rps:,.0f} ({w.p99_ms:,.0f})", f"{k.rps / w.rps:.2f}×"] if w else ["-", "-"]
-            )
-        rows.append(f"| {_kind(k)} | {k.conns} | {k.rps:,.0f} ({k.p99_ms:,.0f}) | "
+            cells += [
+                f"{w.rps:,.0f}, {w.cpu_ms:.1f}", f"**{k.rps / w.rps:.2f}×**",
+                f"{w.cpu_ms / k.cpu_ms:.2f}×" if k.cpu_ms else "-",
+            ] if w else ["-", "-", "-"]  # fmt: skip
+        rows.append(f"| {_kind(k)} | {k.conns} | {k.rps:,.0f}, {k.cpu_ms:.1f} | "
                     + " | ".join(cells) + " |")  # fmt: skip
     return rows
 
@@ -325,7 +365,7 @@ def main(argv: list[str] | None = None) -> int:
     server = args.worker_class + (
         f", {args.threads} threads" if args.worker_class == "gthread" else ""
     )
-    wger: dict[str, list[Result]] = {}
+    wger: dict[str, list[Cell]] = {}
     for setup in [s.strip() for s in args.setups.split(",") if s.strip()]:
         wger[setup] = run_wger(args, setup)
     kneehab = run_kneehab(args) if args.kneehab else []
@@ -334,11 +374,11 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"\nwger 2.1 {setup}, gunicorn 2 workers ({server}), SQLite, {args.seconds} s a cell\n"
         )
-        print("| endpoint | conns | req/s | p50 ms | p99 ms | errors |")
-        print("|---|---:|---:|---:|---:|---:|")
+        print("| endpoint | conns | req/s | p50 ms | p99 ms | server CPU ms/req | errors |")
+        print("|---|---:|---:|---:|---:|---:|---:|")
         for r in results:
             print(f"| {r.name} | {r.conns} | {r.rps:,.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | "
-                  f"{r.errors} of {r.requests:,} |")  # fmt: skip
+                  f"{r.cpu_ms:.1f} | {r.errors} of {r.requests:,} |")  # fmt: skip
     if kneehab:
         print(
             f"\nkneehab (SQLite, `kneehab serve --workers 2`) beside wger, {args.seconds} s a cell\n"
