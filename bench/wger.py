@@ -141,7 +141,7 @@ def _wger_env(data: Path, db: Path) -> dict[str, str]:
 def start_wger(
     venv: Path, data: Path, port: int, worker_class: str, threads: int
 ) -> tuple[subprocess.Popen[bytes], str]:
-    log = data / f"gunicorn-{port}.log"
+    log = data / "gunicorn.log"  # the last run's
     cmd = [
         str(venv / "bin" / "gunicorn"), "wger.wsgi:application", "--bind", f"127.0.0.1:{port}",
         "--workers", "2", "--worker-class", worker_class, "--threads", str(threads),
