@@ -12,7 +12,7 @@ PORT    ?= 8000
 # uses another SQLite file.
 DB      ?=
 
-.PHONY: run test test-fast lint fmt typecheck bench bench-api bench-caseload bench-requests bench-scan wrk soak e2e fuzz library-check install vision browser pdf-tools clean
+.PHONY: run test test-fast lint fmt typecheck bench bench-api bench-wger bench-caseload bench-requests bench-scan wrk soak e2e fuzz library-check install vision browser pdf-tools clean
 
 # `make run` installs the app alone (FastAPI, SQLAlchemy, Swagger UI's files for /docs …): the web app never
 # imports the camera coach, whose [vision] extra (MediaPipe and OpenCV, several hundred MB) only
@@ -106,6 +106,18 @@ bench-scan: $(STAMP)
 # server set-ups instead (ADR 0006).
 bench-api: $(STAMP) wrk
 	$(BIN)/python -m bench.api $(if $(SERVERS),--servers)
+
+# Issue 11: wger 2.1's REST API under the same wrk load, then kneehab's (SQLite), and kneehab ÷ wger
+# (docs/benchmarks.md). wger is never in this repo: it lives in a venv of its own, built by hand once.
+WGER_VENV ?= /tmp/wger-venv
+WGER_DATA ?= /tmp/wger-data
+bench-wger: $(STAMP) wrk
+	@if [ -x $(WGER_VENV)/bin/gunicorn ]; then \
+	  $(BIN)/python -m bench.wger --venv $(WGER_VENV) --data $(WGER_DATA) --kneehab; \
+	else \
+	  echo "no wger at $(WGER_VENV); build it (outside the repo) with:"; \
+	  echo "  python3 -m venv $(WGER_VENV) && $(WGER_VENV)/bin/pip install wger==2.1 gunicorn"; \
+	fi
 
 # Issue 11 §2: request cost against course length (14, 90, 180, 365 days), this code and /work/main's
 # (BEFORE_SRC: a checkout from before course snapshots), in-process; results in docs/benchmarks.md.
