@@ -14,12 +14,13 @@ import json
 import logging
 import os
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
 from test_integrator import INTAKE
 
-from conftest import SETTINGS, TODAY, Clock, enrol, pass_check, web_client
+from conftest import CHECK_ALL_NO, SETTINGS, TODAY, Clock, enrol, pass_check, web_client
 from kneehab.store import db as db_module
 from kneehab.store.db import Database, make_engine, migrate, sqlite_path
 from kneehab.web.app import create_app
@@ -192,14 +193,21 @@ async def test_a_write_queued_past_its_bound_is_a_503_to_retry_and_reads_go_on(
 
 
 async def _write_while_the_turn_is_held(
-    client: httpx.AsyncClient, db: Database, method: str, path: str, body: object
+    client: httpx.AsyncClient,
+    db: Database,
+    method: str,
+    path: str,
+    body: object,
+    *,
+    form: bool = False,
 ) -> list[tuple[str, int]]:
-    """`method path` sent while another process holds SQLite's writers' turn, and /healthz 0.1 s
-    later: what answered, in order."""
+    """`method path` (a JSON body, or a form's) sent while another process holds SQLite's writers'
+    turn, and /healthz 0.1 s later: what answered, in order."""
     done: list[tuple[str, int]] = []
 
     async def write() -> None:
-        r = await client.request(method, path, json=body)
+        sent = {"data": body} if form else {"json": body}
+        r = await client.request(method, path, **sent)  # type: ignore[arg-type]
         done.append(("write", r.status_code))
 
     async def look_meanwhile() -> None:
@@ -244,3 +252,65 @@ async def test_an_enrolment_through_the_api_waiting_for_its_turn_does_not_stall_
     done = await _write_while_the_turn_is_held(client, db, "POST", "/api/v1/enroll", INTAKE)
     assert done == [("healthz", 200), ("write", 503)]
     assert (await client.post("/api/v1/enroll", json=INTAKE)).status_code == 201  # nothing kept
+
+
+async def _first_exercise(client: httpx.AsyncClient) -> str:
+    return str((await client.get("/api/v1/today")).json()["plan"]["exercises"][0]["id"])
+
+
+async def _check_form(client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
+    return "/today/check", CHECK_ALL_NO
+
+
+async def _checkin_form(client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
+    return "/checkin", {"date": TODAY.isoformat(), "morning_pain": "2"}
+
+
+async def _entry_form(client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
+    await pass_check(client)
+    first = await _first_exercise(client)
+    return "/today/entries", {"exercise_id": first, "sets_done": "2", "pain_during_max": "1"}
+
+
+async def _stop_form(client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
+    first = await _first_exercise(client)
+    return "/today/stop", {
+        "exercise_id": first,
+        "pain_now": "8",
+        "sets_done": "1",
+        "done_for": first,
+    }
+
+
+async def _outcomes_form(client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
+    return "/outcomes", {"chair_stand_30s": "12"}
+
+
+async def _swap_form(client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
+    first = (await client.get("/api/v1/program/swaps")).json()["swaps"][0]
+    return "/program/swaps", {"in": first["id"], "out": first["replaces"][0]["id"]}
+
+
+async def _delete_form(client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
+    return "/data/delete", {"confirm": "yes"}
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize(
+    "make",
+    [_check_form, _checkin_form, _entry_form, _stop_form, _outcomes_form, _swap_form, _delete_form],
+    ids=["check", "checkin", "entry", "stop", "outcomes", "swap", "delete"],
+)
+async def test_a_page_form_waiting_for_its_turn_does_not_stall_the_server(
+    client: httpx.AsyncClient, db: Database, monkeypatch: pytest.MonkeyPatch, make: Any
+) -> None:
+    """The person's page forms (the safety check, a check-in, a set, "Stop — it hurts", outcomes, a
+    swap, deleting everything) wrote on the event loop: a wait for the writers' turn there stalled
+    every request of the worker. They wait on the thread pool now; the write is still refused in
+    words when its wait runs out, and goes through afterwards."""
+    await enrol(client)
+    path, data = await make(client)
+    monkeypatch.setattr(db_module, "WRITE_WAIT_S", 1.0)
+    done = await _write_while_the_turn_is_held(client, db, "POST", path, data, form=True)
+    assert done == [("healthz", 200), ("write", 503)]
+    assert (await client.post(path, data=data)).status_code in (200, 303)  # nothing kept before

@@ -22,7 +22,7 @@ from kneehab.web.action_bodies import ActionBody, to_action
 from kneehab.web.deps import Clocked, RowId, SignedIn, State, person_now
 from kneehab.web.errors import invalid
 from kneehab.web.render import page
-from kneehab.web.routes.forms import read_form
+from kneehab.web.routes.forms import SubmittedForm
 from kneehab.web.routes.patients import clinic_nav
 from kneehab.web.security import request_id
 from kneehab.web.viewmodels.caseload import CaseloadView, caseload_view
@@ -186,10 +186,14 @@ def form_body(form: dict[str, str]) -> dict[str, Any]:
 
 
 @router.post("/clinic/patients/{person_id}/actions", include_in_schema=False)
-async def action_page(
-    person_id: MayAct, request: Request, state: State, actor: SignedIn, clock: Clocked
+def action_page(
+    person_id: MayAct,
+    request: Request,
+    state: State,
+    actor: SignedIn,
+    clock: Clocked,
+    form: SubmittedForm,
 ) -> Response:
-    form = await read_form(request)
     flat = {k: str(v) for k, v in form.items()}
     try:
         body = _BODY.validate_python(form_body(flat))

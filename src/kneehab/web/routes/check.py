@@ -19,7 +19,7 @@ from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.errors import FormError
 from kneehab.web.render import page
 from kneehab.web.routes.common import load_course, require_program
-from kneehab.web.routes.forms import read_form, text
+from kneehab.web.routes.forms import SubmittedForm, text
 from kneehab.web.viewmodels.check import (
     CHECK_IDS,
     FORM_IDS,
@@ -112,8 +112,9 @@ def check_page(request: Request, state: State, person: Person, clock: Clocked) -
 
 
 @router.post("/today/check", response_class=HTMLResponse, include_in_schema=False)
-async def check_submit(request: Request, state: State, person: Person, clock: Clocked) -> Response:
-    form = await read_form(request)
+def check_submit(
+    request: Request, state: State, person: Person, clock: Clocked, form: SubmittedForm
+) -> Response:
     given = {qid: text(form, qid) for qid in FORM_IDS}
     answered = {k for k, v in given.items() if v in ("yes", "no")}
     problems = missing(answered, FORM_IDS)

@@ -18,7 +18,14 @@ from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.errors import FormError, invalid, stopped_page
 from kneehab.web.render import page
 from kneehab.web.routes.common import load_course, require_program
-from kneehab.web.routes.forms import kept_values, many, present, read_form, text, ticked
+from kneehab.web.routes.forms import (
+    SubmittedForm,
+    kept_values,
+    many,
+    present,
+    text,
+    ticked,
+)
 from kneehab.web.viewmodels.checkin import (
     ChangesView,
     CheckInFormView,
@@ -149,10 +156,9 @@ def _form_day(form: Any, today: date) -> date | str:
 
 
 @router.post("/checkin", include_in_schema=False)
-async def checkin_submit(
-    request: Request, state: State, person: Person, clock: Clocked
+def checkin_submit(
+    request: Request, state: State, person: Person, clock: Clocked, form: SubmittedForm
 ) -> Response:
-    form = await read_form(request)
     values = kept_values(form, ("new_symptoms",))
     require_program(load_course(state, person, clock))
     days = open_days(state, person, clock)

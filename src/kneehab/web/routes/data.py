@@ -28,7 +28,7 @@ from kneehab.services.acting import Acting
 from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.errors import FormError
 from kneehab.web.render import page
-from kneehab.web.routes.forms import read_form, ticked
+from kneehab.web.routes.forms import SubmittedForm, ticked
 from kneehab.web.security import request_id
 
 router = APIRouter()
@@ -223,8 +223,9 @@ def export_csv_download(request: Request, state: State, person: Person, clock: C
 
 
 @router.post("/data/delete", response_class=HTMLResponse, include_in_schema=False)
-async def delete_submit(request: Request, state: State, person: Person) -> HTMLResponse:
-    form = await read_form(request)
+def delete_submit(
+    request: Request, state: State, person: Person, form: SubmittedForm
+) -> HTMLResponse:
     if not ticked(form, "confirm"):
         raise FormError(
             CONFIRM,

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from annotated_types import Ge, Le
-from fastapi import Request
+from fastapi import Depends, Request
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
@@ -17,6 +17,12 @@ from kneehab.web.errors import FieldProblem, field_problem, plain_problems
 
 async def read_form(request: Request) -> FormData:
     return await request.form(max_fields=MAX_FORM_FIELDS, max_files=0)
+
+
+# A form read on the event loop as a dependency, so that a form's route can be a plain `def`: FastAPI
+# runs it on the thread pool, where its reads and writes may wait for the database (a person's row
+# lock, SQLite's writers' turn) without stalling the worker's other requests.
+SubmittedForm = Annotated[FormData, Depends(read_form)]
 
 
 def text(form: FormData, name: str) -> str:

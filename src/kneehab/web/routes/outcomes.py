@@ -18,7 +18,7 @@ from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.errors import FormError
 from kneehab.web.render import page
 from kneehab.web.routes.common import load_course, require_program
-from kneehab.web.routes.forms import kept_values, read_form, text
+from kneehab.web.routes.forms import SubmittedForm, kept_values, text
 from kneehab.web.viewmodels.outcomes import PSFS_ROWS, OutcomeFormView, Saved, outcome_form_view
 
 router = APIRouter()
@@ -95,10 +95,9 @@ def outcomes_page(request: Request, state: State, person: Person, clock: Clocked
 
 
 @router.post("/outcomes", response_class=HTMLResponse, include_in_schema=False)
-async def outcomes_submit(
-    request: Request, state: State, person: Person, clock: Clocked
+def outcomes_submit(
+    request: Request, state: State, person: Person, clock: Clocked, form: SubmittedForm
 ) -> Response:
-    form = await read_form(request)
     values = kept_values(form)
     psfs: list[PsfsActivity] = []
     problems: list[str] = []

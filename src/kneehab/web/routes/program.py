@@ -20,7 +20,7 @@ from kneehab.services.acting import Acting
 from kneehab.web.deps import Clocked, Person, State
 from kneehab.web.render import page
 from kneehab.web.routes.common import load_course, require_program
-from kneehab.web.routes.forms import read_form, text
+from kneehab.web.routes.forms import SubmittedForm, text
 from kneehab.web.viewmodels.common import banner
 from kneehab.web.viewmodels.program import (
     AdviceView,
@@ -160,16 +160,18 @@ def swaps_get_api(state: State, person: Person, clock: Clocked) -> SwapsView:
 
 
 @router.post("/program/swaps", include_in_schema=False)
-async def swap_form(request: Request, state: State, person: Person, clock: Clocked) -> Response:
-    form = await read_form(request)
+def swap_form(
+    request: Request, state: State, person: Person, clock: Clocked, form: SubmittedForm
+) -> Response:
     body = SwapRequest.model_validate({"in": text(form, "in"), "out": text(form, "out")})
     swap_api(body, state, person, clock)
     return RedirectResponse("/program", status_code=303)
 
 
 @router.post("/program/offers", include_in_schema=False)
-async def offer_form(request: Request, state: State, person: Person, clock: Clocked) -> Response:
-    form = await read_form(request)
+def offer_form(
+    request: Request, state: State, person: Person, clock: Clocked, form: SubmittedForm
+) -> Response:
     answer = text(form, "answer")
     if answer not in ("accept", "not_now"):
         raise InvalidInput(f"answer: '{answer}' is not allowed (allowed: accept, not_now)")

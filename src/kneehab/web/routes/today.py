@@ -29,10 +29,10 @@ from kneehab.web.routes.common import (
     require_session_check,
 )
 from kneehab.web.routes.forms import (
+    SubmittedForm,
     kept_values,
     many,
     present,
-    read_form,
     record_form_problems,
     text,
     ticked,
@@ -236,9 +236,10 @@ def _entry_from_form(item: ProgramItem, form: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.post("/today/entries", include_in_schema=False)
-async def entry_form(request: Request, state: State, person: Person, clock: Clocked) -> Response:
+def entry_form(
+    request: Request, state: State, person: Person, clock: Clocked, form: SubmittedForm
+) -> Response:
     require_session_check(state, person, clock)
-    form = await read_form(request)
     item = _item(state, person, clock, text(form, "exercise_id"))
     values = kept_values(form)
     try:
@@ -272,7 +273,7 @@ class PlayerState(BaseModel):
     responses=CHECK_DUE_409,
 )
 async def state_api(request: Request, state: State, person: Person, clock: Clocked) -> Response:
-    require_session_check(state, person, clock)
+    await run_in_threadpool(require_session_check, state, person, clock)  # reads the course
     raw = await request.body()
     if len(raw) > MAX_STATE_BYTES:
         raise InvalidInput(f"state: too large ({len(raw)} bytes); at most {MAX_STATE_BYTES}")
@@ -406,8 +407,9 @@ def _handle_stop(state: State, person: Acting, clock: Clocked, report: StopRepor
 
 
 @router.post("/today/stop", response_class=HTMLResponse, include_in_schema=False)
-async def stop_submit(request: Request, state: State, person: Person, clock: Clocked) -> Response:
-    form = await read_form(request)
+def stop_submit(
+    request: Request, state: State, person: Person, clock: Clocked, form: SubmittedForm
+) -> Response:
     values = kept_values(form, ("symptoms",))
     exercise_id = text(form, "exercise_id")
     done = {k: text(form, k) for k in (*DONE_FIELDS, "done_for")}
