@@ -199,19 +199,25 @@ def start_server(kind: str, env: dict[str, str], port: int, folder: Path) -> Run
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    wait_ready(proc, url + "/readyz", log, "the server")
+    return Running(proc, url, log)
+
+
+def wait_ready(proc: subprocess.Popen[bytes], probe: str, log: Path, name: str) -> None:
+    """Until `probe` answers 200 (then a moment for the second worker), for at most 60 s."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise SystemExit(f"the server stopped: {log.read_text()[-2000:]}")
+            raise SystemExit(f"{name} stopped: {log.read_text()[-2000:]}")
         try:
-            with urllib.request.urlopen(url + "/readyz", timeout=2) as r:
+            with urllib.request.urlopen(probe, timeout=2) as r:
                 if r.status == 200:
                     time.sleep(1.5)  # the second worker, too
-                    return Running(proc, url, log)
+                    return
         except OSError:
             time.sleep(0.3)
     proc.send_signal(signal.SIGTERM)
-    raise SystemExit("the server did not become ready in 60 s")
+    raise SystemExit(f"{name} did not become ready in 60 s")
 
 
 def stop_server(running: Running) -> None:

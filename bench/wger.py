@@ -62,6 +62,7 @@ from bench.api import (
     settle,
     start_server,
     stop_server,
+    wait_ready,
 )
 from bench.api import endpoints as kneehab_endpoints
 
@@ -153,19 +154,8 @@ def start_wger(
             stderr=subprocess.STDOUT,
         )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"wger's gunicorn stopped: {log.read_text()[-2000:]}")
-        try:
-            with urllib.request.urlopen(url + "/api/v2/version/", timeout=2) as r:
-                if r.status == 200:
-                    time.sleep(1.5)  # the second worker, too
-                    return proc, url
-        except OSError:
-            time.sleep(0.3)
-    proc.send_signal(signal.SIGTERM)
-    raise SystemExit("wger did not answer in 60 s")
+    wait_ready(proc, url + "/api/v2/version/", log, "wger's gunicorn")
+    return proc, url
 
 
 def check(url: str, token: str, method: str, path: str, body: str | None) -> int:
