@@ -312,6 +312,36 @@ def test_concurrent_token_uses_each_get_their_account_and_their_own_trail_row(db
     assert last[gone.token_id] is None
 
 
+def test_a_token_revoked_after_its_lookup_is_refused_at_its_write_and_leaves_no_row(
+    db: Database,
+) -> None:
+    """A token's lookup is a read; its use is written after (in a batch). A revocation committed in
+    between (another process) is honoured at the write: the use is refused, marks nothing and adds
+    no trail row; a live token's use in the same batch is written."""
+    _person(db)
+    _person(db, "bob@example.org")
+    alice = accounts.create_token(
+        db, "alice@example.org", scope="read", name="a", actor=SERVER_ADMIN, now=NOW
+    )
+    bob = accounts.create_token(
+        db, "bob@example.org", scope="read", name="b", actor=SERVER_ADMIN, now=NOW
+    )
+    hits = [accounts.look_up_token(db, alice.secret), accounts.look_up_token(db, bob.secret)]
+    assert all(h is not None for h in hits)
+    accounts.revoke_token(db, alice.token_id, actor=SERVER_ADMIN, now=NOW)
+    before = audit.verify(db).rows
+    uses = [accounts.TokenUse(h, NOW, f"req-{n}") for n, h in enumerate(hits) if h is not None]
+    assert accounts.write_token_uses(db, uses) == [False, True]
+    checked = audit.verify(db)
+    assert checked.ok and checked.rows == before + 1
+    with db.read() as s:
+        rows = s.execute(text("SELECT resource FROM audit_log WHERE action = 'token_use'")).all()
+        last = dict(s.execute(text("SELECT id, last_used_at FROM access_tokens")).all())
+    assert [r.resource for r in rows] == [f"token/{bob.token_id}"]
+    assert last[alice.token_id] is None and last[bob.token_id] is not None
+    assert accounts.look_up_token(db, alice.secret) is None
+
+
 def test_token_uses_of_many_accounts_in_two_processes_at_once_all_succeed(
     db: Database, db_url: str
 ) -> None:

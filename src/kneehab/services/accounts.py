@@ -971,7 +971,9 @@ def _token_uses(db: Database) -> GroupCommit[TokenUse, bool]:
         with _BATCHES_LOCK:
             batches = _TOKEN_BATCHES.get(db)
             if batches is None:
-                batches = _TOKEN_BATCHES[db] = GroupCommit(lambda uses: write_token_uses(db, uses))
+                batches = _TOKEN_BATCHES[db] = GroupCommit(
+                    lambda uses: write_token_uses(db, uses), db.writers_turn
+                )
     return batches
 
 

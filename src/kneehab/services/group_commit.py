@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Sequence
-from contextlib import suppress
+from contextlib import AbstractContextManager, nullcontext, suppress
 from typing import Generic, TypeVar
 
 Item = TypeVar("Item")
@@ -48,8 +48,15 @@ class GroupCommit(Generic[Item, Result]):
     in order. If it raises, every caller of that batch gets the error (the transaction wrote none of
     them)."""
 
-    def __init__(self, write_many: Callable[[Sequence[Item]], Sequence[Result]]) -> None:
+    def __init__(
+        self,
+        write_many: Callable[[Sequence[Item]], Sequence[Result]],
+        turn: Callable[[], AbstractContextManager[object]] = nullcontext,
+    ) -> None:
         self._write_many = write_many
+        # Held while a batch is taken and written (SQLite's writers' turn): whoever queues while
+        # the leader waits for it is in the batch, not left for the next turn.
+        self._turn = turn
         self._lock = threading.Lock()
         self._queue: list[_Waiter[Item, Result]] = []
         self._writing = False
@@ -88,15 +95,20 @@ class GroupCommit(Generic[Item, Result]):
         """Write the queued batch; then the next one too while a coroutine is first in line (a thread
         first in line is handed the next batch and writes it itself)."""
         while True:
-            with self._lock:
-                batch, self._queue = self._queue, []
+            batch: list[_Waiter[Item, Result]] = []
             try:
-                results = self._write_many([w.item for w in batch])
+                with self._turn():
+                    with self._lock:
+                        batch, self._queue = self._queue, []
+                    results = self._write_many([w.item for w in batch])
                 if len(results) != len(batch):
                     raise RuntimeError("a group commit gave a result count unlike its batch")
                 for waiter, result in zip(batch, results, strict=True):
                     waiter.result = result
             except BaseException as exc:  # every caller of the batch gets it, from its own call
+                if not batch:  # the turn was refused (Busy): to everyone queued for it
+                    with self._lock:
+                        batch, self._queue = self._queue, []
                 for waiter in batch:
                     waiter.error = exc
             finally:

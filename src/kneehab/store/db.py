@@ -249,6 +249,19 @@ class Database:
             raise
 
     @contextmanager
+    def writers_turn(self) -> Iterator[None]:
+        """SQLite's writers' turn (store/write_gate.py) held by this thread: its `write()`s inside
+        go on without queueing again. A group commit (services/group_commit.py) takes its batch
+        once it has the turn, so the uses that came while it waited are in it. Nothing on
+        PostgreSQL (its writers queue on row locks inside their transactions)."""
+        database = _sqlite_file(self.engine)
+        if database is None:
+            yield
+            return
+        with gate_for(database).held(WRITE_WAIT_S):
+            yield
+
+    @contextmanager
     def read(self) -> Iterator[Session]:
         with session_scope(self.engine, write=False) as session:
             yield session
