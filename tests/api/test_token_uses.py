@@ -10,7 +10,7 @@ import os
 
 import httpx
 import pytest
-from sqlalchemy import Connection, event, text
+from sqlalchemy import text
 
 from conftest import SETTINGS, Clock, web_client
 from kneehab.domain.identity import SERVER_ADMIN
@@ -57,16 +57,13 @@ async def test_token_uses_waiting_for_the_write_lock_hold_no_thread_and_commit_t
         secret = accounts.create_token(
             db, "ann@example.org", scope="read", name="app", actor=SERVER_ADMIN, now=clock()
         ).secret
-        before = audit.verify(db).rows
         done: list[tuple[str, int]] = []
         ids: list[str] = []
-        commits: list[object] = []
-
-        def count(conn: Connection) -> None:  # write transactions (SQLite's BEGIN IMMEDIATE)
-            if conn.get_execution_options().get("kneehab_begin") == "IMMEDIATE":
-                commits.append(conn)
-
-        event.listen(db.engine, "commit", count)
+        status, first = await _me(c, secret)  # the database's batches exist from here
+        assert status == 200
+        batches = accounts._TOKEN_BATCHES[db]
+        batches_before = batches.batches
+        before = audit.verify(db).rows
 
         async def use() -> None:
             status, rid = await _me(c, secret)
@@ -90,15 +87,14 @@ async def test_token_uses_waiting_for_the_write_lock_hold_no_thread_and_commit_t
             fcntl.flock(fd, fcntl.LOCK_EX)
             await asyncio.gather(look_meanwhile(), *(use() for _ in range(48)))
         finally:
-            event.remove(db.engine, "commit", count)
             if held:
                 end_turn()
     assert done[0] == ("readyz", 200)  # answered while the token requests waited
     assert done[1:] == [("token", 200)] * 48
-    assert len(commits) == 1  # one transaction, one sync, for the 48
+    assert batches.batches - batches_before == 1  # one transaction, one sync, for the 48
     checked = audit.verify(db)
     assert checked.ok and checked.rows == before + 48
-    assert sorted(r for _, r in _token_uses(db)) == sorted(ids)
+    assert sorted(r for _, r in _token_uses(db)) == sorted([first, *ids])
 
 
 async def test_token_uses_at_once_in_two_app_processes_are_each_recorded_and_the_chain_holds(
@@ -153,3 +149,27 @@ async def test_a_revoked_token_is_refused_and_leaves_no_trail_row(
         assert (await _me(c, "kh_not-a-token"))[0] == 401
     assert audit.verify(db).rows == before
     assert [r for _, r in _token_uses(db)] == [rid]
+
+
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
+async def test_a_token_use_that_cannot_get_its_turn_in_time_is_a_503_to_retry(
+    db: Database, library, clock: Clock, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    """Its trail row cannot be written while another process keeps SQLite's writers' turn past the
+    bound: the request is refused (503, nothing answered, no row), and the next one is served."""
+    monkeypatch.setattr(db_module, "WRITE_WAIT_S", 0.3)
+    app = create_app(SETTINGS, db=db, library=library, clock=clock)
+    async with web_client(app, sign_up="ann@example.org") as c:
+        secret = accounts.create_token(
+            db, "ann@example.org", scope="read", name="app", actor=SERVER_ADMIN, now=clock()
+        ).secret
+        before = audit.verify(db).rows
+        fd = os.open(f"{sqlite_path(db.url)}-writer", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            assert (await _me(c, secret))[0] == 503
+        finally:
+            os.close(fd)
+        assert audit.verify(db).rows == before
+        assert (await _me(c, secret))[0] == 200
+    assert audit.verify(db).rows == before + 1

@@ -398,3 +398,41 @@ def test_withdrawing_or_removing_what_does_not_exist_is_not_found_for_everyone(
         accounts.withdraw_invitation(db, 424242, actor=SERVER_ADMIN, now=NOW)
     with pytest.raises(NotFound, match="no such account"):
         accounts.remove_member(db, 424242, actor=SERVER_ADMIN, now=NOW)
+
+
+def test_token_uses_go_on_after_their_kept_connection_is_lost(db: Database) -> None:
+    """A token's use is written on a connection its thread keeps (Database.kept_write); when that
+    connection has gone (PostgreSQL restarted, the file's connection closed) the next use gets a
+    new one: written, chained, nothing lost."""
+    _person(db)
+    made = accounts.create_token(
+        db, "alice@example.org", scope="read", name="a", actor=SERVER_ADMIN, now=NOW
+    )
+    assert accounts.resolve_token(db, made.secret, now=NOW) is not None
+    kept = db.point_reads._local.kept
+    if db.is_sqlite:
+        kept.dbapi.close()
+    else:
+        with open_database(db.url, upgrade=False).engine.connect() as other:
+            other.execute(
+                text("SELECT pg_terminate_backend(:p)"), {"p": kept.dbapi.info.backend_pid}
+            )
+    before = audit.verify(db).rows
+    assert accounts.resolve_token(db, made.secret, now=NOW) is not None
+    checked = audit.verify(db)
+    assert checked.ok and checked.rows == before + 1
+
+
+def test_a_token_use_on_a_trail_without_its_anchor_anchors_it_and_chains_on(db: Database) -> None:
+    """A trail restored from a backup made before its anchor (audit_head) was kept: the first token
+    use gives it the anchor it would have, then appends; `verify` holds."""
+    _person(db)
+    made = accounts.create_token(
+        db, "alice@example.org", scope="read", name="a", actor=SERVER_ADMIN, now=NOW
+    )
+    with db.write() as s:
+        s.execute(text("DELETE FROM audit_head"))
+    rows = audit.verify(db).rows
+    assert accounts.resolve_token(db, made.secret, now=NOW) is not None
+    checked = audit.verify(db)
+    assert checked.ok and checked.rows == rows + 1

@@ -16,6 +16,7 @@ from kneehab.domain.identity import Actor, Role, Subject
 from kneehab.services.acting import Acting, authorize
 from kneehab.store import account_repo
 from kneehab.store.db import Database
+from kneehab.store.point_read import KeptTransaction
 from kneehab.store.tables import AuditRow
 
 GENESIS = "0" * 64
@@ -142,8 +143,7 @@ class Trail:
 
 def append_tx(s: DbSession, trail: Sequence[Trail]) -> None:
     """Append these rows, in order, in the caller's transaction: each chained to the one before it,
-    in one INSERT, and the anchor moved to the new end (rows of several actors: the token uses that
-    arrive together, services/accounts.py)."""
+    in one INSERT, and the anchor moved to the new end."""
     if not trail:
         return
     account_repo.lock_audit(s)
@@ -152,7 +152,42 @@ def append_tx(s: DbSession, trail: Sequence[Trail]) -> None:
         count, prev = head
     else:  # the first row, or a trail restored from a backup made before the anchor
         prev, count = account_repo.last_audit_hash(s) or GENESIS, account_repo.audit_count(s)
-    # Plain rows, not ORM objects: a look at a caseload of 500 appends 500 rows on the request path.
+    rows = _chained(prev, trail)
+    account_repo.add_audit(s, rows)
+    account_repo.set_audit_head(s, count + len(rows), rows[-1]["hash"])
+
+
+class NoAnchor(Exception):
+    """The trail has no anchor yet (a trail restored from a backup made before it): `anchor` first."""
+
+
+def append_kept(tx: KeptTransaction, trail: Sequence[Trail]) -> None:
+    """`append_tx` in a kept transaction (Database.kept_write: the token uses that arrive together,
+    services/accounts.py). NoAnchor, before anything is appended, when the trail has no anchor."""
+    if not trail:
+        return
+    account_repo.lock_audit_kept(tx)
+    head = account_repo.audit_end_kept(tx)
+    if head is None:
+        raise NoAnchor()
+    count, prev = head
+    rows = _chained(prev, trail)
+    account_repo.append_audit_kept(tx, rows, count + len(rows))
+
+
+def anchor(db: Database) -> None:
+    """Give a trail without an anchor the one it would have (its row count and newest hash), as
+    its next append would: every row so far is in the chain `verify` walks."""
+    with db.write() as s:
+        account_repo.lock_audit(s)
+        if account_repo.audit_end(s) is None:
+            last = account_repo.last_audit_hash(s) or GENESIS
+            account_repo.set_audit_head(s, account_repo.audit_count(s), last)
+
+
+def _chained(prev: str, trail: Sequence[Trail]) -> list[dict[str, Any]]:
+    """The rows to insert after the row whose hash is `prev`, each chained to the one before it.
+    Plain rows, not ORM objects: a look at a caseload of 500 appends 500 rows on the request path."""
     rows: list[dict[str, Any]] = []
     for t in trail:
         actor_id, label, role = t.actor.account_id, t.actor.label, t.actor.role.value
@@ -168,8 +203,7 @@ def append_tx(s: DbSession, trail: Sequence[Trail]) -> None:
             "prev_hash": prev, "hash": hash_,
         })  # fmt: skip
         prev = hash_
-    account_repo.add_audit(s, rows)
-    account_repo.set_audit_head(s, count + len(rows), prev)
+    return rows
 
 
 def record(db: Database, **fields: object) -> None:

@@ -84,8 +84,8 @@ class GroupCommit(Generic[Item, Result]):
             start = not self._writing
             self._writing = self._writing or start
         if start:
-            # Not awaited: the batch's callers wait on their futures; `_lead` hands every error
-            # to them and raises nothing itself.
+            # Not awaited: the batch's callers wait on their futures (one call into their loop a
+            # batch); `_lead` hands every error to them and raises nothing itself.
             loop.run_in_executor(None, self._lead)
         # A caller that is cancelled meanwhile (its client gone) stays in its batch: the write of
         # its item does not depend on anyone waiting for it.

@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from kneehab.errors import Conflict
 from kneehab.store.db import Database
+from kneehab.store.point_read import KeptTransaction
 from kneehab.store.tables import (
     AccessTokenRow,
     AccountRow,
@@ -432,14 +433,13 @@ _MARK_USED = (
 )
 
 
-def mark_tokens_used(s: DbSession, when: dict[int, datetime]) -> set[int]:
+def mark_tokens_used(tx: KeptTransaction, when: dict[int, datetime]) -> set[int]:
     """Each live token's last-used time, row by row in id order (the order every writer locks them
     in); the ids of those marked (a token revoked or an account removed meanwhile is not)."""
-    conn = s.connection()
     return {
         token_id
         for token_id in sorted(when)
-        if conn.execute(_MARK_USED, {"token_id": token_id, "used_at": when[token_id]}).rowcount
+        if tx.run(_MARK_USED, {"token_id": token_id, "used_at": when[token_id]})
     }
 
 
@@ -482,7 +482,7 @@ def drop_expired_drafts(s: DbSession, now: datetime) -> None:
 def lock_audit(s: DbSession) -> None:
     """Appends are serialised so each row chains to the one before it (SQLite writers already are)."""
     if s.get_bind().dialect.name == "postgresql":
-        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK})
+        s.execute(_AUDIT_LOCK)
 
 
 def last_audit_hash(s: DbSession) -> str | None:
@@ -523,6 +523,9 @@ def add_audit(s: DbSession, rows: list[dict[str, Any]]) -> None:
 
 _AUDIT_TABLE = cast(Table, AuditRow.__table__)
 _AUDIT_COLUMNS = [c for c in _AUDIT_TABLE.columns if c.key != "id"]
+_AUDIT_INSERT = insert(_AUDIT_TABLE).values(
+    {c.key: bindparam(f"v_{c.key}") for c in _AUDIT_COLUMNS}
+)
 
 
 _PG = postgresql.dialect()  # type: ignore[no-untyped-call]
@@ -562,6 +565,30 @@ def set_audit_head(s: DbSession, rows: int, hash_: str) -> None:
     conn = s.connection()
     if not conn.execute(_MOVE_HEAD, {"head_rows": rows, "head_hash": hash_}).rowcount:
         conn.execute(insert(AuditHeadRow).values(id=1, rows=rows, hash=hash_))
+
+
+# The same append, on a kept connection (Database.kept_write): the statements above and the INSERT
+# below, each compiled once for the engine.
+_AUDIT_LOCK = text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=AUDIT_LOCK)
+
+
+def lock_audit_kept(tx: KeptTransaction) -> None:
+    """`lock_audit`, in a kept transaction."""
+    if tx.dialect_name == "postgresql":
+        tx.run(_AUDIT_LOCK)
+
+
+def audit_end_kept(tx: KeptTransaction) -> tuple[int, str] | None:
+    """`audit_end`, in a kept transaction."""
+    row = tx.first(_HEAD)
+    return None if row is None else (row.rows, row.hash)
+
+
+def append_audit_kept(tx: KeptTransaction, rows: list[dict[str, Any]], head_rows: int) -> None:
+    """`add_audit` and `set_audit_head` (an anchor that exists), in a kept transaction."""
+    tx.run_many(_AUDIT_INSERT, [{f"v_{k}": v for k, v in r.items()} for r in rows])
+    if not tx.run(_MOVE_HEAD, {"head_rows": head_rows, "head_hash": rows[-1]["hash"]}):
+        raise RuntimeError("the audit trail's anchor went missing during an append")
 
 
 def audit_rows(
