@@ -8,7 +8,9 @@ then as `(server)`: the app called directly as a server calls it, without the cl
 per request: wall p50 / p99 and the process's CPU time (`time.process_time`, every thread: sync routes and
 dependencies run in the thread pool) p50 and mean, in ms, with the load average at start and end.
 `--profile ROUTE` runs that route under cProfile instead, with sync work run on the event loop's thread
-(one profiler sees it all), and prints the top functions by own and by cumulative time.
+(one profiler sees it all), and prints the top functions by own and by cumulative time. `--token` sends
+the person's write token (`Authorization: Bearer`, as an app does) instead of the session cookie: each
+such request also writes its token-use trail row (services/accounts.py).
 """
 
 from __future__ import annotations
@@ -24,18 +26,34 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.request_cost import START, _load, _pct, bench_app, prepare, signed_in
+from bench.request_cost import EMAIL, START, _load, _pct, bench_app, prepare, signed_in
 
 ROUTES = ("/healthz", "/api/v1/me", "/api/v1/today")
 DAYS = 90
 
 
-async def _run(db_path: Path, n: int, profile: str | None) -> dict[str, dict[str, float]]:
+def _write_token(app: Any) -> str:
+    from kneehab.domain.identity import SERVER_ADMIN
+    from kneehab.services import accounts
+
+    made = accounts.create_token(
+        app.state.web.db, EMAIL, scope="write", name="bench", actor=SERVER_ADMIN,
+        now=datetime.now(UTC),
+    )  # fmt: skip
+    return made.secret
+
+
+async def _run(
+    db_path: Path, n: int, profile: str | None, token: bool = False
+) -> dict[str, dict[str, float]]:
     today = START + timedelta(days=DAYS)
     clock_now = datetime(today.year, today.month, today.day, 7, 30, tzinfo=UTC)
     app = bench_app(db_path, lambda: clock_now)
     out: dict[str, dict[str, float]] = {}
     async with signed_in(app, writes=False) as c:
+        if token:
+            c.cookies.clear()
+            c.headers["authorization"] = f"Bearer {_write_token(app)}"
         for url in (profile,) if profile else ROUTES:
             for _ in range(20):  # warm: imports, the live course, the thread pool
                 assert (await c.get(url)).status_code == 200
@@ -58,7 +76,8 @@ async def _run(db_path: Path, n: int, profile: str | None) -> dict[str, dict[str
                 assert r.status_code == 200, (url, r.status_code)
             out[url] = _summary(walls, cpus)
             cookie = "; ".join(f"{k}={v}" for k, v in c.cookies.items()).encode()
-            out[f"{url} (server)"] = await _server_only(app, url, cookie, n)
+            auth = [(b"authorization", c.headers["authorization"].encode())] if token else []
+            out[f"{url} (server)"] = await _server_only(app, url, cookie, n, auth)
     return out
 
 
@@ -71,10 +90,12 @@ def _summary(walls: list[float], cpus: list[float]) -> dict[str, float]:
     }
 
 
-async def _server_only(app: Any, url: str, cookie: bytes, n: int) -> dict[str, float]:
+async def _server_only(
+    app: Any, url: str, cookie: bytes, n: int, extra: list[tuple[bytes, bytes]] | None = None
+) -> dict[str, float]:
     """The app called as the server calls it, without an HTTP client's own work (httpx's request
     building and cookie jar are about 0.3 ms of each request above)."""
-    headers = [(b"host", b"127.0.0.1"), (b"cookie", cookie), (b"accept", b"*/*")]
+    headers = [(b"host", b"127.0.0.1"), (b"cookie", cookie), (b"accept", b"*/*"), *(extra or [])]
     scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
              "scheme": "http", "path": url, "raw_path": url.encode(), "query_string": b"",
              "root_path": "", "headers": headers, "client": ("127.0.0.1", 123),
@@ -115,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--n", type=int, default=300)
     p.add_argument("--profile", choices=ROUTES)
+    p.add_argument("--token", action="store_true", help="a bearer token instead of the session")
     args = p.parse_args(argv)
     print(f"load average at start: {_load()}")
     if args.profile:
@@ -123,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     work = db.with_suffix(".floor.db")
     shutil.copyfile(db, work)
     try:
-        result: dict[str, Any] = asyncio.run(_run(work, args.n, args.profile))
+        result: dict[str, Any] = asyncio.run(_run(work, args.n, args.profile, args.token))
     finally:
         for leftover in (work, Path(f"{work}-wal"), Path(f"{work}-shm")):
             leftover.unlink(missing_ok=True)

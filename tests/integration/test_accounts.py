@@ -312,6 +312,36 @@ def test_concurrent_token_uses_each_get_their_account_and_their_own_trail_row(db
     assert last[gone.token_id] is None
 
 
+def test_a_token_revoked_after_its_lookup_is_refused_at_its_write_and_leaves_no_row(
+    db: Database,
+) -> None:
+    """A token's lookup is a read; its use is written after (in a batch). A revocation committed in
+    between (another process) is honoured at the write: the use is refused, marks nothing and adds
+    no trail row; a live token's use in the same batch is written."""
+    _person(db)
+    _person(db, "bob@example.org")
+    alice = accounts.create_token(
+        db, "alice@example.org", scope="read", name="a", actor=SERVER_ADMIN, now=NOW
+    )
+    bob = accounts.create_token(
+        db, "bob@example.org", scope="read", name="b", actor=SERVER_ADMIN, now=NOW
+    )
+    hits = [accounts.look_up_token(db, alice.secret), accounts.look_up_token(db, bob.secret)]
+    assert all(h is not None for h in hits)
+    accounts.revoke_token(db, alice.token_id, actor=SERVER_ADMIN, now=NOW)
+    before = audit.verify(db).rows
+    uses = [accounts.TokenUse(h, NOW, f"req-{n}") for n, h in enumerate(hits) if h is not None]
+    assert accounts.write_token_uses(db, uses) == [False, True]
+    checked = audit.verify(db)
+    assert checked.ok and checked.rows == before + 1
+    with db.read() as s:
+        rows = s.execute(text("SELECT resource FROM audit_log WHERE action = 'token_use'")).all()
+        last = dict(s.execute(text("SELECT id, last_used_at FROM access_tokens")).all())
+    assert [r.resource for r in rows] == [f"token/{bob.token_id}"]
+    assert last[alice.token_id] is None and last[bob.token_id] is not None
+    assert accounts.look_up_token(db, alice.secret) is None
+
+
 def test_token_uses_of_many_accounts_in_two_processes_at_once_all_succeed(
     db: Database, db_url: str
 ) -> None:
@@ -368,3 +398,41 @@ def test_withdrawing_or_removing_what_does_not_exist_is_not_found_for_everyone(
         accounts.withdraw_invitation(db, 424242, actor=SERVER_ADMIN, now=NOW)
     with pytest.raises(NotFound, match="no such account"):
         accounts.remove_member(db, 424242, actor=SERVER_ADMIN, now=NOW)
+
+
+def test_token_uses_go_on_after_their_kept_connection_is_lost(db: Database) -> None:
+    """A token's use is written on a connection its thread keeps (Database.kept_write); when that
+    connection has gone (PostgreSQL restarted, the file's connection closed) the next use gets a
+    new one: written, chained, nothing lost."""
+    _person(db)
+    made = accounts.create_token(
+        db, "alice@example.org", scope="read", name="a", actor=SERVER_ADMIN, now=NOW
+    )
+    assert accounts.resolve_token(db, made.secret, now=NOW) is not None
+    kept = db.point_reads._local.kept
+    if db.is_sqlite:
+        kept.dbapi.close()
+    else:
+        with open_database(db.url, upgrade=False).engine.connect() as other:
+            other.execute(
+                text("SELECT pg_terminate_backend(:p)"), {"p": kept.dbapi.info.backend_pid}
+            )
+    before = audit.verify(db).rows
+    assert accounts.resolve_token(db, made.secret, now=NOW) is not None
+    checked = audit.verify(db)
+    assert checked.ok and checked.rows == before + 1
+
+
+def test_a_token_use_on_a_trail_without_its_anchor_anchors_it_and_chains_on(db: Database) -> None:
+    """A trail restored from a backup made before its anchor (audit_head) was kept: the first token
+    use gives it the anchor it would have, then appends; `verify` holds."""
+    _person(db)
+    made = accounts.create_token(
+        db, "alice@example.org", scope="read", name="a", actor=SERVER_ADMIN, now=NOW
+    )
+    with db.write() as s:
+        s.execute(text("DELETE FROM audit_head"))
+    rows = audit.verify(db).rows
+    assert accounts.resolve_token(db, made.secret, now=NOW) is not None
+    checked = audit.verify(db)
+    assert checked.ok and checked.rows == rows + 1

@@ -4,6 +4,7 @@ the next batch is written as usual."""
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Sequence
 
@@ -97,3 +98,58 @@ def test_a_result_count_unlike_the_batch_is_an_error_not_a_wrong_answer() -> Non
     group: GroupCommit[int, int] = GroupCommit(lambda items: [])
     with pytest.raises(RuntimeError, match="result count"):
         group.submit(1)
+
+
+def test_callers_who_queue_while_the_leader_waits_for_its_turn_are_in_its_batch() -> None:
+    """The batch is taken once the turn (SQLite's writers' turn) is held, not before: whoever came
+    while the leader waited for it is written in the same transaction, not in one more."""
+    turn = threading.Lock()
+    writer = _Writer()
+    writer.release.set()
+    group: GroupCommit[int, int] = GroupCommit(writer, lambda: turn)
+    results: dict[int, int] = {}
+
+    def call(x: int) -> None:
+        results[x] = group.submit(x)
+
+    turn.acquire()  # another writer has the turn
+    callers = [threading.Thread(target=call, args=(x,)) for x in range(6)]
+    for t in callers:
+        t.start()
+    _queued(group, 6)
+    turn.release()
+    for t in callers:
+        t.join(5)
+    assert results == {x: 2 * x for x in range(6)}
+    assert len(writer.batches) == 1 and sorted(writer.batches[0]) == list(range(6))
+
+
+def test_coroutines_share_batches_and_each_gets_its_own_result_or_error() -> None:
+    """`submit_async`: coroutines that come while a batch is written wait on the event loop (no
+    thread each) and are written together in the next batch; an error reaches its batch's callers."""
+    writer = _Writer(fail_on=13)
+
+    async def main() -> dict[int, object]:
+        group: GroupCommit[int, int] = GroupCommit(writer)
+        out: dict[int, object] = {}
+
+        async def call(x: int) -> None:
+            try:
+                out[x] = await group.submit_async(x)
+            except RuntimeError as exc:
+                out[x] = str(exc)
+
+        first = asyncio.ensure_future(call(0))
+        await asyncio.get_running_loop().run_in_executor(None, writer.started.wait, 5)
+        others = [asyncio.ensure_future(call(x)) for x in range(1, 9)]
+        await asyncio.sleep(0)  # they are queued behind the first batch
+        writer.release.set()
+        await asyncio.gather(first, *others)
+        await call(13)  # a lone caller's batch fails: its error, and the next batch still writes
+        await call(14)
+        assert group.batches == len(writer.batches) == 4
+        return out
+
+    results = asyncio.run(main())
+    assert results == {**{x: 2 * x for x in range(9)}, 13: "cannot write 13", 14: 28}
+    assert writer.batches[:2] == [[0], list(range(1, 9))]

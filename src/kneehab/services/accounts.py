@@ -24,11 +24,12 @@ from sqlalchemy.orm import Session as DbSession
 from kneehab.access import Action, check
 from kneehab.domain.identity import ACCOUNT_ROLES, Actor, Role, Scope, Subject
 from kneehab.errors import Conflict, InvalidInput, NotFound, Throttled, Unauthorized
-from kneehab.services.audit import record_tx
+from kneehab.services import audit
+from kneehab.services.audit import NoAnchor, Trail, record_tx
 from kneehab.services.group_commit import GroupCommit
 from kneehab.store import account_repo
 from kneehab.store.db import Database
-from kneehab.store.tables import AccessTokenRow, AccountRow, InvitationRow
+from kneehab.store.tables import AccountRow, InvitationRow
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 256  # SP 800-63B: at least 8, at least 64 allowed; no other rules
 EMAIL_MAX = 254
@@ -902,10 +903,19 @@ def resolve_token(
 
 
 @dataclass(frozen=True)
-class TokenUse:
-    """One request's bearer token, when it came and the request's id (for its trail row)."""
+class TokenHit:
+    """A live token as its lookup read it: who it acts as, and their own record (as a session's)."""
 
-    secret: str
+    token_id: int
+    actor: Actor
+    record: OwnRecord | None  # None: the account has no person record of its own
+
+
+@dataclass(frozen=True)
+class TokenUse:
+    """One request's use of a token, when it came and the request's id (for its trail row)."""
+
+    hit: TokenHit
     now: datetime
     request_id: str = "-"
 
@@ -913,66 +923,104 @@ class TokenUse:
 TokenFound = tuple[Actor, OwnRecord | None] | None
 
 
+def look_up_token(db: Database, secret: str) -> TokenHit | None:
+    """The live token behind a secret (None when unknown, revoked, or its account removed): a read,
+    one query on a connection this thread keeps, like a session's lookup. Its use is not recorded
+    yet: `resolve_token_record` and `use_token` write it before anything is answered."""
+    row = account_repo.token_in(db, secret_hash(secret))
+    if row is None or row.token_revoked_at is not None:
+        return None
+    if row.account_id is None or row.removed_at is not None:
+        return None
+    actor = Actor(
+        account_id=row.account_id,
+        email=row.email,
+        role=Role(row.role),
+        clinic_id=row.clinic_id,
+        person_id=row.person_id,
+        token_scope=Scope(row.scope),
+    )
+    return TokenHit(row.token_id, actor, _own_record(row) if row.person_id is not None else None)
+
+
 def resolve_token_record(
     db: Database, secret: str, *, now: datetime, request_id: str = "-"
 ) -> TokenFound:
-    """`resolve_token`, with the account's own person record read in the same transaction (as a
-    session's lookup reads it; None when the account has no record of its own). Concurrent uses on
-    one database are written together (services/group_commit.py): each still gets its own trail row
-    and result, committed before it returns."""
-    with _BATCHES_LOCK:
-        batches = _TOKEN_BATCHES.get(db)
-        if batches is None:
-            batches = _TOKEN_BATCHES[db] = GroupCommit(lambda uses: resolve_token_records(db, uses))
-    return batches.submit(TokenUse(secret, now, request_id))
+    """`resolve_token`, with the account's own person record (None when the account has none). The
+    use is in the audit trail, committed, before this returns; concurrent uses on one database are
+    written together (services/group_commit.py), each with its own trail row."""
+    hit = look_up_token(db, secret)
+    if hit is None or not _token_uses(db).submit(TokenUse(hit, now, request_id)):
+        return None
+    return hit.actor, hit.record
+
+
+async def use_token(
+    db: Database, secret: str, *, now: datetime, request_id: str = "-"
+) -> TokenFound:
+    """`resolve_token_record` for the web app, on its event loop: the lookup is one point read; the
+    use's write waits for its batch without holding a thread (one thread writes each batch)."""
+    hit = look_up_token(db, secret)
+    if hit is None or not await _token_uses(db).submit_async(TokenUse(hit, now, request_id)):
+        return None
+    return hit.actor, hit.record
+
+
+def _token_uses(db: Database) -> GroupCommit[TokenUse, bool]:
+    batches = _TOKEN_BATCHES.get(db)
+    if batches is None:
+        with _BATCHES_LOCK:
+            batches = _TOKEN_BATCHES.get(db)
+            if batches is None:
+                batches = _TOKEN_BATCHES[db] = GroupCommit(
+                    lambda uses: write_token_uses(db, uses), db.writers_turn
+                )
+    return batches
 
 
 # One group commit of token uses per database (a Database is compared by its engine).
-_TOKEN_BATCHES: weakref.WeakKeyDictionary[Database, GroupCommit[TokenUse, TokenFound]] = (
+_TOKEN_BATCHES: weakref.WeakKeyDictionary[Database, GroupCommit[TokenUse, bool]] = (
     weakref.WeakKeyDictionary()
 )
 _BATCHES_LOCK = threading.Lock()
 
 
-def resolve_token_records(db: Database, uses: Sequence[TokenUse]) -> list[TokenFound]:
-    """Each use's `resolve_token_record`, in one write transaction (their trail rows in order).
+def write_token_uses(db: Database, uses: Sequence[TokenUse]) -> list[bool]:
+    """Each use's last-used time and trail row, in one write transaction (the rows in order); for
+    each use, whether its token was still live (revoked or its account removed since the lookup:
+    refused, and no row).
 
     Locks are taken in the order every writer takes them: the tokens' rows (their last-used times)
     by id, then the trail's. A batch that marked each token as it went, after the first use had
     taken the trail's lock, deadlocked with another process's batch on PostgreSQL."""
-    with db.write() as s:
-        found = [_token_of(s, use) for use in uses]  # reads only
-        last_used: dict[int, datetime] = {}
-        for use, hit in zip(uses, found, strict=True):
-            if hit is not None:
-                token_id = hit[0].id
-                last_used[token_id] = max(use.now, last_used.get(token_id, use.now))
-        account_repo.mark_tokens_used(s, last_used)
-        return [
-            None if hit is None else _token_used_tx(s, use, *hit)
-            for use, hit in zip(uses, found, strict=True)
-        ]
+    last_used: dict[int, datetime] = {}
+    for use in uses:
+        token_id = use.hit.token_id
+        last_used[token_id] = max(use.now, last_used.get(token_id, use.now))
+    trail = [_use_row(use) for use in uses]
+    try:
+        live = _mark_and_append(db, uses, last_used, trail)
+    except NoAnchor:  # a trail restored from before its anchor: anchored once, then as always
+        audit.anchor(db)
+        live = _mark_and_append(db, uses, last_used, trail)
+    return [use.hit.token_id in live for use in uses]
 
 
-def _token_of(s: DbSession, use: TokenUse) -> tuple[AccessTokenRow, AccountRow] | None:
-    row = account_repo.token_by_hash(s, secret_hash(use.secret))
-    if row is None or row.revoked_at is not None:
-        return None
-    account = account_repo.account(s, row.account_id)
-    if account is None or account.removed_at is not None:
-        return None
-    return row, account
+def _mark_and_append(
+    db: Database, uses: Sequence[TokenUse], last_used: dict[int, datetime], trail: list[Trail]
+) -> set[int]:
+    # On a connection this thread keeps, with statements compiled once (store/point_read.py): the
+    # session and pool around these few statements cost ~4× the database's own work.
+    with db.kept_write() as tx:
+        live = account_repo.mark_tokens_used(tx, last_used)
+        audit.append_kept(
+            tx, [t for t, u in zip(trail, uses, strict=True) if u.hit.token_id in live]
+        )
+    return live
 
 
-def _token_used_tx(
-    s: DbSession, use: TokenUse, row: AccessTokenRow, account: AccountRow
-) -> TokenFound:
-    actor = actor_of(account, Scope(row.scope))
-    record_tx(
-        s, actor=actor, action=account_repo.TOKEN_USE, resource=f"token/{row.id}", now=use.now,
-        request_id=use.request_id, clinic_id=account.clinic_id, person_id=account.person_id,
-    )  # fmt: skip
-    record = None
-    if account.person_id is not None:
-        record = _own_record(account_repo.own_record(s.connection(), account.person_id))
-    return actor, record
+def _use_row(use: TokenUse) -> Trail:
+    actor = use.hit.actor
+    resource = f"token/{use.hit.token_id}"
+    return Trail(actor, account_repo.TOKEN_USE, resource, use.now, actor.person_id, actor.clinic_id,
+                 use.request_id)  # fmt: skip

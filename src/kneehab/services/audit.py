@@ -16,6 +16,7 @@ from kneehab.domain.identity import Actor, Role, Subject
 from kneehab.services.acting import Acting, authorize
 from kneehab.store import account_repo
 from kneehab.store.db import Database
+from kneehab.store.point_read import KeptTransaction
 from kneehab.store.tables import AuditRow
 
 GENESIS = "0" * 64
@@ -117,32 +118,92 @@ def record_people_tx(
 ) -> None:
     """Append one row per person in the caller's transaction, in one flush (a look at many people,
     such as the caseload, costs one write). The anchor moves to the new end in the same transaction."""
-    if not person_ids:
+    append_tx(
+        s,
+        [
+            Trail(actor, action, resource, now, person_id, clinic_id, request_id, outcome)
+            for person_id in person_ids
+        ],
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Trail:
+    """One row to append (its hashes are made by `append_tx`)."""
+
+    actor: Actor
+    action: str
+    resource: str
+    now: datetime
+    person_id: int | None = None
+    clinic_id: int | None = None
+    request_id: str = "-"
+    outcome: str = "ok"
+
+
+def append_tx(s: DbSession, trail: Sequence[Trail]) -> None:
+    """Append these rows, in order, in the caller's transaction: each chained to the one before it,
+    in one INSERT, and the anchor moved to the new end."""
+    if not trail:
         return
     account_repo.lock_audit(s)
-    head = account_repo.audit_head(s)
+    head = account_repo.audit_end(s)
     if head is not None:
-        prev, count = head.hash, head.rows
+        count, prev = head
     else:  # the first row, or a trail restored from a backup made before the anchor
         prev, count = account_repo.last_audit_hash(s) or GENESIS, account_repo.audit_count(s)
-    # Plain rows, not ORM objects: a look at a caseload of 500 appends 500 rows on the request path.
-    resource, request_id = resource[:200], request_id[:32]
-    actor_id, label, role = actor.account_id, actor.label, actor.role.value
+    rows = _chained(prev, trail)
+    account_repo.add_audit(s, rows)
+    account_repo.set_audit_head(s, count + len(rows), rows[-1]["hash"])
+
+
+class NoAnchor(Exception):
+    """The trail has no anchor yet (a trail restored from a backup made before it): `anchor` first."""
+
+
+def append_kept(tx: KeptTransaction, trail: Sequence[Trail]) -> None:
+    """`append_tx` in a kept transaction (Database.kept_write: the token uses that arrive together,
+    services/accounts.py). NoAnchor, before anything is appended, when the trail has no anchor."""
+    if not trail:
+        return
+    account_repo.lock_audit_kept(tx)
+    head = account_repo.audit_end_kept(tx)
+    if head is None:
+        raise NoAnchor()
+    count, prev = head
+    rows = _chained(prev, trail)
+    account_repo.append_audit_kept(tx, rows, count + len(rows))
+
+
+def anchor(db: Database) -> None:
+    """Give a trail without an anchor the one it would have (its row count and newest hash), as
+    its next append would: every row so far is in the chain `verify` walks."""
+    with db.write() as s:
+        account_repo.lock_audit(s)
+        if account_repo.audit_end(s) is None:
+            last = account_repo.last_audit_hash(s) or GENESIS
+            account_repo.set_audit_head(s, account_repo.audit_count(s), last)
+
+
+def _chained(prev: str, trail: Sequence[Trail]) -> list[dict[str, Any]]:
+    """The rows to insert after the row whose hash is `prev`, each chained to the one before it.
+    Plain rows, not ORM objects: a look at a caseload of 500 appends 500 rows on the request path."""
     rows: list[dict[str, Any]] = []
-    for person_id in person_ids:
+    for t in trail:
+        actor_id, label, role = t.actor.account_id, t.actor.label, t.actor.role.value
+        resource, request_id = t.resource[:200], t.request_id[:32]
         hash_ = _chain(
-            prev, now, actor_id, label, role, person_id, clinic_id, action, resource, request_id,
-            outcome,
+            prev, t.now, actor_id, label, role, t.person_id, t.clinic_id, t.action, resource,
+            request_id, t.outcome,
         )  # fmt: skip
         rows.append({
-            "at": now, "actor_id": actor_id, "actor": label, "actor_role": role,
-            "person_id": person_id, "clinic_id": clinic_id, "action": action,
-            "resource": resource, "request_id": request_id, "outcome": outcome,
+            "at": t.now, "actor_id": actor_id, "actor": label, "actor_role": role,
+            "person_id": t.person_id, "clinic_id": t.clinic_id, "action": t.action,
+            "resource": resource, "request_id": request_id, "outcome": t.outcome,
             "prev_hash": prev, "hash": hash_,
         })  # fmt: skip
         prev = hash_
-    account_repo.add_audit(s, rows)
-    account_repo.set_audit_head(s, count + len(rows), prev)
+    return rows
 
 
 def record(db: Database, **fields: object) -> None:

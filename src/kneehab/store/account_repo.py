@@ -7,13 +7,26 @@ import re
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Row, Table, bindparam, delete, func, insert, select, text, update
+from sqlalchemy import (
+    Connection,
+    Row,
+    Table,
+    bindparam,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from kneehab.errors import Conflict
 from kneehab.store.db import Database
+from kneehab.store.point_read import KeptTransaction
 from kneehab.store.tables import (
     AccessTokenRow,
     AccountRow,
@@ -380,15 +393,54 @@ def token_by_hash(s: DbSession, token_hash: str) -> AccessTokenRow | None:
     return s.scalars(select(AccessTokenRow).where(AccessTokenRow.token_hash == token_hash)).first()
 
 
-def mark_tokens_used(s: DbSession, when: dict[int, datetime]) -> None:
-    """Each token's last-used time, row by row in id order (the order every writer locks them in)."""
-    for token_id in sorted(when):
-        s.execute(
-            update(AccessTokenRow)
-            .where(AccessTokenRow.id == token_id)
-            .values(last_used_at=when[token_id])
-            .execution_options(synchronize_session=False)
-        )
+# Every token request's lookup, built once (as SIGNED_IN): the token, its account and the account's
+# own person record (None when not enrolled or the record is gone).
+TOKEN_IN = (
+    select(
+        AccessTokenRow.id.label("token_id"),
+        AccessTokenRow.scope,
+        AccessTokenRow.revoked_at.label("token_revoked_at"),
+        AccountRow.id.label("account_id"),
+        AccountRow.email,
+        AccountRow.role,
+        AccountRow.clinic_id,
+        AccountRow.person_id,
+        AccountRow.removed_at,
+        *_RECORD,
+    )
+    .outerjoin(AccountRow, AccountRow.id == AccessTokenRow.account_id)
+    .outerjoin(PersonRow, PersonRow.id == AccountRow.person_id)
+    .where(AccessTokenRow.token_hash == bindparam("token_hash"))
+)
+
+
+def token_in(db: Database, token_hash: str) -> Any | None:
+    """The token with this hash, its account and the account's person record, in one query on the
+    connection this thread keeps (store/point_read.py), as `signed_in` reads a session."""
+    return db.read_first(TOKEN_IN, {"token_hash": token_hash})
+
+
+# A use marks the token only while it is live: not revoked, its account not removed (either may
+# have happened since the lookup read it, in another process).
+_MARK_USED = (
+    update(AccessTokenRow)
+    .where(
+        AccessTokenRow.id == bindparam("token_id"),
+        AccessTokenRow.revoked_at.is_(None),
+        exists().where(AccountRow.id == AccessTokenRow.account_id, AccountRow.removed_at.is_(None)),
+    )
+    .values(last_used_at=bindparam("used_at"))
+)
+
+
+def mark_tokens_used(tx: KeptTransaction, when: dict[int, datetime]) -> set[int]:
+    """Each live token's last-used time, row by row in id order (the order every writer locks them
+    in); the ids of those marked (a token revoked or an account removed meanwhile is not)."""
+    return {
+        token_id
+        for token_id in sorted(when)
+        if tx.run(_MARK_USED, {"token_id": token_id, "used_at": when[token_id]})
+    }
 
 
 def token(s: DbSession, token_id: int) -> AccessTokenRow | None:
@@ -430,7 +482,7 @@ def drop_expired_drafts(s: DbSession, now: datetime) -> None:
 def lock_audit(s: DbSession) -> None:
     """Appends are serialised so each row chains to the one before it (SQLite writers already are)."""
     if s.get_bind().dialect.name == "postgresql":
-        s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": AUDIT_LOCK})
+        s.execute(_AUDIT_LOCK)
 
 
 def last_audit_hash(s: DbSession) -> str | None:
@@ -471,6 +523,9 @@ def add_audit(s: DbSession, rows: list[dict[str, Any]]) -> None:
 
 _AUDIT_TABLE = cast(Table, AuditRow.__table__)
 _AUDIT_COLUMNS = [c for c in _AUDIT_TABLE.columns if c.key != "id"]
+_AUDIT_INSERT = insert(_AUDIT_TABLE).values(
+    {c.key: bindparam(f"v_{c.key}") for c in _AUDIT_COLUMNS}
+)
 
 
 _PG = postgresql.dialect()  # type: ignore[no-untyped-call]
@@ -490,13 +545,50 @@ def audit_head(s: DbSession) -> AuditHeadRow | None:
     return s.get(AuditHeadRow, 1)
 
 
+# The append's own read and write of the anchor, as Core statements built once: an ORM object of the
+# head would be one more object loaded, compared and flushed on every audited request.
+_HEAD = select(AuditHeadRow.rows, AuditHeadRow.hash).where(AuditHeadRow.id == 1)
+_MOVE_HEAD = (
+    update(AuditHeadRow)
+    .where(AuditHeadRow.id == 1)
+    .values(rows=bindparam("head_rows"), hash=bindparam("head_hash"))
+)
+
+
+def audit_end(s: DbSession) -> tuple[int, str] | None:
+    """The anchor's row count and hash (None before the first row), for an append."""
+    row = s.connection().execute(_HEAD).first()
+    return None if row is None else (row.rows, row.hash)
+
+
 def set_audit_head(s: DbSession, rows: int, hash_: str) -> None:
-    head = s.get(AuditHeadRow, 1)
-    if head is None:
-        s.add(AuditHeadRow(id=1, rows=rows, hash=hash_))
-    else:
-        head.rows, head.hash = rows, hash_
-    s.flush()
+    conn = s.connection()
+    if not conn.execute(_MOVE_HEAD, {"head_rows": rows, "head_hash": hash_}).rowcount:
+        conn.execute(insert(AuditHeadRow).values(id=1, rows=rows, hash=hash_))
+
+
+# The same append, on a kept connection (Database.kept_write): the statements above and the INSERT
+# below, each compiled once for the engine.
+_AUDIT_LOCK = text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=AUDIT_LOCK)
+
+
+def lock_audit_kept(tx: KeptTransaction) -> None:
+    """`lock_audit`, in a kept transaction."""
+    if tx.dialect_name == "postgresql":
+        tx.run(_AUDIT_LOCK)
+
+
+def audit_end_kept(tx: KeptTransaction) -> tuple[int, str] | None:
+    """`audit_end`, in a kept transaction."""
+    row = tx.first(_HEAD)
+    return None if row is None else (row.rows, row.hash)
+
+
+def append_audit_kept(tx: KeptTransaction, rows: list[dict[str, Any]], head_rows: int) -> None:
+    """`add_audit` and `set_audit_head` (an anchor that exists), in a kept transaction."""
+    tx.run_many(_AUDIT_INSERT, [{f"v_{k}": v for k, v in r.items()} for r in rows])
+    if not tx.run(_MOVE_HEAD, {"head_rows": head_rows, "head_hash": rows[-1]["hash"]}):
+        raise RuntimeError("the audit trail's anchor went missing during an append")
 
 
 def audit_rows(

@@ -26,7 +26,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from kneehab.errors import Busy, Conflict, StoreError
-from kneehab.store.point_read import PointReads
+from kneehab.store.point_read import KeptTransaction, PointReads
 from kneehab.store.write_gate import BUSY_MESSAGE, gate_for
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -204,6 +204,10 @@ def _unit_of_work(engine: Engine, *, write: bool) -> Iterator[Session]:
         yield session
 
 
+SAVED_MEANWHILE = (
+    "this was saved at the same moment by another request, so nothing was saved from this one; "
+    "reload the page and try again"
+)
 # PostgreSQL's "try the transaction again" states: serialization_failure, deadlock_detected.
 _RETRY_STATES = frozenset({"40001", "40P01"})
 
@@ -235,10 +239,7 @@ class Database:
             with session_scope(self.engine, write=True) as session:
                 yield session
         except IntegrityError:
-            raise Conflict(
-                "this was saved at the same moment by another request, so nothing was saved "
-                "from this one; reload the page and try again"
-            ) from None
+            raise Conflict(SAVED_MEANWHILE) from None
         except OperationalError as err:
             if self.is_sqlite and "locked" in str(err.orig):
                 raise Busy(BUSY_MESSAGE) from None
@@ -247,6 +248,39 @@ class Database:
             if getattr(err.orig, "sqlstate", None) in _RETRY_STATES:
                 raise Busy(BUSY_MESSAGE) from None
             raise
+
+    @contextmanager
+    def kept_write(self) -> Iterator[KeptTransaction]:
+        """One small write transaction on a connection this thread keeps (store/point_read.py),
+        for the writes of most requests (a token's use): SQLite's writers' turn, BEGIN IMMEDIATE,
+        statements compiled once, COMMIT before the block's caller goes on, and the refusals of
+        `write()` (a 409 for a key taken at the same moment, a 503 to retry for a lock)."""
+        dbapi = self.engine.dialect.loaded_dbapi
+        with self.writers_turn():
+            try:
+                with self.point_reads.write(immediate=self.is_sqlite) as tx:
+                    yield tx
+            except dbapi.IntegrityError:
+                raise Conflict(SAVED_MEANWHILE) from None
+            except dbapi.OperationalError as err:
+                if self.is_sqlite and "locked" in str(err):
+                    raise Busy(BUSY_MESSAGE) from None
+                if getattr(err, "sqlstate", None) in _RETRY_STATES:
+                    raise Busy(BUSY_MESSAGE) from None
+                raise
+
+    @contextmanager
+    def writers_turn(self) -> Iterator[None]:
+        """SQLite's writers' turn (store/write_gate.py) held by this thread: its `write()`s inside
+        go on without queueing again. A group commit (services/group_commit.py) takes its batch
+        once it has the turn, so the uses that came while it waited are in it. Nothing on
+        PostgreSQL (its writers queue on row locks inside their transactions)."""
+        database = _sqlite_file(self.engine)
+        if database is None:
+            yield
+            return
+        with gate_for(database).held(WRITE_WAIT_S):
+            yield
 
     @contextmanager
     def read(self) -> Iterator[Session]:

@@ -11,6 +11,12 @@ The connection is made by the engine (so SQLite's pragmas apply to it) and then 
 pool. Rows go through the same result processors SQLAlchemy applies (instants come back in UTC).
 A kept connection that fails is closed and the read is made again through the pool, which
 reconnects (PostgreSQL's pre-ping) or raises SQLAlchemy's own error, as every other read does.
+
+`write()` runs one small write transaction the same way (BEGIN … COMMIT on the kept connection,
+statements compiled once): for the writes that requests make most (a token's use, its trail row:
+services/accounts.py), where SQLAlchemy's session, pool checkout and statement handling cost ~4× the
+database's own work (docs/benchmarks.md). Database.kept_write() adds SQLite's writers' turn and the
+same refusals as Database.write().
 """
 
 from __future__ import annotations
@@ -18,12 +24,14 @@ from __future__ import annotations
 import os
 import threading
 from collections import namedtuple
-from collections.abc import Callable, Mapping
-from contextlib import suppress
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Engine, Select
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.elements import ClauseElement
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,19 @@ class _Compiled:
     names: tuple[str, ...] | None  # the parameters' order for a positional paramstyle (SQLite's ?)
     processors: tuple[Callable[[Any], Any] | None, ...]
     row: type[tuple[Any, ...]]  # a named tuple: the columns by their labels, as a Row has them
+
+
+@dataclass(frozen=True)
+class _CompiledWrite:
+    sql: str
+    names: tuple[str, ...] | None  # as _Compiled's
+    binds: tuple[tuple[str, Callable[[Any], Any] | None], ...]  # each parameter's bind processor
+    fixed: dict[str, Any]  # the values the statement carries itself (`id == 1`)
+
+    def values(self, params: Mapping[str, Any]) -> Any:
+        merged = {**self.fixed, **params}
+        done = {n: merged[n] if p is None else p(merged[n]) for n, p in self.binds}
+        return tuple(done[n] for n in self.names) if self.names is not None else done
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,10 +68,12 @@ class PointReads:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._compiled: dict[int, tuple[Select[*tuple[Any, ...]], _Compiled]] = {}
+        self._compiled_writes: dict[int, tuple[ClauseElement, _CompiledWrite]] = {}
         self._local = threading.local()
         self._all: list[_Kept] = []  # every thread's, to close them all with the engine
         self._lock = threading.Lock()
         self._dbapi_error: type[Exception] = engine.dialect.loaded_dbapi.Error
+        self.dialect_name: str = engine.dialect.name
 
     def first(self, statement: Select[*tuple[Any, ...]], params: Mapping[str, Any]) -> Any | None:
         """The statement's first row (attributes named by its column labels), or None. `params`
@@ -77,6 +100,56 @@ class PointReads:
                 for p, v in zip(compiled.processors, rows[0], strict=True)
             )
         )
+
+    @contextmanager
+    def write(self, *, immediate: bool) -> Iterator[KeptTransaction]:
+        """One write transaction on this thread's kept connection: committed when the block ends,
+        rolled back if it raises. `immediate`: SQLite's BEGIN IMMEDIATE (the write lock first). A
+        kept connection that fails to begin is replaced once; DBAPI errors reach the caller as the
+        driver raised them (Database.kept_write maps them)."""
+        begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
+        kept = self._connection()
+        cursor = kept.dbapi.cursor()
+        try:
+            cursor.execute(begin)
+        except self._dbapi_error:
+            self._drop()  # gone since its last use (a restarted server): a new one, once
+            kept = self._connection()
+            cursor = kept.dbapi.cursor()
+            cursor.execute(begin)
+        try:
+            yield KeptTransaction(self, cursor)
+            cursor.execute("COMMIT")
+        except BaseException:
+            try:
+                cursor.execute("ROLLBACK")
+            except self._dbapi_error:
+                self._drop()
+            raise
+        finally:
+            with suppress(self._dbapi_error):
+                cursor.close()
+
+    def _compile_write(self, statement: ClauseElement) -> _CompiledWrite:
+        found = self._compiled_writes.get(id(statement))
+        if found is not None and found[0] is statement:
+            return found[1]
+        dialect = self._engine.dialect
+        compiled = cast(SQLCompiler, statement.compile(dialect=dialect))  # a SQL statement's
+        binds = tuple(
+            {
+                name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                for bind, name in compiled.bind_names.items()
+            }.items()
+        )
+        made = _CompiledWrite(
+            sql=str(compiled),
+            names=tuple(compiled.positiontup or ()) if compiled.positional else None,
+            binds=binds,
+            fixed={k: v for k, v in compiled.params.items() if v is not None},
+        )
+        self._compiled_writes[id(statement)] = (statement, made)  # kept with it, as _compile's
+        return made
 
     def close(self) -> None:
         """Close every kept connection this process made (each thread's)."""
@@ -134,3 +207,42 @@ class PointReads:
 def _close_quietly(kept: _Kept) -> None:
     with suppress(Exception):  # a broken connection may fail to close: it is gone either way
         kept.proxied.close()
+
+
+class KeptTransaction:
+    """The statements of one `PointReads.write()` transaction. Statements are Core statements built
+    once (compiled on first use and kept with them); values go through SQLAlchemy's bind and result
+    processors, as through a Session."""
+
+    def __init__(self, reads: PointReads, cursor: Any) -> None:
+        self._reads = reads
+        self._cursor = cursor
+        self.dialect_name = reads.dialect_name
+
+    def run(self, statement: ClauseElement, params: Mapping[str, Any] | None = None) -> int:
+        """Execute one statement; the number of rows it changed (a SELECT's rows are left unread)."""
+        compiled = self._reads._compile_write(statement)
+        self._cursor.execute(compiled.sql, compiled.values(params or {}))
+        return int(self._cursor.rowcount)
+
+    def run_many(self, statement: ClauseElement, rows: Sequence[Mapping[str, Any]]) -> None:
+        compiled = self._reads._compile_write(statement)
+        self._cursor.executemany(compiled.sql, [compiled.values(r) for r in rows])
+
+    def first(
+        self, statement: Select[*tuple[Any, ...]], params: Mapping[str, Any] | None = None
+    ) -> Any | None:
+        """The first row of a SELECT in this transaction (as `PointReads.first` gives it)."""
+        compiled = self._reads._compile(statement)
+        written = self._reads._compile_write(statement)  # the values its own clauses carry
+        self._cursor.execute(compiled.sql, written.values(params or {}))
+        row = self._cursor.fetchone()
+        if row is None:
+            return None
+        self._cursor.fetchall()  # to the end of the statement
+        return compiled.row(
+            *(
+                v if p is None or v is None else p(v)
+                for p, v in zip(compiled.processors, row, strict=True)
+            )
+        )

@@ -75,14 +75,11 @@ async def resolve(request: Request) -> Auth | None:
     auth: Auth | None = None
     bearer = _bearer(request)
     if bearer is not None and request.url.path.startswith("/api/"):
-        # On the thread pool: a token's use is a write (its trail row), which may wait for the
-        # database's write lock; the event loop must go on serving meanwhile.
-        found = await run_in_threadpool(
-            accounts.resolve_token_record,
-            state.db,
-            bearer,
-            now=now,
-            request_id=request_id(request.scope),
+        # The lookup is one point read on the event loop (as a session's); the use's trail row is
+        # a write that may wait for the database's write lock: it waits for its batch's commit
+        # without holding the event loop or a thread (services/group_commit.py).
+        found = await accounts.use_token(
+            state.db, bearer, now=now, request_id=request_id(request.scope)
         )
         if found is None:
             raise NotSignedIn()
