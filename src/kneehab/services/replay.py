@@ -39,9 +39,9 @@ RULES_VERSION = 2
 RULES_V2_KIND = "rules-v2"
 
 
-def _person_history(s: DbSession, person_id: int, today: date) -> tuple[History, int]:
-    """The history's head (intake, start, settings, `today`) without records, and the person's
-    rule book."""
+def _person_history(s: DbSession, person_id: int, today: date) -> tuple[History, int, int]:
+    """The history's head (intake, start, settings, `today`) without records, the person's rule
+    book, and their revision (read before their records)."""
     person = repo.get_person(s, person_id)
     if today < person.start:
         raise InvalidInput(f"today: {today} is before the program start ({person.start})")
@@ -53,7 +53,7 @@ def _person_history(s: DbSession, person_id: int, today: date) -> tuple[History,
         morning_tolerance=person.morning_tolerance,
         reviewed=person.reviewed,
     )
-    return head, person.rules_version
+    return head, person.rules_version, person.revision
 
 
 def _with_records(
@@ -100,7 +100,7 @@ def head_in(s: DbSession, person_id: int, today: date) -> History:
 
 def history_in(s: DbSession, person_id: int, today: date) -> History:
     """The person's records as of `today` (later, back-dated records are left out of the view)."""
-    head, _ = _person_history(s, person_id, today)
+    head = _person_history(s, person_id, today)[0]
     return _with_records(s, person_id, head, after=None)
 
 
@@ -133,7 +133,7 @@ def recent_course_in(
     check-in and entry days. The course's tail after a snapshot on or after `since` is taken from
     those records instead of being read again (a 90-day history is ~1,000 entries; the caseload
     works out a changed row inside the clinician's request)."""
-    head, person_rules = _person_history(s, person_id, today)
+    head, person_rules, _ = _person_history(s, person_id, today)
     events = repo.events(
         s, person_id
     )  # all of them: a handful, and every clinician action is needed
@@ -152,12 +152,20 @@ def recent_course_in(
     return course, recent
 
 
-def course_in(s: DbSession, person_id: int, today: date, library: Library) -> Course:
+def course_in(
+    s: DbSession, person_id: int, today: date, library: Library, *, proven: int | None = None
+) -> Course:
     """The person's course as of `today`: replayed from their snapshot when it still applies
     (course_snapshots.py), else from the start. A write transaction keeps a snapshot after
-    yesterday for the next request."""
+    yesterday for the next request.
+
+    `proven`: the person's revision that the records this transaction sees are at
+    (`repo.revision_when_locked`, in a write that has changed nothing yet). The course a read
+    replayed at that same revision is then reused without reading the records again: every change
+    to a person's records raises their revision (repo.lock_person), so the same revision is the
+    same records."""
     try:
-        return _course(s, person_id, today, library)
+        return _course(s, person_id, today, library, proven=proven)
     except course_engine.HistoryMismatch as exc:  # C-13: a record that does not fit the program
         raise InvalidInput(str(exc)) from None
 
@@ -237,6 +245,12 @@ def _fits(s: DbSession, person_id: int, found: StoredSnapshot | None, key: tuple
     )
 
 
+# The revision, head (with `today`) and rule book a read saw when it replayed or checked a course.
+# A read's records are at least as new as the revision it read first, and a revision only goes up:
+# a write that finds the same revision under the person's lock sees exactly those records.
+_Proof = tuple[int, History, int]
+
+
 # Live states of recent snapshots, so a process deserialises each one once. Only an accelerator:
 # the key is the stored row's identity, so another process's newer snapshot (or none) is a miss.
 @dataclass
@@ -247,8 +261,9 @@ class _Live:
     # the head with `today`), the library's fingerprint, and the course they gave. The replay is a
     # function of exactly these, so the same tail gives the same course; any new or changed
     # record after the day, another day or another library is a different tail (a miss), and one
-    # on or before the day replaces the snapshot itself (another identity).
-    last: tuple[History, str, Course] | None = None
+    # on or before the day replaces the snapshot itself (another identity). With it, when a read
+    # made or checked it, the person's revision it was read at (`_Proof`, see `_proven`).
+    last: tuple[History, str, Course, _Proof | None] | None = None
     size: int = 0  # the state's estimated bytes in memory
 
 
@@ -320,10 +335,12 @@ def _from_snapshot(
     library: Library,
     keep: date | None,
     window: tuple[date, History] | None = None,
+    proof: _Proof | None = None,
 ) -> tuple[Course, CourseSnapshot | None, History]:
     """The course from the stored snapshot and the records after it (and a snapshot after
     `keep`, when given), and those records (the tail); the records come from `window` (read
-    already, dated after its date) when it covers them."""
+    already, dated after its date) when it covers them. `proof`: what a read saw first, kept with
+    the course for a write that finds the same revision (None in a write)."""
     if window is not None and window[0] <= stored.day:
         tail = records_after(window[1], stored.day)
     else:
@@ -343,14 +360,40 @@ def _from_snapshot(
             restored = restore_state(snap)
         live = _remember(person_id, stored, restored, len(state_bytes))
     elif keep is None and live.last is not None:
-        last_tail, last_library, last_course = live.last
+        last_tail, last_library, last_course, _ = live.last
         if last_library == library_fingerprint(library) and last_tail == tail:
+            if proof is not None:  # the same course, now known at this revision too
+                with _LIVE_LOCK:
+                    live.last = (last_tail, last_library, last_course, proof)
             return last_course, None, tail
     course, kept = course_engine.replay_from_state(live.state, snap, tail, library, keep=keep)
     if keep is None:  # one that keeps a snapshot is remembered beside the new state (_course)
         with _LIVE_LOCK:
-            live.last = (tail, library_fingerprint(library), course)
+            live.last = (tail, library_fingerprint(library), course, proof)
     return course, kept, tail
+
+
+def _proven(
+    person_id: int,
+    found: StoredSnapshot,
+    head: History,
+    person_rules: int,
+    library: Library,
+    revision: int,
+) -> Course | None:
+    """The course a read replayed (or checked) from this process's live state of `found` at
+    `revision`, for the same head, day, rule book and library; None when there is none."""
+    with _LIVE_LOCK:
+        live = _LIVE.get(person_id)
+        last = live.last if live is not None else None
+        same_state = live is not None and live.identity == _identity(found)
+    proof = last[3] if same_state and last is not None else None
+    if last is None or proof is None:
+        return None
+    _tail, last_library, course, _ = last
+    seen, seen_head, seen_rules = proof
+    same = seen == revision and seen_rules == person_rules and seen_head == head
+    return course if same and last_library == library_fingerprint(library) else None
 
 
 # A read keeps a snapshot too (after its transaction, in a short write of its own) when the person
@@ -364,9 +407,17 @@ _Read = tuple[History, int, date, History]
 
 
 def _course(
-    s: DbSession, person_id: int, today: date, library: Library, read: _Read | None = None
+    s: DbSession,
+    person_id: int,
+    today: date,
+    library: Library,
+    read: _Read | None = None,
+    proven: int | None = None,
 ) -> Course:
-    head, person_rules = (read[0], read[1]) if read else _person_history(s, person_id, today)
+    if read:
+        head, person_rules, revision = read[0], read[1], None
+    else:
+        head, person_rules, revision = _person_history(s, person_id, today)
     key = (
         engine_fingerprint(),
         library_fingerprint(library),
@@ -376,7 +427,14 @@ def _course(
     )
     writing = bool(s.info.get("write"))
     found = snapshot_repo.load(s, person_id)
-    fits = _fits(s, person_id, found, key)
+    # A course a read made at the revision this write proves: its snapshot fitted then, and the
+    # records are the same (neither the snapshot's nor the tail's need reading again).
+    reused = (
+        _proven(person_id, found, head, person_rules, library, proven)
+        if proven is not None and found is not None
+        else None
+    )
+    fits = reused is not None or _fits(s, person_id, found, key)
     # Keep the state after yesterday: today's records may still change.
     keep: date | None = today - timedelta(days=1)
     behind = found is None or not fits or (today - found.day).days > READ_KEEPS_AFTER_DAYS
@@ -395,10 +453,13 @@ def _course(
     kept: CourseSnapshot | None = None
     records: History | None = None  # what the course was replayed from: every record, or a tail
     if found is not None and fits and found.day < today:
+        if reused is not None and resume_keep is None:
+            return reused
+        proof = None if writing or revision is None else (revision, head, person_rules)
         try:
             window = read[2:] if read else None
             result, kept, records = _from_snapshot(
-                s, person_id, found, head, library, resume_keep, window
+                s, person_id, found, head, library, resume_keep, window, proof
             )
         except StaleSnapshot:
             fits, result = False, None
@@ -429,6 +490,7 @@ def _course(
                         records_after(records, kept.day),
                         library_fingerprint(library),
                         result,
+                        None,  # a write's: its own changes may follow (`_Proof`)
                     )
         else:
             _keep_after_read(s, person_id, made, found)

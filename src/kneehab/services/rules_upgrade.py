@@ -177,7 +177,10 @@ def upgrade_rules(
     return done
 
 
-def ensure_rules(s: DbSession, person_id: int, day: date, now: datetime, library: Library) -> None:
-    """A write for a person still on rule book v1 moves them to v2 first (same transaction)."""
+def ensure_rules(s: DbSession, person_id: int, day: date, now: datetime, library: Library) -> bool:
+    """A write for a person still on rule book v1 moves them to v2 first (same transaction);
+    whether it did (their record then changed in this transaction)."""
     if repo.get_person(s, person_id).rules_version < RULES_VERSION:
         _upgrade_person(s, person_id, day, now, library)
+        return True
+    return False

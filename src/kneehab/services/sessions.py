@@ -129,7 +129,11 @@ def save_session(
     lib, today_, day = library, today, session.date
     with db.write() as s:
         authorize(s, who, Action.WRITE_HEALTH)
-        ensure_rules(s, person_id, today_, now, lib)
+        # Nothing is changed before the course is read (unless the rule book moves): the revision
+        # found under the lock then proves a course the route's check just read (replay.course_in).
+        proven = repo.revision_when_locked(s, person_id)
+        if ensure_rules(s, person_id, today_, now, lib):
+            proven = None
         start = repo.get_person(s, person_id).start
         if day > today_:
             raise InvalidInput(
@@ -138,7 +142,7 @@ def save_session(
         if day < start:
             raise InvalidInput(f"date: {day} is before the program start ({start})")
         # The program as it stood on that day decides what may be logged and what is paused.
-        program = course_in(s, person_id, day, lib).program
+        program = course_in(s, person_id, day, lib, proven=proven).program
         results = [_check_entry(e, day, program, lib) for e in session.entries]
         if day == today_ and program is not None:
             ids = tuple(e.exercise_id for e in session.entries)

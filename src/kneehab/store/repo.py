@@ -62,6 +62,7 @@ class PersonRecord:
     reviewed_at: datetime | None
     reviewed_by: str | None
     rules_version: int = 1  # the rule book the course runs under (ADR 0004)
+    revision: int = 0  # raised by every change to their records (lock_person)
 
 
 @dataclass(frozen=True)
@@ -169,13 +170,31 @@ def renew_revisions(conn: Connection) -> None:
         )
 
 
+_LOCKED_AT = "kneehab_locked_at"  # Session.info: person id → their revision before this transaction
+
+
 def lock_person(s: DbSession, person_id: int) -> None:
     """Serialise the writes of one person (issue 11 §1): PostgreSQL holds the person's row until the
     transaction ends; SQLite's writers already queue on BEGIN IMMEDIATE. The person's revision goes up
-    with it (caseload_rows)."""
-    s.execute(
-        update(PersonRow).where(PersonRow.id == person_id).values(revision=PersonRow.revision + 1)
+    with it (caseload_rows); the one it had is kept for `revision_when_locked`."""
+    found = (
+        s.execute(
+            update(PersonRow)
+            .where(PersonRow.id == person_id)
+            .values(revision=PersonRow.revision + 1)
+            .returning(PersonRow.revision)
+        ).scalar()
     )  # an UPDATE holds the row on PostgreSQL, and marks every derived row of the person stale
+    if found is not None:
+        s.info.setdefault(_LOCKED_AT, {}).setdefault(person_id, found - 1)
+
+
+def revision_when_locked(s: DbSession, person_id: int) -> int | None:
+    """The person's revision when this transaction first took their lock (None: it has not): the
+    last committed change of their records, which nobody else can change until this one ends. It
+    stands for what the transaction reads only until the transaction changes a record itself."""
+    found: int | None = s.info.get(_LOCKED_AT, {}).get(person_id)
+    return found
 
 
 def add_person(
@@ -206,10 +225,16 @@ def first_person_id(s: DbSession) -> int | None:
     return s.scalar(select(func.min(PersonRow.id)))
 
 
+_PINNED = "kneehab_person_rows"  # Session.info: person id → their row, read once a transaction
+
+
 def _person_row(s: DbSession, person_id: int) -> PersonRow:
     row = s.get(PersonRow, person_id)
     if row is None:
         raise NotFound(f"person: no person with id {person_id}")
+    # The session's identity map holds rows weakly: held here, the next `get` in this transaction
+    # (a write asks for the person three times) is answered from it instead of the database.
+    s.info.setdefault(_PINNED, {})[person_id] = row
     return row
 
 
@@ -225,6 +250,7 @@ def _person_record(r: Any) -> PersonRecord:
         r.reviewed_at,
         r.reviewed_by,
         r.rules_version,
+        r.revision,
     )
 
 
@@ -268,6 +294,9 @@ def delete_person(s: DbSession, person_id: int) -> None:
     ):
         s.execute(delete(table).where(table.person_id == person_id))
     s.execute(delete(PersonRow).where(PersonRow.id == person_id))
+    s.info.get(_PINNED, {}).pop(person_id, None)
+    for key in [k for k in s.info.get(_DAY_ROWS, {}) if k[0] == person_id]:
+        del s.info[_DAY_ROWS][key]
 
 
 # --- intakes and programs ------------------------------------------------------------------
@@ -449,17 +478,26 @@ def upsert_entry(
 ) -> None:
     """Insert or replace the entry for (day, exercise, side): re-logging corrects it."""
     side_key = entry.side or ""
-    row = s.scalars(
-        select(EntryRow).where(
-            EntryRow.person_id == person_id,
-            EntryRow.day == day,
-            EntryRow.exercise_id == entry.exercise_id,
-            EntryRow.side_key == side_key,
+    day_rows = s.info.get(_DAY_ROWS, {}).get((person_id, day))
+    if day_rows is not None:  # the day's rows, read in this transaction by `entries_on`
+        row = next(
+            (r for r in day_rows if r.exercise_id == entry.exercise_id and r.side_key == side_key),
+            None,
         )
-    ).first()
+    else:
+        row = s.scalars(
+            select(EntryRow).where(
+                EntryRow.person_id == person_id,
+                EntryRow.day == day,
+                EntryRow.exercise_id == entry.exercise_id,
+                EntryRow.side_key == side_key,
+            )
+        ).first()
     if row is None:
         row = EntryRow(person_id=person_id, day=day, exercise_id=entry.exercise_id)
         s.add(row)
+        if day_rows is not None:
+            day_rows.append(row)
     values = entry.model_dump(mode="json", exclude={"exercise_id"})
     for key, value in values.items():
         setattr(row, key, value)
@@ -486,12 +524,20 @@ def entries(s: DbSession, person_id: int, *, after: date | None = None) -> list[
     return [EntryRecord(r.day, _entry(r), r.paused_when_logged, r.recorded_at) for r in rows]
 
 
+# Session.info: (person id, day) → that day's entry rows as `entries_on` read them; `upsert_entry`
+# (the only one that adds a person's entry in a transaction that read them) finds its row there.
+_DAY_ROWS = "kneehab_day_entries"
+
+
 def entries_on(s: DbSession, person_id: int, day: date) -> list[SessionEntry]:
-    rows = s.scalars(
-        select(EntryRow)
-        .where(EntryRow.person_id == person_id, EntryRow.day == day)
-        .order_by(EntryRow.id)
+    rows = list(
+        s.scalars(
+            select(EntryRow)
+            .where(EntryRow.person_id == person_id, EntryRow.day == day)
+            .order_by(EntryRow.id)
+        )
     )
+    s.info.setdefault(_DAY_ROWS, {})[(person_id, day)] = rows
     return [_entry(r) for r in rows]
 
 
