@@ -5,10 +5,13 @@ C-13: a set of an exercise paused meanwhile is taken and flagged, never taken as
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
+import httpx
 import pytest
+from sqlalchemy import event
 
-from conftest import CHECK_IDS, NOW, SETTINGS, TODAY, Clock, web_client
+from conftest import CHECK_IDS, NOW, SETTINGS, TODAY, Clock, enrol, web_client
 from history_seed import seed_history
 from kneehab import services
 from kneehab.access import Action
@@ -47,10 +50,10 @@ async def test_a_pause_stored_between_the_check_and_the_write_flags_the_set(
         pause = ClinicianAction.model_validate(
             {"date": TODAY, "action": "pause", "exercise_id": first, "reason": "in clinic"}
         )
-        checked = services.check_status
+        checked = services.course_and_check
 
-        def then_another_server_pauses(db_: Database, who: Acting, *, day: object) -> None:
-            checked(db_, who, day=day)  # type: ignore[arg-type]
+        def then_another_server_pauses(db_: Database, who: Acting, **kw: Any) -> Any:
+            found = checked(db_, who, **kw)
             kept = replay.reused_course(pid)  # what the route's check just read
             with (
                 db.write() as s
@@ -58,8 +61,9 @@ async def test_a_pause_stored_between_the_check_and_the_write_flags_the_set(
                 authorize(s, on_machine(pid), Action.CLINICAL_ACTION)
                 repo.add_event(s, pid, pause, now=NOW + timedelta(minutes=1), by="clinician")
             assert replay.reused_course(pid) is kept
+            return found
 
-        monkeypatch.setattr(services, "check_status", then_another_server_pauses)
+        monkeypatch.setattr(services, "course_and_check", then_another_server_pauses)
         r = await c.post("/api/v1/today/entries", json=_entry(first))
         assert r.status_code == 200, r.text
         assert r.json()["paused"] is True and "noted for your physio" in r.json()["message"]
@@ -72,3 +76,46 @@ async def test_a_pause_stored_between_the_check_and_the_write_flags_the_set(
 
 def _entry(exercise_id: str) -> dict[str, object]:
     return {"exercise_id": exercise_id, "sets_done": 1, "pain_during_max": 1, "side": "both"}
+
+
+async def test_a_locked_program_is_refused_before_the_safety_questions_then_them(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    """The route's order of refusals (one read now): a program locked by today's answers (E1) first,
+    though those answers also leave the session waiting for the full questions (§1.1)."""
+    await enrol(client)
+    first = (await client.get("/api/v1/today")).json()["plan"]["exercises"][0]["id"]
+    r = await client.post("/api/v1/today/entries", json=_entry(first))
+    assert r.status_code == 409 and "/api/v1/today/check" in r.json()["detail"]  # not answered
+    r = await client.post(
+        "/api/v1/today/check", json={"answers": {q: q == "RF07" for q in CHECK_IDS}}
+    )
+    assert r.status_code == 200 and r.json()["stop"]["level"] == "urgent"
+    r = await client.post("/api/v1/today/entries", json=_entry(first))
+    assert r.status_code == 409 and "Get a medical assessment today" in r.json()["detail"]
+    assert "/api/v1/today/check" not in r.json()["detail"]
+    pid = services.current_person_id(db)
+    assert pid is not None and services.entries_of_day(db, on_machine(pid), day=TODAY) == ()
+
+
+async def test_the_route_checks_in_one_read_then_writes(
+    client: httpx.AsyncClient, db: Database
+) -> None:
+    """The course and today's safety answers are read in one transaction before the write (two
+    before): the session's own lookup aside, a set is one read and one write."""
+    await enrol(client)
+    r = await client.post("/api/v1/today/check", json={"answers": {q: False for q in CHECK_IDS}})
+    assert r.status_code == 200, r.text
+    first = (await client.get("/api/v1/today")).json()["plan"]["exercises"][0]["id"]
+    begun: list[str] = []
+
+    def begin(conn: Any) -> None:
+        begun.append("write" if conn.get_execution_options().get("kneehab_begin") else "read")
+
+    event.listen(db.engine, "begin", begin)
+    try:
+        r = await client.post("/api/v1/today/entries", json=_entry(first))
+    finally:
+        event.remove(db.engine, "begin", begin)
+    assert r.status_code == 200 and r.json()["recorded"], r.text
+    assert begun == ["read", "write"]

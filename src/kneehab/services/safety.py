@@ -17,6 +17,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session as DbSession
 
 from kneehab.access import Action
+from kneehab.domain.course import Course
 from kneehab.domain.escalation import STOPPING
 from kneehab.domain.exercise import Library
 from kneehab.domain.program import ItemStatus, Triage
@@ -27,6 +28,7 @@ from kneehab.domain.stops import is_stop, stops_the_day
 from kneehab.domain.types import Level
 from kneehab.errors import DayStopped, InvalidInput, SafetyCheckDue
 from kneehab.services.acting import Acting, authorize
+from kneehab.services.audit import machine_read
 from kneehab.services.replay import (
     course_in,
     persist_decisions,
@@ -99,6 +101,25 @@ def session_check(db: Database, who: Acting, *, day: date) -> dict[str, Any] | N
     with db.read() as s:
         authorize(s, who, Action.READ_HEALTH)
         return check_in_tx(s, person_id, day)
+
+
+def course_and_check(
+    db: Database, who: Acting, *, day: date, library: Library
+) -> tuple[Course, SafetyCheckDue | None]:
+    """The course as of `day` and, when today's safety questions (§1.1) do not allow the session yet,
+    the refusal that says so, in one read: a route checks both before a session write and refuses
+    in its own order (a withheld or locked program first)."""
+    person_id = who.person_id
+    with db.read() as s:
+        authorize(s, who, Action.READ_HEALTH)
+        found = course_in(s, person_id, day, library)
+        try:
+            require_check_cleared(s, person_id, day)
+            due = None
+        except SafetyCheckDue as refused:
+            due = refused
+    machine_read(db, who, "course")  # as services.course
+    return found, due
 
 
 def check_status(db: Database, who: Acting, *, day: date) -> None:

@@ -41,9 +41,12 @@ def require_program(course: Course) -> Program:
 
 def require_session_check(state: WebState, person: Acting, now: Now) -> Program:
     """The program, once today's safety questions (RULES §1.1) allow the session; otherwise
-    SafetyCheckDue (pages go to the questions, the API answers 409 naming where)."""
-    program = require_program(load_course(state, person, now))
-    services.check_status(state.db, person, day=now.today)
+    SafetyCheckDue (pages go to the questions, the API answers 409 naming where). Both are read in
+    one transaction; a withheld or locked program is refused first."""
+    course, due = services.course_and_check(state.db, person, day=now.today, library=state.library)
+    program = require_program(course)
+    if due is not None:
+        raise due
     return program
 
 
