@@ -140,7 +140,7 @@ def seed(url: str, days: int, today: date, people: int = 1) -> list[tuple[str, d
     from kneehab import services
     from kneehab.demo import answer_safety_questions
     from kneehab.domain.identity import SERVER_ADMIN
-    from kneehab.domain.records import SessionEntry
+    from kneehab.domain.records import done_as_prescribed
     from kneehab.library.load import load_library
     from kneehab.services import accounts
     from kneehab.services.populate import email_of, populate
@@ -155,14 +155,7 @@ def seed(url: str, days: int, today: date, people: int = 1) -> list[tuple[str, d
         who = on_machine(pid)
         answer_safety_questions(db, who, today, datetime.now(UTC), library=library)
         first = services.today_items(db, who, today=today, library=library)[0]
-        dose, sets = first.dose, first.dose.sets or 1
-        entry = SessionEntry(
-            exercise_id=first.exercise_id, sets_done=sets,
-            reps=(dose.reps,) * sets if dose.reps else None,
-            hold_s=(dose.hold_s,) * sets if dose.hold_s else None,
-            load_kg=dose.load_kg, step_cm=dose.step_cm, minutes=dose.minutes,
-            side="both" if first.per_side else None, pain_during_max=1, effort="easy", rir=3,
-        )  # fmt: skip
+        entry = done_as_prescribed(first, pain=1, effort="easy", rir=3)
         token = accounts.create_token(
             db, email_of(n), scope="write", name="bench", actor=SERVER_ADMIN,
             now=datetime.now(UTC),

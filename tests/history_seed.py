@@ -12,7 +12,7 @@ from kneehab import services
 from kneehab.demo import DEMO_INTAKE, answer_safety_questions
 from kneehab.domain.exercise import Library
 from kneehab.domain.identity import SERVER_ADMIN
-from kneehab.domain.records import CheckIn, Session, SessionEntry
+from kneehab.domain.records import CheckIn, Session, done_as_prescribed
 from kneehab.library.load import default_library
 from kneehab.services.acting import on_machine
 from kneehab.store.db import Database
@@ -38,24 +38,10 @@ def seed_history(db: Database, library: Library, today: date, days: int = 16) ->
             services.check_in(
                 db, on_machine(pid), morning, today=day, now=_at(day, 8), library=library
             )
-        entries = []
-        for item in services.today_items(db, on_machine(pid), today=day, library=library):
-            d, sets = item.dose, item.dose.sets or 1
-            entries.append(
-                SessionEntry(
-                    exercise_id=item.exercise_id,
-                    sets_done=sets,
-                    reps=(d.reps,) * sets if d.reps else None,
-                    hold_s=(d.hold_s,) * sets if d.hold_s else None,
-                    load_kg=d.load_kg,
-                    step_cm=d.step_cm,
-                    minutes=d.minutes,
-                    side="both" if item.per_side else None,
-                    pain_during_max=1,
-                    effort="easy",
-                    rir=3,
-                )
-            )
+        entries = [
+            done_as_prescribed(item, pain=1, effort="easy", rir=3)
+            for item in services.today_items(db, on_machine(pid), today=day, library=library)
+        ]
         if entries:
             pass_safety_check(db, pid, day, _at(day, 17))
             services.save_session(

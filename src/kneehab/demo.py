@@ -13,7 +13,14 @@ from kneehab.domain.exercise import Library
 from kneehab.domain.identity import SERVER_ADMIN
 from kneehab.domain.intake import Intake
 from kneehab.domain.program import ProgramItem
-from kneehab.domain.records import CheckIn, OutcomeRecord, PsfsActivity, Session, SessionEntry
+from kneehab.domain.records import (
+    CheckIn,
+    OutcomeRecord,
+    PsfsActivity,
+    Session,
+    SessionEntry,
+    done_as_prescribed,
+)
 from kneehab.domain.red_flags import SHORT_QUESTIONS
 from kneehab.services import (
     Enrollment,
@@ -52,21 +59,7 @@ def _at(day: date, hour: int) -> datetime:
 
 def _did(item: ProgramItem, pain: int) -> SessionEntry:
     """The prescribed dose done in full, rated easy (what a steady week looks like)."""
-    d = item.dose
-    sets = d.sets or 1
-    return SessionEntry(
-        exercise_id=item.exercise_id,
-        sets_done=sets,
-        reps=(d.reps,) * sets if d.reps else None,
-        hold_s=(d.hold_s,) * sets if d.hold_s else None,
-        load_kg=d.load_kg,
-        step_cm=d.step_cm,
-        minutes=d.minutes,
-        side="both" if item.per_side else None,
-        pain_during_max=pain,
-        effort="easy",
-        rir=3,
-    )
+    return done_as_prescribed(item, pain=pain, effort="easy", rir=3)
 
 
 def seed_demo(

@@ -17,7 +17,7 @@ from kneehab import services
 from kneehab.access import Action
 from kneehab.domain import course as course_engine
 from kneehab.domain.program import ItemStatus, ProgramItem
-from kneehab.domain.records import ClinicianAction, SessionEntry
+from kneehab.domain.records import ClinicianAction, SessionEntry, done_as_prescribed
 from kneehab.library.load import default_library
 from kneehab.services import replay
 from kneehab.services.acting import authorize, on_machine
@@ -47,19 +47,7 @@ def statements(db: Database) -> Iterator[list[str]]:
 
 
 def done_in_full(item: ProgramItem) -> SessionEntry:
-    d, sets = item.dose, item.dose.sets or 1
-    return SessionEntry(
-        exercise_id=item.exercise_id,
-        sets_done=sets,
-        reps=(d.reps,) * sets if d.reps else None,
-        hold_s=(d.hold_s,) * sets if d.hold_s else None,
-        load_kg=d.load_kg,
-        step_cm=d.step_cm,
-        minutes=d.minutes,
-        side="both" if item.per_side else None,
-        pain_during_max=1,
-        effort="easy",
-    )
+    return done_as_prescribed(item, pain=1)
 
 
 @pytest.fixture

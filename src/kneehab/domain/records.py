@@ -12,6 +12,7 @@ from typing import Any, Literal, get_args
 from pydantic import ConfigDict, Field, model_validator
 
 from kneehab.domain.intake import Intake, RedFlagIds
+from kneehab.domain.program import ProgramItem
 from kneehab.domain.types import Frozen, PainScore
 
 Effort = Literal["easy", "moderate", "hard"]
@@ -90,6 +91,27 @@ class SessionEntry(Frozen):
     def easy(self) -> bool:
         """RULES P2: completed with reps in reserve ≥ 2, or rated 'easy'."""
         return (self.rir is not None and self.rir >= 2) or self.effort == "easy"
+
+
+def done_as_prescribed(
+    item: ProgramItem, *, pain: int, effort: Effort = "easy", rir: int | None = None
+) -> SessionEntry:
+    """The item's dose done in full (every set, rep and hold as prescribed): how demo people,
+    synthetic courses and tests log a steady session."""
+    d, sets = item.dose, item.dose.sets or 1
+    return SessionEntry(
+        exercise_id=item.exercise_id,
+        sets_done=sets,
+        reps=(d.reps,) * sets if d.reps else None,
+        hold_s=(d.hold_s,) * sets if d.hold_s else None,
+        load_kg=d.load_kg,
+        step_cm=d.step_cm,
+        minutes=d.minutes,
+        side="both" if item.per_side else None,
+        pain_during_max=pain,
+        effort=effort,
+        rir=rir,
+    )
 
 
 class Session(Frozen):

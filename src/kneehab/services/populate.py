@@ -24,8 +24,15 @@ from kneehab.domain.course_state import CourseState
 from kneehab.domain.exercise import Library
 from kneehab.domain.intake import Intake
 from kneehab.domain.planning import plan
-from kneehab.domain.program import ItemStatus, ProgramItem
-from kneehab.domain.records import CheckIn, History, Rescreen, Session, SessionEntry
+from kneehab.domain.program import ItemStatus
+from kneehab.domain.records import (
+    CheckIn,
+    Effort,
+    History,
+    Rescreen,
+    Session,
+    done_as_prescribed,
+)
 from kneehab.domain.screening import screen
 from kneehab.errors import InvalidInput
 from kneehab.services import accounts
@@ -64,6 +71,9 @@ class Populated:
     versions: int  # program versions written
 
 
+USUAL_EFFORT: tuple[Effort, ...] = ("easy", "easy", "moderate")  # an ordinary session's rating
+
+
 def email_of(n: int) -> str:
     return EMAIL.format(n=n)
 
@@ -81,22 +91,6 @@ def _intake(rng: random.Random) -> Intake:
             "access": rng.choice([[], ["stationary_bike"]]),
             "red_flags": [],
         }
-    )
-
-
-def _entry(item: ProgramItem, pain: int, effort: str) -> SessionEntry:
-    d, sets = item.dose, item.dose.sets or 1
-    return SessionEntry(
-        exercise_id=item.exercise_id,
-        sets_done=sets,
-        reps=(d.reps,) * sets if d.reps else None,
-        hold_s=(d.hold_s,) * sets if d.hold_s else None,
-        load_kg=d.load_kg,
-        step_cm=d.step_cm,
-        minutes=d.minutes,
-        side="both" if item.per_side else None,
-        pain_during_max=pain,
-        effort=effort,
     )
 
 
@@ -139,10 +133,10 @@ def generate(n: int, *, start: dt.date, days: int, library: Library) -> History:
         if scheduled and not run.locked and rng.random() < 0.85:
             hard = rng.random() < 0.05  # now and then a harder session
             entries = tuple(
-                _entry(
+                done_as_prescribed(
                     i,
                     pain=rng.choice([3, 4]) if hard else rng.choice([0, 1, 1, 2]),
-                    effort="hard" if hard else rng.choice(["easy", "easy", "moderate"]),
+                    effort="hard" if hard else rng.choice(USUAL_EFFORT),
                 )
                 for i in scheduled
             )
