@@ -756,13 +756,7 @@ def look_up_session(
     expired = now - row.last_seen_at > idle or now - row.created_at > lifetime
     if expired or row.account_id is None or row.removed_at is not None:
         return None, Upkeep.END
-    actor = Actor(
-        account_id=row.account_id,
-        email=row.email,
-        role=Role(row.role),
-        clinic_id=row.clinic_id,
-        person_id=row.person_id,
-    )
+    actor = _signed_in(row)
     record = _own_record(row) if row.person_id is not None else None
     upkeep = Upkeep.TOUCH if now - row.last_seen_at > TOUCH_EVERY else None
     return CurrentSession(actor, row.csrf_token, row.name, record), upkeep
@@ -932,15 +926,20 @@ def look_up_token(db: Database, secret: str) -> TokenHit | None:
         return None
     if row.account_id is None or row.removed_at is not None:
         return None
-    actor = Actor(
+    actor = _signed_in(row, Scope(row.scope))
+    return TokenHit(row.token_id, actor, _own_record(row) if row.person_id is not None else None)
+
+
+def _signed_in(row: Any, scope: Scope | None = None) -> Actor:
+    """The account a session's or a token's lookup row signs in (a token's with its scope)."""
+    return Actor(
         account_id=row.account_id,
         email=row.email,
         role=Role(row.role),
         clinic_id=row.clinic_id,
         person_id=row.person_id,
-        token_scope=Scope(row.scope),
+        token_scope=scope,
     )
-    return TokenHit(row.token_id, actor, _own_record(row) if row.person_id is not None else None)
 
 
 def resolve_token_record(
