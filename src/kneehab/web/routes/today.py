@@ -273,20 +273,24 @@ class PlayerState(BaseModel):
     responses=CHECK_DUE_409,
 )
 async def state_api(request: Request, state: State, person: Person, clock: Clocked) -> Response:
-    await run_in_threadpool(require_session_check, state, person, clock)  # reads the course
     raw = await request.body()
+    # One hop to the thread pool: the check reads the course, and the save may wait for the write
+    # lock; neither may hold the event loop. The refusals keep their order: the check first.
+    await run_in_threadpool(_save_state, state, person, clock, raw)
+    return Response(status_code=204)
+
+
+def _save_state(state: State, person: Acting, clock: Clocked, raw: bytes) -> None:
+    require_session_check(state, person, clock)
     if len(raw) > MAX_STATE_BYTES:
         raise InvalidInput(f"state: too large ({len(raw)} bytes); at most {MAX_STATE_BYTES}")
     try:
         body = PlayerState.model_validate_json(raw)
     except ValidationError as err:
         raise invalid(err) from None
-    # A write: on the thread pool, where waiting for the write lock stalls no other request.
-    await run_in_threadpool(
-        services.save_player_position, state.db, person, day=clock.today, state=body.state,
-        now=clock.now,
-    )  # fmt: skip
-    return Response(status_code=204)
+    services.save_player_position(
+        state.db, person, day=clock.today, state=body.state, now=clock.now
+    )
 
 
 # ---- Stop — it hurts ------------------------------------------------------------------------
