@@ -69,7 +69,7 @@ run: $(APPSTAMP) pdf-tools
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench
 	$(BIN)/ruff format --check src tests bench
-	$(BIN)/mypy src/kneehab/domain src/kneehab/library src/kneehab/motion
+	$(BIN)/mypy src  # strict on domain/, library/ and motion/ (pyproject)
 	$(BIN)/lint-imports
 
 fmt: $(STAMP)

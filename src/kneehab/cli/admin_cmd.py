@@ -139,11 +139,14 @@ def user_list(
         where = f"clinic {d['clinic_id']}" if d["clinic_id"] is not None else "self-managed"
         state = "" if d["password_set"] else " (no password yet)"
         out.print(f"{d['id']:>4}  {d['email']}  {d['role']}  {where}{state}", markup=False)
-        for t in held.get(int(str(d["id"])), []):
-            used = f"last used {t['last_used_at']}" if t["last_used_at"] else "never used"
-            gone = ", revoked" if t["revoked"] else ""
+        for held_token in held.get(int(str(d["id"])), []):
+            last = held_token["last_used_at"]
+            used = f"last used {last}" if last else "never used"
+            gone = ", revoked" if held_token["revoked"] else ""
             out.print(
-                f"      token {t['id']} '{t['name']}' ({t['scope']}): {used}{gone}", markup=False
+                f"      token {held_token['id']} '{held_token['name']}' ({held_token['scope']}): "
+                f"{used}{gone}",
+                markup=False,
             )
 
 
@@ -220,7 +223,7 @@ def audit_list(
     out = console()
     for d in data:
         out.print(
-            f"{d['at'][:19]}  {d['actor']} ({d['actor_role']})  {d['action']}  {d['resource']}  "
+            f"{str(d['at'])[:19]}  {d['actor']} ({d['actor_role']})  {d['action']}  {d['resource']}  "
             f"{d['outcome']}",
             markup=False,
         )

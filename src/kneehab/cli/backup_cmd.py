@@ -116,7 +116,7 @@ def _export_data(file: Path) -> object | None:
     if not start.startswith(b"{"):
         return None
     try:
-        data = json.loads(file.expanduser().read_text(encoding="utf-8"))
+        data: object = json.loads(file.expanduser().read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
         raise InvalidInput(
             f"FILE: {file} is neither a kneehab backup nor a valid JSON export ({err})"

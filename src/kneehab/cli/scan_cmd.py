@@ -12,8 +12,9 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from kneehab import heap
-from kneehab.cli.care_options import DbOpt, TodayOpt, console, database, parse_day, utc_now
+from kneehab.cli.care_options import DbOpt, TodayOpt, console, database, utc_now
 from kneehab.cli.context import cli_context
+from kneehab.cli.plan_cmd import parse_day
 from kneehab.services.scan import scan
 
 JobsOpt = Annotated[

@@ -193,11 +193,11 @@ def _timeline(
     for s in history.sessions:
         done = ", ".join(names.get(e.exercise_id, e.exercise_id) for e in s.entries)
         out.append(TimelineEntry(s.date, "session", "Session", done))
-    for c in history.checkins:
-        words = f"knee pain {c.morning_pain}/10 this morning"
-        if c.new_symptoms:
-            words += "; new: " + ", ".join(c.new_symptoms)
-        out.append(TimelineEntry(c.date, "checkin", "Morning check-in", words))
+    for ci in history.checkins:
+        words = f"knee pain {ci.morning_pain}/10 this morning"
+        if ci.new_symptoms:
+            words += "; new: " + ", ".join(ci.new_symptoms)
+        out.append(TimelineEntry(ci.date, "checkin", "Morning check-in", words))
     order = {"clinician": 0, "rule": 1, "escalation": 2, "checkin": 3, "session": 4, "plan": 5}
     return tuple(sorted(out, key=lambda t: (t.date, -order.get(t.kind, 9)), reverse=True))
 

@@ -358,12 +358,12 @@ def add_export(
             if owner.person_id is not None:
                 repo.delete_person(s, owner.person_id)
             conn = s.connection()
-            pid = int(
-                conn.execute(
-                    insert(PersonRow.__table__).values(**person, clinic_id=owner.clinic_id)
-                ).inserted_primary_key[0]
-            )
             tables = {t.name: t for t in Base.metadata.sorted_tables}
+            made = conn.execute(
+                insert(tables[PersonRow.__tablename__]).values(**person, clinic_id=owner.clinic_id)
+            )
+            assert made.inserted_primary_key is not None  # an INSERT of one row
+            pid = int(made.inserted_primary_key[0])
             for name, found in children.items():
                 conn.execute(insert(tables[name]), [{**r, "person_id": pid} for r in found])
             owner.person_id = pid

@@ -188,6 +188,9 @@ class _Gates:
     names it (so a write does not resolve the path again)."""
 
     def __init__(self) -> None:
+        self.forget()
+
+    def forget(self) -> None:
         self.lock = threading.Lock()
         self.by_file: dict[Path, WriteGate] = {}
         self.by_name: dict[str, WriteGate] = {}
@@ -196,7 +199,7 @@ class _Gates:
 _ALL = _Gates()
 # A forked child (an app worker) starts with no gates: a parent's may be held by a thread that does
 # not exist in the child, and its lock file is the parent's open file.
-os.register_at_fork(after_in_child=_ALL.__init__)
+os.register_at_fork(after_in_child=_ALL.forget)
 
 
 def lock_path(database: Path) -> Path:

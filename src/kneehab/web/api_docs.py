@@ -164,7 +164,7 @@ def _takes_input(route: APIRoute, key: tuple[str, str]) -> bool:
     return (
         any(_params(dep, kind) for kind in inputs)
         or key in BODY_MODELS
-        or route.methods & {"POST", "PUT", "PATCH", "DELETE"} != set()
+        or (route.methods or set()) & {"POST", "PUT", "PATCH", "DELETE"} != set()
     )
 
 
@@ -247,7 +247,7 @@ def build_openapi(app: FastAPI, routers: Sequence[APIRouter]) -> dict[str, Any]:
     components: dict[str, Any] = doc.setdefault("components", {}).setdefault("schemas", {})
     error_ref = _schema_of(ErrorBody, components)
     for route in _api_routes(routers):
-        for method in route.methods:
+        for method in route.methods or ():
             op = doc["paths"].get(route.path, {}).get(method.lower())
             if op is None:
                 continue

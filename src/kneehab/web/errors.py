@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 import traceback
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -51,14 +51,18 @@ class FormError(InvalidInput):
         self,
         message: str,
         *,
-        problems: list[str],
+        problems: Sequence[str | FieldProblem],
         template: str,
         vm: BaseModel,
         title: str,
         status: int = 422,
         headers: dict[str, str] | None = None,
     ) -> None:
-        super().__init__(message, problems=problems)
+        # The machine lines, as every InvalidInput has them; the page shows `shown`, whose
+        # FieldProblems keep the route's own plain words.
+        lines = [p if isinstance(p, str) else p.problem for p in problems]
+        super().__init__(message, problems=lines)
+        self.shown = list(problems)
         self.template = template
         self.vm = vm
         self.title = title
@@ -368,7 +372,7 @@ async def handle(request: Request, exc: Exception) -> Response:
         here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
         return RedirectResponse(f"/signin?next={quote(here)}", status_code=303)
     if isinstance(exc, FormError) and not _wants_json(request):
-        plain = plain_problems(exc.problems)
+        plain = plain_problems(exc.shown)
         return page(
             request,
             exc.template,

@@ -130,7 +130,7 @@ def prepare_metrics_dir(settings: Settings, folder: str | None = None) -> str | 
     return made
 
 
-class Server(BaseApplication):  # type: ignore[misc]
+class Server(BaseApplication):
     """`kneehab serve --workers N`: the app is built in each worker after the fork (never shared
     across processes: each has its own database connections)."""
 

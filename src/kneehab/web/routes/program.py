@@ -14,6 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from kneehab import services
 from kneehab.domain.course import Course
 from kneehab.domain.program import Program
+from kneehab.domain.stops import stops_the_day
 from kneehab.errors import InvalidInput, NotFound
 from kneehab.exports.plan_json import plan_to_json
 from kneehab.services.acting import Acting
@@ -36,7 +37,6 @@ from kneehab.web.viewmodels.program import (
     program_view,
     swaps_view,
 )
-from kneehab.web.viewmodels.today import stops_the_day
 
 router = APIRouter()
 api = APIRouter(prefix="/api/v1", tags=["program"])

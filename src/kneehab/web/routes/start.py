@@ -521,9 +521,9 @@ async def save_submit(request: Request, state: State, clock: Clocked) -> Respons
     zone = text(form, "timezone")
     try:
         accounts.check_password(password, accounts.normal_email(email))
-        zone = services.checked_zone(zone) if known_zone(zone) else None  # a browser's guess only
+        guess = services.checked_zone(zone) if known_zone(zone) else None  # a browser's only
         return await run_in_threadpool(
-            _enrol, request, state, clock, key, draft, new_account=(email, password), timezone=zone
+            _enrol, request, state, clock, key, draft, new_account=(email, password), timezone=guess
         )
     except (InvalidInput, Conflict) as err:
         raise account_form_error(err, _save_vm(email), SAVE_TITLE) from None

@@ -366,7 +366,7 @@ def _stop_entry(item: ProgramItem, report: StopReport, sharp: bool) -> SessionEn
     sets = report.sets_done
     reps = report.reps if report.reps is not None and len(report.reps) == sets else None
     hold = report.hold_s if report.hold_s is not None and len(report.hold_s) == sets else None
-    symptoms = [s for s in report.symptoms if s != "catching"]
+    symptoms: list[str] = [s for s in report.symptoms if s != "catching"]
     if report.chest_symptoms:
         symptoms.append("chest")
     return SessionEntry(

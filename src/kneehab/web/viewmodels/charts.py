@@ -26,14 +26,14 @@ def pain_chart(days: list[date], series: dict[str, list[int | None]], *, title: 
         f'aria-label="{escape(title)}">',
         f'<rect width="{W}" height="{H}" fill="#ffffff"/>',
     ]
-    for v in range(0, 11, 2):
-        y = _y(v)
+    for tick in range(0, 11, 2):
+        y = _y(tick)
         out.append(
             f'<line x1="{LEFT}" y1="{y:.1f}" x2="{W - RIGHT}" y2="{y:.1f}" stroke="#d9dde3"/>'
         )
         out.append(
             f'<text x="{LEFT - 8}" y="{y + 5:.1f}" text-anchor="end" font-size="14" '
-            f'fill="#4a4a4a">{v}</text>'
+            f'fill="#4a4a4a">{tick}</text>'
         )
     n = len(days)
     step = max(1, n // 6)
