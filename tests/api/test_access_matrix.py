@@ -14,12 +14,12 @@ from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
+from api_support import NOW, PASSWORD, SETTINGS, Clock, web_client
 from fastapi.routing import APIRoute, APIWebSocketRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route, WebSocketRoute
 from test_integrator import INTAKE
 
-from conftest import NOW, PASSWORD, SETTINGS, Clock, web_client
 from kneehab import access, services
 from kneehab.demo import DEMO_INTAKE
 from kneehab.domain.identity import SERVER_ADMIN, Actor, Role, Scope, Subject

@@ -8,8 +8,8 @@ from contextlib import AsyncExitStack
 from datetime import timedelta
 
 import pytest
+from api_support import NOW, PASSWORD, SETTINGS, Clock, login
 
-from conftest import NOW, PASSWORD, SETTINGS, Clock, login
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
 from kneehab.domain.identity import SERVER_ADMIN

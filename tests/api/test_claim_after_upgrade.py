@@ -6,9 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
+from api_support import NOW, PASSWORD, SETTINGS, Clock, web_client
 from sqlalchemy import text
 
-from conftest import NOW, PASSWORD, SETTINGS, Clock, web_client
 from kneehab.demo import seed_demo
 from kneehab.store.db import Database
 from kneehab.web.app import create_app

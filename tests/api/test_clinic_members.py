@@ -9,10 +9,10 @@ from pathlib import Path
 
 import httpx
 import pytest
+from api_support import NOW, PASSWORD, SETTINGS, Clock, login, web_client
 from test_integrator import INTAKE
 from test_logs_and_bind import _get, serving
 
-from conftest import NOW, PASSWORD, SETTINGS, Clock, login, web_client
 from kneehab.demo_clinic import (
     ADMIN,
     DEMO_ACCOUNTS,

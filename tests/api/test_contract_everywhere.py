@@ -11,8 +11,8 @@ from typing import Any
 
 import httpx
 import pytest
+from api_support import NOW, TODAY, Clock
 
-from conftest import NOW, TODAY, Clock
 from history_seed import seed_history
 from kneehab import services
 from kneehab.cli.main import main

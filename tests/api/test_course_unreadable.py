@@ -8,8 +8,8 @@ from contextlib import AsyncExitStack
 from datetime import UTC, timedelta
 
 import pytest
+from api_support import NOW, PASSWORD, SETTINGS, TODAY, Clock, web_client
 
-from conftest import NOW, PASSWORD, SETTINGS, TODAY, Clock, web_client
 from history_seed import seed_history
 from kneehab import services
 from kneehab.domain.identity import SERVER_ADMIN

@@ -7,9 +7,9 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from api_support import NOW, SAFETY_NO, SETTINGS, Clock
 from sqlalchemy import text
 
-from conftest import NOW, SAFETY_NO, SETTINGS, Clock
 from kneehab.store.db import Database
 from kneehab.web.app import create_app
 

@@ -9,9 +9,9 @@ from typing import Any
 
 import httpx
 import pytest
+from api_support import CHECK_IDS, NOW, SETTINGS, TODAY, Clock, enrol, web_client
 from sqlalchemy import event
 
-from conftest import CHECK_IDS, NOW, SETTINGS, TODAY, Clock, enrol, web_client
 from history_seed import seed_history
 from kneehab import services
 from kneehab.access import Action

@@ -11,9 +11,9 @@ import httpx
 import icalendar
 import pypdf
 import pytest
+from api_support import NOW, PASSWORD, SAFETY_NO, SETTINGS, TODAY, Clock, enrol, web_client
 from test_access_matrix import _world
 
-from conftest import NOW, PASSWORD, SAFETY_NO, SETTINGS, TODAY, Clock, enrol, web_client
 from kneehab import services
 from kneehab.domain.identity import SERVER_ADMIN
 from kneehab.services import audit

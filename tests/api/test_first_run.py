@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from markupsafe import escape
-
-from conftest import (
+from api_support import (
     FIRST_RUN_STEPS,
     INTAKE_FORM,
     NO_FLAGS,
@@ -15,6 +13,7 @@ from conftest import (
     answer_steps,
     enrol,
 )
+from markupsafe import escape
 
 pytestmark = pytest.mark.anyio
 

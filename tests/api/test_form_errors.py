@@ -10,8 +10,7 @@ from datetime import timedelta
 
 import httpx
 import pytest
-
-from conftest import (
+from api_support import (
     CHECK_IDS,
     FIELDS_NO,
     INTAKE_FORM,

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import fuzzing
 import pytest
+from api_support import NOW
 
-from conftest import NOW
 from kneehab.store.db import Database
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.anyio]

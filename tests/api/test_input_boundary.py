@@ -16,8 +16,8 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
+from api_support import CHECK_IDS, NOW, PASSWORD, SETTINGS, Clock, enrol, web_client
 
-from conftest import CHECK_IDS, NOW, PASSWORD, SETTINGS, Clock, enrol, web_client
 from kneehab.domain.identity import SERVER_ADMIN
 from kneehab.services import accounts
 from kneehab.store.db import Database

@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 import pytest
+from api_support import NOW, SETTINGS, TODAY, Clock, web_client
 
-from conftest import NOW, SETTINGS, TODAY, Clock, web_client
 from kneehab.services.acting import on_machine
 from kneehab.store.db import Database
 from kneehab.web.api_docs import ErrorBody, ErrorItem

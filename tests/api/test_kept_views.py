@@ -12,8 +12,8 @@ from typing import Any
 
 import httpx
 import pytest
+from api_support import NOW, PASSWORD, SETTINGS, Clock, login, web_client
 
-from conftest import NOW, PASSWORD, SETTINGS, Clock, login, web_client
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
 from kneehab.domain.identity import SERVER_ADMIN

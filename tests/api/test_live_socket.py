@@ -19,10 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from api_support import NOW, PASSWORD, Clock
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
-from conftest import NOW, PASSWORD, Clock
 from kneehab import services
 from kneehab.cli.main import main as cli_main
 from kneehab.config import Settings

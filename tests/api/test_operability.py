@@ -18,9 +18,9 @@ from typing import Any
 
 import httpx
 import pytest
+from api_support import CHECK_ALL_NO, SETTINGS, TODAY, Clock, enrol, pass_check, web_client
 from test_integrator import INTAKE
 
-from conftest import CHECK_ALL_NO, SETTINGS, TODAY, Clock, enrol, pass_check, web_client
 from kneehab.store import db as db_module
 from kneehab.store.db import Database, make_engine, migrate, sqlite_path
 from kneehab.web.app import create_app

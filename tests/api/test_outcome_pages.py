@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from api_support import NOW, TODAY, Clock, enrol
 
-from conftest import NOW, TODAY, Clock, enrol
 from kneehab import services
 from kneehab.services.acting import on_machine
 from kneehab.store.db import Database

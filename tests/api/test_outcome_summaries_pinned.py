@@ -11,8 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
+from api_support import NOW, TODAY, Clock, enrol
 
-from conftest import NOW, TODAY, Clock, enrol
 from kneehab import services
 from kneehab.domain.records import OutcomeRecord, PsfsActivity
 from kneehab.services.acting import on_machine

@@ -7,9 +7,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from api_support import CHECK_IDS, INTAKE_FORM, NO_FLAGS, SETTINGS, Clock, answer_steps, web_client
 from test_integrator import INTAKE
 
-from conftest import CHECK_IDS, INTAKE_FORM, NO_FLAGS, SETTINGS, Clock, answer_steps, web_client
 from kneehab import services
 from kneehab.services.acting import on_machine
 from kneehab.store.db import Database

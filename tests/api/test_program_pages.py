@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
-from conftest import enrol, pass_check
+from api_support import enrol, pass_check
 
 pytestmark = pytest.mark.anyio
 

@@ -8,8 +8,7 @@ from datetime import UTC
 
 import httpx
 import pytest
-
-from conftest import (
+from api_support import (
     CHECK_ALL_NO,
     CHECK_IDS,
     NOW,
@@ -20,6 +19,7 @@ from conftest import (
     enrol,
     web_client,
 )
+
 from kneehab import services
 from kneehab.config import Settings
 from kneehab.domain.identity import SERVER_ADMIN

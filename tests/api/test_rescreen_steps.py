@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
-from conftest import CHECK_ALL_NO, NO_FLAGS, RESCREEN_STEPS, SAFETY_NO, enrol, rescreen
+from api_support import CHECK_ALL_NO, NO_FLAGS, RESCREEN_STEPS, SAFETY_NO, enrol, rescreen
 
 pytestmark = pytest.mark.anyio
 

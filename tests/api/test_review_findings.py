@@ -10,10 +10,10 @@ from contextlib import AsyncExitStack
 from datetime import timedelta
 
 import pytest
+from api_support import INTAKE_FORM, NOW, PASSWORD, SAFETY_NO, SETTINGS, Clock, web_client
 from sqlalchemy import text
 from test_integrator import INTAKE
 
-from conftest import INTAKE_FORM, NOW, PASSWORD, SAFETY_NO, SETTINGS, Clock, web_client
 from kneehab.domain.identity import SERVER_ADMIN
 from kneehab.errors import NotFound
 from kneehab.services import accounts

@@ -9,9 +9,9 @@ import logging
 import re
 
 import pytest
+from api_support import SETTINGS, Clock, web_client
 from starlette.routing import Match
 
-from conftest import SETTINGS, Clock, web_client
 from kneehab.store.db import Database
 from kneehab.web.app import create_app
 from kneehab.web.routes import ROUTERS

@@ -9,8 +9,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
+from api_support import NOW, TODAY, Clock, enrol, pass_check
 
-from conftest import NOW, TODAY, Clock, enrol, pass_check
 from history_seed import pass_safety_check, seed_history, signed_up_account
 from kneehab import services
 from kneehab.domain.identity import SERVER_ADMIN

@@ -7,8 +7,8 @@ import io
 
 import httpx
 import pytest
+from api_support import NOW, TODAY, enrol, pass_check, rescreen
 
-from conftest import NOW, TODAY, enrol, pass_check, rescreen
 from history_seed import seed_history
 from kneehab.store.db import Database
 

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import httpx
 import pytest
+from api_support import CHECK_ALL_NO, CHECK_IDS, NOW, TODAY, Clock, enrol, rescreen
 
-from conftest import CHECK_ALL_NO, CHECK_IDS, NOW, TODAY, Clock, enrol, rescreen
 from kneehab import services
 from kneehab.services.acting import on_machine
 from kneehab.store.db import Database

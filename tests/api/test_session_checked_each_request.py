@@ -11,9 +11,9 @@ from contextlib import AsyncExitStack
 from datetime import timedelta
 
 import pytest
+from api_support import PASSWORD, SETTINGS, Clock, login, web_client
 from sqlalchemy import select, update
 
-from conftest import PASSWORD, SETTINGS, Clock, login, web_client
 from kneehab.services import accounts
 from kneehab.store.db import Database, open_database
 from kneehab.store.tables import AccountRow, AuthSessionRow

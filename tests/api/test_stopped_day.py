@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from api_support import CHECK_IDS, TODAY, enrol
 
-from conftest import CHECK_IDS, TODAY, enrol
 from kneehab import services
 from kneehab.services.acting import on_machine
 from kneehab.store.db import Database

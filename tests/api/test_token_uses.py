@@ -10,9 +10,9 @@ import os
 
 import httpx
 import pytest
+from api_support import SETTINGS, Clock, web_client
 from sqlalchemy import text
 
-from conftest import SETTINGS, Clock, web_client
 from kneehab.domain.identity import SERVER_ADMIN
 from kneehab.services import accounts, audit
 from kneehab.store import db as db_module

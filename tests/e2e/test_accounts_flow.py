@@ -9,8 +9,8 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from e2e_support import PASSWORD, PHONE, Server, answer_step, check_axe, visit
 
-from conftest import PASSWORD, PHONE, Server, answer_step, check_axe, visit
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
 from kneehab.domain.identity import SERVER_ADMIN

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime
 
 import pytest
+from e2e_support import PHONE, Server, answer_step, check_axe, phone_height, shoot_phone_view, visit
 
-from conftest import PHONE, Server, answer_step, check_axe, phone_height, shoot_phone_view, visit
 from history_seed import seed_history, signed_up_account
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE

@@ -32,10 +32,10 @@ from typing import Any
 
 import pytest
 import uvicorn
+from e2e_support import CHROMIUM_ARGS, DESKTOP, Server, check_axe, shoot, sign_in
 from test_browser import _enrol, pick
 from test_stop_and_player import answer_check
 
-from conftest import CHROMIUM_ARGS, DESKTOP, Server, check_axe, shoot, sign_in
 from kneehab import services
 from kneehab.config import Settings
 from kneehab.motion.landmark_file import read_landmarks

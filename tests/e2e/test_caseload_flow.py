@@ -5,7 +5,8 @@ caseload and the person page go to docs/screenshots/."""
 
 from __future__ import annotations
 
-from conftest import DESKTOP, SHOTS, Server, _whole_page, check_axe
+from e2e_support import DESKTOP, SHOTS, Server, _whole_page, check_axe
+
 from kneehab.demo_clinic import DEMO_PASSWORD, LENA, PHYSIO, seed_demo_clinic
 from kneehab.web.deps import system_clock
 

@@ -8,9 +8,9 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from e2e_support import Server, answer_step, check_axe, shoot
 from test_stop_and_player import ready
 
-from conftest import Server, answer_step, check_axe, shoot
 from history_seed import signed_up_account
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from e2e_support import DESKTOP, PHONE, Server, check_axe, shoot
 
-from conftest import DESKTOP, PHONE, Server, check_axe, shoot
 from history_seed import seed_history, signed_up_account
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE

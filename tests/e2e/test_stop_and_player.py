@@ -8,9 +8,9 @@ import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
+from e2e_support import PHONE, SHOTS, Server, _whole_page, answer_step, check_axe, signed_in_context
 from test_browser import _enrol, pick
 
-from conftest import PHONE, SHOTS, Server, _whole_page, answer_step, check_axe, signed_in_context
 from kneehab import services
 from kneehab.demo import DEMO_INTAKE
 from kneehab.domain.identity import SERVER_ADMIN
