@@ -68,7 +68,9 @@ class StoreError(UserError):
 
 
 class Busy(UserError):
-    """The store could not take the write now (SQLite still locked after its busy timeout)."""
+    """The store could not take the request now: SQLite still locked after its busy timeout, or no
+    free connection in the pool within its timeout. Nothing was kept; the same request may be sent
+    again."""
 
     status_code = 503
 

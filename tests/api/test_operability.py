@@ -19,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 from api_support import CHECK_ALL_NO, SETTINGS, TODAY, Clock, enrol, pass_check, web_client
+from sqlalchemy import exc as sa_exc
 from test_integrator import INTAKE
 
 from kneehab.store import db as db_module
@@ -30,7 +31,7 @@ pytestmark = pytest.mark.anyio
 
 
 def _health_words(config: pytest.Config) -> tuple[str, ...]:
-    """tests/conftest.py's HEALTH_WORDS (`conftest` imported here is tests/api's)."""
+    """tests/conftest.py's HEALTH_WORDS (the root conftest cannot be imported by name here)."""
     for plugin in config.pluginmanager.get_plugins():
         path = str(getattr(plugin, "__file__", "") or "").replace("\\", "/")
         if path.endswith("tests/conftest.py"):
@@ -252,6 +253,49 @@ async def test_an_enrolment_through_the_api_waiting_for_its_turn_does_not_stall_
     done = await _write_while_the_turn_is_held(client, db, "POST", "/api/v1/enroll", INTAKE)
     assert done == [("healthz", 200), ("write", 503)]
     assert (await client.post("/api/v1/enroll", json=INTAKE)).status_code == 201  # nothing kept
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # a pool of its own per worker
+@pytest.mark.parametrize("steps", ["/start", "/rescreen"])
+async def test_a_draft_waiting_for_a_connection_does_not_stall_the_server(
+    client: httpx.AsyncClient, db: Database, monkeypatch: pytest.MonkeyPatch, steps: str
+) -> None:
+    """PostgreSQL: writes waiting for a person's row lock can hold every connection of a worker's
+    pool. A first-run or re-screen step read its draft on the event loop, so while it waited for a
+    connection (up to the pool's timeout) the worker answered nothing else, /healthz included."""
+    if steps == "/rescreen":
+        await enrol(client)
+    first = {**CHECK_ALL_NO, **{f"RF{n:02d}": "no" for n in range(1, 17)}}
+    r = await client.post(f"{steps}/1", data=first)
+    assert r.status_code == 303 and r.headers["location"] == f"{steps}/2", r.text
+    pool = db.engine.pool
+    monkeypatch.setattr(pool, "_timeout", 0.05)
+    held = []
+    try:
+        while True:  # every connection the pool will give, as busy writers would hold them
+            held.append(db.engine.connect())
+    except sa_exc.TimeoutError:
+        pass
+    monkeypatch.setattr(pool, "_timeout", 1.0)
+    done: list[str] = []
+
+    async def step() -> None:
+        r = await client.post(f"{steps}/2", data=first)  # its draft is read first
+        done.append(f"step {r.status_code}")
+
+    async def look_meanwhile() -> None:
+        await asyncio.sleep(0.1)  # the step is waiting for a connection by now
+        assert (await client.get("/healthz")).status_code == 200
+        done.append("healthz")
+
+    try:
+        await asyncio.gather(step(), look_meanwhile())
+    finally:
+        for conn in held:
+            conn.close()
+    assert done == ["healthz", "step 503"]  # busy: try again (web/errors.py), nothing lost
+    r = await client.get(f"{steps}/2")  # the draft is still there once connections are free
+    assert r.status_code == 200 and "step 2 of" in r.text.lower()
 
 
 async def _first_exercise(client: httpx.AsyncClient) -> str:

@@ -23,6 +23,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, Select, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from kneehab.errors import Busy, Conflict, StoreError
@@ -208,6 +209,9 @@ SAVED_MEANWHILE = (
     "this was saved at the same moment by another request, so nothing was saved from this one; "
     "reload the page and try again"
 )
+# Every connection of this worker's pool stayed in use for the pool's timeout (writes waiting for row
+# locks): the request is refused to be sent again, as a write that waited too long for SQLite is.
+POOL_BUSY_MESSAGE = "database: every connection is busy with other requests; try again in a moment"
 # PostgreSQL's "try the transaction again" states: serialization_failure, deadlock_detected.
 _RETRY_STATES = frozenset({"40001", "40P01"})
 
@@ -240,6 +244,8 @@ class Database:
                 yield session
         except IntegrityError:
             raise Conflict(SAVED_MEANWHILE) from None
+        except PoolTimeout:
+            raise Busy(POOL_BUSY_MESSAGE) from None
         except OperationalError as err:
             if self.is_sqlite and "locked" in str(err.orig):
                 raise Busy(BUSY_MESSAGE) from None
@@ -284,8 +290,11 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Session]:
-        with session_scope(self.engine, write=False) as session:
-            yield session
+        try:
+            with session_scope(self.engine, write=False) as session:
+                yield session
+        except PoolTimeout:
+            raise Busy(POOL_BUSY_MESSAGE) from None
 
     def read_first(self, statement: Select[*tuple[Any, ...]], params: dict[str, Any]) -> Any | None:
         """The first row of one SELECT that every request makes (who is signed in), on a connection

@@ -161,7 +161,8 @@ async def rescreen_submit(
     number: int, request: Request, state: State, person: Person, clock: Clocked
 ) -> Response:
     step = _step(number)
-    key, draft = request.cookies.get(COOKIE), _draft(state, request, person, clock)
+    key = request.cookies.get(COOKIE)
+    draft = await run_in_threadpool(_draft, state, request, person, clock)
     if key is None or draft is None:
         key, draft = state.drafts.new_key(), Draft(answers={"person": person.person_id})
     if number > draft.done + 1:  # answers were lost (a restart, a day's wait): start from there

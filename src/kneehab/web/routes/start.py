@@ -394,7 +394,8 @@ async def step_page(number: int, request: Request, state: State, clock: Clocked)
     actor = await _actor(request)
     if actor is not None and actor.person_id is not None:  # their own program, not anyone's
         return RedirectResponse("/program", status_code=303)
-    draft = state.drafts.get(request.cookies.get(DRAFT_COOKIE), now=clock.now) or Draft()
+    key = request.cookies.get(DRAFT_COOKIE)
+    draft = await run_in_threadpool(state.drafts.get, key, now=clock.now) or Draft()
     if number > draft.done + 1:  # the steps before come first
         return RedirectResponse(step_url(draft.done + 1), status_code=303)
     return _show(request, step, draft.answers)
@@ -405,7 +406,7 @@ async def step_submit(number: int, request: Request, state: State, clock: Clocke
     step = _step(number)
     await _refuse_if_enrolled(request)
     key = request.cookies.get(DRAFT_COOKIE)
-    draft = state.drafts.get(key, now=clock.now)
+    draft = await run_in_threadpool(state.drafts.get, key, now=clock.now)
     if key is None or draft is None:
         key, draft = state.drafts.new_key(), Draft()
     if number > draft.done + 1:  # answers were lost (a restart, a day's wait): start from there
@@ -503,7 +504,8 @@ def _save_vm(email: str = "") -> AccountView:
 
 @router.get(SAVE_PATH, response_class=HTMLResponse, include_in_schema=False)
 async def save_page(request: Request, state: State, clock: Clocked) -> Response:
-    draft = state.drafts.get(request.cookies.get(DRAFT_COOKIE), now=clock.now)
+    key = request.cookies.get(DRAFT_COOKIE)
+    draft = await run_in_threadpool(state.drafts.get, key, now=clock.now)
     if draft is None or draft.done < TOTAL:
         return RedirectResponse(step_url(1 if draft is None else draft.done + 1), status_code=303)
     return page(request, "account.html", _save_vm(), title=SAVE_TITLE)
@@ -513,7 +515,7 @@ async def save_page(request: Request, state: State, clock: Clocked) -> Response:
 async def save_submit(request: Request, state: State, clock: Clocked) -> Response:
     await _refuse_if_enrolled(request)
     key = request.cookies.get(DRAFT_COOKIE)
-    draft = state.drafts.get(key, now=clock.now)
+    draft = await run_in_threadpool(state.drafts.get, key, now=clock.now)
     if key is None or draft is None or draft.done < TOTAL:
         return RedirectResponse(step_url(1 if draft is None else draft.done + 1), status_code=303)
     form = await read_form(request)
