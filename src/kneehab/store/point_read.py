@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Engine, Select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
 
@@ -246,3 +247,103 @@ class KeptTransaction:
                 for p, v in zip(compiled.processors, row, strict=True)
             )
         )
+
+
+# --- the same, inside a Session's own transaction ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _InSession:
+    write: _CompiledWrite  # the SQL and how its values are bound
+    types: tuple[Any, ...]  # each result column's type, for the dialect
+    row: type[tuple[Any, ...]]
+    # Each result column's processor, by the driver's type codes of the columns (PostgreSQL's
+    # processors depend on them: a float column comes back as float or as numeric)
+    processors: dict[tuple[Any, ...], tuple[Callable[[Any], Any] | None, ...]]
+
+    def process(self, dialect: Any, description: Any, found: list[Any]) -> list[Any]:
+        codes = tuple(d[1] for d in description)
+        processors = self.processors.get(codes)
+        if processors is None:
+            processors = tuple(
+                t.result_processor(dialect, code) for t, code in zip(self.types, codes, strict=True)
+            )
+            self.processors[codes] = processors
+        row = self.row
+        if not any(processors):
+            return [row(*r) for r in found]
+        return [
+            row(
+                *(v if p is None or v is None else p(v) for p, v in zip(processors, r, strict=True))
+            )
+            for r in found
+        ]
+
+
+def _compiled_in(dialect: Any, statement: ClauseElement) -> _InSession:
+    """`statement` compiled once for `dialect` (kept on the dialect, so one engine's statements are
+    never run with another's SQL)."""
+    kept: dict[int, tuple[ClauseElement, _InSession]] = dialect.__dict__.setdefault(
+        "_kneehab_compiled", {}
+    )
+    found = kept.get(id(statement))
+    if found is not None and found[0] is statement:
+        return found[1]
+    compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
+    columns = list(getattr(statement, "selected_columns", ()))
+    if not columns and getattr(statement, "_returning", ()):
+        columns = list(statement._returning)  # type: ignore[attr-defined]
+    write = _CompiledWrite(
+        sql=str(compiled),
+        names=tuple(compiled.positiontup or ()) if compiled.positional else None,
+        binds=tuple(
+            {
+                name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                for bind, name in compiled.bind_names.items()
+            }.items()
+        ),
+        fixed={k: v for k, v in compiled.params.items() if v is not None},
+    )
+    made = _InSession(
+        write,
+        types=tuple(c.type.dialect_impl(dialect) for c in columns),
+        # Unnamed columns (count(*)) are read by position; rename=True numbers them.
+        row=namedtuple("StatementRow", [str(c.key) for c in columns], rename=True),  # type: ignore[misc]
+        processors={},
+    )
+    kept[id(statement)] = (statement, made)  # kept with it: its id is never reused meanwhile
+    return made
+
+
+def session_rows(
+    s: Any, statement: ClauseElement, params: Mapping[str, Any] | None = None
+) -> list[Any]:
+    """Every row of a Core statement built once (module level, bound parameters), run on the
+    connection of Session `s`'s own transaction: what `s.execute(statement).all()` gives, without
+    SQLAlchemy's per-execution work (~25-150 µs a statement, against ~5 µs for SQLite itself).
+
+    As `s.execute` would: the Session's pending changes are flushed first, the engine's
+    `before_cursor_execute` listeners see the statement, and a driver's error reaches the caller
+    as SQLAlchemy's own (Database.write maps it). Values go through the same bind and result
+    processors."""
+    s.flush()  # the ORM's autoflush: what this transaction changed is read back
+    conn = s.connection()
+    compiled = _compiled_in(conn.dialect, statement)
+    sql = compiled.write.sql
+    values = compiled.write.values(params or {})
+    if conn._has_events or conn.engine._has_events:  # a statement hook (tests, the benchmarks)
+        for listener in conn.dispatch.before_cursor_execute:
+            listener(conn, None, sql, values, None, False)
+    dbapi = conn.connection.dbapi_connection
+    cursor = dbapi.cursor()
+    try:
+        cursor.execute(sql, values)
+        description = cursor.description
+        found = cursor.fetchall() if description is not None else []
+    except conn.dialect.loaded_dbapi.Error as err:
+        raise DBAPIError.instance(
+            sql, values, err, conn.dialect.loaded_dbapi.Error, hide_parameters=True
+        ) from err
+    finally:
+        cursor.close()
+    return compiled.process(conn.dialect, description, found) if found else []

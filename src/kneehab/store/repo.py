@@ -30,8 +30,9 @@ from kneehab.domain.types import Dose
 from kneehab.errors import NotFound
 from kneehab.store import (
     program_delta,
-    snapshot_repo,  # noqa: F401  (registers the hook that forgets snapshots)
+    snapshot_repo,  # also registers the hook that forgets snapshots
 )
+from kneehab.store.point_read import session_rows
 from kneehab.store.tables import (
     Base,
     CalendarFeedRow,
@@ -173,20 +174,23 @@ def renew_revisions(conn: Connection) -> None:
 _LOCKED_AT = "kneehab_locked_at"  # Session.info: person id → their revision before this transaction
 
 
+_LOCK = (
+    update(PersonRow)
+    .where(PersonRow.id == bindparam("person_id"))
+    .values(revision=PersonRow.revision + 1)
+    .returning(PersonRow.revision)
+)
+
+
 def lock_person(s: DbSession, person_id: int) -> None:
     """Serialise the writes of one person (issue 11 §1): PostgreSQL holds the person's row until the
     transaction ends; SQLite's writers already queue on BEGIN IMMEDIATE. The person's revision goes up
     with it (caseload_rows); the one it had is kept for `revision_when_locked`."""
-    found = (
-        s.execute(
-            update(PersonRow)
-            .where(PersonRow.id == person_id)
-            .values(revision=PersonRow.revision + 1)
-            .returning(PersonRow.revision)
-        ).scalar()
-    )  # an UPDATE holds the row on PostgreSQL, and marks every derived row of the person stale
-    if found is not None:
-        s.info.setdefault(_LOCKED_AT, {}).setdefault(person_id, found - 1)
+    # An UPDATE holds the row on PostgreSQL, and marks every derived row of the person stale.
+    found = session_rows(s, _LOCK, {"person_id": person_id})
+    _forget_person(s, person_id)  # the revision read before this one is not theirs now
+    if found:
+        s.info.setdefault(_LOCKED_AT, {}).setdefault(person_id, found[0].revision - 1)
 
 
 def revision_when_locked(s: DbSession, person_id: int) -> int | None:
@@ -225,15 +229,27 @@ def first_person_id(s: DbSession) -> int | None:
     return s.scalar(select(func.min(PersonRow.id)))
 
 
-_PINNED = "kneehab_person_rows"  # Session.info: person id → their row, read once a transaction
+_PINNED = "kneehab_person_rows"  # Session.info: person id → their ORM row, to be changed
+# Session.info: person id → their record as this transaction last read it (a write asks for the
+# person three times); forgotten by every change of the row made here (`_forget_person`).
+_PERSON = "kneehab_person_records"
+
+
+def _forget_person(s: DbSession, person_id: int) -> None:
+    s.info.get(_PERSON, {}).pop(person_id, None)
+    row = s.info.get(_PINNED, {}).get(person_id)
+    if row is not None:  # an ORM row of theirs held by this transaction reads them again
+        s.expire(row)
 
 
 def _person_row(s: DbSession, person_id: int) -> PersonRow:
+    """The person's ORM row, for a change to it (the record read so far is then forgotten)."""
+    s.info.get(_PERSON, {}).pop(person_id, None)
     row = s.get(PersonRow, person_id)
     if row is None:
         raise NotFound(f"person: no person with id {person_id}")
     # The session's identity map holds rows weakly: held here, the next `get` in this transaction
-    # (a write asks for the person three times) is answered from it instead of the database.
+    # is answered from it instead of the database.
     s.info.setdefault(_PINNED, {})[person_id] = row
     return row
 
@@ -254,8 +270,20 @@ def _person_record(r: Any) -> PersonRecord:
     )
 
 
+_PERSON_ROW = select(*PersonRow.__table__.c).where(PersonRow.id == bindparam("person_id"))
+
+
 def get_person(s: DbSession, person_id: int) -> PersonRecord:
-    return _person_record(_person_row(s, person_id))
+    if s.info.get(_PINNED, {}).get(person_id) is not None:  # changed here: as its ORM row says
+        return _person_record(_person_row(s, person_id))
+    found: PersonRecord | None = s.info.get(_PERSON, {}).get(person_id)
+    if found is None:
+        rows = session_rows(s, _PERSON_ROW, {"person_id": person_id})
+        if not rows:
+            raise NotFound(f"person: no person with id {person_id}")
+        found = _person_record(rows[0])
+        s.info.setdefault(_PERSON, {})[person_id] = found
+    return found
 
 
 def person_ids(s: DbSession) -> list[int]:
@@ -295,6 +323,7 @@ def delete_person(s: DbSession, person_id: int) -> None:
         s.execute(delete(table).where(table.person_id == person_id))
     s.execute(delete(PersonRow).where(PersonRow.id == person_id))
     s.info.get(_PINNED, {}).pop(person_id, None)
+    s.info.get(_PERSON, {}).pop(person_id, None)
     for key in [k for k in s.info.get(_DAY_ROWS, {}) if k[0] == person_id]:
         del s.info[_DAY_ROWS][key]
 
@@ -332,11 +361,22 @@ def intakes(s: DbSession, person_id: int) -> list[IntakeRecord]:
     ]
 
 
+_LATEST_INTAKE = (
+    select(IntakeRow.id, IntakeRow.recorded_at, IntakeRow.data, IntakeRow.triage)
+    .where(IntakeRow.person_id == bindparam("person_id"))
+    .order_by(IntakeRow.id.desc())
+    .limit(1)
+)
+
+
 def latest_intake(s: DbSession, person_id: int) -> IntakeRecord:
-    found = intakes(s, person_id)
+    found = session_rows(s, _LATEST_INTAKE, {"person_id": person_id})
     if not found:
         raise NotFound(f"person: no intake recorded for person {person_id}")
-    return found[-1]
+    r = found[0]
+    return IntakeRecord(
+        r.id, r.recorded_at, Intake.model_validate(r.data), Triage.model_validate(r.triage)
+    )
 
 
 def add_program_version(
@@ -473,54 +513,87 @@ def latest_program(s: DbSession, person_id: int) -> Program | None:
 # --- sessions --------------------------------------------------------------------------------
 
 
+def _dated(table: Any, *order: Any) -> tuple[Any, Any]:
+    """A person's rows of a dated table, in `order`: every one, and those dated after `:after`
+    (a course snapshot's tail). Built once: building them cost more than running them."""
+    every = select(*table.__table__.c).where(table.person_id == bindparam("person_id"))
+    after = every.where(table.day > bindparam("after"))
+    return every.order_by(*order), after.order_by(*order)
+
+
+def _rows_after(s: DbSession, queries: tuple[Any, Any], person_id: int, after: date | None) -> Any:
+    if after is None:
+        return session_rows(s, queries[0], {"person_id": person_id})
+    return session_rows(s, queries[1], {"person_id": person_id, "after": after})
+
+
+_ENTRY_FIELDS = tuple(f for f in SessionEntry.model_fields if f != "exercise_id")
+# Today's entry is written with statements built once (not an ORM flush: ~1 ms of a set's work).
+_ENTRY_KEY = select(EntryRow.id).where(
+    EntryRow.person_id == bindparam("person_id"),
+    EntryRow.day == bindparam("day"),
+    EntryRow.exercise_id == bindparam("exercise_id"),
+    EntryRow.side_key == bindparam("side_key"),
+)
+_ENTRY_VALUES = ("side_key", "paused_when_logged", "recorded_at")  # and SessionEntry's fields
+_ENTRY_UPDATE = (
+    update(EntryRow)
+    .where(EntryRow.id == bindparam("entry_id"))
+    .values({c: bindparam(c) for c in (*_ENTRY_VALUES, *_ENTRY_FIELDS)})
+)
+_ENTRY_INSERT = (
+    insert(EntryRow)
+    .values(
+        {
+            c: bindparam(c)
+            for c in ("person_id", "day", "exercise_id", *_ENTRY_VALUES, *_ENTRY_FIELDS)
+        }
+    )
+    .returning(EntryRow.id)
+)
+
+
 def upsert_entry(
     s: DbSession, person_id: int, day: date, entry: SessionEntry, *, now: datetime, paused: bool
 ) -> None:
     """Insert or replace the entry for (day, exercise, side): re-logging corrects it."""
     side_key = entry.side or ""
+    key = {"person_id": person_id, "day": day, "exercise_id": entry.exercise_id}
     day_rows = s.info.get(_DAY_ROWS, {}).get((person_id, day))
     if day_rows is not None:  # the day's rows, read in this transaction by `entries_on`
-        row = next(
-            (r for r in day_rows if r.exercise_id == entry.exercise_id and r.side_key == side_key),
-            None,
-        )
+        found = [
+            r.id for r in day_rows if r.exercise_id == entry.exercise_id and r.side_key == side_key
+        ]
     else:
-        row = s.scalars(
-            select(EntryRow).where(
-                EntryRow.person_id == person_id,
-                EntryRow.day == day,
-                EntryRow.exercise_id == entry.exercise_id,
-                EntryRow.side_key == side_key,
-            )
-        ).first()
-    if row is None:
-        row = EntryRow(person_id=person_id, day=day, exercise_id=entry.exercise_id)
-        s.add(row)
-        if day_rows is not None:
-            day_rows.append(row)
-    values = entry.model_dump(mode="json", exclude={"exercise_id"})
-    for key, value in values.items():
-        setattr(row, key, value)
-    row.side_key = side_key
-    row.paused_when_logged = paused
-    row.recorded_at = now
-    s.flush()
+        found = [r.id for r in session_rows(s, _ENTRY_KEY, {**key, "side_key": side_key})]
+    values = {
+        **entry.model_dump(mode="json", exclude={"exercise_id"}),
+        "side_key": side_key,
+        "paused_when_logged": paused,
+        "recorded_at": now,
+    }
+    # What the ORM's flush does for a dated record (snapshot_repo._forget_on_flush): a snapshot
+    # taken on or after its day is no longer what the records give.
+    snapshot_repo.forget(s, person_id, from_day=day)
+    if found:
+        session_rows(s, _ENTRY_UPDATE, {**values, "entry_id": found[0]})
+        return
+    (made,) = session_rows(s, _ENTRY_INSERT, {**values, **key})
+    if day_rows is not None:
+        day_rows.append(_DayRow(made.id, entry.exercise_id, side_key))
 
 
-_ENTRY_FIELDS = tuple(f for f in SessionEntry.model_fields if f != "exercise_id")
-
-
-def _entry(row: EntryRow) -> SessionEntry:
+def _entry(row: Any) -> SessionEntry:
     data = {f: getattr(row, f) for f in _ENTRY_FIELDS}
     return SessionEntry.model_validate({"exercise_id": row.exercise_id, **data})
 
 
+_ENTRIES = _dated(EntryRow, EntryRow.day, EntryRow.id)
+
+
 def entries(s: DbSession, person_id: int, *, after: date | None = None) -> list[EntryRecord]:
     """Every entry, or only those dated after `after` (a course snapshot's tail)."""
-    query = select(EntryRow).where(EntryRow.person_id == person_id)
-    if after is not None:
-        query = query.where(EntryRow.day > after)
-    rows = s.scalars(query.order_by(EntryRow.day, EntryRow.id))
+    rows = _rows_after(s, _ENTRIES, person_id, after)
     return [EntryRecord(r.day, _entry(r), r.paused_when_logged, r.recorded_at) for r in rows]
 
 
@@ -529,15 +602,25 @@ def entries(s: DbSession, person_id: int, *, after: date | None = None) -> list[
 _DAY_ROWS = "kneehab_day_entries"
 
 
+_ENTRIES_ON = (
+    select(*EntryRow.__table__.c)
+    .where(EntryRow.person_id == bindparam("person_id"), EntryRow.day == bindparam("day"))
+    .order_by(EntryRow.id)
+)
+
+
+@dataclass(frozen=True)
+class _DayRow:
+    id: int
+    exercise_id: str
+    side_key: str
+
+
 def entries_on(s: DbSession, person_id: int, day: date) -> list[SessionEntry]:
-    rows = list(
-        s.scalars(
-            select(EntryRow)
-            .where(EntryRow.person_id == person_id, EntryRow.day == day)
-            .order_by(EntryRow.id)
-        )
-    )
-    s.info.setdefault(_DAY_ROWS, {})[(person_id, day)] = rows
+    rows = session_rows(s, _ENTRIES_ON, {"person_id": person_id, "day": day})
+    s.info.setdefault(_DAY_ROWS, {})[(person_id, day)] = [
+        _DayRow(r.id, r.exercise_id, r.side_key) for r in rows
+    ]
     return [_entry(r) for r in rows]
 
 
@@ -559,9 +642,14 @@ def set_player_state(
     s.flush()
 
 
+_PLAYER_STATE = select(PlayerStateRow.state).where(
+    PlayerStateRow.person_id == bindparam("person_id"), PlayerStateRow.day == bindparam("day")
+)
+
+
 def get_player_state(s: DbSession, person_id: int, day: date) -> dict[str, Any] | None:
-    row = s.get(PlayerStateRow, (person_id, day))
-    return dict(row.state) if row else None
+    found = session_rows(s, _PLAYER_STATE, {"person_id": person_id, "day": day})
+    return dict(found[0].state) if found else None
 
 
 # --- check-ins, outcomes, escalations ----------------------------------------------------------
@@ -603,12 +691,11 @@ def _as_date(value: object) -> date | None:
     return date.fromisoformat(str(value))
 
 
+_CHECKINS = _dated(CheckInRow, CheckInRow.day)
+
+
 def checkins(s: DbSession, person_id: int, *, after: date | None = None) -> tuple[CheckIn, ...]:
-    query = select(CheckInRow).where(CheckInRow.person_id == person_id)
-    if after is not None:
-        query = query.where(CheckInRow.day > after)
-    rows = s.scalars(query.order_by(CheckInRow.day))
-    return tuple(_checkin(r) for r in rows)
+    return tuple(_checkin(r) for r in _rows_after(s, _CHECKINS, person_id, after))
 
 
 def _checkin(r: Any) -> CheckIn:
@@ -662,9 +749,12 @@ def _rescreen(r: Any) -> Rescreen:
     )
 
 
+_RESCREENS = _dated(RescreenRow, RescreenRow.day, RescreenRow.id)
+
+
 def rescreens(s: DbSession, person_id: int, *, after: date | None = None) -> tuple[Rescreen, ...]:
     """The person's re-screens, oldest first (RULES §1.1)."""
-    return tuple(r.rescreen for r in rescreen_records(s, person_id, after=after))
+    return tuple(_rescreen(r) for r in _rows_after(s, _RESCREENS, person_id, after))
 
 
 def add_outcome(s: DbSession, person_id: int, outcome: OutcomeRecord, *, now: datetime) -> int:
@@ -686,14 +776,13 @@ def add_outcome(s: DbSession, person_id: int, outcome: OutcomeRecord, *, now: da
     return row.id
 
 
+_OUTCOMES = _dated(OutcomeRow, OutcomeRow.day, OutcomeRow.id)
+
+
 def outcomes(
     s: DbSession, person_id: int, *, after: date | None = None
 ) -> tuple[OutcomeRecord, ...]:
-    query = select(OutcomeRow).where(OutcomeRow.person_id == person_id)
-    if after is not None:
-        query = query.where(OutcomeRow.day > after)
-    rows = s.scalars(query.order_by(OutcomeRow.day, OutcomeRow.id))
-    return tuple(_outcome(r) for r in rows)
+    return tuple(_outcome(r) for r in _rows_after(s, _OUTCOMES, person_id, after))
 
 
 def _outcome(r: Any) -> OutcomeRecord:
@@ -838,11 +927,10 @@ def events(
     s: DbSession, person_id: int, *, after: date | None = None
 ) -> tuple[tuple[SwapChoice, ...], tuple[OfferAnswer, ...], tuple[ClinicianAction, ...]]:
     """The person's swaps, offer answers and clinician actions, each oldest first."""
-    query = select(CourseEventRow).where(CourseEventRow.person_id == person_id)
-    if after is not None:
-        query = query.where(CourseEventRow.day > after)
-    rows = s.scalars(query.order_by(CourseEventRow.day, CourseEventRow.id))
-    return _events(rows)
+    return _events(_rows_after(s, _EVENTS, person_id, after))
+
+
+_EVENTS = _dated(CourseEventRow, CourseEventRow.day, CourseEventRow.id)
 
 
 _Events = tuple[tuple[SwapChoice, ...], tuple[OfferAnswer, ...], tuple[ClinicianAction, ...]]

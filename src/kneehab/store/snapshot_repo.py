@@ -21,6 +21,7 @@ from sqlalchemy import bindparam, delete, event, func, inspect, select, union_al
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.sql.elements import BindParameter
 
+from kneehab.store.point_read import session_rows
 from kneehab.store.tables import (
     CheckInRow,
     CourseEventRow,
@@ -65,12 +66,15 @@ _META = (
 )
 
 
+_LOAD = select(*_META).where(CourseSnapshotRow.person_id == bindparam("person_id"))
+
+
 def load(s: DbSession, person_id: int) -> StoredSnapshot | None:
     """The person's snapshot without its state (see `state_of`)."""
-    row = s.execute(select(*_META).where(CourseSnapshotRow.person_id == person_id)).first()
-    if row is None:
+    found = session_rows(s, _LOAD, {"person_id": person_id})
+    if not found:
         return None
-    day, engine, library, rules, person_rules, head, records, created = row
+    day, engine, library, rules, person_rules, head, records, created = found[0]
     return StoredSnapshot(
         day, engine, library, rules, person_rules, head, records, created_at=created
     )
@@ -101,12 +105,23 @@ def save(s: DbSession, person_id: int, snap: StoredSnapshot, *, now: datetime) -
     return now
 
 
+_FORGET = delete(CourseSnapshotRow).where(CourseSnapshotRow.person_id == bindparam("person_id"))
+_FORGET_FROM = _FORGET.where(CourseSnapshotRow.day >= bindparam("from_day"))
+
+
 def forget(s: DbSession, person_id: int, *, from_day: date | None = None) -> None:
     """Delete the person's snapshot (only one taken on or after `from_day`, when given)."""
+    held = s.identity_map.get(s.identity_key(CourseSnapshotRow, person_id))
+    if held is None and not s._flushing:  # nothing of it in this session: the statement built once
+        if from_day is None:
+            session_rows(s, _FORGET, {"person_id": person_id})
+        else:
+            session_rows(s, _FORGET_FROM, {"person_id": person_id, "from_day": from_day})
+        return
     query = delete(CourseSnapshotRow).where(CourseSnapshotRow.person_id == person_id)
     if from_day is not None:
         query = query.where(CourseSnapshotRow.day >= from_day)
-    s.execute(query)
+    s.execute(query)  # the ORM keeps the row it holds in step (and a flush's hook runs it)
 
 
 def _records_through_query() -> Any:
@@ -130,7 +145,7 @@ _RECORDS_THROUGH = _records_through_query()
 def records_through(s: DbSession, person_id: int, day: date) -> str:
     """The person's dated input rows up to and including `day`, as "count|latest recorded_at"
     (one query): a row added or re-recorded without the ORM changes it."""
-    found = s.execute(_RECORDS_THROUGH, {"person_id": person_id, "day": day}).all()
+    found = session_rows(s, _RECORDS_THROUGH, {"person_id": person_id, "day": day})
     count = sum(int(n or 0) for n, _ in found)
     latest = max((str(t) for _, t in found if t is not None), default="")
     return f"{count}|{latest}"
