@@ -5,6 +5,7 @@ and its change is never hidden (RULES C-13: a paused exercise is still flagged).
 
 from __future__ import annotations
 
+import random
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
@@ -17,12 +18,13 @@ from kneehab import services
 from kneehab.access import Action
 from kneehab.domain import course as course_engine
 from kneehab.domain.program import ItemStatus, ProgramItem
-from kneehab.domain.records import ClinicianAction, SessionEntry, done_as_prescribed
+from kneehab.domain.records import ClinicianAction, History, SessionEntry, done_as_prescribed
+from kneehab.errors import InvalidInput
 from kneehab.library.load import default_library
 from kneehab.services import replay
 from kneehab.services.acting import authorize, on_machine
-from kneehab.services.replay import history_in
-from kneehab.store import repo
+from kneehab.services.replay import history_in, records_after
+from kneehab.store import repo, snapshot_repo
 from kneehab.store.db import Database
 
 TODAY = date(2025, 3, 20)
@@ -138,4 +140,107 @@ def test_a_course_read_for_another_day_is_not_taken_for_today(
     with statements(db) as sent:
         assert save(db, pid, done_in_full(item)).message == "Recorded."
     assert [s for s in sent if any(table in s for table in TAIL)]  # read again: not proven
+    assert services.course(db, on_machine(pid), today=TODAY, library=lib) == full_replay(db, pid)
+
+
+def stored_tail(db: Database, pid: int) -> History:
+    """The records after the person's snapshot day, as the store gives them now."""
+    with db.read() as s:
+        stored = snapshot_repo.load(s, pid)
+        assert stored is not None
+        return records_after(history_in(s, pid, TODAY), stored.day)
+
+
+def random_entry(rng: random.Random, item: ProgramItem) -> SessionEntry:
+    """Any entry a person may log for `item`: partial or skipped, with or without a load, an effort,
+    a side or the camera's counts."""
+    sets = rng.randint(0, 4)
+    skipped = sets == 0 and rng.random() < 0.5
+    counted = rng.random() < 0.3 and sets > 0
+    camera = [
+        {"set": n + 1, "reps": rng.randint(0, 15), "hold_s": rng.choice([None, 2.5, 10.0]),
+         "knee_inward": [1] if rng.random() < 0.3 else [], "reliable": rng.random() < 0.7}
+        for n in range(sets)
+    ]  # fmt: skip
+    return SessionEntry.model_validate(
+        {
+            "exercise_id": item.exercise_id,
+            "sets_done": sets,
+            "reps": [rng.randint(0, 15) for _ in range(sets)] if rng.random() < 0.7 else None,
+            "hold_s": [rng.randint(0, 30) for _ in range(sets)] if rng.random() < 0.3 else None,
+            "side": rng.choice(item.sides) if item.sides else None,
+            "load_kg": rng.choice([None, 0.5, 2.25, 7.0]),
+            "minutes": rng.choice([None, 5]),
+            "pain_during_max": rng.randint(0, 4),
+            "effort": rng.choice([None, "easy", "moderate", "hard"]),
+            "rir": rng.choice([None, 0, 3]),
+            "skipped": skipped,
+            "skip_reason": "tired" if skipped else "",
+            "camera": camera if counted else None,
+        }
+    )
+
+
+def test_the_read_after_a_set_takes_the_records_the_write_left_and_they_are_the_stored_ones(
+    db: Database, ready: tuple[int, ProgramItem]
+) -> None:
+    """After each set (new, a correction, another side), the records this process keeps for the next
+    read are exactly what the store gives back, and the read that follows uses them instead of
+    reading the records again: the same course as a full replay."""
+    pid, _ = ready
+    lib = default_library()
+    rng = random.Random(11)
+    items = list(services.today_items(db, on_machine(pid), today=TODAY, library=lib))
+    for n in range(24):
+        item = rng.choice(items)
+        with statements(db) as sent:
+            checked = services.course(db, on_machine(pid), today=TODAY, library=lib)  # the check
+        if n > 0:  # the tail the set before left: no records read, nor the snapshot's count
+            assert not [s for s in sent if any(t in s for t in (*TAIL, "FROM session_entries"))]
+            assert not [s for s in sent if "count(*)" in s]
+        assert checked == full_replay(db, pid)
+        save(db, pid, random_entry(rng, item))
+        assert replay.written_tail(pid) == stored_tail(db, pid)
+    assert services.course(db, on_machine(pid), today=TODAY, library=lib) == full_replay(db, pid)
+
+
+def test_a_write_after_the_set_is_read_from_the_store(
+    db: Database, ready: tuple[int, ProgramItem]
+) -> None:
+    """The kept records are for the revision the set left: another change (here, a clinician's pause
+    from another server, under the person's lock) raises it, and the next read reads the store."""
+    pid, item = ready
+    lib = default_library()
+    services.course(db, on_machine(pid), today=TODAY, library=lib)
+    save(db, pid, done_in_full(item))
+    pause = ClinicianAction.model_validate(
+        {"date": TODAY, "action": "pause", "exercise_id": item.exercise_id, "reason": "in clinic"}
+    )
+    with db.write() as s:
+        authorize(s, on_machine(pid), Action.CLINICAL_ACTION)
+        repo.add_event(s, pid, pause, now=NOW, by="clinician")
+    with statements(db) as sent:
+        after = services.course(db, on_machine(pid), today=TODAY, library=lib)
+    assert [s for s in sent if "FROM course_events" in s]
+    assert after == full_replay(db, pid)
+    assert after.program is not None
+    assert after.program.item(item.exercise_id).status == ItemStatus.PAUSED  # type: ignore[union-attr]
+
+
+def test_a_set_that_is_refused_leaves_nothing_for_the_next_read(
+    db: Database, ready: tuple[int, ProgramItem]
+) -> None:
+    """A write that does not commit (here a set for an exercise outside the program) keeps no
+    records for the next read: that read reads the store."""
+    pid, item = ready
+    lib = default_library()
+    services.course(db, on_machine(pid), today=TODAY, library=lib)
+    save(db, pid, done_in_full(item))
+    kept = replay.written_tail(pid)
+    services.course(db, on_machine(pid), today=TODAY, library=lib)
+    outside = sorted(set(lib.exercises) - {i.exercise_id for i in services.today_items(
+        db, on_machine(pid), today=TODAY, library=lib)})[0]  # fmt: skip
+    with pytest.raises(InvalidInput):
+        save(db, pid, done_in_full(item).model_copy(update={"exercise_id": outside}))
+    assert replay.written_tail(pid) is kept
     assert services.course(db, on_machine(pid), today=TODAY, library=lib) == full_replay(db, pid)

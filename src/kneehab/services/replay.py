@@ -27,7 +27,14 @@ from kneehab.domain.course_state import CourseState
 from kneehab.domain.escalation import Escalation, EscalationLevel
 from kneehab.domain.exercise import Library
 from kneehab.domain.progression import Decision
-from kneehab.domain.records import ClinicianAction, History, OfferAnswer, SwapChoice
+from kneehab.domain.records import (
+    ClinicianAction,
+    History,
+    OfferAnswer,
+    Session,
+    SessionEntry,
+    SwapChoice,
+)
 from kneehab.errors import Busy, CourseUnreadable, InvalidInput
 from kneehab.store import repo, snapshot_repo
 from kneehab.store.db import session_scope
@@ -249,6 +256,9 @@ def _fits(s: DbSession, person_id: int, found: StoredSnapshot | None, key: tuple
 # A read's records are at least as new as the revision it read first, and a revision only goes up:
 # a write that finds the same revision under the person's lock sees exactly those records.
 _Proof = tuple[int, History, int]
+# The records after a snapshot's day as a write of this process left them, and the revision, head
+# and rule book they are at: exact, not "at least" (see `note_written`).
+_Written = tuple[int, History, int, History]
 
 
 # Live states of recent snapshots, so a process deserialises each one once. Only an accelerator:
@@ -265,6 +275,9 @@ class _Live:
     # made or checked it, the person's revision it was read at (`_Proof`, see `_proven`).
     last: tuple[History, str, Course, _Proof | None] | None = None
     size: int = 0  # the state's estimated bytes in memory
+    # The tail after the last set this process wrote, at the revision that write raised the
+    # person's to (`note_written`): a read that finds that revision takes its tail from here.
+    written: _Written | None = None
 
 
 _LIVE: OrderedDict[int, _Live] = OrderedDict()
@@ -296,6 +309,12 @@ def reused_course(person_id: int) -> Course | None:
     """The course this process last replayed for the person's read, if it holds one (for tests)."""
     live = _LIVE.get(person_id)
     return live.last[2] if live is not None and live.last is not None else None
+
+
+def written_tail(person_id: int) -> History | None:
+    """The tail the last set this process wrote left for the person (`note_written`; for tests)."""
+    live = _LIVE.get(person_id)
+    return live.written[3] if live is not None and live.written is not None else None
 
 
 def _identity(stored: StoredSnapshot) -> tuple[object, ...]:
@@ -336,12 +355,16 @@ def _from_snapshot(
     keep: date | None,
     window: tuple[date, History] | None = None,
     proof: _Proof | None = None,
+    known: History | None = None,
 ) -> tuple[Course, CourseSnapshot | None, History]:
     """The course from the stored snapshot and the records after it (and a snapshot after
     `keep`, when given), and those records (the tail); the records come from `window` (read
     already, dated after its date) when it covers them. `proof`: what a read saw first, kept with
-    the course for a write that finds the same revision (None in a write)."""
-    if window is not None and window[0] <= stored.day:
+    the course for a write that finds the same revision (None in a write). `known`: the tail
+    itself, when a write of this process left it at the revision the read found (`_written`)."""
+    if known is not None:
+        tail = known
+    elif window is not None and window[0] <= stored.day:
         tail = records_after(window[1], stored.day)
     else:
         tail = _with_records(s, person_id, head, after=stored.day)
@@ -380,9 +403,10 @@ def _proven(
     person_rules: int,
     library: Library,
     revision: int,
-) -> Course | None:
+) -> tuple[Course, History] | None:
     """The course a read replayed (or checked) from this process's live state of `found` at
-    `revision`, for the same head, day, rule book and library; None when there is none."""
+    `revision`, for the same head, day, rule book and library, and the tail it was replayed from;
+    None when there is none."""
     with _LIVE_LOCK:
         live = _LIVE.get(person_id)
         last = live.last if live is not None else None
@@ -390,10 +414,82 @@ def _proven(
     proof = last[3] if same_state and last is not None else None
     if last is None or proof is None:
         return None
-    _tail, last_library, course, _ = last
+    tail, last_library, course, _ = last
     seen, seen_head, seen_rules = proof
     same = seen == revision and seen_rules == person_rules and seen_head == head
-    return course if same and last_library == library_fingerprint(library) else None
+    return (course, tail) if same and last_library == library_fingerprint(library) else None
+
+
+def _written(
+    person_id: int, found: StoredSnapshot, head: History, person_rules: int, revision: int
+) -> History | None:
+    """The tail a write of this process left after `found`'s day at `revision` (`note_written`),
+    for the same head and rule book; None when there is none."""
+    with _LIVE_LOCK:
+        live = _LIVE.get(person_id)
+        written = live.written if live is not None and live.identity == _identity(found) else None
+    if written is None:
+        return None
+    at, seen_head, seen_rules, tail = written
+    return tail if at == revision and seen_rules == person_rules and seen_head == head else None
+
+
+# Session.info: person id → what a write's course was proven from (`_course`): the revision, the
+# snapshot's identity, the head, the rule book and the tail.
+_PROVED = "kneehab_proved_tails"
+
+
+def note_written(
+    s: DbSession, person_id: int, day: date, entries: tuple[SessionEntry, ...]
+) -> None:
+    """After a write whose course was proven by the revision (`course_in(proven=…)`) and that then
+    changed only `entries` of `day`, each upserted (repo.upsert_entry): once it commits, the tail
+    after the snapshot's day is the proven one with those entries written in, exactly, at the
+    revision this write raised the person's to (nobody else changes their records while it holds
+    their lock, and every change raises the revision). The next read at that revision takes the
+    tail from here instead of reading it (and the snapshot's count) again; any other change since
+    raises the revision, and the read reads them as before."""
+    proved = s.info.get(_PROVED, {}).get(person_id)
+    if proved is None:
+        return
+    proven, identity, head, person_rules, tail = proved
+    now = repo.revision_now(s, person_id)
+    snapshot_day: date = identity[0]  # type: ignore[assignment]
+    if now != proven + 1 or not snapshot_day < day <= head.today:
+        return  # another change in this transaction, or records the tail does not hold
+    written = (now, head, person_rules, with_entries(tail, day, entries))
+
+    def remember(_session: DbSession) -> None:
+        with _LIVE_LOCK:
+            live = _LIVE.get(person_id)
+            if live is not None and live.identity == identity:
+                live.written = written
+
+    event.listen(s, "after_commit", remember, once=True)
+
+
+def with_entries(history: History, day: date, entries: tuple[SessionEntry, ...]) -> History:
+    """`history` with `entries` written on `day` as the store keeps them (repo.upsert_entry): one a
+    (day, exercise, side), a correction in the place of the entry it corrects, a new one after the
+    day's others (the store reads a day's entries in the order they were first written)."""
+    sessions = list(history.sessions)
+    at = next((i for i, x in enumerate(sessions) if x.date == day), None)
+    done = list(sessions[at].entries) if at is not None else []
+    for entry in entries:
+        stored = repo.stored_entry(entry)
+        key = (entry.exercise_id, entry.side)
+        same = next((i for i, e in enumerate(done) if (e.exercise_id, e.side) == key), None)
+        if same is None:
+            done.append(stored)
+        else:
+            done[same] = stored
+    session = Session(date=day, entries=tuple(done))
+    if at is not None:
+        sessions[at] = session
+    else:
+        sessions.append(session)
+        sessions.sort(key=lambda x: x.date)
+    return history.model_copy(update={"sessions": tuple(sessions)})
 
 
 # A read keeps a snapshot too (after its transaction, in a short write of its own) when the person
@@ -429,12 +525,20 @@ def _course(
     found = snapshot_repo.load(s, person_id)
     # A course a read made at the revision this write proves: its snapshot fitted then, and the
     # records are the same (neither the snapshot's nor the tail's need reading again).
-    reused = (
+    proved = (
         _proven(person_id, found, head, person_rules, library, proven)
         if proven is not None and found is not None
         else None
     )
-    fits = reused is not None or _fits(s, person_id, found, key)
+    reused = proved[0] if proved is not None else None
+    # A tail a write of this process left at the revision this read found: the same records (as
+    # `_proven`, from the other side), so neither the tail nor the snapshot's count is read again.
+    known = (
+        _written(person_id, found, head, person_rules, revision)
+        if revision is not None and found is not None and not writing
+        else None
+    )
+    fits = reused is not None or known is not None or _fits(s, person_id, found, key)
     # Keep the state after yesterday: today's records may still change.
     keep: date | None = today - timedelta(days=1)
     behind = found is None or not fits or (today - found.day).days > READ_KEEPS_AFTER_DAYS
@@ -453,13 +557,21 @@ def _course(
     kept: CourseSnapshot | None = None
     records: History | None = None  # what the course was replayed from: every record, or a tail
     if found is not None and fits and found.day < today:
-        if reused is not None and resume_keep is None:
-            return reused
+        if proved is not None and resume_keep is None:
+            assert proven is not None
+            s.info.setdefault(_PROVED, {})[person_id] = (
+                proven,
+                _identity(found),
+                head,
+                person_rules,
+                proved[1],
+            )
+            return proved[0]
         proof = None if writing or revision is None else (revision, head, person_rules)
         try:
             window = read[2:] if read else None
             result, kept, records = _from_snapshot(
-                s, person_id, found, head, library, resume_keep, window, proof
+                s, person_id, found, head, library, resume_keep, window, proof, known
             )
         except StaleSnapshot:
             fits, result = False, None

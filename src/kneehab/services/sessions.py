@@ -19,7 +19,7 @@ from kneehab.domain.records import Session, SessionEntry
 from kneehab.domain.stops import is_stop
 from kneehab.errors import InvalidInput
 from kneehab.services.acting import Acting, authorize
-from kneehab.services.replay import course_in
+from kneehab.services.replay import course_in, note_written
 from kneehab.services.rules_upgrade import ensure_rules
 from kneehab.services.safety import SESSION_CHECK_KEY, require_session_allowed
 from kneehab.store import repo
@@ -149,6 +149,8 @@ def save_session(
             require_session_allowed(s, person_id, day, ids, lib)
         for entry, result in zip(session.entries, results, strict=True):
             repo.upsert_entry(s, person_id, day, entry, now=now, paused=result.paused)
+        # Those entries are all this write changed: the next read takes its records from here.
+        note_written(s, person_id, day, session.entries)
     return results
 
 

@@ -172,6 +172,7 @@ def renew_revisions(conn: Connection) -> None:
 
 
 _LOCKED_AT = "kneehab_locked_at"  # Session.info: person id → their revision before this transaction
+_LOCKED_NOW = "kneehab_locked_now"  # Session.info: person id → the revision its last lock set
 
 
 _LOCK = (
@@ -191,6 +192,14 @@ def lock_person(s: DbSession, person_id: int) -> None:
     _forget_person(s, person_id)  # the revision read before this one is not theirs now
     if found:
         s.info.setdefault(_LOCKED_AT, {}).setdefault(person_id, found[0].revision - 1)
+        s.info.setdefault(_LOCKED_NOW, {})[person_id] = found[0].revision
+
+
+def revision_now(s: DbSession, person_id: int) -> int | None:
+    """The revision this transaction's last lock of the person raised theirs to (None: it has not
+    locked them): what their revision is once it commits."""
+    found: int | None = s.info.get(_LOCKED_NOW, {}).get(person_id)
+    return found
 
 
 def revision_when_locked(s: DbSession, person_id: int) -> int | None:
@@ -581,6 +590,12 @@ def upsert_entry(
     (made,) = session_rows(s, _ENTRY_INSERT, {**values, **key})
     if day_rows is not None:
         day_rows.append(_DayRow(made.id, entry.exercise_id, side_key))
+
+
+def stored_entry(entry: SessionEntry) -> SessionEntry:
+    """`entry` as `entries` reads it back once `upsert_entry` has written it (its values as stored)."""
+    stored = entry.model_dump(mode="json", exclude={"exercise_id"})
+    return SessionEntry.model_validate({"exercise_id": entry.exercise_id, **stored})
 
 
 def _entry(row: Any) -> SessionEntry:
