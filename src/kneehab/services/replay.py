@@ -454,10 +454,10 @@ def note_written(
         return
     proven, identity, head, person_rules, tail = proved
     now = repo.revision_now(s, person_id)
-    snapshot_day: date = identity[0]  # type: ignore[assignment]
-    if now != proven + 1 or not snapshot_day < day <= head.today:
+    snapshot_day: date = identity[0]
+    if now is None or now != proven + 1 or not snapshot_day < day <= head.today:
         return  # another change in this transaction, or records the tail does not hold
-    written = (now, head, person_rules, with_entries(tail, day, entries))
+    written: _Written = (now, head, person_rules, with_entries(tail, day, entries))
 
     def remember(_session: DbSession) -> None:
         with _LIVE_LOCK:

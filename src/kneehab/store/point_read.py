@@ -291,8 +291,9 @@ def _compiled_in(dialect: Any, statement: ClauseElement) -> _InSession:
         return found[1]
     compiled = cast(SQLCompiler, statement.compile(dialect=dialect))
     columns = list(getattr(statement, "selected_columns", ()))
-    if not columns and getattr(statement, "_returning", ()):
-        columns = list(statement._returning)  # type: ignore[attr-defined]
+    returning: tuple[Any, ...] = getattr(statement, "_returning", ())
+    if not columns and returning:
+        columns = list(returning)
     write = _CompiledWrite(
         sql=str(compiled),
         names=tuple(compiled.positiontup or ()) if compiled.positional else None,
@@ -308,7 +309,7 @@ def _compiled_in(dialect: Any, statement: ClauseElement) -> _InSession:
         write,
         types=tuple(c.type.dialect_impl(dialect) for c in columns),
         # Unnamed columns (count(*)) are read by position; rename=True numbers them.
-        row=namedtuple("StatementRow", [str(c.key) for c in columns], rename=True),  # type: ignore[misc]
+        row=namedtuple("StatementRow", [str(c.key) for c in columns], rename=True),
         processors={},
     )
     kept[id(statement)] = (statement, made)  # kept with it: its id is never reused meanwhile
