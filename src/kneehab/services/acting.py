@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from kneehab.access import READS, Action, allows, check, own_record
 from kneehab.domain.identity import SERVER_ADMIN, Actor, Role, Subject
-from kneehab.store import account_repo, repo
+from kneehab.store import repo
 from kneehab.store.db import Database
 
 
@@ -35,10 +35,10 @@ def own(actor: Actor) -> Acting | None:
 
 def subject_tx(s: DbSession, person_id: int) -> Subject:
     """Whose record it is (a person that does not exist is a Subject nobody may reach)."""
-    found = account_repo.person_and_clinic(s, person_id)  # one light query: every use-case asks
+    found = repo.find_person(s, person_id)  # read once a transaction: the use-case reads it too
     if found is None:
         return Subject(None, None)
-    return Subject(person_id, found[1])
+    return Subject(person_id, found.clinic_id)
 
 
 def authorize(s: DbSession, who: Acting, action: Action) -> None:

@@ -37,7 +37,7 @@ from kneehab.domain.records import (
 )
 from kneehab.errors import Busy, CourseUnreadable, InvalidInput
 from kneehab.store import repo, snapshot_repo
-from kneehab.store.db import session_scope
+from kneehab.store.db import after_commit, session_scope
 from kneehab.store.snapshot_repo import StoredSnapshot
 
 # The rule book this kneehab applies (RULES v2). People stored under an earlier one are moved to it
@@ -232,6 +232,16 @@ def refuse_unreadable_records(history: History, library: Library) -> None:
                 f"exercise_id: '{i}' is not an exercise in the installed library" for i in gone
             ],
         )
+
+
+def _made_with(library: Library, person_rules: int, head: History) -> tuple[str, ...]:
+    return (
+        engine_fingerprint(),
+        library_fingerprint(library),
+        str(RULES_VERSION),
+        str(person_rules),
+        history_head(head),
+    )
 
 
 def _fits(s: DbSession, person_id: int, found: StoredSnapshot | None, key: tuple[str, ...]) -> bool:
@@ -459,13 +469,13 @@ def note_written(
         return  # another change in this transaction, or records the tail does not hold
     written: _Written = (now, head, person_rules, with_entries(tail, day, entries))
 
-    def remember(_session: DbSession) -> None:
+    def remember() -> None:
         with _LIVE_LOCK:
             live = _LIVE.get(person_id)
             if live is not None and live.identity == identity:
                 live.written = written
 
-    event.listen(s, "after_commit", remember, once=True)
+    after_commit(s, remember)
 
 
 def with_entries(history: History, day: date, entries: tuple[SessionEntry, ...]) -> History:
@@ -514,13 +524,6 @@ def _course(
         head, person_rules, revision = read[0], read[1], None
     else:
         head, person_rules, revision = _person_history(s, person_id, today)
-    key = (
-        engine_fingerprint(),
-        library_fingerprint(library),
-        str(RULES_VERSION),
-        str(person_rules),
-        history_head(head),
-    )
     writing = bool(s.info.get("write"))
     found = snapshot_repo.load(s, person_id)
     # A course a read made at the revision this write proves: its snapshot fitted then, and the
@@ -538,7 +541,12 @@ def _course(
         if revision is not None and found is not None and not writing
         else None
     )
-    fits = reused is not None or known is not None or _fits(s, person_id, found, key)
+    # What the snapshot must have been made with (its head's hash is worked out only when asked).
+    fits = (
+        reused is not None
+        or known is not None
+        or _fits(s, person_id, found, _made_with(library, person_rules, head))
+    )
     # Keep the state after yesterday: today's records may still change.
     keep: date | None = today - timedelta(days=1)
     behind = found is None or not fits or (today - found.day).days > READ_KEEPS_AFTER_DAYS
@@ -585,7 +593,14 @@ def _course(
     # for a past day); one that does not fit is always replaced.
     if kept is not None and (found is None or not fits or found.day < kept.day):
         made = StoredSnapshot(
-            kept.day, key[0], key[1], RULES_VERSION, person_rules, kept.head, mark, kept.state
+            kept.day,
+            engine_fingerprint(),
+            library_fingerprint(library),
+            RULES_VERSION,
+            person_rules,
+            kept.head,
+            mark,
+            kept.state,
         )
         if writing:
             created = snapshot_repo.save(s, person_id, made, now=datetime.now(UTC))

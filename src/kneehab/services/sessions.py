@@ -37,9 +37,27 @@ class EntryResult:
     rules: tuple[str, ...] = ()  # the rules behind the message, shown apart (D-13)
 
 
+# The owners of the programs recently checked against (a program and a library never change: the
+# course a set's write reuses is the same object, so each set does not walk every ladder again).
+_OWNERS: dict[tuple[int, int], tuple[Program, Library, dict[str, str]]] = {}
+_OWNERS_KEPT = 256
+
+
+def _owners(program: Program, library: Library) -> dict[str, str]:
+    key = (id(program), id(library))
+    found = _OWNERS.get(key)
+    if found is not None and found[0] is program and found[1] is library:
+        return found[2]
+    owners = course_engine.owners(program, library)
+    if len(_OWNERS) >= _OWNERS_KEPT:
+        _OWNERS.clear()
+    _OWNERS[key] = (program, library, owners)  # held with them: their ids are not reused meanwhile
+    return owners
+
+
 def _owner(program: Program, exercise_id: str, library: Library) -> ProgramItem | None:
     """The program item an exercise id belongs to: the item itself or a variant on its ladders."""
-    owner = course_engine.owners(program, library).get(exercise_id)
+    owner = _owners(program, library).get(exercise_id)
     return program.item(owner) if owner is not None else None
 
 

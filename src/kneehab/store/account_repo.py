@@ -25,8 +25,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session as DbSession
 
 from kneehab.errors import Conflict
+from kneehab.store import repo
 from kneehab.store.db import Database
-from kneehab.store.point_read import KeptTransaction, session_rows
+from kneehab.store.point_read import KeptTransaction
 from kneehab.store.tables import (
     AccessTokenRow,
     AccountRow,
@@ -120,20 +121,9 @@ def person_clinic(s: DbSession, person_id: int) -> int | None:
     return s.scalar(select(PersonRow.clinic_id).where(PersonRow.id == person_id))
 
 
-_PERSON_AND_CLINIC = select(PersonRow.id, PersonRow.clinic_id).where(
-    PersonRow.id == bindparam("person_id")
-)
-
-
-def person_and_clinic(s: DbSession, person_id: int) -> tuple[int, int | None] | None:
-    """(id, clinic id) of the person, or None when there is no such person (every use-case asks:
-    the statement built once, store/point_read.py)."""
-    found = session_rows(s, _PERSON_AND_CLINIC, {"person_id": person_id})
-    return (found[0].id, found[0].clinic_id) if found else None
-
-
 def set_person_clinic(s: DbSession, person_id: int, clinic_id: int | None) -> None:
     s.execute(update(PersonRow).where(PersonRow.id == person_id).values(clinic_id=clinic_id))
+    repo.forget_person(s, person_id)  # a record read before this transaction's change is stale
 
 
 # --- sessions ---------------------------------------------------------------------------------

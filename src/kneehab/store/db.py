@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
@@ -203,6 +203,17 @@ def _unit_of_work(engine: Engine, *, write: bool) -> Iterator[Session]:
     session = Session(bind=bind, expire_on_commit=False, autoflush=True, info={"write": write})
     with session, session.begin():
         yield session
+    for done in session.info.get(_AFTER_COMMIT, ()):
+        done()
+
+
+_AFTER_COMMIT = "kneehab_after_commit"  # Session.info: what to run once it has committed
+
+
+def after_commit(session: Session, done: Callable[[], None]) -> None:
+    """Run `done` once this unit of work has committed (never if it rolls back): as SQLAlchemy's
+    `after_commit` event, without registering a listener on each Session (~10-30 µs)."""
+    session.info.setdefault(_AFTER_COMMIT, []).append(done)
 
 
 SAVED_MEANWHILE = (

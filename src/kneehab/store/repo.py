@@ -64,6 +64,7 @@ class PersonRecord:
     reviewed_by: str | None
     rules_version: int = 1  # the rule book the course runs under (ADR 0004)
     revision: int = 0  # raised by every change to their records (lock_person)
+    clinic_id: int | None = None  # whose clinic they are in (access.py)
 
 
 @dataclass(frozen=True)
@@ -145,6 +146,7 @@ def person_timezone(s: DbSession, person_id: int) -> str | None:
 
 def set_person_timezone(s: DbSession, person_id: int, zone: str | None) -> None:
     s.execute(update(PersonRow).where(PersonRow.id == person_id).values(timezone=zone))
+    _forget_person(s, person_id)
 
 
 # A record's revision starts at a random value below this (a 32-bit column on PostgreSQL, with room
@@ -179,7 +181,7 @@ _LOCK = (
     update(PersonRow)
     .where(PersonRow.id == bindparam("person_id"))
     .values(revision=PersonRow.revision + 1)
-    .returning(PersonRow.revision)
+    .returning(*PersonRow.__table__.c)  # the row as locked: what the transaction reads of it
 )
 
 
@@ -189,8 +191,9 @@ def lock_person(s: DbSession, person_id: int) -> None:
     with it (caseload_rows); the one it had is kept for `revision_when_locked`."""
     # An UPDATE holds the row on PostgreSQL, and marks every derived row of the person stale.
     found = session_rows(s, _LOCK, {"person_id": person_id})
-    _forget_person(s, person_id)  # the revision read before this one is not theirs now
+    _forget_person(s, person_id)  # what was read before the lock may be stale
     if found:
+        s.info.setdefault(_PERSON, {})[person_id] = _person_record(found[0])
         s.info.setdefault(_LOCKED_AT, {}).setdefault(person_id, found[0].revision - 1)
         s.info.setdefault(_LOCKED_NOW, {})[person_id] = found[0].revision
 
@@ -244,6 +247,11 @@ _PINNED = "kneehab_person_rows"  # Session.info: person id → their ORM row, to
 _PERSON = "kneehab_person_records"
 
 
+def forget_person(s: DbSession, person_id: int) -> None:
+    """The person's row was changed in this transaction (not through this module): read it again."""
+    _forget_person(s, person_id)
+
+
 def _forget_person(s: DbSession, person_id: int) -> None:
     s.info.get(_PERSON, {}).pop(person_id, None)
     row = s.info.get(_PINNED, {}).get(person_id)
@@ -276,6 +284,7 @@ def _person_record(r: Any) -> PersonRecord:
         r.reviewed_by,
         r.rules_version,
         r.revision,
+        r.clinic_id,
     )
 
 
@@ -283,13 +292,22 @@ _PERSON_ROW = select(*PersonRow.__table__.c).where(PersonRow.id == bindparam("pe
 
 
 def get_person(s: DbSession, person_id: int) -> PersonRecord:
+    found = find_person(s, person_id)
+    if found is None:
+        raise NotFound(f"person: no person with id {person_id}")
+    return found
+
+
+def find_person(s: DbSession, person_id: int) -> PersonRecord | None:
+    """The person's record (None when there is no such person), read once a transaction: the
+    access decision, the course and the write each ask (`_forget_person` when it changes)."""
     if s.info.get(_PINNED, {}).get(person_id) is not None:  # changed here: as its ORM row says
         return _person_record(_person_row(s, person_id))
     found: PersonRecord | None = s.info.get(_PERSON, {}).get(person_id)
     if found is None:
         rows = session_rows(s, _PERSON_ROW, {"person_id": person_id})
         if not rows:
-            raise NotFound(f"person: no person with id {person_id}")
+            return None
         found = _person_record(rows[0])
         s.info.setdefault(_PERSON, {})[person_id] = found
     return found
