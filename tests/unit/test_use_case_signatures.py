@@ -25,6 +25,7 @@ INSIDE_A_TRANSACTION = {
     "kneehab.services.replay.history_in",
     "kneehab.services.replay.recent_course_in",
     "kneehab.services.replay.course_in",
+    "kneehab.services.replay.note_written",  # after the write's own upserts, before its commit
     "kneehab.services.replay.persist_decisions",
     "kneehab.services.replay.persist_escalation",
     "kneehab.services.rules_upgrade.ensure_rules",
@@ -38,6 +39,7 @@ NOT_A_READ = {
     "kneehab.services.acting.on_machine",  # makes the command line's Acting (the server admin)
     "kneehab.services.replay.resumed_from_store",  # this process's cache, for tests and benchmarks
     "kneehab.services.replay.reused_course",  # the same cache's last course, for tests
+    "kneehab.services.replay.written_tail",  # the records a set left in the cache, for tests
 }
 # Still to change, on another branch (it reads the calendar subscription by bare id): take an Acting
 # and ask access.py in its read; then this entry fails the last test below and goes.
