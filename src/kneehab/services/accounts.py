@@ -29,6 +29,7 @@ from kneehab.services.audit import NoAnchor, Trail, record_tx
 from kneehab.services.group_commit import GroupCommit
 from kneehab.store import account_repo
 from kneehab.store.db import Database
+from kneehab.store.point_read import KeptTransaction
 from kneehab.store.tables import AccountRow, InvitationRow
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 256  # SP 800-63B: at least 8, at least 64 allowed; no other rules
@@ -1009,13 +1010,20 @@ def _mark_and_append(
     db: Database, uses: Sequence[TokenUse], last_used: dict[int, datetime], trail: list[Trail]
 ) -> set[int]:
     # On a connection this thread keeps, with statements compiled once (store/point_read.py): the
-    # session and pool around these few statements cost ~4× the database's own work.
-    with db.kept_write() as tx:
-        live = account_repo.mark_tokens_used(tx, last_used)
-        audit.append_kept(
-            tx, [t for t, u in zip(trail, uses, strict=True) if u.hit.token_id in live]
-        )
-    return live
+    # session and pool around these few statements cost ~4× the database's own work. On PostgreSQL
+    # two round trips: the marks, the trail's lock and its head; then the rows with the COMMIT.
+    def marked_and_appended(tx: KeptTransaction) -> set[int]:
+        marks = account_repo.mark_tokens_used(tx, last_used)
+        live: set[int] = set()
+
+        def rows() -> list[Trail]:  # read once the head's answer has come, with the marks'
+            live.update(token_id for token_id, sent in marks.items() if sent.rowcount)
+            return [t for t, u in zip(trail, uses, strict=True) if u.hit.token_id in live]
+
+        audit.append_kept(tx, rows)
+        return live
+
+    return db.kept_write(marked_and_appended)
 
 
 def _use_row(use: TokenUse) -> Trail:
