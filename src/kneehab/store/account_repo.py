@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from kneehab.errors import Conflict
 from kneehab.store.db import Database
-from kneehab.store.point_read import KeptTransaction, Sent
+from kneehab.store.point_read import Asked, KeptTransaction, Sent
 from kneehab.store.tables import (
     AccessTokenRow,
     AccountRow,
@@ -418,6 +418,11 @@ def token_in(db: Database, token_hash: str) -> Any | None:
     """The token with this hash, its account and the account's person record, in one query on the
     connection this thread keeps (store/point_read.py), as `signed_in` reads a session."""
     return db.read_first(TOKEN_IN, {"token_hash": token_hash})
+
+
+def ask_token(tx: KeptTransaction, token_hash: str) -> Asked:
+    """`token_in`, sent in a kept transaction (its row read when asked for)."""
+    return tx.ask(TOKEN_IN, {"token_hash": token_hash})
 
 
 # A use marks the token only while it is live: not revoked, its account not removed (either may

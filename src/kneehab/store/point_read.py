@@ -315,23 +315,54 @@ class KeptTransaction:
             self.answers += 1
             self._pipeline.sync()
 
-    def first(
+    def ask(
         self, statement: Select[*tuple[Any, ...]], params: Mapping[str, Any] | None = None
-    ) -> Any | None:
-        """The first row of a SELECT in this transaction (as `PointReads.first` gives it)."""
+    ) -> Asked:
+        """Send a SELECT; its first row is read when asked for (on PostgreSQL, waiting then for the
+        answers to it and to everything sent before it)."""
         compiled = self._reads._compile(statement)
         written = self._reads._compile_write(statement)  # the values its own clauses carry
         cursor = self._cursor_for_answer()
         cursor.execute(compiled.sql, written.values(params or {}))
-        self._unanswered = self._pipeline is not None
-        self.sync()
-        row = cursor.fetchone()
+        asked = Asked(self, cursor, compiled)
+        if self._pipeline is None:
+            asked.row  # noqa: B018 (read now: the next statement reuses the cursor)
+        else:
+            self._unanswered = True
+        return asked
+
+    def first(
+        self, statement: Select[*tuple[Any, ...]], params: Mapping[str, Any] | None = None
+    ) -> Any | None:
+        """The first row of a SELECT in this transaction (as `PointReads.first` gives it)."""
+        return self.ask(statement, params).row
+
+
+class Asked:
+    """A SELECT sent in a kept transaction: its first row (as `PointReads.first` gives it), read
+    when asked for."""
+
+    __slots__ = ("_compiled", "_cursor", "_read", "_row", "_tx")
+
+    def __init__(self, tx: KeptTransaction, cursor: Any, compiled: _Compiled) -> None:
+        self._tx, self._cursor, self._compiled = tx, cursor, compiled
+        self._read, self._row = False, None
+
+    @property
+    def row(self) -> Any | None:
+        if not self._read:
+            self._tx.sync()
+            self._read, self._row = True, self._first()
+        return self._row
+
+    def _first(self) -> Any | None:
+        row = self._cursor.fetchone()
         if row is None:
             return None
-        cursor.fetchall()  # to the end of the statement
-        return compiled.row(
+        self._cursor.fetchall()  # to the end of the statement
+        return self._compiled.row(
             *(
                 v if p is None or v is None else p(v)
-                for p, v in zip(compiled.processors, row, strict=True)
+                for p, v in zip(self._compiled.processors, row, strict=True)
             )
         )
