@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
+import threading
+import time
 
 import httpx
 import pytest
@@ -173,3 +175,66 @@ async def test_a_token_use_that_cannot_get_its_turn_in_time_is_a_503_to_retry(
         assert audit.verify(db).rows == before
         assert (await _me(c, secret))[0] == 200
     assert audit.verify(db).rows == before + 1
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # a read is a round trip there
+async def test_a_token_request_waiting_for_postgresql_leaves_the_event_loop_free(
+    db: Database, library, clock: Clock
+) -> None:  # type: ignore[no-untyped-def]
+    """The token's lookup was a read on the event loop: while PostgreSQL was slow to answer it (here
+    the tokens' table is locked by another transaction; under load, a stalled disk) nothing else of
+    the worker ran, /healthz included (docs/benchmarks.md, tokens4: a 0.8 s lookup froze a worker).
+    Now the lookup goes with the use's batch, on its thread: /healthz answers while the token
+    request waits; once the table is free the request answers 200 and its use is in the trail."""
+    app = create_app(SETTINGS, db=db, library=library, clock=clock)
+    async with web_client(app, sign_up="ann@example.org") as c:
+        secret = accounts.create_token(
+            db, "ann@example.org", scope="read", name="app", actor=SERVER_ADMIN, now=clock()
+        ).secret
+        assert (await _me(c, secret))[0] == 200  # the batches and their connection exist
+        before = audit.verify(db).rows
+        holder = db.engine.connect()
+        holder.begin()
+        holder.execute(text("LOCK TABLE access_tokens IN ACCESS EXCLUSIVE MODE"))
+        holder_pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        released = threading.Lock()
+
+        def release() -> None:  # once: by the test, or by the fallback if the loop is stuck
+            if released.acquire(blocking=False):
+                holder.rollback()
+
+        fallback = threading.Timer(5.0, release)  # ends the wait if nothing else can run
+        fallback.start()
+        done: list[tuple[str, int]] = []
+
+        def lookup_waits() -> bool:  # a backend waits for the holder's lock
+            with db.engine.connect() as watcher:
+                for _ in range(400):
+                    if watcher.execute(
+                        text(
+                            "SELECT count(*) FROM pg_stat_activity WHERE :p = ANY(pg_blocking_pids(pid))"
+                        ),
+                        {"p": holder_pid},
+                    ).scalar_one():
+                        return True
+                    time.sleep(0.01)
+            return False
+
+        async def use() -> None:
+            done.append(("token", (await _me(c, secret))[0]))
+
+        async def look_meanwhile() -> None:
+            waiting = await asyncio.to_thread(lookup_waits)
+            done.append(("healthz", (await c.get("/healthz")).status_code))
+            assert waiting
+            release()
+
+        try:
+            await asyncio.gather(use(), look_meanwhile())
+        finally:
+            fallback.cancel()
+            release()
+            holder.close()
+    assert done == [("healthz", 200), ("token", 200)]  # /healthz answered while the token waited
+    checked = audit.verify(db)
+    assert checked.ok and checked.rows == before + 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -436,3 +437,58 @@ def test_a_token_use_on_a_trail_without_its_anchor_anchors_it_and_chains_on(db: 
     assert accounts.resolve_token(db, made.secret, now=NOW) is not None
     checked = audit.verify(db)
     assert checked.ok and checked.rows == rows + 1
+
+
+def test_a_batch_of_token_uses_waits_for_postgresql_at_most_twice(
+    pg_schema_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch of token uses (services/group_commit.py) holds the trail's lock from its first answer
+    to its COMMIT, and under load each wait for the server also costs its thread a turn at the GIL
+    (docs/benchmarks.md, tokens4): its statements go out in pipeline mode, and the client waits twice
+    — the tokens' marks, the trail's lock and its head; then the rows, the anchor and the COMMIT —
+    however many uses and tokens it holds (it waited seven times and more). Every use still has its
+    row, chained, committed before the batch returns."""
+    import psycopg
+
+    db = open_database(pg_schema_url)
+    try:
+        _person(db)
+        secrets = [
+            accounts.create_token(
+                db, "alice@example.org", scope="read", name=n, actor=SERVER_ADMIN, now=NOW
+            ).secret
+            for n in ("a", "b")
+        ]
+        hits = [accounts.look_up_token(db, s) for s in (*secrets, secrets[0])]
+        uses = [accounts.TokenUse(h, NOW, f"r{i}") for i, h in enumerate(hits) if h is not None]
+        assert len(uses) == 3
+        accounts.write_token_uses(db, uses[:1])  # this thread's kept connection is made
+        kept = db.point_reads._local.kept.dbapi
+        before = audit.verify(db).rows
+        waits = 0  # the waits in which the client blocked for the server's answer
+        real_wait = psycopg.Connection.wait
+
+        def counted(self: psycopg.Connection, gen: Any, *args: Any, **kwargs: Any) -> Any:
+            def watched() -> Any:
+                nonlocal waits
+                blocked, answer = False, None
+                try:
+                    wanted = gen.send(None)
+                    while True:
+                        if wanted == psycopg.waiting.Wait.R and not blocked and self is kept:
+                            blocked, waits = True, waits + 1
+                        answer = yield wanted
+                        wanted = gen.send(answer)
+                except StopIteration as done:
+                    return done.value
+
+            return real_wait(self, watched(), *args, **kwargs)
+
+        monkeypatch.setattr(psycopg.Connection, "wait", counted)
+        assert accounts.write_token_uses(db, uses) == [True, True, True]
+        monkeypatch.undo()
+        assert waits <= 2, f"the batch waited for the server {waits} times"
+        checked = audit.verify(db)
+        assert checked.ok and checked.rows == before + 3
+    finally:
+        db.close()

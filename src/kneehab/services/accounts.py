@@ -29,6 +29,7 @@ from kneehab.services.audit import NoAnchor, Trail, record_tx
 from kneehab.services.group_commit import GroupCommit
 from kneehab.store import account_repo
 from kneehab.store.db import Database
+from kneehab.store.point_read import KeptTransaction
 from kneehab.store.tables import AccountRow, InvitationRow
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 256  # SP 800-63B: at least 8, at least 64 allowed; no other rules
@@ -907,11 +908,13 @@ class TokenHit:
 
 @dataclass(frozen=True)
 class TokenUse:
-    """One request's use of a token, when it came and the request's id (for its trail row)."""
+    """One request's use of a token, when it came and the request's id (for its trail row): the
+    token as its lookup read it (`hit`), or its hash, to be looked up in the use's batch."""
 
-    hit: TokenHit
+    hit: TokenHit | None
     now: datetime
     request_id: str = "-"
+    token_hash: str | None = None
 
 
 TokenFound = tuple[Actor, OwnRecord | None] | None
@@ -921,7 +924,11 @@ def look_up_token(db: Database, secret: str) -> TokenHit | None:
     """The live token behind a secret (None when unknown, revoked, or its account removed): a read,
     one query on a connection this thread keeps, like a session's lookup. Its use is not recorded
     yet: `resolve_token_record` and `use_token` write it before anything is answered."""
-    row = account_repo.token_in(db, secret_hash(secret))
+    return _live_hit(account_repo.token_in(db, secret_hash(secret)))
+
+
+def _live_hit(row: Any) -> TokenHit | None:
+    """The token a lookup row (account_repo.TOKEN_IN) holds, if it is live."""
     if row is None or row.token_revoked_at is not None:
         return None
     if row.account_id is None or row.removed_at is not None:
@@ -949,36 +956,47 @@ def resolve_token_record(
     use is in the audit trail, committed, before this returns; concurrent uses on one database are
     written together (services/group_commit.py), each with its own trail row."""
     hit = look_up_token(db, secret)
-    if hit is None or not _token_uses(db).submit(TokenUse(hit, now, request_id)):
+    if hit is None:
         return None
-    return hit.actor, hit.record
+    used = _token_uses(db).submit(TokenUse(hit, now, request_id))
+    return None if used is None else (used.actor, used.record)
 
 
 async def use_token(
     db: Database, secret: str, *, now: datetime, request_id: str = "-"
 ) -> TokenFound:
-    """`resolve_token_record` for the web app, on its event loop: the lookup is one point read; the
-    use's write waits for its batch without holding a thread (one thread writes each batch)."""
-    hit = look_up_token(db, secret)
-    if hit is None or not await _token_uses(db).submit_async(TokenUse(hit, now, request_id)):
-        return None
-    return hit.actor, hit.record
+    """`resolve_token_record` for the web app, on its event loop: the use's write waits for its
+    batch without holding a thread (one thread writes each batch).
+
+    SQLite: the lookup is a point read here (~20 µs in process; an unknown token never waits for
+    the writers' turn). PostgreSQL: a read is a round trip to the server, and on the event loop it
+    stalled every request of the worker (/healthz too) whenever the server was slow: the lookup
+    goes with the use, in its batch's first round trip (docs/benchmarks.md, tokens4)."""
+    if db.is_sqlite:
+        hit = look_up_token(db, secret)
+        if hit is None:
+            return None
+        use = TokenUse(hit, now, request_id)
+    else:
+        use = TokenUse(None, now, request_id, secret_hash(secret))
+    used = await _token_uses(db).submit_async(use)
+    return None if used is None else (used.actor, used.record)
 
 
-def _token_uses(db: Database) -> GroupCommit[TokenUse, bool]:
+def _token_uses(db: Database) -> GroupCommit[TokenUse, TokenHit | None]:
     batches = _TOKEN_BATCHES.get(db)
     if batches is None:
         with _BATCHES_LOCK:
             batches = _TOKEN_BATCHES.get(db)
             if batches is None:
                 batches = _TOKEN_BATCHES[db] = GroupCommit(
-                    lambda uses: write_token_uses(db, uses), db.writers_turn
+                    lambda uses: _write_uses(db, uses), db.writers_turn
                 )
     return batches
 
 
 # One group commit of token uses per database (a Database is compared by its engine).
-_TOKEN_BATCHES: weakref.WeakKeyDictionary[Database, GroupCommit[TokenUse, bool]] = (
+_TOKEN_BATCHES: weakref.WeakKeyDictionary[Database, GroupCommit[TokenUse, TokenHit | None]] = (
     weakref.WeakKeyDictionary()
 )
 _BATCHES_LOCK = threading.Lock()
@@ -987,39 +1005,60 @@ _BATCHES_LOCK = threading.Lock()
 def write_token_uses(db: Database, uses: Sequence[TokenUse]) -> list[bool]:
     """Each use's last-used time and trail row, in one write transaction (the rows in order); for
     each use, whether its token was still live (revoked or its account removed since the lookup:
-    refused, and no row).
+    refused, and no row)."""
+    return [used is not None for used in _write_uses(db, uses)]
+
+
+def _write_uses(db: Database, uses: Sequence[TokenUse]) -> list[TokenHit | None]:
+    """`write_token_uses`, with each use's live token (None: refused), looking up the uses that
+    come with a hash only.
 
     Locks are taken in the order every writer takes them: the tokens' rows (their last-used times)
     by id, then the trail's. A batch that marked each token as it went, after the first use had
     taken the trail's lock, deadlocked with another process's batch on PostgreSQL."""
-    last_used: dict[int, datetime] = {}
-    for use in uses:
-        token_id = use.hit.token_id
-        last_used[token_id] = max(use.now, last_used.get(token_id, use.now))
-    trail = [_use_row(use) for use in uses]
     try:
-        live = _mark_and_append(db, uses, last_used, trail)
+        return db.kept_write(lambda tx: _mark_and_append(tx, uses))
     except NoAnchor:  # a trail restored from before its anchor: anchored once, then as always
         audit.anchor(db)
-        live = _mark_and_append(db, uses, last_used, trail)
-    return [use.hit.token_id in live for use in uses]
+        return db.kept_write(lambda tx: _mark_and_append(tx, uses))
 
 
-def _mark_and_append(
-    db: Database, uses: Sequence[TokenUse], last_used: dict[int, datetime], trail: list[Trail]
-) -> set[int]:
+def _mark_and_append(tx: KeptTransaction, uses: Sequence[TokenUse]) -> list[TokenHit | None]:
     # On a connection this thread keeps, with statements compiled once (store/point_read.py): the
-    # session and pool around these few statements cost ~4× the database's own work.
-    with db.kept_write() as tx:
-        live = account_repo.mark_tokens_used(tx, last_used)
-        audit.append_kept(
-            tx, [t for t, u in zip(trail, uses, strict=True) if u.hit.token_id in live]
-        )
-    return live
+    # session and pool around these few statements cost ~4× the database's own work. On PostgreSQL
+    # at most three round trips: the lookups of the uses that need one; the marks, the trail's lock
+    # and its head; then the rows and the anchor with the COMMIT.
+    asked = {
+        h: account_repo.ask_token(tx, h)
+        for h in dict.fromkeys(u.token_hash for u in uses if u.hit is None and u.token_hash)
+    }
+    hits = [
+        u.hit if u.hit is not None else _live_hit(asked[u.token_hash].row) if u.token_hash else None
+        for u in uses
+    ]
+    last_used: dict[int, datetime] = {}
+    for use, hit in zip(uses, hits, strict=True):
+        if hit is not None:
+            last_used[hit.token_id] = max(use.now, last_used.get(hit.token_id, use.now))
+    if not last_used:  # nothing to mark or record (unknown tokens): no lock taken
+        return [None] * len(uses)
+    marks = account_repo.mark_tokens_used(tx, last_used)
+    live: set[int] = set()
+
+    def rows() -> list[Trail]:  # read once the head's answer has come, with the marks'
+        live.update(token_id for token_id, sent in marks.items() if sent.rowcount)
+        return [
+            _use_row(use, hit)
+            for use, hit in zip(uses, hits, strict=True)
+            if hit is not None and hit.token_id in live
+        ]
+
+    audit.append_kept(tx, rows)
+    return [hit if hit is not None and hit.token_id in live else None for hit in hits]
 
 
-def _use_row(use: TokenUse) -> Trail:
-    actor = use.hit.actor
-    resource = f"token/{use.hit.token_id}"
+def _use_row(use: TokenUse, hit: TokenHit) -> Trail:
+    actor = hit.actor
+    resource = f"token/{hit.token_id}"
     return Trail(actor, account_repo.TOKEN_USE, resource, use.now, actor.person_id, actor.clinic_id,
                  use.request_id)  # fmt: skip

@@ -4,7 +4,7 @@ before it by a SHA-256 hash, so `verify` proves nothing was edited or removed.""
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -161,17 +161,21 @@ class NoAnchor(Exception):
     """The trail has no anchor yet (a trail restored from a backup made before it): `anchor` first."""
 
 
-def append_kept(tx: KeptTransaction, trail: Sequence[Trail]) -> None:
+def append_kept(tx: KeptTransaction, trail: Callable[[], Sequence[Trail]]) -> None:
     """`append_tx` in a kept transaction (Database.kept_write: the token uses that arrive together,
-    services/accounts.py). NoAnchor, before anything is appended, when the trail has no anchor."""
-    if not trail:
-        return
+    services/accounts.py). `trail` gives the rows once the trail's head is read: on PostgreSQL that
+    read is the one round trip that also answers whatever the caller sent before it (its token
+    marks, which decide the rows); the rows and the anchor's move go with the COMMIT. NoAnchor,
+    before anything is appended, when the trail has no anchor."""
     account_repo.lock_audit_kept(tx)
     head = account_repo.audit_end_kept(tx)
     if head is None:
         raise NoAnchor()
+    rows_to_add = trail()
+    if not rows_to_add:
+        return
     count, prev = head
-    rows = _chained(prev, trail)
+    rows = _chained(prev, rows_to_add)
     account_repo.append_audit_kept(tx, rows, count + len(rows))
 
 

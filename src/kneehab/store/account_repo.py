@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session as DbSession
 from kneehab.errors import Conflict
 from kneehab.store import repo
 from kneehab.store.db import Database
-from kneehab.store.point_read import KeptTransaction
+from kneehab.store.point_read import Asked, KeptTransaction, Sent
 from kneehab.store.tables import (
     AccessTokenRow,
     AccountRow,
@@ -414,6 +414,11 @@ def token_in(db: Database, token_hash: str) -> Any | None:
     return db.read_first(TOKEN_IN, {"token_hash": token_hash})
 
 
+def ask_token(tx: KeptTransaction, token_hash: str) -> Asked:
+    """`token_in`, sent in a kept transaction (its row read when asked for)."""
+    return tx.ask(TOKEN_IN, {"token_hash": token_hash})
+
+
 # A use marks the token only while it is live: not revoked, its account not removed (either may
 # have happened since the lookup read it, in another process).
 _MARK_USED = (
@@ -427,13 +432,13 @@ _MARK_USED = (
 )
 
 
-def mark_tokens_used(tx: KeptTransaction, when: dict[int, datetime]) -> set[int]:
+def mark_tokens_used(tx: KeptTransaction, when: dict[int, datetime]) -> dict[int, Sent]:
     """Each live token's last-used time, row by row in id order (the order every writer locks them
-    in); the ids of those marked (a token revoked or an account removed meanwhile is not)."""
+    in). Sent, not waited for: each one's count, when read, says whether it was marked (a token
+    revoked or an account removed meanwhile is not)."""
     return {
-        token_id
+        token_id: tx.send(_MARK_USED, {"token_id": token_id, "used_at": when[token_id]})
         for token_id in sorted(when)
-        if tx.run(_MARK_USED, {"token_id": token_id, "used_at": when[token_id]})
     }
 
 
@@ -566,23 +571,28 @@ def set_audit_head(s: DbSession, rows: int, hash_: str) -> None:
 _AUDIT_LOCK = text("SELECT pg_advisory_xact_lock(:k)").bindparams(k=AUDIT_LOCK)
 
 
+# The anchor's row stays locked from this read to the COMMIT (SQLite: its write lock already), so
+# the move below cannot miss it: it is sent with the rows, not checked by a round trip of its own.
+_HEAD_LOCKED = _HEAD.with_for_update()
+
+
 def lock_audit_kept(tx: KeptTransaction) -> None:
-    """`lock_audit`, in a kept transaction."""
+    """`lock_audit`, in a kept transaction (sent: the head's read waits for it)."""
     if tx.dialect_name == "postgresql":
-        tx.run(_AUDIT_LOCK)
+        tx.send(_AUDIT_LOCK)
 
 
 def audit_end_kept(tx: KeptTransaction) -> tuple[int, str] | None:
-    """`audit_end`, in a kept transaction."""
-    row = tx.first(_HEAD)
+    """`audit_end`, in a kept transaction, the anchor's row locked until the COMMIT."""
+    row = tx.first(_HEAD_LOCKED)
     return None if row is None else (row.rows, row.hash)
 
 
 def append_audit_kept(tx: KeptTransaction, rows: list[dict[str, Any]], head_rows: int) -> None:
-    """`add_audit` and `set_audit_head` (an anchor that exists), in a kept transaction."""
+    """`add_audit` and `set_audit_head` (an anchor read by `audit_end_kept`), in a kept
+    transaction: sent, answered with its COMMIT."""
     tx.run_many(_AUDIT_INSERT, [{f"v_{k}": v for k, v in r.items()} for r in rows])
-    if not tx.run(_MOVE_HEAD, {"head_rows": head_rows, "head_hash": rows[-1]["hash"]}):
-        raise RuntimeError("the audit trail's anchor went missing during an append")
+    tx.send(_MOVE_HEAD, {"head_rows": head_rows, "head_hash": rows[-1]["hash"]})
 
 
 def audit_rows(

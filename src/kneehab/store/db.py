@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from alembic import command
 from alembic.config import Config
@@ -29,6 +29,8 @@ from sqlalchemy.orm import Session
 from kneehab.errors import Busy, Conflict, StoreError
 from kneehab.store.point_read import KeptTransaction, PointReads
 from kneehab.store.write_gate import BUSY_MESSAGE, gate_for
+
+T = TypeVar("T")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 ALEMBIC_INI = Path(__file__).parent / "alembic.ini"
@@ -266,17 +268,17 @@ class Database:
                 raise Busy(BUSY_MESSAGE) from None
             raise
 
-    @contextmanager
-    def kept_write(self) -> Iterator[KeptTransaction]:
-        """One small write transaction on a connection this thread keeps (store/point_read.py),
-        for the writes of most requests (a token's use): SQLite's writers' turn, BEGIN IMMEDIATE,
-        statements compiled once, COMMIT before the block's caller goes on, and the refusals of
-        `write()` (a 409 for a key taken at the same moment, a 503 to retry for a lock)."""
+    def kept_write(self, body: Callable[[KeptTransaction], T]) -> T:
+        """`body` in one small write transaction on a connection this thread keeps
+        (store/point_read.py), for the writes of most requests (a token's use): SQLite's writers'
+        turn, BEGIN IMMEDIATE, statements compiled once (on PostgreSQL sent in pipeline mode),
+        COMMIT before the caller goes on, and the refusals of `write()` (a 409 for a key taken at
+        the same moment, a 503 to retry for a lock). `body` may run twice: again on a new
+        connection when the kept one was found gone before anything was committed."""
         dbapi = self.engine.dialect.loaded_dbapi
         with self.writers_turn():
             try:
-                with self.point_reads.write(immediate=self.is_sqlite) as tx:
-                    yield tx
+                return self.point_reads.transact(body, immediate=self.is_sqlite)
             except dbapi.IntegrityError:
                 raise Conflict(SAVED_MEANWHILE) from None
             except dbapi.OperationalError as err:

@@ -12,11 +12,17 @@ pool. Rows go through the same result processors SQLAlchemy applies (instants co
 A kept connection that fails is closed and the read is made again through the pool, which
 reconnects (PostgreSQL's pre-ping) or raises SQLAlchemy's own error, as every other read does.
 
-`write()` runs one small write transaction the same way (BEGIN … COMMIT on the kept connection,
+`transact()` runs one small write transaction the same way (BEGIN … COMMIT on the kept connection,
 statements compiled once): for the writes that requests make most (a token's use, its trail row:
 services/accounts.py), where SQLAlchemy's session, pool checkout and statement handling cost ~4× the
 database's own work (docs/benchmarks.md). Database.kept_write() adds SQLite's writers' turn and the
 same refusals as Database.write().
+
+On PostgreSQL the transaction's statements are sent in psycopg's pipeline mode: they go out as they
+are made and the client waits for the server only where it needs an answer (a row read, a count), and
+once more for the COMMIT. A token use's batch is two round trips instead of seven; each one under load
+also cost the batch's thread a wait for the GIL, and every round trip after the first lock was time the
+other worker's batch waited for it (docs/benchmarks.md, tokens4).
 """
 
 from __future__ import annotations
@@ -24,15 +30,17 @@ from __future__ import annotations
 import os
 import threading
 from collections import namedtuple
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import Engine, Select
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import ClauseElement
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -102,25 +110,32 @@ class PointReads:
             )
         )
 
-    @contextmanager
-    def write(self, *, immediate: bool) -> Iterator[KeptTransaction]:
-        """One write transaction on this thread's kept connection: committed when the block ends,
-        rolled back if it raises. `immediate`: SQLite's BEGIN IMMEDIATE (the write lock first). A
-        kept connection that fails to begin is replaced once; DBAPI errors reach the caller as the
+    def transact(self, body: Callable[[KeptTransaction], T], *, immediate: bool) -> T:
+        """`body` in one write transaction on this thread's kept connection: committed when it
+        returns, rolled back if it raises. `immediate`: SQLite's BEGIN IMMEDIATE (the write lock
+        first). A kept connection found gone before anything was committed (a restarted server) is
+        replaced once and `body` runs again on the new one; DBAPI errors reach the caller as the
         driver raised them (Database.kept_write maps them)."""
+        if self.dialect_name == "postgresql":
+            try:
+                return self._pipelined(body)
+            except _Gone:  # no COMMIT was sent: nothing of it was committed
+                self._drop()
+                return self._pipelined(body, again=True)
         begin = "BEGIN IMMEDIATE" if immediate else "BEGIN"
         kept = self._connection()
         cursor = kept.dbapi.cursor()
         try:
             cursor.execute(begin)
         except self._dbapi_error:
-            self._drop()  # gone since its last use (a restarted server): a new one, once
+            self._drop()  # gone since its last use (a closed file connection): a new one, once
             kept = self._connection()
             cursor = kept.dbapi.cursor()
             cursor.execute(begin)
         try:
-            yield KeptTransaction(self, cursor)
+            done = body(KeptTransaction(self, cursor))
             cursor.execute("COMMIT")
+            return done
         except BaseException:
             try:
                 cursor.execute("ROLLBACK")
@@ -130,6 +145,30 @@ class PointReads:
         finally:
             with suppress(self._dbapi_error):
                 cursor.close()
+
+    def _pipelined(self, body: Callable[[KeptTransaction], T], *, again: bool = False) -> T:
+        """PostgreSQL's transaction, its statements sent in pipeline mode (psycopg): BEGIN and
+        whatever `body` sends go out together; the server is waited for where `body` reads an
+        answer, and at the end, for the COMMIT with whatever was sent after the last answer."""
+        conn = self._connection().dbapi
+        committing = False
+        try:
+            with conn.pipeline() as pipeline:
+                conn.execute("BEGIN")
+                done = body(KeptTransaction(self, conn.cursor(), pipeline))
+                committing = True
+                conn.execute("COMMIT")
+            return done
+        except BaseException as exc:
+            # The connection is gone and no COMMIT was sent: nothing was committed, so `body` may
+            # run again on a new one (once).
+            if not again and not committing and conn.broken and isinstance(exc, self._dbapi_error):
+                raise _Gone() from exc
+            try:
+                conn.execute("ROLLBACK")
+            except self._dbapi_error:
+                self._drop()
+            raise
 
     def _compile_write(self, statement: ClauseElement) -> _CompiledWrite:
         found = self._compiled_writes.get(id(statement))
@@ -210,41 +249,122 @@ def _close_quietly(kept: _Kept) -> None:
         kept.proxied.close()
 
 
-class KeptTransaction:
-    """The statements of one `PointReads.write()` transaction. Statements are Core statements built
-    once (compiled on first use and kept with them); values go through SQLAlchemy's bind and result
-    processors, as through a Session."""
+class _Gone(Exception):
+    """The kept connection was found gone at the transaction's first answer (nothing committed)."""
 
-    def __init__(self, reads: PointReads, cursor: Any) -> None:
+
+class Sent:
+    """A statement sent in a kept transaction: the number of rows it changed, read when asked for (on
+    PostgreSQL, waiting then for the server's answer to it and everything sent before it)."""
+
+    __slots__ = ("_count", "_cursor", "_tx")
+
+    def __init__(self, tx: KeptTransaction, cursor: Any, count: int | None) -> None:
+        self._tx, self._cursor, self._count = tx, cursor, count
+
+    @property
+    def rowcount(self) -> int:
+        if self._count is None:
+            self._tx.sync()
+            self._count = int(self._cursor.rowcount)
+        return self._count
+
+
+class KeptTransaction:
+    """The statements of one `PointReads.transact()` transaction. Statements are Core statements built
+    once (compiled on first use and kept with them); values go through SQLAlchemy's bind and result
+    processors, as through a Session. On PostgreSQL (`pipeline`) a statement is sent at once and its
+    answer read only when needed: `send` what needs no answer yet, then one `first` or `sync` waits
+    for the answers to everything sent so far in one round trip."""
+
+    def __init__(self, reads: PointReads, cursor: Any, pipeline: Any = None) -> None:
         self._reads = reads
         self._cursor = cursor
+        self._pipeline = pipeline
+        self._unanswered = False  # sent statements whose answers have not been read (pipeline)
+        self.answers = 0  # round trips waited for so far, the COMMIT's not counted (pipeline)
         self.dialect_name = reads.dialect_name
+
+    def _cursor_for_answer(self) -> Any:
+        # In pipeline mode each statement whose answer is kept needs a cursor of its own.
+        return self._cursor if self._pipeline is None else self._cursor.connection.cursor()
+
+    def send(self, statement: ClauseElement, params: Mapping[str, Any] | None = None) -> Sent:
+        """Execute one statement; its changed-row count is read from the result when asked for."""
+        compiled = self._reads._compile_write(statement)
+        cursor = self._cursor_for_answer()
+        cursor.execute(compiled.sql, compiled.values(params or {}))
+        if self._pipeline is None:
+            return Sent(self, cursor, int(cursor.rowcount))
+        self._unanswered = True
+        return Sent(self, cursor, None)
 
     def run(self, statement: ClauseElement, params: Mapping[str, Any] | None = None) -> int:
         """Execute one statement; the number of rows it changed (a SELECT's rows are left unread)."""
-        compiled = self._reads._compile_write(statement)
-        self._cursor.execute(compiled.sql, compiled.values(params or {}))
-        return int(self._cursor.rowcount)
+        return self.send(statement, params).rowcount
 
     def run_many(self, statement: ClauseElement, rows: Sequence[Mapping[str, Any]]) -> None:
         compiled = self._reads._compile_write(statement)
-        self._cursor.executemany(compiled.sql, [compiled.values(r) for r in rows])
+        self._cursor_for_answer().executemany(compiled.sql, [compiled.values(r) for r in rows])
+        self._unanswered = self._pipeline is not None
+
+    def sync(self) -> None:
+        """Wait for the answers to everything sent so far (PostgreSQL: one round trip; errors of
+        any of those statements are raised here)."""
+        if self._pipeline is not None and self._unanswered:
+            self._unanswered = False
+            self.answers += 1
+            self._pipeline.sync()
+
+    def ask(
+        self, statement: Select[*tuple[Any, ...]], params: Mapping[str, Any] | None = None
+    ) -> Asked:
+        """Send a SELECT; its first row is read when asked for (on PostgreSQL, waiting then for the
+        answers to it and to everything sent before it)."""
+        compiled = self._reads._compile(statement)
+        written = self._reads._compile_write(statement)  # the values its own clauses carry
+        cursor = self._cursor_for_answer()
+        cursor.execute(compiled.sql, written.values(params or {}))
+        asked = Asked(self, cursor, compiled)
+        if self._pipeline is None:
+            asked.row  # noqa: B018 (read now: the next statement reuses the cursor)
+        else:
+            self._unanswered = True
+        return asked
 
     def first(
         self, statement: Select[*tuple[Any, ...]], params: Mapping[str, Any] | None = None
     ) -> Any | None:
         """The first row of a SELECT in this transaction (as `PointReads.first` gives it)."""
-        compiled = self._reads._compile(statement)
-        written = self._reads._compile_write(statement)  # the values its own clauses carry
-        self._cursor.execute(compiled.sql, written.values(params or {}))
+        return self.ask(statement, params).row
+
+
+class Asked:
+    """A SELECT sent in a kept transaction: its first row (as `PointReads.first` gives it), read
+    when asked for."""
+
+    __slots__ = ("_compiled", "_cursor", "_read", "_row", "_tx")
+
+    def __init__(self, tx: KeptTransaction, cursor: Any, compiled: _Compiled) -> None:
+        self._tx, self._cursor, self._compiled = tx, cursor, compiled
+        self._read, self._row = False, None
+
+    @property
+    def row(self) -> Any | None:
+        if not self._read:
+            self._tx.sync()
+            self._read, self._row = True, self._first()
+        return self._row
+
+    def _first(self) -> Any | None:
         row = self._cursor.fetchone()
         if row is None:
             return None
         self._cursor.fetchall()  # to the end of the statement
-        return compiled.row(
+        return self._compiled.row(
             *(
                 v if p is None or v is None else p(v)
-                for p, v in zip(compiled.processors, row, strict=True)
+                for p, v in zip(self._compiled.processors, row, strict=True)
             )
         )
 

@@ -75,9 +75,10 @@ async def resolve(request: Request) -> Auth | None:
     auth: Auth | None = None
     bearer = _bearer(request)
     if bearer is not None and request.url.path.startswith("/api/"):
-        # The lookup is one point read on the event loop (as a session's); the use's trail row is
-        # a write that may wait for the database's write lock: it waits for its batch's commit
-        # without holding the event loop or a thread (services/group_commit.py).
+        # The lookup (a point read on the loop on SQLite; on PostgreSQL, a round trip, with the
+        # use's batch) and the use's trail row, a write that may wait for the database's write
+        # lock: it waits for its batch's commit without holding the event loop or a thread
+        # (services/group_commit.py).
         found = await accounts.use_token(
             state.db, bearer, now=now, request_id=request_id(request.scope)
         )
