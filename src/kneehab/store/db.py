@@ -84,6 +84,13 @@ def _private_file(path: Path) -> None:
         os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
 
 
+# PostgreSQL connections a worker's pool keeps open: as many as SQLAlchemy's default lets it open
+# (5 kept + 10 overflow), but all kept. An overflow connection was closed as soon as it came back to
+# a full pool, so every burst of requests opened new ones again (a server process each, 4–8 ms
+# here), which was most of the p99 at 32 connections (docs/benchmarks.md, tokens4 and pool).
+PG_POOL_SIZE = 15
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     """An engine for `url`; SQLite gets WAL, foreign keys and a busy timeout on every connection.
     Statement parameters are never put into error messages (`hide_parameters`): they hold health
@@ -97,7 +104,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
         event.listen(engine, "begin", _sqlite_begin)
         return engine
     return create_engine(
-        url, echo=echo, pool_pre_ping=True, hide_parameters=True, json_serializer=compact_json
+        url,
+        echo=echo,
+        pool_pre_ping=True,
+        pool_size=PG_POOL_SIZE,
+        max_overflow=0,
+        hide_parameters=True,
+        json_serializer=compact_json,
     )
 
 
