@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from kneehab.domain.exercise import Code
 from kneehab.domain.intake import Intake
 from kneehab.domain.program import Program, ProgramItem, Triage
-from kneehab.domain.records import SessionEntry
+from kneehab.domain.records import SessionEntry, done_as_prescribed
 from kneehab.domain.types import Block, Category, Dose, Level
 from kneehab.store import repo
 from kneehab.store.db import Database
@@ -86,15 +86,4 @@ def add_enrolled(db: Database) -> int:
 
 def entry_as_prescribed(item: ProgramItem, *, pain: int = 1) -> SessionEntry:
     """The item's dose done in full and rated easy."""
-    d = item.dose
-    sets = d.sets or 1
-    return SessionEntry(
-        exercise_id=item.exercise_id,
-        sets_done=sets,
-        reps=(d.reps,) * sets if d.reps else None,
-        hold_s=(d.hold_s,) * sets if d.hold_s else None,
-        minutes=d.minutes,
-        pain_during_max=pain,
-        effort="easy",
-        rir=3,
-    )
+    return done_as_prescribed(item, pain=pain, rir=3)
