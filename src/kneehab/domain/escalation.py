@@ -456,21 +456,36 @@ def locked(s: Situation) -> bool:
     )
 
 
-def _run_start(s: Situation, holds: Callable[[dt.date], bool]) -> dt.date:
-    """The first day of the run of days, ending today, on which `holds` was true every day (today
-    included; the caller checked today)."""
-    d = s.today
-    while d > s.start and holds(d - dt.timedelta(days=1)):
-        d -= dt.timedelta(days=1)
-    return d
+def acknowledged_in_run(
+    today: dt.date,
+    start: dt.date,
+    acknowledged: Iterable[dt.date],
+    holds: Callable[[dt.date], bool],
+) -> bool:
+    """D-7: whether one of the `acknowledged` dates lies in the current run of the state: the days,
+    ending today and not before the start, on which `holds` was true every day (the caller checked
+    today). Only the days back to the latest acknowledgement are asked: most states never were
+    acknowledged, and a long run would otherwise cost a measure for each of its days."""
+    latest = max((d for d in acknowledged if d <= today), default=None)
+    if latest is None or latest < min(start, today):
+        return False
+    return all(holds(today - dt.timedelta(days=i)) for i in range(1, (today - latest).days + 1))
+
+
+def _run_started_today(s: Situation, holds: Callable[[dt.date], bool]) -> bool:
+    """The state (true today) was not true yesterday, or today is the first day."""
+    return not (s.today > s.start and holds(s.today - dt.timedelta(days=1)))
+
+
+def _acknowledged_in_run(s: Situation, rule: str, holds: Callable[[dt.date], bool]) -> bool:
+    dates = (d for d, r in s.acknowledgements if r == rule)
+    return acknowledged_in_run(s.today, s.start, dates, holds)
 
 
 def _state_hit(s: Situation, rule: str, holds: Callable[[dt.date], bool]) -> bool:
     """C-10/D-7: a state rule fires today while its state holds, unless a clinician acknowledged it
     during the current run of the state (the same trigger)."""
-    if not holds(s.today):
-        return False
-    return not s.acknowledged_since(rule, _run_start(s, holds))
+    return holds(s.today) and not _acknowledged_in_run(s, rule, holds)
 
 
 def _names(s: Situation, ids: Iterable[str]) -> list[str]:
@@ -635,7 +650,7 @@ def _e2(s: Situation, m: Measures) -> list[Hit]:
         found = f"{days}, and {_too_few(m)}."
     else:
         found = f"{days} and your average pain has not improved ({_pain_now_words(m)})."
-    first = _run_start(s, holds) == s.today
+    first = _run_started_today(s, holds)
     return [
         Hit(
             rule="E2",
@@ -677,21 +692,23 @@ def _e3_triggers(s: Situation, m: Measures) -> list[str]:
     fresh: list[str] = []
     for why in m.worse_because:
         if why == "pain":
-            since = _run_start(s, lambda d: "pain" in s.measures_on(d).worse_because)
-        elif why == "p5":
-            since = _recent_p5(s.p5_dates, s.today)[-1]
-        elif why == "weeks":
-            pair = rising_pair(s.rising_weeks, s.today)
-            assert pair is not None
-            since = pair[1] + dt.timedelta(days=7)
-        else:  # baseline: unknown days do not break the run
+            seen = _acknowledged_in_run(s, "E3", lambda d: "pain" in s.measures_on(d).worse_because)
+        elif why == "baseline":  # unknown days do not break the run
 
             def high(d: dt.date) -> bool:
                 b = s.baselines.get(d)
                 return b is None or b >= WORSE_BASELINE
 
-            since = _run_start(s, high)
-        if not s.acknowledged_since("E3", min(since, s.today)):
+            seen = _acknowledged_in_run(s, "E3", high)
+        else:
+            if why == "p5":
+                since = _recent_p5(s.p5_dates, s.today)[-1]
+            else:  # weeks
+                pair = rising_pair(s.rising_weeks, s.today)
+                assert pair is not None
+                since = pair[1] + dt.timedelta(days=7)
+            seen = s.acknowledged_since("E3", min(since, s.today))
+        if not seen:
             fresh.append(why)
     return fresh
 
@@ -715,7 +732,7 @@ def _e3(s: Situation, m: Measures) -> list[Hit]:
     if not fresh:
         return []
     words = _worse_words(s, m.model_copy(update={"worse_because": tuple(fresh)}))
-    first = _run_start(s, lambda d: _worse_on(s, d)) == s.today
+    first = _run_started_today(s, lambda d: _worse_on(s, d))
     found = f"Your knee is getting worse: {'; '.join(words)}."
     return [
         Hit(
