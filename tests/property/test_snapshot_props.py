@@ -187,3 +187,68 @@ def test_a_resumed_state_indexes_its_tail_to_the_indexes_of_the_whole(
     for n in INDEXES:
         assert getattr(resumed, n) == getattr(fresh, n), n
     assert {n: getattr(state, n) for n in INDEXES} == before
+
+
+def _models(obj: Any, seen: set[int] | None = None) -> list[Any]:
+    """Every pydantic model reachable from `obj` (through models, lists, tuples and dicts), in order."""
+    from pydantic import BaseModel
+
+    seen = set() if seen is None else seen
+    if id(obj) in seen:
+        return []
+    seen.add(id(obj))
+    found: list[Any] = []
+    if isinstance(obj, BaseModel):
+        found.append(obj)
+        inner: Any = list(obj.__dict__.values())
+    elif isinstance(obj, dict):
+        inner = [*obj.keys(), *obj.values()]
+    elif isinstance(obj, list | tuple):
+        inner = obj
+    elif isinstance(obj, CourseState):
+        inner = list(obj.__getstate__().values())
+    else:
+        return found
+    for x in inner:
+        found.extend(_models(x, seen))
+    return found
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(courses())
+def test_a_stored_state_keeps_each_model_with_the_fields_it_was_given(history: History) -> None:
+    """The snapshot stores frozen models as their field values (course_snapshot._SnapshotPickler):
+    each comes back equal, of its class, with the same fields counted as set (what pydantic's own
+    pickling keeps), and the stored form is smaller than pydantic's."""
+    import pickle
+
+    try:
+        replay(history, LIB)
+    except HistoryMismatch:
+        return
+    _, snap = replay_keeping(history, LIB, keep=history.today - dt.timedelta(days=1))
+    assert snap is not None and snap.live is not None
+    restored = restore_state(CourseSnapshot(day=snap.day, head=snap.head, state=snap.state))
+    before, after_ = _models(snap.live), _models(restored)
+    assert len(before) == len(after_) > 0
+    for old, new in zip(before, after_, strict=True):
+        assert type(new) is type(old)
+        assert new == old
+        assert new.model_fields_set == old.model_fields_set
+    assert len(snap.state) < len(pickle.dumps(snap.live, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def test_a_model_made_without_its_defaults_is_stored_as_it_was() -> None:
+    import io
+    import pickle
+
+    from kneehab.domain.course_snapshot import _SnapshotPickler
+    from kneehab.domain.records import CameraSet
+
+    given_ = CameraSet(set=1, reps=8, reliable=True)  # hold_s, knee_inward, problems: defaults
+    out = io.BytesIO()
+    _SnapshotPickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump([given_, given_])
+    back = pickle.loads(out.getvalue())
+    assert back == [given_, given_] and back[0] is back[1]  # shared objects stay shared
+    assert back[0].model_fields_set == {"set", "reps", "reliable"}
+    assert back[0].model_dump(exclude_unset=True) == {"set": 1, "reps": 8, "reliable": True}

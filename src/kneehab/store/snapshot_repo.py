@@ -12,7 +12,6 @@ A snapshot is forgotten as soon as anything it was built from changes:
 
 from __future__ import annotations
 
-import lzma
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from sqlalchemy import bindparam, delete, event, func, inspect, select, union_all
 from sqlalchemy.orm import Session as DbSession
 from sqlalchemy.sql.elements import BindParameter
+from zstandard import ZstdCompressor, ZstdDecompressor, ZstdError
 
 from kneehab.store.point_read import session_rows
 from kneehab.store.tables import (
@@ -31,11 +31,24 @@ from kneehab.store.tables import (
     RescreenRow,
 )
 
-# The lzma preset. A check-in keeps a new snapshot every morning, so this is on the write path:
-# preset 0 takes 269 KB of state at 90 days to 21.4 KB in ~4.9 ms and 916 KB at 365 days to
-# 43.3 KB in ~12 ms; preset 1 gave 20.6 KB in ~9 ms and 41.3 KB in ~16 ms (2026-12-07, loaded
-# machine). Any preset reads back the same.
-COMPRESSION = 0
+# zstd's level. A person's first write of a day keeps a new snapshot, so this is on the write path.
+# Level 3 takes a 90-day state (150 KB) to 21.9 KB in ~0.2 ms and reads it back in ~0.06 ms; lzma
+# (preset 0, used before) took ~4.5 ms and ~1.0 ms for 21.3 KB, ~8.8 and ~2.1 ms at 365 days
+# (2026-12-07, docs/benchmarks.md). A blob in any other form reads as unreadable: replayed once.
+COMPRESSION = 3
+
+
+def _packed(state: bytes) -> bytes:
+    # A compressor a call: one instance must not be used by two threads at once (requests run on
+    # a thread pool), and making one costs ~10 µs.
+    return ZstdCompressor(level=COMPRESSION).compress(state)
+
+
+def _unpacked(blob: bytes | None) -> bytes:
+    try:
+        return ZstdDecompressor().decompress(bytes(blob or b""))
+    except ZstdError:
+        return b""
 
 # The dated rows a course is replayed from (the history's records).
 DATED_INPUTS: tuple[Any, ...] = (EntryRow, CheckInRow, RescreenRow, OutcomeRow, CourseEventRow)
@@ -85,10 +98,7 @@ def state_of(s: DbSession, person_id: int) -> bytes:
     found = s.scalar(
         select(CourseSnapshotRow.state).where(CourseSnapshotRow.person_id == person_id)
     )
-    try:
-        return lzma.decompress(bytes(found or b""))
-    except lzma.LZMAError:
-        return b""
+    return _unpacked(found)
 
 
 def save(s: DbSession, person_id: int, snap: StoredSnapshot, *, now: datetime) -> datetime:
@@ -100,7 +110,7 @@ def save(s: DbSession, person_id: int, snap: StoredSnapshot, *, now: datetime) -
     row.day, row.engine, row.library = snap.day, snap.engine, snap.library
     row.rules_version, row.person_rules = snap.rules_version, snap.person_rules
     row.head, row.records, row.created_at = snap.head, snap.records, now
-    row.state = lzma.compress(snap.state, preset=COMPRESSION)
+    row.state = _packed(snap.state)
     s.flush()
     return now
 
@@ -161,12 +171,8 @@ def load_many(s: DbSession, person_ids: list[int]) -> dict[int, StoredSnapshot]:
     for pid, day, engine, library, rules, person_rules, head, records, created, state in s.execute(
         query
     ):
-        try:
-            plain = lzma.decompress(bytes(state or b""))
-        except lzma.LZMAError:
-            plain = b""
         found[pid] = StoredSnapshot(
-            day, engine, library, rules, person_rules, head, records, plain, created
+            day, engine, library, rules, person_rules, head, records, _unpacked(state), created
         )
     return found
 
