@@ -50,6 +50,7 @@ def _unpacked(blob: bytes | None) -> bytes:
     except ZstdError:
         return b""
 
+
 # The dated rows a course is replayed from (the history's records).
 DATED_INPUTS: tuple[Any, ...] = (EntryRow, CheckInRow, RescreenRow, OutcomeRow, CourseEventRow)
 
