@@ -33,6 +33,7 @@ from kneehab.domain.course_state import CourseState
 from kneehab.domain.planning import plan
 from kneehab.domain.records import ClinicianAction, History, OfferAnswer, Rescreen
 from kneehab.domain.screening import screen
+from kneehab.domain.types import Frozen
 
 FLAGS = ["RF01", "RF05", "RF08", "RF10"]
 
@@ -252,3 +253,19 @@ def test_a_model_made_without_its_defaults_is_stored_as_it_was() -> None:
     assert back == [given_, given_] and back[0] is back[1]  # shared objects stay shared
     assert back[0].model_fields_set == {"set", "reps", "reliable"}
     assert back[0].model_dump(exclude_unset=True) == {"set": 1, "reps": 8, "reliable": True}
+
+
+class _OneField(Frozen):
+    value: int
+
+
+def test_a_model_of_one_field_is_stored_as_it_was() -> None:
+    import io
+    import pickle
+
+    from kneehab.domain.course_snapshot import _SnapshotPickler
+
+    out = io.BytesIO()
+    _SnapshotPickler(out, protocol=pickle.HIGHEST_PROTOCOL).dump(_OneField(value=3))
+    back = pickle.loads(out.getvalue())
+    assert back == _OneField(value=3) and back.model_fields_set == {"value"}

@@ -14,7 +14,9 @@ import datetime as dt
 import hashlib
 import io
 import json
+import operator
 import pickle
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -79,51 +81,68 @@ def take_snapshot(run: CourseState, day: dt.date, *, head: str) -> CourseSnapsho
     return CourseSnapshot(day=day, head=head, state=state, live=live)
 
 
-_FIELDS: dict[type[Frozen], tuple[str, ...]] = {}
+# Per class: its field names, a getter of their values from a model's __dict__ (one tuple, in C) and
+# the names as a set; None for a class stored pydantic's way (not frozen, or with private attributes).
+_Spec = tuple[tuple[str, ...], Callable[[dict[str, Any]], tuple[Any, ...]], frozenset[str]]
+_SPECS: dict[type, _Spec | None] = {}
+_NAMES: dict[type, tuple[str, ...]] = {}
+_set = object.__setattr__
 
 
-def _fields_of(cls: type[Frozen]) -> tuple[str, ...]:
-    names = _FIELDS.get(cls)
-    if names is None:
-        names = _FIELDS[cls] = tuple(cls.model_fields)
-    return names
+def _spec_of(cls: type) -> _Spec | None:
+    spec: _Spec | None = None
+    if issubclass(cls, Frozen) and not cls.__private_attributes__:
+        names = tuple(cls.model_fields)
+        get: Callable[[dict[str, Any]], tuple[Any, ...]] = operator.itemgetter(*names)
+        if len(names) == 1:  # itemgetter of one name gives the value, not a tuple
+            only = names[0]
+
+            def get(values: dict[str, Any]) -> tuple[Any, ...]:
+                return (values[only],)
+
+        spec = (names, get, frozenset(names))
+    _SPECS[cls] = spec
+    return spec
 
 
 def _frozen(cls: type[Frozen], values: tuple[Any, ...], unset: tuple[str, ...] | None) -> Frozen:
     """A frozen model from its field values, as pydantic's own unpickling makes it (no validation:
     the values were a valid model's), with the same fields counted as set."""
-    names = _fields_of(cls)
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(cls.model_fields)
     model = cls.__new__(cls)
-    fields_set = set(names)
-    if unset:
-        fields_set.difference_update(unset)
-    object.__setattr__(model, "__dict__", dict(zip(names, values, strict=True)))
-    object.__setattr__(model, "__pydantic_fields_set__", fields_set)
-    object.__setattr__(model, "__pydantic_extra__", None)
-    object.__setattr__(model, "__pydantic_private__", None)
+    _set(model, "__dict__", dict(zip(names, values, strict=True)))
+    _set(model, "__pydantic_fields_set__", set(names).difference(unset) if unset else set(names))
+    _set(model, "__pydantic_extra__", None)
+    _set(model, "__pydantic_private__", None)
     return model
 
 
 class _SnapshotPickler(pickle.Pickler):
     """Frozen models (no extras, no private attributes) as their class and field values: pydantic's
     own form repeats four dicts and every field name for each of the ~20,000 objects of a year's
-    state, so the same state is ~45 % smaller (259 → 150 KB at 90 days) and compresses smaller."""
+    state, so the same state is ~45 % smaller (259 → 150 KB at 90 days) and compresses smaller. Asked
+    for every object that is not a plain container, number or string: kept short."""
 
     def reducer_override(self, obj: Any) -> Any:
-        if not isinstance(obj, Frozen) or obj.__private_attributes__:
-            return NotImplemented
         cls = type(obj)
-        names = _fields_of(cls)
-        values, fields_set = obj.__dict__, obj.__pydantic_fields_set__
+        try:
+            spec = _SPECS[cls]
+        except KeyError:
+            spec = _spec_of(cls)
+        if spec is None:
+            return NotImplemented
+        names, get, every = spec
+        values = obj.__dict__
         if len(values) != len(names):  # a model made without a field, or with more: pydantic's way
             return NotImplemented
         try:
-            kept = tuple([values[n] for n in names])
+            kept = get(values)
         except KeyError:
             return NotImplemented
-        unset = None
-        if len(fields_set) != len(names):
-            unset = tuple(n for n in names if n not in fields_set)
+        fields_set = obj.__pydantic_fields_set__
+        unset = None if len(fields_set) == len(names) else tuple(sorted(every - fields_set))
         return _frozen, (cls, kept, unset)
 
 
