@@ -752,6 +752,21 @@ def look_up_session(
     its account and the account's own record), made against the database on every request, so a
     sign-out or removal in another process counts at once."""
     row = account_repo.signed_in(db, secret_hash(token))
+    return _session_of(row, now=now, idle=idle, lifetime=lifetime)
+
+
+async def look_up_session_waiting(
+    db: Database, token: str, *, now: datetime, idle: timedelta, lifetime: timedelta
+) -> tuple[CurrentSession | None, Upkeep | None]:
+    """`look_up_session` for the event loop: on PostgreSQL its round trip leaves the loop free to
+    serve other requests (a stalled database no longer stops the whole worker, /healthz included)."""
+    row = await account_repo.signed_in_waiting(db, secret_hash(token))
+    return _session_of(row, now=now, idle=idle, lifetime=lifetime)
+
+
+def _session_of(
+    row: Any | None, *, now: datetime, idle: timedelta, lifetime: timedelta
+) -> tuple[CurrentSession | None, Upkeep | None]:
     if row is None:
         return None, None
     expired = now - row.last_seen_at > idle or now - row.created_at > lifetime

@@ -192,6 +192,11 @@ def signed_in(db: Database, token_hash: str) -> Any | None:
     return db.read_first(SIGNED_IN, {"token_hash": token_hash})
 
 
+async def signed_in_waiting(db: Database, token_hash: str) -> Any | None:
+    """`signed_in` from the event loop, left free while the database answers."""
+    return await db.read_first_waiting(SIGNED_IN, {"token_hash": token_hash})
+
+
 def session_by_hash(s: DbSession, token_hash: str) -> AuthSessionRow | None:
     return s.scalars(select(AuthSessionRow).where(AuthSessionRow.token_hash == token_hash)).first()
 

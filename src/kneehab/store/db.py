@@ -327,6 +327,13 @@ class Database:
         this thread keeps (store/point_read.py): no pool checkout, no transaction around it."""
         return self.point_reads.first(statement, params)
 
+    async def read_first_waiting(
+        self, statement: Select[*tuple[Any, ...]], params: dict[str, Any]
+    ) -> Any | None:
+        """`read_first` from the event loop, which it leaves free while PostgreSQL answers
+        (store/point_read.py)."""
+        return await self.point_reads.first_waiting(statement, params)
+
     def forget_deleted(self) -> None:
         """After deleting a person: leave none of the deleted rows readable in SQLite's files.
 

@@ -27,6 +27,7 @@ other worker's batch waited for it (docs/benchmarks.md, tokens4).
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 from collections import namedtuple
@@ -83,6 +84,9 @@ class PointReads:
         self._lock = threading.Lock()
         self._dbapi_error: type[Exception] = engine.dialect.loaded_dbapi.Error
         self.dialect_name: str = engine.dialect.name
+        # PostgreSQL: the asyncio connection of `first_waiting` (process, event loop, connection).
+        self._async: tuple[int, asyncio.AbstractEventLoop, Any] | None = None
+        self._async_lock: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     def first(self, statement: Select[*tuple[Any, ...]], params: Mapping[str, Any]) -> Any | None:
         """The statement's first row (attributes named by its column labels), or None. `params`
@@ -109,6 +113,76 @@ class PointReads:
                 for p, v in zip(compiled.processors, rows[0], strict=True)
             )
         )
+
+    async def first_waiting(
+        self, statement: Select[*tuple[Any, ...]], params: Mapping[str, Any]
+    ) -> Any | None:
+        """`first` for a caller on the event loop. On PostgreSQL the statement goes out on an asyncio
+        connection this process keeps for its event loop, so while the server answers (a round
+        trip; seconds if it stalls or a lock holds the table) the loop serves other requests,
+        /healthz included. Lookups made at once take turns on that one connection. A connection
+        found broken is dropped and the read is made once more on the thread pool, through the
+        engine's pool, which reconnects or raises SQLAlchemy's own error (as `first` does). On
+        SQLite it is `first` itself: a local read that never waits for a writer (WAL)."""
+        if self.dialect_name != "postgresql":
+            return self.first(statement, params)
+        compiled = self._compile(statement)
+        try:
+            conn = await self._async_connection()
+            async with conn.cursor() as cursor:
+                await cursor.execute(compiled.sql, params)
+                rows = await cursor.fetchall()
+        except self._dbapi_error:
+            self._drop_async()
+            return await asyncio.to_thread(self.first, statement, params)
+        except asyncio.CancelledError:  # the request went away mid-read: a new connection next time
+            self._drop_async()
+            raise
+        if not rows:
+            return None
+        return compiled.row(
+            *(
+                v if p is None or v is None else p(v)
+                for p, v in zip(compiled.processors, rows[0], strict=True)
+            )
+        )
+
+    def _async_kept(self, loop: asyncio.AbstractEventLoop) -> Any | None:
+        kept = self._async
+        if kept is None or kept[0] != os.getpid() or kept[1] is not loop or kept[2].closed:
+            return None
+        return kept[2]
+
+    async def _async_connection(self) -> Any:
+        loop = asyncio.get_running_loop()
+        conn = self._async_kept(loop)
+        if conn is not None:
+            return conn
+        async with self._async_lock_for(loop):
+            conn = self._async_kept(loop)
+            if conn is not None:  # another lookup connected while this one waited
+                return conn
+            self._drop_async()
+            import psycopg  # the PostgreSQL driver: not imported where only SQLite is used
+
+            _, options = self._engine.dialect.create_connect_args(self._engine.url)
+            conn = await psycopg.AsyncConnection.connect(**options, autocommit=True)
+            self._async = (os.getpid(), loop, conn)
+            return conn
+
+    def _async_lock_for(self, loop: asyncio.AbstractEventLoop) -> asyncio.Lock:
+        # One connecting coroutine at a time on each event loop (an asyncio lock is its loop's).
+        if self._async_lock is None or self._async_lock[0] is not loop:
+            self._async_lock = (loop, asyncio.Lock())
+        return self._async_lock[1]
+
+    def _drop_async(self) -> None:
+        kept, self._async = self._async, None
+        if kept is not None and kept[0] == os.getpid():
+            with suppress(
+                Exception
+            ):  # closed at once, from any loop or none: it is gone either way
+                kept[2].pgconn.finish()
 
     def transact(self, body: Callable[[KeptTransaction], T], *, immediate: bool) -> T:
         """`body` in one write transaction on this thread's kept connection: committed when it
@@ -199,6 +273,7 @@ class PointReads:
             if k.pid == os.getpid():
                 _close_quietly(k)
         self._local = threading.local()
+        self._drop_async()
 
     def _compile(self, statement: Select[*tuple[Any, ...]]) -> _Compiled:
         found = self._compiled.get(id(statement))

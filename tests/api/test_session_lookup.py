@@ -1,0 +1,100 @@
+"""A signed-in browser's session lookup on PostgreSQL leaves the worker's event loop free.
+
+Every cookie request looks its session up first. That read ran on the event loop: one round trip to
+PostgreSQL, during which nothing else of the worker ran. While the server was slow to answer (here the
+sessions' table is locked by another transaction; in production, a stalled disk or network) the worker
+answered nothing, /healthz included, so a balancer would have taken a healthy worker out. The lookup
+is now awaited on an asyncio connection (store/point_read.py `first_waiting`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+from api_support import SETTINGS, Clock, web_client
+from sqlalchemy import text
+
+from kneehab.store.db import Database
+from kneehab.web.app import create_app
+
+pytestmark = [pytest.mark.anyio, pytest.mark.parametrize("db_url", ["postgres"], indirect=True)]
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
+
+
+def _blocked_by(db: Database, holder_pid: int) -> bool:
+    """Whether some backend waits for the holder's lock (polled for up to 4 s)."""
+    with db.engine.connect() as watcher:
+        for _ in range(400):
+            waiting = watcher.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE :p = ANY(pg_blocking_pids(pid))"),
+                {"p": holder_pid},
+            ).scalar_one()
+            if waiting:
+                return True
+            time.sleep(0.01)
+    return False
+
+
+async def test_a_session_lookup_waiting_for_postgresql_leaves_the_event_loop_free(
+    db: Database, library, clock: Clock
+) -> None:  # type: ignore[no-untyped-def]
+    app = create_app(SETTINGS, db=db, library=library, clock=clock)
+    async with web_client(app, sign_up="ann@example.org") as c:
+        assert (await c.get("/api/v1/me")).status_code == 200  # the lookup's connection exists
+        holder = db.engine.connect()
+        holder.begin()
+        holder.execute(text("LOCK TABLE auth_sessions IN ACCESS EXCLUSIVE MODE"))
+        holder_pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        released = threading.Lock()
+
+        def release() -> None:  # once: by the test, or by the fallback if the loop is stuck
+            if released.acquire(blocking=False):
+                holder.rollback()
+
+        fallback = threading.Timer(5.0, release)  # ends the wait if nothing else can run
+        fallback.start()
+        done: list[tuple[str, int]] = []
+
+        async def signed_in_request() -> None:
+            done.append(("me", (await c.get("/api/v1/me")).status_code))
+
+        async def look_meanwhile() -> None:
+            waiting = await asyncio.to_thread(_blocked_by, db, holder_pid)
+            done.append(("healthz", (await c.get("/healthz")).status_code))
+            assert waiting
+            release()
+
+        try:
+            await asyncio.gather(signed_in_request(), look_meanwhile())
+        finally:
+            fallback.cancel()
+            release()
+            holder.close()
+    assert done == [("healthz", 200), ("me", 200)]  # /healthz answered while the lookup waited
+
+
+async def test_a_lookup_connection_the_server_closed_is_replaced(
+    db: Database, library, clock: Clock
+) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL ended the lookup's connection (a restart, an idle timeout): the next request is
+    still recognised (read again through the pool), and the one after it on a new connection."""
+    app = create_app(SETTINGS, db=db, library=library, clock=clock)
+    async with web_client(app, sign_up="ann@example.org") as c:
+        assert (await c.get("/api/v1/me")).status_code == 200
+        kept = db.point_reads._async
+        assert kept is not None
+        with db.engine.connect() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": kept[2].info.backend_pid})
+        for _ in range(3):
+            r = await c.get("/api/v1/me")
+            assert r.status_code == 200, r.text
+            assert r.json()["email"] == "ann@example.org"
+        again = db.point_reads._async
+        assert again is not None and again[2] is not kept[2] and not again[2].closed
