@@ -174,13 +174,16 @@ def history_of_start(db: Database, who: Acting) -> datetime:
         return repo.get_person(s, person_id).created_at
 
 
-def program_changes(db: Database, who: Acting) -> list[ProgramChange]:
-    """The person's program versions without their programs (a page that shows what changed)."""
+def program_changes(
+    db: Database, who: Acting, *, kind: str | None = None, effective: date | None = None
+) -> list[ProgramChange]:
+    """The person's program versions without their programs (a page that shows what changed): all
+    of them, or only those of `kind` or effective on `effective`."""
     person_id = who.person_id
     with db.read() as s:
         authorize(s, who, Action.READ_HEALTH)
         repo.get_person(s, person_id)
-        return repo.program_changes(s, person_id)
+        return repo.program_changes(s, person_id, kind=kind, effective=effective)
 
 
 def program_versions(db: Database, who: Acting) -> list[ProgramVersion]:

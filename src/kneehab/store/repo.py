@@ -485,23 +485,27 @@ def program_versions(s: DbSession, person_id: int) -> list[ProgramVersion]:
     ]
 
 
-def program_changes(s: DbSession, person_id: int) -> list[ProgramChange]:
-    """Every stored version's change, oldest first, without decoding any program (each version's
-    program is stored as what changed from the one before, so reading one means reading all)."""
-    rows = s.execute(
-        select(
-            ProgramVersionRow.version,
-            ProgramVersionRow.effective,
-            ProgramVersionRow.kind,
-            ProgramVersionRow.rules,
-            ProgramVersionRow.reason,
-            ProgramVersionRow.exercise_id,
-            ProgramVersionRow.from_dose,
-            ProgramVersionRow.to_dose,
-        )
-        .where(ProgramVersionRow.person_id == person_id)
-        .order_by(ProgramVersionRow.version)
-    )
+def program_changes(
+    s: DbSession, person_id: int, *, kind: str | None = None, effective: date | None = None
+) -> list[ProgramChange]:
+    """The stored versions' changes (only those of `kind`, or effective on `effective`, when given),
+    oldest first, without decoding any program (each version's program is stored as what changed
+    from the one before, so reading one means reading all)."""
+    query = select(
+        ProgramVersionRow.version,
+        ProgramVersionRow.effective,
+        ProgramVersionRow.kind,
+        ProgramVersionRow.rules,
+        ProgramVersionRow.reason,
+        ProgramVersionRow.exercise_id,
+        ProgramVersionRow.from_dose,
+        ProgramVersionRow.to_dose,
+    ).where(ProgramVersionRow.person_id == person_id)
+    if kind is not None:
+        query = query.where(ProgramVersionRow.kind == kind)
+    if effective is not None:
+        query = query.where(ProgramVersionRow.effective == effective)
+    rows = s.execute(query.order_by(ProgramVersionRow.version))
     return [
         ProgramChange(
             version,

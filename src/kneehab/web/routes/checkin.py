@@ -87,8 +87,8 @@ def _check_date(state: State, person: Acting, clock: Clocked, day: date) -> None
 def changes(state: State, person: Acting, clock: Clocked, day: date, *, p1: bool) -> ChangesView:
     course = load_course(state, person, clock)
     program = require_program(course)
-    stored = services.program_changes(state.db, person)  # no program decoded: not needed here
-    updates = [v for v in stored if v.kind == services.RULES_V2_KIND]
+    # Only the versions this page can show (no program decoded): a year's course has ~150.
+    updates = services.program_changes(state.db, person, kind=services.RULES_V2_KIND)
     floor = max((v.effective for v in updates), default=None)
     recorded = None
     if floor is not None and day < floor:  # ADR 0004: what was shown then stays as recorded
@@ -96,8 +96,8 @@ def changes(state: State, person: Acting, clock: Clocked, day: date, *, p1: bool
             recorded_change(
                 v.exercise_id, v.kind, v.from_dose, v.to_dose, v.reason, v.rules, state.library
             )
-            for v in stored
-            if v.effective == day and v.exercise_id is not None
+            for v in services.program_changes(state.db, person, effective=day)
+            if v.exercise_id is not None
         ]
     note = next(
         (RulesNote(text=v.reason, rules=list(v.rules)) for v in updates if v.effective == day),
