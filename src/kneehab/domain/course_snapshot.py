@@ -85,8 +85,9 @@ def take_snapshot(run: CourseState, day: dt.date, *, head: str) -> CourseSnapsho
 # the names as a set; None for a class stored pydantic's way (not frozen, or with private attributes).
 _Spec = tuple[tuple[str, ...], Callable[[dict[str, Any]], tuple[Any, ...]], frozenset[str]]
 _SPECS: dict[type, _Spec | None] = {}
-_NAMES: dict[type, tuple[str, ...]] = {}
+_NAMES: dict[type, tuple[tuple[str, ...], frozenset[str]]] = {}
 _set = object.__setattr__
+_new = object.__new__
 
 
 def _spec_of(cls: type) -> _Spec | None:
@@ -107,13 +108,16 @@ def _spec_of(cls: type) -> _Spec | None:
 
 def _frozen(cls: type[Frozen], values: tuple[Any, ...], unset: tuple[str, ...] | None) -> Frozen:
     """A frozen model from its field values, as pydantic's own unpickling makes it (no validation:
-    the values were a valid model's), with the same fields counted as set."""
-    names = _NAMES.get(cls)
-    if names is None:
-        names = _NAMES[cls] = tuple(cls.model_fields)
-    model = cls.__new__(cls)
-    _set(model, "__dict__", dict(zip(names, values, strict=True)))
-    _set(model, "__pydantic_fields_set__", set(names).difference(unset) if unset else set(names))
+    the values were a valid model's), with the same fields counted as set. Called for each of a
+    restored state's thousands of models, so kept to the bare steps: a snapshot is only ever read
+    by the engine that wrote it (its fingerprint), so the values always match the fields."""
+    known = _NAMES.get(cls)
+    if known is None:
+        known = _NAMES[cls] = (tuple(cls.model_fields), frozenset(cls.model_fields))
+    names, every = known
+    model = _new(cls)
+    _set(model, "__dict__", dict(zip(names, values)))  # noqa: B905 - same fields (see above)
+    _set(model, "__pydantic_fields_set__", set(every.difference(unset)) if unset else set(every))
     _set(model, "__pydantic_extra__", None)
     _set(model, "__pydantic_private__", None)
     return model
