@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
+import threading
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager, contextmanager
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from kneehab.config import Settings
 from kneehab.library.load import load_library
@@ -181,3 +184,42 @@ async def rescreen(
             return r
     assert r is not None
     return r
+
+
+@contextmanager
+def table_locked(db: Database, table: str) -> Iterator[tuple[int, Callable[[], None]]]:
+    """PostgreSQL: another transaction holds `table` in ACCESS EXCLUSIVE mode (a stalled server, as far
+    as a reader of it can tell) until `release()` is called, or after 5 s if nothing else can run
+    (a stuck event loop); yields the holder's backend pid and `release`."""
+    holder = db.engine.connect()
+    holder.begin()
+    holder.execute(text(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"))
+    holder_pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    released = threading.Lock()
+
+    def release() -> None:  # once: by the test, or by the fallback
+        if released.acquire(blocking=False):
+            holder.rollback()
+
+    fallback = threading.Timer(5.0, release)
+    fallback.start()
+    try:
+        yield holder_pid, release
+    finally:
+        fallback.cancel()
+        release()
+        holder.close()
+
+
+def blocked_by(db: Database, holder_pid: int) -> bool:
+    """Whether some backend waits for the holder's lock (asked for up to 4 s)."""
+    with db.engine.connect() as watcher:
+        for _ in range(400):
+            waiting = watcher.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE :p = ANY(pg_blocking_pids(pid))"),
+                {"p": holder_pid},
+            ).scalar_one()
+            if waiting:
+                return True
+            time.sleep(0.01)
+    return False

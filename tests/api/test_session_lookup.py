@@ -10,11 +10,9 @@ is now awaited on an asyncio connection (store/point_read.py `first_waiting`).
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
 
 import pytest
-from api_support import SETTINGS, Clock, web_client
+from api_support import SETTINGS, Clock, blocked_by, table_locked, web_client
 from sqlalchemy import text
 
 from kneehab.store.db import Database
@@ -28,55 +26,25 @@ def anyio_backend() -> str:
     return "asyncio"
 
 
-def _blocked_by(db: Database, holder_pid: int) -> bool:
-    """Whether some backend waits for the holder's lock (polled for up to 4 s)."""
-    with db.engine.connect() as watcher:
-        for _ in range(400):
-            waiting = watcher.execute(
-                text("SELECT count(*) FROM pg_stat_activity WHERE :p = ANY(pg_blocking_pids(pid))"),
-                {"p": holder_pid},
-            ).scalar_one()
-            if waiting:
-                return True
-            time.sleep(0.01)
-    return False
-
-
 async def test_a_session_lookup_waiting_for_postgresql_leaves_the_event_loop_free(
     db: Database, library, clock: Clock
 ) -> None:  # type: ignore[no-untyped-def]
     app = create_app(SETTINGS, db=db, library=library, clock=clock)
     async with web_client(app, sign_up="ann@example.org") as c:
         assert (await c.get("/api/v1/me")).status_code == 200  # the lookup's connection exists
-        holder = db.engine.connect()
-        holder.begin()
-        holder.execute(text("LOCK TABLE auth_sessions IN ACCESS EXCLUSIVE MODE"))
-        holder_pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        released = threading.Lock()
-
-        def release() -> None:  # once: by the test, or by the fallback if the loop is stuck
-            if released.acquire(blocking=False):
-                holder.rollback()
-
-        fallback = threading.Timer(5.0, release)  # ends the wait if nothing else can run
-        fallback.start()
         done: list[tuple[str, int]] = []
+        with table_locked(db, "auth_sessions") as (holder_pid, release):
 
-        async def signed_in_request() -> None:
-            done.append(("me", (await c.get("/api/v1/me")).status_code))
+            async def signed_in_request() -> None:
+                done.append(("me", (await c.get("/api/v1/me")).status_code))
 
-        async def look_meanwhile() -> None:
-            waiting = await asyncio.to_thread(_blocked_by, db, holder_pid)
-            done.append(("healthz", (await c.get("/healthz")).status_code))
-            assert waiting
-            release()
+            async def look_meanwhile() -> None:
+                waiting = await asyncio.to_thread(blocked_by, db, holder_pid)
+                done.append(("healthz", (await c.get("/healthz")).status_code))
+                assert waiting
+                release()
 
-        try:
             await asyncio.gather(signed_in_request(), look_meanwhile())
-        finally:
-            fallback.cancel()
-            release()
-            holder.close()
     assert done == [("healthz", 200), ("me", 200)]  # /healthz answered while the lookup waited
 
 

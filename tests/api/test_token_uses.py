@@ -7,12 +7,10 @@ from __future__ import annotations
 import asyncio
 import fcntl
 import os
-import threading
-import time
 
 import httpx
 import pytest
-from api_support import SETTINGS, Clock, web_client
+from api_support import SETTINGS, Clock, blocked_by, table_locked, web_client
 from sqlalchemy import text
 
 from kneehab.domain.identity import SERVER_ADMIN
@@ -193,48 +191,19 @@ async def test_a_token_request_waiting_for_postgresql_leaves_the_event_loop_free
         ).secret
         assert (await _me(c, secret))[0] == 200  # the batches and their connection exist
         before = audit.verify(db).rows
-        holder = db.engine.connect()
-        holder.begin()
-        holder.execute(text("LOCK TABLE access_tokens IN ACCESS EXCLUSIVE MODE"))
-        holder_pid = holder.execute(text("SELECT pg_backend_pid()")).scalar_one()
-        released = threading.Lock()
-
-        def release() -> None:  # once: by the test, or by the fallback if the loop is stuck
-            if released.acquire(blocking=False):
-                holder.rollback()
-
-        fallback = threading.Timer(5.0, release)  # ends the wait if nothing else can run
-        fallback.start()
         done: list[tuple[str, int]] = []
+        with table_locked(db, "access_tokens") as (holder_pid, release):
 
-        def lookup_waits() -> bool:  # a backend waits for the holder's lock
-            with db.engine.connect() as watcher:
-                for _ in range(400):
-                    if watcher.execute(
-                        text(
-                            "SELECT count(*) FROM pg_stat_activity WHERE :p = ANY(pg_blocking_pids(pid))"
-                        ),
-                        {"p": holder_pid},
-                    ).scalar_one():
-                        return True
-                    time.sleep(0.01)
-            return False
+            async def use() -> None:
+                done.append(("token", (await _me(c, secret))[0]))
 
-        async def use() -> None:
-            done.append(("token", (await _me(c, secret))[0]))
+            async def look_meanwhile() -> None:
+                waiting = await asyncio.to_thread(blocked_by, db, holder_pid)
+                done.append(("healthz", (await c.get("/healthz")).status_code))
+                assert waiting
+                release()
 
-        async def look_meanwhile() -> None:
-            waiting = await asyncio.to_thread(lookup_waits)
-            done.append(("healthz", (await c.get("/healthz")).status_code))
-            assert waiting
-            release()
-
-        try:
             await asyncio.gather(use(), look_meanwhile())
-        finally:
-            fallback.cancel()
-            release()
-            holder.close()
     assert done == [("healthz", 200), ("token", 200)]  # /healthz answered while the token waited
     checked = audit.verify(db)
     assert checked.ok and checked.rows == before + 1
