@@ -306,3 +306,28 @@ def test_a_check_in_leaves_its_course_for_the_next_read_and_later_writes_keep_no
         )
     assert after == before
     assert read(db, seeded, lib) == full_replay(db, seeded, lib)
+
+
+@pytest.mark.parametrize("blob", [b"", b"not a snapshot", "lzma"])
+def test_a_stored_state_that_cannot_be_read_replays_from_the_start(
+    db: Database, seeded: int, blob: bytes | str
+) -> None:
+    """A stored state in another form (an lzma one from before zstd, a damaged or empty one) is not an
+    error: the course is replayed from the start, equal to a full replay, and the next write keeps a
+    readable snapshot again."""
+    import lzma
+
+    lib = default_library()
+    with db.write() as s:
+        row = s.get(CourseSnapshotRow, seeded)
+        assert row is not None
+        row.state = lzma.compress(b"pickled state") if blob == "lzma" else blob
+    replay.forget_live_states()
+    assert read(db, seeded, lib) == full_replay(db, seeded, lib)
+    assert not replay.resumed_from_store(seeded)  # replayed from the start, not from the row
+    services.check_in(
+        db, on_machine(seeded), services_checkin(TODAY), today=TODAY, now=NOW, library=lib
+    )
+    replay.forget_live_states()
+    assert read(db, seeded, lib) == full_replay(db, seeded, lib)
+    assert replay.resumed_from_store(seeded)

@@ -180,9 +180,8 @@ class PointReads:
     def _drop_async(self) -> None:
         kept, self._async = self._async, None
         if kept is not None and kept[0] == os.getpid():
-            with suppress(
-                Exception
-            ):  # closed at once, from any loop or none: it is gone either way
+            # Closed at once (libpq's own close), from any event loop or none: gone either way.
+            with suppress(Exception):
                 kept[2].pgconn.finish()
 
     def transact(self, body: Callable[[KeptTransaction], T], *, immediate: bool) -> T:
