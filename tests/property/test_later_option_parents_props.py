@@ -1,0 +1,57 @@
+"""D-12's criteria read each parent exercise's last two performances before the check-in day
+(`later_options.Parents.last_two`). The state hands them only those two (`course_state._last_two_before`)
+instead of every performance of the course sorted again for each option on each check-in: for random
+performances, in any order of adding, the criteria's answer is the same either way."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from kneehab.domain.course_state import _last_two_before
+from kneehab.domain.later_options import Parents
+from kneehab.domain.progression import Performance
+from kneehab.domain.types import Dose
+
+DAY0 = dt.date(2026, 1, 1)
+
+
+def _perf(day: int, sets: int, pain: int, qualifying: bool) -> Performance:
+    return Performance(
+        date=DAY0 + dt.timedelta(days=day),
+        dose=Dose(sets=sets, reps=12),
+        pain=pain,
+        ceiling=3,
+        sharp=False,
+        completed=True,
+        qualifying=qualifying,
+        rated=True,
+    )
+
+
+performances = st.lists(
+    st.tuples(st.integers(0, 60), st.integers(1, 4), st.integers(0, 6), st.booleans()),
+    max_size=40,
+    unique_by=lambda x: x[0],
+)
+
+
+@given(performances, st.integers(0, 62), st.integers(1, 4))
+def test_the_last_two_before_the_day_answer_as_every_performance_does(
+    found: list[tuple[int, int, int, bool]], today: int, sets: int
+) -> None:
+    perfs = {DAY0 + dt.timedelta(days=d): _perf(d, s, p, q) for d, s, p, q in found}
+    day = DAY0 + dt.timedelta(days=today)
+    every = [p for _, p in sorted(perfs.items())]  # what the state handed before
+    two = _last_two_before(perfs, day)
+    assert two == [p for p in every if p.date < day][-2:]
+
+    def parents(given_: list[Performance]) -> Parents:
+        return Parents({"bridge": given_}, {}, {}, step_cap_cm=20, today=day)
+
+    def test(d: Dose) -> bool:
+        return (d.sets or 0) >= sets
+
+    assert parents(two).last_two("bridge", test) == parents(every).last_two("bridge", test)
