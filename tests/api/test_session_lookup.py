@@ -58,8 +58,16 @@ async def test_a_lookup_connection_the_server_closed_is_replaced(
         assert (await c.get("/api/v1/me")).status_code == 200
         kept = db.point_reads._async
         assert kept is not None
-        with db.engine.connect() as admin:
-            admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": kept[2].info.backend_pid})
+        pid = kept[2].info.backend_pid
+        # Autocommit: each query sees pg_stat_activity afresh (a transaction keeps one snapshot).
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid})
+            gone = text("SELECT count(*) = 0 FROM pg_stat_activity WHERE pid = :p")
+            for _ in range(500):  # the backend ends on its own signal, soon after
+                if admin.execute(gone, {"p": pid}).scalar_one():
+                    break
+                await asyncio.sleep(0.01)
+            assert admin.execute(gone, {"p": pid}).scalar_one()
         for _ in range(3):
             r = await c.get("/api/v1/me")
             assert r.status_code == 200, r.text
