@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session as DbSession
 
 from kneehab.domain import course as course_engine
 from kneehab.domain.course import Course, CourseSnapshot, StaleSnapshot
-from kneehab.domain.course_snapshot import history_head, restore_state
+from kneehab.domain.course_snapshot import restore_state
 from kneehab.domain.exercise import Library
 from kneehab.domain.records import History
 from kneehab.errors import CourseUnreadable, InvalidInput
@@ -27,11 +27,10 @@ from kneehab.services import people
 from kneehab.services.caseload import SPARK_DAYS, CaseloadRow, compute_row, row_in
 from kneehab.services.replay import (
     READ_KEEPS_AFTER_DAYS,
-    RULES_VERSION,
-    engine_fingerprint,
-    library_fingerprint,
+    made_with,
     records_after,
     refuse_unreadable_records,
+    stored_made_with,
 )
 from kneehab.store import repo, snapshot_repo
 
@@ -48,11 +47,10 @@ def rows_in(
     records = repo.people_records(s, ids, after=since, today=today)
     snapshots = snapshot_repo.load_many(s, ids)
     through = snapshot_repo.records_through_many(s, list(snapshots))
-    made_by = (engine_fingerprint(), library_fingerprint(library), str(RULES_VERSION))
     out: dict[int, Result] = {}
     for patient in patients:
         try:
-            found = _fast(patient, today, since, library, records, snapshots, through, made_by)
+            found = _fast(patient, today, since, library, records, snapshots, through)
             if found is None:  # row_in's own way (and its snapshot kept for the next night)
                 found = row_in(s, patient, max(today, patient.start), library)
         except (InvalidInput, CourseUnreadable) as err:
@@ -70,7 +68,6 @@ def _fast(
     records: repo.PeopleRecords,
     snapshots: dict[int, snapshot_repo.StoredSnapshot],
     through: dict[int, tuple[date, str]],
-    made_by: tuple[str, str, str],
 ) -> tuple[CaseloadRow, Course] | None:
     """The row from the snapshot and the records read for the batch; None when `row_in` must do it."""
     pid = patient.id
@@ -87,12 +84,9 @@ def _fast(
         morning_tolerance=person.morning_tolerance,
         reviewed=person.reviewed,
     )
-    key = (*made_by, str(person.rules_version), history_head(head))
-    made_with = (
-        stored.engine, stored.library, str(stored.rules_version), str(stored.person_rules),
-        stored.head,
-    )  # fmt: skip
-    if made_with != key or through.get(pid, (stored.day, "0|")) != (stored.day, stored.records):
+    if stored_made_with(stored) != made_with(library, person.rules_version, head):
+        return None
+    if through.get(pid, (stored.day, "0|")) != (stored.day, stored.records):
         return None
     swaps, offers, clinician = records.events.get(pid, ((), (), ()))
     window = head.model_copy(

@@ -234,7 +234,8 @@ def refuse_unreadable_records(history: History, library: Library) -> None:
         )
 
 
-def _made_with(library: Library, person_rules: int, head: History) -> tuple[str, ...]:
+def made_with(library: Library, person_rules: int, head: History) -> tuple[str, ...]:
+    """What a snapshot for this head and rule book must have been made with (`stored_made_with`)."""
     return (
         engine_fingerprint(),
         library_fingerprint(library),
@@ -244,19 +245,23 @@ def _made_with(library: Library, person_rules: int, head: History) -> tuple[str,
     )
 
 
+def stored_made_with(stored: StoredSnapshot) -> tuple[str, ...]:
+    """What the stored snapshot was made with, in `made_with`'s order."""
+    return (
+        stored.engine,
+        stored.library,
+        str(stored.rules_version),
+        str(stored.person_rules),
+        stored.head,
+    )
+
+
 def _fits(s: DbSession, person_id: int, found: StoredSnapshot | None, key: tuple[str, ...]) -> bool:
     """The stored snapshot was made by this engine, library and rule book, from this history head
     and from the records up to its day that are still there."""
     if found is None:
         return False
-    made_with = (
-        found.engine,
-        found.library,
-        str(found.rules_version),
-        str(found.person_rules),
-        found.head,
-    )
-    return made_with == key and (
+    return stored_made_with(found) == key and (
         # a record written without the ORM hook (plain SQL) is caught here: replay from the start
         snapshot_repo.records_through(s, person_id, found.day) == found.records
     )
@@ -545,7 +550,7 @@ def _course(
     fits = (
         reused is not None
         or known is not None
-        or _fits(s, person_id, found, _made_with(library, person_rules, head))
+        or _fits(s, person_id, found, made_with(library, person_rules, head))
     )
     # Keep the state after yesterday: today's records may still change.
     keep: date | None = today - timedelta(days=1)
