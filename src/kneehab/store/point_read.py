@@ -51,6 +51,15 @@ class _Compiled:
     processors: tuple[Callable[[Any], Any] | None, ...]
     row: type[tuple[Any, ...]]  # a named tuple: the columns by their labels, as a Row has them
 
+    def made(self, values: Sequence[Any]) -> Any:
+        """A driver's row as SQLAlchemy gives it: each value through its column's processor."""
+        return self.row(
+            *(
+                v if p is None or v is None else p(v)
+                for p, v in zip(self.processors, values, strict=True)
+            )
+        )
+
 
 @dataclass(frozen=True)
 class _CompiledWrite:
@@ -58,6 +67,20 @@ class _CompiledWrite:
     names: tuple[str, ...] | None  # as _Compiled's
     binds: tuple[tuple[str, Callable[[Any], Any] | None], ...]  # each parameter's bind processor
     fixed: dict[str, Any]  # the values the statement carries itself (`id == 1`)
+
+    @staticmethod
+    def of(dialect: Any, compiled: SQLCompiler) -> _CompiledWrite:
+        return _CompiledWrite(
+            sql=str(compiled),
+            names=tuple(compiled.positiontup or ()) if compiled.positional else None,
+            binds=tuple(
+                {
+                    name: bind.type.dialect_impl(dialect).bind_processor(dialect)
+                    for bind, name in compiled.bind_names.items()
+                }.items()
+            ),
+            fixed={k: v for k, v in compiled.params.items() if v is not None},
+        )
 
     def values(self, params: Mapping[str, Any]) -> Any:
         merged = {**self.fixed, **params}
@@ -105,14 +128,7 @@ class PointReads:
             self._drop()
             with self._engine.connect() as conn:  # the pool's way: it reconnects, or raises
                 return conn.execute(statement, dict(params)).first()
-        if not rows:
-            return None
-        return compiled.row(
-            *(
-                v if p is None or v is None else p(v)
-                for p, v in zip(compiled.processors, rows[0], strict=True)
-            )
-        )
+        return compiled.made(rows[0]) if rows else None
 
     async def first_waiting(
         self, statement: Select[*tuple[Any, ...]], params: Mapping[str, Any]
@@ -139,14 +155,7 @@ class PointReads:
         except asyncio.CancelledError:  # the request went away mid-read: a new connection next time
             self._drop_async()
             raise
-        if not rows:
-            return None
-        return compiled.row(
-            *(
-                v if p is None or v is None else p(v)
-                for p, v in zip(compiled.processors, rows[0], strict=True)
-            )
-        )
+        return compiled.made(rows[0]) if rows else None
 
     def _async_kept(self, loop: asyncio.AbstractEventLoop) -> Any | None:
         kept = self._async
@@ -250,18 +259,7 @@ class PointReads:
             return found[1]
         dialect = self._engine.dialect
         compiled = cast(SQLCompiler, statement.compile(dialect=dialect))  # a SQL statement's
-        binds = tuple(
-            {
-                name: bind.type.dialect_impl(dialect).bind_processor(dialect)
-                for bind, name in compiled.bind_names.items()
-            }.items()
-        )
-        made = _CompiledWrite(
-            sql=str(compiled),
-            names=tuple(compiled.positiontup or ()) if compiled.positional else None,
-            binds=binds,
-            fixed={k: v for k, v in compiled.params.items() if v is not None},
-        )
+        made = _CompiledWrite.of(dialect, compiled)
         self._compiled_writes[id(statement)] = (statement, made)  # kept with it, as _compile's
         return made
 
@@ -436,12 +434,7 @@ class Asked:
         if row is None:
             return None
         self._cursor.fetchall()  # to the end of the statement
-        return self._compiled.row(
-            *(
-                v if p is None or v is None else p(v)
-                for p, v in zip(self._compiled.processors, row, strict=True)
-            )
-        )
+        return self._compiled.made(row)
 
 
 # --- the same, inside a Session's own transaction ------------------------------------------------
@@ -489,19 +482,8 @@ def _compiled_in(dialect: Any, statement: ClauseElement) -> _InSession:
     returning: tuple[Any, ...] = getattr(statement, "_returning", ())
     if not columns and returning:
         columns = list(returning)
-    write = _CompiledWrite(
-        sql=str(compiled),
-        names=tuple(compiled.positiontup or ()) if compiled.positional else None,
-        binds=tuple(
-            {
-                name: bind.type.dialect_impl(dialect).bind_processor(dialect)
-                for bind, name in compiled.bind_names.items()
-            }.items()
-        ),
-        fixed={k: v for k, v in compiled.params.items() if v is not None},
-    )
     made = _InSession(
-        write,
+        _CompiledWrite.of(dialect, compiled),
         types=tuple(c.type.dialect_impl(dialect) for c in columns),
         # Unnamed columns (count(*)) are read by position; rename=True numbers them.
         row=namedtuple("StatementRow", [str(c.key) for c in columns], rename=True),
