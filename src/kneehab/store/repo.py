@@ -377,15 +377,13 @@ def intakes(s: DbSession, person_id: int) -> list[IntakeRecord]:
     rows = s.scalars(
         select(IntakeRow).where(IntakeRow.person_id == person_id).order_by(IntakeRow.id)
     )
-    return [
-        IntakeRecord(
-            r.id,
-            r.recorded_at,
-            Intake.model_validate(r.data),
-            Triage.model_validate(r.triage),
-        )
-        for r in rows
-    ]
+    return [_intake_record(r) for r in rows]
+
+
+def _intake_record(r: Any) -> IntakeRecord:
+    return IntakeRecord(
+        r.id, r.recorded_at, Intake.model_validate(r.data), Triage.model_validate(r.triage)
+    )
 
 
 _LATEST_INTAKE = (
@@ -400,10 +398,7 @@ def latest_intake(s: DbSession, person_id: int) -> IntakeRecord:
     found = session_rows(s, _LATEST_INTAKE, {"person_id": person_id})
     if not found:
         raise NotFound(f"person: no intake recorded for person {person_id}")
-    r = found[0]
-    return IntakeRecord(
-        r.id, r.recorded_at, Intake.model_validate(r.data), Triage.model_validate(r.triage)
-    )
+    return _intake_record(found[0])
 
 
 def add_program_version(
