@@ -7,8 +7,7 @@ each morning's decisions are made by `checkin_decisions.CheckinDecisions`.
 from __future__ import annotations
 
 import datetime as dt
-import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar
 
@@ -188,7 +187,7 @@ class ExerciseState:
     stopped_by_catching_repeat: bool = False
     progression_paused: bool = False  # D-7: a clinician paused automatic progression
     pause_reason: str = ""  # D-7: the clinician's reason for their own pause
-    perfs: dict[dt.date, Performance] = field(default_factory=dict)
+    perfs: dict[dt.date, Performance] = field(default_factory=dict)  # in date order
     judged: set[dt.date] = field(default_factory=set)
     used: set[dt.date] = field(default_factory=set)  # P8: performances used for a regression
     floor_holds: list[dt.date] = field(default_factory=list)  # P12 holds at 5 min
@@ -202,21 +201,37 @@ class ExerciseState:
         )
         return new
 
+    def add_performance(self, perf: Performance) -> None:
+        """The day's performance. The days are replayed in order, so `perfs` stays in date order,
+        which `_last_two_before` reads from its end."""
+        last = next(reversed(self.perfs), None)
+        if last is not None and last >= perf.date:
+            raise ValueError(f"a performance of {perf.date} after one of {last}")
+        self.perfs[perf.date] = perf
+
     def dose_on(self, day: dt.date, current: Dose) -> Dose:
         before = [d for when, d in self.doses if when <= day]
         return before[-1] if before else current
 
 
-def _last_two_before(perfs: Mapping[dt.date, Performance], day: dt.date) -> list[Performance]:
+def _last_two_before(perfs: dict[dt.date, Performance], day: dt.date) -> list[Performance]:
     """The last two performances dated before `day`, oldest first: all of them that the D-12 criteria
-    read (`Parents.last_two`). Sorting every performance of the course instead, for each option on
-    each check-in, grew with the course (~2 ms a check-in at 365 days)."""
-    before = (p for p in perfs.values() if p.date < day)
-    return heapq.nlargest(2, before, key=lambda p: p.date)[::-1]
+    read (`Parents.last_two`). `perfs` is in date order (`ExerciseState.add_performance`), so they
+    are read from its end: looking at every performance of the course instead, for each option on
+    each check-in, grew with the course (~4 ms a check-in at 365 days)."""
+    two: list[Performance] = []
+    for perf in reversed(perfs.values()):
+        if perf.date < day:
+            two.append(perf)
+            if len(two) == 2:
+                break
+    return two[::-1]
 
 
 class CourseState:
     """Day-by-day state while replaying a history. Only `replay` uses it."""
+
+    _stored: object | None = None  # course_snapshot.StoredModels, on a kept state and its clones
 
     def __init__(self, history: History, library: Library, triage: Triage, program: Program):
         self.h, self.library, self.triage = history, library, triage
@@ -765,7 +780,7 @@ class CourseState:
             perf = performance(entries, item.dose, day, ceiling)
             if perf is None:
                 continue
-            self.ex[ex_id].perfs[day] = perf
+            self.ex[ex_id].add_performance(perf)
             if item.status == ItemStatus.STOPPED or self.locked:
                 continue
             stop = stop_now(item, perf)
@@ -1187,6 +1202,7 @@ class CourseState:
         "_situation_parts",
         "_measures_memo",
         "_grown_parts",
+        "_stored",  # the models its snapshot stores (course_snapshot.StoredModels): never changed
     )
 
     def clone(self) -> CourseState:

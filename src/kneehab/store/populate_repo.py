@@ -119,8 +119,8 @@ def add_course(
             "rules": list(v.rules),
             "reason": v.reason,
             "exercise_id": v.exercise_id,
-            "from_dose": v.from_dose.as_dict() if v.from_dose else None,
-            "to_dose": v.to_dose.as_dict() if v.to_dose else None,
+            "from_dose": repo.stored_dose(v.from_dose),
+            "to_dose": repo.stored_dose(v.to_dose),
             "program": program,
         }
         for n, (v, program) in enumerate(

@@ -435,8 +435,8 @@ def add_program_version(
             rules=list(rules),
             reason=reason,
             exercise_id=exercise_id,
-            from_dose=from_dose.as_dict() if from_dose else None,
-            to_dose=to_dose.as_dict() if to_dose else None,
+            from_dose=stored_dose(from_dose),
+            to_dose=stored_dose(to_dose),
             program=program_delta.encode(before[-1] if before else None, whole),
         )
     )
@@ -452,6 +452,12 @@ def _whole_programs(s: DbSession, person_id: int) -> list[Any]:
         .order_by(ProgramVersionRow.version)
     )
     return program_delta.decode_all(stored)
+
+
+def stored_dose(dose: Dose | None) -> dict[str, Any] | None:
+    """A version's dose as stored: only the keys it uses (a dose leaves most of them unset, and
+    writing each as null took ~9 KB of a 90-day person's ~100). Read back, the others are None."""
+    return dose.model_dump(exclude_none=True) if dose else None
 
 
 def program_versions(s: DbSession, person_id: int) -> list[ProgramVersion]:
@@ -472,8 +478,8 @@ def program_versions(s: DbSession, person_id: int) -> list[ProgramVersion]:
             tuple(r.rules),
             r.reason,
             r.exercise_id,
-            Dose.model_validate(r.from_dose) if r.from_dose else None,
-            Dose.model_validate(r.to_dose) if r.to_dose else None,
+            Dose.model_validate(r.from_dose) if r.from_dose is not None else None,
+            Dose.model_validate(r.to_dose) if r.to_dose is not None else None,
             whole,
         )
         for r, whole in zip(found, wholes, strict=True)
@@ -509,8 +515,8 @@ def program_changes(
             tuple(rules),
             reason,
             exercise_id,
-            Dose.model_validate(from_dose) if from_dose else None,
-            Dose.model_validate(to_dose) if to_dose else None,
+            Dose.model_validate(from_dose) if from_dose is not None else None,
+            Dose.model_validate(to_dose) if to_dose is not None else None,
         )
         for version, effective, kind, rules, reason, exercise_id, from_dose, to_dose in rows
     ]
