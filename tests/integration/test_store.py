@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -195,3 +196,51 @@ def test_acknowledging_an_escalation_of_another_person_is_not_found(db: Database
     with db.read() as s:
         (rec,) = repo.escalations(s, pid)
     assert rec.acknowledged_at == at and rec.seen_at == at and rec.acknowledged_by == "Alice"
+
+
+def test_a_versions_doses_are_stored_with_only_their_keys_and_read_back_equal(db: Database) -> None:
+    """A dose stores only the keys it uses (`repo.stored_dose`); the others read back as None,
+    load 0.0 stays 0.0, and a row written before, with every key and nulls, still reads."""
+    pid = add_enrolled(db)
+    walk = Dose(minutes=12)
+    band = Dose(sets=2, reps=10, load_kg=0.0, variant="band")
+    with db.write() as s:
+        for version, (before, after) in enumerate(((walk, Dose(minutes=14)), (band, walk)), 2):
+            repo.add_program_version(
+                s,
+                pid,
+                program=make_program(),
+                effective=START + timedelta(days=version),
+                now=NOW,
+                kind="progress",
+                actor="rule P2",
+                rules=("P2",),
+                reason="Easy twice.",
+                exercise_id="bridge",
+                from_dose=before,
+                to_dose=after,
+            )
+        s.execute(  # as the rows of an earlier kneehab: every key, nulls included
+            text("UPDATE program_versions SET to_dose = :d WHERE person_id = :p AND version = 2"),
+            {"d": json.dumps(Dose(minutes=14).as_dict()), "p": pid},
+        )
+    with db.read() as s:
+        stored = s.execute(
+            text("SELECT from_dose FROM program_versions WHERE person_id = :p ORDER BY version"),
+            {"p": pid},
+        ).scalars()
+        raw = [json.loads(d) if isinstance(d, str) else d for d in stored]
+        assert raw[1:] == [
+            {"minutes": 12},
+            {"sets": 2, "reps": 10, "load_kg": 0.0, "variant": "band"},
+        ]
+        versions = repo.program_versions(s, pid)
+        changes = repo.program_changes(s, pid)
+    assert [(v.from_dose, v.to_dose) for v in versions[1:]] == [
+        (walk, Dose(minutes=14)),
+        (band, walk),
+    ]
+    assert [(c.from_dose, c.to_dose) for c in changes[1:]] == [
+        (walk, Dose(minutes=14)),
+        (band, walk),
+    ]
