@@ -244,8 +244,13 @@ class _KeyedPickler(pickle.Pickler):
     def __init__(self, out: io.BytesIO, keys: _NewKeys, *, define: bool):
         super().__init__(out, protocol=pickle.HIGHEST_PROTOCOL)
         self.keys, self.define = keys, define
+        self.earlier = keys.earlier.keys
 
     def reducer_override(self, obj: Any) -> Any:
+        # Most models of a day's state are the earlier snapshot's: those are looked up first.
+        key: int | None = self.earlier.get(id(obj))
+        if key is not None:
+            return _ref, (key,)
         lean = _lean(obj)
         if lean is None:
             return NotImplemented
