@@ -24,6 +24,7 @@ import operator
 import pickle
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from kneehab.domain.course_state import CourseState
@@ -70,13 +71,18 @@ class StoredModels:
     once made: a state and its clones share it, and the next snapshot makes a new one."""
 
     segments: bytes  # pickled segments, one after another, each a list of models with their keys
-    keys: Mapping[int, int]  # id(model) → its key; `models` keeps each alive, so no id is reused
     models: Mapping[int, object]  # key → model
     next_key: int
     rewritten: int  # the segments' length when they were last written from scratch
 
+    @cached_property
+    def keys(self) -> Mapping[int, int]:
+        """id(model) → its key (`models` keeps each alive, so no id is reused). Worked out when a
+        snapshot is first taken from a restored state: the scan and a cold read never need it."""
+        return {id(model): key for key, model in self.models.items()}
 
-NO_MODELS = StoredModels(b"", {}, {}, 0, 0)
+
+NO_MODELS = StoredModels(b"", {}, 0, 0)
 # Models a state no longer holds (yesterday's escalation, a replaced program) stay in the segments.
 # Once the segments are twice what a rewrite from scratch gave (and this much more), the next
 # snapshot writes them from scratch: a rewrite costs a whole state's pickling, so doubling keeps
@@ -228,13 +234,14 @@ class _NewKeys:
         if not self.added:
             return earlier
         segments = earlier.segments + segment
-        return StoredModels(
+        stored = StoredModels(
             segments=segments,
-            keys={**earlier.keys, **self.new},
             models={**earlier.models, **dict(self.added)},
             next_key=earlier.next_key + len(self.added),
             rewritten=earlier.rewritten if earlier.segments else len(segments),
         )
+        stored.__dict__["keys"] = {**earlier.keys, **self.new}  # known already: cached as is
+        return stored
 
 
 class _KeyedPickler(pickle.Pickler):
@@ -315,11 +322,10 @@ def _read(state: bytes) -> CourseState:
     if not isinstance(found, CourseState) or ends[-1] != len(state):
         raise StaleSnapshot("the snapshot is not a course state")
     segments = ends[-2] if len(ends) > 1 else 0
-    keys = {id(model): key for key, model in models.items()}
     # The first segment is what the last rewrite from scratch wrote (`take_snapshot`).
     first = ends[0] if len(ends) > 1 else 0
     found._stored = StoredModels(
-        state[:segments], keys, models, max(models, default=-1) + 1, rewritten=first
+        state[:segments], models, max(models, default=-1) + 1, rewritten=first
     )
     return found
 
