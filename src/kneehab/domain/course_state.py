@@ -231,6 +231,8 @@ def _last_two_before(perfs: dict[dt.date, Performance], day: dt.date) -> list[Pe
 class CourseState:
     """Day-by-day state while replaying a history. Only `replay` uses it."""
 
+    _stored: object | None = None  # course_snapshot.StoredModels, on a kept state and its clones
+
     def __init__(self, history: History, library: Library, triage: Triage, program: Program):
         self.h, self.library, self.triage = history, library, triage
         self.program = program
@@ -1200,6 +1202,7 @@ class CourseState:
         "_situation_parts",
         "_measures_memo",
         "_grown_parts",
+        "_stored",  # the models its snapshot stores (course_snapshot.StoredModels): shared
     )
 
     def clone(self) -> CourseState:
