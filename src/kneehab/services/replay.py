@@ -299,12 +299,12 @@ _LIVE: OrderedDict[int, _Live] = OrderedDict()
 _LIVE_LOCK = threading.Lock()
 _LIVE_SIZE = [0]  # the estimated bytes of every live state held
 LIVE_STATES = 256  # people at most
-# And at most this much memory a process: a live state takes about 7× its pickle (measured with
-# tracemalloc: 1.85 MB for the 90-day person's 257 KB, 6.4 MB for the 365-day person's 873 KB),
-# so 256 people at 365 days would be ~1.6 GB. The course a read reuses shares the state's objects
-# (~30 KB more).
+# And at most this much memory a process: a live state, with its snapshot's segments and their
+# memo, takes about 17× its snapshot's bytes (tracemalloc, 2026-12-07, FORMAT 3: 2.8 MB for the
+# 90-day person's 164 KB, 10.0 MB for the 365-day person's 540 KB), so 256 people at 365 days would
+# be ~2.5 GB. The course a read reuses shares the state's objects (~30 KB more).
 LIVE_BYTES = 256 * 1024 * 1024
-_MEMORY_PER_PICKLE_BYTE = 7.5
+_MEMORY_PER_PICKLE_BYTE = 17.0
 
 
 def forget_live_states() -> None:
