@@ -491,11 +491,17 @@ def test_what_the_person_reads_has_no_rule_ids_and_every_pause_says_how_it_ends(
     history: History,
 ) -> None:
     """D-13: no decision, version or escalation text carries a rule id (EX-36 pattern); the ids
-    travel in `rules`. C-17 (2): a pause says how it ends — by itself (P10) or with the physio."""
+    travel in `rules`. C-17 (2): a pause says how it ends — by itself (P10) or with the physio.
+    A version's reason (the progress page's history) names its exercise once, at the start."""
     course = replay(history, LIB)
     texts = [d.reason for d in course.decisions] + [v.reason for v in course.versions]
     texts += [course.escalation.message, course.escalation.meanwhile, *course.escalation.reasons]
     assert not [x for x in texts if x and RULE_ID_PATTERN.search(x)]
+    for v in course.versions:
+        if v.exercise_id is not None and v.kind != "swap":
+            name = LIB.get(v.exercise_id).name
+            assert v.reason.startswith(name), v.as_json()
+            assert not v.reason.startswith(f"{name}: {name}"), v.as_json()
     endings = ("restarts by itself", "until your physio", "stays paused", "by your physio")
     for d in course.decisions:
         if d.action == Action.PAUSE:

@@ -495,7 +495,9 @@ class CourseState:
         elif d.action == Action.STOP:
             ex.stopped_on = d.date
         if self.set_item(d.exercise_id, d.to_dose, status) or changed:
-            self.version(d.date, KIND[d.action], d.rules, f"{item.name}: {d.reason}", d.exercise_id)
+            # The version names the exercise, once: some reasons name it already (P2's).
+            named = d.reason if d.reason.startswith(item.name) else f"{item.name}: {d.reason}"
+            self.version(d.date, KIND[d.action], d.rules, named, d.exercise_id)
         if d.action == Action.PAUSE and d.exercise_id in self.replaced:
             self.parent_returns(d.exercise_id, d.date)
 
