@@ -88,7 +88,9 @@ class StoredModels:
     """The segments of a kept state's snapshot and what they define: every object they pickled, at
     the index a reader of them gives it (pickle's memo), so that the next snapshot's pickles refer to
     them instead of pickling them again. Shared by a state and its clones, and never changed but
-    for working out `memo` once."""
+    for working out `memo` once. What a segment holds must never change once written: the models
+    are frozen, and no model holds a container that the state goes on changing (a later pickle
+    would refer to the object as it was)."""
 
     def __init__(
         self,
