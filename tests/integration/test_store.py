@@ -200,12 +200,14 @@ def test_acknowledging_an_escalation_of_another_person_is_not_found(db: Database
 
 def test_a_versions_doses_are_stored_with_only_their_keys_and_read_back_equal(db: Database) -> None:
     """A dose stores only the keys it uses (`repo.stored_dose`); the others read back as None,
-    load 0.0 stays 0.0, and a row written before, with every key and nulls, still reads."""
+    load 0.0 stays 0.0, a dose with no key set is stored as {} and reads back as that dose (not as
+    no dose), and a row written before, with every key and nulls, still reads."""
     pid = add_enrolled(db)
     walk = Dose(minutes=12)
     band = Dose(sets=2, reps=10, load_kg=0.0, variant="band")
+    changes = ((walk, Dose(minutes=14)), (band, walk), (Dose(), None))
     with db.write() as s:
-        for version, (before, after) in enumerate(((walk, Dose(minutes=14)), (band, walk)), 2):
+        for version, (before, after) in enumerate(changes, 2):
             repo.add_program_version(
                 s,
                 pid,
@@ -233,14 +235,9 @@ def test_a_versions_doses_are_stored_with_only_their_keys_and_read_back_equal(db
         assert raw[1:] == [
             {"minutes": 12},
             {"sets": 2, "reps": 10, "load_kg": 0.0, "variant": "band"},
+            {},
         ]
         versions = repo.program_versions(s, pid)
-        changes = repo.program_changes(s, pid)
-    assert [(v.from_dose, v.to_dose) for v in versions[1:]] == [
-        (walk, Dose(minutes=14)),
-        (band, walk),
-    ]
-    assert [(c.from_dose, c.to_dose) for c in changes[1:]] == [
-        (walk, Dose(minutes=14)),
-        (band, walk),
-    ]
+        stored_changes = repo.program_changes(s, pid)
+    assert [(v.from_dose, v.to_dose) for v in versions[1:]] == list(changes)
+    assert [(c.from_dose, c.to_dose) for c in stored_changes[1:]] == list(changes)

@@ -92,32 +92,34 @@ class StoredModels:
     are frozen, and no model holds a container that the state goes on changing (a later pickle
     would refer to the object as it was)."""
 
-    def __init__(
-        self,
-        segments: bytes,
-        rewritten: int,
-        *,
-        writer: pickle.Pickler | None = None,
-        reader: pickle.Unpickler | None = None,
-    ):
+    def __init__(self, segments: bytes, rewritten: int, source: pickle.Pickler | pickle.Unpickler):
         self.segments = segments
         self.rewritten = rewritten  # the first segment's length: the last rewrite from scratch
-        self._writer, self._reader = writer, reader
+        # The pickler that wrote the last segment, or, for a state read back from bytes, the
+        # unpickler that read them: one attribute, replaced in one step (requests share this).
+        self._source = source
 
     def memo(self) -> Any:
-        """A pickler's memo of every object the segments define (copied by each pickler given it).
-        A state read back from bytes has only its reader's: turned around when first asked (a scan
-        or a cold read never asks)."""
-        writer = self._writer
-        if writer is None:
-            read = self._reader.memo.copy() if self._reader is not None else {}
-            writer = pickle.Pickler(_Sink(keep=False), protocol=pickle.HIGHEST_PROTOCOL)
-            writer.memo = {id(obj): (index, obj) for index, obj in read.items()}
-            self._writer, self._reader = writer, None
+        """A pickler's memo of every object the segments define (C pickle copies it into each
+        pickler given it). A state read back from bytes has only its reader's: turned around when
+        first asked (a scan or a cold read never asks)."""
+        source = self._source
+        if isinstance(source, pickle.Pickler):
+            return source.memo
+        memo: dict[int, tuple[int, object]] = {}
+        for index, read in source.memo.copy().items():
+            # One object in two places: the reader shares its one-character strings, which the
+            # writer held as two. The place stays taken (by an object no pickle will meet), or the
+            # writer would number every later object one less than the reader does.
+            obj = object() if id(read) in memo else read
+            memo[id(obj)] = (index, obj)
+        writer = pickle.Pickler(_Sink(keep=False), protocol=pickle.HIGHEST_PROTOCOL)
+        writer.memo = memo
+        self._source = writer
         return writer.memo
 
 
-NO_MODELS = StoredModels(b"", 0)
+NO_MODELS = StoredModels(b"", 0, pickle.Pickler(_Sink(keep=False)))
 # Models a state no longer holds (yesterday's escalation, a replaced program) stay in the segments.
 # Once the segments are over twice what the last rewrite from scratch wrote (and this much more),
 # the next snapshot writes them from scratch: a rewrite costs a whole state's pickling, so doubling
@@ -172,7 +174,7 @@ def take_snapshot(run: CourseState, day: dt.date, *, head: str) -> CourseSnapsho
             writer.dump(finder.found)
             segment = sink.taken()
             rewritten = earlier.rewritten if earlier.segments else len(segment)
-            stored = StoredModels(earlier.segments + segment, rewritten, writer=writer)
+            stored = StoredModels(earlier.segments + segment, rewritten, writer)
         # The state, with explicit memo indices (protocol 3): read back by an unpickler of its own
         # that is given the segments' memo (pickle's memo-keeping MEMOIZE needs one reader).
         sink = _Sink()
@@ -317,7 +319,7 @@ def _read(state: bytes) -> CourseState:
     run = reader.load()
     if not isinstance(run, CourseState) or stream.tell() != len(state):
         raise StaleSnapshot("the snapshot is not a course state")
-    run._stored = StoredModels(state[_HEADER.size : at], first - _HEADER.size, reader=segments)
+    run._stored = StoredModels(state[_HEADER.size : at], first - _HEADER.size, segments)
     return run
 
 
@@ -325,12 +327,12 @@ def restore_state(snapshot: CourseSnapshot) -> CourseState:
     """The CourseState kept in `snapshot` (without library and indexes: `resume` gives them)."""
     try:
         run = _read(snapshot.state)
+        if run.next_day != snapshot.day + dt.timedelta(days=1):
+            raise StaleSnapshot("the snapshot is not a course state after its day")
+        # Its records by date, once: a replay from it (or a clone of it) indexes only its tail.
+        run.index_events(run.h)
     except StaleSnapshot:
         raise
     except Exception as exc:  # any unreadable snapshot is stale: replay from the start
         raise StaleSnapshot(f"the snapshot cannot be read ({type(exc).__name__})") from None
-    if run.next_day != snapshot.day + dt.timedelta(days=1):
-        raise StaleSnapshot("the snapshot is not a course state after its day")
-    # Its records by date, once: a replay from it (or from a clone of it) indexes only its tail.
-    run.index_events(run.h)
     return run
